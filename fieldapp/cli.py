@@ -1,0 +1,161 @@
+"""`python main.py device ...` — every device capability without a screen.
+
+Thin: parse, call Device, print. PINs come from JAGA_PIN or a prompt, never argv
+(argv is visible to every process on the phone and lands in shell history).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from core.errors import JagaError
+from fieldapp.device import Device
+
+
+def read_pin(prompt: str = "PIN: ") -> str:
+    pin = os.environ.get("JAGA_PIN")
+    if pin is None:
+        if not sys.stdin.isatty():
+            raise JagaError("no PIN: set JAGA_PIN or run in a terminal to be prompted")
+        pin = getpass.getpass(prompt)
+    return pin
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py device", description="Jaga Desa field device (headless)")
+    p.add_argument("--data", required=True, type=Path, help="the device's data folder")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("init", help="create the data folder and calibrate the PIN key derivation")
+    a = sub.add_parser("add-user", help="add a local user (PIN from JAGA_PIN or prompt)")
+    a.add_argument("--name", required=True)
+    a.add_argument("--role", choices=["volunteer", "head"], default="volunteer")
+    e = sub.add_parser("enroll", help="enroll a local user with the office using a one-time code")
+    e.add_argument("--office", required=True)
+    e.add_argument("--code", required=True)
+    e.add_argument("--user", required=True)
+    f = sub.add_parser("file", help="file a report from a JSON answers file and seal it into the outbox")
+    f.add_argument("--user", required=True)
+    f.add_argument("--form", required=True)
+    f.add_argument("--answers", required=True, type=Path)
+    f.add_argument("--photo", action="append", type=Path, default=[], help="attach a photo (repeatable)")
+    f.add_argument("--rahasia", action="store_true", help="confidential: only the immigration office can read it")
+    f.add_argument("--lang", choices=["id", "en"], default="id")
+    sub.add_parser("outbox", help="list reports and their state")
+    sub.add_parser("status", help="device summary")
+    sub.add_parser("sync", help="send the outbox and fetch the inbox (no PIN needed)")
+    i = sub.add_parser("inbox", help="show reviews to do and feedback for a user")
+    i.add_argument("--user", required=True)
+    r = sub.add_parser("review", help="village head: verify / dispute / ask for more info")
+    r.add_argument("--user", required=True)
+    r.add_argument("--item", required=True)
+    r.add_argument("--verdict", required=True, choices=["verified", "disputed", "needs_more_info"])
+    r.add_argument("--note", default="")
+    return p
+
+
+def _out(args, data, text: str) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str) if args.json else text)
+
+
+def _answers(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise JagaError(f"cannot read answers from {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise JagaError(f"{path} must hold a JSON object of answers")
+    return data
+
+
+def _file(args, dev: Device) -> None:
+    session = dev.unlock(args.user, read_pin())
+    answers = _answers(args.answers)
+    report_id = dev.new_draft(session, args.form, answers)
+    photo_field = next((f.name for f in __import__("forms").load(args.form).fields if f.type == "photo"), None)
+    for path in args.photo:
+        att_id, _ = dev.add_photo(session, report_id, path.read_bytes())
+        answers.setdefault(photo_field, []).append(att_id)
+    dev.save_draft(session, report_id, answers)
+    eid = dev.finalize(session, report_id, rahasia=args.rahasia, lang=args.lang)
+    _out(args, {"report_id": report_id, "envelope_id": eid},
+         f"sealed into the outbox: report {report_id} (envelope {eid})")
+
+
+def _enroll(args, dev: Device) -> None:
+    from sync.client import OfficeClient
+    session = dev.unlock(args.user, read_pin())
+    resp = OfficeClient(args.office).enroll(dev.enrollment_request(session, args.code))
+    dev.apply_enrollment(session, args.office, resp)
+    _out(args, {k: v for k, v in resp.items() if k != "sync_token"},
+         f"enrolled {session.label} as {resp['role']} of {resp.get('village_name')} (person {resp['person_id']})")
+
+
+def _sync(args, dev: Device) -> None:
+    from sync.client import OfficeClient, sync_once
+    if not dev.sync_token:
+        raise JagaError("this phone is not enrolled; run `device enroll` first")
+    def progress(done: int, total: int, stage: str) -> None:
+        if not args.json:
+            print(f"  {stage}: {done}/{total}", file=sys.stderr)
+    result = sync_once(dev, OfficeClient(dev.office_url, token=dev.sync_token), progress=progress)
+    dev.mark_synced(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    data = result if isinstance(result, dict) else getattr(result, "__dict__", {"result": str(result)})
+    _out(args, data, f"sync done: {data}")
+
+
+def _inbox(args, dev: Device) -> None:
+    session = dev.unlock(args.user, read_pin())
+    data = {"reviews": dev.review_items(session), "feedback": dev.feedback(session)}
+    lines = [f"review {r['item_id']}: {r.get('form_id')} {r.get('state')}" for r in data["reviews"]]
+    lines += [f"feedback {f['item_id']}: {f.get('message', f.get('error'))}" for f in data["feedback"]]
+    _out(args, data, "\n".join(lines) or "inbox is empty")
+
+
+def run(args) -> None:
+    if args.cmd == "init":
+        dev = Device.init(args.data)
+        _out(args, dev.status(), f"device ready in {args.data}")
+        return
+    dev = Device(args.data)
+    try:
+        if args.cmd == "add-user":
+            uid = dev.add_user(args.name, args.role, read_pin("New PIN: "))
+            _out(args, {"user_id": uid}, f"user {args.name} ({args.role}) added")
+        elif args.cmd == "file":
+            _file(args, dev)
+        elif args.cmd == "enroll":
+            _enroll(args, dev)
+        elif args.cmd == "sync":
+            _sync(args, dev)
+        elif args.cmd == "outbox":
+            rows = dev.outbox()
+            _out(args, rows, "\n".join(f"{r['id']}  {r['form_id']:<20} {r['state']:<9} {r['created_day']}"
+                                       + (f"  ({r['last_error']})" if r["last_error"] else "")
+                                       for r in rows) or "outbox is empty")
+        elif args.cmd == "status":
+            st = dev.status()
+            _out(args, st, "\n".join(f"{k}: {v}" for k, v in st.items()))
+        elif args.cmd == "inbox":
+            _inbox(args, dev)
+        elif args.cmd == "review":
+            session = dev.unlock(args.user, read_pin())
+            eid = dev.review(session, args.item, args.verdict, args.note)
+            _out(args, {"envelope_id": eid}, f"verdict sealed ({eid}); it leaves with the next sync")
+    finally:
+        dev.close()
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        run(args)
+        return 0
+    except JagaError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,107 @@
+"""Keys at rest on the phone: PIN-wrapped data keys and column encryption.
+
+Keys belong to people, not phones: each local user has a random 256-bit data key,
+wrapped under Scrypt(PIN). Another user of the same phone — even with the whole data
+dir and their own valid PIN — holds a different key and cannot read it.
+Scrypt is calibrated once per phone to ~0.4 s so a 6-digit PIN costs an attacker
+with the file ~4.6 days per million guesses on the same hardware; the persistent
+try counter (users.py) is what really protects short PINs on the phone itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from core.errors import DecryptError
+
+TARGET_SECONDS = 0.4
+MIN_LOG2_N, MAX_LOG2_N = 12, 20
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    log2_n: int
+    r: int = 8
+    p: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps({"alg": "scrypt", "log2_n": self.log2_n, "r": self.r, "p": self.p})
+
+    @classmethod
+    def from_json(cls, text: str) -> "KdfParams":
+        d = json.loads(text)
+        return cls(int(d["log2_n"]), int(d["r"]), int(d["p"]))
+
+
+def _scrypt(params: KdfParams, salt: bytes, pin: str) -> bytes:
+    return Scrypt(salt=salt, length=32, n=1 << params.log2_n, r=params.r, p=params.p).derive(pin.encode())
+
+
+def calibrate(target_seconds: float = TARGET_SECONDS) -> KdfParams:
+    """Pick the Scrypt cost that takes about `target_seconds` on this phone.
+
+    Scrypt's time is linear in N, so one timed run at 2^14 predicts the rest.
+    """
+    probe = KdfParams(14)
+    start = time.perf_counter()
+    _scrypt(probe, os.urandom(16), "000000")
+    per_unit = (time.perf_counter() - start) / (1 << 14)
+    log2_n = MIN_LOG2_N
+    while log2_n < MAX_LOG2_N and per_unit * (1 << (log2_n + 1)) <= target_seconds * 1.25:
+        log2_n += 1
+    return KdfParams(log2_n)
+
+
+def wrap_key(data_key: bytes, pin: str, params: KdfParams) -> bytes:
+    """salt(16) | nonce(12) | AES-GCM(kek, data_key)."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    kek = _scrypt(params, salt, pin)
+    return salt + nonce + AESGCM(kek).encrypt(nonce, data_key, b"jaga-desa/v1/data-key")
+
+
+def unwrap_key(wrapped: bytes, pin: str, params: KdfParams) -> bytes | None:
+    """The data key, or None when the PIN is wrong (the caller counts the failure)."""
+    salt, nonce, ct = wrapped[:16], wrapped[16:28], wrapped[28:]
+    try:
+        return AESGCM(_scrypt(params, salt, pin)).decrypt(nonce, ct, b"jaga-desa/v1/data-key")
+    except InvalidTag:
+        return None
+
+
+class ColumnCipher:
+    """AES-256-GCM for one user's columns and blobs: fresh nonce per write, (table,row,column) as AAD.
+
+    Binding the row and column means a ciphertext copied into another row or column
+    (say, a volunteer's draft pasted under the head's report) fails to decrypt.
+    """
+
+    def __init__(self, data_key: bytes) -> None:
+        self._aead = AESGCM(data_key)
+
+    @staticmethod
+    def _aad(table: str, row_id: str, column: str) -> bytes:
+        return f"jaga-desa/v1/{table}/{row_id}/{column}".encode()
+
+    def encrypt(self, table: str, row_id: str, column: str, plain: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, plain, self._aad(table, row_id, column))
+
+    def decrypt(self, table: str, row_id: str, column: str, blob: bytes) -> bytes:
+        if not blob or len(blob) < 28:
+            raise DecryptError("ciphertext is missing or truncated")
+        try:
+            return self._aead.decrypt(blob[:12], blob[12:], self._aad(table, row_id, column))
+        except InvalidTag as exc:
+            raise DecryptError("cannot decrypt: wrong key or tampered data") from exc
+
+    def encrypt_json(self, table: str, row_id: str, column: str, value: object) -> bytes:
+        return self.encrypt(table, row_id, column, json.dumps(value, ensure_ascii=False).encode())
+
+    def decrypt_json(self, table: str, row_id: str, column: str, blob: bytes) -> object:
+        return json.loads(self.decrypt(table, row_id, column, blob))

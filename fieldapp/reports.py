@@ -1,0 +1,159 @@
+"""A report's life on the phone: draft → sealed (outbox) → received → (feedback).
+
+Drafts are encrypted under their owner's data key and saved in one transaction per
+change. Finalizing validates against the form, then *seals*: answers and photos go
+into a signed envelope for the office (and the village heads unless rahasia). From then
+on the report is immutable and the outbox holds only ciphertext nobody on the phone
+can open; syncing needs no PIN.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlite_utils
+
+import forms
+from core.errors import JagaError, NotFound, StoreError
+from fieldapp import photos
+from fieldapp.store import get_meta, transaction
+from fieldapp.users import Session, today
+from sync import envelope
+
+DRAFT, SEALED, RECEIVED = "draft", "sealed", "received"
+
+
+class Immutable(JagaError):
+    """A finalized report cannot be changed."""
+    code = "report_immutable"
+    http_status = 409
+
+
+class NotEnrolled(JagaError):
+    """This user is not enrolled with an immigration office yet."""
+    code = "not_enrolled"
+
+
+def _row(db: sqlite_utils.Database, session: Session, report_id: str) -> dict:
+    cur = db.conn.execute("SELECT * FROM reports WHERE id=? AND owner=?", (report_id, session.user_id))
+    row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no report {report_id} for this user")
+    return dict(zip([c[0] for c in cur.description], row))
+
+
+def new_draft(db: sqlite_utils.Database, session: Session, form_id: str,
+              answers: dict | None = None) -> str:
+    form = forms.load(form_id)
+    report_id = str(uuid.uuid4())
+    with transaction(db) as conn:
+        conn.execute(
+            "INSERT INTO reports(id,owner,form_id,form_version,status,created_day,updated_day,answers) "
+            "VALUES(?,?,?,?,?,?,?,?)",
+            (report_id, session.user_id, form.id, form.version, DRAFT, today(), today(),
+             session.cipher.encrypt_json("reports", report_id, "answers", answers or {})))
+    return report_id
+
+
+def save_draft(db: sqlite_utils.Database, session: Session, report_id: str, answers: dict) -> None:
+    """Autosave: one transaction, so a crash leaves either the old or the new draft, never half."""
+    row = _row(db, session, report_id)
+    if row["status"] != DRAFT:
+        raise Immutable()
+    blob = session.cipher.encrypt_json("reports", report_id, "answers", answers)
+    with transaction(db) as conn:
+        conn.execute("UPDATE reports SET answers=?, updated_day=? WHERE id=? AND status=?",
+                     (blob, today(), report_id, DRAFT))
+
+
+def load_answers(db: sqlite_utils.Database, session: Session, report_id: str) -> dict:
+    row = _row(db, session, report_id)
+    if row["answers"] is None:
+        raise NotFound("this report's content was purged after the office received it")
+    return session.cipher.decrypt_json("reports", report_id, "answers", row["answers"])
+
+
+def drafts(db: sqlite_utils.Database, session: Session) -> list[dict]:
+    return [{"id": r[0], "form_id": r[1], "updated_day": r[2]} for r in db.conn.execute(
+        "SELECT id,form_id,updated_day FROM reports WHERE owner=? AND status=? ORDER BY rowid DESC",
+        (session.user_id, DRAFT))]
+
+
+def delete_draft(db: sqlite_utils.Database, session: Session, report_id: str) -> None:
+    if _row(db, session, report_id)["status"] != DRAFT:
+        raise Immutable()
+    with transaction(db) as conn:
+        conn.execute("DELETE FROM attachments WHERE report_id=?", (report_id,))
+        conn.execute("DELETE FROM reports WHERE id=?", (report_id,))
+
+
+def add_photo(db: sqlite_utils.Database, session: Session, report_id: str, raw: bytes) -> tuple[str, int]:
+    """Re-encode (EXIF gone), encrypt and attach a photo; returns (attachment id, stored size)."""
+    if _row(db, session, report_id)["status"] != DRAFT:
+        raise Immutable()
+    clean = photos.reencode(raw)
+    att_id = uuid.uuid4().hex
+    with transaction(db) as conn:
+        conn.execute("INSERT INTO attachments(id,report_id,owner,data,size) VALUES(?,?,?,?,?)",
+                     (att_id, report_id, session.user_id,
+                      session.cipher.encrypt("attachments", att_id, "data", clean), len(clean)))
+    return att_id, len(clean)
+
+
+def photo_bytes(db: sqlite_utils.Database, session: Session, att_id: str) -> bytes:
+    row = db.conn.execute("SELECT data FROM attachments WHERE id=? AND owner=?",
+                          (att_id, session.user_id)).fetchone()
+    if row is None or row[0] is None:
+        raise NotFound("no such photo")
+    return session.cipher.decrypt("attachments", att_id, "data", row[0])
+
+
+def recipients(db: sqlite_utils.Database, rahasia: bool) -> list:
+    """The office always; the village heads unless the volunteer chose rahasia."""
+    office = get_meta(db, "office_x25519_public")
+    if office is None:
+        raise NotEnrolled("enroll this phone with the immigration office before sending reports")
+    keys = [envelope.load_public_x25519(bytes.fromhex(office))]
+    if not rahasia:
+        for head in json.loads(get_meta(db, "recipients", "[]")):
+            keys.append(envelope.load_public_x25519(bytes.fromhex(head["x25519_public"])))
+    return keys
+
+
+def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *,
+             lang: str = "id", rahasia: bool = False, created_ms: int | None = None) -> str:
+    """Validate, seal and sign; raises ValidationFailed (draft kept) listing every bad field."""
+    row = _row(db, session, report_id)
+    if row["status"] != DRAFT:
+        raise Immutable()
+    if not session.person_id:
+        raise NotEnrolled()
+    form = forms.load(row["form_id"], row["form_version"])
+    answers = form.check(load_answers(db, session, report_id), lang)
+    rahasia = rahasia or form.is_confidential(answers)
+    photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
+    plain = {a: photo_bytes(db, session, a) for a in photo_ids}
+    sealed = envelope.seal(
+        {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": lang,
+         "village_id": get_meta(db, "village_id")},
+        form_id=form.id, form_version=form.version, author_id=session.person_id,
+        device_id=get_meta(db, "device_id"), signing_key=session.ed25519,
+        recipients=recipients(db, rahasia), attachments=plain, created_ms=created_ms)
+    with transaction(db) as conn:
+        seq = conn.execute("SELECT COALESCE(MAX(seq),0)+1 FROM reports").fetchone()[0]
+        cur = conn.execute(
+            "UPDATE reports SET status=?, envelope_id=?, envelope=?, seq=?, updated_day=?, "
+            "answers=? WHERE id=? AND status=?",
+            # the owner's own encrypted copy of the *clean* answers, until the receipt
+            (SEALED, sealed.envelope_id, sealed.envelope, seq, today(),
+             session.cipher.encrypt_json("reports", report_id, "answers", answers),
+             report_id, DRAFT))
+        if cur.rowcount != 1:
+            raise StoreError("report changed while sealing; try again")
+        conn.execute("DELETE FROM attachments WHERE report_id=? AND id NOT IN (%s)"
+                     % ",".join("?" * len(photo_ids)) if photo_ids else
+                     "DELETE FROM attachments WHERE report_id=?", (report_id, *photo_ids))
+        for att_id, blob in sealed.blobs.items():
+            conn.execute("UPDATE attachments SET sealed=?, data=NULL, size=? WHERE id=?",
+                         (blob, len(blob), att_id))
+    return sealed.envelope_id

@@ -1,0 +1,127 @@
+"""The device's SQLite file: opening it safely, its versioned schema, and failure mapping.
+
+Every sensitive value is stored as AES-GCM ciphertext (see keys.py); plaintext columns
+are only ids, owner, form id + version, status and coarse (day) times.
+WAL + synchronous=FULL make each save one durable transaction that survives kill -9;
+secure_delete zeroes freed pages so a purged report leaves no readable residue.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from core.errors import CorruptStore, StorageFull, StoreError
+
+DB_NAME = "jaga.db"
+APPLICATION_ID = 0x4A414741          # "JAGA": marks the file as ours
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+migrations = Migrations("jaga-device")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["users"].create({
+        "id": str, "label": str, "role": str, "kdf": str, "wrapped_key": bytes,
+        "failed_attempts": int, "locked": int, "created_day": str,
+        "person_id": str, "x25519_public": bytes, "ed25519_public": bytes,
+        "private_keys": bytes, "village_id": str,
+    }, pk="id", not_null={"label", "role", "kdf"}, defaults={"failed_attempts": 0, "locked": 0})
+    db["reports"].create({
+        "id": str, "owner": str, "form_id": str, "form_version": int, "status": str,
+        "created_day": str, "updated_day": str, "seq": int,
+        "answers": bytes,            # encrypted under the owner's data key
+        "envelope_id": str, "envelope": bytes,   # sealed for the office (+ heads)
+        "attempts": int, "last_error": str, "receipt": str, "received_day": str,
+    }, pk="id", not_null={"owner", "form_id", "form_version", "status"},
+        defaults={"attempts": 0, "seq": 0})
+    db["reports"].create_index(["owner", "status"])
+    db["reports"].create_index(["status", "seq"])
+    db["attachments"].create({
+        "id": str, "report_id": str, "owner": str, "data": bytes, "sealed": bytes,
+        "size": int,
+    }, pk="id", not_null={"report_id", "owner"})
+    db["attachments"].create_index(["report_id"])
+    db["inbox"].create({
+        "item_id": str, "kind": str, "person_id": str, "body": str, "received_day": str,
+        "state": str,               # new | read | answered
+        "note": bytes,              # the local user's own encrypted note or verdict
+    }, pk="item_id", defaults={"state": "new"})
+    db["inbox"].create_index(["person_id", "kind"])
+    db["review_outbox"].create({
+        "envelope_id": str, "owner": str, "envelope": bytes, "created_day": str,
+    }, pk="envelope_id")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it."""
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        raise CorruptStore(f"{path} is not a Jaga Desa data file (damaged?); refusing to open it. "
+                           "Keep it for recovery and start with a new data folder.")
+    app_id = int.from_bytes(head[68:72], "big")
+    if app_id not in (0, APPLICATION_ID):
+        raise CorruptStore(f"{path} belongs to another application; refusing to open it")
+
+
+def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
+    data_dir = Path(data_dir)
+    path = data_dir / DB_NAME
+    if not path.exists() and not create:
+        raise StoreError(f"no Jaga Desa data in {data_dir}; run `device init` first")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _check_file(path)
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise CorruptStore(f"{path} failed its integrity check; refusing to open it")
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        db = sqlite_utils.Database(conn)
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise CorruptStore(f"{path} cannot be read as a Jaga Desa store: {exc}") from exc
+    return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One atomic write; a full disk becomes StorageFull with the previous state intact."""
+    conn = db.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
+            raise StorageFull("the phone's storage is full; nothing was changed — free some space") from exc
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+            raise StoreError(f"could not save: {exc}") from exc
+        raise
+
+
+def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM meta WHERE key=?", (key,))
+    else:
+        conn.execute("INSERT INTO meta(key,value) VALUES(?,?) "
+                     "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))

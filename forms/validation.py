@@ -1,0 +1,184 @@
+"""Checking one answer against its field: type first, then the field's constraint.
+
+Returns None when fine, else ("type" | "constraint", message). A constraint's own
+"message" replaces the engine's message for constraint failures only; type errors and
+"Wajib diisi" always use the engine's wording.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from typing import Any, Callable
+
+from .conditions import is_answered, is_number
+from .i18n import msg
+
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
+GEO_KEYS = {"lat", "lon", "accuracy"}
+
+
+def parse_date(v: object) -> _dt.date | None:
+    if not isinstance(v, str) or not DATE_RE.fullmatch(v):
+        return None
+    try:
+        return _dt.date.fromisoformat(v)
+    except ValueError:
+        return None
+
+
+def parse_datetime(v: object) -> _dt.datetime | None:
+    if not isinstance(v, str) or not DATETIME_RE.fullmatch(v):
+        return None
+    try:
+        return _dt.datetime.fromisoformat(v)
+    except ValueError:
+        return None
+
+
+def parse_temporal(ftype: str, v: object):
+    return parse_date(v) if ftype == "date" else parse_datetime(v)
+
+
+Result = tuple[str, str] | None
+
+
+def check_value(field: Any, value: Any, lang: str, get: Callable[[str], Any],
+                label_of: Callable[[str, str], str]) -> Result:
+    """`value` is answered (non-empty). `get(name)` gives another field's effective answer;
+    `label_of(name, lang)` its label (for max_field messages)."""
+    t = field.type
+    c = field.constraint
+    fn = _CHECKS[t]
+    return fn(field, value, c, lang, get, label_of)
+
+
+def _range(v, c, lang, fmt=lambda x: x) -> str | None:
+    lo, hi = c.get("min"), c.get("max")
+    lo_v = None if lo is None else fmt(lo)
+    hi_v = None if hi is None else fmt(hi)
+    if (lo_v is not None and v < lo_v) or (hi_v is not None and v > hi_v):
+        if lo is not None and hi is not None:
+            return msg("between", lang, min=lo, max=hi)
+        return msg("min", lang, min=lo) if lo is not None else msg("max", lang, max=hi)
+    return None
+
+
+def _number(field, v, c, lang, get, label_of) -> Result:
+    if field.type == "integer":
+        if not isinstance(v, int) or isinstance(v, bool):
+            return ("type", msg("type_integer", lang))
+    elif not is_number(v) or not math.isfinite(v):
+        return ("type", msg("type_decimal", lang))
+    err = _range(v, c, lang)
+    if err:
+        return ("constraint", err)
+    other = c.get("max_field")
+    if other:
+        ov = get(other)
+        if is_number(ov) and v > ov:
+            return ("constraint", msg("max_field", lang, label=label_of(other, lang), max=ov))
+    return None
+
+
+def _text(field, v, c, lang, get, label_of) -> Result:
+    if not isinstance(v, str):
+        return ("type", msg("type_text", lang))
+    s = v.strip()
+    if "min_length" in c and len(s) < c["min_length"]:
+        return ("constraint", msg("min_length", lang, n=c["min_length"]))
+    if "max_length" in c and len(s) > c["max_length"]:
+        return ("constraint", msg("max_length", lang, n=c["max_length"]))
+    if "regex" in c and not re.fullmatch(c["regex"], s):
+        return ("constraint", msg("regex", lang))
+    return None
+
+
+def _temporal(field, v, c, lang, get, label_of) -> Result:
+    parsed = parse_temporal(field.type, v)
+    if parsed is None:
+        return ("type", msg("type_" + field.type, lang))
+    lo, hi = c.get("min"), c.get("max")
+    lo_v = None if lo is None else parse_temporal(field.type, lo)
+    hi_v = None if hi is None else parse_temporal(field.type, hi)
+    if (lo_v is not None and parsed < lo_v) or (hi_v is not None and parsed > hi_v):
+        if lo is not None and hi is not None:
+            return ("constraint", msg("date_between", lang, min=lo, max=hi))
+        return ("constraint", msg("date_min", lang, min=lo) if lo is not None
+                else msg("date_max", lang, max=hi))
+    return None
+
+
+def _select_one(field, v, c, lang, get, label_of) -> Result:
+    if not isinstance(v, str) or v not in field.choice_values:
+        return ("type", msg("type_choice", lang))
+    return None
+
+
+def _count(c, n, lang, kind) -> Result:
+    if "min_choices" in c and n < c["min_choices"]:
+        return ("constraint", msg(f"min_{kind}", lang, n=c["min_choices"]))
+    if "max_choices" in c and n > c["max_choices"]:
+        return ("constraint", msg(f"max_{kind}", lang, n=c["max_choices"]))
+    return None
+
+
+def _select_multiple(field, v, c, lang, get, label_of) -> Result:
+    if not isinstance(v, list):
+        return ("type", msg("type_choices", lang))
+    if any(not isinstance(x, str) or x not in field.choice_values for x in v):
+        return ("type", msg("type_choice", lang))
+    if len(set(v)) != len(v):
+        return ("type", msg("duplicate_choice", lang))
+    return _count(c, len(v), lang, "choices")
+
+
+def _photo(field, v, c, lang, get, label_of) -> Result:
+    if not isinstance(v, list) or any(not isinstance(x, str) or not x.strip() for x in v):
+        return ("type", msg("type_photo", lang))
+    if len(set(v)) != len(v):
+        return ("type", msg("duplicate_photo", lang))
+    return _count(c, len(v), lang, "photos")
+
+
+def _geopoint(field, v, c, lang, get, label_of) -> Result:
+    if not isinstance(v, dict) or not {"lat", "lon"} <= set(v) or not set(v) <= GEO_KEYS:
+        return ("type", msg("type_geopoint", lang))
+    lat, lon, acc = v["lat"], v["lon"], v.get("accuracy")
+    if not is_number(lat) or not is_number(lon) or not math.isfinite(lat) or not math.isfinite(lon):
+        return ("type", msg("type_geopoint", lang))
+    if not -90 <= lat <= 90:
+        return ("type", msg("lat_range", lang))
+    if not -180 <= lon <= 180:
+        return ("type", msg("lon_range", lang))
+    if acc is not None and (not is_number(acc) or not math.isfinite(acc) or acc < 0):
+        return ("type", msg("accuracy", lang))
+    return None
+
+
+def _note(field, v, c, lang, get, label_of) -> Result:  # never reached with an answer: see Form.validate
+    return ("type", msg("note_answer", lang)) if is_answered(v) else None
+
+
+_CHECKS = {
+    "text": _text, "integer": _number, "decimal": _number, "date": _temporal,
+    "datetime": _temporal, "select_one": _select_one, "select_multiple": _select_multiple,
+    "geopoint": _geopoint, "photo": _photo, "note": _note,
+}
+TYPES = tuple(_CHECKS)
+
+# Which constraint keys make sense for which type ("message" is allowed everywhere a
+# constraint is; a constraint made of only a message is rejected as pointless).
+CONSTRAINT_KEYS = {
+    "text": {"min_length", "max_length", "regex"},
+    "integer": {"min", "max", "max_field"},
+    "decimal": {"min", "max", "max_field"},
+    "date": {"min", "max"},
+    "datetime": {"min", "max"},
+    "select_one": set(),
+    "select_multiple": {"min_choices", "max_choices"},
+    "photo": {"min_choices", "max_choices"},
+    "geopoint": set(),
+    "note": set(),
+}

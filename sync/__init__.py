@@ -1,0 +1,1 @@
+"""Everything that crosses the network: the envelope (wire format), receipts, the client, the office."""

@@ -1,0 +1,276 @@
+"""Sealed report envelopes, version 1 — the one wire format both sides share.
+
+A recipe on `cryptography` primitives, read like Fernet: `seal`, `open`, one opaque
+`EnvelopeError` for every way opening can fail (a caller, or an attacker, learns
+nothing from which check failed), a version byte first, key ids so keys can rotate.
+
+Byte layout (big-endian), documented with test vectors in sync/ENVELOPE.md:
+
+    "JD" 0x01                     magic + version
+    envelope_id   16              uuid4 bytes
+    created_ms    u64             phone clock, ms since epoch (may be wrong; the office keeps its own)
+    author_id     16              person uuid
+    device_id     16              device uuid
+    form_id       u8 len + utf-8
+    form_version  u16
+    n_att u8, then per attachment: att_id 16 | size u32 | sha256(sealed blob) 32
+    n_rcpt u8, then per recipient: key_id 16 | ephemeral X25519 pub 32 | wrapped key 48
+    nonce         12
+    ct_len u32, ciphertext        AES-256-GCM(zlib(JSON payload)), AAD = every byte above
+    signature     64              Ed25519 by the author over every byte above
+
+The content key is wrapped per recipient: KEK = HKDF-SHA256(X25519(eph, rcpt),
+info = "jaga-desa/v1/wrap" | envelope_id | key_id | eph_pub), then AES-GCM with a zero
+nonce (each KEK is used exactly once, because the ephemeral key is fresh).
+The signature covers the recipient list and the attachment manifest too, so nobody in
+between can strip a recipient, add one, or swap a photo.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from core.errors import EnvelopeError
+
+MAGIC = b"JD"
+VERSION = 1
+MAX_ENVELOPE = 256 * 1024          # text reports are ~1 KB; photos travel as attachments
+MAX_PAYLOAD = 1024 * 1024          # decompressed payload bound (zip-bomb guard)
+_ZERO_NONCE = b"\x00" * 12
+_WRAP_INFO = b"jaga-desa/v1/wrap"
+_ATT_AAD = b"jaga-desa/v1/attachment"
+
+
+def key_id(public: X25519PublicKey) -> bytes:
+    """A recipient key's 16-byte id: stable, public, and changes when the key rotates."""
+    return hashlib.sha256(raw_public(public)).digest()[:16]
+
+
+def raw_public(key: X25519PublicKey | Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    att_id: str          # uuid hex
+    size: int            # bytes of the sealed blob
+    sha256: str          # hex of the sealed blob: checked by the office and named in receipts
+
+
+@dataclass(frozen=True)
+class Header:
+    """What anyone may read without a key: enough to route, verify and deduplicate."""
+    envelope_id: str
+    created_ms: int
+    author_id: str
+    device_id: str
+    form_id: str
+    form_version: int
+    attachments: tuple[Attachment, ...]
+    recipients: tuple[str, ...]          # key ids, hex
+    signed: bytes = field(repr=False, default=b"")
+    signature: bytes = field(repr=False, default=b"")
+    _wraps: tuple = field(repr=False, default=())
+    _nonce: bytes = field(repr=False, default=b"")
+    _ciphertext: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class Sealed:
+    envelope: bytes
+    envelope_id: str
+    blobs: dict[str, bytes]              # att_id -> sealed attachment blob
+
+
+@dataclass(frozen=True)
+class Opened:
+    header: Header
+    payload: dict
+    content_key: bytes = field(repr=False)
+
+    def attachment(self, att_id: str, blob: bytes) -> bytes:
+        """Decrypt one attachment blob after checking it is the one the author signed."""
+        want = {a.att_id: a for a in self.header.attachments}.get(att_id)
+        if want is None or hashlib.sha256(blob).hexdigest() != want.sha256:
+            raise EnvelopeError("attachment does not match the signed manifest")
+        return open_attachment(self.content_key, self.header.envelope_id, att_id, blob)
+
+
+def _kek(shared: bytes, envelope_id: bytes, kid: bytes, eph_pub: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None,
+                info=_WRAP_INFO + envelope_id + kid + eph_pub).derive(shared)
+
+
+def _att_aad(envelope_id: str, att_id: str) -> bytes:
+    return _ATT_AAD + uuid.UUID(envelope_id).bytes + uuid.UUID(att_id).bytes
+
+
+def seal_attachment(content_key: bytes, envelope_id: str, att_id: str, data: bytes,
+                    *, _rng=os.urandom) -> bytes:
+    nonce = _rng(12)
+    return nonce + AESGCM(content_key).encrypt(nonce, data, _att_aad(envelope_id, att_id))
+
+
+def open_attachment(content_key: bytes, envelope_id: str, att_id: str, blob: bytes) -> bytes:
+    try:
+        return AESGCM(content_key).decrypt(blob[:12], blob[12:], _att_aad(envelope_id, att_id))
+    except (InvalidTag, ValueError) as exc:
+        raise EnvelopeError("attachment cannot be opened") from exc
+
+
+def seal(payload: dict, *, form_id: str, form_version: int, author_id: str, device_id: str,
+         signing_key: Ed25519PrivateKey, recipients: list[X25519PublicKey],
+         attachments: dict[str, bytes] | None = None,
+         envelope_id: str | None = None, created_ms: int | None = None,
+         _rng=os.urandom) -> Sealed:
+    """Encrypt `payload` for every recipient and sign it as the author.
+
+    `attachments` maps att_id (uuid hex) -> plaintext bytes (already re-encoded photos);
+    they are sealed under the same content key and listed, by checksum, in the signed header.
+    `_rng` is a private hook for test vectors only (fixed content key, nonces, ephemeral
+    keys); production code never passes it.
+    """
+    if not recipients:
+        raise EnvelopeError("an envelope needs at least one recipient")
+    eid = uuid.UUID(envelope_id) if envelope_id else uuid.uuid4()
+    created = int(time.time() * 1000) if created_ms is None else int(created_ms)
+    ckey = _rng(32)
+    blobs = {a: seal_attachment(ckey, str(eid), a, data, _rng=_rng)
+             for a, data in (attachments or {}).items()}
+    fid = form_id.encode()
+    if not 0 < len(fid) < 256 or len(recipients) > 255 or len(blobs) > 255:
+        raise EnvelopeError("form id, recipients or attachments out of range")
+    out = bytearray(MAGIC + bytes([VERSION]) + eid.bytes + struct.pack(">Q", created))
+    out += uuid.UUID(author_id).bytes + uuid.UUID(device_id).bytes
+    out += bytes([len(fid)]) + fid + struct.pack(">H", form_version)
+    out += bytes([len(blobs)])
+    for att_id, blob in blobs.items():
+        out += uuid.UUID(att_id).bytes + struct.pack(">I", len(blob)) + hashlib.sha256(blob).digest()
+    out += bytes([len(recipients)])
+    for rcpt in recipients:
+        eph = X25519PrivateKey.from_private_bytes(_rng(32))
+        eph_pub, kid = raw_public(eph.public_key()), key_id(rcpt)
+        kek = _kek(eph.exchange(rcpt), eid.bytes, kid, eph_pub)
+        out += kid + eph_pub + AESGCM(kek).encrypt(_ZERO_NONCE, ckey, eid.bytes)
+    nonce = _rng(12)
+    plain = zlib.compress(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(), 9)
+    ct = AESGCM(ckey).encrypt(nonce, plain, bytes(out) + nonce)
+    out += nonce + struct.pack(">I", len(ct)) + ct
+    out += signing_key.sign(bytes(out))
+    return Sealed(bytes(out), str(eid), blobs)
+
+
+class _Reader:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise EnvelopeError("envelope is truncated")
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u(self, fmt: str) -> int:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+
+def peek(data: bytes) -> Header:
+    """Parse the public header without any key. Not a verification: call `verify` next."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_ENVELOPE:
+        raise EnvelopeError("envelope is missing or too large")
+    r = _Reader(bytes(data))
+    if r.take(3) != MAGIC + bytes([VERSION]):
+        raise EnvelopeError("not a version 1 envelope")
+    eid, created = uuid.UUID(bytes=r.take(16)), r.u(">Q")
+    author, device = uuid.UUID(bytes=r.take(16)), uuid.UUID(bytes=r.take(16))
+    try:
+        form_id = r.take(r.u(">B")).decode()
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError("form id is not text") from exc
+    form_version = r.u(">H")
+    atts = tuple(Attachment(uuid.UUID(bytes=r.take(16)).hex, r.u(">I"), r.take(32).hex())
+                 for _ in range(r.u(">B")))
+    wraps = tuple((r.take(16), r.take(32), r.take(48)) for _ in range(r.u(">B")))
+    nonce = r.take(12)
+    ct = r.take(r.u(">I"))
+    signed = r.data[:r.pos]
+    signature = r.take(64)
+    if r.pos != len(r.data):
+        raise EnvelopeError("trailing bytes after the signature")
+    if not form_id or not wraps:
+        raise EnvelopeError("envelope has no form or no recipients")
+    return Header(str(eid), created, str(author), str(device), form_id, form_version, atts,
+                  tuple(w[0].hex() for w in wraps), signed, signature, wraps, nonce, ct)
+
+
+def verify(data: bytes, author_public: Ed25519PublicKey) -> Header:
+    """Check the author's signature; returns the header only if it holds."""
+    header = peek(data)
+    try:
+        author_public.verify(header.signature, header.signed)
+    except InvalidSignature as exc:
+        raise EnvelopeError("signature does not verify") from exc
+    return header
+
+
+def open(data: bytes, *, recipient_key: X25519PrivateKey,   # noqa: A001 - mirrors Fernet
+         author_public: Ed25519PublicKey) -> Opened:
+    """Verify, unwrap the content key for this recipient, decrypt. One error for every failure."""
+    header = verify(data, author_public)
+    kid = key_id(recipient_key.public_key())
+    eid = uuid.UUID(header.envelope_id).bytes
+    for wkid, eph_pub, wrapped in header._wraps:
+        if wkid != kid:
+            continue
+        try:
+            shared = recipient_key.exchange(X25519PublicKey.from_public_bytes(eph_pub))
+            ckey = AESGCM(_kek(shared, eid, kid, eph_pub)).decrypt(_ZERO_NONCE, wrapped, eid)
+            plain = AESGCM(ckey).decrypt(header._nonce, header._ciphertext,
+                                         header.signed[:-(len(header._ciphertext) + 4 + 12)] + header._nonce)
+            payload = _inflate(plain)
+        except (InvalidTag, ValueError) as exc:
+            raise EnvelopeError("envelope cannot be opened with this key") from exc
+        return Opened(header, payload, ckey)
+    raise EnvelopeError("envelope is not addressed to this key")
+
+
+def _inflate(plain: bytes) -> dict:
+    d = zlib.decompressobj()
+    raw = d.decompress(plain, MAX_PAYLOAD)
+    if d.unconsumed_tail:
+        raise EnvelopeError("payload too large")
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        raise EnvelopeError("payload is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise EnvelopeError("payload is not an object")
+    return payload
+
+
+def load_public_x25519(raw: bytes) -> X25519PublicKey:
+    try:
+        return X25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise EnvelopeError("bad X25519 public key") from exc
+
+
+def load_public_ed25519(raw: bytes) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError as exc:
+        raise EnvelopeError("bad Ed25519 public key") from exc

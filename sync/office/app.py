@@ -1,0 +1,131 @@
+"""create_app(): the office FastAPI app — routers under /api/v1, JSON errors, size limit.
+
+Every error leaves as `{"code", "message"}` with a stable code; a client can never get
+a 500 out of bad input (the last-resort handler exists for our own bugs, and never
+echoes request content, which may contain report data).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import JagaError
+from sync.office import db, keys as office_keys
+from sync.office.deps import Office
+from sync.office.routes import attachments, enroll, envelopes, health, inbox, reviews
+
+log = logging.getLogger("jaga.office")
+VERSION = "1.0.0"
+API = "/api/v1"
+MAX_BODY = 8 * 1024 * 1024        # a 500-envelope batch of text reports is ~1.5 MB
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+               413: "too_large", 415: "unsupported_media_type", 422: "bad_request",
+               429: "too_many_requests"}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse bodies over `limit` with a JSON 413, chunked ones too."""
+
+    def __init__(self, app, limit: int = MAX_BODY) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > self.limit
+            except ValueError:
+                too_big = True
+            if too_big:
+                return await _error(413, "too_large", f"request body over {self.limit} bytes")(scope, receive, send)
+        seen, started = 0, False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _error(413, "too_large", f"request body over {self.limit} bytes")(scope, receive, send)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(JagaError)
+    async def jaga(_req: Request, exc: JagaError):
+        return _error(exc.http_status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_req: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error(422, "bad_request", f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http(_req: Request, exc: StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_req: Request, _exc: IntegrityError):
+        return _error(409, "conflict", "the request clashes with data stored concurrently; retry")
+
+    @app.exception_handler(OperationalError)
+    async def busy(_req: Request, exc: OperationalError):
+        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _error(503, "office_busy", "the office store is busy; retry later")
+
+    @app.exception_handler(Exception)
+    async def last_resort(_req: Request, exc: Exception):
+        log.error("internal error: %s", type(exc).__name__, exc_info=exc)
+        return _error(500, "internal", "internal error at the office")
+
+
+def create_app(data_dir: str | Path, db_url: str | None = None, *,
+               passphrase: str | None = None) -> FastAPI:
+    """Load (or create) the office keys, migrate the store, and build the app."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = office_keys.load_or_create(data_dir, passphrase)
+    office_keys.set_current(keys)
+    engine = db.make_engine(db_url or db.sqlite_url(data_dir))
+    db.migrate(engine)
+    app = FastAPI(title="Jaga Desa office API", version=VERSION,
+                  description="Sealed field reports in, receipts, reviews and feedback out.",
+                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+    app.state.office = Office(engine=engine, keys=keys, version=VERSION)
+    app.state.data_dir = data_dir
+    for module in (health, enroll, envelopes, attachments, inbox, reviews):
+        app.include_router(module.router, prefix=API)
+    _install_handlers(app)
+    app.add_middleware(BodyLimit)
+    return app

@@ -1,0 +1,37 @@
+"""Shared route dependencies: the office state, device authentication."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+
+from sync.office.enrollment import device_for_token
+from sync.office.keys import OfficeKeys
+
+
+@dataclass
+class Office:
+    engine: Engine
+    keys: OfficeKeys
+    version: str
+
+
+def office(request: Request) -> Office:
+    return request.app.state.office
+
+
+_bearer = HTTPBearer(auto_error=False, description="the device sync token from enrollment")
+
+
+def device(request: Request,
+           creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> dict:
+    """The calling phone (401 unknown token, 403 revoked)."""
+    with request.app.state.office.engine.begin() as conn:
+        return device_for_token(conn, creds.credentials if creds else None)
+
+
+OfficeDep = Annotated[Office, Depends(office)]
+DeviceDep = Annotated[dict, Depends(device)]

@@ -1,0 +1,191 @@
+"""Villages, one-time enrollment codes, persons, devices and revocation.
+
+Keys belong to people, not phones: a phone (device) holds a sync token and may carry
+several enrolled persons (a volunteer and the village head sharing one phone), each with
+their own keys. Only hashes of codes and tokens are stored: a database copy alone cannot
+enroll anyone or sync as any phone.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from core.errors import (AuthError, BadRequest, Conflict, EnrollCodeExpired, EnrollCodeInvalid,
+                         EnrollCodeUsed, NotFound, Revoked)
+from sync.envelope import key_id, load_public_ed25519, load_public_x25519
+from sync.office import clock
+from sync.office.schema import devices, enroll_codes, inbox_items, persons, villages
+
+ROLES = ("volunteer", "head")
+# Unambiguous alphabet for codes read aloud or typed on a phone (no 0/O, 1/I/L).
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def add_village(conn: Connection, name: str, region: str | None = None) -> int:
+    if not name.strip():
+        raise BadRequest("village name is empty")
+    if conn.execute(select(villages.c.id).where(villages.c.name == name.strip())).first():
+        raise Conflict(f"village {name!r} exists already")
+    return conn.execute(insert(villages).values(name=name.strip(), region=region)).inserted_primary_key[0]
+
+
+def find_village(conn: Connection, ref: str | int) -> dict:
+    """A village by id or by exact name."""
+    cond = villages.c.name == str(ref)
+    if str(ref).isdigit():
+        cond = cond | (villages.c.id == int(ref))
+    row = conn.execute(select(villages).where(cond)).mappings().first()
+    if row is None:
+        raise NotFound(f"no village {ref!r}")
+    return dict(row)
+
+
+def create_code(conn: Connection, *, village: str | int, role: str, name: str,
+                ttl_hours: float = 72, now: datetime | None = None) -> dict:
+    """Issue a one-time code for a named person, village and role. Returns the code once."""
+    if role not in ROLES:
+        raise BadRequest(f"role must be one of {ROLES}")
+    if not name.strip():
+        raise BadRequest("person name is empty")
+    v = find_village(conn, village)
+    now = now or clock.now()
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    expires = now + timedelta(hours=ttl_hours)
+    conn.execute(insert(enroll_codes).values(
+        code_hash=_sha(code), name=name.strip(), village_id=v["id"], role=role,
+        created_at=clock.iso(now), expires_at=clock.iso(expires)))
+    return {"code": "-".join(code[i:i + 4] for i in range(0, 12, 4)), "village_id": v["id"],
+            "village_name": v["name"], "role": role, "name": name.strip(),
+            "expires_at": clock.iso(expires)}
+
+
+def _b64key(text: str, loader) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise BadRequest("public key is not base64") from exc
+    try:
+        loader(raw)
+    except Exception as exc:   # EnvelopeError: bad key bytes
+        raise BadRequest("public key is not a valid 32-byte key") from exc
+    return raw
+
+
+def device_for_token(conn: Connection, token: str | None) -> dict:
+    """The device a bearer sync token belongs to; 401 unknown, 403 revoked."""
+    if not token:
+        raise AuthError("a device sync token is required (Authorization: Bearer ...)")
+    row = conn.execute(select(devices).where(devices.c.token_hash == _sha(token))).mappings().first()
+    if row is None:
+        raise AuthError("unknown sync token")
+    if row["revoked_at"]:
+        raise Revoked("this device has been revoked by the office")
+    return dict(row)
+
+
+def enroll(conn: Connection, *, code: str, name: str, x25519_public: str, ed25519_public: str,
+           device_id: str | None = None, device_token: str | None = None,
+           now: datetime | None = None) -> dict:
+    """Redeem a code: register the person's public keys (and, the first time, the phone)."""
+    now = now or clock.now()
+    x_raw = _b64key(x25519_public, load_public_x25519)
+    e_raw = _b64key(ed25519_public, load_public_ed25519)
+    row = conn.execute(select(enroll_codes).where(
+        enroll_codes.c.code_hash == _sha(normalize_code(code)))).mappings().first()
+    if row is None:
+        raise EnrollCodeInvalid("unknown enrollment code")
+    if row["used_at"]:
+        raise EnrollCodeUsed()
+    if clock.parse(row["expires_at"]) <= now:
+        raise EnrollCodeExpired()
+    kid = key_id(load_public_x25519(x_raw)).hex()
+    if conn.execute(select(persons.c.id).where(persons.c.key_id == kid)).first():
+        raise Conflict("this public key is already enrolled")
+    token = None
+    if device_id or device_token:
+        dev = device_for_token(conn, device_token)
+        if device_id and dev["id"] != device_id:
+            raise AuthError("device id and token do not match")
+    else:
+        token = secrets.token_urlsafe(32)
+        dev = {"id": str(uuid.uuid4())}
+        conn.execute(insert(devices).values(id=dev["id"], token_hash=_sha(token),
+                                            created_at=clock.iso(now)))
+    # Single use even under concurrency: only one UPDATE can flip used_at from NULL.
+    claimed = conn.execute(update(enroll_codes).where(and_(
+        enroll_codes.c.code_hash == row["code_hash"], enroll_codes.c.used_at.is_(None))
+    ).values(used_at=clock.iso(now))).rowcount
+    if claimed != 1:
+        raise EnrollCodeUsed()
+    person_id = str(uuid.uuid4())
+    conn.execute(insert(persons).values(
+        id=person_id, name=row["name"], village_id=row["village_id"], role=row["role"],
+        device_id=dev["id"], x25519_public=x_raw, ed25519_public=e_raw, key_id=kid,
+        created_at=clock.iso(now)))
+    conn.execute(update(enroll_codes).where(enroll_codes.c.code_hash == row["code_hash"])
+                 .values(person_id=person_id))
+    if row["role"] == "head":
+        announce_recipients(conn, row["village_id"], now)
+    village = find_village(conn, row["village_id"])
+    return {"person_id": person_id, "device_id": dev["id"], "sync_token": token,
+            "village_id": village["id"], "village_name": village["name"], "role": row["role"],
+            "recipients": recipients(conn, village["id"])}
+
+
+def recipients(conn: Connection, village_id: int) -> list[dict]:
+    """The village's current (unrevoked) heads: who a non-rahasia report is sealed to."""
+    rows = conn.execute(select(persons.c.id, persons.c.key_id, persons.c.x25519_public).where(and_(
+        persons.c.village_id == village_id, persons.c.role == "head",
+        persons.c.revoked_at.is_(None))).order_by(persons.c.created_at, persons.c.id))
+    return [{"person_id": r.id, "key_id": r.key_id,
+             "x25519_public": base64.b64encode(r.x25519_public).decode()} for r in rows]
+
+
+def announce_recipients(conn: Connection, village_id: int, now: datetime | None = None) -> None:
+    """Queue the village's new head list for every person of the village (inbox)."""
+    body = json.dumps({"village_id": village_id, "recipients": recipients(conn, village_id)})
+    stamp = clock.iso(now or clock.now())
+    for (pid,) in conn.execute(select(persons.c.id).where(and_(
+            persons.c.village_id == village_id, persons.c.revoked_at.is_(None)))).all():
+        conn.execute(insert(inbox_items).values(person_id=pid, kind="recipient_keys",
+                                                ref_id=None, body=body, created_at=stamp))
+
+
+def revoke_person(conn: Connection, person_id: str, now: datetime | None = None) -> None:
+    now = now or clock.now()
+    row = conn.execute(select(persons).where(persons.c.id == person_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no person {person_id}")
+    if row["revoked_at"]:
+        return
+    conn.execute(update(persons).where(persons.c.id == person_id).values(revoked_at=clock.iso(now)))
+    conn.execute(insert(inbox_items).values(person_id=person_id, kind="revoked", ref_id=person_id,
+                                            body=json.dumps({"person_id": person_id}),
+                                            created_at=clock.iso(now)))
+    if row["role"] == "head":
+        announce_recipients(conn, row["village_id"], now)
+
+
+def revoke_device(conn: Connection, device_id: str, now: datetime | None = None) -> None:
+    """A lost or seized phone: its token stops working and every person on it is revoked."""
+    now = now or clock.now()
+    if conn.execute(select(devices.c.id).where(devices.c.id == device_id)).first() is None:
+        raise NotFound(f"no device {device_id}")
+    for (pid,) in conn.execute(select(persons.c.id).where(persons.c.device_id == device_id)).all():
+        revoke_person(conn, pid, now)
+    conn.execute(update(devices).where(and_(devices.c.id == device_id, devices.c.revoked_at.is_(None)))
+                 .values(revoked_at=clock.iso(now)))

@@ -1,0 +1,40 @@
+"""Feedback from the office to a report's author: a sealed v1 envelope like any other.
+
+form_id "_feedback", authored by the office (fixed OFFICE_AUTHOR_ID), signed with the
+office Ed25519 key and sealed to the volunteer's X25519 key (and the office's, so the
+dashboard can show what was sent). The phone verifies it with the office key it got at
+enrollment, so nobody between can put words in the office's mouth.
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, insert, select
+
+from core.errors import NotFound
+from sync import envelope as env
+from sync.office import clock
+from sync.office import keys as office_keys
+from sync.office.ingest import FEEDBACK_FORM
+from sync.office.keys import OFFICE_AUTHOR_ID, OfficeKeys, b64
+from sync.office.schema import envelopes, inbox_items, persons
+
+
+def send_feedback(conn: Connection, envelope_id: str, message: str, *,
+                  keys: OfficeKeys | None = None) -> str:
+    """Queue `message` for the author of report `envelope_id`; returns the feedback envelope id."""
+    keys = keys or office_keys.current()
+    row = conn.execute(select(persons.c.id, persons.c.x25519_public).select_from(
+        envelopes.join(persons, persons.c.id == envelopes.c.author_id))
+        .where(envelopes.c.id == envelope_id)).first()
+    if row is None:
+        raise NotFound("no such report")
+    sealed = env.seal({"envelope_id": envelope_id, "message": message},
+                      form_id=FEEDBACK_FORM, form_version=1, author_id=OFFICE_AUTHOR_ID,
+                      device_id=OFFICE_AUTHOR_ID, signing_key=keys.ed25519,
+                      recipients=[env.load_public_x25519(row.x25519_public), keys.x25519.public_key()])
+    conn.execute(insert(inbox_items).values(
+        person_id=row.id, kind="feedback", ref_id=sealed.envelope_id,
+        body=json.dumps({"envelope": b64(sealed.envelope), "envelope_id": envelope_id}),
+        created_at=clock.iso(clock.now())))
+    return sealed.envelope_id

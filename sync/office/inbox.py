@@ -1,0 +1,37 @@
+"""What the people on one phone receive, cursor-paged.
+
+Items are queued at the moment they arise (a report reaches a head, the office sends
+feedback, a village's head list changes) and numbered by a growing sequence; the
+cursor is the last sequence number the phone stored, so paging is monotonic and a
+re-fetched page is harmless (the phone dedupes by item_id).
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, and_, or_, select
+
+from core.errors import BadRequest
+from sync.office.schema import inbox_items, persons
+
+MAX_LIMIT = 200
+
+
+def page(conn: Connection, device_id: str, cursor: str | None, limit: int) -> dict:
+    try:
+        after = int(cursor) if cursor else 0
+    except ValueError:
+        raise BadRequest("cursor must be a value returned as next_cursor") from None
+    limit = max(1, min(limit, MAX_LIMIT))
+    mine = select(persons.c.id).where(persons.c.device_id == device_id)
+    live = select(persons.c.id).where(and_(persons.c.device_id == device_id,
+                                           persons.c.revoked_at.is_(None)))
+    rows = conn.execute(select(inbox_items).where(and_(
+        inbox_items.c.seq > after,
+        inbox_items.c.person_id.in_(mine),
+        # A revoked person gets only the notice that they are revoked.
+        or_(inbox_items.c.person_id.in_(live), inbox_items.c.kind == "revoked"),
+    )).order_by(inbox_items.c.seq).limit(limit)).mappings().all()
+    items = [{"item_id": str(r["seq"]), "kind": r["kind"], "person_id": r["person_id"],
+              "body": json.loads(r["body"])} for r in rows]
+    return {"items": items, "next_cursor": items[-1]["item_id"] if items else (str(after) if after else None)}

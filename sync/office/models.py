@@ -1,0 +1,99 @@
+"""Pydantic models for every request and response: they ARE the OpenAPI schema."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable machine-readable code, never renamed")
+    message: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    server_time: str
+    version: str
+
+
+class EnrollRequest(BaseModel):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    x25519_public: str = Field(description="raw 32-byte key, base64", max_length=64)
+    ed25519_public: str = Field(description="raw 32-byte key, base64", max_length=64)
+    device_id: str | None = Field(default=None, max_length=64)
+    device_token: str | None = Field(default=None, max_length=128)
+
+
+class Recipient(BaseModel):
+    person_id: str
+    key_id: str
+    x25519_public: str
+
+
+class EnrollResponse(BaseModel):
+    person_id: str
+    device_id: str
+    sync_token: str | None = Field(description="only when this enrollment registered the phone")
+    village_id: int
+    village_name: str
+    role: Literal["volunteer", "head"]
+    office_x25519_public: str
+    office_ed25519_public: str
+    office_key_id: str
+    recipients: list[Recipient]
+
+
+class ReceiptWire(BaseModel):
+    ctx: str
+    envelope_id: str
+    envelope_sha256: str
+    received_at: str
+    attachments: dict[str, str]
+    complete: bool
+    signature: str
+
+
+class EnvelopeBatch(BaseModel):
+    envelopes: list[str] = Field(description="base64 sealed envelopes (at most 500)")
+
+
+class ItemResult(BaseModel):
+    envelope_id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    code: str | None = None
+    reason: str | None = None
+    receipt: ReceiptWire | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[ItemResult]
+
+
+class AttachmentStatus(BaseModel):
+    received: int
+    size: int
+    complete: bool
+
+
+class InboxItem(BaseModel):
+    item_id: str
+    kind: Literal["review_request", "feedback", "recipient_keys", "revoked"]
+    person_id: str
+    body: dict[str, Any]
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+class ReviewRequest(BaseModel):
+    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review'")
+
+
+class ReviewResult(BaseModel):
+    envelope_id: str
+    status: Literal["accepted", "duplicate"]
+    receipt: ReceiptWire

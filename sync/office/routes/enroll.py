@@ -1,0 +1,19 @@
+from fastapi import APIRouter
+
+from sync.office import enrollment
+from sync.office.deps import OfficeDep
+from sync.office.keys import b64
+from sync.office.models import EnrollRequest, EnrollResponse, ErrorBody
+
+router = APIRouter(tags=["enroll"])
+
+
+@router.post("/enroll", response_model=EnrollResponse,
+             responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 410, 422)})
+def enroll(req: EnrollRequest, office: OfficeDep) -> EnrollResponse:
+    """Redeem a one-time enrollment code; the first person on a phone registers the phone."""
+    with office.engine.begin() as conn:
+        out = enrollment.enroll(conn, **req.model_dump())
+    return EnrollResponse(**out, office_x25519_public=b64(office.keys.x25519_public),
+                          office_ed25519_public=b64(office.keys.ed25519_public),
+                          office_key_id=office.keys.key_id)

@@ -1,0 +1,50 @@
+import base64
+import binascii
+
+from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import TooLarge
+from sync.office import ingest
+from sync.office.deps import DeviceDep, OfficeDep
+from sync.office.models import BatchResult, EnvelopeBatch, ErrorBody, ReceiptWire
+
+router = APIRouter(tags=["envelopes"])
+MAX_BATCH = 500
+
+
+@router.post("/envelopes", response_model=BatchResult,
+             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
+def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
+    """A batch of sealed envelopes; one result per item, each in its own transaction."""
+    if len(batch.envelopes) > MAX_BATCH:
+        raise TooLarge(f"at most {MAX_BATCH} envelopes per batch")
+    results = []
+    for item in batch.envelopes:
+        try:
+            data = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError):
+            results.append({"envelope_id": None, "status": "rejected", "code": "bad_base64",
+                            "reason": "item is not base64"})
+            continue
+        results.append(_one(office, data, device["id"]))
+    return BatchResult(results=results)
+
+
+def _one(office, data: bytes, device_id: str) -> dict:
+    for attempt in range(2):
+        try:
+            with office.engine.begin() as conn:
+                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
+        except IntegrityError:
+            # The same envelope raced in on another connection: the retry finds it stored.
+            if attempt:
+                raise
+
+
+@router.get("/receipts/{envelope_id}", response_model=ReceiptWire,
+            responses={s: {"model": ErrorBody} for s in (401, 403, 404)})
+def get_receipt(envelope_id: str, device: DeviceDep, office: OfficeDep) -> ReceiptWire:
+    """The current signed receipt (complete once every attachment is stored)."""
+    with office.engine.begin() as conn:
+        return ReceiptWire(**ingest.receipt_for(conn, envelope_id, device["id"]))

@@ -1,0 +1,19 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from sync.office import inbox as rules
+from sync.office.deps import DeviceDep, OfficeDep
+from sync.office.models import ErrorBody, InboxPage
+
+router = APIRouter(tags=["inbox"])
+
+
+@router.get("/inbox", response_model=InboxPage,
+            responses={s: {"model": ErrorBody} for s in (401, 403, 422)})
+def inbox(device: DeviceDep, office: OfficeDep,
+          cursor: Annotated[str | None, Query(max_length=32)] = None,
+          limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = 100) -> InboxPage:
+    """Reviews, feedback and key updates for every person on this phone, after `cursor`."""
+    with office.engine.begin() as conn:
+        return InboxPage(**rules.page(conn, device["id"], cursor, limit))
