@@ -126,10 +126,10 @@ def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *,
     row = _row(db, session, report_id)
     if row["status"] != DRAFT:
         raise Immutable()
-    if not session.person_id:
-        raise NotEnrolled()
     form = forms.load(row["form_id"], row["form_version"])
     answers = form.check(load_answers(db, session, report_id), lang)
+    if not session.person_id:
+        raise NotEnrolled()
     rahasia = rahasia or form.is_confidential(answers)
     photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
     plain = {a: photo_bytes(db, session, a) for a in photo_ids}

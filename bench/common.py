@@ -1,0 +1,41 @@
+"""Shared helpers for the benchmark scripts: percentiles, a result table, free ports."""
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import statistics
+import sys
+import time
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(round(p / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine() -> str:
+    import os
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def report(name: str, rows: list[dict]) -> None:
+    """Print rows as a table and as one JSON line (BENCHMARKS.md is written from these)."""
+    print(f"\n== {name} ({machine()}, {time.strftime('%Y-%m-%d %H:%M')}) ==")
+    for r in rows:
+        ok = "" if r.get("target") is None else ("  ✓" if r.get("met") else "  ✗ target missed")
+        print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}")
+    print("JSON " + json.dumps({"bench": name, "rows": rows}), file=sys.stderr)

@@ -1,0 +1,225 @@
+"""Every UI string of the field app, in Bahasa Indonesia (default) and English.
+
+Form labels, hints and validation messages come from the `forms` package; this table
+holds only the app's own words. `t(key, lang, **kw)` fills `{placeholders}`.
+A missing key is a bug, not a fallback to English: tests/e2e compares both languages.
+"""
+from __future__ import annotations
+
+LANGS = ("id", "en")
+DEFAULT = "id"
+LANG_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+S: dict[str, tuple[str, str]] = {
+    # (id, en)
+    "app_name": ("Jaga Desa", "Jaga Desa"),
+    "tagline": ("Laporan aman untuk desa binaan Imigrasi",
+                "Safe reporting for immigration partner villages"),
+    # first run
+    "choose_lang": ("Pilih bahasa", "Choose language"),
+    "continue": ("Lanjut", "Continue"),
+    "back": ("Kembali", "Back"),
+    "cancel": ("Batal", "Cancel"),
+    "close": ("Tutup", "Close"),
+    "save": ("Simpan", "Save"),
+    "first_user": ("Buat pengguna pertama", "Create the first user"),
+    "first_user_hint": ("Nama ini hanya untuk memilih pengguna di ponsel ini. PIN melindungi laporan Anda: "
+                        "tanpa PIN tidak ada yang bisa membacanya.",
+                        "This name is only for picking the user on this phone. The PIN protects your "
+                        "reports: nobody can read them without it."),
+    "name": ("Nama pengguna", "User name"),
+    "role": ("Peran", "Role"),
+    "role_volunteer": ("Relawan desa", "Village volunteer"),
+    "role_head": ("Kepala desa", "Village head"),
+    "pin": ("PIN", "PIN"),
+    "pin_new": ("PIN baru (4-12 angka)", "New PIN (4-12 digits)"),
+    "pin_repeat": ("Ulangi PIN", "Repeat the PIN"),
+    "pin_mismatch": ("PIN tidak sama", "The PINs do not match"),
+    "pin_format": ("PIN harus 4 sampai 12 angka", "The PIN must be 4 to 12 digits"),
+    "name_needed": ("Isi nama (1-40 huruf)", "Enter a name (1-40 characters)"),
+    "name_taken": ("Nama ini sudah dipakai di ponsel ini", "This name is already used on this phone"),
+    "create_user": ("Buat pengguna", "Create user"),
+    "add_user": ("Tambah pengguna", "Add user"),
+    # enrollment
+    "enroll_title": ("Daftarkan ke kantor Imigrasi", "Enroll with the immigration office"),
+    "enroll_hint": ("Minta kode pendaftaran ke petugas Imigrasi. Tempel isi kode QR, atau isi alamat kantor "
+                    "dan kode.",
+                    "Ask the immigration officer for an enrollment code. Paste the QR code content, or enter "
+                    "the office address and the code."),
+    "qr_content": ("Isi kode QR (jagadesa://...)", "QR code content (jagadesa://...)"),
+    "office_url": ("Alamat kantor", "Office address"),
+    "enroll_code": ("Kode pendaftaran", "Enrollment code"),
+    "enroll_do": ("Daftarkan", "Enroll"),
+    "enroll_later": ("Nanti saja", "Later"),
+    "enroll_ok": ("Terdaftar: {name}, {village}", "Enrolled: {name}, {village}"),
+    "enroll_missing": ("Isi alamat kantor dan kode", "Enter the office address and the code"),
+    "enroll_bad_qr": ("Isi kode QR tidak dikenali", "The QR content is not recognised"),
+    "enroll_failed": ("Pendaftaran gagal: {why}", "Enrollment failed: {why}"),
+    "not_enrolled": ("Ponsel ini belum terdaftar ke kantor Imigrasi. Laporan tersimpan sebagai draf sampai "
+                     "terdaftar.",
+                     "This phone is not enrolled with the immigration office yet. Reports stay drafts "
+                     "until it is."),
+    "enrolled_as": ("Terdaftar: {village}", "Enrolled: {village}"),
+    # lock
+    "lock_title": ("Pilih pengguna", "Choose user"),
+    "unlock": ("Masuk", "Unlock"),
+    "pin_wrong": ("PIN salah. Sisa {n} kali percobaan.", "Wrong PIN. {n} tries left."),
+    "locked_out": ("Terlalu banyak PIN salah. Data pengguna ini sudah dikunci permanen dan tidak bisa "
+                   "dibuka lagi.",
+                   "Too many wrong PINs. This user's data is locked for good and can no longer be "
+                   "opened."),
+    "user_locked": ("{name} (terkunci)", "{name} (locked)"),
+    "lock_now": ("Kunci", "Lock"),
+    "auto_locked": ("Terkunci otomatis. Draf sudah tersimpan.", "Locked automatically. Drafts are saved."),
+    # home
+    "hello": ("Halo, {name}", "Hello, {name}"),
+    "btn_suspicion": ("Laporan kecurigaan", "Suspicion report"),
+    "btn_departure": ("Keberangkatan PMI", "Migrant worker departure"),
+    "btn_urgent": ("Darurat", "Emergency"),
+    "urgent_hint": ("Ada orang dalam bahaya sekarang", "Someone is in danger now"),
+    "drafts": ("Draf", "Drafts"),
+    "no_drafts": ("Tidak ada draf", "No drafts"),
+    "outbox": ("Kotak keluar", "Outbox"),
+    "no_outbox": ("Belum ada laporan terkirim", "No reports sent yet"),
+    "open_draft": ("Lanjutkan {form}, {day}", "Continue {form}, {day}"),
+    "delete_draft": ("Hapus draf", "Delete draft"),
+    "delete_draft_q": ("Hapus draf ini? Isinya tidak bisa dikembalikan.",
+                       "Delete this draft? Its content cannot be recovered."),
+    "delete": ("Hapus", "Delete"),
+    "state_draft": ("Draf", "Draft"),
+    "state_waiting": ("Menunggu sinyal", "Waiting for signal"),
+    "state_sent": ("Terkirim", "Sent"),
+    "state_received": ("Diterima kantor", "Received by the office"),
+    "state_returned": ("Dikembalikan dengan umpan balik", "Returned with feedback"),
+    "state_why": ("Belum terkirim: {why}", "Not sent yet: {why}"),
+    "settings": ("Pengaturan", "Settings"),
+    "reviews": ("Laporan untuk ditinjau", "Reports to review"),
+    "no_reviews": ("Tidak ada laporan untuk ditinjau", "No reports to review"),
+    "feedback": ("Umpan balik dari kantor", "Feedback from the office"),
+    "new_feedback": ("Ada {n} umpan balik baru dari kantor", "{n} new feedback from the office"),
+    "feedback_read": ("Tandai sudah dibaca", "Mark as read"),
+    # sync
+    "sync_now": ("Sinkron sekarang", "Sync now"),
+    "sync_never": ("Belum pernah sinkron", "Never synced"),
+    "sync_last": ("Terakhir sinkron: {when}", "Last sync: {when}"),
+    "sync_running": ("Sedang sinkron… {stage} {done}/{total}", "Syncing… {stage} {done}/{total}"),
+    "sync_done": ("Sinkron selesai", "Sync finished"),
+    "sync_failed": ("Sinkron gagal: {why}. Laporan tetap di kotak keluar.",
+                    "Sync failed: {why}. Reports stay in the outbox."),
+    "sync_off": ("Sinkron otomatis mati", "Automatic sync is off"),
+    "sync_unavailable": ("Modul sinkron belum tersedia", "The sync module is not available yet"),
+    "sync_not_enrolled": ("Belum terdaftar: tidak bisa sinkron", "Not enrolled: cannot sync"),
+    "sync_pending": ("{n} laporan menunggu dikirim", "{n} report(s) waiting to be sent"),
+    # form
+    "step": ("Langkah {i} dari {n}", "Step {i} of {n}"),
+    "next": ("Lanjut", "Next"),
+    "prev": ("Sebelumnya", "Previous"),
+    "to_home": ("Simpan & keluar", "Save & leave"),
+    "saved_draft": ("Draf tersimpan", "Draft saved"),
+    "fix_errors": ("Periksa isian yang ditandai merah", "Check the answers marked in red"),
+    "required_mark": ("(wajib)", "(required)"),
+    "pick_date": ("Pilih tanggal", "Pick a date"),
+    "pick_time": ("Pilih jam", "Pick a time"),
+    "now": ("Sekarang", "Now"),
+    "today": ("Hari ini", "Today"),
+    "date_format": ("Format: TTTT-BB-HH", "Format: YYYY-MM-DD"),
+    "datetime_format": ("Format: TTTT-BB-HH jj:mm", "Format: YYYY-MM-DD hh:mm"),
+    "gps_get": ("Ambil lokasi GPS", "Get GPS location"),
+    "gps_wait": ("Mencari lokasi…", "Finding location…"),
+    "gps_got": ("Lokasi: {lat}, {lon} (akurasi ±{acc} m)", "Location: {lat}, {lon} (accuracy ±{acc} m)"),
+    "gps_manual": ("Lokasi: {lat}, {lon} (diisi manual)", "Location: {lat}, {lon} (entered by hand)"),
+    "gps_failed": ("Lokasi tidak bisa diambil ({why}). Isi lintang dan bujur secara manual kalau tahu.",
+                   "The location could not be taken ({why}). Enter latitude and longitude by hand if you "
+                   "know them."),
+    "gps_clear": ("Hapus lokasi", "Clear location"),
+    "gps_none": ("Belum ada lokasi", "No location yet"),
+    "lat": ("Lintang (mis. 4,137)", "Latitude (e.g. 4.137)"),
+    "lon": ("Bujur (mis. 117,665)", "Longitude (e.g. 117.665)"),
+    "gps_manual_set": ("Pakai angka ini", "Use these numbers"),
+    "gps_manual_bad": ("Lintang/bujur harus angka", "Latitude/longitude must be numbers"),
+    "photo_add": ("Tambah foto", "Add photo"),
+    "photo_uploading": ("Memproses foto… {pct}%", "Processing photo… {pct}%"),
+    "photo_item": ("Foto {i}: {size}", "Photo {i}: {size}"),
+    "photo_remove": ("Hapus foto {i}", "Remove photo {i}"),
+    "photo_refused": ("Foto ditolak: {why}", "Photo refused: {why}"),
+    "photo_shrunk": ("Foto dikecilkan dari {before} menjadi {after}; data lokasi di foto dihapus.",
+                     "Photo shrunk from {before} to {after}; location data in the photo removed."),
+    "photo_too_many": ("Paling banyak {n} foto", "At most {n} photos"),
+    "photo_not_image": ("berkas ini bukan foto JPEG atau PNG yang bisa dibaca",
+                        "this file is not a readable JPEG or PNG photo"),
+    "photo_too_big": ("foto terlalu besar (batas {mb} MB)", "the photo is too large (limit {mb} MB)"),
+    "review_title": ("Periksa sebelum mengirim", "Check before sending"),
+    "rahasia_on": ("RAHASIA: hanya petugas Imigrasi yang bisa membaca laporan ini.",
+                   "CONFIDENTIAL: only immigration officers can read this report."),
+    "rahasia_off": ("Kepala desa dan petugas Imigrasi bisa membaca laporan ini.",
+                    "The village head and immigration officers can read this report."),
+    "urgent_flag": ("MENDESAK", "URGENT"),
+    "seal": ("Kunci & kirim", "Seal & send"),
+    "edit": ("Ubah", "Edit"),
+    "sealed_ok": ("Laporan dikunci dan masuk kotak keluar. Terkirim saat ada sinyal.",
+                  "Report sealed and in the outbox. It is sent when there is signal."),
+    "seal_failed": ("Belum bisa dikirim: {why}", "Cannot be sent yet: {why}"),
+    "choose_one": ("Pilih satu", "Choose one"),
+    "choose_many": ("Boleh pilih lebih dari satu", "You may choose more than one"),
+    # head review
+    "review_open": ("Buka laporan {title}, {day}", "Open report {title}, {day}"),
+    "review_verify": ("Benar (verifikasi)", "Correct (verify)"),
+    "review_dispute": ("Tidak benar (bantah)", "Not correct (dispute)"),
+    "review_more": ("Minta info tambahan", "Ask for more info"),
+    "review_note": ("Catatan untuk Imigrasi", "Note for Immigration"),
+    "review_sent": ("Tanggapan disimpan; terkirim saat sinkron berikutnya",
+                    "Response saved; it leaves with the next sync"),
+    "review_state_new": ("Baru", "New"),
+    "review_state_read": ("Dibaca", "Read"),
+    "review_state_answered": ("Sudah ditanggapi", "Answered"),
+    "review_unreadable": ("Laporan tidak bisa dibuka", "The report cannot be opened"),
+    # settings
+    "language": ("Bahasa", "Language"),
+    "retention": ("Setelah diterima kantor", "After the office receives a report"),
+    "retention_purge": ("Hapus isi laporan dari ponsel (disarankan)", "Delete its content from the phone (recommended)"),
+    "retention_keep": ("Simpan salinan di ponsel", "Keep a copy on the phone"),
+    "sync_auto": ("Sinkron otomatis saat ada sinyal", "Sync automatically when there is signal"),
+    "wipe": ("Hapus cepat", "Quick wipe"),
+    "wipe_hint": ("Menghapus semua pengguna, kunci dan laporan di ponsel ini. Laporan yang belum terkirim "
+                  "akan hilang.",
+                  "Deletes every user, key and report on this phone. Reports not yet sent are lost."),
+    "wipe_confirm": ("Ya, hapus semua", "Yes, delete everything"),
+    "wipe_q": ("Hapus semua data di ponsel ini sekarang?", "Delete all data on this phone now?"),
+    "wiped": ("Semua data sudah dihapus", "All data was deleted"),
+    "about": ("Tentang", "About"),
+    "about_text": ("Jaga Desa versi {v}. Laporan dienkripsi di ponsel dan hanya bisa dibaca penerimanya.",
+                   "Jaga Desa version {v}. Reports are encrypted on the phone and only their recipients "
+                   "can read them."),
+    "device_id": ("ID perangkat: {id}", "Device id: {id}"),
+    "error": ("Terjadi kesalahan: {why}", "Something went wrong: {why}"),
+}
+
+# Engine / core messages that reach the UI in English: shown translated instead.
+CODE_MESSAGES: dict[str, tuple[str, str]] = {
+    "not_enrolled": S["not_enrolled"],
+    "sync_failed": ("tidak ada sambungan ke kantor", "no connection to the office"),
+    "unauthorized": ("ponsel tidak dikenal kantor", "the office does not know this phone"),
+    "revoked": ("pengguna atau ponsel dicabut oleh kantor", "user or phone revoked by the office"),
+    "enroll_code_invalid": ("kode tidak dikenal", "unknown code"),
+    "enroll_code_used": ("kode sudah dipakai", "the code was already used"),
+    "enroll_code_expired": ("kode sudah kedaluwarsa; minta kode baru", "the code expired; ask for a new one"),
+    "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
+}
+
+
+def t(key: str, lang: str = DEFAULT, **kw: object) -> str:
+    pair = S[key]
+    text = pair[1] if lang == "en" else pair[0]
+    return text.format(**kw) if kw else text
+
+
+def error_text(exc: BaseException, lang: str) -> str:
+    """A core error in the user's language when its code is known, else its own message."""
+    code = getattr(exc, "code", None)
+    if code in CODE_MESSAGES:
+        return CODE_MESSAGES[code][1 if lang == "en" else 0]
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"

@@ -1,0 +1,138 @@
+"""HTTP client for the office API (requests + urllib3 Retry), errors translated at the boundary.
+
+    requests / urllib3 error (connect, read, reset, timeout, bad body) -> core.errors.SyncError
+    office JSON refusal {code, message} with status                    -> core.errors.ApiError
+
+Retries (exponential back-off with jitter) cover connect/read errors and 502/503/504
+for every method: every office endpoint is idempotent by design (an envelope replay
+returns its original receipt, a chunk at a stale offset is refused with 409 and the
+upload resumes from what the office holds).
+The push/receipt/inbox orchestration lives in sync.runner (sync_once, SyncLoop).
+"""
+from __future__ import annotations
+
+import base64
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from core.errors import ApiError, SyncError
+
+API = "/api/v1"
+CHUNK = 64 * 1024          # a 2G link moves ~10 KB/s: small chunks lose little on a drop
+
+
+def default_retry() -> Retry:
+    return Retry(total=5, connect=5, read=3, status=3, other=2, allowed_methods=None,
+                 status_forcelist=(502, 503, 504), backoff_factor=0.2, backoff_jitter=0.3,
+                 backoff_max=10, raise_on_status=False, respect_retry_after_header=True)
+
+
+class OfficeClient:
+    def __init__(self, base_url: str, token: str | None = None, *,
+                 timeout: tuple[float, float] = (5.0, 60.0), retry: Retry | None = None) -> None:
+        base = base_url.rstrip("/")
+        self.base_url = base if base.endswith(API) else base + API
+        self.token = token
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- transport --------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, auth: bool = True, **kw) -> dict:
+        headers = kw.pop("headers", {})
+        if auth:
+            if not self.token:
+                raise SyncError("this phone is not enrolled (no sync token)")
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = self.session.request(method, self.base_url + path, headers=headers,
+                                        timeout=self.timeout, **kw)
+            body = resp.json() if resp.content else {}
+        except requests.exceptions.JSONDecodeError as exc:
+            raise SyncError(f"the office sent an unreadable answer ({exc.__class__.__name__})") from exc
+        except requests.exceptions.RequestException as exc:
+            raise SyncError(f"cannot reach the office: {exc.__class__.__name__}") from exc
+        except Exception as exc:   # urllib3/http.client errors that escape requests' wrappers
+            raise SyncError(f"connection to the office failed: {exc.__class__.__name__}") from exc
+        if resp.status_code >= 400:
+            if isinstance(body, dict) and "code" in body:
+                raise ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code)
+            raise SyncError(f"the office answered HTTP {resp.status_code}")
+        if not isinstance(body, dict):
+            raise SyncError("the office sent an unexpected answer")
+        return body
+
+    # --- endpoints --------------------------------------------------------------------
+    def health(self) -> dict:
+        return self._request("GET", "/health", auth=False)
+
+    def enroll(self, code: str, name: str, x25519_public: bytes, ed25519_public: bytes, *,
+               device_id: str | None = None, device_token: str | None = None) -> dict:
+        body = {"code": code, "name": name,
+                "x25519_public": base64.b64encode(x25519_public).decode(),
+                "ed25519_public": base64.b64encode(ed25519_public).decode(),
+                "device_id": device_id, "device_token": device_token}
+        out = self._request("POST", "/enroll", auth=False, json=body)
+        if out.get("sync_token"):
+            self.token = out["sync_token"]
+        return out
+
+    def push(self, envelopes: list[bytes]) -> list[dict]:
+        body = {"envelopes": [base64.b64encode(e).decode() for e in envelopes]}
+        results = self._request("POST", "/envelopes", json=body).get("results")
+        if not isinstance(results, list) or len(results) != len(envelopes):
+            raise SyncError("the office answered a batch with the wrong number of results")
+        return results
+
+    def receipt(self, envelope_id: str) -> dict:
+        return self._request("GET", f"/receipts/{envelope_id}")
+
+    def attachment_status(self, envelope_id: str, att_id: str) -> dict:
+        return self._request("GET", f"/attachments/{envelope_id}/{att_id}")
+
+    def put_chunk(self, envelope_id: str, att_id: str, offset: int, chunk: bytes) -> dict:
+        return self._request("PUT", f"/attachments/{envelope_id}/{att_id}", params={"offset": offset},
+                             data=chunk, headers={"Content-Type": "application/octet-stream"})
+
+    def put_attachment(self, envelope_id: str, att_id: str, blob: bytes, *, chunk_size: int = CHUNK,
+                       attempts: int = 8, progress=None) -> dict:
+        """Upload `blob`, resuming from what the office already holds after any drop."""
+        failures = 0
+        status = None
+        while True:
+            try:
+                if status is None:
+                    status = self.attachment_status(envelope_id, att_id)
+                if status["complete"]:
+                    return status
+                offset = int(status["received"])
+                status = self.put_chunk(envelope_id, att_id, offset, blob[offset:offset + chunk_size])
+                if progress:
+                    progress(int(status["received"]), len(blob))
+            except ApiError as exc:
+                if exc.code != "offset_mismatch":
+                    raise
+                status = None                           # ask where to resume
+            except SyncError:
+                failures += 1
+                if failures >= attempts:
+                    raise
+                time.sleep(min(2.0, 0.05 * 2 ** failures))
+                status = None
+
+    def inbox(self, cursor: str | None = None, limit: int = 100) -> dict:
+        params = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._request("GET", "/inbox", params=params)
+
+    def post_review(self, envelope: bytes) -> dict:
+        return self._request("POST", "/reviews", json={"envelope": base64.b64encode(envelope).decode()})

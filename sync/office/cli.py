@@ -1,0 +1,143 @@
+"""`office` and `office-admin`: thin commands over create_app and the store modules.
+
+    office       --data DIR [--db URL] [--host H] [--port P]
+    office-admin --data DIR [--db URL] add-village --name NAME [--region R]
+    office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
+                                       [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
+    office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
+    office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
+
+main.py calls main(argv) with the subcommand name first. Passwords come from
+JAGA_PASSWORD or a prompt, the office key passphrase from JAGA_OFFICE_KEY or a prompt,
+never from argv. Exit 0 on success, 1 with a one-line message on stderr otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from core.errors import JagaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py")
+    sub = p.add_subparsers(dest="command", required=True)
+    office = sub.add_parser("office", help="run the office endpoint (FastAPI under uvicorn)")
+    office.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")
+    office.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    office.add_argument("--host", default="127.0.0.1")
+    office.add_argument("--port", type=int, default=8765)
+    office.add_argument("--log-level", default="warning")
+
+    admin = sub.add_parser("office-admin", help="administer villages, enrollment codes, staff")
+    admin.add_argument("--data", required=True, type=Path)
+    admin.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    cmds = admin.add_subparsers(dest="admin_command", required=True)
+    v = cmds.add_parser("add-village", help="add a village")
+    v.add_argument("--name", required=True)
+    v.add_argument("--region")
+    v.add_argument("--json", action="store_true")
+    e = cmds.add_parser("enroll-code", help="issue a one-time enrollment code")
+    e.add_argument("--village", required=True, help="village id or name")
+    e.add_argument("--role", required=True, choices=["volunteer", "head"])
+    e.add_argument("--name", required=True, help="the person's name")
+    e.add_argument("--ttl-hours", type=float, default=72.0)
+    e.add_argument("--qr", type=Path, help="also write the code as a QR PNG")
+    e.add_argument("--office-url", help="put the office URL in the QR code too")
+    e.add_argument("--json", action="store_true")
+    r = cmds.add_parser("revoke", help="revoke a person or a (lost) device")
+    who = r.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person")
+    who.add_argument("--device")
+    s = cmds.add_parser("add-staff", help="add a dashboard account (password: JAGA_PASSWORD or prompt)")
+    s.add_argument("--username", required=True)
+    s.add_argument("--role", required=True, choices=["intel", "admin"])
+    s.add_argument("--region")
+    return p
+
+
+def _engine(args):
+    from sync.office import db
+    args.data.mkdir(parents=True, exist_ok=True)
+    engine = db.make_engine(args.db or db.sqlite_url(args.data))
+    db.migrate(engine)
+    return engine
+
+
+def _run_office(args) -> int:
+    import uvicorn
+    from sync.office.app import create_app
+    app = create_app(args.data, args.db)
+    print(f"office listening on http://{args.host}:{args.port}/api/v1", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _password() -> str:
+    value = os.environ.get("JAGA_PASSWORD")
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise JagaError("set JAGA_PASSWORD or run from a terminal to be prompted")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise JagaError("passwords differ")
+    return first
+
+
+def _admin(args) -> int:
+    from sync.office import enrollment, staff
+    engine = _engine(args)
+    cmd = args.admin_command
+    if cmd == "add-staff":
+        password = _password()
+        with engine.begin() as conn:
+            sid = staff.create_staff(conn, args.username, password, args.role, args.region)
+        print(f"staff {args.username} ({args.role}) created, id {sid}")
+        return 0
+    with engine.begin() as conn:
+        if cmd == "add-village":
+            vid = enrollment.add_village(conn, args.name, args.region)
+            print(json.dumps({"id": vid, "name": args.name, "region": args.region})
+                  if args.json else f"village {vid}: {args.name}")
+        elif cmd == "enroll-code":
+            out = enrollment.create_code(conn, village=args.village, role=args.role,
+                                         name=args.name, ttl_hours=args.ttl_hours)
+        elif cmd == "revoke":
+            if args.person:
+                enrollment.revoke_person(conn, args.person)
+            else:
+                enrollment.revoke_device(conn, args.device)
+            print(f"revoked {'person' if args.person else 'device'} {args.person or args.device}")
+    if cmd == "enroll-code":
+        if args.qr:
+            import qrcode
+            text = out["code"] if not args.office_url else \
+                f"jagadesa:enroll?office={args.office_url}&code={out['code']}"
+            qrcode.make(text).save(str(args.qr))
+            out["qr"] = str(args.qr)
+        if args.json:
+            print(json.dumps(out))
+        else:
+            print(f"{out['code']}  for {out['name']} ({out['role']}, {out['village_name']}), "
+                  f"valid until {out['expires_at']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run_office(args) if args.command == "office" else _admin(args)
+    except JagaError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""One sync round (`sync_once`) and the background loop that repeats it (`SyncLoop`).
+
+The rule this module exists for: the phone forgets a report (outbox.mark_received) only
+after it holds an office receipt whose Ed25519 signature verifies against the office key
+from enrollment, whose envelope hash matches the exact bytes we sent, which is complete,
+and which names every sealed attachment with the checksum of the blob we hold. Anything
+short of that keeps the report in the outbox for the next round.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from core.errors import ApiError, EnvelopeError, JagaError, SyncError
+from sync import envelope as env
+from sync import receipt as rc
+from sync.client import OfficeClient
+from sync.ports import InboxItem, Outbox, OutboxItem
+
+log = logging.getLogger("jaga.sync")
+Progress = Callable[[int, int, str], None]      # (done, total, stage)
+
+
+@dataclass
+class SyncResult:
+    ok: bool = True
+    error: str | None = None                 # why the round stopped early (retry later)
+    accepted: int = 0                        # newly accepted by the office
+    duplicate: int = 0                       # the office already had them (receipt re-sent)
+    received: int = 0                        # purged from the outbox with a verified receipt
+    failed: dict[str, str] = field(default_factory=dict)     # envelope_id -> code
+    attachments: int = 0
+    reviews: int = 0
+    inbox: int = 0
+
+    def stop(self, error: str) -> "SyncResult":
+        self.ok, self.error = False, error
+        return self
+
+
+def _transient(exc: JagaError) -> bool:
+    return isinstance(exc, SyncError) or (isinstance(exc, ApiError) and
+                                          (exc.http_status >= 500 or exc.http_status == 429))
+
+
+def _expected_blobs(item: OutboxItem) -> dict[str, str]:
+    """att_id -> sha256 of the blobs we hold, checked against the signed manifest."""
+    header = env.peek(item.envelope)
+    manifest = {a.att_id: a.sha256 for a in header.attachments}
+    held = {a: hashlib.sha256(b).hexdigest() for a, b in item.blobs.items()}
+    if held != manifest:
+        raise EnvelopeError("the outbox's attachment blobs do not match the signed manifest")
+    return manifest
+
+
+def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, res: dict,
+            result: SyncResult) -> None:
+    """Handle one push result; raises SyncError/ApiError (transient) to stop the round."""
+    eid = item.envelope_id
+    if res.get("status") == "rejected":
+        result.failed[eid] = res.get("code") or "rejected"
+        outbox.mark_failed(eid, res.get("code") or "rejected", res.get("reason") or "")
+        return
+    if res.get("status") not in ("accepted", "duplicate") or res.get("envelope_id") != eid:
+        raise SyncError("the office answered with a result for another envelope")
+    try:
+        expected = _expected_blobs(item)
+        wire = res.get("receipt") or {}
+        receipt = rc.verify(wire, office_pub, item.envelope)
+        if receipt.envelope_id != eid:
+            raise EnvelopeError("receipt names another envelope")
+    except EnvelopeError as exc:
+        result.failed[eid] = "receipt_invalid"
+        outbox.mark_failed(eid, "receipt_invalid", exc.message)
+        return
+    result.accepted += res["status"] == "accepted"
+    result.duplicate += res["status"] == "duplicate"
+    if not receipt.complete or any(receipt.attachments.get(a) != s for a, s in expected.items()):
+        for att_id, blob in item.blobs.items():
+            if receipt.attachments.get(att_id) != expected[att_id]:
+                client.put_attachment(eid, att_id, blob)
+                result.attachments += 1
+        wire = client.receipt(eid)
+    try:
+        receipt = rc.verify(wire, office_pub, item.envelope, expected)
+    except EnvelopeError as exc:
+        result.failed[eid] = "receipt_invalid"
+        outbox.mark_failed(eid, "receipt_invalid", exc.message)
+        return
+    if not receipt.complete:
+        raise SyncError("the office does not hold every attachment yet")
+    outbox.mark_received(eid, receipt, wire)
+    result.received += 1
+
+
+def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
+              batch_size: int = 100) -> SyncResult:
+    """Probe, push the outbox, upload attachments, push reviews, pull the inbox. Never raises
+    for network trouble: the result says how far it got and why it stopped."""
+    result = SyncResult()
+    if client.token is None:
+        client.token = outbox.sync_token
+    if not outbox.office_sign_public or not client.token:
+        return result.stop("not_enrolled")
+    office_pub = env.load_public_ed25519(bytes(outbox.office_sign_public))
+    try:
+        client.health()
+    except JagaError as exc:
+        return result.stop(getattr(exc, "code", "sync_failed"))
+    count = getattr(outbox, "pending_count", None)
+    total = count() if callable(count) else 0
+    done, tried = 0, set()
+    try:
+        while True:
+            # Ask past items that failed this round, whatever mark_failed does with them.
+            batch = [i for i in outbox.pending(batch_size + len(result.failed)) if i.envelope_id not in tried]
+            batch = batch[:batch_size]
+            if not batch:
+                break
+            tried.update(i.envelope_id for i in batch)
+            results = client.push([i.envelope for i in batch])
+            for item, res in zip(batch, results):
+                _settle(outbox, client, office_pub, item, res, result)
+                done += 1
+            if progress:
+                progress(done, max(total, done), "push")
+        for review in outbox.pending_reviews():
+            res = client.post_review(review.envelope)
+            try:
+                rc.verify(res.get("receipt") or {}, office_pub, review.envelope)
+            except EnvelopeError as exc:
+                log.warning("review %s: %s", review.envelope_id, exc.message)
+                continue
+            outbox.mark_review_sent(review.envelope_id)
+            result.reviews += 1
+        if progress:
+            progress(done, max(total, done), "reviews")
+        cursor = outbox.inbox_cursor()
+        while True:
+            page = client.inbox(cursor)
+            items = [InboxItem(str(i["item_id"]), i["kind"], i["person_id"], i["body"])
+                     for i in page.get("items", [])]
+            if not items:
+                break
+            cursor = page.get("next_cursor")
+            outbox.add_inbox(items, cursor)
+            result.inbox += len(items)
+            if progress:
+                progress(done, max(total, done), "inbox")
+    except (SyncError, ApiError) as exc:
+        if _transient(exc) or exc.code in ("revoked", "unauthorized"):
+            return result.stop(exc.code)
+        return result.stop(exc.code)
+    return result
+
+
+class SyncLoop:
+    """Background sync: retries when connectivity returns, exponential back-off with jitter.
+
+    `outbox` may be a zero-argument factory, called inside the thread (SQLite connections
+    belong to the thread that opened them). start()/trigger()/stop() never block long.
+    """
+
+    def __init__(self, outbox: Outbox | Callable[[], Outbox], client: OfficeClient, *,
+                 interval: float = 60.0, min_backoff: float = 2.0, max_backoff: float = 600.0,
+                 progress: Progress | None = None,
+                 on_result: Callable[[SyncResult], None] | None = None) -> None:
+        self._outbox, self.client = outbox, client
+        self.interval, self.min_backoff, self.max_backoff = interval, min_backoff, max_backoff
+        self.progress, self.on_result = progress, on_result
+        self._wake, self._stopped = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: SyncResult | None = None
+        self.rounds = 0
+
+    def start(self) -> "SyncLoop":
+        if self._thread is None or not self._thread.is_alive():
+            self._stopped.clear()
+            self._thread = threading.Thread(target=self._run, name="jaga-sync", daemon=True)
+            self._thread.start()
+        return self
+
+    def trigger(self) -> None:
+        """Sync now (a report was finalized, the network came back)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        outbox = self._outbox() if callable(self._outbox) and not hasattr(self._outbox, "pending") \
+            else self._outbox
+        backoff = self.min_backoff
+        while not self._stopped.is_set():
+            try:
+                result = sync_once(outbox, self.client, self.progress)
+            except Exception as exc:          # a bug must not kill the loop silently
+                log.exception("sync round crashed")
+                result = SyncResult().stop(type(exc).__name__)
+            self.last, self.rounds = result, self.rounds + 1
+            if self.on_result:
+                self.on_result(result)
+            if result.ok:
+                delay, backoff = self.interval, self.min_backoff
+            else:
+                delay = backoff * random.uniform(0.5, 1.5)
+                backoff = min(self.max_backoff, backoff * 2)
+            self._wake.wait(delay)
+            self._wake.clear()
