@@ -29,7 +29,7 @@ def test_structure(form):
     assert form.sections[1].title("en") == "Two"
     assert [f.name for f in form.sections[0].fields] == ["info", "nama", "kode", "umur", "total", "bagian", "berat"]
     assert [f.name for f in form.fields][:3] == ["info", "nama", "kode"]
-    assert len(form.fields) == 17
+    assert len(form.fields) == 16
     assert form.confidential_field == "rahasia"
 
 

@@ -1,0 +1,58 @@
+"""`python main.py app --data DIR [--host H] [--port P]` — the field app, Flet in web mode.
+
+Offline by design: no_cdn=True makes Flutter load CanvasKit and fonts from the local
+flet-web package. Photo uploads land in DIR/uploads (inside the data dir, so a wipe
+and every plaintext scan cover them) and are encrypted into the store and deleted
+in the upload-complete handler.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+UPLOADS = "uploads"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py app", description="Jaga Desa field app (web mode)")
+    p.add_argument("--data", required=True, type=Path, help="the device's data folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8550)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    import flet as ft
+
+    from core.errors import JagaError
+    from fieldapp.device import Device
+    from fieldapp.ui import syncing
+    from fieldapp.ui.shell import App
+
+    data = args.data.resolve()
+    try:
+        Device.init(data).close()          # create + calibrate once, before any browser connects
+    except JagaError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    upload_dir = data / UPLOADS
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    for stale in upload_dir.iterdir():     # a crash between upload and encryption: never keep plaintext
+        stale.unlink(missing_ok=True) if stale.is_file() else None
+    # Signed upload URLs need a secret; a per-process random one is enough for a phone.
+    os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
+    logging.basicConfig(level=os.environ.get("JAGA_LOG", "WARNING"))
+    syncing.start_background(data)
+
+    def session_main(page: ft.Page) -> None:
+        App(page, data, upload_dir).start()
+
+    ft.run(session_main, view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port, no_cdn=True,
+           upload_dir=str(upload_dir), assets_dir=str(ASSETS))
+    return 0

@@ -1,0 +1,222 @@
+"""The app shell: one per browser session. Holds the device, the unlocked session, the
+language, navigation between screens, and the auto-lock.
+
+Screens are modules in this package with a `show(app, **kw)` function; they build their
+controls and hand them to `app.render`. Every event handler goes through `app.handler`,
+which counts as activity (for the inactivity lock) and turns an unexpected exception
+into a message instead of Flet's "Error running app" card — nothing typed is lost,
+because forms autosave before anything else can fail.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import flet as ft
+
+from fieldapp import i18n
+from fieldapp.device import Device
+from fieldapp.users import Session
+
+log = logging.getLogger("jaga.ui")
+
+IDLE_SECONDS = float(os.environ.get("JAGA_IDLE_SECONDS", "180"))
+MAX_WIDTH = 520
+TAP = 52            # primary button height; every tappable is >= 48 px
+RED = "#B3261E"
+GREEN = "#1B6E3A"
+BLUE = "#0B4F8A"
+
+
+class App:
+    def __init__(self, page: ft.Page, data_dir: Path, upload_dir: Path) -> None:
+        self.page = page
+        self.data_dir = Path(data_dir)
+        self.upload_dir = Path(upload_dir)
+        self.device = Device.init(self.data_dir)
+        self.session: Session | None = None
+        self.lang = self.device.setting("lang") or i18n.DEFAULT
+        self.last_activity = time.monotonic()
+        self.resume: dict | None = None     # {"user_id", "report_id", "section"} after an auto-lock
+        self.screen = ""
+        self.notice: str | None = None      # shown once on the next screen
+
+    # ── language ───────────────────────────────────────────────────────────
+    def t(self, key: str, **kw: Any) -> str:
+        return i18n.t(key, self.lang, **kw)
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = lang if lang in i18n.LANGS else i18n.DEFAULT
+        self.device.set_setting("lang", self.lang)
+
+    # ── start / navigation ─────────────────────────────────────────────────
+    def start(self) -> None:
+        p = self.page
+        p.title = "Jaga Desa"
+        p.padding = 0
+        p.theme_mode = ft.ThemeMode.LIGHT
+        p.theme = ft.Theme(color_scheme_seed=BLUE)
+        p.on_app_lifecycle_state_change = self._on_lifecycle
+        p.run_task(self._idle_watch)
+        if not self.device.users():
+            self.go("setup")
+        else:
+            self.go("lock")
+
+    def go(self, screen: str, **kw: Any) -> None:
+        self.screen = screen
+        module = importlib.import_module(f"fieldapp.ui.{screen}")
+        module.show(self, **kw)
+
+    def render(self, title: str, body: list[ft.Control], *, actions: list[ft.Control] | None = None,
+               back: Callable | None = None, footer: list[ft.Control] | None = None) -> None:
+        """One screen: a header (title, optional back, actions), scrolling body, fixed footer."""
+        lead = [self.icon_button(ft.Icons.ARROW_BACK, self.t("back"), back)] if back else []
+        header = ft.Container(
+            ft.Row([*lead, ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color="white",
+                                   expand=True, max_lines=2),
+                    *(actions or [])], spacing=4),
+            bgcolor=BLUE, padding=ft.Padding.symmetric(horizontal=8, vertical=6))
+        if self.notice:
+            body = [self.banner(self.notice, kind="info"), *body]
+            self.notice = None
+        content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+        parts: list[ft.Control] = [header, ft.Container(content, padding=12, expand=True)]
+        if footer:
+            parts.append(ft.Container(ft.Row(footer, spacing=8), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                                      border=ft.Border.only(top=ft.BorderSide(1, "#DDDDDD"))))
+        column = ft.Column(parts, spacing=0, expand=True)
+        self.page.controls.clear()
+        self.page.controls.append(
+            ft.SafeArea(ft.Row([ft.Container(column, width=None, expand=True)], expand=True,
+                               alignment=ft.MainAxisAlignment.CENTER,
+                               vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True))
+        self.page.update()
+
+    # ── activity, locking ──────────────────────────────────────────────────
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def handler(self, fn: Callable) -> Callable:
+        """Wrap an event handler: counts as activity; errors become a message, not a crash."""
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def run_async(*a):
+                self.touch()
+                try:
+                    return await fn(*a[:_arity(fn)])
+                except Exception as exc:   # noqa: BLE001 — last line of defence for the UI
+                    self._crash(exc)
+            return run_async
+
+        @functools.wraps(fn)
+        def run(*a):
+            self.touch()
+            try:
+                return fn(*a[:_arity(fn)])
+            except Exception as exc:   # noqa: BLE001
+                self._crash(exc)
+        return run
+
+    def _crash(self, exc: Exception) -> None:
+        log.exception("UI handler failed")
+        self.toast(self.t("error", why=i18n.error_text(exc, self.lang)), error=True)
+
+    def lock(self, auto: bool = False) -> None:
+        if self.session is None:
+            return
+        if auto and self.screen in ("form", "confirm") and self.resume_point:
+            self.resume = {"user_id": self.session.user_id, **self.resume_point}
+        self.session.lock()
+        self.session = None
+        _close_dialog(self.page)
+        if auto:
+            self.notice = self.t("auto_locked")
+        self.go("lock")
+
+    resume_point: dict | None = None     # set by the form screen: where to come back to
+
+    def _on_lifecycle(self, e) -> None:
+        if e.state in (ft.AppLifecycleState.HIDE, ft.AppLifecycleState.PAUSE, ft.AppLifecycleState.DETACH):
+            self.lock(auto=True)
+
+    async def _idle_watch(self) -> None:
+        while True:
+            await asyncio.sleep(min(5.0, IDLE_SECONDS / 2))
+            if self.session is not None and time.monotonic() - self.last_activity > IDLE_SECONDS:
+                try:
+                    self.lock(auto=True)
+                except Exception:   # noqa: BLE001 — the session may have gone away with its tab
+                    log.exception("auto-lock failed")
+                    return
+
+    # ── small building blocks shared by the screens ────────────────────────
+    def button(self, text: str, on_click: Callable | None, *, kind: str = "filled", icon=None,
+               color: str | None = None, expand: bool = True, height: int = TAP,
+               tooltip: str | None = None, disabled: bool = False) -> ft.Control:
+        cls = {"filled": ft.FilledButton, "outlined": ft.OutlinedButton, "text": ft.TextButton}[kind]
+        kw: dict[str, Any] = {}
+        if color and kind == "filled":
+            kw["bgcolor"] = color
+            kw["color"] = "white"
+        return cls(content=ft.Text(text, size=16, text_align=ft.TextAlign.CENTER), icon=icon,
+                   on_click=self.handler(on_click) if on_click else None, expand=expand,
+                   height=height, tooltip=tooltip, disabled=disabled,
+                   style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10)), **kw)
+
+    def icon_button(self, icon, tooltip: str, on_click: Callable | None, color: str = "white") -> ft.Control:
+        return ft.IconButton(icon=icon, tooltip=tooltip, icon_color=color,
+                             on_click=self.handler(on_click) if on_click else None,
+                             width=48, height=48)
+
+    def banner(self, text: str, kind: str = "info") -> ft.Control:
+        colors = {"info": ("#E3F0FB", BLUE), "error": ("#FBE4E2", RED), "ok": ("#E2F4E8", GREEN),
+                  "warn": ("#FFF4D6", "#7A5200")}
+        bg, fg = colors[kind]
+        return ft.Container(ft.Text(text, color=fg, size=15), bgcolor=bg, padding=12, border_radius=8)
+
+    def heading(self, text: str) -> ft.Control:
+        return ft.Text(text, size=18, weight=ft.FontWeight.BOLD)
+
+    def toast(self, text: str, error: bool = False) -> None:
+        self.page.show_dialog(ft.SnackBar(ft.Text(text, color="white"), bgcolor=RED if error else "#333333",
+                                          duration=ft.Duration(seconds=5), show_close_icon=True,
+                                          close_icon_color="white"))
+
+    async def confirm(self, question: str, yes: str, danger: bool = False) -> bool:
+        answer: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def done(value: bool):
+            def _h(_):
+                if not answer.done():
+                    answer.set_result(value)
+                self.page.pop_dialog()
+            return _h
+        self.page.show_dialog(ft.AlertDialog(
+            modal=True, title=ft.Text(question, size=17),
+            actions=[ft.TextButton(content=ft.Text(self.t("cancel")), on_click=done(False), height=48),
+                     ft.FilledButton(content=ft.Text(yes), on_click=done(True), height=48,
+                                     bgcolor=RED if danger else None, color="white" if danger else None)]))
+        return await answer
+
+
+def _arity(fn: Callable) -> int:
+    try:
+        return len([p for p in inspect.signature(fn).parameters.values()
+                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+    except (TypeError, ValueError):
+        return 1
+
+
+def _close_dialog(page: ft.Page) -> None:
+    try:
+        page.pop_dialog()
+    except Exception:   # noqa: BLE001 — nothing open
+        pass

@@ -1,0 +1,96 @@
+"""The UI's only door to the network: every sync.client call lives here.
+
+fieldapp never speaks HTTP itself. Each call opens its own Device on the data dir
+(its own SQLite connection), so a sync in a background thread never shares a
+connection with the screen that started it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, urlparse
+
+from core.errors import JagaError, SyncError
+from fieldapp.device import Device
+
+log = logging.getLogger("jaga.sync")
+AUTO_SECONDS = float(os.environ.get("JAGA_SYNC_SECONDS", "60"))
+_lock = threading.Lock()            # one sync at a time per process
+
+
+def available() -> bool:
+    try:
+        import sync.client  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def parse_enroll_link(text: str) -> tuple[str, str] | None:
+    """`jagadesa://enroll?office=URL&code=CODE` (the QR content) -> (office_url, code)."""
+    u = urlparse((text or "").strip())
+    if u.scheme != "jagadesa" or (u.netloc or u.path.strip("/")) != "enroll":
+        return None
+    q = parse_qs(u.query)
+    office, code = (q.get("office") or [""])[0], (q.get("code") or [""])[0]
+    return (office, code) if office and code else None
+
+
+def enroll(office_url: str, request: dict) -> dict:
+    try:
+        from sync.client import OfficeClient
+    except ImportError as exc:
+        raise SyncError("the sync module is not installed yet") from exc
+    return OfficeClient(office_url).enroll(request)
+
+
+def now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> object:
+    """One push/pull round. Raises SyncError (reports stay in the outbox, each with its reason)."""
+    try:
+        from sync.client import OfficeClient, sync_once
+    except ImportError as exc:
+        raise SyncError("the sync module is not installed yet") from exc
+    with _lock:
+        dev = Device(data_dir)
+        try:
+            if not dev.sync_token:
+                raise SyncError("not enrolled")
+            result = sync_once(dev, OfficeClient(dev.office_url, token=dev.sync_token),
+                               progress=progress or (lambda *_: None))
+            dev.mark_synced(now_text())
+            return result
+        finally:
+            dev.close()
+
+
+def start_background(data_dir: Path) -> None:
+    """Push the outbox every AUTO_SECONDS while the 'sync' setting is on (default on)."""
+    if not available() or AUTO_SECONDS <= 0:
+        return
+
+    def loop() -> None:
+        while True:
+            time.sleep(AUTO_SECONDS)
+            try:
+                dev = Device(data_dir)
+                try:
+                    enabled = dev.setting("sync", "on") == "on" and bool(dev.sync_token)
+                finally:
+                    dev.close()
+                if enabled:
+                    sync_now(data_dir)
+            except JagaError as exc:
+                log.info("background sync: %s", exc)
+            except Exception:   # noqa: BLE001 — never let the loop die
+                log.exception("background sync failed")
+
+    threading.Thread(target=loop, name="jaga-sync", daemon=True).start()
