@@ -90,14 +90,15 @@ def _file(args, dev: Device) -> None:
 def _enroll(args, dev: Device) -> None:
     from sync.client import OfficeClient
     session = dev.unlock(args.user, read_pin())
-    resp = OfficeClient(args.office).enroll(dev.enrollment_request(session, args.code))
+    resp = OfficeClient(args.office).enroll(**dev.enrollment_request(session, args.code))
     dev.apply_enrollment(session, args.office, resp)
     _out(args, {k: v for k, v in resp.items() if k != "sync_token"},
          f"enrolled {session.label} as {resp['role']} of {resp.get('village_name')} (person {resp['person_id']})")
 
 
 def _sync(args, dev: Device) -> None:
-    from sync.client import OfficeClient, sync_once
+    from sync.client import OfficeClient
+    from sync.runner import sync_once
     if not dev.sync_token:
         raise JagaError("this phone is not enrolled; run `device enroll` first")
     def progress(done: int, total: int, stage: str) -> None:

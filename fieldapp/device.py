@@ -76,9 +76,10 @@ class Device:
 
     # ── enrollment (the HTTP call itself is sync.client's) ────────────────
     def enrollment_request(self, session: Session, code: str) -> dict:
-        req = {"code": code, "name": session.label,
-               "x25519_public": base64.b64encode(session.x25519.public_key().public_bytes_raw()).decode(),
-               "ed25519_public": base64.b64encode(session.ed25519.public_key().public_bytes_raw()).decode()}
+        """Keyword arguments for `sync.client.OfficeClient.enroll` (public keys only, raw bytes)."""
+        req = {"code": code.strip(), "name": session.label,
+               "x25519_public": session.x25519.public_key().public_bytes_raw(),
+               "ed25519_public": session.ed25519.public_key().public_bytes_raw()}
         if self.device_id and self.sync_token:
             req.update(device_id=self.device_id, device_token=self.sync_token)
         return req
@@ -178,6 +179,9 @@ class Device:
                 "SELECT id, sealed FROM attachments WHERE report_id=? AND sealed IS NOT NULL", (rid,)))
             items.append(OutboxItem(eid, env, blobs))
         return items
+
+    def pending_count(self) -> int:
+        return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 
     def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None:
         """Purge to a minimal receipt row — called only after the receipt was verified."""

@@ -97,8 +97,7 @@ def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: Offi
         now = now or clock.now()
         received_at = clock.iso(now)
         meta = _metadata(opened.payload)
-        # The report is rahasia if the author said so, or if no head can read it anyway.
-        rahasia = meta["rahasia"] or header.recipients == (keys.key_id,)
+        rahasia = meta["rahasia"]          # the volunteer's choice, as sealed and signed
         complete = not header.attachments
         receipt = make_receipt(keys, envelope_id, sha, received_at, {}, complete)
         conn.execute(insert(envelopes).values(
@@ -115,7 +114,7 @@ def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: Offi
                                                     size=att.size, sha256=att.sha256,
                                                     received=0, complete=False))
         if not rahasia:
-            _queue_review_requests(conn, author["village_id"], header, data, received_at)
+            _queue_review_requests(conn, author, header, data, received_at)
         log.info("accepted envelope %s form=%s skew_ms=%d", envelope_id, header.form_id,
                  clock.ms(now) - header.created_ms)
         return {"envelope_id": envelope_id, "status": "accepted", "receipt": json.loads(receipt)}
@@ -126,12 +125,15 @@ def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: Offi
         return {"envelope_id": envelope_id, "status": "rejected", "code": exc.code, "reason": exc.reason}
 
 
-def _queue_review_requests(conn: Connection, village_id: int, header: env.Header, data: bytes,
+def _queue_review_requests(conn: Connection, author, header: env.Header, data: bytes,
                            stamp: str) -> None:
+    """The head verifies the volunteer's signature, so the author's public key travels along."""
+    village_id = author["village_id"]
     heads = conn.execute(select(persons.c.id, persons.c.key_id).where(and_(
         persons.c.village_id == village_id, persons.c.role == "head",
         persons.c.revoked_at.is_(None), persons.c.key_id.in_(header.recipients)))).all()
-    body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id})
+    body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
+                       "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
     for head in heads:
         conn.execute(insert(inbox_items).values(person_id=head.id, kind="review_request",
                                                 ref_id=header.envelope_id, body=body, created_at=stamp))
@@ -269,7 +271,10 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
                           .where(envelopes.c.id == report_id)).first()
     if report is None:
         raise NotFound("no such report")
-    if report.village_id != author["village_id"] or report.rahasia:
+    addressed = conn.execute(select(envelope_recipients.c.key_id).where(and_(
+        envelope_recipients.c.envelope_id == report_id,
+        envelope_recipients.c.key_id == author["key_id"]))).first()
+    if report.village_id != author["village_id"] or report.rahasia or addressed is None:
         raise Forbidden("this head may not review that report")
     now = now or clock.now()
     received_at = clock.iso(now)

@@ -49,7 +49,7 @@ class OfficeKeys:
 
     @property
     def key_id(self) -> str:
-        return key_id(self.x25519.public_key())
+        return key_id(self.x25519.public_key()).hex()
 
 
 def _raw_private(key) -> bytes:

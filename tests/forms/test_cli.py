@@ -63,14 +63,11 @@ def test_check_ok():
     assert (code, out, err) == (0, "ok: semua_jenis v1\n", "")
 
 
-def test_check_broken_names_file_and_field():
-    path = CASES / "broken" / "bad_regex.json"
-    case = json.loads(path.read_text())
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "uji.v1.json"
-        p.write_text(json.dumps(case["form"]))
-        code, out, err = run(["check", str(p)])
+def test_check_broken_names_file_and_field(tmp_path):
+    case = json.loads((CASES / "broken" / "bad_regex.json").read_text())
+    p = tmp_path / "uji.v1.json"
+    p.write_text(json.dumps(case["form"]))
+    code, out, err = run(["check", str(p)])
     assert code == 2 and out == ""
     assert err.count("\n") == 1
     assert str(p) in err and "field 'a'" in err and "bad regex" in err

@@ -12,8 +12,8 @@ router = APIRouter(tags=["enroll"])
              responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 410, 422)})
 def enroll(req: EnrollRequest, office: OfficeDep) -> EnrollResponse:
     """Redeem a one-time enrollment code; the first person on a phone registers the phone."""
-    with office.engine.begin() as conn:
+    with office.engine.begin() as conn:   # the answer is built before the commit
         out = enrollment.enroll(conn, **req.model_dump())
-    return EnrollResponse(**out, office_x25519_public=b64(office.keys.x25519_public),
-                          office_ed25519_public=b64(office.keys.ed25519_public),
-                          office_key_id=office.keys.key_id)
+        return EnrollResponse(**out, office_x25519_public=b64(office.keys.x25519_public),
+                              office_ed25519_public=b64(office.keys.ed25519_public),
+                              office_key_id=office.keys.key_id)

@@ -1,0 +1,133 @@
+"""`python main.py demo` — the whole trip on one machine, seeded so a newcomer can click through.
+
+Starts the office (API + dashboard) and the field app on the embedded SQLite default,
+then — through the same headless commands a trainer would use — creates a village,
+enrolls a volunteer and a village head on one shared phone, files example reports
+offline, syncs them, and lets the head's inbox fill. Prints URLs, PINs and the staff
+login. A second run reuses the data (use --fresh to start over).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
+VOLUNTEER, HEAD = ("Siti", "111111"), ("Pak Kades", "222222")
+STAFF = (("admin", "admin", None), ("intel", "intel", REGION))
+STAFF_PASSWORD = "jaga-demo-2026"
+DEMO_OFFICE_KEY = "demo-office-key-not-for-production"
+
+
+def _run(*args: str, pin: str | None = None, env: dict | None = None) -> str:
+    e = {**os.environ, **(env or {})}
+    if pin is not None:
+        e["JAGA_PIN"] = pin
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=e,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise SystemExit(f"demo step failed: main.py {' '.join(args)}\n{proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _wait(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server for {url} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
+
+
+def _seed(office: Path, phone: Path, office_url: str) -> None:
+    adm = ("office-admin", "--data", str(office))
+    _run(*adm, "add-village", "--name", VILLAGE, "--region", REGION)
+    for user, role, region in STAFF:
+        _run(*adm, "add-staff", "--username", user, "--role", role, *(("--region", region) if region else ()),
+             env={"JAGA_PASSWORD": STAFF_PASSWORD})
+    dev = ("device", "--data", str(phone))
+    _run(*dev, "init")
+    for (name, pin), role in ((HEAD, "head"), (VOLUNTEER, "volunteer")):
+        _run(*dev, "add-user", "--name", name, "--role", role, pin=pin)
+        code = json.loads(_run(*adm, "enroll-code", "--village", VILLAGE, "--role", role,
+                               "--name", name, "--json"))["code"]
+        _run(*dev, "enroll", "--office", office_url, "--code", code, "--user", name, pin=pin)
+    import forms
+    with tempfile.TemporaryDirectory() as tmp:
+        for form_id, rahasia in (("laporan_kecurigaan", False), ("keberangkatan_pmi", False),
+                                 ("laporan_kecurigaan", True)):
+            answers = forms.load(form_id).example()
+            if rahasia:
+                answers.update(rahasia="ya", tempat="Gudang dekat pelabuhan (rahasia)")
+            path = Path(tmp) / "answers.json"
+            path.write_text(json.dumps(answers))
+            _run(*dev, "file", "--user", VOLUNTEER[0], "--form", form_id, "--answers", str(path),
+                 pin=VOLUNTEER[1])
+    print(_run(*dev, "outbox").rstrip())
+    _run(*dev, "sync")      # sends the three reports, then pulls the head's review items
+    _run(*dev, "sync")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="main.py demo", description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT / "demo-data")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--office-port", type=int, default=8765)
+    ap.add_argument("--app-port", type=int, default=8550)
+    ap.add_argument("--fresh", action="store_true", help="delete the demo data first")
+    ap.add_argument("--no-serve", action="store_true", help="seed, sync, print and exit (for tests)")
+    args = ap.parse_args(argv)
+    if args.fresh and args.data.exists():
+        shutil.rmtree(args.data)
+    office, phone = args.data / "office", args.data / "phone"
+    os.environ.setdefault("JAGA_OFFICE_KEY", DEMO_OFFICE_KEY)
+    office_url = f"http://{args.host}:{args.office_port}"
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "main.py"), "office", "--data", str(office),
+                               "--host", args.host, "--port", str(args.office_port)])]
+    try:
+        _wait(office_url + "/api/v1/health", procs[0])
+        if not (phone / "jaga.db").exists():
+            print("seeding the demo: village, volunteer + head on one phone, three reports …")
+            _seed(office, phone, office_url)
+        if not args.no_serve:
+            procs.append(subprocess.Popen([sys.executable, str(ROOT / "main.py"), "app", "--data", str(phone),
+                                           "--host", args.host, "--port", str(args.app_port)]))
+            _wait(f"http://{args.host}:{args.app_port}/", procs[1], 120)
+        print(f"""
+Jaga Desa demo is running.
+  Field app (open in a phone-sized window):  http://{args.host}:{args.app_port}/
+      volunteer  {VOLUNTEER[0]:<10} PIN {VOLUNTEER[1]}
+      head       {HEAD[0]:<10} PIN {HEAD[1]}
+  Office dashboard:                          {office_url}/dashboard/
+      admin / {STAFF_PASSWORD}    intel / {STAFF_PASSWORD} (region {REGION})
+  Office API (OpenAPI):                      {office_url}/docs
+  Data: {args.data}   (JAGA_OFFICE_KEY is a demo key — never use it in production)
+Press Ctrl-C to stop.""" if not args.no_serve else f"demo data ready in {args.data}")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while not args.no_serve and all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0

@@ -1,0 +1,393 @@
+"""One input widget per form field type, driven by the form definition.
+
+Each widget reads its answer from and writes it to the shared `answers` dict and calls
+`changed()` after every edit (the form screen autosaves and re-applies conditions).
+Text the user types is kept as typed when it does not parse (e.g. "12a" in a number
+field), so the engine's message explains it and nothing typed is lost.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable
+
+import flet as ft
+import flet_geolocator as ftg
+
+from fieldapp import i18n
+from fieldapp.photos import MAX_INPUT, PhotoError
+from fieldapp.ui.shell import RED
+
+ERROR_COLOR = RED
+
+
+class Widget:
+    def __init__(self, app, field, answers: dict, changed: Callable[[str], None]) -> None:
+        self.app, self.field, self.answers, self.changed = app, field, answers, changed
+        self.error = ft.Text("", color=ERROR_COLOR, size=14, visible=False)
+        label = field.label(app.lang) + (f" {app.t('required_mark')}" if field.required else "")
+        self.title = ft.Text(label, size=16, weight=ft.FontWeight.BOLD)
+        hint = field.hint(app.lang)
+        self.hint = ft.Text(hint, size=14, color="#555555", visible=bool(hint))
+        self.body = self.build()
+        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6),
+                                    padding=ft.Padding.only(bottom=8))
+
+    def build(self) -> ft.Control:
+        raise NotImplementedError
+
+    def set(self, value: Any) -> None:
+        if value is None or value == "" or value == []:
+            self.answers.pop(self.field.name, None)
+        else:
+            self.answers[self.field.name] = value
+        self.changed(self.field.name)
+
+    def show_error(self, message: str | None) -> None:
+        self.error.value = message or ""
+        self.error.visible = bool(message)
+
+
+class Note(Widget):
+    def build(self):
+        self.title.visible = False
+        return ft.Container(ft.Text(self.field.label(self.app.lang), size=15), bgcolor="#FFF4D6",
+                            padding=12, border_radius=8)
+
+
+class TextInput(Widget):
+    def build(self):
+        f = self.field
+        multiline = f.type == "text" and int(f.constraint.get("max_length", 0) or 0) > 200
+        kb = {"integer": ft.KeyboardType.NUMBER, "decimal": ft.KeyboardType.NUMBER}.get(f.type, ft.KeyboardType.TEXT)
+        v = self.answers.get(f.name)
+        self.input = ft.TextField(label=f.label(self.app.lang), value="" if v is None else str(v),
+                                  multiline=multiline, min_lines=3 if multiline else 1, max_lines=8 if multiline else 1,
+                                  keyboard_type=kb, max_length=f.constraint.get("max_length"),
+                                  on_change=self.app.handler(self._on_change))
+        self.title.visible = False     # the text field carries its own label
+        if f.required:
+            self.input.label = f"{f.label(self.app.lang)} {self.app.t('required_mark')}"
+        return self.input
+
+    def _on_change(self, e):
+        raw = self.input.value or ""
+        if self.field.type == "integer":
+            self.set(_to_int(raw))
+        elif self.field.type == "decimal":
+            self.set(_to_float(raw))
+        else:
+            self.set(raw if raw.strip() else None)
+
+    def show_error(self, message):
+        self.input.error_text = message or None
+
+
+def _to_int(raw: str):
+    s = raw.strip().replace(".", "")
+    if not s:
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        return raw
+
+
+def _to_float(raw: str):
+    s = raw.strip().replace(",", ".")
+    if not s:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return raw
+
+
+class SelectOne(Widget):
+    """Large tappable options: the whole bordered row selects, not only the radio dot."""
+    def build(self):
+        self.group = ft.RadioGroup(ft.Column([self._option(c) for c in self.field.choices], spacing=6),
+                                   value=self.answers.get(self.field.name),
+                                   on_change=self.app.handler(lambda e: self.set(self.group.value)))
+        return self.group
+
+    def _option(self, c):
+        def tap(_):
+            self.group.value = c.value
+            self.set(c.value)
+        return ft.Container(ft.Radio(value=c.value, label=c.label(self.app.lang), height=48),
+                            border=ft.Border.all(1, "#BBBBBB"), border_radius=10,
+                            padding=ft.Padding.symmetric(horizontal=6, vertical=2),
+                            on_click=self.app.handler(tap))
+
+
+class SelectMany(Widget):
+    def build(self):
+        current = set(self.answers.get(self.field.name) or [])
+        self.boxes = []
+        rows = []
+        for c in self.field.choices:
+            box = ft.Checkbox(label=c.label(self.app.lang), value=c.value in current, data=c.value, height=48,
+                              on_change=self.app.handler(self._on_change))
+            self.boxes.append(box)
+            rows.append(ft.Container(box, border=ft.Border.all(1, "#BBBBBB"), border_radius=10,
+                                     padding=ft.Padding.symmetric(horizontal=6, vertical=2)))
+        return ft.Column(rows, spacing=6)
+
+    def _on_change(self, e):
+        self.set([b.data for b in self.boxes if b.value])
+
+
+class DateTimeInput(Widget):
+    """Typed text (YYYY-MM-DD[ hh:mm]) plus pickers and a one-tap 'now'/'today'."""
+    def build(self):
+        f = self.field
+        self.is_dt = f.type == "datetime"
+        v = self.answers.get(f.name) or ""
+        self.input = ft.TextField(label=f.label(self.app.lang) + (f" {self.app.t('required_mark')}" if f.required else ""),
+                                  value=v.replace("T", " "), hint_text="2025-01-31 19:30" if self.is_dt else "2025-01-31",
+                                  helper_text=self.app.t("datetime_format" if self.is_dt else "date_format"),
+                                  keyboard_type=ft.KeyboardType.DATETIME,
+                                  on_change=self.app.handler(self._typed))
+        self.title.visible = False
+        buttons = [self.app.button(self.app.t("now" if self.is_dt else "today"), self._now, kind="outlined",
+                                   icon=ft.Icons.SCHEDULE, height=48),
+                   self.app.button(self.app.t("pick_date"), self._pick_date, kind="outlined",
+                                   icon=ft.Icons.CALENDAR_MONTH, height=48)]
+        if self.is_dt:
+            buttons.append(self.app.button(self.app.t("pick_time"), self._pick_time, kind="outlined",
+                                           icon=ft.Icons.ACCESS_TIME, height=48))
+        return ft.Column([self.input, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6)
+
+    def _store(self, text: str):
+        self.input.value = text
+        t = text.strip()
+        if self.is_dt and len(t) >= 16 and t[10] == " ":
+            t = t[:10] + "T" + t[11:]
+        self.set(t or None)
+
+    def _typed(self, e):
+        self._store(self.input.value or "")
+
+    def _now(self):
+        now = dt.datetime.now()
+        self._store(now.strftime("%Y-%m-%d %H:%M") if self.is_dt else now.strftime("%Y-%m-%d"))
+        self.app.page.update()
+
+    def _current(self) -> dt.datetime:
+        try:
+            return dt.datetime.fromisoformat((self.input.value or "").strip().replace(" ", "T"))
+        except ValueError:
+            return dt.datetime.now().replace(second=0, microsecond=0)
+
+    def _pick_date(self):
+        cur = self._current()
+
+        def picked(e):
+            d = e.control.value
+            if d is None:
+                return
+            d = d.date() if isinstance(d, dt.datetime) else d
+            text = d.isoformat() + (cur.strftime(" %H:%M") if self.is_dt else "")
+            self._store(text)
+            self.app.page.update()
+        self.app.page.show_dialog(ft.DatePicker(value=cur, first_date=dt.datetime(2000, 1, 1),
+                                                last_date=dt.datetime.now() + dt.timedelta(days=366),
+                                                on_change=self.app.handler(picked),
+                                                confirm_text="OK", cancel_text=self.app.t("cancel"),
+                                                help_text=self.app.t("pick_date")))
+
+    def _pick_time(self):
+        cur = self._current()
+
+        def picked(e):
+            tm = e.control.value
+            if tm is None:
+                return
+            self._store(f"{cur.date().isoformat()} {tm.hour:02d}:{tm.minute:02d}")
+            self.app.page.update()
+        self.app.page.show_dialog(ft.TimePicker(value=cur.time(), on_change=self.app.handler(picked),
+                                                confirm_text="OK", cancel_text=self.app.t("cancel"),
+                                                help_text=self.app.t("pick_time"),
+                                                hour_label_text=self.app.t("pick_time")))
+
+
+class GeoPoint(Widget):
+    """GPS via the browser/phone (flet-geolocator), accuracy shown; manual lat/lon fallback."""
+    def build(self):
+        self.status = ft.Text("", size=15)
+        self.lat = ft.TextField(label=self.app.t("lat"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
+        self.lon = ft.TextField(label=self.app.t("lon"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
+        self._describe()
+        return ft.Column([
+            self.status,
+            self.app.button(self.app.t("gps_get"), self._gps, icon=ft.Icons.MY_LOCATION, height=48),
+            ft.Row([self.lat, self.lon], spacing=8),
+            ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48),
+                    self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48)], spacing=8),
+        ], spacing=6)
+
+    def _describe(self):
+        v = self.answers.get(self.field.name)
+        if not isinstance(v, dict) or "lat" not in v:
+            self.status.value = self.app.t("gps_none")
+        elif v.get("accuracy") is not None:
+            self.status.value = self.app.t("gps_got", lat=f"{v['lat']:.5f}", lon=f"{v['lon']:.5f}",
+                                           acc=f"{v['accuracy']:.0f}")
+        else:
+            self.status.value = self.app.t("gps_manual", lat=f"{v['lat']:.5f}", lon=f"{v['lon']:.5f}")
+
+    async def _gps(self):
+        self.status.value = self.app.t("gps_wait")
+        self.app.page.update()
+        geo = _service(self.app.page, ftg.Geolocator)
+        try:
+            pos = await asyncio.wait_for(geo.get_current_position(), timeout=20)
+        except Exception as exc:   # noqa: BLE001 — permission denied, no fix, timeout: all mean "type it"
+            self.status.value = self.app.t("gps_failed", why=str(exc)[:80] or type(exc).__name__)
+            self.app.page.update()
+            return
+        value = {"lat": round(pos.latitude, 6), "lon": round(pos.longitude, 6)}
+        if pos.accuracy is not None:
+            value["accuracy"] = round(float(pos.accuracy), 1)
+        self.set(value)
+        self._describe()
+        self.app.page.update()
+
+    def _manual(self):
+        lat, lon = _to_float(self.lat.value or ""), _to_float(self.lon.value or "")
+        if not isinstance(lat, float) or not isinstance(lon, float):
+            self.show_error(self.app.t("gps_manual_bad"))
+            self.app.page.update()
+            return
+        self.set({"lat": lat, "lon": lon})
+        self._describe()
+        self.app.page.update()
+
+    def _clear(self):
+        self.set(None)
+        self.lat.value = self.lon.value = ""
+        self._describe()
+        self.app.page.update()
+
+
+class Photos(Widget):
+    """Pick → upload to upload_dir → at once re-encode + encrypt into the store, delete the file."""
+    def build(self):
+        self.list = ft.Column(spacing=4)
+        self.progress = ft.Text("", size=14, visible=False)
+        self.note = ft.Text("", size=14)
+        self._refresh()
+        return ft.Column([self.list, self.progress, self.note,
+                          self.app.button(self.app.t("photo_add"), self._pick, icon=ft.Icons.ADD_A_PHOTO,
+                                          kind="outlined", height=48)], spacing=6)
+
+    def _ids(self) -> list[str]:
+        v = self.answers.get(self.field.name)
+        return list(v) if isinstance(v, list) else []
+
+    def _refresh(self):
+        self.list.controls.clear()
+        sizes = _photo_sizes(self.app, self._ids())
+        for i, att in enumerate(self._ids(), 1):
+            self.list.controls.append(ft.Row([
+                ft.Icon(ft.Icons.IMAGE), ft.Text(self.app.t("photo_item", i=i, size=i18n.size_text(sizes.get(att, 0))),
+                                                 size=15, expand=True),
+                self.app.icon_button(ft.Icons.DELETE_OUTLINE, self.app.t("photo_remove", i=i),
+                                     lambda a=att: self._remove(a), color="#555555")]))
+
+    def _remove(self, att):
+        self.set([a for a in self._ids() if a != att] or None)
+        self._refresh()
+        self.app.page.update()
+
+    async def _pick(self):
+        limit = int(self.field.constraint.get("max_choices") or 5)
+        if len(self._ids()) >= limit:
+            self.show_error(self.app.t("photo_too_many", n=limit))
+            self.app.page.update()
+            return
+        fp = _service(self.app.page, ft.FilePicker)
+        files = await fp.pick_files(file_type=ft.FilePickerFileType.IMAGE, allow_multiple=False)
+        if not files:
+            return
+        f = files[0]
+        self.pending = (f.name, getattr(f, "size", None) or 0)
+        fp.on_upload = self.app.handler(self._on_upload)
+        self.progress.value, self.progress.visible = self.app.t("photo_uploading", pct=0), True
+        self.show_error(None)
+        self.app.page.update()
+        await fp.upload([ft.FilePickerUploadFile(name=f.name, id=f.id,
+                                                 upload_url=self.app.page.get_upload_url(f.name, 120))])
+
+    async def _on_upload(self, e):
+        if e.error:
+            self.progress.visible = False
+            self.show_error(self.app.t("photo_refused", why=e.error))
+            _discard(self.app.upload_dir / e.file_name)
+            self.app.page.update()
+            return
+        if e.progress is None or e.progress < 1.0:
+            self.progress.value = self.app.t("photo_uploading", pct=int((e.progress or 0) * 100))
+            self.app.page.update()
+            return
+        path = self.app.upload_dir / e.file_name
+        try:
+            raw = await asyncio.to_thread(path.read_bytes)
+        except OSError:
+            return              # a duplicate "done" event after we already handled the file
+        finally:
+            _discard(path)      # plaintext never outlives this handler
+        self.progress.visible = False
+        try:
+            att, size = await asyncio.to_thread(self.app.device.add_photo, self.app.session,
+                                                self.app.form_report_id, raw)
+        except PhotoError as exc:
+            why = (self.app.t("photo_too_big", mb=MAX_INPUT // 1024 // 1024) if "too large" in exc.message
+                   else self.app.t("photo_not_image"))
+            self.show_error(self.app.t("photo_refused", why=why))
+            self.app.page.update()
+            return
+        _PHOTO_SIZES[att] = size
+        self.set(self._ids() + [att])
+        self.note.value = self.app.t("photo_shrunk", before=i18n.size_text(len(raw)), after=i18n.size_text(size))
+        self._refresh()
+        self.app.page.update()
+
+
+_PHOTO_SIZES: dict[str, int] = {}
+
+
+def _photo_sizes(app, ids: list[str]) -> dict[str, int]:
+    missing = [a for a in ids if a not in _PHOTO_SIZES]
+    if missing:   # sizes are plaintext metadata in the store (no content)
+        q = "SELECT id, size FROM attachments WHERE id IN (%s)" % ",".join("?" * len(missing))
+        _PHOTO_SIZES.update(dict(app.device.db.conn.execute(q, missing)))
+    return {a: _PHOTO_SIZES.get(a, 0) for a in ids}
+
+
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _service(page: ft.Page, cls):
+    for s in page.services:
+        if isinstance(s, cls):
+            return s
+    svc = cls()
+    page.services.append(svc)
+    page.update()
+    return svc
+
+
+WIDGETS = {"note": Note, "text": TextInput, "integer": TextInput, "decimal": TextInput,
+           "select_one": SelectOne, "select_multiple": SelectMany, "date": DateTimeInput,
+           "datetime": DateTimeInput, "geopoint": GeoPoint, "photo": Photos}
+
+
+def make(app, field, answers, changed) -> Widget:
+    return WIDGETS[field.type](app, field, answers, changed)

@@ -1,0 +1,151 @@
+"""Filling a report: one form section per screen, conditions applied live, field-level
+messages in the user's language, autosave on every change. The last step is the
+confirmation screen (form.summary) with the rahasia choice spelled out, then sealing."""
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+import forms
+from core.errors import JagaError, ValidationFailed
+from fieldapp import i18n
+from fieldapp.reports import NotEnrolled
+from fieldapp.ui import fields
+from fieldapp.ui.shell import GREEN, RED
+
+
+class FormScreen:
+    def __init__(self, app, report_id: str) -> None:
+        self.app = app
+        self.report_id = report_id
+        row = app.device.db.conn.execute("SELECT form_id, form_version FROM reports WHERE id=?",
+                                         (report_id,)).fetchone()
+        self.form = forms.load(row[0], row[1])
+        self.answers = app.device.load_answers(app.session, report_id)
+        self.sections = [s for s in self.form.sections if s.fields]
+        self.widgets: dict[str, fields.Widget] = {}
+        self.shown_errors: set[str] = set()
+
+    # ── one section ────────────────────────────────────────────────────────
+    def section(self, index: int, errors: dict[str, str] | None = None) -> None:
+        app = self.app
+        index = max(0, min(index, len(self.sections) - 1))
+        self.index = index
+        app.form_report_id = self.report_id
+        app.resume_point = {"report_id": self.report_id, "section": index}
+        sec = self.sections[index]
+        self.widgets = {f.name: fields.make(app, f, self.answers, self.changed) for f in sec.fields}
+        self.shown_errors = set()
+        self.apply_visibility()
+        if errors:
+            self.show_errors(errors)
+        step = ft.Text(app.t("step", i=index + 1, n=len(self.sections)), size=14, color="#555555")
+        progress = ft.ProgressBar(value=(index + 1) / len(self.sections), semantics_label=step.value)
+        body = [step, progress, app.heading(sec.title(app.lang))]
+        if self.form.flags(self.answers).get("urgent"):
+            body.insert(0, app.banner(app.t("urgent_flag") + " — " + app.t("urgent_hint"), "error"))
+        self.summary_error = ft.Text("", color=RED, size=15, visible=False)
+        body += [w.control for w in self.widgets.values()] + [self.summary_error]
+        prev = (lambda: self.section(index - 1)) if index > 0 else None
+        footer = [app.button(app.t("prev"), prev, kind="outlined", icon=ft.Icons.CHEVRON_LEFT) if prev else
+                  app.button(app.t("to_home"), self.leave, kind="outlined", icon=ft.Icons.SAVE),
+                  app.button(app.t("next"), self.next, icon=ft.Icons.CHEVRON_RIGHT)]
+        app.render(self.form.title(app.lang), body, back=self.leave, footer=footer,
+                   actions=[app.icon_button(ft.Icons.SAVE, app.t("to_home"), self.leave)])
+
+    def changed(self, name: str) -> None:
+        """Autosave, re-apply conditions, refresh messages already shown."""
+        self.app.device.save_draft(self.app.session, self.report_id, self.answers)
+        self.apply_visibility()
+        if self.shown_errors:
+            errs = self._section_errors()
+            self.show_errors({k: v for k, v in errs.items() if k in self.shown_errors})
+        self.app.page.update()
+
+    def apply_visibility(self) -> None:
+        visible = {f.name for f in self.form.visible_fields(self.answers)}
+        for name, w in self.widgets.items():
+            w.control.visible = name in visible
+
+    def _section_errors(self) -> dict[str, str]:
+        errors = self.form.validate(self.answers, self.app.lang)
+        return {k: v for k, v in errors.items() if k in self.widgets and self.widgets[k].control.visible}
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for name, w in self.widgets.items():
+            w.show_error(errors.get(name))
+        self.shown_errors |= set(errors)
+        if hasattr(self, "summary_error"):
+            self.summary_error.value = self.app.t("fix_errors")
+            self.summary_error.visible = bool(errors)
+
+    def next(self) -> None:
+        errors = self._section_errors()
+        if errors:
+            self.show_errors(errors)
+            self.app.page.update()
+            return
+        if self.index + 1 < len(self.sections):
+            self.section(self.index + 1)
+        else:
+            self.confirm()
+
+    def leave(self) -> None:
+        self.app.device.save_draft(self.app.session, self.report_id, self.answers)
+        self.app.resume_point = None
+        self.app.notice = self.app.t("saved_draft")
+        self.app.go("home")
+
+    # ── confirmation and sealing ───────────────────────────────────────────
+    def confirm(self) -> None:
+        app = self.app
+        app.screen = "confirm"
+        app.resume_point = {"report_id": self.report_id, "section": len(self.sections) - 1}
+        rahasia = self.form.is_confidential(self.answers)
+        rows: list[ft.Control] = []
+        if self.form.flags(self.answers).get("urgent"):
+            rows.append(app.banner(app.t("urgent_flag"), "error"))
+        rows.append(app.banner(app.t("rahasia_on") if rahasia else app.t("rahasia_off"),
+                               "warn" if rahasia else "info"))
+        for label, value in self.form.summary(self.answers, app.lang):
+            rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
+                                   ft.Text(value, size=16, selectable=True)], spacing=2))
+        self.seal_error = ft.Text("", color=RED, size=15, visible=False)
+        rows.append(self.seal_error)
+        footer = [app.button(app.t("edit"), lambda: self.section(len(self.sections) - 1), kind="outlined",
+                             icon=ft.Icons.EDIT),
+                  app.button(app.t("seal"), self.seal, icon=ft.Icons.SEND, color=GREEN)]
+        app.render(app.t("review_title"), rows, back=lambda: self.section(len(self.sections) - 1), footer=footer)
+
+    async def seal(self) -> None:
+        app = self.app
+        rahasia = self.form.is_confidential(self.answers)
+        try:
+            await asyncio.to_thread(app.device.finalize, app.session, self.report_id, lang=app.lang,
+                                    rahasia=rahasia)
+        except ValidationFailed as exc:
+            first = next((i for i, s in enumerate(self.sections)
+                          if any(f.name in exc.errors for f in s.fields)), 0)
+            self.section(first, errors=exc.errors)
+            return
+        except NotEnrolled:
+            self.seal_error.value = app.t("seal_failed", why=app.t("not_enrolled"))
+            self.seal_error.visible = True
+            app.page.update()
+            return
+        except JagaError as exc:
+            self.seal_error.value = app.t("seal_failed", why=i18n.error_text(exc, app.lang))
+            self.seal_error.visible = True
+            app.page.update()
+            return
+        app.resume_point = None
+        app.notice = app.t("sealed_ok")
+        app.go("home")
+
+
+def show(app, report_id: str, section: int = 0) -> None:
+    if app.session is None:
+        app.go("lock")
+        return
+    FormScreen(app, report_id).section(section)

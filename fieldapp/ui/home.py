@@ -1,0 +1,207 @@
+"""Home after unlock: the big report buttons, the one-tap emergency path, drafts,
+the outbox with each report's state, the sync indicator, and office feedback notices.
+A village head also sees the reports waiting for review."""
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+import forms
+from core.errors import JagaError
+from fieldapp import i18n, reports
+from fieldapp.ui import syncing
+from fieldapp.ui.shell import GREEN, RED
+
+SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
+
+
+def show(app) -> None:
+    if app.session is None:
+        app.go("lock")
+        return
+    s, dev = app.session, app.device
+    body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
+    if not s.person_id:
+        body += [app.banner(app.t("not_enrolled"), kind="warn"),
+                 app.button(app.t("enroll_title"), lambda: app.go("enroll"), kind="outlined",
+                            icon=ft.Icons.VERIFIED_USER)]
+    feedback = _safe(lambda: dev.feedback(s), [])
+    new_fb = [f for f in feedback if f.get("state") == "new"]
+    if new_fb:
+        body.append(app.banner(app.t("new_feedback", n=len(new_fb)), kind="info"))
+    if s.role == "head":
+        body.append(_reviews(app))
+    body += [
+        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: start(app, SUSPICION, urgent=True),
+                   color=RED, icon=ft.Icons.WARNING_AMBER, height=64),
+        app.button(app.t("btn_suspicion"), lambda: start(app, SUSPICION), icon=ft.Icons.REPORT, height=64),
+        app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
+                   height=64, kind="outlined"),
+        _sync_card(app),
+        _drafts(app),
+        _outbox(app, feedback),
+    ]
+    actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
+               app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
+    app.render(app.t("app_name"), body, actions=actions)
+
+
+def _safe(fn, default):
+    try:
+        return fn()
+    except JagaError:
+        return default
+
+
+def start(app, form_id: str, urgent: bool = False) -> None:
+    answers = {"urgensi": "darurat"} if urgent else {}
+    rid = app.device.new_draft(app.session, form_id, answers)
+    app.go("form", report_id=rid, section=0)
+
+
+def form_title(app, form_id: str, version: int | None = None) -> str:
+    try:
+        return forms.load(form_id, version).title(app.lang)
+    except JagaError:
+        return form_id
+
+
+# ── drafts ────────────────────────────────────────────────────────────────
+def _drafts(app) -> ft.Control:
+    rows: list[ft.Control] = [app.heading(app.t("drafts"))]
+    drafts = app.device.drafts(app.session)
+    if not drafts:
+        rows.append(ft.Text(app.t("no_drafts"), size=15, color="#555555"))
+    for d in drafts:
+        title = form_title(app, d["form_id"])
+
+        def open_(rid=d["id"]):
+            app.go("form", report_id=rid, section=0)
+
+        async def delete(rid=d["id"]):
+            if await app.confirm(app.t("delete_draft_q"), app.t("delete"), danger=True):
+                reports.delete_draft(app.device.db, app.session, rid)
+                show(app)
+
+        rows.append(ft.Row([
+            app.button(app.t("open_draft", form=title, day=d["updated_day"]), open_, kind="outlined",
+                       icon=ft.Icons.EDIT_NOTE),
+            app.icon_button(ft.Icons.DELETE_OUTLINE, app.t("delete_draft"), delete, color="#555555")]))
+    return ft.Column(rows, spacing=8)
+
+
+# ── outbox ────────────────────────────────────────────────────────────────
+STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "state_received",
+              "returned": "state_returned"}
+
+
+def _outbox(app, feedback: list[dict]) -> ft.Control:
+    rows: list[ft.Control] = [app.heading(app.t("outbox"))]
+    items = [r for r in app.device.outbox(owner=app.session.user_id) if r["state"] != "draft"]
+    if not items:
+        rows.append(ft.Text(app.t("no_outbox"), size=15, color="#555555"))
+    by_envelope: dict[str, list[dict]] = {}
+    for f in feedback:
+        key = f.get("envelope_id") or f.get("report_id") or ""
+        by_envelope.setdefault(key, []).append(f)
+    for r in items:
+        state = app.t(STATE_KEYS[r["state"]])
+        color = {"waiting": "#7A5200", "received": GREEN, "returned": RED}.get(r["state"], "#333333")
+        lines: list[ft.Control] = [
+            ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {r['created_day']}", size=15,
+                    weight=ft.FontWeight.BOLD),
+            ft.Text(state, color=color, size=15)]
+        if r["state"] == "waiting" and r["last_error"]:
+            lines.append(ft.Text(app.t("state_why", why=_why(app, r["last_error"])), size=14, color="#7A5200"))
+        for f in by_envelope.get(r.get("envelope_id") or "", []):
+            lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
+            if f.get("state") == "new":
+                lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",
+                                        height=48))
+        rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
+                                 border=ft.Border.all(1, "#DDDDDD")))
+    return ft.Column(rows, spacing=8)
+
+
+def _mark_read(app, item_id: str):
+    def h():
+        app.device.mark_read(item_id)
+        show(app)
+    return h
+
+
+def _why(app, last_error: str) -> str:
+    code = last_error.split(":", 1)[0]
+    text = i18n.CODE_MESSAGES.get(code)
+    return text[1 if app.lang == "en" else 0] if text else last_error
+
+
+# ── sync ──────────────────────────────────────────────────────────────────
+def _sync_card(app) -> ft.Control:
+    st = app.device.status()
+    waiting = st["outbox"]
+    last = st.get("last_sync")
+    status = ft.Text(app.t("sync_last", when=last.replace("T", " ")[:16]) if last else app.t("sync_never"),
+                     size=15)
+    pending = ft.Text(app.t("sync_pending", n=waiting), size=15, visible=bool(waiting))
+    bar = ft.ProgressBar(visible=False, semantics_label=app.t("sync_now"))
+    note = ft.Text("", size=14)
+    if app.device.setting("sync", "on") != "on":
+        note.value = app.t("sync_off")
+
+    async def run():
+        if not syncing.available():
+            note.value, note.color = app.t("sync_unavailable"), RED
+            app.page.update()
+            return
+        if not app.device.sync_token:
+            note.value, note.color = app.t("sync_not_enrolled"), RED
+            app.page.update()
+            return
+        bar.visible, bar.value = True, None
+        note.value = ""
+        app.page.update()
+        loop = asyncio.get_running_loop()
+
+        def progress(done: int, total: int, stage: str) -> None:
+            def upd():
+                bar.value = (done / total) if total else None
+                note.value = app.t("sync_running", stage=stage, done=done, total=total)
+                app.page.update()
+            loop.call_soon_threadsafe(upd)
+        try:
+            await asyncio.to_thread(syncing.sync_now, app.data_dir, progress)
+        except JagaError as exc:
+            app.notice = app.t("sync_failed", why=i18n.error_text(exc, app.lang))
+        except Exception as exc:   # noqa: BLE001 — a network library error must not lose the screen
+            app.notice = app.t("sync_failed", why=str(exc)[:120])
+        else:
+            app.notice = app.t("sync_done")
+        show(app)
+
+    return ft.Container(ft.Column([
+        ft.Row([ft.Icon(ft.Icons.SYNC, color="#0B4F8A"), ft.Column([status, pending], spacing=2, expand=True)]),
+        bar, note, app.button(app.t("sync_now"), run, kind="outlined", icon=ft.Icons.CLOUD_UPLOAD, height=48)],
+        spacing=6), padding=10, border_radius=8, bgcolor="#F2F6FA")
+
+
+# ── head: reviews ─────────────────────────────────────────────────────────
+def _reviews(app) -> ft.Control:
+    rows: list[ft.Control] = [app.heading(app.t("reviews"))]
+    items = _safe(lambda: app.device.review_items(app.session), [])
+    if not items:
+        rows.append(ft.Text(app.t("no_reviews"), size=15, color="#555555"))
+    for it in items:
+        title = it["title"](app.lang) if it.get("ok") else app.t("review_unreadable")
+        day = ""
+        if it.get("created_ms"):
+            import datetime as dt
+            day = dt.datetime.fromtimestamp(it["created_ms"] / 1000).strftime("%Y-%m-%d")
+        state = app.t({"new": "review_state_new", "read": "review_state_read",
+                       "answered": "review_state_answered"}.get(it["state"], "review_state_new"))
+        urgent = f" · {app.t('urgent_flag')}" if it.get("flags", {}).get("urgent") else ""
+        rows.append(app.button(f"{app.t('review_open', title=title, day=day)} · {state}{urgent}",
+                               (lambda iid=it["item_id"]: app.go("review", item_id=iid)),
+                               kind="outlined", icon=ft.Icons.FACT_CHECK, disabled=not it.get("ok")))
+    return ft.Column(rows, spacing=8)

@@ -1,0 +1,67 @@
+"""Lock screen: pick a user, enter the PIN. Remaining tries after a wrong PIN; lockout."""
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+from core.errors import LockedOut, PinError
+
+
+def show(app) -> None:
+    users = app.device.users()
+    if not users:
+        app.go("setup")
+        return
+    usable = [u for u in users if not u["locked"]]
+    role_name = {"volunteer": app.t("role_volunteer"), "head": app.t("role_head")}
+    radios = []
+    for u in users:
+        label = f"{u['label']} · {role_name.get(u['role'], u['role'])}"
+        if u["locked"]:
+            label = app.t("user_locked", name=label)
+        radios.append(ft.Radio(value=u["id"], label=label, disabled=bool(u["locked"]), height=48))
+    picked = ft.RadioGroup(ft.Column(radios, spacing=0), value=usable[0]["id"] if len(usable) == 1 else None)
+    pin = ft.TextField(label=app.t("pin"), password=True, keyboard_type=ft.KeyboardType.NUMBER,
+                       max_length=12, autofocus=True)
+    status = ft.Text("", color="#B3261E", size=15)
+
+    async def unlock():
+        if not picked.value:
+            status.value = app.t("lock_title")
+            app.page.update()
+            return
+        try:
+            session = await asyncio.to_thread(app.device.unlock, picked.value, pin.value or "")
+        except LockedOut:
+            status.value = app.t("locked_out")
+            show_again = True
+        except PinError as exc:
+            status.value = app.t("pin_wrong", n=exc.remaining)
+            show_again = False
+        else:
+            app.session = session
+            resume, app.resume = app.resume, None
+            if resume and resume["user_id"] == session.user_id:
+                app.go("form", report_id=resume["report_id"], section=resume.get("section", 0))
+            else:
+                app.go("home")
+            return
+        pin.value = ""
+        if show_again:      # the locked user is now disabled in the list
+            keep = status.value
+            show(app)
+            _set_status(app, keep)
+            return
+        app.page.update()
+
+    pin.on_submit = app.handler(unlock)
+    body = [ft.Text(app.t("tagline"), size=15), app.heading(app.t("lock_title")), picked, pin, status,
+            app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN)]
+    app._lock_status = status
+    app.render(app.t("app_name"), body)
+
+
+def _set_status(app, text: str) -> None:
+    app._lock_status.value = text
+    app.page.update()

@@ -1,0 +1,56 @@
+"""Village head: read one report from the village and verify / dispute / ask for more
+info, with a note. Rahasia reports never reach this screen: they are never sealed for
+the head in the first place (no key to open them)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import flet as ft
+
+import forms
+from core.errors import JagaError
+from fieldapp import i18n
+
+
+def show(app, item_id: str) -> None:
+    if app.session is None:
+        app.go("lock")
+        return
+    item = next((i for i in app.device.review_items(app.session) if i["item_id"] == item_id), None)
+    if item is None or not item.get("ok"):
+        app.notice = app.t("review_unreadable")
+        app.go("home")
+        return
+    if item["state"] == "new":
+        app.device.mark_read(item_id)
+    form = forms.load(item["form_id"])
+    rows: list[ft.Control] = []
+    if item.get("flags", {}).get("urgent"):
+        rows.append(app.banner(app.t("urgent_flag"), "error"))
+    if item.get("created_ms"):
+        rows.append(ft.Text(dt.datetime.fromtimestamp(item["created_ms"] / 1000).strftime("%Y-%m-%d %H:%M"),
+                            size=14, color="#555555"))
+    for label, value in form.summary(item["answers"], app.lang):
+        rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
+                               ft.Text(value, size=16, selectable=True)], spacing=2))
+    note = ft.TextField(label=app.t("review_note"), multiline=True, min_lines=2, max_length=2000)
+    status = ft.Text("", size=15)
+
+    def verdict(v):
+        def h():
+            try:
+                app.device.review(app.session, item_id, v, note.value or "")
+            except JagaError as exc:
+                status.value = i18n.error_text(exc, app.lang)
+                app.page.update()
+                return
+            app.notice = app.t("review_sent")
+            app.go("home")
+        return h
+
+    rows += [ft.Divider(), note, status,
+             app.button(app.t("review_verify"), verdict("verified"), icon=ft.Icons.CHECK_CIRCLE, color="#1B6E3A"),
+             app.button(app.t("review_dispute"), verdict("disputed"), icon=ft.Icons.CANCEL, color="#B3261E"),
+             app.button(app.t("review_more"), verdict("needs_more_info"), icon=ft.Icons.HELP_OUTLINE,
+                        kind="outlined")]
+    app.render(form.title(app.lang), rows, back=lambda: app.go("home"))

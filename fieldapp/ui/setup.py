@@ -1,0 +1,80 @@
+"""First run: language, then the first local user and PIN, then enrollment (skippable).
+
+The user comes first because enrollment registers *that person's* keys with the office.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import flet as ft
+
+from core.errors import JagaError
+from fieldapp import i18n
+from fieldapp.users import BadPin, PIN_RE
+
+
+def show(app, step: str = "lang") -> None:
+    if step == "lang":
+        _language(app)
+    else:
+        user_form(app, first=True)
+
+
+def _language(app) -> None:
+    def pick(lang):
+        def h():
+            app.set_lang(lang)
+            show(app, step="user")
+        return h
+    body = [ft.Text(i18n.t("tagline", "id"), size=15), ft.Text(i18n.t("tagline", "en"), size=15, italic=True),
+            app.heading("Pilih bahasa / Choose language"),
+            app.button(i18n.LANG_NAMES["id"], pick("id"), icon=ft.Icons.TRANSLATE),
+            app.button(i18n.LANG_NAMES["en"], pick("en"), kind="outlined", icon=ft.Icons.TRANSLATE)]
+    app.render("Jaga Desa", body)
+
+
+def user_form(app, first: bool) -> None:
+    """Create a local user (first run, or 'add user' from settings)."""
+    name = ft.TextField(label=app.t("name"), max_length=40, autofocus=True)
+    role = ft.RadioGroup(ft.Column([
+        ft.Radio(value="volunteer", label=app.t("role_volunteer"), height=48),
+        ft.Radio(value="head", label=app.t("role_head"), height=48)], spacing=0), value="volunteer")
+    pin = ft.TextField(label=app.t("pin_new"), password=True, can_reveal_password=True,
+                       keyboard_type=ft.KeyboardType.NUMBER, max_length=12)
+    pin2 = ft.TextField(label=app.t("pin_repeat"), password=True, can_reveal_password=True,
+                        keyboard_type=ft.KeyboardType.NUMBER, max_length=12)
+    status = ft.Text("", color="#B3261E", size=15)
+
+    async def create():
+        for f in (name, pin, pin2):
+            f.error_text = None
+        if not (name.value or "").strip():
+            name.error_text = app.t("name_needed")
+        elif any(u["label"] == name.value.strip() for u in app.device.users()):
+            name.error_text = app.t("name_taken")
+        if not PIN_RE.match(pin.value or ""):
+            pin.error_text = app.t("pin_format")
+        elif pin.value != pin2.value:
+            pin2.error_text = app.t("pin_mismatch")
+        if name.error_text or pin.error_text or pin2.error_text:
+            app.page.update()
+            return
+        try:
+            await asyncio.to_thread(app.device.add_user, name.value.strip(), role.value, pin.value)
+            app.session = await asyncio.to_thread(app.device.unlock, name.value.strip(), pin.value)
+        except BadPin:
+            pin.error_text = app.t("pin_format")
+            app.page.update()
+            return
+        except JagaError as exc:
+            status.value = i18n.error_text(exc, app.lang)
+            app.page.update()
+            return
+        app.go("enroll", first=True)
+
+    pin2.on_submit = app.handler(create)
+    body = [ft.Text(app.t("first_user_hint"), size=15), name,
+            ft.Text(app.t("role"), size=15, weight=ft.FontWeight.BOLD), role, pin, pin2, status,
+            app.button(app.t("create_user"), create, icon=ft.Icons.PERSON_ADD)]
+    back = (lambda: show(app, "lang")) if first else (lambda: app.go("settings"))
+    app.render(app.t("first_user") if first else app.t("add_user"), body, back=back)

@@ -1,0 +1,115 @@
+"""Dashboard texts in Bahasa Indonesia (default) and English; enumerations with labels."""
+from __future__ import annotations
+
+LANGS = ("id", "en")
+
+TRIAGE = {   # stored code -> (id, en); "new" is the ingest default in envelopes.triage
+    "new": ("Baru", "New"),
+    "reviewed": ("Ditinjau", "Reviewed"),
+    "in_progress": ("Ditindaklanjuti", "Being acted on"),
+    "forwarded": ("Diteruskan ke instansi lain", "Forwarded to another agency"),
+    "closed": ("Ditutup", "Closed"),
+}
+URGENCY = {"biasa": ("Biasa", "Normal"), "mendesak": ("Mendesak", "Urgent"),
+           "darurat": ("Darurat", "Emergency")}
+VERDICT = {"verified": ("Dibenarkan kepala desa", "Verified by village head"),
+           "disputed": ("Dibantah kepala desa", "Disputed by village head"),
+           "needs_more_info": ("Perlu info tambahan", "Needs more information"),
+           "none": ("Belum ditinjau kepala desa", "Not reviewed by head")}
+CATEGORY_PMI = "pmi_nonprosedural"
+
+_T = {
+    "app": ("Jaga Desa — Dasbor Intelijen", "Jaga Desa — Intel dashboard"),
+    "login": ("Masuk", "Sign in"), "logout": ("Keluar", "Sign out"),
+    "username": ("Nama pengguna", "Username"), "password": ("Kata sandi", "Password"),
+    "bad_login": ("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+    "locked": ("Terlalu banyak percobaan gagal. Akun dikunci sementara; coba lagi dalam 15 menit.",
+               "Too many failed attempts. The account is locked; try again in 15 minutes."),
+    "csrf": ("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+             "The form expired or is not valid. Reload the page and try again."),
+    "inbox": ("Kotak masuk laporan", "Report inbox"), "overview": ("Ringkasan", "Overview"),
+    "villages": ("Desa", "Villages"), "enroll": ("Kode pendaftaran", "Enrollment codes"),
+    "devices": ("Perangkat", "Devices"), "staff": ("Staf", "Staff"), "audit": ("Log audit", "Audit log"),
+    "filters": ("Saring laporan", "Filter reports"), "apply": ("Terapkan", "Apply"),
+    "reset": ("Hapus saringan", "Clear filters"),
+    "form": ("Formulir", "Form"), "village": ("Desa", "Village"), "category": ("Kategori", "Category"),
+    "urgency": ("Urgensi", "Urgency"), "triage": ("Status tindak lanjut", "Triage state"),
+    "date_from": ("Diterima sejak", "Received from"), "date_to": ("Diterima sampai", "Received until"),
+    "has_photo": ("Ada foto", "Has photo"), "verdict": ("Tinjauan kepala desa", "Head verdict"),
+    "search": ("Cari kata dalam jawaban", "Search words in answers"),
+    "children": ("Melibatkan anak", "Children involved"), "route": ("Jalur", "Route"),
+    "any": ("Semua", "Any"), "yes": ("Ya", "Yes"), "no": ("Tidak", "No"),
+    "received": ("Diterima kantor", "Received at office"), "phone_time": ("Waktu di HP", "Phone time"),
+    "open": ("Buka", "Open"), "next": ("Halaman berikut", "Next page"),
+    "first": ("Halaman pertama", "First page"),
+    "no_reports": ("Tidak ada laporan yang cocok.", "No matching reports."),
+    "undecryptable": ("Laporan ini tidak dapat dibuka (dekripsi gagal). Data aslinya tetap tersimpan.",
+                      "This report cannot be opened (decryption failed). The sealed original is kept."),
+    "export": ("Unduh hasil saringan", "Download filtered set"),
+    "answers": ("Jawaban", "Answers"), "timeline": ("Riwayat", "Timeline"),
+    "photos": ("Foto", "Photos"), "location": ("Lokasi GPS", "GPS location"),
+    "no_location": ("Tidak ada lokasi GPS.", "No GPS location."),
+    "signature_ok": ("Tanda tangan pelapor sah", "Reporter's signature is valid"),
+    "receipt_complete": ("Tanda terima lengkap (semua lampiran diterima)",
+                         "Receipt complete (all attachments held)"),
+    "receipt_waiting": ("Menunggu lampiran", "Waiting for attachments"),
+    "device": ("Perangkat", "Device"), "volunteer": ("Pelapor", "Reporter"),
+    "form_version": ("Versi formulir", "Form version"),
+    "clock_differs": ("Jam HP berbeda dari jam kantor", "Phone clock differs from office clock"),
+    "state": ("Status", "State"), "note": ("Catatan", "Note"), "assignee": ("Petugas", "Assignee"),
+    "nobody": ("(belum ada)", "(nobody)"), "save_triage": ("Simpan status", "Save state"),
+    "feedback": ("Umpan balik ke desa", "Feedback to the village"),
+    "feedback_msg": ("Pesan untuk pelapor", "Message for the reporter"),
+    "send": ("Kirim", "Send"), "feedback_sent": ("Umpan balik dikirim", "Feedback sent"),
+    "triage_saved": ("Status disimpan", "State saved"),
+    "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
+    "not_found": ("Tidak ditemukan.", "Not found."),
+    "bad_filter": ("Saringan tidak valid", "Invalid filter"),
+    "by_week": ("Laporan per minggu", "Reports per week"),
+    "by_village": ("Laporan per desa", "Reports per village"),
+    "by_category": ("Laporan per kategori", "Reports per category"),
+    "by_route": ("Laporan per jalur", "Reports per route"),
+    "map": ("Peta titik laporan", "Map of report points"),
+    "name": ("Nama", "Name"), "region": ("Wilayah", "Region"), "add": ("Tambah", "Add"),
+    "role": ("Peran", "Role"), "issue_code": ("Buat kode", "Issue code"),
+    "code_once": ("Kode ini hanya ditampilkan sekali.", "This code is shown only once."),
+    "valid_until": ("Berlaku sampai", "Valid until"), "person": ("Nama orang", "Person's name"),
+    "revoke": ("Cabut", "Revoke"), "revoked": ("Dicabut", "Revoked"), "active": ("Aktif", "Active"),
+    "last_sync": ("Terakhir mengirim", "Last upload"), "persons": ("Pengguna", "People"),
+    "created": ("Dibuat", "Created"), "action": ("Tindakan", "Action"), "when": ("Waktu", "When"),
+    "who": ("Siapa", "Who"), "target": ("Sasaran", "Target"), "detail": ("Rincian", "Detail"),
+    "api_token": ("Token API", "API token"), "issue_token": ("Buat token API", "Issue API token"),
+    "token_once": ("Token ini hanya ditampilkan sekali.", "This token is shown only once."),
+    "disable": ("Nonaktifkan", "Disable"), "disabled": ("Nonaktif", "Disabled"),
+    "urgent_badge": ("MENDESAK", "URGENT"), "children_badge": ("ANAK", "CHILDREN"),
+    "rahasia_badge": ("RAHASIA", "CONFIDENTIAL"),
+    "lang_switch": ("English", "Bahasa Indonesia"), "back": ("Kembali", "Back"),
+    "report": ("Laporan", "Report"), "count": ("Jumlah", "Count"),
+    "feedback_history": ("Umpan balik terkirim", "Feedback sent"),
+    "head_review": ("Tinjauan kepala desa", "Village head review"),
+    "triage_change": ("Perubahan status", "State change"),
+    "indexing": ("Sedang mengindeks laporan baru", "Indexing new reports"),
+    "photo_missing": ("Foto belum diterima lengkap", "Photo not fully received yet"),
+    "none": ("Tidak ada", "None"), "results": ("hasil di halaman ini", "results on this page"),
+    "pmi": ("Keberangkatan PMI non-prosedural", "Non-procedural PMI departure"),
+    "confirm_revoke": ("Cabut perangkat ini? Semua pengguna di dalamnya ikut dicabut.",
+                       "Revoke this device? Every person on it is revoked too."),
+}
+
+
+def t(key: str, lang: str) -> str:
+    pair = _T.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def label(table: dict, code: str | None, lang: str) -> str:
+    pair = table.get(code or "")
+    if pair is None:
+        return code or "—"
+    return pair[1] if lang == "en" else pair[0]
+
+
+def norm_lang(value: str | None) -> str:
+    return value if value in LANGS else "id"

@@ -1,0 +1,131 @@
+"""Shared fixtures. `office_server`: a real office (uvicorn subprocess) on a free loopback port.
+
+    def test_x(office_server):
+        office_server.url            # http://127.0.0.1:PORT  (append /api/v1/...)
+        office_server.data_dir       # its data dir (tmp_path)
+        office_server.admin(["add-village", "--name", "Entikong"])   # office-admin, stdout
+        office_server.admin_json([...])                               # same, parsed --json
+        office_server.kill(); office_server.restart(); office_server.stop()
+
+The server runs `python -m sync.office.cli office ...` — the same `main(argv)` that
+`python main.py office` calls — with JAGA_OFFICE_KEY set for the test.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_OFFICE_KEY = "test-office-passphrase"
+os.environ.setdefault("JAGA_OFFICE_KEY", TEST_OFFICE_KEY)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OfficeServer:
+    def __init__(self, data_dir: Path, db_url: str | None = None, port: int | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.db_url = db_url
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-office.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> "OfficeServer":
+        cmd = [sys.executable, "-m", "sync.office.cli", "office", "--data", str(self.data_dir),
+               "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.db_url:
+            cmd += ["--db", self.db_url]
+        env = {**os.environ, "JAGA_OFFICE_KEY": os.environ.get("JAGA_OFFICE_KEY", TEST_OFFICE_KEY),
+               "PYTHONPATH": str(ROOT)}
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"office exited with {self.proc.returncode}: "
+                                   + self.log_path.read_text()[-2000:])
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("office did not become healthy: " + self.log_path.read_text()[-2000:])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill(self) -> None:
+        """kill -9: no shutdown handlers, no flush — the crash case."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def restart(self) -> "OfficeServer":
+        self.stop()
+        return self.start()
+
+    def admin(self, argv: list[str]) -> str:
+        """Run `office-admin --data DIR [--db URL] ARGV...` in-process; returns stdout."""
+        from sync.office.cli import main
+        full = ["office-admin", "--data", str(self.data_dir)]
+        if self.db_url:
+            full += ["--db", self.db_url]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = main(full + list(argv))
+        if rc != 0:
+            raise RuntimeError(f"office-admin {argv} failed ({rc}): {err.getvalue().strip()}")
+        return out.getvalue()
+
+    def admin_json(self, argv: list[str]) -> dict:
+        return json.loads(self.admin(list(argv) + ["--json"]))
+
+
+@pytest.fixture
+def office_server(tmp_path):
+    server = OfficeServer(tmp_path / "office").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def office_factory(tmp_path):
+    """Start extra offices (e.g. on another DB URL): office_factory(name, db_url=None)."""
+    started: list[OfficeServer] = []
+
+    def make(name: str = "office2", db_url: str | None = None) -> OfficeServer:
+        server = OfficeServer(tmp_path / name, db_url).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()

@@ -1,0 +1,39 @@
+"""The README's first command does the whole trip: office up, phone enrolled, reports synced."""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main_py(*args, pin=None, timeout=300):
+    env = {**os.environ, "JAGA_KDF_SECONDS": "0.02"}
+    if pin:
+        env["JAGA_PIN"] = pin
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def test_demo_seeds_and_syncs_the_whole_trip(tmp_path):
+    data = tmp_path / "demo"
+    p = main_py("demo", "--data", str(data), "--no-serve", "--office-port", str(free_port()))
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(main_py("device", "--data", str(data / "phone"), "--json", "outbox").stdout)
+    assert len(rows) == 3 and {r["state"] for r in rows} == {"received"}
+    inbox = json.loads(main_py("device", "--data", str(data / "phone"), "--json", "inbox",
+                               "--user", "Pak Kades", pin="222222").stdout)
+    # the head sees the two ordinary reports, never the rahasia one
+    assert len(inbox["reviews"]) == 2 and all(r["ok"] for r in inbox["reviews"])
+    assert not any("rahasia" in json.dumps(r["answers"]) for r in inbox["reviews"])
+    # the volunteer's PIN does not open the head's inbox
+    p = main_py("device", "--data", str(data / "phone"), "inbox", "--user", "Pak Kades", pin="111111")
+    assert p.returncode == 2 and "tries left" in p.stderr
