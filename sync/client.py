@@ -41,19 +41,24 @@ class OfficeClient:
         adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # The connectivity probe fails fast: the caller (SyncLoop) does its own back-off.
+        self._probe = requests.Session()
 
     def close(self) -> None:
         self.session.close()
+        self._probe.close()
 
     # --- transport --------------------------------------------------------------------
-    def _request(self, method: str, path: str, *, auth: bool = True, **kw) -> dict:
+    def _request(self, method: str, path: str, *, auth: bool = True, probe: bool = False,
+                 **kw) -> dict:
         headers = kw.pop("headers", {})
+        session = self._probe if probe else self.session
         if auth:
             if not self.token:
                 raise SyncError("this phone is not enrolled (no sync token)")
             headers["Authorization"] = f"Bearer {self.token}"
         try:
-            resp = self.session.request(method, self.base_url + path, headers=headers,
+            resp = session.request(method, self.base_url + path, headers=headers,
                                         timeout=self.timeout, **kw)
             body = resp.json() if resp.content else {}
         except requests.exceptions.JSONDecodeError as exc:
@@ -71,8 +76,9 @@ class OfficeClient:
         return body
 
     # --- endpoints --------------------------------------------------------------------
-    def health(self) -> dict:
-        return self._request("GET", "/health", auth=False)
+    def health(self, *, probe: bool = False) -> dict:
+        """Liveness and office time; `probe=True` tries once, without retries."""
+        return self._request("GET", "/health", auth=False, probe=probe)
 
     def enroll(self, code: str, name: str, x25519_public: bytes, ed25519_public: bytes, *,
                device_id: str | None = None, device_token: str | None = None) -> dict:

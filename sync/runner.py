@@ -108,7 +108,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
         return result.stop("not_enrolled")
     office_pub = env.load_public_ed25519(bytes(outbox.office_sign_public))
     try:
-        client.health()
+        client.health(probe=True)
     except JagaError as exc:
         return result.stop(getattr(exc, "code", "sync_failed"))
     count = getattr(outbox, "pending_count", None)
@@ -152,8 +152,9 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             if progress:
                 progress(done, max(total, done), "inbox")
     except (SyncError, ApiError) as exc:
-        if _transient(exc) or exc.code in ("revoked", "unauthorized"):
-            return result.stop(exc.code)
+        # Transient (network, 5xx) or refusing the whole phone (revoked, unauthorized):
+        # either way the round ends here and nothing unverified was purged.
+        log.info("sync round stopped: %s%s", exc.code, "" if _transient(exc) else " (permanent)")
         return result.stop(exc.code)
     return result
 

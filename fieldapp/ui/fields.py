@@ -152,9 +152,9 @@ class DateTimeInput(Widget):
                                   on_change=self.app.handler(self._typed))
         self.title.visible = False
         buttons = [self.app.button(self.app.t("now" if self.is_dt else "today"), self._now, kind="outlined",
-                                   icon=ft.Icons.SCHEDULE, height=48),
+                                   icon=ft.Icons.SCHEDULE, height=48, expand=True),
                    self.app.button(self.app.t("pick_date"), self._pick_date, kind="outlined",
-                                   icon=ft.Icons.CALENDAR_MONTH, height=48)]
+                                   icon=ft.Icons.CALENDAR_MONTH, height=48, expand=True)]
         if self.is_dt:
             buttons.append(self.app.button(self.app.t("pick_time"), self._pick_time, kind="outlined",
                                            icon=ft.Icons.ACCESS_TIME, height=48))
@@ -224,8 +224,8 @@ class GeoPoint(Widget):
             self.status,
             self.app.button(self.app.t("gps_get"), self._gps, icon=ft.Icons.MY_LOCATION, height=48),
             ft.Row([self.lat, self.lon], spacing=8),
-            ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48),
-                    self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48)], spacing=8),
+            ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48, expand=True),
+                    self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48, expand=True)], spacing=8),
         ], spacing=6)
 
     def _describe(self):

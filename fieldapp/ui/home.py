@@ -86,7 +86,7 @@ def _drafts(app) -> ft.Control:
 
         rows.append(ft.Row([
             app.button(app.t("open_draft", form=title, day=d["updated_day"]), open_, kind="outlined",
-                       icon=ft.Icons.EDIT_NOTE),
+                       icon=ft.Icons.EDIT_NOTE, expand=True),
             app.icon_button(ft.Icons.DELETE_OUTLINE, app.t("delete_draft"), delete, color="#555555")]))
     return ft.Column(rows, spacing=8)
 

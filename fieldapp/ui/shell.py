@@ -87,9 +87,12 @@ class App:
         if self.notice:
             body = [self.banner(self.notice, kind="info"), *body]
             self.notice = None
-        content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+        content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True,
+                            horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         parts: list[ft.Control] = [header, ft.Container(content, padding=12, expand=True)]
         if footer:
+            for c in footer:
+                c.expand = True
             parts.append(ft.Container(ft.Row(footer, spacing=8), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
                                       border=ft.Border.only(top=ft.BorderSide(1, "#DDDDDD"))))
         column = ft.Column(parts, spacing=0, expand=True)
@@ -159,7 +162,7 @@ class App:
 
     # ── small building blocks shared by the screens ────────────────────────
     def button(self, text: str, on_click: Callable | None, *, kind: str = "filled", icon=None,
-               color: str | None = None, expand: bool = True, height: int = TAP,
+               color: str | None = None, expand: bool = False, height: int = TAP,
                tooltip: str | None = None, disabled: bool = False) -> ft.Control:
         cls = {"filled": ft.FilledButton, "outlined": ft.OutlinedButton, "text": ft.TextButton}[kind]
         kw: dict[str, Any] = {}

@@ -1,10 +1,10 @@
 """A fault-injecting TCP proxy on 127.0.0.1 for sync tests.
 
-Each accepted connection draws a fate: pass through untouched, be refused at once,
-or be cut after a random number of bytes in one direction — mid-request (the office
-sees a partial body) or mid-response (the office committed, the phone never hears).
-With keep-alive, one connection carries many requests, so cuts land before, during and
-after requests alike.
+Each accepted connection draws a fate: be refused at once, or be cut after a random
+(exponentially distributed, mean `mean_bytes`) number of bytes in one direction —
+mid-request (the office sees a partial body) or mid-response (the office committed, the
+phone never hears). With keep-alive one connection carries many requests, so cuts land
+before, during and after requests alike, and no connection lives forever.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import threading
 
 
 class FaultyProxy:
-    def __init__(self, upstream_port: int, *, drop_rate: float = 0.3, seed: int | None = None,
-                 max_cut: int = 60_000) -> None:
+    def __init__(self, upstream_port: int, *, refuse_rate: float = 0.05, mean_bytes: int = 150_000,
+                 seed: int | None = None) -> None:
         self.upstream_port = upstream_port
-        self.drop_rate, self.max_cut = drop_rate, max_cut
+        self.refuse_rate, self.mean_bytes = refuse_rate, mean_bytes
         self.rng = random.Random(seed)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
@@ -37,11 +37,12 @@ class FaultyProxy:
     def _fate(self) -> tuple[str, int]:
         with self._lock:
             self.stats["connections"] += 1
-            if self.rng.random() >= self.drop_rate:
-                return "pass", 0
-            kind = self.rng.choice(["refused", "cut_request", "cut_response", "cut_response"])
+            if self.rng.random() < self.refuse_rate:
+                self.stats["refused"] += 1
+                return "refused", 0
+            kind = self.rng.choice(["cut_request", "cut_response"])
             self.stats[kind] += 1
-            return kind, self.rng.randint(1, self.max_cut)
+            return kind, 1 + int(self.rng.expovariate(1 / self.mean_bytes))
 
     def _accept(self) -> None:
         while not self._stop.is_set():

@@ -72,7 +72,7 @@ def test_sync_through_dropping_proxy(office_server, tmp_path):
     vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
     outbox = outbox_for(tmp_path / "device.db", vol, client, office_server.url)
     sealed = _fill(outbox, vol, N)
-    proxy = FaultyProxy(office_server.port, drop_rate=0.3, seed=7)
+    proxy = FaultyProxy(office_server.port, seed=7)
     try:
         rounds = _sync_until_empty(outbox, _client(proxy.url, client.token))
     finally:
@@ -87,7 +87,7 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
     vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
     outbox = outbox_for(tmp_path / "device.db", vol, client, office_server.url)
     sealed = _fill(outbox, vol, N)
-    proxy = FaultyProxy(office_server.port, drop_rate=0.15, seed=11)
+    proxy = FaultyProxy(office_server.port, mean_bytes=400_000, seed=11)
     killed = threading.Event()
 
     def killer():

@@ -21,7 +21,7 @@ from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelopes, persons
 
-from . import secrets
+from . import derived
 from .i18n import CATEGORY_PMI
 from .schema import dash_reports, dash_terms
 
@@ -128,7 +128,7 @@ def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = No
     conn.execute(insert(dash_reports).values(**base, opened=True,
                                              **derive(row.form_id, payload, row.category)))
     answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-    terms = {secrets.term_hash(keys, w) for w in search_words(load_form(row.form_id, row.form_version), answers)}
+    terms = {derived.term_hash(keys, w) for w in search_words(load_form(row.form_id, row.form_version), answers)}
     if terms:
         conn.execute(insert(dash_terms), [{"term": t, "envelope_id": row.id} for t in terms])
 
