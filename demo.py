@@ -114,7 +114,7 @@ Jaga Desa demo is running.
       head       {HEAD[0]:<10} PIN {HEAD[1]}
   Office dashboard:                          {office_url}/dashboard/
       admin / {STAFF_PASSWORD}    intel / {STAFF_PASSWORD} (region {REGION})
-  Office API (OpenAPI):                      {office_url}/docs
+  Office API (OpenAPI):                      {office_url}/api/v1/docs
   Data: {args.data}   (JAGA_OFFICE_KEY is a demo key — never use it in production)
 Press Ctrl-C to stop.""" if not args.no_serve else f"demo data ready in {args.data}")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -94,3 +94,31 @@ def make_app(private: rsa.RSAPrivateKey, db_path: str):
 
 def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def serve(port: int, data_dir: str) -> None:
+    """Run the baseline endpoint under uvicorn; writes its public key to DATA/odk_public.pem."""
+    from pathlib import Path
+
+    import uvicorn
+    from cryptography.hazmat.primitives import serialization
+
+    key = new_key()
+    Path(data_dir, "odk_public.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    uvicorn.run(make_app(key, str(Path(data_dir, "odk.db"))), host="127.0.0.1", port=port,
+                log_level="warning", access_log=False)
+
+
+def post(session, url: str, form_id: str, manifest: bytes, ct: bytes) -> None:
+    """One OpenRosa submission: one multipart POST, as Collect sends it."""
+    r = session.post(url + "/submission", headers={"X-OpenRosa-Version": "1.0"},
+                     files={"xml_submission_file": ("submission.xml", manifest, "text/xml"),
+                            "submission.xml.enc": ("submission.xml.enc", ct, "application/octet-stream")})
+    if r.status_code != 201:
+        raise RuntimeError(f"baseline endpoint answered {r.status_code}")
+
+
+if __name__ == "__main__":
+    import sys
+    serve(int(sys.argv[1]), sys.argv[2])

@@ -21,6 +21,7 @@ from urllib3.util.retry import Retry
 from core.errors import ApiError, SyncError
 
 API = "/api/v1"
+_STATUS = ("received", "size", "complete")
 CHUNK = 64 * 1024          # a 2G link moves ~10 KB/s: small chunks lose little on a drop
 
 
@@ -50,7 +51,7 @@ class OfficeClient:
 
     # --- transport --------------------------------------------------------------------
     def _request(self, method: str, path: str, *, auth: bool = True, probe: bool = False,
-                 **kw) -> dict:
+                 expect: tuple[str, ...] = (), **kw) -> dict:
         headers = kw.pop("headers", {})
         session = self._probe if probe else self.session
         if auth:
@@ -60,7 +61,7 @@ class OfficeClient:
         try:
             resp = session.request(method, self.base_url + path, headers=headers,
                                         timeout=self.timeout, **kw)
-            body = resp.json() if resp.content else {}
+            body = resp.json()
         except requests.exceptions.JSONDecodeError as exc:
             raise SyncError(f"the office sent an unreadable answer ({exc.__class__.__name__})") from exc
         except requests.exceptions.RequestException as exc:
@@ -71,14 +72,15 @@ class OfficeClient:
             if isinstance(body, dict) and "code" in body:
                 raise ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code)
             raise SyncError(f"the office answered HTTP {resp.status_code}")
-        if not isinstance(body, dict):
-            raise SyncError("the office sent an unexpected answer")
+        if not isinstance(body, dict) or any(k not in body for k in expect):
+            raise SyncError("the office sent an incomplete answer")
         return body
 
     # --- endpoints --------------------------------------------------------------------
     def health(self, *, probe: bool = False) -> dict:
         """Liveness and office time; `probe=True` tries once, without retries."""
-        return self._request("GET", "/health", auth=False, probe=probe)
+        return self._request("GET", "/health", auth=False, probe=probe,
+                             expect=("status", "server_time"))
 
     def enroll(self, code: str, name: str, x25519_public: bytes, ed25519_public: bytes, *,
                device_id: str | None = None, device_token: str | None = None) -> dict:
@@ -86,27 +88,29 @@ class OfficeClient:
                 "x25519_public": base64.b64encode(x25519_public).decode(),
                 "ed25519_public": base64.b64encode(ed25519_public).decode(),
                 "device_id": device_id, "device_token": device_token}
-        out = self._request("POST", "/enroll", auth=False, json=body)
+        out = self._request("POST", "/enroll", auth=False, json=body,
+                            expect=("person_id", "device_id", "office_ed25519_public"))
         if out.get("sync_token"):
             self.token = out["sync_token"]
         return out
 
     def push(self, envelopes: list[bytes]) -> list[dict]:
         body = {"envelopes": [base64.b64encode(e).decode() for e in envelopes]}
-        results = self._request("POST", "/envelopes", json=body).get("results")
+        results = self._request("POST", "/envelopes", json=body, expect=("results",))["results"]
         if not isinstance(results, list) or len(results) != len(envelopes):
             raise SyncError("the office answered a batch with the wrong number of results")
         return results
 
     def receipt(self, envelope_id: str) -> dict:
-        return self._request("GET", f"/receipts/{envelope_id}")
+        return self._request("GET", f"/receipts/{envelope_id}", expect=("signature", "complete"))
 
     def attachment_status(self, envelope_id: str, att_id: str) -> dict:
-        return self._request("GET", f"/attachments/{envelope_id}/{att_id}")
+        return self._request("GET", f"/attachments/{envelope_id}/{att_id}", expect=_STATUS)
 
     def put_chunk(self, envelope_id: str, att_id: str, offset: int, chunk: bytes) -> dict:
         return self._request("PUT", f"/attachments/{envelope_id}/{att_id}", params={"offset": offset},
-                             data=chunk, headers={"Content-Type": "application/octet-stream"})
+                             data=chunk, headers={"Content-Type": "application/octet-stream"},
+                             expect=_STATUS)
 
     def put_attachment(self, envelope_id: str, att_id: str, blob: bytes, *, chunk_size: int = CHUNK,
                        attempts: int = 8, progress=None) -> dict:
@@ -138,7 +142,8 @@ class OfficeClient:
         params = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return self._request("GET", "/inbox", params=params)
+        return self._request("GET", "/inbox", params=params, expect=("items", "next_cursor"))
 
     def post_review(self, envelope: bytes) -> dict:
-        return self._request("POST", "/reviews", json={"envelope": base64.b64encode(envelope).decode()})
+        return self._request("POST", "/reviews", json={"envelope": base64.b64encode(envelope).decode()},
+                             expect=("status", "receipt"))

@@ -20,7 +20,7 @@ def show(app, first: bool = False) -> None:
 
     def from_qr(_=None):
         parsed = syncing.parse_enroll_link(qr.value or "")
-        qr.error_text = None if parsed or not qr.value else app.t("enroll_bad_qr")
+        qr.error = None if parsed or not qr.value else app.t("enroll_bad_qr")
         if parsed:
             url.value, code.value = parsed
         app.page.update()

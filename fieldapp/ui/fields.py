@@ -64,7 +64,7 @@ class TextInput(Widget):
         v = self.answers.get(f.name)
         self.input = ft.TextField(label=f.label(self.app.lang), value="" if v is None else str(v),
                                   multiline=multiline, min_lines=3 if multiline else 1, max_lines=8 if multiline else 1,
-                                  keyboard_type=kb, max_length=f.constraint.get("max_length"),
+                                  keyboard_type=kb,
                                   on_change=self.app.handler(self._on_change))
         self.title.visible = False     # the text field carries its own label
         if f.required:
@@ -81,7 +81,7 @@ class TextInput(Widget):
             self.set(raw if raw.strip() else None)
 
     def show_error(self, message):
-        self.input.error_text = message or None
+        self.input.error = message or None
 
 
 def _to_int(raw: str):
@@ -104,39 +104,59 @@ def _to_float(raw: str):
         return raw
 
 
-class SelectOne(Widget):
-    """Large tappable options: the whole bordered row selects, not only the radio dot."""
-    def build(self):
-        self.group = ft.RadioGroup(ft.Column([self._option(c) for c in self.field.choices], spacing=6),
-                                   value=self.answers.get(self.field.name),
-                                   on_change=self.app.handler(lambda e: self.set(self.group.value)))
-        return self.group
+def option_button(app, label: str, selected: bool, multi: bool, on_tap) -> ft.Control:
+    """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap
+    and overflow a 360 px screen). The button's text is its accessible name."""
+    icon = ((ft.Icons.CHECK_BOX if selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK) if multi else
+            (ft.Icons.RADIO_BUTTON_CHECKED if selected else ft.Icons.RADIO_BUTTON_UNCHECKED))
+    color = "#0B4F8A" if selected else "#333333"
+    return ft.OutlinedButton(
+        content=ft.Row([ft.Icon(icon, color=color),
+                        ft.Text(label, size=16, color=color, expand=True,
+                                weight=ft.FontWeight.BOLD if selected else None)], spacing=10),
+        on_click=app.handler(on_tap),
+        style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
+                             padding=ft.Padding.symmetric(horizontal=12, vertical=12),
+                             bgcolor="#E3F0FB" if selected else None,
+                             side=ft.BorderSide(2 if selected else 1, color)))
 
-    def _option(self, c):
-        def tap(_):
-            self.group.value = c.value
-            self.set(c.value)
-        return ft.Container(ft.Radio(value=c.value, label=c.label(self.app.lang), height=48),
-                            border=ft.Border.all(1, "#BBBBBB"), border_radius=10,
-                            padding=ft.Padding.symmetric(horizontal=6, vertical=2),
-                            on_click=self.app.handler(tap))
+
+class SelectOne(Widget):
+    """One choice: large options, tap again elsewhere to change."""
+    def build(self):
+        self.box = ft.Column(spacing=6)
+        self._draw()
+        return self.box
+
+    def _draw(self):
+        cur = self.answers.get(self.field.name)
+        self.box.controls = [option_button(self.app, c.label(self.app.lang), c.value == cur, False,
+                                           (lambda v=c.value: self._pick(v))) for c in self.field.choices]
+
+    def _pick(self, value):
+        self.set(value)
+        self._draw()
+        self.app.page.update()
 
 
 class SelectMany(Widget):
     def build(self):
-        current = set(self.answers.get(self.field.name) or [])
-        self.boxes = []
-        rows = []
-        for c in self.field.choices:
-            box = ft.Checkbox(label=c.label(self.app.lang), value=c.value in current, data=c.value, height=48,
-                              on_change=self.app.handler(self._on_change))
-            self.boxes.append(box)
-            rows.append(ft.Container(box, border=ft.Border.all(1, "#BBBBBB"), border_radius=10,
-                                     padding=ft.Padding.symmetric(horizontal=6, vertical=2)))
-        return ft.Column(rows, spacing=6)
+        self.box = ft.Column(spacing=6)
+        self._draw()
+        return self.box
 
-    def _on_change(self, e):
-        self.set([b.data for b in self.boxes if b.value])
+    def _draw(self):
+        cur = set(self.answers.get(self.field.name) or [])
+        self.box.controls = [option_button(self.app, c.label(self.app.lang), c.value in cur, True,
+                                           (lambda v=c.value: self._toggle(v))) for c in self.field.choices]
+
+    def _toggle(self, value):
+        cur = list(self.answers.get(self.field.name) or [])
+        cur = [v for v in cur if v != value] if value in cur else cur + [value]
+        order = [c.value for c in self.field.choices]
+        self.set(sorted(cur, key=order.index) or None)
+        self._draw()
+        self.app.page.update()
 
 
 class DateTimeInput(Widget):
@@ -147,7 +167,7 @@ class DateTimeInput(Widget):
         v = self.answers.get(f.name) or ""
         self.input = ft.TextField(label=f.label(self.app.lang) + (f" {self.app.t('required_mark')}" if f.required else ""),
                                   value=v.replace("T", " "), hint_text="2025-01-31 19:30" if self.is_dt else "2025-01-31",
-                                  helper_text=self.app.t("datetime_format" if self.is_dt else "date_format"),
+                                  helper=self.app.t("datetime_format" if self.is_dt else "date_format"),
                                   keyboard_type=ft.KeyboardType.DATETIME,
                                   on_change=self.app.handler(self._typed))
         self.title.visible = False

@@ -51,8 +51,7 @@ class FormScreen:
         footer = [app.button(app.t("prev"), prev, kind="outlined", icon=ft.Icons.CHEVRON_LEFT) if prev else
                   app.button(app.t("to_home"), self.leave, kind="outlined", icon=ft.Icons.SAVE),
                   app.button(app.t("next"), self.next, icon=ft.Icons.CHEVRON_RIGHT)]
-        app.render(self.form.title(app.lang), body, back=self.leave, footer=footer,
-                   actions=[app.icon_button(ft.Icons.SAVE, app.t("to_home"), self.leave)])
+        app.render(self.form.title(app.lang), body, back=self.leave, footer=footer)
 
     def changed(self, name: str) -> None:
         """Autosave, re-apply conditions, refresh messages already shown."""

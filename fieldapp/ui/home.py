@@ -183,7 +183,8 @@ def _sync_card(app) -> ft.Control:
     return ft.Container(ft.Column([
         ft.Row([ft.Icon(ft.Icons.SYNC, color="#0B4F8A"), ft.Column([status, pending], spacing=2, expand=True)]),
         bar, note, app.button(app.t("sync_now"), run, kind="outlined", icon=ft.Icons.CLOUD_UPLOAD, height=48)],
-        spacing=6), padding=10, border_radius=8, bgcolor="#F2F6FA")
+        spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH), padding=10, border_radius=8,
+        bgcolor="#F2F6FA")
 
 
 # ── head: reviews ─────────────────────────────────────────────────────────

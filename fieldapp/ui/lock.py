@@ -23,7 +23,7 @@ def show(app) -> None:
         radios.append(ft.Radio(value=u["id"], label=label, disabled=bool(u["locked"]), height=48))
     picked = ft.RadioGroup(ft.Column(radios, spacing=0), value=usable[0]["id"] if len(usable) == 1 else None)
     pin = ft.TextField(label=app.t("pin"), password=True, keyboard_type=ft.KeyboardType.NUMBER,
-                       max_length=12, autofocus=True)
+                       input_filter=ft.NumbersOnlyInputFilter(), autofocus=True)
     status = ft.Text("", color="#B3261E", size=15)
 
     async def unlock():

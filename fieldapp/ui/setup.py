@@ -35,35 +35,35 @@ def _language(app) -> None:
 
 def user_form(app, first: bool) -> None:
     """Create a local user (first run, or 'add user' from settings)."""
-    name = ft.TextField(label=app.t("name"), max_length=40, autofocus=True)
+    name = ft.TextField(label=app.t("name"), autofocus=True)
     role = ft.RadioGroup(ft.Column([
         ft.Radio(value="volunteer", label=app.t("role_volunteer"), height=48),
         ft.Radio(value="head", label=app.t("role_head"), height=48)], spacing=0), value="volunteer")
-    pin = ft.TextField(label=app.t("pin_new"), password=True, can_reveal_password=True,
-                       keyboard_type=ft.KeyboardType.NUMBER, max_length=12)
-    pin2 = ft.TextField(label=app.t("pin_repeat"), password=True, can_reveal_password=True,
-                        keyboard_type=ft.KeyboardType.NUMBER, max_length=12)
+    pin = ft.TextField(label=app.t("pin_new"), password=True,
+                       keyboard_type=ft.KeyboardType.NUMBER, input_filter=ft.NumbersOnlyInputFilter())
+    pin2 = ft.TextField(label=app.t("pin_repeat"), password=True,
+                        keyboard_type=ft.KeyboardType.NUMBER, input_filter=ft.NumbersOnlyInputFilter())
     status = ft.Text("", color="#B3261E", size=15)
 
     async def create():
         for f in (name, pin, pin2):
-            f.error_text = None
+            f.error = None
         if not (name.value or "").strip():
-            name.error_text = app.t("name_needed")
+            name.error = app.t("name_needed")
         elif any(u["label"] == name.value.strip() for u in app.device.users()):
-            name.error_text = app.t("name_taken")
+            name.error = app.t("name_taken")
         if not PIN_RE.match(pin.value or ""):
-            pin.error_text = app.t("pin_format")
+            pin.error = app.t("pin_format")
         elif pin.value != pin2.value:
-            pin2.error_text = app.t("pin_mismatch")
-        if name.error_text or pin.error_text or pin2.error_text:
+            pin2.error = app.t("pin_mismatch")
+        if name.error or pin.error or pin2.error:
             app.page.update()
             return
         try:
             await asyncio.to_thread(app.device.add_user, name.value.strip(), role.value, pin.value)
             app.session = await asyncio.to_thread(app.device.unlock, name.value.strip(), pin.value)
         except BadPin:
-            pin.error_text = app.t("pin_format")
+            pin.error = app.t("pin_format")
             app.page.update()
             return
         except JagaError as exc:

@@ -174,10 +174,13 @@ class App:
                    height=height, tooltip=tooltip, disabled=disabled,
                    style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10)), **kw)
 
-    def icon_button(self, icon, tooltip: str, on_click: Callable | None, color: str = "white") -> ft.Control:
-        return ft.IconButton(icon=icon, tooltip=tooltip, icon_color=color,
-                             on_click=self.handler(on_click) if on_click else None,
-                             width=48, height=48)
+    def icon_button(self, icon, label: str, on_click: Callable | None, color: str = "white") -> ft.Control:
+        """A compact button with an icon AND a visible word: Flet 1.0.5 gives an icon-only
+        button no accessible name (a tooltip does not become one; wrapping it in
+        Semantics with a tooltip breaks rendering), and words help first-time users too."""
+        return ft.TextButton(content=ft.Text(label, color=color, size=14), icon=icon, icon_color=color,
+                             on_click=self.handler(on_click) if on_click else None, height=48,
+                             style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=8)))
 
     def banner(self, text: str, kind: str = "info") -> ft.Control:
         colors = {"info": ("#E3F0FB", BLUE), "error": ("#FBE4E2", RED), "ok": ("#E2F4E8", GREEN),
@@ -190,8 +193,7 @@ class App:
 
     def toast(self, text: str, error: bool = False) -> None:
         self.page.show_dialog(ft.SnackBar(ft.Text(text, color="white"), bgcolor=RED if error else "#333333",
-                                          duration=ft.Duration(seconds=5), show_close_icon=True,
-                                          close_icon_color="white"))
+                                          duration=ft.Duration(seconds=5)))
 
     async def confirm(self, question: str, yes: str, danger: bool = False) -> bool:
         answer: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -212,8 +214,9 @@ class App:
 
 def _arity(fn: Callable) -> int:
     try:
+        # parameters with defaults are closure values (lambda v=x: ...), never the event
         return len([p for p in inspect.signature(fn).parameters.values()
-                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
+                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty])
     except (TypeError, ValueError):
         return 1
 

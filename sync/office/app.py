@@ -92,8 +92,11 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http(_req: Request, exc: StarletteHTTPException):
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        # FastAPI raises a bare 400 for a body it cannot decode (e.g. not UTF-8); that is the
+        # same malformed request as invalid JSON: 422 bad_request, the documented answer.
+        status = 422 if exc.status_code == 400 else exc.status_code
+        code = _HTTP_CODES.get(status, "http_error")
+        return _error(status, code, str(exc.detail))
 
     @app.exception_handler(IntegrityError)
     async def integrity(_req: Request, _exc: IntegrityError):
@@ -126,6 +129,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     app.state.data_dir = data_dir
     for module in (health, enroll, envelopes, attachments, inbox, reviews):
         app.include_router(module.router, prefix=API)
+    from sync.office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _install_handlers(app)
     app.add_middleware(BodyLimit)
     return app

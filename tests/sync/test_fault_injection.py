@@ -38,7 +38,7 @@ def _sync_until_empty(outbox, client, deadline_s=45.0, on_round=None):
     deadline = time.monotonic() + deadline_s
     rounds = 0
     while outbox.pending(1) and time.monotonic() < deadline:
-        sync_once(outbox, client, batch_size=100)
+        sync_once(outbox, client, batch_size=25)
         rounds += 1
         if on_round:
             on_round(rounds)
@@ -72,7 +72,7 @@ def test_sync_through_dropping_proxy(office_server, tmp_path):
     vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
     outbox = outbox_for(tmp_path / "device.db", vol, client, office_server.url)
     sealed = _fill(outbox, vol, N)
-    proxy = FaultyProxy(office_server.port, seed=7)
+    proxy = FaultyProxy(office_server.port, mean_bytes=100_000, seed=7)
     try:
         rounds = _sync_until_empty(outbox, _client(proxy.url, client.token))
     finally:

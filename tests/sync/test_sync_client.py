@@ -64,7 +64,7 @@ def test_office_down_keeps_outbox_and_translates_errors(office_server, tmp_path)
     office_server.stop()
     fast = OfficeClient(office_server.url, client.token, timeout=(0.5, 1.0))
     with pytest.raises(SyncError):
-        fast.health()
+        fast.health(probe=True)
     result = sync_once(outbox, fast)
     assert not result.ok and result.error == "sync_failed"
     assert outbox.statuses() == {"pending": 1}
