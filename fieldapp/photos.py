@@ -31,6 +31,7 @@ def reencode(raw: bytes) -> bytes:
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise PhotoError("this file is not a readable photo (JPEG or PNG)") from exc
     img = ImageOps.exif_transpose(img).convert("RGB")   # keep the picture upright, then drop EXIF
+    img.info = {}          # Pillow re-writes info["comment"] / info["xmp"] on save: drop every block
     img.thumbnail((MAX_SIDE, MAX_SIDE))
     for quality in (82, 70, 55, 40):
         out = io.BytesIO()

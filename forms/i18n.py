@@ -72,6 +72,8 @@ def fmt_value(v: object, lang: str) -> str:
     if isinstance(v, float):
         s = f"{v:g}" if abs(v) < 1e15 else repr(v)
         return s.replace(".", ",") if norm_lang(lang) == "id" else s
+    if isinstance(v, int) and v.bit_length() > 14_000:     # str() refuses ints over 4300 digits
+        return f"{'-' if v < 0 else ''}10^{int(v.bit_length() * 0.30103)}"
     return str(v)
 
 

@@ -44,6 +44,11 @@ def parse_temporal(ftype: str, v: object):
 Result = tuple[str, str] | None
 
 
+def _finite(v: object) -> bool:
+    """A number that is not NaN/inf; ints are always finite (math.isfinite overflows on huge ints)."""
+    return isinstance(v, int) or math.isfinite(v)
+
+
 def check_value(field: Any, value: Any, lang: str, get: Callable[[str], Any],
                 label_of: Callable[[str, str], str]) -> Result:
     """`value` is answered (non-empty). `get(name)` gives another field's effective answer;
@@ -69,7 +74,7 @@ def _number(field, v, c, lang, get, label_of) -> Result:
     if field.type == "integer":
         if not isinstance(v, int) or isinstance(v, bool):
             return ("type", msg("type_integer", lang))
-    elif not is_number(v) or not math.isfinite(v):
+    elif not is_number(v) or not _finite(v):
         return ("type", msg("type_decimal", lang))
     err = _range(v, c, lang)
     if err:
@@ -146,13 +151,13 @@ def _geopoint(field, v, c, lang, get, label_of) -> Result:
     if not isinstance(v, dict) or not {"lat", "lon"} <= set(v) or not set(v) <= GEO_KEYS:
         return ("type", msg("type_geopoint", lang))
     lat, lon, acc = v["lat"], v["lon"], v.get("accuracy")
-    if not is_number(lat) or not is_number(lon) or not math.isfinite(lat) or not math.isfinite(lon):
+    if not is_number(lat) or not is_number(lon) or not _finite(lat) or not _finite(lon):
         return ("type", msg("type_geopoint", lang))
     if not -90 <= lat <= 90:
         return ("type", msg("lat_range", lang))
     if not -180 <= lon <= 180:
         return ("type", msg("lon_range", lang))
-    if acc is not None and (not is_number(acc) or not math.isfinite(acc) or acc < 0):
+    if acc is not None and (not is_number(acc) or not _finite(acc) or acc < 0):
         return ("type", msg("accuracy", lang))
     return None
 

@@ -250,12 +250,15 @@ def open(data: bytes, *, recipient_key: X25519PrivateKey,   # noqa: A001 - mirro
 
 def _inflate(plain: bytes) -> dict:
     d = zlib.decompressobj()
-    raw = d.decompress(plain, MAX_PAYLOAD)
+    try:
+        raw = d.decompress(plain, MAX_PAYLOAD)
+    except zlib.error as exc:          # signed by a valid author, but not a zlib stream
+        raise EnvelopeError("payload is not compressed") from exc
     if d.unconsumed_tail:
         raise EnvelopeError("payload too large")
     try:
         payload = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:    # RecursionError: absurdly deep nesting
         raise EnvelopeError("payload is not JSON") from exc
     if not isinstance(payload, dict):
         raise EnvelopeError("payload is not an object")

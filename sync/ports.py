@@ -2,6 +2,18 @@
 
 `fieldapp.device.Device` implements `Outbox`. None of these calls needs a PIN: the
 outbox holds only sealed envelopes and the inbox stores what arrives still sealed.
+
+Contract as sync.runner.sync_once uses it:
+- `pending(limit)` — oldest first, items not yet received (and not marked failed).
+- `mark_received(id, receipt, wire)` — called only with a verified, complete receipt that
+  names every blob; the device may now purge the envelope and its blobs.
+- `mark_failed(id, code, message)` — the office refused the item permanently (codes:
+  envelope_invalid, unknown_person, revoked, wrong_device, wrong_recipient, id_conflict,
+  wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). The item
+  should leave `pending()` until the device re-queues it; sync_once copes either way.
+- `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
+  items may repeat after a crash (dedupe by item_id).
+- Optional `pending_count() -> int`, used only for progress totals.
 """
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def verify(wire: dict, office_public: Ed25519PublicKey, envelope: bytes,
         body = {k: wire[k] for k in ("ctx", "envelope_id", "envelope_sha256",
                                      "received_at", "attachments", "complete")}
         office_public.verify(base64.b64decode(wire["signature"], validate=True), _canonical(body))
-    except (KeyError, TypeError, ValueError, InvalidSignature) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError, InvalidSignature) as exc:
         raise EnvelopeError("receipt signature does not verify") from exc
     if body["ctx"] != _CONTEXT or body["envelope_sha256"] != hashlib.sha256(envelope).hexdigest():
         raise EnvelopeError("receipt is for a different envelope")

@@ -196,8 +196,7 @@ class SyncLoop:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        outbox = self._outbox() if callable(self._outbox) and not hasattr(self._outbox, "pending") \
-            else self._outbox
+        outbox = self._outbox if hasattr(self._outbox, "pending") else self._outbox()
         backoff = self.min_backoff
         while not self._stopped.is_set():
             try:

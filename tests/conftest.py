@@ -129,3 +129,43 @@ def office_factory(tmp_path):
     yield make
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A throwaway PostgreSQL on loopback (see ../shared/postgres.md); yields a URL factory
+    `make_db(name) -> SQLAlchemy URL` of a fresh database. Skipped only without `initdb`."""
+    import shutil
+    if shutil.which("initdb") is None or shutil.which("pg_ctl") is None:
+        pytest.skip("PostgreSQL is not installed (no initdb on PATH): apt-get install -y postgresql")
+    import tempfile
+    # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
+    base = Path(tempfile.mkdtemp(prefix="jaga-pg-"))
+    port = free_port()
+    as_postgres = os.geteuid() == 0
+    if as_postgres:
+        shutil.chown(base, "postgres")
+
+    def run(cmd: str) -> None:
+        full = ["su", "postgres", "-s", "/bin/sh", "-c", cmd] if as_postgres else ["sh", "-c", cmd]
+        done = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{cmd}: {done.stderr.decode()[-1000:]}")
+
+    run(f"initdb -D {base}/pg -A trust -U jaga")
+    run(f"pg_ctl -D {base}/pg -o '-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+        f"-c fsync=off' -l {base}/log -w start")
+    from sqlalchemy import create_engine, text
+    admin = create_engine(f"postgresql+psycopg://jaga@127.0.0.1:{port}/postgres",
+                          isolation_level="AUTOCOMMIT")
+
+    def make_db(name: str) -> str:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return f"postgresql+psycopg://jaga@127.0.0.1:{port}/{name}"
+
+    yield make_db
+    admin.dispose()
+    run(f"pg_ctl -D {base}/pg -m fast stop")
+    shutil.rmtree(base, ignore_errors=True)

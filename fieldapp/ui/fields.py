@@ -31,7 +31,8 @@ class Widget:
         hint = field.hint(app.lang)
         self.hint = ft.Text(hint, size=14, color="#555555", visible=bool(hint))
         self.body = self.build()
-        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6),
+        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6,
+                                              horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                                     padding=ft.Padding.only(bottom=8))
 
     def build(self) -> ft.Control:
@@ -104,59 +105,66 @@ def _to_float(raw: str):
         return raw
 
 
-def option_button(app, label: str, selected: bool, multi: bool, on_tap) -> ft.Control:
+class Option:
     """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap
-    and overflow a 360 px screen). The button's text is its accessible name."""
-    icon = ((ft.Icons.CHECK_BOX if selected else ft.Icons.CHECK_BOX_OUTLINE_BLANK) if multi else
-            (ft.Icons.RADIO_BUTTON_CHECKED if selected else ft.Icons.RADIO_BUTTON_UNCHECKED))
-    color = "#0B4F8A" if selected else "#333333"
-    return ft.OutlinedButton(
-        content=ft.Row([ft.Icon(icon, color=color),
-                        ft.Text(label, size=16, color=color, expand=True,
-                                weight=ft.FontWeight.BOLD if selected else None)], spacing=10),
-        on_click=app.handler(on_tap),
-        style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
-                             padding=ft.Padding.symmetric(horizontal=12, vertical=12),
-                             bgcolor="#E3F0FB" if selected else None,
-                             side=ft.BorderSide(2 if selected else 1, color)))
+    and overflow a 360 px screen). The button's text is its accessible name. Selection
+    is restyled in place, so quick successive taps never hit a control being replaced."""
+
+    def __init__(self, app, label: str, selected: bool, multi: bool, on_tap) -> None:
+        self.multi = multi
+        self.icon = ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED)
+        self.text = ft.Text(label, size=16, expand=True)
+        self.control = ft.OutlinedButton(
+            content=ft.Container(ft.Row([self.icon, self.text], spacing=10),
+                                 padding=ft.Padding.symmetric(vertical=14)),   # >= 48 px tall
+            on_click=app.handler(on_tap))
+        self.select(selected)
+
+    def select(self, on: bool) -> None:
+        self.icon.icon = ((ft.Icons.CHECK_BOX if on else ft.Icons.CHECK_BOX_OUTLINE_BLANK) if self.multi else
+                          (ft.Icons.RADIO_BUTTON_CHECKED if on else ft.Icons.RADIO_BUTTON_UNCHECKED))
+        color = "#0B4F8A" if on else "#333333"
+        self.icon.color = self.text.color = color
+        self.text.weight = ft.FontWeight.BOLD if on else ft.FontWeight.NORMAL
+        self.control.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
+                                            padding=ft.Padding.symmetric(horizontal=12),
+                                            bgcolor="#E3F0FB" if on else None,
+                                            side=ft.BorderSide(2 if on else 1, color))
+
+
+def options(app, items: list[tuple[str, str]], selected, multi: bool, on_tap) -> tuple[ft.Column, dict]:
+    """A column of Options for (value, label) items; returns it and value -> Option."""
+    opts = {v: Option(app, label, (v in selected) if multi else v == selected, multi,
+                      (lambda v=v: on_tap(v))) for v, label in items}
+    return ft.Column([o.control for o in opts.values()], spacing=6,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH), opts
 
 
 class SelectOne(Widget):
-    """One choice: large options, tap again elsewhere to change."""
     def build(self):
-        self.box = ft.Column(spacing=6)
-        self._draw()
-        return self.box
-
-    def _draw(self):
-        cur = self.answers.get(self.field.name)
-        self.box.controls = [option_button(self.app, c.label(self.app.lang), c.value == cur, False,
-                                           (lambda v=c.value: self._pick(v))) for c in self.field.choices]
+        box, self.opts = options(self.app, [(c.value, c.label(self.app.lang)) for c in self.field.choices],
+                                 self.answers.get(self.field.name), False, self._pick)
+        return box
 
     def _pick(self, value):
+        for v, o in self.opts.items():
+            o.select(v == value)
         self.set(value)
-        self._draw()
-        self.app.page.update()
 
 
 class SelectMany(Widget):
     def build(self):
-        self.box = ft.Column(spacing=6)
-        self._draw()
-        return self.box
-
-    def _draw(self):
-        cur = set(self.answers.get(self.field.name) or [])
-        self.box.controls = [option_button(self.app, c.label(self.app.lang), c.value in cur, True,
-                                           (lambda v=c.value: self._toggle(v))) for c in self.field.choices]
+        box, self.opts = options(self.app, [(c.value, c.label(self.app.lang)) for c in self.field.choices],
+                                 set(self.answers.get(self.field.name) or []), True, self._toggle)
+        return box
 
     def _toggle(self, value):
         cur = list(self.answers.get(self.field.name) or [])
         cur = [v for v in cur if v != value] if value in cur else cur + [value]
+        for v, o in self.opts.items():
+            o.select(v in cur)
         order = [c.value for c in self.field.choices]
         self.set(sorted(cur, key=order.index) or None)
-        self._draw()
-        self.app.page.update()
 
 
 class DateTimeInput(Widget):
@@ -178,7 +186,8 @@ class DateTimeInput(Widget):
         if self.is_dt:
             buttons.append(self.app.button(self.app.t("pick_time"), self._pick_time, kind="outlined",
                                            icon=ft.Icons.ACCESS_TIME, height=48))
-        return ft.Column([self.input, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6)
+        return ft.Column([self.input, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _store(self, text: str):
         self.input.value = text
@@ -246,7 +255,7 @@ class GeoPoint(Widget):
             ft.Row([self.lat, self.lon], spacing=8),
             ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48, expand=True),
                     self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48, expand=True)], spacing=8),
-        ], spacing=6)
+        ], spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _describe(self):
         v = self.answers.get(self.field.name)
@@ -301,7 +310,8 @@ class Photos(Widget):
         self._refresh()
         return ft.Column([self.list, self.progress, self.note,
                           self.app.button(self.app.t("photo_add"), self._pick, icon=ft.Icons.ADD_A_PHOTO,
-                                          kind="outlined", height=48)], spacing=6)
+                                          kind="outlined", height=48)], spacing=6,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _ids(self) -> list[str]:
         v = self.answers.get(self.field.name)

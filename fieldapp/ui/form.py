@@ -44,7 +44,7 @@ class FormScreen:
         progress = ft.ProgressBar(value=(index + 1) / len(self.sections), semantics_label=step.value)
         body = [step, progress, app.heading(sec.title(app.lang))]
         if self.form.flags(self.answers).get("urgent"):
-            body.insert(0, app.banner(app.t("urgent_flag") + " — " + app.t("urgent_hint"), "error"))
+            body.insert(0, app.banner(app.t("urgent_flag"), "error"))
         self.summary_error = ft.Text("", color=RED, size=15, visible=False)
         body += [w.control for w in self.widgets.values()] + [self.summary_error]
         prev = (lambda: self.section(index - 1)) if index > 0 else None
@@ -109,7 +109,7 @@ class FormScreen:
                                "warn" if rahasia else "info"))
         for label, value in self.form.summary(self.answers, app.lang):
             rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
-                                   ft.Text(value, size=16, selectable=True)], spacing=2))
+                                   ft.Text(value, size=16)], spacing=2))
         self.seal_error = ft.Text("", color=RED, size=15, visible=False)
         rows.append(self.seal_error)
         footer = [app.button(app.t("edit"), lambda: self.section(len(self.sections) - 1), kind="outlined",

@@ -84,10 +84,16 @@ def _drafts(app) -> ft.Control:
                 reports.delete_draft(app.device.db, app.session, rid)
                 show(app)
 
-        rows.append(ft.Row([
-            app.button(app.t("open_draft", form=title, day=d["updated_day"]), open_, kind="outlined",
-                       icon=ft.Icons.EDIT_NOTE, expand=True),
-            app.icon_button(ft.Icons.DELETE_OUTLINE, app.t("delete_draft"), delete, color="#555555")]))
+        rows.append(ft.Column([
+            ft.OutlinedButton(content=ft.Container(ft.Row([ft.Icon(ft.Icons.EDIT_NOTE),
+                                                           ft.Text(app.t("open_draft", form=title, day=d["updated_day"]),
+                                                                   size=16, expand=True)], spacing=10),
+                                                   padding=ft.Padding.symmetric(vertical=12)),
+                              on_click=app.handler(open_),
+                              style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10))),
+            ft.Row([app.icon_button(ft.Icons.DELETE_OUTLINE, app.t("delete_draft"), delete, color="#555555")],
+                   alignment=ft.MainAxisAlignment.END)], spacing=0,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH))
     return ft.Column(rows, spacing=8)
 
 

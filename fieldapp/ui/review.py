@@ -32,7 +32,7 @@ def show(app, item_id: str) -> None:
                             size=14, color="#555555"))
     for label, value in form.summary(item["answers"], app.lang):
         rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
-                               ft.Text(value, size=16, selectable=True)], spacing=2))
+                               ft.Text(value, size=16)], spacing=2))
     note = ft.TextField(label=app.t("review_note"), multiline=True, min_lines=2)
     status = ft.Text("", size=15)
 

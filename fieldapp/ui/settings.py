@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp import i18n
+from fieldapp.ui.fields import options
 from fieldapp.ui.shell import RED
 
 VERSION = "0.1.0"
@@ -16,15 +17,21 @@ def show(app) -> None:
         return
     dev = app.device
 
-    def set_lang(e):
-        app.set_lang(e.control.value)
+    def set_lang(value):
+        app.set_lang(value)
         show(app)
 
-    def set_retention(e):
-        dev.set_setting("retention", e.control.value)
+    def set_retention(value):
+        for v, o in retention_opts.items():
+            o.select(v == value)
+        dev.set_setting("retention", value)
+        app.page.update()
 
-    def set_sync(e):
-        dev.set_setting("sync", "on" if e.control.value else "off")
+    def set_sync(_):
+        on = dev.setting("sync", "on") != "on"
+        dev.set_setting("sync", "on" if on else "off")
+        sync_opt["on"].select(on)
+        app.page.update()
 
     async def wipe():
         if await app.confirm(app.t("wipe_q"), app.t("wipe_confirm"), danger=True):
@@ -34,21 +41,19 @@ def show(app) -> None:
             app.notice = app.t("wiped")
             app.go("setup")
 
-    def radio_group(value, options, on_change):
-        return ft.RadioGroup(ft.Column([ft.Radio(value=v, label=label, height=48) for v, label in options],
-                                       spacing=0), value=value, on_change=app.handler(on_change))
-
     st = dev.status()
+    lang_box, _ = options(app, list(i18n.LANG_NAMES.items()), app.lang, False, set_lang)
+    retention_box, retention_opts = options(
+        app, [("purge", app.t("retention_purge")), ("keep", app.t("retention_keep"))],
+        dev.setting("retention", "purge"), False, set_retention)
+    sync_box, sync_opt = options(app, [("on", app.t("sync_auto"))],
+                                 {"on"} if dev.setting("sync", "on") == "on" else set(), True, set_sync)
     body: list[ft.Control] = [
-        app.heading(app.t("language")),
-        radio_group(app.lang, [(code, name) for code, name in i18n.LANG_NAMES.items()], set_lang),
+        app.heading(app.t("language")), lang_box,
         ft.Divider(),
-        app.heading(app.t("retention")),
-        radio_group(dev.setting("retention", "purge"),
-                    [("purge", app.t("retention_purge")), ("keep", app.t("retention_keep"))], set_retention),
+        app.heading(app.t("retention")), retention_box,
         ft.Divider(),
-        ft.Switch(label=app.t("sync_auto"), value=dev.setting("sync", "on") == "on",
-                  on_change=app.handler(set_sync), height=48),
+        sync_box,
         ft.Divider(),
         app.heading(app.t("enroll_title")),
         ft.Text(app.t("enrolled_as", village=st.get("village") or "-") if app.session.person_id
@@ -68,6 +73,6 @@ def show(app) -> None:
         ft.Divider(),
         app.heading(app.t("about")),
         ft.Text(app.t("about_text", v=VERSION), size=15),
-        ft.Text(app.t("device_id", id=st.get("device_id") or "-"), size=13, color="#555555", selectable=True),
+        ft.Text(app.t("device_id", id=st.get("device_id") or "-"), size=13, color="#555555"),
     ]
     app.render(app.t("settings"), body, back=lambda: app.go("home"))

@@ -30,6 +30,13 @@ REVIEW_FORM = "_review"
 FEEDBACK_FORM = "_feedback"
 VERDICTS = ("verified", "disputed", "needs_more_info")
 MAX_ATTACHMENT = 16 * 1024 * 1024
+MAX_PHONE_MS = 253_402_300_799_999     # 9999-12-31T23:59:59.999Z
+
+
+def _phone_ms(header: env.Header) -> int:
+    """The phone clock is a u64 on the wire and may be absurd: clamp it to what a BIGINT and a
+    date can hold (the signed original stays in the stored envelope bytes)."""
+    return min(header.created_ms, MAX_PHONE_MS)
 
 
 class Rejected(Exception):
@@ -100,19 +107,20 @@ def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: Offi
         rahasia = meta["rahasia"]          # the volunteer's choice, as sealed and signed
         complete = not header.attachments
         receipt = make_receipt(keys, envelope_id, sha, received_at, {}, complete)
-        conn.execute(insert(envelopes).values(
+        # Plain statements + parameter dicts: SQLAlchemy caches their compiled form (hot path).
+        conn.execute(envelopes.insert(), dict(
             id=envelope_id, author_id=author["id"], device_id=device_id,
             village_id=author["village_id"], form_id=header.form_id,
             form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
-            has_photo=bool(header.attachments), rahasia=rahasia, created_ms=header.created_ms,
-            received_at=received_at, skew_ms=clock.ms(now) - header.created_ms, sha256=sha,
+            has_photo=bool(header.attachments), rahasia=rahasia, created_ms=_phone_ms(header),
+            received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
             size=len(data), data=data, complete=complete, receipt=receipt, triage="new"))
-        for kid in set(header.recipients):
-            conn.execute(insert(envelope_recipients).values(envelope_id=envelope_id, key_id=kid))
-        for att in header.attachments:
-            conn.execute(insert(attachments).values(envelope_id=envelope_id, att_id=att.att_id,
-                                                    size=att.size, sha256=att.sha256,
-                                                    received=0, complete=False))
+        conn.execute(envelope_recipients.insert(),
+                     [{"envelope_id": envelope_id, "key_id": kid} for kid in sorted(set(header.recipients))])
+        if header.attachments:
+            conn.execute(attachments.insert(), [
+                {"envelope_id": envelope_id, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
+                 "received": 0, "complete": False, "data": None} for a in header.attachments])
         if not rahasia:
             _queue_review_requests(conn, author, header, data, received_at)
         log.info("accepted envelope %s form=%s skew_ms=%d", envelope_id, header.form_id,
@@ -281,6 +289,6 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
     receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, True)
     conn.execute(insert(reviews).values(id=header.envelope_id, report_id=report_id,
                                         head_id=author["id"], verdict=verdict,
-                                        created_ms=header.created_ms, received_at=received_at,
+                                        created_ms=_phone_ms(header), received_at=received_at,
                                         sha256=sha, data=data, receipt=receipt))
     return {"envelope_id": header.envelope_id, "status": "accepted", "receipt": json.loads(receipt)}

@@ -104,7 +104,7 @@ def _seed(server: OfficeServer) -> Dash:
     assert all(r["status"] == "accepted" for r in results), results
     vclient.put_attachment(urgent.envelope_id, d.att_id, urgent.blobs[d.att_id])
     other = seal_report(vol_b, "laporan_kecurigaan",
-                        {**lap, "apa_dilihat": "Speedboat menjemput enam orang tengah malam"})
+                        {**lap, "apa_dilihat": "Perahu motor menjemput enam orang di muara sungai"})
     assert bclient.push([other.envelope])[0]["status"] == "accepted"
     sealed["other_region"] = other
     hclient.post_review(head.review(urgent.envelope_id, "verified", "benar, sudah saya cek").envelope)

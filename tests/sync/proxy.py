@@ -14,14 +14,16 @@ import threading
 
 
 class FaultyProxy:
-    def __init__(self, upstream_port: int, *, refuse_rate: float = 0.05, mean_bytes: int = 150_000,
-                 seed: int | None = None) -> None:
+    def __init__(self, upstream_port: int, *, refuse_rate: float = 0.05,
+                 mean_bytes: int | None = 150_000, seed: int | None = None) -> None:
+        """mean_bytes=None and refuse_rate=0: a clean pass-through that only counts bytes."""
         self.upstream_port = upstream_port
         self.refuse_rate, self.mean_bytes = refuse_rate, mean_bytes
         self.rng = random.Random(seed)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
-        self.stats = {"connections": 0, "refused": 0, "cut_request": 0, "cut_response": 0}
+        self.stats = {"connections": 0, "refused": 0, "cut_request": 0, "cut_response": 0,
+                      "bytes_up": 0, "bytes_down": 0}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -40,6 +42,8 @@ class FaultyProxy:
             if self.rng.random() < self.refuse_rate:
                 self.stats["refused"] += 1
                 return "refused", 0
+            if self.mean_bytes is None:
+                return "pass", 0
             kind = self.rng.choice(["cut_request", "cut_response"])
             self.stats[kind] += 1
             return kind, 1 + int(self.rng.expovariate(1 / self.mean_bytes))
@@ -62,11 +66,12 @@ class FaultyProxy:
                 continue
             up_limit = limit if fate == "cut_request" else None
             down_limit = limit if fate == "cut_response" else None
-            threading.Thread(target=self._pump, args=(client, upstream, up_limit), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, down_limit), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, upstream, up_limit, "bytes_up"),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, down_limit, "bytes_down"),
+                             daemon=True).start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, limit: int | None, counter: str) -> None:
         sent = 0
         try:
             while True:
@@ -78,6 +83,8 @@ class FaultyProxy:
                     break
                 dst.sendall(data)
                 sent += len(data)
+                with self._lock:
+                    self.stats[counter] += len(data)
         except OSError:
             pass
         _close(src)

@@ -34,7 +34,7 @@ def _fill(outbox, vol, n, photo_every=100):
     return sealed
 
 
-def _sync_until_empty(outbox, client, deadline_s=45.0, on_round=None):
+def _sync_until_empty(outbox, client, deadline_s=80.0, on_round=None):
     deadline = time.monotonic() + deadline_s
     rounds = 0
     while outbox.pending(1) and time.monotonic() < deadline:
@@ -102,7 +102,7 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
     t = threading.Thread(target=killer, daemon=True)
     t.start()
     try:
-        _sync_until_empty(outbox, _client(proxy.url, client.token), deadline_s=50.0)
+        _sync_until_empty(outbox, _client(proxy.url, client.token), deadline_s=80.0)
     finally:
         proxy.close()
         t.join(30)

@@ -81,3 +81,28 @@ def test_office_down_keeps_outbox_and_translates_errors(office_server, tmp_path)
     loop.stop()
     assert time.monotonic() - t0 < 3
     assert outbox.statuses() == {"received": 1}
+
+
+def test_inbox_paging_is_monotonic(office_server, tmp_path):
+    head, vol, client, outbox = _setup(office_server, tmp_path)
+    client.push([vol.report().envelope for _ in range(12)])
+    seen, cursor = [], None
+    while True:
+        page = client.inbox(cursor, limit=5)
+        if not page["items"]:
+            break
+        seen += [int(i["item_id"]) for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == sorted(set(seen)) and len([s for s in seen]) >= 12
+
+
+def test_sync_loop_accepts_an_outbox_factory(office_server, tmp_path):
+    head, vol, client, outbox = _setup(office_server, tmp_path)
+    outbox.add(vol.report())
+    made = []
+    loop = SyncLoop(lambda: made.append(1) or outbox, client, interval=30).start()
+    deadline = time.monotonic() + 15
+    while outbox.statuses() != {"received": 1} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    loop.stop()
+    assert made == [1] and outbox.statuses() == {"received": 1} and loop.last.ok

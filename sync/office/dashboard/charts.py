@@ -7,7 +7,7 @@ from html import escape
 def bars(items: list[tuple[str, int]], title: str, width: int = 460) -> str:
     if not items:
         return f'<svg role="img" aria-label="{escape(title)}" width="{width}" height="24"></svg>'
-    row, label_w = 22, 170
+    row, label_w = 22, 190
     top = max(n for _, n in items) or 1
     h = row * len(items) + 4
     out = [f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {h}" width="100%" '
@@ -15,7 +15,7 @@ def bars(items: list[tuple[str, int]], title: str, width: int = 460) -> str:
     for i, (label, n) in enumerate(items):
         y = i * row + 2
         w = max(2, int((width - label_w - 50) * n / top))
-        short = label if len(label) <= 26 else label[:25] + "…"
+        short = label if len(label) <= 24 else label[:23] + "…"
         out.append(f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="lbl">{escape(short)}'
                    f'<title>{escape(label)}</title></text>'
                    f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row - 6}" class="bar"/>'
@@ -24,25 +24,27 @@ def bars(items: list[tuple[str, int]], title: str, width: int = 460) -> str:
     return "".join(out)
 
 
-def point_map(points: list[dict], title: str, link=None, width: int = 640, height: int = 400) -> str:
+def point_map(points: list[dict], title: str, link=None, width: int = 640, height: int = 400,
+              css: str = "map") -> str:
     """Points on an equirectangular plot with a lat/lon grid; each point links to its report."""
     pad = 36
     if not points:
-        return (f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} 60" width="100%" class="map">'
+        return (f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} 60" width="100%" class="{css}">'
                 f'<text x="10" y="35" class="lbl">—</text></svg>')
     lats = [p["lat"] for p in points]
     lons = [p["lon"] for p in points]
-    lat0, lat1 = min(lats) - 0.01, max(lats) + 0.01
-    lon0, lon1 = min(lons) - 0.01, max(lons) + 0.01
-    span = max(lat1 - lat0, lon1 - lon0)
-    lat1, lon1 = lat0 + span, lon0 + span * (width - 2 * pad) / (height - 2 * pad)
+    clat, clon = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
+    aspect = (width - 2 * pad) / (height - 2 * pad)
+    half_lat = max((max(lats) - min(lats)) * 0.55, (max(lons) - min(lons)) * 0.55 / aspect, 0.005)
+    half_lon = half_lat * aspect
+    lat0, lat1, lon0, lon1 = clat - half_lat, clat + half_lat, clon - half_lon, clon + half_lon
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return (pad + (lon - lon0) / (lon1 - lon0) * (width - 2 * pad),
                 height - pad - (lat - lat0) / (lat1 - lat0) * (height - 2 * pad))
 
     out = [f'<svg role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%" '
-           f'class="map"><title>{escape(title)}</title>'
+           f'class="{css}"><title>{escape(title)}</title>'
            f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}" class="sea"/>']
     for i in range(5):
         lat = lat0 + (lat1 - lat0) * i / 4

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Mapping
 
-from sqlalchemy import Connection, and_, desc, func, or_, select
+from sqlalchemy import Connection, and_, desc, func, or_, select, true
 
 from sync.office.schema import reviews, villages
 
@@ -198,7 +198,7 @@ def list_reports(conn: Connection, staff: dict, filters: Filters, limit: int = 5
         cond.append(or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid)))
     q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
          .join(villages, villages.c.id == r.village_id, isouter=True)
-         .where(and_(*cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))
+         .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))
     rows = [dict(m) for m in conn.execute(q).mappings()]
     nxt = None
     if len(rows) > limit:
@@ -225,16 +225,16 @@ def counts(conn: Connection, staff: dict, filters: Filters, column: str, *, keys
            top: int = 30) -> list[tuple[str | None, int]]:
     col = getattr(dash_reports.c, column)
     cond = conditions(conn, staff, filters, keys)
-    q = (select(col, func.count()).where(and_(*cond)).group_by(col)
+    q = (select(col, func.count()).where(and_(true(), *cond)).group_by(col)
          .order_by(desc(func.count())).limit(top))
     if column == "week":
-        q = (select(col, func.count()).where(and_(*cond)).group_by(col).order_by(desc(col)).limit(top))
+        q = (select(col, func.count()).where(and_(true(), *cond)).group_by(col).order_by(desc(col)).limit(top))
     return [(k, n) for k, n in conn.execute(q).all()]
 
 
 def points(conn: Connection, staff: dict, filters: Filters, *, keys=None, cap: int = 2000) -> list[dict]:
     r = dash_reports.c
     cond = conditions(conn, staff, filters, keys) + [r.lat.is_not(None)]
-    q = (select(r.envelope_id, r.lat, r.lon, r.urgent, r.children).where(and_(*cond))
+    q = (select(r.envelope_id, r.lat, r.lon, r.urgent, r.children).where(and_(true(), *cond))
          .order_by(desc(r.received_at)).limit(cap))
     return [dict(m) for m in conn.execute(q).mappings()]

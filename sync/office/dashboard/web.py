@@ -318,7 +318,8 @@ def report_detail(ctx: Ctx) -> Response:
     row = _report(ctx)
     d = reports.detail(ctx.conn, ctx.keys, row.id, ctx.lang)
     ctx.audit("view_report", target=row.id)
-    gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=360, height=240) if d["gps"] else ""
+    gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=420, height=280,
+                                css="map small") if d["gps"] else ""
     notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang)}.get(
         ctx.params.get("done", ""))
     return render(ctx, "detail.html", d=d, gps_svg=gps_svg, notice=notice,

@@ -16,25 +16,32 @@ MAX_BATCH = 500
 @router.post("/envelopes", response_model=BatchResult,
              responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
 def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
-    """A batch of sealed envelopes; one result per item, each in its own transaction."""
+    """A batch of sealed envelopes; one result per item.
+
+    Each item is atomic on its own (a savepoint: stored whole or not at all); the batch is
+    committed before any receipt leaves, so a receipt always names a durable row. A crash
+    mid-batch loses only items whose receipts were never sent — the phone resends them.
+    """
     if len(batch.envelopes) > MAX_BATCH:
         raise TooLarge(f"at most {MAX_BATCH} envelopes per batch")
     results = []
-    for item in batch.envelopes:
-        try:
-            data = base64.b64decode(item, validate=True)
-        except (binascii.Error, ValueError):
-            results.append({"envelope_id": None, "status": "rejected", "code": "bad_base64",
-                            "reason": "item is not base64"})
-            continue
-        results.append(_one(office, data, device["id"]))
-    return BatchResult(results=results)
+    with office.engine.begin() as conn:
+        for item in batch.envelopes:
+            try:
+                data = base64.b64decode(item, validate=True)
+            except (binascii.Error, ValueError):
+                results.append({"envelope_id": None, "status": "rejected", "code": "bad_base64",
+                                "reason": "item is not base64"})
+                continue
+            results.append(_one(conn, office, data, device["id"]))
+        out = BatchResult(results=results)
+    return out
 
 
-def _one(office, data: bytes, device_id: str) -> dict:
+def _one(conn, office, data: bytes, device_id: str) -> dict:
     for attempt in range(2):
         try:
-            with office.engine.begin() as conn:
+            with conn.begin_nested():
                 return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
         except IntegrityError:
             # The same envelope raced in on another connection: the retry finds it stored.

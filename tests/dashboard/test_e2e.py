@@ -1,0 +1,103 @@
+"""Real Chromium (Debian's) through Playwright: login -> list -> detail -> triage, and a
+screenshot of every dashboard page in artifacts/dashboard-*.png."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.conftest import PASSWORD
+
+ART = Path(__file__).resolve().parents[2] / "artifacts"
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    ART.mkdir(exist_ok=True)
+    page.screenshot(path=str(ART / f"dashboard-{name}.png"), full_page=True)
+
+
+def login(page, url: str, username: str) -> None:
+    page.goto(url + "/dashboard/")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(url + "/dashboard/")
+
+
+def test_login_list_detail_triage_in_chromium(dash, browser):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    page.goto(dash.url + "/dashboard/login")
+    shot(page, "login")
+    page.get_by_label("Nama pengguna").fill("intel_sgu")
+    page.get_by_label("Kata sandi").fill("salah")
+    page.get_by_role("button", name="Masuk").click()
+    assert page.get_by_role("alert").inner_text().startswith("Nama pengguna atau kata sandi salah")
+    shot(page, "login-error")
+    login(page, dash.url, "intel_sgu")
+    assert page.get_by_role("heading", name="Kotak masuk laporan").is_visible()
+    shot(page, "inbox")
+    page.get_by_label("Urgensi").select_option("mendesak")
+    page.get_by_role("button", name="Terapkan").click()
+    rows = page.locator("table.reports tbody tr")
+    assert rows.count() == 2
+    shot(page, "inbox-filtered")
+    page.get_by_role("link", name=f"Buka {dash.reports['urgent'][:8]}").click()
+    assert page.get_by_role("heading", name="Jawaban").is_visible()
+    assert page.get_by_text("Dibenarkan kepala desa").first.is_visible()
+    assert page.locator("img.photo").evaluate("img => img.naturalWidth") == 40   # decrypted photo loads
+    shot(page, "detail")
+    page.get_by_label("Status", exact=True).select_option("forwarded")
+    page.get_by_label("Catatan").fill("Diteruskan ke BP3MI Kalbar")
+    page.get_by_role("button", name="Simpan status").click()
+    assert page.get_by_role("status").inner_text() == "Status disimpan"
+    assert page.get_by_text("Diteruskan ke BP3MI Kalbar").is_visible()
+    shot(page, "detail-triaged")
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_text("What kind of case").is_visible()
+    shot(page, "detail-en")
+    page.get_by_role("link", name="Bahasa Indonesia").click()
+    page.goto(dash.url + "/dashboard/overview")
+    shot(page, "overview")
+    page.goto(dash.url + "/dashboard/?urgency=zzz")
+    shot(page, "bad-filter")
+    page.goto(dash.url + f"/dashboard/reports/{dash.reports['broken']}")
+    assert page.get_by_role("alert").is_visible()
+    shot(page, "undecryptable")
+    ctx.close()
+
+
+def test_admin_pages_in_chromium(dash, browser):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    login(page, dash.url, "admin")
+    page.goto(dash.url + "/dashboard/admin/enroll")
+    page.get_by_label("Nama orang").fill("Relawan Layar")
+    page.get_by_role("button", name="Buat kode").click()
+    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 100
+    shot(page, "admin-enroll")
+    for name in ("villages", "devices", "staff", "audit"):
+        page.goto(dash.url + f"/dashboard/admin/{name}")
+        shot(page, f"admin-{name}")
+    other = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    login(other, dash.url, "intel_kh")
+    other.goto(dash.url + f"/dashboard/reports/{dash.reports['urgent']}")
+    assert other.get_by_role("alert").inner_text() == "Anda tidak berhak membuka halaman ini."
+    shot(other, "forbidden")
+    other.context.close()
+    ctx.close()

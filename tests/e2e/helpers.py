@@ -1,0 +1,187 @@
+"""Helpers for the browser tests: the real field app (`python main.py app`) in a subprocess, driven by
+Debian's Chromium through Playwright, as in shared/e2e.md.
+
+One browser per test module; app servers are started per module (or per test where a
+fresh data dir is the point). Every screen a test visits is saved to artifacts/.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+PIN = "246810"
+PHONE = {"width": 360, "height": 640}
+BIG_PHONE = {"width": 412, "height": 860}
+CRASH = "Error running app"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 40) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+class AppServer:
+    """`python main.py app --data DIR --port P` in its own process group."""
+
+    def __init__(self, data: Path, env: dict | None = None) -> None:
+        self.data = Path(data)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = self.data.parent / f"app-{self.port}.log"
+        e = {**os.environ, "JAGA_KDF_SECONDS": "0.02", "JAGA_SYNC_SECONDS": "0", "BROWSER": "true",
+             "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc = subprocess.Popen(
+            [sys.executable, "main.py", "app", "--data", str(self.data), "--port", str(self.port)],
+            cwd=ROOT, env=e, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        _wait_http(self.url, self.proc, self.log)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+# ── page helpers ─────────────────────────────────────────────────────────
+def open_app(browser, url: str, viewport=PHONE, **ctx_kw):
+    """A new tab on the app with Flutter semantics on; returns (context, page, seconds-to-usable)."""
+    ctx = browser.new_context(viewport=viewport, **ctx_kw)
+    page = ctx.new_page()
+    t0 = time.monotonic()
+    page.goto(url)
+    enable_semantics(page)
+    return ctx, page, time.monotonic() - t0
+
+
+def enable_semantics(page) -> None:
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
+    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+
+
+def snap(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"field-{name}.png"
+    page.wait_for_timeout(250)          # let the frame settle
+    page.screenshot(path=str(path))
+    assert CRASH not in page.locator("body").aria_snapshot()
+    return path
+
+
+def no_crash(page) -> None:
+    assert CRASH not in page.locator("body").aria_snapshot()
+
+
+def button(page, name: str, exact: bool = False):
+    return page.get_by_role("button", name=name, exact=exact)
+
+
+def textbox(page, name: str):
+    return page.get_by_role("textbox", name=name)
+
+
+def tap(locator) -> None:
+    """Tap through the semantics node itself. A coordinate click can land on whatever
+    Flutter painted there when its scroll position and the DOM's disagree (long forms
+    on a 360x640 screen); the node's own click runs the control's tap action."""
+    locator.wait_for(state="attached")
+    locator.dispatch_event("click")
+
+
+def fill(page, name: str, text: str) -> None:
+    box = textbox(page, name)
+    tap(box)
+    box.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+
+
+def value_of(page, name: str) -> str:
+    """A text field's value as a screen reader gets it. Flutter web exposes the value only
+    while the field has focus, so focus it first."""
+    box = textbox(page, name)
+    tap(box)
+    box.focus()
+    page.wait_for_timeout(300)
+    for line in page.locator("body").aria_snapshot().splitlines():
+        if line.strip().startswith(f'- textbox "{name}"'):
+            return line.split(":", 1)[1].strip() if ":" in line else ""
+    raise AssertionError(f"no textbox {name!r}")
+
+
+def wait_text(page, text: str, timeout: float = 15000):
+    page.get_by_text(text).first.wait_for(timeout=timeout)
+
+
+# ── device seeding (the real device API, in the test process) ────────────
+class FakeOffice:
+    """Stands in for the office's enrollment *response* when no office is running:
+    real key pairs, applied exactly as the app's enrollment would."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+        self.x, self.e = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+        self.village = str(uuid.uuid4())
+
+    def enroll(self, data: Path, user: str, pin: str = PIN) -> None:
+        from fieldapp.device import Device
+        b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        dev = Device(data)
+        try:
+            s = dev.unlock(user, pin)
+            dev.apply_enrollment(s, "http://127.0.0.1:9/", {
+                "person_id": str(uuid.uuid4()), "device_id": str(uuid.uuid4()), "sync_token": "tok-" + uuid.uuid4().hex,
+                "village_id": self.village, "village_name": "Desa Sebatik", "role": s.role,
+                "office_x25519_public": b64(self.x.public_key().public_bytes_raw()),
+                "office_ed25519_public": b64(self.e.public_key().public_bytes_raw()), "recipients": []})
+        finally:
+            dev.close()
+
+
+def seed_device(data: Path, users=(("Siti", "volunteer"),), enroll: bool = True) -> None:
+    os.environ.setdefault("JAGA_KDF_SECONDS", "0.02")
+    from fieldapp.device import Device
+    dev = Device.init(data)
+    try:
+        for name, role in users:
+            dev.add_user(name, role, PIN)
+    finally:
+        dev.close()
+    if enroll:
+        office = FakeOffice()
+        for name, _ in users:
+            office.enroll(data, name)

@@ -1,0 +1,67 @@
+"""Lock screen: wrong PINs show the tries left, then the lockout message; inactivity
+locks the app and unlocking resumes the form with nothing lost."""
+from __future__ import annotations
+
+import pytest
+
+from fieldapp.users import MAX_TRIES
+from tests.e2e.helpers import PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox, wait_text
+
+pytestmark = pytest.mark.e2e
+
+
+def test_wrong_pin_then_lockout(browser, start_app, tmp_path):
+    data = tmp_path / "phone"
+    seed_device(data, users=(("Siti", "volunteer"), ("Pak Budi", "head")), enroll=False)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        textbox(page, "PIN").wait_for()
+        tap(page.get_by_role("radio", name="Siti · Relawan desa"))
+        for i in range(1, MAX_TRIES):
+            fill(page, "PIN", "000000")
+            tap(button(page, "Masuk"))
+            wait_text(page, f"PIN salah. Sisa {MAX_TRIES - i} kali percobaan.")
+            if i == 1:
+                snap(page, "30-lock-wrong-pin")
+        fill(page, "PIN", "000000")
+        tap(button(page, "Masuk"))
+        wait_text(page, "Terlalu banyak PIN salah")
+        page.get_by_role("radio", name="Siti · Relawan desa (terkunci)").wait_for()
+        snap(page, "31-lock-locked-out")
+        # the other user of the shared phone is unaffected
+        tap(page.get_by_role("radio", name="Pak Budi · Kepala desa"))
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        wait_text(page, "Halo, Pak Budi")
+        wait_text(page, "Laporan untuk ditinjau")
+        snap(page, "32-home-head")
+        no_crash(page)
+    finally:
+        ctx.close()
+
+
+def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data, env={"JAGA_IDLE_SECONDS": "3"})
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        tap(button(page, "Keberangkatan PMI"))
+        button(page, "Lanjut").wait_for()
+        tap(button(page, "Malaysia"))
+        page.wait_for_timeout(300)
+        # hands off: the app locks itself, the draft is already saved
+        wait_text(page, "Terkunci otomatis. Draf sudah tersimpan.", timeout=20000)
+        assert "Malaysia" not in page.locator("body").aria_snapshot()
+        snap(page, "33-auto-locked")
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        button(page, "Malaysia").wait_for()
+        wait_text(page, "Langkah 1 dari 3")
+        snap(page, "34-resumed-form")
+        no_crash(page)
+    finally:
+        ctx.close()
