@@ -6,6 +6,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 
+KEY_B64 = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"      # exactly 32 bytes, base64
+B64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="stable machine-readable code, never renamed")
     message: str
@@ -20,8 +24,8 @@ class Health(BaseModel):
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    x25519_public: str = Field(description="raw 32-byte key, base64", max_length=64)
-    ed25519_public: str = Field(description="raw 32-byte key, base64", max_length=64)
+    x25519_public: str = Field(description="raw 32-byte key, base64", pattern=KEY_B64)
+    ed25519_public: str = Field(description="raw 32-byte key, base64", pattern=KEY_B64)
     device_id: str | None = Field(default=None, max_length=64)
     device_token: str | None = Field(default=None, max_length=128)
 
@@ -90,7 +94,8 @@ class InboxPage(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review'")
+    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review'",
+                          min_length=4, pattern=B64)
 
 
 class ReviewResult(BaseModel):

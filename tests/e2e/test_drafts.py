@@ -108,6 +108,7 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
         wait_text(page, "RAHASIA: hanya petugas Imigrasi yang bisa membaca laporan ini.")
         wait_text(page, "1 foto")
+        wait_text(page, "Facebook, WhatsApp")               # both taps of the multi-choice kept
         snap(page, "55-confirm-rahasia-photo")
         tap(button(page, "Kunci & kirim"))
         wait_text(page, "Menunggu sinyal")
