@@ -162,7 +162,7 @@ S: dict[str, tuple[str, str]] = {
     "choose_one": ("Pilih satu", "Choose one"),
     "choose_many": ("Boleh pilih lebih dari satu", "You may choose more than one"),
     # head review
-    "review_open": ("Buka laporan {title}, {day}", "Open report {title}, {day}"),
+    "review_open": ("Buka: {title}, {day}", "Open: {title}, {day}"),
     "review_verify": ("Benar (verifikasi)", "Correct (verify)"),
     "review_dispute": ("Tidak benar (bantah)", "Not correct (dispute)"),
     "review_more": ("Minta info tambahan", "Ask for more info"),
@@ -192,6 +192,7 @@ S: dict[str, tuple[str, str]] = {
                    "can read them."),
     "device_id": ("ID perangkat: {id}", "Device id: {id}"),
     "error": ("Terjadi kesalahan: {why}", "Something went wrong: {why}"),
+    "office_refused": ("kantor menolak ({code})", "the office refused it ({code})"),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.
@@ -203,6 +204,8 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "enroll_code_invalid": ("kode tidak dikenal", "unknown code"),
     "enroll_code_used": ("kode sudah dipakai", "the code was already used"),
     "enroll_code_expired": ("kode sudah kedaluwarsa; minta kode baru", "the code expired; ask for a new one"),
+    "no_connection": ("tidak ada sambungan ke kantor", "no connection to the office"),
+    "not_enrolled_short": ("ponsel belum terdaftar", "the phone is not enrolled"),
     "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
 }
 
@@ -215,10 +218,21 @@ def t(key: str, lang: str = DEFAULT, **kw: object) -> str:
 
 def error_text(exc: BaseException, lang: str) -> str:
     """A core error in the user's language when its code is known, else its own message."""
+    from core.errors import ApiError, OfficeError, SyncError
     code = getattr(exc, "code", None)
+    if code in CODE_MESSAGES or (code and isinstance(exc, (ApiError, OfficeError, SyncError))) \
+            or type(exc).__name__ == "SyncStopped":
+        return code_text(code, lang)
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+def code_text(code: str, lang: str) -> str:
+    """A stable error code (core.errors, the office API, a sync round) in the user's language."""
+    if code == "not_enrolled":
+        code = "not_enrolled_short"
     if code in CODE_MESSAGES:
         return CODE_MESSAGES[code][1 if lang == "en" else 0]
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return t("office_refused", lang, code=code)
 
 
 def size_text(n: int) -> str:

@@ -19,10 +19,14 @@ def show(app, first: bool = False) -> None:
     busy = ft.ProgressBar(visible=False, semantics_label=app.t("enroll_do"))
 
     def from_qr(_=None):
-        parsed = syncing.parse_enroll_link(qr.value or "")
-        qr.error = None if parsed or not qr.value else app.t("enroll_bad_qr")
+        text = (qr.value or "").strip()
+        parsed = syncing.parse_enroll_link(text)
+        bare_code = not parsed and text and " " not in text and ":" not in text and "/" not in text
+        qr.error = None if parsed or bare_code or not text else app.t("enroll_bad_qr")
         if parsed:
             url.value, code.value = parsed
+        elif bare_code:                 # a QR without the office address holds only the code
+            code.value = text
         app.page.update()
 
     qr.on_change = app.handler(from_qr)

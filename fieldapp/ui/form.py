@@ -11,7 +11,7 @@ import forms
 from core.errors import JagaError, ValidationFailed
 from fieldapp import i18n
 from fieldapp.reports import NotEnrolled
-from fieldapp.ui import fields
+from fieldapp.ui import fields, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
@@ -139,6 +139,7 @@ class FormScreen:
             app.page.update()
             return
         app.resume_point = None
+        syncing.trigger()               # leave at once if there is signal and sync is on
         app.notice = app.t("sealed_ok")
         app.go("home")
 

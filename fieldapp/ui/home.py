@@ -111,6 +111,7 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
     for f in feedback:
         key = f.get("envelope_id") or f.get("report_id") or ""
         by_envelope.setdefault(key, []).append(f)
+    round_error = app.device.setting("last_sync_error") or ""
     for r in items:
         state = app.t(STATE_KEYS[r["state"]])
         color = {"waiting": "#7A5200", "received": GREEN, "returned": RED}.get(r["state"], "#333333")
@@ -118,8 +119,9 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {r['created_day']}", size=15,
                     weight=ft.FontWeight.BOLD),
             ft.Text(state, color=color, size=15)]
-        if r["state"] == "waiting" and r["last_error"]:
-            lines.append(ft.Text(app.t("state_why", why=_why(app, r["last_error"])), size=14, color="#7A5200"))
+        why = r["last_error"] or round_error
+        if r["state"] == "waiting" and why:
+            lines.append(ft.Text(app.t("state_why", why=_why(app, why)), size=14, color="#7A5200"))
         for f in by_envelope.get(r.get("envelope_id") or "", []):
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
             if f.get("state") == "new":
@@ -138,9 +140,7 @@ def _mark_read(app, item_id: str):
 
 
 def _why(app, last_error: str) -> str:
-    code = last_error.split(":", 1)[0]
-    text = i18n.CODE_MESSAGES.get(code)
-    return text[1 if app.lang == "en" else 0] if text else last_error
+    return i18n.code_text(last_error.split(":", 1)[0].strip(), app.lang)
 
 
 # ── sync ──────────────────────────────────────────────────────────────────

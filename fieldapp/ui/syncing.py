@@ -26,13 +26,15 @@ _lock = threading.Lock()            # one sync at a time per process
 def available() -> bool:
     try:
         import sync.client  # noqa: F401
+        import sync.runner  # noqa: F401
     except ImportError:
         return False
     return True
 
 
 def parse_enroll_link(text: str) -> tuple[str, str] | None:
-    """`jagadesa://enroll?office=URL&code=CODE` (the QR content) -> (office_url, code)."""
+    """The QR content -> (office_url, code). Accepts `jagadesa://enroll?office=URL&code=CODE`
+    and the office's own `jagadesa:enroll?office=URL&code=CODE` (office-admin enroll-code --qr)."""
     u = urlparse((text or "").strip())
     if u.scheme != "jagadesa" or (u.netloc or u.path.strip("/")) != "enroll":
         return None
@@ -42,44 +44,76 @@ def parse_enroll_link(text: str) -> tuple[str, str] | None:
 
 
 def enroll(office_url: str, request: dict) -> dict:
+    """Redeem a one-time code; `request` is Device.enrollment_request(...): OfficeClient.enroll's kwargs."""
     try:
         from sync.client import OfficeClient
     except ImportError as exc:
         raise SyncError("the sync module is not installed yet") from exc
-    return OfficeClient(office_url).enroll(request)
+    client = OfficeClient(office_url)
+    try:
+        return client.enroll(**request)
+    finally:
+        client.close()
 
 
 def now_text() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+class SyncStopped(JagaError):
+    """A sync round ended early; `code` says why (no_connection, unauthorized, revoked...)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code or "sync_failed"
+
+
 def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> object:
-    """One push/pull round. Raises SyncError (reports stay in the outbox, each with its reason)."""
+    """One push/pull round. Raises SyncStopped/SyncError; reports stay in the outbox with their reason."""
     try:
-        from sync.client import OfficeClient, sync_once
+        from sync.client import OfficeClient
+        from sync.runner import sync_once
     except ImportError as exc:
         raise SyncError("the sync module is not installed yet") from exc
     with _lock:
         dev = Device(data_dir)
         try:
             if not dev.sync_token:
-                raise SyncError("not enrolled")
-            result = sync_once(dev, OfficeClient(dev.office_url, token=dev.sync_token),
-                               progress=progress or (lambda *_: None))
+                raise SyncStopped("not_enrolled")
+            client = OfficeClient(dev.office_url, token=dev.sync_token)
+            try:
+                result = sync_once(dev, client, progress=progress)
+            finally:
+                client.close()
+            if not getattr(result, "ok", True):
+                code = getattr(result, "error", None) or "sync_failed"
+                dev.set_setting("last_sync_error", code)    # the outbox shows why it waits
+                raise SyncStopped(code)
+            dev.set_setting("last_sync_error", "")
             dev.mark_synced(now_text())
             return result
         finally:
             dev.close()
 
 
+_wake = threading.Event()
+
+
+def trigger() -> None:
+    """Sync soon (a report was just sealed)."""
+    _wake.set()
+
+
 def start_background(data_dir: Path) -> None:
-    """Push the outbox every AUTO_SECONDS while the 'sync' setting is on (default on)."""
+    """Push the outbox every AUTO_SECONDS (and right after a report is sealed) while the
+    'sync' setting is on (default on). Failures only wait for the next round."""
     if not available() or AUTO_SECONDS <= 0:
         return
 
     def loop() -> None:
         while True:
-            time.sleep(AUTO_SECONDS)
+            _wake.wait(AUTO_SECONDS)
+            _wake.clear()
             try:
                 dev = Device(data_dir)
                 try:
@@ -89,7 +123,7 @@ def start_background(data_dir: Path) -> None:
                 if enabled:
                     sync_now(data_dir)
             except JagaError as exc:
-                log.info("background sync: %s", exc)
+                log.info("background sync: %s", exc.code)
             except Exception:   # noqa: BLE001 — never let the loop die
                 log.exception("background sync failed")
 

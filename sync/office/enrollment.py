@@ -19,8 +19,8 @@ from sqlalchemy import Connection, and_, insert, select, update
 from core.errors import (AuthError, BadRequest, Conflict, EnrollCodeExpired, EnrollCodeInvalid,
                          EnrollCodeUsed, NotFound, Revoked)
 from sync.envelope import key_id, load_public_ed25519, load_public_x25519
-from sync.office import clock
-from sync.office.schema import devices, enroll_codes, inbox_items, persons, villages
+from sync.office import clock, inbox
+from sync.office.schema import devices, enroll_codes, persons, villages
 
 ROLES = ("volunteer", "head")
 # Unambiguous alphabet for codes read aloud or typed on a phone (no 0/O, 1/I/L).
@@ -159,10 +159,10 @@ def announce_recipients(conn: Connection, village_id: int, now: datetime | None 
     """Queue the village's new head list for every person of the village (inbox)."""
     body = json.dumps({"village_id": village_id, "recipients": recipients(conn, village_id)})
     stamp = clock.iso(now or clock.now())
-    for (pid,) in conn.execute(select(persons.c.id).where(and_(
-            persons.c.village_id == village_id, persons.c.revoked_at.is_(None)))).all():
-        conn.execute(insert(inbox_items).values(person_id=pid, kind="recipient_keys",
-                                                ref_id=None, body=body, created_at=stamp))
+    people = conn.execute(select(persons.c.id).where(and_(
+        persons.c.village_id == village_id, persons.c.revoked_at.is_(None)))).scalars().all()
+    inbox.queue(conn, [{"person_id": pid, "kind": "recipient_keys", "ref_id": None, "body": body,
+                        "created_at": stamp} for pid in people])
 
 
 def revoke_person(conn: Connection, person_id: str, now: datetime | None = None) -> None:
@@ -173,9 +173,8 @@ def revoke_person(conn: Connection, person_id: str, now: datetime | None = None)
     if row["revoked_at"]:
         return
     conn.execute(update(persons).where(persons.c.id == person_id).values(revoked_at=clock.iso(now)))
-    conn.execute(insert(inbox_items).values(person_id=person_id, kind="revoked", ref_id=person_id,
-                                            body=json.dumps({"person_id": person_id}),
-                                            created_at=clock.iso(now)))
+    inbox.queue(conn, [{"person_id": person_id, "kind": "revoked", "ref_id": person_id,
+                        "body": json.dumps({"person_id": person_id}), "created_at": clock.iso(now)}])
     if row["role"] == "head":
         announce_recipients(conn, row["village_id"], now)
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from core.errors import NotFound
 from sync import envelope as env
-from sync.office import clock
+from sync.office import clock, inbox
 from sync.office import keys as office_keys
 from sync.office.ingest import FEEDBACK_FORM
 from sync.office.keys import OFFICE_AUTHOR_ID, OfficeKeys, b64
-from sync.office.schema import envelopes, inbox_items, persons
+from sync.office.schema import envelopes, persons
 
 
 def send_feedback(conn: Connection, envelope_id: str, message: str, *,
@@ -33,8 +33,7 @@ def send_feedback(conn: Connection, envelope_id: str, message: str, *,
                       form_id=FEEDBACK_FORM, form_version=1, author_id=OFFICE_AUTHOR_ID,
                       device_id=OFFICE_AUTHOR_ID, signing_key=keys.ed25519,
                       recipients=[env.load_public_x25519(row.x25519_public), keys.x25519.public_key()])
-    conn.execute(insert(inbox_items).values(
-        person_id=row.id, kind="feedback", ref_id=sealed.envelope_id,
-        body=json.dumps({"envelope": b64(sealed.envelope), "envelope_id": envelope_id}),
-        created_at=clock.iso(clock.now())))
+    inbox.queue(conn, [{"person_id": row.id, "kind": "feedback", "ref_id": sealed.envelope_id,
+                        "body": json.dumps({"envelope": b64(sealed.envelope), "envelope_id": envelope_id}),
+                        "created_at": clock.iso(clock.now())}])
     return sealed.envelope_id

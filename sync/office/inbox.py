@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, or_, select, text
 
 from core.errors import BadRequest
 from sync.office.schema import inbox_items, persons
 
 MAX_LIMIT = 200
+_PG_INBOX_LOCK = 0x4A440001     # advisory lock id: "JD" inbox
+
+
+def queue(conn: Connection, rows: list[dict]) -> None:
+    """Insert inbox rows (person_id, kind, ref_id, body, created_at).
+
+    On PostgreSQL a sequence value is taken at insert but becomes visible at commit, so two
+    transactions could commit out of order and a phone paging past the higher number would
+    never see the lower one. A transaction-scoped advisory lock makes sequence order equal
+    commit order. SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INBOX_LOCK})
+    conn.execute(inbox_items.insert(), rows)
 
 
 def page(conn: Connection, device_id: str, cursor: str | None, limit: int) -> dict:

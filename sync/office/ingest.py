@@ -20,10 +20,10 @@ from core.errors import (BadRequest, ChecksumMismatch, Conflict, EnvelopeError, 
                          NotFound, OffsetMismatch, Revoked, TooLarge)
 from sync import envelope as env
 from sync import receipt as rc
-from sync.office import clock
+from sync.office import clock, inbox
 from sync.office.keys import OfficeKeys, b64
 from sync.office.schema import (attachment_chunks, attachments, envelope_recipients, envelopes,
-                                inbox_items, persons, reviews)
+                                persons, reviews)
 
 log = logging.getLogger("jaga.office.ingest")
 REVIEW_FORM = "_review"
@@ -142,9 +142,8 @@ def _queue_review_requests(conn: Connection, author, header: env.Header, data: b
         persons.c.revoked_at.is_(None), persons.c.key_id.in_(header.recipients)))).all()
     body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
                        "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
-    for head in heads:
-        conn.execute(insert(inbox_items).values(person_id=head.id, kind="review_request",
-                                                ref_id=header.envelope_id, body=body, created_at=stamp))
+    inbox.queue(conn, [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
+                        "body": body, "created_at": stamp} for h in heads])
 
 
 def receipt_for(conn: Connection, envelope_id: str, device_id: str) -> dict:

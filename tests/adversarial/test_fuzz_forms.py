@@ -31,7 +31,7 @@ scalars = st.one_of(
     st.none(), st.booleans(),
     st.integers(), st.sampled_from([BIG, -BIG, 2 ** 63, -(2 ** 63) - 1, 10 ** 400, -(10 ** 400)]),
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 1e308]),
-    st.text(), st.text(alphabet=st.characters(codec="utf-8"), min_size=1000, max_size=3000),
+    st.text(), st.builds(lambda c, n: c * n, st.text(min_size=1, max_size=3), st.integers(300, 5000)),
     st.sampled_from(["", "   ", "\u0000", "\ud800", "٢٠٢٥-٠١-١٥", "٢٠٢٥-٠١-١٥T١٩:٣٠", "2025-02-30",
                      "9999-12-31T23:59:59", "0000-01-01", "2025-01-15T24:00", "x" * 200_000,
                      "ya", "tidak", "lainnya", "rekrutmen", "Ｙａ"]),

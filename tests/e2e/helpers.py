@@ -122,9 +122,18 @@ def tap(locator) -> None:
 
 
 def fill(page, name: str, text: str) -> None:
+    """Focus a text field and type into it, as a user would. Flutter moves its own focus
+    a moment after the DOM's: keys typed before that land in the previous field, so wait
+    until this field holds the focus."""
     box = textbox(page, name)
     tap(box)
     box.focus()
+    for _ in range(50):
+        if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
+            break
+        page.wait_for_timeout(50)
+        box.focus()
+    page.wait_for_timeout(80)
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
 

@@ -1,0 +1,135 @@
+"""Journeys through the real office (tests/conftest.py `office_server`): a shared phone
+with a village head and a volunteer enrolls from QR content, the volunteer's report
+syncs and the office holds it, the head reviews it and the office sees the verdict.
+Then the office goes away: a new report stays in the outbox and the state says why."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.e2e.helpers import BIG_PHONE, PIN, button, fill, no_crash, open_app, snap, tap, textbox, wait_text
+
+pytestmark = pytest.mark.e2e
+
+
+def office_rows(office, sql):
+    with sqlite3.connect(office.data_dir / "office.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _enroll_here(page, office, code):
+    textbox(page, "Kode pendaftaran").wait_for()
+    fill(page, "Isi kode QR (jagadesa://...)", f"jagadesa:enroll?office={office.url}&code={code}")
+    page.wait_for_timeout(300)
+    tap(button(page, "Daftarkan", exact=True))
+    wait_text(page, "Terdaftar:", timeout=20000)
+
+
+def _sync(page):
+    tap(button(page, "Sinkron sekarang"))
+    page.get_by_text("Sinkron selesai").or_(page.get_by_text("Sinkron gagal")).first.wait_for(timeout=30000)
+
+
+def _unlock(page, who):
+    tap(page.get_by_role("radio", name=who))
+    fill(page, "PIN", PIN)
+    tap(button(page, "Masuk"))
+
+
+def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_path):
+    village = office_server.admin_json(["add-village", "--name", "Sebatik"])
+    vid = str(village.get("id") or village.get("village_id"))
+    head_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "head",
+                                          "--name", "Pak Budi"])["code"]
+    vol_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "volunteer",
+                                         "--name", "Siti"])["code"]
+    data = tmp_path / "phone"
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, BIG_PHONE)
+    try:
+        # first run on a shared phone: the head sets it up and enrolls
+        tap(button(page, "Bahasa Indonesia"))
+        fill(page, "Nama pengguna", "Pak Budi")
+        tap(page.get_by_role("radio", name="Kepala desa"))
+        fill(page, "PIN baru (4-12 angka)", PIN)
+        fill(page, "Ulangi PIN", PIN)
+        tap(button(page, "Buat pengguna"))
+        _enroll_here(page, office_server, head_code)
+        snap(page, "60-head-enrolled")
+
+        # ...then adds the volunteer, who enrolls with her own code
+        tap(button(page, "Pengaturan"))
+        tap(button(page, "Tambah pengguna"))
+        fill(page, "Nama pengguna", "Siti")
+        fill(page, "PIN baru (4-12 angka)", PIN)
+        fill(page, "Ulangi PIN", PIN)
+        tap(button(page, "Buat pengguna"))
+        _enroll_here(page, office_server, vol_code)
+
+        # the volunteer files the shortest suspicion report and syncs
+        tap(button(page, "Laporan kecurigaan", exact=True))
+        tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Calo membuat KTP palsu untuk calon PMI")
+        tap(button(page, "Lanjut"))
+        tap(button(page, "Sekarang"))
+        fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Rumah calo di dusun 2")
+        tap(button(page, "Lanjut"))
+        tap(button(page, "Tidak tahu"))
+        tap(button(page, "Lanjut"))
+        tap(button(page, "Biasa"))
+        tap(button(page, "Tidak", exact=True))
+        tap(button(page, "Lanjut"))
+        tap(button(page, "Kunci & kirim"))
+        wait_text(page, "Menunggu sinyal")
+        _sync(page)
+        wait_text(page, "Diterima kantor")
+        snap(page, "61-volunteer-received")
+        assert office_rows(office_server, "SELECT COUNT(*) FROM envelopes")[0][0] == 1
+
+        # the head pulls the report, reads it, verifies it with a note
+        tap(button(page, "Kunci"))
+        _unlock(page, "Pak Budi · Kepala desa")
+        _sync(page)
+        review = page.get_by_role("button", name="Buka: Laporan Kecurigaan")
+        review.first.wait_for(timeout=15000)
+        snap(page, "62-head-home-review")
+        tap(review.first)
+        wait_text(page, "Calo membuat KTP palsu untuk calon PMI")
+        fill(page, "Catatan untuk Imigrasi", "Benar, saya kenal calonya")
+        snap(page, "63-head-review")
+        tap(button(page, "Benar (verifikasi)"))
+        wait_text(page, "Tanggapan disimpan")
+        _sync(page)
+        wait_text(page, "Sudah ditanggapi")
+        snap(page, "64-head-after-review")
+        assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
+
+        # the office goes away: a new report stays in the outbox, and says why
+        office_server.stop()
+        tap(button(page, "Kunci"))
+        _unlock(page, "Siti · Relawan desa")
+        tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
+        tap(button(page, "Lainnya"))
+        fill(page, "Sebutkan jenis kejadiannya (wajib)", "Perahu penuh orang")
+        fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Perahu penuh orang berangkat malam ini")
+        tap(button(page, "Lanjut"))
+        tap(button(page, "Sekarang"))
+        fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Pantai utara")
+        tap(button(page, "Lanjut"))
+        wait_text(page, "Langkah 3 dari 4")
+        tap(button(page, "Ya", exact=True))
+        tap(button(page, "Lanjut"))
+        wait_text(page, "Langkah 4 dari 4")
+        tap(button(page, "Ya", exact=True))                     # rahasia; urgency came preset
+        tap(button(page, "Lanjut"))
+        wait_text(page, "RAHASIA: hanya petugas Imigrasi")
+        tap(button(page, "Kunci & kirim"))
+        wait_text(page, "Menunggu sinyal")
+        _sync(page)
+        wait_text(page, "Sinkron gagal: tidak ada sambungan ke kantor")
+        wait_text(page, "Belum terkirim: tidak ada sambungan ke kantor")   # on the report itself
+        snap(page, "65-sync-failed-offline")
+        no_crash(page)
+    finally:
+        ctx.close()
