@@ -180,6 +180,10 @@ class Device:
             items.append(OutboxItem(eid, env, blobs))
         return items
 
+    def batch(self):
+        """One transaction around a push batch's receipts (see store.transaction)."""
+        return transaction(self.db)
+
     def pending_count(self) -> int:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 

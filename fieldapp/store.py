@@ -59,6 +59,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     }, pk="envelope_id")
 
 
+@migrations()
+def m002_envelope_index(db: sqlite_utils.Database) -> None:
+    # receipts arrive by envelope id: without this each one scanned the whole outbox
+    db["reports"].create_index(["envelope_id"], unique=True, if_not_exists=True)
+
+
 def _check_file(path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it."""
     if not path.exists():
@@ -98,8 +104,15 @@ def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
 
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
-    """One atomic write; a full disk becomes StorageFull with the previous state intact."""
+    """One atomic write; a full disk becomes StorageFull with the previous state intact.
+
+    Nested use joins the outer transaction (a sync batch settles many receipts in one
+    commit: one fsync per batch instead of one per report).
+    """
     conn = db.conn
+    if conn.in_transaction:
+        yield conn
+        return
     try:
         conn.execute("BEGIN IMMEDIATE")
         yield conn

@@ -8,6 +8,7 @@ short of that keeps the report in the outbox for the next round.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import random
@@ -58,8 +59,9 @@ def _expected_blobs(item: OutboxItem) -> dict[str, str]:
 
 
 def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, res: dict,
-            result: SyncResult) -> None:
-    """Handle one push result; raises SyncError/ApiError (transient) to stop the round."""
+            result: SyncResult) -> tuple | None:
+    """Handle one push result: (eid, receipt, wire) once a verified, complete receipt is held,
+    None when the item failed (marked). Raises SyncError/ApiError (transient) to stop the round."""
     eid = item.envelope_id
     if res.get("status") == "rejected":
         result.failed[eid] = res.get("code") or "rejected"
@@ -85,16 +87,24 @@ def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, 
                 client.put_attachment(eid, att_id, blob)
                 result.attachments += 1
         wire = client.receipt(eid)
-    try:
-        receipt = rc.verify(wire, office_pub, item.envelope, expected)
-    except EnvelopeError as exc:
-        result.failed[eid] = "receipt_invalid"
-        outbox.mark_failed(eid, "receipt_invalid", exc.message)
-        return
+        try:
+            receipt = rc.verify(wire, office_pub, item.envelope, expected)
+        except EnvelopeError as exc:
+            result.failed[eid] = "receipt_invalid"
+            outbox.mark_failed(eid, "receipt_invalid", exc.message)
+            return
     if not receipt.complete:
         raise SyncError("the office does not hold every attachment yet")
-    outbox.mark_received(eid, receipt, wire)
-    result.received += 1
+    return eid, receipt, wire
+
+
+def _purge(outbox: Outbox, settled: list[tuple], result: SyncResult) -> None:
+    """Purge verified items. Optional Outbox.batch(): one local transaction (one fsync)
+    for the whole batch; no network I/O happens while it is open."""
+    with getattr(outbox, "batch", contextlib.nullcontext)():
+        for eid, receipt, wire in settled:
+            outbox.mark_received(eid, receipt, wire)
+    result.received += len(settled)
 
 
 def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
@@ -123,9 +133,14 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
                 break
             tried.update(i.envelope_id for i in batch)
             results = client.push([i.envelope for i in batch])
-            for item, res in zip(batch, results):
-                _settle(outbox, client, office_pub, item, res, result)
-                done += 1
+            settled = []
+            try:
+                for item, res in zip(batch, results):
+                    if (ok := _settle(outbox, client, office_pub, item, res, result)) is not None:
+                        settled.append(ok)
+                    done += 1
+            finally:
+                _purge(outbox, settled, result)
             if progress:
                 progress(done, max(total, done), "push")
         for review in outbox.pending_reviews():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -343,26 +344,28 @@ class Photos(Widget):
         if not files:
             return
         f = files[0]
-        self.pending = (f.name, getattr(f, "size", None) or 0)
+        # Our own random name in upload_dir: never the phone's file name (collisions between
+        # sessions, path tricks, and a name can itself say something about the reporter).
+        self.pending = self.app.upload_dir / f"{uuid.uuid4().hex}.upload"
         fp.on_upload = self.app.handler(self._on_upload)
         self.progress.value, self.progress.visible = self.app.t("photo_uploading", pct=0), True
         self.show_error(None)
         self.app.page.update()
         await fp.upload([ft.FilePickerUploadFile(name=f.name, id=f.id,
-                                                 upload_url=self.app.page.get_upload_url(f.name, 120))])
+                                                 upload_url=self.app.page.get_upload_url(self.pending.name, 120))])
 
     async def _on_upload(self, e):
         if e.error:
             self.progress.visible = False
             self.show_error(self.app.t("photo_refused", why=e.error))
-            _discard(self.app.upload_dir / e.file_name)
+            _discard(self.pending)
             self.app.page.update()
             return
         if e.progress is None or e.progress < 1.0:
             self.progress.value = self.app.t("photo_uploading", pct=int((e.progress or 0) * 100))
             self.app.page.update()
             return
-        path = self.app.upload_dir / e.file_name
+        path = self.pending
         try:
             raw = await asyncio.to_thread(path.read_bytes)
         except OSError:

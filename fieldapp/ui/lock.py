@@ -8,7 +8,7 @@ import flet as ft
 from core.errors import LockedOut, PinError
 
 
-def show(app) -> None:
+def show(app, message: str = "") -> None:
     users = app.device.users()
     if not users:
         app.go("setup")
@@ -24,7 +24,7 @@ def show(app) -> None:
     picked = ft.RadioGroup(ft.Column(radios, spacing=0), value=usable[0]["id"] if len(usable) == 1 else None)
     pin = ft.TextField(label=app.t("pin"), password=True, keyboard_type=ft.KeyboardType.NUMBER,
                        input_filter=ft.NumbersOnlyInputFilter(), autofocus=True)
-    status = ft.Text("", color="#B3261E", size=15)
+    status = ft.Text(message, color="#B3261E", size=15)
 
     async def unlock():
         if not picked.value:
@@ -34,34 +34,21 @@ def show(app) -> None:
         try:
             session = await asyncio.to_thread(app.device.unlock, picked.value, pin.value or "")
         except LockedOut:
-            status.value = app.t("locked_out")
-            show_again = True
+            show(app, message=app.t("locked_out"))      # redraw: that user is now disabled
+            return
         except PinError as exc:
             status.value = app.t("pin_wrong", n=exc.remaining)
-            show_again = False
+            pin.value = ""
+            app.page.update()
+            return
+        app.session = session
+        resume, app.resume = app.resume, None
+        if resume and resume["user_id"] == session.user_id:     # back where the auto-lock struck
+            app.go("form", report_id=resume["report_id"], section=resume.get("section", 0))
         else:
-            app.session = session
-            resume, app.resume = app.resume, None
-            if resume and resume["user_id"] == session.user_id:
-                app.go("form", report_id=resume["report_id"], section=resume.get("section", 0))
-            else:
-                app.go("home")
-            return
-        pin.value = ""
-        if show_again:      # the locked user is now disabled in the list
-            keep = status.value
-            show(app)
-            _set_status(app, keep)
-            return
-        app.page.update()
+            app.go("home")
 
     pin.on_submit = app.handler(unlock)
     body = [ft.Text(app.t("tagline"), size=15), app.heading(app.t("lock_title")), picked, pin, status,
             app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN)]
-    app._lock_status = status
     app.render(app.t("app_name"), body)
-
-
-def _set_status(app, text: str) -> None:
-    app._lock_status.value = text
-    app.page.update()

@@ -28,7 +28,6 @@ from fieldapp.users import Session
 log = logging.getLogger("jaga.ui")
 
 IDLE_SECONDS = float(os.environ.get("JAGA_IDLE_SECONDS", "180"))
-MAX_WIDTH = 520
 TAP = 52            # primary button height; every tappable is >= 48 px
 RED = "#B3261E"
 GREEN = "#1B6E3A"
@@ -45,6 +44,8 @@ class App:
         self.lang = self.device.setting("lang") or i18n.DEFAULT
         self.last_activity = time.monotonic()
         self.resume: dict | None = None     # {"user_id", "report_id", "section"} after an auto-lock
+        self.resume_point: dict | None = None   # set by the form screen: where to come back to
+        self.form_report_id: str | None = None  # the draft the form screen is editing
         self.screen = ""
         self.notice: str | None = None      # shown once on the next screen
 
@@ -55,6 +56,13 @@ class App:
     def set_lang(self, lang: str) -> None:
         self.lang = lang if lang in i18n.LANGS else i18n.DEFAULT
         self.device.set_setting("lang", self.lang)
+        self._apply_locale()
+
+    def _apply_locale(self) -> None:
+        """Flutter's own words (date picker months, buttons) follow the app's language."""
+        locales = {"id": ft.Locale("id", "ID"), "en": ft.Locale("en", "GB")}
+        self.page.locale_configuration = ft.LocaleConfiguration(
+            supported_locales=list(locales.values()), current_locale=locales[self.lang])
 
     # ── start / navigation ─────────────────────────────────────────────────
     def start(self) -> None:
@@ -64,6 +72,7 @@ class App:
         p.theme_mode = ft.ThemeMode.LIGHT
         p.theme = ft.Theme(color_scheme_seed=BLUE)
         p.on_app_lifecycle_state_change = self._on_lifecycle
+        self._apply_locale()
         p.run_task(self._idle_watch)
         if not self.device.users():
             self.go("setup")
@@ -98,8 +107,7 @@ class App:
         column = ft.Column(parts, spacing=0, expand=True)
         self.page.controls.clear()
         self.page.controls.append(
-            ft.SafeArea(ft.Row([ft.Container(column, width=None, expand=True)], expand=True,
-                               alignment=ft.MainAxisAlignment.CENTER,
+            ft.SafeArea(ft.Row([ft.Container(column, expand=True)], expand=True,
                                vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True))
         self.page.update()
 
@@ -143,8 +151,6 @@ class App:
         if auto:
             self.notice = self.t("auto_locked")
         self.go("lock")
-
-    resume_point: dict | None = None     # set by the form screen: where to come back to
 
     def _on_lifecycle(self, e) -> None:
         if e.state in (ft.AppLifecycleState.HIDE, ft.AppLifecycleState.PAUSE, ft.AppLifecycleState.DETACH):

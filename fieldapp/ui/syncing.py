@@ -10,7 +10,6 @@ import datetime as dt
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlparse

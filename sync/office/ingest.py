@@ -1,7 +1,8 @@
 """Ingest of sealed envelopes, attachments and head reviews; signed receipts.
 
-Each envelope is handled in its own transaction by the caller: it is either stored whole
-(sealed bytes + filter columns + recipients + attachment slots + receipt) or not at all.
+A batch is checked item by item before anything is written, then stored with one insert
+per table in the caller's transaction: each envelope is stored whole (sealed bytes +
+filter columns + recipients + attachment slots + receipt) or not at all.
 The office opens a report only to read the filter metadata the dashboard needs; the
 answers stay sealed in the stored bytes and are never logged.
 A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
@@ -49,13 +50,17 @@ class Rejected(Exception):
 
 def _author(conn: Connection, header: env.Header, device_id: str) -> dict:
     row = conn.execute(select(persons).where(persons.c.id == header.author_id)).mappings().first()
+    return _checked_author(dict(row) if row else None, header, device_id)
+
+
+def _checked_author(row: dict | None, header: env.Header, device_id: str) -> dict:
     if row is None:
         raise Rejected("unknown_person", "the author is not enrolled at this office")
     if row["revoked_at"]:
         raise Rejected("revoked", "the author has been revoked")
     if header.device_id != device_id or row["device_id"] != device_id:
         raise Rejected("wrong_device", "the envelope was not sealed on the calling device")
-    return dict(row)
+    return row
 
 
 def _verify_and_open(data: bytes, header: env.Header, author: dict, keys: OfficeKeys) -> env.Opened:
@@ -85,65 +90,108 @@ def _metadata(payload: dict) -> dict:
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
                     now: datetime | None = None) -> dict:
-    """One batch item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
-    envelope_id = None
-    try:
-        header = env.peek(data)
-        envelope_id = header.envelope_id
+    """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+
+
+def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
+                 now: datetime | None = None) -> list[dict]:
+    """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
+    one multi-row insert per table (`ingest_envelope` is the batch of one).
+
+    Every check runs before anything is written, so a refused item leaves no row; the
+    caller commits once (one fsync) before any receipt leaves. An IntegrityError (the same
+    id raced in on another connection) propagates: the caller retries item by item.
+    """
+    now = now or clock.now()
+    received_at = clock.iso(now)
+    results: list[dict | None] = [None] * len(items)
+    parsed = []
+    for i, data in enumerate(items):
+        try:
+            header = env.peek(data)
+        except EnvelopeError as exc:
+            results[i] = _rejected(None, "envelope_invalid", exc.message)
+            continue
         if header.form_id.startswith("_"):
-            raise Rejected("wrong_endpoint", "reviews and feedback do not go to /envelopes")
-        sha = hashlib.sha256(data).hexdigest()
-        old = conn.execute(select(envelopes.c.sha256, envelopes.c.device_id, envelopes.c.receipt)
-                           .where(envelopes.c.id == envelope_id)).first()
-        if old is not None:
-            if old.sha256 != sha or old.device_id != device_id:
-                raise Rejected("id_conflict", "another envelope with this id is already stored")
-            return {"envelope_id": envelope_id, "status": "duplicate", "receipt": json.loads(old.receipt)}
-        author = _author(conn, header, device_id)
-        opened = _verify_and_open(data, header, author, keys)
-        now = now or clock.now()
-        received_at = clock.iso(now)
-        meta = _metadata(opened.payload)
-        rahasia = meta["rahasia"]          # the volunteer's choice, as sealed and signed
-        complete = not header.attachments
-        receipt = make_receipt(keys, envelope_id, sha, received_at, {}, complete)
-        # Plain statements + parameter dicts: SQLAlchemy caches their compiled form (hot path).
-        conn.execute(envelopes.insert(), dict(
-            id=envelope_id, author_id=author["id"], device_id=device_id,
-            village_id=author["village_id"], form_id=header.form_id,
-            form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
-            has_photo=bool(header.attachments), rahasia=rahasia, created_ms=_phone_ms(header),
-            received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
-            size=len(data), data=data, complete=complete, receipt=receipt, triage="new"))
-        conn.execute(envelope_recipients.insert(),
-                     [{"envelope_id": envelope_id, "key_id": kid} for kid in sorted(set(header.recipients))])
-        if header.attachments:
-            conn.execute(attachments.insert(), [
-                {"envelope_id": envelope_id, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
-                 "received": 0, "complete": False, "data": None} for a in header.attachments])
-        if not rahasia:
-            _queue_review_requests(conn, author, header, data, received_at)
-        log.info("accepted envelope %s form=%s skew_ms=%d", envelope_id, header.form_id,
-                 clock.ms(now) - header.created_ms)
-        return {"envelope_id": envelope_id, "status": "accepted", "receipt": json.loads(receipt)}
-    except EnvelopeError as exc:
-        return {"envelope_id": envelope_id, "status": "rejected", "code": "envelope_invalid",
-                "reason": exc.message}
-    except Rejected as exc:
-        return {"envelope_id": envelope_id, "status": "rejected", "code": exc.code, "reason": exc.reason}
+            results[i] = _rejected(header.envelope_id, "wrong_endpoint",
+                                   "reviews and feedback do not go to /envelopes")
+            continue
+        parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
+    ids = list({h.envelope_id for _, _, h, _ in parsed})
+    known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
+        select(envelopes.c.id, envelopes.c.sha256, envelopes.c.device_id, envelopes.c.receipt)
+        .where(envelopes.c.id.in_(ids)))} if ids else {}
+    authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
+        persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": []}
+    for i, data, header, sha in parsed:
+        eid = header.envelope_id
+        if eid in known:
+            old_sha, old_device, old_receipt = known[eid]
+            results[i] = (_rejected(eid, "id_conflict", "another envelope with this id is already stored")
+                          if old_sha != sha or old_device != device_id else
+                          {"envelope_id": eid, "status": "duplicate", "receipt": json.loads(old_receipt)})
+            continue
+        try:
+            author = _checked_author(authors.get(header.author_id), header, device_id)
+            opened = _verify_and_open(data, header, author, keys)
+        except Rejected as exc:
+            results[i] = _rejected(eid, exc.code, exc.reason)
+            continue
+        row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
+        rows["env"].append(row)
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
+        rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
+                         "received": 0, "complete": False, "data": None} for a in header.attachments]
+        if not row["rahasia"]:
+            rows["review"].append((author, header, data))
+        known[eid] = (sha, device_id, receipt)
+        results[i] = {"envelope_id": eid, "status": "accepted", "receipt": json.loads(receipt)}
+    for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
+        if rows[key]:
+            conn.execute(table.insert(), rows[key])
+    _queue_review_batch(conn, rows["review"], received_at)
+    log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
+    return results  # type: ignore[return-value]
 
 
-def _queue_review_requests(conn: Connection, author, header: env.Header, data: bytes,
-                           stamp: str) -> None:
-    """The head verifies the volunteer's signature, so the author's public key travels along."""
-    village_id = author["village_id"]
-    heads = conn.execute(select(persons.c.id, persons.c.key_id).where(and_(
-        persons.c.village_id == village_id, persons.c.role == "head",
-        persons.c.revoked_at.is_(None), persons.c.key_id.in_(header.recipients)))).all()
-    body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
-                       "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
-    inbox.queue(conn, [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
-                        "body": body, "created_at": stamp} for h in heads])
+def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
+    return {"envelope_id": envelope_id, "status": "rejected", "code": code, "reason": reason}
+
+
+def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
+                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, str]:
+    meta = _metadata(payload)
+    complete = not header.attachments
+    receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, complete)
+    return dict(
+        id=header.envelope_id, author_id=author["id"], device_id=device_id,
+        village_id=author["village_id"], form_id=header.form_id,
+        form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
+        has_photo=bool(header.attachments), rahasia=meta["rahasia"], created_ms=_phone_ms(header),
+        received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
+        size=len(data), data=data, complete=complete, receipt=receipt, triage="new"), receipt
+
+
+def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:
+    """Review requests for a batch: one query for the heads of every village involved."""
+    if not accepted:
+        return
+    villages = {a["village_id"] for a, _, _ in accepted}
+    heads: dict[int, list] = {}
+    for h in conn.execute(select(persons.c.id, persons.c.key_id, persons.c.village_id).where(and_(
+            persons.c.village_id.in_(villages), persons.c.role == "head", persons.c.revoked_at.is_(None)))):
+        heads.setdefault(h.village_id, []).append(h)
+    out = []
+    for author, header, data in accepted:
+        targets = [h for h in heads.get(author["village_id"], []) if h.key_id in header.recipients]
+        if targets:
+            body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
+                               "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
+            out += [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
+                     "body": body, "created_at": stamp} for h in targets]
+    inbox.queue(conn, out)
 
 
 def receipt_for(conn: Connection, envelope_id: str, device_id: str) -> dict:

@@ -131,6 +131,7 @@ def test_no_plaintext_anywhere_after_the_whole_trip(tmp_path):
         assert img.format == "JPEG" and not img.getexif() and "exif" not in img.info
         assert not {"comment", "xmp", "icc_profile", "exif"} & set(img.info), img.info
 
+        assert (office.data_dir / "office.db-wal").exists()   # the live WAL is scanned too
         paths = [phone.data, office.data_dir, office.log_path]
         hits = scan(paths, canaries)                          # office running: -wal/-shm present
         assert hits == [], hits

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +17,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -194,3 +192,28 @@ def seed_device(data: Path, users=(("Siti", "volunteer"),), enroll: bool = True)
         office = FakeOffice()
         for name, _ in users:
             office.enroll(data, name)
+
+
+def small_targets(page, minimum: int = 48) -> list[str]:
+    """Tappable semantics nodes smaller than `minimum` px (either side). Nodes cut off at
+    the edge of a scrolling area report their visible part only: those are skipped."""
+    return page.evaluate(
+        """(min) => {
+          const clipped = (e, r) => {
+            for (let p = e.parentElement; p; p = p.parentElement) {
+              const s = getComputedStyle(p);
+              if (/(auto|scroll|hidden)/.test(s.overflow + s.overflowY)) {
+                const c = p.getBoundingClientRect();
+                if (r.top <= c.top + 1 || r.bottom >= c.bottom - 1) return true;
+              }
+            }
+            return r.bottom >= innerHeight - 1 || r.top <= 1;
+          };
+          return [...document.querySelectorAll('[role=button],[role=radio],[role=checkbox],[role=textbox],input,textarea')]
+             .map(e => [e, e.getBoundingClientRect()])
+             .filter(([e, r]) => r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight)
+             .filter(([e, r]) => Math.round(r.height) < min || Math.round(r.width) < min)
+             .filter(([e, r]) => !clipped(e, r))
+             .map(([e, r]) => `${e.getAttribute('role') || e.tagName} "${e.getAttribute('aria-label') || e.textContent.trim()}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+        }""",
+        minimum)

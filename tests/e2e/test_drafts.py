@@ -127,3 +127,29 @@ def test_stored_photo_has_no_exif(tmp_path):
     _jpeg_with_exif(p, (400, 300))
     out = Image.open(io.BytesIO(reencode(p.read_bytes())))
     assert not out.getexif()
+
+
+def test_date_and_time_pickers(browser, start_app, tmp_path):
+    """The pickers open in the user's language and fill the field; typed text works too."""
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        _unlock(page)
+        tap(button(page, "Keberangkatan PMI"))
+        tap(button(page, "Pilih tanggal"))
+        page.wait_for_timeout(800)
+        snap(page, "56-date-picker")
+        shown = page.locator("body").aria_snapshot()
+        assert "Cancel" not in shown and "Select date" not in shown, shown
+        tap(page.get_by_role("button", name="OK"))
+        page.wait_for_timeout(500)
+        assert value_of(page, "Tanggal berangkat (atau terlihat) (wajib)")[:2] == "20"
+        fill(page, "Tanggal berangkat (atau terlihat) (wajib)", "1999-12-31")
+        tap(button(page, "Lanjut"))
+        wait_text(page, "Tidak boleh sebelum")                # typed date checked by the form's constraint
+        snap(page, "57-date-error")
+        no_crash(page)
+    finally:
+        ctx.close()

@@ -45,7 +45,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         tap(button(page, "Buat pengguna"))
 
         textbox(page, "Kode pendaftaran").wait_for()
-        fill(page, "Isi kode QR (jagadesa://...)", "bukan-kode")
+        fill(page, "Isi kode QR (jagadesa://...)", "https://contoh.com/bukan kode")
         wait_text(page, "Isi kode QR tidak dikenali")
         fill(page, "Isi kode QR (jagadesa://...)", "jagadesa://enroll?office=http://127.0.0.1:9&code=ABCD-1234")
         page.wait_for_timeout(300)

@@ -65,3 +65,27 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
+
+
+def test_going_to_background_locks(browser, start_app, tmp_path):
+    """Switching to another app (the page becomes hidden) locks at once."""
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        tap(button(page, "Laporan kecurigaan", exact=True))
+        button(page, "Lainnya").wait_for()
+        page.evaluate("""() => {
+            Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+            Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+            document.dispatchEvent(new Event('visibilitychange'));
+            window.dispatchEvent(new Event('blur'));
+        }""")
+        wait_text(page, "Terkunci otomatis. Draf sudah tersimpan.", timeout=10000)
+        snap(page, "35-locked-on-background")
+        no_crash(page)
+    finally:
+        ctx.close()

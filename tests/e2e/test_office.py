@@ -105,10 +105,24 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "64-head-after-review")
         assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
 
-        # the office goes away: a new report stays in the outbox, and says why
-        office_server.stop()
+        # the office answers the volunteer: a notice, and the feedback on the report itself
+        from sync.office import db, feedback, keys
+        eid = office_rows(office_server, "SELECT id FROM envelopes")[0][0]
+        with db.make_engine(db.sqlite_url(office_server.data_dir)).begin() as conn:
+            feedback.send_feedback(conn, eid, "Terima kasih, tim kami ke lokasi besok",
+                                   keys=keys.load_or_create(office_server.data_dir))
         tap(button(page, "Kunci"))
         _unlock(page, "Siti · Relawan desa")
+        _sync(page)
+        wait_text(page, "Ada 1 umpan balik baru dari kantor")
+        wait_text(page, "Dikembalikan dengan umpan balik")
+        wait_text(page, "Terima kasih, tim kami ke lokasi besok")
+        snap(page, "66-volunteer-feedback")
+        tap(button(page, "Tandai sudah dibaca"))
+        page.get_by_text("Ada 1 umpan balik baru").wait_for(state="detached")
+
+        # the office goes away: a new report stays in the outbox, and says why
+        office_server.stop()
         tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
         tap(button(page, "Lainnya"))
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Perahu penuh orang")

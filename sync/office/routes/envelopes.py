@@ -18,24 +18,32 @@ MAX_BATCH = 500
 def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
     """A batch of sealed envelopes; one result per item.
 
-    Each item is atomic on its own (a savepoint: stored whole or not at all); the batch is
-    committed before any receipt leaves, so a receipt always names a durable row. A crash
-    mid-batch loses only items whose receipts were never sent — the phone resends them.
+    Each item is stored whole or not at all (every check runs before any write); the batch
+    is committed once, before any receipt leaves, so a receipt always names a durable row.
+    A crash mid-batch loses only items whose receipts were never sent — the phone resends.
     """
     if len(batch.envelopes) > MAX_BATCH:
         raise TooLarge(f"at most {MAX_BATCH} envelopes per batch")
-    results = []
-    with office.engine.begin() as conn:
-        for item in batch.envelopes:
-            try:
-                data = base64.b64decode(item, validate=True)
-            except (binascii.Error, ValueError):
-                results.append({"envelope_id": None, "status": "rejected", "code": "bad_base64",
-                                "reason": "item is not base64"})
-                continue
-            results.append(_one(conn, office, data, device["id"]))
-        out = BatchResult(results=results)
-    return out
+    datas: list[bytes | None] = []
+    for item in batch.envelopes:
+        try:
+            datas.append(base64.b64decode(item, validate=True))
+        except (binascii.Error, ValueError):
+            datas.append(None)
+    good = [d for d in datas if d is not None]
+    try:
+        with office.engine.begin() as conn:
+            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys)
+    except IntegrityError:
+        # Another connection stored one of these ids meanwhile: redo item by item, where the
+        # per-item savepoint turns the race into a plain duplicate.
+        with office.engine.begin() as conn:
+            stored = [_one(conn, office, d, device["id"]) for d in good]
+    it = iter(stored)
+    results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
+                                                "code": "bad_base64", "reason": "item is not base64"}
+               for d in datas]
+    return BatchResult(results=results)
 
 
 def _one(conn, office, data: bytes, device_id: str) -> dict:
@@ -44,7 +52,6 @@ def _one(conn, office, data: bytes, device_id: str) -> dict:
             with conn.begin_nested():
                 return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
         except IntegrityError:
-            # The same envelope raced in on another connection: the retry finds it stored.
             if attempt:
                 raise
 
