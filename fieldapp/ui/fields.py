@@ -34,6 +34,7 @@ class Widget:
         self.body = self.build()
         self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6,
                                               horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                                    key=ft.ScrollKey(f"field-{field.name}"),
                                     padding=ft.Padding.only(bottom=8))
 
     def build(self) -> ft.Control:

@@ -79,16 +79,26 @@ class FormScreen:
             self.summary_error.value = self.app.t("fix_errors")
             self.summary_error.visible = bool(errors)
 
-    def next(self) -> None:
+    async def next(self) -> None:
         errors = self._section_errors()
         if errors:
             self.show_errors(errors)
             self.app.page.update()
+            await self.scroll_to_first(errors)
             return
         if self.index + 1 < len(self.sections):
             self.section(self.index + 1)
         else:
             self.confirm()
+
+    async def scroll_to_first(self, errors: dict[str, str]) -> None:
+        """On a small screen the bad field may be out of sight: bring the first one into view."""
+        first = next((n for n in self.widgets if n in errors), None)
+        if first:
+            try:
+                await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=300)
+            except Exception:   # noqa: BLE001 — scrolling is a courtesy, never a failure
+                pass
 
     def leave(self) -> None:
         self.app.device.save_draft(self.app.session, self.report_id, self.answers)

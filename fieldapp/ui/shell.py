@@ -98,6 +98,7 @@ class App:
             self.notice = None
         content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True,
                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self.content = content
         parts: list[ft.Control] = [header, ft.Container(content, padding=12, expand=True)]
         if footer:
             for c in footer:
