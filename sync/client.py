@@ -26,7 +26,10 @@ CHUNK = 64 * 1024          # a 2G link moves ~10 KB/s: small chunks lose little 
 
 
 def default_retry() -> Retry:
-    return Retry(total=5, connect=5, read=3, status=3, other=2, allowed_methods=None,
+    # PUT (attachment chunks) is left out on purpose: after a drop, put_attachment asks the
+    # office where to resume instead of blindly resending the whole chunk.
+    return Retry(total=5, connect=5, read=3, status=3, other=2,
+                 allowed_methods=frozenset({"GET", "HEAD", "POST"}),
                  status_forcelist=(502, 503, 504), backoff_factor=0.2, backoff_jitter=0.3,
                  backoff_max=10, raise_on_status=False, respect_retry_after_header=True)
 
