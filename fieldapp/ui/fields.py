@@ -26,7 +26,9 @@ ERROR_COLOR = RED
 class Widget:
     def __init__(self, app, field, answers: dict, changed: Callable[[str], None]) -> None:
         self.app, self.field, self.answers, self.changed = app, field, answers, changed
-        self.error = ft.Text("", color=ERROR_COLOR, size=14, visible=False)
+        # Always in the tree, empty when fine: toggling `visible` makes Flutter re-match the
+        # column's children and the text field being typed in loses its focus.
+        self.error = ft.Text("", color=ERROR_COLOR, size=14)
         label = field.label(app.lang) + (f" {app.t('required_mark')}" if field.required else "")
         self.title = ft.Text(label, size=16, weight=ft.FontWeight.BOLD)
         hint = field.hint(app.lang)
@@ -49,7 +51,6 @@ class Widget:
 
     def show_error(self, message: str | None) -> None:
         self.error.value = message or ""
-        self.error.visible = bool(message)
 
 
 class Note(Widget):
@@ -60,6 +61,9 @@ class Note(Widget):
 
 
 class TextInput(Widget):
+    # Messages go in the Text under the field, never in the TextField's own `error`: Flet
+    # 1.0.5 rebuilds the field when that changes and the focus jumps away mid-word (found
+    # by the browser tests: the next space then pressed "Lanjut").
     def build(self):
         f = self.field
         multiline = f.type == "text" and int(f.constraint.get("max_length", 0) or 0) > 200
@@ -83,8 +87,6 @@ class TextInput(Widget):
         else:
             self.set(raw if raw.strip() else None)
 
-    def show_error(self, message):
-        self.input.error = message or None
 
 
 def _to_int(raw: str):

@@ -45,7 +45,7 @@ class FormScreen:
         body = [step, progress, app.heading(sec.title(app.lang))]
         if self.form.flags(self.answers).get("urgent"):
             body.insert(0, app.banner(app.t("urgent_flag"), "error"))
-        self.summary_error = ft.Text("", color=RED, size=15, visible=False)
+        self.summary_error = ft.Text("", color=RED, size=15)
         body += [w.control for w in self.widgets.values()] + [self.summary_error]
         prev = (lambda: self.section(index - 1)) if index > 0 else None
         footer = [app.button(app.t("prev"), prev, kind="outlined", icon=ft.Icons.CHEVRON_LEFT) if prev else
@@ -76,29 +76,18 @@ class FormScreen:
             w.show_error(errors.get(name))
         self.shown_errors |= set(errors)
         if hasattr(self, "summary_error"):
-            self.summary_error.value = self.app.t("fix_errors")
-            self.summary_error.visible = bool(errors)
+            self.summary_error.value = self.app.t("fix_errors") if errors else ""
 
-    async def next(self) -> None:
+    def next(self) -> None:
         errors = self._section_errors()
         if errors:
             self.show_errors(errors)
             self.app.page.update()
-            await self.scroll_to_first(errors)
             return
         if self.index + 1 < len(self.sections):
             self.section(self.index + 1)
         else:
             self.confirm()
-
-    async def scroll_to_first(self, errors: dict[str, str]) -> None:
-        """On a small screen the bad field may be out of sight: bring the first one into view."""
-        first = next((n for n in self.widgets if n in errors), None)
-        if first:
-            try:
-                await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=300)
-            except Exception:   # noqa: BLE001 — scrolling is a courtesy, never a failure
-                pass
 
     def leave(self) -> None:
         self.app.device.save_draft(self.app.session, self.report_id, self.answers)

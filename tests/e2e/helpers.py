@@ -115,25 +115,66 @@ def tap(locator) -> None:
     """Tap through the semantics node itself. A coordinate click can land on whatever
     Flutter painted there when its scroll position and the DOM's disagree (long forms
     on a 360x640 screen); the node's own click runs the control's tap action."""
-    locator.wait_for(state="attached")
+    reach(locator)
     locator.dispatch_event("click")
 
 
+def reach(locator, timeout: float = 15000) -> None:
+    """Wait for a node, scrolling like a finger would: Flutter leaves nodes far outside the
+    visible part of a scrolling list out of the semantics tree."""
+    page = locator.page
+    deadline = time.monotonic() + timeout / 1000
+    direction = 1
+    while True:
+        try:
+            locator.wait_for(state="attached", timeout=700)
+            return
+        except Exception:   # noqa: BLE001 — playwright TimeoutError: not there (yet)
+            if time.monotonic() > deadline:
+                raise
+        vp = page.viewport_size or {"width": 360, "height": 640}
+        page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+        before = page.evaluate("document.querySelectorAll('flt-semantics').length")
+        page.mouse.wheel(0, 300 * direction)
+        page.wait_for_timeout(250)
+        if page.evaluate("document.querySelectorAll('flt-semantics').length") == before and direction == 1:
+            direction = -1          # at the bottom already: look upwards
+
+
 def fill(page, name: str, text: str) -> None:
-    """Focus a text field and type into it, as a user would. Flutter moves its own focus
-    a moment after the DOM's: keys typed before that land in the previous field, so wait
-    until this field holds the focus."""
+    """Focus a text field and type into it, as a user would, then check it shows the text.
+    Flutter moves its own focus a moment after the DOM's, so keys typed too early can land
+    in the previous field; like a user who looks at the screen, retype when it is not there."""
     box = textbox(page, name)
-    tap(box)
-    box.focus()
-    for _ in range(50):
-        if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
-            break
+    for _ in range(3):
+        # Only Flutter may move the focus (a DOM focus() makes the check below lie): until it
+        # has, keys go to the last tapped control, and a space in the text presses that button.
+        tap(box)
+        for _ in range(60):
+            if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
+                break
+            page.wait_for_timeout(50)
+        else:
+            continue
         page.wait_for_timeout(50)
-        box.focus()
-    page.wait_for_timeout(80)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(text)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        for _ in range(20):
+            if _focused_value(page, name) == text:
+                return
+            page.wait_for_timeout(100)
+    raise AssertionError(f"could not type into {name!r}: shows {_focused_value(page, name)!r}\n"
+                         + page.locator("body").aria_snapshot())
+
+
+def _focused_value(page, name: str) -> str | None:
+    prefix = f'- textbox "{name}"'
+    for line in page.locator("body").aria_snapshot().splitlines():
+        line = line.strip()
+        if line.startswith(prefix):
+            rest = line[len(prefix):].strip()
+            return rest[1:].strip().strip('"') if rest.startswith(":") else ""
+    return None
 
 
 def value_of(page, name: str) -> str:
@@ -141,12 +182,15 @@ def value_of(page, name: str) -> str:
     while the field has focus, so focus it first."""
     box = textbox(page, name)
     tap(box)
-    box.focus()
-    page.wait_for_timeout(300)
-    for line in page.locator("body").aria_snapshot().splitlines():
-        if line.strip().startswith(f'- textbox "{name}"'):
-            return line.split(":", 1)[1].strip() if ":" in line else ""
-    raise AssertionError(f"no textbox {name!r}")
+    for _ in range(60):
+        if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
+            break
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(200)
+    value = _focused_value(page, name)
+    if value is None:
+        raise AssertionError(f"no textbox {name!r}")
+    return value
 
 
 def wait_text(page, text: str, timeout: float = 15000):

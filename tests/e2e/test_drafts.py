@@ -28,8 +28,8 @@ def test_draft_survives_closing_the_tab(browser, start_app, tmp_path):
     tap(button(page, "Laporan kecurigaan"))
     tap(button(page, "Tempat penampungan orang"))
     fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Rumah kosong dipakai menampung orang")
-    page.wait_for_timeout(500)            # the last keystroke's autosave
-    ctx.close()                           # tab closed mid-form, no "save" pressed
+    _wait_autosaved(data, "Rumah kosong dipakai menampung orang")   # saved with no "save" pressed
+    ctx.close()                           # tab closed mid-form
 
     ctx, page, _ = open_app(browser, srv.url, PHONE)
     try:
@@ -45,6 +45,23 @@ def test_draft_survives_closing_the_tab(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
+
+
+def _wait_autosaved(data, text, timeout=10.0):
+    """The keystrokes reached the encrypted store (each change is one transaction)."""
+    import time
+    from fieldapp.device import Device
+    deadline = time.monotonic() + timeout
+    while True:
+        dev = Device(data)
+        try:
+            s = dev.unlock("Siti", PIN)
+            if any(dev.load_answers(s, d["id"]).get("apa_dilihat") == text for d in dev.drafts(s)):
+                return
+        finally:
+            dev.close()
+        assert time.monotonic() < deadline, "draft was not autosaved"
+        time.sleep(0.2)
 
 
 def _jpeg_with_exif(path, size=(2400, 1800)):
