@@ -101,11 +101,12 @@ def main() -> None:
                     if percentile(ts, 95) > worst[1]:
                         worst = (f"{who}/{name}", percentile(ts, 95))
             # baseline: OFFSET paging to page 200 of the unfiltered list
-            q = select(dash_reports).order_by(desc(dash_reports.c.received_at)).limit(50).offset(50 * 200)
+            depth = min(200, args.reports // 50 - 1)
+            q = select(dash_reports).order_by(desc(dash_reports.c.received_at)).limit(50).offset(50 * depth)
             base = timed(lambda: conn.execute(q).all(), args.repeat)
             keyset_deep = []
             f = queries.Filters()
-            for _ in range(200):
+            for _ in range(depth):
                 rows, cur = queries.list_reports(conn, admin, f, 50, keys=keys)
                 f = queries.Filters(cursor=queries.decode_cursor(cur))
             keyset_deep = timed(lambda: queries.list_reports(conn, admin, f, 50, keys=keys), args.repeat)

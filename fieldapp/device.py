@@ -119,6 +119,24 @@ class Device:
     def drafts(self, session: Session) -> list[dict]:
         return reports.drafts(self.db, session)
 
+    def delete_draft(self, session: Session, report_id: str) -> None:
+        reports.delete_draft(self.db, session, report_id)
+
+    def report_form(self, report_id: str) -> tuple[str, int]:
+        """(form id, version) of a report — plaintext metadata, no PIN needed."""
+        row = self.db.conn.execute("SELECT form_id, form_version FROM reports WHERE id=?",
+                                   (report_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no report {report_id}")
+        return row[0], row[1]
+
+    def photo_sizes(self, att_ids: list[str]) -> dict[str, int]:
+        """Stored sizes of photos (plaintext metadata, no content) for the form screen."""
+        if not att_ids:
+            return {}
+        q = "SELECT id, size FROM attachments WHERE id IN (%s)" % ",".join("?" * len(att_ids))
+        return dict(self.db.conn.execute(q, att_ids))
+
     def add_photo(self, session: Session, report_id: str, raw: bytes) -> tuple[str, int]:
         return reports.add_photo(self.db, session, report_id, raw)
 

@@ -398,8 +398,7 @@ _PHOTO_SIZES: dict[str, int] = {}
 def _photo_sizes(app, ids: list[str]) -> dict[str, int]:
     missing = [a for a in ids if a not in _PHOTO_SIZES]
     if missing:   # sizes are plaintext metadata in the store (no content)
-        q = "SELECT id, size FROM attachments WHERE id IN (%s)" % ",".join("?" * len(missing))
-        _PHOTO_SIZES.update(dict(app.device.db.conn.execute(q, missing)))
+        _PHOTO_SIZES.update(app.device.photo_sizes(missing))
     return {a: _PHOTO_SIZES.get(a, 0) for a in ids}
 
 

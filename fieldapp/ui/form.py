@@ -19,9 +19,7 @@ class FormScreen:
     def __init__(self, app, report_id: str) -> None:
         self.app = app
         self.report_id = report_id
-        row = app.device.db.conn.execute("SELECT form_id, form_version FROM reports WHERE id=?",
-                                         (report_id,)).fetchone()
-        self.form = forms.load(row[0], row[1])
+        self.form = forms.load(*app.device.report_form(report_id))
         self.answers = app.device.load_answers(app.session, report_id)
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}

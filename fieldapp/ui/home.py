@@ -9,7 +9,7 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import i18n, reports
+from fieldapp import i18n
 from fieldapp.ui import syncing
 from fieldapp.ui.shell import GREEN, RED
 
@@ -81,7 +81,7 @@ def _drafts(app) -> ft.Control:
 
         async def delete(rid=d["id"]):
             if await app.confirm(app.t("delete_draft_q"), app.t("delete"), danger=True):
-                reports.delete_draft(app.device.db, app.session, rid)
+                app.device.delete_draft(app.session, rid)
                 show(app)
 
         rows.append(ft.Column([
