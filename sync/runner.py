@@ -13,6 +13,7 @@ import hashlib
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -107,6 +108,14 @@ def _purge(outbox: Outbox, settled: list[tuple], result: SyncResult) -> None:
     result.received += len(settled)
 
 
+def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[OutboxItem]:
+    """Up to `size` pending items not yet tried this round (failed and in-flight ones are
+    still pending, so ask for that many more)."""
+    batch = [i for i in outbox.pending(size + skip) if i.envelope_id not in tried][:size]
+    tried.update(i.envelope_id for i in batch)
+    return batch
+
+
 def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
               batch_size: int = 100) -> SyncResult:
     """Probe, push the outbox, upload attachments, push reviews, pull the inbox. Never raises
@@ -125,24 +134,26 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
     total = count() if callable(count) else 0
     done, tried = 0, set()
     try:
-        while True:
-            # Ask past items that failed this round, whatever mark_failed does with them.
-            batch = [i for i in outbox.pending(batch_size + len(result.failed)) if i.envelope_id not in tried]
-            batch = batch[:batch_size]
-            if not batch:
-                break
-            tried.update(i.envelope_id for i in batch)
-            results = client.push([i.envelope for i in batch])
-            settled = []
-            try:
-                for item, res in zip(batch, results):
-                    if (ok := _settle(outbox, client, office_pub, item, res, result)) is not None:
-                        settled.append(ok)
-                    done += 1
-            finally:
-                _purge(outbox, settled, result)
-            if progress:
-                progress(done, max(total, done), "push")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            batch = _next_batch(outbox, tried, batch_size, len(result.failed))
+            future = pool.submit(client.push, [i.envelope for i in batch]) if batch else None
+            while future is not None:
+                results = future.result()
+                # The next batch travels while this one is checked and purged, so the phone's
+                # work and the office's overlap instead of taking turns.
+                nxt = _next_batch(outbox, tried, batch_size, len(result.failed) + len(batch))
+                future = pool.submit(client.push, [i.envelope for i in nxt]) if nxt else None
+                settled = []
+                try:
+                    for item, res in zip(batch, results):
+                        if (ok := _settle(outbox, client, office_pub, item, res, result)) is not None:
+                            settled.append(ok)
+                        done += 1
+                finally:
+                    _purge(outbox, settled, result)
+                if progress:
+                    progress(done, max(total, done), "push")
+                batch = nxt
         for review in outbox.pending_reviews():
             res = client.post_review(review.envelope)
             try:
