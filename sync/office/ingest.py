@@ -82,7 +82,9 @@ def make_receipt(keys: OfficeKeys, envelope_id: str, sha: str, received_at: str,
 def _metadata(payload: dict) -> dict:
     """Filter columns from the report payload (fieldapp: answers, flags, rahasia, lang, ...)."""
     flags = payload.get("flags") if isinstance(payload.get("flags"), dict) else {}
-    category = flags.get("category", payload.get("category"))
+    answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
+    # the suspicion form's answer `kategori` is the category; a flag may override it
+    category = flags.get("category", payload.get("category", answers.get("kategori")))
     urgent = flags.get("urgent", payload.get("urgent", False))
     return {"category": str(category)[:100] if category is not None else None,
             "urgent": bool(urgent), "rahasia": bool(payload.get("rahasia", False))}

@@ -38,3 +38,11 @@ def test_demo_seeds_and_syncs_the_whole_trip(tmp_path):
     # the volunteer's PIN does not open the head's inbox
     p = main_py("device", "--data", str(data / "phone"), "inbox", "--user", "Pak Kades", pin="111111")
     assert p.returncode == 2 and "tries left" in p.stderr
+    # the office filled its filter columns from the sealed payload (answers never in a column)
+    import sqlite3
+    con = sqlite3.connect(data / "office" / "office.db")
+    rows = con.execute("SELECT form_id, category, rahasia FROM envelopes ORDER BY form_id").fetchall()
+    con.close()
+    assert sorted(r[0] for r in rows) == ["keberangkatan_pmi", "laporan_kecurigaan", "laporan_kecurigaan"]
+    assert {r[1] for r in rows if r[0] == "laporan_kecurigaan"} == {"rekrutmen"}
+    assert sum(r[2] for r in rows) == 1
