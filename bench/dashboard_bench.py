@@ -41,13 +41,14 @@ def populate(engine, keys, n: int) -> None:
         hashes = {w: derived.term_hash(keys, w) for w in WORDS}
         for i in range(n):
             eid = str(uuid.UUID(int=rng.getrandbits(128)))
+            geo = derived.seal_geo(keys, eid, 4.1 + rng.random() / 10, 117.6 + rng.random() / 10)
             at = now - timedelta(seconds=rng.randint(0, 365 * 86400))
             rows.append({"envelope_id": eid, "village_id": rng.randint(1, 50),
                          "form_id": rng.choice(["laporan_kecurigaan", "keberangkatan_pmi"]),
                          "received_at": at.isoformat(timespec="seconds"), "created_ms": int(at.timestamp() * 1000),
                          "has_photo": rng.random() < 0.3, "opened": True, "category": rng.choice(CATS),
                          "urgency": rng.choice(["biasa", "mendesak", "darurat"]), "urgent": rng.random() < 0.2,
-                         "children": rng.random() < 0.1, "route": None, "lat": 4.1, "lon": 117.6,
+                         "children": rng.random() < 0.1, "route": None, "geo": geo,
                          "week": at.strftime("%G-W%V"), "triage": rng.choice(["new", "reviewed", "closed"]),
                          "assignee_id": None, "indexed_at": at.isoformat()})
             terms += [{"term": hashes[w], "envelope_id": eid} for w in rng.sample(WORDS, 3)]

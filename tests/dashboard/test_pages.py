@@ -7,6 +7,7 @@ import io
 import json
 import os
 import sqlite3
+import struct
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -309,3 +310,13 @@ def test_feedback_reaches_the_volunteers_device(dash, tmp_path):
     inbox = _device(["inbox", "--user", "Ani"], phone)
     assert "tim TIMPORA sudah turun ke lokasi" in inbox
     assert any(t == eid for _, t, _ in audit_rows(dash, "feedback"))
+
+
+def test_gps_is_sealed_in_the_office_db(dash):
+    """The map shows the point (above), yet no byte of the office's files holds it in clear."""
+    s = dash.login("admin")
+    assert s.get(f"{dash.url}/dashboard/overview").status_code == 200     # indexes everything
+    blob = b"".join(p.read_bytes() for p in Path(dash.server.data_dir).rglob("office.db*"))
+    assert len(blob) > 0
+    for needle in (b"4.13681", b"117.66642", struct.pack("<d", 4.13681), struct.pack(">d", 4.13681)):
+        assert needle not in blob

@@ -131,6 +131,8 @@ def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
             audit.record(conn, "forbidden", staff=staff, ip=ip, target=row.id,
                          detail={"reason": "region", "path": request.url.path[:200]})
         raise HTTPException(403, "this report is outside your region")
-    item = _item({**proj, "village_name": d["village"], "verdict": d["verdict"]})
+    gps = d.get("gps") or {}
+    item = _item({**proj, "village_name": d["village"], "verdict": d["verdict"],
+                  "lat": gps.get("lat"), "lon": gps.get("lon")})
     return {**item, "form_version": d["form_version"], "answers": d["answers"],
             "summary": [list(p) for p in d["summary"]], "rahasia": d["rahasia"], "complete": d["complete"]}

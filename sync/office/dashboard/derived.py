@@ -30,15 +30,30 @@ def term_hash(keys: OfficeKeys, word: str) -> str:
     return hmac.new(_derive(keys, b"search"), word.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def seal_note(keys: OfficeKeys, envelope_id: str, text: str) -> bytes:
+def seal_note(keys: OfficeKeys, envelope_id: str, text: str, purpose: bytes = b"notes") -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(_derive(keys, b"notes")).encrypt(nonce, text.encode(), envelope_id.encode())
+    return nonce + AESGCM(_derive(keys, purpose)).encrypt(nonce, text.encode(), envelope_id.encode())
 
 
-def open_note(keys: OfficeKeys, envelope_id: str, blob: bytes | None) -> str | None:
+def open_note(keys: OfficeKeys, envelope_id: str, blob: bytes | None, purpose: bytes = b"notes") -> str | None:
     if not blob:
         return None
     try:
-        return AESGCM(_derive(keys, b"notes")).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
+        return AESGCM(_derive(keys, purpose)).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
     except (InvalidTag, ValueError):
         return None
+
+
+def seal_geo(keys: OfficeKeys, envelope_id: str, lat: float | None, lon: float | None) -> bytes | None:
+    """A report's GPS point, sealed: where a volunteer stood is as sensitive as what they wrote."""
+    if lat is None or lon is None:
+        return None
+    return seal_note(keys, envelope_id, f"{lat!r},{lon!r}", b"geo")
+
+
+def open_geo(keys: OfficeKeys | None, envelope_id: str, blob: bytes | None) -> tuple[float | None, float | None]:
+    text = open_note(keys, envelope_id, blob, b"geo") if keys is not None else None
+    if not text:
+        return None, None
+    lat, lon = text.split(",")
+    return float(lat), float(lon)

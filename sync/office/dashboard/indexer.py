@@ -122,11 +122,12 @@ def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = No
     if opened is None:
         conn.execute(insert(dash_reports).values(
             **base, opened=False, category=row.category, urgency=None, urgent=bool(row.urgent),
-            children=False, route=None, lat=None, lon=None))
+            children=False, route=None, geo=None))
         return
     payload = opened.payload
-    conn.execute(insert(dash_reports).values(**base, opened=True,
-                                             **derive(row.form_id, payload, row.category)))
+    d = derive(row.form_id, payload, row.category)
+    d["geo"] = derived.seal_geo(keys, row.id, d.pop("lat"), d.pop("lon"))
+    conn.execute(insert(dash_reports).values(**base, opened=True, **d))
     answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
     terms = {derived.term_hash(keys, w) for w in search_words(load_form(row.form_id, row.form_version), answers)}
     if terms:

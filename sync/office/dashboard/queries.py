@@ -199,7 +199,7 @@ def list_reports(conn: Connection, staff: dict, filters: Filters, limit: int = 5
     q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
          .join(villages, villages.c.id == r.village_id, isouter=True)
          .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))
-    rows = [dict(m) for m in conn.execute(q).mappings()]
+    rows = _open_geo(conn.execute(q).mappings(), keys)
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -234,7 +234,17 @@ def counts(conn: Connection, staff: dict, filters: Filters, column: str, *, keys
 
 def points(conn: Connection, staff: dict, filters: Filters, *, keys=None, cap: int = 2000) -> list[dict]:
     r = dash_reports.c
-    cond = conditions(conn, staff, filters, keys) + [r.lat.is_not(None)]
-    q = (select(r.envelope_id, r.lat, r.lon, r.urgent, r.children).where(and_(true(), *cond))
+    cond = conditions(conn, staff, filters, keys) + [r.geo.is_not(None)]
+    q = (select(r.envelope_id, r.geo, r.urgent, r.children).where(and_(true(), *cond))
          .order_by(desc(r.received_at)).limit(cap))
-    return [dict(m) for m in conn.execute(q).mappings()]
+    return [p for p in _open_geo(conn.execute(q).mappings(), keys) if p["lat"] is not None]
+
+
+def _open_geo(rows, keys) -> list[dict]:
+    """Rows with their sealed GPS point opened into lat/lon (None without the office keys)."""
+    out = []
+    for m in rows:
+        d = dict(m)
+        d["lat"], d["lon"] = derived.open_geo(keys, d["envelope_id"], d.pop("geo", None))
+        out.append(d)
+    return out

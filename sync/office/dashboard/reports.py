@@ -100,10 +100,11 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
                 summary = [(k, str(v)) for k, v in answers.items()]
         else:
             summary = [(k, str(v)) for k, v in answers.items()]
-        if proj["lat"] is not None:
+        lat, lon = derived.open_geo(keys, row.id, proj["geo"])
+        if lat is not None:
             acc = next((v.get("accuracy") for v in answers.values() if isinstance(v, dict)
-                        and v.get("lat") == proj["lat"]), None)
-            gps = {"lat": proj["lat"], "lon": proj["lon"], "accuracy": acc}
+                        and v.get("lat") == lat), None)
+            gps = {"lat": lat, "lon": lon, "accuracy": acc}
     held = {a.att_id: a.complete for a in conn.execute(
         select(attachments.c.att_id, attachments.c.complete).where(attachments.c.envelope_id == row.id))}
     photos = [{"att_id": a, "complete": bool(c)} for a, c in held.items()]

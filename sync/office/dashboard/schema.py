@@ -11,7 +11,7 @@ refuse it too).
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, String,
+from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, String,
                         Table, Text)
 
 from sync.office.schema import metadata
@@ -30,8 +30,7 @@ dash_reports = Table(
     Column("urgent", Boolean, nullable=False),
     Column("children", Boolean, nullable=False),
     Column("route", String(64), nullable=True),
-    Column("lat", Float, nullable=True),
-    Column("lon", Float, nullable=True),
+    Column("geo", LargeBinary, nullable=True),       # GPS point, sealed (derived.seal_geo)
     Column("week", String(8), nullable=False),          # ISO week of received_at, "2025-W03"
     Column("triage", String(32), nullable=False),
     Column("assignee_id", Integer, nullable=True),
