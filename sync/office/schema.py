@@ -25,6 +25,7 @@ devices = Table(
     Column("token_hash", String(64), nullable=False, unique=True),   # sha256 of the sync token
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32), nullable=True),
+    Column("last_sync_at", String(32), nullable=True),              # last inbox pull = end of a sync
 )
 
 persons = Table(

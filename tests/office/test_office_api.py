@@ -282,3 +282,19 @@ def test_resumable_attachment_and_checksum(office_server):
     with pytest.raises(ApiError) as exc:    # not in the manifest
         client.put_chunk(other.envelope_id, "b" * 32, 0, b"x")
     assert exc.value.code == "not_found"
+
+
+
+def test_inbox_pull_records_the_devices_last_sync(office_server):
+    """Every sync round ends with an inbox pull: the dashboard shows it as the device's last sync."""
+    import sqlite3
+    from pathlib import Path
+    village(office_server)
+    vol, vclient = enroll(office_server, "Entikong", "volunteer", "Rina")
+    con = sqlite3.connect(Path(office_server.data_dir) / "office.db")
+    device_id = con.execute("SELECT device_id FROM persons WHERE id=?", (vol.id,)).fetchone()[0]
+    last = lambda: con.execute("SELECT last_sync_at FROM devices WHERE id=?", (device_id,)).fetchone()[0]  # noqa: E731
+    assert last() is None                      # enrolled, never synced
+    vclient.inbox()
+    assert last() is not None and last().startswith("20")
+    con.close()

@@ -30,8 +30,8 @@ def issue_code(conn: Connection, village: str, role: str, name: str, office_url:
 
 
 def device_list(conn: Connection) -> list[dict]:
-    """Devices, their people, and the last time the office received anything from them.
-    (Inbox pulls are not recorded by the office, so 'last upload' is what is known.)"""
+    """Devices, their people, and their last sync: the later of the last inbox pull (every
+    sync round ends with one) and the last report or review received."""
     last_env = dict(conn.execute(select(envelopes.c.device_id, func.max(envelopes.c.received_at))
                                  .group_by(envelopes.c.device_id)).all())
     last_rev = dict(conn.execute(select(persons.c.device_id, func.max(reviews.c.received_at))
@@ -43,9 +43,9 @@ def device_list(conn: Connection) -> list[dict]:
                           .join(villages, villages.c.id == persons.c.village_id)).mappings():
         people.setdefault(p["device_id"], []).append(dict(p))
     out = []
-    for d in conn.execute(select(devices.c.id, devices.c.created_at, devices.c.revoked_at)
-                          .order_by(devices.c.created_at.desc())).mappings():
-        last = max(filter(None, [last_env.get(d["id"]), last_rev.get(d["id"])]), default=None)
+    for d in conn.execute(select(devices.c.id, devices.c.created_at, devices.c.revoked_at,
+                                 devices.c.last_sync_at).order_by(devices.c.created_at.desc())).mappings():
+        last = max(filter(None, [last_env.get(d["id"]), last_rev.get(d["id"]), d["last_sync_at"]]), default=None)
         out.append({**d, "persons": people.get(d["id"], []), "last_sync": last})
     return out
 

@@ -78,7 +78,7 @@ _T = {
     "code_once": ("Kode ini hanya ditampilkan sekali.", "This code is shown only once."),
     "valid_until": ("Berlaku sampai", "Valid until"), "person": ("Nama orang", "Person's name"),
     "revoke": ("Cabut", "Revoke"), "revoked": ("Dicabut", "Revoked"), "active": ("Aktif", "Active"),
-    "last_sync": ("Terakhir mengirim", "Last upload"), "persons": ("Pengguna", "People"),
+    "last_sync": ("Terakhir sinkron", "Last sync"), "persons": ("Pengguna", "People"),
     "created": ("Dibuat", "Created"), "action": ("Tindakan", "Action"), "when": ("Waktu", "When"),
     "who": ("Siapa", "Who"), "target": ("Sasaran", "Target"), "detail": ("Rincian", "Detail"),
     "api_token": ("Token API", "API token"), "issue_token": ("Buat token API", "Issue API token"),

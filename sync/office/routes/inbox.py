@@ -2,7 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from sync.office import inbox as rules
+from sqlalchemy import update
+
+from sync.office import clock, inbox as rules
+from sync.office.schema import devices
 from sync.office.deps import DeviceDep, OfficeDep
 from sync.office.models import ErrorBody, InboxPage
 
@@ -16,4 +19,8 @@ def inbox(device: DeviceDep, office: OfficeDep,
           limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = 100) -> InboxPage:
     """Reviews, feedback and key updates for every person on this phone, after `cursor`."""
     with office.engine.begin() as conn:
-        return InboxPage(**rules.page(conn, device["id"], cursor, limit))
+        page = rules.page(conn, device["id"], cursor, limit)
+        if cursor is None or not page["items"]:      # first or last page of a round: one write per sync
+            conn.execute(update(devices).where(devices.c.id == device["id"])
+                         .values(last_sync_at=clock.iso(clock.now())))
+        return InboxPage(**page)
