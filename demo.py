@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -39,15 +40,17 @@ def _run(*args: str, pin: str | None = None, env: dict | None = None) -> str:
     return proc.stdout
 
 
-def _wait(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+def wait_http(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    """Block until `url` answers over HTTP (any status), or fail if the server process died."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server for {url} exited with code {proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
@@ -99,14 +102,14 @@ def main(argv: list[str]) -> int:
     procs = [subprocess.Popen([sys.executable, str(ROOT / "main.py"), "office", "--data", str(office),
                                "--host", args.host, "--port", str(args.office_port)])]
     try:
-        _wait(office_url + "/api/v1/health", procs[0])
+        wait_http(office_url + "/api/v1/health", procs[0])
         if not (phone / "jaga.db").exists():
             print("seeding the demo: village, volunteer + head on one phone, three reports …")
             _seed(office, phone, office_url)
         if not args.no_serve:
             procs.append(subprocess.Popen([sys.executable, str(ROOT / "main.py"), "app", "--data", str(phone),
                                            "--host", args.host, "--port", str(args.app_port)]))
-            _wait(f"http://{args.host}:{args.app_port}/", procs[1], 120)
+            wait_http(f"http://{args.host}:{args.app_port}/", procs[1], 120)
         print(f"""
 Jaga Desa demo is running.
   Field app (open in a phone-sized window):  http://{args.host}:{args.app_port}/

@@ -6,29 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from bench.common import free_port
+from demo import wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "JAGA_OFFICE_KEY": "bench-office-key", "JAGA_KDF_SECONDS": "0.05"}
-
-
-def wait_http(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited ({proc.returncode}) before {url} answered")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 class Server:
