@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import shutil
 import time
 from pathlib import Path
 
@@ -169,3 +170,18 @@ def postgres_server(tmp_path_factory):
     admin.dispose()
     run(f"pg_ctl -D {base}/pg -m fast stop")
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright (never Playwright's own download), one per module.
+    The background-networking flag keeps it from dialling out on a machine with no internet."""
+    exe = shutil.which("chromium")
+    if not exe:
+        pytest.skip("Debian chromium is not installed (./scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()

@@ -2,7 +2,6 @@
 screenshot of every dashboard page in artifacts/dashboard-*.png."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,6 @@ from tests.dashboard.conftest import PASSWORD
 
 ART = Path(__file__).resolve().parents[2] / "artifacts"
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium")
-    if not chromium:
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def shot(page, name: str) -> None:

@@ -2,7 +2,6 @@
 and one headless Chromium per test module."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,3 @@ def start_app(tmp_path):
         s.stop()
     for s in servers:      # a handler that failed was shown as a message; still a bug
         assert "UI handler failed" not in s.log_text(), s.log_text()[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    exe = shutil.which("chromium")
-    if not exe:
-        pytest.skip("Debian chromium not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
-
-

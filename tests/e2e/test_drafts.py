@@ -156,13 +156,20 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
         _unlock(page)
         tap(button(page, "Keberangkatan PMI"))
         tap(button(page, "Pilih tanggal"))
-        page.wait_for_timeout(800)
+        ok = page.get_by_role("button", name="OK")
+        ok.wait_for(timeout=15000)                    # the picker is open (no fixed sleep: CI is slow)
         snap(page, "56-date-picker")
         shown = page.locator("body").aria_snapshot()
         assert "Cancel" not in shown and "Select date" not in shown, shown
-        tap(page.get_by_role("button", name="OK"))
-        page.wait_for_timeout(500)
-        assert value_of(page, "Tanggal berangkat (atau terlihat) (wajib)")[:2] == "20"
+        tap(ok)
+        ok.wait_for(state="detached", timeout=15000)
+        value = ""
+        for _ in range(20):                            # the field fills a frame or two after the dialog closes
+            value = value_of(page, "Tanggal berangkat (atau terlihat) (wajib)")
+            if value:
+                break
+            page.wait_for_timeout(250)
+        assert value[:2] == "20", value
         fill(page, "Tanggal berangkat (atau terlihat) (wajib)", "1999-12-31")
         tap(button(page, "Lanjut"))
         wait_text(page, "Tidak boleh sebelum")                # typed date checked by the form's constraint
