@@ -18,12 +18,13 @@ from fieldapp import reports, store, users
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
 from sync import envelope
-from sync.ports import InboxItem, OutboxItem
+from sync.ports import InboxItem, OutboxItem, is_refusal
 from sync.receipt import Receipt
 
 OFFICE_AUTHOR = "00000000-0000-4000-8000-0000000000af"   # the office's fixed author id on feedback
 VERDICTS = ("verified", "disputed", "needs_more_info")
 RETENTION = ("purge", "keep")
+REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
 
 
 class Device:
@@ -159,7 +160,8 @@ class Device:
         out = []
         for row in self.db.conn.execute(sql, (owner,) if owner else ()):
             (rid, own, fid, ver, status, day, attempts, err, rday, eid, fb) = row
-            state = {"draft": "draft", "sealed": "waiting", "received": "received"}[status]
+            state = {"draft": "draft", "sealed": "waiting", "received": "received",
+                     REFUSED: REFUSED}[status]
             if status == "sealed" and attempts and err:
                 state = "waiting"
             if status == "received" and fb:
@@ -175,6 +177,7 @@ class Device:
                 "enrolled": bool(self.sync_token), "village": get_meta(self.db, "village_name"),
                 "users": len(self.users()), "drafts": counts.get("draft", 0),
                 "outbox": counts.get("sealed", 0), "received": counts.get("received", 0),
+                "refused": counts.get(REFUSED, 0),
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count}
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
@@ -219,9 +222,22 @@ class Device:
                 (reports.RECEIVED, json.dumps(wire), today(), keep, rid[0]))
 
     def mark_failed(self, envelope_id: str, code: str, message: str) -> None:
+        """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
+        `refused` with the office's reason; anything else keeps it waiting with the reason."""
+        status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
-            conn.execute("UPDATE reports SET attempts=attempts+1, last_error=? WHERE envelope_id=?",
-                         (f"{code}: {message}"[:200], envelope_id))
+            conn.execute("UPDATE reports SET attempts=attempts+1, last_error=?, status=? "
+                         "WHERE envelope_id=? AND status=?",
+                         (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
+
+    def record_round(self, ok: bool, error: str | None, when: str) -> None:
+        """sync.runner.sync_round's report: only a completed round moves "last synced"."""
+        with transaction(self.db) as conn:
+            if ok:
+                set_meta(conn, "last_sync", when)
+                set_meta(conn, "setting.last_sync_error", "")
+            else:
+                set_meta(conn, "setting.last_sync_error", error or "sync_failed")
 
     def mark_synced(self, when: str) -> None:
         with transaction(self.db) as conn:
