@@ -258,7 +258,7 @@ class SyncLoop:
     def stop(self, timeout: float = 5.0) -> None:
         self._stopped.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
     def step(self, outbox: Outbox) -> float:

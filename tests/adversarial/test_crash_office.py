@@ -79,7 +79,9 @@ def test_kill_9_office_mid_push(tmp_path):
             mid_push += at_kill < len(sent)
             office.start(timeout=60)      # same data dir, same port; the sync may retry into it
             out, err = sync.communicate(timeout=300)
-            assert sync.returncode == 0, err
+            # the round may finish against the restarted office, or stop honestly: non-zero
+            # exit with `error [code]`, reports kept for the next round (checked below)
+            assert sync.returncode == 0 or (sync.returncode == 2 and "error [" in err), err
             print(f"round {k}: killed after {seen} batch(es), office held {at_kill} of {len(sent)}; "
                   f"{out.strip()}")
         assert len(sent) == ROUNDS * PER_ROUND

@@ -70,8 +70,10 @@ def test_office_down_keeps_outbox_and_translates_errors(office_server, tmp_path)
     assert outbox.statuses() == {"pending": 1}
     # The loop backs off, and syncs once the office is back.
     loop = SyncLoop(outbox, fast, interval=0.2, min_backoff=0.1, max_backoff=0.4).start()
-    time.sleep(0.5)
-    assert outbox.statuses() == {"pending": 1} and loop.last and not loop.last.ok
+    deadline = time.monotonic() + 20
+    while loop.rounds < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert loop.rounds >= 2 and outbox.statuses() == {"pending": 1} and loop.last and not loop.last.ok
     office_server.start()
     loop.trigger()
     deadline = time.monotonic() + 20
