@@ -176,6 +176,7 @@ def run(args) -> None:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    os.umask(0o077)            # the store, its -wal/-shm and anything else we write: owner only
     try:
         run(args)
         return 0
