@@ -14,7 +14,8 @@ from pathlib import Path
 
 import forms
 from core.errors import EnvelopeError, JagaError, NotFound
-from fieldapp import reports, store, users
+from fieldapp import reports, secret_store, store, users
+from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
 from sync import envelope
@@ -28,32 +29,56 @@ REFUSED = "refused"       # the office refused the report for good: shown with i
 
 
 class Device:
-    def __init__(self, data_dir: str | Path, create: bool = False) -> None:
+    def __init__(self, data_dir: str | Path, create: bool = False,
+                 secrets: SecretStore | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.secrets = secrets if secrets is not None else secret_store.default_store()
         self.db = store.open_db(self.data_dir, create=create)
 
     # ── set-up ────────────────────────────────────────────────────────────
     @classmethod
-    def init(cls, data_dir: str | Path) -> "Device":
-        """Create the store, give the phone an id and calibrate the PIN KDF once."""
-        dev = cls(data_dir, create=True)
+    def init(cls, data_dir: str | Path, secrets: SecretStore | None = None) -> "Device":
+        """Create the store, give the phone an id, its pepper, and calibrate the PIN KDF once."""
+        dev = cls(data_dir, create=True, secrets=secrets)
         if get_meta(dev.db, "device_uuid") is None:
             with transaction(dev.db) as conn:
                 set_meta(conn, "device_uuid", str(uuid.uuid4()))
+        dev.pepper()
         users.kdf_params(dev.db)
         return dev
+
+    def pepper(self) -> bytes:
+        """The phone's secret from its SecretStore, created once per data folder. Once created,
+        a missing secret is an error (SecretMissing), never silently replaced."""
+        name = get_meta(self.db, "pepper_name")
+        if name is None:
+            name = f"jaga-desa-{get_meta(self.db, 'device_uuid') or uuid.uuid4()}"
+            secret = self.secrets.create(name)
+            with transaction(self.db) as conn:
+                set_meta(conn, "pepper_name", name)
+            return secret
+        secret = self.secrets.get(name)
+        if secret is None:
+            raise secret_store.SecretMissing(
+                "this phone's secret key is missing (data copied from another phone, or its key "
+                "store was reset): nobody's PIN can open this data here")
+        return secret
+
+    def secret_store_text(self, lang: str = "id") -> str:
+        """What protects a copied folder, in the user's language (settings, first run)."""
+        return self.secrets.describe()[1 if lang == "en" else 0]
 
     def close(self) -> None:
         self.db.conn.close()
 
     def add_user(self, label: str, role: str, pin: str) -> str:
-        return users.add_user(self.db, label, role, pin)
+        return users.add_user(self.db, label, role, pin, pepper=self.pepper())
 
     def users(self) -> list[dict]:
         return users.list_users(self.db)
 
-    def unlock(self, name_or_id: str, pin: str) -> Session:
-        return users.unlock(self.db, name_or_id, pin)
+    def unlock(self, name_or_id: str, pin: str, *, now: float | None = None) -> Session:
+        return users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
 
     # ── settings ──────────────────────────────────────────────────────────
     def setting(self, key: str, default: str | None = None) -> str | None:

@@ -3,9 +3,12 @@
 Keys belong to people, not phones: each local user has a random 256-bit data key,
 wrapped under Scrypt(PIN). Another user of the same phone — even with the whole data
 dir and their own valid PIN — holds a different key and cannot read it.
-Scrypt is calibrated once per phone to ~0.4 s so a 6-digit PIN costs an attacker
-with the file ~4.6 days per million guesses on the same hardware; the persistent
-try counter (users.py) is what really protects short PINs on the phone itself.
+Scrypt is calibrated once per phone to ~0.4 s per guess (bench/pin_bench.py prints what
+all 6-digit PINs then cost offline). That alone falls to a copy of the folder, so the key
+that wraps the data key also mixes in the phone's pepper — a random secret held outside
+the folder (secret_store.py): kek = HKDF(salt=pepper, Scrypt(PIN)). Without the pepper a
+guess cannot even be checked. On the phone itself the persistent, slowing try counter
+(users.py) protects short PINs.
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ import time
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from core.errors import DecryptError
@@ -26,17 +31,23 @@ MIN_LOG2_N, MAX_LOG2_N = 12, 20
 
 @dataclass(frozen=True)
 class KdfParams:
+    """Scrypt cost, and whether the phone's pepper is mixed in (users created before the
+    pepper existed unwrap without it once, and are re-wrapped with it at that unlock)."""
     log2_n: int
     r: int = 8
     p: int = 1
+    peppered: bool = False
 
     def to_json(self) -> str:
-        return json.dumps({"alg": "scrypt", "log2_n": self.log2_n, "r": self.r, "p": self.p})
+        d = {"alg": "scrypt", "log2_n": self.log2_n, "r": self.r, "p": self.p}
+        if self.peppered:
+            d["pepper"] = True
+        return json.dumps(d)
 
     @classmethod
     def from_json(cls, text: str) -> "KdfParams":
         d = json.loads(text)
-        return cls(int(d["log2_n"]), int(d["r"]), int(d["p"]))
+        return cls(int(d["log2_n"]), int(d["r"]), int(d["p"]), bool(d.get("pepper", False)))
 
 
 def _scrypt(params: KdfParams, salt: bytes, pin: str) -> bytes:
@@ -58,18 +69,27 @@ def calibrate(target_seconds: float = TARGET_SECONDS) -> KdfParams:
     return KdfParams(log2_n)
 
 
-def wrap_key(data_key: bytes, pin: str, params: KdfParams) -> bytes:
-    """salt(16) | nonce(12) | AES-GCM(kek, data_key)."""
+def _kek(params: KdfParams, salt: bytes, pin: str, pepper: bytes | None) -> bytes:
+    stretched = _scrypt(params, salt, pin)
+    if not params.peppered:
+        return stretched
+    if not pepper:
+        raise ValueError("this key is wrapped with the phone's pepper; none was given")
+    return HKDF(hashes.SHA256(), length=32, salt=pepper, info=b"jaga-desa/v2/kek").derive(stretched)
+
+
+def wrap_key(data_key: bytes, pin: str, params: KdfParams, pepper: bytes | None = None) -> bytes:
+    """salt(16) | nonce(12) | AES-GCM(kek, data_key); kek mixes in `pepper` when params.peppered."""
     salt, nonce = os.urandom(16), os.urandom(12)
-    kek = _scrypt(params, salt, pin)
+    kek = _kek(params, salt, pin, pepper)
     return salt + nonce + AESGCM(kek).encrypt(nonce, data_key, b"jaga-desa/v1/data-key")
 
 
-def unwrap_key(wrapped: bytes, pin: str, params: KdfParams) -> bytes | None:
+def unwrap_key(wrapped: bytes, pin: str, params: KdfParams, pepper: bytes | None = None) -> bytes | None:
     """The data key, or None when the PIN is wrong (the caller counts the failure)."""
     salt, nonce, ct = wrapped[:16], wrapped[16:28], wrapped[28:]
     try:
-        return AESGCM(_scrypt(params, salt, pin)).decrypt(nonce, ct, b"jaga-desa/v1/data-key")
+        return AESGCM(_kek(params, salt, pin, pepper)).decrypt(nonce, ct, b"jaga-desa/v1/data-key")
     except InvalidTag:
         return None
 

@@ -65,6 +65,13 @@ def m002_envelope_index(db: sqlite_utils.Database) -> None:
     db["reports"].create_index(["envelope_id"], unique=True, if_not_exists=True)
 
 
+@migrations()
+def m006_phone_pin_delay(db: sqlite_utils.Database) -> None:
+    # When the next PIN try is allowed (epoch seconds, UTC): persisted so that killing the
+    # app during the wait buys nothing.
+    db["users"].add_column("retry_after", float, not_null_default=0)
+
+
 def _check_header(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it.
 

@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import shutil
 import time
@@ -30,6 +31,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 TEST_OFFICE_KEY = "test-office-passphrase"
 os.environ.setdefault("JAGA_OFFICE_KEY", TEST_OFFICE_KEY)
+# Phones' peppers (fieldapp.secret_store) go to a scratch folder, not the tester's ~/.config.
+os.environ.setdefault("JAGA_SECRET_DIR", tempfile.mkdtemp(prefix="jaga-secrets-"))
 
 
 def free_port() -> int:
