@@ -14,7 +14,7 @@ from pathlib import Path
 
 import forms
 from core.errors import EnvelopeError, JagaError, NotFound
-from fieldapp import reports, secret_store, store, users
+from fieldapp import keys, reports, secret_store, store, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
@@ -26,6 +26,10 @@ OFFICE_AUTHOR = "00000000-0000-4000-8000-0000000000af"   # the office's fixed au
 VERDICTS = ("verified", "disputed", "needs_more_info")
 RETENTION = ("purge", "keep")
 REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
+
+
+def _receipt_aad(report_id: str) -> bytes:
+    return f"jaga-desa/v1/reports/{report_id}/receipt".encode()
 
 
 class Device:
@@ -234,17 +238,32 @@ class Device:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 
     def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None:
-        """Purge to a minimal receipt row — called only after the receipt was verified."""
+        """Purge to a minimal receipt row — called only after the receipt was verified.
+
+        The signed receipt (office receive time to the second, hashes) is kept sealed to the
+        report's owner; the clear row keeps only the day it arrived."""
         keep = get_meta(self.db, "retention", "purge") == "keep"
         with transaction(self.db) as conn:
-            rid = conn.execute("SELECT id FROM reports WHERE envelope_id=?", (envelope_id,)).fetchone()
-            if rid is None:
+            row = conn.execute("SELECT r.id, u.x25519_public FROM reports r LEFT JOIN users u ON u.id=r.owner "
+                               "WHERE r.envelope_id=?", (envelope_id,)).fetchone()
+            if row is None:
                 return
-            conn.execute("DELETE FROM attachments WHERE report_id=?", (rid[0],))
+            rid, owner_pub = row
+            stored = (keys.seal_to_owner(bytes(owner_pub), json.dumps(wire).encode(), _receipt_aad(rid))
+                      if owner_pub else None)
+            conn.execute("DELETE FROM attachments WHERE report_id=?", (rid,))
             conn.execute(
                 "UPDATE reports SET status=?, envelope=NULL, receipt=?, received_day=?, last_error=NULL, "
                 "answers=CASE WHEN ? THEN answers ELSE NULL END WHERE id=?",
-                (reports.RECEIVED, json.dumps(wire), today(), keep, rid[0]))
+                (reports.RECEIVED, stored, today(), keep, rid))
+
+    def receipt(self, session: Session, report_id: str) -> dict | None:
+        """The office's signed receipt for one of this user's reports (PIN needed)."""
+        row = self.db.conn.execute("SELECT receipt FROM reports WHERE id=? AND owner=?",
+                                   (report_id, session.user_id)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
     def mark_failed(self, envelope_id: str, code: str, message: str) -> None:
         """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as

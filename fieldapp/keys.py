@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -125,3 +126,30 @@ class ColumnCipher:
 
     def decrypt_json(self, table: str, row_id: str, column: str, blob: bytes) -> object:
         return json.loads(self.decrypt(table, row_id, column, blob))
+
+
+def seal_to_owner(public_raw: bytes, plain: bytes, aad: bytes) -> bytes:
+    """For what arrives while nobody is unlocked (a receipt during sync) yet must be readable
+    only by its owner: X25519 with a fresh ephemeral key, HKDF-SHA256, AES-256-GCM — the
+    envelope's own construction, without a signature. eph_pub(32) | nonce(12) | ciphertext."""
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes_raw()
+    shared = eph.exchange(X25519PublicKey.from_public_bytes(public_raw))
+    key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + public_raw,
+               info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+    nonce = os.urandom(12)
+    return eph_pub + nonce + AESGCM(key).encrypt(nonce, plain, aad)
+
+
+def open_from_owner(private: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:
+    if not blob or len(blob) < 44 + 16:
+        raise DecryptError("sealed value is missing or truncated")
+    eph_pub, nonce, ct = blob[:32], blob[32:44], blob[44:]
+    own = private.public_key().public_bytes_raw()
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
+        key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + own,
+                   info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+        return AESGCM(key).decrypt(nonce, ct, aad)
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptError("cannot open: not this user's, or tampered") from exc

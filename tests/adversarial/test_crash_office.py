@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import sqlite3
 import subprocess
@@ -111,15 +110,18 @@ def test_kill_9_office_mid_push(tmp_path):
     finally:
         conn.close()
 
-    # the phone: outbox empty, every kept receipt verifies against the exact bytes sent
-    phone_db = sqlite3.connect(phone.data / "jaga.db")
+    # the phone: outbox empty, every kept receipt (sealed to its owner) verifies against the
+    # exact bytes sent
+    dev = Device(phone.data)
     try:
-        office_pub = env.load_public_ed25519(bytes.fromhex(phone.meta("office_ed25519_public")))
-        rows = phone_db.execute("SELECT envelope_id, status, envelope, receipt FROM reports").fetchall()
+        office_pub = env.load_public_ed25519(dev.office_sign_public)
+        session = dev.unlock("Siti", PIN)
+        rows = dev.db.conn.execute("SELECT id, envelope_id, status, envelope FROM reports").fetchall()
         assert len(rows) == REPORTS
-        for eid, status, envelope, wire in rows:
+        for rid, eid, status, envelope in rows:
+            wire = dev.receipt(session, rid)
             assert status == "received" and envelope is None and wire, eid
-            got = rc.verify(json.loads(wire), office_pub, sent[eid])
+            got = rc.verify(wire, office_pub, sent[eid])
             assert got.envelope_id == eid and got.complete
     finally:
-        phone_db.close()
+        dev.close()

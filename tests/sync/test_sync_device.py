@@ -15,8 +15,11 @@ import pytest
 from PIL import Image
 
 import forms
-from core.errors import JagaError
+from core.errors import DecryptError, JagaError
+from fieldapp import keys
 from fieldapp.device import Device
+from sync import envelope
+from sync import receipt as rc
 from fieldapp.ui import syncing
 from sync.client import OfficeClient
 from sync.runner import SyncLoop, sync_round
@@ -95,14 +98,24 @@ def test_real_device_round_purges_verified_and_records_last_sync(phone):
     dev, data, _ = phone
     file_reports(dev, 4, photo=True)
     assert dev.status()["last_sync"] is None
+    sent = {rid: bytes(e) for rid, e in dev.db.conn.execute("SELECT id, envelope FROM reports")}
     result = sync_round(dev, client_for(dev), now=lambda: "2026-11-26T08:00:00+00:00")
     assert result.ok and result.received == 4 and result.attachments == 1, result
     assert states(dev) == {"received": 4} and dev.pending() == []
     assert dev.status()["last_sync"] == "2026-11-26T08:00:00+00:00"
-    for r in dev.outbox():         # purged to a minimal receipt row: no envelope, no blobs left
-        assert json.loads(dev.db.conn.execute("SELECT receipt FROM reports WHERE id=?",
-                                              (r["id"],)).fetchone()[0])["complete"]
+    s = dev.unlock("Sari", PIN)
+    office_ed = envelope.load_public_ed25519(dev.office_sign_public)
+    for r in dev.outbox():         # purged to a minimal row; the signed receipt sealed to its owner
+        raw, envelope_bytes = dev.db.conn.execute("SELECT receipt, envelope FROM reports WHERE id=?",
+                                                  (r["id"],)).fetchone()
+        assert envelope_bytes is None and b"received_at" not in bytes(raw)
+        assert r["received_day"] and len(r["received_day"]) == 10          # the clear row: a day, no time
+        wire = dev.receipt(s, r["id"])
+        assert rc.verify(wire, office_ed, sent[r["id"]]).complete
     assert dev.db.conn.execute("SELECT COUNT(*) FROM attachments").fetchone()[0] == 0
+    head = dev.unlock("Kades", HEAD_PIN)                  # another user of the phone cannot open it
+    with pytest.raises(DecryptError):
+        keys.open_from_owner(head.x25519, bytes(raw), f"jaga-desa/v1/reports/{r['id']}/receipt".encode())
 
 
 def test_refused_report_is_shown_with_its_reason_and_never_resent(office_server, phone):
