@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -77,12 +78,20 @@ class FileSecretStore:
             return old
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         secret = os.urandom(PEPPER_BYTES)
-        path = self._path(name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.b64encode(secret).decode())
-            fh.flush()
-            os.fsync(fh.fileno())
+        # Written whole to a private temp file, then linked into place: another process that
+        # races us either sees no file or a complete one, and the first link wins.
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".new-")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(base64.b64encode(secret).decode())
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, self._path(name))
+            except FileExistsError:
+                return self.get(name)       # type: ignore[return-value]
+        finally:
+            os.unlink(tmp)
         return secret
 
     def describe(self) -> tuple[str, str]:
