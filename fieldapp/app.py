@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 UPLOADS = "uploads"
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Icons and images ship inside the package, so an installed wheel finds them too.
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> int:
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     upload_dir = data / UPLOADS
     upload_dir.mkdir(parents=True, exist_ok=True)
