@@ -22,6 +22,9 @@ import pytest
 from jaga_desa.testing.postgres import PostgresCluster, PostgresUnavailable
 from jaga_desa.testing.servers import OfficeServer
 
+# A skip fails the run unless tests/ALLOWED_SKIPS.txt lists it with its reason.
+pytest_plugins = ["tests.skip_policy"]
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_OFFICE_KEY = "test-office-passphrase"
 os.environ.setdefault("JAGA_OFFICE_KEY", TEST_OFFICE_KEY)
