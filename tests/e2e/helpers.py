@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.net import free_port
 from jaga_desa.testing.servers import JAGA, ServerProcess
+from jaga_desa.testing.waits import wait_until
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +159,30 @@ def value_of(page, name: str) -> str:
     if value is None:
         raise AssertionError(f"no textbox {name!r}")
     return value
+
+
+def until(page, condition, what: str, timeout: float = 10.0):
+    """Wait for `condition()` (e.g. on the aria snapshot) with a deadline, never a fixed sleep;
+    polls through Playwright so the page keeps running."""
+    return wait_until(condition, timeout, what, pause=lambda s: page.wait_for_timeout(s * 1000), every=0.1)
+
+
+def shows(page, text: str) -> bool:
+    return text in page.locator("body").aria_snapshot()
+
+
+def wait_stored(data: Path, condition, what: str, timeout: float = 10.0):
+    """Wait until the device store (opened afresh each poll, as another process would) meets
+    `condition(device)`: the app's autosave or settings write really reached the disk."""
+    from fieldapp.device import Device
+
+    def check():
+        dev = Device(data)
+        try:
+            return condition(dev)
+        finally:
+            dev.close()
+    return wait_until(check, timeout, what, every=0.2)
 
 
 def wait_text(page, text: str, timeout: float = 15000):

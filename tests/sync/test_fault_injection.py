@@ -17,6 +17,7 @@ from sync.client import OfficeClient
 from sync.office import db
 from sync.office.schema import attachments, envelopes
 from sync.runner import sync_once
+from jaga_desa.testing.waits import wait_until
 from tests.support import enroll, outbox_for, village
 from jaga_desa.testing.proxy import FaultProxy
 
@@ -92,11 +93,12 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
 
     def killer():
         # Kill once the office has taken part of the outbox, then bring it back.
-        while outbox.pending_count() > N * 0.6:
-            time.sleep(0.02)
+        wait_until(lambda: outbox.pending_count() <= N * 0.6, 60, "the office to take part of the outbox",
+                   every=0.02)
         office_server.kill()
         killed.set()
-        time.sleep(0.5)
+        tried = proxy.connections
+        wait_until(lambda: proxy.connections > tried + 1, 30, "the phone to hit the dead office")
         office_server.start()
 
     t = threading.Thread(target=killer, daemon=True)
