@@ -20,7 +20,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py app", description="Jaga Desa field app (web mode)")
+    p = argparse.ArgumentParser(prog="jaga-desa app", description="Jaga Desa field app (web mode)")
     p.add_argument("--data", required=True, type=Path, help="the device's data folder")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8550)
