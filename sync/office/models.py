@@ -56,7 +56,11 @@ class ReceiptWire(BaseModel):
     received_at: str
     attachments: dict[str, str]
     complete: bool
-    signature: str
+    tree_size: int = Field(description="receipts signed together in this batch (Merkle tree size)")
+    leaf_index: int = Field(description="this receipt's leaf in the batch tree")
+    audit_path: list[str] = Field(description="RFC 6962 audit path, hex SHA-256 nodes, leaf to root")
+    root: str = Field(description="hex Merkle root the office signed")
+    signature: str = Field(description="base64 Ed25519 over the root statement (sync/ENVELOPE.md)")
 
 
 class EnvelopeBatch(BaseModel):
