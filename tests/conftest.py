@@ -39,8 +39,9 @@ def free_port() -> int:
 
 
 class OfficeServer:
-    def __init__(self, data_dir: Path, db_url: str | None = None, port: int | None = None) -> None:
-        self.data_dir = Path(data_dir)
+    def __init__(self, data_dir: Path, db_url: str | None = None, port: int | None = None,
+                 workers: int = 1) -> None:
+        self.data_dir, self.workers = Path(data_dir), workers
         self.db_url = db_url
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
@@ -55,6 +56,8 @@ class OfficeServer:
                "--host", "127.0.0.1", "--port", str(self.port)]
         if self.db_url:
             cmd += ["--db", self.db_url]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
         env = {**os.environ, "JAGA_OFFICE_KEY": os.environ.get("JAGA_OFFICE_KEY", TEST_OFFICE_KEY),
                "PYTHONPATH": str(ROOT)}
         log = open(self.log_path, "ab")
