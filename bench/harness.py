@@ -29,16 +29,18 @@ class Server:
             self.proc.kill()
 
 
-def office(data: Path) -> Server:
+def office(data: Path, *, workers: int = 1, db_url: str | None = None) -> Server:
     port = free_port()
-    return Server([sys.executable, "main.py", "office", "--data", str(data), "--port", str(port)],
-                  "/api/v1/health", port)
+    argv = [sys.executable, "main.py", "office", "--data", str(data), "--port", str(port), "--workers", str(workers)]
+    return Server(argv + (["--db", db_url] if db_url else []), "/api/v1/health", port)
 
 
-def odk(data: Path) -> Server:
+def odk(data: Path, mode: str = "central") -> Server:
+    """The ODK-style endpoint (bench/odk_baseline.py): mode `central` stores without
+    decrypting, `decrypt` also decrypts and checks the element signature."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    return Server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data)], "/", port)
+    return Server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data), mode], "/submission", port)
 
 
 def admin(data: Path, *args: str) -> dict | str:

@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from core.errors import ApiError, SyncError
+from sync import receipt as rc
 
 API = "/api/v1"
 _STATUS = ("received", "size", "complete")
@@ -99,10 +100,12 @@ class OfficeClient:
 
     def push(self, envelopes: list[bytes]) -> list[dict]:
         body = {"envelopes": [base64.b64encode(e).decode() for e in envelopes]}
-        results = self._request("POST", "/envelopes", json=body, expect=("results",))["results"]
+        out = self._request("POST", "/envelopes", json=body, expect=("results",))
+        results = out["results"]
         if not isinstance(results, list) or len(results) != len(envelopes):
             raise SyncError("the office answered a batch with the wrong number of results")
-        return results
+        # Batch receipts: rebuild each receipt's proof (audit path + signed root), verified later.
+        return rc.expand_batch(results, out.get("batch")) if out.get("batch") else results
 
     def receipt(self, envelope_id: str) -> dict:
         return self._request("GET", f"/receipts/{envelope_id}", expect=("signature", "complete"))

@@ -156,3 +156,54 @@ def verify(wire: dict, office_public: Ed25519PublicKey, envelope: bytes,
         raise EnvelopeError("receipt does not name every attachment")
     return Receipt(body["envelope_id"], body["envelope_sha256"], body["received_at"],
                    dict(body["attachments"]), bool(body["complete"]))
+
+
+# --- on the wire: a batch's proofs travel once ------------------------------------------
+# The phone holds every receipt body of its own batch, so it can rebuild the tree itself:
+# the office's answer carries the root and its signature once (`batch`) and each receipt
+# only its body and leaf index. The phone rebuilds the audit paths (expand_batch) and then
+# verifies and keeps every receipt as a self-contained proof, as if the office had sent it.
+_SHARED = ("tree_size", "root", "signature")
+
+
+def compact_batch(results: list[dict]) -> tuple[list[dict], dict | None]:
+    """Office side: strip the batch-wide parts and the audit paths from the receipts of the
+    tree signed for this push (the first accepted item's); other receipts stay whole."""
+    first = next((r["receipt"] for r in results if r.get("status") == "accepted" and r.get("receipt")), None)
+    if first is None or first["tree_size"] < 2:
+        return results, None
+    batch = {k: first[k] for k in _SHARED}
+    out = []
+    for r in results:
+        wire = r.get("receipt")
+        if wire and wire.get("root") == batch["root"] and wire.get("signature") == batch["signature"]:
+            r = {**r, "receipt": {k: v for k, v in wire.items() if k not in _SHARED and k != "audit_path"}}
+        out.append(r)
+    return out, batch
+
+
+def expand_batch(results: list, batch) -> list:
+    """Phone side: rebuild each compact receipt's audit path from every body of the batch.
+    Never raises: anything that does not add up is left as it came and fails `verify`."""
+    try:
+        size = batch["tree_size"]
+        if type(size) is not int or not 1 < size <= MAX_TREE:
+            return results
+        bodies: dict[int, dict] = {}
+        for r in results:
+            wire = r.get("receipt") if isinstance(r, dict) else None
+            if isinstance(wire, dict) and wire.get("audit_path") is None and type(wire.get("leaf_index")) is int:
+                bodies.setdefault(wire["leaf_index"], {k: wire[k] for k in _BODY_FIELDS})
+        if sorted(bodies) != list(range(size)):
+            return results
+        _, paths = _tree([leaf_hash(bodies[i]) for i in range(size)])
+        shared = {k: batch[k] for k in _SHARED}
+    except (KeyError, TypeError, ValueError, RecursionError):
+        return results
+    out = []
+    for r in results:
+        wire = r.get("receipt") if isinstance(r, dict) else None
+        if isinstance(wire, dict) and wire.get("audit_path") is None and wire.get("leaf_index") in bodies:
+            r = {**r, "receipt": {**wire, **shared, "audit_path": [p.hex() for p in paths[wire["leaf_index"]]]}}
+        out.append(r)
+    return out

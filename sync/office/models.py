@@ -56,10 +56,18 @@ class ReceiptWire(BaseModel):
     received_at: str
     attachments: dict[str, str]
     complete: bool
-    tree_size: int = Field(description="receipts signed together in this batch (Merkle tree size)")
     leaf_index: int = Field(description="this receipt's leaf in the batch tree")
-    audit_path: list[str] = Field(description="RFC 6962 audit path, hex SHA-256 nodes, leaf to root")
-    root: str = Field(description="hex Merkle root the office signed")
+    # Absent in a push answer for the receipts of the batch signed for that push: they are
+    # in `BatchResult.batch` once, and the phone rebuilds the audit path (sync/receipt.py).
+    tree_size: int | None = Field(default=None, description="receipts signed together (Merkle tree size)")
+    audit_path: list[str] | None = Field(default=None, description="RFC 6962 audit path, hex, leaf to root")
+    root: str | None = Field(default=None, description="hex Merkle root the office signed")
+    signature: str | None = Field(default=None, description="base64 Ed25519 over the root statement")
+
+
+class BatchRoot(BaseModel):
+    tree_size: int
+    root: str = Field(description="hex Merkle root over this push's receipt bodies")
     signature: str = Field(description="base64 Ed25519 over the root statement (sync/ENVELOPE.md)")
 
 
@@ -77,6 +85,7 @@ class ItemResult(BaseModel):
 
 class BatchResult(BaseModel):
     results: list[ItemResult]
+    batch: BatchRoot | None = Field(default=None, description="the signed root shared by this push's new receipts")
 
 
 class AttachmentStatus(BaseModel):

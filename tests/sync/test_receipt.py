@@ -81,3 +81,47 @@ def test_verified_root_is_cached_but_a_forged_one_never_is():
         with pytest.raises(EnvelopeError):
             rc.verify(forged, OFFICE.public_key(), b"1")
     assert rc.verify(wires[1], OFFICE.public_key(), b"1").envelope_id == "id-1"
+
+
+def _push_answer(size: int, key=OFFICE, stamp: str = "t"):
+    receipts = [rc.Receipt(f"id-{i}", hashlib.sha256(b"%d" % i).hexdigest(), stamp, {}, True) for i in range(size)]
+    wires = rc.sign_batch(receipts, key)
+    return wires, [{"envelope_id": f"id-{i}", "status": "accepted", "receipt": w} for i, w in enumerate(wires)]
+
+
+@pytest.mark.parametrize("size", [2, 3, 200])
+def test_compact_on_the_wire_then_expanded_on_the_phone_is_the_same_proof(size):
+    wires, results = _push_answer(size)
+    # a replay of an older envelope in the same push keeps its own whole receipt
+    older = rc.sign(rc.Receipt("old", hashlib.sha256(b"old").hexdigest(), "t0", {}, True), OFFICE)
+    results.append({"envelope_id": "old", "status": "duplicate", "receipt": older})
+    compact, batch = rc.compact_batch(results)
+    assert batch == {k: wires[0][k] for k in ("tree_size", "root", "signature")}
+    assert all("audit_path" not in r["receipt"] and "signature" not in r["receipt"] for r in compact[:-1])
+    assert compact[-1]["receipt"] == older
+    expanded = rc.expand_batch(json.loads(json.dumps(compact)), json.loads(json.dumps(batch)))
+    assert [r["receipt"] for r in expanded] == wires + [older]
+    assert rc.verify(expanded[1]["receipt"], OFFICE.public_key(), b"1").envelope_id == "id-1"
+
+
+def test_expanded_proof_fails_when_the_office_lies_or_leaves_a_leaf_out():
+    wires, results = _push_answer(5)
+    compact, batch = rc.compact_batch(results)
+    # a root signed by the office but over other bodies: the rebuilt path leads elsewhere
+    _, others = _push_answer(5, stamp="another time")
+    other_batch = rc.compact_batch(others)[1]
+    lied = rc.expand_batch(compact, other_batch)
+    with pytest.raises(EnvelopeError):
+        rc.verify(lied[0]["receipt"], OFFICE.public_key(), b"0")
+    # one body missing: nothing is rebuilt, and a compact receipt never verifies on its own
+    partial = rc.expand_batch(compact[:4], batch)
+    with pytest.raises(EnvelopeError):
+        rc.verify(partial[0]["receipt"], OFFICE.public_key(), b"0")
+
+
+@pytest.mark.parametrize("batch", [None, "x", [], {"tree_size": "5"}, {"tree_size": 10 ** 9},
+                                   {"tree_size": 2, "root": "00", "signature": "x"}, {"tree_size": True}])
+@pytest.mark.parametrize("results", [[], ["x"], [{"receipt": "x"}], [{"receipt": {"leaf_index": 0}}],
+                                     [{"receipt": {"leaf_index": [0]}}, None]])
+def test_expand_never_raises_on_hostile_answers(batch, results):
+    assert rc.expand_batch(results, batch) == results
