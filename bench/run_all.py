@@ -182,7 +182,7 @@ NOTES = """## What each figure measures
 - **scale** (`bench/scale_bench.py`): a PostgreSQL cluster started by the script, the office
   with several uvicorn workers on it, many simulated phones (real keys, real envelopes, text
   and photo reports) pushing concurrently while staff load the dashboard list.
-- **network** (`bench/network_bench.py`): through `bench/netproxy.py` (bandwidth cap, one-way
+- **network** (`bench/network_bench.py`): through `jaga_desa/testing/proxy.py` (bandwidth cap, one-way
   delay per burst, connection cuts at exponentially distributed byte counts).
 - **device** (`bench/device_bench.py`): save-draft = one encrypted autosave transaction;
   outbox = the outbox screen's query; unlock = the KDF at the parameters calibrated here.

@@ -2,8 +2,8 @@
 
     python bench/scale_bench.py [--phones 100] [--reports-per-phone 10] [--stored 100000] [--workers 2]
 
-The script starts its own PostgreSQL cluster (Debian's binaries, as the `postgres` user
-when run as root, on a free loopback port, fsync on), fills the office with `--stored`
+The script starts its own PostgreSQL cluster (jaga_desa.testing.postgres: Debian's binaries,
+as the `postgres` user when run as root, on a free loopback port, fsync on), fills the office with `--stored`
 reports (synthetic rows through the real schema: envelopes + the dashboard projection),
 starts the office with `--workers` worker processes on it, enrolls the phones (real keys,
 real codes), seals every report up front (real envelopes, text and — every
@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import argparse
 import base64
-import glob
 import hashlib
 import os
 import random
-import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -44,45 +40,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  #
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from bench import harness  # noqa: E402
-from bench.common import free_port, percentile, report  # noqa: E402
+from bench.common import percentile, report  # noqa: E402
+from jaga_desa.testing.postgres import PostgresCluster, PostgresUnavailable  # noqa: E402
 from sync import envelope as env, receipt as rc  # noqa: E402
 from sync.client import OfficeClient  # noqa: E402
 
 PASSWORD = "scale-bench-password-1"
-
-
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[::-1]), None)
-    if not found:
-        raise SystemExit(f"error [no_postgres]: {name} not found (apt-get install -y postgresql)")
-    return found
-
-
-@contextmanager
-def postgres():
-    """A throwaway cluster on a free loopback port; yields the SQLAlchemy URL."""
-    base = Path(tempfile.mkdtemp(prefix="jaga-scale-pg-"))
-    as_root = os.geteuid() == 0
-    if as_root:
-        shutil.chown(base, "postgres")
-    port = free_port()
-
-    def run(*argv: str) -> None:
-        cmd = " ".join(argv)
-        full = ["su", "postgres", "-s", "/bin/sh", "-c", cmd] if as_root else ["sh", "-c", cmd]
-        done = subprocess.run(full, capture_output=True, text=True, timeout=180)
-        if done.returncode:
-            raise SystemExit(f"error [postgres]: {cmd}: {done.stderr[-800:]}")
-
-    run(_pg_bin("initdb"), "-D", f"{base}/pg", "-A", "trust", "-U", "jaga")
-    run(_pg_bin("pg_ctl"), "-D", f"{base}/pg", "-o",
-        f"'-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200'",
-        "-l", f"{base}/log", "-w", "start")
-    try:
-        yield f"postgresql+psycopg://jaga@127.0.0.1:{port}/postgres"
-    finally:
-        run(_pg_bin("pg_ctl"), "-D", f"{base}/pg", "-m", "fast", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def populate(engine, n: int) -> None:
@@ -196,7 +159,12 @@ def main() -> None:
     from sync.office import db, enrollment, staff
     from sync.office.dashboard import auth
     from sync.office.schema import envelopes
-    with tempfile.TemporaryDirectory() as tmp, postgres() as url:
+    try:
+        cluster = PostgresCluster(fsync=True).start()       # durable, as an office would run it
+    except (PostgresUnavailable, RuntimeError) as exc:
+        raise SystemExit(f"error [no_postgres]: {exc}") from None
+    with tempfile.TemporaryDirectory() as tmp, cluster:
+        url = cluster.url()
         engine = db.make_engine(url)
         db.migrate(engine)
         t0 = time.perf_counter()

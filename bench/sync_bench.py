@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 import forms  # noqa: E402
 from bench import floor as physical, harness, odk_baseline  # noqa: E402
 from bench.common import report  # noqa: E402
-from bench.netproxy import Proxy  # noqa: E402
+from jaga_desa.testing.proxy import FaultProxy  # noqa: E402
 from sync.client import OfficeClient  # noqa: E402
 from sync.runner import sync_once  # noqa: E402
 
@@ -102,14 +102,14 @@ def baseline_rate(url: str, subs: list) -> float:
 
 def wire_ours(office, dev, session, n: int, start: int) -> tuple[float, int]:
     file_reports(dev, session, n, start=start)
-    proxy = Proxy(office.port)
+    proxy = FaultProxy(office.port)
     res = sync_once(dev, OfficeClient(f"http://127.0.0.1:{proxy.port}", token=dev.sync_token), batch_size=BATCH)
     assert res.received == n, res
     per_report = (proxy.up + proxy.down) / n
     proxy.close()
     # one report alone, as a phone coming into signal with a single report would send it
     file_reports(dev, session, 1, start=start + n)
-    proxy = Proxy(office.port)
+    proxy = FaultProxy(office.port)
     sync_once(dev, OfficeClient(f"http://127.0.0.1:{proxy.port}", token=dev.sync_token))
     single = proxy.up + proxy.down
     proxy.close()
@@ -117,7 +117,7 @@ def wire_ours(office, dev, session, n: int, start: int) -> tuple[float, int]:
 
 
 def wire_baseline(server, subs: list) -> float:
-    proxy = Proxy(server.port)
+    proxy = FaultProxy(server.port)
     s = requests.Session()
     for _, manifest, ct in subs:
         odk_baseline.post(s, f"http://127.0.0.1:{proxy.port}", FORM, manifest, ct)

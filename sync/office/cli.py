@@ -24,7 +24,7 @@ from core.errors import JagaError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py")
+    p = argparse.ArgumentParser(prog="jaga-desa")
     sub = p.add_subparsers(dest="command", required=True)
     office = sub.add_parser("office", help="run the office endpoint (FastAPI under uvicorn)")
     office.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run_office(args) if args.command == "office" else _admin(args)
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

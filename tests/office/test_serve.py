@@ -15,7 +15,7 @@ from sync import receipt as rc
 from sync.client import OfficeClient
 from sync.office import db
 from sync.office.schema import envelopes
-from tests.conftest import OfficeServer
+from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll, village
 
 
@@ -35,7 +35,7 @@ def _workers_of(pid: int) -> list[int]:
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_two_workers_store_overlapping_batches_exactly_once(store, request, tmp_path):
     url = request.getfixturevalue("postgres_server")("office_two_workers") if store == "postgres" else None
-    server = OfficeServer(tmp_path / "office", url, workers=2).start(timeout=90)
+    server = OfficeServer(tmp_path / "office", url, extra_args=["--workers", "2"]).start(timeout=90)
     try:
         assert len(_workers_of(server.proc.pid)) >= 2, "the office did not start two worker processes"
         village(server)
