@@ -1,6 +1,6 @@
 """Jaga Desa — the one entry point.
 
-    python main.py demo | app | office | office-admin | forms | device ...
+    python main.py demo | app | office | office-admin | handover | forms | device ...
 
 Thin on purpose: each package owns its own command line; this file only dispatches.
 """
@@ -25,6 +25,8 @@ def main(argv: list[str]) -> int:
     elif cmd in ("office", "office-admin"):
         from sync.office.cli import main as office_main
         return office_main(argv)
+    elif cmd == "handover":
+        from sync.office.handover.cli import main as run
     elif cmd == "demo":
         from demo import main as run
     else:
