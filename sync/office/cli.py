@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run_office(args) if args.command == "office" else _admin(args)
     except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
