@@ -20,12 +20,12 @@ from . import schema  # noqa: F401  (registers the dash_* tables on the office m
 
 
 def mount(app: FastAPI) -> None:
-    from . import api, web
+    from . import api, handover_page, web  # noqa: F401  (handover_page registers its pages on web)
     app.include_router(web.router)
     app.include_router(api.router)
 
 
 def access_table() -> dict[tuple[str, str], str]:
     """(method, path) -> public | staff | admin, for every dashboard and partner route."""
-    from . import api, web
+    from . import api, handover_page, web  # noqa: F401
     return {**web.ACCESS, **api.ACCESS}
