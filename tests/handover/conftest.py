@@ -60,11 +60,11 @@ class Seeded:
         return self.server.data_dir
 
     def cli(self, *argv: str) -> tuple[int, str, str]:
-        """`python main.py handover ...` in-process (the same main() the console runs)."""
-        import main
+        """`jaga-desa handover ...` in-process (the same main() the console script runs)."""
+        from jaga_desa.cli import main
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main.main(["handover", *argv])
+            rc = main(["handover", *argv])
         return rc, out.getvalue(), err.getvalue()
 
     def export(self, tier: str, out: Path, *extra: str) -> Path:

@@ -106,7 +106,7 @@ def test_recipient_side_only_frictionless_and_the_verify_command(seeded, package
     """What a partner agency does: run the verify command, unpack, read with frictionless."""
     fp = fingerprint_of(seeded)
     env = {k: v for k, v in os.environ.items() if k != "JAGA_OFFICE_KEY"}    # no office secrets
-    done = subprocess.run([sys.executable, "main.py", "handover", "verify", str(package_b), "--expect-key", fp],
+    done = subprocess.run([sys.executable, "-m", "jaga_desa", "handover", "verify", str(package_b), "--expect-key", fp],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: tier B package") and "BP3MI Kaltara" in done.stdout

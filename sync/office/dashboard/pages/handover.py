@@ -20,8 +20,8 @@ from core.errors import JagaError
 from sync.office.handover import HandoverError, Period, export
 from sync.office.handover.package import fingerprint
 
-from .schema import dash_audit
-from .web import Ctx, page, render
+from ..schema import dash_audit
+from ..web import Ctx, page, render
 
 TEXTS = {
     "title": ("Serah terima data (Satu Data)", "Data hand-over (One Data)"),
