@@ -68,3 +68,20 @@ def test_a_bad_request_shows_the_message_not_a_500(seeded, staff):
 def test_intel_staff_cannot_make_packages(seeded, staff):
     r = staff["intel"].get(seeded.server.url + "/dashboard/admin/handover")
     assert r.status_code == 403
+
+
+def test_admin_picks_a_village_from_the_code_list(seeded, staff):
+    s = staff["admin"]
+    found = s.get(seeded.server.url + "/dashboard/admin/villages", params={"q": "Sungai Pancang"})
+    assert found.status_code == 200 and "65.03.11.2001" in found.text and "Sebatik Utara" in found.text
+    code = re.search(r'name="code" value="(65\.03\.\d\d\.\d{4})"', found.text).group(1)
+    r = s.post(seeded.server.url + "/dashboard/admin/villages",
+               data={"csrf": CSRF.search(found.text).group(1), "code": code}, allow_redirects=False)
+    assert r.status_code == 303
+    with sqlite3.connect(seeded.data / "office.db") as db:
+        name, version = db.execute("SELECT name, kode_version FROM villages WHERE kode_wilayah=?", (code,)).fetchone()
+    from sync.office import regions
+    assert name == regions.get(code).name and version == regions.VERSION
+    again = s.post(seeded.server.url + "/dashboard/admin/villages",
+                   data={"csrf": CSRF.search(found.text).group(1), "code": code})
+    assert again.status_code == 400 and "already belongs" in again.text
