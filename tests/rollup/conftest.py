@@ -104,13 +104,15 @@ def setup_office(site: OfficeSite) -> None:
 class Chain:
     offices: dict
     region: LocalCluster
+    national: LocalCluster | None = None
 
     def region_conninfo(self, code: str) -> dict:
         site = self.offices[code]
         return site.cluster.conninfo(f"share_{code.lower()}", REGION_ROLE, REGION_PASSWORD)
 
-    def region_rows(self, where: str = "true") -> list:
-        eng = create_engine(self.region.url("region"))
+    def region_rows(self, where: str = "true", at: str = "region") -> list:
+        cluster = self.region if at == "region" else self.national
+        eng = create_engine(cluster.url(at))
         with eng.connect() as conn:
             rows = conn.execute(text(f"SELECT * FROM public.share_reports WHERE {where} ORDER BY office_code, id")).all()
         eng.dispose()
@@ -134,6 +136,12 @@ def chain():
             setup_office(site)
         setup.region_setup(region.url(), "region", {c: ch.region_conninfo(c) for c in offices},
                            say=lambda s: None)
+        national = LocalCluster("national").start()
+        started.append(national)
+        ch.national = national
+        setup.publish_onward(region.url(), "region", list(offices), say=lambda s: None)
+        setup.region_setup(national.url(), "national", {c: region.conninfo("region") for c in offices},
+                           level="national", say=lambda s: None)
         yield ch
     finally:
         for c in started:

@@ -121,3 +121,28 @@ def test_setup_is_idempotent_and_says_what_it_does(chain):
     assert "ok       publication jaga_share_nnk" in again
     problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None)
     assert problems == []
+
+
+def test_the_region_feeds_the_national_level(chain):
+    nnk = chain.offices["NNK"]
+    eid = nnk.add_report(category="penampungan")
+
+    def same():
+        r = {(x.office_code, x.id, x.triage) for x in chain.region_rows()}
+        n = {(x.office_code, x.id, x.triage) for x in chain.region_rows(at="national")}
+        return r == n and len(n) > 0 and n
+    wait_for(same, "the national copy to equal the region's")
+    n = len(chain.region_rows(at="national"))
+    nnk.sql("UPDATE envelopes SET rahasia = true WHERE id = :i", i=eid)
+    wait_for(lambda: len(chain.region_rows(at="national")) == n - 1, "rahasia to leave the national copy too")
+
+
+def test_cli_check_and_typed_errors(chain, capsys):
+    from jaga_desa.cli import main
+    assert main(["rollup", "check", "--url", chain.region.url(), "--db", "region"]) == 0
+    out = capsys.readouterr().out
+    assert "subscription jaga_region_nnk: enabled=True" in out and "wal_level=logical" in out
+    assert main(["rollup", "region-setup", "--url", chain.region.url(), "--office", "nnk=host=x"]) == 1
+    assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
+    assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
+    assert capsys.readouterr().err.startswith("error [rollup_database]:")

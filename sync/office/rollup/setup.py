@@ -122,7 +122,9 @@ def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) 
 def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: str = "region", say=print) -> None:
     """Start one office's copy again from scratch (after disable_on_error, or a lost slot).
 
-    Only that office's table is emptied; the others are never touched."""
+    Only that office's table is emptied; the others are never touched. It is emptied with
+    DELETE, not TRUNCATE: a DELETE travels on to the national copy (which publishes no
+    TRUNCATE), so the re-copied rows arrive there as new rows instead of duplicate keys."""
     o = Office(code)
     eng = engine(admin_url, region_db)
     name = o.sub_at(level)
@@ -132,7 +134,7 @@ def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: s
     if present is not None:
         steps.append(Step(f"drop subscription {name} (and its slot upstream)", None,
                           [f"ALTER SUBSCRIPTION {name} DISABLE", f"DROP SUBSCRIPTION {name}"]))
-    steps.append(Step(f"empty {o.table} here (this office only)", None, [f"TRUNCATE {o.table}"]))
+    steps.append(Step(f"empty {o.table} here (this office only)", None, [f"DELETE FROM {o.table}"]))
     steps.append(Step(f"subscription {name} again, copying everything", None,
                       [ddl.subscription(name, conninfo, o.pub_up)]))
     run(eng, steps, say)
