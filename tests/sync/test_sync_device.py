@@ -255,7 +255,7 @@ def test_real_device_through_a_dropping_proxy_loses_and_duplicates_nothing(offic
     file_reports(dev, 120, photo=True)
     sent = {eid: hashlib.sha256(bytes(e)).hexdigest() for eid, e in
             dev.db.conn.execute("SELECT envelope_id, envelope FROM reports")}
-    proxy = FaultProxy(office_server.port, refuse_rate=0.05, cut_after=8_000, seed=5)
+    proxy = FaultProxy(office_server.port, refuse_rate=0.1, cut_after=3_000, seed=5)
     try:
         client = OfficeClient(proxy.url, token=dev.sync_token, timeout=(2.0, 10.0))
         wait_until(lambda: sync_round(dev, client, batch_size=10) and dev.pending_count() == 0, 120,
@@ -263,6 +263,7 @@ def test_real_device_through_a_dropping_proxy_loses_and_duplicates_nothing(offic
     finally:
         proxy.close()
     assert proxy.cuts > 3, proxy.stats
+    print(f"proxy={proxy.stats}")
     assert states(dev) == {"received": 120}
     engine = db.make_engine(db.sqlite_url(office_server.data_dir))
     with engine.begin() as conn:
