@@ -3,6 +3,10 @@
 SQLite (default, DATA/office.db) runs in WAL mode with BEGIN IMMEDIATE transactions:
 every request's transaction takes the write lock up front, so two writers never
 deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout.
+`synchronous=FULL`: every commit fsyncs the WAL before a receipt can leave, so a receipt
+survives a power cut, not only a process crash (WAL + NORMAL does not fsync at commit).
+A push batch is one commit, so the cost is one fsync per batch (bench/sync_bench.py
+measures NORMAL against FULL in the same run). Several uvicorn workers share the file.
 Any other URL (PostgreSQL) is used as given.
 """
 from __future__ import annotations
@@ -20,7 +24,10 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite+pysqlite:///{Path(data_dir) / 'office.db'}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+    """`synchronous` is a parameter only so the benchmark can measure FULL against NORMAL."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
     if not url.startswith("sqlite"):
         require_driver(url)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -31,7 +38,7 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None          # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
