@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from core.errors import NotFound
 
-from . import audit, auth, indexer, queries, reports
+from . import audit, auth, queries, reports
 
 PREFIX = "/api/v1/partner"
 ACCESS: dict[tuple[str, str], str] = {}
@@ -104,7 +104,6 @@ def list_reports(request: Request, staff: StaffDep,
     except queries.FilterError as e:
         raise HTTPException(422, str(e)) from None
     with office.engine.begin() as conn:
-        indexer.catch_up(conn, office.keys)
         rows, nxt = queries.list_reports(conn, staff, filters, limit, keys=office.keys)
         audit.record(conn, "api_list", staff=staff, ip=request.client.host if request.client else None,
                      detail={"filters": dict(filters.query_items()), "rows": len(rows)})
@@ -124,7 +123,7 @@ def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
         allowed = queries.may_see_village(conn, staff, row.village_id)
         if allowed:
             d = reports.detail(conn, office.keys, row.id, "en")
-            proj = reports.ensure_indexed(conn, office.keys, row)
+            proj = reports.ensure_indexed(conn, office.keys, row, write=False)
             audit.record(conn, "view_report", staff=staff, ip=ip, target=row.id, detail={"via": "api"})
     if not allowed:
         with office.engine.begin() as conn:

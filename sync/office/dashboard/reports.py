@@ -35,11 +35,21 @@ def report_row(conn: Connection, envelope_id: str) -> dict:
     return row
 
 
-def ensure_indexed(conn: Connection, keys: OfficeKeys, row) -> dict:
+def ensure_indexed(conn: Connection, keys: OfficeKeys, row, *, write: bool = True) -> dict:
+    """The report's dashboard projection. Ingest writes it; only a row stored by older code
+    (not yet reached by the start-up backfill) lacks one: a POST indexes it, a GET (which
+    must not write) derives it in memory."""
     got = conn.execute(select(dash_reports).where(dash_reports.c.envelope_id == row.id)).mappings().first()
-    if got is None:
+    if got is None and write:
         indexer.index_one(conn, keys, row)
         got = conn.execute(select(dash_reports).where(dash_reports.c.envelope_id == row.id)).mappings().first()
+    if got is None:
+        opened = indexer.open_report(conn, keys, row)
+        d = indexer.derive(row.form_id, opened.payload if opened is not None else {})
+        return {**d, "envelope_id": row.id, "village_id": row.village_id, "form_id": row.form_id,
+                "received_at": row.received_at, "created_ms": row.created_ms,
+                "has_photo": bool(row.has_photo), "opened": opened is not None,
+                "triage": row.triage or "new", "assignee_id": None}
     return dict(got)
 
 
@@ -85,7 +95,7 @@ def _event_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> list
 
 def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> dict:
     row = report_row(conn, envelope_id)
-    proj = ensure_indexed(conn, keys, row)
+    proj = ensure_indexed(conn, keys, row, write=False)
     person = conn.execute(select(persons.c.name, persons.c.role).where(persons.c.id == row.author_id)).first()
     village = conn.execute(select(villages.c.name, villages.c.region).where(villages.c.id == row.village_id)).first()
     opened = indexer.open_report(conn, keys, row)

@@ -32,7 +32,7 @@ def _parse(ctx: Ctx) -> tuple[queries.Filters | None, str | None]:
 
 @page("GET", "/", "staff")
 def inbox(ctx: Ctx) -> Response:
-    remaining = indexer.catch_up(ctx.conn, ctx.keys)
+    remaining = indexer.pending(ctx.conn)
     filters, error = _parse(ctx)
     rows, nxt = ([], None) if filters is None else queries.list_reports(
         ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys)
@@ -46,7 +46,6 @@ def inbox(ctx: Ctx) -> Response:
 
 @page("GET", "/overview", "staff")
 def overview(ctx: Ctx) -> Response:
-    indexer.catch_up(ctx.conn, ctx.keys)
     filters, error = _parse(ctx)
     if filters is None:
         return render(ctx, "overview.html", status=400, error=error, charts={}, map_svg="", p=ctx.params,
@@ -72,7 +71,6 @@ def export(ctx: Ctx) -> Response:
     fmt = ctx.params.get("format", "csv")
     if fmt not in exports.FORMATS:
         raise queries.FilterError(f"format: one of {', '.join(exports.FORMATS)}")
-    indexer.catch_up(ctx.conn, ctx.keys)
     filters = queries.parse_filters(ctx.params)
     data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
     ctx.audit("export", target=fmt, detail={"filters": dict(filters.query_items()), "rows": len(data)})
