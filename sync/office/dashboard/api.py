@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import NotFound
+from sync.office import db
 
 from . import audit, auth, queries, reports
 
@@ -103,10 +104,11 @@ def list_reports(request: Request, staff: StaffDep,
         filters = queries.parse_filters(request.query_params)
     except queries.FilterError as e:
         raise HTTPException(422, str(e)) from None
-    with office.engine.begin() as conn:
+    with db.reading(office.engine) as conn:
         rows, nxt = queries.list_reports(conn, staff, filters, limit, keys=office.keys)
+    with office.engine.begin() as conn:
         audit.record(conn, "api_list", staff=staff, ip=request.client.host if request.client else None,
-                     detail={"filters": dict(filters.query_items()), "rows": len(rows)})
+                     detail={"filters": audit.filters_detail(office.keys, filters), "rows": len(rows)})
     return {"items": [_item(r) for r in rows], "next_cursor": nxt}
 
 
@@ -115,7 +117,7 @@ def list_reports(request: Request, staff: StaffDep,
 def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
     office = request.app.state.office
     ip = request.client.host if request.client else None
-    with office.engine.begin() as conn:
+    with db.reading(office.engine) as conn:
         try:
             row = reports.report_row(conn, report_id)
         except NotFound:
@@ -124,8 +126,10 @@ def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
         if allowed:
             d = reports.detail(conn, office.keys, row.id, "en")
             proj = reports.ensure_indexed(conn, office.keys, row, write=False)
+    if allowed:
+        with office.engine.begin() as conn:
             audit.record(conn, "view_report", staff=staff, ip=ip, target=row.id, detail={"via": "api"})
-    if not allowed:
+    else:
         with office.engine.begin() as conn:
             audit.record(conn, "forbidden", staff=staff, ip=ip, target=row.id,
                          detail={"reason": "region", "path": request.url.path[:200]})

@@ -11,7 +11,19 @@ from .schema import dash_audit
 
 ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "view_photo",
            "forbidden", "export", "triage", "feedback", "revoke_device", "enroll_code",
-           "add_village", "add_staff", "disable_staff", "api_token", "api_list")
+           "add_village", "add_staff", "disable_staff", "api_token", "api_list", "view_list",
+           "view_overview", "login_throttled", "revoke_api_token", "revoke_person", "cli")
+
+
+def filters_detail(keys, filters) -> dict:
+    """Filters for an audit entry: search words as keyed HMACs (as in the search index), so
+    the log shows that two searches were for the same word without holding the word."""
+    from . import derived
+    from .indexer import words
+    out = {k: v for k, v in filters.query_items() if k != "q"}
+    if filters.q:
+        out["q_terms"] = [derived.term_hash(keys, w) for w in sorted(words(filters.q))]
+    return out
 
 
 def record(conn: Connection, action: str, *, staff: dict | None = None, username: str | None = None,

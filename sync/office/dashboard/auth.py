@@ -14,7 +14,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from core.errors import AuthError
 from sync.office import clock
@@ -29,6 +29,7 @@ LOCK_AFTER = 5
 LOCK_WINDOW = timedelta(minutes=15)
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
+TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
 TOKEN_PREFIX = "jdp_"
 
 
@@ -82,8 +83,9 @@ def _active_staff(conn: Connection, staff_id: int) -> dict | None:
     return {k: v for k, v in row.items() if k != "password_hash"}
 
 
-def session_staff(conn: Connection, token: str | None) -> tuple[dict, str] | None:
-    """(staff, csrf) for a live session cookie, else None. Touches last_seen."""
+def session_lookup(conn: Connection, token: str | None) -> tuple[dict, str, bool] | None:
+    """(staff, csrf, stale) for a live session cookie, else None; reads only. `stale`: its
+    last_seen is older than TOUCH_EVERY and should be touched (in a writing transaction)."""
     if not token or len(token) > 100:
         return None
     row = conn.execute(select(dash_sessions).where(dash_sessions.c.token_hash == _sha(token))).mappings().first()
@@ -91,14 +93,33 @@ def session_staff(conn: Connection, token: str | None) -> tuple[dict, str] | Non
         return None
     now = clock.now()
     if clock.parse(row["expires_at"]) <= now or clock.parse(row["last_seen_at"]) + IDLE <= now:
-        conn.execute(delete(dash_sessions).where(dash_sessions.c.token_hash == row["token_hash"]))
         return None
     staff = _active_staff(conn, row["staff_id"])
     if staff is None:
         return None
-    conn.execute(update(dash_sessions).where(dash_sessions.c.token_hash == row["token_hash"])
-                 .values(last_seen_at=clock.iso(now)))
-    return staff, row["csrf"]
+    return staff, row["csrf"], clock.parse(row["last_seen_at"]) + TOUCH_EVERY <= now
+
+
+def touch(conn: Connection, token: str) -> None:
+    conn.execute(update(dash_sessions).where(dash_sessions.c.token_hash == _sha(token))
+                 .values(last_seen_at=clock.iso(clock.now())))
+
+
+def session_staff(conn: Connection, token: str | None) -> tuple[dict, str] | None:
+    """(staff, csrf) for a live session cookie, else None, in a writing transaction: drops an
+    expired session, touches last_seen when stale."""
+    got = session_lookup(conn, token)
+    if got is None:
+        if token and len(token) <= 100:
+            conn.execute(delete(dash_sessions).where(and_(
+                dash_sessions.c.token_hash == _sha(token),
+                or_(dash_sessions.c.expires_at <= clock.iso(clock.now()),
+                    dash_sessions.c.last_seen_at <= clock.iso(clock.now() - IDLE)))))
+        return None
+    staff, csrf, stale = got
+    if stale:
+        touch(conn, token)  # type: ignore[arg-type]
+    return staff, csrf
 
 
 def logout(conn: Connection, token: str | None) -> None:
