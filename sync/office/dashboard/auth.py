@@ -10,13 +10,14 @@ username (even with the right password) until the failures age out.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
-from core.errors import AuthError
+from core.errors import AuthError, BadRequest, NotFound
 from sync.office import clock
 from sync.office.schema import staff as staff_table
 from sync.office.staff import verify_staff
@@ -31,6 +32,8 @@ LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
 TOKEN_PREFIX = "jdp_"
+TOKEN_DAYS = 90          # partner tokens expire; an admin issues a new one
+MAX_TOKEN_DAYS = 366
 
 
 class Locked(Exception):
@@ -127,18 +130,73 @@ def logout(conn: Connection, token: str | None) -> None:
         conn.execute(delete(dash_sessions).where(dash_sessions.c.token_hash == _sha(token)))
 
 
-def issue_api_token(conn: Connection, staff_id: int, label: str) -> str:
+def issue_api_token(conn: Connection, staff_id: int, label: str, *, days: int = TOKEN_DAYS,
+                    regions: list[str] | None = None, rahasia: bool = False, free_text: bool = False) -> str:
+    """A partner token: expires after `days`, sees only `regions` (None: the staff member's
+    own scope) and, unless granted, neither rahasia reports nor free-text answers."""
+    if not 1 <= int(days) <= MAX_TOKEN_DAYS:
+        raise BadRequest(f"a token lives 1 to {MAX_TOKEN_DAYS} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    scope = {"regions": sorted({r.strip()[:200] for r in regions if r.strip()}) if regions else None,
+             "rahasia": bool(rahasia), "free_text": bool(free_text)}
     conn.execute(insert(dash_api_tokens).values(token_hash=_sha(token), staff_id=staff_id,
                                                 label=label.strip()[:100] or "partner",
-                                                created_at=clock.iso(clock.now())))
+                                                created_at=clock.iso(now),
+                                                expires_at=clock.iso(now + timedelta(days=int(days))),
+                                                scope=json.dumps(scope, sort_keys=True)))
     return token
 
 
-def api_token_staff(conn: Connection, token: str | None) -> dict | None:
+def token_id(token_hash: str) -> str:
+    """The public handle of a token (shown, audited, used to revoke it): a prefix of its hash."""
+    return token_hash[:12]
+
+
+def api_token_lookup(conn: Connection, token: str | None) -> dict | None:
+    """The staff member behind a live token, with the token's `scope` and `token_id`; reads only."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     row = conn.execute(select(dash_api_tokens).where(dash_api_tokens.c.token_hash == _sha(token))).mappings().first()
     if row is None or row["revoked_at"]:
         return None
-    return _active_staff(conn, row["staff_id"])
+    if row["expires_at"] and clock.parse(row["expires_at"]) <= clock.now():
+        return None
+    staff = _active_staff(conn, row["staff_id"])
+    if staff is None:
+        return None
+    try:
+        scope = json.loads(row["scope"]) if row["scope"] else None
+    except ValueError:
+        scope = None
+    scope = scope if isinstance(scope, dict) else {"regions": None, "rahasia": False, "free_text": False}
+    return {**staff, "scope": scope, "token_id": token_id(row["token_hash"])}
+
+
+def api_token_staff(conn: Connection, token: str | None) -> dict | None:
+    return api_token_lookup(conn, token)
+
+
+def touch_token(conn: Connection, tid: str) -> None:
+    conn.execute(update(dash_api_tokens).where(dash_api_tokens.c.token_hash.startswith(tid[:12], autoescape=True))
+                 .values(last_used_at=clock.iso(clock.now())))
+
+
+def list_api_tokens(conn: Connection) -> list[dict]:
+    rows = conn.execute(select(dash_api_tokens, staff_table.c.username)
+                        .join(staff_table, staff_table.c.id == dash_api_tokens.c.staff_id)
+                        .order_by(dash_api_tokens.c.created_at)).mappings()
+    return [{"id": token_id(r["token_hash"]), "username": r["username"], "label": r["label"],
+             "created_at": r["created_at"], "expires_at": r["expires_at"], "last_used_at": r["last_used_at"],
+             "revoked_at": r["revoked_at"], "scope": r["scope"]} for r in rows]
+
+
+def revoke_api_token(conn: Connection, tid: str) -> None:
+    """Revoke one token by its id; NotFound if there is no such live token."""
+    if not tid or len(tid) != 12 or not all(c in "0123456789abcdef" for c in tid):
+        raise NotFound("no such API token")
+    done = conn.execute(update(dash_api_tokens).where(and_(
+        dash_api_tokens.c.token_hash.startswith(tid, autoescape=True), dash_api_tokens.c.revoked_at.is_(None)))
+        .values(revoked_at=clock.iso(clock.now()))).rowcount
+    if not done:
+        raise NotFound("no such API token, or it is already revoked")

@@ -46,11 +46,27 @@ def ensure_indexed(conn: Connection, keys: OfficeKeys, row, *, write: bool = Tru
     if got is None:
         opened = indexer.open_report(conn, keys, row)
         d = indexer.derive(row.form_id, opened.payload if opened is not None else {})
+        d["geo"] = derived.seal_geo(keys, row.id, d.pop("lat"), d.pop("lon"))
         return {**d, "envelope_id": row.id, "village_id": row.village_id, "form_id": row.form_id,
                 "received_at": row.received_at, "created_ms": row.created_ms,
                 "has_photo": bool(row.has_photo), "opened": opened is not None,
                 "triage": row.triage or "new", "assignee_id": None}
     return dict(got)
+
+
+def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
+    """A detail with every free-text answer removed (partner tokens without the free_text
+    grant): names, places and descriptions live in text fields, codes do not."""
+    form = indexer.load_form(form_id, version)
+    if form is None:
+        return {**d, "answers": {}, "summary": []}
+    text = {f.name for f in form.fields if f.type == "text"}
+    answers = {k: v for k, v in d["answers"].items() if k not in text and k in {f.name for f in form.fields}}
+    try:
+        summary = form.summary(answers, lang)
+    except Exception:          # a damaged answer set: codes only, no labels
+        summary = []
+    return {**d, "answers": answers, "summary": summary}
 
 
 def assignees(conn: Connection, village_id: int) -> list[dict]:
@@ -169,7 +185,7 @@ def set_triage(conn: Connection, keys: OfficeKeys, staff: dict, envelope_id: str
     assignee = None
     if assignee_id not in (None, ""):
         allowed = {a["id"] for a in assignees(conn, row.village_id)}
-        if not str(assignee_id).isdigit() or int(assignee_id) not in allowed:
+        if not (str(assignee_id).isascii() and str(assignee_id).isdigit()) or int(assignee_id) not in allowed:
             raise BadRequest("the assignee is not a staff member for this village")
         assignee = int(assignee_id)
     conn.execute(update(dash_reports).where(dash_reports.c.envelope_id == row.id)
