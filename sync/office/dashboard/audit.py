@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import Connection, desc, insert, select
 
@@ -32,6 +33,20 @@ def record(conn: Connection, action: str, *, staff: dict | None = None, username
         at=clock.iso(clock.now()), staff_id=staff["id"] if staff else None,
         username=(staff["username"] if staff else username), action=action,
         target=target, detail=json.dumps(detail, sort_keys=True) if detail else None, ip=ip))
+
+
+THROTTLE_NOTE_EVERY = timedelta(minutes=1)
+
+
+def record_throttled(conn: Connection, username: str, ip: str | None) -> None:
+    """A refused (throttled) login, audited at most once a minute per source address: a flood
+    of thousands of attempts leaves a handful of entries, not thousands."""
+    since = clock.iso(clock.now() - THROTTLE_NOTE_EVERY)
+    recent = conn.execute(select(dash_audit.c.id).where(
+        dash_audit.c.action == "login_throttled", dash_audit.c.ip == ip, dash_audit.c.at > since)
+        .order_by(desc(dash_audit.c.id)).limit(1)).first()
+    if recent is None:
+        record(conn, "login_throttled", username=username, ip=ip)
 
 
 def page(conn: Connection, before: int | None = None, limit: int = 100,

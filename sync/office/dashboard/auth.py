@@ -4,8 +4,8 @@ Sessions: a random 256-bit token in an HttpOnly, SameSite=Strict cookie; only it
 sha256 is stored (a database copy cannot hijack a session). 12 h absolute lifetime,
 2 h idle. Each session has its own CSRF token, required in every POST form.
 Before login there is no session, so the login form uses a double-submit cookie.
-Lockout: LOCK_AFTER failed logins for one username within LOCK_WINDOW refuse that
-username (even with the right password) until the failures age out.
+Throttling (not lockout): growing delays per source address and per account, see
+`throttle`; Argon2 runs outside any transaction, see `login`.
 """
 from __future__ import annotations
 
@@ -20,14 +20,18 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, upda
 from core.errors import AuthError, BadRequest, NotFound
 from sync.office import clock
 from sync.office.schema import staff as staff_table
-from sync.office.staff import verify_staff
+from sync.office.staff import check_password, rehash_if_needed, staff_row
 
 from .schema import dash_api_tokens, dash_login_attempts, dash_sessions
 
 COOKIE = "jd_session"
 PRE_CSRF_COOKIE = "jd_login_csrf"
-LOCK_AFTER = 5
-LOCK_WINDOW = timedelta(minutes=15)
+FREE_FAILURES = 5                    # failures before any delay (typos happen)
+WINDOW = timedelta(minutes=15)       # failures older than this no longer count
+SOURCE_CAP = timedelta(minutes=15)   # longest delay for one source address
+ACCOUNT_CAP = timedelta(minutes=1)   # longest delay on one account
+WIDE_ATTACK = 50                     # account failures (all sources) that slow every source
+LOCK_AFTER, LOCK_WINDOW = FREE_FAILURES, WINDOW
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
@@ -36,8 +40,15 @@ TOKEN_DAYS = 90          # partner tokens expire; an admin issues a new one
 MAX_TOKEN_DAYS = 366
 
 
-class Locked(Exception):
-    pass
+class Throttled(Exception):
+    """Too many recent failures from this source (or on this account): wait `retry_after`."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__(f"retry after {retry_after}")
+        self.retry_after = retry_after
+
+
+Locked = Throttled      # the old name
 
 
 def _sha(text: str) -> str:
@@ -48,35 +59,95 @@ def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def recent_failures(conn: Connection, username: str) -> int:
-    since = clock.iso(clock.now() - LOCK_WINDOW)
+def _failures(conn: Connection, since: str, **where) -> tuple[int, str | None]:
+    """(count, time of the latest) failed attempts since `since` (or the last success) for
+    one username or one source address."""
+    col = dash_login_attempts.c[next(iter(where))]
+    value = next(iter(where.values()))
     last_ok = conn.execute(select(func.max(dash_login_attempts.c.at)).where(and_(
-        dash_login_attempts.c.username == username, dash_login_attempts.c.ok.is_(True)))).scalar()
+        col == value, dash_login_attempts.c.ok.is_(True)))).scalar()
     if last_ok and last_ok > since:
         since = last_ok
-    return conn.execute(select(func.count()).select_from(dash_login_attempts).where(and_(
-        dash_login_attempts.c.username == username, dash_login_attempts.c.ok.is_(False),
-        dash_login_attempts.c.at > since))).scalar_one()
+    n, last = conn.execute(select(func.count(), func.max(dash_login_attempts.c.at)).where(and_(
+        col == value, dash_login_attempts.c.ok.is_(False), dash_login_attempts.c.at > since))).one()
+    return n, last
 
 
-def login(conn: Connection, username: str, password: str) -> tuple[dict, str]:
-    """(staff row, session token). Raises Locked or AuthError; the attempt is recorded."""
-    username = username.strip()[:100]
-    if recent_failures(conn, username) >= LOCK_AFTER:
-        conn.execute(insert(dash_login_attempts).values(username=username, at=clock.iso(clock.now()), ok=False))
-        raise Locked()
-    try:
-        staff = verify_staff(conn, username, password)
-    except AuthError:
-        conn.execute(insert(dash_login_attempts).values(username=username, at=clock.iso(clock.now()), ok=False))
-        raise
+def _delay(n: int, cap: timedelta) -> timedelta:
+    if n < FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(n - FREE_FAILURES, 20)), cap)
+
+
+def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
+    """How long this source must still wait before a password is even checked (0: go on).
+
+    Two counters, each a growing delay since its latest failure, never a lock:
+    - per source address, over every username (40 usernames from one address are slowed);
+    - per account, but only for sources that have failed on it themselves, unless the
+      account is under a wide (many-source) attack: the rightful user on a clean address
+      is not shut out by someone else's guesses.
+    Throttled attempts are not recorded as failures, so hammering does not extend the
+    wait; failures age out after WINDOW, so the user gets in once an attack stops.
+    """
     now = clock.now()
-    conn.execute(insert(dash_login_attempts).values(username=username, at=clock.iso(now), ok=True))
+    since = clock.iso(now - WINDOW)
+    waits = []
+    if ip:
+        n, last = _failures(conn, since, ip=ip)
+        if last:
+            waits.append(clock.parse(last) + _delay(n, SOURCE_CAP) - now)
+    n, last = _failures(conn, since, username=username)
+    if last:
+        own = conn.execute(select(func.count()).select_from(dash_login_attempts).where(and_(
+            dash_login_attempts.c.username == username, dash_login_attempts.c.ip == ip,
+            dash_login_attempts.c.ok.is_(False), dash_login_attempts.c.at > since))).scalar_one() if ip else n
+        if own or n >= WIDE_ATTACK:
+            waits.append(clock.parse(last) + _delay(n, ACCOUNT_CAP) - now)
+    return max([timedelta(0), *waits])
+
+
+def recent_failures(conn: Connection, username: str) -> int:
+    return _failures(conn, clock.iso(clock.now() - WINDOW), username=username)[0]
+
+
+def record_attempt(conn: Connection, username: str, ip: str | None, ok: bool) -> None:
+    conn.execute(insert(dash_login_attempts).values(username=username, at=clock.iso(clock.now()),
+                                                    ok=ok, ip=(ip or "")[:64] or None))
+
+
+def start_session(conn: Connection, staff: dict) -> str:
+    now = clock.now()
     token = secrets.token_urlsafe(32)
     conn.execute(insert(dash_sessions).values(
         token_hash=_sha(token), staff_id=staff["id"], csrf=secrets.token_urlsafe(24),
         created_at=clock.iso(now), expires_at=clock.iso(now + LIFETIME), last_seen_at=clock.iso(now)))
-    return staff, token
+    return token
+
+
+def login(engine, username: str, password: str, ip: str | None = None) -> tuple[dict, str]:
+    """(staff row, session token). Raises Throttled or AuthError; the attempt is recorded.
+
+    Three steps so that Argon2 (tens of ms, on purpose) never runs inside a transaction:
+    read (throttle + the row), hash with no transaction open, then one short write.
+    """
+    from sync.office import db
+    username = username.strip()[:100]
+    with db.reading(engine) as conn:
+        wait = throttle(conn, username, ip)
+        row = staff_row(conn, username) if wait <= timedelta(0) else None
+    if wait > timedelta(0):
+        raise Throttled(wait)
+    try:
+        staff = check_password(row, password)
+    except AuthError:
+        with engine.begin() as conn:
+            record_attempt(conn, username, ip, False)
+        raise
+    with engine.begin() as conn:
+        record_attempt(conn, username, ip, True)
+        rehash_if_needed(conn, row, password)       # type: ignore[arg-type]
+        return staff, start_session(conn, staff)
 
 
 def _active_staff(conn: Connection, staff_id: int) -> dict | None:

@@ -120,7 +120,10 @@ def route_label(code: str | None, lang: str) -> str:
     return _form_choices("keberangkatan_pmi", "jalur", lang).get(code or "", code or "—")
 
 
-def page(method: str, path: str, access: str) -> Callable:
+def page(method: str, path: str, access: str, transaction: bool = True) -> Callable:
+    """Register a page. `transaction=False` (public pages only): the handler opens its own
+    short transactions, e.g. login, which hashes a password between a read and a write."""
+    assert transaction or access == "public"
     full = BASE + path
 
     def deco(fn: Callable[[Ctx], Response]) -> Callable:
@@ -131,7 +134,7 @@ def page(method: str, path: str, access: str) -> Callable:
                     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
                 except Exception:       # unreadable body: treated as an empty form (CSRF fails)
                     form = {}
-            response = await run_in_threadpool(_run, request, form, fn, access)
+            response = await run_in_threadpool(_run, request, form, fn, access, transaction)
             response.headers.update(_SECURITY_HEADERS)
             return response
 
@@ -142,12 +145,15 @@ def page(method: str, path: str, access: str) -> Callable:
     return deco
 
 
-def _run(request: Request, form: dict, fn: Callable, access: str) -> Response:
+def _run(request: Request, form: dict, fn: Callable, access: str, transaction: bool = True) -> Response:
     """One page: GETs read in a lock-free transaction and append their audit entries (and a
     once-a-minute session touch) in a short writing one afterwards; POSTs write in one."""
     office = request.app.state.office
     ctx = Ctx(request, None, office.keys, norm_lang(request.cookies.get(LANG_COOKIE)), form,
               read_only=request.method == "GET")
+    if not transaction:
+        ctx.conn = office.engine
+        return fn(ctx)
     try:
         with (db.reading(office.engine) if ctx.read_only else office.engine.begin()) as conn:
             ctx.conn = conn
