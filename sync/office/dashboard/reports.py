@@ -9,6 +9,7 @@ from core.errors import BadRequest, EnvelopeError, NotFound
 from sync import envelope as env
 from sync.office import clock
 from sync.office.feedback import send_feedback
+from sync.office.ingest.attachments import blob as stored_attachment
 from sync.office.keys import OfficeKeys
 from sync.office.schema import attachments, envelopes, persons, reviews, staff as staff_table, villages
 
@@ -158,9 +159,7 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
 
 def photo(conn: Connection, keys: OfficeKeys, envelope_id: str, att_id: str) -> tuple[bytes, str]:
     row = report_row(conn, envelope_id)
-    blob = conn.execute(select(attachments.c.data).where(and_(
-        attachments.c.envelope_id == row.id, attachments.c.att_id == att_id[:32],
-        attachments.c.complete.is_(True)))).scalar()
+    blob = stored_attachment(conn, row.id, att_id[:32])
     opened = indexer.open_report(conn, keys, row)
     if blob is None or opened is None:
         raise NotFound("no such photo, or it is not fully received")
