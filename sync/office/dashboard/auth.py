@@ -13,6 +13,7 @@ import hashlib
 import json
 import hmac
 import secrets
+import threading
 from datetime import timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
@@ -32,6 +33,8 @@ SOURCE_CAP = timedelta(minutes=15)   # longest delay for one source address
 ACCOUNT_CAP = timedelta(minutes=1)   # longest delay on one account
 WIDE_ATTACK = 50                     # account failures (all sources) that slow every source
 LOCK_AFTER, LOCK_WINDOW = FREE_FAILURES, WINDOW
+BUSY_RETRY = timedelta(seconds=1)    # answer to a login arriving while another one is hashing
+_HASHING = threading.Semaphore(1)    # Argon2 verifications at a time, per office process
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
@@ -138,8 +141,16 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
         row = staff_row(conn, username) if wait <= timedelta(0) else None
     if wait > timedelta(0):
         raise Throttled(wait)
+    if not _HASHING.acquire(blocking=False):
+        # Another login is hashing right now: answer at once instead of queueing. A flood
+        # then costs at most one core of Argon2 and never holds the request thread pool
+        # that phone pushes also run in.
+        raise Throttled(BUSY_RETRY)
     try:
-        staff = check_password(row, password)
+        try:
+            staff = check_password(row, password)
+        finally:
+            _HASHING.release()
     except AuthError:
         with engine.begin() as conn:
             record_attempt(conn, username, ip, False)
