@@ -13,7 +13,8 @@ from .schema import dash_audit
 ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "view_photo",
            "forbidden", "export", "triage", "feedback", "revoke_device", "enroll_code",
            "add_village", "add_staff", "disable_staff", "api_token", "api_list", "view_list",
-           "view_overview", "login_throttled", "revoke_api_token", "revoke_person", "expire_uploads")
+           "view_overview", "login_throttled", "revoke_api_token", "revoke_person", "expire_uploads",
+           "handover_export")
 
 
 def filters_detail(keys, filters) -> dict:
