@@ -6,13 +6,13 @@ dash_api_tokens.expires_at / last_used_at / scope   partner tokens that expire, 
                             (regions; rahasia and free text excluded unless granted) and show use
 
 Revision ID: 0006_office_hardening
-Revises: 0004_device_last_sync
+Revises: 0009_village_region_codes
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0006_office_hardening"
-down_revision = "0004_device_last_sync"
+down_revision = "0009_village_region_codes"
 branch_labels = None
 depends_on = None
 
