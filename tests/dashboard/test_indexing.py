@@ -21,7 +21,8 @@ from sync.office import db
 from sync.office.app import create_app
 from sync.office.dashboard import indexer
 from sync.office.dashboard.schema import dash_reports, dash_terms
-from tests.conftest import TEST_OFFICE_KEY, OfficeServer, free_port
+from core.net import free_port
+from tests.conftest import TEST_OFFICE_KEY, OfficeServer
 from tests.support import enroll, valid_answers
 
 from .conftest import CSRF_RE, PASSWORD
@@ -44,7 +45,7 @@ class InProcessOffice(OfficeServer):
         assert self.server.started, "uvicorn did not start"
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
         self.thread.join(10)
 
