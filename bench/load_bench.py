@@ -20,7 +20,6 @@ import json
 import os
 import random
 import re
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,8 +31,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from requests.adapters import HTTPAdapter
 
 import forms
-from bench.common import free_port, machine, percentile, report
-from bench.harness import ENV, Server
+from bench import harness
+from bench.common import machine, percentile, report
+from bench.harness import ENV
 from sync import envelope as env
 
 PASSWORD = "bench-password-123"
@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=3, help="envelopes per push")
     p.add_argument("--think", type=float, default=2.0, help="mean seconds between a phone's pushes")
     p.add_argument("--db", help="office database URL (default: SQLite in a temp dir)")
+    p.add_argument("--workers", type=int, default=1, help="office worker processes")
     args = p.parse_args(argv)
     os.environ.update({k: v for k, v in ENV.items() if k.startswith("JAGA_")})
     with TemporaryDirectory() as tmp:
@@ -211,9 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         from sync.office import db, enrollment, staff
         db_url = args.db or db.sqlite_url(data)
         data.mkdir(parents=True)
-        port = free_port()
-        argv_office = [sys.executable, "main.py", "office", "--data", str(data), "--port", str(port)]
-        server = Server(argv_office + (["--db", db_url] if args.db else []), "/api/v1/health", port)
+        server = harness.office(data, workers=args.workers, db_url=args.db)
         try:
             engine = db.make_engine(db_url)
             accounts = [f"analis{i}" for i in range(args.staff)]
@@ -251,7 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         {"metric": "errors (no flood | flood)", "value": f"{json.dumps(quiet.errors)} | {json.dumps(flood.errors)}"},
     ]
     store = "PostgreSQL" if args.db else "SQLite"
-    report(f"office load: {args.phones} phones, {args.staff} staff, {args.flood} flood threads, {store}", rows)
+    report(f"office load: {args.phones} phones, {args.staff} staff, {args.flood} flood threads, {store}, "
+           f"{args.workers} worker(s)", rows)
     print(f"  ({machine()}; {args.seconds:.0f} s per phase)")
 
 

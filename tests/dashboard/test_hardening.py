@@ -230,3 +230,12 @@ def test_list_and_map_views_are_audited_with_hashed_search_words(dash):
     for action in ("view_list", "export"):
         assert "kelapa" not in rows[action]
         assert len(json.loads(rows[action])["filters"]["q_terms"]) == 1
+
+
+def test_admin_views_of_people_and_the_log_are_audited(dash):
+    admin = dash.login("admin")
+    for path in ("/dashboard/admin/devices", "/dashboard/admin/staff", "/dashboard/admin/audit"):
+        assert admin.get(dash.url + path).status_code == 200
+    with dash.db() as db:
+        got = {a for (a,) in db.execute("SELECT action FROM dash_audit WHERE username='admin'")}
+    assert {"view_devices", "view_staff", "view_audit"} <= got

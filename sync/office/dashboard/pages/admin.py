@@ -49,6 +49,7 @@ def enroll_issue(ctx: Ctx) -> Response:
 
 @page("GET", "/admin/devices", "admin")
 def devices_page(ctx: Ctx) -> Response:
+    ctx.audit("view_devices")         # every enrolled person and phone: a staff view like any other
     return render(ctx, "devices.html", devices=admin.device_list(ctx.conn))
 
 
@@ -61,6 +62,8 @@ def device_revoke(ctx: Ctx) -> Response:
 
 @page("GET", "/admin/staff", "admin")
 def staff_page(ctx: Ctx, token: str | None = None, token_for: str | None = None) -> Response:
+    if ctx.request.method == "GET":
+        ctx.audit("view_staff")
     return render(ctx, "staff.html", members=admin.staff_list(ctx.conn), roles=STAFF_ROLES,
                   token=token, token_for=token_for, tokens=auth.list_api_tokens(ctx.conn))
 
@@ -114,6 +117,7 @@ def token_revoke(ctx: Ctx) -> Response:
 
 @page("GET", "/admin/audit", "admin")
 def audit_page(ctx: Ctx) -> Response:
+    ctx.audit("view_audit")
     before = ctx.params.get("before", "")
     if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
         raise queries.FilterError("before: expected an entry number")
