@@ -16,7 +16,7 @@ from sync.office.keys import OfficeKeys
 from . import codebook, keys as pkeys, questions, tiers
 from .errors import HandoverError
 from .package import Builder, Table, fingerprint
-from .source import Period, check_region_codes, iter_reports
+from .source import Period, check_region_codes, day_counts, iter_reports
 
 DEFAULT_K = 11
 MAX_REFERRAL = 500
@@ -70,8 +70,7 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     with Builder() as b:
         counts, withheld = {}, None
         if tier == "A":
-            rows, withheld = tiers.aggregate(
-                (r for r in iter_reports(conn, period, include_rahasia=include_rahasia)), k)
+            rows, withheld = tiers.aggregate(day_counts(conn, period, include_rahasia=include_rahasia), k)
             t = b.add(Table("counts", {"fields": tiers.A_FIELDS, "missingValues": [""],
                                        "primaryKey": ["kode_kecamatan", "week", "form_id", "category"]},
                             "Jumlah laporan / Report counts"), rows)

@@ -94,11 +94,12 @@ def week_of(received_at: str) -> str:
     return f"{y}-W{w:02d}"
 
 
-def aggregate(reports: Iterable[Report], k: int) -> tuple[list[list], int]:
-    """(rows of counts >= k, number of withheld cells)."""
+def aggregate(day_counts: Iterable[tuple], k: int) -> tuple[list[list], int]:
+    """(rows of counts >= k, number of withheld cells) from (kode, form, category, day, n)."""
     cells: Counter = Counter()
-    for r in reports:
-        cells[(r.kode_wilayah[:8], week_of(r.received_at), r.form_id, r.category or "")] += 1
+    for kode, form_id, category, day, n in day_counts:
+        y, w, _ = date.fromisoformat(day).isocalendar()
+        cells[(kode[:8], f"{y}-W{w:02d}", form_id, category or "")] += n
     rows, withheld = [], 0
     for (kec, week, form_id, cat), n in sorted(cells.items()):
         if n < k:
