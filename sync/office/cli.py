@@ -1,6 +1,6 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
-    office       --data DIR [--db URL] [--host H] [--port P]
+    office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
@@ -24,7 +24,7 @@ from core.errors import JagaError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py")
+    p = argparse.ArgumentParser(prog="jaga-desa")
     sub = p.add_subparsers(dest="command", required=True)
     office = sub.add_parser("office", help="run the office endpoint (FastAPI under uvicorn)")
     office.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--host", default="127.0.0.1")
     office.add_argument("--port", type=int, default=8765)
     office.add_argument("--log-level", default="warning")
+    office.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
     admin = sub.add_parser("office-admin", help="administer villages, enrollment codes, staff")
     admin.add_argument("--data", required=True, type=Path)
@@ -78,11 +80,13 @@ def _engine(args):
 
 
 def _run_office(args) -> int:
-    import uvicorn
-    from sync.office.app import create_app
-    app = create_app(args.data, args.db)
-    print(f"office listening on http://{args.host}:{args.port}/api/v1", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    from sync.office import serve
+    if args.workers < 1:
+        raise JagaError("--workers must be at least 1")
+    print(f"office listening on http://{args.host}:{args.port}/api/v1"
+          + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
+    serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
+              log_level=args.log_level)
     return 0
 
 
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run_office(args) if args.command == "office" else _admin(args)
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
