@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import signal
 import sys
 import time
 import uuid
@@ -41,11 +42,12 @@ def share_id(envelope_id: str) -> str:
 
 def stamp_arrivals(eng, table: str) -> None:
     with eng.connect() as conn:
-        for sql in ["CREATE TABLE IF NOT EXISTS arrivals (id uuid PRIMARY KEY, at timestamptz NOT NULL)",
-                    """CREATE OR REPLACE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $f$
-                       BEGIN INSERT INTO arrivals VALUES (NEW.id, clock_timestamp()) ON CONFLICT DO NOTHING;
+        # the apply worker runs with an empty search_path: qualify everything
+        for sql in ["CREATE TABLE IF NOT EXISTS public.arrivals (id uuid PRIMARY KEY, at timestamptz NOT NULL)",
+                    """CREATE OR REPLACE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $f$
+                       BEGIN INSERT INTO public.arrivals VALUES (NEW.id, clock_timestamp()) ON CONFLICT DO NOTHING;
                        RETURN NEW; END $f$""",
-                    f"CREATE OR REPLACE TRIGGER stamp AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION stamp()",
+                    f"CREATE OR REPLACE TRIGGER stamp AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION public.stamp()",
                     f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER stamp"]:
             conn.exec_driver_sql(sql)
 
@@ -55,6 +57,7 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=300)
     ap.add_argument("--bulk", type=int, default=20_000)
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # so `finally` stops the clusters
     o = Office("NNK")
     office = LocalCluster("bench-office", [f"host {o.share_db} {ROLE} 127.0.0.1/32 scram-sha-256"]).start()
     region = LocalCluster("bench-region").start()
