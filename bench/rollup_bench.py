@@ -6,7 +6,8 @@ Three PostgreSQL clusters on loopback (office, region, plus the office's share D
 the office cluster, as `rollup office-setup` builds it). Each report is one INSERT into
 `envelopes` committed on its own; the share trigger, the same-cluster hop and the region
 subscription do the rest. An ALWAYS trigger at the region stamps each row's arrival with
-clock_timestamp() (same machine clock as the office commit). Baseline in the same run:
+clock_timestamp(); lag = arrival - the start of the office transaction (same machine
+clock; an upper bound, it includes the office's own INSERT and commit). Baseline in the same run:
 one direct hop office DB -> a second region database (no share DB): the extra hop's cost.
 Bulk: `--bulk` reports in 1,000-row transactions; seconds from last commit to last arrival.
 """
@@ -89,6 +90,13 @@ def main() -> None:
         reg = create_engine(region.url("region"), isolation_level="AUTOCOMMIT")
         stamp_arrivals(reg, o.table)
         stamp_arrivals(direct, o.table)
+        for e in (reg, direct):         # measure only once the initial table sync is over
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with e.connect() as c:
+                    if not c.execute(text("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")).scalar():
+                        break
+                time.sleep(0.1)
 
         def row(eid: str) -> dict:
             return dict(id=eid, author_id="p", device_id="d", village_id=vid, form_id="laporan_kecurigaan",
@@ -99,9 +107,10 @@ def main() -> None:
         committed: dict[str, float] = {}
         for _ in range(args.reports):
             eid = str(uuid.uuid4())
+            started = time.time()      # before the transaction: the lag includes the commit itself
             with eng.begin() as c:
                 c.execute(insert(envelopes).values(**row(eid)))
-            committed[share_id(eid)] = time.time()
+            committed[share_id(eid)] = started
             time.sleep(0.005)          # a steady trickle, like phones syncing
         lags = {}
         for name, e in (("region", reg), ("direct", direct)):
