@@ -165,3 +165,23 @@ def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(ch
                    {str(r.id) for r in rows} == want and rows, "the region to catch up")
     assert len(got) == len(want)                 # nothing lost, nothing twice
     share.dispose()
+
+
+def test_the_weekly_view_counts_per_office_and_kecamatan(chain):
+    eng = create_engine(chain.region.url("region"))
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT office_code, kode_kecamatan, sum(reports) FROM public.share_weekly "
+                                 "GROUP BY 1, 2 ORDER BY 1")).all()
+        total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
+    eng.dispose()
+    assert {(r[0], r[1]) for r in rows} == {("ETK", "61.03.09"), ("NNK", "65.03.01")}
+    assert sum(r[2] for r in rows) == total
+
+
+def test_rollup_demo_runs_end_to_end(capsys):
+    from jaga_desa.cli import main
+    assert main(["rollup", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "region holds 4 reports (the rahasia one stayed home)" in out
+    assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
+    assert "PROBLEM" not in out

@@ -7,6 +7,7 @@
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+    rollup demo   two offices feed a region on three throwaway local clusters
 
 Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
 again safely. Passwords come from JAGA_ROLLUP_PASSWORD (the regional login's, added to
@@ -73,12 +74,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--level", default="region", choices=["region", "national"])
     s.add_argument("--code", required=True)
     s.add_argument("--conninfo", required=True)
+    sub.add_parser("demo", help="two offices feed a region on throwaway local clusters")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if args.cmd == "demo":
+            from .demo import main as demo
+            return demo()
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV))

@@ -108,7 +108,9 @@ def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, lev
     with eng.connect() as conn:
         have = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
             "SELECT schemaname FROM pg_tables WHERE tablename = 'share_reports' AND schemaname LIKE 'kanim\\_%'"))]
-    run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)])], say)
+    run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)]),
+              Step("view public.share_weekly (counts per office, kecamatan, week, form, category)", None,
+                   [ddl.weekly_view()])], say)
 
 
 def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) -> None:
