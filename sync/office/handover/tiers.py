@@ -123,7 +123,7 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
     for r in reports:
         answers = r.answers or {}
         tz = zone(r.kode_wilayah)
-        cells = [questions.value(q, answers, tz) if q.form_id == r.form_id else "" for q in qs]
+        cells = [questions.value(q, answers, tz) if q.applies(r.form_id, r.form_version) else "" for q in qs]
         flag = "true" if r.rahasia else "false"
         if tier == "B":
             code = r.kode_wilayah or ""
