@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 
 from sync.office import clock, regions
 
+from . import identifiers, questions
 from . import keys as pkeys
-from . import questions
 from .source import Report
 
 TIERS = ("A", "B", "C")
@@ -119,7 +119,8 @@ def _known(code: str) -> bool:
 
 
 def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question],
-              pkey: bytes | None) -> Iterator[list]:
+              pkey: bytes | None, on_identifier=None) -> Iterator[list]:
+    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`."""
     for r in reports:
         answers = r.answers or {}
         tz = zone(r.kode_wilayah)
@@ -132,6 +133,9 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
         else:
             head = [r.id, r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
                     r.received_at, _ms_iso(r.created_ms), r.category or "", r.triage, flag]
+        if on_identifier is not None:
+            for row in identifiers.rows(head[0], answers, tier, pkey):
+                on_identifier(row)
         yield head + cells
 
 
