@@ -123,6 +123,20 @@ def test_setup_is_idempotent_and_says_what_it_does(chain):
     assert problems == []
 
 
+def test_the_office_app_login_keeps_its_connect(chain):
+    """CONNECT is revoked from PUBLIC on the office DB: the app's own login must not lose it."""
+    nnk = chain.offices["NNK"]
+    nnk.sql("CREATE ROLE jaga_app LOGIN PASSWORD 'aplikasi-kantor'")
+    connect = dict(host="127.0.0.1", port=nnk.cluster.port, dbname=OFFICE_DB, user="jaga_app",
+                   password="aplikasi-kantor", connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        psycopg.connect(**connect).close()
+    setup.office_setup(nnk.cluster.url(), OFFICE_DB, "NNK", local_conninfo=nnk.cluster.conninfo(OFFICE_DB),
+                       region_role=REGION_ROLE, region_password=REGION_PASSWORD, level_key=b"k" * 32,
+                       keep_connect=("jaga_app",), say=lambda s: None)
+    psycopg.connect(**connect).close()
+
+
 def test_the_region_feeds_the_national_level(chain):
     nnk = chain.offices["NNK"]
     eid = nnk.add_report(category="penampungan")

@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--code", required=True)
     o.add_argument("--local-conninfo", required=True, help="how the share DB reaches the office DB (same cluster)")
     o.add_argument("--region-role", default="jaga_region")
+    o.add_argument("--keep-connect", action="append", default=[], metavar="ROLE",
+                   help="a role that must keep connecting to the office DB (the app's login); the owner always does")
     r = sub.add_parser("region-setup", help="per-office tables and subscriptions (region or national cluster)")
     r.add_argument("--url", required=True)
     r.add_argument("--db", default="region")
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return demo()
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
-                               region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV))
+                               region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
+                               keep_connect=tuple(args.keep_connect))
         elif args.cmd == "region-setup":
             setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
         elif args.cmd == "publish-onward":
