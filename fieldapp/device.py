@@ -82,7 +82,7 @@ class Device:
         return users.list_users(self.db)
 
     def unlock(self, name_or_id: str, pin: str, *, now: float | None = None) -> Session:
-        return users.unlock(self.db, name_or_id, pin, self.pepper, now=now, tries=self.secrets)
+        return users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
 
     # ── settings ──────────────────────────────────────────────────────────
     def setting(self, key: str, default: str | None = None) -> str | None:
