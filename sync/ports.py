@@ -14,6 +14,8 @@ Contract as sync.runner.sync_once uses it:
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).
 - Optional `pending_count() -> int`, used only for progress totals.
+- Optional `close_review(id, code, message)` — the office refused a verdict for good (e.g.
+  404: it no longer knows the report); close it locally instead of re-sending it forever.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class InboxItem:
     kind: str                               # review_request | feedback | recipient_keys | revoked
     person_id: str                          # the local person it is for
     body: dict
+    raw: dict = field(default_factory=dict)  # the item as the office signed it (with `signature`)
 
 
 class Outbox(Protocol):

@@ -42,13 +42,13 @@ def parse_enroll_link(text: str) -> tuple[str, str] | None:
     return (office, code) if office and code else None
 
 
-def enroll(office_url: str, request: dict) -> dict:
+def enroll(office_url: str, request: dict, tls_sha256: str | None = None) -> dict:
     """Redeem a one-time code; `request` is Device.enrollment_request(...): OfficeClient.enroll's kwargs."""
     try:
         from sync.client import OfficeClient
     except ImportError as exc:
         raise SyncError("the sync module is not installed yet") from exc
-    client = OfficeClient(office_url)
+    client = OfficeClient(office_url, tls_sha256=tls_sha256)
     try:
         return client.enroll(**request)
     finally:
@@ -79,7 +79,9 @@ def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = 
         try:
             if not dev.sync_token:
                 raise SyncStopped("not_enrolled")
-            client = OfficeClient(dev.office_url, token=dev.sync_token)
+            if not dev.office_url:
+                raise SyncStopped("not_enrolled")
+            client = OfficeClient(dev.office_url, token=dev.sync_token, **dev.client_options())
             try:
                 result = sync_once(dev, client, progress=progress)
             finally:

@@ -119,6 +119,12 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             results[i] = _rejected(header.envelope_id, "wrong_endpoint",
                                    "reviews and feedback do not go to /envelopes")
             continue
+        if not env.id_bound_to(header.envelope_id, header.author_id):
+            # Ids are minted per author (sync/envelope.new_envelope_id): nobody can occupy
+            # another person's id, so a victim's pending report cannot be pre-empted.
+            results[i] = _rejected(header.envelope_id, "id_not_bound",
+                                   "the envelope id was not minted for its author")
+            continue
         parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
     ids = list({h.envelope_id for _, _, h, _ in parsed})
     known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
@@ -303,6 +309,8 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
         raise BadRequest(exc.message) from None
     if header.form_id != REVIEW_FORM:
         raise BadRequest(f"a review is an envelope with form_id {REVIEW_FORM!r}")
+    if not env.id_bound_to(header.envelope_id, header.author_id):
+        raise BadRequest("the review id was not minted for its author")
     sha = hashlib.sha256(data).hexdigest()
     old = conn.execute(select(reviews.c.sha256, reviews.c.receipt).where(reviews.c.id == header.envelope_id)).first()
     if old is not None:
