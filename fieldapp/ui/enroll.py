@@ -7,6 +7,7 @@ office whose keys do not match it, and shows the short fingerprint to compare al
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qs, urlparse
 
 import flet as ft
 
@@ -28,19 +29,17 @@ def show(app, first: bool = False) -> None:
 
     def from_qr(_=None):
         text = (qr.value or "").strip()
-        qr.error = None
-        if text.startswith("jagadesa:"):
-            try:
-                ticket = identity.parse(text.replace("jagadesa://", "jagadesa:"))
-                url.value = ticket.office_url or url.value
-                code.value, fp.value = ticket.code, identity.grouped(ticket.fingerprint)
-                pins["tls"] = ticket.tls_sha256
-            except JagaError:
-                qr.error = app.t("enroll_bad_qr")
-        elif text and " " not in text and ":" not in text and "/" not in text:
-            code.value = text           # a QR without the office address holds only the code
-        elif text:
-            qr.error = app.t("enroll_bad_qr")
+        parsed = syncing.parse_enroll_link(text)
+        bare_code = not parsed and text and " " not in text and ":" not in text and "/" not in text
+        qr.error = None if parsed or bare_code or not text else app.t("enroll_bad_qr")
+        if parsed:
+            url.value, code.value = parsed
+            q = parse_qs(urlparse(text).query)
+            if q.get("fp"):             # the office fingerprint the phone will pin
+                fp.value = q["fp"][0]
+            pins["tls"] = (q.get("tls") or [None])[0]
+        elif bare_code:                 # a QR without the office address holds only the code
+            code.value = text
         app.page.update()
 
     qr.on_change = app.handler(from_qr)

@@ -62,12 +62,11 @@ def public_fingerprint(data_dir: Path) -> str:
     """The office fingerprint from the public halves in DATA/office_keys.json — no
     passphrase needed, so `office-admin enroll-code` can print it beside every code."""
     path = Path(data_dir) / KEY_FILE
+    if not path.exists():         # codes issued before the first start: create the keys now
+        return load_or_create(data_dir).fingerprint
     try:
         doc = json.loads(path.read_text())
         return fingerprint(bytes.fromhex(doc["x25519_public"]), bytes.fromhex(doc["ed25519_public"]))
-    except FileNotFoundError:
-        raise OfficeKeyError(f"no office keys in {data_dir} yet: start the office once "
-                             "(`main.py office --data DIR`) before issuing enrollment codes") from None
     except (OSError, ValueError, KeyError) as exc:
         raise OfficeKeyError(f"{path} is damaged: {exc}") from exc
 

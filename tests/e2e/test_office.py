@@ -20,7 +20,7 @@ def office_rows(office, sql):
 
 def _enroll_here(page, office, code):
     textbox(page, "Kode pendaftaran").wait_for()
-    fill(page, "Isi kode QR (jagadesa://...)", f"jagadesa:enroll?office={office.url}&code={code}")
+    fill(page, "Isi kode QR (jagadesa://...)", code)      # the ticket: code + office + fingerprint
     page.wait_for_timeout(300)
     tap(button(page, "Daftarkan", exact=True))
     wait_text(page, "Terdaftar:", timeout=20000)
@@ -40,10 +40,10 @@ def _unlock(page, who):
 def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_path):
     village = office_server.admin_json(["add-village", "--name", "Sebatik"])
     vid = str(village.get("id") or village.get("village_id"))
-    head_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "head",
-                                          "--name", "Pak Budi"])["code"]
-    vol_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "volunteer",
-                                         "--name", "Siti"])["code"]
+    head_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "head", "--name",
+                                          "Pak Budi", "--office-url", office_server.url])["enroll"]
+    vol_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "volunteer", "--name",
+                                         "Siti", "--office-url", office_server.url])["enroll"]
     data = tmp_path / "phone"
     srv = start_app(data)
     ctx, page, _ = open_app(browser, srv.url, BIG_PHONE)
