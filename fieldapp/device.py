@@ -285,25 +285,26 @@ class Device:
     def pending_count(self) -> int:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 
-    def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None:
+    def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> bool:
         """Purge to a minimal receipt row — only if the receipt verifies under the office key
         the report's own author attested (see fieldapp/trust.py); otherwise keep it, say why."""
         keep = get_meta(self.db, "retention", "purge") == "keep"
         with transaction(self.db) as conn:
             rid = conn.execute("SELECT id FROM reports WHERE envelope_id=?", (envelope_id,)).fetchone()
             if rid is None:
-                return
+                return True
             why = self._untrusted_receipt(conn, rid[0], wire)
             if why:
                 log.warning("receipt for %s not trusted (%s): the report stays in the outbox", envelope_id, why)
                 conn.execute("UPDATE reports SET attempts=attempts+1, last_error=? WHERE id=?",
                              (f"receipt_untrusted: {why}"[:200], rid[0]))
-                return
+                return False
             conn.execute("DELETE FROM attachments WHERE report_id=?", (rid[0],))
             conn.execute(
                 "UPDATE reports SET status=?, envelope=NULL, receipt=?, received_day=?, last_error=NULL, "
                 "answers=CASE WHEN ? THEN answers ELSE NULL END WHERE id=?",
                 (reports.RECEIVED, json.dumps(wire), today(), keep, rid[0]))
+        return True
 
     def _untrusted_receipt(self, conn, report_id: str, wire: dict) -> str | None:
         """Why this receipt may not purge the report, or None. The author key comes from the

@@ -104,8 +104,12 @@ def _purge(outbox: Outbox, settled: list[tuple], result: SyncResult) -> None:
     for the whole batch; no network I/O happens while it is open."""
     with getattr(outbox, "batch", contextlib.nullcontext)():
         for eid, receipt, wire in settled:
-            outbox.mark_received(eid, receipt, wire)
-    result.received += len(settled)
+            # A device may still refuse (False): fieldapp re-checks the receipt under the office
+            # key the report's author attested, which a rewritten file cannot forge.
+            if outbox.mark_received(eid, receipt, wire) is False:
+                result.failed[eid] = "receipt_untrusted"
+            else:
+                result.received += 1
 
 
 def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[OutboxItem]:
