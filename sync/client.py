@@ -53,6 +53,12 @@ class PinnedAdapter(HTTPAdapter):
         pool_kwargs["assert_fingerprint"] = self.tls_sha256
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
 
+    def send(self, request, **kw):
+        # The pin replaces CA validation (the office's certificate is usually self-signed).
+        # Set here, not on the Session: REQUESTS_CA_BUNDLE in the environment would win there.
+        kw["verify"] = False
+        return super().send(request, **kw)
+
 
 class OfficeClient:
     def __init__(self, base_url: str, token: str | None = None, *,
@@ -69,11 +75,9 @@ class OfficeClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         if tls_sha256:
-            # The pin replaces CA validation (the office's certificate is usually self-signed).
             self.session.mount("https://", PinnedAdapter(tls_sha256, max_retries=retry if retry is not None
                                                          else default_retry()))
             self._probe.mount("https://", PinnedAdapter(tls_sha256, max_retries=0))
-            self.session.verify = self._probe.verify = False
 
     def close(self) -> None:
         self.session.close()
