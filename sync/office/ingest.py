@@ -132,6 +132,11 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         .where(envelopes.c.id.in_(ids)))} if ids else {}
     authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
         persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
+    # Envelopes are padded with decoy wraps (sync/envelope.PAD_TO): keep only the key ids that
+    # are someone's — the office's and enrolled persons' — as the envelope's recipients.
+    wanted = {k for _, _, h, _ in parsed for k in h.recipients}
+    real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
+        persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": []}
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -149,7 +154,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             continue
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         rows["env"].append(row)
-        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients) & real_keys)]
         rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:

@@ -112,7 +112,8 @@ def test_kill_9_office_mid_push(tmp_path):
     # the phone: outbox empty, every kept receipt verifies against the exact bytes sent
     phone_db = sqlite3.connect(phone.data / "jaga.db")
     try:
-        office_pub = env.load_public_ed25519(bytes.fromhex(phone.meta("office_ed25519_public")))
+        attest = json.loads(phone_db.execute("SELECT office_attest FROM users").fetchone()[0])
+        office_pub = env.load_public_ed25519(bytes.fromhex(attest["office_ed25519"]))
         rows = phone_db.execute("SELECT envelope_id, status, envelope, receipt FROM reports").fetchall()
         assert len(rows) == REPORTS
         for eid, status, envelope, wire in rows:
