@@ -9,7 +9,9 @@ Contract as sync.runner.sync_once uses it:
   names every blob; the device may now purge the envelope and its blobs.
 - `mark_failed(id, code, message)` — the office refused the item permanently (codes:
   envelope_invalid, unknown_person, revoked, wrong_device, wrong_recipient, id_conflict,
-  wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). The item
+  id_not_bound, wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid).
+- `mark_received` may return False: the device refused the receipt on its own check
+  (fieldapp: not under the office key the author attested) and keeps the item. The item
   should leave `pending()` until the device re-queues it; sync_once copes either way.
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).

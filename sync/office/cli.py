@@ -83,6 +83,9 @@ def _run_office(args) -> int:
     if tls:
         print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
               file=sys.stderr, flush=True)
+    from sync.identity import grouped, short
+    fp = app.state.office.keys.fingerprint
+    print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
     print(f"office listening on {scheme}://{args.host}:{args.port}/api/v1", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False, **tls)
     return 0
