@@ -1,9 +1,9 @@
-"""Shared helpers for the benchmark scripts: percentiles, a result table, free ports."""
+"""Shared helpers for the benchmark scripts: percentiles and a result table (free ports,
+servers and the proxy come from core.net and jaga_desa.testing, as in the tests)."""
 from __future__ import annotations
 
 import json
 import platform
-import socket
 import statistics
 import sys
 import time
@@ -19,12 +19,6 @@ def percentile(values: list[float], p: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def machine() -> str:

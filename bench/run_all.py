@@ -87,7 +87,7 @@ NOTES = """
   uvicorn that unwraps, decrypts, checks and stores in SQLite. The floor is the office's
   own `ingest_batch` on the same kind of envelopes with no HTTP. Bytes are counted by a
   loopback proxy in both directions, headers included.
-- **network**: `bench/network_bench.py`, through `bench/netproxy.py` (bandwidth cap,
+- **network**: `bench/network_bench.py`, through `jaga_desa/testing/proxy.py` (bandwidth cap,
   one-way delay per burst, connection cuts at exponentially distributed byte counts).
   The photo leg runs at a weak-3G 256 kbit/s so the run ends in minutes; the bytes ratio
   does not depend on the bandwidth.

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 import forms  # noqa: E402
 from bench import harness, odk_baseline  # noqa: E402
 from bench.common import report  # noqa: E402
-from bench.netproxy import Proxy  # noqa: E402
+from jaga_desa.testing.proxy import FaultProxy  # noqa: E402
 from sync.client import OfficeClient  # noqa: E402
 from sync.runner import sync_once  # noqa: E402
 
@@ -59,7 +59,7 @@ def ours(tmp: Path, n: int, wire_sample: int) -> dict:
         assert res.received == n and dev.pending_count() == 0, res
         # bytes on the wire for a sample, through a counting proxy
         file_reports(dev, session, wire_sample, start=n)
-        proxy = Proxy(office.port)
+        proxy = FaultProxy(office.port)
         res = sync_once(dev, OfficeClient(f"http://127.0.0.1:{proxy.port}", token=dev.sync_token),
                         batch_size=100)
         assert res.received == wire_sample
@@ -67,7 +67,7 @@ def ours(tmp: Path, n: int, wire_sample: int) -> dict:
         proxy.close()
         # one report alone, as a phone coming into signal with a single report would send it
         file_reports(dev, session, 1, start=n + wire_sample)
-        proxy = Proxy(office.port)
+        proxy = FaultProxy(office.port)
         sync_once(dev, OfficeClient(f"http://127.0.0.1:{proxy.port}", token=dev.sync_token))
         single = proxy.up + proxy.down
         proxy.close()
@@ -110,7 +110,7 @@ def baseline(tmp: Path, n: int, wire_sample: int) -> dict:
         for _, manifest, ct in subs[:n]:
             odk_baseline.post(s, server.url, FORM, manifest, ct)
         rate = n / (time.perf_counter() - t)
-        proxy = Proxy(server.port)
+        proxy = FaultProxy(server.port)
         s = requests.Session()
         for _, manifest, ct in subs[n:]:
             odk_baseline.post(s, f"http://127.0.0.1:{proxy.port}", FORM, manifest, ct)

@@ -18,9 +18,9 @@ from pathlib import Path
 os.environ.setdefault("JAGA_OFFICE_KEY", "bench-passphrase")
 
 from sync.runner import sync_once  # noqa: E402
-from tests.conftest import OfficeServer  # noqa: E402
+from jaga_desa.testing.proxy import FaultProxy  # noqa: E402
+from jaga_desa.testing.servers import OfficeServer  # noqa: E402
 from tests.support import enroll, outbox_for, village  # noqa: E402
-from tests.sync.proxy import FaultyProxy  # noqa: E402
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
             for _ in range(args.n):
                 outbox.add(vol.report())
             seal_s = time.perf_counter() - t0
-            proxy = FaultyProxy(server.port, refuse_rate=0, mean_bytes=None)
+            proxy = FaultProxy(server.port)
             client.base_url = proxy.url + "/api/v1"
             client.token = client.token
             t0 = time.perf_counter()

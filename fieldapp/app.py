@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 UPLOADS = "uploads"
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Icons and images ship inside the package, so an installed wheel finds them too.
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py app", description="Jaga Desa field app (web mode)")
+    p = argparse.ArgumentParser(prog="jaga-desa app", description="Jaga Desa field app (web mode)")
     p.add_argument("--data", required=True, type=Path, help="the device's data folder")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8550)
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> int:
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     upload_dir = data / UPLOADS
     upload_dir.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ def read_pin(prompt: str = "PIN: ") -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py device", description="Jaga Desa field device (headless)")
+    p = argparse.ArgumentParser(prog="jaga-desa device", description="Jaga Desa field device (headless)")
     p.add_argument("--data", required=True, type=Path, help="the device's data folder")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     sub = p.add_subparsers(dest="cmd", required=True)

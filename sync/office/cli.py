@@ -25,7 +25,7 @@ from core.errors import JagaError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py")
+    p = argparse.ArgumentParser(prog="jaga-desa")
     sub = p.add_subparsers(dest="command", required=True)
     office = sub.add_parser("office", help="run the office endpoint (FastAPI under uvicorn)")
     office.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")

@@ -22,6 +22,7 @@ def sqlite_url(data_dir: Path) -> str:
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
+        require_driver(url)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -40,6 +41,23 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def require_driver(url: str) -> None:
+    """Fail with a typed error, not an import traceback, when the URL's driver is missing:
+    PostgreSQL's psycopg is the optional `postgres` extra (`pip install 'jaga-desa[postgres]'`)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from core.errors import DatabaseDriverMissing
+    try:
+        dialect = make_url(url).get_dialect()
+        dialect.import_dbapi()
+    except ArgumentError as exc:
+        raise DatabaseDriverMissing(f"not a database URL: {exc}") from None
+    except (ImportError, NoSuchModuleError) as exc:
+        extra = " — install it with: pip install 'jaga-desa[postgres]'" if url.startswith("postgres") else ""
+        raise DatabaseDriverMissing(f"no driver for {url.split('://')[0]}: {exc}{extra}") from None
 
 
 def alembic_config() -> Config:

@@ -16,7 +16,7 @@ import time
 
 from sync import receipt as rc
 from sync import envelope as env
-from tests.conftest import OfficeServer
+from jaga_desa.testing.servers import OfficeServer
 
 from .conftest import CHILD_ENV, PIN, ROOT, VILLAGE, Phone
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from fieldapp.users import MAX_TRIES
-from tests.e2e.helpers import PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox, wait_text
+from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox,
+                               wait_stored, wait_text)
+
+
+def _draft_has(value: str):
+    """A check on the store: some draft of Siti's holds `value` among its answers."""
+    def check(dev) -> bool:
+        s = dev.unlock("Siti", PIN)
+        return any(value in dev.load_answers(s, d["id"]).values() for d in dev.drafts(s))
+    return check
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +61,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         tap(button(page, "Keberangkatan PMI"))
         button(page, "Lanjut").wait_for()
         tap(button(page, "Malaysia"))
-        page.wait_for_timeout(300)
+        wait_stored(data, _draft_has("malaysia"), "the choice autosaved to the store")
         # hands off: the app locks itself, the draft is already saved
         wait_text(page, "Terkunci otomatis. Draf sudah tersimpan.", timeout=20000)
         assert "Malaysia" not in page.locator("body").aria_snapshot()
