@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import subprocess
-import sys
-import time
 
 import pytest
 import requests
@@ -25,7 +22,8 @@ from fieldapp.device import Device
 from sync import identity
 from sync.client import OfficeClient
 from sync.runner import sync_once
-from tests.conftest import ROOT, TEST_OFFICE_KEY, OfficeServer
+from jaga_desa.testing.servers import OfficeServer
+from jaga_desa.testing.waits import wait_until
 from tests.fieldapp.conftest import PIN
 
 
@@ -48,34 +46,34 @@ def make_cert(folder, name: str):
 
 
 class TlsOffice(OfficeServer):
+    """The shared office server with `--tls-cert/--tls-key`; healthy once HTTPS answers
+    with the expected certificate."""
+
     def __init__(self, data_dir, cert, key) -> None:
-        super().__init__(data_dir)
-        self.cert, self.key = cert, key
+        super().__init__(data_dir, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+        self.cert = cert
 
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "TlsOffice":
-        cmd = [sys.executable, "-m", "sync.office.cli", "office", "--data", str(self.data_dir),
-               "--host", "127.0.0.1", "--port", str(self.port),
-               "--tls-cert", str(self.cert), "--tls-key", str(self.key)]
-        env = {**os.environ, "JAGA_OFFICE_KEY": os.environ.get("JAGA_OFFICE_KEY", TEST_OFFICE_KEY),
-               "PYTHONPATH": str(ROOT)}
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.log_path.read_text()[-2000:])
+    def start(self, timeout: float = 60.0) -> "TlsOffice":
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def healthy() -> bool:
+            assert self.running(), self.log_text()[-2000:]
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1, verify=str(self.cert)).ok:
-                    return self
+                return requests.get(self.url + "/api/v1/health", timeout=1, verify=str(self.cert)).ok
             except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("TLS office did not come up: " + self.log_path.read_text()[-2000:])
+                return False
+        try:
+            wait_until(healthy, timeout, "the HTTPS office to answer")
+        except AssertionError:
+            self.kill()
+            raise
+        return self
 
 
 @pytest.fixture
