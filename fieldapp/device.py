@@ -112,6 +112,7 @@ class Device:
         """Keyword arguments for `sync.client.OfficeClient.enroll` (public keys only, raw bytes)."""
         bare = code.code if isinstance(code, identity.Ticket) else code.strip()
         req = {"code": bare, "name": session.label,
+               "fingerprint": code.fingerprint if isinstance(code, identity.Ticket) else None,
                "x25519_public": session.x25519.public_key().public_bytes_raw(),
                "ed25519_public": session.ed25519.public_key().public_bytes_raw()}
         if self.device_id and self.sync_token:

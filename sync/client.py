@@ -25,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from core.errors import ApiError, SyncError, TlsPinMismatch
-from sync.identity import check_transport
+from sync.identity import Ticket, check_transport
 
 API = "/api/v1"
 _STATUS = ("received", "size", "complete")
@@ -121,8 +121,24 @@ class OfficeClient:
         return self._request("GET", "/health", auth=False, probe=probe,
                              expect=("status", "server_time"))
 
+    def office_identity(self) -> dict:
+        return self._request("GET", "/office-identity", auth=False,
+                             expect=("office_x25519_public", "office_ed25519_public"))
+
     def enroll(self, code: str, name: str, x25519_public: bytes, ed25519_public: bytes, *,
-               device_id: str | None = None, device_token: str | None = None) -> dict:
+               device_id: str | None = None, device_token: str | None = None,
+               fingerprint: str | None = None) -> dict:
+        """Redeem a one-time code. With the ticket's `fingerprint`, first ask the office who it
+        is and refuse (IdentityMismatch) before the code is spent on the wrong office; the
+        caller still verifies the signed answer (fieldapp Device.apply_enrollment)."""
+        if fingerprint:
+            ident = self.office_identity()
+            try:
+                keys = (base64.b64decode(ident["office_x25519_public"]),
+                        base64.b64decode(ident["office_ed25519_public"]))
+            except (TypeError, ValueError) as exc:
+                raise SyncError("the office sent unreadable keys") from exc
+            Ticket(code, fingerprint).check(*keys)
         body = {"code": code, "name": name,
                 "x25519_public": base64.b64encode(x25519_public).decode(),
                 "ed25519_public": base64.b64encode(ed25519_public).decode(),

@@ -57,6 +57,12 @@ class EnrollResponse(BaseModel):
                                                    "'jaga-desa/v1/enrollment'")
 
 
+class OfficeIdentity(BaseModel):
+    office_x25519_public: str
+    office_ed25519_public: str
+    office_fingerprint: str
+
+
 class ReceiptWire(BaseModel):
     ctx: str
     envelope_id: str

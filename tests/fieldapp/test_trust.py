@@ -219,6 +219,37 @@ def test_mitm_at_enrollment_is_refused_and_nothing_is_stored(office_server, tmp_
         dev.close()
 
 
+def test_a_wrong_office_is_refused_before_the_code_is_spent(office_server, tmp_path):
+    """A MITM (or a mistyped address) presents other keys when asked who the office is: the
+    phone refuses before redeeming, so the code still works on the real office."""
+    _village(office_server)
+    ax, ae = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def rewrite(method, path, body):
+        if path.endswith("/office-identity"):
+            body = {**body, "office_x25519_public": _b64(_pub(ax)), "office_ed25519_public": _b64(_pub(ae))}
+        return body
+
+    mitm = Mitm(office_server.url, rewrite)
+    dev = Device.init(tmp_path / "phone")
+    try:
+        dev.add_user("Siti", "volunteer", PIN)
+        s = dev.unlock("Siti", PIN)
+        text = office_server.admin_json(["enroll-code", "--village", VILLAGE, "--role", "volunteer",
+                                         "--name", "Siti", "--office-url", mitm.url])["enroll"]
+        ticket = dev.ticket(text)
+        with pytest.raises(IdentityMismatch):
+            OfficeClient(mitm.url).enroll(**dev.enrollment_request(s, ticket))
+        assert ("POST", "/api/v1/enroll") not in mitm.seen
+        real = dev.ticket(text, office_url=None)
+        real = type(real)(real.code, real.fingerprint, office_server.url)
+        dev.apply_enrollment(s, real, OfficeClient(real.office_url).enroll(**dev.enrollment_request(s, real)))
+        assert dev.office_url == office_server.url
+    finally:
+        mitm.close()
+        dev.close()
+
+
 def _forged_items(ax, ae, people: dict, village_id):
     """Items an attacker adds to an inbox page: a newer head list naming their key, and a
     review request for a report they sealed themselves, both 'signed' with their own key."""
@@ -364,3 +395,32 @@ def test_an_acknowledged_verdict_purges_the_heads_copy(office_server, tmp_path):
         assert dev.db.conn.execute("SELECT COUNT(*) FROM inbox WHERE kind='review_request'").fetchone()[0] == 0
     finally:
         dev.close()
+
+
+# ── the same through the CLIs people use ──────────────────────────────────
+
+def test_cli_enrollment_needs_the_fingerprint_and_refuses_another(office_server, tmp_path):
+    from tests.fieldapp.test_cli import run
+    from sync import identity
+    _village(office_server)
+    printed = office_server.admin(["enroll-code", "--village", VILLAGE, "--role", "volunteer", "--name", "Siti"])
+    code = printed.split()[0]
+    fp_line = next(line for line in printed.splitlines() if line.startswith("office fingerprint:"))
+    fingerprint = fp_line.split()[2]
+    assert identity.normalize_fp(fingerprint)          # printed beside the code, in full
+    d = str(tmp_path / "phone")
+    run("device", "--data", d, "init")
+    run("device", "--data", d, "add-user", "--name", "Siti", pin=PIN)
+    base = ("device", "--data", d, "enroll", "--office", office_server.url, "--user", "Siti")
+    p = run(*base, "--code", code, pin=PIN, check=False)
+    assert p.returncode != 0 and p.stderr.startswith("error [enroll_ticket_invalid]")
+    wrong = identity.grouped("A" * 32)
+    p = run(*base, "--code", code, "--fingerprint", wrong, pin=PIN, check=False)
+    assert p.returncode != 0 and p.stderr.startswith("error [office_identity_mismatch]")
+    assert json.loads(run("device", "--data", d, "--json", "status").stdout)["enrolled"] is False
+    # refused before the code was spent: the same code, with the right fingerprint typed by hand
+    p = run(*base, "--code", code, "--fingerprint", fingerprint.lower(), pin=PIN)
+    short = identity.short(identity.normalize_fp(fingerprint))
+    assert short in p.stdout
+    status = json.loads(run("device", "--data", d, "--json", "status").stdout)
+    assert status["enrolled"] and status["office_fingerprint"] == short

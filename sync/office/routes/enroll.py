@@ -4,7 +4,7 @@ from sync import statement
 from sync.office import clock, enrollment
 from sync.office.deps import OfficeDep
 from sync.office.keys import b64
-from sync.office.models import EnrollRequest, EnrollResponse, ErrorBody
+from sync.office.models import EnrollRequest, EnrollResponse, ErrorBody, OfficeIdentity
 
 router = APIRouter(tags=["enroll"])
 
@@ -26,3 +26,12 @@ def enroll(req: EnrollRequest, office: OfficeDep) -> EnrollResponse:
         fields = answer.model_dump(mode="json", exclude={"signature"})
         answer.signature = statement.sign_answer(fields, office.keys.ed25519)
         return answer
+
+
+@router.get("/office-identity", response_model=OfficeIdentity)
+def office_identity(office: OfficeDep) -> OfficeIdentity:
+    """The office's public keys and fingerprint, so a phone can refuse a wrong office before
+    it spends a one-time code. Proves nothing by itself: the signed enrollment answer does."""
+    return OfficeIdentity(office_x25519_public=b64(office.keys.x25519_public),
+                          office_ed25519_public=b64(office.keys.ed25519_public),
+                          office_fingerprint=office.keys.fingerprint)
