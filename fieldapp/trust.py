@@ -19,6 +19,7 @@ repaired from the bundle and recorded as a tamper alert the app shows.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 
@@ -61,6 +62,13 @@ def check_attestation(raw: str | None, author_public: bytes | None) -> dict | No
     """The attested office identity if `raw` is signed by `author_public`, else None."""
     if not raw or not author_public:
         return None
+    found = _checked(raw, bytes(author_public))
+    return dict(found) if found is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _checked(raw: str, author_public: bytes) -> dict | None:
+    """Pure (same bytes in, same answer out), so cached: a sync checks it once per report."""
     try:
         doc = json.loads(raw)
         fields = {"ctx": ATTEST, **{k: doc.get(k) for k in _ATTESTED}}
@@ -68,7 +76,7 @@ def check_attestation(raw: str | None, author_public: bytes | None) -> dict | No
             return None
         Ed25519PublicKey.from_public_bytes(bytes(author_public)).verify(
             base64.b64decode(doc["signature"], validate=True), statement.canonical(fields))
-    except (ValueError, TypeError, KeyError, InvalidSignature):
+    except (ValueError, TypeError, KeyError, AttributeError, InvalidSignature):
         return None
     return fields
 
