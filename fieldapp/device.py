@@ -14,7 +14,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from core.errors import EnvelopeError, IdentityMismatch, JagaError, TrustError
+from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, TrustError
 from fieldapp import inbox, reports, store, trust, users
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
