@@ -29,7 +29,7 @@ Two sealing rules (the layout is unchanged, so every reader stays the same):
 - Padding: the recipient list is padded to PAD_TO wraps with decoys (a content-key wrap
   for a throwaway key nobody holds) and shuffled, so a rahasia report (office only)
   has as many wraps as one the village heads can read.
-- Bound ids: a fresh envelope id starts with 6 bytes of SHA-256 of its author id, so the
+- Bound ids: a fresh envelope id ends with 6 bytes of SHA-256 of its author id, so the
   office can refuse an id that is not the signing author's — nobody can occupy a
   victim's pending id (`id_bound_to`).
 """
@@ -61,17 +61,18 @@ _ZERO_NONCE = b"\x00" * 12
 _WRAP_INFO = b"jaga-desa/v1/wrap"
 _ATT_AAD = b"jaga-desa/v1/attachment"
 _ID_CTX = b"jaga-desa/v1/envelope-id"
-ID_PREFIX = 6                      # bytes of the id bound to the author
+ID_BOUND = 6                       # trailing bytes of the id bound to the author
 PAD_TO = 4                         # office + up to three village heads look alike
 
 
-def _author_prefix(author_id: str) -> bytes:
-    return hashlib.sha256(_ID_CTX + uuid.UUID(author_id).bytes).digest()[:ID_PREFIX]
+def _author_tag(author_id: str) -> bytes:
+    return hashlib.sha256(_ID_CTX + uuid.UUID(author_id).bytes).digest()[:ID_BOUND]
 
 
 def new_envelope_id(author_id: str, *, _rng=os.urandom) -> str:
-    """A fresh id bound to its author: 6 bytes from the author id, 74 random bits, uuid4 bits."""
-    raw = bytearray(_author_prefix(author_id) + _rng(16 - ID_PREFIX))
+    """A fresh id bound to its author: 74 random bits and the uuid4 bits first (short ids
+    people read stay distinct), then 6 bytes from the author id."""
+    raw = bytearray(_rng(16 - ID_BOUND) + _author_tag(author_id))
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
     return str(uuid.UUID(bytes=bytes(raw)))
@@ -79,7 +80,7 @@ def new_envelope_id(author_id: str, *, _rng=os.urandom) -> str:
 
 def id_bound_to(envelope_id: str, author_id: str) -> bool:
     """True when `envelope_id` was minted for `author_id` (see new_envelope_id)."""
-    return uuid.UUID(envelope_id).bytes[:ID_PREFIX] == _author_prefix(author_id)
+    return uuid.UUID(envelope_id).bytes[16 - ID_BOUND:] == _author_tag(author_id)
 
 
 def key_id(public: X25519PublicKey) -> bytes:
