@@ -103,8 +103,10 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "63-head-review")
         tap(button(page, "Benar (verifikasi)"))
         wait_text(page, "Tanggapan disimpan")
-        _sync(page)
         wait_text(page, "Sudah ditanggapi")
+        _sync(page)
+        # the office acknowledged the verdict: the head's copy of the report is purged
+        until(page, lambda: not shows(page, "Buka: Laporan Kecurigaan"), "the answered review purged")
         snap(page, "64-head-after-review")
         assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
 
