@@ -60,9 +60,11 @@ S: dict[str, tuple[str, str]] = {
     "enroll_ok_fp": ("Terdaftar: {name}, {village}. Sidik jari kantor {fp} — cocokkan dengan petugas.",
                      "Enrolled: {name}, {village}. Office fingerprint {fp} — compare it with the officer."),
     "trust_tampered": ("Peringatan: data kantor di ponsel ini diubah orang lain sejak terakhir dibuka. "
-                       "Sudah dipulihkan dari data terkunci Anda; laporan tidak dikirim ke pihak lain.",
+                       "Sudah dipulihkan dari data terkunci Anda; laporan Anda tetap hanya bisa dibaca "
+                       "kantor tempat Anda terdaftar.",
                        "Warning: the office data on this phone was changed by someone since it was last "
-                       "opened. It was restored from your locked data; no report went to anyone else."),
+                       "opened. It was restored from your locked data; your reports can still be read "
+                       "only by the office you enrolled with."),
     "not_enrolled": ("Ponsel ini belum terdaftar ke kantor Imigrasi. Laporan tersimpan sebagai draf sampai "
                      "terdaftar.",
                      "This phone is not enrolled with the immigration office yet. Reports stay drafts "
