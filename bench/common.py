@@ -31,5 +31,6 @@ def report(name: str, rows: list[dict]) -> None:
     print(f"\n== {name} ({machine()}, {time.strftime('%Y-%m-%d %H:%M')}) ==")
     for r in rows:
         ok = "" if r.get("target") is None else ("  ✓" if r.get("met") else "  ✗ target missed")
-        print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}")
+        extra = f"  (spread {r['spread']})" if r.get("spread") else ""
+        print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}{extra}")
     print("JSON " + json.dumps({"bench": name, "rows": rows}), file=sys.stderr)

@@ -20,15 +20,18 @@ def server(argv: list[str], health: str, port: int) -> ServerProcess:
     return ServerProcess(argv, port=port, health=health, env=ENV, cwd=ROOT, any_status=True).start()
 
 
-def office(data: Path) -> ServerProcess:
+def office(data: Path, *, workers: int = 1, db_url: str | None = None) -> ServerProcess:
     port = free_port()
-    return server([*JAGA, "office", "--data", str(data), "--port", str(port)], "/api/v1/health", port)
+    argv = [*JAGA, "office", "--data", str(data), "--port", str(port), "--workers", str(workers)]
+    return server(argv + (["--db", db_url] if db_url else []), "/api/v1/health", port)
 
 
-def odk(data: Path) -> ServerProcess:
+def odk(data: Path, mode: str = "central") -> ServerProcess:
+    """The ODK-style endpoint (bench/odk_baseline.py): mode `central` stores without
+    decrypting, `decrypt` also decrypts and checks the element signature."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    return server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data)], "/", port)
+    return server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data), mode], "/submission", port)
 
 
 def admin(data: Path, *args: str) -> dict | str:

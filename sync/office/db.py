@@ -1,8 +1,13 @@
 """Engine for the office store, and migrations run programmatically at startup.
 
 SQLite (default, DATA/office.db) runs in WAL mode with BEGIN IMMEDIATE transactions:
-every request's transaction takes the write lock up front, so two writers never
+every writing request's transaction takes the write lock up front, so two writers never
 deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout.
+Pages that only read use `reading()`, a deferred transaction that takes no lock.
+`synchronous=FULL`: every commit fsyncs the WAL before a receipt can leave, so a receipt
+survives a power cut, not only a process crash (WAL + NORMAL does not fsync at commit).
+A push batch is one commit, so the cost is one fsync per batch (bench/sync_bench.py
+measures NORMAL against FULL in the same run). Several uvicorn workers share the file.
 Any other URL (PostgreSQL) is used as given.
 """
 from __future__ import annotations
@@ -14,13 +19,17 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "jaga_read_only"
 
 
 def sqlite_url(data_dir: Path) -> str:
     return f"sqlite+pysqlite:///{Path(data_dir) / 'office.db'}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+    """`synchronous` is a parameter only so the benchmark can measure FULL against NORMAL."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
     if not url.startswith("sqlite"):
         require_driver(url)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -31,16 +40,24 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None          # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read-only transaction (reading()) takes no lock: WAL readers never wait for writers
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def reading(engine: Engine):
+    """A transaction for pages that only read (`with db.reading(engine) as conn:`). On SQLite
+    it is a deferred BEGIN, so a dashboard GET never queues behind — or blocks — phone pushes
+    on the write lock; it must not write (a write there could fail with SQLITE_BUSY)."""
+    return engine.execution_options(**{READ_ONLY: True}).begin()
 
 
 def require_driver(url: str) -> None:
