@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 
 from core.errors import OfficeKeyError
 from sync.envelope import key_id, raw_public
+from sync.identity import fingerprint
 
 KEY_FILE = "office_keys.json"
 ENV = "JAGA_OFFICE_KEY"
@@ -51,6 +52,24 @@ class OfficeKeys:
     @cached_property
     def key_id(self) -> str:        # asked once per ingested envelope: derive it once
         return key_id(self.x25519.public_key()).hex()
+
+    @property
+    def fingerprint(self) -> str:
+        """What enrollment codes carry and phones pin (sync/identity.py)."""
+        return fingerprint(self.x25519_public, self.ed25519_public)
+
+
+def public_fingerprint(data_dir: Path) -> str:
+    """The office fingerprint from the public halves in DATA/office_keys.json — no
+    passphrase needed, so `office-admin enroll-code` can print it beside every code."""
+    path = Path(data_dir) / KEY_FILE
+    if not path.exists():         # codes issued before the first start: create the keys now
+        return load_or_create(data_dir).fingerprint
+    try:
+        doc = json.loads(path.read_text())
+        return fingerprint(bytes.fromhex(doc["x25519_public"]), bytes.fromhex(doc["ed25519_public"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise OfficeKeyError(f"{path} is damaged: {exc}") from exc
 
 
 def _raw_private(key) -> bytes:
