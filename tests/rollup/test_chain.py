@@ -199,3 +199,26 @@ def test_rollup_demo_runs_end_to_end(capsys):
     assert "region holds 4 reports (the rahasia one stayed home)" in out
     assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
     assert "PROBLEM" not in out
+
+
+def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
+    """The office process itself (uvicorn, on the office cluster) ingests a sealed report over
+    HTTP; the share trigger fires inside ingest's transaction; the region receives the row."""
+    import forms
+    from jaga_desa.testing.servers import OfficeServer
+    from tests.handover.conftest import seal
+    from tests.support import enroll
+    nnk = chain.offices["NNK"]
+    before = count(chain, "office_code = 'NNK'")
+    server = OfficeServer(tmp_path / "office", nnk.cluster.url(OFFICE_DB)).start()
+    try:
+        person, client = enroll(server, "Tanjungkarang", "volunteer", "Relawan Uji")
+        answers = dict(forms.load("laporan_kecurigaan", 1).example(), kategori="penampungan", rahasia="tidak")
+        sealed = seal(person, "laporan_kecurigaan", answers)
+        assert client.push([sealed.envelope])[0]["status"] == "accepted"
+    finally:
+        server.stop()
+    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 1 and r,
+                    "the ingested report at the region")
+    assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
+    assert "penampungan" in {r.category for r in rows}
