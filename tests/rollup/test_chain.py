@@ -119,8 +119,14 @@ def test_setup_is_idempotent_and_says_what_it_does(chain):
     again = "\n".join(nnk.said)
     assert "create   publication" not in again and "create   database" not in again
     assert "ok       publication jaga_share_nnk" in again
-    problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None)
+    problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None, region_role=REGION_ROLE)
     assert problems == []
+
+
+def test_check_finds_a_pg_hba_that_lets_the_regional_login_in(chain):
+    """The region cluster's pg_hba has no reject line for that login: check must say so."""
+    problems = health.check(chain.region.url(), "region", say=lambda s: None, region_role=REGION_ROLE)
+    assert any("pg_hba lets jaga_region reach region" in p for p in problems)
 
 
 def test_the_office_app_login_keeps_its_connect(chain):
