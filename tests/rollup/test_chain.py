@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 
 from sync.office.rollup import ddl, health, setup
 
-from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, setup_office, wait_for
+from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, TLS, setup_office, wait_for
 
 
 def count(chain, where="true") -> int:
@@ -228,3 +228,20 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
                     "the ingested report at the region")
     assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
     assert "penampungan" in {r.category for r in rows}
+
+
+def test_the_regional_login_needs_tls_and_the_right_ca(chain, tmp_path):
+    from .tls import ca_and_server
+    c = chain.offices["NNK"].cluster
+    base = dict(host="127.0.0.1", port=c.port, dbname="share_nnk", user=REGION_ROLE,
+                password=REGION_PASSWORD, connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="reject"):
+        psycopg.connect(**base, sslmode="disable").close()          # no TLS: pg_hba rejects
+    other_ca = tmp_path / "other-ca.crt"
+    other_ca.write_bytes(ca_and_server()[0])
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed|SSL error"):
+        psycopg.connect(**base, sslmode="verify-full", sslrootcert=str(other_ca)).close()   # a stranger's server
+    good = tmp_path / "ca.crt"
+    good.write_bytes(TLS[0])
+    with psycopg.connect(**base, sslmode="verify-full", sslrootcert=str(good)) as conn:
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True
