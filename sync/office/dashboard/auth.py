@@ -36,8 +36,8 @@ ACCOUNT_CAP = timedelta(minutes=1)   # longest delay on one account
 WIDE_ATTACK = 50                     # account failures (all sources) that slow every source
 LOCK_AFTER, LOCK_WINDOW = FREE_FAILURES, WINDOW
 BUSY_RETRY = timedelta(seconds=1)    # answer to a login arriving while another one is hashing
-HASHES_PER_SECOND = 2.0              # Argon2 verifications per second per process (burst 4):
-HASH_BURST = 4.0                     # staff sign in a few times a day; a flood is refused early
+HASHES_PER_SECOND = 2.0              # Argon2 verifications per second per process (burst 4) for
+HASH_BURST = 4.0                     # sources that failed recently; a clean source is never budgeted
 
 
 class _Bucket:
@@ -93,6 +93,7 @@ class _PenaltyBox:
 
 _BOX = _PenaltyBox()
 _HASHING = threading.Semaphore(1)    # Argon2 verifications at a time, per office process
+CLEAN_WAIT = 5.0                     # seconds a clean source queues for it (suspicious ones: 0)
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
@@ -141,7 +142,12 @@ def _delay(n: int, cap: timedelta) -> timedelta:
 
 
 def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
-    """How long this source must still wait before a password is even checked (0: go on).
+    return assess(conn, username, ip)[0]
+
+
+def assess(conn: Connection, username: str, ip: str | None) -> tuple[timedelta, bool]:
+    """(how long this source must still wait before a password is even checked, whether it
+    has failed recently — then its Argon2 runs under the hashing budget).
 
     Two counters, each a growing delay since its latest failure, never a lock:
     - per source address, over every username (40 usernames from one address are slowed);
@@ -154,8 +160,10 @@ def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
     now = clock.now()
     since = clock.iso(now - WINDOW)
     waits = []
+    suspicious = False
     if ip:
         n, last = _failures(conn, since, ip=ip)
+        suspicious = n > 0
         if last:
             waits.append(clock.parse(last) + _delay(n, SOURCE_CAP) - now)
     n, last = _failures(conn, since, username=username)
@@ -163,9 +171,10 @@ def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
         own = conn.execute(select(func.count()).select_from(dash_login_attempts).where(and_(
             dash_login_attempts.c.username == username, dash_login_attempts.c.ip == ip,
             dash_login_attempts.c.ok.is_(False), dash_login_attempts.c.at > since))).scalar_one() if ip else n
+        suspicious = suspicious or bool(own)
         if own or n >= WIDE_ATTACK:
             waits.append(clock.parse(last) + _delay(n, ACCOUNT_CAP) - now)
-    return max([timedelta(0), *waits])
+    return max([timedelta(0), *waits]), suspicious
 
 
 def recent_failures(conn: Connection, username: str) -> int:
@@ -198,12 +207,15 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
     if boxed > timedelta(0):               # known to be throttled: no database work at all
         raise Throttled(boxed)
     with db.reading(engine) as conn:
-        wait = throttle(conn, username, ip)
+        wait, suspicious = assess(conn, username, ip)
         row = staff_row(conn, username) if wait <= timedelta(0) else None
     if wait > timedelta(0):
         _BOX.hold(ip, wait)
         raise Throttled(wait)
-    if not _BUDGET.take() or not _HASHING.acquire(blocking=False):
+    hashing = _HASHING.acquire(blocking=False) if suspicious else _HASHING.acquire(timeout=CLEAN_WAIT)
+    if not hashing or (suspicious and not _BUDGET.take()):
+        if hashing:
+            _HASHING.release()
         # Over the hashing budget, or another login is hashing right now: answer at once
         # instead of queueing. A flood then costs a bounded share of one core in Argon2
         # and never holds the request thread pool that phone pushes also run in.
