@@ -247,6 +247,9 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "enroll_ticket_invalid": ("kode atau sidik jari kantor tidak lengkap/tidak terbaca",
                               "the code or the office fingerprint is missing or unreadable"),
     "insecure_transport": ("alamat kantor harus https://", "the office address must be https://"),
+    "receipt_untrusted": ("server yang dihubungi bukan kantor yang disematkan; tidak ada yang dihapus — buka kunci "
+                          "untuk memeriksa", "the server reached is not the pinned office; nothing was removed — "
+                          "unlock to check"),
     "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
 }
 

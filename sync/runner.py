@@ -177,7 +177,9 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             except EnvelopeError as exc:
                 log.warning("review %s: %s", review.envelope_id, exc.message)
                 continue
-            outbox.mark_review_sent(review.envelope_id)
+            if outbox.mark_review_sent(review.envelope_id) is False:
+                result.failed[review.envelope_id] = "receipt_untrusted"     # kept by the device
+                continue
             result.reviews += 1
         if progress:
             progress(done, max(total, done), "reviews")
@@ -199,6 +201,11 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
         # either way the round ends here and nothing unverified was purged.
         log.info("sync round stopped: %s%s", exc.code, "" if _transient(exc) else " (permanent)")
         return result.stop(exc.code)
+    if "receipt_untrusted" in result.failed.values():
+        # The device refused receipts (fieldapp: not under the office key the author pinned —
+        # the server this file now names is not the one its users trust). Nothing was purged,
+        # and no trusted office was reached: not a successful round ("last synced" stays).
+        return result.stop("receipt_untrusted")
     return result
 
 
