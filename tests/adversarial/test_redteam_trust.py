@@ -206,3 +206,21 @@ def test_a_round_against_the_server_the_file_was_rewritten_to_is_not_a_successfu
     finally:
         rogue.close()
         dev.close()
+
+
+def test_one_edited_cursor_does_not_silence_the_office_for_good(office_server, tmp_path):
+    """The file-writer moves `inbox_cursor` far past anything the office has numbered. Every
+    later review request, feedback, head list and revocation would be skipped forever, while
+    each sync says ok. What the office queues after the edit must still reach the phone."""
+    dev = _shared_phone(office_server, tmp_path)
+    try:
+        with sqlite3.connect(tmp_path / "phone" / "jaga.db") as conn:        # the attacker's edit
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('inbox_cursor', '999999999')")
+        vol = dev.unlock("Siti", PIN)
+        dev.file(vol, "laporan_kecurigaan", forms.load("laporan_kecurigaan").example())
+        assert _sync(dev).received == 1         # the office queues a review request for the head
+        assert _sync(dev).ok
+        head = dev.unlock("Pak Kades", HEAD_PIN)
+        assert [i["ok"] for i in dev.review_items(head)] == [True]
+    finally:
+        dev.close()
