@@ -58,6 +58,13 @@ class Device:
         """The phone's secret from its SecretStore, created once per data folder. Once created,
         a missing secret is an error (SecretMissing), never silently replaced."""
         name = get_meta(self.db, "pepper_name")
+        if name is None and self.db.conn.execute(
+                "SELECT 1 FROM users WHERE kdf LIKE '%\"pepper\": true%' LIMIT 1").fetchone():
+            # Users already depend on a pepper whose name was removed from the file: a new one
+            # would turn every right PIN into a "wrong" one. Refuse, count no try.
+            raise secret_store.SecretMissing(
+                "the name of this phone's secret key is missing from the data folder (edited?): "
+                "nobody's PIN can open this data here")
         if name is None:
             name = f"jaga-desa-{get_meta(self.db, 'device_uuid') or uuid.uuid4()}"
             secret = self.secrets.create(name)

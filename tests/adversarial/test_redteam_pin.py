@@ -79,3 +79,22 @@ def test_restoring_an_older_copy_of_the_folder_does_not_bring_back_a_destroyed_u
         assert dev.users()[0]["locked"]
     finally:
         dev.close()
+
+
+def test_deleting_the_pepper_rows_never_makes_a_new_pepper_that_burns_the_right_pin(tmp_path):
+    """THREAT_MODEL.md: the pepper is "never silently re-created". The file-writer deletes
+    the rows that name it (`pepper_name`, `device_uuid`); the user then types the RIGHT PIN.
+    A fresh pepper would turn it into a wrong one — ten such tries destroy the user."""
+    from fieldapp.secret_store import SecretMissing
+    dev = Device.init(tmp_path / "phone")
+    dev.add_user("Siti", "volunteer", PIN)
+    dev.close()
+    with sqlite3.connect(tmp_path / "phone" / "jaga.db") as conn:
+        conn.execute("DELETE FROM meta WHERE key IN ('pepper_name', 'device_uuid')")
+    dev = Device(tmp_path / "phone")
+    try:
+        with pytest.raises(SecretMissing):
+            dev.unlock("Siti", PIN)
+        assert dev.users()[0]["failed_attempts"] == 0       # no try was billed
+    finally:
+        dev.close()
