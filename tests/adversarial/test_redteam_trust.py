@@ -69,7 +69,7 @@ class _Rogue:
     """The attacker's "office" on loopback: takes everything, answers each verdict with
     `review_answer(data) -> (status, body)` (a receipt under its own key, or a refusal)."""
 
-    def __init__(self, review_answer) -> None:
+    def __init__(self, review_answer, inbox_answer=None) -> None:
         import gzip
         import hashlib
         import threading
@@ -94,6 +94,8 @@ class _Rogue:
             def do_GET(self) -> None:
                 if self.path.startswith("/api/v1/health"):
                     return self._answer(200, {"status": "ok", "server_time": "2026-01-01T00:00:00.000Z"})
+                if inbox_answer is not None:
+                    return self._answer(200, inbox_answer(rogue))
                 return self._answer(200, {"items": [], "next_cursor": None})
 
             def do_POST(self) -> None:
@@ -224,3 +226,46 @@ def test_one_edited_cursor_does_not_silence_the_office_for_good(office_server, t
         assert [i["ok"] for i in dev.review_items(head)] == [True]
     finally:
         dev.close()
+
+
+def test_a_server_that_never_ends_the_inbox_cannot_wedge_the_sync_or_fill_the_phone(office_server, tmp_path):
+    """The attacker's server (a rewritten file, or a man in the middle on plain HTTP) answers
+    every inbox page with new items and a cursor that never moves. The round must end, with
+    a failure, and the phone must not store without bound."""
+    import itertools
+    import threading
+
+    from jaga_desa.testing.waits import wait_until
+    ids = itertools.count(1)
+
+    def endless(rogue):
+        person = endless.person
+        items = [statement.sign_item({"item_id": str(next(ids)), "kind": "feedback", "person_id": person,
+                                      "issued_at": "2026-01-01T00:00:00.000Z", "body": {"pad": "x" * 200}},
+                                     rogue.e) for _ in range(100)]
+        return {"items": items, "next_cursor": None}
+
+    dev = _shared_phone(office_server, tmp_path)
+    endless.person = dev.unlock("Siti", PIN).person_id
+    rogue = _Rogue(_signed_receipt, endless)
+    dev.close()
+    _redirect_to(tmp_path / "phone", rogue)
+    done: dict = {}
+
+    def run() -> None:
+        d = Device(tmp_path / "phone")
+        try:
+            done["result"] = _sync(d)
+        finally:
+            d.close()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        wait_until(lambda: "result" in done, timeout=60, what="the sync round to end")
+        assert not done["result"].ok
+        with sqlite3.connect(tmp_path / "phone" / "jaga.db") as conn:
+            assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] <= 10_000
+    finally:
+        rogue.close()                   # ends a wedged round too (connection refused)
+        worker.join(30)
