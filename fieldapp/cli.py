@@ -6,24 +6,19 @@ Thin: parse, call Device, print. PINs come from JAGA_PIN or a prompt, never argv
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
 from pathlib import Path
 
 from core.errors import JagaError
+from core.prompt import secret
 from fieldapp.device import Device
 from sync.ports import is_refusal
 
 
 def read_pin(prompt: str = "PIN: ") -> str:
-    pin = os.environ.get("JAGA_PIN")
-    if pin is None:
-        if not sys.stdin.isatty():
-            raise JagaError("no PIN: set JAGA_PIN or run in a terminal to be prompted")
-        pin = getpass.getpass(prompt)
-    return pin
+    return secret("JAGA_PIN", prompt, what="PIN")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from core.errors import JagaError
+from core.prompt import secret
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,15 +138,7 @@ def _cert_sha256(path: Path) -> str:
 
 
 def _password() -> str:
-    value = os.environ.get("JAGA_PASSWORD")
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise JagaError("set JAGA_PASSWORD or run from a terminal to be prompted")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Again: "):
-        raise JagaError("passwords differ")
-    return first
+    return secret("JAGA_PASSWORD", "Password: ", what="password", confirm=True)
 
 
 def _cli_audit(conn, action: str, target: str | None = None, detail: dict | None = None) -> None:

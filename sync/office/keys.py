@@ -8,10 +8,8 @@ database backup alone does not let anyone read reports or forge receipts.
 from __future__ import annotations
 
 import base64
-import getpass
 import json
 import os
-import sys
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives import serialization
 
 from core.errors import OfficeKeyError
+from core.prompt import secret
 from sync.envelope import key_id, raw_public
 from sync.identity import fingerprint
 
@@ -82,15 +81,8 @@ def _kek(passphrase: str, salt: bytes, params: dict) -> bytes:
 
 
 def passphrase_from_env_or_prompt() -> str:
-    value = os.environ.get(ENV)
-    if value:
-        return value
-    if sys.stdin.isatty():
-        value = getpass.getpass("Office key passphrase: ")
-        if value:
-            return value
-    raise OfficeKeyError(f"set {ENV} (the passphrase protecting the office keys) or run "
-                         "from a terminal to be prompted")
+    return secret(ENV, "Office key passphrase: ", what="office key passphrase (it protects the office keys)",
+                  error=OfficeKeyError)
 
 
 def load_or_create(data_dir: Path, passphrase: str | None = None) -> OfficeKeys:
