@@ -28,6 +28,7 @@ FULL = {
     "network_bench.py": [],
     "dashboard_bench.py": [],
     "app_bench.py": [],
+    "pin_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -37,6 +38,7 @@ SMOKE = {
                          "--photo-kbit", "4000"],
     "dashboard_bench.py": ["--reports", "2000", "--repeat", "2"],
     "app_bench.py": ["--loads", "1"],
+    "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
 }
 
 

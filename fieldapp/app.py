@@ -37,13 +37,15 @@ def main(argv: list[str]) -> int:
     from fieldapp.ui.shell import App
 
     data = args.data.resolve()
+    os.umask(0o077)                        # everything the app writes (db, -wal/-shm, uploads) is private
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
     except JagaError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     upload_dir = data / UPLOADS
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    upload_dir.chmod(0o700)
     for stale in upload_dir.iterdir():     # a crash between upload and encryption: never keep plaintext
         stale.unlink(missing_ok=True) if stale.is_file() else None
     # Signed upload URLs need a secret; a per-process random one is enough for a phone.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ pytest_plugins = ["tests.skip_policy"]
 ROOT = Path(__file__).resolve().parents[1]
 TEST_OFFICE_KEY = "test-office-passphrase"
 os.environ.setdefault("JAGA_OFFICE_KEY", TEST_OFFICE_KEY)
+# Phones' peppers (fieldapp.secret_store) go to a scratch folder, not the tester's ~/.config.
+os.environ.setdefault("JAGA_SECRET_DIR", tempfile.mkdtemp(prefix="jaga-secrets-"))
 
 
 @pytest.fixture

@@ -39,10 +39,19 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("--data", required=True, type=Path)
     admin.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
     cmds = admin.add_subparsers(dest="admin_command", required=True)
-    v = cmds.add_parser("add-village", help="add a village")
-    v.add_argument("--name", required=True)
+    v = cmds.add_parser("add-village", help="add a village (by its Kemendagri code: --code)")
+    pick = v.add_mutually_exclusive_group(required=True)
+    pick.add_argument("--code", help="kode wilayah desa/kelurahan, e.g. 65.03.01.2001 (name from the list)")
+    pick.add_argument("--name", help="free name without a code (blocks tier A/B hand-overs)")
     v.add_argument("--region")
     v.add_argument("--json", action="store_true")
+    vc = cmds.add_parser("set-village-code", help="give an existing village its Kemendagri code")
+    vc.add_argument("--village", required=True, help="village id or name")
+    vc.add_argument("--code", required=True)
+    vc.add_argument("--json", action="store_true")
+    fv = cmds.add_parser("find-village", help="search the Kemendagri reference list")
+    fv.add_argument("query", nargs="?", default="", help="part of a village name")
+    fv.add_argument("--under", default="", help="code prefix, e.g. 65.03 (Nunukan)")
     e = cmds.add_parser("enroll-code", help="issue a one-time enrollment code")
     e.add_argument("--village", required=True, help="village id or name")
     e.add_argument("--role", required=True, choices=["volunteer", "head"])
@@ -104,10 +113,24 @@ def _admin(args) -> int:
         print(f"staff {args.username} ({args.role}) created, id {sid}")
         return 0
     with engine.begin() as conn:
-        if cmd == "add-village":
+        if cmd == "add-village" and args.code:
+            from sync.office import village_codes
+            out = village_codes.add(conn, args.code, args.region)
+            print(json.dumps(out) if args.json else
+                  f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
+        elif cmd == "add-village":
             vid = enrollment.add_village(conn, args.name, args.region)
             print(json.dumps({"id": vid, "name": args.name, "region": args.region})
                   if args.json else f"village {vid}: {args.name}")
+        elif cmd == "set-village-code":
+            from sync.office import village_codes
+            out = village_codes.assign(conn, args.village, args.code)
+            print(json.dumps(out) if args.json else
+                  f"village {out['id']}: {out['old_name']} -> {out['name']} ({out['kode_wilayah']})")
+        elif cmd == "find-village":
+            from sync.office import regions
+            for r in regions.villages(args.under, args.query, limit=50):
+                print(f"{r.code}  {regions.label(r.code)}")
         elif cmd == "enroll-code":
             out = enrollment.create_code(conn, village=args.village, role=args.role,
                                          name=args.name, ttl_hours=args.ttl_hours)

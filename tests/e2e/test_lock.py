@@ -22,15 +22,24 @@ pytestmark = pytest.mark.e2e
 def test_wrong_pin_then_lockout(browser, start_app, tmp_path):
     data = tmp_path / "phone"
     seed_device(data, users=(("Siti", "volunteer"), ("Pak Budi", "head")), enroll=False)
-    srv = start_app(data)
+    srv = start_app(data, env={"JAGA_PIN_DELAY_SCALE": "0"})     # the growing wait: tests/fieldapp/test_users.py
     ctx, page, _ = open_app(browser, srv.url, PHONE)
     try:
         textbox(page, "PIN").wait_for()
         tap(page.get_by_role("radio", name="Siti · Relawan desa"))
+        tap(button(page, "Masuk"))                        # an empty PIN is not a try
+        wait_text(page, "Masukkan PIN dulu")
         for i in range(1, MAX_TRIES):
             fill(page, "PIN", "000000")
-            tap(button(page, "Masuk"))
-            wait_text(page, f"PIN salah. Sisa {MAX_TRIES - i} kali percobaan.")
+            if i == 2:
+                textbox(page, "PIN").press("Enter")       # Enter submits the PIN
+            else:
+                tap(button(page, "Masuk"))
+            if MAX_TRIES - i == 1:
+                wait_text(page, "jika PIN berikutnya salah, semua data pengguna ini dihapus permanen")
+                snap(page, "30b-lock-last-try")
+            else:
+                wait_text(page, f"PIN salah. Sisa {MAX_TRIES - i} kali percobaan.")
             if i == 1:
                 snap(page, "30-lock-wrong-pin")
         fill(page, "PIN", "000000")
