@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.errors import JagaError
+from core.errors import BadRequest, JagaError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,7 +101,7 @@ def _engine(args):
 def _run_office(args) -> int:
     from sync.office import serve
     if args.workers < 1:
-        raise JagaError("--workers must be at least 1")
+        raise BadRequest("--workers must be at least 1")
     print(f"office listening on http://{args.host}:{args.port}/api/v1"
           + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
     serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
