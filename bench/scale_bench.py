@@ -182,7 +182,7 @@ def scale(args, url: str) -> list[dict]:
             codes = [enrollment.create_code(conn, village=vid, role="volunteer", name=f"Relawan {i}",
                                             ttl_hours=2)["code"] for i in range(args.phones)]
             staff.create_staff(conn, "analis", PASSWORD, "admin")
-            _, cookie = auth.login(conn, "analis", PASSWORD)
+        _, cookie = auth.login(engine, "analis", PASSWORD)
         office = harness.office(Path(tmp) / "office", workers=args.workers, db_url=url)
         try:
             phones = [Phone(office.url, code, f"Relawan {i}") for i, code in enumerate(codes)]
