@@ -13,7 +13,8 @@ from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelope_recipients, envelopes, reviews
 
-from .common import REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt
+from .common import (REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt,
+                     stored_receipt)
 
 
 def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -32,7 +33,7 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
     if old is not None:
         if old.sha256 != sha:
             raise Conflict("another review with this id is already stored")
-        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": json.loads(old.receipt)}
+        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": stored_receipt(old.receipt, keys)}
     try:
         author = _author(conn, header, device_id)
         opened = _verify_and_open(data, header, author, keys)
