@@ -378,7 +378,7 @@ class Photos(Widget):
         self.progress.visible = False
         try:
             att, size = await asyncio.to_thread(self.app.device.add_photo, self.app.session,
-                                                self.app.form_report_id, raw)
+                                                self.app.ensure_draft(), raw)
         except PhotoError as exc:
             why = (self.app.t("photo_too_big", mb=MAX_INPUT // 1024 // 1024) if "too large" in exc.message
                    else self.app.t("photo_not_image"))

@@ -33,7 +33,7 @@ def show(app) -> None:
     if s.role == "head":
         body.append(_reviews(app))
     body += [
-        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: start(app, SUSPICION, urgent=True),
+        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: app.go("emergency"),
                    color=RED, icon=ft.Icons.WARNING_AMBER, height=64),
         app.button(app.t("btn_suspicion"), lambda: start(app, SUSPICION), icon=ft.Icons.REPORT, height=64),
         app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
@@ -54,10 +54,8 @@ def _safe(fn, default):
         return default
 
 
-def start(app, form_id: str, urgent: bool = False) -> None:
-    answers = {"urgensi": "darurat"} if urgent else {}
-    rid = app.device.new_draft(app.session, form_id, answers)
-    app.go("form", report_id=rid, section=0)
+def start(app, form_id: str) -> None:
+    app.go("form", form_id=form_id)      # the draft is created by the first change, not by opening
 
 
 def form_title(app, form_id: str, version: int | None = None) -> str:

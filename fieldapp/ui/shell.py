@@ -32,6 +32,7 @@ TAP = 52            # primary button height; every tappable is >= 48 px
 RED = "#B3261E"
 GREEN = "#1B6E3A"
 BLUE = "#0B4F8A"
+MAX_WIDTH = 720      # px: the content column on tablets and desktops
 
 
 class App:
@@ -85,7 +86,8 @@ class App:
         module.show(self, **kw)
 
     def render(self, title: str, body: list[ft.Control], *, actions: list[ft.Control] | None = None,
-               back: Callable | None = None, footer: list[ft.Control] | None = None) -> None:
+               back: Callable | None = None, footer: list[ft.Control] | None = None,
+               footer_top: ft.Control | None = None) -> None:
         """One screen: a header (title, optional back, actions), scrolling body, fixed footer."""
         lead = [self.icon_button(ft.Icons.ARROW_BACK, self.t("back"), back)] if back else []
         header = ft.Container(
@@ -103,12 +105,19 @@ class App:
         if footer:
             for c in footer:
                 c.expand = True
-            parts.append(ft.Container(ft.Row(footer, spacing=8), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            row: ft.Control = ft.Row(footer, spacing=8)
+            if footer_top is not None:      # e.g. "Periksa & kirim": always reachable, never scrolled to
+                row = ft.Column([footer_top, row], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+            parts.append(ft.Container(row, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
                                       border=ft.Border.only(top=ft.BorderSide(1, "#DDDDDD"))))
         column = ft.Column(parts, spacing=0, expand=True)
+        # On a wide screen the app keeps a phone-like column instead of 1,400 px lines.
+        wide = (self.page.width or 0) > MAX_WIDTH + 40
+        box = ft.Container(column, width=MAX_WIDTH, border=ft.Border.symmetric(
+            horizontal=ft.BorderSide(1, "#DDDDDD"))) if wide else ft.Container(column, expand=True)
         self.page.controls.clear()
         self.page.controls.append(
-            ft.SafeArea(ft.Row([ft.Container(column, expand=True)], expand=True,
+            ft.SafeArea(ft.Row([box], expand=True, alignment=ft.MainAxisAlignment.CENTER,
                                vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True))
         self.page.update()
 
@@ -170,12 +179,14 @@ class App:
     # ── small building blocks shared by the screens ────────────────────────
     def button(self, text: str, on_click: Callable | None, *, kind: str = "filled", icon=None,
                color: str | None = None, expand: bool = False, height: int = TAP,
-               tooltip: str | None = None, disabled: bool = False) -> ft.Control:
+               tooltip: str | None = None, disabled: bool = False, url: str | None = None) -> ft.Control:
         cls = {"filled": ft.FilledButton, "outlined": ft.OutlinedButton, "text": ft.TextButton}[kind]
         kw: dict[str, Any] = {}
         if color and kind == "filled":
             kw["bgcolor"] = color
             kw["color"] = "white"
+        if url:
+            kw["url"] = url     # e.g. tel:110 — the phone's dialler opens with the number
         return cls(content=ft.Text(text, size=16, text_align=ft.TextAlign.CENTER), icon=icon,
                    on_click=self.handler(on_click) if on_click else None, expand=expand,
                    height=height, tooltip=tooltip, disabled=disabled,
