@@ -45,6 +45,14 @@ def _drafts(data) -> int:
         dev.close()
 
 
+def _wait_until(cond, page, timeout_ms: int = 10000) -> None:
+    for _ in range(timeout_ms // 100):
+        if cond():
+            return
+        page.wait_for_timeout(100)
+    assert cond()
+
+
 def _unlock(j: Journey, page) -> None:
     j.type("PIN", PIN)
     j.tap(button(page, "Masuk"))
@@ -120,7 +128,7 @@ def test_shortest_suspicion_report(browser, start_app, tmp_path):
         assert _drafts(data) == 0                                   # opening a form makes no draft
         snap(page, "suspicion-1-360")
         j.tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
-        assert _drafts(data) == 1
+        _wait_until(lambda: _drafts(data) == 1, page)               # ...the first answer does
         j.type("Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         j.tap(button(page, "Lanjut"))
         j.type("Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung dekat dermaga")

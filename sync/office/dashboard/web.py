@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from core import localtime
 from core.errors import AuthError, JagaError, NotFound
 from sync.office.staff import ROLES as STAFF_ROLES, create_staff
 
-from . import admin, audit, auth, charts, exports, indexer, queries, reports
+from . import admin, audit, auth, charts, emergency, exports, indexer, queries, reports
 from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, norm_lang, t
 
 BASE = "/dashboard"
@@ -29,6 +30,7 @@ HERE = Path(__file__).parent
 ACCESS: dict[tuple[str, str], str] = {}
 LANG_COOKIE = "jd_lang"
 PAGE_SIZE = 50
+ZONE = localtime.zone()     # the office's zone (JAGA_TZ, else this server's offset, else WIB)
 router = APIRouter()
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -84,8 +86,20 @@ def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
         triage_label=lambda c: label(TRIAGE, c, lang), urgency_label=lambda c: label(URGENCY, c, lang),
         verdict_label=lambda c: label(VERDICT, c or "none", lang),
         category_label=lambda c: category_label(c, lang), route_label=lambda c: route_label(c, lang),
-        **values)
+        local_time=lambda v: localtime.format(v, ZONE, lang, short=True), zone=ZONE,
+        alerts=_alerts(ctx), **values)
     return HTMLResponse(html, status_code=status)
+
+
+def _alerts(ctx: Ctx) -> list[dict]:
+    """Unacknowledged DARURAT reports for the banner on every page (none on public pages)."""
+    if not ctx.staff or ctx.conn is None:
+        return []
+    try:
+        indexer.catch_up(ctx.conn, ctx.keys)
+        return emergency.open_alerts(ctx.conn, ctx.staff)
+    except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
+        return []
 
 
 def error_page(ctx: Ctx, status: int, message: str) -> HTMLResponse:
@@ -320,7 +334,8 @@ def report_detail(ctx: Ctx) -> Response:
     ctx.audit("view_report", target=row.id)
     gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=420, height=280,
                                 css="map small") if d["gps"] else ""
-    notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang)}.get(
+    notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang),
+              "ack": t("ack_done", ctx.lang)}.get(
         ctx.params.get("done", ""))
     return render(ctx, "detail.html", d=d, gps_svg=gps_svg, notice=notice,
                   assignees=reports.assignees(ctx.conn, row.village_id),
@@ -343,6 +358,14 @@ def report_triage(ctx: Ctx) -> Response:
     ctx.audit("triage", target=row.id, detail={"state": ctx.form.get("state"),
                                                "assignee": ctx.form.get("assignee") or None})
     return RedirectResponse(f"{BASE}/reports/{row.id}?done=triage", status_code=303)
+
+
+@page("POST", "/reports/{report_id}/ack", "staff")
+def report_ack(ctx: Ctx) -> Response:
+    row = _report(ctx)
+    if emergency.acknowledge(ctx.conn, ctx.staff, row.id):
+        ctx.audit("ack_emergency", target=row.id)
+    return RedirectResponse(f"{BASE}/reports/{row.id}?done=ack", status_code=303)
 
 
 @page("POST", "/reports/{report_id}/feedback", "staff")

@@ -1,0 +1,49 @@
+"""DARURAT at the office: its own level, a banner on every page for the staff of that
+region until someone acknowledges it, and the acknowledgement in the audit log."""
+from __future__ import annotations
+
+import re
+
+from tests.dashboard.conftest import csrf_of, seal_report
+from tests.support import enroll as enroll_person
+
+
+def _push_darurat(dash, text: str) -> str:
+    person, client = enroll_person(dash.server, "Entikong", "volunteer", "Ani Relawan")
+    sealed = seal_report(person, "laporan_darurat", {"apa_terjadi": text, "urgensi": "darurat",
+                                                     "lokasi": {"lat": 1.01, "lon": 110.5}})
+    assert client.push([sealed.envelope])[0]["status"] == "accepted"
+    return sealed.envelope_id
+
+
+def test_darurat_banner_until_acknowledged(dash):
+    eid = _push_darurat(dash, "Truk bawa 10 orang ke dermaga")
+    sgu, kh = dash.login("intel_sgu"), dash.login("intel_kh")
+    for path in ("/dashboard/", "/dashboard/overview", f"/dashboard/reports/{dash.reports['calm']}"):
+        html = sgu.get(dash.url + path).text
+        assert 'class="emergency"' in html and eid[:8] in html, path
+    assert eid[:8] not in kh.get(dash.url + "/dashboard/").text      # another region: not theirs
+    inbox = sgu.get(dash.url + "/dashboard/?urgency=darurat").text
+    assert re.search(r'class="badge darurat">DARURAT<', inbox)
+    # someone outside the region cannot acknowledge it
+    r = kh.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": kh.csrf}, allow_redirects=False)
+    assert r.status_code == 403
+    # without the form's token: refused, nothing recorded
+    r = sgu.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": "x"}, allow_redirects=False)
+    assert r.status_code == 403
+    assert 'class="emergency"' in sgu.get(dash.url + "/dashboard/overview").text
+    r = sgu.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": sgu.csrf}, allow_redirects=False)
+    assert r.status_code == 303
+    sgu.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": sgu.csrf})   # twice: one entry
+    for s in (sgu, dash.login("admin")):
+        assert 'class="emergency"' not in s.get(dash.url + "/dashboard/").text
+    with dash.db() as db:
+        acks = db.execute("SELECT username, target FROM dash_audit WHERE action='ack_emergency'").fetchall()
+    assert acks == [("intel_sgu", eid)]
+
+
+def test_banner_times_carry_their_zone(dash):
+    eid = _push_darurat(dash, "Orang dikurung di gudang")
+    html = dash.login("admin").get(dash.url + "/dashboard/").text
+    row = html[html.index(eid[:8]) - 400: html.index(eid[:8])]
+    assert re.search(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} (WIB|WITA|WIT)", row), row
