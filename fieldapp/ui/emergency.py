@@ -86,7 +86,7 @@ class EmergencyScreen:
                 await asyncio.wait_for(asyncio.shield(self.locating), timeout=SEND_WAIT_SECONDS)
             except Exception:   # noqa: BLE001
                 pass
-        answers: dict = {"apa_terjadi": text, "urgensi": "darurat"}
+        answers: dict = {"apa_terjadi": text, "urgensi": "darurat", "rahasia": "ya"}
         if self.location:
             answers["lokasi"] = self.location
         rid = app.device.new_draft(app.session, FORM, answers)

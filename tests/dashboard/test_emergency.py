@@ -10,7 +10,7 @@ from tests.support import enroll as enroll_person
 
 def _push_darurat(dash, text: str) -> str:
     person, client = enroll_person(dash.server, "Entikong", "volunteer", "Ani Relawan")
-    sealed = seal_report(person, "laporan_darurat", {"apa_terjadi": text, "urgensi": "darurat",
+    sealed = seal_report(person, "laporan_darurat", {"apa_terjadi": text, "urgensi": "darurat", "rahasia": "ya",
                                                      "lokasi": {"lat": 1.01, "lon": 110.5}})
     assert client.push([sealed.envelope])[0]["status"] == "accepted"
     return sealed.envelope_id
