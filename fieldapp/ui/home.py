@@ -4,6 +4,7 @@ A village head also sees the reports waiting for review."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import flet as ft
 
@@ -45,6 +46,44 @@ def show(app) -> None:
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
     app.render(app.t("app_name"), body, actions=actions)
+    _watch(app)
+
+
+# ── live: the background sync (or another process) changed something ─────
+LIVE_SECONDS = float(os.environ.get("JAGA_LIVE_SECONDS", "2"))
+
+
+def signature(dev, owner: str) -> tuple:
+    """What the home screen shows, cheaply: report states, last sync and its error, inbox size.
+    Plaintext metadata only (no PIN needed), so it can be polled."""
+    st = dev.status()
+    return (tuple((r["id"], r["state"], r["last_error"]) for r in dev.outbox(owner=owner)),
+            st.get("last_sync"), st.get("inbox"), dev.setting("last_sync_error") or "")
+
+
+def _watch(app) -> None:
+    """Redraw home when its data changes, without a tap: the sync runs in a background
+    thread (or another process on the same store) and its results must show up by themselves."""
+    token = object()
+    app.live_token = token
+    session = app.session
+    before = signature(app.device, session.user_id)
+
+    async def loop() -> None:
+        nonlocal before
+        while True:
+            await asyncio.sleep(LIVE_SECONDS)
+            if app.live_token is not token or app.screen != "home" or app.session is not session:
+                return
+            try:
+                now = signature(app.device, session.user_id)
+            except Exception:   # noqa: BLE001 — store busy: try again next round
+                continue
+            if now != before:
+                before = now
+                show(app)       # starts a new watcher and retires this one
+                return
+    app.page.run_task(loop)
 
 
 def _safe(fn, default):
