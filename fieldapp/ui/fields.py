@@ -19,6 +19,7 @@ import flet_geolocator as ftg
 from fieldapp import i18n
 from fieldapp.photos import MAX_INPUT, PhotoError
 from fieldapp.ui.shell import RED
+from forms.validation import normalize_temporal, parse_integer
 
 ERROR_COLOR = RED
 
@@ -90,13 +91,7 @@ class TextInput(Widget):
 
 
 def _to_int(raw: str):
-    s = raw.strip().replace(".", "")
-    if not s:
-        return None
-    try:
-        return int(s)
-    except ValueError:
-        return raw
+    return parse_integer(raw)      # "2.5" stays "2.5" (refused with a message), never 25
 
 
 def _to_float(raw: str):
@@ -195,9 +190,7 @@ class DateTimeInput(Widget):
 
     def _store(self, text: str):
         self.input.value = text
-        t = text.strip()
-        if self.is_dt and len(t) >= 16 and t[10] == " ":
-            t = t[:10] + "T" + t[11:]
+        t = normalize_temporal(self.field.type, text)     # also accepts 26-11-2026 [19:30]
         self.set(t or None)
 
     def _typed(self, e):

@@ -123,7 +123,7 @@ def _drafts(app) -> ft.Control:
 
         rows.append(ft.Column([
             ft.OutlinedButton(content=ft.Container(ft.Row([ft.Icon(ft.Icons.EDIT_NOTE),
-                                                           ft.Text(app.t("open_draft", form=title, day=d["updated_day"]),
+                                                           ft.Text(app.t("open_draft", form=title, day=app.day(d["updated_day"])),
                                                                    size=16, expand=True)], spacing=10),
                                                    padding=ft.Padding.symmetric(vertical=12)),
                               on_click=app.handler(open_),
@@ -153,7 +153,7 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         state = app.t(STATE_KEYS[r["state"]])
         color = {"waiting": "#7A5200", "received": GREEN, "returned": RED}.get(r["state"], "#333333")
         lines: list[ft.Control] = [
-            ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {r['created_day']}", size=15,
+            ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
                     weight=ft.FontWeight.BOLD),
             ft.Text(state, color=color, size=15)]
         why = r["last_error"] or round_error
@@ -185,7 +185,7 @@ def _sync_card(app) -> ft.Control:
     st = app.device.status()
     waiting = st["outbox"]
     last = st.get("last_sync")
-    status = ft.Text(app.t("sync_last", when=last.replace("T", " ")[:16]) if last else app.t("sync_never"),
+    status = ft.Text(app.t("sync_last", when=app.local(last)) if last else app.t("sync_never"),
                      size=15)
     pending = ft.Text(app.t("sync_pending", n=waiting), size=15, visible=bool(waiting))
     bar = ft.ProgressBar(visible=False, semantics_label=app.t("sync_now"))
@@ -238,10 +238,7 @@ def _reviews(app) -> ft.Control:
         rows.append(ft.Text(app.t("no_reviews"), size=15, color="#555555"))
     for it in items:
         title = it["title"](app.lang) if it.get("ok") else app.t("review_unreadable")
-        day = ""
-        if it.get("created_ms"):
-            import datetime as dt
-            day = dt.datetime.fromtimestamp(it["created_ms"] / 1000).strftime("%Y-%m-%d")
+        day = app.local(it["created_ms"]) if it.get("created_ms") else ""
         state = app.t({"new": "review_state_new", "read": "review_state_read",
                        "answered": "review_state_answered"}.get(it["state"], "review_state_new"))
         urgent = f" · {app.t('urgent_flag')}" if it.get("flags", {}).get("urgent") else ""

@@ -3,8 +3,6 @@ info, with a note. Rahasia reports never reach this screen: they are never seale
 the head in the first place (no key to open them)."""
 from __future__ import annotations
 
-import datetime as dt
-
 import flet as ft
 
 import forms
@@ -28,8 +26,7 @@ def show(app, item_id: str) -> None:
     if item.get("flags", {}).get("urgent"):
         rows.append(app.banner(app.t("urgent_flag"), "error"))
     if item.get("created_ms"):
-        rows.append(ft.Text(dt.datetime.fromtimestamp(item["created_ms"] / 1000).strftime("%Y-%m-%d %H:%M"),
-                            size=14, color="#555555"))
+        rows.append(ft.Text(app.local(item["created_ms"]), size=14, color="#555555"))
     for label, value in form.summary(item["answers"], app.lang):
         rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                ft.Text(value, size=16)], spacing=2))

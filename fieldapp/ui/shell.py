@@ -10,6 +10,7 @@ because forms autosave before anything else can fail.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import importlib
 import inspect
@@ -21,6 +22,7 @@ from typing import Any, Callable
 
 import flet as ft
 
+from core import localtime
 from fieldapp import i18n
 from fieldapp.device import Device
 from fieldapp.users import Session
@@ -53,6 +55,17 @@ class App:
     # ── language ───────────────────────────────────────────────────────────
     def t(self, key: str, **kw: Any) -> str:
         return i18n.t(key, self.lang, **kw)
+
+    def local(self, value: Any, date: bool = True) -> str:
+        """A stored UTC time (ISO text or epoch ms) as this phone's local time with its zone name."""
+        return localtime.format(value, localtime.zone(self.device.setting("tz")), self.lang, date=date)
+
+    def day(self, text: str | None) -> str:
+        """A stored coarse day ("2026-11-26") the Indonesian way: 26 November 2026."""
+        try:
+            return localtime.date_text(dt.date.fromisoformat(text or ""), self.lang)
+        except ValueError:
+            return text or ""
 
     def set_lang(self, lang: str) -> None:
         self.lang = lang if lang in i18n.LANGS else i18n.DEFAULT
