@@ -65,6 +65,13 @@ def m002_envelope_index(db: sqlite_utils.Database) -> None:
     db["reports"].create_index(["envelope_id"], unique=True, if_not_exists=True)
 
 
+@migrations()
+def m004_field_summary(db: sqlite_utils.Database) -> None:
+    # "what was this report?" for the author's sent list (form, category, place, first words),
+    # encrypted under her own data key like a draft (fieldapp.history)
+    db["reports"].add_column("summary", bytes)
+
+
 def _check_file(path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it."""
     if not path.exists():

@@ -17,7 +17,7 @@ import flet as ft
 import flet_geolocator as ftg
 
 from core.errors import JagaError, ValidationFailed
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.reports import NotEnrolled
 from fieldapp.ui import syncing
 from fieldapp.ui.shell import RED
@@ -100,6 +100,7 @@ class EmergencyScreen:
             self.error.value = app.t("seal_failed", why=i18n.error_text(exc, app.lang))
             app.page.update()
             return
+        history.save_summary(app.device.db, app.session, rid, history.summary(FORM, answers))
         syncing.trigger()
         app.go("emergency_sent", answers=answers)
 

@@ -10,7 +10,7 @@ import flet as ft
 
 import forms
 from core.errors import JagaError, ValidationFailed
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.reports import NotEnrolled
 from fieldapp.ui import fields, syncing
 from fieldapp.ui.shell import GREEN, RED
@@ -193,6 +193,7 @@ class FormScreen:
             app.page.update()
             return
         app.resume_point = None
+        history.save_summary(app.device.db, app.session, self.report_id, history.summary(self.form.id, self.answers))
         syncing.trigger()               # leave at once if there is signal and sync is on
         app.notice = app.t("sealed_ok")
         app.go("home")

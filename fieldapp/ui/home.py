@@ -10,9 +10,9 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.ui import syncing
-from fieldapp.ui.shell import GREEN, RED
+from fieldapp.ui.shell import BLUE, GREEN, RED
 
 SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
 
@@ -149,13 +149,15 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         key = f.get("envelope_id") or f.get("report_id") or ""
         by_envelope.setdefault(key, []).append(f)
     round_error = app.device.setting("last_sync_error") or ""
+    about = _safe(lambda: history.summaries(app.device.db, app.session), {})
     for r in items:
-        state = app.t(STATE_KEYS[r["state"]])
-        color = {"waiting": "#7A5200", "received": GREEN, "returned": RED}.get(r["state"], "#333333")
+        state = app.t(STATE_KEYS.get(r["state"], "state_waiting"))
+        color = {"waiting": "#7A5200", "received": GREEN, "returned": BLUE}.get(r["state"], "#333333")
         lines: list[ft.Control] = [
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
-                    weight=ft.FontWeight.BOLD),
-            ft.Text(state, color=color, size=15)]
+                    weight=ft.FontWeight.BOLD)]
+        lines += _about(app, about.get(r["id"]))
+        lines.append(ft.Text(state, color=color, size=15))
         why = r["last_error"] or round_error
         if r["state"] == "waiting" and why:
             lines.append(ft.Text(app.t("state_why", why=_why(app, why)), size=14, color="#7A5200"))
@@ -167,6 +169,27 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
                                  border=ft.Border.all(1, "#DDDDDD")))
     return ft.Column(rows, spacing=8)
+
+
+def _about(app, summary: dict | None) -> list[ft.Control]:
+    """The author's own reminder of what the report was: category · place, and its first words."""
+    if not summary:
+        return []
+    bits = []
+    cat = summary.get("category")
+    if cat:
+        try:
+            bits.append(forms.load(summary["form_id"]).field(cat["field"]).choice_label(cat["value"], app.lang))
+        except (JagaError, KeyError):
+            bits.append(str(cat.get("value", "")))
+    if summary.get("place"):
+        bits.append(summary["place"])
+    out: list[ft.Control] = []
+    if bits:
+        out.append(ft.Text(" · ".join(bits), size=14, max_lines=2))
+    if summary.get("words"):
+        out.append(ft.Text(f"\u201c{summary['words']}\u2026\u201d", size=14, color="#555555", italic=True, max_lines=2))
+    return out
 
 
 def _mark_read(app, item_id: str):
@@ -241,8 +264,22 @@ def _reviews(app) -> ft.Control:
         day = app.local(it["created_ms"]) if it.get("created_ms") else ""
         state = app.t({"new": "review_state_new", "read": "review_state_read",
                        "answered": "review_state_answered"}.get(it["state"], "review_state_new"))
-        urgent = f" · {app.t('urgent_flag')}" if it.get("flags", {}).get("urgent") else ""
-        rows.append(app.button(f"{app.t('review_open', title=title, day=day)} · {state}{urgent}",
-                               (lambda iid=it["item_id"]: app.go("review", item_id=iid)),
-                               kind="outlined", icon=ft.Icons.FACT_CHECK, disabled=not it.get("ok")))
-    return ft.Column(rows, spacing=8)
+        if it["state"] == "answered":
+            mine = _safe(lambda iid=it["item_id"]: history.my_verdict(app.device.db, app.session, iid), None)
+            if mine:
+                state = app.t("review_my_verdict", verdict=app.t("verdict_" + mine.get("verdict", "")))
+        # Wrapping lines, not one long button label: at 360 px nothing is clipped.
+        lines: list[ft.Control] = [ft.Text(title, size=16, weight=ft.FontWeight.BOLD), ft.Text(day, size=14)]
+        tags = [ft.Text(state, size=14, color=GREEN if it["state"] == "answered" else BLUE)]
+        if it.get("flags", {}).get("urgent"):
+            tags.insert(0, ft.Container(ft.Text(app.t("urgent_flag"), size=12, color="white",
+                                                weight=ft.FontWeight.BOLD),
+                                        bgcolor=RED, border_radius=6, padding=ft.Padding.symmetric(horizontal=6)))
+        lines.append(ft.Row(tags, wrap=True, spacing=8))
+        rows.append(ft.OutlinedButton(
+            content=ft.Container(ft.Row([ft.Icon(ft.Icons.FACT_CHECK),
+                                         ft.Column(lines, spacing=2, expand=True)], spacing=10),
+                                 padding=ft.Padding.symmetric(vertical=10)),
+            on_click=app.handler(lambda iid=it["item_id"]: app.go("review", item_id=iid)),
+            disabled=not it.get("ok"), style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10))))
+    return ft.Column(rows, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

@@ -7,7 +7,7 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import i18n
+from fieldapp import history, i18n
 
 
 def show(app, item_id: str) -> None:
@@ -45,6 +45,14 @@ def show(app, item_id: str) -> None:
             app.go("home")
         return h
 
+    if item["state"] == "answered":     # his verdict is on record: show it, never the buttons again
+        mine = history.my_verdict(app.device.db, app.session, item_id) or {}
+        rows += [ft.Divider(), app.heading(app.t("review_state_answered")),
+                 app.banner(app.t("review_my_verdict", verdict=app.t("verdict_" + mine.get("verdict", ""))), "ok")]
+        if mine.get("note"):
+            rows.append(ft.Text(mine["note"], size=15))
+        app.render(form.title(app.lang), rows, back=lambda: app.go("home"))
+        return
     rows += [ft.Divider(), note, status,
              app.button(app.t("review_verify"), verdict("verified"), icon=ft.Icons.CHECK_CIRCLE, color="#1B6E3A"),
              app.button(app.t("review_dispute"), verdict("disputed"), icon=ft.Icons.CANCEL, color="#B3261E"),
