@@ -12,7 +12,8 @@ from __future__ import annotations
 from core.errors import FormError, FormNotFound, ValidationFailed
 
 from .catalog import check_file, list_forms, load, versions
-from .definition import Choice, Field, Form, Section, format_answer, parse
+from .model import Choice, Field, Form, Section, format_answer
+from .parser import parse
 from .i18n import LANGS
 
 __all__ = [

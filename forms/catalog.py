@@ -8,7 +8,8 @@ from pathlib import Path
 
 from core.errors import FormError, FormNotFound
 
-from .definition import NAME_RE, Form, parse
+from .model import Form
+from .parser import NAME_RE, parse
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 FILE_RE = re.compile(r"(?P<id>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.json")

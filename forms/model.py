@@ -1,0 +1,260 @@
+"""The form model: Form, Section, Field, Choice, Text — what a parsed definition is.
+
+Built only by forms.parser.parse(); never mutated afterwards. Pure: answers in,
+messages / clean answers / flags out."""
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from core.errors import ValidationFailed
+
+from . import conditions
+from .conditions import is_answered, is_number
+from .example import build_example
+from .i18n import fmt_date, fmt_datetime, fmt_value, msg, norm_lang
+from .validation import check_value, parse_date, parse_datetime
+
+CONFIDENTIAL_VALUE = "ya"
+
+
+class Text:
+    """A text in every supported language."""
+
+    __slots__ = ("_by_lang",)
+
+    def __init__(self, by_lang: Mapping[str, str]) -> None:
+        self._by_lang = dict(by_lang)
+
+    def __call__(self, lang: str = "id") -> str:
+        return self._by_lang[norm_lang(lang)]
+
+    def __repr__(self) -> str:
+        return f"Text({self._by_lang!r})"
+
+
+class Choice:
+    __slots__ = ("value", "_label")
+
+    def __init__(self, value: str, label: Text) -> None:
+        self.value = value
+        self._label = label
+
+    def label(self, lang: str = "id") -> str:
+        return self._label(lang)
+
+    def __repr__(self) -> str:
+        return f"Choice({self.value!r})"
+
+
+class Field:
+    def __init__(self, *, name: str, type: str, label: Text, hint: Text | None, required: bool,
+                 choices: list[Choice], constraint: dict, relevant: dict | None, section: str,
+                 example: Any = None) -> None:
+        self.name = name
+        self.type = type
+        self._label = label
+        self._hint = hint
+        self.required = required
+        self.choices = choices
+        self.choice_values = tuple(c.value for c in choices)
+        self.constraint = constraint
+        self.relevant = relevant
+        self.section = section  # the section's name
+        self.example = example
+
+    def label(self, lang: str = "id") -> str:
+        return self._label(lang)
+
+    def hint(self, lang: str = "id") -> str:
+        """The hint, or '' when the field has none."""
+        return self._hint(lang) if self._hint else ""
+
+    def choice_label(self, value: Any, lang: str = "id") -> str:
+        for c in self.choices:
+            if c.value == value:
+                return c.label(lang)
+        return str(value)
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.type!r})"
+
+
+class Section:
+    def __init__(self, name: str, title: Text, fields: list[Field]) -> None:
+        self.name = name
+        self._title = title
+        self.fields = fields
+
+    def title(self, lang: str = "id") -> str:
+        return self._title(lang)
+
+    def __repr__(self) -> str:
+        return f"Section({self.name!r}, {len(self.fields)} fields)"
+
+
+class Form:
+    """One version of one form. Build with parse(); never mutated afterwards."""
+
+    def __init__(self, data: dict, source: str, title: Text, sections: list[Section],
+                 flags: dict[str, dict]) -> None:
+        self._data = data
+        self.source = source
+        self.id: str = data["id"]
+        self.version: int = data["version"]
+        self._title = title
+        self.sections = sections
+        self.fields = [f for s in sections for f in s.fields]
+        self._by_name = {f.name: f for f in self.fields}
+        self._flags = flags
+        self.confidential_field: str | None = data.get("confidential_field")
+        self._example: dict | None = None
+
+    def __repr__(self) -> str:
+        return f"Form({self.id!r}, v{self.version})"
+
+    def title(self, lang: str = "id") -> str:
+        return self._title(lang)
+
+    def field(self, name: str) -> Field:
+        """The field called `name`; KeyError if the form has none."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.id} v{self.version} has no field '{name}'") from None
+
+    @property
+    def flag_names(self) -> list[str]:
+        return list(self._flags)
+
+    # --- skip logic -----------------------------------------------------------------
+    def _visibility(self, answers: Mapping[str, Any]) -> "_Visibility":
+        if not isinstance(answers, Mapping):
+            raise TypeError("answers must be a dict")
+        return _Visibility(self._by_name, answers)
+
+    def is_visible(self, name: str, answers: Mapping[str, Any]) -> bool:
+        self.field(name)
+        return self._visibility(answers).visible(name)
+
+    def visible_fields(self, answers: Mapping[str, Any]) -> list[Field]:
+        vis = self._visibility(answers)
+        return [f for f in self.fields if vis.visible(f.name)]
+
+    # --- answers --------------------------------------------------------------------
+    def validate(self, answers: Mapping[str, Any], lang: str = "id") -> dict[str, str]:
+        """Field name -> message for every failing field; {} when the answers are valid.
+        Hidden fields are skipped (never required, their answers ignored)."""
+        if not isinstance(answers, Mapping):
+            return {"_answers": msg("not_object", lang)}
+        vis = self._visibility(answers)
+        get = vis.effective
+        errors: dict[str, str] = {}
+        for f in self.fields:
+            if not vis.visible(f.name):
+                continue
+            v = answers.get(f.name)
+            if f.type == "note":
+                if is_answered(v):
+                    errors[f.name] = msg("note_answer", lang)
+                continue
+            if not is_answered(v):
+                if f.required:
+                    errors[f.name] = msg("required", lang)
+                continue
+            res = check_value(f, v, lang, get, lambda n, lg: self.field(n).label(lg))
+            if res:
+                kind, text = res
+                own = f.constraint.get("message")
+                errors[f.name] = own[norm_lang(lang)] if kind == "constraint" and own else text
+        for key in answers:
+            if key not in self._by_name:
+                errors[str(key)] = msg("unknown_field", lang)
+        return errors
+
+    def clean(self, answers: Mapping[str, Any]) -> dict:
+        """Only answers that count: visible, known, not notes, not empty; text stripped."""
+        vis = self._visibility(answers)
+        out = {}
+        for f in self.fields:
+            v = answers.get(f.name)
+            if f.type == "note" or not is_answered(v) or not vis.visible(f.name):
+                continue
+            out[f.name] = v.strip() if isinstance(v, str) else copy.deepcopy(v)
+        return out
+
+    def check(self, answers: Mapping[str, Any], lang: str = "id") -> dict:
+        """The clean answers, or ValidationFailed(errors)."""
+        errors = self.validate(answers, lang)
+        if errors:
+            raise ValidationFailed(errors)
+        return self.clean(answers)
+
+    def flags(self, answers: Mapping[str, Any]) -> dict[str, bool]:
+        vis = self._visibility(answers)
+        return {k: conditions.evaluate(c, vis.effective) for k, c in self._flags.items()}
+
+    def is_confidential(self, answers: Mapping[str, Any]) -> bool:
+        """True when the confidential field is visible and answered 'ya'."""
+        if not self.confidential_field:
+            return False
+        vis = self._visibility(answers)
+        return vis.effective(self.confidential_field) == CONFIDENTIAL_VALUE
+
+    def example(self) -> dict:
+        """A valid, deterministic set of answers (no photos unless a photo is required)."""
+        if self._example is None:
+            self._example = build_example(self)
+        return copy.deepcopy(self._example)
+
+    def summary(self, answers: Mapping[str, Any], lang: str = "id") -> list[tuple[str, str]]:
+        """(label, readable value) for every visible answered field, in form order."""
+        cleaned = self.clean(answers)
+        return [(f.label(lang), format_answer(f, cleaned[f.name], lang))
+                for f in self.fields if f.name in cleaned]
+
+    def to_dict(self) -> dict:
+        """The definition as JSON-ready data; parse(form.to_dict()) gives an equal form."""
+        return copy.deepcopy(self._data)
+
+
+def format_answer(f: Field, v: Any, lang: str = "id") -> str:
+    """A human-readable rendering of one answer (choice labels, local dates, ...)."""
+    lang = norm_lang(lang)
+    if f.type == "select_one":
+        return f.choice_label(v, lang)
+    if f.type == "select_multiple" and isinstance(v, list):
+        return ", ".join(f.choice_label(x, lang) for x in v)
+    if f.type == "photo" and isinstance(v, list):
+        return msg("photos", lang, n=len(v))
+    if f.type == "geopoint" and isinstance(v, dict) and is_number(v.get("lat")) and is_number(v.get("lon")):
+        s = f"{v['lat']:.5f}, {v['lon']:.5f}"
+        if is_number(v.get("accuracy")):
+            s += f" (\u00b1{v['accuracy']:.0f} m)"
+        return s
+    if f.type == "date" and (d := parse_date(v)):
+        return fmt_date(d, lang)
+    if f.type == "datetime" and (dt := parse_datetime(v)):
+        return fmt_datetime(dt, lang)
+    return fmt_value(v, lang)
+
+
+class _Visibility:
+    """Which fields are shown for one set of answers (memoised), and their effective answers:
+    a hidden field counts as unanswered wherever a condition looks at it."""
+
+    __slots__ = ("_fields", "_answers", "_memo")
+
+    def __init__(self, fields: Mapping[str, Field], answers: Mapping[str, Any]) -> None:
+        self._fields = fields
+        self._answers = answers
+        self._memo: dict[str, bool] = {}
+
+    def visible(self, name: str) -> bool:
+        if name not in self._memo:
+            rel = self._fields[name].relevant
+            self._memo[name] = True if rel is None else conditions.evaluate(rel, self.effective)
+        return self._memo[name]
+
+    def effective(self, name: str) -> Any:
+        return self._answers.get(name) if self.visible(name) else None
