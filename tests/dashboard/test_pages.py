@@ -206,15 +206,17 @@ def _export(s, dash, fmt: str, query: str) -> bytes:
 def test_exports_hold_the_filtered_rows(dash, query, expected):
     s = dash.login("intel_sgu")
     want = {dash.reports[k] for k in expected}
-    rows = list(csv.DictReader(io.StringIO(_export(s, dash, "csv", query).decode("utf-8-sig"))))
-    assert {r["envelope_id"] for r in rows} == want
+    table = list(csv.reader(io.StringIO(_export(s, dash, "csv", query).decode("utf-8-sig"))))
+    rows = [dict(zip(table[1], r)) for r in table[2:]]     # row 1: Indonesian headers, row 2: codes
+    assert table[0][0] == "ID laporan" and {r["envelope_id"] for r in rows} == want
     for r in rows:
         assert json.loads(r["answers_json"])          # answers opened for the partner
     wb = load_workbook(io.BytesIO(_export(s, dash, "xlsx", query)))
-    sheet = list(wb.active.iter_rows(values_only=True))
-    assert sheet[0][0] == "envelope_id" and {r[0] for r in sheet[1:]} == want
+    sheet = list(wb["laporan"].iter_rows(values_only=True))
+    assert sheet[0][0] == "ID laporan" and {r[0] for r in sheet[1:]} == want
     geo = json.loads(_export(s, dash, "geojson", query))
-    assert geo["type"] == "FeatureCollection" and {f["id"] for f in geo["features"]} == want
+    assert geo["type"] == "FeatureCollection" and {f["id"] for f in geo["features"]} <= want
+    assert len(geo["features"]) + geo["jaga_left_out_without_location"] == len(want)   # only located ones
     points = [f for f in geo["features"] if f["geometry"]]
     if "urgent" in expected:
         assert points[0]["geometry"]["coordinates"] == [117.66642, 4.13681]

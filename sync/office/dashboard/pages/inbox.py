@@ -77,5 +77,5 @@ def export(ctx: Ctx) -> Response:
     data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
     ctx.audit("export", target=fmt, detail={"filters": dict(filters.query_items()), "rows": len(data)})
     writer, media = exports.FORMATS[fmt]
-    return Response(writer(data), media_type=media, headers={
+    return Response(writer(data, ctx.lang), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="jaga-desa-laporan.{fmt}"'})
