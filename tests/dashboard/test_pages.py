@@ -262,6 +262,10 @@ def test_admin_enroll_code_devices_revoke_and_audit(dash):
     assert "Siti Relawan" in devices and "Hp Hilang" in devices
     spare = dash.people["spare"].device_id
     r = admin.post(f"{dash.url}/dashboard/admin/devices/{spare}/revoke", data={"csrf": admin.csrf})
+    assert "Cabut perangkat ini?" in r.text               # one click only asks (who is cut off, and what it means)
+    with dash.db() as db:
+        assert db.execute("SELECT revoked_at FROM devices WHERE id=?", (spare,)).fetchone()[0] is None
+    r = admin.post(f"{dash.url}/dashboard/admin/devices/{spare}/revoke", data={"csrf": admin.csrf, "confirm": "yes"})
     assert r.status_code == 200
     with dash.db() as db:
         assert db.execute("SELECT revoked_at FROM devices WHERE id=?", (spare,)).fetchone()[0]
