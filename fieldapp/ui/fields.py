@@ -113,10 +113,12 @@ class Option:
         self.multi = multi
         self.icon = ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED)
         self.text = ft.Text(label, size=16, expand=True)
-        self.control = ft.OutlinedButton(
+        self.button = ft.OutlinedButton(
             content=ft.Container(ft.Row([self.icon, self.text], spacing=10),
                                  padding=ft.Padding.symmetric(vertical=14)),   # >= 48 px tall
             on_click=app.handler(on_tap))
+        # The checked state reaches screen readers (aria-checked), not only the icon's colour.
+        self.control = ft.Semantics(content=self.button, checked=bool(selected))
         self.select(selected)
 
     def select(self, on: bool) -> None:
@@ -125,7 +127,8 @@ class Option:
         color = "#0B4F8A" if on else "#333333"
         self.icon.color = self.text.color = color
         self.text.weight = ft.FontWeight.BOLD if on else ft.FontWeight.NORMAL
-        self.control.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
+        self.control.checked = on
+        self.button.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
                                             padding=ft.Padding.symmetric(horizontal=12),
                                             bgcolor="#E3F0FB" if on else None,
                                             side=ft.BorderSide(2 if on else 1, color))

@@ -104,8 +104,9 @@ class App:
         """One screen: a header (title, optional back, actions), scrolling body, fixed footer."""
         lead = [self.icon_button(ft.Icons.ARROW_BACK, self.t("back"), back)] if back else []
         header = ft.Container(
-            ft.Row([*lead, ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color="white",
-                                   expand=True, max_lines=2),
+            ft.Row([*lead, ft.Semantics(content=ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color="white",
+                                                        max_lines=2),
+                                        header=True, heading_level=1, expand=True),
                     *(actions or [])], spacing=4),
             bgcolor=BLUE, padding=ft.Padding.symmetric(horizontal=8, vertical=6))
         if self.notice:
@@ -219,8 +220,10 @@ class App:
         bg, fg = colors[kind]
         return ft.Container(ft.Text(text, color=fg, size=15), bgcolor=bg, padding=12, border_radius=8)
 
-    def heading(self, text: str) -> ft.Control:
-        return ft.Text(text, size=18, weight=ft.FontWeight.BOLD)
+    def heading(self, text: str, level: int = 2) -> ft.Control:
+        """A section heading a screen reader can jump to (an <h2> in web mode)."""
+        return ft.Semantics(content=ft.Text(text, size=18, weight=ft.FontWeight.BOLD), header=True,
+                            heading_level=level)
 
     def toast(self, text: str, error: bool = False) -> None:
         self.page.show_dialog(ft.SnackBar(ft.Text(text, color="white"), bgcolor=RED if error else "#333333",
