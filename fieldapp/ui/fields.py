@@ -22,6 +22,7 @@ from fieldapp.ui.shell import RED
 from forms.validation import normalize_temporal, parse_integer
 
 ERROR_COLOR = RED
+LONG_LABEL = 34         # characters: longer floating labels wrap on a 360 px screen
 
 
 class Widget:
@@ -35,7 +36,10 @@ class Widget:
         hint = field.hint(app.lang)
         self.hint = ft.Text(hint, size=14, color="#555555", visible=bool(hint))
         self.body = self.build()
-        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6,
+        # No height while empty (a blank line under every field pushed "Lanjut"-bound fields
+        # below the fold); resizing keeps the tree, so the focus stays where it is.
+        self.error_box = ft.Container(self.error, height=0)
+        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error_box], spacing=6,
                                               horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                                     key=ft.ScrollKey(f"field-{field.name}"),
                                     padding=ft.Padding.only(bottom=8))
@@ -52,6 +56,7 @@ class Widget:
 
     def show_error(self, message: str | None) -> None:
         self.error.value = message or ""
+        self.error_box.height = None if message else 0
 
 
 class Note(Widget):
@@ -77,6 +82,12 @@ class TextInput(Widget):
         self.title.visible = False     # the text field carries its own label
         if f.required:
             self.input.label = f"{f.label(self.app.lang)} {self.app.t('required_mark')}"
+        if len(self.input.label) > LONG_LABEL:
+            # A floating label that wraps climbs over the hint above it at 360 px: show the whole
+            # question as the title instead and keep the field's own label to one line (its
+            # accessible name stays the full question).
+            self.title.visible = True
+            self.input.label = ft.Text(self.input.label, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
         return self.input
 
     def _on_change(self, e):
