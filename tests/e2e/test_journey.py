@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, button, fill, no_crash, open_app,
-                      seed_device, snap, tap, textbox, wait_text)
+                      seed_device, shows, snap, tap, textbox, until, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +48,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         fill(page, "Isi kode QR (jagadesa://...)", "https://contoh.com/bukan kode")
         wait_text(page, "Isi kode QR tidak dikenali")
         fill(page, "Isi kode QR (jagadesa://...)", "jagadesa://enroll?office=http://127.0.0.1:9&code=ABCD-1234")
-        page.wait_for_timeout(300)
-        assert "ABCD-1234" in page.locator("body").aria_snapshot()     # parsed into the fields
+        until(page, lambda: shows(page, "ABCD-1234"), "the QR text parsed into the fields")
         snap(page, "04-enroll")
         tap(button(page, "Nanti saja"))
 
@@ -76,8 +75,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         snap(page, "08-form-validation-errors")
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Kapal asing")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Kapal asing menjemput orang di dermaga malam hari")
-        page.wait_for_timeout(300)
-        assert "Tulis 10 sampai 1000 huruf" not in page.locator("body").aria_snapshot()
+        until(page, lambda: not shows(page, "Tulis 10 sampai 1000 huruf"), "the message to clear once valid")
         tap(button(page, "Lanjut"))
 
         button(page, "Sekarang").wait_for()
