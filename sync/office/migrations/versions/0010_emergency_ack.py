@@ -1,13 +1,13 @@
 """dash_alert_acks: a DARURAT report stays on every dashboard page until acknowledged
 
 Revision ID: 0010_emergency_ack
-Revises: 0004_device_last_sync
+Revises: 0009_village_region_codes
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_emergency_ack"
-down_revision = "0004_device_last_sync"
+down_revision = "0009_village_region_codes"
 branch_labels = None
 depends_on = None
 
