@@ -47,3 +47,27 @@ def test_banner_times_carry_their_zone(dash):
     html = dash.login("admin").get(dash.url + "/dashboard/").text
     row = html[html.index(eid[:8]) - 400: html.index(eid[:8])]
     assert re.search(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2} (WIB|WITA|WIT)", row), row
+
+
+def test_banner_and_pages_at_phone_and_desktop_width(dash, browser):
+    """The banner in a real browser at 360x640 and 1440x900; no page scrolls sideways at 360 px."""
+    from tests.dashboard.test_e2e import login, shot
+    eid = _push_darurat(dash, "Perahu berangkat malam ini")
+    for w, h in ((360, 640), (1440, 900)):
+        ctx = browser.new_context(viewport={"width": w, "height": h})
+        page = ctx.new_page()
+        try:
+            login(page, dash.url, "admin")
+            banner = page.get_by_role("alert")
+            assert "DARURAT" in banner.inner_text() and eid[:8] in banner.inner_text()
+            shot(page, f"emergency-banner-{w}")
+            for path in ("/dashboard/", "/dashboard/overview", f"/dashboard/reports/{eid}", "/dashboard/admin/devices"):
+                page.goto(dash.url + path)
+                wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert wide <= 0, f"{path} scrolls sideways by {wide} px at {w} px"
+            page.goto(dash.url + f"/dashboard/reports/{eid}")
+            shot(page, f"emergency-detail-{w}")
+        finally:
+            ctx.close()
+    s = dash.login("admin")
+    s.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": s.csrf})

@@ -1,5 +1,8 @@
 """Serving the field app in web mode without re-sending 14 MB on every visit.
 
+(In sync/ because it is HTTP: fieldapp itself never speaks it; fieldapp.app hands its
+Flet ASGI app over to `serve`.)
+
 Flet's own server sends the Flutter client (main.dart.wasm, skwasm, CanvasKit, icon
 fonts) uncompressed and without cache headers: on 3G that is over a minute to a usable
 lock screen, and a reload downloads it all again. Here the same Flet ASGI app
