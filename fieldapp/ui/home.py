@@ -135,6 +135,8 @@ def _drafts(app) -> ft.Control:
 
 
 # ── outbox ────────────────────────────────────────────────────────────────
+REPLY_KINDS = {"info": ("state_returned", BLUE), "forwarded": ("reply_forwarded", GREEN),
+               "needs_info": ("reply_needs_info", "#7A5200"), "closed": ("reply_closed", "#555555")}
 STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "state_received",
               "returned": "state_returned", "refused": "state_refused"}
 
@@ -157,6 +159,10 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
                     weight=ft.FontWeight.BOLD)]
         lines += _about(app, about.get(r["id"]))
+        replies = by_envelope.get(r.get("envelope_id") or "", [])
+        kind = next((f.get("kind") for f in reversed(replies) if f.get("kind") in REPLY_KINDS), None)
+        if r["state"] == "returned" and kind:        # what the office's reply means, in its own words
+            state, color = app.t(REPLY_KINDS[kind][0]), REPLY_KINDS[kind][1]
         lines.append(ft.Text(state, color=color, size=15))
         why = r["last_error"] or round_error
         if r["state"] == "waiting" and why:
@@ -164,7 +170,10 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         if r["state"] == "refused":
             lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
                                  color=RED))
-        for f in by_envelope.get(r.get("envelope_id") or "", []):
+        if kind == "needs_info":
+            lines.append(app.button(app.t("reply_add_info"), (lambda fid=r["form_id"]: start(app, fid)),
+                                    kind="outlined", icon=ft.Icons.ADD_COMMENT, height=48))
+        for f in replies:
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
             if f.get("state") == "new":
                 lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",

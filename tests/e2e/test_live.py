@@ -54,9 +54,10 @@ def test_outbox_and_feedback_update_without_a_tap(browser, start_app, office_ser
         s = dash.login("intel", "kata-sandi-uji-1")
         eid = office_rows(office_server, "SELECT id FROM envelopes")[0][0]
         r = s.post(office_server.url + f"/dashboard/reports/{eid}/feedback",
-                   data={"csrf": s.csrf, "message": "Sudah kami teruskan ke polisi"})
+                   data={"csrf": s.csrf, "message": "Sudah kami teruskan ke polisi", "kind": "forwarded"})
         assert r.status_code == 200, r.text[:300]
         wait_text(page, "Sudah kami teruskan ke polisi", timeout=30000)
+        wait_text(page, "Diteruskan ke instansi lain")       # the state reads as what happened
         snap(page, "live-feedback-360")
         assert len(j.steps) == taps           # nothing tapped since "Ke beranda"
     finally:

@@ -54,6 +54,7 @@ def report_triage(ctx: Ctx) -> Response:
 @page("POST", "/reports/{report_id}/feedback", "staff")
 def report_feedback(ctx: Ctx) -> Response:
     row = _report(ctx)
-    fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""))
-    ctx.audit("feedback", target=row.id, detail={"feedback_id": fid})
+    kind = ctx.form.get("kind") or None
+    fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""), kind=kind)
+    ctx.audit("feedback", target=row.id, detail={"feedback_id": fid, "kind": kind})
     return RedirectResponse(f"{BASE}/reports/{row.id}?done=feedback", status_code=303)
