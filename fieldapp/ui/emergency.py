@@ -52,7 +52,10 @@ class EmergencyScreen:
         ]
         footer = [app.button(app.t("emg_send"), self.send, icon=ft.Icons.SEND, color=RED)]
         app.render(app.t("emg_title"), body, back=lambda: app.go("home"), footer=footer)
-        self.locating = app.page.run_task(self._locate)
+        try:
+            self.locating = app.page.run_task(self._locate)
+        except (AttributeError, RuntimeError):      # the tab went away while drawing
+            self.locating = None
 
     async def _locate(self) -> None:
         """Attach the GPS point if location is already allowed; never ask in the middle of an emergency."""

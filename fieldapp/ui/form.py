@@ -129,7 +129,7 @@ class FormScreen:
         if errors:
             self.show_errors(errors)
             self.app.page.update()
-            self.app.page.run_task(self._scroll_to_first, errors)
+            self.app.spawn(self._scroll_to_first, errors)
             return
         if self.index + 1 < len(self.sections):
             self.section(self.index + 1)

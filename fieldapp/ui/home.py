@@ -61,6 +61,13 @@ def signature(dev, owner: str) -> tuple:
             st.get("last_sync"), st.get("inbox"), dev.setting("last_sync_error") or "")
 
 
+def _connected(app) -> bool:
+    try:
+        return app.page.session.connection is not None
+    except AttributeError:
+        return False
+
+
 def _watch(app) -> None:
     """Redraw home when its data changes, without a tap: the sync runs in a background
     thread (or another process on the same store) and its results must show up by themselves."""
@@ -75,6 +82,8 @@ def _watch(app) -> None:
             await asyncio.sleep(LIVE_SECONDS)
             if app.live_token is not token or app.screen != "home" or app.session is not session:
                 return
+            if not _connected(app):         # the tab is gone: stop polling for it
+                return
             try:
                 now = signature(app.device, session.user_id)
             except Exception:   # noqa: BLE001 — store busy: try again next round
@@ -83,7 +92,7 @@ def _watch(app) -> None:
                 before = now
                 show(app)       # starts a new watcher and retires this one
                 return
-    app.page.run_task(loop)
+    app.spawn(loop)
 
 
 def _safe(fn, default):

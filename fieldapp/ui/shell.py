@@ -135,6 +135,13 @@ class App:
                                vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True))
         self.page.update()
 
+    def spawn(self, fn: Callable, *args: Any) -> None:
+        """page.run_task that does nothing once the browser session is gone (a closed tab)."""
+        try:
+            self.page.run_task(fn, *args)
+        except (AttributeError, RuntimeError):      # no connection / loop any more
+            log.info("session closed; background task %s not started", getattr(fn, "__name__", fn))
+
     # ── activity, locking ──────────────────────────────────────────────────
     def touch(self) -> None:
         self.last_activity = time.monotonic()
