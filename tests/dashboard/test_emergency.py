@@ -71,3 +71,30 @@ def test_banner_and_pages_at_phone_and_desktop_width(dash, browser):
             ctx.close()
     s = dash.login("admin")
     s.post(dash.url + f"/dashboard/reports/{eid}/ack", data={"csrf": s.csrf})
+
+
+def test_urgency_first_sort_pages_by_keyset(dash):
+    """sort=urgency: DARURAT, then urgent, then the rest; paging (2 per page) keeps that order."""
+    from sync.office import db as office_db, keys as office_keys
+    from sync.office.dashboard import queries, urgency
+    eid = _push_darurat(dash, "Anak-anak dibawa ke kapal")
+    admin = dash.login("admin")
+    html = admin.get(dash.url + "/dashboard/?sort=urgency").text
+    rows = html.split("<tbody>")[1].split("</tr>")
+    assert "badge darurat" in rows[0] and "badge darurat" not in rows[-2]      # first in the inbox
+    assert 'value="urgency" selected' in html
+    engine = office_db.make_engine(office_db.sqlite_url(dash.server.data_dir))
+    keys = office_keys.load_or_create(dash.server.data_dir)
+    staff = {"id": 1, "role": "admin", "region": None}
+    with engine.begin() as conn:
+        everything, _ = urgency.list_reports(conn, staff, queries.Filters(), 500, keys=keys)
+        ranks = [r["rank"] for r in everything]
+        assert ranks == sorted(ranks, reverse=True) and ranks[0] == 3 and ranks[-1] == 1
+        paged, cursor = [], None
+        while True:
+            rows, cursor = urgency.list_reports(conn, staff, queries.Filters(), 2, keys=keys, cursor=cursor)
+            paged += [r["envelope_id"] for r in rows]
+            if cursor is None:
+                break
+    assert paged == [r["envelope_id"] for r in everything]
+    assert admin.get(dash.url + "/dashboard/?sort=urgency&ucursor=%%%").status_code == 400

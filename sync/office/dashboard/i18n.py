@@ -87,6 +87,8 @@ _T = {
     "disable": ("Nonaktifkan", "Disable"), "disabled": ("Nonaktif", "Disabled"),
     "urgent_badge": ("MENDESAK", "URGENT"), "children_badge": ("ANAK", "CHILDREN"),
     "darurat_badge": ("DARURAT", "EMERGENCY"),
+    "sort": ("Urutkan", "Sort"), "sort_newest": ("Terbaru dulu", "Newest first"),
+    "sort_urgency": ("Paling mendesak dulu", "Most urgent first"),
     "feedback_kind": ("Arti balasan untuk pelapor", "What the reply means for the reporter"),
     "fb_info": ("Informasi / terima kasih", "Information / thanks"),
     "fb_forwarded": ("Diteruskan ke instansi lain", "Forwarded to another agency"),
