@@ -100,7 +100,10 @@ class Device:
         """Quick wipe: destroy every wrapped key first (instantly unreadable), then the files."""
         with transaction(self.db) as conn:
             conn.execute("UPDATE users SET wrapped_key=NULL, private_keys=NULL, locked=1")
+        name = get_meta(self.db, "pepper_name")
         self.close()
+        if name:            # a copy of the folder taken earlier can no longer be opened either
+            self.secrets.delete(name)
         for child in self.data_dir.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 

@@ -6,6 +6,11 @@
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
     office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
     office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
+    office-admin --data DIR [--db URL] api-token issue --username U [--days N] [--region R]... [--rahasia] [--free-text]
+    office-admin --data DIR [--db URL] api-token list | revoke --id ID
+    office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
+
+Every admin command is written to the dashboard's audit log (user "cli:<os user>").
 
 main.py calls main(argv) with the subcommand name first. Passwords come from
 JAGA_PASSWORD or a prompt, the office key passphrase from JAGA_OFFICE_KEY or a prompt,
@@ -68,6 +73,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--username", required=True)
     s.add_argument("--role", required=True, choices=["intel", "admin"])
     s.add_argument("--region")
+    t = cmds.add_parser("api-token", help="partner API tokens: issue, list, revoke one")
+    tcmd = t.add_subparsers(dest="token_command", required=True)
+    ti = tcmd.add_parser("issue", help="issue a token for a staff member (printed once)")
+    ti.add_argument("--username", required=True)
+    ti.add_argument("--label", default="partner")
+    ti.add_argument("--days", type=int, default=90)
+    ti.add_argument("--region", action="append", help="limit to this region (repeatable)")
+    ti.add_argument("--rahasia", action="store_true", help="include rahasia reports")
+    ti.add_argument("--free-text", action="store_true", help="include free-text answers")
+    tcmd.add_parser("list", help="every token: id, owner, expiry, last use, state")
+    tr = tcmd.add_parser("revoke", help="revoke one token by its id")
+    tr.add_argument("--id", required=True)
+    x = cmds.add_parser("expire-uploads", help="discard unfinished attachment uploads")
+    x.add_argument("--older-than-hours", type=float, default=72.0)
     return p
 
 
@@ -102,6 +121,41 @@ def _password() -> str:
     return first
 
 
+def _cli_audit(conn, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """Admin actions from the command line land in the same audit log as the dashboard's,
+    under the operating-system user who ran them (there is no staff session here)."""
+    from sync.office.dashboard import audit
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    audit.record(conn, action, username=f"cli:{who}"[:100], target=(target or "")[:64] or None,
+                 detail={"via": "cli", **(detail or {})})
+
+
+def _tokens(conn, args) -> None:
+    from sync.office.dashboard import auth
+    from sync.office.schema import staff as staff_table
+    from sqlalchemy import select
+    if args.token_command == "issue":
+        sid = conn.execute(select(staff_table.c.id).where(staff_table.c.username == args.username)).scalar()
+        if sid is None:
+            from core.errors import NotFound
+            raise NotFound(f"no staff member {args.username!r}")
+        token = auth.issue_api_token(conn, sid, args.label, days=args.days, regions=args.region,
+                                     rahasia=args.rahasia, free_text=args.free_text)
+        tid = auth.token_id(auth._sha(token))
+        _cli_audit(conn, "api_token", str(sid), {"token": tid, "days": args.days, "regions": args.region,
+                                                 "rahasia": args.rahasia, "free_text": args.free_text})
+        print(token)
+    elif args.token_command == "list":
+        print(json.dumps(auth.list_api_tokens(conn), indent=1))
+    else:
+        auth.revoke_api_token(conn, args.id)
+        _cli_audit(conn, "revoke_api_token", args.id)
+        print(f"revoked token {args.id}")
+
+
 def _admin(args) -> int:
     from sync.office import enrollment, staff
     engine = _engine(args)
@@ -110,6 +164,7 @@ def _admin(args) -> int:
         password = _password()
         with engine.begin() as conn:
             sid = staff.create_staff(conn, args.username, password, args.role, args.region)
+            _cli_audit(conn, "add_staff", str(sid), {"username": args.username, "role": args.role})
         print(f"staff {args.username} ({args.role}) created, id {sid}")
         return 0
     with engine.begin() as conn:
@@ -120,6 +175,7 @@ def _admin(args) -> int:
                   f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
         elif cmd == "add-village":
             vid = enrollment.add_village(conn, args.name, args.region)
+            _cli_audit(conn, "add_village", str(vid), {"name": args.name[:200]})
             print(json.dumps({"id": vid, "name": args.name, "region": args.region})
                   if args.json else f"village {vid}: {args.name}")
         elif cmd == "set-village-code":
@@ -134,12 +190,24 @@ def _admin(args) -> int:
         elif cmd == "enroll-code":
             out = enrollment.create_code(conn, village=args.village, role=args.role,
                                          name=args.name, ttl_hours=args.ttl_hours)
+            _cli_audit(conn, "enroll_code", str(out.get("village_id", args.village)),
+                       {"role": args.role, "name": args.name[:200]})
         elif cmd == "revoke":
             if args.person:
                 enrollment.revoke_person(conn, args.person)
+                _cli_audit(conn, "revoke_person", args.person)
             else:
                 enrollment.revoke_device(conn, args.device)
+                _cli_audit(conn, "revoke_device", args.device)
             print(f"revoked {'person' if args.person else 'device'} {args.person or args.device}")
+        elif cmd == "api-token":
+            _tokens(conn, args)
+        elif cmd == "expire-uploads":
+            from datetime import timedelta
+            from sync.office.ingest import expire_uploads
+            n = expire_uploads(conn, timedelta(hours=args.older_than_hours))
+            _cli_audit(conn, "expire_uploads", None, {"reset": n, "older_than_hours": args.older_than_hours})
+            print(f"{n} unfinished upload(s) discarded")
     if cmd == "enroll-code":
         if args.qr:
             import qrcode

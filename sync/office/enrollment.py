@@ -46,7 +46,7 @@ def add_village(conn: Connection, name: str, region: str | None = None) -> int:
 def find_village(conn: Connection, ref: str | int) -> dict:
     """A village by id or by exact name."""
     cond = villages.c.name == str(ref)
-    if str(ref).isdigit():
+    if str(ref).isascii() and str(ref).isdigit() and len(str(ref)) <= 18:   # "²".isdigit() is True
         cond = cond | (villages.c.id == int(ref))
     row = conn.execute(select(villages).where(cond)).mappings().first()
     if row is None:

@@ -9,13 +9,13 @@ inserted into `envelopes` the way ingest stores them (the share trigger does the
 """
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import create_engine, insert, text
 
+from jaga_desa.testing.waits import wait_until
 from sync.office import clock, db
 from sync.office.rollup import setup
 from sync.office.rollup.cluster import LocalCluster
@@ -27,15 +27,9 @@ OFFICE_DB = "jaga_office"
 VILLAGES = {"NNK": ("Tanjungkarang", "65.03.01.2001"), "ETK": ("Entikong", "61.03.09.2001")}
 
 
-def wait_for(cond, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def wait_for(cond, what: str, timeout: float = 60.0):
+    """Replication is asynchronous: wait on the condition, with a deadline (never a sleep)."""
+    return wait_until(cond, timeout, what)
 
 
 @dataclass

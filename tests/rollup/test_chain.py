@@ -123,6 +123,20 @@ def test_setup_is_idempotent_and_says_what_it_does(chain):
     assert problems == []
 
 
+def test_the_office_app_login_keeps_its_connect(chain):
+    """CONNECT is revoked from PUBLIC on the office DB: the app's own login must not lose it."""
+    nnk = chain.offices["NNK"]
+    nnk.sql("CREATE ROLE jaga_app LOGIN PASSWORD 'aplikasi-kantor'")
+    connect = dict(host="127.0.0.1", port=nnk.cluster.port, dbname=OFFICE_DB, user="jaga_app",
+                   password="aplikasi-kantor", connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        psycopg.connect(**connect).close()
+    setup.office_setup(nnk.cluster.url(), OFFICE_DB, "NNK", local_conninfo=nnk.cluster.conninfo(OFFICE_DB),
+                       region_role=REGION_ROLE, region_password=REGION_PASSWORD, level_key=b"k" * 32,
+                       keep_connect=("jaga_app",), say=lambda s: None)
+    psycopg.connect(**connect).close()
+
+
 def test_the_region_feeds_the_national_level(chain):
     nnk = chain.offices["NNK"]
     eid = nnk.add_report(category="penampungan")
@@ -146,3 +160,42 @@ def test_cli_check_and_typed_errors(chain, capsys):
     assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
     assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
     assert capsys.readouterr().err.startswith("error [rollup_database]:")
+
+
+def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(chain):
+    nnk = chain.offices["NNK"]
+    share = create_engine(nnk.cluster.url("share_nnk"))
+
+    def share_ids():
+        with share.connect() as conn:
+            return {str(r[0]) for r in conn.execute(text("SELECT id FROM kanim_nnk.share_reports"))}
+    for i in range(60):
+        nnk.add_report()
+        if i == 20:
+            chain.region.kill9()                 # SIGKILL the region's postmaster mid-stream
+    chain.region.restart_after_crash()
+    want = wait_for(lambda: (ids := share_ids()) and len(ids) == len(share_ids()) and ids, "share DB settled")
+    got = wait_for(lambda: (rows := chain.region_rows("office_code = 'NNK'")) and
+                   {str(r.id) for r in rows} == want and rows, "the region to catch up")
+    assert len(got) == len(want)                 # nothing lost, nothing twice
+    share.dispose()
+
+
+def test_the_weekly_view_counts_per_office_and_kecamatan(chain):
+    eng = create_engine(chain.region.url("region"))
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT office_code, kode_kecamatan, sum(reports) FROM public.share_weekly "
+                                 "GROUP BY 1, 2 ORDER BY 1")).all()
+        total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
+    eng.dispose()
+    assert {(r[0], r[1]) for r in rows} == {("ETK", "61.03.09"), ("NNK", "65.03.01")}
+    assert sum(r[2] for r in rows) == total
+
+
+def test_rollup_demo_runs_end_to_end(capsys):
+    from jaga_desa.cli import main
+    assert main(["rollup", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "region holds 4 reports (the rahasia one stayed home)" in out
+    assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
+    assert "PROBLEM" not in out

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from PIL import Image
@@ -21,6 +20,7 @@ from fieldapp.device import Device
 from sync import envelope
 from sync import receipt as rc
 from fieldapp.ui import syncing
+from jaga_desa.testing.waits import wait_until
 from sync.client import OfficeClient
 from sync.runner import SyncLoop, sync_round
 from tests.conftest import ROOT
@@ -225,21 +225,47 @@ def test_app_background_sync_is_the_sync_loop(phone, monkeypatch):
     loop = syncing.start_background(data, interval=0.2)
     try:
         assert isinstance(loop, SyncLoop) and syncing.start_background(data) is loop
-        deadline = time.monotonic() + 30
-        while not (states(dev) == {"received": 2} and dev.status()["last_sync"]) \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert states(dev) == {"received": 2} and dev.status()["last_sync"]
+        wait_until(lambda: states(dev) == {"received": 2} and dev.status()["last_sync"], 30,
+                   "the background loop sending the outbox and recording the round")
         dev.set_setting("sync", "off")                 # switched off: rounds are skipped, not failed
         file_reports(dev, 1)
         rounds, steps = loop.rounds, len(loop.delays)
-        deadline = time.monotonic() + 30
-        while len(loop.delays) < steps + 3 and time.monotonic() < deadline:
-            loop.trigger()
-            time.sleep(0.05)
-        assert len(loop.delays) >= steps + 3 and loop.rounds <= rounds + 1
+        wait_until(lambda: loop.trigger() or len(loop.delays) >= steps + 3, 30, "three skipped rounds")
+        assert loop.rounds <= rounds + 1
         assert states(dev) == {"received": 2, "waiting": 1}
     finally:
         loop.stop()
         monkeypatch.setattr(syncing, "_loop", None)
     assert not any(t.name == "jaga-sync" and t.is_alive() for t in threading.enumerate())
+
+
+def test_real_device_through_a_dropping_proxy_loses_and_duplicates_nothing(office_server, phone):
+    """tests/sync/test_fault_injection.py, on the real Device: connections refused and cut
+    mid-request/mid-response; sync rounds until the outbox is empty; the office holds every
+    report exactly once with the exact bytes the phone sealed, and every report is received."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from jaga_desa.testing.proxy import FaultProxy
+    from sync.office import db
+    from sync.office.schema import envelopes
+
+    dev, data, _ = phone
+    file_reports(dev, 120, photo=True)
+    sent = {eid: hashlib.sha256(bytes(e)).hexdigest() for eid, e in
+            dev.db.conn.execute("SELECT envelope_id, envelope FROM reports")}
+    proxy = FaultProxy(office_server.port, refuse_rate=0.05, cut_after=8_000, seed=5)
+    try:
+        client = OfficeClient(proxy.url, token=dev.sync_token, timeout=(2.0, 10.0))
+        wait_until(lambda: sync_round(dev, client, batch_size=10) and dev.pending_count() == 0, 120,
+                   "the outbox to empty through the dropping proxy", every=0)
+    finally:
+        proxy.close()
+    assert proxy.cuts > 3, proxy.stats
+    assert states(dev) == {"received": 120}
+    engine = db.make_engine(db.sqlite_url(office_server.data_dir))
+    with engine.begin() as conn:
+        held = conn.execute(select(envelopes.c.id, envelopes.c.sha256)).all()
+    engine.dispose()
+    assert len(held) == len({i for i, _ in held}) == 120 and dict(held) == sent

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import Connection, desc, insert, select
 
@@ -11,8 +12,21 @@ from .schema import dash_audit
 
 ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "view_photo",
            "forbidden", "export", "triage", "feedback", "revoke_device", "enroll_code",
-           "add_village", "add_staff", "disable_staff", "api_token", "api_list",
-           "handover_export", "ack_emergency")
+           "add_village", "add_staff", "disable_staff", "api_token", "api_list", "view_list",
+           "view_overview", "login_throttled", "revoke_api_token", "revoke_person", "expire_uploads",
+           "handover_export", "view_devices", "view_staff", "view_audit",
+           "ack_emergency")
+
+
+def filters_detail(keys, filters) -> dict:
+    """Filters for an audit entry: search words as keyed HMACs (as in the search index), so
+    the log shows that two searches were for the same word without holding the word."""
+    from . import derived
+    from .indexer import words
+    out = {k: v for k, v in filters.query_items() if k != "q"}
+    if filters.q:
+        out["q_terms"] = [derived.term_hash(keys, w) for w in sorted(words(filters.q))]
+    return out
 
 
 def record(conn: Connection, action: str, *, staff: dict | None = None, username: str | None = None,
@@ -21,6 +35,20 @@ def record(conn: Connection, action: str, *, staff: dict | None = None, username
         at=clock.iso(clock.now()), staff_id=staff["id"] if staff else None,
         username=(staff["username"] if staff else username), action=action,
         target=target, detail=json.dumps(detail, sort_keys=True) if detail else None, ip=ip))
+
+
+THROTTLE_NOTE_EVERY = timedelta(minutes=1)
+
+
+def record_throttled(conn: Connection, username: str, ip: str | None) -> None:
+    """A refused (throttled) login, audited at most once a minute per source address: a flood
+    of thousands of attempts leaves a handful of entries, not thousands."""
+    since = clock.iso(clock.now() - THROTTLE_NOTE_EVERY)
+    recent = conn.execute(select(dash_audit.c.id).where(
+        dash_audit.c.action == "login_throttled", dash_audit.c.ip == ip, dash_audit.c.at > since)
+        .order_by(desc(dash_audit.c.id)).limit(1)).first()
+    if recent is None:
+        record(conn, "login_throttled", username=username, ip=ip)
 
 
 def page(conn: Connection, before: int | None = None, limit: int = 100,

@@ -41,6 +41,17 @@ def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filte
     return out
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value):
+    """A text cell a spreadsheet would run as a formula (=HYPERLINK(...), @SUM(...), a leading
+    tab or CR) gets a leading apostrophe: shown as text, never executed. Numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def to_csv(data: list[dict], lang: str = "id") -> bytes:
     """Header row in the reader's language, then a row of column codes, then one row per report."""
     headers, codes, rows_ = export_columns.table(data, lang)
@@ -48,12 +59,14 @@ def to_csv(data: list[dict], lang: str = "id") -> bytes:
     w = csv.writer(buf)
     w.writerow(headers)
     w.writerow(codes)
-    w.writerows(rows_)
+    for row in rows_:
+        w.writerow([neutral(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")     # BOM: Excel opens Indonesian text correctly
 
 
 def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
-    """Sheet "laporan" (filters on, header frozen, widths to fit) and sheet "kode" (the codebook)."""
+    """Sheet "laporan" (filters on, header frozen, widths to fit) and sheet "kode" (the codebook).
+    Every text value is an explicit string cell: openpyxl would store "=..." as a formula."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     headers, codes, rows_ = export_columns.table(data, lang)
@@ -63,6 +76,9 @@ def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
     ws.append(headers)
     for row in rows_:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -76,6 +92,10 @@ def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
     kode.append([])
     for row in export_columns.codebook(data, lang):
         kode.append(row)
+    for line in kode.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from core.net import free_port
+from core.postgres import bin_dir
+
 SUPERUSER = "jaga"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalCluster:
     def __init__(self, name: str, hba: list[str] | None = None) -> None:
-        if shutil.which("initdb") is None:
-            raise RuntimeError("PostgreSQL is not installed (no initdb): apt-get install -y postgresql")
+        self.bin = bin_dir()        # PATH, or Debian's /usr/lib/postgresql/<v>/bin
         self.name = name
         self.base = Path(tempfile.mkdtemp(prefix=f"jaga-{name}-"))
         self.port = free_port()
@@ -35,6 +30,7 @@ class LocalCluster:
             shutil.chown(self.base, "postgres")
 
     def _run(self, cmd: str) -> None:
+        cmd = f"{self.bin}/{cmd}"    # every command here is initdb or pg_ctl
         full = ["su", "postgres", "-s", "/bin/sh", "-c", cmd] if self._as_postgres else ["sh", "-c", cmd]
         done = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         if done.returncode:
