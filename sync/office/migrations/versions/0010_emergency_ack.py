@@ -1,13 +1,13 @@
 """dash_alert_acks: a DARURAT report stays on every dashboard page until acknowledged
 
 Revision ID: 0010_emergency_ack
-Revises: 0009_village_region_codes
+Revises: 0006_office_hardening
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_emergency_ack"
-down_revision = "0009_village_region_codes"
+down_revision = "0006_office_hardening"
 branch_labels = None
 depends_on = None
 
