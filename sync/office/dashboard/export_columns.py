@@ -18,7 +18,7 @@ from core import localtime
 from sync.office.schema import staff as staff_table
 
 from . import derived
-from .i18n import TRIAGE, URGENCY, VERDICT, label, t
+from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
 from .schema import dash_events
 
 # (code, Indonesian header, English header) of the fixed columns, before the questions.
@@ -28,6 +28,7 @@ FIXED = [
     ("phone_time", "Waktu di HP", "Phone time"),
     ("village", "Desa", "Village"),
     ("form_id", "Formulir", "Form"),
+    ("category", "Kategori", "Category"),
     ("urgency", "Urgensi", "Urgency"),
     ("children", "Melibatkan anak", "Children involved"),
     ("rahasia", "Rahasia (hanya Imigrasi)", "Confidential (Immigration only)"),
@@ -45,6 +46,18 @@ TAIL = [("answers_json", "Jawaban (JSON, kode)", "Answers (JSON, codes)")]
 
 def _yes_no(v: Any, lang: str) -> str:
     return t("yes", lang) if v else t("no", lang)
+
+
+def _category(code: str | None, lang: str) -> str | None:
+    """The dashboard's category column as words (suspicion categories, or PMI non-prosedural)."""
+    if not code:
+        return None
+    if code == CATEGORY_PMI:
+        return t("pmi", lang)
+    try:
+        return forms.load("laporan_kecurigaan").field("kategori").choice_label(code, lang)
+    except Exception:   # noqa: BLE001
+        return code
 
 
 def extras(conn: Connection, keys, envelope_id: str, assignee_id: int | None) -> dict:
@@ -120,6 +133,7 @@ def table(data: list[dict], lang: str = "id", zone: str | None = None) -> tuple[
             "phone_time": localtime.format(r["phone_time"], zone, lang, short=True),
             "village": r.get("village") or r.get("village_id"),
             "form_id": titles[fid],
+            "category": _category(r.get("category"), lang),
             "urgency": label(URGENCY, r.get("urgency"), lang) if r.get("urgency") else None,
             "children": _yes_no(r.get("children"), lang),
             "rahasia": None if r.get("rahasia") is None else _yes_no(r["rahasia"], lang),
