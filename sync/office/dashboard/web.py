@@ -26,7 +26,7 @@ from core.errors import JagaError, NotFound
 
 from sync.office import db
 
-from . import audit, auth, emergency, indexer, queries
+from . import audit, auth, emergency, queries
 from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, norm_lang, t
 
 BASE = "/dashboard"
@@ -106,8 +106,7 @@ def _alerts(ctx: Ctx) -> list[dict]:
     """Unacknowledged DARURAT reports for the banner on every page (none on public pages)."""
     if not ctx.staff or ctx.conn is None:
         return []
-    try:
-        indexer.catch_up(ctx.conn, ctx.keys)
+    try:        # ingest indexes every report as it arrives: reading dash_reports is enough
         return emergency.open_alerts(ctx.conn, ctx.staff)
     except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
         return []
