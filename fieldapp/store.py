@@ -66,6 +66,18 @@ def m002_envelope_index(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m003_trust(db: sqlite_utils.Database) -> None:
+    # trust: the user's pinned office + head list, AES-GCM under their data key (fieldapp/trust.py);
+    # office_attest: the same office identity signed by the user's key, for PIN-less sync.
+    db["users"].add_column("trust", bytes)
+    db["users"].add_column("office_attest", str)
+    # inbox rows arrive 'unverified' and are checked under the pinned key at unlock
+    db["inbox"].add_column("issued_at", str)
+    # which review request a sealed verdict answers: purged once the office acknowledges it
+    db["review_outbox"].add_column("item_id", str)
+
+
+@migrations()
 def m004_field_summary(db: sqlite_utils.Database) -> None:
     # "what was this report?" for the author's sent list (form, category, place, first words),
     # encrypted under her own data key like a draft (fieldapp.history)

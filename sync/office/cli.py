@@ -1,9 +1,11 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
     office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
+                 [--tls-cert PEM --tls-key PEM]
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
-                                       [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
+                                       [--ttl-hours N] [--qr FILE.png] [--office-url URL]
+                                       [--tls-cert PEM] [--json]
     office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
     office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
     office-admin --data DIR [--db URL] api-token issue --username U [--days N] [--region R]... [--rahasia] [--free-text]
@@ -26,6 +28,7 @@ import sys
 from pathlib import Path
 
 from core.errors import JagaError
+from core.prompt import secret
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--host", default="127.0.0.1")
     office.add_argument("--port", type=int, default=8765)
     office.add_argument("--log-level", default="warning")
+    office.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    office.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
@@ -64,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--ttl-hours", type=float, default=72.0)
     e.add_argument("--qr", type=Path, help="also write the code as a QR PNG")
     e.add_argument("--office-url", help="put the office URL in the QR code too")
+    e.add_argument("--tls-cert", type=Path, help="the office's HTTPS certificate (PEM): phones pin it")
     e.add_argument("--json", action="store_true")
     r = cmds.add_parser("revoke", help="revoke a person or a (lost) device")
     who = r.add_mutually_exclusive_group(required=True)
@@ -99,26 +105,40 @@ def _engine(args):
 
 
 def _run_office(args) -> int:
+    from sync.identity import grouped, short
     from sync.office import serve
+    from sync.office.keys import public_fingerprint
     if args.workers < 1:
         raise JagaError("--workers must be at least 1")
-    print(f"office listening on http://{args.host}:{args.port}/api/v1"
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise JagaError("--tls-cert and --tls-key go together")
+    tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)} if args.tls_cert else {}
+    if tls:
+        print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
+              file=sys.stderr, flush=True)
+    fp = public_fingerprint(args.data)
+    print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
+    print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"
           + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
     serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
-              log_level=args.log_level)
+              log_level=args.log_level, tls=tls)
     return 0
 
 
+def _cert_sha256(path: Path) -> str:
+    """SHA-256 of the certificate's DER bytes — what a phone pins (sync/identity.py)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from sync.identity import cert_sha256
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise JagaError(f"cannot read the TLS certificate {path}: {exc}") from exc
+    return cert_sha256(cert.public_bytes(Encoding.DER))
+
+
 def _password() -> str:
-    value = os.environ.get("JAGA_PASSWORD")
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise JagaError("set JAGA_PASSWORD or run from a terminal to be prompted")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Again: "):
-        raise JagaError("passwords differ")
-    return first
+    return secret("JAGA_PASSWORD", "Password: ", what="password", confirm=True)
 
 
 def _cli_audit(conn, action: str, target: str | None = None, detail: dict | None = None) -> None:
@@ -188,8 +208,11 @@ def _admin(args) -> int:
             for r in regions.villages(args.under, args.query, limit=50):
                 print(f"{r.code}  {regions.label(r.code)}")
         elif cmd == "enroll-code":
-            out = enrollment.create_code(conn, village=args.village, role=args.role,
-                                         name=args.name, ttl_hours=args.ttl_hours)
+            from sync.office.keys import public_fingerprint
+            out = enrollment.create_code(
+                conn, village=args.village, role=args.role, name=args.name, ttl_hours=args.ttl_hours,
+                fingerprint=public_fingerprint(args.data), office_url=args.office_url,
+                tls_sha256=_cert_sha256(args.tls_cert) if args.tls_cert else None)
             _cli_audit(conn, "enroll_code", str(out.get("village_id", args.village)),
                        {"role": args.role, "name": args.name[:200]})
         elif cmd == "revoke":
@@ -211,15 +234,16 @@ def _admin(args) -> int:
     if cmd == "enroll-code":
         if args.qr:
             import qrcode
-            text = out["code"] if not args.office_url else \
-                f"jagadesa:enroll?office={args.office_url}&code={out['code']}"
-            qrcode.make(text).save(str(args.qr))
+            qrcode.make(out["enroll"]).save(str(args.qr))
             out["qr"] = str(args.qr)
         if args.json:
             print(json.dumps(out))
         else:
             print(f"{out['code']}  for {out['name']} ({out['role']}, {out['village_name']}), "
-                  f"valid until {out['expires_at']}")
+                  f"valid until {out['expires_at']}\n"
+                  f"office fingerprint: {out['fingerprint']}  (short: {out['fingerprint_short']})"
+                  + (f"\nTLS certificate SHA-256: {out['tls_sha256']}" if out.get("tls_sha256") else "")
+                  + f"\nQR content: {out['enroll']}")
     return 0
 
 

@@ -18,6 +18,7 @@ import requests
 import forms
 from sync import envelope as env
 from jaga_desa.testing.servers import OfficeServer
+from jaga_desa.testing.waits import wait_until
 from tests.support import enroll as enroll_person
 
 PASSWORD = "kata-sandi-uji-1"
@@ -118,12 +119,11 @@ def _seed(server: OfficeServer) -> Dash:
         db.execute("DELETE FROM dash_terms WHERE envelope_id=?", (d.reports["broken"],))
         db.execute("DELETE FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],))
     server.restart()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def indexed():
         with d.db() as db:
-            if db.execute("SELECT opened FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],)).fetchone():
-                break
-        time.sleep(0.1)
+            return db.execute("SELECT opened FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],)).fetchone()
+    wait_until(indexed, 30, "the restarted office to index the broken report", every=0.1)
     return d
 
 

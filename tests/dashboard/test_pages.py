@@ -295,7 +295,7 @@ def _device(args: list[str], data: Path, **env) -> str:
 
 def test_feedback_reaches_the_volunteers_device(dash, tmp_path):
     code = dash.server.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer",
-                                   "--name", "Ani"])["code"]
+                                   "--name", "Ani"])["enroll"]
     phone = tmp_path / "phone"
     _device(["init"], phone)
     _device(["add-user", "--name", "Ani"], phone)

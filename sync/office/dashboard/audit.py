@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 from sqlalchemy import Connection, desc, insert, select
@@ -40,15 +41,34 @@ def record(conn: Connection, action: str, *, staff: dict | None = None, username
 THROTTLE_NOTE_EVERY = timedelta(minutes=1)
 
 
-def record_throttled(conn: Connection, username: str, ip: str | None) -> None:
-    """A refused (throttled) login, audited at most once a minute per source address: a flood
-    of thousands of attempts leaves a handful of entries, not thousands."""
+def throttle_noted(conn: Connection, ip: str | None) -> bool:
+    """Whether a throttled login from this source was audited within the last minute."""
     since = clock.iso(clock.now() - THROTTLE_NOTE_EVERY)
-    recent = conn.execute(select(dash_audit.c.id).where(
+    return conn.execute(select(dash_audit.c.id).where(
         dash_audit.c.action == "login_throttled", dash_audit.c.ip == ip, dash_audit.c.at > since)
-        .order_by(desc(dash_audit.c.id)).limit(1)).first()
-    if recent is None:
-        record(conn, "login_throttled", username=username, ip=ip)
+        .order_by(desc(dash_audit.c.id)).limit(1)).first() is not None
+
+
+def record_throttled(engine, username: str, ip: str | None) -> None:
+    """A refused (throttled) login, audited at most once a minute per source address: a flood
+    of thousands of attempts leaves a handful of entries, not thousands — and, checked in a
+    read first, costs no write lock when it leaves none."""
+    from sync.office import db
+    key = ip or ""
+    if time.monotonic() - _noted.get(key, -1e9) < THROTTLE_NOTE_EVERY.total_seconds():
+        return                             # this process noted it within the minute
+    with db.reading(engine) as conn:
+        seen = throttle_noted(conn, ip)
+    if not seen:
+        with engine.begin() as conn:
+            if not throttle_noted(conn, ip):
+                record(conn, "login_throttled", username=username, ip=ip)
+    if len(_noted) > 10_000:
+        _noted.clear()
+    _noted[key] = time.monotonic()
+
+
+_noted: dict[str, float] = {}
 
 
 def page(conn: Connection, before: int | None = None, limit: int = 100,

@@ -14,6 +14,7 @@ import json
 import hmac
 import secrets
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
@@ -23,6 +24,7 @@ from sync.office import clock
 from sync.office.schema import staff as staff_table
 from sync.office.staff import check_password, rehash_if_needed, staff_row
 
+from . import audit
 from .schema import dash_api_tokens, dash_login_attempts, dash_sessions
 
 COOKIE = "jd_session"
@@ -34,7 +36,64 @@ ACCOUNT_CAP = timedelta(minutes=1)   # longest delay on one account
 WIDE_ATTACK = 50                     # account failures (all sources) that slow every source
 LOCK_AFTER, LOCK_WINDOW = FREE_FAILURES, WINDOW
 BUSY_RETRY = timedelta(seconds=1)    # answer to a login arriving while another one is hashing
+HASHES_PER_SECOND = 2.0              # Argon2 verifications per second per process (burst 4) for
+HASH_BURST = 4.0                     # sources that failed recently; a clean source is never budgeted
+
+
+class _Bucket:
+    """A token bucket: at most `rate` takes per second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens = rate, burst, burst
+        self.at = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
+_BUDGET = _Bucket(HASHES_PER_SECOND, HASH_BURST)
+BOX_MIN, BOX_MAX = timedelta(seconds=3), timedelta(seconds=5)
+
+
+class _PenaltyBox:
+    """Sources this process already found throttled, until when: a flood's repeated
+    attempts are refused from memory, costing the office neither queries nor locks.
+    Per process and bounded; the database stays the authority (a restart forgets)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size, self.until, self.lock = size, {}, threading.Lock()
+
+    def wait(self, ip: str | None) -> timedelta:
+        if not ip:
+            return timedelta(0)
+        with self.lock:
+            left = self.until.get(ip, 0.0) - time.monotonic()
+            if left <= 0:
+                self.until.pop(ip, None)
+        return timedelta(seconds=max(0.0, left))
+
+    def hold(self, ip: str | None, wait: timedelta) -> None:
+        """Remember a source for min(wait, BOX_MAX) once its wait is at least BOX_MIN (a
+        typo-level delay is left to the database, which tests and admins can see)."""
+        if not ip or wait < BOX_MIN:
+            return
+        with self.lock:
+            if len(self.until) >= self.size:
+                self.until.pop(next(iter(self.until)))
+            self.until[ip] = time.monotonic() + min(wait, BOX_MAX).total_seconds()
+
+
+_BOX = _PenaltyBox()
 _HASHING = threading.Semaphore(1)    # Argon2 verifications at a time, per office process
+CLEAN_WAIT = 5.0                     # seconds a clean source queues for it (suspicious ones: 0)
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
@@ -83,7 +142,12 @@ def _delay(n: int, cap: timedelta) -> timedelta:
 
 
 def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
-    """How long this source must still wait before a password is even checked (0: go on).
+    return assess(conn, username, ip)[0]
+
+
+def assess(conn: Connection, username: str, ip: str | None) -> tuple[timedelta, bool]:
+    """(how long this source must still wait before a password is even checked, whether it
+    has failed recently — then its Argon2 runs under the hashing budget).
 
     Two counters, each a growing delay since its latest failure, never a lock:
     - per source address, over every username (40 usernames from one address are slowed);
@@ -96,8 +160,10 @@ def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
     now = clock.now()
     since = clock.iso(now - WINDOW)
     waits = []
+    suspicious = False
     if ip:
         n, last = _failures(conn, since, ip=ip)
+        suspicious = n > 0
         if last:
             waits.append(clock.parse(last) + _delay(n, SOURCE_CAP) - now)
     n, last = _failures(conn, since, username=username)
@@ -105,9 +171,10 @@ def throttle(conn: Connection, username: str, ip: str | None) -> timedelta:
         own = conn.execute(select(func.count()).select_from(dash_login_attempts).where(and_(
             dash_login_attempts.c.username == username, dash_login_attempts.c.ip == ip,
             dash_login_attempts.c.ok.is_(False), dash_login_attempts.c.at > since))).scalar_one() if ip else n
+        suspicious = suspicious or bool(own)
         if own or n >= WIDE_ATTACK:
             waits.append(clock.parse(last) + _delay(n, ACCOUNT_CAP) - now)
-    return max([timedelta(0), *waits])
+    return max([timedelta(0), *waits]), suspicious
 
 
 def recent_failures(conn: Connection, username: str) -> int:
@@ -136,15 +203,22 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
     """
     from sync.office import db
     username = username.strip()[:100]
+    boxed = _BOX.wait(ip)
+    if boxed > timedelta(0):               # known to be throttled: no database work at all
+        raise Throttled(boxed)
     with db.reading(engine) as conn:
-        wait = throttle(conn, username, ip)
+        wait, suspicious = assess(conn, username, ip)
         row = staff_row(conn, username) if wait <= timedelta(0) else None
     if wait > timedelta(0):
+        _BOX.hold(ip, wait)
         raise Throttled(wait)
-    if not _HASHING.acquire(blocking=False):
-        # Another login is hashing right now: answer at once instead of queueing. A flood
-        # then costs at most one core of Argon2 and never holds the request thread pool
-        # that phone pushes also run in.
+    hashing = _HASHING.acquire(blocking=False) if suspicious else _HASHING.acquire(timeout=CLEAN_WAIT)
+    if not hashing or (suspicious and not _BUDGET.take()):
+        if hashing:
+            _HASHING.release()
+        # Over the hashing budget, or another login is hashing right now: answer at once
+        # instead of queueing. A flood then costs a bounded share of one core in Argon2
+        # and never holds the request thread pool that phone pushes also run in.
         raise Throttled(BUSY_RETRY)
     try:
         try:
@@ -152,12 +226,14 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
         finally:
             _HASHING.release()
     except AuthError:
-        with engine.begin() as conn:
+        with engine.begin() as conn:           # one short write per real attempt, audit included
             record_attempt(conn, username, ip, False)
+            audit.record(conn, "login_failed", username=username, ip=ip)
         raise
     with engine.begin() as conn:
         record_attempt(conn, username, ip, True)
         rehash_if_needed(conn, row, password)       # type: ignore[arg-type]
+        audit.record(conn, "login", staff=staff, ip=ip)
         return staff, start_session(conn, staff)
 
 

@@ -76,6 +76,7 @@ _T = {
     "map": ("Peta titik laporan", "Map of report points"),
     "name": ("Nama", "Name"), "region": ("Wilayah", "Region"), "add": ("Tambah", "Add"),
     "role": ("Peran", "Role"), "issue_code": ("Buat kode", "Issue code"),
+    "office_fingerprint": ("Sidik jari kantor", "Office fingerprint"),
     "code_once": ("Kode ini hanya ditampilkan sekali.", "This code is shown only once."),
     "valid_until": ("Berlaku sampai", "Valid until"), "person": ("Nama orang", "Person's name"),
     "revoke": ("Cabut", "Revoke"), "revoked": ("Dicabut", "Revoked"), "active": ("Aktif", "Active"),

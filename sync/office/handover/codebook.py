@@ -65,7 +65,7 @@ def rows(fixed: Iterable[dict], questions: Iterable[Question], codes: dict[str, 
             out.append(_row(f["name"], code, lid, len_))
     for q in questions:
         out.append(_row(q.column, "", q.field.label("id"), q.field.label("en")))
-        if q.part == "" and q.field.choices:
-            for c in q.field.choices:
+        if q.part == "" and q.choices:
+            for c in q.choices:
                 out.append(_row(q.column, c.value, c.label("id"), c.label("en")))
     return out

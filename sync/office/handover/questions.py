@@ -8,10 +8,11 @@ group) stays home until someone decides here that it may travel:
     tier C  every question: text as written, geopoint as lat/lon, datetime with the
             village's zone, photos only counted (attachments are not in the package).
 
-A column is named `<form id>__<field>` so the two forms' questions never collide. When a
-question changed between form versions (v1 `negara_tujuan` one country, v2 several), each
-definition gets its own column, suffixed `__v<first version>`: codes of one definition
-never land in a column typed for the other.
+A column is named `<form id>__<field>` so the two forms' questions never collide. Across
+form versions a question keeps one column while its type stays the same (a choice list
+that grew is merged: the column admits every version's codes); when the type changed
+(v1 `negara_tujuan` one country, v2 several) each type gets its own column, suffixed
+`__v<first version>`, so one version's values never land in a column typed for another.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import forms
-from forms import Field, Form
+from forms import Choice, Field, Form
 
 from . import countries
 
@@ -35,6 +36,7 @@ class Question:
     type: str                      # Table Schema type
     part: str = ""                 # "" | "lat" | "lon" | "iso3166" | "count"
     versions: frozenset = frozenset()    # the form versions whose answers fill this column
+    choices: tuple = ()                  # every version's choices (latest labels first)
 
     def applies(self, form_id: str, version: int) -> bool:
         return form_id == self.form_id and version in self.versions
@@ -45,9 +47,9 @@ class Question:
         out: dict[str, Any] = {"name": self.column, "type": self.type,
                                "title": desc_id, "description": desc_en}
         if self.part == "" and f.type == "select_one":
-            out["constraints"] = {"enum": list(f.choice_values)}
+            out["constraints"] = {"enum": [c.value for c in self.choices]}
         elif self.part == "" and f.type == "select_multiple":
-            alt = "|".join(sorted(f.choice_values, key=len, reverse=True))
+            alt = "|".join(sorted((c.value for c in self.choices), key=len, reverse=True))
             out["constraints"] = {"pattern": f"(?:{alt})(?: (?:{alt}))*"}
             out["description"] += " (codes separated by spaces)"
         elif self.part == "iso3166":
@@ -62,42 +64,47 @@ class Question:
         return out
 
 
-def _definitions(form_id: str) -> list[tuple[Field, str, frozenset]]:
-    """(field, column base, versions) for every distinct definition of every question."""
-    by_name: dict[str, dict[tuple, tuple[Field, list[int]]]] = {}
+def _definitions(form_id: str) -> list[tuple[Field, str, frozenset, tuple]]:
+    """(latest field, column base, versions, merged choices) per question and type."""
+    by_name: dict[str, dict[str, list[tuple[int, Field]]]] = {}
     for v in forms.versions(form_id):
         form = forms.load(form_id, v)
         for f in form.fields:
             if f.name == form.confidential_field:
                 continue                     # carried as the `rahasia` column instead
-            sig = (f.type, f.choice_values)
-            by_name.setdefault(f.name, {}).setdefault(sig, (f, []))[1].append(v)
+            by_name.setdefault(f.name, {}).setdefault(f.type, []).append((v, f))
     out = []
-    for name, defs in by_name.items():
-        for f, vs in defs.values():
-            base = f"{form_id}__{name}" + (f"__v{vs[0]}" if len(defs) > 1 else "")
-            out.append((f, base, frozenset(vs)))
+    for name, by_type in by_name.items():
+        for defs in by_type.values():
+            latest = defs[-1][1]
+            merged: dict[str, Choice] = {}
+            for _, f in reversed(defs):                  # latest labels win
+                for c in f.choices:
+                    merged.setdefault(c.value, c)
+            base = f"{form_id}__{name}" + (f"__v{defs[0][0]}" if len(by_type) > 1 else "")
+            out.append((latest, base, frozenset(v for v, _ in defs), tuple(merged.values())))
     return out
 
 
 def for_tier(tier: str) -> list[Question]:
     out: list[Question] = []
     for form in forms.list_forms():
-        for f, base, versions in _definitions(form.id):
-            out.extend(_columns(form, f, base, versions, tier))
+        for f, base, versions, choices in _definitions(form.id):
+            out.extend(_columns(form, f, base, versions, choices, tier))
     return out
 
 
-def _columns(form: Form, f: Field, col: str, versions: frozenset, tier: str) -> list[Question]:
+def _columns(form: Form, f: Field, col: str, versions: frozenset, choices: tuple,
+             tier: str) -> list[Question]:
     def Q(column: str, type_: str, part: str = "") -> Question:      # noqa: N802
-        return Question(form.id, f, column, type_, part, versions)
+        return Question(form.id, f, column, type_, part, versions, choices)
 
     allowed = B_TYPES if tier == "B" else B_TYPES + C_EXTRA
     if f.type not in allowed:
         return []
     if f.type in ("select_one", "select_multiple"):
         qs = [Q(col, "string")]
-        if countries.is_country_list(f):
+        if countries.is_country_list(choices):
             qs.append(Q(col + "__iso3166", "string", "iso3166"))
         return qs
     if f.type == "integer":
@@ -126,7 +133,7 @@ def value(q: Question, answers: dict, tz) -> Any:
     t = q.field.type
     if q.part == "iso3166":
         codes = v if isinstance(v, list) else [v]
-        return " ".join(a for a in (countries.alpha2(q.field, c) for c in codes if isinstance(c, str)) if a)
+        return " ".join(a for a in (countries.alpha2(q.choices, c) for c in codes if isinstance(c, str)) if a)
     if q.part in ("lat", "lon"):
         return v.get(q.part, "") if isinstance(v, dict) else ""
     if q.part == "count":

@@ -62,6 +62,12 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             results[i] = _rejected(header.envelope_id, "wrong_endpoint",
                                    "reviews and feedback do not go to /envelopes")
             continue
+        if not env.id_bound_to(header.envelope_id, header.author_id):
+            # Ids are minted per author (sync/envelope.new_envelope_id): nobody can occupy
+            # another person's id, so a victim's pending report cannot be pre-empted.
+            results[i] = _rejected(header.envelope_id, "id_not_bound",
+                                   "the envelope id was not minted for its author")
+            continue
         parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
     ids = list({h.envelope_id for _, _, h, _ in parsed})
     known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
@@ -69,6 +75,11 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         .where(envelopes.c.id.in_(ids)))} if ids else {}
     authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
         persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
+    # Envelopes are padded with decoy wraps (sync/envelope.PAD_TO): keep only the key ids that
+    # are someone's — the office's and enrolled persons' — as the envelope's recipients.
+    wanted = {k for _, _, h, _ in parsed for k in h.recipients}
+    real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
+        persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": []}
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
@@ -92,7 +103,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         rows["env"].append(row)
         rows["index"].append((row, opened.payload, form))
         signing.append((i, row, receipt))
-        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients) & real_keys)]
         rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:

@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="slots, subscriptions and settings; exit 1 on trouble")
     c.add_argument("--url", required=True)
     c.add_argument("--db", required=True)
+    c.add_argument("--region-role", help="on an office cluster: check pg_hba keeps this login out of --db")
     s = sub.add_parser("resync", help="copy one office again from scratch")
     s.add_argument("--url", required=True)
     s.add_argument("--db", default="region")
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "publish-onward":
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
-            return 1 if health.check(args.url, args.db) else 0
+            return 1 if health.check(args.url, args.db, region_role=args.region_role) else 0
         elif args.cmd == "resync":
             setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
         return 0

@@ -19,7 +19,10 @@ SUPERUSER = "jaga"
 
 
 class LocalCluster:
-    def __init__(self, name: str, hba: list[str] | None = None) -> None:
+    def __init__(self, name: str, hba: list[str] | None = None,
+                 tls: tuple[bytes, bytes] | None = None) -> None:
+        """`tls` = (certificate PEM, key PEM): the server then speaks TLS (ssl=on)."""
+        self.tls = tls
         self.bin = bin_dir()        # PATH, or Debian's /usr/lib/postgresql/<v>/bin
         self.name = name
         self.base = Path(tempfile.mkdtemp(prefix=f"jaga-{name}-"))
@@ -46,12 +49,29 @@ class LocalCluster:
                  f"host all {SUPERUSER} 127.0.0.1/32 trust", f"host replication {SUPERUSER} 127.0.0.1/32 trust",
                  "host all all 127.0.0.1/32 scram-sha-256"]
         self.write_hba(lines)
-        self._opts = opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c wal_level=logical "
+        ssl = ""
+        if self.tls:
+            for name, pem in (("server.crt", self.tls[0]), ("server.key", self.tls[1])):
+                path = self.data / name
+                path.write_bytes(pem)
+                os.chmod(path, 0o600)
+                if self._as_postgres:
+                    shutil.chown(path, "postgres")
+            ssl = "-c ssl=on "
+        self._opts = opts = (ssl + f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c wal_level=logical "
                 "-c max_replication_slots=20 -c max_wal_senders=20 -c max_logical_replication_workers=12 "
                 "-c max_worker_processes=24 -c max_slot_wal_keep_size=1GB -c fsync=off "
                 "-c shared_buffers=32MB -c password_encryption=scram-sha-256")
         self._run(f"pg_ctl -D {self.data} -o '{opts}' -l {self.base}/log -w start >/dev/null")
         return self
+
+    def file_for_server(self, name: str, data: bytes) -> Path:
+        """A file the server processes (e.g. a subscription's sslrootcert) can read."""
+        path = self.base / name
+        path.write_bytes(data)
+        if self._as_postgres:
+            shutil.chown(path, "postgres")
+        return path
 
     def write_hba(self, lines: list[str]) -> None:
         path = self.data / "pg_hba.conf"

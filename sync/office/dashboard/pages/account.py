@@ -60,17 +60,12 @@ def login_submit(ctx: Ctx) -> Response:
         staff, token = auth.login(engine, username, ctx.form.get("password", ""), ctx.ip)
     except auth.Throttled as e:
         wait = max(1, math.ceil(e.retry_after.total_seconds()))
-        with engine.begin() as conn:
-            audit.record_throttled(conn, username, ctx.ip)
+        audit.record_throttled(engine, username, ctx.ip)
         resp = _login_form(ctx, 429, f"{t('locked', ctx.lang)} {wait}")
         resp.headers["Retry-After"] = str(wait)
         return resp
-    except AuthError:
-        with engine.begin() as conn:
-            audit.record(conn, "login_failed", username=username, ip=ctx.ip)
+    except AuthError:                       # recorded and audited by auth.login
         return _login_form(ctx, 401, t("bad_login", ctx.lang))
-    with engine.begin() as conn:
-        audit.record(conn, "login", staff=staff, ip=ctx.ip)
     resp = RedirectResponse(_safe_next(ctx.form.get("next")), status_code=303)
     resp.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/",
                     secure=ctx.request.url.scheme == "https", max_age=int(auth.LIFETIME.total_seconds()))
