@@ -17,12 +17,14 @@ def _enroll_device(data, office, vid: str) -> None:
     """The app's own enrollment path (Device + fieldapp.ui.syncing), run from the test."""
     from fieldapp.device import Device
     from fieldapp.ui import syncing
-    code = office.admin_json(["enroll-code", "--village", vid, "--role", "volunteer", "--name", "Siti"])["code"]
+    text = office.admin_json(["enroll-code", "--village", vid, "--role", "volunteer", "--name", "Siti",
+                              "--office-url", office.url])["enroll"]
     dev = Device(data)
     try:
         s = dev.unlock("Siti", PIN)
-        resp = syncing.enroll(office.url, dev.enrollment_request(s, code))
-        dev.apply_enrollment(s, office.url, resp)
+        ticket = dev.ticket(text)                   # the QR's content, office fingerprint included
+        resp = syncing.enroll(ticket.office_url, dev.enrollment_request(s, ticket))
+        dev.apply_enrollment(s, ticket, resp)
     finally:
         dev.close()
 
