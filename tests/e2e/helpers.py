@@ -281,6 +281,19 @@ def _on_screen(locator) -> bool:
     return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
 
 
+def _settled(locator, timeout_ms: int = 3000) -> None:
+    """Wait until the node stops moving (a screen that was just drawn is still laying out):
+    deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
+    page = locator.page
+    last = None
+    for _ in range(timeout_ms // 100):
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return
+        last = box
+        page.wait_for_timeout(100)
+
+
 class Journey:
     """Does what a person would and counts it: taps, typed fields, and scrolls (one scroll =
     one swipe that was needed because the next thing to touch was not on screen)."""
@@ -291,6 +304,7 @@ class Journey:
 
     def _bring(self, locator) -> None:
         reach(locator)
+        _settled(locator)
         if _on_screen(locator):
             return
         self.steps.append("scroll")
