@@ -103,15 +103,21 @@ class RogueOffice:
 
                 from sync import envelope as env
                 from sync import receipt as rc
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                results = []
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Content-Encoding") == "gzip":    # the real client gzips pushes
+                    import gzip
+                    raw = gzip.decompress(raw)
+                body = json.loads(raw)
+                eids, receipts = [], []
                 for b64 in body.get("envelopes", []):
                     data = base64.b64decode(b64)
                     rogue.received.append(data)
-                    eid = env.peek(data).envelope_id
-                    receipt = rc.Receipt(eid, hashlib.sha256(data).hexdigest(), "2026-01-01T00:00:00.000Z",
-                                         {}, True)
-                    results.append({"envelope_id": eid, "status": "accepted", "receipt": rc.sign(receipt, rogue.e)})
+                    eids.append(env.peek(data).envelope_id)
+                    receipts.append(rc.Receipt(eids[-1], hashlib.sha256(data).hexdigest(),
+                                               "2026-01-01T00:00:00.000Z", {}, True))
+                # Receipts exactly as the real office signs them (one batch root), under the rogue key.
+                wires = rc.sign_batch(receipts, rogue.e) if receipts else []
+                results = [{"envelope_id": e, "status": "accepted", "receipt": w} for e, w in zip(eids, wires)]
                 return self._answer(200, {"results": results})
 
             def log_message(self, *args) -> None:
