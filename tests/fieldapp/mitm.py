@@ -10,6 +10,7 @@ office are the real ones; only the network between them is hostile.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +35,7 @@ class Mitm:
                 body = self.rfile.read(length) if length else None
                 mitm.seen.append((self.command, self.path))
                 headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type")}
+                           if k.lower() in ("authorization", "content-type", "content-encoding")}
                 resp = requests.request(self.command, mitm.upstream + self.path, data=body,
                                         headers=headers, timeout=30)
                 status, out = resp.status_code, resp.content
@@ -104,20 +105,17 @@ class RogueOffice:
                 from sync import envelope as env
                 from sync import receipt as rc
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":    # the real client gzips pushes
-                    import gzip
+                if self.headers.get("Content-Encoding") == "gzip":
                     raw = gzip.decompress(raw)
                 body = json.loads(raw)
-                eids, receipts = [], []
+                results = []
                 for b64 in body.get("envelopes", []):
                     data = base64.b64decode(b64)
                     rogue.received.append(data)
-                    eids.append(env.peek(data).envelope_id)
-                    receipts.append(rc.Receipt(eids[-1], hashlib.sha256(data).hexdigest(),
-                                               "2026-01-01T00:00:00.000Z", {}, True))
-                # Receipts exactly as the real office signs them (one batch root), under the rogue key.
-                wires = rc.sign_batch(receipts, rogue.e) if receipts else []
-                results = [{"envelope_id": e, "status": "accepted", "receipt": w} for e, w in zip(eids, wires)]
+                    eid = env.peek(data).envelope_id
+                    receipt = rc.Receipt(eid, hashlib.sha256(data).hexdigest(), "2026-01-01T00:00:00.000Z",
+                                         {}, True)
+                    results.append({"envelope_id": eid, "status": "accepted", "receipt": rc.sign(receipt, rogue.e)})
                 return self._answer(200, {"results": results})
 
             def log_message(self, *args) -> None:

@@ -7,7 +7,7 @@ import forms
 from core.errors import FormNotFound, ValidationFailed
 from forms import catalog
 
-SHIPPED = ["keberangkatan_pmi", "laporan_kecurigaan"]
+SHIPPED = ["keberangkatan_pmi", "laporan_darurat", "laporan_kecurigaan"]
 
 
 def test_list_forms_returns_latest_of_each():
@@ -33,7 +33,8 @@ def test_load_unknown(form_id, version):
 
 def test_definition_files_all_check():
     files = sorted(catalog.DEFINITIONS.glob("*.json"))
-    assert [p.name for p in files] == ["keberangkatan_pmi.v1.json", "laporan_kecurigaan.v1.json"]
+    assert [p.name for p in files] == ["keberangkatan_pmi.v1.json", "laporan_darurat.v1.json",
+                                       "laporan_kecurigaan.v1.json"]
     for p in files:
         assert forms.check_file(p).id == p.name.split(".")[0]
 
