@@ -194,6 +194,7 @@ class Device:
                   "device_id": answer["device_id"], "village_id": answer["village_id"],
                   "village_name": answer.get("village_name"), "role": answer.get("role"),
                   "recipients": recipients, "recipients_issued_at": answer.get("issued_at", ""),
+                  "recipients_valid_until": str(answer.get("recipients_valid_until") or ""),
                   "revoked": False}
         with transaction(self.db) as conn:
             conn.execute("UPDATE users SET person_id=?, village_id=? WHERE id=?",
@@ -247,10 +248,29 @@ class Device:
         return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,
-             lang: str = "id") -> str:
-        """Draft + finalize in one go (CLI, scripts). The draft stays if validation fails."""
+             lang: str = "id", created_ms: int | None = None) -> str:
+        """Draft + finalize in one go (CLI, scripts). The draft stays if validation fails.
+        `created_ms`: the phone clock at sealing (default now)."""
         report_id = self.new_draft(session, form_id, answers)
-        return self.finalize(session, report_id, rahasia=rahasia, lang=lang)
+        return self.finalize(session, report_id, rahasia=rahasia, lang=lang, created_ms=created_ms)
+
+    def heads_current(self, session: Session) -> bool:
+        """False when this user's signed head list has expired: reports then go to the office
+        only (the home screen says so)."""
+        bundle = self.trust_bundle(session)
+        return bool(bundle) and trust.heads_current(bundle)
+
+    def _head_list_status(self) -> str | None:
+        """For `device status` (no PIN): the earliest head-list expiry among the users, from
+        the plaintext display copy (trust.save). Sealing never reads it."""
+        rows = [v for (v,) in self.db.conn.execute(
+            "SELECT value FROM meta WHERE key LIKE 'heads\\_valid\\_until.%' ESCAPE '\\'")]
+        if not rows:
+            return None
+        first = min(rows)
+        if not trust.heads_current({"recipients_valid_until": first}):
+            return f"expired ({first or 'no validity'}): reports go to the office only until the next sync"
+        return f"valid until {first}"
 
     # ── outbox (no PIN) ───────────────────────────────────────────────────
     def outbox(self, owner: str | None = None) -> list[dict]:
@@ -287,7 +307,7 @@ class Device:
                 "refused": counts.get(REFUSED, 0),
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
                 "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
-                "trust_alert": self.trust_alert()}
+                "trust_alert": self.trust_alert(), "head_list": self._head_list_status()}
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
     # The office a PIN-less sync talks to and believes is the one the users *signed*

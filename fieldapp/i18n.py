@@ -65,6 +65,10 @@ S: dict[str, tuple[str, str]] = {
                        "Warning: the office data on this phone was changed by someone since it was last "
                        "opened. It was restored from your locked data; your reports can still be read "
                        "only by the office you enrolled with."),
+    "heads_expired": ("Daftar kepala desa sudah kedaluwarsa: laporan baru hanya dikirim ke kantor sampai "
+                      "ponsel ini sinkron lagi.",
+                      "The village-head list has expired: new reports go to the office only until this "
+                      "phone syncs again."),
     "not_enrolled": ("Ponsel ini belum terdaftar ke kantor Imigrasi. Laporan tersimpan sebagai draf sampai "
                      "terdaftar.",
                      "This phone is not enrolled with the immigration office yet. Reports stay drafts "

@@ -118,6 +118,7 @@ def _apply(item: dict, bundle: dict, changed: bool) -> tuple[str | None, bool]:
         for r in bundle["recipients"]:
             envelope.load_public_x25519(bytes.fromhex(r["x25519_public"]))
         bundle["recipients_issued_at"] = item["issued_at"]
+        bundle["recipients_valid_until"] = str(body.get("valid_until") or "")   # none: expired
         return None, True
     if kind == "revoked":
         if body.get("person_id") != item["person_id"]:

@@ -8,13 +8,14 @@ can open; syncing needs no PIN.
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 import sqlite_utils
 
 import forms
 from core.errors import JagaError, NotFound, StoreError
-from fieldapp import photos
+from fieldapp import photos, trust
 from fieldapp.store import transaction
 from fieldapp.users import Session, today
 from sync import envelope
@@ -107,11 +108,12 @@ def photo_bytes(db: sqlite_utils.Database, session: Session, att_id: str) -> byt
     return session.cipher.decrypt("attachments", att_id, "data", row[0])
 
 
-def recipients(bundle: dict, rahasia: bool) -> list:
-    """The office always; the village heads unless the volunteer chose rahasia — both from the
-    user's own verified bundle (fieldapp/trust.py), never from a row anyone could rewrite."""
+def recipients(bundle: dict, rahasia: bool, now_ms: int | None = None) -> list:
+    """The office always; the village heads unless the volunteer chose rahasia or the signed
+    head list has expired (trust.heads_current) — both from the user's own verified bundle
+    (fieldapp/trust.py), never from a row anyone could rewrite."""
     keys = [envelope.load_public_x25519(bytes.fromhex(bundle["office_x25519"]))]
-    if not rahasia:
+    if not rahasia and trust.heads_current(bundle, now_ms):
         keys += [envelope.load_public_x25519(bytes.fromhex(h["x25519_public"])) for h in bundle["recipients"]]
     return keys
 
@@ -130,12 +132,14 @@ def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bun
     rahasia = rahasia or form.is_confidential(answers)
     photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
     plain = {a: photo_bytes(db, session, a) for a in photo_ids}
+    if created_ms is None:          # one clock reading: the envelope's time and the list's check
+        created_ms = int(time.time() * 1000)
     sealed = envelope.seal(
         {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": lang,
          "village_id": bundle["village_id"]},
         form_id=form.id, form_version=form.version, author_id=session.person_id,
         device_id=bundle["device_id"], signing_key=session.ed25519,
-        recipients=recipients(bundle, rahasia), attachments=plain, created_ms=created_ms)
+        recipients=recipients(bundle, rahasia, created_ms), attachments=plain, created_ms=created_ms)
     with transaction(db) as conn:
         seq = conn.execute("SELECT COALESCE(MAX(seq),0)+1 FROM reports").fetchone()[0]
         cur = conn.execute(

@@ -22,6 +22,8 @@ import base64
 import functools
 import json
 import logging
+import time
+from datetime import datetime
 
 import sqlite_utils
 from cryptography.exceptions import InvalidSignature
@@ -51,6 +53,28 @@ def save(conn, session: Session, bundle: dict) -> None:
     conn.execute("UPDATE users SET trust=?, office_attest=? WHERE id=?",
                  (session.cipher.encrypt_json("users", session.user_id, "trust", bundle),
                   json.dumps(attestation(session, bundle)), session.user_id))
+    # A plaintext copy for `device status` to show without a PIN. Display only: sealing
+    # reads the validity from the bundle (heads_current), never from here.
+    set_meta(conn, f"heads_valid_until.{session.user_id}", bundle.get("recipients_valid_until") or "")
+
+
+def heads_valid_until(bundle: dict) -> datetime | None:
+    """When the bundle's signed head list stops being usable (None: no validity, expired)."""
+    try:
+        return datetime.fromisoformat(str(bundle.get("recipients_valid_until") or ""))
+    except ValueError:
+        return None
+
+
+def heads_current(bundle: dict, now_ms: int | None = None) -> bool:
+    """May a report sealed at `now_ms` (phone clock) go to the village heads? Only while the
+    office-signed validity of the held list has not passed. Past it the phone seals for the
+    office alone (always safe) until a newer list arrives: a holder who hides newer lists
+    from the phone (e.g. moves the plaintext inbox cursor past a revocation) keeps a revoked
+    head reading at most until then. The phone clock is the holder's too (THREAT_MODEL.md)."""
+    until = heads_valid_until(bundle)
+    now = time.time() * 1000 if now_ms is None else now_ms
+    return until is not None and until.timestamp() * 1000 > now
 
 
 def attestation(session: Session, bundle: dict) -> dict:

@@ -27,6 +27,8 @@ def show(app) -> None:
         body += [app.banner(app.t("not_enrolled"), kind="warn"),
                  app.button(app.t("enroll_title"), lambda: app.go("enroll"), kind="outlined",
                             icon=ft.Icons.VERIFIED_USER)]
+    elif not _safe(lambda: dev.heads_current(s), True):     # signed head list expired
+        body.append(app.banner(app.t("heads_expired"), kind="warn"))
     feedback = _safe(lambda: dev.feedback(s), [])
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:

@@ -10,20 +10,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from core.errors import (AuthError, BadRequest, Conflict, EnrollCodeExpired, EnrollCodeInvalid,
                          EnrollCodeUsed, NotFound, Revoked)
 from sync import identity
 from sync.envelope import key_id, load_public_ed25519, load_public_x25519
 from sync.office import clock, inbox
-from sync.office.schema import devices, enroll_codes, persons, villages
+from sync.office.schema import devices, enroll_codes, inbox_items, persons, villages
 
 ROLES = ("volunteer", "head")
+# How long a signed head list stays usable on a phone. A phone whose holder hides newer
+# lists (e.g. moves the plaintext inbox cursor past a revocation) falls back to sealing for
+# the office only once its newest list expires, so this bounds how long a revoked head can
+# go on reading. Lists are re-issued when older than half of it (refresh_head_lists).
+HEAD_LIST_DAYS_ENV = "JAGA_HEAD_LIST_DAYS"
+HEAD_LIST_DAYS = 14.0
 # Unambiguous alphabet for codes read aloud or typed on a phone (no 0/O, 1/I/L).
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -155,7 +162,20 @@ def enroll(conn: Connection, *, code: str, name: str, x25519_public: str, ed2551
     village = find_village(conn, row["village_id"])
     return {"person_id": person_id, "device_id": dev["id"], "sync_token": token,
             "village_id": village["id"], "village_name": village["name"], "role": row["role"],
-            "recipients": recipients(conn, village["id"])}
+            "recipients": recipients(conn, village["id"]),
+            "recipients_valid_until": clock.iso(now + head_list_validity())}
+
+
+def head_list_validity() -> timedelta:
+    """JAGA_HEAD_LIST_DAYS (default 14): a bad value is refused at start-up (create_app)."""
+    raw = os.environ.get(HEAD_LIST_DAYS_ENV, "").strip()
+    try:
+        days = float(raw) if raw else HEAD_LIST_DAYS
+    except ValueError:
+        raise BadRequest(f"{HEAD_LIST_DAYS_ENV} must be a number of days, not {raw!r}") from None
+    if not 0 < days <= 365:
+        raise BadRequest(f"{HEAD_LIST_DAYS_ENV} must be more than 0 and at most 365 days")
+    return timedelta(days=days)
 
 
 def recipients(conn: Connection, village_id: int) -> list[dict]:
@@ -167,14 +187,42 @@ def recipients(conn: Connection, village_id: int) -> list[dict]:
              "x25519_public": base64.b64encode(r.x25519_public).decode()} for r in rows]
 
 
-def announce_recipients(conn: Connection, village_id: int, now: datetime | None = None) -> None:
-    """Queue the village's new head list for every person of the village (inbox)."""
-    body = json.dumps({"village_id": village_id, "recipients": recipients(conn, village_id)})
-    stamp = clock.iso(now or clock.now())
-    people = conn.execute(select(persons.c.id).where(and_(
-        persons.c.village_id == village_id, persons.c.revoked_at.is_(None)))).scalars().all()
+def _head_list(conn: Connection, village_id: int, now: datetime) -> dict:
+    """A head-list inbox body: signed with the item, `valid_until` included."""
+    return {"village_id": village_id, "recipients": recipients(conn, village_id),
+            "valid_until": clock.iso(now + head_list_validity())}
+
+
+def announce_recipients(conn: Connection, village_id: int, now: datetime | None = None,
+                        people: list[str] | None = None) -> None:
+    """Queue the village's new head list for every person of the village (or `people`)."""
+    now = now or clock.now()
+    body = json.dumps(_head_list(conn, village_id, now))
+    if people is None:
+        people = conn.execute(select(persons.c.id).where(and_(
+            persons.c.village_id == village_id, persons.c.revoked_at.is_(None)))).scalars().all()
     inbox.queue(conn, [{"person_id": pid, "kind": "recipient_keys", "ref_id": None, "body": body,
-                        "created_at": stamp} for pid in people])
+                        "created_at": clock.iso(now)} for pid in people])
+
+
+def refresh_head_lists(conn: Connection, device_id: str, now: datetime | None = None) -> int:
+    """Before a phone's inbox pull: re-issue the head list to each live person on it whose
+    newest list (inbox item, or the enrollment answer) is older than half its validity, so a
+    phone that syncs never sees its list expire. Returns how many lists were queued."""
+    now = now or clock.now()
+    stale = clock.iso(now - head_list_validity() / 2)
+    newest = (select(func.max(inbox_items.c.created_at))
+              .where(and_(inbox_items.c.person_id == persons.c.id, inbox_items.c.kind == "recipient_keys"))
+              .scalar_subquery())
+    rows = conn.execute(select(persons.c.id, persons.c.village_id, persons.c.created_at, newest.label("newest"))
+                        .where(and_(persons.c.device_id == device_id, persons.c.revoked_at.is_(None)))).all()
+    due: dict[int, list[str]] = {}
+    for r in rows:
+        if max(r.newest or "", r.created_at) < stale:
+            due.setdefault(r.village_id, []).append(r.id)
+    for village_id, people in due.items():
+        announce_recipients(conn, village_id, now, people)
+    return sum(len(p) for p in due.values())
 
 
 def revoke_person(conn: Connection, person_id: str, now: datetime | None = None) -> None:

@@ -52,6 +52,8 @@ class EnrollResponse(BaseModel):
     office_fingerprint: str
     issued_at: str
     recipients: list[Recipient]
+    recipients_valid_until: str = Field(default="", description="after this the phone seals for "
+                                                               "the office only, until a newer list")
     signature: str = Field(default="", description="base64 Ed25519 by the office key over the "
                                                    "canonical JSON of every other field plus ctx "
                                                    "'jaga-desa/v1/enrollment'")

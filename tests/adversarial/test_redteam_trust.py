@@ -269,3 +269,94 @@ def test_a_server_that_never_ends_the_inbox_cannot_wedge_the_sync_or_fill_the_ph
     finally:
         rogue.close()                   # ends a wedged round too (connection refused)
         worker.join(30)
+
+
+# ── a revoked head keeps reading while the file hides the revocation ──
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def _head_can_open(data: bytes, head, vol) -> bool:
+    try:
+        env.open(data, recipient_key=head.x25519, author_public=vol.ed25519.public_key())
+        return True
+    except EnvelopeError:
+        return False
+
+
+def test_a_revoked_head_hiding_the_revocation_reads_no_report_after_the_head_list_expires(office_server, tmp_path):
+    """The office revokes the village head (found complicit). The head shares the phone and
+    can write its file: the sync token is in it, so they ask the office for the phone's inbox
+    themselves and move the plaintext cursor past the revocation and the new head list. The
+    phone keeps the old signed list — but only until its signed `valid_until`: a report sealed
+    after that goes to the office alone. Within the validity the head still reads: that window
+    (at most JAGA_HEAD_LIST_DAYS, default 14 days) is what THREAT_MODEL.md says remains."""
+    import time
+
+    dev = _shared_phone(office_server, tmp_path)
+    try:
+        head = dev.unlock("Pak Kades", HEAD_PIN)
+        office_server.admin(["revoke", "--person", head.person_id])
+        with sqlite3.connect(tmp_path / "phone" / "jaga.db") as conn:
+            token = conn.execute("SELECT value FROM meta WHERE key='sync_token'").fetchone()[0]
+            cursor = conn.execute("SELECT value FROM meta WHERE key='inbox_cursor'").fetchone()[0]
+            client = OfficeClient(office_server.url, token=token)
+            try:
+                last = client.inbox(cursor)["items"][-1]["item_id"]
+            finally:
+                client.close()
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('inbox_cursor', ?)", (last,))
+        assert _sync(dev).ok
+        vol = dev.unlock("Siti", PIN)
+        bundle = trust.load(dev.db, vol)
+        assert [r["person_id"] for r in bundle["recipients"]] == [head.person_id]   # the hidden revocation
+        until_ms = trust.heads_valid_until(bundle).timestamp() * 1000
+        assert until_ms <= time.time() * 1000 + 14 * DAY_MS + 60_000                 # the default 14 days
+        answers = forms.load("laporan_kecurigaan").example()
+        now_ms = int(time.time() * 1000)
+        inside = dev.file(vol, "laporan_kecurigaan", answers, created_ms=now_ms)
+        after = dev.file(vol, "laporan_kecurigaan", answers, created_ms=int(until_ms) + 1)
+        sealed = _sealed_in_the_file(tmp_path / "phone" / "jaga.db")
+        assert _head_can_open(sealed[inside], head, vol)          # the documented window
+        assert not _head_can_open(sealed[after], head, vol), "a revoked head read a report after expiry"
+        office_kid = env.key_id(env.load_public_x25519(bytes.fromhex(bundle["office_x25519"])))
+        assert office_kid.hex() in env.peek(sealed[after]).recipients   # still sealed for the office
+        assert _sync(dev).ok                                      # and the office takes it
+        assert {r["envelope_id"]: r["state"] for r in dev.outbox()}[after] == "received"
+    finally:
+        dev.close()
+
+
+def test_an_expired_head_list_means_office_only_sealing_and_status_says_so(tmp_path):
+    """An office whose head lists last two seconds (JAGA_HEAD_LIST_DAYS), real clocks on both
+    sides: once the list has expired the phone seals for the office only, and `device status`
+    names the expiry; the next sync brings a fresh list and the heads are back."""
+    import time
+
+    from jaga_desa.testing.servers import OfficeServer
+    from jaga_desa.testing.waits import wait_until
+    server = OfficeServer(tmp_path / "office", env={"JAGA_HEAD_LIST_DAYS": str(2 / 86400)}).start()
+    try:
+        dev = _shared_phone(server, tmp_path)
+        try:
+            head = dev.unlock("Pak Kades", HEAD_PIN)
+            wait_until(lambda: str(dev.status()["head_list"]).startswith("expired"), timeout=30,
+                       what="the two-second head list to expire")
+            vol = dev.unlock("Siti", PIN)
+            assert not dev.heads_current(vol)                     # what home shows as a warning
+            answers = forms.load("laporan_kecurigaan").example()
+            eid = dev.file(vol, "laporan_kecurigaan", answers)
+            assert not _head_can_open(_sealed_in_the_file(tmp_path / "phone" / "jaga.db")[eid], head, vol)
+            before = trust.load(dev.db, vol)["recipients_issued_at"]
+            assert _sync(dev).ok                                  # stale: the office re-issues
+            vol = dev.unlock("Siti", PIN)
+            bundle = trust.load(dev.db, vol)
+            assert bundle["recipients_issued_at"] > before
+            assert [r["person_id"] for r in bundle["recipients"]] == [head.person_id]
+            fresh = dev.file(vol, "laporan_kecurigaan", answers,
+                             created_ms=int(trust.heads_valid_until(bundle).timestamp() * 1000) - 1)
+            assert _head_can_open(_sealed_in_the_file(tmp_path / "phone" / "jaga.db")[fresh], head, vol)
+        finally:
+            dev.close()
+    finally:
+        server.stop()

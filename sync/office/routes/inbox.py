@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 
 from sqlalchemy import update
 
-from sync.office import clock, inbox as rules
+from sync.office import clock, enrollment, inbox as rules
 from sync.office.schema import devices
 from sync.office.deps import DeviceDep, OfficeDep
 from sync.office.models import ErrorBody, InboxPage
@@ -20,6 +20,7 @@ def inbox(device: DeviceDep, office: OfficeDep,
     """Reviews, feedback and key updates for every person on this phone, after `cursor`;
     each item signed by the office key."""
     with office.engine.begin() as conn:
+        enrollment.refresh_head_lists(conn, device["id"])   # a list nearing expiry: a fresh one
         page = rules.page(conn, device["id"], cursor, limit, signing_key=office.keys.ed25519)
         if cursor is None or not page["items"]:      # first or last page of a round: one write per sync
             conn.execute(update(devices).where(devices.c.id == device["id"])
