@@ -360,3 +360,29 @@ def test_an_expired_head_list_means_office_only_sealing_and_status_says_so(tmp_p
             dev.close()
     finally:
         server.stop()
+
+
+def test_known_limit_key_ids_tell_a_rahasia_report_from_a_shared_one(office_server, tmp_path):
+    """A LIMIT, pinned so the day it is fixed this test fails and THREAT_MODEL.md is updated.
+    Padding hides how many recipients an envelope has, but key ids are stable hashes of
+    public keys: whoever reads the file (no key, no head list) sees the head's id in every
+    shared waiting report and the office's in all; an envelope whose only id seen elsewhere
+    is the office's is rahasia. (The fix: per-envelope key ids only the key holder can
+    compute, with the office routing review requests from the opened payload.)"""
+    from collections import Counter
+
+    dev = _shared_phone(office_server, tmp_path)
+    try:
+        vol = dev.unlock("Siti", PIN)
+        answers = forms.load("laporan_kecurigaan").example()
+        shared = [dev.file(vol, "laporan_kecurigaan", answers) for _ in range(2)]
+        secret = dev.file(vol, "laporan_kecurigaan", answers, rahasia=True)
+        sealed = _sealed_in_the_file(tmp_path / "phone" / "jaga.db")
+        assert set(sealed) == {*shared, secret}
+        assert len({len(env.peek(d).recipients) for d in sealed.values()}) == 1   # padding: same count
+        kids = {eid: set(env.peek(data).recipients) for eid, data in sealed.items()}
+        seen = Counter(k for ks in kids.values() for k in ks)
+        guess = {eid for eid, ks in kids.items() if sum(seen[k] > 1 for k in ks) == 1}
+        assert guess == {secret}, "rahasia is no longer recognisable: update THREAT_MODEL.md (Padding)"
+    finally:
+        dev.close()

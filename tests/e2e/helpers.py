@@ -10,6 +10,7 @@ import base64
 import os
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.net import free_port
@@ -215,7 +216,9 @@ class FakeOffice:
                 "x25519_public": b64(s.x25519.public_key().public_bytes_raw()),
                 "ed25519_public": b64(s.ed25519.public_key().public_bytes_raw()),
                 "office_x25519_public": b64(x_pub), "office_ed25519_public": b64(e_pub),
-                "issued_at": "2026-01-01T00:00:00.000Z", "recipients": []}
+                "issued_at": "2026-01-01T00:00:00.000Z", "recipients": [],
+                "recipients_valid_until": (datetime.now(timezone.utc) + timedelta(days=14)).strftime(
+                    "%Y-%m-%dT%H:%M:%S.000Z")}
             dev.apply_enrollment(s, identity.Ticket("ABCD-EFGH-JKLM", identity.fingerprint(x_pub, e_pub),
                                                     "http://127.0.0.1:9"),
                                  {**answer, "signature": statement.sign_answer(answer, self.e)})

@@ -25,6 +25,12 @@ def fast_kdf(monkeypatch):
     monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
 
 
+def _in_two_weeks() -> str:
+    """A head list's signed validity, as the real office gives it (14 days by default)."""
+    from datetime import datetime, timedelta, timezone
+    return (datetime.now(timezone.utc) + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 class Office:
     def __init__(self) -> None:
         self.x = X25519PrivateKey.generate()
@@ -45,7 +51,7 @@ class Office:
                   "ed25519_public": b64(session.ed25519.public_key().public_bytes_raw()),
                   "office_x25519_public": b64(self.x.public_key().public_bytes_raw()),
                   "office_ed25519_public": b64(self.e.public_key().public_bytes_raw()),
-                  "issued_at": issued_at,
+                  "issued_at": issued_at, "recipients_valid_until": _in_two_weeks(),
                   "recipients": [{"person_id": pid, "x25519_public": b64(pub)} for pid, pub in heads]}
         return {**answer, "signature": statement.sign_answer(answer, self.e)}
 

@@ -77,3 +77,19 @@ def test_sync_never_imports_fieldapp():
 def test_cli_main_requires_subcommand():
     with pytest.raises(SystemExit):
         main([])
+
+
+def test_the_start_up_line_shows_the_short_fingerprint_phones_compare(office_server):
+    """THREAT_MODEL.md's pinning claim: the office's start-up line prints the short
+    fingerprint of the keys it really serves — the one a phone shows in `device status`."""
+    import base64
+
+    import requests
+
+    from sync import identity
+    served = requests.get(office_server.url + "/api/v1/office-identity", timeout=10).json()
+    fp = identity.fingerprint(base64.b64decode(served["office_x25519_public"]),
+                              base64.b64decode(served["office_ed25519_public"]))
+    line = next(ln for ln in office_server.log_path.read_text().splitlines()
+                if ln.startswith("office fingerprint:"))
+    assert line.endswith(f"(short: {identity.short(fp)})") and identity.grouped(fp) in line
