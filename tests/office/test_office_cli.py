@@ -93,3 +93,19 @@ def test_the_start_up_line_shows_the_short_fingerprint_phones_compare(office_ser
     line = next(ln for ln in office_server.log_path.read_text().splitlines()
                 if ln.startswith("office fingerprint:"))
     assert line.endswith(f"(short: {identity.short(fp)})") and identity.grouped(fp) in line
+
+
+def test_head_list_validity_is_configurable_and_a_bad_value_is_refused(monkeypatch):
+    from datetime import timedelta
+
+    from core.errors import JagaError
+    from sync.office import enrollment
+    monkeypatch.delenv(enrollment.HEAD_LIST_DAYS_ENV, raising=False)
+    assert enrollment.head_list_validity() == timedelta(days=14)
+    monkeypatch.setenv(enrollment.HEAD_LIST_DAYS_ENV, "3.5")
+    assert enrollment.head_list_validity() == timedelta(days=3.5)
+    for bad in ("soon", "0", "-1", "400"):
+        monkeypatch.setenv(enrollment.HEAD_LIST_DAYS_ENV, bad)
+        with pytest.raises(JagaError) as err:
+            enrollment.head_list_validity()
+        assert err.value.code == "bad_request" and enrollment.HEAD_LIST_DAYS_ENV in err.value.message
