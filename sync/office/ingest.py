@@ -21,7 +21,7 @@ from core.errors import (BadRequest, ChecksumMismatch, Conflict, EnvelopeError, 
                          NotFound, OffsetMismatch, Revoked, TooLarge)
 from sync import envelope as env
 from sync import receipt as rc
-from sync.office import clock, inbox
+from sync.office import clock, inbox, warning
 from sync.office.keys import OfficeKeys, b64
 from sync.office.schema import (attachment_chunks, attachments, envelope_recipients, envelopes,
                                 persons, reviews)
@@ -126,7 +126,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         .where(envelopes.c.id.in_(ids)))} if ids else {}
     authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
         persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
-    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": []}
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "warn": []}
     for i, data, header, sha in parsed:
         eid = header.envelope_id
         if eid in known:
@@ -148,14 +148,29 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:
             rows["review"].append((author, header, data))
+        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at,
+                                           opened.payload.get("answers")))
         known[eid] = (sha, device_id, receipt)
         results[i] = {"envelope_id": eid, "status": "accepted", "receipt": json.loads(receipt)}
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
         if rows[key]:
             conn.execute(table.insert(), rows[key])
     _queue_review_batch(conn, rows["review"], received_at)
+    _early_warning(conn, keys, rows["warn"], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
     return results  # type: ignore[return-value]
+
+
+def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime) -> None:
+    """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
+    and costs the signal, never the report (the office does not answer 5xx)."""
+    if not reports:
+        return
+    try:
+        with conn.begin_nested():
+            warning.observe(conn, keys, reports, now=now)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("early warning failed for a batch of %d", len(reports))
 
 
 def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
