@@ -104,6 +104,7 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
         tap(button(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
+        tap(button(page, "Lanjut"))          # v2: the "suspected people" section, left empty
 
         with page.expect_file_chooser() as fc:
             tap(button(page, "Tambah foto"))
@@ -155,6 +156,7 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
     try:
         _unlock(page)
         tap(button(page, "Keberangkatan PMI"))
+        tap(button(page, "Sudah berangkat"))   # v2: the date is asked once it has happened
         tap(button(page, "Pilih tanggal"))
         ok = page.get_by_role("button", name="OK")
         ok.wait_for(timeout=15000)                    # the picker is open (no fixed sleep: CI is slow)

@@ -158,7 +158,6 @@ def test_shortest_report_and_load_time(browser, start_app, tmp_path):
         do("tap", button(page, "Laporan kecurigaan"))
         do("tap", button(page, "Dokumen palsu (KTP, paspor, surat)"))
         do("type", "Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
-        do("tap", button(page, "Saya melihat sendiri"))
         do("tap", button(page, "Lanjut"))
         do("tap", button(page, "Sekarang"))
         do("type", "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung")
