@@ -84,8 +84,16 @@ def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
         triage_label=lambda c: label(TRIAGE, c, lang), urgency_label=lambda c: label(URGENCY, c, lang),
         verdict_label=lambda c: label(VERDICT, c or "none", lang),
         category_label=lambda c: category_label(c, lang), route_label=lambda c: route_label(c, lang),
-        **values)
+        nav_badge=_nav_badge(ctx), **values)
     return HTMLResponse(html, status_code=status)
+
+
+def _nav_badge(ctx: Ctx) -> dict | None:
+    """New signals and Darurat reports for the menu (signals_page.badge); None when signed out."""
+    if not ctx.staff or ctx.conn is None or ctx.conn.closed:
+        return None
+    from .signals_page import badge
+    return badge(ctx)
 
 
 def error_page(ctx: Ctx, status: int, message: str) -> HTMLResponse:
@@ -443,3 +451,6 @@ def audit_page(ctx: Ctx) -> Response:
     more = f"{BASE}/admin/audit?" + urlencode({"before": entries[-1]["id"], **({"action": action} if action else {})}) \
         if len(entries) == 100 else None
     return render(ctx, "audit.html", entries=entries, more=more, actions=audit.ACTIONS, action=action)
+
+
+from . import signals_page  # noqa: E402,F401 — registers the early-warning pages on this router
