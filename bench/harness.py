@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.common import free_port
-from demo import wait_http
+from jaga_desa.demo import wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "JAGA_OFFICE_KEY": "bench-office-key", "JAGA_KDF_SECONDS": "0.05"}

@@ -2,7 +2,8 @@
 
     mount(app)   include the pages and the partner API in the office FastAPI app
 
-    web        HTML pages (thin), ACCESS table of every page's access level
+    web        the page framework: page(), Ctx, render, ACCESS table of every page's access level
+    pages/     the HTML pages (thin), one module per area
     api        /api/v1/partner JSON (staff API token or session), ACCESS too
     queries    filters, region scoping, keyset list query (list_reports), counts
     indexer    opens new envelopes once -> dash_reports projection + hashed search terms
@@ -20,12 +21,12 @@ from . import schema  # noqa: F401  (registers the dash_* tables on the office m
 
 
 def mount(app: FastAPI) -> None:
-    from . import api, web
+    from . import api, pages, web  # noqa: F401  (pages registers itself on web.router)
     app.include_router(web.router)
     app.include_router(api.router)
 
 
 def access_table() -> dict[tuple[str, str], str]:
     """(method, path) -> public | staff | admin, for every dashboard and partner route."""
-    from . import api, web
+    from . import api, pages, web  # noqa: F401
     return {**web.ACCESS, **api.ACCESS}

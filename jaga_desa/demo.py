@@ -1,4 +1,4 @@
-"""`python main.py demo` — the whole trip on one machine, seeded so a newcomer can click through.
+"""`jaga-desa demo` — the whole trip on one machine, seeded so a newcomer can click through.
 
 Starts the office (API + dashboard) and the field app on the embedded SQLite default,
 then — through the same headless commands a trainer would use — creates a village,
@@ -21,22 +21,23 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
 VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
 VOLUNTEER, HEAD = ("Siti", "111111"), ("Pak Kades", "222222")
 STAFF = (("admin", "admin", None), ("intel", "intel", REGION))
 STAFF_PASSWORD = "jaga-demo-2026"
 DEMO_OFFICE_KEY = "demo-office-key-not-for-production"
+# Every step runs the installed package, never a file by path: the same from a checkout or a wheel.
+JAGA = (sys.executable, "-m", "jaga_desa")
 
 
 def _run(*args: str, pin: str | None = None, env: dict | None = None) -> str:
     e = {**os.environ, **(env or {})}
     if pin is not None:
         e["JAGA_PIN"] = pin
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=e,
+    proc = subprocess.run([*JAGA, *args], env=e,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        raise SystemExit(f"demo step failed: main.py {' '.join(args)}\n{proc.stderr.strip()}")
+        raise SystemExit(f"demo step failed: jaga-desa {' '.join(args)}\n{proc.stderr.strip()}")
     return proc.stdout
 
 
@@ -86,8 +87,9 @@ def _seed(office: Path, phone: Path, office_url: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="main.py demo", description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT / "demo-data")
+    ap = argparse.ArgumentParser(prog="jaga-desa demo", description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("demo-data"),
+                    help="where the demo keeps its office and phone data (default: ./demo-data)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--office-port", type=int, default=8765)
     ap.add_argument("--app-port", type=int, default=8550)
@@ -99,7 +101,7 @@ def main(argv: list[str]) -> int:
     office, phone = args.data / "office", args.data / "phone"
     os.environ.setdefault("JAGA_OFFICE_KEY", DEMO_OFFICE_KEY)
     office_url = f"http://{args.host}:{args.office_port}"
-    procs = [subprocess.Popen([sys.executable, str(ROOT / "main.py"), "office", "--data", str(office),
+    procs = [subprocess.Popen([*JAGA, "office", "--data", str(office),
                                "--host", args.host, "--port", str(args.office_port)])]
     try:
         wait_http(office_url + "/api/v1/health", procs[0])
@@ -107,7 +109,7 @@ def main(argv: list[str]) -> int:
             print("seeding the demo: village, volunteer + head on one phone, three reports …")
             _seed(office, phone, office_url)
         if not args.no_serve:
-            procs.append(subprocess.Popen([sys.executable, str(ROOT / "main.py"), "app", "--data", str(phone),
+            procs.append(subprocess.Popen([*JAGA, "app", "--data", str(phone),
                                            "--host", args.host, "--port", str(args.app_port)]))
             wait_http(f"http://{args.host}:{args.app_port}/", procs[1], 120)
         print(f"""

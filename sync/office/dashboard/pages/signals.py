@@ -9,9 +9,9 @@ from core.errors import BadRequest
 from sync.office import warning
 from sync.office.warning import review
 
-from . import queries
-from .schema import dash_reports
-from .web import BASE, Ctx, page, render
+from .. import queries
+from ..schema import dash_reports
+from ..web import BASE, Ctx, Denied, page, render
 
 TEXTS = {
     "signals": ("Sinyal peringatan dini", "Early-warning signals"),
@@ -68,7 +68,7 @@ def signal_action(ctx: Ctx) -> Response:
         raise BadRequest("bad signal id") from None
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
     if not any(s["id"] == sid for s in review.visible(ctx.conn, allowed, None, ctx.lang, limit=10_000)):
-        from .web import Denied
+
         raise Denied(f"signal:{sid}", "region")
     action = ctx.form.get("action", "")
     assignee = ctx.form.get("assignee") or None

@@ -1,0 +1,47 @@
+"""`jaga-desa` — the one entry point (also `python -m jaga_desa` and `python main.py`).
+
+    jaga-desa demo | app | office | office-admin | forms | device ...
+
+Thin on purpose: each package owns its own command line; this module only dispatches.
+"""
+from __future__ import annotations
+
+import sys
+
+USAGE = """usage: jaga-desa COMMAND [ARGS...]
+
+  demo          the whole trip on one machine: office + dashboard + field app, seeded
+  app           the field app (Flet, web mode) on one device's data folder
+  office        the office server: sync API + staff dashboard
+  office-admin  office administration: villages, staff, enrollment codes, keys
+  forms         list, show and check the form definitions
+  device        the field device without a screen (init, enroll, file, sync, ...)
+
+`jaga-desa COMMAND --help` describes each command."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "forms":
+        from forms.cli import main as run
+    elif cmd == "device":
+        from fieldapp.cli import main as run
+    elif cmd == "app":
+        from fieldapp.app import main as run
+    elif cmd in ("office", "office-admin"):
+        from sync.office.cli import main as office_main
+        return office_main(argv)
+    elif cmd == "demo":
+        from jaga_desa.demo import main as run
+    else:
+        print(f"error [usage]: unknown command {cmd!r}\n{USAGE}", file=sys.stderr)
+        return 2
+    return run(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

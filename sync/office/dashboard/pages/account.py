@@ -1,0 +1,77 @@
+"""Public pages and the session: stylesheet, language switch, login, logout."""
+from __future__ import annotations
+
+import secrets
+
+from fastapi.responses import RedirectResponse, Response
+
+from core.errors import AuthError
+
+from .. import audit, auth
+from ..i18n import norm_lang, t
+from ..web import _CSS, BASE, LANG_COOKIE, Ctx, _safe_next, page, render
+
+
+@page("GET", "/static/dashboard.css", "public")
+def css(ctx: Ctx) -> Response:
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+@page("GET", "", "public")
+def root(ctx: Ctx) -> Response:
+    return RedirectResponse(BASE + "/", status_code=307)
+
+
+@page("GET", "/lang", "public")
+def switch_lang(ctx: Ctx) -> Response:
+    resp = RedirectResponse(_safe_next(ctx.params.get("next")), status_code=303)
+    resp.set_cookie(LANG_COOKIE, norm_lang(ctx.params.get("to")), max_age=365 * 86400,
+                    httponly=True, samesite="strict", path="/")
+    return resp
+
+
+def _login_form(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
+    token = ctx.request.cookies.get(auth.PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    resp = render(ctx, "login.html", status=status, error=error, login_csrf=token,
+                  next=_safe_next(ctx.params.get("next") or ctx.form.get("next")),
+                  username=ctx.form.get("username", ""))
+    resp.set_cookie(auth.PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", path=BASE,
+                    secure=ctx.request.url.scheme == "https")
+    return resp
+
+
+@page("GET", "/login", "public")
+def login_page(ctx: Ctx) -> Response:
+    return _login_form(ctx)
+
+
+@page("POST", "/login", "public")
+def login_submit(ctx: Ctx) -> Response:
+    if not auth.same(ctx.form.get("csrf"), ctx.request.cookies.get(auth.PRE_CSRF_COOKIE)):
+        audit.record(ctx.conn, "forbidden", username=ctx.form.get("username", "")[:100], ip=ctx.ip,
+                     detail={"reason": "csrf", "path": ctx.request.url.path})
+        return _login_form(ctx, 403, t("csrf", ctx.lang))
+    username = ctx.form.get("username", "").strip()[:100]
+    try:
+        staff, token = auth.login(ctx.conn, username, ctx.form.get("password", ""))
+    except auth.Locked:
+        audit.record(ctx.conn, "login_locked", username=username, ip=ctx.ip)
+        return _login_form(ctx, 429, t("locked", ctx.lang))
+    except AuthError:
+        audit.record(ctx.conn, "login_failed", username=username, ip=ctx.ip)
+        return _login_form(ctx, 401, t("bad_login", ctx.lang))
+    audit.record(ctx.conn, "login", staff=staff, ip=ctx.ip)
+    resp = RedirectResponse(_safe_next(ctx.form.get("next")), status_code=303)
+    resp.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/",
+                    secure=ctx.request.url.scheme == "https", max_age=int(auth.LIFETIME.total_seconds()))
+    resp.delete_cookie(auth.PRE_CSRF_COOKIE, path=BASE)
+    return resp
+
+
+@page("POST", "/logout", "staff")
+def logout(ctx: Ctx) -> Response:
+    auth.logout(ctx.conn, ctx.request.cookies.get(auth.COOKIE))
+    ctx.audit("logout")
+    resp = RedirectResponse(BASE + "/login", status_code=303)
+    resp.delete_cookie(auth.COOKIE, path="/")
+    return resp

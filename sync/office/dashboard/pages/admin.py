@@ -1,0 +1,102 @@
+"""Admin pages: villages, enrollment codes, devices, staff and API tokens, the audit log."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi.responses import RedirectResponse, Response
+
+from core.errors import NotFound
+from sync.office.staff import ROLES as STAFF_ROLES, create_staff
+
+from .. import admin, audit, auth, queries
+from ..web import BASE, Ctx, page, render
+
+
+@page("GET", "/admin/villages", "admin")
+def villages_page(ctx: Ctx, notice: str | None = None, status: int = 200) -> Response:
+    return render(ctx, "villages.html", status=status, villages=admin.village_list(ctx.conn), notice=notice)
+
+
+@page("POST", "/admin/villages", "admin")
+def villages_add(ctx: Ctx) -> Response:
+    from sync.office import enrollment
+    vid = enrollment.add_village(ctx.conn, ctx.form.get("name", "")[:200], ctx.form.get("region", "").strip()[:200] or None)
+    ctx.audit("add_village", target=str(vid), detail={"name": ctx.form.get("name", "")[:200]})
+    return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
+
+
+@page("GET", "/admin/enroll", "admin")
+def enroll_page(ctx: Ctx) -> Response:
+    return render(ctx, "enroll.html", villages=admin.village_list(ctx.conn), issued=None)
+
+
+@page("POST", "/admin/enroll", "admin")
+def enroll_issue(ctx: Ctx) -> Response:
+    office_url = str(ctx.request.base_url).rstrip("/")
+    out = admin.issue_code(ctx.conn, ctx.form.get("village", ""), ctx.form.get("role", ""),
+                           ctx.form.get("name", "")[:200], office_url)
+    ctx.audit("enroll_code", target=str(out["village_id"]), detail={"role": out["role"], "name": out["name"]})
+    return render(ctx, "enroll.html", villages=admin.village_list(ctx.conn), issued=out)
+
+
+@page("GET", "/admin/devices", "admin")
+def devices_page(ctx: Ctx) -> Response:
+    return render(ctx, "devices.html", devices=admin.device_list(ctx.conn))
+
+
+@page("POST", "/admin/devices/{device_id}/revoke", "admin")
+def device_revoke(ctx: Ctx) -> Response:
+    admin.revoke_device(ctx.conn, ctx.path["device_id"])
+    ctx.audit("revoke_device", target=ctx.path["device_id"][:64])
+    return RedirectResponse(f"{BASE}/admin/devices", status_code=303)
+
+
+@page("GET", "/admin/staff", "admin")
+def staff_page(ctx: Ctx, token: str | None = None, token_for: str | None = None) -> Response:
+    return render(ctx, "staff.html", members=admin.staff_list(ctx.conn), roles=STAFF_ROLES,
+                  token=token, token_for=token_for)
+
+
+@page("POST", "/admin/staff", "admin")
+def staff_add(ctx: Ctx) -> Response:
+    sid = create_staff(ctx.conn, ctx.form.get("username", "")[:100], ctx.form.get("password", ""),
+                       ctx.form.get("role", ""), ctx.form.get("region", "").strip()[:200] or None)
+    ctx.audit("add_staff", target=str(sid), detail={"username": ctx.form.get("username", "")[:100],
+                                                    "role": ctx.form.get("role")})
+    return RedirectResponse(f"{BASE}/admin/staff", status_code=303)
+
+
+def _staff_id(ctx: Ctx) -> int:
+    raw = ctx.path["staff_id"]
+    if not raw.isdigit() or not any(m["id"] == int(raw) for m in admin.staff_list(ctx.conn)):
+        raise NotFound("no such staff member")
+    return int(raw)
+
+
+@page("POST", "/admin/staff/{staff_id}/token", "admin")
+def staff_token(ctx: Ctx) -> Response:
+    sid = _staff_id(ctx)
+    token = auth.issue_api_token(ctx.conn, sid, ctx.form.get("label", "partner"))
+    ctx.audit("api_token", target=str(sid))
+    name = next(m["username"] for m in admin.staff_list(ctx.conn) if m["id"] == sid)
+    return staff_page(ctx, token=token, token_for=name)
+
+
+@page("POST", "/admin/staff/{staff_id}/disable", "admin")
+def staff_disable(ctx: Ctx) -> Response:
+    sid = _staff_id(ctx)
+    admin.disable_staff(ctx.conn, sid)
+    ctx.audit("disable_staff", target=str(sid))
+    return RedirectResponse(f"{BASE}/admin/staff", status_code=303)
+
+
+@page("GET", "/admin/audit", "admin")
+def audit_page(ctx: Ctx) -> Response:
+    before = ctx.params.get("before", "")
+    if before and not before.isdigit():
+        raise queries.FilterError("before: expected an entry number")
+    action = ctx.params.get("action") or None
+    entries = audit.page(ctx.conn, int(before) if before else None, 100, action)
+    more = f"{BASE}/admin/audit?" + urlencode({"before": entries[-1]["id"], **({"action": action} if action else {})}) \
+        if len(entries) == 100 else None
+    return render(ctx, "audit.html", entries=entries, more=more, actions=audit.ACTIONS, action=action)

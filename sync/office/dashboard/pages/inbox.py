@@ -1,0 +1,81 @@
+"""The report list, the overview (charts + map) and exports: all driven by the same filters."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import forms
+from fastapi.responses import Response
+
+from .. import admin, charts, exports, indexer, queries
+from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
+from ..web import (BASE, PAGE_SIZE, Ctx, _form_choices, category_label, page, render,
+                   route_label)
+
+
+def _filter_options(ctx: Ctx) -> dict:
+    allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
+    villages = [v for v in admin.village_list(ctx.conn) if allowed is None or v["id"] in allowed]
+    cats = dict(_form_choices("laporan_kecurigaan", "kategori", ctx.lang))
+    cats[CATEGORY_PMI] = t("pmi", ctx.lang)
+    return {"villages": villages, "forms": [(f.id, f.title(ctx.lang)) for f in forms.list_forms()],
+            "categories": cats, "urgencies": {k: label(URGENCY, k, ctx.lang) for k in URGENCY},
+            "triages": {k: label(TRIAGE, k, ctx.lang) for k in TRIAGE},
+            "verdicts": {k: label(VERDICT, k, ctx.lang) for k in VERDICT}}
+
+
+def _parse(ctx: Ctx) -> tuple[queries.Filters | None, str | None]:
+    try:
+        return queries.parse_filters(ctx.params), None
+    except queries.FilterError as e:
+        return None, f"{t('bad_filter', ctx.lang)} — {e}"
+
+
+@page("GET", "/", "staff")
+def inbox(ctx: Ctx) -> Response:
+    remaining = indexer.catch_up(ctx.conn, ctx.keys)
+    filters, error = _parse(ctx)
+    rows, nxt = ([], None) if filters is None else queries.list_reports(
+        ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys)
+    qs = urlencode(filters.query_items()) if filters else ""
+    return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error,
+                  p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
+                  next_url=f"{BASE}/?{qs}&cursor={nxt}" if nxt else None,
+                  first_url=f"{BASE}/?{qs}" if filters and filters.cursor else None,
+                  **_filter_options(ctx))
+
+
+@page("GET", "/overview", "staff")
+def overview(ctx: Ctx) -> Response:
+    indexer.catch_up(ctx.conn, ctx.keys)
+    filters, error = _parse(ctx)
+    if filters is None:
+        return render(ctx, "overview.html", status=400, error=error, charts={}, map_svg="", p=ctx.params,
+                      **_filter_options(ctx))
+    lang = ctx.lang
+    names = {v["id"]: v["name"] for v in admin.village_list(ctx.conn)}
+    c = lambda col: queries.counts(ctx.conn, ctx.staff, filters, col, keys=ctx.keys)
+    weeks = list(reversed(c("week")[:12]))
+    charts_svg = {
+        "by_week": charts.bars(weeks, t("by_week", lang)),
+        "by_village": charts.bars([(names.get(k, str(k)), n) for k, n in c("village_id")], t("by_village", lang)),
+        "by_category": charts.bars([(category_label(k, lang), n) for k, n in c("category")], t("by_category", lang)),
+        "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
+    }
+    pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
+    map_svg = charts.point_map(pts, t("map", lang), link=lambda p: f"{BASE}/reports/{p['envelope_id']}")
+    return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=map_svg, n_points=len(pts),
+                  p=ctx.params, **_filter_options(ctx))
+
+
+@page("GET", "/export", "staff")
+def export(ctx: Ctx) -> Response:
+    fmt = ctx.params.get("format", "csv")
+    if fmt not in exports.FORMATS:
+        raise queries.FilterError(f"format: one of {', '.join(exports.FORMATS)}")
+    indexer.catch_up(ctx.conn, ctx.keys)
+    filters = queries.parse_filters(ctx.params)
+    data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
+    ctx.audit("export", target=fmt, detail={"filters": dict(filters.query_items()), "rows": len(data)})
+    writer, media = exports.FORMATS[fmt]
+    return Response(writer(data), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="jaga-desa-laporan.{fmt}"'})

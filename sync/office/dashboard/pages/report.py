@@ -1,0 +1,58 @@
+"""One report: detail, photos, triage and feedback, each checked against the staff member's region."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import RedirectResponse, Response
+
+from .. import charts, queries, reports
+from ..i18n import TRIAGE, label, t
+from ..web import BASE, Ctx, Denied, page, render
+
+
+def _report(ctx: Ctx) -> Any:
+    """The envelope row named in the path, if this staff member may see its village."""
+    row = reports.report_row(ctx.conn, ctx.path["report_id"])
+    if not queries.may_see_village(ctx.conn, ctx.staff, row.village_id):
+        raise Denied(row.id, "region")
+    return row
+
+
+@page("GET", "/reports/{report_id}", "staff")
+def report_detail(ctx: Ctx) -> Response:
+    row = _report(ctx)
+    d = reports.detail(ctx.conn, ctx.keys, row.id, ctx.lang)
+    ctx.audit("view_report", target=row.id)
+    gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=420, height=280,
+                                css="map small") if d["gps"] else ""
+    notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang)}.get(
+        ctx.params.get("done", ""))
+    return render(ctx, "detail.html", d=d, gps_svg=gps_svg, notice=notice,
+                  assignees=reports.assignees(ctx.conn, row.village_id),
+                  triages={k: label(TRIAGE, k, ctx.lang) for k in TRIAGE})
+
+
+@page("GET", "/reports/{report_id}/photos/{att_id}", "staff")
+def report_photo(ctx: Ctx) -> Response:
+    row = _report(ctx)
+    data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
+    ctx.audit("view_photo", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
+    return Response(data, media_type=media)
+
+
+@page("POST", "/reports/{report_id}/triage", "staff")
+def report_triage(ctx: Ctx) -> Response:
+    row = _report(ctx)
+    reports.set_triage(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("state", ""),
+                       ctx.form.get("note", ""), ctx.form.get("assignee") or None)
+    ctx.audit("triage", target=row.id, detail={"state": ctx.form.get("state"),
+                                               "assignee": ctx.form.get("assignee") or None})
+    return RedirectResponse(f"{BASE}/reports/{row.id}?done=triage", status_code=303)
+
+
+@page("POST", "/reports/{report_id}/feedback", "staff")
+def report_feedback(ctx: Ctx) -> Response:
+    row = _report(ctx)
+    fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""))
+    ctx.audit("feedback", target=row.id, detail={"feedback_id": fid})
+    return RedirectResponse(f"{BASE}/reports/{row.id}?done=feedback", status_code=303)

@@ -1,0 +1,69 @@
+"""What every ingest job shares: author checks, opening a signed envelope, receipts.
+
+A refused item is a `Rejected` (code + reason); the batch goes on. The phone clock is
+clamped to what the store can hold.
+"""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, select
+
+from core.errors import EnvelopeError
+from sync import envelope as env
+from sync import receipt as rc
+from sync.office.keys import OfficeKeys
+from sync.office.schema import persons
+
+REVIEW_FORM = "_review"
+FEEDBACK_FORM = "_feedback"
+VERDICTS = ("verified", "disputed", "needs_more_info")
+MAX_ATTACHMENT = 16 * 1024 * 1024
+MAX_PHONE_MS = 253_402_300_799_999     # 9999-12-31T23:59:59.999Z
+
+
+def _phone_ms(header: env.Header) -> int:
+    """The phone clock is a u64 on the wire and may be absurd: clamp it to what a BIGINT and a
+    date can hold (the signed original stays in the stored envelope bytes)."""
+    return min(header.created_ms, MAX_PHONE_MS)
+
+
+class Rejected(Exception):
+    """One batch item refused; the batch goes on."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _author(conn: Connection, header: env.Header, device_id: str) -> dict:
+    row = conn.execute(select(persons).where(persons.c.id == header.author_id)).mappings().first()
+    return _checked_author(dict(row) if row else None, header, device_id)
+
+
+def _checked_author(row: dict | None, header: env.Header, device_id: str) -> dict:
+    if row is None:
+        raise Rejected("unknown_person", "the author is not enrolled at this office")
+    if row["revoked_at"]:
+        raise Rejected("revoked", "the author has been revoked")
+    if header.device_id != device_id or row["device_id"] != device_id:
+        raise Rejected("wrong_device", "the envelope was not sealed on the calling device")
+    return row
+
+
+def _verify_and_open(data: bytes, header: env.Header, author: dict, keys: OfficeKeys) -> env.Opened:
+    if keys.key_id not in header.recipients:
+        raise Rejected("wrong_recipient", "the envelope is not addressed to this office's key")
+    try:
+        return env.open(data, recipient_key=keys.x25519,
+                        author_public=env.load_public_ed25519(author["ed25519_public"]))
+    except EnvelopeError as exc:
+        raise Rejected("envelope_invalid", str(exc.message)) from None
+
+
+def make_receipt(keys: OfficeKeys, envelope_id: str, sha: str, received_at: str,
+                 held: dict[str, str], complete: bool) -> str:
+    wire = rc.sign(rc.Receipt(envelope_id, sha, received_at, held, complete), keys.ed25519)
+    return json.dumps(wire, sort_keys=True)
+
+

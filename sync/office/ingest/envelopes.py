@@ -1,0 +1,168 @@
+"""Ingest of batches of sealed envelopes (reports); signed receipts.
+
+A batch is checked item by item before anything is written, then stored with one insert
+per table in the caller's transaction: each envelope is stored whole (sealed bytes +
+filter columns + recipients + attachment slots + receipt) or not at all.
+The office opens a report only to read the filter metadata the dashboard needs; the
+answers stay sealed in the stored bytes and are never logged.
+A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
+may have lost the first answer on a dropped connection.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, select
+
+from core.errors import EnvelopeError, NotFound
+from sync import envelope as env
+from sync.office import clock, inbox, warning
+from sync.office.keys import OfficeKeys, b64
+from sync.office.schema import attachments, envelope_recipients, envelopes, persons
+
+from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, make_receipt
+
+log = logging.getLogger("jaga.office.ingest")
+
+
+def _metadata(payload: dict) -> dict:
+    """Filter columns from the report payload (fieldapp: answers, flags, rahasia, lang, ...)."""
+    flags = payload.get("flags") if isinstance(payload.get("flags"), dict) else {}
+    answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
+    # the suspicion form's answer `kategori` is the category; a flag may override it
+    category = flags.get("category", payload.get("category", answers.get("kategori")))
+    urgent = flags.get("urgent", payload.get("urgent", False))
+    return {"category": str(category)[:100] if category is not None else None,
+            "urgent": bool(urgent), "rahasia": bool(payload.get("rahasia", False))}
+
+
+def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
+                    now: datetime | None = None) -> dict:
+    """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+
+
+def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
+                 now: datetime | None = None) -> list[dict]:
+    """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
+    one multi-row insert per table (`ingest_envelope` is the batch of one).
+
+    Every check runs before anything is written, so a refused item leaves no row; the
+    caller commits once (one fsync) before any receipt leaves. An IntegrityError (the same
+    id raced in on another connection) propagates: the caller retries item by item.
+    """
+    now = now or clock.now()
+    received_at = clock.iso(now)
+    results: list[dict | None] = [None] * len(items)
+    parsed = []
+    for i, data in enumerate(items):
+        try:
+            header = env.peek(data)
+        except EnvelopeError as exc:
+            results[i] = _rejected(None, "envelope_invalid", exc.message)
+            continue
+        if header.form_id.startswith("_"):
+            results[i] = _rejected(header.envelope_id, "wrong_endpoint",
+                                   "reviews and feedback do not go to /envelopes")
+            continue
+        parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
+    ids = list({h.envelope_id for _, _, h, _ in parsed})
+    known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
+        select(envelopes.c.id, envelopes.c.sha256, envelopes.c.device_id, envelopes.c.receipt)
+        .where(envelopes.c.id.in_(ids)))} if ids else {}
+    authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
+        persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "warn": []}
+    for i, data, header, sha in parsed:
+        eid = header.envelope_id
+        if eid in known:
+            old_sha, old_device, old_receipt = known[eid]
+            results[i] = (_rejected(eid, "id_conflict", "another envelope with this id is already stored")
+                          if old_sha != sha or old_device != device_id else
+                          {"envelope_id": eid, "status": "duplicate", "receipt": json.loads(old_receipt)})
+            continue
+        try:
+            author = _checked_author(authors.get(header.author_id), header, device_id)
+            opened = _verify_and_open(data, header, author, keys)
+        except Rejected as exc:
+            results[i] = _rejected(eid, exc.code, exc.reason)
+            continue
+        row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
+        rows["env"].append(row)
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
+        rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
+                         "received": 0, "complete": False, "data": None} for a in header.attachments]
+        if not row["rahasia"]:
+            rows["review"].append((author, header, data))
+        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at,
+                                           opened.payload.get("answers")))
+        known[eid] = (sha, device_id, receipt)
+        results[i] = {"envelope_id": eid, "status": "accepted", "receipt": json.loads(receipt)}
+    for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
+        if rows[key]:
+            conn.execute(table.insert(), rows[key])
+    _queue_review_batch(conn, rows["review"], received_at)
+    _early_warning(conn, keys, rows["warn"], now)
+    log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
+    return results  # type: ignore[return-value]
+
+
+def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
+    return {"envelope_id": envelope_id, "status": "rejected", "code": code, "reason": reason}
+
+
+def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
+                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, str]:
+    meta = _metadata(payload)
+    complete = not header.attachments
+    receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, complete)
+    return dict(
+        id=header.envelope_id, author_id=author["id"], device_id=device_id,
+        village_id=author["village_id"], form_id=header.form_id,
+        form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
+        has_photo=bool(header.attachments), rahasia=meta["rahasia"], created_ms=_phone_ms(header),
+        received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
+        size=len(data), data=data, complete=complete, receipt=receipt, triage="new"), receipt
+
+
+def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime) -> None:
+    """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
+    and costs the signal, never the report (the office does not answer 5xx)."""
+    if not reports:
+        return
+    try:
+        with conn.begin_nested():
+            warning.observe(conn, keys, reports, now=now)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("early warning failed for a batch of %d", len(reports))
+
+
+def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:
+    """Review requests for a batch: one query for the heads of every village involved."""
+    if not accepted:
+        return
+    villages = {a["village_id"] for a, _, _ in accepted}
+    heads: dict[int, list] = {}
+    for h in conn.execute(select(persons.c.id, persons.c.key_id, persons.c.village_id).where(and_(
+            persons.c.village_id.in_(villages), persons.c.role == "head", persons.c.revoked_at.is_(None)))):
+        heads.setdefault(h.village_id, []).append(h)
+    out = []
+    for author, header, data in accepted:
+        targets = [h for h in heads.get(author["village_id"], []) if h.key_id in header.recipients]
+        if targets:
+            body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
+                               "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
+            out += [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
+                     "body": body, "created_at": stamp} for h in targets]
+    inbox.queue(conn, out)
+
+
+def receipt_for(conn: Connection, envelope_id: str, device_id: str) -> dict:
+    row = conn.execute(select(envelopes.c.receipt, envelopes.c.device_id)
+                       .where(envelopes.c.id == envelope_id)).first()
+    if row is None or row.device_id != device_id:
+        raise NotFound("no such envelope from this device")
+    return json.loads(row.receipt)

@@ -1,0 +1,65 @@
+"""A village head's signed verdict on a report (itself a sealed envelope)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, insert, select
+
+from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked
+from sync import envelope as env
+from sync.office import clock
+from sync.office.keys import OfficeKeys
+from sync.office.schema import envelope_recipients, envelopes, reviews
+
+from .common import REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt
+
+
+def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
+                  now: datetime | None = None) -> dict:
+    """A head's signed verdict. Raises JagaError subclasses (the route maps them)."""
+    try:
+        header = env.peek(data)
+    except EnvelopeError as exc:
+        raise BadRequest(exc.message) from None
+    if header.form_id != REVIEW_FORM:
+        raise BadRequest(f"a review is an envelope with form_id {REVIEW_FORM!r}")
+    sha = hashlib.sha256(data).hexdigest()
+    old = conn.execute(select(reviews.c.sha256, reviews.c.receipt).where(reviews.c.id == header.envelope_id)).first()
+    if old is not None:
+        if old.sha256 != sha:
+            raise Conflict("another review with this id is already stored")
+        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": json.loads(old.receipt)}
+    try:
+        author = _author(conn, header, device_id)
+        opened = _verify_and_open(data, header, author, keys)
+    except Rejected as exc:
+        if exc.code == "revoked":
+            raise Revoked(exc.reason) from None
+        if exc.code in ("unknown_person", "wrong_device"):
+            raise Forbidden(exc.reason) from None
+        raise BadRequest(exc.reason) from None
+    if author["role"] != "head":
+        raise Forbidden("only a village head can review reports")
+    p = opened.payload
+    report_id, verdict, note = p.get("envelope_id"), p.get("verdict"), p.get("note", "")
+    if verdict not in VERDICTS or not isinstance(report_id, str) or not isinstance(note, str):
+        raise BadRequest(f"review payload needs envelope_id, verdict in {VERDICTS}, note")
+    report = conn.execute(select(envelopes.c.village_id, envelopes.c.rahasia)
+                          .where(envelopes.c.id == report_id)).first()
+    if report is None:
+        raise NotFound("no such report")
+    addressed = conn.execute(select(envelope_recipients.c.key_id).where(and_(
+        envelope_recipients.c.envelope_id == report_id,
+        envelope_recipients.c.key_id == author["key_id"]))).first()
+    if report.village_id != author["village_id"] or report.rahasia or addressed is None:
+        raise Forbidden("this head may not review that report")
+    now = now or clock.now()
+    received_at = clock.iso(now)
+    receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, True)
+    conn.execute(insert(reviews).values(id=header.envelope_id, report_id=report_id,
+                                        head_id=author["id"], verdict=verdict,
+                                        created_ms=_phone_ms(header), received_at=received_at,
+                                        sha256=sha, data=data, receipt=receipt))
+    return {"envelope_id": header.envelope_id, "status": "accepted", "receipt": json.loads(receipt)}
