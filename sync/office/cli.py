@@ -6,6 +6,7 @@
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
     office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
     office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
+    office-admin --data DIR [--db URL] deliver-webhooks --url URL   (secret: JAGA_WEBHOOK_SECRET)
 
 main.py calls main(argv) with the subcommand name first. Passwords come from
 JAGA_PASSWORD or a prompt, the office key passphrase from JAGA_OFFICE_KEY or a prompt,
@@ -57,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--username", required=True)
     s.add_argument("--role", required=True, choices=["intel", "admin"])
     s.add_argument("--region")
+    w = cmds.add_parser("deliver-webhooks", help="push undelivered early-warning signals to a partner "
+                                                  "(signed; secret from JAGA_WEBHOOK_SECRET)")
+    w.add_argument("--url", required=True)
+    w.add_argument("--json", action="store_true")
     return p
 
 
@@ -93,6 +98,12 @@ def _admin(args) -> int:
     from sync.office import enrollment, staff
     engine = _engine(args)
     cmd = args.admin_command
+    if cmd == "deliver-webhooks":
+        from sync.office.warning import webhook
+        secret = os.environ.get("JAGA_WEBHOOK_SECRET", "")
+        out = webhook.deliver_pending(engine, webhook.Webhook(args.url, secret.encode()))
+        print(json.dumps(out) if args.json else f"sent {out['sent']}, failed {out['failed']}")
+        return 0 if not out["failed"] else 1
     if cmd == "add-staff":
         password = _password()
         with engine.begin() as conn:
