@@ -309,6 +309,23 @@ class Device:
                 out.append({"item_id": item_id, "state": state, "error": "cannot be opened"})
         return out
 
+    def alerts(self, session: Session) -> list[dict]:
+        """General warnings from the office for this person's village, signature-checked with the
+        pinned office key; one that does not verify is shown as such, never as text."""
+        office_pub = self.office_sign_public
+        out = []
+        for item_id, body, state in self._items(session, "alert"):
+            try:
+                opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
+                                       author_public=envelope.load_public_ed25519(office_pub))
+                if opened.header.form_id != "_alert" or not isinstance(opened.payload.get("message"), str):
+                    raise ValueError("not an alert")
+                out.append({"item_id": item_id, "state": state, "message": opened.payload["message"],
+                            "sent_at": opened.payload.get("sent_at"), "created_ms": opened.header.created_ms})
+            except (EnvelopeError, KeyError, ValueError, TypeError):
+                out.append({"item_id": item_id, "state": state, "error": "cannot be opened"})
+        return out
+
     def mark_read(self, item_id: str) -> None:
         with transaction(self.db) as conn:
             conn.execute("UPDATE inbox SET state='read' WHERE item_id=? AND state='new'", (item_id,))

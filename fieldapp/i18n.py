@@ -98,6 +98,8 @@ S: dict[str, tuple[str, str]] = {
     "feedback": ("Umpan balik dari kantor", "Feedback from the office"),
     "new_feedback": ("Ada {n} umpan balik baru dari kantor", "{n} new feedback from the office"),
     "feedback_read": ("Tandai sudah dibaca", "Mark as read"),
+    "office_alert": ("Peringatan dari Imigrasi: {message}", "Warning from Immigration: {message}"),
+    "alert_read": ("Tandai peringatan sudah dibaca", "Mark the warning as read"),
     # sync
     "sync_now": ("Sinkron sekarang", "Sync now"),
     "sync_never": ("Belum pernah sinkron", "Never synced"),

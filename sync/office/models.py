@@ -83,7 +83,7 @@ class AttachmentStatus(BaseModel):
 
 class InboxItem(BaseModel):
     item_id: str
-    kind: Literal["review_request", "feedback", "recipient_keys", "revoked"]
+    kind: Literal["review_request", "feedback", "recipient_keys", "revoked", "alert"]
     person_id: str
     body: dict[str, Any]
 

@@ -40,7 +40,8 @@ def badge(ctx: Ctx) -> dict:
     if allowed is not None:
         q = q.where(dash_reports.c.village_id.in_(allowed))
     return {"signals": review.new_count(ctx.conn, allowed), "darurat": ctx.conn.execute(q).scalar_one(),
-            "label": _t("signals", ctx.lang), "darurat_label": _t("darurat", ctx.lang)}
+            "label": _t("signals", ctx.lang), "darurat_label": _t("darurat", ctx.lang),
+            "alerts_label": "Peringatan ke desa" if ctx.lang != "en" else "Alerts to villages"}
 
 
 def _staff_list(ctx: Ctx) -> list[dict]:
