@@ -104,6 +104,7 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
         tap(button(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
+        button(page, "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)").wait_for()
         tap(button(page, "Lanjut"))          # v2: the "suspected people" section, left empty
 
         with page.expect_file_chooser() as fc:

@@ -15,6 +15,8 @@ from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, but
 pytestmark = pytest.mark.e2e
 
 
+ADD_INVOLVED = "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)"
+
 def outbox_states(data):
     from fieldapp.device import Device
     dev = Device(data)
@@ -99,7 +101,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
 
         # v2: the repeat group "people or vehicles involved": add two entries, remove one
-        add = button(page, "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)")
+        add = button(page, ADD_INVOLVED)
         tap(add)
         button(page, "Hapus data ke-1").wait_for()
         fill(page, "Nomor HP / WhatsApp", "0812 3456 7890")
@@ -164,6 +166,7 @@ def test_shortest_report_and_load_time(browser, start_app, tmp_path):
         do("tap", button(page, "Lanjut"))
         do("tap", button(page, "Tidak tahu"))
         do("tap", button(page, "Lanjut"))
+        button(page, ADD_INVOLVED).wait_for()   # the next section is up before the next tap
         do("tap", button(page, "Lanjut"))       # v2: "suspected people" section, nothing to add
         do("tap", button(page, "Biasa"))
         do("tap", button(page, "Tidak", exact=True))
