@@ -79,8 +79,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Kapal asing")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Kapal asing menjemput orang di dermaga malam hari")
         tap(button(page, "Saya melihat sendiri"))               # v2: how do you know
-        page.wait_for_timeout(300)
-        assert "Tulis 10 sampai 1.000 karakter" not in page.locator("body").aria_snapshot()
+        page.get_by_text("Tulis 10 sampai 1.000 karakter").wait_for(state="detached", timeout=15000)  # message clears
         tap(button(page, "Lanjut"))
 
         button(page, "Sekarang").wait_for()
