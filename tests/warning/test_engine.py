@@ -170,3 +170,18 @@ def test_no_identifier_in_the_clear(office, tmp_path):
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("office.db*")).lower()
     for needle in [b"81234567890", b"kt1234ab", b"kt 1234", b"udin.kerja", b"sinar jaya", b"saparudin"]:
         assert needle not in raw, needle
+
+
+def test_settings_file_and_its_errors(tmp_path):
+    import pytest
+    from core.errors import BadRequest
+    assert WarningConfig.load_for(tmp_path) == WarningConfig()
+    (tmp_path / "warning.json").write_text('{"identifier_days": 21, "place_min_reports": 4}')
+    cfg = WarningConfig.load_for(tmp_path)
+    assert (cfg.identifier_days, cfg.place_min_reports, cfg.identifier_min_villages) == (21, 4, 2)
+    (tmp_path / "warning.json").write_text('{"identifer_days": 21}')
+    with pytest.raises(BadRequest, match="unknown warning settings"):
+        WarningConfig.load_for(tmp_path)
+    (tmp_path / "warning.json").write_text('{not json')
+    with pytest.raises(BadRequest, match="cannot read warning settings"):
+        WarningConfig.load_for(tmp_path)

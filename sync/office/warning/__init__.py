@@ -6,8 +6,8 @@
 A signal is a lead, never an accusation. The office DB gains no identifier in the clear:
 see linkkeys.py for how identifiers are keyed and names compared.
 """
-from .config import WarningConfig
+from .config import WarningConfig, current as current_config, set_current as set_config
 from .engine import Report, observe
 from .rules import LEAD_NOT_ACCUSATION, RULES, explain, title
 
-__all__ = ["WarningConfig", "Report", "observe", "RULES", "explain", "title", "LEAD_NOT_ACCUSATION"]
+__all__ = ["WarningConfig", "current_config", "set_config", "Report", "observe", "RULES", "explain", "title", "LEAD_NOT_ACCUSATION"]

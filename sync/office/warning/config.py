@@ -1,7 +1,8 @@
 """The rules' settings: every threshold an office may want to tune, in one place.
 
-Defaults follow issue 13. An office overrides them with a JSON file of the same names
-(`WarningConfig.from_file`), e.g. {"identifier_days": 21, "place_min_reports": 4}.
+Defaults follow issue 13. An office overrides them with DATA/warning.json holding any of
+the same names, e.g. {"identifier_days": 21, "place_min_reports": 4}; the office reads it
+at start (`load_for`) and ingest uses it (`current`).
 """
 from __future__ import annotations
 
@@ -39,3 +40,22 @@ class WarningConfig:
         if not isinstance(data, dict) or set(data) - set(known):
             raise BadRequest(f"unknown warning settings: {sorted(set(data) - set(known)) if isinstance(data, dict) else data!r}")
         return replace(cls(), **data)
+
+    @classmethod
+    def load_for(cls, data_dir: str | Path) -> "WarningConfig":
+        """DATA/warning.json when it exists, else the defaults."""
+        path = Path(data_dir) / "warning.json"
+        return cls.from_file(path) if path.exists() else cls()
+
+
+_current = WarningConfig()
+
+
+def set_current(config: WarningConfig) -> None:
+    global _current
+    _current = config
+
+
+def current() -> WarningConfig:
+    """The settings of this office process (defaults until the app loads its file)."""
+    return _current

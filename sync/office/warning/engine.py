@@ -19,7 +19,7 @@ from sync.office.keys import OfficeKeys
 from sync.office.schema import villages
 
 from . import extract, normalise
-from .config import WarningConfig
+from .config import WarningConfig, current
 from .linkkeys import link_key, open_name, seal_name
 from .rules import ears_c2
 from .schema import warn_links, warn_signal_reports, warn_signals
@@ -41,7 +41,7 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
             config: WarningConfig | None = None, now: dt.datetime | None = None) -> list[int]:
     """Store link keys for `reports` and evaluate every rule for them. Returns the ids of
     signals raised or extended (for the webhook and the dashboard badge)."""
-    config = config or WarningConfig()
+    config = config or current()
     reports = list(reports)
     if not reports:
         return []
