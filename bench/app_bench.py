@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port, median, report  # noqa: E402
-from bench.harness import ENV, ROOT, Server  # noqa: E402
+from bench.common import median, report  # noqa: E402
+from bench.harness import server  # noqa: E402
+from core.net import free_port  # noqa: E402
+from jaga_desa.testing.servers import JAGA  # noqa: E402
 
 BASELINE_APP = '''
 import sys, flet as ft
@@ -56,12 +57,11 @@ def main() -> None:
         dev.add_user("Siti", "volunteer", "123456")
         dev.close()
         port = free_port()
-        app = Server([sys.executable, "main.py", "app", "--data", str(Path(tmp) / "dev"), "--port", str(port)],
-                     "/", port)
+        app = server([*JAGA, "app", "--data", str(Path(tmp) / "dev"), "--port", str(port)], "/", port)
         script = Path(tmp) / "baseline_app.py"
         script.write_text(BASELINE_APP)
         bport = free_port()
-        base = Server([sys.executable, str(script), str(bport)], "/", bport)
+        base = server([sys.executable, str(script), str(bport)], "/", bport)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[

@@ -1,9 +1,9 @@
-"""Shared helpers for the benchmark scripts: percentiles, a result table, free ports."""
+"""Shared helpers for the benchmark scripts: percentiles and a result table (free ports,
+servers and the proxy come from core.net and jaga_desa.testing, as in the tests)."""
 from __future__ import annotations
 
 import json
 import platform
-import socket
 import statistics
 import sys
 import time
@@ -21,12 +21,6 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def machine() -> str:
     import os
     return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -37,5 +31,6 @@ def report(name: str, rows: list[dict]) -> None:
     print(f"\n== {name} ({machine()}, {time.strftime('%Y-%m-%d %H:%M')}) ==")
     for r in rows:
         ok = "" if r.get("target") is None else ("  ✓" if r.get("met") else "  ✗ target missed")
-        print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}")
+        extra = f"  (spread {r['spread']})" if r.get("spread") else ""
+        print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}{extra}")
     print("JSON " + json.dumps({"bench": name, "rows": rows}), file=sys.stderr)

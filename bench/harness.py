@@ -8,41 +8,34 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import free_port
-from jaga_desa.demo import wait_http
+from core.net import free_port
+from jaga_desa.testing.servers import JAGA, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "JAGA_OFFICE_KEY": "bench-office-key", "JAGA_KDF_SECONDS": "0.05"}
 
 
-class Server:
-    def __init__(self, argv: list[str], health: str, port: int) -> None:
-        self.port, self.url = port, f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(argv, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_http(self.url + health, self.proc)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def server(argv: list[str], health: str, port: int) -> ServerProcess:
+    """A started server with the benchmark environment (stopped by pid with .stop())."""
+    return ServerProcess(argv, port=port, health=health, env=ENV, cwd=ROOT, any_status=True).start()
 
 
-def office(data: Path) -> Server:
+def office(data: Path, *, workers: int = 1, db_url: str | None = None) -> ServerProcess:
     port = free_port()
-    return Server([sys.executable, "main.py", "office", "--data", str(data), "--port", str(port)],
-                  "/api/v1/health", port)
+    argv = [*JAGA, "office", "--data", str(data), "--port", str(port), "--workers", str(workers)]
+    return server(argv + (["--db", db_url] if db_url else []), "/api/v1/health", port)
 
 
-def odk(data: Path) -> Server:
+def odk(data: Path, mode: str = "central") -> ServerProcess:
+    """The ODK-style endpoint (bench/odk_baseline.py): mode `central` stores without
+    decrypting, `decrypt` also decrypts and checks the element signature."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    return Server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data)], "/", port)
+    return server([sys.executable, "-m", "bench.odk_baseline", str(port), str(data), mode], "/submission", port)
 
 
 def admin(data: Path, *args: str) -> dict | str:
-    out = subprocess.run([sys.executable, "main.py", "office-admin", "--data", str(data), *args],
+    out = subprocess.run([*JAGA, "office-admin", "--data", str(data), *args],
                          env=ENV, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     try:
         return json.loads(out)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import forms  # noqa: E402
 from bench import harness  # noqa: E402
 from bench.common import median, report  # noqa: E402
-from bench.netproxy import Proxy  # noqa: E402
+from jaga_desa.testing.proxy import FaultProxy  # noqa: E402
 from sync import envelope  # noqa: E402
 from sync.client import OfficeClient  # noqa: E402
 from sync.runner import sync_once  # noqa: E402
@@ -70,15 +70,16 @@ def main() -> None:
         try:
             dev, session = harness.enrolled_device(tmp / "office", office.url, tmp / "dev")
             clean = median([time_to_receipt(dev, session, office.url) for _ in range(3)])
-            bad = Proxy(office.port, kbit=args.kbit, delay=args.rtt / 2, drop_every=args.drop_every)
+            bad = FaultProxy(office.port, kbit=args.kbit, delay=args.rtt / 2, cut_after=args.drop_every,
+                             cut_where="both_sides", seed=7)
             times = [time_to_receipt(dev, session, f"http://127.0.0.1:{bad.port}") for _ in range(args.trials)]
             cuts, conns = bad.cuts, bad.connections
             bad.close()
             size = int(args.photo_mb * 1024 * 1024)
             photo_report(dev, session, size)
             sealed = sum(len(b) for i in dev.pending() for b in i.blobs.values())
-            slow = Proxy(office.port, kbit=args.photo_kbit, delay=args.rtt / 2,
-                         drop_every=args.photo_drop_every)
+            slow = FaultProxy(office.port, kbit=args.photo_kbit, delay=args.rtt / 2,
+                              cut_after=args.photo_drop_every, cut_where="both_sides", seed=7)
             t = time.perf_counter()
             res = sync_once(dev, OfficeClient(f"http://127.0.0.1:{slow.port}", token=dev.sync_token))
             while dev.pending_count():

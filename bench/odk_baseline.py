@@ -1,31 +1,43 @@
-"""An ODK-style baseline, built here so both sides are measured in one run.
+"""ODK-style baselines, built here so both sides are measured in one run.
 
 What ODK Collect does for an *encrypted form* (OpenRosa 1.0 submission API):
   - answers serialised as instance XML;
   - a random 256-bit AES key encrypts the XML (AES/CFB, PKCS5 padding, IV derived
     from the instance id), the key is RSA-OAEP(SHA-256)-wrapped for the server's key;
   - a submission.xml manifest carries base64EncryptedKey, the encrypted file name and
-    base64EncryptedElementSignature (RSA-OAEP of an MD5 over the fields);
-  - ONE multipart/form-data POST per submission to /submission.
-The endpoint unwraps the key, decrypts, checks the element signature and stores the
-submission in SQLite — the same work our office does (verify, open, store), in the
-same server stack (Starlette under uvicorn), so the ratio measures the protocol.
+    base64EncryptedElementSignature (RSA-OAEP of an MD5 over form id, version, the
+    wrapped key, the instance id and each file's name::md5);
+  - per submission: a HEAD to /submission (OpenRosa: the server answers 204 with
+    X-OpenRosa-Accept-Content-Length), then ONE multipart/form-data POST.
+
+Two servers, same stack as the office (Starlette under uvicorn, SQLite WAL with the
+office's `synchronous` setting, FULL), one transaction per submission:
+  - `central` (the honest baseline): like ODK Central, it parses the manifest and stores
+    the encrypted submission WITHOUT decrypting it (Central decrypts only on export, with
+    a passphrase). No signature check: nothing to check without the private key.
+  - `decrypt` (the second, labelled row): also unwraps the key, decrypts the instance and
+    checks the element signature for real (recomputes the MD5 and compares), as an
+    Aggregate-style server that reads what it stores would.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
+import re
 import sqlite3
 import uuid
 from xml.sax.saxutils import escape
 
+from cryptography.hazmat.decrepit.ciphers import modes  # ODK's AES/CFB
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import padding as apad, rsa
-from cryptography.hazmat.decrepit.ciphers import modes  # ODK's AES/CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 OAEP = apad.OAEP(mgf=apad.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+MODES = ("central", "decrypt")
+ENC_FILE = "submission.xml.enc"
 
 
 def instance_xml(form_id: str, instance_id: str, answers: dict) -> bytes:
@@ -38,6 +50,10 @@ def _iv(instance_id: str, key: bytes) -> bytes:
     return hashlib.md5(("uuid:" + instance_id).encode() + key).digest()
 
 
+def _signature_source(form_id: str, wrapped_b64: str, instance_id: str, ct: bytes) -> bytes:
+    return f"{form_id}\n1\n{wrapped_b64}\nuuid:{instance_id}\n{ENC_FILE}::{hashlib.md5(ct).hexdigest()}\n".encode()
+
+
 def encrypt_submission(public: rsa.RSAPublicKey, form_id: str, answers: dict) -> tuple[str, bytes, bytes]:
     """Returns (instance id, manifest XML, encrypted instance file) as Collect would upload."""
     iid = str(uuid.uuid4())
@@ -47,47 +63,74 @@ def encrypt_submission(public: rsa.RSAPublicKey, form_id: str, answers: dict) ->
     enc = Cipher(algorithms.AES(key), modes.CFB(_iv(iid, key))).encryptor()
     ct = enc.update(plain) + enc.finalize()
     wrapped = base64.b64encode(public.encrypt(key, OAEP)).decode()
-    sig_src = f"{form_id}\n1\n{wrapped}\nuuid:{iid}\nsubmission.xml.enc::{hashlib.md5(ct).hexdigest()}\n"
-    signature = base64.b64encode(public.encrypt(hashlib.md5(sig_src.encode()).digest(), OAEP)).decode()
+    digest = hashlib.md5(_signature_source(form_id, wrapped, iid, ct)).digest()
+    signature = base64.b64encode(public.encrypt(digest, OAEP)).decode()
     manifest = (f'<data xmlns="http://opendatakit.org/submissions" encrypted="yes" id="{form_id}" version="1">'
                 f'<base64EncryptedKey>{wrapped}</base64EncryptedKey>'
                 f'<meta xmlns="http://openrosa.org/xforms"><instanceID>uuid:{iid}</instanceID></meta>'
-                f'<media><file>submission.xml.enc</file></media>'
-                f'<encryptedXmlFile>submission.xml.enc</encryptedXmlFile>'
+                f'<media><file>{ENC_FILE}</file></media>'
+                f'<encryptedXmlFile>{ENC_FILE}</encryptedXmlFile>'
                 f'<base64EncryptedElementSignature>{signature}</base64EncryptedElementSignature></data>').encode()
     return iid, manifest, ct
 
 
-def make_app(private: rsa.RSAPrivateKey, db_path: str):
-    """The minimal OpenRosa-style endpoint: parse, unwrap, decrypt, verify, store."""
-    import re
+def _field(manifest: bytes, tag: bytes) -> bytes:
+    m = re.search(b"<" + tag + b">(.*?)</" + tag + b">", manifest)
+    if m is None:
+        raise ValueError(f"manifest has no {tag.decode()}")
+    return m.group(1)
 
+
+def decrypt_and_check(private: rsa.RSAPrivateKey, manifest: bytes, ct: bytes) -> bytes:
+    """Unwrap, decrypt and check the element signature; returns the instance XML or raises."""
+    form_id = re.search(rb'\bid="([^"]+)"', manifest).group(1).decode()
+    iid = _field(manifest, b"instanceID").decode().removeprefix("uuid:")
+    wrapped = _field(manifest, b"base64EncryptedKey").decode()
+    key = private.decrypt(base64.b64decode(wrapped), OAEP)
+    signed = private.decrypt(base64.b64decode(_field(manifest, b"base64EncryptedElementSignature")), OAEP)
+    if not hmac.compare_digest(signed, hashlib.md5(_signature_source(form_id, wrapped, iid, ct)).digest()):
+        raise ValueError("element signature does not match")
+    dec = Cipher(algorithms.AES(key), modes.CFB(_iv(iid, key))).decryptor()
+    unpad = padding.PKCS7(128).unpadder()
+    return unpad.update(dec.update(ct) + dec.finalize()) + unpad.finalize()
+
+
+def make_app(private: rsa.RSAPrivateKey, db_path: str, mode: str = "central"):
+    """The OpenRosa endpoint: HEAD answers 204; POST parses, (decrypts, checks,) stores."""
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
 
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
     con = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, manifest BLOB, data BLOB)")
+    con.execute("PRAGMA synchronous=FULL")          # the office's setting (sync/office/db.py)
+    con.execute("CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, form_id TEXT, "
+                "received_at TEXT, manifest BLOB, data BLOB)")
+    headers = {"X-OpenRosa-Version": "1.0", "X-OpenRosa-Accept-Content-Length": str(100 * 1024 * 1024)}
 
     async def submission(request):
+        if request.method == "HEAD":
+            return Response(status_code=204, headers=headers)
         form = await request.form()
         manifest = await form["xml_submission_file"].read()
-        ct = await form["submission.xml.enc"].read()
-        m = re.search(rb"<base64EncryptedKey>(.*?)</base64EncryptedKey>", manifest)
-        iid = re.search(rb"<instanceID>uuid:(.*?)</instanceID>", manifest).group(1).decode()
-        key = private.decrypt(base64.b64decode(m.group(1)), OAEP)
-        sig = re.search(rb"<base64EncryptedElementSignature>(.*?)</", manifest).group(1)
-        private.decrypt(base64.b64decode(sig), OAEP)              # the element signature check
-        dec = Cipher(algorithms.AES(key), modes.CFB(_iv(iid, key))).decryptor()
-        unpad = padding.PKCS7(128).unpadder()
-        unpad.update(dec.update(ct) + dec.finalize()) + unpad.finalize()
-        con.execute("INSERT OR IGNORE INTO submissions VALUES(?,?,?)", (iid, manifest, ct))
+        ct = await form[ENC_FILE].read()
+        try:
+            iid = _field(manifest, b"instanceID").decode()
+            form_id = re.search(rb'\bid="([^"]+)"', manifest).group(1).decode()
+            if mode == "decrypt":
+                decrypt_and_check(private, manifest, ct)
+        except (ValueError, AttributeError):
+            return Response(b"<OpenRosaResponse><message>bad submission</message></OpenRosaResponse>",
+                            status_code=400, media_type="text/xml", headers=headers)
+        con.execute("INSERT OR IGNORE INTO submissions VALUES(?,?,datetime('now'),?,?)",
+                    (iid, form_id, manifest, ct))
         return Response(b'<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
                         b'<message>success</message></OpenRosaResponse>', status_code=201,
-                        media_type="text/xml", headers={"X-OpenRosa-Version": "1.0"})
+                        media_type="text/xml", headers=headers)
 
-    app = Starlette(routes=[Route("/submission", submission, methods=["POST"])])
+    app = Starlette(routes=[Route("/submission", submission, methods=["HEAD", "POST"])])
     app.state.con = con
     return app
 
@@ -96,8 +139,8 @@ def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def serve(port: int, data_dir: str) -> None:
-    """Run the baseline endpoint under uvicorn; writes its public key to DATA/odk_public.pem."""
+def serve(port: int, data_dir: str, mode: str) -> None:
+    """Run a baseline endpoint under uvicorn; writes its public key to DATA/odk_public.pem."""
     from pathlib import Path
 
     import uvicorn
@@ -106,19 +149,22 @@ def serve(port: int, data_dir: str) -> None:
     key = new_key()
     Path(data_dir, "odk_public.pem").write_bytes(key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    uvicorn.run(make_app(key, str(Path(data_dir, "odk.db"))), host="127.0.0.1", port=port,
+    uvicorn.run(make_app(key, str(Path(data_dir, "odk.db")), mode), host="127.0.0.1", port=port,
                 log_level="warning", access_log=False)
 
 
 def post(session, url: str, form_id: str, manifest: bytes, ct: bytes) -> None:
-    """One OpenRosa submission: one multipart POST, as Collect sends it."""
+    """One OpenRosa submission as Collect sends it: HEAD, then one multipart POST."""
+    h = session.head(url + "/submission", headers={"X-OpenRosa-Version": "1.0"})
+    if h.status_code != 204:
+        raise RuntimeError(f"baseline endpoint answered HEAD with {h.status_code}")
     r = session.post(url + "/submission", headers={"X-OpenRosa-Version": "1.0"},
                      files={"xml_submission_file": ("submission.xml", manifest, "text/xml"),
-                            "submission.xml.enc": ("submission.xml.enc", ct, "application/octet-stream")})
+                            ENC_FILE: (ENC_FILE, ct, "application/octet-stream")})
     if r.status_code != 201:
         raise RuntimeError(f"baseline endpoint answered {r.status_code}")
 
 
 if __name__ == "__main__":
     import sys
-    serve(int(sys.argv[1]), sys.argv[2])
+    serve(int(sys.argv[1]), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "central")

@@ -27,7 +27,8 @@
         │   ├── EnrollCodeInvalid  unknown code                  404   (enroll_code_invalid)
         │   ├── EnrollCodeUsed     already redeemed              409   (enroll_code_used)
         │   └── EnrollCodeExpired  past its expiry               410   (enroll_code_expired)
-        └── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
+        ├── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
+        └── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
 
 The office maps every JagaError to `{"code", "message"}` with `http_status`.
 Codes are part of the wire contract: never rename one, only add.
@@ -211,6 +212,12 @@ class EnrollCodeExpired(EnrollmentError):
 class OfficeKeyError(OfficeError):
     """The office keys cannot be loaded (missing or wrong JAGA_OFFICE_KEY)."""
     code = "office_key"
+    http_status = 500
+
+
+class DatabaseDriverMissing(OfficeError):
+    """The --db URL names a database whose Python driver is not installed."""
+    code = "db_driver_missing"
     http_status = 500
 
 

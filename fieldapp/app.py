@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 UPLOADS = "uploads"
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Icons and images ship inside the package, so an installed wheel finds them too.
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py app", description="Jaga Desa field app (web mode)")
+    p = argparse.ArgumentParser(prog="jaga-desa app", description="Jaga Desa field app (web mode)")
     p.add_argument("--data", required=True, type=Path, help="the device's data folder")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8550)
@@ -36,13 +37,15 @@ def main(argv: list[str]) -> int:
     from fieldapp.ui.shell import App
 
     data = args.data.resolve()
+    os.umask(0o077)                        # everything the app writes (db, -wal/-shm, uploads) is private
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     upload_dir = data / UPLOADS
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    upload_dir.chmod(0o700)
     for stale in upload_dir.iterdir():     # a crash between upload and encryption: never keep plaintext
         stale.unlink(missing_ok=True) if stale.is_file() else None
     # Signed upload URLs need a secret; a per-process random one is enough for a phone.

@@ -6,7 +6,6 @@ Thin: parse, call Device, print. PINs come from JAGA_PIN or a prompt, never argv
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import getpass
 import json
 import os
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from core.errors import JagaError
 from fieldapp.device import Device
+from sync.ports import is_refusal
 
 
 def read_pin(prompt: str = "PIN: ") -> str:
@@ -27,7 +27,7 @@ def read_pin(prompt: str = "PIN: ") -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py device", description="Jaga Desa field device (headless)")
+    p = argparse.ArgumentParser(prog="jaga-desa device", description="Jaga Desa field device (headless)")
     p.add_argument("--data", required=True, type=Path, help="the device's data folder")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -96,18 +96,40 @@ def _enroll(args, dev: Device) -> None:
          f"enrolled {session.label} as {resp['role']} of {resp.get('village_name')} (person {resp['person_id']})")
 
 
+class SyncFailed(JagaError):
+    """A sync round stopped early; its stable code says why (sync_failed, unauthorized, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code or "sync_failed"
+
+
 def _sync(args, dev: Device) -> None:
     from sync.client import OfficeClient
-    from sync.runner import sync_once
+    from sync.runner import sync_round
     if not dev.sync_token:
         raise JagaError("this phone is not enrolled; run `device enroll` first")
     def progress(done: int, total: int, stage: str) -> None:
         if not args.json:
             print(f"  {stage}: {done}/{total}", file=sys.stderr)
-    result = sync_once(dev, OfficeClient(dev.office_url, token=dev.sync_token), progress=progress)
-    dev.mark_synced(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-    data = result if isinstance(result, dict) else getattr(result, "__dict__", {"result": str(result)})
-    _out(args, data, f"sync done: {data}")
+    client = OfficeClient(dev.office_url, token=dev.sync_token)
+    try:
+        result = sync_round(dev, client, progress=progress)     # the app's SyncLoop runs the same
+    finally:
+        client.close()
+    data = dict(result.__dict__)
+    refused = {eid: code for eid, code in result.failed.items() if is_refusal(code)}
+    if not result.ok:
+        if args.json:
+            _out(args, data, "")
+        raise SyncFailed(result.error or "sync_failed",
+                         f"sync stopped ({result.error}); {dev.pending_count()} report(s) still waiting, "
+                         "last sync unchanged")
+    text = (f"sync done: {result.received} received, {result.inbox} inbox item(s), "
+            f"{dev.pending_count()} waiting")
+    if refused:
+        text += "".join(f"\nrefused by the office: envelope {e} ({c})" for e, c in refused.items())
+    _out(args, data, text)
 
 
 def _inbox(args, dev: Device) -> None:
@@ -156,6 +178,7 @@ def run(args) -> None:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    os.umask(0o077)            # the store, its -wal/-shm and anything else we write: owner only
     try:
         run(args)
         return 0

@@ -14,45 +14,75 @@ from pathlib import Path
 
 import forms
 from core.errors import EnvelopeError, JagaError, NotFound
-from fieldapp import reports, store, users
+from fieldapp import keys, reports, secret_store, store, users
+from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
 from sync import envelope
-from sync.ports import InboxItem, OutboxItem
+from sync.ports import InboxItem, OutboxItem, is_refusal
 from sync.receipt import Receipt
 
 OFFICE_AUTHOR = "00000000-0000-4000-8000-0000000000af"   # the office's fixed author id on feedback
 VERDICTS = ("verified", "disputed", "needs_more_info")
 RETENTION = ("purge", "keep")
+REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
+
+
+def _receipt_aad(report_id: str) -> bytes:
+    return f"jaga-desa/v1/reports/{report_id}/receipt".encode()
 
 
 class Device:
-    def __init__(self, data_dir: str | Path, create: bool = False) -> None:
+    def __init__(self, data_dir: str | Path, create: bool = False,
+                 secrets: SecretStore | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.secrets = secrets if secrets is not None else secret_store.default_store()
         self.db = store.open_db(self.data_dir, create=create)
 
     # ── set-up ────────────────────────────────────────────────────────────
     @classmethod
-    def init(cls, data_dir: str | Path) -> "Device":
-        """Create the store, give the phone an id and calibrate the PIN KDF once."""
-        dev = cls(data_dir, create=True)
+    def init(cls, data_dir: str | Path, secrets: SecretStore | None = None) -> "Device":
+        """Create the store, give the phone an id, its pepper, and calibrate the PIN KDF once."""
+        dev = cls(data_dir, create=True, secrets=secrets)
         if get_meta(dev.db, "device_uuid") is None:
             with transaction(dev.db) as conn:
                 set_meta(conn, "device_uuid", str(uuid.uuid4()))
+        dev.pepper()
         users.kdf_params(dev.db)
         return dev
+
+    def pepper(self) -> bytes:
+        """The phone's secret from its SecretStore, created once per data folder. Once created,
+        a missing secret is an error (SecretMissing), never silently replaced."""
+        name = get_meta(self.db, "pepper_name")
+        if name is None:
+            name = f"jaga-desa-{get_meta(self.db, 'device_uuid') or uuid.uuid4()}"
+            secret = self.secrets.create(name)
+            with transaction(self.db) as conn:
+                set_meta(conn, "pepper_name", name)
+            return secret
+        secret = self.secrets.get(name)
+        if secret is None:
+            raise secret_store.SecretMissing(
+                "this phone's secret key is missing (data copied from another phone, or its key "
+                "store was reset): nobody's PIN can open this data here")
+        return secret
+
+    def secret_store_text(self, lang: str = "id") -> str:
+        """What protects a copied folder, in the user's language (settings, first run)."""
+        return self.secrets.describe()[1 if lang == "en" else 0]
 
     def close(self) -> None:
         self.db.conn.close()
 
     def add_user(self, label: str, role: str, pin: str) -> str:
-        return users.add_user(self.db, label, role, pin)
+        return users.add_user(self.db, label, role, pin, pepper=self.pepper())
 
     def users(self) -> list[dict]:
         return users.list_users(self.db)
 
-    def unlock(self, name_or_id: str, pin: str) -> Session:
-        return users.unlock(self.db, name_or_id, pin)
+    def unlock(self, name_or_id: str, pin: str, *, now: float | None = None) -> Session:
+        return users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
 
     # ── settings ──────────────────────────────────────────────────────────
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -159,7 +189,8 @@ class Device:
         out = []
         for row in self.db.conn.execute(sql, (owner,) if owner else ()):
             (rid, own, fid, ver, status, day, attempts, err, rday, eid, fb) = row
-            state = {"draft": "draft", "sealed": "waiting", "received": "received"}[status]
+            state = {"draft": "draft", "sealed": "waiting", "received": "received",
+                     REFUSED: REFUSED}[status]
             if status == "sealed" and attempts and err:
                 state = "waiting"
             if status == "received" and fb:
@@ -175,6 +206,7 @@ class Device:
                 "enrolled": bool(self.sync_token), "village": get_meta(self.db, "village_name"),
                 "users": len(self.users()), "drafts": counts.get("draft", 0),
                 "outbox": counts.get("sealed", 0), "received": counts.get("received", 0),
+                "refused": counts.get(REFUSED, 0),
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count}
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
@@ -206,22 +238,50 @@ class Device:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 
     def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None:
-        """Purge to a minimal receipt row — called only after the receipt was verified."""
+        """Purge to a minimal receipt row — called only after the receipt was verified.
+
+        The signed receipt (office receive time to the second, hashes) is kept sealed to the
+        report's owner; the clear row keeps only the day it arrived."""
         keep = get_meta(self.db, "retention", "purge") == "keep"
         with transaction(self.db) as conn:
-            rid = conn.execute("SELECT id FROM reports WHERE envelope_id=?", (envelope_id,)).fetchone()
-            if rid is None:
+            row = conn.execute("SELECT r.id, u.x25519_public FROM reports r LEFT JOIN users u ON u.id=r.owner "
+                               "WHERE r.envelope_id=?", (envelope_id,)).fetchone()
+            if row is None:
                 return
-            conn.execute("DELETE FROM attachments WHERE report_id=?", (rid[0],))
+            rid, owner_pub = row
+            stored = (keys.seal_to_owner(bytes(owner_pub), json.dumps(wire).encode(), _receipt_aad(rid))
+                      if owner_pub else None)
+            conn.execute("DELETE FROM attachments WHERE report_id=?", (rid,))
             conn.execute(
                 "UPDATE reports SET status=?, envelope=NULL, receipt=?, received_day=?, last_error=NULL, "
                 "answers=CASE WHEN ? THEN answers ELSE NULL END WHERE id=?",
-                (reports.RECEIVED, json.dumps(wire), today(), keep, rid[0]))
+                (reports.RECEIVED, stored, today(), keep, rid))
+
+    def receipt(self, session: Session, report_id: str) -> dict | None:
+        """The office's signed receipt for one of this user's reports (PIN needed)."""
+        row = self.db.conn.execute("SELECT receipt FROM reports WHERE id=? AND owner=?",
+                                   (report_id, session.user_id)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
     def mark_failed(self, envelope_id: str, code: str, message: str) -> None:
+        """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
+        `refused` with the office's reason; anything else keeps it waiting with the reason."""
+        status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
-            conn.execute("UPDATE reports SET attempts=attempts+1, last_error=? WHERE envelope_id=?",
-                         (f"{code}: {message}"[:200], envelope_id))
+            conn.execute("UPDATE reports SET attempts=attempts+1, last_error=?, status=? "
+                         "WHERE envelope_id=? AND status=?",
+                         (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
+
+    def record_round(self, ok: bool, error: str | None, when: str) -> None:
+        """sync.runner.sync_round's report: only a completed round moves "last synced"."""
+        with transaction(self.db) as conn:
+            if ok:
+                set_meta(conn, "last_sync", when)
+                set_meta(conn, "setting.last_sync_error", "")
+            else:
+                set_meta(conn, "setting.last_sync_error", error or "sync_failed")
 
     def mark_synced(self, when: str) -> None:
         with transaction(self.db) as conn:

@@ -69,6 +69,26 @@ S: dict[str, tuple[str, str]] = {
                    "Too many wrong PINs. This user's data is locked for good and can no longer be "
                    "opened."),
     "user_locked": ("{name} (terkunci)", "{name} (locked)"),
+    "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
+                  "Enter the PIN first (this is not counted as a try)."),
+    "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "
+                     "ini dihapus permanen.",
+                     "Wrong PIN. 1 try left: if the next PIN is wrong, all of this user's data is "
+                     "destroyed for good."),
+    "pin_wait": ("Terlalu banyak PIN salah. Tunggu {s} detik sebelum mencoba lagi (sisa {n} kali).",
+                 "Too many wrong PINs. Wait {s} seconds before trying again ({n} tries left)."),
+    "secret_missing": ("Kunci rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
+                       "kunci direset). Data ini tidak bisa dibuka di sini.",
+                       "This phone's secret key is missing (data copied from another phone, or the key "
+                       "store was reset). This data cannot be opened here."),
+    "use_passphrase": ("Pakai frasa sandi (boleh huruf)", "Use a passphrase (letters allowed)"),
+    "passphrase_hint": ("Frasa sandi 8-64 karakter lebih kuat dari PIN; dianjurkan untuk kepala desa.",
+                        "A passphrase of 8-64 characters is stronger than a PIN; advised for village heads."),
+    "passphrase": ("Frasa sandi", "Passphrase"),
+    "passphrase_new": ("Frasa sandi baru (8-64 karakter)", "New passphrase (8-64 characters)"),
+    "passphrase_repeat": ("Ulangi frasa sandi", "Repeat the passphrase"),
+    "passphrase_format": ("Harus 8-64 karakter, tanpa spasi di ujung", "Must be 8-64 characters, no space at the ends"),
+    "secret_store_title": ("Perlindungan jika folder data disalin", "If the data folder is copied"),
     "lock_now": ("Kunci", "Lock"),
     "auto_locked": ("Terkunci otomatis. Draf sudah tersimpan.", "Locked automatically. Drafts are saved."),
     # home
@@ -92,6 +112,9 @@ S: dict[str, tuple[str, str]] = {
     "state_received": ("Diterima kantor", "Received by the office"),
     "state_returned": ("Dikembalikan dengan umpan balik", "Returned with feedback"),
     "state_why": ("Belum terkirim: {why}", "Not sent yet: {why}"),
+    "state_refused": ("Ditolak kantor — tidak akan dikirim ulang", "Refused by the office — will not be sent again"),
+    "state_refused_why": ("Alasan: {why}. Hubungi petugas Imigrasi bila perlu.",
+                          "Reason: {why}. Contact the immigration office if needed."),
     "settings": ("Pengaturan", "Settings"),
     "reviews": ("Laporan untuk ditinjau", "Reports to review"),
     "no_reviews": ("Tidak ada laporan untuk ditinjau", "No reports to review"),

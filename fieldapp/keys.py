@@ -3,9 +3,12 @@
 Keys belong to people, not phones: each local user has a random 256-bit data key,
 wrapped under Scrypt(PIN). Another user of the same phone — even with the whole data
 dir and their own valid PIN — holds a different key and cannot read it.
-Scrypt is calibrated once per phone to ~0.4 s so a 6-digit PIN costs an attacker
-with the file ~4.6 days per million guesses on the same hardware; the persistent
-try counter (users.py) is what really protects short PINs on the phone itself.
+Scrypt is calibrated once per phone to ~0.4 s per guess (bench/pin_bench.py prints what
+all 6-digit PINs then cost offline). That alone falls to a copy of the folder, so the key
+that wraps the data key also mixes in the phone's pepper — a random secret held outside
+the folder (secret_store.py): kek = HKDF(salt=pepper, Scrypt(PIN)). Without the pepper a
+guess cannot even be checked. On the phone itself the persistent, slowing try counter
+(users.py) protects short PINs.
 """
 from __future__ import annotations
 
@@ -15,7 +18,10 @@ import time
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from core.errors import DecryptError
@@ -26,17 +32,23 @@ MIN_LOG2_N, MAX_LOG2_N = 12, 20
 
 @dataclass(frozen=True)
 class KdfParams:
+    """Scrypt cost, and whether the phone's pepper is mixed in (users created before the
+    pepper existed unwrap without it once, and are re-wrapped with it at that unlock)."""
     log2_n: int
     r: int = 8
     p: int = 1
+    peppered: bool = False
 
     def to_json(self) -> str:
-        return json.dumps({"alg": "scrypt", "log2_n": self.log2_n, "r": self.r, "p": self.p})
+        d = {"alg": "scrypt", "log2_n": self.log2_n, "r": self.r, "p": self.p}
+        if self.peppered:
+            d["pepper"] = True
+        return json.dumps(d)
 
     @classmethod
     def from_json(cls, text: str) -> "KdfParams":
         d = json.loads(text)
-        return cls(int(d["log2_n"]), int(d["r"]), int(d["p"]))
+        return cls(int(d["log2_n"]), int(d["r"]), int(d["p"]), bool(d.get("pepper", False)))
 
 
 def _scrypt(params: KdfParams, salt: bytes, pin: str) -> bytes:
@@ -58,18 +70,27 @@ def calibrate(target_seconds: float = TARGET_SECONDS) -> KdfParams:
     return KdfParams(log2_n)
 
 
-def wrap_key(data_key: bytes, pin: str, params: KdfParams) -> bytes:
-    """salt(16) | nonce(12) | AES-GCM(kek, data_key)."""
+def _kek(params: KdfParams, salt: bytes, pin: str, pepper: bytes | None) -> bytes:
+    stretched = _scrypt(params, salt, pin)
+    if not params.peppered:
+        return stretched
+    if not pepper:
+        raise ValueError("this key is wrapped with the phone's pepper; none was given")
+    return HKDF(hashes.SHA256(), length=32, salt=pepper, info=b"jaga-desa/v2/kek").derive(stretched)
+
+
+def wrap_key(data_key: bytes, pin: str, params: KdfParams, pepper: bytes | None = None) -> bytes:
+    """salt(16) | nonce(12) | AES-GCM(kek, data_key); kek mixes in `pepper` when params.peppered."""
     salt, nonce = os.urandom(16), os.urandom(12)
-    kek = _scrypt(params, salt, pin)
+    kek = _kek(params, salt, pin, pepper)
     return salt + nonce + AESGCM(kek).encrypt(nonce, data_key, b"jaga-desa/v1/data-key")
 
 
-def unwrap_key(wrapped: bytes, pin: str, params: KdfParams) -> bytes | None:
+def unwrap_key(wrapped: bytes, pin: str, params: KdfParams, pepper: bytes | None = None) -> bytes | None:
     """The data key, or None when the PIN is wrong (the caller counts the failure)."""
     salt, nonce, ct = wrapped[:16], wrapped[16:28], wrapped[28:]
     try:
-        return AESGCM(_scrypt(params, salt, pin)).decrypt(nonce, ct, b"jaga-desa/v1/data-key")
+        return AESGCM(_kek(params, salt, pin, pepper)).decrypt(nonce, ct, b"jaga-desa/v1/data-key")
     except InvalidTag:
         return None
 
@@ -105,3 +126,30 @@ class ColumnCipher:
 
     def decrypt_json(self, table: str, row_id: str, column: str, blob: bytes) -> object:
         return json.loads(self.decrypt(table, row_id, column, blob))
+
+
+def seal_to_owner(public_raw: bytes, plain: bytes, aad: bytes) -> bytes:
+    """For what arrives while nobody is unlocked (a receipt during sync) yet must be readable
+    only by its owner: X25519 with a fresh ephemeral key, HKDF-SHA256, AES-256-GCM — the
+    envelope's own construction, without a signature. eph_pub(32) | nonce(12) | ciphertext."""
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes_raw()
+    shared = eph.exchange(X25519PublicKey.from_public_bytes(public_raw))
+    key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + public_raw,
+               info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+    nonce = os.urandom(12)
+    return eph_pub + nonce + AESGCM(key).encrypt(nonce, plain, aad)
+
+
+def open_from_owner(private: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:
+    if not blob or len(blob) < 44 + 16:
+        raise DecryptError("sealed value is missing or truncated")
+    eph_pub, nonce, ct = blob[:32], blob[32:44], blob[44:]
+    own = private.public_key().public_bytes_raw()
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
+        key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + own,
+                   info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+        return AESGCM(key).decrypt(nonce, ct, aad)
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptError("cannot open: not this user's, or tampered") from exc

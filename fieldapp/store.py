@@ -8,6 +8,7 @@ secure_delete zeroes freed pages so a purged report leaves no readable residue.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +20,6 @@ from core.errors import CorruptStore, StorageFull, StoreError
 
 DB_NAME = "jaga.db"
 APPLICATION_ID = 0x4A414741          # "JAGA": marks the file as ours
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 migrations = Migrations("jaga-device")
 
@@ -65,18 +65,36 @@ def m002_envelope_index(db: sqlite_utils.Database) -> None:
     db["reports"].create_index(["envelope_id"], unique=True, if_not_exists=True)
 
 
-def _check_file(path: Path) -> None:
-    """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it."""
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        head = fh.read(100)
-    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
-        raise CorruptStore(f"{path} is not a Jaga Desa data file (damaged?); refusing to open it. "
-                           "Keep it for recovery and start with a new data folder.")
-    app_id = int.from_bytes(head[68:72], "big")
+@migrations()
+def m006_phone_pin_delay(db: sqlite_utils.Database) -> None:
+    # When the next PIN try is allowed (epoch seconds, UTC): persisted so that killing the
+    # app during the wait buys nothing.
+    db["users"].add_column("retry_after", float, not_null_default=0)
+
+
+def _check_header(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it.
+
+    The check goes through SQLite's own connection, never a Python open()/close() of the
+    file: closing any descriptor of a database file releases every POSIX lock this
+    process holds on it (fcntl semantics), so a second process (the CLI next to the app)
+    would see the WAL as unused, checkpoint it and delete -wal/-shm under the app's feet
+    ("disk I/O error" on every later screen). SQLite itself defers such closes.
+    """
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     if app_id not in (0, APPLICATION_ID):
         raise CorruptStore(f"{path} belongs to another application; refusing to open it")
+
+
+def _private_files(data_dir: Path, path: Path) -> None:
+    """The data folder 0700, the database and its -wal/-shm 0600 (chmod by path: no descriptor,
+    so no lock is released). SQLite gives -wal/-shm the mode of the main file, which is why
+    a new file is created 0600 before SQLite first opens it."""
+    with contextlib.suppress(OSError):
+        os.chmod(data_dir, 0o700)
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(p, 0o600)
 
 
 def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
@@ -84,21 +102,35 @@ def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
     path = data_dir / DB_NAME
     if not path.exists() and not create:
         raise StoreError(f"no Jaga Desa data in {data_dir}; run `device init` first")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _check_file(path)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        # No connection to a file that does not exist yet, so this open/close releases nothing.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    conn = None
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
+        _check_header(conn, path)
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise CorruptStore(f"{path} failed its integrity check; refusing to open it")
         conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        _private_files(data_dir, path)
         db = sqlite_utils.Database(conn)
         migrations.apply(db)
+    except CorruptStore:
+        if conn is not None:
+            conn.close()
+        raise
     except sqlite3.DatabaseError as exc:
-        raise CorruptStore(f"{path} cannot be read as a Jaga Desa store: {exc}") from exc
+        if conn is not None:
+            conn.close()
+        raise CorruptStore(f"{path} cannot be read as a Jaga Desa store (damaged?): {exc}. "
+                           "Keep it for recovery and start with a new data folder.") from exc
     return db
 
 

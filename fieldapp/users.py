@@ -1,18 +1,29 @@
-"""Local users on a shared phone: PINs, try counting, lockout, and each person's keys.
+"""Local users on a shared phone: PINs, try counting, slowing down, lockout, each person's keys.
 
-The failed-try counter is incremented and committed BEFORE the PIN is checked, so
-killing the app mid-check cannot buy free guesses; a correct PIN resets it.
-After MAX_TRIES the wrapped key and the person's private keys are destroyed: the data
-stays on disk as ciphertext nobody can open.
+The failed-try counter and the time before the next try is allowed are written and
+committed BEFORE the PIN is checked, so killing the app mid-check or mid-wait buys
+nothing; a correct PIN resets both. An empty PIN is not a try. After FREE_TRIES wrong
+PINs each further one makes the next wait longer (DELAYS); the last try says plainly
+that the next wrong PIN destroys the user's data. After MAX_TRIES the wrapped key and
+the person's private keys are destroyed: the data stays on disk as ciphertext nobody
+can open.
+
+Known limit: the wait is measured on the phone's wall clock, which whoever holds the
+phone can move forward; the MAX_TRIES limit does not depend on the clock.
 """
 from __future__ import annotations
 
 import base64
+import json
+import dataclasses
 import datetime as dt
+import math
 import os
 import re
+import time
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 import sqlite_utils
 from cryptography.hazmat.primitives import serialization
@@ -24,13 +35,51 @@ from fieldapp import keys
 from fieldapp.store import get_meta, set_meta, transaction
 
 MAX_TRIES = 10
+FREE_TRIES = 2                                  # typos: no wait after the first two wrong PINs
+DELAYS = (5, 15, 30, 60, 120, 300, 600)         # seconds before the next try after the 3rd, 4th... wrong PIN
 ROLES = ("volunteer", "head")
 PIN_RE = re.compile(r"^\d{4,12}$")
+PASSPHRASE_MIN, PASSPHRASE_MAX = 8, 64
 
 
 class BadPin(JagaError):
-    """A new PIN must be 4 to 12 digits."""
+    """A new PIN must be 4 to 12 digits, or a passphrase of 8 to 64 characters."""
     code = "pin_format"
+
+
+class PinEmpty(JagaError):
+    """Enter the PIN first (an empty PIN is not counted as a try)."""
+    code = "pin_empty"
+    http_status = 400
+
+
+class PinWait(PinError):
+    """Too many wrong PINs in a row: wait before the next try (not counted)."""
+    code = "pin_wait"
+
+    def __init__(self, seconds: int, remaining: int) -> None:
+        self.seconds = seconds
+        super().__init__(f"too many wrong PINs: wait {seconds} s before the next try "
+                         f"({remaining} tries left)", remaining=remaining)
+
+
+def secret_ok(pin: str) -> bool:
+    """A PIN (4–12 digits) or a longer passphrase (8–64 characters, letters allowed)."""
+    pin = pin or ""
+    return bool(PIN_RE.match(pin)) or (PASSPHRASE_MIN <= len(pin) <= PASSPHRASE_MAX and pin.strip() == pin)
+
+
+def delay_after(failures: int) -> float:
+    """Seconds the next try must wait after `failures` wrong PINs in a row.
+
+    JAGA_PIN_DELAY_SCALE exists for the browser tests only (a 0 there keeps them fast); on a
+    phone nobody sets the app's environment, and on a desktop whoever can set it can also
+    copy the folder — which is what the pepper is for.
+    """
+    if failures <= FREE_TRIES:
+        return 0.0
+    base = DELAYS[min(failures - FREE_TRIES - 1, len(DELAYS) - 1)]
+    return base * float(os.environ.get("JAGA_PIN_DELAY_SCALE", "1"))
 
 
 def today() -> str:
@@ -76,18 +125,23 @@ def _raw(private) -> bytes:
                                  serialization.NoEncryption())
 
 
-def add_user(db: sqlite_utils.Database, label: str, role: str, pin: str) -> str:
-    """Create a local user with a fresh data key and fresh person keys (they never leave the phone)."""
+def add_user(db: sqlite_utils.Database, label: str, role: str, pin: str,
+             pepper: bytes | None = None) -> str:
+    """Create a local user with a fresh data key and fresh person keys (they never leave the phone).
+
+    `pepper` (the phone's secret from secret_store) is mixed into the key that wraps the data
+    key; None only for stores made before the pepper existed (tests of that migration).
+    """
     if role not in ROLES:
         raise JagaError(f"role must be one of {', '.join(ROLES)}")
-    if not PIN_RE.match(pin or ""):
+    if not secret_ok(pin):
         raise BadPin()
     label = (label or "").strip()
     if not label or len(label) > 40:
         raise JagaError("a user needs a short name (1–40 characters) to pick on the lock screen")
     if db.conn.execute("SELECT 1 FROM users WHERE label=?", (label,)).fetchone():
         raise JagaError(f"a user named {label!r} already exists on this phone")
-    params = kdf_params(db)
+    params = dataclasses.replace(kdf_params(db), peppered=pepper is not None)
     data_key, user_id = os.urandom(32), str(uuid.uuid4())
     x, e = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     cipher = keys.ColumnCipher(data_key)
@@ -96,16 +150,21 @@ def add_user(db: sqlite_utils.Database, label: str, role: str, pin: str) -> str:
         conn.execute(
             "INSERT INTO users(id,label,role,kdf,wrapped_key,failed_attempts,locked,created_day,"
             "x25519_public,ed25519_public,private_keys) VALUES(?,?,?,?,?,0,0,?,?,?,?)",
-            (user_id, label, role, params.to_json(), keys.wrap_key(data_key, pin, params), today(),
+            (user_id, label, role, _kdf_json(params, pin), keys.wrap_key(data_key, pin, params, pepper), today(),
              x.public_key().public_bytes_raw(), e.public_key().public_bytes_raw(),
              cipher.encrypt_json("users", user_id, "private_keys", private)))
     return user_id
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict]:
-    cols = "id,label,role,failed_attempts,locked,person_id,village_id"
-    return [dict(zip(cols.split(","), r)) for r in
-            db.conn.execute(f"SELECT {cols} FROM users ORDER BY created_day, label")]
+    """Users for the lock screen; `passphrase` tells it to offer a full keyboard."""
+    cols = "id,label,role,failed_attempts,locked,person_id,village_id,kdf"
+    out = []
+    for r in db.conn.execute(f"SELECT {cols} FROM users ORDER BY created_day, label"):
+        u = dict(zip(cols.split(","), r))
+        u["passphrase"] = '"secret": "passphrase"' in (u.pop("kdf") or "")
+        out.append(u)
+    return out
 
 
 def find_user(db: sqlite_utils.Database, name_or_id: str) -> dict:
@@ -115,27 +174,63 @@ def find_user(db: sqlite_utils.Database, name_or_id: str) -> dict:
     raise NotFound(f"no user {name_or_id!r} on this phone")
 
 
-def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str) -> Session:
+def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
+           pepper: Callable[[], bytes] | None = None, *, now: float | None = None) -> Session:
+    """Open a user's data key. `pepper()` gives the phone's secret (raises SecretMissing when
+    it is gone — not counted as a try); `now` (epoch seconds) is injectable for tests."""
+    now = time.time() if now is None else now
     user = find_user(db, name_or_id)
     uid = user["id"]
     if user["locked"]:
         raise LockedOut("this user was locked after too many wrong PINs; their data can no longer be opened")
-    with transaction(db) as conn:
-        conn.execute("UPDATE users SET failed_attempts=failed_attempts+1 WHERE id=?", (uid,))
-    row = db.conn.execute("SELECT kdf,wrapped_key,failed_attempts,private_keys FROM users WHERE id=?",
-                          (uid,)).fetchone()
-    data_key = keys.unwrap_key(row[1], pin or "", keys.KdfParams.from_json(row[0]))
+    if not pin:
+        raise PinEmpty()
+    kdf = db.conn.execute("SELECT kdf FROM users WHERE id=?", (uid,)).fetchone()[0]
+    params = keys.KdfParams.from_json(kdf)
+    secret = pepper() if pepper is not None and params.peppered else None
+    with transaction(db) as conn:      # the wait check and the bill for this try: one atomic step
+        failed, retry_after = conn.execute(
+            "SELECT failed_attempts, retry_after FROM users WHERE id=?", (uid,)).fetchone()
+        wait = min((retry_after or 0) - now, DELAYS[-1] * float(os.environ.get("JAGA_PIN_DELAY_SCALE", "1")))
+        if wait > 0:        # (capped: a clock moved backwards must not lock a user out for days)
+            raise PinWait(math.ceil(wait), remaining=MAX_TRIES - failed)
+        failures = failed + 1
+        conn.execute("UPDATE users SET failed_attempts=?, retry_after=? WHERE id=?",
+                     (failures, now + delay_after(failures), uid))
+    row = db.conn.execute("SELECT wrapped_key, private_keys FROM users WHERE id=?", (uid,)).fetchone()
+    data_key = keys.unwrap_key(row[0], pin, params, secret)
     if data_key is None:
-        remaining = MAX_TRIES - row[2]
+        remaining = MAX_TRIES - failures
         if remaining <= 0:
             destroy(db, uid)
             raise LockedOut("too many wrong PINs: this user's key was destroyed; their data can no longer be opened")
-        raise PinError(f"wrong PIN; {remaining} tries left", remaining=remaining)
+        if remaining == 1:
+            msg = "wrong PIN; 1 try left — the next wrong PIN destroys this user's data for good"
+        else:
+            msg = f"wrong PIN; {remaining} tries left"
+        if delay_after(failures):
+            msg += f"; wait {math.ceil(delay_after(failures))} s before the next try"
+        err = PinError(msg, remaining=remaining)
+        err.wait = delay_after(failures)
+        raise err
     with transaction(db) as conn:
-        conn.execute("UPDATE users SET failed_attempts=0 WHERE id=?", (uid,))
+        conn.execute("UPDATE users SET failed_attempts=0, retry_after=0 WHERE id=?", (uid,))
+        if not params.peppered and pepper is not None:
+            # made before the pepper existed: from now on a copy of the folder is not enough
+            new = dataclasses.replace(params, peppered=True)
+            conn.execute("UPDATE users SET kdf=?, wrapped_key=? WHERE id=?",
+                         (_kdf_json(new, pin), keys.wrap_key(data_key, pin, new, pepper()), uid))
     cipher = keys.ColumnCipher(data_key)
-    private = cipher.decrypt_json("users", uid, "private_keys", row[3])
+    private = cipher.decrypt_json("users", uid, "private_keys", row[1])
     return Session(uid, user["label"], user["role"], cipher, user["person_id"], private)
+
+
+def _kdf_json(params: keys.KdfParams, pin: str) -> str:
+    """The user's KDF record; notes a passphrase so the lock screen offers letters."""
+    d = json.loads(params.to_json())
+    if not PIN_RE.match(pin):
+        d["secret"] = "passphrase"
+    return json.dumps(d)
 
 
 def destroy(db: sqlite_utils.Database, user_id: str) -> None:

@@ -1,6 +1,6 @@
 """`jaga-desa` — the one entry point (also `python -m jaga_desa` and `python main.py`).
 
-    jaga-desa demo | app | office | office-admin | forms | device ...
+    jaga-desa demo | app | office | office-admin | handover | rollup | forms | device ...
 
 Thin on purpose: each package owns its own command line; this module only dispatches.
 """
@@ -14,6 +14,8 @@ USAGE = """usage: jaga-desa COMMAND [ARGS...]
   app           the field app (Flet, web mode) on one device's data folder
   office        the office server: sync API + staff dashboard
   office-admin  office administration: villages, staff, enrollment codes, keys
+  handover      One Data hand-over packages: export (signed, tiers A/B/C) and verify
+  rollup        national roll-up on PostgreSQL logical replication: setup, check, resync
   forms         list, show and check the form definitions
   device        the field device without a screen (init, enroll, file, sync, ...)
 
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     elif cmd in ("office", "office-admin"):
         from sync.office.cli import main as office_main
         return office_main(argv)
+    elif cmd == "handover":
+        from sync.office.handover.cli import main as run
+    elif cmd == "rollup":
+        from sync.office.rollup.cli import main as run
     elif cmd == "demo":
         from jaga_desa.demo import main as run
     else:

@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from core.net import ServerDidNotStart, wait_http
 
 VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
 # A second village with its own phone: its volunteer names the same recruiter (his number
@@ -40,24 +40,15 @@ def _run(*args: str, pin: str | None = None, env: dict | None = None) -> str:
     proc = subprocess.run([*JAGA, *args], env=e,
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        raise SystemExit(f"demo step failed: jaga-desa {' '.join(args)}\n{proc.stderr.strip()}")
+        raise SystemExit(f"error [demo_step_failed]: jaga-desa {' '.join(args)}\n{proc.stderr.strip()}")
     return proc.stdout
 
 
-def wait_http(url: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    """Block until `url` answers over HTTP (any status), or fail if the server process died."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server for {url} exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not come up in {seconds:.0f} s")
+def _wait(url: str, proc: subprocess.Popen, seconds: float) -> None:
+    try:
+        wait_http(url, proc, seconds, any_status=True)
+    except ServerDidNotStart as exc:
+        raise SystemExit(f"error [server_did_not_start]: {exc}") from None
 
 
 def _seed(office: Path, phone: Path, office_url: str) -> None:
@@ -131,14 +122,14 @@ def main(argv: list[str]) -> int:
     procs = [subprocess.Popen([*JAGA, "office", "--data", str(office),
                                "--host", args.host, "--port", str(args.office_port)])]
     try:
-        wait_http(office_url + "/api/v1/health", procs[0])
+        _wait(office_url + "/api/v1/health", procs[0], 60)
         if not (phone / "jaga.db").exists():
             print("seeding the demo: two villages, volunteer + head on one phone, a second phone, four reports …")
             _seed(office, phone, office_url)
         if not args.no_serve:
             procs.append(subprocess.Popen([*JAGA, "app", "--data", str(phone),
                                            "--host", args.host, "--port", str(args.app_port)]))
-            wait_http(f"http://{args.host}:{args.app_port}/", procs[1], 120)
+            _wait(f"http://{args.host}:{args.app_port}/", procs[1], 120)
         print(f"""
 Jaga Desa demo is running.
   Field app (open in a phone-sized window):  http://{args.host}:{args.app_port}/

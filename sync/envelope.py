@@ -228,9 +228,19 @@ def verify(data: bytes, author_public: Ed25519PublicKey) -> Header:
 
 
 def open(data: bytes, *, recipient_key: X25519PrivateKey,   # noqa: A001 - mirrors Fernet
-         author_public: Ed25519PublicKey) -> Opened:
-    """Verify, unwrap the content key for this recipient, decrypt. One error for every failure."""
-    header = verify(data, author_public)
+         author_public: Ed25519PublicKey, header: Header | None = None) -> Opened:
+    """Verify, unwrap the content key for this recipient, decrypt. One error for every failure.
+
+    `header`: what `peek(data)` already returned (the office peeks first to find the
+    author), so the bytes are parsed once; everything below reads only the header, and
+    its signature is checked here either way."""
+    if header is None:
+        header = verify(data, author_public)
+    else:
+        try:
+            author_public.verify(header.signature, header.signed)
+        except InvalidSignature as exc:
+            raise EnvelopeError("signature does not verify") from exc
     kid = key_id(recipient_key.public_key())
     eid = uuid.UUID(header.envelope_id).bytes
     for wkid, eph_pub, wrapped in header._wraps:

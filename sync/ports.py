@@ -9,8 +9,12 @@ Contract as sync.runner.sync_once uses it:
   names every blob; the device may now purge the envelope and its blobs.
 - `mark_failed(id, code, message)` — the office refused the item permanently (codes:
   envelope_invalid, unknown_person, revoked, wrong_device, wrong_recipient, id_conflict,
-  wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). The item
-  should leave `pending()` until the device re-queues it; sync_once copes either way.
+  wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). A refusal
+  (`is_refusal(code)`) is final: the item leaves `pending()` for good and the user is shown
+  why (state `refused`), so it is never re-sent in a loop. A receipt that does not verify
+  is not the office refusing: the item stays waiting and is tried again next round.
+- Optional `record_round(ok, error, when)` — sync.runner.sync_round reports each round:
+  "last synced" may move only when `ok`; otherwise `error` is the round's stable code.
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).
 - Optional `pending_count() -> int`, used only for progress totals.
@@ -21,6 +25,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sync.receipt import Receipt
+
+# Failures that are not the office refusing the item: keep it waiting, try again later.
+TRANSIENT_FAILURES = frozenset({"receipt_invalid"})
+
+
+def is_refusal(code: str) -> bool:
+    """True when the office refused this item for good (re-sending cannot change the answer)."""
+    return code not in TRANSIENT_FAILURES
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable
 
 from core.errors import ApiError, EnvelopeError, JagaError, SyncError
@@ -185,24 +186,63 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
     return result
 
 
+def sync_round(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
+               batch_size: int = 100, now: Callable[[], str] | None = None) -> SyncResult:
+    """The one sync path (CLI `device sync`, the app's button, the background SyncLoop):
+    a `sync_once` round, then the outbox's record of it. "Last synced" moves only when the
+    round completed; a failed round records its error code instead (optional
+    `Outbox.record_round(ok, error, when)`), so nobody is told a failed sync succeeded."""
+    result = sync_once(outbox, client, progress, batch_size=batch_size)
+    record = getattr(outbox, "record_round", None)
+    if callable(record):
+        record(result.ok, result.error, (now or _utc_now)())
+    return result
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+ClientSource = OfficeClient | Callable[[Outbox], OfficeClient | None]
+
+
 class SyncLoop:
     """Background sync: retries when connectivity returns, exponential back-off with jitter.
 
     `outbox` may be a zero-argument factory, called inside the thread (SQLite connections
-    belong to the thread that opened them). start()/trigger()/stop() never block long.
+    belong to the thread that opened them). `client` may be a factory too, called with the
+    outbox before every round (the app enrolls, or switches sync off, while the loop runs):
+    it returns None to skip a round (not enrolled, sync off), which waits `interval` and
+    is neither a success nor a failure. start()/trigger()/stop() never block long.
+
+    Time is injectable for tests: `wait(seconds)` replaces the sleep between rounds and
+    `jitter()` the random factor (0.5–1.5) applied to each back-off delay; `lock` is held
+    around each round so a "sync now" elsewhere in the process never overlaps it.
     """
 
-    def __init__(self, outbox: Outbox | Callable[[], Outbox], client: OfficeClient, *,
+    def __init__(self, outbox: Outbox | Callable[[], Outbox], client: ClientSource, *,
                  interval: float = 60.0, min_backoff: float = 2.0, max_backoff: float = 600.0,
                  progress: Progress | None = None,
-                 on_result: Callable[[SyncResult], None] | None = None) -> None:
-        self._outbox, self.client = outbox, client
+                 on_result: Callable[[SyncResult], None] | None = None,
+                 wait: Callable[[float], object] | None = None,
+                 jitter: Callable[[], float] | None = None,
+                 lock: threading.Lock | None = None) -> None:
+        self._outbox, self._client = outbox, client
         self.interval, self.min_backoff, self.max_backoff = interval, min_backoff, max_backoff
         self.progress, self.on_result = progress, on_result
         self._wake, self._stopped = threading.Event(), threading.Event()
+        self._wait = wait or self._wake.wait
+        self._jitter = jitter or (lambda: random.uniform(0.5, 1.5))
+        self._lock = lock or contextlib.nullcontext()
         self._thread: threading.Thread | None = None
+        self._backoff = min_backoff
         self.last: SyncResult | None = None
         self.rounds = 0
+        self.delays: list[float] = []          # every delay chosen, newest last (for status/tests)
+
+    @property
+    def client(self) -> OfficeClient | None:
+        return self._client if isinstance(self._client, OfficeClient) else None
 
     def start(self) -> "SyncLoop":
         if self._thread is None or not self._thread.is_alive():
@@ -218,25 +258,54 @@ class SyncLoop:
     def stop(self, timeout: float = 5.0) -> None:
         self._stopped.set()
         self._wake.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
-    def _run(self) -> None:
-        outbox = self._outbox if hasattr(self._outbox, "pending") else self._outbox()
-        backoff = self.min_backoff
-        while not self._stopped.is_set():
+    def step(self, outbox: Outbox) -> float:
+        """One round (or a skipped one) and the delay until the next: `interval` after a
+        success or a skip; after a failure the back-off, doubling up to `max_backoff`
+        (times jitter), back to `min_backoff` after the next success."""
+        if isinstance(self._client, OfficeClient):
+            client, own = self._client, False
+        else:
+            client, own = self._client(outbox), True
+        if client is None:
+            delay = self.interval
+        else:
             try:
-                result = sync_once(outbox, self.client, self.progress)
+                with self._lock:
+                    result = sync_round(outbox, client, self.progress)
             except Exception as exc:          # a bug must not kill the loop silently
                 log.exception("sync round crashed")
                 result = SyncResult().stop(type(exc).__name__)
+            finally:
+                if own:
+                    client.close()
             self.last, self.rounds = result, self.rounds + 1
             if self.on_result:
                 self.on_result(result)
             if result.ok:
-                delay, backoff = self.interval, self.min_backoff
+                delay, self._backoff = self.interval, self.min_backoff
             else:
-                delay = backoff * random.uniform(0.5, 1.5)
-                backoff = min(self.max_backoff, backoff * 2)
-            self._wake.wait(delay)
-            self._wake.clear()
+                delay = min(self.max_backoff, self._backoff * self._jitter())
+                self._backoff = min(self.max_backoff, self._backoff * 2)
+        self.delays.append(delay)
+        return delay
+
+    def _run(self) -> None:
+        outbox = self._outbox if hasattr(self._outbox, "pending") else self._outbox()
+        try:
+            while not self._stopped.is_set():
+                try:
+                    delay = self.step(outbox)
+                except Exception:                 # the client factory itself failed
+                    log.exception("sync loop step failed")
+                    delay = self.interval
+                if self._stopped.is_set():
+                    break
+                self._wait(delay)
+                self._wake.clear()
+        finally:
+            close = getattr(outbox, "close", None)
+            if callable(close) and outbox is not self._outbox:
+                close()

@@ -103,7 +103,7 @@ def _drafts(app) -> ft.Control:
 
 # ── outbox ────────────────────────────────────────────────────────────────
 STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "state_received",
-              "returned": "state_returned"}
+              "returned": "state_returned", "refused": "state_refused"}
 
 
 def _outbox(app, feedback: list[dict]) -> ft.Control:
@@ -118,7 +118,7 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
     round_error = app.device.setting("last_sync_error") or ""
     for r in items:
         state = app.t(STATE_KEYS[r["state"]])
-        color = {"waiting": "#7A5200", "received": GREEN, "returned": RED}.get(r["state"], "#333333")
+        color = {"waiting": "#7A5200", "received": GREEN, "returned": RED, "refused": RED}.get(r["state"], "#333333")
         lines: list[ft.Control] = [
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {r['created_day']}", size=15,
                     weight=ft.FontWeight.BOLD),
@@ -126,6 +126,9 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         why = r["last_error"] or round_error
         if r["state"] == "waiting" and why:
             lines.append(ft.Text(app.t("state_why", why=_why(app, why)), size=14, color="#7A5200"))
+        if r["state"] == "refused":
+            lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
+                                 color=RED))
         for f in by_envelope.get(r.get("envelope_id") or "", []):
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
             if f.get("state") == "new":

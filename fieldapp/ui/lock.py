@@ -1,4 +1,6 @@
-"""Lock screen: pick a user, enter the PIN. Remaining tries after a wrong PIN; lockout."""
+"""Lock screen: pick a user, enter the PIN (Enter submits). An empty PIN is not a try; after
+a wrong PIN the tries left (and any wait) are shown, the last try warns that the next wrong
+PIN destroys the user's data; then lockout. Passphrase users get a full keyboard."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +8,8 @@ import asyncio
 import flet as ft
 
 from core.errors import LockedOut, PinError
+from fieldapp.secret_store import SecretMissing
+from fieldapp.users import PinEmpty, PinWait
 
 
 def show(app, message: str = "") -> None:
@@ -14,6 +18,7 @@ def show(app, message: str = "") -> None:
         app.go("setup")
         return
     usable = [u for u in users if not u["locked"]]
+    by_id = {u["id"]: u for u in users}
     role_name = {"volunteer": app.t("role_volunteer"), "head": app.t("role_head")}
     radios = []
     for u in users:
@@ -22,9 +27,22 @@ def show(app, message: str = "") -> None:
             label = app.t("user_locked", name=label)
         radios.append(ft.Radio(value=u["id"], label=label, disabled=bool(u["locked"]), height=48))
     picked = ft.RadioGroup(ft.Column(radios, spacing=0), value=usable[0]["id"] if len(usable) == 1 else None)
-    pin = ft.TextField(label=app.t("pin"), password=True, keyboard_type=ft.KeyboardType.NUMBER,
-                       input_filter=ft.NumbersOnlyInputFilter(), autofocus=True)
+    pin = ft.TextField(label=app.t("pin"), password=True, autofocus=True)
     status = ft.Text(message, color="#B3261E", size=15)
+
+    def fit_keyboard() -> None:
+        """Digits only for a PIN; letters for a user who chose a passphrase."""
+        phrase = bool(picked.value and by_id.get(picked.value, {}).get("passphrase"))
+        pin.label = app.t("passphrase") if phrase else app.t("pin")
+        pin.keyboard_type = ft.KeyboardType.TEXT if phrase else ft.KeyboardType.NUMBER
+        pin.input_filter = None if phrase else ft.NumbersOnlyInputFilter()
+
+    def on_pick(_=None) -> None:
+        fit_keyboard()
+        app.page.update()
+
+    fit_keyboard()
+    picked.on_change = app.handler(on_pick)
 
     async def unlock():
         if not picked.value:
@@ -36,9 +54,22 @@ def show(app, message: str = "") -> None:
         except LockedOut:
             show(app, message=app.t("locked_out"))      # redraw: that user is now disabled
             return
-        except PinError as exc:
-            status.value = app.t("pin_wrong", n=exc.remaining)
+        except PinEmpty:
+            status.value = app.t("pin_empty")
+            app.page.update()
+            return
+        except PinWait as exc:
+            status.value = app.t("pin_wait", s=exc.seconds, n=exc.remaining)
             pin.value = ""
+            app.page.update()
+            return
+        except PinError as exc:
+            status.value = app.t("pin_last_try") if exc.remaining == 1 else app.t("pin_wrong", n=exc.remaining)
+            pin.value = ""
+            app.page.update()
+            return
+        except SecretMissing:
+            status.value = app.t("secret_missing")
             app.page.update()
             return
         app.session = session
@@ -48,7 +79,7 @@ def show(app, message: str = "") -> None:
         else:
             app.go("home")
 
-    pin.on_submit = app.handler(unlock)
+    pin.on_submit = app.handler(unlock)                 # Enter on the keyboard submits
     body = [ft.Text(app.t("tagline"), size=15), app.heading(app.t("lock_title")), picked, pin, status,
             app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN)]
     app.render(app.t("app_name"), body)

@@ -74,5 +74,7 @@ def show(app) -> None:
         app.heading(app.t("about")),
         ft.Text(app.t("about_text", v=VERSION), size=15),
         ft.Text(app.t("device_id", id=st.get("device_id") or "-"), size=13, color="#555555"),
+        ft.Text(app.t("secret_store_title"), size=15, weight=ft.FontWeight.BOLD),
+        ft.Text(app.device.secret_store_text(app.lang), size=14, color="#555555"),
     ]
     app.render(app.t("settings"), body, back=lambda: app.go("home"))

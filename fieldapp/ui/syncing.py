@@ -67,63 +67,62 @@ class SyncStopped(JagaError):
         self.code = code or "sync_failed"
 
 
+def _client_for(dev: Device, *, background: bool = False):
+    """An OfficeClient for this phone, or None when a background round should not run
+    (not enrolled, or the user switched sync off)."""
+    from sync.client import OfficeClient
+    if not dev.sync_token or not dev.office_url:
+        return None
+    if background and dev.setting("sync", "on") != "on":
+        return None
+    return OfficeClient(dev.office_url, token=dev.sync_token)
+
+
 def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> object:
-    """One push/pull round. Raises SyncStopped/SyncError; reports stay in the outbox with their reason."""
+    """One push/pull round (the same `sync.runner.sync_round` as the CLI and the background
+    loop). Raises SyncStopped/SyncError; reports stay in the outbox with their reason, and
+    "last synced" moves only when the round completed."""
     try:
-        from sync.client import OfficeClient
-        from sync.runner import sync_once
+        from sync.runner import sync_round
     except ImportError as exc:
         raise SyncError("the sync module is not installed yet") from exc
     with _lock:
         dev = Device(data_dir)
         try:
-            if not dev.sync_token:
+            client = _client_for(dev)
+            if client is None:
                 raise SyncStopped("not_enrolled")
-            client = OfficeClient(dev.office_url, token=dev.sync_token)
             try:
-                result = sync_once(dev, client, progress=progress)
+                result = sync_round(dev, client, progress=progress)
             finally:
                 client.close()
-            if not getattr(result, "ok", True):
-                code = getattr(result, "error", None) or "sync_failed"
-                dev.set_setting("last_sync_error", code)    # the outbox shows why it waits
-                raise SyncStopped(code)
-            dev.set_setting("last_sync_error", "")
-            dev.mark_synced(now_text())
+            if not result.ok:
+                raise SyncStopped(result.error or "sync_failed")
             return result
         finally:
             dev.close()
 
 
-_wake = threading.Event()
+_loop = None     # the process's one background SyncLoop (sync.runner), started by the app
 
 
 def trigger() -> None:
     """Sync soon (a report was just sealed)."""
-    _wake.set()
+    if _loop is not None:
+        _loop.trigger()
 
 
-def start_background(data_dir: Path) -> None:
-    """Push the outbox every AUTO_SECONDS (and right after a report is sealed) while the
-    'sync' setting is on (default on). Failures only wait for the next round."""
-    if not available() or AUTO_SECONDS <= 0:
-        return
-
-    def loop() -> None:
-        while True:
-            _wake.wait(AUTO_SECONDS)
-            _wake.clear()
-            try:
-                dev = Device(data_dir)
-                try:
-                    enabled = dev.setting("sync", "on") == "on" and bool(dev.sync_token)
-                finally:
-                    dev.close()
-                if enabled:
-                    sync_now(data_dir)
-            except JagaError as exc:
-                log.info("background sync: %s", exc.code)
-            except Exception:   # noqa: BLE001 — never let the loop die
-                log.exception("background sync failed")
-
-    threading.Thread(target=loop, name="jaga-sync", daemon=True).start()
+def start_background(data_dir: Path, *, interval: float | None = None):
+    """Background sync through sync.runner.SyncLoop (its exponential back-off after a failed
+    round, reset after a success): every AUTO_SECONDS, and right after a report is sealed,
+    while the 'sync' setting is on (default on) and the phone is enrolled."""
+    global _loop
+    if not available() or (interval or AUTO_SECONDS) <= 0:
+        return None
+    from sync.runner import SyncLoop
+    if _loop is not None:
+        return _loop
+    _loop = SyncLoop(lambda: Device(data_dir), lambda dev: _client_for(dev, background=True),
+                     interval=interval or AUTO_SECONDS, min_backoff=min(30.0, interval or AUTO_SECONDS),
+                     max_backoff=30 * 60.0, lock=_lock).start()
+    return _loop

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import JagaError
 from sync.office import db, keys as office_keys
+from sync.office.compression import GzipPush
 from sync.office.deps import Office
 from sync.office.routes import attachments, enroll, envelopes, health, inbox, reviews
 
@@ -132,5 +133,6 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
         app.include_router(module.router, prefix=API)
     from sync.office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _install_handlers(app)
+    app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
     app.add_middleware(BodyLimit)
     return app

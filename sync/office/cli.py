@@ -1,6 +1,6 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
-    office       --data DIR [--db URL] [--host H] [--port P]
+    office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
@@ -25,7 +25,7 @@ from core.errors import JagaError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="main.py")
+    p = argparse.ArgumentParser(prog="jaga-desa")
     sub = p.add_subparsers(dest="command", required=True)
     office = sub.add_parser("office", help="run the office endpoint (FastAPI under uvicorn)")
     office.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")
@@ -33,15 +33,26 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--host", default="127.0.0.1")
     office.add_argument("--port", type=int, default=8765)
     office.add_argument("--log-level", default="warning")
+    office.add_argument("--workers", type=int, default=1,
+                        help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
     admin = sub.add_parser("office-admin", help="administer villages, enrollment codes, staff")
     admin.add_argument("--data", required=True, type=Path)
     admin.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
     cmds = admin.add_subparsers(dest="admin_command", required=True)
-    v = cmds.add_parser("add-village", help="add a village")
-    v.add_argument("--name", required=True)
+    v = cmds.add_parser("add-village", help="add a village (by its Kemendagri code: --code)")
+    pick = v.add_mutually_exclusive_group(required=True)
+    pick.add_argument("--code", help="kode wilayah desa/kelurahan, e.g. 65.03.01.2001 (name from the list)")
+    pick.add_argument("--name", help="free name without a code (blocks tier A/B hand-overs)")
     v.add_argument("--region")
     v.add_argument("--json", action="store_true")
+    vc = cmds.add_parser("set-village-code", help="give an existing village its Kemendagri code")
+    vc.add_argument("--village", required=True, help="village id or name")
+    vc.add_argument("--code", required=True)
+    vc.add_argument("--json", action="store_true")
+    fv = cmds.add_parser("find-village", help="search the Kemendagri reference list")
+    fv.add_argument("query", nargs="?", default="", help="part of a village name")
+    fv.add_argument("--under", default="", help="code prefix, e.g. 65.03 (Nunukan)")
     e = cmds.add_parser("enroll-code", help="issue a one-time enrollment code")
     e.add_argument("--village", required=True, help="village id or name")
     e.add_argument("--role", required=True, choices=["volunteer", "head"])
@@ -74,11 +85,13 @@ def _engine(args):
 
 
 def _run_office(args) -> int:
-    import uvicorn
-    from sync.office.app import create_app
-    app = create_app(args.data, args.db)
-    print(f"office listening on http://{args.host}:{args.port}/api/v1", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    from sync.office import serve
+    if args.workers < 1:
+        raise JagaError("--workers must be at least 1")
+    print(f"office listening on http://{args.host}:{args.port}/api/v1"
+          + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
+    serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
+              log_level=args.log_level)
     return 0
 
 
@@ -111,10 +124,24 @@ def _admin(args) -> int:
         print(f"staff {args.username} ({args.role}) created, id {sid}")
         return 0
     with engine.begin() as conn:
-        if cmd == "add-village":
+        if cmd == "add-village" and args.code:
+            from sync.office import village_codes
+            out = village_codes.add(conn, args.code, args.region)
+            print(json.dumps(out) if args.json else
+                  f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
+        elif cmd == "add-village":
             vid = enrollment.add_village(conn, args.name, args.region)
             print(json.dumps({"id": vid, "name": args.name, "region": args.region})
                   if args.json else f"village {vid}: {args.name}")
+        elif cmd == "set-village-code":
+            from sync.office import village_codes
+            out = village_codes.assign(conn, args.village, args.code)
+            print(json.dumps(out) if args.json else
+                  f"village {out['id']}: {out['old_name']} -> {out['name']} ({out['kode_wilayah']})")
+        elif cmd == "find-village":
+            from sync.office import regions
+            for r in regions.villages(args.under, args.query, limit=50):
+                print(f"{r.code}  {regions.label(r.code)}")
         elif cmd == "enroll-code":
             out = enrollment.create_code(conn, village=args.village, role=args.role,
                                          name=args.name, ttl_hours=args.ttl_hours)
@@ -144,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run_office(args) if args.command == "office" else _admin(args)
     except JagaError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,10 @@
 SQLite (default, DATA/office.db) runs in WAL mode with BEGIN IMMEDIATE transactions:
 every request's transaction takes the write lock up front, so two writers never
 deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout.
+`synchronous=FULL`: every commit fsyncs the WAL before a receipt can leave, so a receipt
+survives a power cut, not only a process crash (WAL + NORMAL does not fsync at commit).
+A push batch is one commit, so the cost is one fsync per batch (bench/sync_bench.py
+measures NORMAL against FULL in the same run). Several uvicorn workers share the file.
 Any other URL (PostgreSQL) is used as given.
 """
 from __future__ import annotations
@@ -20,8 +24,12 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite+pysqlite:///{Path(data_dir) / 'office.db'}"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
+    """`synchronous` is a parameter only so the benchmark can measure FULL against NORMAL."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError("synchronous must be FULL or NORMAL")
     if not url.startswith("sqlite"):
+        require_driver(url)
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -30,7 +38,7 @@ def make_engine(url: str) -> Engine:
         dbapi_conn.isolation_level = None          # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
@@ -40,6 +48,23 @@ def make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def require_driver(url: str) -> None:
+    """Fail with a typed error, not an import traceback, when the URL's driver is missing:
+    PostgreSQL's psycopg is the optional `postgres` extra (`pip install 'jaga-desa[postgres]'`)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from core.errors import DatabaseDriverMissing
+    try:
+        dialect = make_url(url).get_dialect()
+        dialect.import_dbapi()
+    except ArgumentError as exc:
+        raise DatabaseDriverMissing(f"not a database URL: {exc}") from None
+    except (ImportError, NoSuchModuleError) as exc:
+        extra = " — install it with: pip install 'jaga-desa[postgres]'" if url.startswith("postgres") else ""
+        raise DatabaseDriverMissing(f"no driver for {url.split('://')[0]}: {exc}{extra}") from None
 
 
 def alembic_config() -> Config:

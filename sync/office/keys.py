@@ -14,6 +14,7 @@ import os
 import sys
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -47,8 +48,8 @@ class OfficeKeys:
     def ed25519_public(self) -> bytes:
         return raw_public(self.ed25519.public_key())
 
-    @property
-    def key_id(self) -> str:
+    @cached_property
+    def key_id(self) -> str:        # asked once per ingested envelope: derive it once
         return key_id(self.x25519.public_key()).hex()
 
 

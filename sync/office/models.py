@@ -56,7 +56,19 @@ class ReceiptWire(BaseModel):
     received_at: str
     attachments: dict[str, str]
     complete: bool
-    signature: str
+    leaf_index: int = Field(description="this receipt's leaf in the batch tree")
+    # Absent in a push answer for the receipts of the batch signed for that push: they are
+    # in `BatchResult.batch` once, and the phone rebuilds the audit path (sync/receipt.py).
+    tree_size: int | None = Field(default=None, description="receipts signed together (Merkle tree size)")
+    audit_path: list[str] | None = Field(default=None, description="RFC 6962 audit path, hex, leaf to root")
+    root: str | None = Field(default=None, description="hex Merkle root the office signed")
+    signature: str | None = Field(default=None, description="base64 Ed25519 over the root statement")
+
+
+class BatchRoot(BaseModel):
+    tree_size: int
+    root: str = Field(description="hex Merkle root over this push's receipt bodies")
+    signature: str = Field(description="base64 Ed25519 over the root statement (sync/ENVELOPE.md)")
 
 
 class EnvelopeBatch(BaseModel):
@@ -73,6 +85,7 @@ class ItemResult(BaseModel):
 
 class BatchResult(BaseModel):
     results: list[ItemResult]
+    batch: BatchRoot | None = Field(default=None, description="the signed root shared by this push's new receipts")
 
 
 class AttachmentStatus(BaseModel):

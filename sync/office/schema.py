@@ -17,6 +17,9 @@ villages = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("region", String(200), nullable=True),
+    Column("kode_wilayah", String(13), nullable=True),               # Kemendagri desa code (0009)
+    Column("kode_version", String(64), nullable=True),               # the code list it came from
+    UniqueConstraint("kode_wilayah", name="uq_villages_kode_wilayah"),
 )
 
 devices = Table(

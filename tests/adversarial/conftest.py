@@ -1,7 +1,7 @@
 """Adversarial suite helpers: a real office (uvicorn subprocess) and real phones driven
 through `python main.py device ...`, exactly as a trainer or a script would.
 
-    office            module-scoped real office on a free port (tests.conftest.OfficeServer)
+    office            module-scoped real office on a free port (jaga_desa.testing.servers.OfficeServer)
     main_py(...)      run `python main.py ARGS` in a child process (JAGA_KDF_SECONDS=0.02)
     Phone             a device data dir with helpers: init, add_user, enroll, file, sync, outbox
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TEST_OFFICE_KEY, OfficeServer
+from jaga_desa.testing.servers import OfficeServer
+from tests.conftest import ROOT, TEST_OFFICE_KEY
 
 PIN = "246810"
 HEAD_PIN = "135790"

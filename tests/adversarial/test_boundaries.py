@@ -1,4 +1,4 @@
-"""The layering from DESIGN.md, checked on the source (ast over every .py file, imports
+"""The layering from ARCHITECTURE.md, checked on the source (ast over every .py file, imports
 inside functions and `__import__`/`importlib.import_module("...")` calls included) and
 at run time (what a fresh interpreter really loads):
 
@@ -20,7 +20,7 @@ import pytest
 
 from .conftest import CHILD_ENV, ROOT
 
-PACKAGES = ("core", "forms", "fieldapp", "sync")
+PACKAGES = ("core", "forms", "fieldapp", "sync", "jaga_desa")
 # module prefixes (urllib.parse is string handling, not network: only urllib.request counts)
 STORAGE_OR_NETWORK = {"sqlite3", "sqlite_utils", "sqlalchemy", "alembic", "requests", "urllib3",
                       "httpx", "http.client", "http.server", "urllib.request", "socket", "ssl",

@@ -17,7 +17,7 @@ import requests
 
 import forms
 from sync import envelope as env
-from tests.conftest import OfficeServer
+from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll as enroll_person
 
 PASSWORD = "kata-sandi-uji-1"

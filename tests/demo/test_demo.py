@@ -1,25 +1,18 @@
 """The README's first command does the whole trip: office up, phone enrolled, reports synced."""
 import json
 import os
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from core.net import free_port
 
 
 def main_py(*args, pin=None, timeout=300):
+    """`python -m jaga_desa ARGS` — the `jaga-desa` command — in a child process."""
     env = {**os.environ, "JAGA_KDF_SECONDS": "0.02"}
     if pin:
         env["JAGA_PIN"] = pin
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "jaga_desa", *args], env=env, capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 

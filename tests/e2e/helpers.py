@@ -1,5 +1,5 @@
-"""Helpers for the browser tests: the real field app (`python main.py app`) in a subprocess, driven by
-Debian's Chromium through Playwright, as in shared/e2e.md.
+"""Helpers for the browser tests: the real field app (`jaga-desa app`) in a subprocess, driven by
+Debian's Chromium through Playwright.
 
 One browser per test module; app servers are started per module (or per test where a
 fresh data dir is the point). Every screen a test visits is saved to artifacts/.
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
+
+from core.net import free_port
+from jaga_desa.testing.servers import JAGA, ServerProcess
+from jaga_desa.testing.waits import wait_until
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,52 +25,21 @@ BIG_PHONE = {"width": 412, "height": 860}
 CRASH = "Error running app"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 40) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not answer on {url}:\n{log.read_text()[-3000:]}")
-
-
-class AppServer:
-    """`python main.py app --data DIR --port P` in its own process group."""
+class AppServer(ServerProcess):
+    """`jaga-desa app --data DIR --port P` in its own process group, started at once."""
 
     def __init__(self, data: Path, env: dict | None = None) -> None:
         self.data = Path(data)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = self.data.parent / f"app-{self.port}.log"
+        port = free_port()
         e = {**os.environ, "JAGA_KDF_SECONDS": "0.02", "JAGA_SYNC_SECONDS": "0", "BROWSER": "true",
              "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.proc = subprocess.Popen(
-            [sys.executable, "main.py", "app", "--data", str(self.data), "--port", str(self.port)],
-            cwd=ROOT, env=e, stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_http(self.url, self.proc, self.log)
+        super().__init__([*JAGA, "app", "--data", str(self.data), "--port", str(port)], port=port,
+                         env=e, cwd=ROOT, log=self.data.parent / f"app-{port}.log")
+        self.start(timeout=40)
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+    @property
+    def url(self) -> str:          # the app's page, with its trailing slash
+        return f"http://127.0.0.1:{self.port}/"
 
 
 # ── page helpers ─────────────────────────────────────────────────────────
@@ -191,6 +159,30 @@ def value_of(page, name: str) -> str:
     if value is None:
         raise AssertionError(f"no textbox {name!r}")
     return value
+
+
+def until(page, condition, what: str, timeout: float = 10.0):
+    """Wait for `condition()` (e.g. on the aria snapshot) with a deadline, never a fixed sleep;
+    polls through Playwright so the page keeps running."""
+    return wait_until(condition, timeout, what, pause=lambda s: page.wait_for_timeout(s * 1000), every=0.1)
+
+
+def shows(page, text: str) -> bool:
+    return text in page.locator("body").aria_snapshot()
+
+
+def wait_stored(data: Path, condition, what: str, timeout: float = 10.0):
+    """Wait until the device store (opened afresh each poll, as another process would) meets
+    `condition(device)`: the app's autosave or settings write really reached the disk."""
+    from fieldapp.device import Device
+
+    def check():
+        dev = Device(data)
+        try:
+            return condition(dev)
+        finally:
+            dev.close()
+    return wait_until(check, timeout, what, every=0.2)
 
 
 def wait_text(page, text: str, timeout: float = 15000):

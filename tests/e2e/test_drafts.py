@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.e2e.helpers import (BIG_PHONE, PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap,
-                               textbox, value_of, wait_text)
+                               textbox, until, value_of, wait_stored, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,19 +49,10 @@ def test_draft_survives_closing_the_tab(browser, start_app, tmp_path):
 
 def _wait_autosaved(data, text, timeout=10.0):
     """The keystrokes reached the encrypted store (each change is one transaction)."""
-    import time
-    from fieldapp.device import Device
-    deadline = time.monotonic() + timeout
-    while True:
-        dev = Device(data)
-        try:
-            s = dev.unlock("Siti", PIN)
-            if any(dev.load_answers(s, d["id"]).get("apa_dilihat") == text for d in dev.drafts(s)):
-                return
-        finally:
-            dev.close()
-        assert time.monotonic() < deadline, "draft was not autosaved"
-        time.sleep(0.2)
+    def saved(dev) -> bool:
+        s = dev.unlock("Siti", PIN)
+        return any(dev.load_answers(s, d["id"]).get("apa_dilihat") == text for d in dev.drafts(s))
+    wait_stored(data, saved, "the draft autosaved", timeout)
 
 
 def _jpeg_with_exif(path, size=(2400, 1800)):
@@ -166,12 +157,9 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
         assert "Cancel" not in shown and "Select date" not in shown, shown
         tap(ok)
         ok.wait_for(state="detached", timeout=15000)
-        value = ""
-        for _ in range(20):                            # the field fills a frame or two after the dialog closes
-            value = value_of(page, "Tanggal berangkat (atau terlihat) (wajib)")
-            if value:
-                break
-            page.wait_for_timeout(250)
+        # the field fills a frame or two after the dialog closes
+        value = until(page, lambda: value_of(page, "Tanggal berangkat (atau terlihat) (wajib)"),
+                      "the picked date in the field")
         assert value[:2] == "20", value
         fill(page, "Tanggal berangkat (atau terlihat) (wajib)", "1999-12-31")
         tap(button(page, "Lanjut"))

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, button, fill, no_crash, open_app,
-                      seed_device, snap, tap, textbox, wait_text)
+                      seed_device, shows, snap, tap, textbox, until, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -50,8 +50,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         fill(page, "Isi kode QR (jagadesa://...)", "https://contoh.com/bukan kode")
         wait_text(page, "Isi kode QR tidak dikenali")
         fill(page, "Isi kode QR (jagadesa://...)", "jagadesa://enroll?office=http://127.0.0.1:9&code=ABCD-1234")
-        page.wait_for_timeout(300)
-        assert "ABCD-1234" in page.locator("body").aria_snapshot()     # parsed into the fields
+        until(page, lambda: shows(page, "ABCD-1234"), "the QR text parsed into the fields")
         snap(page, "04-enroll")
         tap(button(page, "Nanti saja"))
 
@@ -79,7 +78,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Kapal asing")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Kapal asing menjemput orang di dermaga malam hari")
         tap(button(page, "Saya melihat sendiri"))               # v2: how do you know
-        page.get_by_text("Tulis 10 sampai 1.000 karakter").wait_for(state="detached", timeout=15000)  # message clears
+        until(page, lambda: not shows(page, "Tulis 10 sampai 1.000 karakter"), "the message to clear once valid")
         tap(button(page, "Lanjut"))
 
         button(page, "Sekarang").wait_for()

@@ -76,7 +76,7 @@ def _screens(page, lang: str):
     button(page, t("next")).wait_for()
     yield "form-1", page.locator("body").aria_snapshot()
     tap(button(page, t("next")))                          # empty section: messages in this language
-    page.wait_for_timeout(400)
+    wait_text(page, {"id": "Wajib diisi", "en": "Required"}[lang])
     yield "form-1-errors", page.locator("body").aria_snapshot()
     tap(button(page, t("to_home")))
     wait_text(page, t("drafts"))

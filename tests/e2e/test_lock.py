@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from fieldapp.users import MAX_TRIES
-from tests.e2e.helpers import PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox, wait_text
+from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox,
+                               wait_stored, wait_text)
+
+
+def _draft_has(value: str):
+    """A check on the store: some draft of Siti's holds `value` among its answers."""
+    def check(dev) -> bool:
+        s = dev.unlock("Siti", PIN)
+        return any(value in dev.load_answers(s, d["id"]).values() for d in dev.drafts(s))
+    return check
 
 pytestmark = pytest.mark.e2e
 
@@ -13,15 +22,24 @@ pytestmark = pytest.mark.e2e
 def test_wrong_pin_then_lockout(browser, start_app, tmp_path):
     data = tmp_path / "phone"
     seed_device(data, users=(("Siti", "volunteer"), ("Pak Budi", "head")), enroll=False)
-    srv = start_app(data)
+    srv = start_app(data, env={"JAGA_PIN_DELAY_SCALE": "0"})     # the growing wait: tests/fieldapp/test_users.py
     ctx, page, _ = open_app(browser, srv.url, PHONE)
     try:
         textbox(page, "PIN").wait_for()
         tap(page.get_by_role("radio", name="Siti · Relawan desa"))
+        tap(button(page, "Masuk"))                        # an empty PIN is not a try
+        wait_text(page, "Masukkan PIN dulu")
         for i in range(1, MAX_TRIES):
             fill(page, "PIN", "000000")
-            tap(button(page, "Masuk"))
-            wait_text(page, f"PIN salah. Sisa {MAX_TRIES - i} kali percobaan.")
+            if i == 2:
+                textbox(page, "PIN").press("Enter")       # Enter submits the PIN
+            else:
+                tap(button(page, "Masuk"))
+            if MAX_TRIES - i == 1:
+                wait_text(page, "jika PIN berikutnya salah, semua data pengguna ini dihapus permanen")
+                snap(page, "30b-lock-last-try")
+            else:
+                wait_text(page, f"PIN salah. Sisa {MAX_TRIES - i} kali percobaan.")
             if i == 1:
                 snap(page, "30-lock-wrong-pin")
         fill(page, "PIN", "000000")
@@ -52,7 +70,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         tap(button(page, "Keberangkatan PMI"))
         button(page, "Lanjut").wait_for()
         tap(button(page, "Malaysia"))
-        page.wait_for_timeout(300)
+        wait_stored(data, _draft_has("malaysia"), "the choice autosaved to the store")
         # hands off: the app locks itself, the draft is already saved
         wait_text(page, "Terkunci otomatis. Draf sudah tersimpan.", timeout=20000)
         assert "Malaysia" not in page.locator("body").aria_snapshot()

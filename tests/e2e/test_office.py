@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.helpers import BIG_PHONE, PIN, button, fill, no_crash, open_app, snap, tap, textbox, wait_text
+from tests.e2e.helpers import (BIG_PHONE, PIN, button, fill, no_crash, open_app, shows, snap, tap, textbox, until,
+                               wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ def office_rows(office, sql):
 def _enroll_here(page, office, code):
     textbox(page, "Kode pendaftaran").wait_for()
     fill(page, "Isi kode QR (jagadesa://...)", f"jagadesa:enroll?office={office.url}&code={code}")
-    page.wait_for_timeout(300)
+    until(page, lambda: shows(page, code), "the QR text parsed into the code field")
     tap(button(page, "Daftarkan", exact=True))
     wait_text(page, "Terdaftar:", timeout=20000)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import PHONE, PIN, button, fill, no_crash, open_app, seed_device, small_targets, snap, tap, wait_text
+from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, small_targets, snap, tap,
+                               wait_stored, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +35,8 @@ def test_settings_and_quick_wipe(browser, start_app, tmp_path):
 
         tap(button(page, "Simpan salinan di ponsel"))
         tap(button(page, "Sinkron otomatis saat ada sinyal"))
-        page.wait_for_timeout(500)
-        from fieldapp.device import Device
-        dev = Device(data)
-        try:
-            assert dev.setting("retention") == "keep" and dev.setting("sync") == "off"
-        finally:
-            dev.close()
+        wait_stored(data, lambda dev: dev.setting("retention") == "keep" and dev.setting("sync") == "off",
+                    "both settings saved")
 
         tap(button(page, "Hapus cepat", exact=True))
         wait_text(page, "Hapus semua data di ponsel ini sekarang?")
@@ -55,6 +51,7 @@ def test_settings_and_quick_wipe(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
+    from fieldapp.device import Device
     dev = Device(data)
     try:
         assert dev.users() == [] and dev.outbox() == []

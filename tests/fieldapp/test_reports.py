@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 import forms
-from core.errors import FormNotFound, NotFound, ValidationFailed
+from core.errors import EnvelopeError, FormNotFound, NotFound, ValidationFailed
+from fieldapp.photos import PhotoError
 from fieldapp.reports import Immutable, NotEnrolled
 from sync import envelope
 
@@ -72,7 +73,7 @@ def test_rahasia_is_not_addressed_to_heads(device, volunteer, office, tmp_path):
     by_id = {i.envelope_id: i for i in device.pending()}
     assert envelope.key_id(head.public_key()).hex() in envelope.peek(by_id[normal].envelope).recipients
     assert envelope.peek(by_id[secret].envelope).recipients == (envelope.key_id(office.x.public_key()).hex(),)
-    with pytest.raises(Exception):
+    with pytest.raises(EnvelopeError, match="not addressed to this key"):
         envelope.open(by_id[secret].envelope, recipient_key=head, author_public=volunteer.ed25519.public_key())
 
 
@@ -114,7 +115,7 @@ def test_photo_is_reencoded_without_exif_and_sealed(device, volunteer, office):
 
 def test_not_a_photo_is_refused_and_nothing_stored(device, volunteer):
     rid = device.new_draft(volunteer, "laporan_kecurigaan")
-    with pytest.raises(Exception, match="photo"):
+    with pytest.raises(PhotoError, match="not a readable photo"):
         device.add_photo(volunteer, rid, b"not an image at all")
     assert device.db["attachments"].count == 0
 

@@ -44,8 +44,9 @@ def test_plaintext_scan_finds_no_canary(tmp_path, device, volunteer, office):
     # also the user's own name choice must not leak beyond the lock-screen label
     device.close()
     blob = all_bytes(tmp_path / "dev")
-    for name in ("jaga.db", "jaga.db-wal"):
-        assert (tmp_path / "dev" / name).exists() or name.endswith("wal")
+    assert (tmp_path / "dev" / "jaga.db").is_file()
+    # positive control: the scan does read the rows (their form id is a clear column by design)
+    assert b"laporan_kecurigaan" in blob
     leaked = [c for c in canaries if c.encode() in blob or c.encode("utf-16-le") in blob]
     assert leaked == []
 
@@ -160,3 +161,24 @@ def test_kill_minus_nine_mid_save_keeps_last_committed_draft(tmp_path, device, v
         got = int(dev.load_answers(s, rid)["tempat"].split("-")[1])
         assert got >= seen           # every save the child reported is durable
         dev.close()
+
+
+def test_data_files_are_private_even_under_a_lax_umask(tmp_path):
+    """0700 folder, 0600 db/-wal/-shm: another app or user on the phone cannot even copy them."""
+    old = os.umask(0o022)
+    try:
+        dev = Device.init(tmp_path / "dev")
+        dev.add_user("Siti", "volunteer", PIN)
+        d = tmp_path / "dev"
+        assert oct(d.stat().st_mode & 0o777) == "0o700"
+        for name in ("jaga.db", "jaga.db-wal", "jaga.db-shm"):
+            assert oct((d / name).stat().st_mode & 0o777) == "0o600", name
+        dev.close()
+        # a folder from an older version (world-readable) is tightened when opened
+        for p in [d, *d.iterdir()]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        Device(d).close()
+        assert {oct(p.stat().st_mode & 0o777) for p in d.iterdir()} == {"0o600"}
+        assert oct(d.stat().st_mode & 0o777) == "0o700"
+    finally:
+        os.umask(old)

@@ -108,7 +108,6 @@ def test_subprocess_python_m_forms_error_exit():
     assert r.stderr.count("\n") == 1 and "bad_regex.json" in r.stderr
 
 
-@pytest.mark.skipif(not (ROOT / "main.py").exists(), reason="main.py not written yet")
 def test_subprocess_main_py_forms_list():
     r = subprocess.run([sys.executable, str(ROOT / "main.py"), "forms", "list"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)

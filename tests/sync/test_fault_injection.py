@@ -17,8 +17,9 @@ from sync.client import OfficeClient
 from sync.office import db
 from sync.office.schema import attachments, envelopes
 from sync.runner import sync_once
+from jaga_desa.testing.waits import wait_until
 from tests.support import enroll, outbox_for, village
-from tests.sync.proxy import FaultyProxy
+from jaga_desa.testing.proxy import FaultProxy
 
 pytestmark = pytest.mark.slow
 N = 2000
@@ -72,7 +73,7 @@ def test_sync_through_dropping_proxy(office_server, tmp_path):
     vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
     outbox = outbox_for(tmp_path / "device.db", vol, client, office_server.url)
     sealed = _fill(outbox, vol, N)
-    proxy = FaultyProxy(office_server.port, mean_bytes=100_000, seed=7)
+    proxy = FaultProxy(office_server.port, refuse_rate=0.05, cut_after=100_000, seed=7)
     try:
         rounds = _sync_until_empty(outbox, _client(proxy.url, client.token))
     finally:
@@ -87,16 +88,17 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
     vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
     outbox = outbox_for(tmp_path / "device.db", vol, client, office_server.url)
     sealed = _fill(outbox, vol, N)
-    proxy = FaultyProxy(office_server.port, mean_bytes=400_000, seed=11)
+    proxy = FaultProxy(office_server.port, refuse_rate=0.05, cut_after=400_000, seed=11)
     killed = threading.Event()
 
     def killer():
         # Kill once the office has taken part of the outbox, then bring it back.
-        while outbox.pending_count() > N * 0.6:
-            time.sleep(0.02)
+        wait_until(lambda: outbox.pending_count() <= N * 0.6, 60, "the office to take part of the outbox",
+                   every=0.02)
         office_server.kill()
         killed.set()
-        time.sleep(0.5)
+        tried = proxy.connections
+        wait_until(lambda: proxy.connections > tried + 1, 30, "the phone to hit the dead office")
         office_server.start()
 
     t = threading.Thread(target=killer, daemon=True)

@@ -12,6 +12,7 @@ from core.errors import SyncError
 from sync import receipt as rc
 from sync.client import OfficeClient
 from sync.runner import SyncLoop, sync_once
+from jaga_desa.testing.waits import wait_until
 from tests.support import enroll, outbox_for, village
 
 
@@ -70,13 +71,11 @@ def test_office_down_keeps_outbox_and_translates_errors(office_server, tmp_path)
     assert outbox.statuses() == {"pending": 1}
     # The loop backs off, and syncs once the office is back.
     loop = SyncLoop(outbox, fast, interval=0.2, min_backoff=0.1, max_backoff=0.4).start()
-    time.sleep(0.5)
-    assert outbox.statuses() == {"pending": 1} and loop.last and not loop.last.ok
+    wait_until(lambda: loop.last is not None, 10, "the loop's first round against the dead office")
+    assert outbox.statuses() == {"pending": 1} and not loop.last.ok
     office_server.start()
     loop.trigger()
-    deadline = time.monotonic() + 20
-    while outbox.statuses() != {"received": 1} and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: outbox.statuses() == {"received": 1}, 20, "the report received once the office is back")
     t0 = time.monotonic()
     loop.stop()
     assert time.monotonic() - t0 < 3
@@ -101,8 +100,6 @@ def test_sync_loop_accepts_an_outbox_factory(office_server, tmp_path):
     outbox.add(vol.report())
     made = []
     loop = SyncLoop(lambda: made.append(1) or outbox, client, interval=30).start()
-    deadline = time.monotonic() + 15
-    while outbox.statuses() != {"received": 1} and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: outbox.statuses() == {"received": 1}, 15, "the loop's first sync")
     loop.stop()
     assert made == [1] and outbox.statuses() == {"received": 1} and loop.last.ok

@@ -11,7 +11,8 @@ from .schema import dash_audit
 
 ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "view_photo",
            "forbidden", "export", "triage", "feedback", "revoke_device", "enroll_code",
-           "add_village", "add_staff", "disable_staff", "api_token", "api_list", "signal", "alert")
+           "add_village", "add_staff", "disable_staff", "api_token", "api_list",
+           "handover_export", "signal", "alert")
 
 
 def record(conn: Connection, action: str, *, staff: dict | None = None, username: str | None = None,

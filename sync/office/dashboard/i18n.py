@@ -29,6 +29,7 @@ _T = {
              "The form expired or is not valid. Reload the page and try again."),
     "inbox": ("Kotak masuk laporan", "Report inbox"), "overview": ("Ringkasan", "Overview"),
     "villages": ("Desa", "Villages"), "enroll": ("Kode pendaftaran", "Enrollment codes"),
+    "handover": ("Serah terima data", "Data hand-over"),
     "devices": ("Perangkat", "Devices"), "staff": ("Staf", "Staff"), "audit": ("Log audit", "Audit log"),
     "filters": ("Saring laporan", "Filter reports"), "apply": ("Terapkan", "Apply"),
     "reset": ("Hapus saringan", "Clear filters"),

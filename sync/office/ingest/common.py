@@ -55,7 +55,7 @@ def _verify_and_open(data: bytes, header: env.Header, author: dict, keys: Office
     if keys.key_id not in header.recipients:
         raise Rejected("wrong_recipient", "the envelope is not addressed to this office's key")
     try:
-        return env.open(data, recipient_key=keys.x25519,
+        return env.open(data, recipient_key=keys.x25519, header=header,
                         author_public=env.load_public_ed25519(author["ed25519_public"]))
     except EnvelopeError as exc:
         raise Rejected("envelope_invalid", str(exc.message)) from None

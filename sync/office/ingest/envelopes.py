@@ -19,11 +19,12 @@ from sqlalchemy import Connection, and_, select
 
 from core.errors import EnvelopeError, NotFound
 from sync import envelope as env
+from sync import receipt as rc
 from sync.office import clock, inbox, warning
 from sync.office.keys import OfficeKeys, b64
 from sync.office.schema import attachments, envelope_recipients, envelopes, persons
 
-from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, make_receipt
+from .common import Rejected, _checked_author, _phone_ms, _verify_and_open
 
 log = logging.getLogger("jaga.office.ingest")
 
@@ -76,13 +77,15 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
         persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "warn": []}
+    signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
         if eid in known:
             old_sha, old_device, old_receipt = known[eid]
             results[i] = (_rejected(eid, "id_conflict", "another envelope with this id is already stored")
                           if old_sha != sha or old_device != device_id else
-                          {"envelope_id": eid, "status": "duplicate", "receipt": json.loads(old_receipt)})
+                          {"envelope_id": eid, "status": "duplicate",
+                           "receipt": json.loads(old_receipt) if old_receipt else None})
             continue
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
@@ -92,6 +95,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             continue
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         rows["env"].append(row)
+        signing.append((i, row, receipt))
         rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
         rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
@@ -99,8 +103,12 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             rows["review"].append((author, header, data))
         rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at,
                                            opened.payload.get("answers")))
-        known[eid] = (sha, device_id, receipt)
-        results[i] = {"envelope_id": eid, "status": "accepted", "receipt": json.loads(receipt)}
+        known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
+        results[i] = {"envelope_id": eid, "status": "accepted"}
+    _sign_receipts(signing, results, keys)
+    # One lock order for every writer: two workers inserting overlapping batches on
+    # PostgreSQL then wait on each other instead of deadlocking.
+    rows["env"].sort(key=lambda r: r["id"])
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
         if rows[key]:
             conn.execute(table.insert(), rows[key])
@@ -114,18 +122,31 @@ def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
     return {"envelope_id": envelope_id, "status": "rejected", "code": code, "reason": reason}
 
 
+def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, keys: OfficeKeys) -> None:
+    """One office signature for the whole batch (a Merkle root, sync/receipt.py); each stored
+    row and each result gets its own receipt: body, audit path and the signed root."""
+    wires = rc.sign_batch([r for _, _, r in signing], keys.ed25519)
+    by_id = {}
+    for (i, row, _), wire in zip(signing, wires):
+        row["receipt"] = json.dumps(wire, sort_keys=True)
+        results[i]["receipt"] = by_id[row["id"]] = wire
+    for res in results:      # a second copy of an envelope accepted in this same batch
+        if res is not None and res["status"] == "duplicate" and res["receipt"] is None:
+            res["receipt"] = by_id[res["envelope_id"]]
+
+
 def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
-                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, str]:
+                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
     meta = _metadata(payload)
     complete = not header.attachments
-    receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, complete)
+    receipt = rc.Receipt(header.envelope_id, sha, received_at, {}, complete)
     return dict(
         id=header.envelope_id, author_id=author["id"], device_id=device_id,
         village_id=author["village_id"], form_id=header.form_id,
         form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
         has_photo=bool(header.attachments), rahasia=meta["rahasia"], created_ms=_phone_ms(header),
         received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
-        size=len(data), data=data, complete=complete, receipt=receipt, triage="new"), receipt
+        size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
 
 
 def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime) -> None:

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import TooLarge
+from sync import receipt as rc
 from sync.office import ingest
 from sync.office.deps import DeviceDep, OfficeDep
 from sync.office.models import BatchResult, EnvelopeBatch, ErrorBody, ReceiptWire
@@ -13,7 +14,7 @@ router = APIRouter(tags=["envelopes"])
 MAX_BATCH = 500
 
 
-@router.post("/envelopes", response_model=BatchResult,
+@router.post("/envelopes", response_model=BatchResult, response_model_exclude_unset=True,
              responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
 def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
     """A batch of sealed envelopes; one result per item.
@@ -43,7 +44,8 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
                for d in datas]
-    return BatchResult(results=results)
+    results, shared = rc.compact_batch(results)     # the batch's root and signature travel once
+    return BatchResult(results=results, batch=shared)
 
 
 def _one(conn, office, data: bytes, device_id: str) -> dict:

@@ -14,12 +14,20 @@ from ..web import BASE, Ctx, page, render
 
 @page("GET", "/admin/villages", "admin")
 def villages_page(ctx: Ctx, notice: str | None = None, status: int = 200) -> Response:
-    return render(ctx, "villages.html", status=status, villages=admin.village_list(ctx.conn), notice=notice)
+    from sync.office import regions
+    q = ctx.params.get("q", "").strip()[:100]
+    found = [(r, regions.label(r.code)) for r in regions.villages(query=q, limit=50)] if q else []
+    return render(ctx, "villages.html", status=status, villages=admin.village_list(ctx.conn), notice=notice,
+                  q=q, found=found, code_version=regions.VERSION)
 
 
 @page("POST", "/admin/villages", "admin")
 def villages_add(ctx: Ctx) -> Response:
-    from sync.office import enrollment
+    from sync.office import enrollment, village_codes
+    if ctx.form.get("code"):          # picked from the Kemendagri list: name and code come together
+        out = village_codes.add(ctx.conn, ctx.form["code"][:13])
+        ctx.audit("add_village", target=str(out["id"]), detail={"name": out["name"], "code": out["kode_wilayah"]})
+        return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
     vid = enrollment.add_village(ctx.conn, ctx.form.get("name", "")[:200], ctx.form.get("region", "").strip()[:200] or None)
     ctx.audit("add_village", target=str(vid), detail={"name": ctx.form.get("name", "")[:200]})
     return RedirectResponse(f"{BASE}/admin/villages", status_code=303)

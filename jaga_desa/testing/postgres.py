@@ -1,0 +1,100 @@
+"""A throwaway PostgreSQL cluster on loopback, for the tests and the benchmarks.
+
+    with PostgresCluster() as pg:
+        url = pg.make_db("office1")      # postgresql+psycopg://jaga@127.0.0.1:PORT/office1
+
+Finds `initdb`/`pg_ctl` on PATH or, as Debian installs them, under
+/usr/lib/postgresql/<version>/bin (newest version first). Runs as the `postgres` user
+when we are root (PostgreSQL refuses to run as root). `PostgresUnavailable` says what
+to install; the tests turn it into a failure, never a skip."""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from core.net import free_port
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server binaries on this machine."""
+
+
+def find_bin_dir() -> Path:
+    """The directory holding initdb and pg_ctl: PATH first, then Debian's versioned dirs."""
+    on_path = shutil.which("initdb")
+    if on_path and shutil.which("pg_ctl"):
+        return Path(on_path).resolve().parent
+
+    def version(d: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", Path(d).parent.name)) or (0,)
+
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
+        if Path(d, "initdb").exists() and Path(d, "pg_ctl").exists():
+            return Path(d)
+    raise PostgresUnavailable("PostgreSQL is not installed (no initdb on PATH nor under "
+                              "/usr/lib/postgresql/*/bin): apt-get install -y postgresql")
+
+
+class PostgresCluster:
+    """initdb + pg_ctl start on a free port in a fresh temp dir; `stop()` removes it all."""
+
+    def __init__(self, *, fsync: bool = False, user: str = "jaga") -> None:
+        self.bin = find_bin_dir()
+        self.fsync, self.user = fsync, user
+        self.port = free_port()
+        # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
+        self.base = Path(tempfile.mkdtemp(prefix="jaga-pg-"))
+        self.as_postgres = os.geteuid() == 0
+        self._admin = None
+
+    def _run(self, *argv: str) -> None:
+        cmd = [str(self.bin / argv[0]), *argv[1:]]
+        if self.as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)}: {done.stderr.decode(errors='replace')[-1000:]}")
+
+    def start(self) -> "PostgresCluster":
+        if self.as_postgres:
+            shutil.chown(self.base, "postgres")
+        data = self.base / "pg"
+        self._run("initdb", "-D", str(data), "-A", "trust", "-U", self.user)
+        opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1"
+                + ("" if self.fsync else " -c fsync=off"))
+        self._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.base / "log"), "-w", "start")
+        return self
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def make_db(self, name: str) -> str:
+        """A fresh (dropped and re-created) database; returns its SQLAlchemy URL."""
+        from sqlalchemy import create_engine, text
+        if self._admin is None:
+            self._admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self._admin is not None:
+            self._admin.dispose()
+            self._admin = None
+        try:
+            self._run("pg_ctl", "-D", str(self.base / "pg"), "-m", "fast", "-w", "stop")
+        except RuntimeError:
+            pass                          # never started, or already gone
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> "PostgresCluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

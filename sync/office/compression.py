@@ -1,0 +1,69 @@
+"""gzip for the push endpoint only, both ways: a batch of sealed envelopes travels as base64
+in JSON (a third bigger than the bytes) and its receipts repeat the same keys; gzip takes
+most of that back on a 2G link.
+
+Only `POST /api/v1/envelopes`: its answers hold receipts, nothing secret. Dashboard pages
+are never compressed here — compressing pages that carry a CSRF token next to text an
+attacker can reflect is the BREACH attack. A gzip request body is inflated with a cap
+(a zip bomb gets a JSON 413, never a 500); the compressed size is capped by BodyLimit.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+
+from starlette.middleware.gzip import GZipMiddleware
+
+PATH = "/api/v1/envelopes"
+
+
+def _error(status: int, code: str, message: str):
+    body = json.dumps({"code": code, "message": message}).encode()
+
+    async def send_error(send) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+    return send_error
+
+
+class GzipPush:
+    """Inflate a gzip request body and gzip the answer, for PATH only."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+        self.gzip = GZipMiddleware(app, minimum_size=512)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] != PATH:
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        if headers.get(b"content-encoding", b"").lower() != b"gzip":
+            return await self.gzip(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(b"".join(chunks), self.limit + 1)
+        except zlib.error:
+            return await _error(422, "bad_request", "the body is not valid gzip")(send)
+        if len(body) > self.limit or inflater.unconsumed_tail:
+            return await _error(413, "too_large", f"request body over {self.limit} bytes once inflated")(send)
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                      if k not in (b"content-encoding", b"content-length")]
+                 + [(b"content-length", str(len(body)).encode())]}
+        sent = False
+
+        async def inflated():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await self.gzip(scope, inflated, send)

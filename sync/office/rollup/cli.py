@@ -1,0 +1,104 @@
+"""`jaga-desa rollup`: set up, check and repair the Kanim -> Kanwil -> Ditjen chain.
+
+    rollup office-setup --url SUPERUSER_URL --office-db DB --code NNK --local-conninfo CONNINFO
+                        [--region-role jaga_region]
+    rollup region-setup --url SUPERUSER_URL [--db region] [--level region|national]
+                        --office NNK='host=.. port=.. dbname=share_nnk user=jaga_region' ...
+    rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
+    rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
+    rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+
+Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
+again safely. Passwords come from JAGA_ROLLUP_PASSWORD (the regional login's, added to
+conninfo strings that lack one), the pseudonym level key from JAGA_ROLLUP_LEVEL_KEY (hex,
+the same for every office of a level), never from argv.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import JagaError
+
+from . import health, setup
+from .names import RollupError
+
+PASSWORD_ENV = "JAGA_ROLLUP_PASSWORD"
+
+
+def _with_password(conninfo: str) -> str:
+    pw = os.environ.get(PASSWORD_ENV)
+    if pw and "password=" not in conninfo:
+        return f"{conninfo} password={pw}"
+    return conninfo
+
+
+def _offices(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        code, sep, conninfo = item.partition("=")
+        if not sep or not conninfo.strip():
+            raise RollupError(f"--office {item!r}: write CODE='host=... dbname=share_code user=...'")
+        out[code.strip()] = _with_password(conninfo.strip())
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jaga-desa rollup", description="roll-up on PostgreSQL logical replication")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    o = sub.add_parser("office-setup", help="share table, publication, share DB, regional login (office cluster)")
+    o.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the office cluster")
+    o.add_argument("--office-db", required=True)
+    o.add_argument("--code", required=True)
+    o.add_argument("--local-conninfo", required=True, help="how the share DB reaches the office DB (same cluster)")
+    o.add_argument("--region-role", default="jaga_region")
+    r = sub.add_parser("region-setup", help="per-office tables and subscriptions (region or national cluster)")
+    r.add_argument("--url", required=True)
+    r.add_argument("--db", default="region")
+    r.add_argument("--level", default="region", choices=["region", "national"])
+    r.add_argument("--office", action="append", default=[], metavar="CODE=CONNINFO")
+    w = sub.add_parser("publish-onward", help="publish the region's office tables to the national level")
+    w.add_argument("--url", required=True)
+    w.add_argument("--db", default="region")
+    w.add_argument("--code", action="append", default=[])
+    c = sub.add_parser("check", help="slots, subscriptions and settings; exit 1 on trouble")
+    c.add_argument("--url", required=True)
+    c.add_argument("--db", required=True)
+    s = sub.add_parser("resync", help="copy one office again from scratch")
+    s.add_argument("--url", required=True)
+    s.add_argument("--db", default="region")
+    s.add_argument("--level", default="region", choices=["region", "national"])
+    s.add_argument("--code", required=True)
+    s.add_argument("--conninfo", required=True)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.cmd == "office-setup":
+            setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
+                               region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV))
+        elif args.cmd == "region-setup":
+            setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
+        elif args.cmd == "publish-onward":
+            setup.publish_onward(args.url, args.db, args.code)
+        elif args.cmd == "check":
+            return 1 if health.check(args.url, args.db) else 0
+        elif args.cmd == "resync":
+            setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
+        return 0
+    except JagaError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"error [rollup_database]: {str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

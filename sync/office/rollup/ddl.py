@@ -1,0 +1,100 @@
+"""SQL for the share table and the chain. PostgreSQL only (15+: row filters, column lists,
+disable_on_error). Every statement here is printed by the commands before it runs.
+
+What leaves an office (the tier-B rules of the hand-over, at kecamatan/week level):
+a pseudonymous report id (HMAC of the envelope id under the LEVEL key, so the region's ids
+differ from any agency's hand-over ids), form, kecamatan code, ISO week, date received,
+category, triage state. Never answers, names, free text, GPS, envelopes or keys. The
+office-side table also keeps `envelope_id` so it can be maintained; the column list of the
+publication leaves it home.
+"""
+from __future__ import annotations
+
+from .names import Office
+
+PUBLISHED = ("office_code", "id", "rahasia", "form_id", "form_version", "kode_kecamatan", "week",
+             "received_date", "category", "triage", "updated_at")
+
+
+def q(text: str) -> str:
+    """A SQL string literal (codes and conninfo are validated, but quote them anyway)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def share_columns(with_envelope: bool) -> str:
+    env = "  envelope_id varchar(36) NOT NULL UNIQUE,\n" if with_envelope else ""
+    return ("  office_code text NOT NULL,\n  id uuid NOT NULL,\n  rahasia boolean NOT NULL,\n" + env +
+            "  form_id text NOT NULL,\n  form_version integer NOT NULL,\n  kode_kecamatan text,\n"
+            "  week text NOT NULL,\n  received_date date NOT NULL,\n  category text,\n"
+            "  triage text NOT NULL,\n  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+            "  PRIMARY KEY (office_code, id)")
+
+
+def share_table(o: Office, *, with_envelope: bool, check_code: bool) -> list[str]:
+    check = f",\n  CONSTRAINT share_reports_office CHECK (office_code = {q(o.code)})" if check_code else ""
+    return [f"CREATE SCHEMA IF NOT EXISTS {o.schema}",
+            f"CREATE TABLE IF NOT EXISTS {o.table} (\n{share_columns(with_envelope)}{check})",
+            # UPDATE/DELETE through a row filter need the filter column in the replica identity
+            f"CREATE UNIQUE INDEX IF NOT EXISTS share_reports_ident ON {o.table} (office_code, id, rahasia)",
+            f"ALTER TABLE {o.table} REPLICA IDENTITY USING INDEX share_reports_ident"]
+
+
+def office_trigger(o: Office) -> list[str]:
+    """Keep the share table in step with `envelopes` inside the ingest/triage transaction."""
+    fn = f"{o.schema}.share_upsert"
+    return [
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto",
+        f"CREATE TABLE IF NOT EXISTS {o.schema}.share_key (one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+        f" level_key bytea NOT NULL)",
+        f"""CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE k bytea; recv timestamptz;
+BEGIN
+  IF NEW.form_id = '_review' THEN RETURN NEW; END IF;
+  SELECT level_key INTO k FROM {o.schema}.share_key;
+  recv := NEW.received_at::timestamptz;
+  INSERT INTO {o.table} AS t (office_code, id, rahasia, envelope_id, form_id, form_version,
+                              kode_kecamatan, week, received_date, category, triage)
+  SELECT {q(o.code)}, encode(substring(public.hmac(convert_to(NEW.id, 'UTF8'), k, 'sha256') FROM 1 FOR 16), 'hex')::uuid,
+         NEW.rahasia, NEW.id, NEW.form_id, NEW.form_version, substr(v.kode_wilayah, 1, 8),
+         to_char(recv AT TIME ZONE 'UTC', 'IYYY-"W"IW'), (recv AT TIME ZONE 'UTC')::date,
+         coalesce(NEW.category, CASE WHEN NEW.form_id = 'keberangkatan_pmi' THEN 'pmi_nonprosedural' END),
+         coalesce(NEW.triage, 'new')
+  FROM public.villages v WHERE v.id = NEW.village_id
+  ON CONFLICT (envelope_id) DO UPDATE SET rahasia = EXCLUDED.rahasia, triage = EXCLUDED.triage,
+         category = EXCLUDED.category, kode_kecamatan = EXCLUDED.kode_kecamatan, updated_at = now()
+   WHERE (t.rahasia, t.triage, t.category, t.kode_kecamatan)
+         IS DISTINCT FROM (EXCLUDED.rahasia, EXCLUDED.triage, EXCLUDED.category, EXCLUDED.kode_kecamatan);
+  RETURN NEW;
+END $fn$""",
+        f"CREATE OR REPLACE TRIGGER {o.schema}_share AFTER INSERT OR UPDATE OF rahasia, triage, category, village_id"
+        f" ON public.envelopes FOR EACH ROW EXECUTE FUNCTION {fn}()",
+    ]
+
+
+def backfill(o: Office) -> str:
+    """Reports already in the office when the roll-up is set up: touch them through the trigger."""
+    return (f"UPDATE public.envelopes e SET triage = e.triage WHERE e.form_id <> '_review' AND NOT EXISTS "
+            f"(SELECT 1 FROM {o.table} s WHERE s.envelope_id = e.id)")
+
+
+def local_publication(o: Office) -> str:
+    cols = ", ".join(PUBLISHED)
+    return (f"CREATE PUBLICATION {o.pub_local} FOR TABLE {o.table} ({cols}) "
+            f"WHERE (office_code = {q(o.code)} AND NOT rahasia) WITH (publish = 'insert, update, delete')")
+
+
+def up_publication(o: Office) -> str:
+    # never 'truncate': a TRUNCATE upstream would empty the region's copy
+    return f"CREATE PUBLICATION {o.pub_up} FOR TABLE {o.table} WITH (publish = 'insert, update, delete')"
+
+
+def subscription(name: str, conninfo: str, publication: str, *, slot: str | None = None) -> str:
+    opts = ["disable_on_error = true", "synchronous_commit = 'on'"]
+    if slot:     # same cluster: the slot is made beforehand, or CREATE SUBSCRIPTION waits on itself
+        opts += ["create_slot = false", f"slot_name = {q(slot)}"]
+    return f"CREATE SUBSCRIPTION {name} CONNECTION {q(conninfo)} PUBLICATION {publication} WITH ({', '.join(opts)})"
+
+
+def union_view(codes: list[str]) -> str:
+    parts = [f"SELECT * FROM {Office(c).table}" for c in sorted(codes)]
+    return "CREATE OR REPLACE VIEW public.share_reports AS\n" + "\nUNION ALL\n".join(parts)

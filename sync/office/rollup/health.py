@@ -1,0 +1,51 @@
+"""`rollup check`: slots, subscriptions, settings — one line each, non-zero exit on trouble.
+
+On a publisher: wal_level, max_slot_wal_keep_size (a dead subscriber must not fill the
+disk), each slot's state (`wal_status` reserved/extended/unreserved/lost), WAL retained.
+On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from .steps import engine
+
+
+def check(admin_url: str, database: str, say=print) -> list[str]:
+    """Problems found (empty = healthy); every finding is printed."""
+    problems: list[str] = []
+    with engine(admin_url, database).connect() as conn:
+        settings = dict(conn.execute(text(
+            "SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'max_slot_wal_keep_size', "
+            "'max_logical_replication_workers', 'max_replication_slots')")).all())
+        say(f"settings: {', '.join(f'{k}={v}' for k, v in sorted(settings.items()))}")
+        if settings.get("wal_level") != "logical":
+            problems.append("wal_level is not logical")
+        slots = conn.execute(text(
+            "SELECT slot_name, active, wal_status, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag "
+            "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name")).all()
+        if slots and settings.get("max_slot_wal_keep_size") == "-1":
+            problems.append("max_slot_wal_keep_size is unlimited: a dead subscriber can fill the disk")
+        for s in slots:
+            say(f"slot {s.slot_name}: active={s.active} wal_status={s.wal_status} "
+                f"retained={s.retained} B lag={s.lag} B")
+            if s.wal_status in ("unreserved", "lost"):
+                problems.append(f"slot {s.slot_name} is {s.wal_status}: re-sync that subscriber")
+            elif s.wal_status == "extended" or s.wal_status is None:
+                problems.append(f"slot {s.slot_name} is not reserved (wal_status={s.wal_status})")
+        subs = conn.execute(text(
+            "SELECT s.subname, s.subenabled, st.latest_end_time, ss.apply_error_count, ss.sync_error_count "
+            "FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid AND d.datname = current_database() "
+            "LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL "
+            "LEFT JOIN pg_stat_subscription_stats ss ON ss.subid = s.oid ORDER BY s.subname")).all()
+        for s in subs:
+            say(f"subscription {s.subname}: enabled={s.subenabled} last_message={s.latest_end_time} "
+                f"apply_errors={s.apply_error_count} sync_errors={s.sync_error_count}")
+            if not s.subenabled:
+                problems.append(f"subscription {s.subname} is disabled (an apply error stopped it): "
+                                f"fix the cause, then `rollup resync`")
+    for p in problems:
+        say(f"PROBLEM: {p}")
+    return problems

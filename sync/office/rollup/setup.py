@@ -1,0 +1,140 @@
+"""`rollup office-setup`, `rollup region-setup`, `rollup resync`: build and repair the chain.
+
+    office DB ──(publication: column list + WHERE office_code = own AND NOT rahasia)──►
+    share DB (same cluster, own subscription) ──(insert/update/delete only)──►
+    region DB: one schema per office, CHECK office_code, subscription with disable_on_error
+    (──► national: the region publishes the same tables onward, same recipe)
+
+The row filter is not a security boundary (a REPLICATION login on the office DB could
+decode every change itself), so the regional login reaches only the share DB: CONNECT is
+revoked on the office DB, and pg_hba must restrict it too (printed, checked by `check`).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+
+from sqlalchemy import text
+
+from . import ddl
+from .names import Office, RollupError, role
+from .steps import Step, engine, exists, run
+
+
+def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
+    return [
+        Step(f"share table {o.table} in {office_db}", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
+            ddl.share_table(o, with_envelope=True, check_code=True)),
+        Step(f"trigger keeping {o.table} in step with envelopes", None, ddl.office_trigger(o)),
+        Step("the level key for pseudonymous ids (stored once, never published)",
+             f"SELECT EXISTS (SELECT 1 FROM {o.schema}.share_key)",
+             [f"INSERT INTO {o.schema}.share_key (level_key) VALUES (decode('{level_key.hex()}', 'hex'))"]),
+        Step("reports already received go into the share table", None, [ddl.backfill(o)]),
+        Step(f"publication {o.pub_local} (column list, WHERE office_code = {o.code!r} AND NOT rahasia)",
+             exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{o.pub_local}'"), [ddl.local_publication(o)]),
+        Step(f"replication slot {o.slot_local} for the share database",
+             exists(f"SELECT 1 FROM pg_replication_slots WHERE slot_name = '{o.slot_local}'"),
+             [f"SELECT pg_create_logical_replication_slot('{o.slot_local}', 'pgoutput')"]),
+    ]
+
+
+def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: str, region_role: str,
+                 region_password: str | None, level_key: bytes | None = None, say=print) -> None:
+    """Everything on the office's own cluster (run as a superuser of that cluster)."""
+    o = Office(code)
+    rrole = role(region_role)
+    key = level_key or bytes.fromhex(os.environ.get("JAGA_ROLLUP_LEVEL_KEY", "") or secrets.token_hex(32))
+    say(f"office {o.code}: database {office_db}")
+    run(engine(admin_url, office_db), office_steps(o, office_db, key), say)
+    say(f"office {o.code}: share database {o.share_db}")
+    run(engine(admin_url, "postgres"), [
+        Step(f"database {o.share_db}", exists(f"SELECT 1 FROM pg_database WHERE datname = '{o.share_db}'"),
+             [f"CREATE DATABASE {o.share_db}"]),
+        Step(f"role {rrole} (LOGIN REPLICATION; reaches only {o.share_db})",
+             exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{rrole}'"),
+             [f"CREATE ROLE {rrole} LOGIN REPLICATION" + (f" PASSWORD {ddl.q(region_password)}" if region_password else "")]),
+        Step(f"no CONNECT on {office_db} for PUBLIC (the office's own logins keep theirs)",
+             f"SELECT NOT has_database_privilege('{rrole}', '{office_db}', 'CONNECT')",
+             [f"REVOKE CONNECT ON DATABASE {office_db} FROM PUBLIC",
+              f"GRANT CONNECT ON DATABASE {office_db} TO CURRENT_USER"]),
+    ], say)
+    share = engine(admin_url, o.share_db)
+    run(share, [
+        Step(f"share table {o.table} in {o.share_db}", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
+            ddl.share_table(o, with_envelope=False, check_code=True)),
+        Step(f"subscription {o.sub_at('share')} <- {office_db} (same cluster, slot made beforehand)",
+             exists(f"SELECT 1 FROM pg_subscription WHERE subname = '{o.sub_at('share')}'"),
+             [ddl.subscription(o.sub_at("share"), local_conninfo, o.pub_local, slot=o.slot_local)]),
+        Step(f"publication {o.pub_up} (insert, update, delete; never truncate)",
+             exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{o.pub_up}'"), [ddl.up_publication(o)]),
+        Step(f"{rrole} may read {o.table}, nothing else",
+             f"SELECT has_table_privilege('{rrole}', '{o.table}', 'SELECT')",
+             [f"REVOKE ALL ON SCHEMA public FROM PUBLIC",
+              f"GRANT CONNECT ON DATABASE {o.share_db} TO {rrole}",
+              f"GRANT USAGE ON SCHEMA {o.schema} TO {rrole}",
+              f"GRANT SELECT ON {o.table} TO {rrole}"]),
+    ], say)
+    say(f"pg_hba.conf of this cluster must hold, before any broader line:\n"
+        f"  hostssl {o.share_db} {rrole} <region address>/32 scram-sha-256\n"
+        f"  host    all {rrole} all reject\n"
+        f"  host    replication {rrole} all reject")
+
+
+def region_steps(codes_conninfo: dict[str, str], level: str = "region") -> list[Step]:
+    steps: list[Step] = []
+    for code, conninfo in sorted(codes_conninfo.items()):
+        o = Office(code)
+        steps.append(Step(f"{o.table} (CHECK office_code = {code!r})", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
+            ddl.share_table(o, with_envelope=False, check_code=True)))
+        steps.append(Step(f"subscription {o.sub_at(level)} <- {o.share_db} (disable_on_error)",
+                          exists(f"SELECT 1 FROM pg_subscription WHERE subname = '{o.sub_at(level)}'"),
+                          [ddl.subscription(o.sub_at(level), conninfo, o.pub_up)]))
+    return steps
+
+
+def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, level: str = "region",
+                 say=print) -> None:
+    """At the region (or national) cluster: one table and one subscription per office."""
+    if not offices:
+        raise RollupError("name at least one office: --office CODE='host=... dbname=share_code user=...'")
+    eng = engine(admin_url, "postgres")
+    run(eng, [Step(f"database {region_db}", exists(f"SELECT 1 FROM pg_database WHERE datname = '{region_db}'"),
+                   [f"CREATE DATABASE {region_db}"])], say)
+    eng = engine(admin_url, region_db)
+    run(eng, region_steps(offices, level), say)
+    with eng.connect() as conn:
+        have = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
+            "SELECT schemaname FROM pg_tables WHERE tablename = 'share_reports' AND schemaname LIKE 'kanim\\_%'"))]
+    run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)])], say)
+
+
+def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) -> None:
+    """Region -> national: publish each office's table onward (insert, update, delete)."""
+    eng = engine(admin_url, region_db)
+    run(eng, [Step(f"publication {Office(c).pub_up} at {region_db}",
+                   exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{Office(c).pub_up}'"),
+                   [ddl.up_publication(Office(c))]) for c in codes], say)
+
+
+def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: str = "region", say=print) -> None:
+    """Start one office's copy again from scratch (after disable_on_error, or a lost slot).
+
+    Only that office's table is emptied; the others are never touched. It is emptied with
+    DELETE, not TRUNCATE: a DELETE travels on to the national copy (which publishes no
+    TRUNCATE), so the re-copied rows arrive there as new rows instead of duplicate keys."""
+    o = Office(code)
+    eng = engine(admin_url, region_db)
+    name = o.sub_at(level)
+    with eng.connect() as conn:
+        present = conn.execute(text("SELECT subenabled FROM pg_subscription WHERE subname = :n"), {"n": name}).first()
+    steps = []
+    if present is not None:
+        steps.append(Step(f"drop subscription {name} (and its slot upstream)", None,
+                          [f"ALTER SUBSCRIPTION {name} DISABLE", f"DROP SUBSCRIPTION {name}"]))
+    steps.append(Step(f"empty {o.table} here (this office only)", None, [f"DELETE FROM {o.table}"]))
+    steps.append(Step(f"subscription {name} again, copying everything", None,
+                      [ddl.subscription(name, conninfo, o.pub_up)]))
+    run(eng, steps, say)

@@ -1,0 +1,57 @@
+"""Idempotent steps that say what they do: each is (what, already-done check, SQL).
+
+A step whose check answers true prints `ok` and runs nothing, so running a command twice
+changes nothing the second time. CREATE/DROP SUBSCRIPTION cannot run in a transaction:
+every connection here is AUTOCOMMIT.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+_SECRETS = (re.compile(r"(password\s*=\s*)([^\s']+)", re.I), re.compile(r"(PASSWORD\s+)('(?:[^']|'')*')"))
+
+
+def mask(sql: str) -> str:
+    """Statements as printed: no password, neither in conninfo nor in CREATE ROLE."""
+    for pat in _SECRETS:
+        sql = pat.sub(r"\1***", sql)
+    return sql
+
+
+@dataclass
+class Step:
+    what: str
+    done: str | None           # SQL returning one row with a true value when nothing is to do
+    sql: list[str]
+
+
+def engine(url: str, database: str | None = None) -> Engine:
+    u = make_url(url)
+    if database:
+        u = u.set(database=database)
+    return create_engine(u, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+def run(eng: Engine, steps: list[Step], say: Callable[[str], None] = print) -> int:
+    """Run the steps in order; returns how many did something."""
+    changed = 0
+    with eng.connect() as conn:
+        for s in steps:
+            if s.done and conn.execute(text(s.done)).scalar():
+                say(f"  ok       {s.what}")
+                continue
+            say(f"  create   {s.what}")
+            for sql in s.sql:
+                say("           " + mask(sql).replace("\n", "\n           ") + ";")
+                conn.exec_driver_sql(sql)
+            changed += 1
+    return changed
+
+
+def exists(sql: str) -> str:
+    return f"SELECT EXISTS ({sql})"

@@ -1,0 +1,147 @@
+"""Hand-over export through the real CLI against a real office: tiers, k, rahasia, codes."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import zipfile
+
+import pytest
+
+from sync.office.handover import verify
+
+from .conftest import DESA_A, zip_texts
+
+
+def table(path, name: str) -> list[dict]:
+    with zipfile.ZipFile(path) as z:
+        return list(csv.DictReader(io.StringIO(z.read(f"{name}.csv").decode("utf-8"))))
+
+
+def descriptor(path) -> dict:
+    with zipfile.ZipFile(path) as z:
+        return json.loads(z.read("datapackage.json"))
+
+
+def test_tier_a_publishes_no_cell_below_k(seeded, tmp_path):
+    out = seeded.export("A", tmp_path / "a.zip")
+    rows = table(out, "counts")
+    assert rows, "the 12 rekrutmen and 11 PMI reports make two cells of at least k"
+    assert all(int(r["count"]) >= 11 for r in rows)
+    cells = {(r["kode_kecamatan"], r["category"]): int(r["count"]) for r in rows}
+    assert cells == {(DESA_A[:8], "rekrutmen"): 12, ("65.03.02", "pmi_nonprosedural"): 11}
+    d = descriptor(out)
+    assert d["disclosure"]["cellsWithheld"] == 1            # the 3 penampungan
+    assert d["disclosure"]["rahasiaIncluded"] is False
+    assert verify(out)["rows"]["counts"] == 2
+
+
+def test_a_higher_k_suppresses_more(seeded, tmp_path):
+    rows = table(seeded.export("A", tmp_path / "a.zip", "--k", "12"), "counts")
+    assert [(r["category"], r["count"]) for r in rows] == [("rekrutmen", "12")]
+
+
+def test_empty_period_gives_an_empty_valid_package(seeded, tmp_path):
+    for tier in ("A", "B"):
+        out = tmp_path / f"{tier}.zip"
+        rc, _, err = seeded.cli("export", "--data", str(seeded.data), "--tier", tier, "--from", "2001-01-01",
+                                "--to", "2001-01-31", "--out", str(out), "--recipient", "BP3MI Kaltara")
+        assert rc == 0, err
+        summary = verify(out)
+        assert summary["rows"].get("counts" if tier == "A" else "reports", 0) == 0
+        assert summary["rows"]["codebook"] > 0
+
+
+def test_tier_b_rows_are_coded_and_pseudonymous(seeded, tmp_path):
+    out = seeded.export("B", tmp_path / "b.zip", "--recipient", "Polda Kalimantan Utara")
+    rows = table(out, "reports")
+    assert len(rows) == 12 + 3 + 11                          # rahasia left out
+    lap = [r for r in rows if r["form_id"] == "laporan_kecurigaan"]
+    assert {r["laporan_kecurigaan__kategori"] for r in lap} == {"rekrutmen", "penampungan"}
+    assert all(r["kode_kecamatan"] == "65.03.01" and r["rahasia"] == "false" for r in lap)
+    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15" for r in lap)   # date only
+    pmi = [r for r in rows if r["form_id"] == "keberangkatan_pmi"]
+    assert {r["keberangkatan_pmi__negara_tujuan__iso3166"] for r in pmi} == {"MY"}
+    assert not any(c.endswith(("__lat", "__lon", "__apa_dilihat", "__tempat", "__pelaku", "__agen"))
+                   for c in rows[0])
+    assert all(r["report_pid"].startswith("r-") for r in rows)
+    all_ids = {i for group in seeded.ids.values() for i in group}
+    assert not all_ids & {r["report_pid"] for r in rows}
+
+
+def test_pseudonyms_are_stable_per_recipient_and_unlinkable_across(seeded, tmp_path):
+    def pids(name, recipient):
+        return [r["report_pid"] for r in table(seeded.export("B", tmp_path / name, "--recipient", recipient),
+                                               "reports")]
+    first, again = pids("p1.zip", "Polda Kalimantan Utara"), pids("p2.zip", "polda  kalimantan-utara")
+    other = pids("bp.zip", "BP3MI Kalimantan Utara")
+    assert first == again
+    assert not set(first) & set(other) and len(other) == len(first)
+
+
+def test_rahasia_only_when_the_admin_includes_it(seeded, tmp_path):
+    # The one uncoded village has only a rahasia report: including rahasia must now block A/B.
+    rc, _, err = seeded.cli("export", "--data", str(seeded.data), "--tier", "B", "--from",
+                            seeded.today.isoformat(), "--to", seeded.today.isoformat(), "--out",
+                            str(tmp_path / "r.zip"), "--recipient", "Polda", "--include-rahasia")
+    assert rc == 1
+    assert err.startswith("error [region_code_missing]:") and "Dusun Tanpa Kode" in err
+    assert not (tmp_path / "r.zip").exists()
+    seeded.server.admin(["set-village-code", "--village", "Dusun Tanpa Kode", "--code", "65.03.01.2002"])
+    try:
+        out = seeded.export("B", tmp_path / "r.zip", "--recipient", "Polda", "--include-rahasia")
+        rows = table(out, "reports")
+        assert sum(r["rahasia"] == "true" for r in rows) == 2
+        assert descriptor(out)["disclosure"]["rahasiaIncluded"] is True
+    finally:   # give the village back its missing code for the other tests
+        with sqlite3.connect(seeded.data / "office.db") as db:
+            db.execute("UPDATE villages SET kode_wilayah=NULL, kode_version=NULL, name='Dusun Tanpa Kode' "
+                       "WHERE kode_wilayah='65.03.01.2002'")
+
+
+@pytest.mark.parametrize("tier", ["A", "B"])
+def test_canaries_never_leave_in_tier_a_or_b(seeded, tmp_path, tier):
+    out = seeded.export(tier, tmp_path / f"{tier}.zip", "--recipient", "Polda Kalimantan Utara")
+    blobs = zip_texts(out)
+    for canary in seeded.canaries():
+        for blob in blobs:
+            assert canary.encode() not in blob, f"{canary!r} leaked into tier {tier}"
+
+
+def test_tier_c_refers_chosen_reports_in_full_and_the_scan_would_see_it(seeded, tmp_path):
+    chosen = seeded.ids["rekrutmen"][:2] + seeded.ids["rahasia"]
+    argv = ["--recipient", "Polres Nunukan", "--reason", "LP/123/XI/2026: penyidikan TPPO"]
+    for rid in chosen:
+        argv += ["--report", rid]
+    out = seeded.export("C", tmp_path / "c.zip", *argv)
+    rows = table(out, "reports")
+    assert sorted(r["report_id"] for r in rows) == sorted(chosen)
+    assert all("KENARI7731" in r["laporan_kecurigaan__apa_dilihat"] for r in rows)
+    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15T19:30:00+08:00" for r in rows)  # WITA
+    assert all(r["kode_wilayah"] == DESA_A for r in rows)
+    blob = b"".join(zip_texts(out))
+    assert b"KENARI7731" in blob                 # positive control: the canary scan can fail
+    assert descriptor(out)["disclosure"]["reason"].startswith("LP/123")
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["--tier", "C", "--recipient", "Polres"], "handover_invalid"),                    # no reports
+    (["--tier", "B"], "handover_invalid"),                                             # no recipient
+    (["--tier", "A", "--k", "1"], "handover_invalid"),
+])
+def test_bad_requests_get_a_typed_error(seeded, tmp_path, argv, code):
+    rc, _, err = seeded.cli("export", "--data", str(seeded.data), "--from", "2026-01-01", "--to", "2026-12-31",
+                            "--out", str(tmp_path / "x.zip"), *argv)
+    assert rc == 1 and err.startswith(f"error [{code}]:"), err
+
+
+def test_every_export_is_audited(seeded, tmp_path):
+    seeded.export("A", tmp_path / "a.zip", "--recipient", "Forum TPPO Kabupaten Nunukan")
+    with sqlite3.connect(seeded.data / "office.db") as db:
+        rows = db.execute("SELECT username, detail FROM dash_audit WHERE action='handover_export' "
+                          "ORDER BY id DESC LIMIT 1").fetchall()
+    detail = json.loads(rows[0][1])
+    assert rows[0][0] == "cli"
+    assert detail["tier"] == "A" and detail["recipient"] == "Forum TPPO Kabupaten Nunukan"
+    assert detail["rows"] == 2 and len(detail["sha256"]) == 64

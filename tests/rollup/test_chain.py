@@ -1,0 +1,148 @@
+"""Two offices -> region on real PostgreSQL logical replication."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+
+from sync.office.rollup import ddl, health, setup
+
+from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, setup_office, wait_for
+
+
+def count(chain, where="true") -> int:
+    return len(chain.region_rows(where))
+
+
+def test_only_allowed_rows_and_columns_arrive(chain):
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    ids = [nnk.add_report() for _ in range(3)] + [nnk.add_report(category="penampungan")]
+    secret = nnk.add_report(rahasia=True)
+    etk.add_report(form_id="keberangkatan_pmi", category=None)
+    wait_for(lambda: count(chain, "office_code = 'NNK'") == 5 and count(chain, "office_code = 'ETK'") == 2,
+             "4 new + 1 backfilled NNK rows and 2 ETK rows at the region")
+    rows = chain.region_rows()
+    assert set(rows[0]._fields) == set(ddl.PUBLISHED)             # no envelope_id, nothing else
+    assert not any(r.rahasia for r in rows)
+    assert not {str(r.id) for r in rows} & set(ids + [secret])    # pseudonymous ids, not envelope ids
+    assert {r.kode_kecamatan for r in rows} == {"65.03.01", "61.03.09"}
+    assert {r.category for r in rows if r.office_code == "ETK"} >= {"pmi_nonprosedural"}
+
+
+def test_rahasia_flip_removes_then_restores_and_triage_follows(chain):
+    nnk = chain.offices["NNK"]
+    n = count(chain, "office_code = 'NNK'") + 1
+    eid = nnk.add_report()
+    wait_for(lambda: count(chain, "office_code = 'NNK'") == n, "the new report at the region")
+    nnk.sql("UPDATE envelopes SET rahasia = true WHERE id = :i", i=eid)
+    wait_for(lambda: count(chain, "office_code = 'NNK'") == n - 1, "the rahasia report to leave the region")
+    nnk.sql("UPDATE envelopes SET rahasia = false, triage = 'in_progress' WHERE id = :i", i=eid)
+    wait_for(lambda: count(chain, "office_code = 'NNK' AND triage = 'in_progress'") == 1,
+             "the report back, with its new triage state")
+    assert count(chain, "office_code = 'NNK'") == n
+
+
+def test_truncate_upstream_publishes_nothing(chain):
+    nnk = chain.offices["NNK"]
+    n_nnk, n_etk = count(chain, "office_code = 'NNK'"), count(chain, "office_code = 'ETK'")
+    nnk.sql("TRUNCATE kanim_nnk.share_reports")          # the office's own table, by mistake
+    share = create_engine(nnk.cluster.url("share_nnk"))
+    with share.begin() as conn:
+        conn.execute(text("TRUNCATE kanim_nnk.share_reports"))   # and the share DB's copy
+    share.dispose()
+    marker = nnk.add_report(category="lainnya")
+    wait_for(lambda: count(chain, "office_code = 'NNK' AND category = 'lainnya'") == 1, "a later report")
+    assert count(chain, "office_code = 'NNK'") == n_nnk + 1 and count(chain, "office_code = 'ETK'") == n_etk
+    del marker
+
+
+def test_the_regional_login_cannot_read_the_office_database(chain):
+    c = chain.offices["NNK"].cluster
+    for extra in ({}, {"replication": "database"}):
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(host="127.0.0.1", port=c.port, dbname=OFFICE_DB, user=REGION_ROLE,
+                            password=REGION_PASSWORD, connect_timeout=5, **extra).close()
+    with psycopg.connect(host="127.0.0.1", port=c.port, dbname="share_nnk", user=REGION_ROLE,
+                         password=REGION_PASSWORD, connect_timeout=5) as conn:
+        cols = [d.name for d in conn.execute("SELECT * FROM kanim_nnk.share_reports LIMIT 1").description]
+        assert "envelope_id" not in cols
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE kanim_nnk.x (a int)")
+    # CONNECT is revoked too, so a looser pg_hba alone would not open the office DB
+    with create_engine(c.url(OFFICE_DB)).connect() as conn:
+        assert conn.execute(text(f"SELECT has_database_privilege('{REGION_ROLE}', '{OFFICE_DB}', 'CONNECT')")).scalar() is False
+
+
+def test_rows_under_another_offices_code_stop_that_stream_only(chain):
+    """A tampered office share DB sends an ETK-coded row: the region's CHECK refuses it,
+    disable_on_error stops NNK's stream (ETK's keeps flowing), check says so, resync repairs."""
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    share = create_engine(nnk.cluster.url("share_nnk"))
+    with share.begin() as conn:
+        conn.execute(text("ALTER TABLE kanim_nnk.share_reports DROP CONSTRAINT share_reports_office"))
+        conn.execute(text("INSERT INTO kanim_nnk.share_reports (office_code, id, rahasia, form_id, form_version, "
+                          "week, received_date, triage) VALUES ('ETK', gen_random_uuid(), false, 'x', 1, "
+                          "'2026-W48', current_date, 'new')"))
+    region = create_engine(chain.region.url("region"))
+
+    def disabled():
+        with region.connect() as conn:
+            return conn.execute(text("SELECT NOT subenabled FROM pg_subscription WHERE subname='jaga_region_nnk'")).scalar()
+    wait_for(disabled, "disable_on_error to stop NNK's subscription")
+    etk_before = count(chain, "office_code = 'ETK'")
+    etk.add_report(category="penampungan")
+    wait_for(lambda: count(chain, "office_code = 'ETK'") == etk_before + 1, "ETK still flowing")
+    assert count(chain, "office_code = 'ETK' AND id IS NOT NULL") == etk_before + 1
+    said: list[str] = []
+    problems = health.check(chain.region.url(), "region", say=said.append)
+    assert any("jaga_region_nnk is disabled" in p for p in problems)
+    with share.begin() as conn:           # the office repairs its share DB ...
+        conn.execute(text("DELETE FROM kanim_nnk.share_reports WHERE office_code <> 'NNK'"))
+        conn.execute(text("ALTER TABLE kanim_nnk.share_reports ADD CONSTRAINT share_reports_office "
+                          "CHECK (office_code = 'NNK')"))
+        n_share = conn.execute(text("SELECT count(*) FROM kanim_nnk.share_reports")).scalar()
+    share.dispose()
+    setup.resync(chain.region.url(), "region", "NNK", chain.region_conninfo("NNK"), say=said.append)  # ... region re-syncs
+    wait_for(lambda: count(chain, "office_code = 'NNK'") == n_share, "NNK re-copied")
+    assert health.check(chain.region.url(), "region", say=said.append) == []
+    assert count(chain, "office_code <> 'NNK' AND office_code <> 'ETK'") == 0
+    region.dispose()
+
+
+def test_setup_is_idempotent_and_says_what_it_does(chain):
+    nnk = chain.offices["NNK"]
+    first = "\n".join(nnk.said)
+    assert "create   publication jaga_share_nnk" in first and "WHERE (office_code = 'NNK' AND NOT rahasia)" in first
+    assert REGION_PASSWORD not in first                       # passwords are masked
+    nnk.said.clear()
+    setup_office(nnk)
+    again = "\n".join(nnk.said)
+    assert "create   publication" not in again and "create   database" not in again
+    assert "ok       publication jaga_share_nnk" in again
+    problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None)
+    assert problems == []
+
+
+def test_the_region_feeds_the_national_level(chain):
+    nnk = chain.offices["NNK"]
+    eid = nnk.add_report(category="penampungan")
+
+    def same():
+        r = {(x.office_code, x.id, x.triage) for x in chain.region_rows()}
+        n = {(x.office_code, x.id, x.triage) for x in chain.region_rows(at="national")}
+        return r == n and len(n) > 0 and n
+    wait_for(same, "the national copy to equal the region's")
+    n = len(chain.region_rows(at="national"))
+    nnk.sql("UPDATE envelopes SET rahasia = true WHERE id = :i", i=eid)
+    wait_for(lambda: len(chain.region_rows(at="national")) == n - 1, "rahasia to leave the national copy too")
+
+
+def test_cli_check_and_typed_errors(chain, capsys):
+    from jaga_desa.cli import main
+    assert main(["rollup", "check", "--url", chain.region.url(), "--db", "region"]) == 0
+    out = capsys.readouterr().out
+    assert "subscription jaga_region_nnk: enabled=True" in out and "wal_level=logical" in out
+    assert main(["rollup", "region-setup", "--url", chain.region.url(), "--office", "nnk=host=x"]) == 1
+    assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
+    assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
+    assert capsys.readouterr().err.startswith("error [rollup_database]:")
