@@ -82,7 +82,20 @@ def near_miss(kind: str, base: str, k: int) -> str:
     return base + f" {k + 2}"
 
 
+_USED: set[tuple[str, str]] = set()
+
+
 def fresh(kind: str, rng: random.Random, n: int) -> str:
+    """A new identifier of one person or vehicle: never equal to another one (two random
+    plates that collide would be the same vehicle, i.e. a real link, not noise)."""
+    while True:
+        value = _draw(kind, rng, n)
+        if (kind, value) not in _USED:
+            _USED.add((kind, value))
+            return value
+
+
+def _draw(kind: str, rng: random.Random, n: int) -> str:
     if kind == "telepon":
         return "8" + str(rng.choice([12, 13, 21, 22, 52, 53, 77])) + f"{rng.randrange(10**8):08d}"
     if kind == "plat":
@@ -137,7 +150,7 @@ def generate(n: int, n_villages: int, rng: random.Random):
     out = []
     for i in order:
         when, v, ids = items[i]
-        answers = {"status": "sudah", "tempat_berangkat": f"Dermaga {rng.randint(1, 400)}",
+        answers = {"status": "sudah", "tempat_berangkat": f"Dermaga {rng.randint(1, 3000)}",
                    "jumlah_di_bawah_umur": 0}
         if ids:
             answers["terlibat"] = [{"peran": "calo", k: raw} for k, raw in ids]

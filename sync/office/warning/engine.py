@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, select, update
 
 from sync.office import clock
 from sync.office.keys import OfficeKeys
@@ -87,13 +87,14 @@ def _window(conn: Connection, kind: str, keys_at: dict[str, str], days: float) -
     """Every stored link of `kind` with one of these keys, within `days` before its new row."""
     if not keys_at:
         return {}
-    oldest = _since(min(keys_at.values()), days)
+    since = {k: _since(at, days) for k, at in keys_at.items()}
+    oldest = min(since.values())
     out: dict[str, list] = defaultdict(list)
     for row in conn.execute(select(warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id,
                                    warn_links.c.at, warn_links.c.sealed)
                             .where(and_(warn_links.c.kind == kind, warn_links.c.key.in_(list(keys_at)),
                                         warn_links.c.at >= oldest))):
-        if row.at >= _since(keys_at[row.key], days):
+        if row.at >= since[row.key]:
             out[row.key].append(row)
     return out
 
@@ -181,34 +182,36 @@ def _week_start(at: str) -> dt.date:
 
 
 def _weekly_spike(conn, reports, regions, keys, config):
+    """Counts per ISO week for every kecamatan x form of the batch in one aggregate query
+    over the index (office times are ISO UTC text: week boundaries compare as strings).
+    The weeks end with the week of the batch's newest report."""
     weeks = config.spike_baseline_weeks + config.spike_guard_weeks + 1
-    out = []
     pairs = {}
     for r in reports:
         region = regions.get(r.village_id) or f"desa {r.village_id}"
-        pairs[(region, r.form_id)] = max(pairs.get((region, r.form_id), ""), r.received_at)
-    for (region, form_id), at in pairs.items():
-        key = link_key(keys, "tally", f"{region}|{form_id}")
-        this_week = _week_start(at)
-        first = this_week - dt.timedelta(weeks=weeks - 1)
-        counts = [0] * weeks
-        envs_now = []
-        for row in conn.execute(select(warn_links.c.at, warn_links.c.envelope_id).where(and_(
-                warn_links.c.kind == "tally", warn_links.c.key == key,
-                warn_links.c.at >= clock.iso(dt.datetime.combine(first, dt.time(0), dt.timezone.utc))))):
-            i = (_week_start(row.at) - first).days // 7
-            if 0 <= i < weeks:
-                counts[i] += 1
-                if i == weeks - 1:
-                    envs_now.append(row.envelope_id)
+        pairs[link_key(keys, "tally", f"{region}|{r.form_id}")] = (region, r.form_id)
+    this_week = _week_start(max(r.received_at for r in reports))
+    bounds = [clock.iso(dt.datetime.combine(this_week - dt.timedelta(weeks=weeks - 1 - i), dt.time(0),
+                                            dt.timezone.utc)) for i in range(weeks + 1)]
+    at = warn_links.c.at
+    buckets = [func.sum(case((and_(at >= bounds[i], at < bounds[i + 1]), 1), else_=0)) for i in range(weeks)]
+    rows = conn.execute(select(warn_links.c.key, *buckets).where(and_(
+        warn_links.c.kind == "tally", warn_links.c.key.in_(list(pairs)), at >= bounds[0], at < bounds[-1]))
+        .group_by(warn_links.c.key)).all()
+    iso = this_week.isocalendar()
+    week = f"{iso[0]}-W{iso[1]:02d}"
+    out = []
+    for key, *raw in rows:
+        counts = [int(x or 0) for x in raw]
         res = ears_c2(counts, config)
         if res is None:
             continue
         c2, mean = res
         if c2 > config.spike_threshold and counts[-1] >= config.spike_min_count:
-            iso = this_week.isocalendar()
-            week = f"{iso[0]}-W{iso[1]:02d}"
-            out.append(("weekly_spike", f"spike:{key[:40]}:{week}", sorted(envs_now),
+            region, form_id = pairs[key]
+            envs_now = sorted(e for (e,) in conn.execute(select(warn_links.c.envelope_id).where(and_(
+                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))))
+            out.append(("weekly_spike", f"spike:{key[:40]}:{week}", envs_now,
                         {"reports": counts[-1], "form": form_id, "week": week, "region": region,
                          "mean": round(mean, 1), "c2": round(c2, 1), "threshold": config.spike_threshold,
                          "counts": counts}, region))
@@ -227,8 +230,8 @@ def _upsert(conn: Connection, raised, stamp: str) -> list[int]:
             have: set[str] = set()
         else:
             sid = row.id
-            have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id)
-                                               .where(warn_signal_reports.c.signal_id == sid))}
+            have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id).where(and_(
+                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(envs))))}
             if not set(envs) - have:
                 continue
             conn.execute(update(warn_signals).where(warn_signals.c.id == sid).values(

@@ -7,6 +7,7 @@ specific to how volunteers at the border write plates, boats and handles.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -88,6 +89,13 @@ def place(raw: str, known: dict[str, list[str]], cutoff: float = 85.0) -> str | 
     s = fold(raw or "")
     if not s:
         return None
-    aliases = {fold(a): canon for canon, names in known.items() for a in [canon, *names]}
-    hit = process.extractOne(s, list(aliases), scorer=fuzz.WRatio, score_cutoff=cutoff)
+    aliases, choices = _aliases(tuple((canon, tuple(names)) for canon, names in known.items()))
+    hit = process.extractOne(s, choices, scorer=fuzz.WRatio, score_cutoff=cutoff)
     return aliases[hit[0]] if hit else s
+
+
+@functools.lru_cache(maxsize=8)
+def _aliases(known: tuple) -> tuple[dict[str, str], list[str]]:
+    """Folded alias -> canonical name, built once per gazetteer (not once per report)."""
+    aliases = {fold(a): canon for canon, names in known for a in [canon, *names]}
+    return aliases, list(aliases)
