@@ -17,7 +17,8 @@ from tests.support import enroll as enroll_person
 
 PASSWORD = "kata-sandi-uji-1"
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
-STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu")}
+STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu"),
+         "intel_sbs": ("intel", "Sambas")}
 
 
 def seal_v2(person, form_id: str, answers: dict) -> env.Sealed:
@@ -116,4 +117,13 @@ def test_other_region_cannot_act_and_csrf_is_checked(office):
     r = s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": "wrong", "action": "confirm"}, allow_redirects=False)
     assert r.status_code == 403
     r = s.post(f"{office.url}/dashboard/signals/999999", data={"csrf": s.csrf, "action": "confirm"}, allow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_staff_of_a_region_without_its_reports_cannot_see_or_act(office):
+    [sid] = signal_ids(login(office, "admin").get(office.url + "/dashboard/signals").text)
+    s = login(office, "intel_sbs")
+    assert signal_ids(s.get(office.url + "/dashboard/signals").text) == []
+    r = s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": s.csrf, "action": "confirm"},
+               allow_redirects=False)
     assert r.status_code == 403

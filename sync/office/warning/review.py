@@ -43,6 +43,16 @@ def visible(conn: Connection, allowed: list[int] | None, status: str | None = No
     return out
 
 
+def in_scope(conn: Connection, signal_id: int, allowed: list[int] | None) -> bool:
+    """Does the signal hold at least one report from the `allowed` villages (None = all)?"""
+    q = (select(func.count()).select_from(warn_signal_reports)
+         .join(envelopes, envelopes.c.id == warn_signal_reports.c.envelope_id)
+         .where(warn_signal_reports.c.signal_id == signal_id))
+    if allowed is not None:
+        q = q.where(envelopes.c.village_id.in_(allowed))
+    return conn.execute(q).scalar_one() > 0
+
+
 def act(conn: Connection, signal_id: int, action: str, *, reason: str = "",
         assignee_id: int | None = None) -> dict:
     row = conn.execute(select(warn_signals).where(warn_signals.c.id == signal_id)).mappings().first()

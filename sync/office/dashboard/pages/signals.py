@@ -68,7 +68,7 @@ def signal_action(ctx: Ctx) -> Response:
     except ValueError:
         raise BadRequest("bad signal id") from None
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
-    if not any(s["id"] == sid for s in review.visible(ctx.conn, allowed, None, ctx.lang, limit=10_000)):
+    if not review.in_scope(ctx.conn, sid, allowed):
 
         raise Denied(f"signal:{sid}", "region")
     action = ctx.form.get("action", "")
