@@ -29,6 +29,7 @@ FULL = {
     "dashboard_bench.py": [],
     "app_bench.py": [],
     "pin_bench.py": [],
+    "warning_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -39,6 +40,7 @@ SMOKE = {
     "dashboard_bench.py": ["--reports", "2000", "--repeat", "2"],
     "app_bench.py": ["--loads", "1"],
     "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
+    "warning_bench.py": ["--reports", "3000", "--batches", "2"],
 }
 
 
