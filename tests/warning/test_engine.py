@@ -122,11 +122,11 @@ def test_planned_departure_with_minors_within_48h(office):
 
 
 def test_weekly_spike_by_ears_c2(office):
-    # 9 quiet weeks of 1 report a week in Sanggau, then 6 in one week
-    for w in range(9):
+    # 10 quiet weeks of 1 report a week in Sanggau, then 6 in one week
+    for w in range(10):
         run(office, [report(1, T0 + dt.timedelta(weeks=w), form="laporan_kecurigaan", kategori="rekrutmen")])
     assert signals(office, "weekly_spike") == []
-    week = T0 + dt.timedelta(weeks=9)
+    week = T0 + dt.timedelta(weeks=10)
     for i in range(6):
         run(office, [report(1, week + dt.timedelta(hours=i), form="laporan_kecurigaan")])
     [s] = signals(office, "weekly_spike")
@@ -134,6 +134,14 @@ def test_weekly_spike_by_ears_c2(office):
     assert d["region"] == "Sanggau" and d["reports"] >= 3 and d["c2"] > 3
     assert d["counts"][:7] == [1] * 7
     assert "EARS C2" in explain("weekly_spike", d, "en")
+
+
+def test_no_spike_without_a_full_baseline(office):
+    """A new kecamatan (or a new office) would 'spike' against weeks of zeros: EARS waits."""
+    for w in range(9):
+        run(office, [report(3, T0 + dt.timedelta(weeks=w))])
+    run(office, [report(3, T0 + dt.timedelta(weeks=9, hours=i)) for i in range(8)])
+    assert signals(office, "weekly_spike") == []
 
 
 def test_steady_weekly_counts_are_no_spike(office):

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from sync.office import clock
 from sync.office.keys import OfficeKeys
@@ -198,10 +199,17 @@ def _weekly_spike(conn, reports, regions, keys, config):
     rows = conn.execute(select(warn_links.c.key, *buckets).where(and_(
         warn_links.c.kind == "tally", warn_links.c.key.in_(list(pairs)), at >= bounds[0], at < bounds[-1]))
         .group_by(warn_links.c.key)).all()
+    # EARS needs a full baseline: a kecamatan x form whose first report is younger than the
+    # baseline (a new office, a new village) would "spike" against weeks of zeros.
+    older = aliased(warn_links)
+    seasoned = {k for (k,) in conn.execute(select(older.c.key).distinct().where(and_(
+        older.c.kind == "tally", older.c.key.in_([r[0] for r in rows]), older.c.at < bounds[0])))} if rows else set()
     iso = this_week.isocalendar()
     week = f"{iso[0]}-W{iso[1]:02d}"
     out = []
     for key, *raw in rows:
+        if key not in seasoned:
+            continue
         counts = [int(x or 0) for x in raw]
         res = ears_c2(counts, config)
         if res is None:

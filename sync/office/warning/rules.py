@@ -12,7 +12,9 @@ EARS C2 (CDC Early Aberration Reporting System, Hutwagner et al. 2003): the stat
 (x - mean) / sd over a baseline of 7 periods that ends 2 periods before the current one
 (the guard band keeps a slowly rising outbreak out of its own baseline); alarm when > 3.
 Here a period is an ISO week, not a day (village reports are far sparser than syndromic
-data), the sd is floored at 1 and a spike needs at least 3 reports.
+data), the sd is floored at 1, a spike needs at least 3 reports, and a kecamatan x form
+is tested only once it has reports older than its whole baseline (no alarms against the
+empty weeks before an office or a village started reporting).
 """
 from __future__ import annotations
 
