@@ -146,12 +146,14 @@ def main() -> None:
     for w in ("A", "B", "C"):
         r = res[w]
         rows += [{"metric": f"tier {w}: export (s) -> {r['rows']} rows", "value": round(r["seconds"], 2)},
-                 {"metric": f"tier {w}: peak RSS (MB)", "value": round(r["peak_mb"], 1)},
+                 {"metric": f"tier {w}: peak RSS (MB)", "value": round(r["peak_mb"], 1),
+                  "target": "<= 512 (streams; flat in N)", "met": r["peak_mb"] <= 512},
                  {"metric": f"tier {w}: zip size (MB)", "value": round(sizes[w], 2)}]
     rows += [{"metric": "baseline A: SQL GROUP BY of the same cells (s)", "value": round(res["floor_A"]["seconds"], 3)},
              {"metric": "baseline B: open every envelope, no output (s)", "value": round(res["floor_B"]["seconds"], 2)},
              {"metric": "ratio tier B export / open-only floor", "value":
-                 round(res["B"]["seconds"] / max(res["floor_B"]["seconds"], 1e-9), 2)},
+                 round(res["B"]["seconds"] / max(res["floor_B"]["seconds"], 1e-9), 2), "target": "<= 3",
+              "met": res["B"]["seconds"] <= 3 * res["floor_B"]["seconds"]},
              {"metric": "baseline B peak RSS (MB)", "value": round(res["floor_B"]["peak_mb"], 1)}]
     report("handover", rows)
 

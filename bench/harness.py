@@ -53,11 +53,12 @@ def enrolled_device(office_dir: Path, office_url: str, device_dir: Path, role: s
         admin(office_dir, "add-village", "--name", "Bench Village", "--region", "Bench")
     except subprocess.CalledProcessError:
         pass
-    code = admin(office_dir, "enroll-code", "--village", "Bench Village", "--role", role,
-                 "--name", f"bench-{role}", "--json")["code"]
+    ticket = admin(office_dir, "enroll-code", "--village", "Bench Village", "--role", role,
+                   "--name", f"bench-{role}", "--office-url", office_url, "--json")["enroll"]
     dev = Device.init(device_dir)
     dev.add_user(f"bench-{role}", role, "123456")
     session = dev.unlock(f"bench-{role}", "123456")
-    dev.apply_enrollment(session, office_url,
-                         OfficeClient(office_url).enroll(**dev.enrollment_request(session, code)))
+    ticket = dev.ticket(ticket)
+    dev.apply_enrollment(session, ticket,
+                         OfficeClient(office_url).enroll(**dev.enrollment_request(session, ticket)))
     return dev, session

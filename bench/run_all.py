@@ -29,6 +29,8 @@ FULL = {
     "dashboard_bench.py": [],
     "app_bench.py": [],
     "pin_bench.py": [],
+    "handover_bench.py": [],
+    "rollup_bench.py": [],
     "warning_bench.py": [],
 }
 SMOKE = {
@@ -40,6 +42,8 @@ SMOKE = {
     "dashboard_bench.py": ["--reports", "2000", "--repeat", "2"],
     "app_bench.py": ["--loads", "1"],
     "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
+    "handover_bench.py": ["--reports", "300"],
+    "rollup_bench.py": ["--reports", "20", "--bulk", "1000"],
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
 }
 

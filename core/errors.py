@@ -12,7 +12,11 @@
     │   ├── StorageFull      disk full; the previous state is intact   (storage_full)
     │   └── NotFound         no such user / report / row               (not_found)
     ├── EnvelopeError        an envelope cannot be opened or verified  (envelope_invalid)
+    ├── TrustError           the office's identity cannot be trusted   (office_untrusted)
+    │   └── IdentityMismatch the office's keys differ from the pin     (office_identity_mismatch)
     ├── SyncError            the network or office failed; retry later (sync_failed)
+    │   ├── InsecureTransport plain HTTP to a non-loopback office      (insecure_transport)
+    │   └── TlsPinMismatch   the office's certificate is not the pinned one (tls_pin_mismatch)
     ├── ApiError             an office refusal with an HTTP status     (from the office)
     └── OfficeError          the office refuses a request              (office_error)
         ├── BadRequest       malformed request                   422   (bad_request)
@@ -119,10 +123,30 @@ class EnvelopeError(JagaError):
     code = "envelope_invalid"
 
 
+class TrustError(JagaError):
+    """What the office sent cannot be verified under the office identity pinned at enrollment."""
+    code = "office_untrusted"
+
+
+class IdentityMismatch(TrustError):
+    """The office's keys do not match the fingerprint in the enrollment code: refused."""
+    code = "office_identity_mismatch"
+
+
 class SyncError(JagaError):
     """Could not reach the office or it refused; the report stays in the outbox."""
     code = "sync_failed"
     http_status = 503
+
+
+class InsecureTransport(SyncError):
+    """Plain HTTP to an office that is not on this machine is refused (use HTTPS, or --insecure)."""
+    code = "insecure_transport"
+
+
+class TlsPinMismatch(SyncError):
+    """The office's TLS certificate is not the one pinned at enrollment."""
+    code = "tls_pin_mismatch"
 
 
 class ApiError(JagaError):
@@ -224,7 +248,8 @@ class DatabaseDriverMissing(OfficeError):
 __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
-    "EnvelopeError", "SyncError", "ApiError",
+    "EnvelopeError", "TrustError", "IdentityMismatch", "SyncError", "InsecureTransport",
+    "TlsPinMismatch", "ApiError",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError",

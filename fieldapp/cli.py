@@ -6,24 +6,19 @@ Thin: parse, call Device, print. PINs come from JAGA_PIN or a prompt, never argv
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
 from pathlib import Path
 
 from core.errors import JagaError
+from core.prompt import secret
 from fieldapp.device import Device
 from sync.ports import is_refusal
 
 
 def read_pin(prompt: str = "PIN: ") -> str:
-    pin = os.environ.get("JAGA_PIN")
-    if pin is None:
-        if not sys.stdin.isatty():
-            raise JagaError("no PIN: set JAGA_PIN or run in a terminal to be prompted")
-        pin = getpass.getpass(prompt)
-    return pin
+    return secret("JAGA_PIN", prompt, what="PIN")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,8 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     a.add_argument("--role", choices=["volunteer", "head"], default="volunteer")
     e = sub.add_parser("enroll", help="enroll a local user with the office using a one-time code")
-    e.add_argument("--office", required=True)
-    e.add_argument("--code", required=True)
+    e.add_argument("--office", help="office address (optional when the code's QR content names it)")
+    e.add_argument("--code", required=True, help="the code, or the whole QR content (jagadesa:enroll?...)")
+    e.add_argument("--fingerprint", help="the office fingerprint printed beside the code")
+    e.add_argument("--tls-pin", help="SHA-256 of the office's HTTPS certificate (when not in the QR)")
+    e.add_argument("--insecure", action="store_true",
+                   help="allow plain HTTP to an office on another machine (not recommended)")
     e.add_argument("--user", required=True)
     f = sub.add_parser("file", help="file a report from a JSON answers file and seal it into the outbox")
     f.add_argument("--user", required=True)
@@ -89,11 +88,18 @@ def _file(args, dev: Device) -> None:
 
 def _enroll(args, dev: Device) -> None:
     from sync.client import OfficeClient
+    from sync.identity import short
+    ticket = dev.ticket(args.code, fingerprint=args.fingerprint, office_url=args.office,
+                        tls_sha256=args.tls_pin)
+    if not ticket.office_url:
+        raise JagaError("the office address is missing: pass --office or the whole QR content")
     session = dev.unlock(args.user, read_pin())
-    resp = OfficeClient(args.office).enroll(**dev.enrollment_request(session, args.code))
-    dev.apply_enrollment(session, args.office, resp)
-    _out(args, {k: v for k, v in resp.items() if k != "sync_token"},
-         f"enrolled {session.label} as {resp['role']} of {resp.get('village_name')} (person {resp['person_id']})")
+    client = OfficeClient(ticket.office_url, tls_sha256=ticket.tls_sha256, insecure=args.insecure)
+    resp = client.enroll(**dev.enrollment_request(session, ticket))
+    fp = dev.apply_enrollment(session, ticket, resp, insecure=args.insecure)
+    _out(args, {**{k: v for k, v in resp.items() if k != "sync_token"}, "office_fingerprint_short": short(fp)},
+         f"enrolled {session.label} as {resp['role']} of {resp.get('village_name')} (person {resp['person_id']}); "
+         f"office fingerprint {short(fp)}")
 
 
 class SyncFailed(JagaError):
@@ -112,7 +118,9 @@ def _sync(args, dev: Device) -> None:
     def progress(done: int, total: int, stage: str) -> None:
         if not args.json:
             print(f"  {stage}: {done}/{total}", file=sys.stderr)
-    client = OfficeClient(dev.office_url, token=dev.sync_token)
+    if not dev.office_url:
+        raise JagaError("no office this phone's users have pinned; unlock once or enroll again")
+    client = OfficeClient(dev.office_url, token=dev.sync_token, **dev.client_options())
     try:
         result = sync_round(dev, client, progress=progress)     # the app's SyncLoop runs the same
     finally:

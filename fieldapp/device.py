@@ -7,23 +7,26 @@ to users.py and reports.py. It never speaks HTTP: the UI passes it to `sync.clie
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
 import shutil
 import uuid
 from pathlib import Path
 
-import forms
-from core.errors import EnvelopeError, JagaError, NotFound
-from fieldapp import keys, reports, secret_store, store, users
+from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, TrustError
+from fieldapp import inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
-from sync import envelope
+from sync import envelope, identity, statement
+from sync import receipt as rc
 from sync.ports import InboxItem, OutboxItem, is_refusal
 from sync.receipt import Receipt
 
-OFFICE_AUTHOR = "00000000-0000-4000-8000-0000000000af"   # the office's fixed author id on feedback
-VERDICTS = ("verified", "disputed", "needs_more_info")
+log = logging.getLogger("jaga.device")
+
+VERDICTS = inbox.VERDICTS
 RETENTION = ("purge", "keep")
 REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
 
@@ -82,7 +85,32 @@ class Device:
         return users.list_users(self.db)
 
     def unlock(self, name_or_id: str, pin: str, *, now: float | None = None) -> Session:
-        return users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
+        """Unlock, then check the plaintext trust data against the user's sealed bundle
+        (differences are repaired and listed in `session.trust_alert`) and verify what the
+        office sent this person since the last unlock."""
+        session = users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
+        session.trust_alert = []
+        bundle = trust.safe_load(self.db, session)
+        if bundle is None:
+            if session.person_id:      # enrolled, but the bundle is gone or was tampered with
+                session.trust_alert = ["bundle"]
+            return session
+        session.trust_alert = trust.check_plaintext(self.db, session, bundle)
+        inbox.verify_pending(self.db, session, bundle)
+        return session
+
+    def trust_bundle(self, session: Session) -> dict | None:
+        """This user's verified view of the office (after applying pending signed items)."""
+        return inbox.verify_pending(self.db, session, trust.safe_load(self.db, session))
+
+    def trust_alert(self) -> dict | None:
+        """The last tampering found at an unlock (kept until cleared), for the app to show."""
+        raw = get_meta(self.db, "trust_alert")
+        return json.loads(raw) if raw else None
+
+    def clear_trust_alert(self) -> None:
+        with transaction(self.db) as conn:
+            set_meta(conn, "trust_alert", None)
 
     # ── settings ──────────────────────────────────────────────────────────
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -100,41 +128,78 @@ class Device:
         """Quick wipe: destroy every wrapped key first (instantly unreadable), then the files."""
         with transaction(self.db) as conn:
             conn.execute("UPDATE users SET wrapped_key=NULL, private_keys=NULL, locked=1")
+        name = get_meta(self.db, "pepper_name")
         self.close()
+        if name:            # a copy of the folder taken earlier can no longer be opened either
+            self.secrets.delete(name)
         for child in self.data_dir.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
     # ── enrollment (the HTTP call itself is sync.client's) ────────────────
-    def enrollment_request(self, session: Session, code: str) -> dict:
+    @staticmethod
+    def ticket(text: str, **given) -> identity.Ticket:
+        """The enrollment code / QR content, with the office fingerprint it must carry."""
+        return identity.parse(text, **given)
+
+    def enrollment_request(self, session: Session, code: "str | identity.Ticket") -> dict:
         """Keyword arguments for `sync.client.OfficeClient.enroll` (public keys only, raw bytes)."""
-        req = {"code": code.strip(), "name": session.label,
+        bare = code.code if isinstance(code, identity.Ticket) else code.strip()
+        req = {"code": bare, "name": session.label,
+               "fingerprint": code.fingerprint if isinstance(code, identity.Ticket) else None,
                "x25519_public": session.x25519.public_key().public_bytes_raw(),
                "ed25519_public": session.ed25519.public_key().public_bytes_raw()}
         if self.device_id and self.sync_token:
             req.update(device_id=self.device_id, device_token=self.sync_token)
         return req
 
-    def apply_enrollment(self, session: Session, office_url: str, resp: dict) -> None:
+    def apply_enrollment(self, session: Session, ticket: identity.Ticket, resp: dict, *,
+                         insecure: bool = False) -> str:
+        """Believe the office's answer only if its keys match the ticket's fingerprint, it is
+        signed by that key, and it is about this person's own keys. Returns the fingerprint.
+        Raises IdentityMismatch / TrustError (nothing stored) otherwise."""
+        if not ticket.office_url:
+            raise identity.BadTicket("the office address is missing")
+        identity.check_transport(ticket.office_url, insecure=insecure)
         b = base64.b64decode
+        try:
+            office_x, office_e = b(resp["office_x25519_public"]), b(resp["office_ed25519_public"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TrustError("the enrollment answer has no readable office keys") from exc
+        fp = ticket.check(office_x, office_e)
+        answer = statement.check_answer(resp, envelope.load_public_ed25519(office_e))
+        mine = (session.x25519.public_key().public_bytes_raw(), session.ed25519.public_key().public_bytes_raw())
+        try:
+            theirs = (b(answer["x25519_public"]), b(answer["ed25519_public"]))
+            recipients = [{"person_id": r["person_id"], "x25519_public": b(r["x25519_public"]).hex()}
+                          for r in answer["recipients"]]
+            for r in recipients:
+                envelope.load_public_x25519(bytes.fromhex(r["x25519_public"]))
+        except (KeyError, TypeError, ValueError, EnvelopeError) as exc:
+            raise TrustError("the enrollment answer is incomplete") from exc
+        if theirs != mine:
+            raise TrustError("the enrollment answer is for other keys than this person's")
+        other = trust.attested_office(self.db)
+        if other is not None and other["office_ed25519"] != office_e.hex():
+            raise IdentityMismatch("another user of this phone is enrolled with a different office")
+        bundle = {"v": 1, "office_url": ticket.office_url, "office_x25519": office_x.hex(),
+                  "office_ed25519": office_e.hex(), "fingerprint": fp, "tls_sha256": ticket.tls_sha256,
+                  "insecure": bool(insecure), "person_id": answer["person_id"],
+                  "device_id": answer["device_id"], "village_id": answer["village_id"],
+                  "village_name": answer.get("village_name"), "role": answer.get("role"),
+                  "recipients": recipients, "recipients_issued_at": answer.get("issued_at", ""),
+                  "revoked": False}
         with transaction(self.db) as conn:
             conn.execute("UPDATE users SET person_id=?, village_id=? WHERE id=?",
-                         (resp["person_id"], resp["village_id"], session.user_id))
-            set_meta(conn, "office_url", office_url.rstrip("/"))
-            set_meta(conn, "device_id", resp["device_id"])
-            if resp.get("sync_token"):
-                set_meta(conn, "sync_token", resp["sync_token"])
-            set_meta(conn, "village_id", resp["village_id"])
-            set_meta(conn, "village_name", resp.get("village_name"))
-            set_meta(conn, "office_x25519_public", b(resp["office_x25519_public"]).hex())
-            set_meta(conn, "office_ed25519_public", b(resp["office_ed25519_public"]).hex())
-            self._set_recipients(conn, resp.get("recipients", []))
-        session.person_id = resp["person_id"]
-
-    @staticmethod
-    def _set_recipients(conn, recipients: list[dict]) -> None:
-        heads = [{"person_id": r["person_id"],
-                  "x25519_public": base64.b64decode(r["x25519_public"]).hex()} for r in recipients]
-        set_meta(conn, "recipients", json.dumps(heads))
+                         (answer["person_id"], answer["village_id"], session.user_id))
+            trust.save(conn, session, bundle)
+            set_meta(conn, "office_url", ticket.office_url)
+            set_meta(conn, "device_id", answer["device_id"])
+            if answer.get("sync_token"):
+                set_meta(conn, "sync_token", answer["sync_token"])
+            set_meta(conn, "village_id", str(answer["village_id"]))
+            set_meta(conn, "village_name", answer.get("village_name"))
+        session.person_id = answer["person_id"]
+        return fp
 
     # ── reports (PIN needed) ──────────────────────────────────────────────
     def new_draft(self, session: Session, form_id: str, answers: dict | None = None) -> str:
@@ -171,7 +236,8 @@ class Device:
         return reports.add_photo(self.db, session, report_id, raw)
 
     def finalize(self, session: Session, report_id: str, **kw) -> str:
-        return reports.finalize(self.db, session, report_id, **kw)
+        """Seal for the recipients in the user's verified bundle (never from plaintext rows)."""
+        return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,
              lang: str = "id") -> str:
@@ -184,7 +250,8 @@ class Device:
         """Every report's state for the outbox screen: draft / waiting / received / returned."""
         sql = ("SELECT r.id,r.owner,r.form_id,r.form_version,r.status,r.created_day,r.attempts,"
                "r.last_error,r.received_day,r.envelope_id,"
-               "(SELECT COUNT(*) FROM inbox i WHERE i.kind='feedback' AND i.body LIKE '%'||r.envelope_id||'%')"
+               "(SELECT COUNT(*) FROM inbox i WHERE i.kind='feedback' AND i.state!='unverified' "
+               "AND i.body LIKE '%'||r.envelope_id||'%')"
                " FROM reports r" + (" WHERE r.owner=?" if owner else "") + " ORDER BY r.rowid DESC")
         out = []
         for row in self.db.conn.execute(sql, (owner,) if owner else ()):
@@ -202,22 +269,39 @@ class Device:
 
     def status(self) -> dict:
         counts = dict(self.db.conn.execute("SELECT status, COUNT(*) FROM reports GROUP BY status"))
+        office = trust.attested_office(self.db)
+        fp = identity.fingerprint(bytes.fromhex(office["office_x25519"]),
+                                  bytes.fromhex(office["office_ed25519"])) if office else None
         return {"device_id": self.device_id, "office_url": self.office_url,
+                "office_fingerprint": identity.short(fp) if fp else None,
                 "enrolled": bool(self.sync_token), "village": get_meta(self.db, "village_name"),
                 "users": len(self.users()), "drafts": counts.get("draft", 0),
                 "outbox": counts.get("sealed", 0), "received": counts.get("received", 0),
                 "refused": counts.get(REFUSED, 0),
-                "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count}
+                "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
+                "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
+                "trust_alert": self.trust_alert()}
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
-    office_url = property(lambda self: get_meta(self.db, "office_url"))
+    # The office a PIN-less sync talks to and believes is the one the users *signed*
+    # (trust.attested_office), never the plaintext meta copy.
     sync_token = property(lambda self: get_meta(self.db, "sync_token"))
     device_id = property(lambda self: get_meta(self.db, "device_id"))
 
     @property
+    def office_url(self) -> str | None:
+        office = trust.attested_office(self.db)
+        return office["office_url"] if office else None
+
+    @property
     def office_sign_public(self) -> bytes | None:
-        raw = get_meta(self.db, "office_ed25519_public")
-        return bytes.fromhex(raw) if raw else None
+        office = trust.attested_office(self.db)
+        return bytes.fromhex(office["office_ed25519"]) if office else None
+
+    def client_options(self) -> dict:
+        """`sync.client.OfficeClient` keyword arguments pinned at enrollment (TLS pin, --insecure)."""
+        office = trust.attested_office(self.db) or {}
+        return {"tls_sha256": office.get("tls_sha256"), "insecure": bool(office.get("insecure"))}
 
     def pending(self, limit: int = 100) -> list[OutboxItem]:
         rows = self.db.conn.execute(
@@ -237,8 +321,10 @@ class Device:
     def pending_count(self) -> int:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
 
-    def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None:
-        """Purge to a minimal receipt row — called only after the receipt was verified.
+    def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> bool:
+        """Purge to a minimal receipt row — only if the receipt verifies under the office key
+        the report's own author attested (see fieldapp/trust.py); otherwise keep it, say why
+        and return False.
 
         The signed receipt (office receive time to the second, hashes) is kept sealed to the
         report's owner; the clear row keeps only the day it arrived."""
@@ -247,8 +333,14 @@ class Device:
             row = conn.execute("SELECT r.id, u.x25519_public FROM reports r LEFT JOIN users u ON u.id=r.owner "
                                "WHERE r.envelope_id=?", (envelope_id,)).fetchone()
             if row is None:
-                return
+                return True
             rid, owner_pub = row
+            why = self._untrusted_receipt(conn, rid, wire)
+            if why:
+                log.warning("receipt for %s not trusted (%s): the report stays in the outbox", envelope_id, why)
+                conn.execute("UPDATE reports SET attempts=attempts+1, last_error=? WHERE id=?",
+                             (f"receipt_untrusted: {why}"[:200], rid))
+                return False
             stored = (keys.seal_to_owner(bytes(owner_pub), json.dumps(wire).encode(), _receipt_aad(rid))
                       if owner_pub else None)
             conn.execute("DELETE FROM attachments WHERE report_id=?", (rid,))
@@ -256,6 +348,34 @@ class Device:
                 "UPDATE reports SET status=?, envelope=NULL, receipt=?, received_day=?, last_error=NULL, "
                 "answers=CASE WHEN ? THEN answers ELSE NULL END WHERE id=?",
                 (reports.RECEIVED, stored, today(), keep, rid))
+        return True
+
+    def _untrusted_receipt(self, conn, report_id: str, wire: dict) -> str | None:
+        """Why this receipt may not purge the report, or None. The author key comes from the
+        plaintext row, so it is checked twice: the stored envelope must verify under it (a
+        swapped key breaks the author's signature) and it must have attested the office key."""
+        env_bytes, author_pub, attest = conn.execute(
+            "SELECT r.envelope, u.ed25519_public, u.office_attest FROM reports r "
+            "JOIN users u ON u.id = r.owner WHERE r.id=?", (report_id,)).fetchone()
+        if not env_bytes:
+            return "no envelope"
+        try:
+            envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
+        except EnvelopeError:
+            return "the author key on file does not match the sealed report"
+        office = trust.check_attestation(attest, author_pub)
+        if office is None:
+            return "the author did not attest an office"
+        blobs = {a: hashlib.sha256(b).hexdigest() for a, b in conn.execute(
+            "SELECT id, sealed FROM attachments WHERE report_id=? AND sealed IS NOT NULL", (report_id,))}
+        try:
+            got = rc.verify(wire, envelope.load_public_ed25519(bytes.fromhex(office["office_ed25519"])),
+                            env_bytes, blobs)
+        except EnvelopeError:
+            return "not signed by the office the author pinned"
+        if not got.complete:
+            return "incomplete"
+        return None
 
     def receipt(self, session: Session, report_id: str) -> dict | None:
         """The office's signed receipt for one of this user's reports (PIN needed)."""
@@ -291,101 +411,41 @@ class Device:
         return get_meta(self.db, "inbox_cursor")
 
     def add_inbox(self, items: list[InboxItem], cursor: str | None) -> None:
-        """Store what arrived, still sealed; recipient-key updates apply at once."""
-        with transaction(self.db) as conn:
-            for it in items:
-                if it.kind == "recipient_keys":
-                    self._set_recipients(conn, it.body.get("recipients", []))
-                    continue
-                conn.execute("INSERT OR IGNORE INTO inbox(item_id,kind,person_id,body,received_day) "
-                             "VALUES(?,?,?,?,?)", (it.item_id, it.kind, it.person_id,
-                                                   json.dumps(it.body), today()))
-            if cursor is not None:
-                set_meta(conn, "inbox_cursor", cursor)
+        """Store what arrived, unverified; nothing here changes whom reports are sealed to."""
+        office = self.office_sign_public
+        inbox.store(self.db, items, cursor, envelope.load_public_ed25519(office) if office else None)
 
     def pending_reviews(self) -> list[OutboxItem]:
         return [OutboxItem(e, env) for e, env in
                 self.db.conn.execute("SELECT envelope_id, envelope FROM review_outbox")]
 
     def mark_review_sent(self, envelope_id: str) -> None:
-        with transaction(self.db) as conn:
-            conn.execute("DELETE FROM review_outbox WHERE envelope_id=?", (envelope_id,))
+        """The office holds the verdict: forget it and the head's copy of the report."""
+        inbox.review_sent(self.db, envelope_id)
+
+    def close_review(self, envelope_id: str, code: str, message: str) -> None:
+        inbox.review_closed(self.db, envelope_id, code, message)
 
     # ── inbox, opened with a person's key (PIN needed) ────────────────────
-    def _items(self, session: Session, kind: str) -> list[tuple[str, dict, str]]:
-        return [(i, json.loads(b), s) for i, b, s in self.db.conn.execute(
-            "SELECT item_id, body, state FROM inbox WHERE person_id=? AND kind=? ORDER BY item_id",
-            (session.person_id, kind))]
-
     def review_items(self, session: Session) -> list[dict]:
         """Reports from the village for a head to review, decrypted with the head's own key."""
-        out = []
-        for item_id, body, state in self._items(session, "review_request"):
-            entry = {"item_id": item_id, "state": state}
-            try:
-                author = envelope.load_public_ed25519(base64.b64decode(body["author_ed25519_public"]))
-                opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
-                                       author_public=author)
-                form = forms.load(opened.header.form_id, opened.header.form_version)
-                entry.update(envelope_id=opened.header.envelope_id, form_id=form.id,
-                             title=form.title, answers=opened.payload.get("answers", {}),
-                             flags=opened.payload.get("flags", {}),
-                             created_ms=opened.header.created_ms, ok=True)
-            except (EnvelopeError, JagaError, KeyError, ValueError) as exc:
-                entry.update(ok=False, error=str(exc))
-            out.append(entry)
-        return out
+        self.trust_bundle(session)
+        return inbox.review_items(self.db, session)
 
     def review(self, session: Session, item_id: str, verdict: str, note: str = "") -> str:
-        """Seal a signed verdict for the office; it leaves with the next sync."""
-        if verdict not in VERDICTS:
-            raise JagaError(f"verdict must be one of {', '.join(VERDICTS)}")
-        item = next((i for i in self.review_items(session) if i["item_id"] == item_id and i.get("ok")), None)
-        if item is None:
-            raise NotFound("no such report to review")
-        office = envelope.load_public_x25519(bytes.fromhex(get_meta(self.db, "office_x25519_public")))
-        sealed = envelope.seal({"envelope_id": item["envelope_id"], "verdict": verdict, "note": note[:2000]},
-                               form_id="_review", form_version=1, author_id=session.person_id,
-                               device_id=self.device_id, signing_key=session.ed25519, recipients=[office])
-        with transaction(self.db) as conn:
-            conn.execute("INSERT INTO review_outbox(envelope_id,owner,envelope,created_day) VALUES(?,?,?,?)",
-                         (sealed.envelope_id, session.user_id, sealed.envelope, today()))
-            conn.execute("UPDATE inbox SET state='answered', note=? WHERE item_id=?",
-                         (session.cipher.encrypt_json("inbox", item_id, "note",
-                                                      {"verdict": verdict, "note": note}), item_id))
-        return sealed.envelope_id
+        """Seal a signed verdict for the pinned office; it leaves with the next sync."""
+        bundle = self.trust_bundle(session)
+        if bundle is None:
+            raise reports.NotEnrolled()
+        return inbox.review(self.db, session, bundle, item_id, verdict, note, bundle["device_id"])
 
     def feedback(self, session: Session) -> list[dict]:
         """Messages from the office about this person's reports, signature-checked."""
-        office_pub = self.office_sign_public
-        out = []
-        for item_id, body, state in self._items(session, "feedback"):
-            try:
-                opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
-                                       author_public=envelope.load_public_ed25519(office_pub))
-                out.append({"item_id": item_id, "state": state, **opened.payload,
-                            "created_ms": opened.header.created_ms})
-            except (EnvelopeError, KeyError, ValueError, TypeError):
-                out.append({"item_id": item_id, "state": state, "error": "cannot be opened"})
-        return out
+        return inbox.feedback(self.db, session, self.trust_bundle(session))
 
     def alerts(self, session: Session) -> list[dict]:
-        """General warnings from the office for this person's village, signature-checked with the
-        pinned office key; one that does not verify is shown as such, never as text."""
-        office_pub = self.office_sign_public
-        out = []
-        for item_id, body, state in self._items(session, "alert"):
-            try:
-                opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
-                                       author_public=envelope.load_public_ed25519(office_pub))
-                if opened.header.form_id != "_alert" or not isinstance(opened.payload.get("message"), str):
-                    raise ValueError("not an alert")
-                out.append({"item_id": item_id, "state": state, "message": opened.payload["message"],
-                            "sent_at": opened.payload.get("sent_at"), "created_ms": opened.header.created_ms})
-            except (EnvelopeError, KeyError, ValueError, TypeError):
-                out.append({"item_id": item_id, "state": state, "error": "cannot be opened"})
-        return out
+        """General warnings from the office for this person's village, signature-checked."""
+        return inbox.alerts(self.db, session, self.trust_bundle(session))
 
     def mark_read(self, item_id: str) -> None:
-        with transaction(self.db) as conn:
-            conn.execute("UPDATE inbox SET state='read' WHERE item_id=? AND state='new'", (item_id,))
+        inbox.mark_read(self.db, item_id)

@@ -55,6 +55,16 @@ S: dict[str, tuple[str, str]] = {
     "enroll_missing": ("Isi alamat kantor dan kode", "Enter the office address and the code"),
     "enroll_bad_qr": ("Isi kode QR tidak dikenali", "The QR content is not recognised"),
     "enroll_failed": ("Pendaftaran gagal: {why}", "Enrollment failed: {why}"),
+    "office_fingerprint": ("Sidik jari kantor (tercetak di samping kode)",
+                           "Office fingerprint (printed beside the code)"),
+    "enroll_ok_fp": ("Terdaftar: {name}, {village}. Sidik jari kantor {fp} — cocokkan dengan petugas.",
+                     "Enrolled: {name}, {village}. Office fingerprint {fp} — compare it with the officer."),
+    "trust_tampered": ("Peringatan: data kantor di ponsel ini diubah orang lain sejak terakhir dibuka. "
+                       "Sudah dipulihkan dari data terkunci Anda; laporan Anda tetap hanya bisa dibaca "
+                       "kantor tempat Anda terdaftar.",
+                       "Warning: the office data on this phone was changed by someone since it was last "
+                       "opened. It was restored from your locked data; your reports can still be read "
+                       "only by the office you enrolled with."),
     "not_enrolled": ("Ponsel ini belum terdaftar ke kantor Imigrasi. Laporan tersimpan sebagai draf sampai "
                      "terdaftar.",
                      "This phone is not enrolled with the immigration office yet. Reports stay drafts "
@@ -235,6 +245,14 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "no_connection": ("tidak ada sambungan ke kantor", "no connection to the office"),
     "not_enrolled_short": ("ponsel belum terdaftar", "the phone is not enrolled"),
     "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
+    "office_identity_mismatch": ("kunci kantor tidak cocok dengan sidik jari pada kode: ditolak",
+                                 "the office's keys do not match the fingerprint in the code: refused"),
+    "office_untrusted": ("jawaban kantor tidak dapat diverifikasi: ditolak",
+                         "the office's answer cannot be verified: refused"),
+    "enroll_ticket_invalid": ("kode atau sidik jari kantor tidak lengkap/tidak terbaca",
+                              "the code or the office fingerprint is missing or unreadable"),
+    "insecure_transport": ("alamat kantor harus https://", "the office address must be https://"),
+    "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
 }
 
 

@@ -8,7 +8,6 @@ can open; syncing needs no PIN.
 """
 from __future__ import annotations
 
-import json
 import uuid
 
 import sqlite_utils
@@ -16,7 +15,7 @@ import sqlite_utils
 import forms
 from core.errors import JagaError, NotFound, StoreError
 from fieldapp import photos
-from fieldapp.store import get_meta, transaction
+from fieldapp.store import transaction
 from fieldapp.users import Session, today
 from sync import envelope
 
@@ -108,37 +107,35 @@ def photo_bytes(db: sqlite_utils.Database, session: Session, att_id: str) -> byt
     return session.cipher.decrypt("attachments", att_id, "data", row[0])
 
 
-def recipients(db: sqlite_utils.Database, rahasia: bool) -> list:
-    """The office always; the village heads unless the volunteer chose rahasia."""
-    office = get_meta(db, "office_x25519_public")
-    if office is None:
-        raise NotEnrolled("enroll this phone with the immigration office before sending reports")
-    keys = [envelope.load_public_x25519(bytes.fromhex(office))]
+def recipients(bundle: dict, rahasia: bool) -> list:
+    """The office always; the village heads unless the volunteer chose rahasia — both from the
+    user's own verified bundle (fieldapp/trust.py), never from a row anyone could rewrite."""
+    keys = [envelope.load_public_x25519(bytes.fromhex(bundle["office_x25519"]))]
     if not rahasia:
-        for head in json.loads(get_meta(db, "recipients", "[]")):
-            keys.append(envelope.load_public_x25519(bytes.fromhex(head["x25519_public"])))
+        keys += [envelope.load_public_x25519(bytes.fromhex(h["x25519_public"])) for h in bundle["recipients"]]
     return keys
 
 
-def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *,
+def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bundle: dict | None,
              lang: str = "id", rahasia: bool = False, created_ms: int | None = None) -> str:
-    """Validate, seal and sign; raises ValidationFailed (draft kept) listing every bad field."""
+    """Validate, seal and sign; raises ValidationFailed (draft kept) listing every bad field.
+    `bundle` is the user's verified trust bundle: recipients, village and device come from it."""
     row = _row(db, session, report_id)
     if row["status"] != DRAFT:
         raise Immutable()
     form = forms.load(row["form_id"], row["form_version"])
     answers = form.check(load_answers(db, session, report_id), lang)
-    if not session.person_id:
+    if not session.person_id or not bundle or bundle.get("person_id") != session.person_id:
         raise NotEnrolled()
     rahasia = rahasia or form.is_confidential(answers)
     photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
     plain = {a: photo_bytes(db, session, a) for a in photo_ids}
     sealed = envelope.seal(
         {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": lang,
-         "village_id": get_meta(db, "village_id")},
+         "village_id": bundle["village_id"]},
         form_id=form.id, form_version=form.version, author_id=session.person_id,
-        device_id=get_meta(db, "device_id"), signing_key=session.ed25519,
-        recipients=recipients(db, rahasia), attachments=plain, created_ms=created_ms)
+        device_id=bundle["device_id"], signing_key=session.ed25519,
+        recipients=recipients(bundle, rahasia), attachments=plain, created_ms=created_ms)
     with transaction(db) as conn:
         seq = conn.execute("SELECT COALESCE(MAX(seq),0)+1 FROM reports").fetchone()[0]
         cur = conn.execute(

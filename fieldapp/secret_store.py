@@ -41,6 +41,7 @@ class SecretStore(Protocol):
 
     def get(self, name: str) -> bytes | None: ...
     def create(self, name: str) -> bytes: ...
+    def delete(self, name: str) -> None: ...          # quick wipe: an old copy of the folder stays locked
     def describe(self) -> tuple[str, str]: ...        # (Bahasa Indonesia, English) for the screen
 
 
@@ -94,6 +95,9 @@ class FileSecretStore:
             os.unlink(tmp)
         return secret
 
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
     def describe(self) -> tuple[str, str]:
         return (f"Kunci tambahan disimpan di berkas {self.folder}, di luar folder data — BUKAN perangkat "
                 "keras yang aman. Salinan folder data saja tidak bisa ditebak; salinan seluruh disk bisa.",
@@ -120,7 +124,7 @@ class KeystoreSecretStore:
 
     def get(self, name: str) -> bytes | None:
         value = self._get(f"jaga-desa.{_check_name(name)}")
-        if value is None:
+        if not value:
             return None
         raw = base64.b64decode(value)
         if len(raw) != PEPPER_BYTES:
@@ -135,6 +139,9 @@ class KeystoreSecretStore:
         if self.get(name) != secret:
             raise SecretMissing("the phone's key store did not keep the secret")
         return secret
+
+    def delete(self, name: str) -> None:
+        self._set(f"jaga-desa.{_check_name(name)}", "")
 
     def describe(self) -> tuple[str, str]:
         return ("Kunci tambahan disimpan di Android Keystore (perangkat keras ponsel).",

@@ -66,6 +66,18 @@ def m002_envelope_index(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m003_trust(db: sqlite_utils.Database) -> None:
+    # trust: the user's pinned office + head list, AES-GCM under their data key (fieldapp/trust.py);
+    # office_attest: the same office identity signed by the user's key, for PIN-less sync.
+    db["users"].add_column("trust", bytes)
+    db["users"].add_column("office_attest", str)
+    # inbox rows arrive 'unverified' and are checked under the pinned key at unlock
+    db["inbox"].add_column("issued_at", str)
+    # which review request a sealed verdict answers: purged once the office acknowledges it
+    db["review_outbox"].add_column("item_id", str)
+
+
+@migrations()
 def m006_phone_pin_delay(db: sqlite_utils.Database) -> None:
     # When the next PIN try is allowed (epoch seconds, UTC): persisted so that killing the
     # app during the wait buys nothing.

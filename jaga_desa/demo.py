@@ -63,7 +63,7 @@ def _seed(office: Path, phone: Path, office_url: str) -> None:
     for (name, pin), role in ((HEAD, "head"), (VOLUNTEER, "volunteer")):
         _run(*dev, "add-user", "--name", name, "--role", role, pin=pin)
         code = json.loads(_run(*adm, "enroll-code", "--village", VILLAGE, "--role", role,
-                               "--name", name, "--json"))["code"]
+                               "--name", name, "--json"))["enroll"]      # code + office fingerprint
         _run(*dev, "enroll", "--office", office_url, "--code", code, "--user", name, pin=pin)
     import forms
     with tempfile.TemporaryDirectory() as tmp:

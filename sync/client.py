@@ -1,7 +1,13 @@
 """HTTP client for the office API (requests + urllib3 Retry), errors translated at the boundary.
 
     requests / urllib3 error (connect, read, reset, timeout, bad body) -> core.errors.SyncError
+    TLS certificate other than the pinned one                          -> core.errors.TlsPinMismatch
+    plain HTTP to a non-loopback office without `insecure`             -> core.errors.InsecureTransport
     office JSON refusal {code, message} with status                    -> core.errors.ApiError
+
+TLS: the office's certificate is pinned by its SHA-256 (from the enrollment code), with
+urllib3's `assert_fingerprint` — a self-signed office certificate is fine, any other
+certificate (even one a public CA signed) is refused. Without a pin the system CAs apply.
 
 Retries (exponential back-off with jitter) cover connect/read errors and 502/503/504
 for every method: every office endpoint is idempotent by design (an envelope replay
@@ -20,8 +26,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from core.errors import ApiError, SyncError
+from core.errors import ApiError, SyncError, TlsPinMismatch
 from sync import receipt as rc
+from sync.identity import Ticket, check_transport
 
 API = "/api/v1"
 _STATUS = ("received", "size", "complete")
@@ -37,19 +44,43 @@ def default_retry() -> Retry:
                  backoff_max=10, raise_on_status=False, respect_retry_after_header=True)
 
 
+class PinnedAdapter(HTTPAdapter):
+    """HTTPS to one certificate, named by its SHA-256: urllib3 compares the presented
+    certificate with the pin after the handshake and refuses any other."""
+
+    def __init__(self, tls_sha256: str, **kw) -> None:
+        self.tls_sha256 = tls_sha256
+        super().__init__(**kw)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        pool_kwargs["assert_fingerprint"] = self.tls_sha256
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+    def send(self, request, **kw):
+        # The pin replaces CA validation (the office's certificate is usually self-signed).
+        # Set here, not on the Session: REQUESTS_CA_BUNDLE in the environment would win there.
+        kw["verify"] = False
+        return super().send(request, **kw)
+
+
 class OfficeClient:
     def __init__(self, base_url: str, token: str | None = None, *,
-                 timeout: tuple[float, float] = (5.0, 60.0), retry: Retry | None = None) -> None:
+                 timeout: tuple[float, float] = (5.0, 60.0), retry: Retry | None = None,
+                 tls_sha256: str | None = None, insecure: bool = False) -> None:
         base = base_url.rstrip("/")
+        check_transport(base, insecure=insecure)
         self.base_url = base if base.endswith(API) else base + API
         self.token = token
         self.timeout = timeout
         self.session = requests.Session()
+        self._probe = requests.Session()   # fails fast: the caller (SyncLoop) does its own back-off
         adapter = HTTPAdapter(max_retries=retry if retry is not None else default_retry())
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        # The connectivity probe fails fast: the caller (SyncLoop) does its own back-off.
-        self._probe = requests.Session()
+        if tls_sha256:
+            self.session.mount("https://", PinnedAdapter(tls_sha256, max_retries=retry if retry is not None
+                                                         else default_retry()))
+            self._probe.mount("https://", PinnedAdapter(tls_sha256, max_retries=0))
 
     def close(self) -> None:
         self.session.close()
@@ -70,6 +101,11 @@ class OfficeClient:
             body = resp.json()
         except requests.exceptions.JSONDecodeError as exc:
             raise SyncError(f"the office sent an unreadable answer ({exc.__class__.__name__})") from exc
+        except requests.exceptions.SSLError as exc:
+            if "fingerprint" in str(exc).lower():
+                raise TlsPinMismatch("the office's TLS certificate is not the one pinned at "
+                                     "enrollment: refused") from exc
+            raise SyncError(f"TLS with the office failed: {exc.__class__.__name__}") from exc
         except requests.exceptions.RequestException as exc:
             raise SyncError(f"cannot reach the office: {exc.__class__.__name__}") from exc
         except Exception as exc:   # urllib3/http.client errors that escape requests' wrappers
@@ -88,8 +124,24 @@ class OfficeClient:
         return self._request("GET", "/health", auth=False, probe=probe,
                              expect=("status", "server_time"))
 
+    def office_identity(self) -> dict:
+        return self._request("GET", "/office-identity", auth=False,
+                             expect=("office_x25519_public", "office_ed25519_public"))
+
     def enroll(self, code: str, name: str, x25519_public: bytes, ed25519_public: bytes, *,
-               device_id: str | None = None, device_token: str | None = None) -> dict:
+               device_id: str | None = None, device_token: str | None = None,
+               fingerprint: str | None = None) -> dict:
+        """Redeem a one-time code. With the ticket's `fingerprint`, first ask the office who it
+        is and refuse (IdentityMismatch) before the code is spent on the wrong office; the
+        caller still verifies the signed answer (fieldapp Device.apply_enrollment)."""
+        if fingerprint:
+            ident = self.office_identity()
+            try:
+                keys = (base64.b64decode(ident["office_x25519_public"]),
+                        base64.b64decode(ident["office_ed25519_public"]))
+            except (TypeError, ValueError) as exc:
+                raise SyncError("the office sent unreadable keys") from exc
+            Ticket(code, fingerprint).check(*keys)
         body = {"code": code, "name": name,
                 "x25519_public": base64.b64encode(x25519_public).decode(),
                 "ed25519_public": base64.b64encode(ed25519_public).decode(),

@@ -24,6 +24,14 @@ info = "jaga-desa/v1/wrap" | envelope_id | key_id | eph_pub), then AES-GCM with 
 nonce (each KEK is used exactly once, because the ephemeral key is fresh).
 The signature covers the recipient list and the attachment manifest too, so nobody in
 between can strip a recipient, add one, or swap a photo.
+
+Two sealing rules (the layout is unchanged, so every reader stays the same):
+- Padding: the recipient list is padded to PAD_TO wraps with decoys (a content-key wrap
+  for a throwaway key nobody holds) and shuffled, so a rahasia report (office only)
+  has as many wraps as one the village heads can read.
+- Bound ids: a fresh envelope id ends with 6 bytes of SHA-256 of its author id, so the
+  office can refuse an id that is not the signing author's — nobody can occupy a
+  victim's pending id (`id_bound_to`).
 """
 from __future__ import annotations
 
@@ -52,6 +60,27 @@ MAX_PAYLOAD = 1024 * 1024          # decompressed payload bound (zip-bomb guard)
 _ZERO_NONCE = b"\x00" * 12
 _WRAP_INFO = b"jaga-desa/v1/wrap"
 _ATT_AAD = b"jaga-desa/v1/attachment"
+_ID_CTX = b"jaga-desa/v1/envelope-id"
+ID_BOUND = 6                       # trailing bytes of the id bound to the author
+PAD_TO = 4                         # office + up to three village heads look alike
+
+
+def _author_tag(author_id: str) -> bytes:
+    return hashlib.sha256(_ID_CTX + uuid.UUID(author_id).bytes).digest()[:ID_BOUND]
+
+
+def new_envelope_id(author_id: str, *, _rng=os.urandom) -> str:
+    """A fresh id bound to its author: 74 random bits and the uuid4 bits first (short ids
+    people read stay distinct), then 6 bytes from the author id."""
+    raw = bytearray(_rng(16 - ID_BOUND) + _author_tag(author_id))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
+def id_bound_to(envelope_id: str, author_id: str) -> bool:
+    """True when `envelope_id` was minted for `author_id` (see new_envelope_id)."""
+    return uuid.UUID(envelope_id).bytes[16 - ID_BOUND:] == _author_tag(author_id)
 
 
 def key_id(public: X25519PublicKey) -> bytes:
@@ -135,23 +164,25 @@ def seal(payload: dict, *, form_id: str, form_version: int, author_id: str, devi
          signing_key: Ed25519PrivateKey, recipients: list[X25519PublicKey],
          attachments: dict[str, bytes] | None = None,
          envelope_id: str | None = None, created_ms: int | None = None,
-         _rng=os.urandom) -> Sealed:
+         pad_to: int = PAD_TO, _rng=os.urandom) -> Sealed:
     """Encrypt `payload` for every recipient and sign it as the author.
 
     `attachments` maps att_id (uuid hex) -> plaintext bytes (already re-encoded photos);
     they are sealed under the same content key and listed, by checksum, in the signed header.
+    Without `envelope_id` a fresh id bound to `author_id` is minted. The wraps are padded
+    to `pad_to` with decoys and shuffled.
     `_rng` is a private hook for test vectors only (fixed content key, nonces, ephemeral
-    keys); production code never passes it.
+    keys, decoys, order); production code never passes it.
     """
     if not recipients:
         raise EnvelopeError("an envelope needs at least one recipient")
-    eid = uuid.UUID(envelope_id) if envelope_id else uuid.uuid4()
+    eid = uuid.UUID(envelope_id or new_envelope_id(author_id, _rng=_rng))
     created = int(time.time() * 1000) if created_ms is None else int(created_ms)
     ckey = _rng(32)
     blobs = {a: seal_attachment(ckey, str(eid), a, data, _rng=_rng)
              for a, data in (attachments or {}).items()}
     fid = form_id.encode()
-    if not 0 < len(fid) < 256 or len(recipients) > 255 or len(blobs) > 255:
+    if not 0 < len(fid) < 256 or max(len(recipients), pad_to) > 255 or len(blobs) > 255:
         raise EnvelopeError("form id, recipients or attachments out of range")
     out = bytearray(MAGIC + bytes([VERSION]) + eid.bytes + struct.pack(">Q", created))
     out += uuid.UUID(author_id).bytes + uuid.UUID(device_id).bytes
@@ -159,18 +190,27 @@ def seal(payload: dict, *, form_id: str, form_version: int, author_id: str, devi
     out += bytes([len(blobs)])
     for att_id, blob in blobs.items():
         out += uuid.UUID(att_id).bytes + struct.pack(">I", len(blob)) + hashlib.sha256(blob).digest()
-    out += bytes([len(recipients)])
-    for rcpt in recipients:
-        eph = X25519PrivateKey.from_private_bytes(_rng(32))
-        eph_pub, kid = raw_public(eph.public_key()), key_id(rcpt)
-        kek = _kek(eph.exchange(rcpt), eid.bytes, kid, eph_pub)
-        out += kid + eph_pub + AESGCM(kek).encrypt(_ZERO_NONCE, ckey, eid.bytes)
+    wraps = [_wrap(ckey, eid.bytes, rcpt, _rng) for rcpt in recipients]
+    # Decoys: a real wrap for a key nobody keeps, indistinguishable from a head's.
+    wraps += [_wrap(ckey, eid.bytes, X25519PrivateKey.from_private_bytes(_rng(32)).public_key(), _rng)
+              for _ in range(max(0, pad_to - len(recipients)))]
+    for i in range(len(wraps) - 1, 0, -1):          # Fisher-Yates: the office is not always first
+        j = int.from_bytes(_rng(4), "big") % (i + 1)
+        wraps[i], wraps[j] = wraps[j], wraps[i]
+    out += bytes([len(wraps)]) + b"".join(wraps)
     nonce = _rng(12)
     plain = zlib.compress(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(), 9)
     ct = AESGCM(ckey).encrypt(nonce, plain, bytes(out) + nonce)
     out += nonce + struct.pack(">I", len(ct)) + ct
     out += signing_key.sign(bytes(out))
     return Sealed(bytes(out), str(eid), blobs)
+
+
+def _wrap(ckey: bytes, eid: bytes, rcpt: X25519PublicKey, _rng) -> bytes:
+    eph = X25519PrivateKey.from_private_bytes(_rng(32))
+    eph_pub, kid = raw_public(eph.public_key()), key_id(rcpt)
+    kek = _kek(eph.exchange(rcpt), eid, kid, eph_pub)
+    return kid + eph_pub + AESGCM(kek).encrypt(_ZERO_NONCE, ckey, eid)
 
 
 class _Reader:

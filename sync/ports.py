@@ -9,15 +9,19 @@ Contract as sync.runner.sync_once uses it:
   names every blob; the device may now purge the envelope and its blobs.
 - `mark_failed(id, code, message)` — the office refused the item permanently (codes:
   envelope_invalid, unknown_person, revoked, wrong_device, wrong_recipient, id_conflict,
-  wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). A refusal
+  id_not_bound, wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). A refusal
   (`is_refusal(code)`) is final: the item leaves `pending()` for good and the user is shown
   why (state `refused`), so it is never re-sent in a loop. A receipt that does not verify
   is not the office refusing: the item stays waiting and is tried again next round.
+- `mark_received` may return False: the device refused the receipt on its own check
+  (fieldapp: not under the office key the author attested) and keeps the item waiting.
 - Optional `record_round(ok, error, when)` — sync.runner.sync_round reports each round:
   "last synced" may move only when `ok`; otherwise `error` is the round's stable code.
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).
 - Optional `pending_count() -> int`, used only for progress totals.
+- Optional `close_review(id, code, message)` — the office refused a verdict for good (e.g.
+  404: it no longer knows the report); close it locally instead of re-sending it forever.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from typing import Protocol
 from sync.receipt import Receipt
 
 # Failures that are not the office refusing the item: keep it waiting, try again later.
-TRANSIENT_FAILURES = frozenset({"receipt_invalid"})
+TRANSIENT_FAILURES = frozenset({"receipt_invalid", "receipt_untrusted"})
 
 
 def is_refusal(code: str) -> bool:
@@ -49,6 +53,7 @@ class InboxItem:
     kind: str                               # review_request | feedback | recipient_keys | revoked | alert
     person_id: str                          # the local person it is for
     body: dict
+    raw: dict = field(default_factory=dict)  # the item as the office signed it (with `signature`)
 
 
 class Outbox(Protocol):

@@ -34,15 +34,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config._jaga_allowed_skips = load_allowed(Path(os.environ.get("JAGA_ALLOWED_SKIPS", DEFAULT)))
 
 
+def _allowed(config: pytest.Config, nodeid: str) -> bool:
+    return any(nodeid == k or nodeid.startswith(k + "[") or nodeid.startswith(k + "::")
+               for k in config._jaga_allowed_skips)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A whole module skipped at import (`pytest.importorskip`, `allow_module_level`)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and not _allowed(collector.config, rep.nodeid):
+        why = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else rep.longrepr
+        rep.outcome = "failed"
+        rep.longrepr = (f"SKIPPED at collection, and a skip fails the run: {why}\n"
+                        f"List it in tests/ALLOWED_SKIPS.txt as `{rep.nodeid} | <reason>` if it must.")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     rep = outcome.get_result()
-    if not rep.skipped:
-        return
-    allowed = item.config._jaga_allowed_skips
-    if any(rep.nodeid == k or rep.nodeid.startswith(k + "[") or rep.nodeid.startswith(k + "::")
-           for k in allowed):
+    if not rep.skipped or _allowed(item.config, rep.nodeid):
         return
     why = getattr(rep, "wasxfail", None)
     if why is None and isinstance(rep.longrepr, tuple):

@@ -55,8 +55,8 @@ class Person:
                created_ms: int | None = None, extra_recipients=(), answers=None,
                form_id: str = "laporan_kecurigaan") -> env.Sealed:
         rcpts = [self.office_x()] + ([] if rahasia else self.heads()) + list(extra_recipients)
-        payload = {"answers": answers or {"ringkasan": "rahasia sekali"},
-                   "flags": {"category": "tppo", "urgent": True}, "rahasia": rahasia, "lang": "id"}
+        payload = {"answers": answers or valid_answers(form_id, attachments),
+                   "flags": {"urgent": True}, "rahasia": rahasia, "lang": "id"}
         return env.seal(payload, form_id=form_id, form_version=1, author_id=self.id,
                         device_id=self.device_id, signing_key=self.ed, recipients=rcpts,
                         attachments=attachments, created_ms=created_ms)
@@ -65,6 +65,21 @@ class Person:
         return env.seal({"envelope_id": report_id, "verdict": verdict, "note": note},
                         form_id="_review", form_version=1, author_id=self.id,
                         device_id=self.device_id, signing_key=self.ed, recipients=[self.office_x()])
+
+
+SECRET_TEXT = "rahasia sekali: orang asing menawarkan kerja"
+
+
+def valid_answers(form_id: str = "laporan_kecurigaan", attachments: dict | None = None) -> dict:
+    """Answers the office accepts (it checks every report against its form): the form's own
+    example, with a marker text the plaintext scans look for, and the photos named."""
+    import forms
+    answers = forms.load(form_id).example()
+    if "apa_dilihat" in answers:
+        answers["apa_dilihat"] = SECRET_TEXT
+    if attachments:
+        answers["foto"] = sorted(attachments)
+    return answers
 
 
 def new_code(server, village: str, role: str, name: str, **kw) -> str:

@@ -73,6 +73,8 @@ def show(app, message: str = "") -> None:
             app.page.update()
             return
         app.session = session
+        if getattr(session, "trust_alert", None):       # plaintext office data was rewritten
+            app.notice = app.t("trust_tampered")
         resume, app.resume = app.resume, None
         if resume and resume["user_id"] == session.user_id:     # back where the auto-lock struck
             app.go("form", report_id=resume["report_id"], section=resume.get("section", 0))

@@ -42,13 +42,13 @@ def parse_enroll_link(text: str) -> tuple[str, str] | None:
     return (office, code) if office and code else None
 
 
-def enroll(office_url: str, request: dict) -> dict:
+def enroll(office_url: str, request: dict, tls_sha256: str | None = None) -> dict:
     """Redeem a one-time code; `request` is Device.enrollment_request(...): OfficeClient.enroll's kwargs."""
     try:
         from sync.client import OfficeClient
     except ImportError as exc:
         raise SyncError("the sync module is not installed yet") from exc
-    client = OfficeClient(office_url)
+    client = OfficeClient(office_url, tls_sha256=tls_sha256)
     try:
         return client.enroll(**request)
     finally:
@@ -75,7 +75,7 @@ def _client_for(dev: Device, *, background: bool = False):
         return None
     if background and dev.setting("sync", "on") != "on":
         return None
-    return OfficeClient(dev.office_url, token=dev.sync_token)
+    return OfficeClient(dev.office_url, token=dev.sync_token, **dev.client_options())
 
 
 def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = None) -> object:

@@ -4,47 +4,28 @@
         url = pg.make_db("office1")      # postgresql+psycopg://jaga@127.0.0.1:PORT/office1
 
 Finds `initdb`/`pg_ctl` on PATH or, as Debian installs them, under
-/usr/lib/postgresql/<version>/bin (newest version first). Runs as the `postgres` user
+/usr/lib/postgresql/<version>/bin (core.postgres.bin_dir). Runs as the `postgres` user
 when we are root (PostgreSQL refuses to run as root). `PostgresUnavailable` says what
 to install; the tests turn it into a failure, never a skip."""
 from __future__ import annotations
 
-import glob
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from core.net import free_port
+from core.postgres import PostgresUnavailable, bin_dir
 
-
-class PostgresUnavailable(RuntimeError):
-    """No PostgreSQL server binaries on this machine."""
-
-
-def find_bin_dir() -> Path:
-    """The directory holding initdb and pg_ctl: PATH first, then Debian's versioned dirs."""
-    on_path = shutil.which("initdb")
-    if on_path and shutil.which("pg_ctl"):
-        return Path(on_path).resolve().parent
-
-    def version(d: str) -> tuple[int, ...]:
-        return tuple(int(x) for x in re.findall(r"\d+", Path(d).parent.name)) or (0,)
-
-    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version, reverse=True):
-        if Path(d, "initdb").exists() and Path(d, "pg_ctl").exists():
-            return Path(d)
-    raise PostgresUnavailable("PostgreSQL is not installed (no initdb on PATH nor under "
-                              "/usr/lib/postgresql/*/bin): apt-get install -y postgresql")
+__all__ = ["PostgresCluster", "PostgresUnavailable"]
 
 
 class PostgresCluster:
     """initdb + pg_ctl start on a free port in a fresh temp dir; `stop()` removes it all."""
 
     def __init__(self, *, fsync: bool = False, user: str = "jaga") -> None:
-        self.bin = find_bin_dir()
+        self.bin = bin_dir()
         self.fsync, self.user = fsync, user
         self.port = free_port()
         # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.

@@ -7,6 +7,7 @@ echoes request content, which may contain report data).
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -114,6 +115,22 @@ def _install_handlers(app: FastAPI) -> None:
         return _error(500, "internal", "internal error at the office")
 
 
+def _start_backfill(engine, keys) -> None:
+    """Reports stored before indexing moved into ingest get indexed once, in the background,
+    in short transactions (never in a dashboard GET)."""
+    from sync.office.dashboard import indexer
+    with engine.begin() as conn:
+        if indexer.pending(conn) == 0:
+            return
+
+    def run() -> None:
+        try:
+            log.info("indexed %d older reports", indexer.backfill(engine, keys))
+        except Exception as exc:          # another worker raced us, or the store went away
+            log.warning("background indexing stopped: %s", type(exc).__name__)
+    threading.Thread(target=run, name="jaga-backfill", daemon=True).start()
+
+
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
                passphrase: str | None = None) -> FastAPI:
     """Load (or create) the office keys, migrate the store, and build the app."""
@@ -132,6 +149,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     for module in (health, enroll, envelopes, attachments, inbox, reviews):
         app.include_router(module.router, prefix=API)
     from sync.office.dashboard import mount; mount(app)   # staff dashboard + partner API
+    _start_backfill(engine, keys)
     _install_handlers(app)
     app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
     app.add_middleware(BodyLimit)

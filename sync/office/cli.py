@@ -1,12 +1,19 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
     office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
+                 [--tls-cert PEM --tls-key PEM]
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
-                                       [--ttl-hours N] [--qr FILE.png] [--office-url URL] [--json]
+                                       [--ttl-hours N] [--qr FILE.png] [--office-url URL]
+                                       [--tls-cert PEM] [--json]
     office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
     office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
     office-admin --data DIR [--db URL] deliver-webhooks --url URL   (secret: JAGA_WEBHOOK_SECRET)
+    office-admin --data DIR [--db URL] api-token issue --username U [--days N] [--region R]... [--rahasia] [--free-text]
+    office-admin --data DIR [--db URL] api-token list | revoke --id ID
+    office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
+
+Every admin command is written to the dashboard's audit log (user "cli:<os user>").
 
 main.py calls main(argv) with the subcommand name first. Passwords come from
 JAGA_PASSWORD or a prompt, the office key passphrase from JAGA_OFFICE_KEY or a prompt,
@@ -22,6 +29,7 @@ import sys
 from pathlib import Path
 
 from core.errors import JagaError
+from core.prompt import secret
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--host", default="127.0.0.1")
     office.add_argument("--port", type=int, default=8765)
     office.add_argument("--log-level", default="warning")
+    office.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    office.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
@@ -60,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--ttl-hours", type=float, default=72.0)
     e.add_argument("--qr", type=Path, help="also write the code as a QR PNG")
     e.add_argument("--office-url", help="put the office URL in the QR code too")
+    e.add_argument("--tls-cert", type=Path, help="the office's HTTPS certificate (PEM): phones pin it")
     e.add_argument("--json", action="store_true")
     r = cmds.add_parser("revoke", help="revoke a person or a (lost) device")
     who = r.add_mutually_exclusive_group(required=True)
@@ -73,6 +84,20 @@ def _parser() -> argparse.ArgumentParser:
                                                   "(signed; secret from JAGA_WEBHOOK_SECRET)")
     w.add_argument("--url", required=True)
     w.add_argument("--json", action="store_true")
+    t = cmds.add_parser("api-token", help="partner API tokens: issue, list, revoke one")
+    tcmd = t.add_subparsers(dest="token_command", required=True)
+    ti = tcmd.add_parser("issue", help="issue a token for a staff member (printed once)")
+    ti.add_argument("--username", required=True)
+    ti.add_argument("--label", default="partner")
+    ti.add_argument("--days", type=int, default=90)
+    ti.add_argument("--region", action="append", help="limit to this region (repeatable)")
+    ti.add_argument("--rahasia", action="store_true", help="include rahasia reports")
+    ti.add_argument("--free-text", action="store_true", help="include free-text answers")
+    tcmd.add_parser("list", help="every token: id, owner, expiry, last use, state")
+    tr = tcmd.add_parser("revoke", help="revoke one token by its id")
+    tr.add_argument("--id", required=True)
+    x = cmds.add_parser("expire-uploads", help="discard unfinished attachment uploads")
+    x.add_argument("--older-than-hours", type=float, default=72.0)
     return p
 
 
@@ -85,26 +110,75 @@ def _engine(args):
 
 
 def _run_office(args) -> int:
+    from sync.identity import grouped, short
     from sync.office import serve
+    from sync.office.keys import public_fingerprint
     if args.workers < 1:
         raise JagaError("--workers must be at least 1")
-    print(f"office listening on http://{args.host}:{args.port}/api/v1"
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise JagaError("--tls-cert and --tls-key go together")
+    tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)} if args.tls_cert else {}
+    if tls:
+        print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
+              file=sys.stderr, flush=True)
+    fp = public_fingerprint(args.data)
+    print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
+    print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"
           + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
     serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
-              log_level=args.log_level)
+              log_level=args.log_level, tls=tls)
     return 0
 
 
+def _cert_sha256(path: Path) -> str:
+    """SHA-256 of the certificate's DER bytes — what a phone pins (sync/identity.py)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from sync.identity import cert_sha256
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise JagaError(f"cannot read the TLS certificate {path}: {exc}") from exc
+    return cert_sha256(cert.public_bytes(Encoding.DER))
+
+
 def _password() -> str:
-    value = os.environ.get("JAGA_PASSWORD")
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise JagaError("set JAGA_PASSWORD or run from a terminal to be prompted")
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Again: "):
-        raise JagaError("passwords differ")
-    return first
+    return secret("JAGA_PASSWORD", "Password: ", what="password", confirm=True)
+
+
+def _cli_audit(conn, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """Admin actions from the command line land in the same audit log as the dashboard's,
+    under the operating-system user who ran them (there is no staff session here)."""
+    from sync.office.dashboard import audit
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    audit.record(conn, action, username=f"cli:{who}"[:100], target=(target or "")[:64] or None,
+                 detail={"via": "cli", **(detail or {})})
+
+
+def _tokens(conn, args) -> None:
+    from sync.office.dashboard import auth
+    from sync.office.schema import staff as staff_table
+    from sqlalchemy import select
+    if args.token_command == "issue":
+        sid = conn.execute(select(staff_table.c.id).where(staff_table.c.username == args.username)).scalar()
+        if sid is None:
+            from core.errors import NotFound
+            raise NotFound(f"no staff member {args.username!r}")
+        token = auth.issue_api_token(conn, sid, args.label, days=args.days, regions=args.region,
+                                     rahasia=args.rahasia, free_text=args.free_text)
+        tid = auth.token_id(auth._sha(token))
+        _cli_audit(conn, "api_token", str(sid), {"token": tid, "days": args.days, "regions": args.region,
+                                                 "rahasia": args.rahasia, "free_text": args.free_text})
+        print(token)
+    elif args.token_command == "list":
+        print(json.dumps(auth.list_api_tokens(conn), indent=1))
+    else:
+        auth.revoke_api_token(conn, args.id)
+        _cli_audit(conn, "revoke_api_token", args.id)
+        print(f"revoked token {args.id}")
 
 
 def _admin(args) -> int:
@@ -121,6 +195,7 @@ def _admin(args) -> int:
         password = _password()
         with engine.begin() as conn:
             sid = staff.create_staff(conn, args.username, password, args.role, args.region)
+            _cli_audit(conn, "add_staff", str(sid), {"username": args.username, "role": args.role})
         print(f"staff {args.username} ({args.role}) created, id {sid}")
         return 0
     with engine.begin() as conn:
@@ -131,6 +206,7 @@ def _admin(args) -> int:
                   f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
         elif cmd == "add-village":
             vid = enrollment.add_village(conn, args.name, args.region)
+            _cli_audit(conn, "add_village", str(vid), {"name": args.name[:200]})
             print(json.dumps({"id": vid, "name": args.name, "region": args.region})
                   if args.json else f"village {vid}: {args.name}")
         elif cmd == "set-village-code":
@@ -143,26 +219,42 @@ def _admin(args) -> int:
             for r in regions.villages(args.under, args.query, limit=50):
                 print(f"{r.code}  {regions.label(r.code)}")
         elif cmd == "enroll-code":
-            out = enrollment.create_code(conn, village=args.village, role=args.role,
-                                         name=args.name, ttl_hours=args.ttl_hours)
+            from sync.office.keys import public_fingerprint
+            out = enrollment.create_code(
+                conn, village=args.village, role=args.role, name=args.name, ttl_hours=args.ttl_hours,
+                fingerprint=public_fingerprint(args.data), office_url=args.office_url,
+                tls_sha256=_cert_sha256(args.tls_cert) if args.tls_cert else None)
+            _cli_audit(conn, "enroll_code", str(out.get("village_id", args.village)),
+                       {"role": args.role, "name": args.name[:200]})
         elif cmd == "revoke":
             if args.person:
                 enrollment.revoke_person(conn, args.person)
+                _cli_audit(conn, "revoke_person", args.person)
             else:
                 enrollment.revoke_device(conn, args.device)
+                _cli_audit(conn, "revoke_device", args.device)
             print(f"revoked {'person' if args.person else 'device'} {args.person or args.device}")
+        elif cmd == "api-token":
+            _tokens(conn, args)
+        elif cmd == "expire-uploads":
+            from datetime import timedelta
+            from sync.office.ingest import expire_uploads
+            n = expire_uploads(conn, timedelta(hours=args.older_than_hours))
+            _cli_audit(conn, "expire_uploads", None, {"reset": n, "older_than_hours": args.older_than_hours})
+            print(f"{n} unfinished upload(s) discarded")
     if cmd == "enroll-code":
         if args.qr:
             import qrcode
-            text = out["code"] if not args.office_url else \
-                f"jagadesa:enroll?office={args.office_url}&code={out['code']}"
-            qrcode.make(text).save(str(args.qr))
+            qrcode.make(out["enroll"]).save(str(args.qr))
             out["qr"] = str(args.qr)
         if args.json:
             print(json.dumps(out))
         else:
             print(f"{out['code']}  for {out['name']} ({out['role']}, {out['village_name']}), "
-                  f"valid until {out['expires_at']}")
+                  f"valid until {out['expires_at']}\n"
+                  f"office fingerprint: {out['fingerprint']}  (short: {out['fingerprint_short']})"
+                  + (f"\nTLS certificate SHA-256: {out['tls_sha256']}" if out.get("tls_sha256") else "")
+                  + f"\nQR content: {out['enroll']}")
     return 0
 
 

@@ -1,8 +1,9 @@
 """Engine for the office store, and migrations run programmatically at startup.
 
 SQLite (default, DATA/office.db) runs in WAL mode with BEGIN IMMEDIATE transactions:
-every request's transaction takes the write lock up front, so two writers never
+every writing request's transaction takes the write lock up front, so two writers never
 deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout.
+Pages that only read use `reading()`, a deferred transaction that takes no lock.
 `synchronous=FULL`: every commit fsyncs the WAL before a receipt can leave, so a receipt
 survives a power cut, not only a process crash (WAL + NORMAL does not fsync at commit).
 A push batch is one commit, so the cost is one fsync per batch (bench/sync_bench.py
@@ -18,6 +19,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "jaga_read_only"
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -45,9 +47,17 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read-only transaction (reading()) takes no lock: WAL readers never wait for writers
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def reading(engine: Engine):
+    """A transaction for pages that only read (`with db.reading(engine) as conn:`). On SQLite
+    it is a deferred BEGIN, so a dashboard GET never queues behind — or blocks — phone pushes
+    on the write lock; it must not write (a write there could fail with SQLITE_BUSY)."""
+    return engine.execution_options(**{READ_ONLY: True}).begin()
 
 
 def require_driver(url: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from core.errors import (AuthError, BadRequest, Conflict, EnrollCodeExpired, EnrollCodeInvalid,
                          EnrollCodeUsed, NotFound, Revoked)
+from sync import identity
 from sync.envelope import key_id, load_public_ed25519, load_public_x25519
 from sync.office import clock, inbox
 from sync.office.schema import devices, enroll_codes, persons, villages
@@ -46,7 +47,7 @@ def add_village(conn: Connection, name: str, region: str | None = None) -> int:
 def find_village(conn: Connection, ref: str | int) -> dict:
     """A village by id or by exact name."""
     cond = villages.c.name == str(ref)
-    if str(ref).isdigit():
+    if str(ref).isascii() and str(ref).isdigit() and len(str(ref)) <= 18:   # "²".isdigit() is True
         cond = cond | (villages.c.id == int(ref))
     row = conn.execute(select(villages).where(cond)).mappings().first()
     if row is None:
@@ -55,8 +56,14 @@ def find_village(conn: Connection, ref: str | int) -> dict:
 
 
 def create_code(conn: Connection, *, village: str | int, role: str, name: str,
-                ttl_hours: float = 72, now: datetime | None = None) -> dict:
-    """Issue a one-time code for a named person, village and role. Returns the code once."""
+                ttl_hours: float = 72, now: datetime | None = None,
+                fingerprint: str | None = None, office_url: str | None = None,
+                tls_sha256: str | None = None) -> dict:
+    """Issue a one-time code for a named person, village and role. Returns the code once.
+
+    With the office `fingerprint` the answer also holds the enrollment ticket (`enroll`:
+    the QR content, sync/identity.py) that lets the phone pin this office's keys (and its
+    TLS certificate, `tls_sha256`)."""
     if role not in ROLES:
         raise BadRequest(f"role must be one of {ROLES}")
     if not name.strip():
@@ -68,9 +75,14 @@ def create_code(conn: Connection, *, village: str | int, role: str, name: str,
     conn.execute(insert(enroll_codes).values(
         code_hash=_sha(code), name=name.strip(), village_id=v["id"], role=role,
         created_at=clock.iso(now), expires_at=clock.iso(expires)))
-    return {"code": "-".join(code[i:i + 4] for i in range(0, 12, 4)), "village_id": v["id"],
-            "village_name": v["name"], "role": role, "name": name.strip(),
-            "expires_at": clock.iso(expires)}
+    out = {"code": "-".join(code[i:i + 4] for i in range(0, 12, 4)), "village_id": v["id"],
+           "village_name": v["name"], "role": role, "name": name.strip(),
+           "expires_at": clock.iso(expires)}
+    if fingerprint:
+        ticket = identity.Ticket(out["code"], fingerprint, office_url, tls_sha256)
+        out.update(fingerprint=identity.grouped(fingerprint), fingerprint_short=identity.short(fingerprint),
+                   enroll=ticket.uri(), **({"tls_sha256": tls_sha256} if tls_sha256 else {}))
+    return out
 
 
 def _b64key(text: str, loader) -> bytes:

@@ -11,7 +11,10 @@ import json
 
 from sqlalchemy import Connection, and_, or_, select, text
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from core.errors import BadRequest
+from sync import statement
 from sync.office.schema import inbox_items, persons
 
 MAX_LIMIT = 200
@@ -33,7 +36,8 @@ def queue(conn: Connection, rows: list[dict]) -> None:
     conn.execute(inbox_items.insert(), rows)
 
 
-def page(conn: Connection, device_id: str, cursor: str | None, limit: int) -> dict:
+def page(conn: Connection, device_id: str, cursor: str | None, limit: int,
+         signing_key: Ed25519PrivateKey | None = None) -> dict:
     try:
         after = int(cursor) if cursor else 0
     except ValueError:
@@ -49,5 +53,7 @@ def page(conn: Connection, device_id: str, cursor: str | None, limit: int) -> di
         or_(inbox_items.c.person_id.in_(live), inbox_items.c.kind == "revoked"),
     )).order_by(inbox_items.c.seq).limit(limit)).mappings().all()
     items = [{"item_id": str(r["seq"]), "kind": r["kind"], "person_id": r["person_id"],
-              "body": json.loads(r["body"])} for r in rows]
+              "issued_at": r["created_at"], "body": json.loads(r["body"])} for r in rows]
+    if signing_key is not None:
+        items = [statement.sign_item(i, signing_key) for i in items]
     return {"items": items, "next_cursor": items[-1]["item_id"] if items else (str(after) if after else None)}

@@ -8,10 +8,8 @@ database backup alone does not let anyone read reports or forge receipts.
 from __future__ import annotations
 
 import base64
-import getpass
 import json
 import os
-import sys
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,7 +23,9 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives import serialization
 
 from core.errors import OfficeKeyError
+from core.prompt import secret
 from sync.envelope import key_id, raw_public
+from sync.identity import fingerprint
 
 KEY_FILE = "office_keys.json"
 ENV = "JAGA_OFFICE_KEY"
@@ -52,6 +52,24 @@ class OfficeKeys:
     def key_id(self) -> str:        # asked once per ingested envelope: derive it once
         return key_id(self.x25519.public_key()).hex()
 
+    @property
+    def fingerprint(self) -> str:
+        """What enrollment codes carry and phones pin (sync/identity.py)."""
+        return fingerprint(self.x25519_public, self.ed25519_public)
+
+
+def public_fingerprint(data_dir: Path) -> str:
+    """The office fingerprint from the public halves in DATA/office_keys.json — no
+    passphrase needed, so `office-admin enroll-code` can print it beside every code."""
+    path = Path(data_dir) / KEY_FILE
+    if not path.exists():         # codes issued before the first start: create the keys now
+        return load_or_create(data_dir).fingerprint
+    try:
+        doc = json.loads(path.read_text())
+        return fingerprint(bytes.fromhex(doc["x25519_public"]), bytes.fromhex(doc["ed25519_public"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise OfficeKeyError(f"{path} is damaged: {exc}") from exc
+
 
 def _raw_private(key) -> bytes:
     return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
@@ -63,15 +81,8 @@ def _kek(passphrase: str, salt: bytes, params: dict) -> bytes:
 
 
 def passphrase_from_env_or_prompt() -> str:
-    value = os.environ.get(ENV)
-    if value:
-        return value
-    if sys.stdin.isatty():
-        value = getpass.getpass("Office key passphrase: ")
-        if value:
-            return value
-    raise OfficeKeyError(f"set {ENV} (the passphrase protecting the office keys) or run "
-                         "from a terminal to be prompted")
+    return secret(ENV, "Office key passphrase: ", what="office key passphrase (it protects the office keys)",
+                  error=OfficeKeyError)
 
 
 def load_or_create(data_dir: Path, passphrase: str | None = None) -> OfficeKeys:

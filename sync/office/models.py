@@ -43,10 +43,24 @@ class EnrollResponse(BaseModel):
     village_id: int
     village_name: str
     role: Literal["volunteer", "head"]
+    x25519_public: str = Field(description="the enrolled person's keys, echoed so the answer "
+                                           "is bound to this enrollment")
+    ed25519_public: str
     office_x25519_public: str
     office_ed25519_public: str
     office_key_id: str
+    office_fingerprint: str
+    issued_at: str
     recipients: list[Recipient]
+    signature: str = Field(default="", description="base64 Ed25519 by the office key over the "
+                                                   "canonical JSON of every other field plus ctx "
+                                                   "'jaga-desa/v1/enrollment'")
+
+
+class OfficeIdentity(BaseModel):
+    office_x25519_public: str
+    office_ed25519_public: str
+    office_fingerprint: str
 
 
 class ReceiptWire(BaseModel):
@@ -96,9 +110,13 @@ class AttachmentStatus(BaseModel):
 
 class InboxItem(BaseModel):
     item_id: str
-    kind: Literal["review_request", "feedback", "recipient_keys", "revoked", "alert"]
+    kind: str = Field(description="review_request | feedback | recipient_keys | revoked | ... "
+                                  "(a phone drops kinds it does not know)")
     person_id: str
+    issued_at: str = Field(description="office clock, ISO 8601 UTC")
     body: dict[str, Any]
+    signature: str = Field(description="base64 Ed25519 by the office key over the canonical "
+                                       "JSON of the other fields plus ctx 'jaga-desa/v1/inbox-item'")
 
 
 class InboxPage(BaseModel):

@@ -97,7 +97,8 @@ attachments = Table(
     Column("sha256", String(64), nullable=False),
     Column("received", Integer, nullable=False, default=0),
     Column("complete", Boolean, nullable=False, default=False),
-    Column("data", LargeBinary, nullable=True),                      # sealed blob once complete
+    Column("data", LargeBinary, nullable=True),                      # legacy: joined blob (now stays in chunks)
+    Column("updated_at", String(32), nullable=True),                 # last chunk (unfinished uploads expire)
 )
 
 attachment_chunks = Table(

@@ -27,15 +27,16 @@ def app_from_env() -> FastAPI:
 
 
 def run(data_dir: Path, db_url: str | None, *, host: str, port: int, workers: int = 1,
-        log_level: str = "warning") -> None:
-    """Serve the office; with workers > 1, prepare keys and schema once, then fork workers."""
+        log_level: str = "warning", tls: dict | None = None) -> None:
+    """Serve the office; with workers > 1, prepare keys and schema once, then fork workers.
+    `tls`: uvicorn's ssl_certfile/ssl_keyfile, to serve HTTPS."""
     import uvicorn
 
     from sync.office import db, keys as office_keys
     if workers <= 1:
         from sync.office.app import create_app
         app = create_app(data_dir, db_url)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, **(tls or {}))
         return
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,4 +49,4 @@ def run(data_dir: Path, db_url: str | None, *, host: str, port: int, workers: in
     if db_url:
         os.environ[_DB] = db_url
     uvicorn.run("sync.office.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level=log_level, access_log=False)
+                log_level=log_level, access_log=False, **(tls or {}))

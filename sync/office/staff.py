@@ -29,6 +29,31 @@ def create_staff(conn: Connection, username: str, password: str, role: str,
         created_at=clock.iso(clock.now()))).inserted_primary_key[0]
 
 
+def staff_row(conn: Connection, username: str) -> dict | None:
+    row = conn.execute(select(staff).where(staff.c.username == username)).mappings().first()
+    return dict(row) if row else None
+
+
+def check_password(row: dict | None, password: str) -> dict:
+    """Pure Argon2 check of a row read earlier: no database, so callers run it outside any
+    transaction (a login flood must not hold the store's write lock while hashing).
+    The staff row without its hash, or AuthError."""
+    try:
+        if row is None or row["disabled_at"]:
+            _hasher.hash(password)          # same cost either way: no user enumeration by timing
+            raise AuthError("wrong username or password")
+        _hasher.verify(row["password_hash"], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise AuthError("wrong username or password") from None
+    return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def rehash_if_needed(conn: Connection, row: dict, password: str) -> None:
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        conn.execute(update(staff).where(staff.c.id == row["id"])
+                     .values(password_hash=_hasher.hash(password)))
+
+
 def verify_staff(conn: Connection, username: str, password: str) -> dict:
     """The staff row (without the hash) if the password is right; AuthError otherwise."""
     row = conn.execute(select(staff).where(staff.c.username == username)).mappings().first()

@@ -59,7 +59,7 @@ class Phone:
             self.run("init")
         self.run("add-user", "--name", user, "--role", role, pin=pin)
         code = self.office.admin_json(["enroll-code", "--village", VILLAGE, "--role", role,
-                                       "--name", f"{user} (orang)"])["code"]
+                                       "--name", f"{user} (orang)"])["enroll"]
         self.run("enroll", "--office", self.office.url, "--code", code, "--user", user, pin=pin)
         return self
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from sync import envelope as env
-from tests.support import enroll
+from tests.support import enroll, valid_answers
 
 from .conftest import VILLAGE
 
@@ -31,7 +31,8 @@ def seal(person, *, payload=None, plain: bytes | None = None, created_ms=None, f
     kw = dict(form_id=form_id, form_version=1, author_id=person.id, device_id=person.device_id,
               signing_key=person.ed, recipients=[person.office_x()], created_ms=created_ms)
     if plain is None:
-        return env.seal(payload if payload is not None else {"answers": {}, "rahasia": True}, **kw).envelope
+        return env.seal(payload if payload is not None else {"answers": valid_answers(), "rahasia": True},
+                        **kw).envelope
     fake = SimpleNamespace(compress=lambda *_a, **_k: plain, decompressobj=zlib.decompressobj)
     with mock.patch.object(env, "zlib", fake):
         return env.seal({}, **kw).envelope
@@ -60,15 +61,30 @@ def test_signed_but_hostile_payloads(office, hostile):
     assert {x["code"] for x in results} == {"envelope_invalid"}
 
 
-def test_signed_odd_but_valid_payloads_are_accepted(office, hostile):
+def test_signed_odd_payloads_get_typed_refusals(office, hostile):
+    """Odd JSON that used to be stored as a 'report' is now checked against the form: a typed
+    per-item refusal, never a 5xx."""
     person, client = hostile
     payloads = [{"flags": {"category": ["x"] * 50, "urgent": "NaN"}, "rahasia": "ya"},
                 {"flags": "not a dict", "category": {"a": 1}},
                 {"flags": {"category": 1e308, "urgent": None}},
                 json.loads('{"flags": {"category": NaN}, "rahasia": Infinity}'),
-                {"answers": "\u0000\ud7ff" * 1000}]
+                {"answers": "\u0000\ud7ff" * 1000},
+                {"answers": {**valid_answers(), "jumlah_orang": float("nan")}}]
     r = push(office, client, [seal(person, payload=p) for p in payloads])
     assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == ["rejected"] * len(payloads), r.text
+    assert {x["code"] for x in r.json()["results"]} == {"answers_invalid"}, r.text
+
+
+def test_odd_flags_around_valid_answers_are_accepted(office, hostile):
+    """Flags are the author's claim: odd ones do not matter (no column trusts them)."""
+    person, client = hostile
+    payloads = [{"answers": valid_answers(), "flags": {"category": ["x"] * 50, "urgent": "NaN"}},
+                {"answers": valid_answers(), "flags": "not a dict", "category": {"a": 1}},
+                json.loads('{"flags": {"category": NaN}, "rahasia": Infinity, "answers": %s}'
+                           % json.dumps(valid_answers()))]
+    r = push(office, client, [seal(person, payload=p) for p in payloads])
     assert [x["status"] for x in r.json()["results"]] == ["accepted"] * len(payloads), r.text
 
 

@@ -18,6 +18,7 @@ import requests
 import forms
 from sync import envelope as env
 from jaga_desa.testing.servers import OfficeServer
+from jaga_desa.testing.waits import wait_until
 from tests.support import enroll as enroll_person
 
 PASSWORD = "kata-sandi-uji-1"
@@ -109,11 +110,20 @@ def _seed(server: OfficeServer) -> Dash:
     sealed["other_region"] = other
     hclient.post_review(head.review(urgent.envelope_id, "verified", "benar, sudah saya cek").envelope)
     d.reports = {k: s.envelope_id for k, s in sealed.items()}
-    # Damage one stored envelope before the dashboard ever opens it: it must show as such.
+    # Damage one stored envelope and drop its projection, as if stored by code older than
+    # indexing at ingest: the start-up backfill indexes it, and it must show as unreadable.
     with d.db() as db:
         data = bytearray(db.execute("SELECT data FROM envelopes WHERE id=?", (d.reports["broken"],)).fetchone()[0])
         data[-80] ^= 0xFF
         db.execute("UPDATE envelopes SET data=? WHERE id=?", (bytes(data), d.reports["broken"]))
+        db.execute("DELETE FROM dash_terms WHERE envelope_id=?", (d.reports["broken"],))
+        db.execute("DELETE FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],))
+    server.restart()
+
+    def indexed():
+        with d.db() as db:
+            return db.execute("SELECT opened FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],)).fetchone()
+    wait_until(indexed, 30, "the restarted office to index the broken report", every=0.1)
     return d
 
 

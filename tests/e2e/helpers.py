@@ -199,18 +199,26 @@ class FakeOffice:
         from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
         self.x, self.e = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
         self.village = str(uuid.uuid4())
+        self.device_id = str(uuid.uuid4())
 
     def enroll(self, data: Path, user: str, pin: str = PIN) -> None:
         from fieldapp.device import Device
+        from sync import identity, statement
         b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+        x_pub, e_pub = self.x.public_key().public_bytes_raw(), self.e.public_key().public_bytes_raw()
         dev = Device(data)
         try:
             s = dev.unlock(user, pin)
-            dev.apply_enrollment(s, "http://127.0.0.1:9/", {
-                "person_id": str(uuid.uuid4()), "device_id": str(uuid.uuid4()), "sync_token": "tok-" + uuid.uuid4().hex,
+            answer = {
+                "person_id": str(uuid.uuid4()), "device_id": self.device_id, "sync_token": "tok-" + uuid.uuid4().hex,
                 "village_id": self.village, "village_name": "Desa Sebatik", "role": s.role,
-                "office_x25519_public": b64(self.x.public_key().public_bytes_raw()),
-                "office_ed25519_public": b64(self.e.public_key().public_bytes_raw()), "recipients": []})
+                "x25519_public": b64(s.x25519.public_key().public_bytes_raw()),
+                "ed25519_public": b64(s.ed25519.public_key().public_bytes_raw()),
+                "office_x25519_public": b64(x_pub), "office_ed25519_public": b64(e_pub),
+                "issued_at": "2026-01-01T00:00:00.000Z", "recipients": []}
+            dev.apply_enrollment(s, identity.Ticket("ABCD-EFGH-JKLM", identity.fingerprint(x_pub, e_pub),
+                                                    "http://127.0.0.1:9"),
+                                 {**answer, "signature": statement.sign_answer(answer, self.e)})
         finally:
             dev.close()
 

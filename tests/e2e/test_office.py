@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from sync import identity
 from tests.e2e.helpers import (BIG_PHONE, PIN, button, fill, no_crash, open_app, shows, snap, tap, textbox, until,
                                wait_text)
 
@@ -21,8 +22,9 @@ def office_rows(office, sql):
 
 def _enroll_here(page, office, code):
     textbox(page, "Kode pendaftaran").wait_for()
-    fill(page, "Isi kode QR (jagadesa://...)", f"jagadesa:enroll?office={office.url}&code={code}")
-    until(page, lambda: shows(page, code), "the QR text parsed into the code field")
+    fill(page, "Isi kode QR (jagadesa://...)", code)      # the ticket: code + office + fingerprint
+    bare = identity.parse(code).code
+    until(page, lambda: shows(page, bare), "the QR text parsed into the code field")
     tap(button(page, "Daftarkan", exact=True))
     wait_text(page, "Terdaftar:", timeout=20000)
 
@@ -41,10 +43,10 @@ def _unlock(page, who):
 def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_path):
     village = office_server.admin_json(["add-village", "--name", "Sebatik"])
     vid = str(village.get("id") or village.get("village_id"))
-    head_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "head",
-                                          "--name", "Pak Budi"])["code"]
-    vol_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "volunteer",
-                                         "--name", "Siti"])["code"]
+    head_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "head", "--name",
+                                          "Pak Budi", "--office-url", office_server.url])["enroll"]
+    vol_code = office_server.admin_json(["enroll-code", "--village", vid, "--role", "volunteer", "--name",
+                                         "Siti", "--office-url", office_server.url])["enroll"]
     data = tmp_path / "phone"
     srv = start_app(data)
     ctx, page, _ = open_app(browser, srv.url, BIG_PHONE)
@@ -101,8 +103,10 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "63-head-review")
         tap(button(page, "Benar (verifikasi)"))
         wait_text(page, "Tanggapan disimpan")
-        _sync(page)
         wait_text(page, "Sudah ditanggapi")
+        _sync(page)
+        # the office acknowledged the verdict: the head's copy of the report is purged
+        until(page, lambda: not shows(page, "Buka: Laporan Kecurigaan"), "the answered review purged")
         snap(page, "64-head-after-review")
         assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
 

@@ -1,8 +1,8 @@
 """Device fixtures: real SQLite files in tmp_path, real crypto.
 
-`enroll_offline` stands in for the office's enrollment *response* only (the real HTTP
-enrollment is tested in tests/sync and tests/e2e): it generates a real office key pair
-and applies it exactly as `device enroll` would.
+`Office` stands in for the office's enrollment *response* only (the real HTTP enrollment
+is tested in tests/sync and tests/e2e): a real office key pair, a real signed answer and
+the ticket (code + fingerprint) the phone pins, applied exactly as `device enroll` would.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from fieldapp.device import Device
+from sync import identity, statement
 
 PIN, HEAD_PIN = "246810", "135790"
 
@@ -29,14 +30,24 @@ class Office:
         self.x = X25519PrivateKey.generate()
         self.e = Ed25519PrivateKey.generate()
         self.village = str(uuid.uuid4())
+        self.device_id = str(uuid.uuid4())
 
-    def response(self, session, heads=()) -> dict:
+    def ticket(self, url: str = "http://127.0.0.1:9") -> identity.Ticket:
+        fp = identity.fingerprint(self.x.public_key().public_bytes_raw(), self.e.public_key().public_bytes_raw())
+        return identity.Ticket("ABCD-EFGH-JKLM", fp, url)
+
+    def response(self, session, heads=(), issued_at: str = "2026-01-01T00:00:00.000Z") -> dict:
         b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
-        return {"person_id": str(uuid.uuid4()), "device_id": str(uuid.uuid4()), "sync_token": "tok-" + uuid.uuid4().hex,
-                "village_id": self.village, "village_name": "Desa Sebatik", "role": session.role,
-                "office_x25519_public": b64(self.x.public_key().public_bytes_raw()),
-                "office_ed25519_public": b64(self.e.public_key().public_bytes_raw()),
-                "recipients": [{"person_id": pid, "x25519_public": b64(pub)} for pid, pub in heads]}
+        answer = {"person_id": session.person_id or str(uuid.uuid4()), "device_id": self.device_id,
+                  "sync_token": "tok-" + uuid.uuid4().hex,
+                  "village_id": self.village, "village_name": "Desa Sebatik", "role": session.role,
+                  "x25519_public": b64(session.x25519.public_key().public_bytes_raw()),
+                  "ed25519_public": b64(session.ed25519.public_key().public_bytes_raw()),
+                  "office_x25519_public": b64(self.x.public_key().public_bytes_raw()),
+                  "office_ed25519_public": b64(self.e.public_key().public_bytes_raw()),
+                  "issued_at": issued_at,
+                  "recipients": [{"person_id": pid, "x25519_public": b64(pub)} for pid, pub in heads]}
+        return {**answer, "signature": statement.sign_answer(answer, self.e)}
 
 
 @pytest.fixture
@@ -59,5 +70,5 @@ def volunteer(device, office):
     """An enrolled volunteer session on `device`."""
     device.add_user("Siti", "volunteer", PIN)
     s = device.unlock("Siti", PIN)
-    device.apply_enrollment(s, "http://127.0.0.1:9", office.response(s))
+    device.apply_enrollment(s, office.ticket(), office.response(s))
     return s

@@ -1,3 +1,4 @@
+import hashlib
 import io
 import uuid
 
@@ -66,13 +67,17 @@ def test_finalize_seals_for_office_and_is_immutable(device, volunteer, office):
 def test_rahasia_is_not_addressed_to_heads(device, volunteer, office, tmp_path):
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
     head = X25519PrivateKey.generate()
-    device.apply_enrollment(volunteer, "http://x", office.response(
-        volunteer, heads=[(str(uuid.uuid4()), head.public_key().public_bytes_raw())]))
+    device.apply_enrollment(volunteer, office.ticket(), office.response(
+        volunteer, heads=[(str(uuid.uuid4()), head.public_key().public_bytes_raw())],
+        issued_at="2026-01-02T00:00:00.000Z"))
     normal = device.file(volunteer, "laporan_kecurigaan", example_with("laporan_kecurigaan"))
     secret = device.file(volunteer, "laporan_kecurigaan", example_with("laporan_kecurigaan"), rahasia=True)
     by_id = {i.envelope_id: i for i in device.pending()}
     assert envelope.key_id(head.public_key()).hex() in envelope.peek(by_id[normal].envelope).recipients
-    assert envelope.peek(by_id[secret].envelope).recipients == (envelope.key_id(office.x.public_key()).hex(),)
+    # padded: as many wraps as the report the head can read, the head's key id among neither
+    assert len(envelope.peek(by_id[secret].envelope).recipients) == envelope.PAD_TO
+    assert envelope.key_id(head.public_key()).hex() not in envelope.peek(by_id[secret].envelope).recipients
+    assert envelope.key_id(office.x.public_key()).hex() in envelope.peek(by_id[secret].envelope).recipients
     with pytest.raises(EnvelopeError, match="not addressed to this key"):
         envelope.open(by_id[secret].envelope, recipient_key=head, author_public=volunteer.ed25519.public_key())
 
@@ -120,12 +125,23 @@ def test_not_a_photo_is_refused_and_nothing_stored(device, volunteer):
     assert device.db["attachments"].count == 0
 
 
-def test_outbox_needs_no_pin_and_purge_after_receipt(device, volunteer):
+def _receipt(device, eid, key, complete=True):
+    from sync import receipt as rc
+    data = next(i.envelope for i in device.pending() if i.envelope_id == eid)
+    r = rc.Receipt(eid, hashlib.sha256(data).hexdigest(), "2026-01-01T00:00:00.000Z", {}, complete)
+    return r, rc.sign(r, key)
+
+
+def test_outbox_needs_no_pin_and_purge_after_receipt(device, volunteer, office):
     eid = device.file(volunteer, "keberangkatan_pmi", forms.load("keberangkatan_pmi").example())
     assert device.outbox()[0]["state"] == "waiting"
     device.mark_failed(eid, "sync_failed", "no signal")
     assert "no signal" in device.outbox()[0]["last_error"]
-    device.mark_received(eid, None, {"envelope_id": eid})
+    # a receipt signed by anyone but the office the author pinned purges nothing
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    device.mark_received(eid, *_receipt(device, eid, Ed25519PrivateKey.generate()))
+    assert device.outbox()[0]["state"] == "waiting" and "receipt_untrusted" in device.outbox()[0]["last_error"]
+    device.mark_received(eid, *_receipt(device, eid, office.e))
     row = device.outbox()[0]
     assert row["state"] == "received"
     assert device.db.conn.execute("SELECT envelope, answers FROM reports").fetchone() == (None, None)

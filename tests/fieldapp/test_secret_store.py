@@ -118,3 +118,15 @@ def test_web_mode_store_says_it_is_not_hardware_backed(tmp_path):
     secret_file = next((tmp_path / "s").iterdir())
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
     dev.close()
+
+
+def test_quick_wipe_also_forgets_the_pepper(tmp_path):
+    """A copy taken before the wipe (with the PIN known) can no longer be opened afterwards."""
+    store = FileSecretStore(tmp_path / "s")
+    dev = Device.init(tmp_path / "dev", secrets=store)
+    dev.add_user("Siti", "volunteer", PIN)
+    shutil.copytree(tmp_path / "dev", tmp_path / "earlier-copy")
+    dev.wipe()
+    assert not list((tmp_path / "s").iterdir())
+    with pytest.raises(SecretMissing):
+        Device(tmp_path / "earlier-copy", secrets=store).unlock("Siti", PIN)

@@ -13,6 +13,7 @@ from core.errors import DecryptError, LockedOut, PinError
 from fieldapp import keys
 from fieldapp.device import Device
 from fieldapp.users import DELAYS, FREE_TRIES, MAX_TRIES, BadPin, PinEmpty, PinWait
+from jaga_desa.testing.waits import wait_until
 
 from .conftest import HEAD_PIN, PIN
 
@@ -166,9 +167,8 @@ def test_kill_minus_nine_during_the_check_still_bills_the_try_and_the_wait(tmp_p
     child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(tmp_path / "slow")], env=env,
                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert child.stdout.readline().strip() == "trying"
-    deadline = time.monotonic() + 30
-    while _state(dev)[0] < FREE_TRIES + 1 and time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.01)
+    wait_until(lambda: _state(dev)[0] >= FREE_TRIES + 1 or child.poll() is not None, 30,
+               "the child to bill its try", every=0.005)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL              # killed, not finished

@@ -20,7 +20,7 @@ import pytest
 import forms
 from sync import envelope as env
 from sync.office import regions
-from tests.conftest import OfficeServer
+from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll as enroll_person
 
 DESA_A = "65.03.01.2001"        # Tanjungkarang, kec. Sebatik, Kab. Nunukan

@@ -30,7 +30,7 @@ def run(tmp_path: Path, allowed: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "JAGA_ALLOWED_SKIPS": str(tmp_path / "allowed.txt"),
            "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.skip_policy", "-p", "no:cacheprovider",
-                           "-q", "-rA", "-n", "0", str(tmp_path / "test_tiny.py")], cwd=tmp_path, env=env,
+                           "-q", "-rA", "-n", "0", str(tmp_path)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -47,6 +47,13 @@ def test_a_listed_skip_with_its_reason_is_allowed(tmp_path):
                       "test_tiny.py::test_marked | ditto\ntest_tiny.py::test_xfails | bug 12\n")
     assert p.returncode == 0, p.stdout
     assert "1 passed, 2 skipped, 1 xfailed" in p.stdout, p.stdout
+
+
+def test_a_module_skipped_at_import_fails_too(tmp_path):
+    (tmp_path / "test_gone.py").write_text("import pytest\npytest.importorskip('no_such_module_here')\n")
+    p = run(tmp_path, "")
+    assert p.returncode != 0 and "no_such_module_here" in p.stdout, p.stdout
+    assert "ERROR test_gone.py - SKIPPED at collection" in p.stdout, p.stdout
 
 
 def test_an_entry_without_a_reason_is_an_error(tmp_path):

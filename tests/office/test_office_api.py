@@ -18,7 +18,7 @@ from sync import receipt as rc
 from sync.client import OfficeClient
 from sync.office import clock, db, enrollment
 from sync.office.schema import envelopes, reviews
-from tests.support import Person, enroll, new_code, village
+from tests.support import Person, enroll, new_code, valid_answers, village
 
 API = "/api/v1"
 
@@ -175,7 +175,7 @@ def test_envelopes_accept_duplicate_reject(office_server):
     assert len(rows) == 1
     row = rows[0]
     assert row["created_ms"] == week_ago and row["skew_ms"] >= 7 * 86400 * 1000 - 60_000
-    assert row["category"] == "tppo" and row["urgent"] and not row["rahasia"] and not row["has_photo"]
+    assert row["category"] == "rekrutmen" and row["urgent"] and not row["rahasia"] and not row["has_photo"]
     assert bytes(row["data"]) == good.envelope
     assert b"rahasia sekali" not in (office_server.data_dir / "office.db").read_bytes()
     assert "rahasia sekali" not in office_server.log_path.read_text()
@@ -197,7 +197,7 @@ def test_head_review_round_trip_and_rahasia(office_server):
     assert [i["body"]["envelope_id"] for i in reqs] == [normal.envelope_id]   # rahasia never shown
     data = base64.b64decode(reqs[0]["body"]["envelope"])
     opened = env.open(data, recipient_key=head.x, author_public=vol.ed.public_key())
-    assert opened.payload["answers"] == {"ringkasan": "rahasia sekali"}
+    assert opened.payload["answers"] == valid_answers()
     with pytest.raises(EnvelopeError):
         env.open(secret.envelope, recipient_key=head.x, author_public=vol.ed.public_key())
     assert all(i["kind"] != "review_request" for i in oclient.inbox()["items"])

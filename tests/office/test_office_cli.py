@@ -34,7 +34,7 @@ def test_admin_commands_end_to_end(tmp_path):
     assert out.returncode == 0 and len(code["code"]) == 14 and qr.stat().st_size > 100
     out = run(["office-admin", "--data", str(data), "enroll-code", "--village", "Nowhere",
                "--role", "head", "--name", "X"])
-    assert out.returncode == 1 and out.stderr.startswith("error [") and out.stderr.count("\n") == 1
+    assert out.returncode == 1 and out.stderr.startswith("error [not_found]:") and out.stderr.count("\n") == 1
     out = run(["office-admin", "--data", str(data), "add-staff", "--username", "intel1",
                "--role", "intel"], JAGA_PASSWORD="correct horse battery")
     assert out.returncode == 0, out.stderr

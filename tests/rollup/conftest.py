@@ -9,17 +9,19 @@ inserted into `envelopes` the way ingest stores them (the share trigger does the
 """
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import create_engine, insert, text
 
+from jaga_desa.testing.waits import wait_until
 from sync.office import clock, db
 from sync.office.rollup import setup
 from sync.office.rollup.cluster import LocalCluster
 from sync.office.schema import devices, envelopes, persons, villages
+
+from .tls import ca_and_server
 
 REGION_ROLE = "jaga_region"
 REGION_PASSWORD = "kata-sandi-replikasi-uji"
@@ -27,15 +29,9 @@ OFFICE_DB = "jaga_office"
 VILLAGES = {"NNK": ("Tanjungkarang", "65.03.01.2001"), "ETK": ("Entikong", "61.03.09.2001")}
 
 
-def wait_for(cond, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+def wait_for(cond, what: str, timeout: float = 60.0):
+    """Replication is asynchronous: wait on the condition, with a deadline (never a sleep)."""
+    return wait_until(cond, timeout, what)
 
 
 @dataclass
@@ -67,13 +63,17 @@ class OfficeSite:
 
 
 def office_hba(code: str) -> list[str]:
+    """The regional login: TLS only, SCRAM, the share database only."""
     share = f"share_{code.lower()}"
-    return [f"host {share} {REGION_ROLE} 127.0.0.1/32 scram-sha-256",
+    return [f"hostssl {share} {REGION_ROLE} 127.0.0.1/32 scram-sha-256",
             f"host all {REGION_ROLE} all reject", f"host replication {REGION_ROLE} all reject"]
 
 
+TLS = ca_and_server()
+
+
 def make_office(code: str) -> OfficeSite:
-    c = LocalCluster(f"office-{code.lower()}", office_hba(code)).start()
+    c = LocalCluster(f"office-{code.lower()}", office_hba(code), tls=(TLS[1], TLS[2])).start()
     admin = create_engine(c.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {OFFICE_DB}")
@@ -106,9 +106,12 @@ class Chain:
     region: LocalCluster
     national: LocalCluster | None = None
 
-    def region_conninfo(self, code: str) -> dict:
+    def region_conninfo(self, code: str, ca: bytes | None = None) -> str:
+        """How the region reaches an office's share DB: TLS verify-full against the CA."""
         site = self.offices[code]
-        return site.cluster.conninfo(f"share_{code.lower()}", REGION_ROLE, REGION_PASSWORD)
+        root = self.region.file_for_server(f"ca-{code.lower()}.crt", ca or TLS[0])
+        return (site.cluster.conninfo(f"share_{code.lower()}", REGION_ROLE, REGION_PASSWORD)
+                + f" sslmode=verify-full sslrootcert={root}")
 
     def region_rows(self, where: str = "true", at: str = "region") -> list:
         cluster = self.region if at == "region" else self.national

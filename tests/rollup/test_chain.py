@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, text
 
 from sync.office.rollup import ddl, health, setup
 
-from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, setup_office, wait_for
+from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, TLS, setup_office, wait_for
 
 
 def count(chain, where="true") -> int:
@@ -119,8 +119,28 @@ def test_setup_is_idempotent_and_says_what_it_does(chain):
     again = "\n".join(nnk.said)
     assert "create   publication" not in again and "create   database" not in again
     assert "ok       publication jaga_share_nnk" in again
-    problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None)
+    problems = health.check(nnk.cluster.url(), OFFICE_DB, say=lambda s: None, region_role=REGION_ROLE)
     assert problems == []
+
+
+def test_check_finds_a_pg_hba_that_lets_the_regional_login_in(chain):
+    """The region cluster's pg_hba has no reject line for that login: check must say so."""
+    problems = health.check(chain.region.url(), "region", say=lambda s: None, region_role=REGION_ROLE)
+    assert any("pg_hba lets jaga_region reach region" in p for p in problems)
+
+
+def test_the_office_app_login_keeps_its_connect(chain):
+    """CONNECT is revoked from PUBLIC on the office DB: the app's own login must not lose it."""
+    nnk = chain.offices["NNK"]
+    nnk.sql("CREATE ROLE jaga_app LOGIN PASSWORD 'aplikasi-kantor'")
+    connect = dict(host="127.0.0.1", port=nnk.cluster.port, dbname=OFFICE_DB, user="jaga_app",
+                   password="aplikasi-kantor", connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        psycopg.connect(**connect).close()
+    setup.office_setup(nnk.cluster.url(), OFFICE_DB, "NNK", local_conninfo=nnk.cluster.conninfo(OFFICE_DB),
+                       region_role=REGION_ROLE, region_password=REGION_PASSWORD, level_key=b"k" * 32,
+                       keep_connect=("jaga_app",), say=lambda s: None)
+    psycopg.connect(**connect).close()
 
 
 def test_the_region_feeds_the_national_level(chain):
@@ -146,3 +166,82 @@ def test_cli_check_and_typed_errors(chain, capsys):
     assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
     assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
     assert capsys.readouterr().err.startswith("error [rollup_database]:")
+
+
+def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(chain):
+    nnk = chain.offices["NNK"]
+    share = create_engine(nnk.cluster.url("share_nnk"))
+
+    def share_ids():
+        with share.connect() as conn:
+            return {str(r[0]) for r in conn.execute(text("SELECT id FROM kanim_nnk.share_reports"))}
+    for i in range(60):
+        nnk.add_report()
+        if i == 20:
+            chain.region.kill9()                 # SIGKILL the region's postmaster mid-stream
+    chain.region.restart_after_crash()
+    want = wait_for(lambda: (ids := share_ids()) and len(ids) == len(share_ids()) and ids, "share DB settled")
+    got = wait_for(lambda: (rows := chain.region_rows("office_code = 'NNK'")) and
+                   {str(r.id) for r in rows} == want and rows, "the region to catch up")
+    assert len(got) == len(want)                 # nothing lost, nothing twice
+    share.dispose()
+
+
+def test_the_weekly_view_counts_per_office_and_kecamatan(chain):
+    eng = create_engine(chain.region.url("region"))
+    with eng.connect() as conn:
+        rows = conn.execute(text("SELECT office_code, kode_kecamatan, sum(reports) FROM public.share_weekly "
+                                 "GROUP BY 1, 2 ORDER BY 1")).all()
+        total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
+    eng.dispose()
+    assert {(r[0], r[1]) for r in rows} == {("ETK", "61.03.09"), ("NNK", "65.03.01")}
+    assert sum(r[2] for r in rows) == total
+
+
+def test_rollup_demo_runs_end_to_end(capsys):
+    from jaga_desa.cli import main
+    assert main(["rollup", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "region holds 4 reports (the rahasia one stayed home)" in out
+    assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
+    assert "PROBLEM" not in out
+
+
+def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
+    """The office process itself (uvicorn, on the office cluster) ingests a sealed report over
+    HTTP; the share trigger fires inside ingest's transaction; the region receives the row."""
+    import forms
+    from jaga_desa.testing.servers import OfficeServer
+    from tests.handover.conftest import seal
+    from tests.support import enroll
+    nnk = chain.offices["NNK"]
+    before = count(chain, "office_code = 'NNK'")
+    server = OfficeServer(tmp_path / "office", nnk.cluster.url(OFFICE_DB)).start()
+    try:
+        person, client = enroll(server, "Tanjungkarang", "volunteer", "Relawan Uji")
+        answers = dict(forms.load("laporan_kecurigaan", 1).example(), kategori="penampungan", rahasia="tidak")
+        sealed = seal(person, "laporan_kecurigaan", answers)
+        assert client.push([sealed.envelope])[0]["status"] == "accepted"
+    finally:
+        server.stop()
+    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 1 and r,
+                    "the ingested report at the region")
+    assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
+    assert "penampungan" in {r.category for r in rows}
+
+
+def test_the_regional_login_needs_tls_and_the_right_ca(chain, tmp_path):
+    from .tls import ca_and_server
+    c = chain.offices["NNK"].cluster
+    base = dict(host="127.0.0.1", port=c.port, dbname="share_nnk", user=REGION_ROLE,
+                password=REGION_PASSWORD, connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="reject"):
+        psycopg.connect(**base, sslmode="disable").close()          # no TLS: pg_hba rejects
+    other_ca = tmp_path / "other-ca.crt"
+    other_ca.write_bytes(ca_and_server()[0])
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed|SSL error"):
+        psycopg.connect(**base, sslmode="verify-full", sslrootcert=str(other_ca)).close()   # a stranger's server
+    good = tmp_path / "ca.crt"
+    good.write_bytes(TLS[0])
+    with psycopg.connect(**base, sslmode="verify-full", sslrootcert=str(good)) as conn:
+        assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True

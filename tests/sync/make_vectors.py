@@ -133,9 +133,9 @@ def invalid_cases(v: dict, sealed: env.Sealed, k: dict, other: env.Sealed) -> li
         {"name": f"{v['name']}/wrong_author_key", "envelope": data.hex(), "open_as": "office",
          "author": "impostor"},
     ]
-    if len(v["recipients"]) > 1:
-        cases.append({"name": f"{v['name']}/stripped_recipient", "envelope": strip_recipient(data, 1).hex(),
-                      "open_as": "office"})
+    # every envelope carries PAD_TO wraps (decoys included): stripping any one breaks the signature
+    cases.append({"name": f"{v['name']}/stripped_recipient", "envelope": strip_recipient(data, 1).hex(),
+                  "open_as": "office"})
     for att_id in sealed.blobs:
         swapped = other.blobs.get(att_id) or next(iter(other.blobs.values()), b"\x00" * 40)
         cases.append({"name": f"{v['name']}/swapped_attachment", "envelope": data.hex(), "open_as": "office",

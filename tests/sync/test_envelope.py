@@ -33,7 +33,9 @@ def test_valid_vector(v):
     assert (header.envelope_id, header.created_ms, header.author_id, header.device_id,
             header.form_id, header.form_version) == (v["envelope_id"], v["created_ms"], v["author_id"],
                                                      v["device_id"], v["form_id"], v["form_version"])
-    assert header.recipients == tuple(env.key_id(KEYS[r].public_key()).hex() for r in v["recipients"])
+    # padded with decoys to PAD_TO and shuffled: the real recipients are among them
+    assert len(header.recipients) == env.PAD_TO
+    assert {env.key_id(KEYS[r].public_key()).hex() for r in v["recipients"]} <= set(header.recipients)
     for r in v["recipients"]:
         opened = env.open(data, recipient_key=KEYS[r], author_public=_author({}))
         assert opened.payload == v["payload"]
@@ -102,3 +104,25 @@ def test_peek_rejects_garbage_and_oversize():
     for junk in (b"", b"JD", b"XX\x01" + b"\x00" * 200, os.urandom(500), b"\x00" * (env.MAX_ENVELOPE + 1)):
         with pytest.raises(EnvelopeError):
             env.peek(junk)
+
+
+def test_rahasia_and_shared_reports_carry_the_same_number_of_wraps():
+    """Seen from outside, an office-only report is not told apart by its recipient count."""
+    k = KEYS
+    sizes = set()
+    for rcpts in ([k["office"]], [k["office"], k["head"]], [k["office"], k["head"], k["stranger"]]):
+        sealed = env.seal({"x": 1}, form_id="f", form_version=1, author_id=str(uuid.uuid4()),
+                          device_id=str(uuid.uuid4()), signing_key=k["author"],
+                          recipients=[r.public_key() for r in rcpts])
+        sizes.add((len(env.peek(sealed.envelope).recipients), len(sealed.envelope)))
+    assert sizes == {(env.PAD_TO, next(iter(sizes))[1])}
+
+
+def test_fresh_ids_are_bound_to_their_author():
+    author, other = str(uuid.uuid4()), str(uuid.uuid4())
+    sealed = env.seal({"x": 1}, form_id="f", form_version=1, author_id=author,
+                      device_id=str(uuid.uuid4()), signing_key=KEYS["author"],
+                      recipients=[KEYS["office"].public_key()])
+    assert uuid.UUID(sealed.envelope_id).version == 4
+    assert env.id_bound_to(sealed.envelope_id, author)
+    assert not env.id_bound_to(sealed.envelope_id, other)

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from PIL import Image
@@ -21,6 +20,7 @@ from fieldapp.device import Device
 from sync import envelope
 from sync import receipt as rc
 from fieldapp.ui import syncing
+from jaga_desa.testing.waits import wait_until
 from sync.client import OfficeClient
 from sync.runner import SyncLoop, sync_round
 from tests.conftest import ROOT
@@ -50,16 +50,20 @@ def enroll_user(server, data, name, role, pin) -> str:
     return out["person_id"]
 
 
+def make_phone(server, data):
+    """A head and a volunteer sharing one real phone, enrolled through the CLI."""
+    village(server)
+    cli(data, "init")
+    people = {"Kades": enroll_user(server, data, "Kades", "head", HEAD_PIN),
+              "Sari": enroll_user(server, data, "Sari", "volunteer", PIN)}
+    return Device(data), data, people
+
+
 @pytest.fixture
 def phone(office_server, tmp_path, monkeypatch):
-    """(Device, data dir, {name: person_id}): a head and a volunteer sharing one real phone."""
+    """(Device, data dir, {name: person_id})."""
     monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
-    village(office_server)
-    data = tmp_path / "phone"
-    cli(data, "init")
-    people = {"Kades": enroll_user(office_server, data, "Kades", "head", HEAD_PIN),
-              "Sari": enroll_user(office_server, data, "Sari", "volunteer", PIN)}
-    dev = Device(data)
+    dev, data, people = make_phone(office_server, tmp_path / "phone")
     yield dev, data, people
     dev.close()
 
@@ -225,21 +229,72 @@ def test_app_background_sync_is_the_sync_loop(phone, monkeypatch):
     loop = syncing.start_background(data, interval=0.2)
     try:
         assert isinstance(loop, SyncLoop) and syncing.start_background(data) is loop
-        deadline = time.monotonic() + 30
-        while not (states(dev) == {"received": 2} and dev.status()["last_sync"]) \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert states(dev) == {"received": 2} and dev.status()["last_sync"]
+        wait_until(lambda: states(dev) == {"received": 2} and dev.status()["last_sync"], 30,
+                   "the background loop sending the outbox and recording the round")
         dev.set_setting("sync", "off")                 # switched off: rounds are skipped, not failed
         file_reports(dev, 1)
         rounds, steps = loop.rounds, len(loop.delays)
-        deadline = time.monotonic() + 30
-        while len(loop.delays) < steps + 3 and time.monotonic() < deadline:
-            loop.trigger()
-            time.sleep(0.05)
-        assert len(loop.delays) >= steps + 3 and loop.rounds <= rounds + 1
+        wait_until(lambda: loop.trigger() or len(loop.delays) >= steps + 3, 30, "three skipped rounds")
+        assert loop.rounds <= rounds + 1
         assert states(dev) == {"received": 2, "waiting": 1}
     finally:
         loop.stop()
         monkeypatch.setattr(syncing, "_loop", None)
     assert not any(t.name == "jaga-sync" and t.is_alive() for t in threading.enumerate())
+
+
+def test_real_device_through_a_dropping_proxy_loses_and_duplicates_nothing(office_server, phone):
+    """tests/sync/test_fault_injection.py, on the real Device: connections refused and cut
+    mid-request/mid-response; sync rounds until the outbox is empty; the office holds every
+    report exactly once with the exact bytes the phone sealed, and every report is received."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from jaga_desa.testing.proxy import FaultProxy
+    from sync.office import db
+    from sync.office.schema import envelopes
+
+    dev, data, _ = phone
+    file_reports(dev, 120, photo=True)
+    sent = {eid: hashlib.sha256(bytes(e)).hexdigest() for eid, e in
+            dev.db.conn.execute("SELECT envelope_id, envelope FROM reports")}
+    proxy = FaultProxy(office_server.port, refuse_rate=0.1, cut_after=3_000, seed=5)
+    try:
+        client = OfficeClient(proxy.url, token=dev.sync_token, timeout=(2.0, 10.0))
+        wait_until(lambda: sync_round(dev, client, batch_size=10) and dev.pending_count() == 0, 120,
+                   "the outbox to empty through the dropping proxy", every=0)
+    finally:
+        proxy.close()
+    assert proxy.cuts > 3, proxy.stats
+    print(f"proxy={proxy.stats}")
+    assert states(dev) == {"received": 120}
+    engine = db.make_engine(db.sqlite_url(office_server.data_dir))
+    with engine.begin() as conn:
+        held = conn.execute(select(envelopes.c.id, envelopes.c.sha256)).all()
+    engine.dispose()
+    assert len(held) == len({i for i, _ in held}) == 120 and dict(held) == sent
+
+
+def test_real_device_against_an_office_on_postgresql(postgres_server, office_factory, tmp_path, monkeypatch):
+    """The same rounds with the office on PostgreSQL: reports and a photo received, the head's
+    review request arrives and the verdict goes out, a revoked author's report is refused."""
+    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
+    server = office_factory("pg-office", db_url=postgres_server("phone_real_device"))
+    dev, data, people = make_phone(server, tmp_path / "phone")
+    try:
+        file_reports(dev, 3, photo=True)
+        first = sync_round(dev, client_for(dev))
+        assert first.ok and first.received == 3 and first.attachments == 1, first
+        head = dev.unlock("Kades", HEAD_PIN)
+        items = [i for i in dev.review_items(head) if i.get("ok")]
+        assert len(items) == 3
+        dev.review(head, items[0]["item_id"], "verified", "benar")
+        server.admin(["revoke", "--person", people["Sari"]])
+        [refused] = file_reports(dev, 1)
+        second = sync_round(dev, client_for(dev))
+        assert second.ok and second.reviews == 1 and list(second.failed.values()) == ["revoked"], second
+        assert {r["id"]: r["state"] for r in dev.outbox()}[refused] == "refused"
+        assert states(dev) == {"received": 3, "refused": 1} and dev.status()["last_sync"]
+    finally:
+        dev.close()

@@ -96,22 +96,28 @@ def test_outside_region_empty_message_and_audit(office):
 
 
 def test_forged_alert_on_the_phone_is_not_shown(office):
-    """As the attacker with the phone's file: an 'alert' sealed to Ani but signed by another key."""
+    """As the attacker who can write the phone's file: an 'alert' item sealed to Ani, but
+    signed with another key (item and envelope) — dropped at unlock, never shown as text."""
     from fieldapp.device import Device
+    from sync import statement
     dev = Device(office.phone)
     try:
         s = dev.unlock("Ani", PIN)
+        fake = Ed25519PrivateKey.generate()
         forged = env.seal({"message": "Semua relawan kumpul di dermaga jam 2 malam", "sent_at": "x"},
                           form_id="_alert", form_version=1, author_id="00000000-0000-0000-0000-000000000000",
-                          device_id="00000000-0000-0000-0000-000000000000", signing_key=Ed25519PrivateKey.generate(),
+                          device_id="00000000-0000-0000-0000-000000000000", signing_key=fake,
                           recipients=[s.x25519.public_key()])
+        item = statement.sign_item({"item_id": "999999", "kind": "alert", "person_id": s.person_id,
+                                    "issued_at": "2099-01-01T00:00:00.000Z",
+                                    "body": {"envelope": base64.b64encode(forged.envelope).decode()}}, fake)
         with dev.db.conn:
-            dev.db.conn.execute("INSERT INTO inbox(item_id,kind,person_id,body,received_day) VALUES(?,?,?,?,?)",
-                                ("999999", "alert", s.person_id,
-                                 json.dumps({"envelope": base64.b64encode(forged.envelope).decode()}), "2025-01-01"))
+            dev.db.conn.execute("INSERT INTO inbox(item_id,kind,person_id,body,received_day,state,issued_at) "
+                                "VALUES(?,?,?,?,?,?,?)", ("999999", "alert", s.person_id, json.dumps(item),
+                                                          "2025-01-01", "unverified", item["issued_at"]))
         shown = dev.alerts(s)
     finally:
         dev.close()
-    forged_item = next(a for a in shown if a["item_id"] == "999999")
-    assert "message" not in forged_item and forged_item["error"] == "cannot be opened"
-    assert any(a.get("message") == MESSAGE for a in shown)
+    assert not any(a["item_id"] == "999999" for a in shown)
+    assert not any("dermaga jam 2" in str(a) for a in shown)
+    assert any(a.get("message") == MESSAGE for a in shown)       # the genuine one still shows

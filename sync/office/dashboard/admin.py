@@ -24,8 +24,10 @@ def qr_data_uri(text: str) -> str:
 
 
 def issue_code(conn: Connection, village: str, role: str, name: str, office_url: str) -> dict:
-    out = enrollment.create_code(conn, village=village, role=role, name=name)
-    out["qr"] = qr_data_uri(f"jagadesa:enroll?office={office_url}&code={out['code']}")
+    from sync.office import keys as office_keys
+    out = enrollment.create_code(conn, village=village, role=role, name=name,
+                                 fingerprint=office_keys.current().fingerprint, office_url=office_url)
+    out["qr"] = qr_data_uri(out["enroll"])      # the ticket: code + office fingerprint (+ address)
     return out
 
 

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from core.errors import NotFound
+from sync.office import db
 
-from . import audit, auth, indexer, queries, reports
+from . import audit, auth, queries, reports
 
 PREFIX = "/api/v1/partner"
 ACCESS: dict[tuple[str, str], str] = {}
@@ -60,10 +61,10 @@ class ReportDetail(ReportItem):
 def staff_caller(request: Request,
                  bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
                  cookie: Annotated[str | None, Depends(_cookie)]) -> dict:
-    with request.app.state.office.engine.begin() as conn:
-        staff = auth.api_token_staff(conn, bearer.credentials) if bearer else None
+    with db.reading(request.app.state.office.engine) as conn:
+        staff = auth.api_token_lookup(conn, bearer.credentials) if bearer else None
         if staff is None and cookie:
-            got = auth.session_staff(conn, cookie)
+            got = auth.session_lookup(conn, cookie)
             staff = got[0] if got else None
     if staff is None:
         raise HTTPException(401, "a staff API token or dashboard session is required")
@@ -71,6 +72,15 @@ def staff_caller(request: Request,
 
 
 StaffDep = Annotated[dict, Depends(staff_caller)]
+
+
+def _used(conn, staff: dict) -> None:
+    if staff.get("token_id"):
+        auth.touch_token(conn, staff["token_id"])
+
+
+def _via(staff: dict) -> dict:
+    return {"token": staff["token_id"]} if staff.get("token_id") else {}
 
 
 def _item(r: dict) -> dict:
@@ -103,11 +113,13 @@ def list_reports(request: Request, staff: StaffDep,
         filters = queries.parse_filters(request.query_params)
     except queries.FilterError as e:
         raise HTTPException(422, str(e)) from None
-    with office.engine.begin() as conn:
-        indexer.catch_up(conn, office.keys)
+    with db.reading(office.engine) as conn:
         rows, nxt = queries.list_reports(conn, staff, filters, limit, keys=office.keys)
+    with office.engine.begin() as conn:
+        _used(conn, staff)
         audit.record(conn, "api_list", staff=staff, ip=request.client.host if request.client else None,
-                     detail={"filters": dict(filters.query_items()), "rows": len(rows)})
+                     detail={"filters": audit.filters_detail(office.keys, filters), "rows": len(rows),
+                             **_via(staff)})
     return {"items": [_item(r) for r in rows], "next_cursor": nxt}
 
 
@@ -116,17 +128,25 @@ def list_reports(request: Request, staff: StaffDep,
 def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
     office = request.app.state.office
     ip = request.client.host if request.client else None
-    with office.engine.begin() as conn:
+    with db.reading(office.engine) as conn:
         try:
             row = reports.report_row(conn, report_id)
         except NotFound:
             raise HTTPException(404, "no such report") from None
+        scope = staff.get("scope")
+        if scope and row.rahasia and not scope.get("rahasia"):
+            raise HTTPException(404, "no such report")       # outside the token's scope: not even its existence
         allowed = queries.may_see_village(conn, staff, row.village_id)
         if allowed:
             d = reports.detail(conn, office.keys, row.id, "en")
-            proj = reports.ensure_indexed(conn, office.keys, row)
-            audit.record(conn, "view_report", staff=staff, ip=ip, target=row.id, detail={"via": "api"})
-    if not allowed:
+            proj = reports.ensure_indexed(conn, office.keys, row, write=False)
+            if scope and not scope.get("free_text"):
+                d = reports.without_free_text(d, row.form_id, row.form_version, "en")
+    if allowed:
+        with office.engine.begin() as conn:
+            _used(conn, staff)
+            audit.record(conn, "view_report", staff=staff, ip=ip, target=row.id, detail={"via": "api", **_via(staff)})
+    else:
         with office.engine.begin() as conn:
             audit.record(conn, "forbidden", staff=staff, ip=ip, target=row.id,
                          detail={"reason": "region", "path": request.url.path[:200]})

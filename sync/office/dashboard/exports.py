@@ -7,6 +7,7 @@ import io
 import json
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Connection, select
 
 from sync.office.keys import OfficeKeys
@@ -39,12 +40,23 @@ def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filte
     return out
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value):
+    """A text cell a spreadsheet would run as a formula (=HYPERLINK(...), @SUM(...), a leading
+    tab or CR) gets a leading apostrophe: shown as text, never executed. Numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def to_csv(data: list[dict]) -> bytes:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS)
     w.writeheader()
     for r in data:
-        w.writerow(r)
+        w.writerow({k: neutral(v) for k, v in r.items()})
     return buf.getvalue().encode("utf-8-sig")     # BOM: Excel opens Indonesian text correctly
 
 
@@ -53,10 +65,19 @@ def to_xlsx(data: list[dict]) -> bytes:
     ws = wb.create_sheet("laporan")
     ws.append(COLUMNS)
     for r in data:
-        ws.append([r[c] for c in COLUMNS])
+        ws.append([_cell(ws, r[c]) for c in COLUMNS])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _cell(ws, value):
+    """Every text value as an explicit string cell: openpyxl would store "=..." as a formula."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def to_geojson(data: list[dict]) -> bytes:

@@ -1,8 +1,12 @@
-"""Open new envelopes once with the office key and project them into dash_reports/dash_terms.
+"""Project a report into dash_reports/dash_terms once, at ingest, from the one opening.
 
-Runs at the start of dashboard requests (bounded per call), so there is no second
-process to keep alive and ingest stays untouched. A report that cannot be opened is
-indexed with opened=False and shown as such; it is never retried in a loop.
+Ingest opens every report (to check it against its form) and hands the opened answers
+here in the same transaction: one decryption per report, one rule (`derive`) for every
+derived column, the envelope's own category/urgent included. The index is never built in
+a dashboard GET. `catch_up` remains for rows stored before migration 0006 (reports
+accepted by older code); the office runs it at start-up in a bounded background loop.
+Search words per report are capped (MAX_WORDS): what a hostile author writes cannot
+grow dash_terms without bound.
 """
 from __future__ import annotations
 
@@ -26,14 +30,15 @@ from .i18n import CATEGORY_PMI
 from .schema import dash_reports, dash_terms
 
 log = logging.getLogger("jaga.office.dashboard")
-BATCH = 1000
+BATCH = 200
+MAX_WORDS = 400          # distinct search words kept per report (a full honest report has ~150)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def words(text: str) -> set[str]:
-    """Normalized search words: lower case, accents folded, 2+ characters."""
+def words(text: str) -> list[str]:
+    """Normalized search words, distinct, in order: lower case, accents folded, 2+ characters."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return {w for w in _WORD.findall(folded) if len(w) >= 2}
+    return list(dict.fromkeys(w for w in _WORD.findall(folded) if len(w) >= 2))
 
 
 def open_report(conn: Connection, keys: OfficeKeys, row) -> env.Opened | None:
@@ -55,10 +60,12 @@ def load_form(form_id: str, version: int):
         return None
 
 
-def derive(form_id: str, payload: dict, fallback_category: str | None) -> dict:
-    """Filter columns from a report's answers (both shipped forms; unknown forms degrade)."""
-    answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-    flags = payload.get("flags") if isinstance(payload.get("flags"), dict) else {}
+def derive(form_id: str, payload: dict) -> dict:
+    """THE rule for every column derived from a report's answers (both shipped forms; unknown
+    forms degrade to nothing). Flags in the payload are the author's claim, so only the
+    `urgent` flag the form itself computes is honoured, never a category override."""
+    answers = payload.get("answers") if isinstance(payload, dict) and isinstance(payload.get("answers"), dict) else {}
+    flags = payload.get("flags") if isinstance(payload, dict) and isinstance(payload.get("flags"), dict) else {}
 
     def num(name: str) -> float:
         v = answers.get(name)
@@ -68,7 +75,7 @@ def derive(form_id: str, payload: dict, fallback_category: str | None) -> dict:
     if category is None and form_id == "keberangkatan_pmi":
         category = CATEGORY_PMI
     urgency = answers.get("urgensi") if answers.get("urgensi") in ("biasa", "mendesak", "darurat") else None
-    urgent = bool(flags.get("urgent")) or urgency in ("mendesak", "darurat")
+    urgent = flags.get("urgent") is True or urgency in ("mendesak", "darurat")
     if urgency is None:
         urgency = "mendesak" if urgent else "biasa"
     children = answers.get("ada_anak") == "ya" or num("jumlah_anak") > 0 or num("jumlah_di_bawah_umur") > 0
@@ -79,18 +86,24 @@ def derive(form_id: str, payload: dict, fallback_category: str | None) -> dict:
             if -90 <= v["lat"] <= 90 and -180 <= v["lon"] <= 180:
                 lat, lon = float(v["lat"]), float(v["lon"])
                 break
-    return {"category": (category or fallback_category), "urgency": urgency, "urgent": urgent,
-            "children": bool(children), "route": route, "lat": lat, "lon": lon}
+    return {"category": category[:100] if category else None, "urgency": urgency, "urgent": urgent,
+            "children": bool(children), "route": route[:64] if route else None, "lat": lat, "lon": lon}
 
 
-def search_words(form, answers: dict) -> set[str]:
-    out: set[str] = set()
+def search_words(form, answers: dict, cap: int = MAX_WORDS) -> set[str]:
+    """Words to index for a report, at most `cap` (first come, in form order)."""
+    out: dict[str, None] = {}
 
     def add(value: Any) -> None:
+        if len(out) >= cap:
+            return
         if isinstance(value, str):
-            out.update(words(value))
+            for w in words(value):
+                if len(out) >= cap:
+                    return
+                out[w] = None
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out.update(words(str(value)))
+            add(str(value))
         elif isinstance(value, list):
             for x in value:
                 add(x)
@@ -108,7 +121,7 @@ def search_words(form, answers: dict) -> set[str]:
                 for v in (value if isinstance(value, list) else [value]):
                     for lang in ("id", "en"):
                         add(f.choice_label(v, lang))
-    return out
+    return set(out)
 
 
 def iso_week(received_at: str) -> str:
@@ -116,25 +129,34 @@ def iso_week(received_at: str) -> str:
     return f"{y}-W{w:02d}"
 
 
-def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = None) -> None:
-    opened = open_report(conn, keys, row)
-    base = {"envelope_id": row.id, "village_id": row.village_id, "form_id": row.form_id,
-            "received_at": row.received_at, "created_ms": row.created_ms,
-            "has_photo": bool(row.has_photo), "week": iso_week(row.received_at),
-            "triage": row.triage or "new", "indexed_at": clock.iso(now or clock.now())}
-    if opened is None:
+def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None, form,
+            now: datetime | None = None) -> None:
+    """Write the dashboard projection of one envelope row from its already-opened payload
+    (None: it could not be opened; shown as such, never retried in a loop)."""
+    base = {"envelope_id": row["id"], "village_id": row["village_id"], "form_id": row["form_id"],
+            "received_at": row["received_at"], "created_ms": row["created_ms"],
+            "has_photo": bool(row["has_photo"]), "week": iso_week(row["received_at"]),
+            "triage": row.get("triage") or "new", "indexed_at": clock.iso(now or clock.now())}
+    if payload is None:
         conn.execute(insert(dash_reports).values(
-            **base, opened=False, category=row.category, urgency=None, urgent=bool(row.urgent),
+            **base, opened=False, category=row.get("category"), urgency=None, urgent=bool(row.get("urgent")),
             children=False, route=None, geo=None))
         return
-    payload = opened.payload
-    d = derive(row.form_id, payload, row.category)
-    d["geo"] = derived.seal_geo(keys, row.id, d.pop("lat"), d.pop("lon"))
+    d = derive(row["form_id"], payload)
+    d["geo"] = derived.seal_geo(keys, row["id"], d.pop("lat"), d.pop("lon"))
     conn.execute(insert(dash_reports).values(**base, opened=True, **d))
     answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-    terms = {derived.term_hash(keys, w) for w in search_words(load_form(row.form_id, row.form_version), answers)}
+    terms = {derived.term_hash(keys, w) for w in search_words(form, answers)}
     if terms:
-        conn.execute(insert(dash_terms), [{"term": t, "envelope_id": row.id} for t in terms])
+        conn.execute(insert(dash_terms), [{"term": t, "envelope_id": row["id"]} for t in terms])
+
+
+def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = None) -> None:
+    """Legacy path (rows stored before indexing moved into ingest): open, then project."""
+    opened = open_report(conn, keys, row)
+    payload = opened.payload if opened is not None and isinstance(opened.payload, dict) else None
+    project(conn, keys, dict(row._mapping), payload,
+            load_form(row.form_id, row.form_version) if payload is not None else None, now)
 
 
 def pending(conn: Connection) -> int:
@@ -144,7 +166,8 @@ def pending(conn: Connection) -> int:
 
 
 def catch_up(conn: Connection, keys: OfficeKeys, limit: int = BATCH) -> int:
-    """Index up to `limit` envelopes the dashboard has not seen; returns how many remain."""
+    """Index up to `limit` legacy envelopes the dashboard has not seen; returns how many remain.
+    Called by the start-up backfill only, never by a page."""
     if pending(conn) == 0:
         return 0
     missing = (select(envelopes).outerjoin(dash_reports, dash_reports.c.envelope_id == envelopes.c.id)
@@ -154,3 +177,17 @@ def catch_up(conn: Connection, keys: OfficeKeys, limit: int = BATCH) -> int:
         index_one(conn, keys, row)
         n += 1
     return pending(conn) if n == limit else 0
+
+
+def backfill(engine, keys: OfficeKeys, batch: int = BATCH) -> int:
+    """Index every legacy envelope, one short transaction per batch (so pushes interleave)."""
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            before = pending(conn)
+            if before == 0:
+                return total
+            left = catch_up(conn, keys, batch)
+        total += before - left
+        if left == 0:
+            return total

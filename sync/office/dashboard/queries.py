@@ -14,7 +14,7 @@ from typing import Mapping
 
 from sqlalchemy import Connection, and_, desc, func, or_, select, true
 
-from sync.office.schema import reviews, villages
+from sync.office.schema import envelopes, reviews, villages
 
 from . import derived
 from .i18n import TRIAGE, URGENCY, VERDICT
@@ -65,9 +65,11 @@ def _bool(name: str, v: str) -> bool:
 
 def _date(name: str, v: str) -> date:
     try:
-        return date.fromisoformat(v)
+        d = date.fromisoformat(v)
     except ValueError:
         raise FilterError(f"{name}: use a date like 2025-01-31, not {v[:40]!r}") from None
+    # date_to is used as "before the next day": 9999-12-31 has none
+    return min(d, date.max - timedelta(days=1))
 
 
 def encode_cursor(received_at: str, envelope_id: str) -> str:
@@ -94,9 +96,11 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     if get["form"]:
         f.form = get["form"][:255]
     if get["village"]:
-        if not get["village"].isdigit():
-            raise FilterError(f"village: expected a village id number, not {get['village'][:40]!r}")
-        f.village = int(get["village"])
+        # isdigit() alone admits "²" (int() then fails); ids are database integers (< 2**63)
+        v = get["village"]
+        if not (v.isascii() and v.isdigit() and len(v) <= 18):
+            raise FilterError(f"village: expected a village id number, not {v[:40]!r}")
+        f.village = int(v)
     if get["category"]:
         f.category = get["category"][:100]
     if get["urgency"]:
@@ -131,12 +135,19 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
 
 
 def visible_village_ids(conn: Connection, staff: dict) -> list[int] | None:
-    """None = every village (admin); otherwise the ids of the staff member's region."""
-    if staff["role"] == "admin":
+    """None = every village (admin); otherwise the ids of the staff member's region, narrowed
+    further to a partner token's regions when the caller uses one."""
+    regions = (staff.get("scope") or {}).get("regions")
+    q = select(villages.c.id)
+    if staff["role"] != "admin":
+        if not staff.get("region"):
+            return []
+        q = q.where(villages.c.region == staff["region"])
+    elif regions is None:
         return None
-    if not staff.get("region"):
-        return []
-    return list(conn.execute(select(villages.c.id).where(villages.c.region == staff["region"])).scalars())
+    if regions is not None:
+        q = q.where(villages.c.region.in_(regions))
+    return list(conn.execute(q).scalars())
 
 
 def may_see_village(conn: Connection, staff: dict, village_id: int) -> bool:
@@ -155,6 +166,8 @@ def conditions(conn: Connection, staff: dict, f: Filters, keys=None) -> list:
     allowed = visible_village_ids(conn, staff)
     if allowed is not None:
         cond.append(r.village_id.in_(allowed) if allowed else r.village_id == -1)
+    if staff.get("scope") and not staff["scope"].get("rahasia"):
+        cond.append(r.envelope_id.not_in(select(envelopes.c.id).where(envelopes.c.rahasia.is_(True))))
     if f.form:
         cond.append(r.form_id == f.form)
     if f.village is not None:

@@ -9,6 +9,7 @@ from core.errors import BadRequest, EnvelopeError, NotFound
 from sync import envelope as env
 from sync.office import clock
 from sync.office.feedback import send_feedback
+from sync.office.ingest.attachments import blob as stored_attachment
 from sync.office.keys import OfficeKeys
 from sync.office.schema import attachments, envelopes, persons, reviews, staff as staff_table, villages
 
@@ -35,12 +36,38 @@ def report_row(conn: Connection, envelope_id: str) -> dict:
     return row
 
 
-def ensure_indexed(conn: Connection, keys: OfficeKeys, row) -> dict:
+def ensure_indexed(conn: Connection, keys: OfficeKeys, row, *, write: bool = True) -> dict:
+    """The report's dashboard projection. Ingest writes it; only a row stored by older code
+    (not yet reached by the start-up backfill) lacks one: a POST indexes it, a GET (which
+    must not write) derives it in memory."""
     got = conn.execute(select(dash_reports).where(dash_reports.c.envelope_id == row.id)).mappings().first()
-    if got is None:
+    if got is None and write:
         indexer.index_one(conn, keys, row)
         got = conn.execute(select(dash_reports).where(dash_reports.c.envelope_id == row.id)).mappings().first()
+    if got is None:
+        opened = indexer.open_report(conn, keys, row)
+        d = indexer.derive(row.form_id, opened.payload if opened is not None else {})
+        d["geo"] = derived.seal_geo(keys, row.id, d.pop("lat"), d.pop("lon"))
+        return {**d, "envelope_id": row.id, "village_id": row.village_id, "form_id": row.form_id,
+                "received_at": row.received_at, "created_ms": row.created_ms,
+                "has_photo": bool(row.has_photo), "opened": opened is not None,
+                "triage": row.triage or "new", "assignee_id": None}
     return dict(got)
+
+
+def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
+    """A detail with every free-text answer removed (partner tokens without the free_text
+    grant): names, places and descriptions live in text fields, codes do not."""
+    form = indexer.load_form(form_id, version)
+    if form is None:
+        return {**d, "answers": {}, "summary": []}
+    text = {f.name for f in form.fields if f.type == "text"}
+    answers = {k: v for k, v in d["answers"].items() if k not in text and k in {f.name for f in form.fields}}
+    try:
+        summary = form.summary(answers, lang)
+    except Exception:          # a damaged answer set: codes only, no labels
+        summary = []
+    return {**d, "answers": answers, "summary": summary}
 
 
 def assignees(conn: Connection, village_id: int) -> list[dict]:
@@ -85,7 +112,7 @@ def _event_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> list
 
 def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> dict:
     row = report_row(conn, envelope_id)
-    proj = ensure_indexed(conn, keys, row)
+    proj = ensure_indexed(conn, keys, row, write=False)
     person = conn.execute(select(persons.c.name, persons.c.role).where(persons.c.id == row.author_id)).first()
     village = conn.execute(select(villages.c.name, villages.c.region).where(villages.c.id == row.village_id)).first()
     opened = indexer.open_report(conn, keys, row)
@@ -132,9 +159,7 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
 
 def photo(conn: Connection, keys: OfficeKeys, envelope_id: str, att_id: str) -> tuple[bytes, str]:
     row = report_row(conn, envelope_id)
-    blob = conn.execute(select(attachments.c.data).where(and_(
-        attachments.c.envelope_id == row.id, attachments.c.att_id == att_id[:32],
-        attachments.c.complete.is_(True)))).scalar()
+    blob = stored_attachment(conn, row.id, att_id[:32])
     opened = indexer.open_report(conn, keys, row)
     if blob is None or opened is None:
         raise NotFound("no such photo, or it is not fully received")
@@ -159,7 +184,7 @@ def set_triage(conn: Connection, keys: OfficeKeys, staff: dict, envelope_id: str
     assignee = None
     if assignee_id not in (None, ""):
         allowed = {a["id"] for a in assignees(conn, row.village_id)}
-        if not str(assignee_id).isdigit() or int(assignee_id) not in allowed:
+        if not (str(assignee_id).isascii() and str(assignee_id).isdigit()) or int(assignee_id) not in allowed:
             raise BadRequest("the assignee is not a staff member for this village")
         assignee = int(assignee_id)
     conn.execute(update(dash_reports).where(dash_reports.c.envelope_id == row.id)

@@ -77,7 +77,9 @@ dash_login_attempts = Table(
     Column("username", String(100), nullable=False),
     Column("at", String(32), nullable=False),
     Column("ok", Boolean, nullable=False),
+    Column("ip", String(64), nullable=True),            # source address (throttled per source too)
     Index("ix_dash_login_user", "username", "at"),
+    Index("ix_dash_login_ip", "ip", "at"),
 )
 
 dash_api_tokens = Table(
@@ -87,6 +89,9 @@ dash_api_tokens = Table(
     Column("label", String(100), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("revoked_at", String(32), nullable=True),
+    Column("expires_at", String(32), nullable=True),
+    Column("last_used_at", String(32), nullable=True),
+    Column("scope", Text, nullable=True),               # JSON: regions, rahasia, free_text
 )
 
 dash_audit = Table(

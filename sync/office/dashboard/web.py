@@ -23,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core.errors import JagaError, NotFound
 
+from sync.office import db
+
 from . import audit, auth, queries
 from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, norm_lang, t
 
@@ -60,6 +62,8 @@ class Ctx:
     form: dict
     staff: dict | None = None
     csrf: str | None = None
+    read_only: bool = False
+    later: list = dataclasses.field(default_factory=list)   # writes a read-only page asks for
 
     @property
     def params(self):
@@ -74,7 +78,12 @@ class Ctx:
         return self.request.client.host if self.request.client else None
 
     def audit(self, action: str, **kw) -> None:
-        audit.record(self.conn, action, staff=self.staff, ip=self.ip, **kw)
+        """Record now, or — on a read-only page — in the short writing transaction after it."""
+        if self.read_only:
+            staff, ip = self.staff, self.ip
+            self.later.append(lambda conn: audit.record(conn, action, staff=staff, ip=ip, **kw))
+        else:
+            audit.record(self.conn, action, staff=self.staff, ip=self.ip, **kw)
 
 
 def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
@@ -119,7 +128,10 @@ def route_label(code: str | None, lang: str) -> str:
     return _form_choices("keberangkatan_pmi", "jalur", lang).get(code or "", code or "—")
 
 
-def page(method: str, path: str, access: str) -> Callable:
+def page(method: str, path: str, access: str, transaction: bool = True) -> Callable:
+    """Register a page. `transaction=False` (public pages only): the handler opens its own
+    short transactions, e.g. login, which hashes a password between a read and a write."""
+    assert transaction or access == "public"
     full = BASE + path
 
     def deco(fn: Callable[[Ctx], Response]) -> Callable:
@@ -130,7 +142,7 @@ def page(method: str, path: str, access: str) -> Callable:
                     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
                 except Exception:       # unreadable body: treated as an empty form (CSRF fails)
                     form = {}
-            response = await run_in_threadpool(_run, request, form, fn, access)
+            response = await run_in_threadpool(_run, request, form, fn, access, transaction)
             response.headers.update(_SECURITY_HEADERS)
             return response
 
@@ -141,23 +153,37 @@ def page(method: str, path: str, access: str) -> Callable:
     return deco
 
 
-def _run(request: Request, form: dict, fn: Callable, access: str) -> Response:
+def _run(request: Request, form: dict, fn: Callable, access: str, transaction: bool = True) -> Response:
+    """One page: GETs read in a lock-free transaction and append their audit entries (and a
+    once-a-minute session touch) in a short writing one afterwards; POSTs write in one."""
     office = request.app.state.office
-    ctx = Ctx(request, None, office.keys, norm_lang(request.cookies.get(LANG_COOKIE)), form)
+    ctx = Ctx(request, None, office.keys, norm_lang(request.cookies.get(LANG_COOKIE)), form,
+              read_only=request.method == "GET")
+    if not transaction:
+        ctx.conn = office.engine
+        return fn(ctx)
     try:
-        with office.engine.begin() as conn:
+        with (db.reading(office.engine) if ctx.read_only else office.engine.begin()) as conn:
             ctx.conn = conn
             if access != "public":
-                got = auth.session_staff(conn, request.cookies.get(auth.COOKIE))
+                token = request.cookies.get(auth.COOKIE)
+                got = auth.session_lookup(conn, token)
                 if got is None:
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse(f"{BASE}/login?next={quote(target)}", status_code=303)
-                ctx.staff, ctx.csrf = got
+                ctx.staff, ctx.csrf, stale = got
+                if stale:
+                    ctx.later.append(lambda c: auth.touch(c, token))
                 if access == "admin" and ctx.staff["role"] != "admin":
                     raise Denied(request.url.path, "role")
                 if request.method == "POST" and not auth.same(form.get("csrf"), ctx.csrf):
                     raise Denied(request.url.path, "csrf")
-            return fn(ctx)
+            response = fn(ctx)
+        if ctx.later:
+            with office.engine.begin() as conn:
+                for write in ctx.later:
+                    write(conn)
+        return response
     except Denied as d:
         with office.engine.begin() as conn:
             audit.record(conn, "forbidden", staff=ctx.staff, ip=ctx.ip, target=(d.target or "")[:64],

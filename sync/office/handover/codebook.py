@@ -10,10 +10,12 @@ counterpart at all: those standards describe identified victims, not early warni
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from .questions import Question
 
+_VERSION = re.compile(r"__v\d+")
 MAPPING_BY = "jaga-desa (proposed, not reviewed by IOM/ILO)"
 CATEGORY_PMI = ("pmi_nonprosedural", "Keberangkatan PMI non-prosedural",
                 "Non-procedural migrant-worker departure")
@@ -48,7 +50,8 @@ SCHEMA = {"fields": [
 
 
 def _row(variable: str, code: str, label_id: str, label_en: str) -> list[str]:
-    ctdc, ilo = CROSSWALK.get(f"{variable}={code}" if code else variable, ("", ""))
+    base = _VERSION.sub("", variable)        # one crosswalk entry covers every version's column
+    ctdc, ilo = CROSSWALK.get(f"{base}={code}" if code else base, ("", ""))
     return [variable, code, label_id, label_en, ctdc, ilo, MAPPING_BY if (ctdc or ilo) else ""]
 
 
@@ -62,7 +65,7 @@ def rows(fixed: Iterable[dict], questions: Iterable[Question], codes: dict[str, 
             out.append(_row(f["name"], code, lid, len_))
     for q in questions:
         out.append(_row(q.column, "", q.field.label("id"), q.field.label("en")))
-        if q.part == "" and q.field.choices:
-            for c in q.field.choices:
+        if q.part == "" and q.choices:
+            for c in q.choices:
                 out.append(_row(q.column, c.value, c.label("id"), c.label("en")))
     return out

@@ -9,7 +9,9 @@ from functools import lru_cache
 
 import pycountry
 
-from forms import Field
+from typing import Sequence
+
+from forms import Choice
 
 NOT_A_COUNTRY = ("tidak_tahu", "lainnya")
 
@@ -26,15 +28,15 @@ def _lookup(label_en: str) -> str | None:
         return hits[0].alpha_2 if len(hits) == 1 else None
 
 
-def is_country_list(f: Field) -> bool:
-    real = [c for c in f.choices if c.value not in NOT_A_COUNTRY]
+def is_country_list(choices: Sequence[Choice]) -> bool:
+    real = [c for c in choices if c.value not in NOT_A_COUNTRY]
     return bool(real) and all(_lookup(c.label("en")) for c in real)
 
 
-def alpha2(f: Field, value: str) -> str | None:
+def alpha2(choices: Sequence[Choice], value: str) -> str | None:
     if value in NOT_A_COUNTRY:
         return None
-    for c in f.choices:
+    for c in choices:
         if c.value == value:
             return _lookup(c.label("en"))
     return None

@@ -13,10 +13,10 @@ from sync.office import clock, regions
 from sync.office.dashboard import audit
 from sync.office.keys import OfficeKeys
 
-from . import codebook, keys as pkeys, questions, tiers
+from . import codebook, identifiers, keys as pkeys, questions, tiers
 from .errors import HandoverError
 from .package import Builder, Table, fingerprint
-from .source import Period, check_region_codes, iter_reports
+from .source import Period, check_region_codes, day_counts, iter_reports
 
 DEFAULT_K = 11
 MAX_REFERRAL = 500
@@ -70,8 +70,7 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     with Builder() as b:
         counts, withheld = {}, None
         if tier == "A":
-            rows, withheld = tiers.aggregate(
-                (r for r in iter_reports(conn, period, include_rahasia=include_rahasia)), k)
+            rows, withheld = tiers.aggregate(day_counts(conn, period, include_rahasia=include_rahasia), k)
             t = b.add(Table("counts", {"fields": tiers.A_FIELDS, "missingValues": [""],
                                        "primaryKey": ["kode_kecamatan", "week", "form_id", "category"]},
                             "Jumlah laporan / Report counts"), rows)
@@ -82,14 +81,20 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
             pkey = pkeys.key_for(keys, recipient) if tier == "B" else None
             reports = iter_reports(conn, period, include_rahasia=include_rahasia,
                                    ids=report_ids, keys=keys)
-            t = b.add(Table("reports", {"fields": fixed + [q.schema() for q in qs], "missingValues": [""],
-                                        "primaryKey": [fixed[0]["name"]]},
-                            "Laporan / Reports"), tiers.case_rows(reports, tier, qs, pkey))
+            idt = Table("identifiers", identifiers.schema(tier), "Pihak/benda yang disebut / Identifiers named")
+            with b.stream(idt) as write_identifier:
+                t = b.add(Table("reports", {"fields": fixed + [q.schema() for q in qs], "missingValues": [""],
+                                            "primaryKey": [fixed[0]["name"]]}, "Laporan / Reports"),
+                          tiers.case_rows(reports, tier, qs, pkey, write_identifier))
+            counts[idt.name] = idt.rows
             if tier == "C" and t.rows < len(set(report_ids or [])):
                 raise HandoverError(f"{len(set(report_ids)) - t.rows} of the chosen reports are not in "
                                     f"the period {period.start}..{period.end} (or do not exist)")
         counts[t.name] = t.rows
         cb_codes = {"form_id": tiers.form_codes(), "category": tiers.category_codes()}
+        if tier != "A":
+            cb_codes.update(identifiers.codes())
+            fixed = fixed + identifiers.schema(tier)["fields"][1:]
         cb = b.add(Table("codebook", codebook.SCHEMA, "Buku kode / Codebook"),
                    codebook.rows(fixed, qs, cb_codes))
         counts["codebook"] = cb.rows

@@ -10,6 +10,7 @@ streamed to a temp dir while hashed, so memory stays flat whatever the row count
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import io
@@ -86,20 +87,29 @@ class Builder:
         self._tmp.cleanup()
 
     def add(self, table: Table, rows: Iterable[list]) -> Table:
+        with self.stream(table) as write:
+            for r in rows:
+                write(r)
+        return table
+
+    @contextlib.contextmanager
+    def stream(self, table: Table):
+        """A `write(row)` for one table, so one pass over the reports can fill two tables."""
         table.path = Path(self._tmp.name) / table.filename
         with table.path.open("wb") as raw:
             hf = _HashingFile(raw)
             text = io.TextIOWrapper(hf, encoding="utf-8", newline="", write_through=True)
             w = csv.writer(text, lineterminator="\r\n")
             w.writerow([f["name"] for f in table.schema["fields"]])
-            for r in rows:
-                w.writerow(r)
+
+            def write(row: list) -> None:
+                w.writerow(row)
                 table.rows += 1
+            yield write
             text.flush()
             text.detach()
         table.bytes, table.sha256 = hf.n, hf.h.hexdigest()
         self.tables.append(table)
-        return table
 
     def write(self, out: Path, descriptor: dict, keys: OfficeKeys) -> tuple[bytes, str]:
         """Write the zip; returns (descriptor bytes, sha256 of the zip)."""

@@ -8,7 +8,11 @@ group) stays home until someone decides here that it may travel:
     tier C  every question: text as written, geopoint as lat/lon, datetime with the
             village's zone, photos only counted (attachments are not in the package).
 
-A column is named `<form id>__<field>` so the two forms' questions never collide.
+A column is named `<form id>__<field>` so the two forms' questions never collide. Across
+form versions a question keeps one column while its type stays the same (a choice list
+that grew is merged: the column admits every version's codes); when the type changed
+(v1 `negara_tujuan` one country, v2 several) each type gets its own column, suffixed
+`__v<first version>`, so one version's values never land in a column typed for another.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import forms
-from forms import Field, Form
+from forms import Choice, Field, Form
 
 from . import countries
 
@@ -31,6 +35,11 @@ class Question:
     column: str
     type: str                      # Table Schema type
     part: str = ""                 # "" | "lat" | "lon" | "iso3166" | "count"
+    versions: frozenset = frozenset()    # the form versions whose answers fill this column
+    choices: tuple = ()                  # every version's choices (latest labels first)
+
+    def applies(self, form_id: str, version: int) -> bool:
+        return form_id == self.form_id and version in self.versions
 
     def schema(self) -> dict:
         f = self.field
@@ -38,13 +47,13 @@ class Question:
         out: dict[str, Any] = {"name": self.column, "type": self.type,
                                "title": desc_id, "description": desc_en}
         if self.part == "" and f.type == "select_one":
-            out["constraints"] = {"enum": list(f.choice_values)}
+            out["constraints"] = {"enum": [c.value for c in self.choices]}
         elif self.part == "" and f.type == "select_multiple":
-            alt = "|".join(sorted(f.choice_values, key=len, reverse=True))
+            alt = "|".join(sorted((c.value for c in self.choices), key=len, reverse=True))
             out["constraints"] = {"pattern": f"(?:{alt})(?: (?:{alt}))*"}
             out["description"] += " (codes separated by spaces)"
         elif self.part == "iso3166":
-            out["constraints"] = {"pattern": "[A-Z]{2}"}
+            out["constraints"] = {"pattern": "[A-Z]{2}(?: [A-Z]{2})*"}
             out["description"] += " (ISO 3166-1 alpha-2)"
         elif self.part in ("lat", "lon"):
             out["description"] += f" ({'latitude' if self.part == 'lat' else 'longitude'}, WGS84)"
@@ -55,52 +64,64 @@ class Question:
         return out
 
 
-def _latest_fields(form_id: str) -> list[Field]:
-    """Every field of every shipped version of a form, in first-seen order."""
-    seen: dict[str, Field] = {}
+def _definitions(form_id: str) -> list[tuple[Field, str, frozenset, tuple]]:
+    """(latest field, column base, versions, merged choices) per question and type."""
+    by_name: dict[str, dict[str, list[tuple[int, Field]]]] = {}
     for v in forms.versions(form_id):
-        for f in forms.load(form_id, v).fields:
-            seen.setdefault(f.name, f)
-    return list(seen.values())
+        form = forms.load(form_id, v)
+        for f in form.fields:
+            if f.name == form.confidential_field:
+                continue                     # carried as the `rahasia` column instead
+            by_name.setdefault(f.name, {}).setdefault(f.type, []).append((v, f))
+    out = []
+    for name, by_type in by_name.items():
+        for defs in by_type.values():
+            latest = defs[-1][1]
+            merged: dict[str, Choice] = {}
+            for _, f in reversed(defs):                  # latest labels win
+                for c in f.choices:
+                    merged.setdefault(c.value, c)
+            base = f"{form_id}__{name}" + (f"__v{defs[0][0]}" if len(by_type) > 1 else "")
+            out.append((latest, base, frozenset(v for v, _ in defs), tuple(merged.values())))
+    return out
 
 
 def for_tier(tier: str) -> list[Question]:
     out: list[Question] = []
     for form in forms.list_forms():
-        for f in _latest_fields(form.id):
-            if f.name == form.confidential_field:
-                continue                     # carried as the `rahasia` column instead
-            out.extend(_columns(form, f, tier))
+        for f, base, versions, choices in _definitions(form.id):
+            out.extend(_columns(form, f, base, versions, choices, tier))
     return out
 
 
-def _columns(form: Form, f: Field, tier: str) -> list[Question]:
-    col = f"{form.id}__{f.name}"
+def _columns(form: Form, f: Field, col: str, versions: frozenset, choices: tuple,
+             tier: str) -> list[Question]:
+    def Q(column: str, type_: str, part: str = "") -> Question:      # noqa: N802
+        return Question(form.id, f, column, type_, part, versions, choices)
+
     allowed = B_TYPES if tier == "B" else B_TYPES + C_EXTRA
     if f.type not in allowed:
         return []
-    if f.type == "select_one":
-        qs = [Question(form.id, f, col, "string")]
-        if countries.is_country_list(f):
-            qs.append(Question(form.id, f, col + "__iso3166", "string", "iso3166"))
+    if f.type in ("select_one", "select_multiple"):
+        qs = [Q(col, "string")]
+        if countries.is_country_list(choices):
+            qs.append(Q(col + "__iso3166", "string", "iso3166"))
         return qs
-    if f.type == "select_multiple":
-        return [Question(form.id, f, col, "string")]
     if f.type == "integer":
-        return [Question(form.id, f, col, "integer")]
+        return [Q(col, "integer")]
     if f.type == "decimal":
-        return [Question(form.id, f, col, "number")]
+        return [Q(col, "number")]
     if f.type == "date":
-        return [Question(form.id, f, col, "date")]
+        return [Q(col, "date")]
     if f.type == "datetime":
-        return [Question(form.id, f, col, "date" if tier == "B" else "datetime")]
+        return [Q(col, "date" if tier == "B" else "datetime")]
     if f.type == "text":
-        return [Question(form.id, f, col, "string")]
+        return [Q(col, "string")]
     if f.type == "geopoint":
-        return [Question(form.id, f, col + "__lat", "number", "lat"),
-                Question(form.id, f, col + "__lon", "number", "lon")]
+        return [Q(col + "__lat", "number", "lat"),
+                Q(col + "__lon", "number", "lon")]
     if f.type == "photo":
-        return [Question(form.id, f, col + "__count", "integer", "count")]
+        return [Q(col + "__count", "integer", "count")]
     return []
 
 
@@ -111,7 +132,8 @@ def value(q: Question, answers: dict, tz) -> Any:
         return ""
     t = q.field.type
     if q.part == "iso3166":
-        return countries.alpha2(q.field, v) or ""
+        codes = v if isinstance(v, list) else [v]
+        return " ".join(a for a in (countries.alpha2(q.choices, c) for c in codes if isinstance(c, str)) if a)
     if q.part in ("lat", "lon"):
         return v.get(q.part, "") if isinstance(v, dict) else ""
     if q.part == "count":

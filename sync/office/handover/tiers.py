@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 
 from sync.office import clock, regions
 
+from . import identifiers, questions
 from . import keys as pkeys
-from . import questions
 from .source import Report
 
 TIERS = ("A", "B", "C")
@@ -94,11 +94,12 @@ def week_of(received_at: str) -> str:
     return f"{y}-W{w:02d}"
 
 
-def aggregate(reports: Iterable[Report], k: int) -> tuple[list[list], int]:
-    """(rows of counts >= k, number of withheld cells)."""
+def aggregate(day_counts: Iterable[tuple], k: int) -> tuple[list[list], int]:
+    """(rows of counts >= k, number of withheld cells) from (kode, form, category, day, n)."""
     cells: Counter = Counter()
-    for r in reports:
-        cells[(r.kode_wilayah[:8], week_of(r.received_at), r.form_id, r.category or "")] += 1
+    for kode, form_id, category, day, n in day_counts:
+        y, w, _ = date.fromisoformat(day).isocalendar()
+        cells[(kode[:8], f"{y}-W{w:02d}", form_id, category or "")] += n
     rows, withheld = [], 0
     for (kec, week, form_id, cat), n in sorted(cells.items()):
         if n < k:
@@ -118,11 +119,12 @@ def _known(code: str) -> bool:
 
 
 def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question],
-              pkey: bytes | None) -> Iterator[list]:
+              pkey: bytes | None, on_identifier=None) -> Iterator[list]:
+    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`."""
     for r in reports:
         answers = r.answers or {}
         tz = zone(r.kode_wilayah)
-        cells = [questions.value(q, answers, tz) if q.form_id == r.form_id else "" for q in qs]
+        cells = [questions.value(q, answers, tz) if q.applies(r.form_id, r.form_version) else "" for q in qs]
         flag = "true" if r.rahasia else "false"
         if tier == "B":
             code = r.kode_wilayah or ""
@@ -131,6 +133,9 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
         else:
             head = [r.id, r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
                     r.received_at, _ms_iso(r.created_ms), r.category or "", r.triage, flag]
+        if on_identifier is not None:
+            for row in identifiers.rows(head[0], answers, tier, pkey):
+                on_identifier(row)
         yield head + cells
 
 

@@ -3,8 +3,9 @@
 A batch is checked item by item before anything is written, then stored with one insert
 per table in the caller's transaction: each envelope is stored whole (sealed bytes +
 filter columns + recipients + attachment slots + receipt) or not at all.
-The office opens a report only to read the filter metadata the dashboard needs; the
-answers stay sealed in the stored bytes and are never logged.
+The office opens each report once: to check it against its form (admission) and to
+project it for the dashboard (indexer.project) in the same transaction. The answers stay
+sealed in the stored bytes and are never logged.
 A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
 may have lost the first answer on a dropped connection.
 """
@@ -24,20 +25,12 @@ from sync.office import clock, inbox, warning
 from sync.office.keys import OfficeKeys, b64
 from sync.office.schema import attachments, envelope_recipients, envelopes, persons
 
+from sync.office.dashboard import indexer
+
+from . import admission
 from .common import Rejected, _checked_author, _phone_ms, _verify_and_open
 
 log = logging.getLogger("jaga.office.ingest")
-
-
-def _metadata(payload: dict) -> dict:
-    """Filter columns from the report payload (fieldapp: answers, flags, rahasia, lang, ...)."""
-    flags = payload.get("flags") if isinstance(payload.get("flags"), dict) else {}
-    answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-    # the suspicion form's answer `kategori` is the category; a flag may override it
-    category = flags.get("category", payload.get("category", answers.get("kategori")))
-    urgent = flags.get("urgent", payload.get("urgent", False))
-    return {"category": str(category)[:100] if category is not None else None,
-            "urgent": bool(urgent), "rahasia": bool(payload.get("rahasia", False))}
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -69,6 +62,12 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             results[i] = _rejected(header.envelope_id, "wrong_endpoint",
                                    "reviews and feedback do not go to /envelopes")
             continue
+        if not env.id_bound_to(header.envelope_id, header.author_id):
+            # Ids are minted per author (sync/envelope.new_envelope_id): nobody can occupy
+            # another person's id, so a victim's pending report cannot be pre-empted.
+            results[i] = _rejected(header.envelope_id, "id_not_bound",
+                                   "the envelope id was not minted for its author")
+            continue
         parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
     ids = list({h.envelope_id for _, _, h, _ in parsed})
     known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
@@ -76,7 +75,12 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         .where(envelopes.c.id.in_(ids)))} if ids else {}
     authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
         persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
-    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "warn": []}
+    # Envelopes are padded with decoy wraps (sync/envelope.PAD_TO): keep only the key ids that
+    # are someone's — the office's and enrolled persons' — as the envelope's recipients.
+    wanted = {k for _, _, h, _ in parsed for k in h.recipients}
+    real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
+        persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": [], "warn": []}
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -90,19 +94,21 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
             opened = _verify_and_open(data, header, author, keys)
+            form, answers = admission.admit(header, opened.payload)
         except Rejected as exc:
             results[i] = _rejected(eid, exc.code, exc.reason)
             continue
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
+        row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
         rows["env"].append(row)
+        rows["index"].append((row, opened.payload, form))
         signing.append((i, row, receipt))
-        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients))]
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients) & real_keys)]
         rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:
             rows["review"].append((author, header, data))
-        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at,
-                                           opened.payload.get("answers")))
+        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at, answers))
         known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
         results[i] = {"envelope_id": eid, "status": "accepted"}
     _sign_receipts(signing, results, keys)
@@ -112,6 +118,8 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
         if rows[key]:
             conn.execute(table.insert(), rows[key])
+    for row, payload, form in sorted(rows["index"], key=lambda t: t[0]["id"]):
+        indexer.project(conn, keys, row, payload, form, now)
     _queue_review_batch(conn, rows["review"], received_at)
     _early_warning(conn, keys, rows["warn"], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
@@ -137,14 +145,14 @@ def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, k
 
 def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
                   device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
-    meta = _metadata(payload)
+    meta = indexer.derive(header.form_id, payload)
     complete = not header.attachments
     receipt = rc.Receipt(header.envelope_id, sha, received_at, {}, complete)
     return dict(
         id=header.envelope_id, author_id=author["id"], device_id=device_id,
         village_id=author["village_id"], form_id=header.form_id,
         form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
-        has_photo=bool(header.attachments), rahasia=meta["rahasia"], created_ms=_phone_ms(header),
+        has_photo=bool(header.attachments), rahasia=bool(payload.get("rahasia", False)), created_ms=_phone_ms(header),
         received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
         size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
 

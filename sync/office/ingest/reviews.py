@@ -25,6 +25,8 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
         raise BadRequest(exc.message) from None
     if header.form_id != REVIEW_FORM:
         raise BadRequest(f"a review is an envelope with form_id {REVIEW_FORM!r}")
+    if not env.id_bound_to(header.envelope_id, header.author_id):
+        raise BadRequest("the review id was not minted for its author")
     sha = hashlib.sha256(data).hexdigest()
     old = conn.execute(select(reviews.c.sha256, reviews.c.receipt).where(reviews.c.id == header.envelope_id)).first()
     if old is not None:

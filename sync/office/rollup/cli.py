@@ -7,6 +7,7 @@
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+    rollup demo   two offices feed a region on three throwaway local clusters
 
 Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
 again safely. Passwords come from JAGA_ROLLUP_PASSWORD (the regional login's, added to
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--code", required=True)
     o.add_argument("--local-conninfo", required=True, help="how the share DB reaches the office DB (same cluster)")
     o.add_argument("--region-role", default="jaga_region")
+    o.add_argument("--keep-connect", action="append", default=[], metavar="ROLE",
+                   help="a role that must keep connecting to the office DB (the app's login); the owner always does")
     r = sub.add_parser("region-setup", help="per-office tables and subscriptions (region or national cluster)")
     r.add_argument("--url", required=True)
     r.add_argument("--db", default="region")
@@ -67,27 +70,33 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="slots, subscriptions and settings; exit 1 on trouble")
     c.add_argument("--url", required=True)
     c.add_argument("--db", required=True)
+    c.add_argument("--region-role", help="on an office cluster: check pg_hba keeps this login out of --db")
     s = sub.add_parser("resync", help="copy one office again from scratch")
     s.add_argument("--url", required=True)
     s.add_argument("--db", default="region")
     s.add_argument("--level", default="region", choices=["region", "national"])
     s.add_argument("--code", required=True)
     s.add_argument("--conninfo", required=True)
+    sub.add_parser("demo", help="two offices feed a region on throwaway local clusters")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        if args.cmd == "demo":
+            from .demo import main as demo
+            return demo()
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
-                               region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV))
+                               region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
+                               keep_connect=tuple(args.keep_connect))
         elif args.cmd == "region-setup":
             setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
         elif args.cmd == "publish-onward":
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
-            return 1 if health.check(args.url, args.db) else 0
+            return 1 if health.check(args.url, args.db, region_role=args.region_role) else 0
         elif args.cmd == "resync":
             setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
         return 0

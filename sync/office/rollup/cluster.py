@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from core.net import free_port
+from core.postgres import bin_dir
+
 SUPERUSER = "jaga"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LocalCluster:
-    def __init__(self, name: str, hba: list[str] | None = None) -> None:
-        if shutil.which("initdb") is None:
-            raise RuntimeError("PostgreSQL is not installed (no initdb): apt-get install -y postgresql")
+    def __init__(self, name: str, hba: list[str] | None = None,
+                 tls: tuple[bytes, bytes] | None = None) -> None:
+        """`tls` = (certificate PEM, key PEM): the server then speaks TLS (ssl=on)."""
+        self.tls = tls
+        self.bin = bin_dir()        # PATH, or Debian's /usr/lib/postgresql/<v>/bin
         self.name = name
         self.base = Path(tempfile.mkdtemp(prefix=f"jaga-{name}-"))
         self.port = free_port()
@@ -35,6 +33,7 @@ class LocalCluster:
             shutil.chown(self.base, "postgres")
 
     def _run(self, cmd: str) -> None:
+        cmd = f"{self.bin}/{cmd}"    # every command here is initdb or pg_ctl
         full = ["su", "postgres", "-s", "/bin/sh", "-c", cmd] if self._as_postgres else ["sh", "-c", cmd]
         done = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
         if done.returncode:
@@ -50,12 +49,29 @@ class LocalCluster:
                  f"host all {SUPERUSER} 127.0.0.1/32 trust", f"host replication {SUPERUSER} 127.0.0.1/32 trust",
                  "host all all 127.0.0.1/32 scram-sha-256"]
         self.write_hba(lines)
-        self._opts = opts = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c wal_level=logical "
+        ssl = ""
+        if self.tls:
+            for name, pem in (("server.crt", self.tls[0]), ("server.key", self.tls[1])):
+                path = self.data / name
+                path.write_bytes(pem)
+                os.chmod(path, 0o600)
+                if self._as_postgres:
+                    shutil.chown(path, "postgres")
+            ssl = "-c ssl=on "
+        self._opts = opts = (ssl + f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c wal_level=logical "
                 "-c max_replication_slots=20 -c max_wal_senders=20 -c max_logical_replication_workers=12 "
                 "-c max_worker_processes=24 -c max_slot_wal_keep_size=1GB -c fsync=off "
                 "-c shared_buffers=32MB -c password_encryption=scram-sha-256")
         self._run(f"pg_ctl -D {self.data} -o '{opts}' -l {self.base}/log -w start >/dev/null")
         return self
+
+    def file_for_server(self, name: str, data: bytes) -> Path:
+        """A file the server processes (e.g. a subscription's sslrootcert) can read."""
+        path = self.base / name
+        path.write_bytes(data)
+        if self._as_postgres:
+            shutil.chown(path, "postgres")
+        return path
 
     def write_hba(self, lines: list[str]) -> None:
         path = self.data / "pg_hba.conf"

@@ -98,3 +98,10 @@ def subscription(name: str, conninfo: str, publication: str, *, slot: str | None
 def union_view(codes: list[str]) -> str:
     parts = [f"SELECT * FROM {Office(c).table}" for c in sorted(codes)]
     return "CREATE OR REPLACE VIEW public.share_reports AS\n" + "\nUNION ALL\n".join(parts)
+
+
+def weekly_view() -> str:
+    """Aggregate first: what a regional analyst reads before any row."""
+    return ("CREATE OR REPLACE VIEW public.share_weekly AS SELECT office_code, kode_kecamatan, week, form_id, "
+            "category, count(*) AS reports FROM public.share_reports "
+            "GROUP BY office_code, kode_kecamatan, week, form_id, category")

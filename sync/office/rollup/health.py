@@ -11,10 +11,29 @@ from sqlalchemy import text
 from .steps import engine
 
 
-def check(admin_url: str, database: str, say=print) -> list[str]:
-    """Problems found (empty = healthy); every finding is printed."""
+def _hba_reaches(conn, role: str, database: str) -> str | None:
+    """The first pg_hba rule a TCP login `role` -> `database` meets, unless it rejects."""
+    rules = conn.execute(text(
+        "SELECT line_number, type, database, user_name, auth_method FROM pg_hba_file_rules "
+        "WHERE error IS NULL AND type LIKE 'host%' ORDER BY line_number")).all()
+    for r in rules:
+        if ("all" in r.database or database in r.database) and ("all" in r.user_name or role in r.user_name):
+            return None if r.auth_method == "reject" else f"line {r.line_number} ({r.type} {r.auth_method})"
+    return None
+
+
+def check(admin_url: str, database: str, say=print, *, region_role: str | None = None) -> list[str]:
+    """Problems found (empty = healthy); every finding is printed.
+
+    With `region_role` (on an office cluster, `database` = the office DB): pg_hba must
+    reject that login for the office database before any line lets it in."""
     problems: list[str] = []
     with engine(admin_url, database).connect() as conn:
+        if region_role:
+            hole = _hba_reaches(conn, region_role, database)
+            say(f"pg_hba: {region_role} -> {database}: {'reachable by ' + hole if hole else 'rejected'}")
+            if hole:
+                problems.append(f"pg_hba lets {region_role} reach {database} ({hole}): add a reject line first")
         settings = dict(conn.execute(text(
             "SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'max_slot_wal_keep_size', "
             "'max_logical_replication_workers', 'max_replication_slots')")).all())

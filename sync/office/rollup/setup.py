@@ -40,8 +40,12 @@ def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
 
 
 def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: str, region_role: str,
-                 region_password: str | None, level_key: bytes | None = None, say=print) -> None:
-    """Everything on the office's own cluster (run as a superuser of that cluster)."""
+                 region_password: str | None, level_key: bytes | None = None,
+                 keep_connect: tuple[str, ...] = (), say=print) -> None:
+    """Everything on the office's own cluster (run as a superuser of that cluster).
+
+    `keep_connect`: roles besides the database owner that must still connect to the office
+    database (the office app's login, backups) once CONNECT is revoked from PUBLIC."""
     o = Office(code)
     rrole = role(region_role)
     key = level_key or bytes.fromhex(os.environ.get("JAGA_ROLLUP_LEVEL_KEY", "") or secrets.token_hex(32))
@@ -54,10 +58,13 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
         Step(f"role {rrole} (LOGIN REPLICATION; reaches only {o.share_db})",
              exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{rrole}'"),
              [f"CREATE ROLE {rrole} LOGIN REPLICATION" + (f" PASSWORD {ddl.q(region_password)}" if region_password else "")]),
-        Step(f"no CONNECT on {office_db} for PUBLIC (the office's own logins keep theirs)",
-             f"SELECT NOT has_database_privilege('{rrole}', '{office_db}', 'CONNECT')",
-             [f"REVOKE CONNECT ON DATABASE {office_db} FROM PUBLIC",
-              f"GRANT CONNECT ON DATABASE {office_db} TO CURRENT_USER"]),
+        Step(f"no CONNECT on {office_db} for PUBLIC; its owner and {', '.join(keep_connect) or 'no other role'} keep it",
+             f"SELECT NOT has_database_privilege('{rrole}', '{office_db}', 'CONNECT')"
+             + "".join(f" AND has_database_privilege('{role(r)}', '{office_db}', 'CONNECT')" for r in keep_connect),
+             [f"DO $do$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', '{office_db}', "
+              f"(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{office_db}')); END $do$",
+              *[f"GRANT CONNECT ON DATABASE {office_db} TO {role(r)}" for r in keep_connect],
+              f"REVOKE CONNECT ON DATABASE {office_db} FROM PUBLIC"]),
     ], say)
     share = engine(admin_url, o.share_db)
     run(share, [
@@ -108,7 +115,9 @@ def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, lev
     with eng.connect() as conn:
         have = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
             "SELECT schemaname FROM pg_tables WHERE tablename = 'share_reports' AND schemaname LIKE 'kanim\\_%'"))]
-    run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)])], say)
+    run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)]),
+              Step("view public.share_weekly (counts per office, kecamatan, week, form, category)", None,
+                   [ddl.weekly_view()])], say)
 
 
 def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) -> None:

@@ -48,7 +48,8 @@ def run(eng: Engine, steps: list[Step], say: Callable[[str], None] = print) -> i
             say(f"  create   {s.what}")
             for sql in s.sql:
                 say("           " + mask(sql).replace("\n", "\n           ") + ";")
-                conn.exec_driver_sql(sql)
+                # straight to the driver, no parameters: psycopg then leaves '%' alone
+                conn.connection.driver_connection.execute(sql)
             changed += 1
     return changed
 

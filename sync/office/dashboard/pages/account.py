@@ -1,6 +1,7 @@
 """Public pages and the session: stylesheet, language switch, login, logout."""
 from __future__ import annotations
 
+import math
 import secrets
 
 from fastapi.responses import RedirectResponse, Response
@@ -45,22 +46,26 @@ def login_page(ctx: Ctx) -> Response:
     return _login_form(ctx)
 
 
-@page("POST", "/login", "public")
+@page("POST", "/login", "public", transaction=False)
 def login_submit(ctx: Ctx) -> Response:
-    if not auth.same(ctx.form.get("csrf"), ctx.request.cookies.get(auth.PRE_CSRF_COOKIE)):
-        audit.record(ctx.conn, "forbidden", username=ctx.form.get("username", "")[:100], ip=ctx.ip,
-                     detail={"reason": "csrf", "path": ctx.request.url.path})
-        return _login_form(ctx, 403, t("csrf", ctx.lang))
+    """ctx.conn is the engine here: read, hash (no transaction open), write — see auth.login."""
+    engine = ctx.conn
     username = ctx.form.get("username", "").strip()[:100]
+    if not auth.same(ctx.form.get("csrf"), ctx.request.cookies.get(auth.PRE_CSRF_COOKIE)):
+        with engine.begin() as conn:
+            audit.record(conn, "forbidden", username=username, ip=ctx.ip,
+                         detail={"reason": "csrf", "path": ctx.request.url.path})
+        return _login_form(ctx, 403, t("csrf", ctx.lang))
     try:
-        staff, token = auth.login(ctx.conn, username, ctx.form.get("password", ""))
-    except auth.Locked:
-        audit.record(ctx.conn, "login_locked", username=username, ip=ctx.ip)
-        return _login_form(ctx, 429, t("locked", ctx.lang))
-    except AuthError:
-        audit.record(ctx.conn, "login_failed", username=username, ip=ctx.ip)
+        staff, token = auth.login(engine, username, ctx.form.get("password", ""), ctx.ip)
+    except auth.Throttled as e:
+        wait = max(1, math.ceil(e.retry_after.total_seconds()))
+        audit.record_throttled(engine, username, ctx.ip)
+        resp = _login_form(ctx, 429, f"{t('locked', ctx.lang)} {wait}")
+        resp.headers["Retry-After"] = str(wait)
+        return resp
+    except AuthError:                       # recorded and audited by auth.login
         return _login_form(ctx, 401, t("bad_login", ctx.lang))
-    audit.record(ctx.conn, "login", staff=staff, ip=ctx.ip)
     resp = RedirectResponse(_safe_next(ctx.form.get("next")), status_code=303)
     resp.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/",
                     secure=ctx.request.url.scheme == "https", max_age=int(auth.LIFETIME.total_seconds()))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import NotFound
+from core.errors import BadRequest, NotFound
 from sync.office.staff import ROLES as STAFF_ROLES, create_staff
 
 from .. import admin, audit, auth, queries
@@ -49,6 +49,7 @@ def enroll_issue(ctx: Ctx) -> Response:
 
 @page("GET", "/admin/devices", "admin")
 def devices_page(ctx: Ctx) -> Response:
+    ctx.audit("view_devices")         # every enrolled person and phone: a staff view like any other
     return render(ctx, "devices.html", devices=admin.device_list(ctx.conn))
 
 
@@ -61,8 +62,10 @@ def device_revoke(ctx: Ctx) -> Response:
 
 @page("GET", "/admin/staff", "admin")
 def staff_page(ctx: Ctx, token: str | None = None, token_for: str | None = None) -> Response:
+    if ctx.request.method == "GET":
+        ctx.audit("view_staff")
     return render(ctx, "staff.html", members=admin.staff_list(ctx.conn), roles=STAFF_ROLES,
-                  token=token, token_for=token_for)
+                  token=token, token_for=token_for, tokens=auth.list_api_tokens(ctx.conn))
 
 
 @page("POST", "/admin/staff", "admin")
@@ -76,7 +79,7 @@ def staff_add(ctx: Ctx) -> Response:
 
 def _staff_id(ctx: Ctx) -> int:
     raw = ctx.path["staff_id"]
-    if not raw.isdigit() or not any(m["id"] == int(raw) for m in admin.staff_list(ctx.conn)):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or not any(m["id"] == int(raw) for m in admin.staff_list(ctx.conn)):
         raise NotFound("no such staff member")
     return int(raw)
 
@@ -84,8 +87,15 @@ def _staff_id(ctx: Ctx) -> int:
 @page("POST", "/admin/staff/{staff_id}/token", "admin")
 def staff_token(ctx: Ctx) -> Response:
     sid = _staff_id(ctx)
-    token = auth.issue_api_token(ctx.conn, sid, ctx.form.get("label", "partner"))
-    ctx.audit("api_token", target=str(sid))
+    days = ctx.form.get("days", "").strip() or str(auth.TOKEN_DAYS)
+    if not (days.isascii() and days.isdigit() and len(days) <= 4):
+        raise BadRequest("days: a whole number of days")
+    regions = [r for r in ctx.form.get("regions", "").split(",") if r.strip()] or None
+    rahasia, free_text = ctx.form.get("rahasia") == "1", ctx.form.get("free_text") == "1"
+    token = auth.issue_api_token(ctx.conn, sid, ctx.form.get("label", "partner"), days=int(days),
+                                 regions=regions, rahasia=rahasia, free_text=free_text)
+    ctx.audit("api_token", target=str(sid), detail={"token": auth.token_id(auth._sha(token)), "days": int(days),
+                                                    "regions": regions, "rahasia": rahasia, "free_text": free_text})
     name = next(m["username"] for m in admin.staff_list(ctx.conn) if m["id"] == sid)
     return staff_page(ctx, token=token, token_for=name)
 
@@ -98,10 +108,18 @@ def staff_disable(ctx: Ctx) -> Response:
     return RedirectResponse(f"{BASE}/admin/staff", status_code=303)
 
 
+@page("POST", "/admin/tokens/{token_id}/revoke", "admin")
+def token_revoke(ctx: Ctx) -> Response:
+    auth.revoke_api_token(ctx.conn, ctx.path["token_id"])
+    ctx.audit("revoke_api_token", target=ctx.path["token_id"][:12])
+    return RedirectResponse(f"{BASE}/admin/staff", status_code=303)
+
+
 @page("GET", "/admin/audit", "admin")
 def audit_page(ctx: Ctx) -> Response:
+    ctx.audit("view_audit")
     before = ctx.params.get("before", "")
-    if before and not before.isdigit():
+    if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
         raise queries.FilterError("before: expected an entry number")
     action = ctx.params.get("action") or None
     entries = audit.page(ctx.conn, int(before) if before else None, 100, action)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import forms
 from fastapi.responses import Response
 
-from .. import admin, charts, exports, indexer, queries
+from .. import admin, audit, charts, exports, indexer, queries
 from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
 from ..web import (BASE, PAGE_SIZE, Ctx, _form_choices, category_label, page, render,
                    route_label)
@@ -32,11 +32,14 @@ def _parse(ctx: Ctx) -> tuple[queries.Filters | None, str | None]:
 
 @page("GET", "/", "staff")
 def inbox(ctx: Ctx) -> Response:
-    remaining = indexer.catch_up(ctx.conn, ctx.keys)
+    remaining = indexer.pending(ctx.conn)
     filters, error = _parse(ctx)
     rows, nxt = ([], None) if filters is None else queries.list_reports(
         ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys)
     qs = urlencode(filters.query_items()) if filters else ""
+    if filters is not None:
+        ctx.audit("view_list", detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(rows),
+                                       "page": "next" if filters.cursor else "first"})
     return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error,
                   p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
                   next_url=f"{BASE}/?{qs}&cursor={nxt}" if nxt else None,
@@ -46,7 +49,6 @@ def inbox(ctx: Ctx) -> Response:
 
 @page("GET", "/overview", "staff")
 def overview(ctx: Ctx) -> Response:
-    indexer.catch_up(ctx.conn, ctx.keys)
     filters, error = _parse(ctx)
     if filters is None:
         return render(ctx, "overview.html", status=400, error=error, charts={}, map_svg="", p=ctx.params,
@@ -62,6 +64,7 @@ def overview(ctx: Ctx) -> Response:
         "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
     }
     pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
+    ctx.audit("view_overview", detail={"filters": audit.filters_detail(ctx.keys, filters), "points": len(pts)})
     map_svg = charts.point_map(pts, t("map", lang), link=lambda p: f"{BASE}/reports/{p['envelope_id']}")
     return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=map_svg, n_points=len(pts),
                   p=ctx.params, **_filter_options(ctx))
@@ -72,10 +75,9 @@ def export(ctx: Ctx) -> Response:
     fmt = ctx.params.get("format", "csv")
     if fmt not in exports.FORMATS:
         raise queries.FilterError(f"format: one of {', '.join(exports.FORMATS)}")
-    indexer.catch_up(ctx.conn, ctx.keys)
     filters = queries.parse_filters(ctx.params)
     data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
-    ctx.audit("export", target=fmt, detail={"filters": dict(filters.query_items()), "rows": len(data)})
+    ctx.audit("export", target=fmt, detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(data)})
     writer, media = exports.FORMATS[fmt]
     return Response(writer(data), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="jaga-desa-laporan.{fmt}"'})

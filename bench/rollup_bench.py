@@ -1,0 +1,162 @@
+"""Roll-up lag: office -> region p50/p95 per report, and bulk rows/s, on real clusters.
+
+    python bench/rollup_bench.py [--reports 300] [--bulk 20000]
+
+Three PostgreSQL clusters on loopback (office, region, plus the office's share DB inside
+the office cluster, as `rollup office-setup` builds it). Each report is one INSERT into
+`envelopes` committed on its own; the share trigger, the same-cluster hop and the region
+subscription do the rest. An ALWAYS trigger at the region stamps each row's arrival with
+clock_timestamp(); lag = arrival - the start of the office transaction (same machine
+clock; an upper bound, it includes the office's own INSERT and commit). Baseline in the same run:
+one direct hop office DB -> a second region database (no share DB): the extra hop's cost.
+Bulk: `--bulk` reports in 1,000-row transactions; seconds from last commit to last arrival.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from bench.common import percentile, report  # noqa: E402
+from sync.office import clock, db  # noqa: E402
+from sync.office.rollup import ddl, setup  # noqa: E402
+from sync.office.rollup.cluster import LocalCluster  # noqa: E402
+from sync.office.rollup.names import Office  # noqa: E402
+from sync.office.schema import devices, envelopes, persons, villages  # noqa: E402
+
+KEY = b"b" * 32
+ROLE, PASSWORD = "jaga_region", "bench-replikasi"
+
+
+def share_id(envelope_id: str) -> str:
+    return str(uuid.UUID(bytes=hmac.new(KEY, envelope_id.encode(), hashlib.sha256).digest()[:16]))
+
+
+def stamp_arrivals(eng, table: str) -> None:
+    with eng.connect() as conn:
+        # the apply worker runs with an empty search_path: qualify everything
+        for sql in ["CREATE TABLE IF NOT EXISTS public.arrivals (id uuid PRIMARY KEY, at timestamptz NOT NULL)",
+                    """CREATE OR REPLACE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $f$
+                       BEGIN INSERT INTO public.arrivals VALUES (NEW.id, clock_timestamp()) ON CONFLICT DO NOTHING;
+                       RETURN NEW; END $f$""",
+                    f"CREATE OR REPLACE TRIGGER stamp AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION public.stamp()",
+                    f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER stamp"]:
+            conn.exec_driver_sql(sql)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=300)
+    ap.add_argument("--bulk", type=int, default=20_000)
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # so `finally` stops the clusters
+    o = Office("NNK")
+    office = LocalCluster("bench-office", [f"host {o.share_db} {ROLE} 127.0.0.1/32 scram-sha-256"]).start()
+    region = LocalCluster("bench-region").start()
+    try:
+        adm = create_engine(office.url(), isolation_level="AUTOCOMMIT")
+        with adm.connect() as c:
+            c.exec_driver_sql("CREATE DATABASE jaga_office")
+        eng = db.make_engine(office.url("jaga_office"))
+        db.migrate(eng)
+        with eng.begin() as c:
+            vid = c.execute(insert(villages).values(name="Tanjungkarang", kode_wilayah="65.03.01.2001")).inserted_primary_key[0]
+            c.execute(insert(devices).values(id="d", token_hash="t" * 64, created_at=clock.iso(clock.now())))
+            c.execute(insert(persons).values(id="p", name="x", village_id=vid, role="volunteer", device_id="d",
+                                             x25519_public=b"x" * 32, ed25519_public=b"e" * 32, key_id="k",
+                                             created_at=clock.iso(clock.now())))
+        quiet = lambda s: None  # noqa: E731
+        setup.office_setup(office.url(), "jaga_office", o.code, local_conninfo=office.conninfo("jaga_office"),
+                           region_role=ROLE, region_password=PASSWORD, level_key=KEY, say=quiet)
+        setup.region_setup(region.url(), "region", {o.code: office.conninfo(o.share_db, ROLE, PASSWORD)}, say=quiet)
+        # baseline: one direct hop from the office DB's own publication to another database
+        radm = create_engine(region.url(), isolation_level="AUTOCOMMIT")
+        with radm.connect() as c:
+            c.exec_driver_sql("CREATE DATABASE direct")
+        direct = create_engine(region.url("direct"), isolation_level="AUTOCOMMIT")
+        with direct.connect() as c:
+            for sql in ddl.share_table(o, with_envelope=False, check_code=True):
+                c.exec_driver_sql(sql)
+            c.exec_driver_sql(ddl.subscription("direct_nnk", office.conninfo("jaga_office"), o.pub_local))
+        reg = create_engine(region.url("region"), isolation_level="AUTOCOMMIT")
+        stamp_arrivals(reg, o.table)
+        stamp_arrivals(direct, o.table)
+        for e in (reg, direct):         # measure only once the initial table sync is over
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                with e.connect() as c:
+                    if not c.execute(text("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")).scalar():
+                        break
+                time.sleep(0.1)
+
+        def row(eid: str) -> dict:
+            return dict(id=eid, author_id="p", device_id="d", village_id=vid, form_id="laporan_kecurigaan",
+                        form_version=1, category="rekrutmen", urgent=False, has_photo=False, rahasia=False,
+                        created_ms=0, received_at=clock.iso(clock.now()), skew_ms=0, sha256="0" * 64, size=1,
+                        data=b"s", complete=True, receipt="{}", triage="new")
+
+        committed: dict[str, float] = {}
+        for _ in range(args.reports):
+            eid = str(uuid.uuid4())
+            started = time.time()      # before the transaction: the lag includes the commit itself
+            with eng.begin() as c:
+                c.execute(insert(envelopes).values(**row(eid)))
+            committed[share_id(eid)] = started
+            time.sleep(0.005)          # a steady trickle, like phones syncing
+        lags = {}
+        for name, e in (("region", reg), ("direct", direct)):
+            deadline = time.monotonic() + 120
+            while True:
+                with e.connect() as c:
+                    got = dict(c.execute(text("SELECT id::text, extract(epoch FROM at) FROM arrivals")).all())
+                if len(set(committed) & set(got)) == len(committed) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            lags[name] = [(float(got[i]) - t) * 1000 for i, t in committed.items() if i in got]
+        # bulk: 1,000-row transactions
+        t_last = 0.0
+        ids = []
+        t0 = time.time()
+        for start in range(0, args.bulk, 1000):
+            batch = [row(str(uuid.uuid4())) for _ in range(min(1000, args.bulk - start))]
+            ids += [share_id(b["id"]) for b in batch]
+            with eng.begin() as c:
+                c.execute(insert(envelopes), batch)
+            t_last = time.time()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            with reg.connect() as c:
+                n, last = c.execute(text("SELECT count(*), extract(epoch FROM max(at)) FROM arrivals")).one()
+            if n >= args.reports + args.bulk:
+                break
+            time.sleep(0.2)
+        bulk_after = float(last) - t_last
+        bulk_rate = args.bulk / max(float(last) - t0, 1e-9)
+    finally:
+        region.stop()
+        office.stop()
+    r, d = lags["region"], lags["direct"]
+    report("rollup", [
+        {"metric": f"office -> region lag p50 ({len(r)}/{args.reports} reports, ms)", "value": round(percentile(r, 50), 1)},
+        {"metric": "office -> region lag p95 (ms)", "value": round(percentile(r, 95), 1),
+         "target": "<= 1000", "met": len(r) == args.reports and percentile(r, 95) <= 1000},
+        {"metric": "baseline: direct one hop, no share DB, p50 (ms)", "value": round(percentile(d, 50), 1)},
+        {"metric": "baseline: direct one hop p95 (ms)", "value": round(percentile(d, 95), 1)},
+        {"metric": "ratio p50 two hops / one hop", "value": round(percentile(r, 50) / max(percentile(d, 50), 1e-9), 2)},
+        {"metric": f"bulk {args.bulk} rows in 1,000-row tx: last arrival after last commit (s)",
+         "value": round(bulk_after, 2)},
+        {"metric": "bulk: rows/s office -> region (first commit to last arrival)", "value": round(bulk_rate)},
+    ])
+
+
+if __name__ == "__main__":
+    main()

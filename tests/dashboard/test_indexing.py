@@ -1,0 +1,153 @@
+"""Index once, at ingest; dashboard reads never run under the write lock.
+
+Before issue 12 the dashboard built its index lazily inside GETs, under BEGIN IMMEDIATE,
+up to 1,000 envelopes per request, and each report was opened twice with two different
+category rules. These tests run the real office app under real uvicorn in this process
+(so the engine can be watched) and push through the real HTTP API.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+import requests
+import uvicorn
+from sqlalchemy import event, func, select
+
+from sync import envelope as env
+from sync.office import db
+from sync.office.app import create_app
+from sync.office.dashboard import indexer
+from sync.office.dashboard.schema import dash_reports, dash_terms
+from core.net import free_port
+from tests.conftest import TEST_OFFICE_KEY, OfficeServer
+from tests.support import enroll, valid_answers
+
+from .conftest import CSRF_RE, PASSWORD
+
+
+class InProcessOffice(OfficeServer):
+    """The office app under a real uvicorn on loopback, in a thread of this process."""
+
+    def start(self, timeout: float = 30.0) -> "InProcessOffice":
+        os.environ.setdefault("JAGA_OFFICE_KEY", TEST_OFFICE_KEY)
+        self.app = create_app(self.data_dir, None, passphrase=os.environ["JAGA_OFFICE_KEY"])
+        self.engine = self.app.state.office.engine
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.server.started:
+            time.sleep(0.05)
+        assert self.server.started, "uvicorn did not start"
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    server = InProcessOffice(tmp_path_factory.mktemp("idx") / "office", port=free_port()).start()
+    server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+    os.environ["JAGA_PASSWORD"] = PASSWORD
+    server.admin(["add-staff", "--username", "analis", "--role", "admin"])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def login(office) -> requests.Session:
+    s = requests.Session()
+    r = s.get(office.url + "/dashboard/login")
+    r = s.post(office.url + "/dashboard/login", allow_redirects=False,
+               data={"csrf": CSRF_RE.search(r.text).group(1), "username": "analis", "password": PASSWORD})
+    assert r.status_code == 303, r.text[:300]
+    return s
+
+
+def count(office, table, **where) -> int:
+    with db.reading(office.engine) as conn:
+        q = select(func.count()).select_from(table)
+        for k, v in where.items():
+            q = q.where(table.c[k] == v)
+        return conn.execute(q).scalar_one()
+
+
+def test_report_is_indexed_at_ingest_with_one_rule(office):
+    vol, client = enroll(office, "Entikong", "volunteer", "Siti")
+    s = vol.report(answers={**valid_answers(), "kategori": "penampungan"})
+    assert client.push([s.envelope])[0]["status"] == "accepted"
+    # no dashboard page has been opened: the projection and its search terms exist already
+    with db.reading(office.engine) as conn:
+        proj = conn.execute(select(dash_reports).where(dash_reports.c.envelope_id == s.envelope_id)).mappings().one()
+        stored = conn.execute(select(indexer.envelopes.c.category)
+                              .where(indexer.envelopes.c.id == s.envelope_id)).scalar_one()
+    assert proj["opened"] and proj["category"] == "penampungan" == stored   # one rule, both columns
+    assert count(office, dash_terms, envelope_id=s.envelope_id) > 0
+
+
+def test_author_flags_cannot_override_the_category(office):
+    vol, client = enroll(office, "Entikong", "volunteer", "Flag")
+    payload = {"answers": valid_answers(), "flags": {"category": "<script>"}, "category": "x", "rahasia": False}
+    s = env.seal(payload, form_id="laporan_kecurigaan", form_version=1, author_id=vol.id,
+                 device_id=vol.device_id, signing_key=vol.ed, recipients=[vol.office_x()])
+    assert client.push([s.envelope])[0]["status"] == "accepted"
+    with db.reading(office.engine) as conn:
+        cat = conn.execute(select(dash_reports.c.category).where(dash_reports.c.envelope_id == s.envelope_id)).scalar()
+    assert cat == valid_answers()["kategori"]
+
+
+def test_indexed_words_per_report_are_capped():
+    answers = {f"f{i}": " ".join(f"kata{i}x{j}" for j in range(500)) for i in range(10)}
+    got = indexer.search_words(None, answers)
+    assert len(got) == indexer.MAX_WORDS
+    assert "kata0x0" in got          # first come, first kept
+
+
+def test_dashboard_get_never_reads_under_the_write_lock(office):
+    """Every statement a dashboard GET runs in a writing transaction is an audit append or a
+    session touch; pages, lists, maps and exports read in deferred (lock-free) transactions."""
+    vol, client = enroll(office, "Entikong", "volunteer", "Rina")
+    assert all(r["status"] == "accepted" for r in client.push([vol.report().envelope for _ in range(3)]))
+    s = login(office)
+    seen: list[tuple[bool, str]] = []
+
+    def watch(conn, _cursor, statement, *_a):
+        if not statement.upper().startswith("BEGIN"):
+            seen.append((bool(conn.get_execution_options().get(db.READ_ONLY)), " ".join(statement.upper().split())[:60]))
+    event.listen(office.engine, "before_cursor_execute", watch)
+    try:
+        for path in ("/dashboard/", "/dashboard/overview", "/dashboard/export?format=csv",
+                     "/dashboard/?q=kerja", "/api/v1/partner/reports"):
+            seen.clear()
+            r = s.get(office.url + path)
+            assert r.status_code == 200, (path, r.text[:300])
+            writes = [st for ro, st in seen if not ro]
+            assert writes and all(st.startswith(("INSERT INTO DASH_AUDIT", "UPDATE DASH_SESSIONS")) for st in writes), \
+                (path, writes)
+            assert any(ro for ro, _ in seen), path
+    finally:
+        event.remove(office.engine, "before_cursor_execute", watch)
+
+
+def test_a_page_does_not_index_what_ingest_left_unindexed(office):
+    """Only the start-up backfill indexes older rows, never a GET (it used to, 1,000 at a time)."""
+    vol, client = enroll(office, "Entikong", "volunteer", "Lama")
+    s = vol.report()
+    assert client.push([s.envelope])[0]["status"] == "accepted"
+    with office.engine.begin() as conn:        # as if stored by code older than 0006
+        conn.execute(dash_terms.delete().where(dash_terms.c.envelope_id == s.envelope_id))
+        conn.execute(dash_reports.delete().where(dash_reports.c.envelope_id == s.envelope_id))
+    web = login(office)
+    assert web.get(office.url + "/dashboard/").status_code == 200
+    detail = web.get(office.url + f"/dashboard/reports/{s.envelope_id}")
+    assert detail.status_code == 200
+    assert count(office, dash_reports, envelope_id=s.envelope_id) == 0
+    assert indexer.backfill(office.engine, office.app.state.office.keys) >= 1
+    assert count(office, dash_reports, envelope_id=s.envelope_id) == 1
