@@ -1,13 +1,13 @@
 """early warning: link keys (HMAC), signals, the reports behind them, webhook deliveries
 
 Revision ID: 0008_warning
-Revises: 0009_village_region_codes
+Revises: 0006_office_hardening
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_warning"
-down_revision = "0009_village_region_codes"
+down_revision = "0006_office_hardening"
 branch_labels = None
 depends_on = None
 
