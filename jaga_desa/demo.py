@@ -91,7 +91,7 @@ def _seed_second_village(office: Path, phone: Path, office_url: str) -> None:
     _run(*dev, "init")
     _run(*dev, "add-user", "--name", name, "--role", "volunteer", pin=pin)
     code = json.loads(_run(*adm, "enroll-code", "--village", VILLAGE_2, "--role", "volunteer",
-                           "--name", name, "--json"))["code"]
+                           "--name", name, "--json"))["enroll"]   # code + office fingerprint
     _run(*dev, "enroll", "--office", office_url, "--code", code, "--user", name, pin=pin)
     answers = forms.load("keberangkatan_pmi").example()
     answers.update(tempat_berangkat="Dermaga Sungai Nyamuk", jumlah_di_bawah_umur=0,

@@ -43,7 +43,8 @@ def office(tmp_path_factory):
         for name, (role, region) in STAFF.items():
             server.admin(["add-staff", "--username", name, "--role", role] + (["--region", region] if region else []))
         phone = tmp_path_factory.mktemp("phone")
-        code = server.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Ani"])["code"]
+        code = server.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer",
+                                  "--name", "Ani"])["enroll"]          # code + office fingerprint
         device(["init"], phone)
         device(["add-user", "--name", "Ani"], phone)
         device(["enroll", "--office", server.url, "--code", code, "--user", "Ani"], phone)
