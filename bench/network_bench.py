@@ -42,7 +42,6 @@ def time_to_receipt(dev, session, url: str) -> float:
 
 def photo_report(dev, session, size: int) -> None:
     """A sealed report carrying `size` bytes of photo (random: incompressible, like JPEG)."""
-    from fieldapp import reports
     answers = forms.load("laporan_kecurigaan").example()
     rid = dev.new_draft(session, "laporan_kecurigaan", answers)
     att = os.urandom(16).hex()
@@ -51,7 +50,7 @@ def photo_report(dev, session, size: int) -> None:
                             (att, rid, session.user_id, session.cipher.encrypt("attachments", att, "data",
                                                                                  os.urandom(size)), size))
     dev.save_draft(session, rid, {**answers, "foto": [att]})
-    reports.finalize(dev.db, session, rid)
+    dev.finalize(session, rid)          # recipients from the user's verified trust bundle
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Pieces every package shares: the error hierarchy and nothing else.
+"""Pieces every package shares: the error hierarchy, and `core.localtime` (UTC stored, local
+time with its zone name shown).
 
 Kept tiny on purpose: `forms`, `fieldapp` and `sync` may all import `core`,
 and `core` imports none of them, so there can be no cycle through it.

@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
     def session_main(page: ft.Page) -> None:
         App(page, data, upload_dir).start()
 
-    ft.run(session_main, view=ft.AppView.WEB_BROWSER, host=args.host, port=args.port, no_cdn=True,
-           upload_dir=str(upload_dir), assets_dir=str(ASSETS))
+    from sync import appserver           # serving over HTTP crosses the network: it lives in sync/
+    asgi = ft.run(session_main, export_asgi_app=True, no_cdn=True, upload_dir=str(upload_dir),
+                  assets_dir=str(ASSETS))
+    appserver.serve(asgi, args.host, args.port)    # compressed, cacheable client files
     return 0

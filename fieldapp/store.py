@@ -78,6 +78,13 @@ def m003_trust(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m004_field_summary(db: sqlite_utils.Database) -> None:
+    # "what was this report?" for the author's sent list (form, category, place, first words),
+    # encrypted under her own data key like a draft (fieldapp.history)
+    db["reports"].add_column("summary", bytes)
+
+
+@migrations()
 def m006_phone_pin_delay(db: sqlite_utils.Database) -> None:
     # When the next PIN try is allowed (epoch seconds, UTC): persisted so that killing the
     # app during the wait buys nothing.

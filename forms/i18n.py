@@ -42,6 +42,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "date_between": {"id": "Harus antara {min} dan {max}", "en": "Must be between {min} and {max}"},
     "date_min": {"id": "Tidak boleh sebelum {min}", "en": "Must not be before {min}"},
     "date_max": {"id": "Tidak boleh sesudah {max}", "en": "Must not be after {max}"},
+    "future": {"id": "Tidak boleh di masa depan (sekarang {now})", "en": "Cannot be in the future (now {now})"},
     "min_length": {"id": "Terlalu pendek (paling sedikit {n} huruf)", "en": "Too short (at least {n} characters)"},
     "max_length": {"id": "Terlalu panjang (paling banyak {n} huruf)", "en": "Too long (at most {n} characters)"},
     "regex": {"id": "Format tidak sesuai", "en": "Invalid format"},

@@ -12,11 +12,12 @@ import re
 from typing import Any, Callable
 
 from .conditions import is_answered, is_number
-from .i18n import msg
+from .i18n import fmt_date, fmt_datetime, msg
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 GEO_KEYS = {"lat", "lon", "accuracy"}
+FUTURE_GRACE_MINUTES = 10
 
 
 def parse_date(v: object) -> _dt.date | None:
@@ -39,6 +40,38 @@ def parse_datetime(v: object) -> _dt.datetime | None:
 
 def parse_temporal(ftype: str, v: object):
     return parse_date(v) if ftype == "date" else parse_datetime(v)
+
+
+_DMY_RE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T](\d{1,2})[:.](\d{2}))?")
+_THOUSANDS_RE = re.compile(r"-?\d{1,3}(\.\d{3})+")
+
+
+def normalize_temporal(ftype: str, text: str) -> str:
+    """What a person typed -> the stored ISO form: "26-11-2026" / "26/11/2026 19.30" become
+    "2026-11-26" / "2026-11-26T19:30"; "2026-11-26 19:30" gets its "T". Anything else comes
+    back stripped and unchanged, so the engine's message can explain it."""
+    t = (text or "").strip()
+    m = _DMY_RE.fullmatch(t)
+    if m:
+        d, mo, y, hh, mm = m.groups()
+        t = f"{y}-{int(mo):02d}-{int(d):02d}" + (f" {int(hh):02d}:{mm}" if hh else "")
+    if ftype == "datetime" and len(t) >= 16 and t[10] == " ":
+        t = t[:10] + "T" + t[11:]
+    return t
+
+
+def parse_integer(text: str) -> int | str | None:
+    """A typed whole number. "1.000" (Indonesian thousands) is 1000, but "2.5" or "2,5" is not
+    25: it comes back as typed so the engine refuses it with a message. None when empty."""
+    s = (text or "").strip().replace(" ", "")
+    if not s:
+        return None
+    if _THOUSANDS_RE.fullmatch(s):
+        s = s.replace(".", "")
+    try:
+        return int(s)
+    except ValueError:
+        return text.strip()
 
 
 Result = tuple[str, str] | None
@@ -84,6 +117,13 @@ def _number(field, v, c, lang, get, label_of) -> Result:
         ov = get(other)
         if is_number(ov) and v > ov:
             return ("constraint", msg("max_field", lang, label=label_of(other, lang), max=ov))
+    parts = c.get("max_sum")
+    if parts:   # e.g. minors <= men + women: a part of a count cannot exceed the whole
+        values = [get(n) for n in parts]
+        if all(is_number(x) for x in values) and v > sum(values):
+            label = " + ".join(f"\u201c{label_of(n, lang)}\u201d" for n in parts)
+            return ("constraint", msg("max_field", lang, label=label, max=sum(values)).replace(
+                "\u201c\u201c", "\u201c").replace("\u201d\u201d", "\u201d"))
     return None
 
 
@@ -108,10 +148,20 @@ def _temporal(field, v, c, lang, get, label_of) -> Result:
     lo_v = None if lo is None else parse_temporal(field.type, lo)
     hi_v = None if hi is None else parse_temporal(field.type, hi)
     if (lo_v is not None and parsed < lo_v) or (hi_v is not None and parsed > hi_v):
+        # dates in messages the way people write them: "1 Januari 2000", not "2000-01-01T00:00"
+        show = (lambda d: fmt_date(d, lang)) if field.type == "date" else (lambda d: fmt_datetime(d, lang))
         if lo is not None and hi is not None:
-            return ("constraint", msg("date_between", lang, min=lo, max=hi))
-        return ("constraint", msg("date_min", lang, min=lo) if lo is not None
-                else msg("date_max", lang, max=hi))
+            return ("constraint", msg("date_between", lang, min=show(lo_v), max=show(hi_v)))
+        return ("constraint", msg("date_min", lang, min=show(lo_v)) if lo is not None
+                else msg("date_max", lang, max=show(hi_v)))
+    if c.get("not_future"):
+        # the phone's wall clock; a few minutes of grace for a clock that runs slow
+        now = _dt.datetime.now() + _dt.timedelta(minutes=FUTURE_GRACE_MINUTES)
+        limit = now.date() if field.type == "date" else now.replace(second=59, microsecond=0)
+        if parsed > limit:
+            today = _dt.datetime.now().replace(second=0, microsecond=0)
+            return ("constraint", msg("future", lang, now=fmt_date(today.date(), lang) if field.type == "date"
+                                      else fmt_datetime(today, lang)))
     return None
 
 
@@ -191,10 +241,10 @@ TYPES = tuple(_CHECKS)
 # constraint is; a constraint made of only a message is rejected as pointless).
 CONSTRAINT_KEYS = {
     "text": {"min_length", "max_length", "regex"},
-    "integer": {"min", "max", "max_field"},
-    "decimal": {"min", "max", "max_field"},
-    "date": {"min", "max"},
-    "datetime": {"min", "max"},
+    "integer": {"min", "max", "max_field", "max_sum"},
+    "decimal": {"min", "max", "max_field", "max_sum"},
+    "date": {"min", "max", "not_future"},
+    "datetime": {"min", "max", "not_future"},
     "select_one": set(),
     "select_multiple": {"min_choices", "max_choices"},
     "photo": {"min_choices", "max_choices"},

@@ -19,8 +19,10 @@ import flet_geolocator as ftg
 from fieldapp import i18n
 from fieldapp.photos import MAX_INPUT, PhotoError
 from fieldapp.ui.shell import RED
+from forms.validation import normalize_temporal, parse_integer
 
 ERROR_COLOR = RED
+LONG_LABEL = 34         # characters: longer floating labels wrap on a 360 px screen
 
 
 class Widget:
@@ -34,7 +36,10 @@ class Widget:
         hint = field.hint(app.lang)
         self.hint = ft.Text(hint, size=14, color="#555555", visible=bool(hint))
         self.body = self.build()
-        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error], spacing=6,
+        # No height while empty (a blank line under every field pushed "Lanjut"-bound fields
+        # below the fold); resizing keeps the tree, so the focus stays where it is.
+        self.error_box = ft.Container(self.error, height=0)
+        self.control = ft.Container(ft.Column([self.title, self.hint, self.body, self.error_box], spacing=6,
                                               horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                                     key=ft.ScrollKey(f"field-{field.name}"),
                                     padding=ft.Padding.only(bottom=8))
@@ -51,6 +56,7 @@ class Widget:
 
     def show_error(self, message: str | None) -> None:
         self.error.value = message or ""
+        self.error_box.height = None if message else 0
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Take this widget's messages out of the form's {name: message}."""
@@ -83,6 +89,12 @@ class TextInput(Widget):
         self.title.visible = False     # the text field carries its own label
         if f.required:
             self.input.label = f"{f.label(self.app.lang)} {self.app.t('required_mark')}"
+        if len(self.input.label) > LONG_LABEL:
+            # A floating label that wraps climbs over the hint above it at 360 px: show the whole
+            # question as the title instead and keep the field's own label to one line (its
+            # accessible name stays the full question).
+            self.title.visible = True
+            self.input.label = ft.Text(self.input.label, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS)
         return self.input
 
     def _on_change(self, e):
@@ -97,13 +109,7 @@ class TextInput(Widget):
 
 
 def _to_int(raw: str):
-    s = raw.strip().replace(".", "")
-    if not s:
-        return None
-    try:
-        return int(s)
-    except ValueError:
-        return raw
+    return parse_integer(raw)      # "2.5" stays "2.5" (refused with a message), never 25
 
 
 def _to_float(raw: str):
@@ -125,10 +131,12 @@ class Option:
         self.multi = multi
         self.icon = ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED)
         self.text = ft.Text(label, size=16, expand=True)
-        self.control = ft.OutlinedButton(
+        self.button = ft.OutlinedButton(
             content=ft.Container(ft.Row([self.icon, self.text], spacing=10),
                                  padding=ft.Padding.symmetric(vertical=14)),   # >= 48 px tall
             on_click=app.handler(on_tap))
+        # The checked state reaches screen readers (aria-checked), not only the icon's colour.
+        self.control = ft.Semantics(content=self.button, checked=bool(selected))
         self.select(selected)
 
     def select(self, on: bool) -> None:
@@ -137,7 +145,8 @@ class Option:
         color = "#0B4F8A" if on else "#333333"
         self.icon.color = self.text.color = color
         self.text.weight = ft.FontWeight.BOLD if on else ft.FontWeight.NORMAL
-        self.control.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
+        self.control.checked = on
+        self.button.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
                                             padding=ft.Padding.symmetric(horizontal=12),
                                             bgcolor="#E3F0FB" if on else None,
                                             side=ft.BorderSide(2 if on else 1, color))
@@ -202,9 +211,7 @@ class DateTimeInput(Widget):
 
     def _store(self, text: str):
         self.input.value = text
-        t = text.strip()
-        if self.is_dt and len(t) >= 16 and t[10] == " ":
-            t = t[:10] + "T" + t[11:]
+        t = normalize_temporal(self.field.type, text)     # also accepts 26-11-2026 [19:30]
         self.set(t or None)
 
     def _typed(self, e):
@@ -385,7 +392,7 @@ class Photos(Widget):
         self.progress.visible = False
         try:
             att, size = await asyncio.to_thread(self.app.device.add_photo, self.app.session,
-                                                self.app.form_report_id, raw)
+                                                self.app.ensure_draft(), raw)
         except PhotoError as exc:
             why = (self.app.t("photo_too_big", mb=MAX_INPUT // 1024 // 1024) if "too large" in exc.message
                    else self.app.t("photo_not_image"))

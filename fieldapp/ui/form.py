@@ -4,26 +4,53 @@ confirmation screen (form.summary) with the rahasia choice spelled out, then sea
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import flet as ft
 
 import forms
 from core.errors import JagaError, ValidationFailed
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.reports import NotEnrolled
 from fieldapp.ui import fields, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
+def defaults(form_id: str) -> dict:
+    """Answers a new report starts with, so the shortest honest report needs no extra taps:
+    it happened now / today, urgency is normal, children unknown, not rahasia. All are
+    visible, changeable answers on their step and on the confirmation screen."""
+    now = dt.datetime.now()
+    return {
+        "laporan_kecurigaan": {"waktu_kejadian": now.strftime("%Y-%m-%dT%H:%M"), "ada_anak": "tidak_tahu",
+                               "urgensi": "biasa", "rahasia": "tidak"},
+        "keberangkatan_pmi": {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"},
+    }.get(form_id, {})
+
+
 class FormScreen:
-    def __init__(self, app, report_id: str) -> None:
+    def __init__(self, app, report_id: str | None = None, form_id: str | None = None,
+                 prefill: dict | None = None) -> None:
         self.app = app
         self.report_id = report_id
-        self.form = forms.load(*app.device.report_form(report_id))
-        self.answers = app.device.load_answers(app.session, report_id)
+        if report_id is not None:
+            self.form = forms.load(*app.device.report_form(report_id))
+            self.answers = app.device.load_answers(app.session, report_id)
+        else:       # a new report: no draft exists until the user changes something
+            self.form = forms.load(form_id)
+            self.answers = {**defaults(self.form.id), **(prefill or {})}
+        app.ensure_draft = self.ensure_draft
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}
         self.shown_errors: set[str] = set()
+
+    def ensure_draft(self) -> str:
+        """The draft's id, creating the (encrypted) draft on the first real change."""
+        if self.report_id is None:
+            self.report_id = self.app.device.new_draft(self.app.session, self.form.id, self.answers)
+            self.app.form_report_id = self.report_id
+            self.app.resume_point = {"report_id": self.report_id, "section": getattr(self, "index", 0)}
+        return self.report_id
 
     # ── one section ────────────────────────────────────────────────────────
     def section(self, index: int, errors: dict[str, str] | None = None) -> None:
@@ -31,7 +58,7 @@ class FormScreen:
         index = max(0, min(index, len(self.sections) - 1))
         self.index = index
         app.form_report_id = self.report_id
-        app.resume_point = {"report_id": self.report_id, "section": index}
+        app.resume_point = {"report_id": self.report_id, "section": index} if self.report_id else None
         sec = self.sections[index]
         self.widgets = {f.name: fields.make(app, f, self.answers, self.changed) for f in sec.fields}
         self.shown_errors = set()
@@ -49,12 +76,33 @@ class FormScreen:
         footer = [app.button(app.t("prev"), prev, kind="outlined", icon=ft.Icons.CHEVRON_LEFT) if prev else
                   app.button(app.t("to_home"), self.leave, kind="outlined", icon=ft.Icons.SAVE),
                   app.button(app.t("next"), self.next, icon=ft.Icons.CHEVRON_RIGHT)]
-        app.render(self.form.title(app.lang), body, back=self.leave, footer=footer)
+        # Once every required answer is there, the remaining (optional) steps can be skipped.
+        self.finish = app.button(app.t("finish_now"), self.finish_now, icon=ft.Icons.FACT_CHECK, color=GREEN,
+                                 height=48)
+        self.finish.visible = self._can_finish()
+        app.render(self.form.title(app.lang), body, back=self.leave, footer=footer,
+                   footer_top=self.finish if index + 1 < len(self.sections) else None)
+
+    def _can_finish(self) -> bool:
+        return not self.form.validate(self.answers, self.app.lang)
+
+    def finish_now(self) -> None:
+        errors = self._section_errors()
+        if errors:
+            self.show_errors(errors)
+            self.app.page.update()
+            return
+        self.confirm()
 
     def changed(self, name: str) -> None:
-        """Autosave, re-apply conditions, refresh messages already shown."""
-        self.app.device.save_draft(self.app.session, self.report_id, self.answers)
+        """Autosave (the first change creates the draft), re-apply conditions, refresh messages."""
+        if self.report_id is None:
+            self.ensure_draft()
+        else:
+            self.app.device.save_draft(self.app.session, self.report_id, self.answers)
         self.apply_visibility()
+        if hasattr(self, "finish"):
+            self.finish.visible = self._can_finish()
         if self.shown_errors:
             errs = self._section_errors()
             self.show_errors({k: v for k, v in errs.items() if k in self.shown_errors})
@@ -83,16 +131,24 @@ class FormScreen:
         if errors:
             self.show_errors(errors)
             self.app.page.update()
+            self.app.spawn(self._scroll_to_first, errors)
             return
         if self.index + 1 < len(self.sections):
             self.section(self.index + 1)
         else:
             self.confirm()
 
+    async def _scroll_to_first(self, errors: dict[str, str]) -> None:
+        """At 360x640 the first red message is often below the fold: bring it into view."""
+        first = next((n for n in self.widgets if n in errors), None)
+        if first is not None:
+            await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=200)
+
     def leave(self) -> None:
-        self.app.device.save_draft(self.app.session, self.report_id, self.answers)
         self.app.resume_point = None
-        self.app.notice = self.app.t("saved_draft")
+        if self.report_id is not None:
+            self.app.device.save_draft(self.app.session, self.report_id, self.answers)
+            self.app.notice = self.app.t("saved_draft")
         self.app.go("home")
 
     # ── confirmation and sealing ───────────────────────────────────────────
@@ -119,6 +175,7 @@ class FormScreen:
     async def seal(self) -> None:
         app = self.app
         rahasia = self.form.is_confidential(self.answers)
+        self.ensure_draft()
         try:
             await asyncio.to_thread(app.device.finalize, app.session, self.report_id, lang=app.lang,
                                     rahasia=rahasia)
@@ -138,6 +195,7 @@ class FormScreen:
             app.page.update()
             return
         app.resume_point = None
+        history.save_summary(app.device.db, app.session, self.report_id, history.summary(self.form.id, self.answers))
         syncing.trigger()               # leave at once if there is signal and sync is on
         app.notice = app.t("sealed_ok")
         app.go("home")
@@ -148,8 +206,9 @@ def _base(key: str) -> str:
     return key.split("[", 1)[0]
 
 
-def show(app, report_id: str, section: int = 0) -> None:
+def show(app, report_id: str | None = None, section: int = 0, form_id: str | None = None,
+         prefill: dict | None = None) -> None:
     if app.session is None:
         app.go("lock")
         return
-    FormScreen(app, report_id).section(section)
+    FormScreen(app, report_id, form_id, prefill).section(section)

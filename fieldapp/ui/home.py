@@ -4,14 +4,15 @@ A village head also sees the reports waiting for review."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.ui import syncing
-from fieldapp.ui.shell import GREEN, RED
+from fieldapp.ui.shell import BLUE, GREEN, RED
 
 SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
 
@@ -37,7 +38,7 @@ def show(app) -> None:
     if s.role == "head":
         body.append(_reviews(app))
     body += [
-        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: start(app, SUSPICION, urgent=True),
+        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: app.go("emergency"),
                    color=RED, icon=ft.Icons.WARNING_AMBER, height=64),
         app.button(app.t("btn_suspicion"), lambda: start(app, SUSPICION), icon=ft.Icons.REPORT, height=64),
         app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
@@ -49,6 +50,53 @@ def show(app) -> None:
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
     app.render(app.t("app_name"), body, actions=actions)
+    _watch(app)
+
+
+# ── live: the background sync (or another process) changed something ─────
+LIVE_SECONDS = float(os.environ.get("JAGA_LIVE_SECONDS", "2"))
+
+
+def signature(dev, owner: str) -> tuple:
+    """What the home screen shows, cheaply: report states, last sync and its error, inbox size.
+    Plaintext metadata only (no PIN needed), so it can be polled."""
+    st = dev.status()
+    return (tuple((r["id"], r["state"], r["last_error"]) for r in dev.outbox(owner=owner)),
+            st.get("last_sync"), st.get("inbox"), dev.setting("last_sync_error") or "")
+
+
+def _connected(app) -> bool:
+    try:
+        return app.page.session.connection is not None
+    except AttributeError:
+        return False
+
+
+def _watch(app) -> None:
+    """Redraw home when its data changes, without a tap: the sync runs in a background
+    thread (or another process on the same store) and its results must show up by themselves."""
+    token = object()
+    app.live_token = token
+    session = app.session
+    before = signature(app.device, session.user_id)
+
+    async def loop() -> None:
+        nonlocal before
+        while True:
+            await asyncio.sleep(LIVE_SECONDS)
+            if app.live_token is not token or app.screen != "home" or app.session is not session:
+                return
+            if not _connected(app):         # the tab is gone: stop polling for it
+                return
+            try:
+                now = signature(app.device, session.user_id)
+            except Exception:   # noqa: BLE001 — store busy: try again next round
+                continue
+            if now != before:
+                before = now
+                show(app)       # starts a new watcher and retires this one
+                return
+    app.spawn(loop)
 
 
 def _safe(fn, default):
@@ -58,10 +106,8 @@ def _safe(fn, default):
         return default
 
 
-def start(app, form_id: str, urgent: bool = False) -> None:
-    answers = {"urgensi": "darurat"} if urgent else {}
-    rid = app.device.new_draft(app.session, form_id, answers)
-    app.go("form", report_id=rid, section=0)
+def start(app, form_id: str) -> None:
+    app.go("form", form_id=form_id)      # the draft is created by the first change, not by opening
 
 
 def form_title(app, form_id: str, version: int | None = None) -> str:
@@ -90,7 +136,7 @@ def _drafts(app) -> ft.Control:
 
         rows.append(ft.Column([
             ft.OutlinedButton(content=ft.Container(ft.Row([ft.Icon(ft.Icons.EDIT_NOTE),
-                                                           ft.Text(app.t("open_draft", form=title, day=d["updated_day"]),
+                                                           ft.Text(app.t("open_draft", form=title, day=app.day(d["updated_day"])),
                                                                    size=16, expand=True)], spacing=10),
                                                    padding=ft.Padding.symmetric(vertical=12)),
                               on_click=app.handler(open_),
@@ -102,6 +148,8 @@ def _drafts(app) -> ft.Control:
 
 
 # ── outbox ────────────────────────────────────────────────────────────────
+REPLY_KINDS = {"info": ("state_returned", BLUE), "forwarded": ("reply_forwarded", GREEN),
+               "needs_info": ("reply_needs_info", "#7A5200"), "closed": ("reply_closed", "#555555")}
 STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "state_received",
               "returned": "state_returned", "refused": "state_refused"}
 
@@ -116,20 +164,29 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         key = f.get("envelope_id") or f.get("report_id") or ""
         by_envelope.setdefault(key, []).append(f)
     round_error = app.device.setting("last_sync_error") or ""
+    about = _safe(lambda: history.summaries(app.device.db, app.session), {})
     for r in items:
-        state = app.t(STATE_KEYS[r["state"]])
-        color = {"waiting": "#7A5200", "received": GREEN, "returned": RED, "refused": RED}.get(r["state"], "#333333")
+        state = app.t(STATE_KEYS.get(r["state"], "state_waiting"))
+        color = {"waiting": "#7A5200", "received": GREEN, "returned": BLUE, "refused": RED}.get(r["state"], "#333333")
         lines: list[ft.Control] = [
-            ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {r['created_day']}", size=15,
-                    weight=ft.FontWeight.BOLD),
-            ft.Text(state, color=color, size=15)]
+            ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
+                    weight=ft.FontWeight.BOLD)]
+        lines += _about(app, about.get(r["id"]))
+        replies = by_envelope.get(r.get("envelope_id") or "", [])
+        kind = next((f.get("kind") for f in reversed(replies) if f.get("kind") in REPLY_KINDS), None)
+        if r["state"] == "returned" and kind:        # what the office's reply means, in its own words
+            state, color = app.t(REPLY_KINDS[kind][0]), REPLY_KINDS[kind][1]
+        lines.append(ft.Text(state, color=color, size=15))
         why = r["last_error"] or round_error
         if r["state"] == "waiting" and why:
             lines.append(ft.Text(app.t("state_why", why=_why(app, why)), size=14, color="#7A5200"))
         if r["state"] == "refused":
             lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
                                  color=RED))
-        for f in by_envelope.get(r.get("envelope_id") or "", []):
+        if kind == "needs_info":
+            lines.append(app.button(app.t("reply_add_info"), (lambda fid=r["form_id"]: start(app, fid)),
+                                    kind="outlined", icon=ft.Icons.ADD_COMMENT, height=48))
+        for f in replies:
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
             if f.get("state") == "new":
                 lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",
@@ -137,6 +194,27 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
                                  border=ft.Border.all(1, "#DDDDDD")))
     return ft.Column(rows, spacing=8)
+
+
+def _about(app, summary: dict | None) -> list[ft.Control]:
+    """The author's own reminder of what the report was: category · place, and its first words."""
+    if not summary:
+        return []
+    bits = []
+    cat = summary.get("category")
+    if cat:
+        try:
+            bits.append(forms.load(summary["form_id"]).field(cat["field"]).choice_label(cat["value"], app.lang))
+        except (JagaError, KeyError):
+            bits.append(str(cat.get("value", "")))
+    if summary.get("place"):
+        bits.append(summary["place"])
+    out: list[ft.Control] = []
+    if bits:
+        out.append(ft.Text(" · ".join(bits), size=14, max_lines=2))
+    if summary.get("words"):
+        out.append(ft.Text(f"\u201c{summary['words']}\u2026\u201d", size=14, color="#555555", italic=True, max_lines=2))
+    return out
 
 
 def _mark_read(app, item_id: str):
@@ -155,7 +233,7 @@ def _sync_card(app) -> ft.Control:
     st = app.device.status()
     waiting = st["outbox"]
     last = st.get("last_sync")
-    status = ft.Text(app.t("sync_last", when=last.replace("T", " ")[:16]) if last else app.t("sync_never"),
+    status = ft.Text(app.t("sync_last", when=app.local(last)) if last else app.t("sync_never"),
                      size=15)
     pending = ft.Text(app.t("sync_pending", n=waiting), size=15, visible=bool(waiting))
     bar = ft.ProgressBar(visible=False, semantics_label=app.t("sync_now"))
@@ -208,14 +286,25 @@ def _reviews(app) -> ft.Control:
         rows.append(ft.Text(app.t("no_reviews"), size=15, color="#555555"))
     for it in items:
         title = it["title"](app.lang) if it.get("ok") else app.t("review_unreadable")
-        day = ""
-        if it.get("created_ms"):
-            import datetime as dt
-            day = dt.datetime.fromtimestamp(it["created_ms"] / 1000).strftime("%Y-%m-%d")
+        day = app.local(it["created_ms"]) if it.get("created_ms") else ""
         state = app.t({"new": "review_state_new", "read": "review_state_read",
                        "answered": "review_state_answered"}.get(it["state"], "review_state_new"))
-        urgent = f" · {app.t('urgent_flag')}" if it.get("flags", {}).get("urgent") else ""
-        rows.append(app.button(f"{app.t('review_open', title=title, day=day)} · {state}{urgent}",
-                               (lambda iid=it["item_id"]: app.go("review", item_id=iid)),
-                               kind="outlined", icon=ft.Icons.FACT_CHECK, disabled=not it.get("ok")))
-    return ft.Column(rows, spacing=8)
+        if it["state"] == "answered":
+            mine = _safe(lambda iid=it["item_id"]: history.my_verdict(app.device.db, app.session, iid), None)
+            if mine:
+                state = app.t("review_my_verdict", verdict=app.t("verdict_" + mine.get("verdict", "")))
+        # Wrapping lines, not one long button label: at 360 px nothing is clipped.
+        lines: list[ft.Control] = [ft.Text(title, size=16, weight=ft.FontWeight.BOLD), ft.Text(day, size=14)]
+        tags = [ft.Text(state, size=14, color=GREEN if it["state"] == "answered" else BLUE)]
+        if it.get("flags", {}).get("urgent"):
+            tags.insert(0, ft.Container(ft.Text(app.t("urgent_flag"), size=12, color="white",
+                                                weight=ft.FontWeight.BOLD),
+                                        bgcolor=RED, border_radius=6, padding=ft.Padding.symmetric(horizontal=6)))
+        lines.append(ft.Row(tags, wrap=True, spacing=8))
+        rows.append(ft.OutlinedButton(
+            content=ft.Container(ft.Row([ft.Icon(ft.Icons.FACT_CHECK),
+                                         ft.Column(lines, spacing=2, expand=True)], spacing=10),
+                                 padding=ft.Padding.symmetric(vertical=10)),
+            on_click=app.handler(lambda iid=it["item_id"]: app.go("review", item_id=iid)),
+            disabled=not it.get("ok"), style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10))))
+    return ft.Column(rows, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)

@@ -3,13 +3,11 @@ info, with a note. Rahasia reports never reach this screen: they are never seale
 the head in the first place (no key to open them)."""
 from __future__ import annotations
 
-import datetime as dt
-
 import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import i18n
+from fieldapp import history, i18n
 
 
 def show(app, item_id: str) -> None:
@@ -28,8 +26,7 @@ def show(app, item_id: str) -> None:
     if item.get("flags", {}).get("urgent"):
         rows.append(app.banner(app.t("urgent_flag"), "error"))
     if item.get("created_ms"):
-        rows.append(ft.Text(dt.datetime.fromtimestamp(item["created_ms"] / 1000).strftime("%Y-%m-%d %H:%M"),
-                            size=14, color="#555555"))
+        rows.append(ft.Text(app.local(item["created_ms"]), size=14, color="#555555"))
     for label, value in form.summary(item["answers"], app.lang):
         rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                ft.Text(value, size=16)], spacing=2))
@@ -48,6 +45,14 @@ def show(app, item_id: str) -> None:
             app.go("home")
         return h
 
+    if item["state"] == "answered":     # his verdict is on record: show it, never the buttons again
+        mine = history.my_verdict(app.device.db, app.session, item_id) or {}
+        rows += [ft.Divider(), app.heading(app.t("review_state_answered")),
+                 app.banner(app.t("review_my_verdict", verdict=app.t("verdict_" + mine.get("verdict", ""))), "ok")]
+        if mine.get("note"):
+            rows.append(ft.Text(mine["note"], size=15))
+        app.render(form.title(app.lang), rows, back=lambda: app.go("home"))
+        return
     rows += [ft.Divider(), note, status,
              app.button(app.t("review_verify"), verdict("verified"), icon=ft.Icons.CHECK_CIRCLE, color="#1B6E3A"),
              app.button(app.t("review_dispute"), verdict("disputed"), icon=ft.Icons.CANCEL, color="#B3261E"),

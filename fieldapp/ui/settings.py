@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from core import localtime
 from fieldapp import i18n
 from fieldapp.ui.fields import options
 from fieldapp.ui.shell import RED
@@ -41,7 +42,17 @@ def show(app) -> None:
             app.notice = app.t("wiped")
             app.go("setup")
 
+    def set_tz(value):
+        for v, o in tz_opts.items():
+            o.select(v == value)
+        dev.set_setting("tz", "" if value == "auto" else value)
+        app.page.update()
+
     st = dev.status()
+    auto = localtime.zone()
+    tz_box, tz_opts = options(
+        app, [("auto", app.t("tz_auto", zone=auto))] + [(z, app.t("tz_" + z)) for z in localtime.ZONES],
+        dev.setting("tz") or "auto", False, set_tz)
     lang_box, _ = options(app, list(i18n.LANG_NAMES.items()), app.lang, False, set_lang)
     retention_box, retention_opts = options(
         app, [("purge", app.t("retention_purge")), ("keep", app.t("retention_keep"))],
@@ -50,6 +61,8 @@ def show(app) -> None:
                                  {"on"} if dev.setting("sync", "on") == "on" else set(), True, set_sync)
     body: list[ft.Control] = [
         app.heading(app.t("language")), lang_box,
+        ft.Divider(),
+        app.heading(app.t("timezone")), tz_box,
         ft.Divider(),
         app.heading(app.t("retention")), retention_box,
         ft.Divider(),

@@ -10,6 +10,7 @@ because forms autosave before anything else can fail.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import importlib
 import inspect
@@ -21,6 +22,7 @@ from typing import Any, Callable
 
 import flet as ft
 
+from core import localtime
 from fieldapp import i18n
 from fieldapp.device import Device
 from fieldapp.users import Session
@@ -32,6 +34,7 @@ TAP = 52            # primary button height; every tappable is >= 48 px
 RED = "#B3261E"
 GREEN = "#1B6E3A"
 BLUE = "#0B4F8A"
+MAX_WIDTH = 720      # px: the content column on tablets and desktops
 
 
 class App:
@@ -52,6 +55,17 @@ class App:
     # ── language ───────────────────────────────────────────────────────────
     def t(self, key: str, **kw: Any) -> str:
         return i18n.t(key, self.lang, **kw)
+
+    def local(self, value: Any, date: bool = True) -> str:
+        """A stored UTC time (ISO text or epoch ms) as this phone's local time with its zone name."""
+        return localtime.format(value, localtime.zone(self.device.setting("tz")), self.lang, date=date)
+
+    def day(self, text: str | None) -> str:
+        """A stored coarse day ("2026-11-26") the Indonesian way: 26 November 2026."""
+        try:
+            return localtime.date_text(dt.date.fromisoformat(text or ""), self.lang)
+        except ValueError:
+            return text or ""
 
     def set_lang(self, lang: str) -> None:
         self.lang = lang if lang in i18n.LANGS else i18n.DEFAULT
@@ -85,12 +99,14 @@ class App:
         module.show(self, **kw)
 
     def render(self, title: str, body: list[ft.Control], *, actions: list[ft.Control] | None = None,
-               back: Callable | None = None, footer: list[ft.Control] | None = None) -> None:
+               back: Callable | None = None, footer: list[ft.Control] | None = None,
+               footer_top: ft.Control | None = None) -> None:
         """One screen: a header (title, optional back, actions), scrolling body, fixed footer."""
         lead = [self.icon_button(ft.Icons.ARROW_BACK, self.t("back"), back)] if back else []
         header = ft.Container(
-            ft.Row([*lead, ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color="white",
-                                   expand=True, max_lines=2),
+            ft.Row([*lead, ft.Semantics(content=ft.Text(title, size=20, weight=ft.FontWeight.BOLD, color="white",
+                                                        max_lines=2),
+                                        header=True, heading_level=1, expand=True),
                     *(actions or [])], spacing=4),
             bgcolor=BLUE, padding=ft.Padding.symmetric(horizontal=8, vertical=6))
         if self.notice:
@@ -103,14 +119,28 @@ class App:
         if footer:
             for c in footer:
                 c.expand = True
-            parts.append(ft.Container(ft.Row(footer, spacing=8), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            row: ft.Control = ft.Row(footer, spacing=8)
+            if footer_top is not None:      # e.g. "Periksa & kirim": always reachable, never scrolled to
+                row = ft.Column([footer_top, row], spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+            parts.append(ft.Container(row, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
                                       border=ft.Border.only(top=ft.BorderSide(1, "#DDDDDD"))))
         column = ft.Column(parts, spacing=0, expand=True)
+        # On a wide screen the app keeps a phone-like column instead of 1,400 px lines.
+        wide = (self.page.width or 0) > MAX_WIDTH + 40
+        box = ft.Container(column, width=MAX_WIDTH, border=ft.Border.symmetric(
+            horizontal=ft.BorderSide(1, "#DDDDDD"))) if wide else ft.Container(column, expand=True)
         self.page.controls.clear()
         self.page.controls.append(
-            ft.SafeArea(ft.Row([ft.Container(column, expand=True)], expand=True,
+            ft.SafeArea(ft.Row([box], expand=True, alignment=ft.MainAxisAlignment.CENTER,
                                vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True))
         self.page.update()
+
+    def spawn(self, fn: Callable, *args: Any) -> None:
+        """page.run_task that does nothing once the browser session is gone (a closed tab)."""
+        try:
+            self.page.run_task(fn, *args)
+        except (AttributeError, RuntimeError):      # no connection / loop any more
+            log.info("session closed; background task %s not started", getattr(fn, "__name__", fn))
 
     # ── activity, locking ──────────────────────────────────────────────────
     def touch(self) -> None:
@@ -170,12 +200,14 @@ class App:
     # ── small building blocks shared by the screens ────────────────────────
     def button(self, text: str, on_click: Callable | None, *, kind: str = "filled", icon=None,
                color: str | None = None, expand: bool = False, height: int = TAP,
-               tooltip: str | None = None, disabled: bool = False) -> ft.Control:
+               tooltip: str | None = None, disabled: bool = False, url: str | None = None) -> ft.Control:
         cls = {"filled": ft.FilledButton, "outlined": ft.OutlinedButton, "text": ft.TextButton}[kind]
         kw: dict[str, Any] = {}
         if color and kind == "filled":
             kw["bgcolor"] = color
             kw["color"] = "white"
+        if url:
+            kw["url"] = url     # e.g. tel:110 — the phone's dialler opens with the number
         return cls(content=ft.Text(text, size=16, text_align=ft.TextAlign.CENTER), icon=icon,
                    on_click=self.handler(on_click) if on_click else None, expand=expand,
                    height=height, tooltip=tooltip, disabled=disabled,
@@ -195,8 +227,10 @@ class App:
         bg, fg = colors[kind]
         return ft.Container(ft.Text(text, color=fg, size=15), bgcolor=bg, padding=12, border_radius=8)
 
-    def heading(self, text: str) -> ft.Control:
-        return ft.Text(text, size=18, weight=ft.FontWeight.BOLD)
+    def heading(self, text: str, level: int = 2) -> ft.Control:
+        """A section heading a screen reader can jump to (an <h2> in web mode)."""
+        return ft.Semantics(content=ft.Text(text, size=18, weight=ft.FontWeight.BOLD), header=True,
+                            heading_level=level)
 
     def toast(self, text: str, error: bool = False) -> None:
         self.page.show_dialog(ft.SnackBar(ft.Text(text, color="white"), bgcolor=RED if error else "#333333",

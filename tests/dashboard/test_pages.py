@@ -207,15 +207,17 @@ def _export(s, dash, fmt: str, query: str) -> bytes:
 def test_exports_hold_the_filtered_rows(dash, query, expected):
     s = dash.login("intel_sgu")
     want = {dash.reports[k] for k in expected}
-    rows = list(csv.DictReader(io.StringIO(_export(s, dash, "csv", query).decode("utf-8-sig"))))
-    assert {r["envelope_id"] for r in rows} == want
+    table = list(csv.reader(io.StringIO(_export(s, dash, "csv", query).decode("utf-8-sig"))))
+    rows = [dict(zip(table[1], r)) for r in table[2:]]     # row 1: Indonesian headers, row 2: codes
+    assert table[0][0] == "ID laporan" and {r["envelope_id"] for r in rows} == want
     for r in rows:
         assert json.loads(r["answers_json"])          # answers opened for the partner
     wb = load_workbook(io.BytesIO(_export(s, dash, "xlsx", query)))
-    sheet = list(wb.active.iter_rows(values_only=True))
-    assert sheet[0][0] == "envelope_id" and {r[0] for r in sheet[1:]} == want
+    sheet = list(wb["laporan"].iter_rows(values_only=True))
+    assert sheet[0][0] == "ID laporan" and {r[0] for r in sheet[1:]} == want
     geo = json.loads(_export(s, dash, "geojson", query))
-    assert geo["type"] == "FeatureCollection" and {f["id"] for f in geo["features"]} == want
+    assert geo["type"] == "FeatureCollection" and {f["id"] for f in geo["features"]} <= want
+    assert len(geo["features"]) + geo["jaga_left_out_without_location"] == len(want)   # only located ones
     points = [f for f in geo["features"] if f["geometry"]]
     if "urgent" in expected:
         assert points[0]["geometry"]["coordinates"] == [117.66642, 4.13681]
@@ -261,6 +263,10 @@ def test_admin_enroll_code_devices_revoke_and_audit(dash):
     assert "Siti Relawan" in devices and "Hp Hilang" in devices
     spare = dash.people["spare"].device_id
     r = admin.post(f"{dash.url}/dashboard/admin/devices/{spare}/revoke", data={"csrf": admin.csrf})
+    assert "Cabut perangkat ini?" in r.text               # one click only asks (who is cut off, and what it means)
+    with dash.db() as db:
+        assert db.execute("SELECT revoked_at FROM devices WHERE id=?", (spare,)).fetchone()[0] is None
+    r = admin.post(f"{dash.url}/dashboard/admin/devices/{spare}/revoke", data={"csrf": admin.csrf, "confirm": "yes"})
     assert r.status_code == 200
     with dash.db() as db:
         assert db.execute("SELECT revoked_at FROM devices WHERE id=?", (spare,)).fetchone()[0]

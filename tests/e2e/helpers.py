@@ -261,3 +261,86 @@ def small_targets(page, minimum: int = 48) -> list[str]:
              .map(([e, r]) => `${e.getAttribute('role') || e.tagName} "${e.getAttribute('aria-label') || e.textContent.trim()}" ${Math.round(r.width)}x${Math.round(r.height)}`);
         }""",
         minimum)
+
+
+# ── counting a journey as a person would do it ───────────────────────────
+def _on_screen(locator) -> bool:
+    """The node is fully inside the part of the screen a person sees: below the app bar and
+    above the fixed footer (buttons whose bottom touches the screen's bottom edge)."""
+    page = locator.page
+    box = locator.bounding_box()
+    if box is None or box["width"] == 0:
+        return False
+    h = (page.viewport_size or PHONE)["height"]
+    if box["y"] + box["height"] >= h - 24:           # the target is itself in the footer
+        return box["y"] < h
+    footer_top = page.evaluate(
+        """(h) => Math.min(h, ...[...document.querySelectorAll('[role=button]')]
+              .map(e => e.getBoundingClientRect()).filter(r => r.height > 0 && r.bottom >= h - 24)
+              .map(r => r.top - 8))""", h)
+    return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
+
+
+def _settled(locator, timeout_ms: int = 3000) -> None:
+    """Wait until the node stops moving (a screen that was just drawn is still laying out):
+    deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
+    page = locator.page
+    last = None
+    for _ in range(timeout_ms // 100):
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return
+        last = box
+        page.wait_for_timeout(100)
+
+
+class Journey:
+    """Does what a person would and counts it: taps, typed fields, and scrolls (one scroll =
+    one swipe that was needed because the next thing to touch was not on screen)."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.steps: list[str] = []
+
+    def _bring(self, locator) -> None:
+        reach(locator)
+        _settled(locator)
+        if _on_screen(locator):
+            return
+        self.steps.append("scroll")
+        page = self.page
+        vp = page.viewport_size or PHONE
+        page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+        for _ in range(30):
+            box = locator.bounding_box()
+            down = box is None or box["y"] > vp["height"] / 2
+            page.mouse.wheel(0, 120 if down else -120)
+            page.wait_for_timeout(120)
+            if _on_screen(locator):
+                return
+        raise AssertionError("could not scroll the target onto the screen")
+
+    def tap(self, locator) -> None:
+        self._bring(locator)
+        locator.dispatch_event("click")
+        self.steps.append("tap")
+
+    def type(self, name: str, text: str) -> None:
+        self._bring(textbox(self.page, name))
+        fill(self.page, name, text)
+        self.steps.append("type")
+
+    def counts(self) -> dict:
+        return {"interactions": len(self.steps), "taps": self.steps.count("tap"),
+                "typed_fields": self.steps.count("type"), "scrolls": self.steps.count("scroll")}
+
+
+def record_metric(name: str, value: dict) -> None:
+    """Merge one journey's counts into artifacts/interaction-counts.json (read by the closing note)."""
+    import json
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "interaction-counts.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = value
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    print(f"{name}: {value}")

@@ -94,7 +94,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         tap(button(page, "Kunci"))
         _unlock(page, "Pak Budi · Kepala desa")
         _sync(page)
-        review = page.get_by_role("button", name="Buka: Laporan Kecurigaan")
+        review = page.get_by_role("button", name="Laporan Kecurigaan (TPPO/TPPM)")
         review.first.wait_for(timeout=15000)
         snap(page, "62-head-home-review")
         tap(review.first)
@@ -103,11 +103,16 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "63-head-review")
         tap(button(page, "Benar (verifikasi)"))
         wait_text(page, "Tanggapan disimpan")
-        wait_text(page, "Sudah ditanggapi")
+        wait_text(page, "Keputusan Anda: Dibenarkan")          # his verdict, on the list itself
+        snap(page, "64-head-after-review")
+        tap(review.first)                                       # ...and no verdict buttons again
+        wait_text(page, "Benar, saya kenal calonya")
+        assert button(page, "Benar (verifikasi)").count() == 0
+        snap(page, "64b-head-answered-review")
+        tap(button(page, "Kembali"))
         _sync(page)
         # the office acknowledged the verdict: the head's copy of the report is purged
-        until(page, lambda: not shows(page, "Buka: Laporan Kecurigaan"), "the answered review purged")
-        snap(page, "64-head-after-review")
+        until(page, lambda: not shows(page, "Keputusan Anda"), "the answered review purged")
         assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
 
         # the office answers the volunteer: a notice, and the feedback on the report itself
@@ -120,7 +125,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         _unlock(page, "Siti · Relawan desa")
         _sync(page)
         wait_text(page, "Ada 1 umpan balik baru dari kantor")
-        wait_text(page, "Dikembalikan dengan umpan balik")
+        wait_text(page, "Diterima kantor · ada balasan")
         wait_text(page, "Terima kasih, tim kami ke lokasi besok")
         snap(page, "66-volunteer-feedback")
         tap(button(page, "Tandai sudah dibaca"))
@@ -128,7 +133,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
 
         # the office goes away: a new report stays in the outbox, and says why
         office_server.stop()
-        tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
+        tap(button(page, "Laporan kecurigaan", exact=True))
         tap(button(page, "Lainnya"))
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Perahu penuh orang")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Perahu penuh orang berangkat malam ini")
@@ -140,7 +145,8 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         tap(button(page, "Ya", exact=True))
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 4 dari 4")
-        tap(button(page, "Ya", exact=True))                     # rahasia; urgency came preset
+        tap(button(page, "Darurat (ada orang dalam bahaya sekarang)"))
+        tap(button(page, "Ya", exact=True))                     # rahasia
         tap(button(page, "Lanjut"))
         wait_text(page, "RAHASIA: hanya petugas Imigrasi")
         tap(button(page, "Kunci & kirim"))

@@ -10,6 +10,7 @@ office are the real ones; only the network between them is hostile.
 """
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +35,7 @@ class Mitm:
                 body = self.rfile.read(length) if length else None
                 mitm.seen.append((self.command, self.path))
                 headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type")}
+                           if k.lower() in ("authorization", "content-type", "content-encoding")}
                 resp = requests.request(self.command, mitm.upstream + self.path, data=body,
                                         headers=headers, timeout=30)
                 status, out = resp.status_code, resp.content
@@ -103,7 +104,10 @@ class RogueOffice:
 
                 from sync import envelope as env
                 from sync import receipt as rc
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    raw = gzip.decompress(raw)
+                body = json.loads(raw)
                 results = []
                 for b64 in body.get("envelopes", []):
                     data = base64.b64decode(b64)

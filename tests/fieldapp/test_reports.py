@@ -135,7 +135,7 @@ def _receipt(device, eid, key, complete=True):
 def test_outbox_needs_no_pin_and_purge_after_receipt(device, volunteer, office):
     eid = device.file(volunteer, "keberangkatan_pmi", forms.load("keberangkatan_pmi").example())
     assert device.outbox()[0]["state"] == "waiting"
-    device.mark_failed(eid, "sync_failed", "no signal")
+    device.mark_failed(eid, "receipt_invalid", "no signal")       # transient: stays waiting
     assert "no signal" in device.outbox()[0]["last_error"]
     # a receipt signed by anyone but the office the author pinned purges nothing
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey

@@ -24,6 +24,7 @@ def test_list():
     code, out, err = run(["list"])
     assert code == 0 and err == ""
     assert out.splitlines() == ["keberangkatan_pmi\tv2\tPengamatan Keberangkatan PMI",
+                                "laporan_darurat\tv1\tLaporan Darurat",
                                 "laporan_kecurigaan\tv2\tLaporan Kecurigaan (TPPO/TPPM)"]
 
 
@@ -31,7 +32,7 @@ def test_list_json_en():
     code, out, _ = run(["list", "--json", "--lang", "en"])
     rows = json.loads(out)
     assert code == 0
-    assert rows[1] == {"id": "laporan_kecurigaan", "version": 2,
+    assert rows[2] == {"id": "laporan_kecurigaan", "version": 2,
                        "title": "Suspicion report (trafficking / smuggling)", "versions": [1, 2]}
 
 

@@ -245,3 +245,44 @@ def test_the_regional_login_needs_tls_and_the_right_ca(chain, tmp_path):
     good.write_bytes(TLS[0])
     with psycopg.connect(**base, sslmode="verify-full", sslrootcert=str(good)) as conn:
         assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True
+
+
+def test_a_slot_lost_while_the_region_was_down_is_reported_and_resynced(chain):
+    """max_slot_wal_keep_size caps what a dead subscriber may pin; past it the slot is lost,
+    `check` says so at the office, and `resync` at the region brings the copy back whole."""
+    nnk = chain.offices["NNK"]
+    admin = create_engine(nnk.cluster.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("ALTER SYSTEM SET max_slot_wal_keep_size = '32MB'"))
+        conn.execute(text("SELECT pg_reload_conf()"))
+    chain.region.stop_keep_data()
+    try:
+        nnk.add_report(category="lainnya")           # a change the region has not seen
+        with admin.connect() as conn:               # ~150 MB of WAL the dead region's slot would pin
+            conn.execute(text("CREATE TABLE wal_filler AS SELECT repeat(md5(g::text), 32) AS x "
+                              "FROM generate_series(1, 120000) g"))
+            conn.execute(text("CHECKPOINT"))
+            conn.execute(text("SELECT pg_switch_wal()"))
+            conn.execute(text("CHECKPOINT"))
+
+        def lost():
+            with create_engine(nnk.cluster.url("share_nnk")).connect() as c:
+                return c.execute(text("SELECT wal_status FROM pg_replication_slots "
+                                      "WHERE slot_name = 'jaga_region_nnk'")).scalar() in ("lost", "unreserved")
+        wait_for(lost, "the region's slot to be invalidated")
+        problems = health.check(nnk.cluster.url(), "share_nnk", say=lambda s: None)
+        assert any("jaga_region_nnk is" in p and "re-sync" in p for p in problems)
+    finally:
+        chain.region.restart_after_crash()
+        with admin.connect() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS wal_filler"))
+            conn.execute(text("ALTER SYSTEM RESET max_slot_wal_keep_size"))
+            conn.execute(text("SELECT pg_reload_conf()"))
+        admin.dispose()
+    setup.resync(chain.region.url(), "region", "NNK", chain.region_conninfo("NNK"), say=lambda s: None)
+    share = create_engine(nnk.cluster.url("share_nnk"))
+    with share.connect() as conn:
+        want = {str(r[0]) for r in conn.execute(text("SELECT id FROM kanim_nnk.share_reports"))}
+    share.dispose()
+    wait_for(lambda: {str(r.id) for r in chain.region_rows("office_code = 'NNK'")} == want,
+             "the region's NNK copy complete again after resync")

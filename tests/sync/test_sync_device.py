@@ -44,7 +44,7 @@ def cli(data, *args, pin=None, check=True) -> subprocess.CompletedProcess:
 def enroll_user(server, data, name, role, pin) -> str:
     """A local user enrolled through the real CLI; returns the office's person id."""
     cli(data, "add-user", "--name", name, "--role", role, pin=pin)
-    code = server.admin_json(["enroll-code", "--village", "Entikong", "--role", role, "--name", name])["code"]
+    code = server.admin_json(["enroll-code", "--village", "Entikong", "--role", role, "--name", name])["enroll"]
     out = json.loads(cli(data, "--json", "enroll", "--office", server.url, "--code", code, "--user", name,
                          pin=pin).stdout)
     return out["person_id"]

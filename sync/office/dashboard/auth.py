@@ -80,10 +80,10 @@ class _PenaltyBox:
                 self.until.pop(ip, None)
         return timedelta(seconds=max(0.0, left))
 
-    def hold(self, ip: str | None, wait: timedelta) -> None:
+    def hold(self, ip: str | None, wait: timedelta, force: bool = False) -> None:
         """Remember a source for min(wait, BOX_MAX) once its wait is at least BOX_MIN (a
         typo-level delay is left to the database, which tests and admins can see)."""
-        if not ip or wait < BOX_MIN:
+        if not ip or (wait < BOX_MIN and not force):
             return
         with self.lock:
             if len(self.until) >= self.size:
@@ -93,7 +93,6 @@ class _PenaltyBox:
 
 _BOX = _PenaltyBox()
 _HASHING = threading.Semaphore(1)    # Argon2 verifications at a time, per office process
-CLEAN_WAIT = 5.0                     # seconds a clean source queues for it (suspicious ones: 0)
 LIFETIME = timedelta(hours=12)
 IDLE = timedelta(hours=2)
 TOUCH_EVERY = timedelta(minutes=1)   # idle time is tracked to the minute: one write a minute, not per page
@@ -212,10 +211,12 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
     if wait > timedelta(0):
         _BOX.hold(ip, wait)
         raise Throttled(wait)
-    hashing = _HASHING.acquire(blocking=False) if suspicious else _HASHING.acquire(timeout=CLEAN_WAIT)
+    hashing = _HASHING.acquire(blocking=False)   # never wait: a waiting login holds a request thread
     if not hashing or (suspicious and not _BUDGET.take()):
         if hashing:
             _HASHING.release()
+        if suspicious:                     # a failing source over budget: refuse it from memory a while
+            _BOX.hold(ip, BOX_MIN, force=True)
         # Over the hashing budget, or another login is hashing right now: answer at once
         # instead of queueing. A flood then costs a bounded share of one core in Argon2
         # and never holds the request thread pool that phone pushes also run in.

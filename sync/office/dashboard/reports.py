@@ -196,14 +196,15 @@ def set_triage(conn: Connection, keys: OfficeKeys, staff: dict, envelope_id: str
         note=derived.seal_note(keys, row.id, note) if note else None))
 
 
-def send(conn: Connection, keys: OfficeKeys, staff: dict, envelope_id: str, message: str) -> str:
+def send(conn: Connection, keys: OfficeKeys, staff: dict, envelope_id: str, message: str,
+         kind: str | None = None) -> str:
     message = (message or "").strip()
     if not message:
         raise BadRequest("the feedback message is empty")
     if len(message) > MAX_FEEDBACK:
         raise BadRequest(f"the feedback message is longer than {MAX_FEEDBACK} characters")
     row = report_row(conn, envelope_id)
-    fid = send_feedback(conn, row.id, message, keys=keys)
+    fid = send_feedback(conn, row.id, message, keys=keys, kind=kind)
     conn.execute(insert(dash_events).values(
         envelope_id=row.id, at=clock.iso(clock.now()), staff_id=staff["id"], kind="feedback",
         note=derived.seal_note(keys, row.id, message), ref_id=fid))

@@ -106,3 +106,10 @@ dash_audit = Table(
     Column("ip", String(64), nullable=True),
     Index("ix_dash_audit_action", "action", "id"),
 )
+
+dash_alert_acks = Table(     # migration 0010: who acknowledged a DARURAT report, and when
+    "dash_alert_acks", metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("staff_id", Integer, nullable=False),
+    Column("at", String(32), nullable=False),
+)

@@ -21,11 +21,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from core import localtime
 from core.errors import JagaError, NotFound
 
 from sync.office import db
 
-from . import audit, auth, queries
+from . import audit, auth, emergency, queries
 from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, norm_lang, t
 
 BASE = "/dashboard"
@@ -33,6 +34,7 @@ HERE = Path(__file__).parent
 ACCESS: dict[tuple[str, str], str] = {}
 LANG_COOKIE = "jd_lang"
 PAGE_SIZE = 50
+ZONE = localtime.zone()     # the office's zone (JAGA_TZ, else this server's offset, else WIB)
 router = APIRouter()
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
@@ -95,8 +97,19 @@ def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
         triage_label=lambda c: label(TRIAGE, c, lang), urgency_label=lambda c: label(URGENCY, c, lang),
         verdict_label=lambda c: label(VERDICT, c or "none", lang),
         category_label=lambda c: category_label(c, lang), route_label=lambda c: route_label(c, lang),
-        nav_badge=_nav_badge(ctx), **values)
+        local_time=lambda v: localtime.format(v, ZONE, lang, short=True), zone=ZONE,
+        alerts=_alerts(ctx), nav_badge=_nav_badge(ctx), **values)
     return HTMLResponse(html, status_code=status)
+
+
+def _alerts(ctx: Ctx) -> list[dict]:
+    """Unacknowledged DARURAT reports for the banner on every page (none on public pages)."""
+    if not ctx.staff or ctx.conn is None:
+        return []
+    try:        # ingest indexes every report as it arrives: reading dash_reports is enough
+        return emergency.open_alerts(ctx.conn, ctx.staff)
+    except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
+        return []
 
 
 def _nav_badge(ctx: Ctx) -> dict | None:

@@ -28,7 +28,7 @@ from sync.office.schema import attachments, envelope_recipients, envelopes, pers
 from sync.office.dashboard import indexer
 
 from . import admission
-from .common import Rejected, _checked_author, _phone_ms, _verify_and_open
+from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, stored_receipt
 
 log = logging.getLogger("jaga.office.ingest")
 
@@ -89,7 +89,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             results[i] = (_rejected(eid, "id_conflict", "another envelope with this id is already stored")
                           if old_sha != sha or old_device != device_id else
                           {"envelope_id": eid, "status": "duplicate",
-                           "receipt": json.loads(old_receipt) if old_receipt else None})
+                           "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
             continue
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
@@ -189,9 +189,9 @@ def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> 
     inbox.queue(conn, out)
 
 
-def receipt_for(conn: Connection, envelope_id: str, device_id: str) -> dict:
+def receipt_for(conn: Connection, envelope_id: str, device_id: str, keys: OfficeKeys) -> dict:
     row = conn.execute(select(envelopes.c.receipt, envelopes.c.device_id)
                        .where(envelopes.c.id == envelope_id)).first()
     if row is None or row.device_id != device_id:
         raise NotFound("no such envelope from this device")
-    return json.loads(row.receipt)
+    return stored_receipt(row.receipt, keys)

@@ -13,7 +13,14 @@ from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelope_recipients, envelopes, reviews
 
-from .common import REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt
+from sync.office.feedback import send_feedback
+
+from .common import (REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt,
+                     stored_receipt)
+
+
+NEEDS_INFO_MESSAGE = ("Kepala desa meminta info tambahan tentang laporan ini. Tambahkan lewat laporan baru, "
+                      "atau tunggu petugas Imigrasi menghubungi Anda.")
 
 
 def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -32,7 +39,7 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
     if old is not None:
         if old.sha256 != sha:
             raise Conflict("another review with this id is already stored")
-        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": json.loads(old.receipt)}
+        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": stored_receipt(old.receipt, keys)}
     try:
         author = _author(conn, header, device_id)
         opened = _verify_and_open(data, header, author, keys)
@@ -64,4 +71,8 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
                                         head_id=author["id"], verdict=verdict,
                                         created_ms=_phone_ms(header), received_at=received_at,
                                         sha256=sha, data=data, receipt=receipt))
+    if verdict == "needs_more_info":
+        # The head's question reaches the reporter (his note was written for Immigration and
+        # stays at the office; the office can follow up with details).
+        send_feedback(conn, report_id, NEEDS_INFO_MESSAGE, keys=keys, kind="needs_info")
     return {"envelope_id": header.envelope_id, "status": "accepted", "receipt": json.loads(receipt)}

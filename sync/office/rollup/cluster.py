@@ -49,6 +49,8 @@ class LocalCluster:
                  f"host all {SUPERUSER} 127.0.0.1/32 trust", f"host replication {SUPERUSER} 127.0.0.1/32 trust",
                  "host all all 127.0.0.1/32 scram-sha-256"]
         self.write_hba(lines)
+        with (self.data / "postgresql.conf").open("a") as conf:     # a file, not -c: ALTER SYSTEM may change it
+            conf.write("max_slot_wal_keep_size = '1GB'\n")
         ssl = ""
         if self.tls:
             for name, pem in (("server.crt", self.tls[0]), ("server.key", self.tls[1])):
@@ -60,7 +62,7 @@ class LocalCluster:
             ssl = "-c ssl=on "
         self._opts = opts = (ssl + f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c wal_level=logical "
                 "-c max_replication_slots=20 -c max_wal_senders=20 -c max_logical_replication_workers=12 "
-                "-c max_worker_processes=24 -c max_slot_wal_keep_size=1GB -c fsync=off "
+                "-c max_worker_processes=24 -c fsync=off "
                 "-c shared_buffers=32MB -c password_encryption=scram-sha-256")
         self._run(f"pg_ctl -D {self.data} -o '{opts}' -l {self.base}/log -w start >/dev/null")
         return self
@@ -94,6 +96,10 @@ class LocalCluster:
         """The crash drill: SIGKILL the postmaster."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
         os.kill(pid, 9)
+
+    def stop_keep_data(self) -> None:
+        """A clean stop that keeps the data dir (start again with restart_after_crash)."""
+        self._run(f"pg_ctl -D {self.data} -m fast stop >/dev/null")
 
     def restart_after_crash(self) -> None:
         self._run(f"pg_ctl -D {self.data} -o '{self._opts}' -l {self.base}/log -w start >/dev/null")

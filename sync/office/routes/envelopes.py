@@ -63,4 +63,4 @@ def _one(conn, office, data: bytes, device_id: str) -> dict:
 def get_receipt(envelope_id: str, device: DeviceDep, office: OfficeDep) -> ReceiptWire:
     """The current signed receipt (complete once every attachment is stored)."""
     with office.engine.begin() as conn:
-        return ReceiptWire(**ingest.receipt_for(conn, envelope_id, device["id"]))
+        return ReceiptWire(**ingest.receipt_for(conn, envelope_id, device["id"], office.keys))

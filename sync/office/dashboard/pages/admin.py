@@ -53,8 +53,19 @@ def devices_page(ctx: Ctx) -> Response:
     return render(ctx, "devices.html", devices=admin.device_list(ctx.conn))
 
 
+@page("GET", "/admin/devices/{device_id}/revoke", "admin")
+def device_revoke_confirm(ctx: Ctx) -> Response:
+    """Revoking cuts every person on that phone off: say who, and ask before doing it."""
+    device = next((d for d in admin.device_list(ctx.conn) if d["id"] == ctx.path["device_id"][:36]), None)
+    if device is None:
+        raise NotFound("no such device")
+    return render(ctx, "revoke_confirm.html", device=device)
+
+
 @page("POST", "/admin/devices/{device_id}/revoke", "admin")
 def device_revoke(ctx: Ctx) -> Response:
+    if ctx.form.get("confirm") != "yes":        # one click on "Cabut" only asks
+        return device_revoke_confirm(ctx)
     admin.revoke_device(ctx.conn, ctx.path["device_id"])
     ctx.audit("revoke_device", target=ctx.path["device_id"][:64])
     return RedirectResponse(f"{BASE}/admin/devices", status_code=303)

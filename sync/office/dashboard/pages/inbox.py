@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import forms
 from fastapi.responses import Response
 
-from .. import admin, audit, charts, exports, indexer, queries
+from .. import admin, audit, charts, exports, indexer, queries, urgency
 from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
 from ..web import (BASE, PAGE_SIZE, Ctx, _form_choices, category_label, page, render,
                    route_label)
@@ -34,16 +34,23 @@ def _parse(ctx: Ctx) -> tuple[queries.Filters | None, str | None]:
 def inbox(ctx: Ctx) -> Response:
     remaining = indexer.pending(ctx.conn)
     filters, error = _parse(ctx)
-    rows, nxt = ([], None) if filters is None else queries.list_reports(
-        ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys)
-    qs = urlencode(filters.query_items()) if filters else ""
+    by_urgency = ctx.params.get("sort") == "urgency"        # issue 15: urgency first
+    if filters is None:
+        rows, nxt = [], None
+    elif by_urgency:
+        rows, nxt = urgency.list_reports(ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys,
+                                         cursor=ctx.params.get("ucursor") or None)
+    else:
+        rows, nxt = queries.list_reports(ctx.conn, ctx.staff, filters, PAGE_SIZE, keys=ctx.keys)
+    qs = urlencode(filters.query_items() + ([("sort", "urgency")] if by_urgency else [])) if filters else ""
+    paged = bool(filters and (filters.cursor or ctx.params.get("ucursor")))
     if filters is not None:
         ctx.audit("view_list", detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(rows),
-                                       "page": "next" if filters.cursor else "first"})
+                                       "page": "next" if paged else "first"})
     return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error,
                   p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
-                  next_url=f"{BASE}/?{qs}&cursor={nxt}" if nxt else None,
-                  first_url=f"{BASE}/?{qs}" if filters and filters.cursor else None,
+                  next_url=f"{BASE}/?{qs}&{'ucursor' if by_urgency else 'cursor'}={nxt}" if nxt else None,
+                  first_url=f"{BASE}/?{qs}" if paged else None,
                   **_filter_options(ctx))
 
 
@@ -79,5 +86,5 @@ def export(ctx: Ctx) -> Response:
     data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
     ctx.audit("export", target=fmt, detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(data)})
     writer, media = exports.FORMATS[fmt]
-    return Response(writer(data), media_type=media, headers={
+    return Response(writer(data, ctx.lang), media_type=media, headers={
         "Content-Disposition": f'attachment; filename="jaga-desa-laporan.{fmt}"'})

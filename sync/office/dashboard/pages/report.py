@@ -25,7 +25,8 @@ def report_detail(ctx: Ctx) -> Response:
     ctx.audit("view_report", target=row.id)
     gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=420, height=280,
                                 css="map small") if d["gps"] else ""
-    notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang)}.get(
+    notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang),
+              "ack": t("ack_done", ctx.lang)}.get(
         ctx.params.get("done", ""))
     return render(ctx, "detail.html", d=d, gps_svg=gps_svg, notice=notice,
                   assignees=reports.assignees(ctx.conn, row.village_id),
@@ -53,6 +54,7 @@ def report_triage(ctx: Ctx) -> Response:
 @page("POST", "/reports/{report_id}/feedback", "staff")
 def report_feedback(ctx: Ctx) -> Response:
     row = _report(ctx)
-    fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""))
-    ctx.audit("feedback", target=row.id, detail={"feedback_id": fid})
+    kind = ctx.form.get("kind") or None
+    fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""), kind=kind)
+    ctx.audit("feedback", target=row.id, detail={"feedback_id": fid, "kind": kind})
     return RedirectResponse(f"{BASE}/reports/{row.id}?done=feedback", status_code=303)

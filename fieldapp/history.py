@@ -1,0 +1,63 @@
+"""What the author (and the head) can still see about reports already sent.
+
+A sealed report is ciphertext nobody on the phone can open, so the sent list would be rows
+of "Laporan Kecurigaan · 26 November 2026" that all look alike. At sealing, a short summary
+(category, place, the first words) is kept under the author's own data key — like her
+drafts, unreadable to anyone else who picks up the phone. The head's own verdict on a
+report he reviewed is read back from his encrypted note the same way.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+from fieldapp.store import transaction
+from fieldapp.users import Session
+
+FIRST_WORDS = 60
+TEXT_FIELDS = ("apa_dilihat", "apa_terjadi", "catatan", "agen")
+PLACE_FIELDS = ("tempat",)
+CATEGORY_FIELDS = ("kategori", "jalur", "urgensi")
+
+
+def summary(form_id: str, answers: dict) -> dict:
+    """The few answers that tell reports apart; codes, not labels (shown in the reader's language)."""
+    out: dict = {"form_id": form_id}
+    for key, names in (("category", CATEGORY_FIELDS), ("place", PLACE_FIELDS), ("words", TEXT_FIELDS)):
+        for n in names:
+            v = answers.get(n)
+            if isinstance(v, str) and v.strip():
+                out[key] = {"field": n, "value": v.strip()[:FIRST_WORDS]} if key == "category" else v.strip()[:FIRST_WORDS]
+                break
+    if isinstance(answers.get("lokasi"), dict):
+        out["gps"] = True
+    return out
+
+
+def save_summary(db: sqlite_utils.Database, session: Session, report_id: str, data: dict) -> None:
+    blob = session.cipher.encrypt_json("reports", report_id, "summary", data)
+    with transaction(db) as conn:
+        conn.execute("UPDATE reports SET summary=? WHERE id=? AND owner=?", (blob, report_id, session.user_id))
+
+
+def summaries(db: sqlite_utils.Database, session: Session) -> dict[str, dict]:
+    """report id -> summary, for this user's reports that have one (unreadable ones are skipped)."""
+    out = {}
+    for rid, blob in db.conn.execute("SELECT id, summary FROM reports WHERE owner=? AND summary IS NOT NULL",
+                                     (session.user_id,)):
+        try:
+            out[rid] = session.cipher.decrypt_json("reports", rid, "summary", blob)
+        except Exception:   # noqa: BLE001 — a damaged row shows as the plain line
+            continue
+    return out
+
+
+def my_verdict(db: sqlite_utils.Database, session: Session, item_id: str) -> dict | None:
+    """The head's own verdict and note on a review item he answered, or None."""
+    row = db.conn.execute("SELECT note FROM inbox WHERE item_id=? AND person_id=? AND state='answered'",
+                          (item_id, session.person_id)).fetchone()
+    if not row or row[0] is None:
+        return None
+    try:
+        return session.cipher.decrypt_json("inbox", item_id, "note", row[0])
+    except Exception:   # noqa: BLE001
+        return None

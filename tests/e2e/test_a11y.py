@@ -1,0 +1,41 @@
+"""What a screen reader and a small screen get: headings on every screen, options that say
+whether they are chosen, and a failed "Lanjut" that brings the first red message into view."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import PHONE, PIN, button, fill, open_app, seed_device, snap, tap
+
+pytestmark = pytest.mark.e2e
+
+
+def test_headings_checked_state_and_first_error_in_view(browser, start_app, tmp_path):
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        page.get_by_role("heading", name="Jaga Desa", level=1).wait_for()
+        page.get_by_role("heading", name="Kotak keluar", level=2).wait_for(state="attached")
+        tap(button(page, "Laporan kecurigaan"))
+        page.get_by_role("heading", name="Apa yang terjadi", level=2).wait_for()
+        option = page.get_by_role("checkbox", name="Dokumen palsu (KTP, paspor, surat)")
+        assert option.get_attribute("aria-checked") == "false"
+        tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        page.wait_for_function("""() => [...document.querySelectorAll('[role=checkbox]')].some(
+            e => e.getAttribute('aria-checked') === 'true' && e.textContent.includes('Dokumen palsu'))""")
+        page.mouse.move(180, 320)
+        page.mouse.wheel(0, -2000)                  # back to the top: the text field is below the fold
+        page.wait_for_timeout(300)
+        tap(button(page, "Lanjut"))
+        msg = page.get_by_text("Wajib diisi").first
+        msg.wait_for()
+        page.wait_for_function("""() => { const e = [...document.querySelectorAll('flt-semantics')]
+              .find(n => n.textContent.trim() === 'Wajib diisi');
+              if (!e) return false; const r = e.getBoundingClientRect();
+              return r.top >= 56 && r.bottom <= innerHeight - 70; }""", timeout=5000)
+        snap(page, "a11y-first-error-in-view-360")
+    finally:
+        ctx.close()

@@ -1,0 +1,179 @@
+"""The field journeys a volunteer repeats most, tapped through in a real browser at 360x640
+from the lock screen and counted as a person would do them (taps, typed fields, scrolls):
+Darurat (goal <= 8), the shortest suspicion report (goal <= 12) and the shortest PMI
+departure report. The counts are printed and kept in artifacts/interaction-counts.json."""
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import (PHONE, PIN, FakeOffice, Journey, button, no_crash, open_app, record_metric,
+                               seed_device, snap, wait_text)
+
+pytestmark = pytest.mark.e2e
+DESKTOP = {"width": 1440, "height": 900}
+
+
+def _device(tmp_path):
+    data = tmp_path / "phone"
+    seed_device(data, enroll=False)
+    office = FakeOffice()
+    office.enroll(data, "Siti")
+    return data, office
+
+
+def _sealed(data, office) -> list[dict]:
+    """Open the phone's outbox as the office would (the fake office's real private key)."""
+    from fieldapp.device import Device
+    from sync import envelope
+    dev = Device(data)
+    try:
+        pub = dev.db.conn.execute("SELECT ed25519_public FROM users").fetchone()[0]
+        rows = dev.db.conn.execute("SELECT form_id, envelope FROM reports WHERE status='sealed'").fetchall()
+        return [{"form_id": f, **envelope.open(blob, recipient_key=office.x,
+                                               author_public=envelope.load_public_ed25519(pub)).payload}
+                for f, blob in rows]
+    finally:
+        dev.close()
+
+
+def _drafts(data) -> int:
+    from fieldapp.device import Device
+    dev = Device(data)
+    try:
+        return dev.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status='draft'").fetchone()[0]
+    finally:
+        dev.close()
+
+
+def _wait_until(cond, page, timeout_ms: int = 10000) -> None:
+    for _ in range(timeout_ms // 100):
+        if cond():
+            return
+        page.wait_for_timeout(100)
+    assert cond()
+
+
+def _unlock(j: Journey, page) -> None:
+    j.type("PIN", PIN)
+    j.tap(button(page, "Masuk"))
+
+
+def test_darurat_from_lock_screen(browser, start_app, tmp_path):
+    data, office = _device(tmp_path)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE, geolocation={"latitude": 4.137, "longitude": 117.665},
+                            permissions=["geolocation"])
+    try:
+        button(page, "Masuk").wait_for()
+        j = Journey(page)
+        _unlock(j, page)
+        j.tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
+        wait_text(page, "Telepon dulu: 110")                      # the call-first guidance
+        button(page, "Telepon 112").wait_for()
+        wait_text(page, "Lokasi dilampirkan")                      # permitted: attached without a tap
+        snap(page, "emergency-360")
+        j.type("Apa yang sedang terjadi?", "Truk bawa 10 orang ke dermaga")
+        j.tap(button(page, "Kirim sekarang"))
+        wait_text(page, "Laporan darurat dikunci")
+        snap(page, "emergency-sent-360")
+        counts = j.counts()
+        record_metric("darurat", counts)
+        sealed = _sealed(data, office)
+        assert [s["form_id"] for s in sealed] == ["laporan_darurat"]
+        p = sealed[0]
+        assert p["answers"]["apa_terjadi"] == "Truk bawa 10 orang ke dermaga"
+        assert p["answers"]["urgensi"] == "darurat" and p["flags"]["urgent"] is True
+        assert p["answers"]["lokasi"]["lat"] == pytest.approx(4.137, abs=1e-4)
+        assert p["rahasia"] is True
+        assert counts["interactions"] <= 8, counts
+        # the optional follow-up starts from what was said, and is not a draft until changed
+        button(page, "Tambah rincian (tidak wajib)").dispatch_event("click")
+        button(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
+        assert _drafts(data) == 0
+        no_crash(page)
+    finally:
+        ctx.close()
+
+
+def test_emergency_without_location_permission(browser, start_app, tmp_path):
+    data, office = _device(tmp_path)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, DESKTOP)
+    try:
+        j = Journey(page)
+        _unlock(j, page)
+        j.tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
+        wait_text(page, "Lokasi tidak dilampirkan")
+        snap(page, "emergency-1440")
+        j.tap(button(page, "Kirim sekarang"))
+        wait_text(page, "paling sedikit 3 huruf")                  # nothing typed: said, not sent
+        j.type("Apa yang sedang terjadi?", "Orang dikurung di gudang")
+        j.tap(button(page, "Kirim sekarang"))
+        wait_text(page, "Laporan darurat dikunci")
+        assert "lokasi" not in _sealed(data, office)[0]["answers"]
+    finally:
+        ctx.close()
+
+
+def test_shortest_suspicion_report(browser, start_app, tmp_path):
+    data, office = _device(tmp_path)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        button(page, "Masuk").wait_for()
+        j = Journey(page)
+        _unlock(j, page)
+        j.tap(button(page, "Laporan kecurigaan"))
+        button(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
+        assert _drafts(data) == 0                                   # opening a form makes no draft
+        snap(page, "suspicion-1-360")
+        j.tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        _wait_until(lambda: _drafts(data) == 1, page)               # ...the first answer does
+        j.type("Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
+        j.tap(button(page, "Lanjut"))
+        j.type("Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung dekat dermaga")
+        snap(page, "suspicion-2-360")
+        j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
+        wait_text(page, "Periksa sebelum mengirim")
+        snap(page, "suspicion-confirm-360")
+        j.tap(button(page, "Kunci & kirim"))
+        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        counts = j.counts()
+        record_metric("shortest_suspicion", counts)
+        p = _sealed(data, office)[0]
+        assert p["answers"]["kategori"] == "dokumen_palsu" and p["answers"]["urgensi"] == "biasa"
+        assert p["answers"]["ada_anak"] == "tidak_tahu" and p["rahasia"] is False
+        assert counts["interactions"] <= 12, counts
+        no_crash(page)
+    finally:
+        ctx.close()
+
+
+def test_shortest_pmi_report(browser, start_app, tmp_path):
+    data, office = _device(tmp_path)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        button(page, "Masuk").wait_for()
+        j = Journey(page)
+        _unlock(j, page)
+        j.tap(button(page, "Keberangkatan PMI"))
+        button(page, "Malaysia", exact=True).wait_for()
+        snap(page, "pmi-1-360")
+        j.tap(button(page, "Malaysia", exact=True))
+        j.tap(button(page, "Jalur tidak resmi / jalur tikus"))
+        j.tap(button(page, "Lanjut"))
+        j.type("Jumlah laki-laki (wajib)", "3")
+        j.type("Jumlah perempuan (wajib)", "2")
+        j.type("Berapa yang tampak di bawah umur (di bawah 18 tahun)? (wajib)", "0")
+        snap(page, "pmi-2-360")
+        j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
+        wait_text(page, "Periksa sebelum mengirim")
+        j.tap(button(page, "Kunci & kirim"))
+        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        counts = j.counts()
+        record_metric("shortest_pmi", counts)
+        assert [s["form_id"] for s in _sealed(data, office)] == ["keberangkatan_pmi"]
+        assert counts["interactions"] <= 12, counts
+    finally:
+        ctx.close()
