@@ -1,13 +1,13 @@
 """early warning: link keys (HMAC), signals, the reports behind them, webhook deliveries
 
 Revision ID: 0008_warning
-Revises: 0006_office_hardening
+Revises: 0010_emergency_ack
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_warning"
-down_revision = "0006_office_hardening"
+down_revision = "0010_emergency_ack"
 branch_labels = None
 depends_on = None
 
