@@ -501,5 +501,9 @@ class Device:
         """Messages from the office about this person's reports, signature-checked."""
         return inbox.feedback(self.db, session, self.trust_bundle(session))
 
+    def alerts(self, session: Session) -> list[dict]:
+        """General warnings from the office for this person's village, signature-checked."""
+        return inbox.alerts(self.db, session, self.trust_bundle(session))
+
     def mark_read(self, item_id: str) -> None:
         inbox.mark_read(self.db, item_id)

@@ -168,6 +168,8 @@ S: dict[str, tuple[str, str]] = {
     "feedback": ("Umpan balik dari kantor", "Feedback from the office"),
     "new_feedback": ("Ada {n} umpan balik baru dari kantor", "{n} new feedback from the office"),
     "feedback_read": ("Tandai sudah dibaca", "Mark as read"),
+    "office_alert": ("Peringatan dari Imigrasi: {message}", "Warning from Immigration: {message}"),
+    "alert_read": ("Tandai peringatan sudah dibaca", "Mark the warning as read"),
     # sync
     "sync_now": ("Sinkron sekarang", "Sync now"),
     "sync_never": ("Belum pernah sinkron", "Never synced"),
@@ -189,6 +191,9 @@ S: dict[str, tuple[str, str]] = {
     "saved_draft": ("Draf tersimpan", "Draft saved"),
     "fix_errors": ("Periksa isian yang ditandai merah", "Check the answers marked in red"),
     "required_mark": ("(wajib)", "(required)"),
+    "entry_title": ("Data ke-{i}", "Entry {i}"),
+    "add_entry": ("Tambah data: {what}", "Add an entry: {what}"),
+    "remove_entry": ("Hapus data ke-{i}", "Remove entry {i}"),
     "pick_date": ("Pilih tanggal", "Pick a date"),
     "pick_time": ("Pilih jam", "Pick a time"),
     "now": ("Sekarang", "Now"),
