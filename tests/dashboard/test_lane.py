@@ -44,3 +44,12 @@ def test_awaiting_the_lane_returns_results_and_raises_the_jobs_errors():
             await lane.run(boom)
         return lane.admitted
     assert asyncio.run(main()) == 0
+
+
+def test_refusals_go_out_at_once_while_few_and_are_held_when_many():
+    from sync.office.dashboard.lane import Pace
+    pace = Pace(rate=0.001, burst=3, hold=5.0, holding=1)
+    assert [pace.delay(4) for _ in range(3)] == [0.0, 0.0, 0.0]    # one person retrying never waits
+    assert pace.delay(4) == 4 and pace.delay(60) == 5.0          # a flood waits what it is told, capped
+    pace.held = 1                                                # as many held as allowed: answer now
+    assert pace.delay(4) == 0.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, TypeVar
 
@@ -66,4 +67,42 @@ class Lane:
             self._admitted -= 1
 
 
+class Pace:
+    """How long to hold a refusal before sending it. A flooding client waits for each answer
+    before its next attempt, so answering refusals instantly only invites more of them, each
+    costing the office's one interpreter a request's parsing and rendering. Refusals are sent
+    at once while they are few (`rate` a second, `burst` at once: one person retrying never
+    waits); beyond that each is held, on the event loop with no thread, for the wait it
+    announces, up to `hold` seconds, and for at most `holding` connections at once."""
+
+    def __init__(self, rate: float = 10.0, burst: float = 20.0, hold: float = 5.0, holding: int = 2000) -> None:
+        self.rate, self.burst, self.hold, self.holding = rate, burst, hold, holding
+        self.tokens, self.at, self.held = burst, time.monotonic(), 0
+        self._lock = threading.Lock()
+
+    def delay(self, retry_after: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return 0.0
+            return 0.0 if self.held >= self.holding else min(self.hold, max(0.0, retry_after))
+
+    async def refuse(self, retry_after: float) -> None:
+        """Wait (without a thread) before a refusal goes out, when refusals are many."""
+        seconds = self.delay(retry_after)
+        if seconds <= 0:
+            return
+        with self._lock:
+            self.held += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            with self._lock:
+                self.held -= 1
+
+
 LOGIN = Lane()
+REFUSALS = Pace()
