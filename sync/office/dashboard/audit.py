@@ -49,6 +49,12 @@ def throttle_noted(conn: Connection, ip: str | None) -> bool:
         .order_by(desc(dash_audit.c.id)).limit(1)).first() is not None
 
 
+def throttle_note_due(ip: str | None) -> bool:
+    """Whether `record_throttled` could write anything for `ip` (memory only): when not, the
+    async login handler answers a refused attempt without any thread or query."""
+    return time.monotonic() - _noted.get(ip or "", -1e9) >= THROTTLE_NOTE_EVERY.total_seconds()
+
+
 def record_throttled(engine, username: str, ip: str | None) -> None:
     """A refused (throttled) login, audited at most once a minute per source address: a flood
     of thousands of attempts leaves a handful of entries, not thousands — and, checked in a

@@ -194,6 +194,12 @@ def start_session(conn: Connection, staff: dict) -> str:
     return token
 
 
+def boxed(ip: str | None) -> timedelta:
+    """How long this process still refuses `ip` from memory (0: not boxed). No database: the
+    async login handler asks this on the event loop before queueing any work."""
+    return _BOX.wait(ip)
+
+
 def login(engine, username: str, password: str, ip: str | None = None) -> tuple[dict, str]:
     """(staff row, session token). Raises Throttled or AuthError; the attempt is recorded.
 

@@ -11,6 +11,7 @@ check the staff member's region (403 page + audit entry when outside it).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, urlencode
@@ -143,11 +144,14 @@ def route_label(code: str | None, lang: str) -> str:
 
 def page(method: str, path: str, access: str, transaction: bool = True) -> Callable:
     """Register a page. `transaction=False` (public pages only): the handler opens its own
-    short transactions, e.g. login, which hashes a password between a read and a write."""
+    short transactions, e.g. login, which hashes a password between a read and a write.
+    An `async def` handler (public, transaction=False only) runs on the event loop and
+    never takes a thread of the pool that phone pushes share (the login, see lane.py)."""
     assert transaction or access == "public"
     full = BASE + path
 
     def deco(fn: Callable[[Ctx], Response]) -> Callable:
+        assert not inspect.iscoroutinefunction(fn) or (access == "public" and not transaction)
         async def endpoint(request: Request) -> Response:
             form: dict = {}
             if method == "POST":
@@ -155,7 +159,10 @@ def page(method: str, path: str, access: str, transaction: bool = True) -> Calla
                     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
                 except Exception:       # unreadable body: treated as an empty form (CSRF fails)
                     form = {}
-            response = await run_in_threadpool(_run, request, form, fn, access, transaction)
+            if inspect.iscoroutinefunction(fn):     # holds no worker thread; see lane.py
+                response = await fn(_bare_ctx(request, form))
+            else:
+                response = await run_in_threadpool(_run, request, form, fn, access, transaction)
             response.headers.update(_SECURITY_HEADERS)
             return response
 
@@ -164,6 +171,13 @@ def page(method: str, path: str, access: str, transaction: bool = True) -> Calla
         ACCESS[(method, full)] = access
         return fn
     return deco
+
+
+def _bare_ctx(request: Request, form: dict) -> Ctx:
+    """The context of an async public page: the engine as `conn`, no session, no transaction."""
+    office = request.app.state.office
+    return Ctx(request, office.engine, office.keys, norm_lang(request.cookies.get(LANG_COOKIE)), form,
+               read_only=request.method == "GET")
 
 
 def _run(request: Request, form: dict, fn: Callable, access: str, transaction: bool = True) -> Response:
