@@ -32,6 +32,7 @@ FULL = {
     "pin_bench.py": [],
     "handover_bench.py": [],
     "rollup_bench.py": [],
+    "warning_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -44,6 +45,7 @@ SMOKE = {
     "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
     "handover_bench.py": ["--reports", "300"],
     "rollup_bench.py": ["--reports", "20", "--bulk", "1000"],
+    "warning_bench.py": ["--reports", "3000", "--batches", "2"],
 }
 
 

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("outbox", help="list reports and their state")
     sub.add_parser("status", help="device summary")
     sub.add_parser("sync", help="send the outbox and fetch the inbox (no PIN needed)")
-    i = sub.add_parser("inbox", help="show reviews to do and feedback for a user")
+    i = sub.add_parser("inbox", help="show reviews to do, feedback and office alerts for a user")
     i.add_argument("--user", required=True)
     r = sub.add_parser("review", help="village head: verify / dispute / ask for more info")
     r.add_argument("--user", required=True)
@@ -142,9 +142,11 @@ def _sync(args, dev: Device) -> None:
 
 def _inbox(args, dev: Device) -> None:
     session = dev.unlock(args.user, read_pin())
-    data = {"reviews": dev.review_items(session), "feedback": dev.feedback(session)}
+    data = {"reviews": dev.review_items(session), "feedback": dev.feedback(session),
+            "alerts": dev.alerts(session)}
     lines = [f"review {r['item_id']}: {r.get('form_id')} {r.get('state')}" for r in data["reviews"]]
     lines += [f"feedback {f['item_id']}: {f.get('message', f.get('error'))}" for f in data["feedback"]]
+    lines += [f"alert {a['item_id']}: {a.get('message', a.get('error'))}" for a in data["alerts"]]
     _out(args, data, "\n".join(lines) or "inbox is empty")
 
 

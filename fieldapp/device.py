@@ -58,6 +58,13 @@ class Device:
         """The phone's secret from its SecretStore, created once per data folder. Once created,
         a missing secret is an error (SecretMissing), never silently replaced."""
         name = get_meta(self.db, "pepper_name")
+        if name is None and self.db.conn.execute(
+                "SELECT 1 FROM users WHERE kdf LIKE '%\"pepper\": true%' LIMIT 1").fetchone():
+            # Users already depend on a pepper whose name was removed from the file: a new one
+            # would turn every right PIN into a "wrong" one. Refuse, count no try.
+            raise secret_store.SecretMissing(
+                "the name of this phone's secret key is missing from the data folder (edited?): "
+                "nobody's PIN can open this data here")
         if name is None:
             name = f"jaga-desa-{get_meta(self.db, 'device_uuid') or uuid.uuid4()}"
             secret = self.secrets.create(name)
@@ -88,7 +95,7 @@ class Device:
         """Unlock, then check the plaintext trust data against the user's sealed bundle
         (differences are repaired and listed in `session.trust_alert`) and verify what the
         office sent this person since the last unlock."""
-        session = users.unlock(self.db, name_or_id, pin, self.pepper, now=now)
+        session = users.unlock(self.db, name_or_id, pin, self.pepper, now=now, tries=self.secrets)
         session.trust_alert = []
         bundle = trust.safe_load(self.db, session)
         if bundle is None:
@@ -419,12 +426,43 @@ class Device:
         return [OutboxItem(e, env) for e, env in
                 self.db.conn.execute("SELECT envelope_id, envelope FROM review_outbox")]
 
-    def mark_review_sent(self, envelope_id: str) -> None:
-        """The office holds the verdict: forget it and the head's copy of the report."""
+    def mark_review_sent(self, envelope_id: str) -> bool:
+        """The office holds the verdict: forget it and the head's copy of the report — only
+        if this sync's office is the one the verdict's author attested (as mark_received)."""
+        why = self._untrusted_office_for_review(envelope_id)
+        if why:
+            log.warning("receipt for verdict %s not trusted (%s): it stays to be sent", envelope_id, why)
+            return False
         inbox.review_sent(self.db, envelope_id)
+        return True
 
     def close_review(self, envelope_id: str, code: str, message: str) -> None:
+        """A refusal closes a verdict only when it comes from the office its author attested:
+        a server a rewritten file points at must not make the phone drop it."""
+        why = self._untrusted_office_for_review(envelope_id)
+        if why:
+            log.warning("refusal of verdict %s not trusted (%s): it stays to be sent", envelope_id, why)
+            return
         inbox.review_closed(self.db, envelope_id, code, message)
+
+    def _untrusted_office_for_review(self, envelope_id: str) -> str | None:
+        """Why the office this PIN-less sync talks to may not settle this verdict, or None. The
+        author key comes from the plaintext row, so it is checked twice, as for reports: the
+        sealed verdict must verify under it, and it must have attested this very office key."""
+        row = self.db.conn.execute(
+            "SELECT r.envelope, u.ed25519_public, u.office_attest FROM review_outbox r "
+            "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
+        if row is None:
+            return None
+        env_bytes, author_pub, attest = row
+        try:
+            envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
+        except EnvelopeError:
+            return "the author key on file does not match the sealed verdict"
+        office = trust.check_attestation(attest, author_pub)
+        if office is None or bytes.fromhex(office["office_ed25519"]) != self.office_sign_public:
+            return "not the office the author pinned"
+        return None
 
     # ── inbox, opened with a person's key (PIN needed) ────────────────────
     def review_items(self, session: Session) -> list[dict]:
@@ -442,6 +480,10 @@ class Device:
     def feedback(self, session: Session) -> list[dict]:
         """Messages from the office about this person's reports, signature-checked."""
         return inbox.feedback(self.db, session, self.trust_bundle(session))
+
+    def alerts(self, session: Session) -> list[dict]:
+        """General warnings from the office for this person's village, signature-checked."""
+        return inbox.alerts(self.db, session, self.trust_bundle(session))
 
     def mark_read(self, item_id: str) -> None:
         inbox.mark_read(self.db, item_id)

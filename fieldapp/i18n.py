@@ -164,6 +164,8 @@ S: dict[str, tuple[str, str]] = {
     "feedback": ("Umpan balik dari kantor", "Feedback from the office"),
     "new_feedback": ("Ada {n} umpan balik baru dari kantor", "{n} new feedback from the office"),
     "feedback_read": ("Tandai sudah dibaca", "Mark as read"),
+    "office_alert": ("Peringatan dari Imigrasi: {message}", "Warning from Immigration: {message}"),
+    "alert_read": ("Tandai peringatan sudah dibaca", "Mark the warning as read"),
     # sync
     "sync_now": ("Sinkron sekarang", "Sync now"),
     "sync_never": ("Belum pernah sinkron", "Never synced"),
@@ -185,6 +187,9 @@ S: dict[str, tuple[str, str]] = {
     "saved_draft": ("Draf tersimpan", "Draft saved"),
     "fix_errors": ("Periksa isian yang ditandai merah", "Check the answers marked in red"),
     "required_mark": ("(wajib)", "(required)"),
+    "entry_title": ("Data ke-{i}", "Entry {i}"),
+    "add_entry": ("Tambah data: {what}", "Add an entry: {what}"),
+    "remove_entry": ("Hapus data ke-{i}", "Remove entry {i}"),
     "pick_date": ("Pilih tanggal", "Pick a date"),
     "pick_time": ("Pilih jam", "Pick a time"),
     "now": ("Sekarang", "Now"),
@@ -286,6 +291,9 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "enroll_ticket_invalid": ("kode atau sidik jari kantor tidak lengkap/tidak terbaca",
                               "the code or the office fingerprint is missing or unreadable"),
     "insecure_transport": ("alamat kantor harus https://", "the office address must be https://"),
+    "receipt_untrusted": ("server yang dihubungi bukan kantor yang disematkan; tidak ada yang dihapus — buka kunci "
+                          "untuk memeriksa", "the server reached is not the pinned office; nothing was removed — "
+                          "unlock to check"),
     "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
 }
 

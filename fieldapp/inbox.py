@@ -216,6 +216,24 @@ def feedback(db: sqlite_utils.Database, session: Session, bundle: dict | None) -
     return out
 
 
+def alerts(db: sqlite_utils.Database, session: Session, bundle: dict | None) -> list[dict]:
+    """General warnings from the office for this person's village: the item is signed (checked
+    at unlock, above) and the alert inside is an envelope signed by the pinned office key."""
+    out = []
+    office_pub = bytes.fromhex(bundle["office_ed25519"]) if bundle else b""
+    for item_id, body, state in _items(db, session, "alert"):
+        try:
+            opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
+                                   author_public=envelope.load_public_ed25519(office_pub))
+            if opened.header.form_id != "_alert" or not isinstance(opened.payload.get("message"), str):
+                raise ValueError("not an alert")
+            out.append({"item_id": item_id, "state": state, "message": opened.payload["message"],
+                        "sent_at": opened.payload.get("sent_at"), "created_ms": opened.header.created_ms})
+        except (EnvelopeError, KeyError, ValueError, TypeError):
+            out.append({"item_id": item_id, "state": state, "error": "cannot be opened"})
+    return out
+
+
 def mark_read(db: sqlite_utils.Database, item_id: str) -> None:
     with transaction(db) as conn:
         conn.execute("UPDATE inbox SET state='read' WHERE item_id=? AND state='new'", (item_id,))

@@ -42,6 +42,8 @@ class SecretStore(Protocol):
     def get(self, name: str) -> bytes | None: ...
     def create(self, name: str) -> bytes: ...
     def delete(self, name: str) -> None: ...          # quick wipe: an old copy of the folder stays locked
+    def read_value(self, name: str) -> bytes | None: ...   # small records: the PIN try ledger
+    def write_value(self, name: str, value: bytes) -> None: ...
     def describe(self) -> tuple[str, str]: ...        # (Bahasa Indonesia, English) for the screen
 
 
@@ -98,6 +100,29 @@ class FileSecretStore:
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 
+    def read_value(self, name: str) -> bytes | None:
+        """A small record kept beside the secrets (the PIN try ledger), None when absent."""
+        try:
+            return base64.b64decode(self._path(name).read_text().strip(), validate=True)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None
+
+    def write_value(self, name: str, value: bytes) -> None:
+        """Replace a record whole (temp file + rename: a reader sees the old or the new)."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".new-")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(base64.b64encode(value).decode())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path(name))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
     def describe(self) -> tuple[str, str]:
         return (f"Kunci tambahan disimpan di berkas {self.folder}, di luar folder data — BUKAN perangkat "
                 "keras yang aman. Salinan folder data saja tidak bisa ditebak; salinan seluruh disk bisa.",
@@ -142,6 +167,13 @@ class KeystoreSecretStore:
 
     def delete(self, name: str) -> None:
         self._set(f"jaga-desa.{_check_name(name)}", "")
+
+    def read_value(self, name: str) -> bytes | None:
+        value = self._get(f"jaga-desa.{_check_name(name)}")
+        return base64.b64decode(value) if value else None
+
+    def write_value(self, name: str, value: bytes) -> None:
+        self._set(f"jaga-desa.{_check_name(name)}", base64.b64encode(value).decode())
 
     def describe(self) -> tuple[str, str]:
         return ("Kunci tambahan disimpan di Android Keystore (perangkat keras ponsel).",

@@ -14,6 +14,7 @@ phone can move forward; the MAX_TRIES limit does not depend on the clock.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import dataclasses
 import datetime as dt
@@ -80,6 +81,28 @@ def delay_after(failures: int) -> float:
         return 0.0
     base = DELAYS[min(failures - FREE_TRIES - 1, len(DELAYS) - 1)]
     return base * float(os.environ.get("JAGA_PIN_DELAY_SCALE", "1"))
+
+
+def _ledger_name(wrapped_key: bytes | None) -> str:
+    """The try ledger is named after the wrapped key the guesses are against: renaming the
+    user in the file cannot give it a fresh ledger, and a restored copy finds the old one."""
+    return "tries-" + hashlib.sha256(bytes(wrapped_key or b"")).hexdigest()[:32]
+
+
+def _ledger_get(ledger, name: str) -> tuple[int, float]:
+    raw = ledger.read_value(name) if ledger is not None else None
+    if not raw:
+        return 0, 0.0
+    try:
+        doc = json.loads(raw)
+        return int(doc["failed"]), float(doc["retry_after"])
+    except (ValueError, KeyError, TypeError):
+        return 0, 0.0
+
+
+def _ledger_put(ledger, name: str, failed: int, retry_after: float) -> None:
+    if ledger is not None:
+        ledger.write_value(name, json.dumps({"failed": failed, "retry_after": retry_after}).encode())
 
 
 def today() -> str:
@@ -175,9 +198,14 @@ def find_user(db: sqlite_utils.Database, name_or_id: str) -> dict:
 
 
 def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
-           pepper: Callable[[], bytes] | None = None, *, now: float | None = None) -> Session:
+           pepper: Callable[[], bytes] | None = None, *, now: float | None = None,
+           tries=None) -> Session:
     """Open a user's data key. `pepper()` gives the phone's secret (raises SecretMissing when
-    it is gone — not counted as a try); `now` (epoch seconds) is injectable for tests."""
+    it is gone — not counted as a try); `now` (epoch seconds) is injectable for tests.
+
+    `tries` (the phone's SecretStore) keeps a copy of the try counter and the wait OUTSIDE the
+    data folder: whoever rewrites the file, or puts back an older copy of it, cannot reset
+    them — the larger of the two counts, and the later of the two waits, applies."""
     now = time.time() if now is None else now
     user = find_user(db, name_or_id)
     uid = user["id"]
@@ -188,15 +216,23 @@ def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
     kdf = db.conn.execute("SELECT kdf FROM users WHERE id=?", (uid,)).fetchone()[0]
     params = keys.KdfParams.from_json(kdf)
     secret = pepper() if pepper is not None and params.peppered else None
+    ledger = _ledger_name(db.conn.execute("SELECT wrapped_key FROM users WHERE id=?", (uid,)).fetchone()[0])
     with transaction(db) as conn:      # the wait check and the bill for this try: one atomic step
         failed, retry_after = conn.execute(
             "SELECT failed_attempts, retry_after FROM users WHERE id=?", (uid,)).fetchone()
-        wait = min((retry_after or 0) - now, DELAYS[-1] * float(os.environ.get("JAGA_PIN_DELAY_SCALE", "1")))
-        if wait > 0:        # (capped: a clock moved backwards must not lock a user out for days)
-            raise PinWait(math.ceil(wait), remaining=MAX_TRIES - failed)
-        failures = failed + 1
-        conn.execute("UPDATE users SET failed_attempts=?, retry_after=? WHERE id=?",
-                     (failures, now + delay_after(failures), uid))
+        kept_failed, kept_retry = _ledger_get(tries, ledger)
+        failed, retry_after = max(failed, kept_failed), max(retry_after or 0, kept_retry)
+        if failed < MAX_TRIES:
+            wait = min((retry_after or 0) - now, DELAYS[-1] * float(os.environ.get("JAGA_PIN_DELAY_SCALE", "1")))
+            if wait > 0:        # (capped: a clock moved backwards must not lock a user out for days)
+                raise PinWait(math.ceil(wait), remaining=MAX_TRIES - failed)
+            failures = failed + 1
+            conn.execute("UPDATE users SET failed_attempts=?, retry_after=? WHERE id=?",
+                         (failures, now + delay_after(failures), uid))
+            _ledger_put(tries, ledger, failures, now + delay_after(failures))
+    if failed >= MAX_TRIES:     # an older copy of a user already destroyed here (folder restored)
+        destroy(db, uid)
+        raise LockedOut("too many wrong PINs: this user's key was destroyed; their data can no longer be opened")
     row = db.conn.execute("SELECT wrapped_key, private_keys FROM users WHERE id=?", (uid,)).fetchone()
     data_key = keys.unwrap_key(row[0], pin, params, secret)
     if data_key is None:
@@ -213,6 +249,8 @@ def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
         err = PinError(msg, remaining=remaining)
         err.wait = delay_after(failures)
         raise err
+    if tries is not None:
+        tries.delete(ledger)           # the right PIN: the count starts again (as in the file)
     with transaction(db) as conn:
         conn.execute("UPDATE users SET failed_attempts=0, retry_after=0 WHERE id=?", (uid,))
         if not params.peppered and pepper is not None:

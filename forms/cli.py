@@ -97,6 +97,20 @@ def _list(args, out: TextIO) -> None:
         print(f"{f.id}\tv{f.version}\t{f.title(args.lang)}", file=out)
 
 
+def _show_field(f, lang: str, w, indent: str) -> None:
+    req = f", {msg('required_mark', lang)}" if f.required else ""
+    w(f"{indent}- {f.name} ({f.type}{req}): {f.label(lang)}")
+    if f.hint(lang):
+        w(f"{indent}    {f.hint(lang)}")
+    for c in f.choices:
+        w(f"{indent}    [{c.value}] {c.label(lang)}")
+    rules = {k: v for k, v in f.constraint.items() if k != "message"}
+    if rules:
+        w(f"{indent}    " + ", ".join(f"{k}={v}" for k, v in rules.items()))
+    if f.relevant:
+        w(f"{indent}    {msg('shown_when', lang)}: {conditions.describe(f.relevant, lang)}")
+
+
 def _show(args, out: TextIO) -> None:
     form = catalog.load(args.id, args.version)
     if args.json:
@@ -109,17 +123,9 @@ def _show(args, out: TextIO) -> None:
         w()
         w(f"== {s.title(lang)} [{s.name}]")
         for f in s.fields:
-            req = f", {msg('required_mark', lang)}" if f.required else ""
-            w(f"- {f.name} ({f.type}{req}): {f.label(lang)}")
-            if f.hint(lang):
-                w(f"    {f.hint(lang)}")
-            for c in f.choices:
-                w(f"    [{c.value}] {c.label(lang)}")
-            rules = {k: v for k, v in f.constraint.items() if k != "message"}
-            if rules:
-                w("    " + ", ".join(f"{k}={v}" for k, v in rules.items()))
-            if f.relevant:
-                w(f"    {msg('shown_when', lang)}: {conditions.describe(f.relevant, lang)}")
+            _show_field(f, lang, w, "")
+            for sub in f.fields:  # a repeat group's fields, indented
+                _show_field(sub, lang, w, "    ")
     extra = []
     if form.confidential_field:
         extra.append(f"confidential_field: {form.confidential_field}")

@@ -67,6 +67,8 @@ def check(cond: Any, fields: Mapping[str, Any], owner: str | None, fail: Callabl
     target = fields[name]
     if target.type == "note":
         raise fail(f"condition refers to note '{name}', which never has an answer")
+    if target.type == "repeat" and op != "answered":
+        raise fail(f"a repeat group ('{name}') can only be tested with 'answered'")
     allowed = target.choice_values
     if op == "answered":
         if not isinstance(val, bool):

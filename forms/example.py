@@ -44,9 +44,21 @@ def _default_example(f: Field) -> Any:
         return list(f.choice_values[: max(c.get("min_choices", 0), 1)])
     if f.type == "geopoint":
         return dict(_EXAMPLE_GEO)
+    if f.type == "repeat":
+        n = max(c.get("min_count", 0), 1 if f.required else 0)
+        return [_example_entry(f) for _ in range(n)] or None
     if f.type == "photo" and f.required:
         return [f"contoh-foto-{i + 1}" for i in range(max(c.get("min_choices", 0), 1))]
     return None
+
+
+def _example_entry(group: Field) -> dict:
+    entry = {}
+    for s in group.fields:
+        v = s.example if s.example is not None else _default_example(s)
+        if v is not None:
+            entry[s.name] = v
+    return entry
 
 
 def build_example(form: Form) -> dict:
@@ -59,7 +71,7 @@ def build_example(form: Form) -> dict:
     errors = form.validate(answers, "en")
     if errors:
         name, text = next(iter(errors.items()))
-        where = f"field '{name}': " if name in {f.name for f in form.fields} else ""
+        where = f"field '{name}': " if name.split("[")[0] in {f.name for f in form.fields} else ""
         raise FormError(f"{form.source}: {where}the example answer is not valid ({text}); "
                         f"set a valid \"example\" on the field", source=form.source, field=name)
     return answers

@@ -52,6 +52,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "max_photos": {"id": "Paling banyak {n} foto", "en": "At most {n} photos"},
     "max_field": {"id": "Tidak boleh lebih dari \u201c{label}\u201d ({max})",
                   "en": "Cannot be more than \u201c{label}\u201d ({max})"},
+    "type_repeat": {"id": "Harus berupa daftar isian", "en": "Must be a list of entries"},
+    "min_count": {"id": "Isi paling sedikit {n} data", "en": "Add at least {n} entries"},
+    "max_count": {"id": "Paling banyak {n} data", "en": "At most {n} entries"},
     # summary / show
     "photos": {"id": "{n} foto", "en": "{n} photo(s)"},
     "yes": {"id": "ya", "en": "yes"},

@@ -13,7 +13,7 @@ from . import conditions
 from .conditions import is_answered, is_number
 from .example import build_example
 from .i18n import fmt_date, fmt_datetime, fmt_value, msg, norm_lang
-from .validation import check_value, parse_date, parse_datetime
+from .validation import check_count, check_value, parse_date, parse_datetime
 
 CONFIDENTIAL_VALUE = "ya"
 
@@ -50,7 +50,8 @@ class Choice:
 class Field:
     def __init__(self, *, name: str, type: str, label: Text, hint: Text | None, required: bool,
                  choices: list[Choice], constraint: dict, relevant: dict | None, section: str,
-                 example: Any = None) -> None:
+                 example: Any = None, fields: list["Field"] | None = None,
+                 parent: str | None = None) -> None:
         self.name = name
         self.type = type
         self._label = label
@@ -62,6 +63,8 @@ class Field:
         self.relevant = relevant
         self.section = section  # the section's name
         self.example = example
+        self.fields = fields or []  # a repeat group's fields, asked once per entry
+        self.parent = parent        # the repeat group a field belongs to, or None
 
     def label(self, lang: str = "id") -> str:
         return self._label(lang)
@@ -106,6 +109,7 @@ class Form:
         self.sections = sections
         self.fields = [f for s in sections for f in s.fields]
         self._by_name = {f.name: f for f in self.fields}
+        self._all = {**self._by_name, **{s.name: s for f in self.fields for s in f.fields}}
         self._flags = flags
         self.confidential_field: str | None = data.get("confidential_field")
         self._example: dict | None = None
@@ -117,9 +121,9 @@ class Form:
         return self._title(lang)
 
     def field(self, name: str) -> Field:
-        """The field called `name`; KeyError if the form has none."""
+        """The field called `name` (also a field inside a repeat group); KeyError if none."""
         try:
-            return self._by_name[name]
+            return self._all[name]
         except KeyError:
             raise KeyError(f"{self.id} v{self.version} has no field '{name}'") from None
 
@@ -133,9 +137,15 @@ class Form:
             raise TypeError("answers must be a dict")
         return _Visibility(self._by_name, answers)
 
-    def is_visible(self, name: str, answers: Mapping[str, Any]) -> bool:
-        self.field(name)
-        return self._visibility(answers).visible(name)
+    def is_visible(self, name: str, answers: Mapping[str, Any], entry: Mapping[str, Any] | None = None) -> bool:
+        """Is `name` shown? For a field inside a repeat group pass that entry's answers."""
+        f = self.field(name)
+        vis = self._visibility(answers)
+        if f.parent is not None:
+            if not vis.visible(f.parent):
+                return False
+            vis = vis.inner(self._all[f.parent], entry if isinstance(entry, Mapping) else {})
+        return vis.visible(name)
 
     def visible_fields(self, answers: Mapping[str, Any]) -> list[Field]:
         vis = self._visibility(answers)
@@ -144,41 +154,76 @@ class Form:
     # --- answers --------------------------------------------------------------------
     def validate(self, answers: Mapping[str, Any], lang: str = "id") -> dict[str, str]:
         """Field name -> message for every failing field; {} when the answers are valid.
-        Hidden fields are skipped (never required, their answers ignored)."""
+        Hidden fields are skipped (never required, their answers ignored). A field inside a
+        repeat group is named `group[i].field` (i counts every entry, blank ones too)."""
         if not isinstance(answers, Mapping):
             return {"_answers": msg("not_object", lang)}
-        vis = self._visibility(answers)
-        get = vis.effective
         errors: dict[str, str] = {}
-        for f in self.fields:
+        self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors)
+        return errors
+
+    def _validate_scope(self, fields: list[Field], answers: Mapping[str, Any], vis: "_Visibility",
+                        lang: str, prefix: str, errors: dict[str, str]) -> None:
+        known = {f.name for f in fields}
+        for f in fields:
             if not vis.visible(f.name):
                 continue
+            key = prefix + f.name
             v = answers.get(f.name)
             if f.type == "note":
                 if is_answered(v):
-                    errors[f.name] = msg("note_answer", lang)
+                    errors[key] = msg("note_answer", lang)
+                continue
+            if f.type == "repeat":
+                self._validate_repeat(f, v, vis, lang, key, errors)
                 continue
             if not is_answered(v):
                 if f.required:
-                    errors[f.name] = msg("required", lang)
+                    errors[key] = msg("required", lang)
                 continue
-            res = check_value(f, v, lang, get, lambda n, lg: self.field(n).label(lg))
+            res = check_value(f, v, lang, vis.effective, lambda n, lg: self.field(n).label(lg))
             if res:
-                kind, text = res
-                own = f.constraint.get("message")
-                errors[f.name] = own[norm_lang(lang)] if kind == "constraint" and own else text
-        for key in answers:
-            if key not in self._by_name:
-                errors[str(key)] = msg("unknown_field", lang)
-        return errors
+                errors[key] = _message(f, res, lang)
+        for k in answers:
+            if k not in known:
+                errors[prefix + str(k)] = msg("unknown_field", lang)
+
+    def _validate_repeat(self, f: Field, v: Any, vis: "_Visibility", lang: str, key: str,
+                         errors: dict[str, str]) -> None:
+        if v is None or v == []:
+            if f.required:
+                errors[key] = msg("required", lang)
+            return
+        if not isinstance(v, list) or not all(isinstance(e, Mapping) for e in v):
+            errors[key] = msg("type_repeat", lang)
+            return
+        filled = [i for i, e in enumerate(v) if not is_blank_entry(e)]
+        if not filled and f.required:
+            errors[key] = msg("required", lang)
+            return
+        res = check_count(f, len(filled), lang)
+        if res:
+            errors[key] = _message(f, res, lang)
+        for i in filled:
+            self._validate_scope(f.fields, v[i], vis.inner(f, v[i]), lang, f"{key}[{i}].", errors)
 
     def clean(self, answers: Mapping[str, Any]) -> dict:
-        """Only answers that count: visible, known, not notes, not empty; text stripped."""
-        vis = self._visibility(answers)
+        """Only answers that count: visible, known, not notes, not empty; text stripped.
+        A repeat group keeps its non-blank entries, each cleaned the same way."""
+        return self._clean_scope(self.fields, answers, self._visibility(answers))
+
+    def _clean_scope(self, fields: list[Field], answers: Mapping[str, Any], vis: "_Visibility") -> dict:
         out = {}
-        for f in self.fields:
+        for f in fields:
             v = answers.get(f.name)
             if f.type == "note" or not is_answered(v) or not vis.visible(f.name):
+                continue
+            if f.type == "repeat":
+                if isinstance(v, list):
+                    entries = [self._clean_scope(f.fields, e, vis.inner(f, e))
+                               for e in v if isinstance(e, Mapping) and not is_blank_entry(e)]
+                    if entries:
+                        out[f.name] = entries
                 continue
             out[f.name] = v.strip() if isinstance(v, str) else copy.deepcopy(v)
         return out
@@ -227,6 +272,10 @@ def format_answer(f: Field, v: Any, lang: str = "id") -> str:
         return ", ".join(f.choice_label(x, lang) for x in v)
     if f.type == "photo" and isinstance(v, list):
         return msg("photos", lang, n=len(v))
+    if f.type == "repeat" and isinstance(v, list):
+        return " | ".join(" \u00b7 ".join(format_answer(s, e[s.name], lang) for s in f.fields
+                                           if s.name in e)
+                          for e in v if isinstance(e, Mapping))
     if f.type == "geopoint" and isinstance(v, dict) and is_number(v.get("lat")) and is_number(v.get("lon")):
         s = f"{v['lat']:.5f}, {v['lon']:.5f}"
         if is_number(v.get("accuracy")):
@@ -239,16 +288,33 @@ def format_answer(f: Field, v: Any, lang: str = "id") -> str:
     return fmt_value(v, lang)
 
 
+def is_blank_entry(entry: Any) -> bool:
+    """A repeat entry with nothing answered in it does not count (an "add" tapped by mistake)."""
+    return isinstance(entry, Mapping) and not any(is_answered(x) for x in entry.values())
+
+
+def _message(f: Field, res: tuple[str, str], lang: str) -> str:
+    kind, text = res
+    own = f.constraint.get("message")
+    return own[norm_lang(lang)] if kind == "constraint" and own else text
+
+
 class _Visibility:
     """Which fields are shown for one set of answers (memoised), and their effective answers:
     a hidden field counts as unanswered wherever a condition looks at it."""
 
-    __slots__ = ("_fields", "_answers", "_memo")
+    __slots__ = ("_fields", "_answers", "_memo", "_outer")
 
-    def __init__(self, fields: Mapping[str, Field], answers: Mapping[str, Any]) -> None:
+    def __init__(self, fields: Mapping[str, Field], answers: Mapping[str, Any],
+                 outer: "_Visibility | None" = None) -> None:
         self._fields = fields
         self._answers = answers
         self._memo: dict[str, bool] = {}
+        self._outer = outer  # the form's scope, seen from inside a repeat entry
+
+    def inner(self, group: Field, entry: Mapping[str, Any]) -> "_Visibility":
+        """The scope of one entry of a repeat group: its own fields, then the form's."""
+        return _Visibility({s.name: s for s in group.fields}, entry, self)
 
     def visible(self, name: str) -> bool:
         if name not in self._memo:
@@ -257,4 +323,11 @@ class _Visibility:
         return self._memo[name]
 
     def effective(self, name: str) -> Any:
-        return self._answers.get(name) if self.visible(name) else None
+        if name not in self._fields:
+            return self._outer.effective(name) if self._outer is not None else None
+        if not self.visible(name):
+            return None
+        v = self._answers.get(name)
+        if self._fields[name].type == "repeat" and isinstance(v, list):
+            return [e for e in v if not is_blank_entry(e)]
+        return v

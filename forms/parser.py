@@ -19,7 +19,8 @@ FORM_KEYS = {"id", "version", "title", "description", "confidential_field", "fla
              "choice_lists", "sections"}
 SECTION_KEYS = {"name", "title", "fields"}
 FIELD_KEYS = {"name", "type", "label", "hint", "required", "choices", "constraint",
-              "relevant", "example"}
+              "relevant", "example", "fields"}
+NOT_IN_REPEAT = ("repeat", "photo")  # no nesting; photos are attachments of the report itself
 
 def parse(data: Any, source: str = "<dict>") -> Form:
     """Build a Form from a definition dict; FormError naming `source` and field if broken."""
@@ -68,6 +69,7 @@ def parse(data: Any, source: str = "<dict>") -> Form:
         raise fail("'sections' must be a non-empty list")
     sections: list[Section] = []
     fields: dict[str, Field] = {}
+    inner: dict[str, Field] = {}  # fields inside repeat groups (names are unique form-wide)
     for s in secs_raw:
         if not isinstance(s, dict):
             raise fail(f"each section must be an object, got {s!r}")
@@ -84,21 +86,20 @@ def parse(data: Any, source: str = "<dict>") -> Form:
         sfields = []
         for raw in fl:
             f = _parse_field(raw, sname, choice_lists, fail)
-            if f.name in fields:
-                raise fail("duplicate field name", f.name)
+            for n in [f.name] + [s.name for s in f.fields]:
+                if n in fields or n in inner:
+                    raise fail("duplicate field name", n)
             fields[f.name] = f
+            inner.update({s.name: s for s in f.fields})
             sfields.append(f)
         sections.append(Section(sname, stitle, sfields))
 
-    # cross-field checks, now that every field is known
-    for f in fields.values():
-        if f.relevant is not None:
-            conditions.check(f.relevant, fields, f.name, lambda m, n=f.name: fail(f"relevant: {m}", n))
-        other = f.constraint.get("max_field")
-        if other is not None:
-            if other == f.name or other not in fields or fields[other].type not in ("integer", "decimal"):
-                raise fail(f"constraint max_field must name another number field, got {other!r}", f.name)
-    _check_cycles(fields, fail)
+    # cross-field checks, now that every field is known. Inside a repeat entry a condition
+    # sees the entry's own fields and the form's; the form never sees inside an entry.
+    _check_scope(fields, fields, fail)
+    for g in fields.values():
+        if g.type == "repeat":
+            _check_scope({s.name: s for s in g.fields}, {**fields, **{s.name: s for s in g.fields}}, fail)
 
     flags_raw = data.get("flags", {})
     if not isinstance(flags_raw, dict):
@@ -121,6 +122,18 @@ def parse(data: Any, source: str = "<dict>") -> Form:
     return form
 
 
+def _check_scope(own: dict[str, Field], visible: dict[str, Field], fail) -> None:
+    """Conditions, max_field and cycles of the fields in `own`, which can see `visible`."""
+    for f in own.values():
+        if f.relevant is not None:
+            conditions.check(f.relevant, visible, f.name, lambda m, n=f.name: fail(f"relevant: {m}", n))
+        other = f.constraint.get("max_field")
+        if other is not None:
+            if other == f.name or other not in own or own[other].type not in ("integer", "decimal"):
+                raise fail(f"constraint max_field must name another number field, got {other!r}", f.name)
+    _check_cycles(visible, fail)
+
+
 def _unknown_keys(d: dict, allowed: set[str], fail, field: str | None, what: str) -> None:
     for k in d:
         if not (isinstance(k, str) and (k in allowed or k.startswith("_"))):
@@ -139,7 +152,8 @@ def _text(v: Any, what: str, fail, field: str | None) -> Text:
     return Text(v)
 
 
-def _parse_field(raw: Any, section: str, choice_lists: dict[str, list[Choice]], fail) -> Field:
+def _parse_field(raw: Any, section: str, choice_lists: dict[str, list[Choice]], fail,
+                 parent: str | None = None) -> Field:
     if not isinstance(raw, dict):
         raise fail(f"each field in section '{section}' must be an object, got {raw!r}")
     name = raw.get("name")
@@ -173,13 +187,31 @@ def _parse_field(raw: Any, section: str, choice_lists: dict[str, list[Choice]], 
         raise fail("'constraint' must be an object", name)
     _check_constraint(constraint, ftype, choices, fail, name)
 
+    subfields: list[Field] = []
+    if ftype == "repeat":
+        fl = raw.get("fields")
+        if not isinstance(fl, list) or not fl:
+            raise fail("a repeat group needs a non-empty 'fields' list", name)
+        for sub in fl:
+            s = _parse_field(sub, section, choice_lists, fail, parent=name)
+            if s.type in NOT_IN_REPEAT:
+                raise fail(f"a {s.type} field cannot be inside a repeat group", s.name)
+            if any(x.name == s.name for x in subfields):
+                raise fail("duplicate field name", s.name)
+            subfields.append(s)
+        if all(s.type == "note" for s in subfields):
+            raise fail("a repeat group needs at least one field that takes an answer", name)
+    elif "fields" in raw:
+        raise fail(f"a {ftype} field takes no 'fields' (only a repeat group does)", name)
+
     relevant = raw.get("relevant")
     if "relevant" in raw and not isinstance(relevant, dict):
         raise fail("'relevant' must be a condition object", name)
     if ftype == "note" and "example" in raw:
         raise fail("a note takes no example", name)
     return Field(name=name, type=ftype, label=label, hint=hint, required=required, choices=choices,
-                 constraint=constraint, relevant=relevant, section=section, example=raw.get("example"))
+                 constraint=constraint, relevant=relevant, section=section, example=raw.get("example"),
+                 fields=subfields, parent=parent)
 
 
 def _nonneg_int(v: Any) -> bool:
@@ -212,7 +244,7 @@ def _check_constraint(c: dict, ftype: str, choices: list[Choice], fail, name: st
                     raise fail(f"constraint {k} must be a {ftype} like {'2024-01-31' if ftype == 'date' else '2024-01-31T08:00'}, got {c[k]!r}", name)
         if len(parsed) == 2 and parsed["min"] > parsed["max"]:
             raise fail("constraint min is after max", name)
-    for lo, hi in (("min_length", "max_length"), ("min_choices", "max_choices")):
+    for lo, hi in (("min_length", "max_length"), ("min_choices", "max_choices"), ("min_count", "max_count")):
         for k in (lo, hi):
             if k in c and not _nonneg_int(c[k]):
                 raise fail(f"constraint {k} must be a whole number >= 0, got {c[k]!r}", name)

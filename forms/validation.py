@@ -179,6 +179,16 @@ def _count(c, n, lang, kind) -> Result:
     return None
 
 
+def check_count(field: Any, n: int, lang: str) -> Result:
+    """A repeat group's number of (non-blank) entries against min_count / max_count."""
+    c = field.constraint
+    if "min_count" in c and n < c["min_count"]:
+        return ("constraint", msg("min_count", lang, n=c["min_count"]))
+    if "max_count" in c and n > c["max_count"]:
+        return ("constraint", msg("max_count", lang, n=c["max_count"]))
+    return None
+
+
 def _select_multiple(field, v, c, lang, get, label_of) -> Result:
     if not isinstance(v, list):
         return ("type", msg("type_choices", lang))
@@ -212,6 +222,10 @@ def _geopoint(field, v, c, lang, get, label_of) -> Result:
     return None
 
 
+def _repeat(field, v, c, lang, get, label_of) -> Result:  # never reached: see Form._validate_repeat
+    return ("type", msg("type_repeat", lang))
+
+
 def _note(field, v, c, lang, get, label_of) -> Result:  # never reached with an answer: see Form.validate
     return ("type", msg("note_answer", lang)) if is_answered(v) else None
 
@@ -219,7 +233,7 @@ def _note(field, v, c, lang, get, label_of) -> Result:  # never reached with an 
 _CHECKS = {
     "text": _text, "integer": _number, "decimal": _number, "date": _temporal,
     "datetime": _temporal, "select_one": _select_one, "select_multiple": _select_multiple,
-    "geopoint": _geopoint, "photo": _photo, "note": _note,
+    "geopoint": _geopoint, "photo": _photo, "note": _note, "repeat": _repeat,
 }
 TYPES = tuple(_CHECKS)
 
@@ -236,4 +250,5 @@ CONSTRAINT_KEYS = {
     "photo": {"min_choices", "max_choices"},
     "geopoint": set(),
     "note": set(),
+    "repeat": {"min_count", "max_count"},
 }

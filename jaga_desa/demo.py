@@ -22,6 +22,9 @@ from pathlib import Path
 from core.net import ServerDidNotStart, wait_http
 
 VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
+# A second village with its own phone: its volunteer names the same recruiter (his number
+# written another way), so the signals page shows a link across villages at once.
+VILLAGE_2, VOLUNTEER_2 = "Sungai Nyamuk", ("Rina", "333333")
 VOLUNTEER, HEAD = ("Siti", "111111"), ("Pak Kades", "222222")
 STAFF = (("admin", "admin", None), ("intel", "intel", REGION))
 STAFF_PASSWORD = "jaga-demo-2026"
@@ -51,6 +54,7 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float) -> None:
 def _seed(office: Path, phone: Path, office_url: str) -> None:
     adm = ("office-admin", "--data", str(office))
     _run(*adm, "add-village", "--name", VILLAGE, "--region", REGION)
+    _run(*adm, "add-village", "--name", VILLAGE_2, "--region", REGION)
     for user, role, region in STAFF:
         _run(*adm, "add-staff", "--username", user, "--role", role, *(("--region", region) if region else ()),
              env={"JAGA_PASSWORD": STAFF_PASSWORD})
@@ -75,6 +79,29 @@ def _seed(office: Path, phone: Path, office_url: str) -> None:
     print(_run(*dev, "outbox").rstrip())
     _run(*dev, "sync")      # sends the three reports, then pulls the head's review items
     _run(*dev, "sync")
+    _seed_second_village(office, phone.parent / "phone-2", office_url)
+
+
+def _seed_second_village(office: Path, phone: Path, office_url: str) -> None:
+    """Rina in Sungai Nyamuk reports a departure organised by the same calo as in Siti's reports."""
+    import forms
+    adm = ("office-admin", "--data", str(office))
+    dev = ("device", "--data", str(phone))
+    name, pin = VOLUNTEER_2
+    _run(*dev, "init")
+    _run(*dev, "add-user", "--name", name, "--role", "volunteer", pin=pin)
+    code = json.loads(_run(*adm, "enroll-code", "--village", VILLAGE_2, "--role", "volunteer",
+                           "--name", name, "--json"))["enroll"]   # code + office fingerprint
+    _run(*dev, "enroll", "--office", office_url, "--code", code, "--user", name, pin=pin)
+    answers = forms.load("keberangkatan_pmi").example()
+    answers.update(tempat_berangkat="Dermaga Sungai Nyamuk", jumlah_di_bawah_umur=0,
+                   terlibat=[{"peran": "calo", "nama": "Udin", "telepon": "+62 812-3456-7890"},
+                             {"peran": "sopir", "plat": "KT 1234 AB"}])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "answers.json"
+        path.write_text(json.dumps(answers))
+        _run(*dev, "file", "--user", name, "--form", "keberangkatan_pmi", "--answers", str(path), pin=pin)
+    _run(*dev, "sync")
 
 
 def main(argv: list[str]) -> int:
@@ -97,7 +124,7 @@ def main(argv: list[str]) -> int:
     try:
         _wait(office_url + "/api/v1/health", procs[0], 60)
         if not (phone / "jaga.db").exists():
-            print("seeding the demo: village, volunteer + head on one phone, three reports …")
+            print("seeding the demo: two villages, volunteer + head on one phone, a second phone, four reports …")
             _seed(office, phone, office_url)
         if not args.no_serve:
             procs.append(subprocess.Popen([*JAGA, "app", "--data", str(phone),
@@ -108,6 +135,7 @@ Jaga Desa demo is running.
   Field app (open in a phone-sized window):  http://{args.host}:{args.app_port}/
       volunteer  {VOLUNTEER[0]:<10} PIN {VOLUNTEER[1]}
       head       {HEAD[0]:<10} PIN {HEAD[1]}
+      (a second phone in {VILLAGE_2}: {VOLUNTEER_2[0]}, PIN {VOLUNTEER_2[1]}, data {args.data / "phone-2"})
   Office dashboard:                          {office_url}/dashboard/
       admin / {STAFF_PASSWORD}    intel / {STAFF_PASSWORD} (region {REGION})
   Office API (OpenAPI):                      {office_url}/api/v1/docs

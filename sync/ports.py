@@ -50,7 +50,7 @@ class OutboxItem:
 class InboxItem:
     """One thing the office hands this phone. `body` is JSON; sealed parts stay base64."""
     item_id: str                            # office's id; also the paging cursor order
-    kind: str                               # review_request | feedback | recipient_keys | revoked
+    kind: str                               # review_request | feedback | recipient_keys | revoked | alert
     person_id: str                          # the local person it is for
     body: dict
     raw: dict = field(default_factory=dict)  # the item as the office signed it (with `signature`)

@@ -50,6 +50,18 @@ def _transient(exc: JagaError) -> bool:
                                           (exc.http_status >= 500 or exc.http_status == 429))
 
 
+MAX_INBOX_PAGES = 50        # per round (100 items a page); the rest waits for the next round
+
+
+def _advances(last: str | None, nxt: object) -> bool:
+    """Inbox cursors are the office's growing item numbers: within a round each page's must be
+    larger than the previous page's (the first may restart lower: the office starts a phone
+    over when its stored cursor is one the office never handed out)."""
+    if not isinstance(nxt, str) or not nxt.isdigit():
+        return False
+    return last is None or int(nxt) > int(last)
+
+
 def _expected_blobs(item: OutboxItem) -> dict[str, str]:
     """att_id -> sha256 of the blobs we hold, checked against the signed manifest."""
     header = env.peek(item.envelope)
@@ -177,19 +189,26 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             except EnvelopeError as exc:
                 log.warning("review %s: %s", review.envelope_id, exc.message)
                 continue
-            outbox.mark_review_sent(review.envelope_id)
+            if outbox.mark_review_sent(review.envelope_id) is False:
+                result.failed[review.envelope_id] = "receipt_untrusted"     # kept by the device
+                continue
             result.reviews += 1
         if progress:
             progress(done, max(total, done), "reviews")
-        cursor = outbox.inbox_cursor()
-        while True:
+        cursor, last = outbox.inbox_cursor(), None
+        for _ in range(MAX_INBOX_PAGES):
             page = client.inbox(cursor)
             items = [InboxItem(str(i["item_id"]), str(i["kind"]), str(i["person_id"]), i["body"], raw=i)
                      for i in page.get("items", []) if isinstance(i, dict) and
                      all(k in i for k in ("item_id", "kind", "person_id", "body"))]
             if not items:
                 break
-            cursor = page.get("next_cursor")
+            nxt = page.get("next_cursor")
+            if not _advances(last, nxt):
+                # A server that never ends the inbox (or a man in the middle) must not keep the
+                # round — and the background loop's lock — forever, nor fill the phone.
+                raise SyncError("the office's inbox cursor did not advance")
+            cursor = last = nxt
             outbox.add_inbox(items, cursor)
             result.inbox += len(items)
             if progress:
@@ -199,6 +218,11 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
         # either way the round ends here and nothing unverified was purged.
         log.info("sync round stopped: %s%s", exc.code, "" if _transient(exc) else " (permanent)")
         return result.stop(exc.code)
+    if "receipt_untrusted" in result.failed.values():
+        # The device refused receipts (fieldapp: not under the office key the author pinned —
+        # the server this file now names is not the one its users trust). Nothing was purged,
+        # and no trusted office was reached: not a successful round ("last synced" stays).
+        return result.stop("receipt_untrusted")
     return result
 
 

@@ -70,11 +70,13 @@ class Person:
 SECRET_TEXT = "rahasia sekali: orang asing menawarkan kerja"
 
 
-def valid_answers(form_id: str = "laporan_kecurigaan", attachments: dict | None = None) -> dict:
+def valid_answers(form_id: str = "laporan_kecurigaan", attachments: dict | None = None,
+                  version: int = 1) -> dict:
     """Answers the office accepts (it checks every report against its form): the form's own
-    example, with a marker text the plaintext scans look for, and the photos named."""
+    example, with a marker text the plaintext scans look for, and the photos named.
+    Version 1 by default: the helpers here seal reports as form version 1."""
     import forms
-    answers = forms.load(form_id).example()
+    answers = forms.load(form_id, version).example()
     if "apa_dilihat" in answers:
         answers["apa_dilihat"] = SECRET_TEXT
     if attachments:

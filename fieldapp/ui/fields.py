@@ -58,6 +58,13 @@ class Widget:
         self.error.value = message or ""
         self.error_box.height = None if message else 0
 
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Take this widget's messages out of the form's {name: message}."""
+        self.show_error(errors.get(self.field.name))
+
+    def apply_visibility(self, form, answers: dict) -> None:
+        """Only a repeat group has fields whose visibility it decides itself."""
+
 
 class Note(Widget):
     def build(self):
@@ -426,9 +433,76 @@ def _service(page: ft.Page, cls):
     return svc
 
 
+class Repeat(Widget):
+    """A repeat group: one card per entry with the group's own widgets, a labelled
+    "remove entry n" button on each card and an "add" button under them. Entries live
+    in answers[group] as a list of dicts; a blank entry is ignored by the engine, so an
+    accidental "add" never blocks the report. Messages arrive keyed `group[i].field`."""
+
+    def build(self):
+        self.title.visible = True
+        self.entries: list[dict] = self.answers.get(self.field.name)
+        if not isinstance(self.entries, list):
+            self.entries = []
+        self.cards = ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        self.add = self.app.button(self.app.t("add_entry", what=self.field.label(self.app.lang)),
+                                   self._add, kind="outlined", icon=ft.Icons.ADD)
+        self._rebuild()
+        return ft.Column([self.cards, self.add], spacing=8,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    def _rebuild(self) -> None:
+        self.inner: list[dict[str, Widget]] = []
+        cards = []
+        for i, entry in enumerate(self.entries):
+            ws = {}
+            for sub in self.field.fields:
+                w = make(self.app, sub, entry, self._entry_changed)
+                w.control.key = ft.ScrollKey(f"field-{self.field.name}-{i}-{sub.name}")
+                ws[sub.name] = w
+            self.inner.append(ws)
+            head = ft.Row([ft.Text(self.app.t("entry_title", i=i + 1), size=16, weight=ft.FontWeight.BOLD,
+                                   expand=True),
+                           self.app.button(self.app.t("remove_entry", i=i + 1), lambda i=i: self._remove(i),
+                                           kind="text", icon=ft.Icons.DELETE_OUTLINE)])
+            cards.append(ft.Container(ft.Column([head] + [w.control for w in ws.values()], spacing=6,
+                                                horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                                      border=ft.Border.all(1, "#BBBBBB"), border_radius=10, padding=10))
+        self.cards.controls = cards
+        self.add.disabled = len(self.entries) >= self.field.constraint.get("max_count", 10**6)
+
+    def _store(self) -> None:
+        self.set(self.entries if self.entries else None)
+
+    def _entry_changed(self, name: str) -> None:
+        self._store()
+
+    def _add(self) -> None:
+        self.entries.append({})
+        self.answers[self.field.name] = self.entries
+        self._rebuild()
+        self._store()
+
+    def _remove(self, i: int) -> None:
+        del self.entries[i]
+        self._rebuild()
+        self._store()
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        self.show_error(errors.get(self.field.name))
+        for i, ws in enumerate(self.inner):
+            for name, w in ws.items():
+                w.show_error(errors.get(f"{self.field.name}[{i}].{name}"))
+
+    def apply_visibility(self, form, answers: dict) -> None:
+        for entry, ws in zip(self.entries, self.inner):
+            for name, w in ws.items():
+                w.control.visible = form.is_visible(name, answers, entry)
+
+
 WIDGETS = {"note": Note, "text": TextInput, "integer": TextInput, "decimal": TextInput,
            "select_one": SelectOne, "select_multiple": SelectMany, "date": DateTimeInput,
-           "datetime": DateTimeInput, "geopoint": GeoPoint, "photo": Photos}
+           "datetime": DateTimeInput, "geopoint": GeoPoint, "photo": Photos, "repeat": Repeat}
 
 
 def make(app, field, answers, changed) -> Widget:

@@ -112,14 +112,16 @@ class FormScreen:
         visible = {f.name for f in self.form.visible_fields(self.answers)}
         for name, w in self.widgets.items():
             w.control.visible = name in visible
+            w.apply_visibility(self.form, self.answers)
 
     def _section_errors(self) -> dict[str, str]:
         errors = self.form.validate(self.answers, self.app.lang)
-        return {k: v for k, v in errors.items() if k in self.widgets and self.widgets[k].control.visible}
+        return {k: v for k, v in errors.items()
+                if (w := self.widgets.get(_base(k))) is not None and w.control.visible}
 
     def show_errors(self, errors: dict[str, str]) -> None:
-        for name, w in self.widgets.items():
-            w.show_error(errors.get(name))
+        for w in self.widgets.values():
+            w.show_errors(errors)
         self.shown_errors |= set(errors)
         if hasattr(self, "summary_error"):
             self.summary_error.value = self.app.t("fix_errors") if errors else ""
@@ -179,7 +181,7 @@ class FormScreen:
                                     rahasia=rahasia)
         except ValidationFailed as exc:
             first = next((i for i, s in enumerate(self.sections)
-                          if any(f.name in exc.errors for f in s.fields)), 0)
+                          if any(f.name in {_base(k) for k in exc.errors} for f in s.fields)), 0)
             self.section(first, errors=exc.errors)
             return
         except NotEnrolled:
@@ -197,6 +199,11 @@ class FormScreen:
         syncing.trigger()               # leave at once if there is signal and sync is on
         app.notice = app.t("sealed_ok")
         app.go("home")
+
+
+def _base(key: str) -> str:
+    """'terlibat[1].nama' -> 'terlibat': the widget on screen that shows the message."""
+    return key.split("[", 1)[0]
 
 
 def show(app, report_id: str | None = None, section: int = 0, form_id: str | None = None,

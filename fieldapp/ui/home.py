@@ -31,6 +31,10 @@ def show(app) -> None:
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:
         body.append(app.banner(app.t("new_feedback", n=len(new_fb)), kind="info"))
+    for a in _safe(lambda: dev.alerts(s), []):       # office warnings for the village, signed
+        if a.get("state") == "new" and a.get("message"):
+            body += [app.banner(app.t("office_alert", message=a["message"]), kind="warn"),
+                     app.button(app.t("alert_read"), _mark_read(app, a["item_id"]), kind="text")]
     if s.role == "head":
         body.append(_reviews(app))
     body += [

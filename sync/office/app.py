@@ -138,6 +138,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     data_dir.mkdir(parents=True, exist_ok=True)
     keys = office_keys.load_or_create(data_dir, passphrase)
     office_keys.set_current(keys)
+    from sync.office import warning; warning.set_config(warning.WarningConfig.load_for(data_dir))
     engine = db.make_engine(db_url or db.sqlite_url(data_dir))
     db.migrate(engine)
     app = FastAPI(title="Jaga Desa office API", version=VERSION,

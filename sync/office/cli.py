@@ -8,6 +8,7 @@
                                        [--tls-cert PEM] [--json]
     office-admin --data DIR [--db URL] revoke (--person ID | --device ID)
     office-admin --data DIR [--db URL] add-staff --username U --role intel|admin [--region R]
+    office-admin --data DIR [--db URL] deliver-webhooks --url URL   (secret: JAGA_WEBHOOK_SECRET)
     office-admin --data DIR [--db URL] api-token issue --username U [--days N] [--region R]... [--rahasia] [--free-text]
     office-admin --data DIR [--db URL] api-token list | revoke --id ID
     office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
@@ -79,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--username", required=True)
     s.add_argument("--role", required=True, choices=["intel", "admin"])
     s.add_argument("--region")
+    w = cmds.add_parser("deliver-webhooks", help="push undelivered early-warning signals to a partner "
+                                                  "(signed; secret from JAGA_WEBHOOK_SECRET)")
+    w.add_argument("--url", required=True)
+    w.add_argument("--json", action="store_true")
     t = cmds.add_parser("api-token", help="partner API tokens: issue, list, revoke one")
     tcmd = t.add_subparsers(dest="token_command", required=True)
     ti = tcmd.add_parser("issue", help="issue a token for a staff member (printed once)")
@@ -180,6 +185,12 @@ def _admin(args) -> int:
     from sync.office import enrollment, staff
     engine = _engine(args)
     cmd = args.admin_command
+    if cmd == "deliver-webhooks":
+        from sync.office.warning import webhook
+        secret = os.environ.get("JAGA_WEBHOOK_SECRET", "")
+        out = webhook.deliver_pending(engine, webhook.Webhook(args.url, secret.encode()))
+        print(json.dumps(out) if args.json else f"sent {out['sent']}, failed {out['failed']}")
+        return 0 if not out["failed"] else 1
     if cmd == "add-staff":
         password = _password()
         with engine.begin() as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, and_, or_, select, text
+from sqlalchemy import Connection, and_, func, or_, select, text
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -43,6 +43,11 @@ def page(conn: Connection, device_id: str, cursor: str | None, limit: int,
     except ValueError:
         raise BadRequest("cursor must be a value returned as next_cursor") from None
     limit = max(1, min(limit, MAX_LIMIT))
+    if after and after > (conn.execute(select(func.max(inbox_items.c.seq))).scalar() or 0):
+        # A cursor this office never handed out (the phone's plaintext file was edited, or the
+        # phone synced with another server): start over rather than skip everything queued
+        # from now on. Re-sent items are harmless — the phone dedupes and ignores stale lists.
+        after = 0
     mine = select(persons.c.id).where(persons.c.device_id == device_id)
     live = select(persons.c.id).where(and_(persons.c.device_id == device_id,
                                            persons.c.revoked_at.is_(None)))

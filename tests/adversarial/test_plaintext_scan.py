@@ -82,12 +82,15 @@ def test_no_plaintext_anywhere_after_the_whole_trip(tmp_path):
         phone.setup("Pak Kades", "head", HEAD_PIN)
         phone.setup("Siti", "volunteer", PIN)
         c = {k: canary(k) for k in ("APA", "TEMPAT", "PELAKU", "LAIN", "RAHASIA", "NOTE",
-                                    "ARTIST", "MAKE", "COMMENT", "XMP")}
+                                    "ARTIST", "MAKE", "COMMENT", "XMP", "NAMA", "AKUN", "KAPAL")}
         photo = exif_photo(tmp_path / "foto.jpg", c["ARTIST"], c["MAKE"], c["COMMENT"], c["XMP"])
         import forms
         base = forms.load("laporan_kecurigaan").example()
         first = phone.file({**base, "apa_dilihat": f"Perekrut {c['APA']} menawarkan kerja",
-                            "tempat": f"Dermaga {c['TEMPAT']}", "pelaku": f"Pak {c['PELAKU']}",
+                            "tempat": f"Dermaga {c['TEMPAT']}", "ciri_ciri": f"Pak {c['PELAKU']}",
+                            # v2: identifiers in a repeat entry (the office keeps only keyed HMACs)
+                            "terlibat": [{"peran": "calo", "nama": f"Pak {c['NAMA']}",
+                                          "akun_medsos": f"@{c['AKUN'].lower()}", "kapal": f"KM {c['KAPAL']}"}],
                             "kategori": "lainnya", "kategori_lainnya": c["LAIN"], "rahasia": "tidak",
                             "lokasi": {"lat": 4.1234567, "lon": 117.7654321, "accuracy": 12.5}},
                            photos=[photo])

@@ -35,7 +35,11 @@ def test_demo_seeds_and_syncs_the_whole_trip(tmp_path):
     import sqlite3
     con = sqlite3.connect(data / "office" / "office.db")
     rows = con.execute("SELECT form_id, category, rahasia FROM envelopes ORDER BY form_id").fetchall()
+    signal = con.execute("SELECT rule, detail FROM warn_signals WHERE rule='same_identifier'").fetchall()
     con.close()
-    assert sorted(r[0] for r in rows) == ["keberangkatan_pmi", "laporan_kecurigaan", "laporan_kecurigaan"]
+    assert sorted(r[0] for r in rows) == ["keberangkatan_pmi", "keberangkatan_pmi", "laporan_kecurigaan",
+                                          "laporan_kecurigaan"]
     assert {r[1] for r in rows if r[0] == "laporan_kecurigaan"} == {"rekrutmen"}
     assert sum(r[2] for r in rows) == 1
+    # the recruiter named in both villages is a signal (phone number, written two ways)
+    assert len(signal) == 1 and json.loads(signal[0][1])["villages"] == 2

@@ -95,6 +95,8 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
         tap(button(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
+        button(page, "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)").wait_for()
+        tap(button(page, "Lanjut"))          # v2: the "suspected people" section, left empty
 
         with page.expect_file_chooser() as fc:
             tap(button(page, "Tambah foto"))
@@ -146,8 +148,9 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
     try:
         _unlock(page)
         tap(button(page, "Keberangkatan PMI"))
+        tap(button(page, "Sudah berangkat"))   # v2: the date is asked once it has happened
         tap(button(page, "Pilih tanggal"))
-        ok = page.get_by_role("button", name="OK")
+        ok = page.get_by_role("button", name="OK", exact=True)   # not "Ambil l-ok-asi GPS" (v2 asks for it here)
         ok.wait_for(timeout=15000)                    # the picker is open (no fixed sleep: CI is slow)
         snap(page, "56-date-picker")
         shown = page.locator("body").aria_snapshot()

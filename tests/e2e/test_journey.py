@@ -15,6 +15,8 @@ from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, but
 pytestmark = pytest.mark.e2e
 
 
+ADD_INVOLVED = "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)"
+
 def outbox_states(data):
     from fieldapp.device import Device
     dev = Device(data)
@@ -70,12 +72,13 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         textbox(page, "Sebutkan jenis kejadiannya (wajib)").wait_for()
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "pendek")
         tap(button(page, "Lanjut"))
-        wait_text(page, "Tulis 10 sampai 1000 huruf")         # validation message next to the field
+        wait_text(page, "Tulis 10 sampai 1.000 karakter")         # validation message next to the field
         wait_text(page, "Wajib diisi")
         snap(page, "08-form-validation-errors")
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Kapal asing")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Kapal asing menjemput orang di dermaga malam hari")
-        until(page, lambda: not shows(page, "Tulis 10 sampai 1000 huruf"), "the message to clear once valid")
+        tap(button(page, "Saya melihat sendiri"))               # v2: how do you know
+        until(page, lambda: not shows(page, "Tulis 10 sampai 1.000 karakter"), "the message to clear once valid")
         tap(button(page, "Lanjut"))
 
         button(page, "Sekarang").wait_for()
@@ -95,6 +98,20 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         fill(page, "Berapa anak?", "2")
         tap(button(page, "Lanjut"))
 
+        # v2: the repeat group "people or vehicles involved": add two entries, remove one
+        add = button(page, ADD_INVOLVED)
+        tap(add)
+        button(page, "Hapus data ke-1").wait_for()
+        fill(page, "Nomor HP / WhatsApp", "0812 3456 7890")
+        tap(add)
+        button(page, "Hapus data ke-2").wait_for()
+        tap(button(page, "Lanjut"))
+        wait_text(page, "Wajib diisi")                           # entry 1 has a number but no role
+        tap(button(page, "Hapus data ke-2"))                      # the blank entry goes
+        tap(button(page, "Tekong (pengemudi kapal / pemandu penyeberangan)"))
+        snap(page, "10b-form-repeat-group")
+        tap(button(page, "Lanjut"))
+
         button(page, "Biasa").wait_for()
         tap(button(page, "Biasa"))
         tap(button(page, "Tidak", exact=True))
@@ -104,6 +121,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         wait_text(page, "Periksa sebelum mengirim")
         wait_text(page, "Kepala desa dan petugas Imigrasi bisa membaca laporan ini.")
         wait_text(page, "MENDESAK")                             # children → urgent flag
+        wait_text(page, "Tekong (pengemudi kapal / pemandu penyeberangan) \u00b7 0812 3456 7890")
         snap(page, "12-confirm")
         tap(button(page, "Kunci & kirim"))
 
@@ -146,6 +164,8 @@ def test_shortest_report_and_load_time(browser, start_app, tmp_path):
         do("tap", button(page, "Lanjut"))
         do("tap", button(page, "Tidak tahu"))
         do("tap", button(page, "Lanjut"))
+        button(page, ADD_INVOLVED).wait_for()   # the next section is up before the next tap
+        do("tap", button(page, "Lanjut"))       # v2: "suspected people" section, nothing to add
         do("tap", button(page, "Biasa"))
         do("tap", button(page, "Tidak", exact=True))
         do("tap", button(page, "Lanjut"))

@@ -101,7 +101,7 @@ def test_keystore_store_holds_the_pepper_on_the_phone(tmp_path):
     dev = Device.init(tmp_path / "dev", secrets=store)
     dev.add_user("Siti", "volunteer", PIN)
     assert dev.unlock("Siti", PIN).label == "Siti" and store.hardware_backed
-    [(key, value)] = hw.values.items()
+    [(key, value)] = [(k, v) for k, v in hw.values.items() if v]      # (a cleared try ledger is "")
     assert key.startswith("jaga-desa.") and value.encode() not in b"".join(
         p.read_bytes() for p in (tmp_path / "dev").iterdir() if p.is_file())
     hw.values.clear()                                          # Keystore reset / another phone

@@ -1,4 +1,5 @@
-"""The two forms that ship: laporan_kecurigaan and keberangkatan_pmi."""
+"""The two forms that ship: laporan_kecurigaan and keberangkatan_pmi, version 1 (v2 in
+test_shipped_v2.py). v1 stays loadable: reports filed with it must always be readable."""
 import json
 
 import pytest
@@ -11,18 +12,20 @@ SHIPPED = ["keberangkatan_pmi", "laporan_darurat", "laporan_kecurigaan"]
 
 
 def test_list_forms_returns_latest_of_each():
-    assert [(f.id, f.version) for f in forms.list_forms()] == [(i, 1) for i in SHIPPED]
+    assert [(f.id, f.version) for f in forms.list_forms()] == [
+        ("keberangkatan_pmi", 2), ("laporan_darurat", 1), ("laporan_kecurigaan", 2)]
 
 
-@pytest.mark.parametrize("form_id", SHIPPED)
+@pytest.mark.parametrize("form_id", ["keberangkatan_pmi", "laporan_kecurigaan"])
 def test_load_latest_and_explicit_version(form_id):
     latest = forms.load(form_id)
-    assert latest.id == form_id and latest.version == 1
-    assert forms.load(form_id, 1) is latest
-    assert forms.versions(form_id) == [1]
+    assert latest.id == form_id and latest.version == 2
+    assert forms.load(form_id, 2) is latest
+    assert forms.load(form_id, 1).version == 1
+    assert forms.versions(form_id) == [1, 2]
 
 
-@pytest.mark.parametrize("form_id,version", [("tidak_ada", None), ("laporan_kecurigaan", 2),
+@pytest.mark.parametrize("form_id,version", [("tidak_ada", None), ("laporan_kecurigaan", 3),
                                              ("laporan_kecurigaan", 0), ("laporan_kecurigaan", "1"),
                                              ("../definitions/laporan_kecurigaan", None), ("", None)])
 def test_load_unknown(form_id, version):
@@ -33,15 +36,17 @@ def test_load_unknown(form_id, version):
 
 def test_definition_files_all_check():
     files = sorted(catalog.DEFINITIONS.glob("*.json"))
-    assert [p.name for p in files] == ["keberangkatan_pmi.v1.json", "laporan_darurat.v1.json",
-                                       "laporan_kecurigaan.v1.json"]
+    assert [p.name for p in files] == ["keberangkatan_pmi.v1.json", "keberangkatan_pmi.v2.json",
+                                       "laporan_darurat.v1.json", "laporan_kecurigaan.v1.json",
+                                       "laporan_kecurigaan.v2.json"]
     for p in files:
         assert forms.check_file(p).id == p.name.split(".")[0]
 
 
 @pytest.mark.parametrize("form_id", SHIPPED)
-def test_example_is_valid_and_needs_no_photos(form_id):
-    form = forms.load(form_id)
+@pytest.mark.parametrize("version", [1, 2])
+def test_example_is_valid_and_needs_no_photos(form_id, version):
+    form = forms.load(form_id, min(version, forms.versions(form_id)[-1]))
     ex = form.example()
     assert form.validate(ex) == {} and form.validate(ex, "en") == {}
     assert form.check(ex) == ex
@@ -83,7 +88,7 @@ def test_photo_limit_is_five(form_id):
 
 @pytest.fixture
 def lk():
-    return forms.load("laporan_kecurigaan")
+    return forms.load("laporan_kecurigaan", 1)
 
 
 def minimal_lk(**kw):
@@ -176,7 +181,7 @@ def test_lk_note_is_not_answered(lk):
 
 @pytest.fixture
 def kp():
-    return forms.load("keberangkatan_pmi")
+    return forms.load("keberangkatan_pmi", 1)
 
 
 def minimal_kp(**kw):

@@ -107,6 +107,9 @@ def search_words(form, answers: dict, cap: int = MAX_WORDS) -> set[str]:
         elif isinstance(value, list):
             for x in value:
                 add(x)
+        elif isinstance(value, dict) and not {"lat", "lon"} & set(value):   # a repeat entry, never GPS
+            for x in value.values():
+                add(x)
     for name, value in answers.items():
         add(value)
         if form is not None:

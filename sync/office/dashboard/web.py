@@ -98,7 +98,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
         verdict_label=lambda c: label(VERDICT, c or "none", lang),
         category_label=lambda c: category_label(c, lang), route_label=lambda c: route_label(c, lang),
         local_time=lambda v: localtime.format(v, ZONE, lang, short=True), zone=ZONE,
-        alerts=_alerts(ctx), **values)
+        alerts=_alerts(ctx), nav_badge=_nav_badge(ctx), **values)
     return HTMLResponse(html, status_code=status)
 
 
@@ -110,6 +110,14 @@ def _alerts(ctx: Ctx) -> list[dict]:
         return emergency.open_alerts(ctx.conn, ctx.staff)
     except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
         return []
+
+
+def _nav_badge(ctx: Ctx) -> dict | None:
+    """New signals and Darurat reports for the menu (pages/signals.badge); None when signed out."""
+    if not ctx.staff or ctx.conn is None or ctx.conn.closed:
+        return None
+    from .pages.signals import badge
+    return badge(ctx)
 
 
 def error_page(ctx: Ctx, status: int, message: str) -> HTMLResponse:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, and_, select
 from core.errors import EnvelopeError, NotFound
 from sync import envelope as env
 from sync import receipt as rc
-from sync.office import clock, inbox
+from sync.office import clock, inbox, warning
 from sync.office.keys import OfficeKeys, b64
 from sync.office.schema import attachments, envelope_recipients, envelopes, persons
 
@@ -81,7 +81,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     wanted = {k for _, _, h, _ in parsed for k in h.recipients}
     real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
         persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
-    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": []}
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": [], "warn": []}
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -109,6 +109,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:
             rows["review"].append((author, header, data))
+        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at, answers))
         known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
         results[i] = {"envelope_id": eid, "status": "accepted"}
     _sign_receipts(signing, results, keys)
@@ -120,6 +121,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             conn.execute(table.insert(), rows[key])
     indexer.project_batch(conn, keys, sorted(rows["index"], key=lambda t: t[0]["id"]), now)
     _queue_review_batch(conn, rows["review"], received_at)
+    _early_warning(conn, keys, rows["warn"], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
     return results  # type: ignore[return-value]
 
@@ -153,6 +155,18 @@ def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, paylo
         has_photo=bool(header.attachments), rahasia=bool(payload.get("rahasia", False)), created_ms=_phone_ms(header),
         received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
         size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
+
+
+def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime) -> None:
+    """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
+    and costs the signal, never the report (the office does not answer 5xx)."""
+    if not reports:
+        return
+    try:
+        with conn.begin_nested():
+            warning.observe(conn, keys, reports, now=now)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("early warning failed for a batch of %d", len(reports))
 
 
 def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:

@@ -1,9 +1,5 @@
 """v2 reports name people and things ("terlibat" entries): tier B carries per-recipient
 pseudonyms of the normalised identifiers, never the identifiers; tier C carries them E.164.
-
-PENDING: needs forms v2 and sync/office/warning (developer "warn"), not yet on main when
-this was written. It passed against a merge of the warn branch; once that lands, rename
-this file to test_identifiers.py (it is not collected under this name, so it cannot skip).
 """
 from __future__ import annotations
 

@@ -1,0 +1,195 @@
+"""The rules on a real migrated office store with real keys: each rule raises when it
+should, stays quiet for near misses and outside its window, and the database holds no
+identifier in the clear."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from sqlalchemy import select
+
+from sync.office import clock
+from sync.office.warning import Report, WarningConfig, explain, observe
+from sync.office.warning.schema import warn_links, warn_signal_reports, warn_signals
+from tests.warning.conftest import T0
+
+
+def report(village, when, form="keberangkatan_pmi", **answers) -> Report:
+    return Report(str(uuid.uuid4()), village, form, clock.iso(when), answers)
+
+
+def run(office, reports, config=None):
+    engine, keys = office
+    with engine.begin() as conn:
+        return observe(conn, keys, reports, config, now=max(clock.parse(r.received_at) for r in reports))
+
+
+def signals(office, rule=None):
+    engine, _ = office
+    with engine.connect() as conn:
+        rows = conn.execute(select(warn_signals)).mappings().all()
+        out = []
+        for r in rows:
+            if rule and r["rule"] != rule:
+                continue
+            envs = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id)
+                                               .where(warn_signal_reports.c.signal_id == r["id"]))}
+            out.append({**r, "detail": json.loads(r["detail"]), "envs": envs})
+        return out
+
+
+def calo(**kw):
+    return {"terlibat": [{"peran": "calo", **kw}]}
+
+
+def test_same_phone_in_two_villages_within_14_days(office):
+    a = report(1, T0, **calo(telepon="0812 3456 7890"))
+    b = report(2, T0 + dt.timedelta(days=10), **calo(telepon="+62 812-3456-7890"))
+    run(office, [a])
+    assert signals(office) == []                     # one village: nothing yet
+    run(office, [b])
+    [s] = signals(office, "same_identifier")
+    assert s["envs"] == {a.envelope_id, b.envelope_id}
+    assert s["detail"]["kind"] == "phone" and s["detail"]["villages"] == 2 and s["status"] == "new"
+    assert explain(s["rule"], s["detail"], "id").startswith("Nomor HP yang sama disebut dalam 2 laporan dari 2 desa")
+    assert "2 different villages within 14 days" in explain(s["rule"], s["detail"], "en")
+
+
+def test_outside_the_window_or_same_village_is_quiet(office):
+    run(office, [report(1, T0, **calo(plat="KT 1234 AB"))])
+    run(office, [report(2, T0 + dt.timedelta(days=15), **calo(plat="KT1234AB"))])     # 15 days later
+    run(office, [report(2, T0 + dt.timedelta(days=16), **calo(kapal="KM Sinar Jaya"))])
+    run(office, [report(2, T0 + dt.timedelta(days=17), **calo(kapal="Sinar Jaya"))])  # same village
+    assert signals(office) == []
+
+
+def test_near_miss_number_does_not_link(office):
+    run(office, [report(1, T0, **calo(telepon="0812 3456 7890"))])
+    run(office, [report(2, T0, **calo(telepon="0812 3456 7891"))])
+    assert signals(office) == []
+
+
+def test_a_ring_grows_one_signal(office):
+    envs = []
+    for day, village, boat in [(0, 1, "KM Sinar Jaya"), (3, 2, "SB sinar jaya"), (6, 3, "speedboat Sinar Jaya")]:
+        r = report(village, T0 + dt.timedelta(days=day), **calo(kapal=boat))
+        envs.append(r.envelope_id)
+        run(office, [r])
+    [s] = signals(office, "same_identifier")
+    assert s["envs"] == set(envs) and s["detail"]["villages"] == 3
+
+
+def test_similar_names_link_through_sealed_comparison(office):
+    a = report(1, T0, **calo(nama="Pak Saparudin"))
+    b = report(2, T0 + dt.timedelta(days=2), **calo(nama="Saparudin"))
+    c = report(3, T0 + dt.timedelta(days=2), **calo(nama="Sapardi"))       # shares a token, not the name
+    run(office, [a])
+    run(office, [b, c])
+    [s] = signals(office, "same_name")
+    assert s["envs"] == {a.envelope_id, b.envelope_id}
+
+
+def test_same_place_three_reports_in_seven_days(office):
+    places = ["Dermaga Sei Menggaris", "dermaga sei menggaris", "Sungai Menggaris"]
+    rs = [report(1, T0 + dt.timedelta(days=i * 3), tempat_berangkat=p) for i, p in enumerate(places)]
+    for r in rs[:2]:
+        run(office, [r])
+    assert signals(office) == []
+    run(office, [rs[2]])
+    [s] = signals(office, "same_place")
+    assert len(s["envs"]) == 3 and s["detail"]["days"] == 7
+
+
+def test_places_spread_over_more_than_seven_days_are_quiet(office):
+    for i in range(3):
+        run(office, [report(1, T0 + dt.timedelta(days=i * 4), tempat_berangkat="Dermaga Sei Menggaris")])
+    assert signals(office, "same_place") == []
+
+
+def test_planned_departure_with_minors_within_48h(office):
+    soon = report(1, T0, status="rencana", tanggal_rencana=(T0 + dt.timedelta(days=1)).date().isoformat(),
+                  jumlah_di_bawah_umur=2)
+    later = report(1, T0, status="rencana", tanggal_rencana=(T0 + dt.timedelta(days=5)).date().isoformat(),
+                   jumlah_di_bawah_umur=2)
+    adults = report(1, T0, status="rencana", tanggal_rencana=(T0 + dt.timedelta(days=1)).date().isoformat(),
+                    jumlah_di_bawah_umur=0)
+    run(office, [soon, later, adults])
+    [s] = signals(office, "planned_minors")
+    assert s["envs"] == {soon.envelope_id}
+    assert explain("planned_minors", s["detail"], "en") == \
+        "A departure is planned within 48 hours and involves 2 minor(s) under 18."
+
+
+def test_weekly_spike_by_ears_c2(office):
+    # 10 quiet weeks of 1 report a week in Sanggau, then 6 in one week
+    for w in range(10):
+        run(office, [report(1, T0 + dt.timedelta(weeks=w), form="laporan_kecurigaan", kategori="rekrutmen")])
+    assert signals(office, "weekly_spike") == []
+    week = T0 + dt.timedelta(weeks=10)
+    for i in range(6):
+        run(office, [report(1, week + dt.timedelta(hours=i), form="laporan_kecurigaan")])
+    [s] = signals(office, "weekly_spike")
+    d = s["detail"]
+    assert d["region"] == "Sanggau" and d["reports"] >= 3 and d["c2"] > 3
+    assert d["counts"][:7] == [1] * 7
+    assert "EARS C2" in explain("weekly_spike", d, "en")
+
+
+def test_no_spike_without_a_full_baseline(office):
+    """A new kecamatan (or a new office) would 'spike' against weeks of zeros: EARS waits."""
+    for w in range(9):
+        run(office, [report(3, T0 + dt.timedelta(weeks=w))])
+    run(office, [report(3, T0 + dt.timedelta(weeks=9, hours=i)) for i in range(8)])
+    assert signals(office, "weekly_spike") == []
+
+
+def test_steady_weekly_counts_are_no_spike(office):
+    for w in range(12):
+        run(office, [report(2, T0 + dt.timedelta(weeks=w, hours=i)) for i in range(3)])
+    assert signals(office, "weekly_spike") == []
+
+
+def test_configurable_thresholds(office):
+    cfg = WarningConfig(identifier_min_villages=3)
+    run(office, [report(1, T0, **calo(telepon="0812 3456 7890"))], cfg)
+    run(office, [report(2, T0, **calo(telepon="0812 3456 7890"))], cfg)
+    assert signals(office) == []
+
+
+def test_v1_answers_and_junk_give_no_links_and_no_error(office):
+    run(office, [report(1, T0, form="laporan_kecurigaan", pelaku="Pak Udin 0812 3456 7890"),
+                 Report(str(uuid.uuid4()), 1, "x", clock.iso(T0), ["not", "a", "dict"]),
+                 report(1, T0, terlibat="junk"), report(1, T0, terlibat=[{"telepon": 5}, "x"])])
+    engine, _ = office
+    with engine.connect() as conn:
+        kinds = {k for (k,) in conn.execute(select(warn_links.c.kind))}
+    assert kinds == {"tally"}
+
+
+def test_no_identifier_in_the_clear(office, tmp_path):
+    """As the attacker with a copy of office.db: no number, plate, handle, boat or name in it."""
+    secrets = {"telepon": "0812 3456 7890", "plat": "KT 1234 AB", "akun_medsos": "@udin.kerja",
+               "kapal": "KM Sinar Jaya", "nama": "Saparudin"}
+    run(office, [report(1, T0, **calo(**secrets)), report(2, T0, **calo(**secrets))])
+    assert signals(office)                      # they did link
+    engine, _ = office
+    engine.dispose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("office.db*")).lower()
+    for needle in [b"81234567890", b"kt1234ab", b"kt 1234", b"udin.kerja", b"sinar jaya", b"saparudin"]:
+        assert needle not in raw, needle
+
+
+def test_settings_file_and_its_errors(tmp_path):
+    import pytest
+    from core.errors import BadRequest
+    assert WarningConfig.load_for(tmp_path) == WarningConfig()
+    (tmp_path / "warning.json").write_text('{"identifier_days": 21, "place_min_reports": 4}')
+    cfg = WarningConfig.load_for(tmp_path)
+    assert (cfg.identifier_days, cfg.place_min_reports, cfg.identifier_min_villages) == (21, 4, 2)
+    (tmp_path / "warning.json").write_text('{"identifer_days": 21}')
+    with pytest.raises(BadRequest, match="unknown warning settings"):
+        WarningConfig.load_for(tmp_path)
+    (tmp_path / "warning.json").write_text('{not json')
+    with pytest.raises(BadRequest, match="cannot read warning settings"):
+        WarningConfig.load_for(tmp_path)

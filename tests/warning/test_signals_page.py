@@ -1,0 +1,129 @@
+"""The signals page on a real office (uvicorn): a recruiter's phone number in v2 reports
+from two villages raises a signal at ingest; each analyst sees only the reports of their
+region; confirm / dismiss-with-reason / assign are audited; the page says a signal is a
+lead, never an accusation; the menu badge counts new signals."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import requests
+
+import forms
+from sync import envelope as env
+from tests.conftest import OfficeServer
+from tests.support import enroll as enroll_person
+
+PASSWORD = "kata-sandi-uji-1"
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu"),
+         "intel_sbs": ("intel", "Sambas")}
+
+
+def seal_v2(person, form_id: str, answers: dict) -> env.Sealed:
+    form = forms.load(form_id, 2)
+    clean = form.check(answers)
+    payload = {"answers": clean, "flags": form.flags(clean), "rahasia": form.is_confidential(clean), "lang": "id"}
+    rcpts = [person.office_x()] + ([] if payload["rahasia"] else person.heads())
+    return env.seal(payload, form_id=form_id, form_version=2, author_id=person.id, device_id=person.device_id,
+                    signing_key=person.ed, recipients=rcpts)
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory):
+    server = OfficeServer(tmp_path_factory.mktemp("warn") / "office").start()
+    try:
+        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
+        os.environ["JAGA_PASSWORD"] = PASSWORD
+        for name, (role, region) in STAFF.items():
+            server.admin(["add-staff", "--username", name, "--role", role] + (["--region", region] if region else []))
+        a, aclient = enroll_person(server, "Entikong", "volunteer", "Siti Relawan")
+        b, bclient = enroll_person(server, "Badau", "volunteer", "Budi Relawan")
+        base = forms.load("keberangkatan_pmi", 2).example()
+        ra = seal_v2(a, "keberangkatan_pmi", {**base, "terlibat": [{"peran": "calo", "telepon": "0812 3456 7890"}]})
+        rb = seal_v2(b, "keberangkatan_pmi", {**base, "rahasia": "ya",
+                                              "terlibat": [{"peran": "calo", "telepon": "+62 812-3456-7890"}]})
+        assert aclient.push([ra.envelope])[0]["status"] == "accepted"
+        assert bclient.push([rb.envelope])[0]["status"] == "accepted"
+        server.reports = {"a": ra.envelope_id, "b": rb.envelope_id}
+        yield server
+    finally:
+        server.stop()
+
+
+def login(server, username: str) -> requests.Session:
+    s = requests.Session()
+    r = s.get(server.url + "/dashboard/login")
+    r = s.post(server.url + "/dashboard/login", allow_redirects=False,
+               data={"csrf": CSRF_RE.search(r.text).group(1), "username": username, "password": PASSWORD,
+                     "next": "/dashboard/"})
+    assert r.status_code == 303, r.text[:300]
+    s.csrf = CSRF_RE.search(s.get(server.url + "/dashboard/signals").text).group(1)
+    return s
+
+
+def signal_ids(html: str) -> list[str]:
+    return re.findall(r'id="sig-(\d+)"', html)
+
+
+def test_admin_sees_the_link_with_its_explanation(office):
+    s = login(office, "admin")
+    html = s.get(office.url + "/dashboard/signals").text
+    assert "Sinyal adalah petunjuk, bukan tuduhan" in html
+    assert "Identitas sama di beberapa desa" in html
+    assert "Nomor HP yang sama disebut dalam 2 laporan dari 2 desa berbeda dalam 14 hari" in html
+    assert office.reports["a"] in html and office.reports["b"] in html
+    assert "Badau, Entikong" in html
+    assert "0812" not in html and "81234567890" not in html           # the number itself is never shown
+    en = s.get(office.url + "/dashboard/signals", cookies={"jd_lang": "en"}).text
+    assert "A signal is a lead, never an accusation" in en
+
+
+def test_region_scope(office):
+    sgu = login(office, "intel_sgu").get(office.url + "/dashboard/signals").text
+    assert office.reports["a"] in sgu and office.reports["b"] not in sgu
+    assert "+1 laporan lain di luar wilayah Anda" in sgu
+    kh = login(office, "intel_kh").get(office.url + "/dashboard/signals").text
+    assert office.reports["b"] in kh and office.reports["a"] not in kh
+
+
+def test_badge_counts_new_signals(office):
+    html = login(office, "intel_sgu").get(office.url + "/dashboard/").text
+    assert re.search(r'<span class="badge" aria-label="(\d+) Sinyal peringatan dini">', html)
+
+
+def test_actions_are_audited_and_dismiss_needs_a_reason(office):
+    s = login(office, "admin")
+    [sid] = signal_ids(s.get(office.url + "/dashboard/signals").text)
+    url = f"{office.url}/dashboard/signals/{sid}"
+    r = s.post(url, data={"csrf": s.csrf, "action": "dismiss", "reason": " "}, allow_redirects=False)
+    assert r.status_code == 400 and "reason" in r.text
+    assert s.post(url, data={"csrf": s.csrf, "action": "confirm"}, allow_redirects=False).status_code == 303
+    assert s.post(url, data={"csrf": s.csrf, "action": "assign", "assignee": "2"}, allow_redirects=False).status_code == 303
+    assert s.post(url, data={"csrf": s.csrf, "action": "dismiss", "reason": "nomor kantor desa"},
+                  allow_redirects=False).status_code == 303
+    html = s.get(office.url + "/dashboard/signals?status=dismissed").text
+    assert sid in signal_ids(html) and "nomor kantor desa" in html
+    audit = s.get(office.url + "/dashboard/admin/audit").text
+    assert audit.count(f"signal:{sid}") >= 3
+    s.post(url, data={"csrf": s.csrf, "action": "reopen"})
+
+
+def test_other_region_cannot_act_and_csrf_is_checked(office):
+    s = login(office, "admin")
+    [sid] = signal_ids(s.get(office.url + "/dashboard/signals").text)
+    r = s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": "wrong", "action": "confirm"}, allow_redirects=False)
+    assert r.status_code == 403
+    r = s.post(f"{office.url}/dashboard/signals/999999", data={"csrf": s.csrf, "action": "confirm"}, allow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_staff_of_a_region_without_its_reports_cannot_see_or_act(office):
+    [sid] = signal_ids(login(office, "admin").get(office.url + "/dashboard/signals").text)
+    s = login(office, "intel_sbs")
+    assert signal_ids(s.get(office.url + "/dashboard/signals").text) == []
+    r = s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": s.csrf, "action": "confirm"},
+               allow_redirects=False)
+    assert r.status_code == 403
