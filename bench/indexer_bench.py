@@ -43,7 +43,7 @@ def word(rng: random.Random) -> str:
 
 
 def answers(rng: random.Random, worst: bool = False) -> dict:
-    form = forms.load("laporan_kecurigaan")
+    form = forms.load("laporan_kecurigaan", 1)     # the version sealed below (v2 has more questions)
     a = form.example()
     for f in form.fields:
         if f.type == "text" and f.name in a:
