@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select
 from sync import envelope as env
 from sync.office import db
 from sync.office.app import create_app
-from sync.office.dashboard import indexer
+from sync.office.dashboard import derived, indexer
 from sync.office.dashboard.schema import dash_reports, dash_terms
 from core.net import free_port
 from tests.conftest import TEST_OFFICE_KEY, OfficeServer
@@ -151,3 +151,48 @@ def test_a_page_does_not_index_what_ingest_left_unindexed(office):
     assert count(office, dash_reports, envelope_id=s.envelope_id) == 0
     assert indexer.backfill(office.engine, office.app.state.office.keys) >= 1
     assert count(office, dash_reports, envelope_id=s.envelope_id) == 1
+
+
+def test_a_push_batch_is_indexed_with_one_insert_per_table(office):
+    """Ingest indexes a whole push batch with one executemany per dash table, and stores
+    exactly what the one-report path (`index_one`) stores for the same envelopes."""
+    vol, client = enroll(office, "Entikong", "volunteer", "Batch")
+    sealed = [vol.report(answers={**valid_answers(), "tempat": f"Dermaga nomor {i}"}) for i in range(5)]
+    inserts: list[tuple[str, int]] = []
+
+    def watch(_conn, _cursor, statement, parameters, _context, executemany):
+        st = " ".join(statement.upper().split())
+        if st.startswith(("INSERT INTO DASH_REPORTS", "INSERT INTO DASH_TERMS")):
+            inserts.append((st.split()[2], len(parameters) if executemany else 1))
+    event.listen(office.engine, "before_cursor_execute", watch)
+    try:
+        assert all(r["status"] == "accepted" for r in client.push([s.envelope for s in sealed]))
+    finally:
+        event.remove(office.engine, "before_cursor_execute", watch)
+    ids = [s.envelope_id for s in sealed]
+    assert [t for t, _ in inserts] == ["DASH_REPORTS", "DASH_TERMS"], inserts
+
+    keys = office.app.state.office.keys
+
+    def stored() -> tuple[list[dict], set]:
+        with db.reading(office.engine) as conn:
+            rows = [dict(r) for r in conn.execute(select(dash_reports).where(dash_reports.c.envelope_id.in_(ids))
+                                                  .order_by(dash_reports.c.envelope_id)).mappings()]
+            terms = set(conn.execute(select(dash_terms.c.envelope_id, dash_terms.c.term)
+                                     .where(dash_terms.c.envelope_id.in_(ids))).all())
+        for r in rows:      # the point is sealed with a fresh nonce: compare what it opens to
+            r["geo"] = derived.open_geo(keys, r["envelope_id"], r["geo"])
+            r.pop("indexed_at")
+        return rows, terms
+
+    batch_rows, batch_terms = stored()
+    assert len(batch_rows) == 5 and batch_rows[0]["geo"] == (4.13681, 117.66642)
+    assert {e for e, _ in batch_terms} == set(ids)
+    assert [n for _, n in inserts] == [5, len(batch_terms)]      # every row of the batch, at once
+    with office.engine.begin() as conn:          # the same envelopes, one by one
+        conn.execute(dash_terms.delete().where(dash_terms.c.envelope_id.in_(ids)))
+        conn.execute(dash_reports.delete().where(dash_reports.c.envelope_id.in_(ids)))
+        for row in conn.execute(select(indexer.envelopes).where(indexer.envelopes.c.id.in_(ids))).all():
+            indexer.index_one(conn, keys, row)
+    assert stored() == (batch_rows, batch_terms)
+

@@ -26,20 +26,45 @@ def _derive(keys: OfficeKeys, purpose: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"jaga-desa/v1/dashboard/" + purpose).derive(raw)
 
 
+@lru_cache(maxsize=8)
+def _search_mac(keys: OfficeKeys) -> hmac.HMAC:
+    """The search HMAC, keyed once: each word `copy()`s it instead of re-deriving and
+    re-keying (an ingest batch hashes tens of thousands of words). Never updated itself."""
+    return hmac.new(_derive(keys, b"search"), digestmod=hashlib.sha256)
+
+
+@lru_cache(maxsize=8)
+def _aead(keys: OfficeKeys, purpose: bytes) -> AESGCM:
+    return AESGCM(_derive(keys, purpose))
+
+
+def term_hashes(keys: OfficeKeys, words) -> set[str]:
+    """`term_hash` of many words with one key lookup (same bytes as one by one)."""
+    base = _search_mac(keys)
+    out = set()
+    for w in words:
+        m = base.copy()
+        m.update(w.encode())
+        out.add(m.hexdigest()[:32])
+    return out
+
+
 def term_hash(keys: OfficeKeys, word: str) -> str:
-    return hmac.new(_derive(keys, b"search"), word.encode(), hashlib.sha256).hexdigest()[:32]
+    m = _search_mac(keys).copy()
+    m.update(word.encode())
+    return m.hexdigest()[:32]
 
 
 def seal_note(keys: OfficeKeys, envelope_id: str, text: str, purpose: bytes = b"notes") -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(_derive(keys, purpose)).encrypt(nonce, text.encode(), envelope_id.encode())
+    return nonce + _aead(keys, purpose).encrypt(nonce, text.encode(), envelope_id.encode())
 
 
 def open_note(keys: OfficeKeys, envelope_id: str, blob: bytes | None, purpose: bytes = b"notes") -> str | None:
     if not blob:
         return None
     try:
-        return AESGCM(_derive(keys, purpose)).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
+        return _aead(keys, purpose).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
     except (InvalidTag, ValueError):
         return None
 

@@ -133,22 +133,39 @@ def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None,
             now: datetime | None = None) -> None:
     """Write the dashboard projection of one envelope row from its already-opened payload
     (None: it could not be opened; shown as such, never retried in a loop)."""
-    base = {"envelope_id": row["id"], "village_id": row["village_id"], "form_id": row["form_id"],
-            "received_at": row["received_at"], "created_ms": row["created_ms"],
-            "has_photo": bool(row["has_photo"]), "week": iso_week(row["received_at"]),
-            "triage": row.get("triage") or "new", "indexed_at": clock.iso(now or clock.now())}
-    if payload is None:
-        conn.execute(insert(dash_reports).values(
-            **base, opened=False, category=row.get("category"), urgency=None, urgent=bool(row.get("urgent")),
-            children=False, route=None, geo=None))
-        return
-    d = derive(row["form_id"], payload)
-    d["geo"] = derived.seal_geo(keys, row["id"], d.pop("lat"), d.pop("lon"))
-    conn.execute(insert(dash_reports).values(**base, opened=True, **d))
-    answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-    terms = {derived.term_hash(keys, w) for w in search_words(form, answers)}
+    project_batch(conn, keys, [(row, payload, form)], now)
+
+
+def project_batch(conn: Connection, keys: OfficeKeys, items: list[tuple[dict, dict | None, Any]],
+                  now: datetime | None = None) -> None:
+    """`project` for a whole batch of (row, payload or None, form): the same stored values,
+    written with one insert per table (an executemany) in the caller's transaction — one
+    statement per report and per report's words cost most of an ingest before."""
+    indexed_at = clock.iso(now or clock.now())
+    weeks: dict[str, str] = {}      # a push batch shares one received_at
+    reports, terms = [], []
+    for row, payload, form in items:
+        received = row["received_at"]
+        if received not in weeks:
+            weeks[received] = iso_week(received)
+        base = {"envelope_id": row["id"], "village_id": row["village_id"], "form_id": row["form_id"],
+                "received_at": received, "created_ms": row["created_ms"],
+                "has_photo": bool(row["has_photo"]), "week": weeks[received],
+                "triage": row.get("triage") or "new", "indexed_at": indexed_at}
+        if payload is None:
+            reports.append({**base, "opened": False, "category": row.get("category"), "urgency": None,
+                            "urgent": bool(row.get("urgent")), "children": False, "route": None, "geo": None})
+            continue
+        d = derive(row["form_id"], payload)
+        d["geo"] = derived.seal_geo(keys, row["id"], d.pop("lat"), d.pop("lon"))
+        reports.append({**base, "opened": True, **d})
+        answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
+        terms += [{"term": t, "envelope_id": row["id"]}
+                  for t in derived.term_hashes(keys, search_words(form, answers))]
+    if reports:
+        conn.execute(insert(dash_reports), reports)
     if terms:
-        conn.execute(insert(dash_terms), [{"term": t, "envelope_id": row["id"]} for t in terms])
+        conn.execute(insert(dash_terms), terms)
 
 
 def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = None) -> None:
@@ -172,11 +189,14 @@ def catch_up(conn: Connection, keys: OfficeKeys, limit: int = BATCH) -> int:
         return 0
     missing = (select(envelopes).outerjoin(dash_reports, dash_reports.c.envelope_id == envelopes.c.id)
                .where(dash_reports.c.envelope_id.is_(None)).order_by(envelopes.c.received_at).limit(limit))
-    n = 0
+    batch = []
     for row in conn.execute(missing).all():
-        index_one(conn, keys, row)
-        n += 1
-    return pending(conn) if n == limit else 0
+        opened = open_report(conn, keys, row)
+        payload = opened.payload if opened is not None and isinstance(opened.payload, dict) else None
+        batch.append((dict(row._mapping), payload,
+                      load_form(row.form_id, row.form_version) if payload is not None else None))
+    project_batch(conn, keys, batch)
+    return pending(conn) if len(batch) == limit else 0
 
 
 def backfill(engine, keys: OfficeKeys, batch: int = BATCH) -> int:

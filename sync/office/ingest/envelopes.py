@@ -4,8 +4,9 @@ A batch is checked item by item before anything is written, then stored with one
 per table in the caller's transaction: each envelope is stored whole (sealed bytes +
 filter columns + recipients + attachment slots + receipt) or not at all.
 The office opens each report once: to check it against its form (admission) and to
-project it for the dashboard (indexer.project) in the same transaction. The answers stay
-sealed in the stored bytes and are never logged.
+project it for the dashboard (indexer.project_batch: one insert per table for the whole
+batch) in the same transaction. The answers stay sealed in the stored bytes and are never
+logged.
 A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
 may have lost the first answer on a dropped connection.
 """
@@ -118,8 +119,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
         if rows[key]:
             conn.execute(table.insert(), rows[key])
-    for row, payload, form in sorted(rows["index"], key=lambda t: t[0]["id"]):
-        indexer.project(conn, keys, row, payload, form, now)
+    indexer.project_batch(conn, keys, sorted(rows["index"], key=lambda t: t[0]["id"]), now)
     _queue_review_batch(conn, rows["review"], received_at)
     _early_warning(conn, keys, rows["warn"], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
