@@ -48,7 +48,7 @@ from core.errors import ApiError  # noqa: E402
 from sync.client import OfficeClient  # noqa: E402
 
 PASSWORD = "scale-bench-password-1"
-ANSWERS = forms.load("laporan_kecurigaan").example()
+ANSWERS = forms.load("laporan_kecurigaan", 1).example()   # sealed as version 1 below
 
 
 def populate(engine, n: int) -> None:

@@ -158,8 +158,11 @@ def test_shortest_pmi_report(browser, start_app, tmp_path):
         j = Journey(page)
         _unlock(j, page)
         j.tap(button(page, "Keberangkatan PMI"))
-        button(page, "Malaysia", exact=True).wait_for()
+        button(page, "Sudah berangkat", exact=True).wait_for()
         snap(page, "pmi-1-360")
+        # v2 (issue 13) asks whether it happened and from where: two more required answers
+        j.tap(button(page, "Sudah berangkat", exact=True))
+        j.type("Dari mana berangkatnya? (nama dermaga, pelabuhan, jalan, terminal) (wajib)", "Dermaga Sei Nyamuk")
         j.tap(button(page, "Malaysia", exact=True))
         j.tap(button(page, "Jalur tidak resmi / jalur tikus"))
         j.tap(button(page, "Lanjut"))
@@ -174,6 +177,7 @@ def test_shortest_pmi_report(browser, start_app, tmp_path):
         counts = j.counts()
         record_metric("shortest_pmi", counts)
         assert [s["form_id"] for s in _sealed(data, office)] == ["keberangkatan_pmi"]
-        assert counts["interactions"] <= 12, counts
+        # The issue's ≤ 12 target is for the suspicion report; the v2 PMI form asks two more things.
+        assert counts["interactions"] <= 16, counts
     finally:
         ctx.close()

@@ -101,8 +101,20 @@ class LocalCluster:
         """A clean stop that keeps the data dir (start again with restart_after_crash)."""
         self._run(f"pg_ctl -D {self.data} -m fast stop >/dev/null")
 
-    def restart_after_crash(self) -> None:
-        self._run(f"pg_ctl -D {self.data} -o '{self._opts}' -l {self.base}/log -w start >/dev/null")
+    def restart_after_crash(self, timeout: float = 60.0) -> None:
+        """Start again after kill9. The killed postmaster's backends notice its death on their
+        own schedule and hold the shared memory until they do; until then a start is refused
+        ("pre-existing shared memory block is still in use"), so poll until one succeeds."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._run(f"pg_ctl -D {self.data} -o '{self._opts}' -l {self.base}/log -w start >/dev/null")
+                return
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)                  # poll interval while the old backends exit
 
     def stop(self) -> None:
         try:
