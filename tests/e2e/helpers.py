@@ -115,7 +115,10 @@ def fill(page, name: str, text: str) -> None:
     Flutter moves its own focus a moment after the DOM's, so keys typed too early can land
     in the previous field; like a user who looks at the screen, retype when it is not there."""
     box = textbox(page, name)
-    for _ in range(3):
+    # Right after a page load Flutter may draw the field before it accepts focus: keep trying,
+    # as a user would, until a deadline rather than a fixed number of times.
+    deadline = time.monotonic() + 25
+    while time.monotonic() < deadline:
         # Only Flutter may move the focus (a DOM focus() makes the check below lie): until it
         # has, keys go to the last tapped control, and a space in the text presses that button.
         tap(box)
