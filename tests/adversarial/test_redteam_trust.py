@@ -19,32 +19,17 @@ from jaga_desa.testing.rogue import RogueOffice
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
-from sync.runner import sync_once
+from tests.support import enroll_on_device, sync_device
 
 PIN, HEAD_PIN = "246810", "135790"
 VILLAGE = "Entikong"
 
 
 def _enroll(dev: Device, server, label: str, role: str, pin: str):
-    dev.add_user(label, role, pin)
-    s = dev.unlock(label, pin)
-    text = server.admin_json(["enroll-code", "--village", VILLAGE, "--role", role, "--name", label,
-                              "--office-url", server.url])["enroll"]
-    ticket = dev.ticket(text)
-    client = OfficeClient(ticket.office_url)
-    try:
-        dev.apply_enrollment(s, ticket, client.enroll(**dev.enrollment_request(s, ticket)))
-    finally:
-        client.close()
-    return s
+    return enroll_on_device(dev, server, VILLAGE, label, role, pin)
 
 
-def _sync(dev: Device):
-    client = OfficeClient(dev.office_url, token=dev.sync_token, **dev.client_options())
-    try:
-        return sync_once(dev, client)
-    finally:
-        client.close()
+_sync = sync_device
 
 
 def _shared_phone(office_server, tmp_path):

@@ -25,8 +25,8 @@ from jaga_desa.testing.rogue import Mitm, RogueOffice
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
-from sync.runner import sync_once
 from tests.fieldapp.conftest import HEAD_PIN, PIN
+from tests.support import enroll_on_device, sync_device
 
 VILLAGE = "Entikong"
 
@@ -36,25 +36,10 @@ def _village(server) -> None:
 
 
 def _enroll(dev: Device, server, label: str, role: str, pin: str, *, via: str | None = None):
-    dev.add_user(label, role, pin)
-    s = dev.unlock(label, pin)
-    text = server.admin_json(["enroll-code", "--village", VILLAGE, "--role", role, "--name", label,
-                              "--office-url", via or server.url])["enroll"]
-    ticket = dev.ticket(text)
-    client = OfficeClient(ticket.office_url)
-    try:
-        dev.apply_enrollment(s, ticket, client.enroll(**dev.enrollment_request(s, ticket)))
-    finally:
-        client.close()
-    return s
+    return enroll_on_device(dev, server, VILLAGE, label, role, pin, via=via)
 
 
-def _sync(dev: Device, url: str | None = None):
-    client = OfficeClient(url or dev.office_url, token=dev.sync_token, **dev.client_options())
-    try:
-        return sync_once(dev, client)
-    finally:
-        client.close()
+_sync = sync_device
 
 
 def _answers() -> dict:
