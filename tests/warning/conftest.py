@@ -1,15 +1,52 @@
-"""A real office store (SQLite, migrated by Alembic to head) and real office keys."""
+"""A real office store (SQLite, migrated by Alembic to head) and real office keys; for the
+page tests, a real office server with two villages and staff, and a logged-in session."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import insert
 
 from sync.office import db, keys as office_keys
 from sync.office.schema import villages
+from tests.conftest import OfficeServer
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.timezone.utc)   # a Monday
+PASSWORD = "kata-sandi-uji-1"
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu"),
+         "intel_sbs": ("intel", "Sambas")}
+
+
+def staffed_office(folder: Path) -> OfficeServer:
+    """A started office with Entikong (Sanggau) and Badau (Kapuas Hulu) and the STAFF
+    accounts (password PASSWORD); the caller stops it."""
+    server = OfficeServer(folder).start()
+    try:
+        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
+        os.environ["JAGA_PASSWORD"] = PASSWORD
+        for name, (role, region) in STAFF.items():
+            server.admin(["add-staff", "--username", name, "--role", role] + (["--region", region] if region else []))
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def login(server, username: str) -> requests.Session:
+    s = requests.Session()
+    r = s.get(server.url + "/dashboard/login")
+    r = s.post(server.url + "/dashboard/login", allow_redirects=False,
+               data={"csrf": CSRF_RE.search(r.text).group(1), "username": username, "password": PASSWORD,
+                     "next": "/dashboard/"})
+    assert r.status_code == 303, r.text[:300]
+    s.csrf = CSRF_RE.search(s.get(server.url + "/dashboard/signals").text).group(1)
+    return s
 
 
 @pytest.fixture
