@@ -16,6 +16,7 @@ import uvicorn
 from sqlalchemy import event, func, select
 
 from core.net import free_port
+from jaga_desa.testing.dashboard import sign_in
 from jaga_desa.testing.waits import wait_until
 from sync import envelope as env
 from sync.office import db
@@ -25,7 +26,7 @@ from sync.office.dashboard.schema import dash_reports, dash_terms
 from tests.conftest import TEST_OFFICE_KEY, OfficeServer
 from tests.support import enroll, valid_answers
 
-from .conftest import CSRF_RE, PASSWORD
+from .conftest import PASSWORD
 
 
 class InProcessOffice(OfficeServer):
@@ -60,12 +61,7 @@ def office(tmp_path_factory):
 
 
 def login(office) -> requests.Session:
-    s = requests.Session()
-    r = s.get(office.url + "/dashboard/login")
-    r = s.post(office.url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": CSRF_RE.search(r.text).group(1), "username": "analis", "password": PASSWORD})
-    assert r.status_code == 303, r.text[:300]
-    return s
+    return sign_in(office.url, "analis", PASSWORD)
 
 
 def count(office, table, **where) -> int:

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import insert
 
+from jaga_desa.testing.dashboard import csrf_of, sign_in
 from sync.office import db, keys as office_keys
 from sync.office.schema import villages
 from tests.conftest import OfficeServer
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.timezone.utc)   # a Monday
 PASSWORD = "kata-sandi-uji-1"
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu"),
          "intel_sbs": ("intel", "Sambas")}
 
@@ -39,13 +38,8 @@ def staffed_office(folder: Path) -> OfficeServer:
 
 
 def login(server, username: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(server.url + "/dashboard/login")
-    r = s.post(server.url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": CSRF_RE.search(r.text).group(1), "username": username, "password": PASSWORD,
-                     "next": "/dashboard/"})
-    assert r.status_code == 303, r.text[:300]
-    s.csrf = CSRF_RE.search(s.get(server.url + "/dashboard/signals").text).group(1)
+    s = sign_in(server.url, username, PASSWORD)
+    s.csrf = csrf_of(s.get(server.url + "/dashboard/signals").text)
     return s
 
 
