@@ -45,8 +45,7 @@ def login(server, username: str) -> requests.Session:
 
 @pytest.fixture
 def office(tmp_path):
-    engine = db.make_engine(db.sqlite_url(tmp_path))
-    db.migrate(engine)
+    engine = db.open_store(tmp_path)
     keys = office_keys.load_or_create(tmp_path, "kata-sandi-kantor")
     with engine.begin() as conn:
         conn.execute(insert(villages), [{"id": 1, "name": "Entikong", "region": "Sanggau"},
