@@ -256,6 +256,7 @@ S: dict[str, tuple[str, str]] = {
     "review_unreadable": ("Laporan tidak bisa dibuka", "The report cannot be opened"),
     # a sent report's conversation with the office
     "conv_title": ("Percakapan laporan", "Report conversation"),
+    "conv_messages": ("Pesan tentang laporan ini", "Messages about this report"),
     "conv_open": ("Percakapan ({n} pesan)", "Conversation ({n} messages)"),
     "conv_office": ("Kantor Imigrasi", "Immigration office"),
     "conv_me": ("Anda", "You"),

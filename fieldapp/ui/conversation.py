@@ -33,7 +33,7 @@ def show(app, report_id: str, draft: str = "") -> None:
         body.append(ft.Text(f"{home.form_title(app, row['form_id'], row['form_version'])} · {app.day(row['created_day'])}",
                             size=16, weight=ft.FontWeight.BOLD))
         body += home.about(app, home.summaries(app).get(report_id))
-    body.append(app.heading(app.t("conv_title")))
+    body.append(app.heading(app.t("conv_messages")))
     if not messages:
         body.append(ft.Text(app.t("conv_empty"), size=15, color="#555555"))
     for m in messages:
@@ -78,7 +78,7 @@ def _bubble(app, m: dict) -> ft.Control:
     if m.get("error") or not isinstance(text, str):
         lines.append(ft.Text(app.t("conv_unreadable"), size=15, color=RED))
     else:
-        lines.append(ft.Text(text + ("\u2026" if m.get("cut") else ""), size=15, selectable=True))
+        lines.append(ft.Text(text + ("\u2026" if m.get("cut") else ""), size=15))
     if mine:
         key, color = STATE_KEYS.get(m.get("state", ""), STATE_KEYS["waiting"])
         lines.append(ft.Text(app.t(key), size=13, color=color))
