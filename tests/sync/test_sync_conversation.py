@@ -7,6 +7,7 @@ summary-retention setting then removes summaries and replies."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import forms
 import pytest
@@ -15,7 +16,7 @@ from fieldapp import history
 from sync.office import conversation, db, feedback
 from sync.office import keys as office_keys
 from sync.runner import sync_round
-from tests.sync.test_sync_device import HEAD_PIN, PIN, client_for, phone  # noqa: F401 — fixture
+from tests.sync.test_sync_device import HEAD_PIN, PIN, cli, client_for, phone  # noqa: F401 — fixture
 
 LONG = ("Calonya bernama Pak Udin, datang tiap Selasa dengan mobil hitam ke dermaga, "
         "membawa enam perempuan muda dari desa sebelah.")
@@ -38,6 +39,10 @@ def _office_thread(server, report_envelope_id: str) -> list[dict]:
             return conversation.thread(c, office_keys.load_or_create(server.data_dir), report_envelope_id)
     finally:
         eng.dispose()
+
+
+def _plain(folder, text: str) -> list[str]:
+    return [p.name for p in folder.rglob("*") if p.is_file() and text.encode() in p.read_bytes()]
 
 
 def _file(dev, s) -> str:
@@ -66,7 +71,7 @@ def test_office_asks_volunteer_replies_office_reads_it(office_server, phone):  #
 
     dev.reply(s, rid, LONG)
     raw = dev.db.conn.execute("SELECT text, summary FROM replies").fetchone()
-    assert b"Pak Udin" not in bytes(raw[0]) and b"Pak Udin" not in (data / "jaga.db").read_bytes()
+    assert not _plain(data, "Pak Udin")              # the store, its -wal and -shm: ciphertext only
     head = dev.unlock("Kades", HEAD_PIN)                  # another user of the phone cannot read it
     with pytest.raises(DecryptError):
         head.cipher.decrypt_json("replies", dev.db.conn.execute("SELECT envelope_id FROM replies").fetchone()[0],
@@ -130,3 +135,22 @@ def test_summary_retention_purges_old_summaries_and_replies(office_server, phone
     assert history.summaries(dev.db, s) == {}
     with pytest.raises(JagaError):
         dev.set_setting("summary_days", "3")
+
+
+def test_reply_and_thread_without_a_screen(office_server, phone):  # noqa: F811
+    """The same conversation through the real CLI (`device reply`, `device thread`, `device sync`);
+    a reply on a report the office has not received is refused with a typed error."""
+    dev, data, _ = phone
+    rid = _file(dev, dev.unlock("Sari", PIN))
+    early = cli(data, "reply", "--user", "Sari", "--report", rid, "--message", "halo", pin=PIN, check=False)
+    assert early.returncode != 0 and early.stderr.startswith("error [not_found]")
+    cli(data, "sync")
+    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
+    _office_send(office_server, eid, "Kapan kejadiannya?", "needs_info")
+    cli(data, "sync")
+    cli(data, "reply", "--user", "Sari", "--report", rid, "--message", "Selasa malam", pin=PIN)
+    cli(data, "sync")
+    got = [(m["side"], m.get("message")) for m in
+           json.loads(cli(data, "--json", "thread", "--user", "Sari", "--report", rid, pin=PIN).stdout)]
+    assert got == [("office", "Kapan kejadiannya?"), ("me", "Selasa malam")]
+    assert [m["message"] for m in _office_thread(office_server, eid)] == ["Kapan kejadiannya?", "Selasa malam"]
