@@ -12,13 +12,15 @@ import base64
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from core.errors import EnvelopeError
 from sync import envelope as env
 from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelopes, inbox_items, persons, replies
+
+from sync.office.dashboard.schema import dash_events
 
 
 def _iso(ms: int) -> str:
@@ -71,3 +73,18 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
         out.append(entry)
     out.sort(key=lambda e: (e["at"], e["side"] != "office"))
     return out
+
+
+def awaiting_office(conn: Connection, report_ids: list[str]) -> set[str]:
+    """Of these reports, those whose reporter (or head) wrote last: a reply received after the
+    office's latest message from the report page — the inbox marks them so nobody misses it."""
+    if not report_ids:
+        return set()
+    last_reply = dict(conn.execute(select(replies.c.report_id, func.max(replies.c.received_at))
+                                   .where(replies.c.report_id.in_(report_ids)).group_by(replies.c.report_id)).all())
+    if not last_reply:
+        return set()
+    last_sent = dict(conn.execute(select(dash_events.c.envelope_id, func.max(dash_events.c.at)).where(and_(
+        dash_events.c.envelope_id.in_(list(last_reply)), dash_events.c.kind == "feedback"))
+        .group_by(dash_events.c.envelope_id)).all())
+    return {rid for rid, at in last_reply.items() if at > (last_sent.get(rid) or "")}

@@ -76,6 +76,7 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
         html = s.get(office_server.url + f"/dashboard/reports/{eid}").text
         assert html.index(QUESTION) < html.index(ANSWER)
         assert "Percakapan dengan pelapor" in html
+        assert "BALASAN PELAPOR" in s.get(office_server.url + "/dashboard/").text    # marked in the inbox
         assert office_rows(office_server, "SELECT COUNT(*) FROM replies") == [(1,)]
         assert ANSWER.encode() not in (office_server.data_dir / "office.db").read_bytes()
 

@@ -65,12 +65,14 @@ def test_the_thread_is_opened_with_the_office_key_in_order(office_server, people
         with eng.connect() as c:
             got = conversation.thread(c, keys, rid)
             raw = c.execute(select(replies.c.data)).scalar()
+            waiting = conversation.awaiting_office(c, [rid, "someone-else"])
     finally:
         eng.dispose()
     assert [(m["side"], m["message"], m["ok"]) for m in got] == [
         ("office", "Siapa nama calonya?", True), ("author", "Namanya Pak Udin", True)]
     assert got[0]["kind"] == "needs_info" and got[1]["who"] == "Siti"
     assert b"Pak Udin" not in raw
+    assert waiting == {rid}                  # she wrote last: the inbox marks the report for staff
 
 
 def test_another_volunteer_cannot_reply_on_someone_elses_report(office_server, people):

@@ -116,6 +116,7 @@ _T = {
     "lang_switch": ("English", "Bahasa Indonesia"), "back": ("Kembali", "Back"),
     "report": ("Laporan", "Report"), "count": ("Jumlah", "Count"),
     "feedback_history": ("Umpan balik terkirim", "Feedback sent"),
+    "replied_badge": ("BALASAN PELAPOR", "REPORTER REPLIED"),
     "conversation": ("Percakapan dengan pelapor", "Conversation with the reporter"),
     "conv_empty": ("Belum ada pesan.", "No messages yet."),
     "conv_office": ("Kantor Imigrasi", "Immigration office"),
