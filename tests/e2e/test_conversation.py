@@ -11,7 +11,7 @@ import pytest
 
 from tests.dashboard.conftest import Dash
 from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, Journey, button, no_crash, open_app, reach, seed_device, snap,
-                               textbox, wait_text)
+                               tap, textbox, wait_stored, wait_text)
 from tests.e2e.test_live import _enroll_device, office_rows
 
 pytestmark = pytest.mark.e2e
@@ -55,6 +55,9 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
         wait_text(page, QUESTION, timeout=30000)
         wait_text(page, "Perlu info tambahan")
         assert len(j.steps) == taps
+        reach(button(page, "Percakapan (1 pesan)"))
+        button(page, "Percakapan (1 pesan)").scroll_into_view_if_needed()
+        snap(page, "conversation-home-360")
         j.tap(button(page, "Percakapan (1 pesan)"))
         wait_text(page, "Percakapan laporan")
         wait_text(page, "Kantor Imigrasi")
@@ -71,6 +74,15 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
         reach(textbox(page, "Balasan Anda untuk kantor"))
         snap(page, "conversation-replied-360")
         no_crash(page)
+
+        # The retention of sent-report summaries (and her replies) is a setting.
+        tap(button(page, "Kembali"))
+        tap(button(page, "Pengaturan"))
+        wait_text(page, "Simpan ringkasan laporan terkirim")
+        tap(button(page, "7 hari"))
+        wait_stored(data, lambda dev: dev.setting("summary_days") == "7", "the retention setting saved")
+        page.get_by_text("Simpan ringkasan laporan terkirim").scroll_into_view_if_needed()
+        snap(page, "conversation-retention-setting-360")
 
         # The office's report page shows the whole thread, in order, opened with its key.
         html = s.get(office_server.url + f"/dashboard/reports/{eid}").text
