@@ -206,6 +206,8 @@ class Device:
                 set_meta(conn, "sync_token", answer["sync_token"])
             set_meta(conn, "village_id", str(answer["village_id"]))
             set_meta(conn, "village_name", answer.get("village_name"))
+            if isinstance(answer.get("kecamatan_name"), str):
+                set_meta(conn, "kecamatan_name", answer["kecamatan_name"][:100])
         session.person_id = answer["person_id"]
         return fp
 
@@ -308,6 +310,15 @@ class Device:
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
                 "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
                 "trust_alert": self.trust_alert(), "head_list": self._head_list_status()}
+
+    def home_place(self) -> str | None:
+        """The enrolled village as a place ("Desa X, Kecamatan Y" when the office sent the
+        kecamatan): the default answer to "where was it seen" on the PMI form."""
+        village = get_meta(self.db, "village_name")
+        if not village:
+            return None
+        kec = get_meta(self.db, "kecamatan_name")
+        return f"Desa {village}, Kecamatan {kec}" if kec else f"Desa {village}"
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
     # The office a PIN-less sync talks to and believes is the one the users *signed*

@@ -16,15 +16,19 @@ from fieldapp.ui import fields, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
-def defaults(form_id: str) -> dict:
+def defaults(form_id: str, home_place: str | None = None) -> dict:
     """Answers a new report starts with, so the shortest honest report needs no extra taps:
-    it happened now / today, urgency is normal, children unknown, not rahasia. All are
-    visible, changeable answers on their step and on the confirmation screen."""
+    it happened now / today, urgency is normal, children unknown, not rahasia, a PMI
+    departure was seen in the volunteer's own village (`home_place`). All are visible,
+    changeable answers on their step and on the confirmation screen."""
     now = dt.datetime.now()
+    pmi = {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"}
+    if home_place:
+        pmi["tempat_terlihat"] = home_place
     return {
         "laporan_kecurigaan": {"waktu_kejadian": now.strftime("%Y-%m-%dT%H:%M"), "ada_anak": "tidak_tahu",
                                "urgensi": "biasa", "rahasia": "tidak"},
-        "keberangkatan_pmi": {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"},
+        "keberangkatan_pmi": pmi,
     }.get(form_id, {})
 
 
@@ -38,7 +42,7 @@ class FormScreen:
             self.answers = app.device.load_answers(app.session, report_id)
         else:       # a new report: no draft exists until the user changes something
             self.form = forms.load(form_id)
-            self.answers = {**defaults(self.form.id), **(prefill or {})}
+            self.answers = {**defaults(self.form.id, app.device.home_place()), **(prefill or {})}
         app.ensure_draft = self.ensure_draft
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}
