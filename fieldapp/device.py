@@ -318,7 +318,8 @@ class Device:
         if not village:
             return None
         kec = get_meta(self.db, "kecamatan_name")
-        return f"Desa {village}, Kecamatan {kec}" if kec else f"Desa {village}"
+        place = village if village.lower().startswith(("desa ", "kelurahan ")) else f"Desa {village}"
+        return f"{place}, Kecamatan {kec}" if kec else place
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
     # The office a PIN-less sync talks to and believes is the one the users *signed*
