@@ -199,6 +199,7 @@ S: dict[str, tuple[str, str]] = {
     "now": ("Sekarang", "Now"),
     "today": ("Hari ini", "Today"),
     "date_format": ("Format: TTTT-BB-HH atau HH-BB-TTTT", "Format: YYYY-MM-DD or DD-MM-YYYY"),
+    "clock_zone": ("jam {zone}", "{zone} time"),
     "datetime_format": ("Format: TTTT-BB-HH jj:mm atau HH-BB-TTTT jj:mm", "Format: YYYY-MM-DD hh:mm or DD-MM-YYYY hh:mm"),
     "gps_get": ("Ambil lokasi GPS", "Get GPS location"),
     "gps_wait": ("Mencari lokasi…", "Finding location…"),

@@ -166,7 +166,7 @@ class FormScreen:
             rows.append(app.banner(app.t("urgent_flag"), "error"))
         rows.append(app.banner(app.t("rahasia_on") if rahasia else app.t("rahasia_off"),
                                "warn" if rahasia else "info"))
-        for label, value in self.form.summary(self.answers, app.lang):
+        for label, value in self.form.summary(self.answers, app.lang, app.zone()):
             rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                    ft.Text(value, size=16)], spacing=2))
         self.seal_error = ft.Text("", color=RED, size=15, visible=False)

@@ -4,6 +4,8 @@ Darurat (goal <= 8), the shortest suspicion report (goal <= 12) and the shortest
 departure report. The counts are printed and kept in artifacts/interaction-counts.json."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.helpers import (PHONE, PIN, FakeOffice, Journey, button, no_crash, open_app, record_metric,
@@ -11,6 +13,8 @@ from tests.e2e.helpers import (PHONE, PIN, FakeOffice, Journey, button, no_crash
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1440, "height": 900}
+ZONED_TIME = re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4} \d{2}:\d{2} (WIB|WITA|WIT)$")
+ZONED_HELPER = re.compile(r"\(jam (WIB|WITA|WIT)\)")
 PMI_BOUND = 15        # keberangkatan_pmi v3 as measured (9 taps, 4 typed fields, 2 scrolls); v2 was bounded at 16
 
 
@@ -133,9 +137,11 @@ def test_shortest_suspicion_report(browser, start_app, tmp_path):
         j.type("Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         j.tap(button(page, "Lanjut"))
         j.type("Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung dekat dermaga")
+        page.get_by_text(ZONED_HELPER).first.wait_for()             # the time field says which clock
         snap(page, "suspicion-2-360")
         j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
         wait_text(page, "Periksa sebelum mengirim")
+        page.get_by_text(ZONED_TIME).first.wait_for()               # "26 November 2026 19:30 WIB"
         snap(page, "suspicion-confirm-360")
         j.tap(button(page, "Kunci & kirim"))
         wait_text(page, "Laporan dikunci dan masuk kotak keluar")
