@@ -110,6 +110,23 @@ class Device:
         """This user's verified view of the office (after applying pending signed items)."""
         return inbox.verify_pending(self.db, session, trust.safe_load(self.db, session))
 
+    def revocation(self, session: Session) -> dict | None:
+        """What the office cut off, for telling the user: {"scope": "person", "at": the
+        office's signed time} when this person was revoked (a signed inbox item), else
+        {"scope": "device", "at": when this phone learned it} when the office refused the
+        whole phone, else None."""
+        bundle = self.trust_bundle(session) if session.person_id else None
+        if bundle and bundle.get("revoked"):
+            return {"scope": "person", "at": bundle.get("revoked_at") or None}
+        return self.device_revoked()
+
+    def device_revoked(self) -> dict | None:
+        """The office refused this phone's token as revoked (no PIN needed: the lock screen
+        says so). Plaintext, like the sync status: whoever holds the phone can only change
+        what it tells, never what the office accepts."""
+        at = get_meta(self.db, "device_revoked_at")
+        return {"scope": "device", "at": at} if at else None
+
     def trust_alert(self) -> dict | None:
         """The last tampering found at an unlock (kept until cleared), for the app to show."""
         raw = get_meta(self.db, "trust_alert")
@@ -439,8 +456,12 @@ class Device:
             if ok:
                 set_meta(conn, "last_sync", when)
                 set_meta(conn, "setting.last_sync_error", "")
+                set_meta(conn, "device_revoked_at", None)
             else:
                 set_meta(conn, "setting.last_sync_error", error or "sync_failed")
+                if error == "revoked" and not conn.execute(
+                        "SELECT 1 FROM meta WHERE key='device_revoked_at'").fetchone():
+                    set_meta(conn, "device_revoked_at", when)   # the first round that was refused
 
     def mark_synced(self, when: str) -> None:
         with transaction(self.db) as conn:

@@ -244,8 +244,10 @@ def revoke_person(conn: Connection, person_id: str, now: datetime | None = None)
     if row["revoked_at"]:
         return
     conn.execute(update(persons).where(persons.c.id == person_id).values(revoked_at=clock.iso(now)))
+    # revoked_at: the phone tells its user when ("dicabut oleh kantor pada ... WITA")
     inbox.queue(conn, [{"person_id": person_id, "kind": "revoked", "ref_id": person_id,
-                        "body": json.dumps({"person_id": person_id}), "created_at": clock.iso(now)}])
+                        "body": json.dumps({"person_id": person_id, "revoked_at": clock.iso(now)}),
+                        "created_at": clock.iso(now)}])
     if row["role"] == "head":
         announce_recipients(conn, row["village_id"], now)
 
