@@ -143,10 +143,17 @@ class FormScreen:
             self.confirm()
 
     async def _scroll_to_first(self, errors: dict[str, str]) -> None:
-        """At 360x640 the first red message is often below the fold: bring it into view."""
-        first = next((n for n in self.widgets if n in errors), None)
+        """At 360x640 the first red message is often below the fold: bring it into view, and
+        put the focus in it when it is typed (a screen reader then reads that field next;
+        Flet cannot mark it aria-invalid — README "Accessibility")."""
+        first = next((n for n in self.widgets if n in {_base(k) for k in errors}), None)
         if first is not None:
-            await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=200)
+            # At once, not animated: focusing a box that is still off screen would scroll it
+            # only just into view, leaving its message below the fold again.
+            await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=0)
+            typed = getattr(self.widgets[first], "input", None)
+            if isinstance(typed, ft.TextField):
+                await typed.focus()
 
     def leave(self) -> None:
         self.app.resume_point = None
