@@ -82,7 +82,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
         button(page, "Malaysia").wait_for()
-        wait_text(page, "Langkah 1 dari 5")
+        wait_text(page, "Langkah 1 dari 6")                       # keberangkatan_pmi v3: six steps
         snap(page, "34-resumed-form")
         no_crash(page)
     finally:
