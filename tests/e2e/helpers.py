@@ -287,7 +287,7 @@ def _on_screen(locator) -> bool:
     return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
 
 
-def _settled(locator, timeout_ms: int = 3000) -> None:
+def settled(locator, timeout_ms: int = 3000) -> None:
     """Wait until the node stops moving (a screen that was just drawn is still laying out):
     deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
     page = locator.page
@@ -310,7 +310,7 @@ class Journey:
 
     def _bring(self, locator) -> None:
         reach(locator)
-        _settled(locator)
+        settled(locator)
         if _on_screen(locator):
             return
         self.steps.append("scroll")
