@@ -111,6 +111,23 @@ class Device:
         """This user's verified view of the office (after applying pending signed items)."""
         return inbox.verify_pending(self.db, session, trust.safe_load(self.db, session))
 
+    def revocation(self, session: Session) -> dict | None:
+        """What the office cut off, for telling the user: {"scope": "person", "at": the
+        office's signed time} when this person was revoked (a signed inbox item), else
+        {"scope": "device", "at": when this phone learned it} when the office refused the
+        whole phone, else None."""
+        bundle = self.trust_bundle(session) if session.person_id else None
+        if bundle and bundle.get("revoked"):
+            return {"scope": "person", "at": bundle.get("revoked_at") or None}
+        return self.device_revoked()
+
+    def device_revoked(self) -> dict | None:
+        """The office refused this phone's token as revoked (no PIN needed: the lock screen
+        says so). Plaintext, like the sync status: whoever holds the phone can only change
+        what it tells, never what the office accepts."""
+        at = get_meta(self.db, "device_revoked_at")
+        return {"scope": "device", "at": at} if at else None
+
     def trust_alert(self) -> dict | None:
         """The last tampering found at an unlock (kept until cleared), for the app to show."""
         raw = get_meta(self.db, "trust_alert")
@@ -216,6 +233,8 @@ class Device:
                 set_meta(conn, "sync_token", answer["sync_token"])
             set_meta(conn, "village_id", str(answer["village_id"]))
             set_meta(conn, "village_name", answer.get("village_name"))
+            if isinstance(answer.get("kecamatan_name"), str):
+                set_meta(conn, "kecamatan_name", answer["kecamatan_name"][:100])
         session.person_id = answer["person_id"]
         return fp
 
@@ -318,6 +337,16 @@ class Device:
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
                 "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
                 "trust_alert": self.trust_alert(), "head_list": self._head_list_status()}
+
+    def home_place(self) -> str | None:
+        """The enrolled village as a place ("Desa X, Kecamatan Y" when the office sent the
+        kecamatan): the default answer to "where was it seen" on the PMI form."""
+        village = get_meta(self.db, "village_name")
+        if not village:
+            return None
+        kec = get_meta(self.db, "kecamatan_name")
+        place = village if village.lower().startswith(("desa ", "kelurahan ")) else f"Desa {village}"
+        return f"{place}, Kecamatan {kec}" if kec else place
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
     # The office a PIN-less sync talks to and believes is the one the users *signed*
@@ -437,8 +466,12 @@ class Device:
             if ok:
                 set_meta(conn, "last_sync", when)
                 set_meta(conn, "setting.last_sync_error", "")
+                set_meta(conn, "device_revoked_at", None)
             else:
                 set_meta(conn, "setting.last_sync_error", error or "sync_failed")
+                if error == "revoked" and not conn.execute(
+                        "SELECT 1 FROM meta WHERE key='device_revoked_at'").fetchone():
+                    set_meta(conn, "device_revoked_at", when)   # the first round that was refused
         self.purge_old_summaries()
 
     def mark_synced(self, when: str) -> None:

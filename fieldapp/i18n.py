@@ -83,6 +83,25 @@ S: dict[str, tuple[str, str]] = {
                    "Too many wrong PINs. This user's data is locked for good and can no longer be "
                    "opened."),
     "user_locked": ("{name} (terkunci)", "{name} (locked)"),
+    "locked_why": ("{name} terkunci di ponsel ini karena terlalu banyak PIN salah. Ini bukan pencabutan "
+                   "oleh kantor: data pengguna ini tidak bisa dibuka lagi; minta kode pendaftaran baru "
+                   "dari petugas Imigrasi.",
+                   "{name} is locked on this phone after too many wrong PINs. The office did not revoke "
+                   "it: this user's data can no longer be opened; ask the immigration officer for a new "
+                   "enrollment code."),
+    "revoked_person": ("Akun Anda dicabut oleh kantor pada {when}. Laporan baru tidak akan diterima "
+                       "dan balasan tidak dikirim lagi ke akun ini. Hubungi petugas Imigrasi kalau ini keliru.",
+                       "Your account was revoked by the office on {when}. New reports will not be accepted "
+                       "and no replies are sent to this account any more. Contact the immigration officer "
+                       "if this is a mistake."),
+    "revoked_person_undated": ("Akun Anda dicabut oleh kantor. Laporan baru tidak akan diterima. Hubungi "
+                               "petugas Imigrasi kalau ini keliru.",
+                               "Your account was revoked by the office. New reports will not be accepted. "
+                               "Contact the immigration officer if this is a mistake."),
+    "revoked_device": ("Ponsel ini dicabut oleh kantor (diketahui saat sinkron {when}). Ponsel ini tidak bisa "
+                       "lagi mengirim laporan atau menerima balasan. Hubungi petugas Imigrasi.",
+                       "This phone was revoked by the office (learned at the sync of {when}). It can no "
+                       "longer send reports or receive replies. Contact the immigration officer."),
     "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
                   "Enter the PIN first (this is not counted as a try)."),
     "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "
@@ -199,6 +218,7 @@ S: dict[str, tuple[str, str]] = {
     "now": ("Sekarang", "Now"),
     "today": ("Hari ini", "Today"),
     "date_format": ("Format: TTTT-BB-HH atau HH-BB-TTTT", "Format: YYYY-MM-DD or DD-MM-YYYY"),
+    "clock_zone": ("jam {zone}", "{zone} time"),
     "datetime_format": ("Format: TTTT-BB-HH jj:mm atau HH-BB-TTTT jj:mm", "Format: YYYY-MM-DD hh:mm or DD-MM-YYYY hh:mm"),
     "gps_get": ("Ambil lokasi GPS", "Get GPS location"),
     "gps_wait": ("Mencari lokasi…", "Finding location…"),

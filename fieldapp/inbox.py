@@ -124,6 +124,7 @@ def _apply(item: dict, bundle: dict, changed: bool) -> tuple[str | None, bool]:
         if body.get("person_id") != item["person_id"]:
             raise TrustError("revocation names another person")
         bundle["revoked"] = True
+        bundle["revoked_at"] = str(body.get("revoked_at") or item.get("issued_at") or "")[:40]
         return "new", True
     return "new", changed
 

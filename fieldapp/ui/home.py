@@ -11,7 +11,7 @@ import flet as ft
 import forms
 from core.errors import JagaError
 from fieldapp import conversation, history, i18n
-from fieldapp.ui import syncing
+from fieldapp.ui import revoked, syncing
 from fieldapp.ui.shell import BLUE, GREEN, RED
 
 SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
@@ -23,6 +23,7 @@ def show(app) -> None:
         return
     s, dev = app.session, app.device
     body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
+    body += revoked.home_banners(app)          # the office cut this account or phone off: say so first
     if not s.person_id:
         body += [app.banner(app.t("not_enrolled"), kind="warn"),
                  app.button(app.t("enroll_title"), lambda: app.go("enroll"), kind="outlined",

@@ -222,7 +222,7 @@ class FakeOffice:
             s = dev.unlock(user, pin)
             answer = {
                 "person_id": str(uuid.uuid4()), "device_id": self.device_id, "sync_token": "tok-" + uuid.uuid4().hex,
-                "village_id": self.village, "village_name": "Desa Sebatik", "role": s.role,
+                "village_id": self.village, "village_name": "Desa Sebatik", "kecamatan_name": "Sebatik Barat", "role": s.role,
                 "x25519_public": b64(s.x25519.public_key().public_bytes_raw()),
                 "ed25519_public": b64(s.ed25519.public_key().public_bytes_raw()),
                 "office_x25519_public": b64(x_pub), "office_ed25519_public": b64(e_pub),

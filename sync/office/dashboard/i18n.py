@@ -100,6 +100,15 @@ _T = {
     "fb_needs_info": ("Perlu info tambahan dari pelapor", "Needs more information from the reporter"),
     "fb_closed": ("Ditutup", "Closed"),
     "revoke_q": ("Cabut perangkat ini?", "Revoke this device?"),
+    "revoke_person": ("Cabut orang ini", "Revoke this person"),
+    "revoke_person_q": ("Cabut orang ini saja?", "Revoke only this person?"),
+    "revoke_person_effect": ("Orang ini tidak bisa lagi mengirim laporan atau menerima balasan; ponselnya "
+                             "memberi tahu dia pada sinkron berikutnya. Ponsel ini tetap aktif. Tidak bisa dibatalkan.",
+                             "This person can no longer send reports or receive replies; their phone tells them at "
+                             "its next sync. The phone itself stays active. This cannot be undone."),
+    "revoke_person_others": ("Tetap aktif di ponsel yang sama:", "Still active on the same phone:"),
+    "revoke_person_yes": ("Ya, cabut orang ini", "Yes, revoke this person"),
+    "revoke_device_instead": ("Ponsel hilang atau disita? Cabut seluruh perangkat", "Phone lost or seized? Revoke the whole device"),
     "revoke_who": ("Semua orang yang terdaftar di perangkat ini ikut dicabut:",
                    "Everyone enrolled on this device is revoked with it:"),
     "revoke_effect": ("Perangkat ini tidak bisa lagi mengirim laporan atau menerima balasan. Tidak bisa dibatalkan.",
