@@ -74,6 +74,8 @@ _T = {
     "by_category": ("Laporan per kategori", "Reports per category"),
     "by_route": ("Laporan per jalur", "Reports per route"),
     "map": ("Peta titik laporan", "Map of report points"),
+    "map_clusters": ("Laporan yang bertumpuk di peta", "Reports stacked on the map"),
+    "map_cluster": ("Kelompok", "Group"), "map_reports": ("laporan", "reports"),
     "name": ("Nama", "Name"), "region": ("Wilayah", "Region"), "add": ("Tambah", "Add"),
     "role": ("Peran", "Role"), "issue_code": ("Buat kode", "Issue code"),
     "office_fingerprint": ("Sidik jari kantor", "Office fingerprint"),
