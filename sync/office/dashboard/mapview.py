@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 from . import basemap
 
 TILE = 256
-MIN_SPAN = 0.2          # degrees: a lone point still shows its coast, border and neighbours
+MIN_SPAN = 0.6          # degrees: a lone point still shows its coast, border and neighbours
+                        # (and the 1:10m source is too coarse to show more detail honestly)
 CLUSTER_PX = 14         # markers closer than this (in viewBox units) become one cluster
 MAX_LABELS = 60
 MAX_TILES = 40
@@ -165,6 +166,8 @@ def _graticule(view: View) -> str:
     v = math.ceil(lon0 / step) * step
     while v <= lon1:
         x, _ = view.xy(lat0, v)
+        if x > view.width - 70:          # its label would run off the map
+            break
         out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>'
                    f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, "BT", "BB", step)}</text>')
         v += step
@@ -191,11 +194,11 @@ def _labels(view: View, clusters: list[Cluster]) -> str:
             continue
         w = 6.2 * len(p["name"])
         box = (x - 2, y - 11, x + 6 + w, y + 3)
-        if not fits(box, wide):
+        if box[2] > view.width - 2 or not fits(box, wide):
             continue
         wide.append(box)
         nbox = (x - 3, y - 24, x + 10 + w * 2.2, y + 6)    # CSS: 24px instead of 11px
-        keep_narrow = fits(nbox, narrow)
+        keep_narrow = nbox[2] < view.width - 2 and fits(nbox, narrow)
         if keep_narrow:
             narrow.append(nbox)
         cls = f'place {p["kind"]}' + ("" if keep_narrow else " minor")
