@@ -160,6 +160,9 @@ def _graticule(view: View) -> str:
     v = math.ceil(lat0 / step) * step
     while v <= lat1:
         _, y = view.xy(v, lon0)
+        if y > view.height - 40 or y < 30:          # keep clear of the longitude labels and credits
+            v += step
+            continue
         out.append(f'<line x1="0" y1="{y:.1f}" x2="{view.width}" y2="{y:.1f}" class="grid"/>'
                    f'<text x="3" y="{y - 3:.1f}" class="axis">{_fmt_deg(v, "LU", "LS", step)}</text>')
         v += step
@@ -168,6 +171,9 @@ def _graticule(view: View) -> str:
         x, _ = view.xy(lat0, v)
         if x > view.width - 70:          # its label would run off the map
             break
+        if x < 60:                       # or sit on the latitude labels
+            v += step
+            continue
         out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>'
                    f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, "BT", "BB", step)}</text>')
         v += step
@@ -185,7 +191,10 @@ def _labels(view: View, clusters: list[Cluster]) -> str:
     def fits(box, taken):
         return all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3] for t in taken)
 
-    wide, narrow, out = list(marks), list(marks), []
+    credits, scale = (0, 0, 340, 20), (view.width * 0.76, view.height - 42, view.width, view.height)
+    wide = marks + [credits, scale]
+    narrow = marks + [(0, 0, 640, 26), (view.width * 0.7, view.height - 56, view.width, view.height)]
+    out: list[str] = []
     for p in prio:
         if len(out) >= MAX_LABELS:
             break
