@@ -127,6 +127,8 @@ def test_overview_map_draws_the_shipped_basemap_and_clusters_coincident_reports(
     s.cookies.set("jd_lang", "en")
     en = s.get(server.url + "/dashboard/overview").text
     assert "National border" in en and "2 reports" in en and "Basemap: Natural Earth" in en
+    assert re.search(r'class="axis">[\d.]+°N<', en) and re.search(r'class="axis">[\d.]+°E<', en)
+    assert re.search(r'class="axis">[\d.]+°LU<', page) and re.search(r'class="axis">[\d.]+°BT<', page)
 
 
 def test_the_map_keeps_region_visibility(office):

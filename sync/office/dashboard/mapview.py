@@ -160,9 +160,10 @@ def _fmt_deg(v: float, pos: str, neg: str, step: float) -> str:
     return f"{abs(v):.{digits}f}°{pos if v >= 0 else neg}"
 
 
-def _graticule(view: View) -> str:
+def _graticule(view: View, lang: str) -> str:
     lon0, lat0, lon1, lat1 = view.bounds()
     step = _step(max(lon1 - lon0, lat1 - lat0))
+    n, s_, e, w = ("N", "S", "E", "W") if lang == "en" else ("LU", "LS", "BT", "BB")
     out = []
     v = math.ceil(lat0 / step) * step
     while v <= lat1:
@@ -171,7 +172,7 @@ def _graticule(view: View) -> str:
             v += step
             continue
         out.append(f'<line x1="0" y1="{y:.1f}" x2="{view.width}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="3" y="{y - 3:.1f}" class="axis">{_fmt_deg(v, "LU", "LS", step)}</text>')
+                   f'<text x="3" y="{y - 3:.1f}" class="axis">{_fmt_deg(v, n, s_, step)}</text>')
         v += step
     v = math.ceil(lon0 / step) * step
     while v <= lon1:
@@ -182,7 +183,7 @@ def _graticule(view: View) -> str:
             v += step
             continue
         out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>'
-                   f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, "BT", "BB", step)}</text>')
+                   f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, e, w, step)}</text>')
         v += step
     return "".join(out)
 
@@ -296,7 +297,7 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
         if d:
             out.append(f'<path class="border" data-between="{escape(" – ".join(b["between"]))}" d="{d}">'
                        f'<title>{escape(tr("border", lang))}: {escape(" – ".join(b["between"]))}</title></path>')
-    out.append(_graticule(view))
+    out.append(_graticule(view, lang))
     out.append(_labels(view, groups))
     for c in groups:
         if len(c.points) == 1:
