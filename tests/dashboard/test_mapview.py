@@ -111,3 +111,12 @@ def test_the_basemap_json_is_compact_and_valid():
     assert d["format"] == 1 and len(d["sources"]) == 3
     for line in d["coast"]:
         assert all(len(p) == 2 and -180 <= p[0] <= 180 and -90 <= p[1] <= 90 for p in line)
+
+
+def test_an_empty_map_frames_the_viewers_own_area():
+    timor = mapview.render([], "t", "id", home=["53.04.01.2001"]).svg
+    lon0, lat0, lon1, lat1 = map(float, re.search(r'data-bounds="([^"]+)"', timor).group(1).split(","))
+    assert lon0 < 124.9 < lon1 and lat0 < -9.1 < lat1                  # Atambua is on it
+    default = mapview.render([], "t", "id").svg                         # no codes: Kalimantan
+    lon0, lat0, lon1, lat1 = map(float, re.search(r'data-bounds="([^"]+)"', default).group(1).split(","))
+    assert lon0 < 117.7 < lon1 and lat0 < 4.1 < lat1

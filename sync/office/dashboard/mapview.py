@@ -264,15 +264,20 @@ def _scale_bar(view: View, lang: str) -> str:
 
 def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], str] | None = None,
            label: Callable[[dict], str] | None = None, width: int = 720, height: int = 480,
-           css: str = "map", anchor: str = "map", tile_url: str | None = None) -> MapResult:
+           css: str = "map", anchor: str = "map", tile_url: str | None = None,
+           home: Iterable[str] = ()) -> MapResult:
     """The map as SVG plus its clusters. `link(p)` is a report's URL, `label(p)` its name in
-    lists and tooltips; `anchor` prefixes element ids so two maps on a page never clash."""
+    lists and tooltips; `anchor` prefixes element ids so two maps on a page never clash;
+    `home` = Kemendagri codes of the viewer's villages, framing a map with no points."""
     label = label or (lambda p: p.get("envelope_id", "")[:8])
     if points:
         view = View.fit([p["lat"] for p in points], [p["lon"] for p in points], width, height)
-    else:        # nothing to show: the first served area, so the analyst still sees where
-        lon0, lat0, lon1, lat1 = basemap.data()["areas"][0]["bbox"]
-        view = View.fit([lat0, lat1], [lon0, lon1], width, height)
+    else:        # nothing to show: the areas of the viewer's villages, so the analyst still sees where
+        areas = basemap.data()["areas"]
+        provinces = {code[:2] for code in home if code}
+        boxes = [a["bbox"] for a in areas if provinces & set(a.get("provinces", ()))] or [areas[0]["bbox"]]
+        view = View.fit([b[1] for b in boxes] + [b[3] for b in boxes],
+                        [b[0] for b in boxes] + [b[2] for b in boxes], width, height)
     groups = cluster(points, view)
     data = basemap.data()
     lon0, lat0, lon1, lat1 = view.bounds()

@@ -73,18 +73,20 @@ def overview(ctx: Ctx) -> Response:
         "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
     }
     pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
+    opts = _filter_options(ctx)
     ctx.audit("view_overview", detail={"filters": audit.filters_detail(ctx.keys, filters), "points": len(pts)})
     the_map = mapview.render(pts, t("map", lang), lang, link=lambda p: f"{BASE}/reports/{p['envelope_id']}",
-                             label=lambda p: point_label(p, lang), tile_url=basemap.tile_url())
+                             label=lambda p: point_label(p, lang), tile_url=basemap.tile_url(),
+                             home=[v["kode_wilayah"] for v in opts["villages"] if v.get("kode_wilayah")])
     return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=the_map.svg,
                   clusters=the_map.clusters, map_legend=mapview.legend(lang), n_points=len(pts),
                   point_label=lambda p: point_label(p, lang),
-                  p=ctx.params, **_filter_options(ctx))
+                  p=ctx.params, **opts)
 
 
 def point_label(p: dict, lang: str) -> str:
     """How a report is named on the map and in its cluster list: category, local time, short id."""
-    what = category_label(p.get("category"), lang) if p.get("category") else "—"   # PMI: its own label
+    what = category_label(p.get("category"), lang) if p.get("category") else "—"
     when = localtime.format(p["received_at"], ZONE, lang, short=True) if p.get("received_at") else ""
     return " · ".join(x for x in (what, when, p["envelope_id"][:8]) if x)
 
