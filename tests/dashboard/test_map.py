@@ -19,6 +19,7 @@ import requests
 
 from core.net import free_port
 from jaga_desa.testing.servers import OfficeServer
+from jaga_desa.testing.waits import wait_until
 from tests.dashboard.conftest import PASSWORD, csrf_of, seal_report
 from tests.support import enroll as enroll_person
 
@@ -29,11 +30,11 @@ NUNUKAN = {"lat": 4.05, "lon": 117.60, "accuracy": 20.0}
 
 class Tiles(BaseHTTPRequestHandler):
     """A tile server as an office might run one: a 256 px PNG for any /z/x/y.png."""
-    hits: list[str] = []
+    hits: list[tuple[str, dict]] = []          # (path, headers) as the tile server saw them
 
     def do_GET(self):  # noqa: N802 — http.server's name
         from PIL import Image, ImageDraw
-        Tiles.hits.append(self.path)
+        Tiles.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         img = Image.new("RGB", (256, 256), (214, 226, 205))
         ImageDraw.Draw(img).rectangle([0, 0, 255, 255], outline=(150, 160, 150))
         buf = io.BytesIO()
@@ -53,7 +54,8 @@ def tile_server():
     srv = ThreadingHTTPServer(("127.0.0.1", free_port()), Tiles)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    # "localhost", not the office's "127.0.0.1": another host name, as a real tile server has
+    yield f"http://localhost:{srv.server_address[1]}"
     srv.shutdown()
     srv.server_close()
 
@@ -151,10 +153,19 @@ def test_tile_layer_only_when_the_office_names_a_tile_server(office, tile_server
         hrefs = re.findall(r'<image href="([^"]+)"', layer.group(2))
         assert hrefs and all(h.startswith(tile_server + "/tiles/" + layer.group(1) + "/") for h in hrefs)
         assert f"img-src 'self' data: {tile_server};" in r.headers["Content-Security-Policy"]
+        assert "script-src 'none'" in r.headers["Content-Security-Policy"]    # nothing else relaxed
+        assert r.headers["Referrer-Policy"] == "no-referrer"
         assert clusters_in(r.text) == ["2"]                  # points still drawn over the tiles
         # the detail page's small map uses the same tiles
         detail = login(tiled.url, "intel_nnk").get(tiled.url + f"/dashboard/reports/{ids['c']}").text
         assert '<g class="tiles"' in detail
+        # the same dashboard viewed under the tile server's host name: its session cookie would
+        # go to the tile server, so no tile is referenced and the page says why
+        same = tiled.url.replace("127.0.0.1", "localhost")
+        r = login(same, "intel_nnk").get(same + "/dashboard/overview")
+        assert r.status_code == 200 and "<image" not in r.text and clusters_in(r.text) == ["2"]
+        assert "img-src 'self' data:;" in r.headers["Content-Security-Policy"]
+        assert "Server ubin peta tidak dipakai" in r.text
     finally:
         tiled.stop()
         server.start()
@@ -200,3 +211,42 @@ def test_map_screenshots_at_1440_and_360(office, browser, tile_server):
         for k in ("a", "b"):
             assert listed.get_by_role("link", name=re.compile(ids[k][:8])).is_visible()
         ctx.close()
+
+
+@pytest.mark.e2e
+def test_tiles_load_in_chromium_under_the_policy_and_tell_the_tile_server_nothing_else(
+        office, browser, tile_server):
+    """As the tile server's operator: it sees tile paths (so, roughly which area staff look
+    at — THREAT_MODEL says so) but no referring dashboard URL and no session cookie."""
+    server, _ids = office
+    url = tile_server + "/tiles/{z}/{x}/{y}.png"
+    tiled = OfficeServer(server.data_dir, extra_args=["--tile-url", url])
+    server.stop()
+    tiled.start()
+    try:
+        Tiles.hits.clear()
+        ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = ctx.new_page()
+        page.goto(tiled.url + "/dashboard/login")
+        page.get_by_label("Nama pengguna").fill("intel_nnk")
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        page.wait_for_url(re.compile(r".*/dashboard/$"))
+        page.goto(tiled.url + "/dashboard/overview")
+        n = page.locator("svg.map g.tiles image").count()
+        assert n > 0
+        wait_until(lambda: len({p for p, _ in Tiles.hits}) >= n, 20, "every tile to be fetched",
+                   pause=lambda s: page.wait_for_timeout(s * 1000))
+        for path, headers in Tiles.hits:
+            assert path.startswith("/tiles/") and "referer" not in headers and "cookie" not in headers, headers
+        # the browser drew them (the policy let them in): every tile image decoded to 256 px
+        widths = page.locator("svg.map g.tiles image").evaluate_all(
+            "els => els.map(e => e.getBBox().width > 0)")
+        assert all(widths)
+        svg = page.locator("svg.map")
+        svg.scroll_into_view_if_needed()
+        svg.screenshot(path=str(ART / "map-tiles-1440x900.png"))
+        ctx.close()
+    finally:
+        tiled.stop()
+        server.start()

@@ -120,3 +120,9 @@ def test_an_empty_map_frames_the_viewers_own_area():
     default = mapview.render([], "t", "id").svg                         # no codes: Kalimantan
     lon0, lat0, lon1, lat1 = map(float, re.search(r'data-bounds="([^"]+)"', default).group(1).split(","))
     assert lon0 < 117.7 < lon1 and lat0 < 4.1 < lat1
+
+
+def test_a_tile_server_on_the_dashboards_host_name_is_not_used(monkeypatch):
+    monkeypatch.setenv(basemap.TILE_ENV, "http://Kantor.Local:8080/{z}/{x}/{y}.png")
+    assert basemap.tile_url("kantor.local") is None and basemap.tile_origin("kantor.local") is None
+    assert basemap.tile_url("dasbor.kantor.local") and basemap.tile_origin("10.0.0.9") == "http://Kantor.Local:8080"

@@ -164,7 +164,7 @@ def page(method: str, path: str, access: str, transaction: bool = True) -> Calla
             else:
                 response = await run_in_threadpool(_run, request, form, fn, access, transaction)
             response.headers.update(_SECURITY_HEADERS)
-            tiles = basemap.tile_origin()       # an office's own tile server, when it names one
+            tiles = basemap.tile_origin(request.url.hostname)   # the office's own tile server, if any
             if tiles:
                 response.headers["Content-Security-Policy"] = _SECURITY_HEADERS[
                     "Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {tiles}")

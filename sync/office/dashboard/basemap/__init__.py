@@ -36,15 +36,28 @@ def check_tile_url(url: str) -> str:
     return url
 
 
-def tile_url() -> str | None:
-    """The office's tile URL template, or None (then only the shipped basemap is drawn)."""
+def tile_url(page_host: str | None = None) -> str | None:
+    """The office's tile URL template, or None (then only the shipped basemap is drawn).
+
+    None also when the tile server has the host name the dashboard is viewed under
+    (`page_host`): browsers send a host's cookies to every port of it, so such a tile server
+    would receive the staff session cookie with each tile."""
     url = os.environ.get(TILE_ENV, "").strip()
-    return check_tile_url(url) if url else None
+    if not url:
+        return None
+    check_tile_url(url)
+    if page_host is not None and same_host(url, page_host):
+        return None
+    return url
 
 
-def tile_origin() -> str | None:
+def same_host(url: str, page_host: str) -> bool:
+    return (urlsplit(url).hostname or "").lower() == page_host.lower().strip("[]")
+
+
+def tile_origin(page_host: str | None = None) -> str | None:
     """scheme://host[:port] of the tile server, for the dashboard's img-src policy."""
-    url = tile_url()
+    url = tile_url(page_host)
     if not url:
         return None
     parts = urlsplit(url)

@@ -75,11 +75,13 @@ def overview(ctx: Ctx) -> Response:
     pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
     opts = _filter_options(ctx)
     ctx.audit("view_overview", detail={"filters": audit.filters_detail(ctx.keys, filters), "points": len(pts)})
+    tiles = basemap.tile_url(ctx.request.url.hostname)     # None on the dashboard's own host name
     the_map = mapview.render(pts, t("map", lang), lang, link=lambda p: f"{BASE}/reports/{p['envelope_id']}",
-                             label=lambda p: point_label(p, lang), tile_url=basemap.tile_url(),
+                             label=lambda p: point_label(p, lang), tile_url=tiles,
                              home=[v["kode_wilayah"] for v in opts["villages"] if v.get("kode_wilayah")])
     return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=the_map.svg,
                   clusters=the_map.clusters, map_legend=mapview.legend(lang), n_points=len(pts),
+                  tiles_refused=tiles is None and basemap.tile_url() is not None,
                   point_label=lambda p: point_label(p, lang),
                   p=ctx.params, **opts)
 

@@ -24,7 +24,7 @@ def report_detail(ctx: Ctx) -> Response:
     d = reports.detail(ctx.conn, ctx.keys, row.id, ctx.lang)
     ctx.audit("view_report", target=row.id)
     gps_svg = mapview.render([d["gps"]], t("location", ctx.lang), ctx.lang, width=480, height=320,
-                             css="map small", anchor="gps", tile_url=basemap.tile_url(),
+                             css="map small", anchor="gps", tile_url=basemap.tile_url(ctx.request.url.hostname),
                              label=lambda p: f'{p["lat"]:.5f}, {p["lon"]:.5f}').svg if d["gps"] else ""
     notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang),
               "ack": t("ack_done", ctx.lang)}.get(
