@@ -110,7 +110,7 @@ def test_overview_map_draws_the_shipped_basemap_and_clusters_coincident_reports(
     # land of both countries, place names (a GeoNames town and a Kemendagri island)
     assert re.search(r'<path class="coast" d="M[\d.]+ [\d.]+L', svg)
     assert 'class="border" data-between="Indonesia – Malaysia"' in svg
-    assert 'data-country="Indonesia"' in svg and 'data-country="Malaysia"' in svg
+    assert '<path id="map-land" class="land"' in svg and 'class="land foreign" data-country="Malaysia"' in svg
     assert ">Tawau</text>" in svg and ">Pulau Sebatik</text>" in svg
     # two reports at one spot: one cluster of 2 (not two dots on top of each other), one lone dot
     assert clusters_in(svg) == ["2"]
@@ -128,7 +128,7 @@ def test_overview_map_draws_the_shipped_basemap_and_clusters_coincident_reports(
     # English switch relabels the map's own texts
     s.cookies.set("jd_lang", "en")
     en = s.get(server.url + "/dashboard/overview").text
-    assert "National border" in en and "2 reports" in en and "Basemap: Natural Earth" in en
+    assert "National border" in en and "2 reports" in en and "Basemap: GSHHG, Natural Earth" in en
     assert re.search(r'class="axis">[\d.]+°N<', en) and re.search(r'class="axis">[\d.]+°E<', en)
     assert re.search(r'class="axis">[\d.]+°LU<', page) and re.search(r'class="axis">[\d.]+°BT<', page)
 

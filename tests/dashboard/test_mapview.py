@@ -20,7 +20,8 @@ def test_shipped_basemap_covers_the_served_borders():
     pairs = {" – ".join(b["between"]) for b in d["borders"]}
     assert {"Indonesia – Malaysia", "Indonesia – Timor-Leste"} <= pairs
     assert {a["key"] for a in d["areas"]} == {"kalimantan", "timor", "sulawesi"}
-    assert len(d["coast"]) > 10 and {land["iso"] for land in d["land"]} >= {"IDN", "MYS", "TLS"}
+    assert sum(len(a["rings"]) for a in d["land"]) > 100
+    assert {c["iso"] for c in d["foreign"]} >= {"MYS", "TLS", "BRN"}
     names = {p["name"] for p in d["places"]}
     assert {"Tawau", "Atambua", "Kefamenanu", "Pulau Sebatik"} <= names
     # Sebatik is split: the border crosses the island at about 4.17° N
@@ -108,9 +109,18 @@ def test_labels_never_overlap_and_stay_inside_the_map():
 def test_the_basemap_json_is_compact_and_valid():
     raw = basemap.DATA.read_bytes()
     d = json.loads(raw)
-    assert d["format"] == 1 and len(d["sources"]) == 3
-    for line in d["coast"]:
-        assert all(len(p) == 2 and -180 <= p[0] <= 180 and -90 <= p[1] <= 90 for p in line)
+    assert d["format"] == 1 and len(d["sources"]) == 4
+    for area in d["land"]:
+        box = next(a["bbox"] for a in d["areas"] if a["key"] == area["area"])
+        for ring in area["rings"]:
+            assert all(box[0] <= x <= box[2] and box[1] <= y <= box[3] for x, y in ring)
+
+
+def test_the_coastline_leaves_out_where_an_area_box_cut_the_land():
+    box = [117.0, 4.0, 118.0, 5.0]
+    ring = [[117.0, 4.2], [117.5, 4.1], [117.6, 4.5], [117.0, 4.6]]   # cut by the west edge
+    assert mapview._coast(ring, box) == [[[117.0, 4.2], [117.5, 4.1], [117.6, 4.5], [117.0, 4.6]]]
+    assert [len(p) for p in mapview._coast([[117.0, 4.2], [117.0, 4.6], [117.6, 4.5]], box)] == [3]
 
 
 def test_an_empty_map_frames_the_viewers_own_area():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from typing import Callable, Iterable
 
@@ -31,7 +32,8 @@ TEXT = {   # map-only labels (id, en)
     "foreign": ("Negara tetangga", "Neighbouring country"),
     "report": ("Laporan", "Report"), "cluster": ("Kelompok laporan (jumlah)", "Group of reports (count)"),
     "reports_here": ("laporan di titik ini", "reports at this spot"),
-    "sources": ("Peta dasar: Natural Earth, GeoNames, Kemendagri", "Basemap: Natural Earth, GeoNames, Kemendagri"),
+    "sources": ("Peta dasar: GSHHG, Natural Earth, GeoNames, Kemendagri",
+                "Basemap: GSHHG, Natural Earth, GeoNames, Kemendagri"),
     "tiles": ("Ubin peta", "Map tiles"), "open": ("Buka laporan", "Open report"),
 }
 
@@ -135,16 +137,111 @@ def cluster(points: list[dict], view: View, radius: float = CLUSTER_PX) -> list[
     return out
 
 
-def _path(lines: Iterable[list], view: View) -> str:
+Line = tuple[tuple[float, float, float, float], list]     # (lon0, lat0, lon1, lat1), points
+
+
+def _boxed(line: list) -> Line:
+    lons, lats = [p[0] for p in line], [p[1] for p in line]
+    return (min(lons), min(lats), max(lons), max(lats)), line
+
+
+def _coast(ring: list, box: list) -> list[list]:
+    """A land ring's shoreline: the ring minus the stretches its area's box cut in."""
+    x0, y0, x1, y1 = box
+
+    def on_edge(a, b):
+        return (a[0] == b[0] and a[0] in (x0, x1)) or (a[1] == b[1] and a[1] in (y0, y1))
+    pieces, cur = [], [ring[0]]
+    for a, b in zip(ring, ring[1:] + ring[:1]):
+        if on_edge(a, b):
+            if len(cur) > 1:
+                pieces.append(cur)
+            cur = [b]
+        else:
+            cur.append(b)
+    if len(cur) > 1:
+        pieces.append(cur)
+    return pieces
+
+
+@lru_cache(maxsize=1)
+def layers() -> dict[str, list]:
+    """The basemap with each line's bounding box, computed once per process."""
+    data = basemap.data()
+    boxes = {a["key"]: a["bbox"] for a in data["areas"]}
+    land = [_boxed(r) for a in data["land"] for r in a["rings"]]
+    coast = [_boxed(piece) for a in data["land"] for r in a["rings"] for piece in _coast(r, boxes[a["area"]])]
+    foreign = [(c["name"], [_boxed(r) for r in c["rings"]]) for c in data["foreign"]]
+    borders = [(" – ".join(b["between"]), _boxed(b["line"])) for b in data["borders"]]
+    return {"land": land, "coast": coast, "foreign": foreign, "borders": borders}
+
+
+def _clip_ring(ring: list, box: tuple[float, float, float, float]) -> list:
+    """Sutherland-Hodgman: the part of a closed ring inside the box."""
+    x0, y0, x1, y1 = box
+    for axis, limit, keep_above in ((0, x0, True), (0, x1, False), (1, y0, True), (1, y1, False)):
+        if not ring:
+            break
+        src, ring = ring, []
+        inside = (lambda p: p[axis] >= limit) if keep_above else (lambda p: p[axis] <= limit)
+        for i, cur in enumerate(src):
+            prev = src[i - 1]
+            if inside(cur) != inside(prev):
+                t = (limit - prev[axis]) / (cur[axis] - prev[axis])
+                cut = [prev[0] + t * (cur[0] - prev[0]), prev[1] + t * (cur[1] - prev[1])]
+                cut[axis] = limit
+                ring.append(cut)
+            if inside(cur):
+                ring.append(cur)
+    return ring
+
+
+def _clip_line(line: list, box: tuple[float, float, float, float]) -> list[list]:
+    """Pieces of a line in the box, each with one point beyond it at either end."""
+    x0, y0, x1, y1 = box
+    ins = [x0 <= x <= x1 and y0 <= y <= y1 for x, y in line]
+    pieces, cur = [], []
+    for i, p in enumerate(line):
+        if ins[i] or (i and ins[i - 1]) or (i + 1 < len(line) and ins[i + 1]):
+            cur.append(p)
+        elif cur:
+            pieces.append(cur)
+            cur = []
+    if cur:
+        pieces.append(cur)
+    return [c for c in pieces if len(c) > 1]
+
+
+def _path(lines: Iterable[Line], view: View, closed: bool = False) -> str:
+    """SVG path data of the lines in view, cut to the view (with a margin) and thinned to a
+    point per pixel or so: the browser gets what it can show, not every shoreline vertex."""
     lon0, lat0, lon1, lat1 = view.bounds()
+    mx, my = (lon1 - lon0) * 0.05, (lat1 - lat0) * 0.05
+    frame = (lon0 - mx, lat0 - my, lon1 + mx, lat1 + my)
     parts = []
-    for line in lines:
-        lons = [p[0] for p in line]
-        lats = [p[1] for p in line]
-        if max(lons) < lon0 or min(lons) > lon1 or max(lats) < lat0 or min(lats) > lat1:
+    for (a, b, c, d), line in lines:
+        if c < frame[0] or a > frame[2] or d < frame[1] or b > frame[3]:
             continue
-        pts = [view.xy(lat, lon) for lon, lat in line]
-        parts.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts))
+        x_lo, y_hi = view.xy(b, a)
+        x_hi, y_lo = view.xy(d, c)
+        if closed and x_hi - x_lo < 1.5 and y_hi - y_lo < 1.5:
+            continue                        # an islet smaller than a pixel
+        inner = a >= frame[0] and c <= frame[2] and b >= frame[1] and d <= frame[3]
+        pieces = [line] if inner else [_clip_ring(line, frame)] if closed else _clip_line(line, frame)
+        for piece in pieces:
+            if len(piece) < 2:
+                continue
+            pts, last = [], None
+            for lon, lat in piece:
+                x, y = view.xy(lat, lon)
+                if last is None or abs(x - last[0]) + abs(y - last[1]) >= 1.2:
+                    pts.append((x, y))
+                    last = (x, y)
+            end = view.xy(piece[-1][1], piece[-1][0])
+            if not closed and pts[-1] != end:
+                pts.append(end)
+            if len(pts) > (2 if closed else 1):
+                parts.append("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + ("Z" if closed else ""))
     return "".join(parts)
 
 
@@ -199,9 +296,9 @@ def _labels(view: View, clusters: list[Cluster]) -> str:
     def fits(box, taken):
         return all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3] for t in taken)
 
-    credits, scale = (0, 0, 340, 20), (view.width * 0.76, view.height - 42, view.width, view.height)
+    credits, scale = (0, 0, 400, 20), (view.width * 0.76, view.height - 42, view.width, view.height)
     wide = marks + [credits, scale]
-    narrow = marks + [(0, 0, 640, 26), (view.width * 0.7, view.height - 56, view.width, view.height)]
+    narrow = marks + [(0, 0, 720, 26), (view.width * 0.7, view.height - 56, view.width, view.height)]
     out: list[str] = []
     for p in prio:
         if len(out) >= MAX_LABELS:
@@ -279,7 +376,6 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
         view = View.fit([b[1] for b in boxes] + [b[3] for b in boxes],
                         [b[0] for b in boxes] + [b[2] for b in boxes], width, height)
     groups = cluster(points, view)
-    data = basemap.data()
     lon0, lat0, lon1, lat1 = view.bounds()
     clip = f"{anchor}-clip"
     out = [f'<svg role="img" aria-labelledby="{anchor}-title" viewBox="0 0 {width} {height}" width="100%" '
@@ -289,19 +385,24 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
            f'<g clip-path="url(#{clip})"><rect width="{width}" height="{height}" class="sea"/>']
     if tile_url:
         out.append(_tiles(view, tile_url))
-    for land in data["land"]:
-        d = "".join(_path([ring], view) + "Z" for ring in land["rings"] if _path([ring], view))
+    lay = layers()
+    land = _path(lay["land"], view, closed=True)
+    if land:
+        out.append(f'<path id="{anchor}-land" class="land" d="{land}"/>'
+                   f'<clipPath id="{anchor}-landclip"><use href="#{anchor}-land"/></clipPath>')
+    for name, rings in lay["foreign"]:          # neighbours shaded, within the GSHHG shoreline
+        d = _path(rings, view, closed=True)
         if d:
-            cls = "land id" if land["iso"] == "IDN" else "land foreign"
-            out.append(f'<path class="{cls}" data-country="{escape(land["name"])}" d="{d}"/>')
-    coast = _path(data["coast"], view)
+            out.append(f'<path class="land foreign" data-country="{escape(name)}" '
+                       f'clip-path="url(#{anchor}-landclip)" d="{d}"/>')
+    coast = _path(lay["coast"], view)
     if coast:
         out.append(f'<path class="coast" d="{coast}"/>')
-    for b in data["borders"]:
-        d = _path([b["line"]], view)
+    for between, line in lay["borders"]:
+        d = _path([line], view)
         if d:
-            out.append(f'<path class="border" data-between="{escape(" – ".join(b["between"]))}" d="{d}">'
-                       f'<title>{escape(tr("border", lang))}: {escape(" – ".join(b["between"]))}</title></path>')
+            out.append(f'<path class="border" data-between="{escape(between)}" d="{d}">'
+                       f'<title>{escape(tr("border", lang))}: {escape(between)}</title></path>')
     out.append(_graticule(view, lang))
     out.append(_labels(view, groups))
     for c in groups:
