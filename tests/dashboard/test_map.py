@@ -4,8 +4,8 @@ the optional tile layer only when the office names a tile server (served here by
 local HTTP server), and screenshots at 1440x900 and 360x640 in artifacts/."""
 from __future__ import annotations
 
-import html
 import io
+import os
 import re
 import subprocess
 import sys
@@ -18,9 +18,10 @@ import pytest
 import requests
 
 from core.net import free_port
+from jaga_desa.testing.dashboard import sign_in
 from jaga_desa.testing.servers import OfficeServer
 from jaga_desa.testing.waits import wait_until
-from tests.dashboard.conftest import PASSWORD, csrf_of, seal_report
+from tests.dashboard.conftest import PASSWORD, seal_report
 from tests.support import enroll as enroll_person
 
 ART = Path(__file__).resolve().parents[2] / "artifacts"
@@ -61,7 +62,6 @@ def tile_server():
 
 
 def _seed(server: OfficeServer) -> dict:
-    import os
     server.admin(["add-village", "--name", "Sungai Pancang", "--region", "Nunukan"])
     server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
     os.environ["JAGA_PASSWORD"] = PASSWORD
@@ -77,12 +77,7 @@ def _seed(server: OfficeServer) -> dict:
 
 
 def login(url: str, username: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(url + "/dashboard/login")
-    r = s.post(url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": csrf_of(r.text), "username": username, "password": PASSWORD, "next": "/dashboard/"})
-    assert r.status_code == 303, r.text[:300]
-    return s
+    return sign_in(url, username, PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +172,7 @@ def test_a_bad_tile_url_is_refused_with_a_typed_error(tmp_path):
         p = subprocess.run([sys.executable, "-m", "jaga_desa", "office", "--data", str(tmp_path / "o"),
                             "--port", str(free_port()), "--tile-url", bad],
                            capture_output=True, text=True, timeout=60,
-                           env={**__import__("os").environ, "JAGA_OFFICE_KEY": "k"})
+                           env={**os.environ, "JAGA_OFFICE_KEY": "k"})
         assert p.returncode != 0 and p.stderr.startswith("error [bad_request]: "), (bad, p.stderr[-300:])
         assert "Traceback" not in p.stderr
 
