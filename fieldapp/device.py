@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, TrustError
-from fieldapp import inbox, keys, reports, secret_store, store, trust, users
+from fieldapp import conversation, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
@@ -104,6 +104,7 @@ class Device:
             return session
         session.trust_alert = trust.check_plaintext(self.db, session, bundle)
         inbox.verify_pending(self.db, session, bundle)
+        self.purge_old_summaries()
         return session
 
     def trust_bundle(self, session: Session) -> dict | None:
@@ -126,10 +127,19 @@ class Device:
     def set_setting(self, key: str, value: str) -> None:
         if key == "retention" and value not in RETENTION:
             raise JagaError(f"retention must be one of {RETENTION}")
+        if key == "summary_days" and value not in history.SUMMARY_DAYS:
+            raise JagaError(f"summary_days must be one of {history.SUMMARY_DAYS}")
         with transaction(self.db) as conn:
             set_meta(conn, f"setting.{key}", value)
             if key == "retention":
                 set_meta(conn, "retention", value)
+        if key == "summary_days":
+            self.purge_old_summaries()
+
+    def purge_old_summaries(self) -> int:
+        """Apply "keep summaries of sent reports for N days" (at unlock, after each sync round,
+        when the setting changes); no PIN needed, it only deletes."""
+        return history.purge_old(self.db, self.setting("summary_days", history.DEFAULT_SUMMARY_DAYS))
 
     def wipe(self) -> None:
         """Quick wipe: destroy every wrapped key first (instantly unreadable), then the files."""
@@ -429,6 +439,7 @@ class Device:
                 set_meta(conn, "setting.last_sync_error", "")
             else:
                 set_meta(conn, "setting.last_sync_error", error or "sync_failed")
+        self.purge_old_summaries()
 
     def mark_synced(self, when: str) -> None:
         with transaction(self.db) as conn:
@@ -507,3 +518,15 @@ class Device:
 
     def mark_read(self, item_id: str) -> None:
         inbox.mark_read(self.db, item_id)
+
+    # ── a sent report's conversation (PIN needed) ─────────────────────────
+    def reply(self, session: Session, report_id: str, message: str) -> str:
+        """Her answer to the office about one of her sent reports; leaves with the next sync."""
+        bundle = self.trust_bundle(session)
+        if bundle is None or bundle.get("person_id") != session.person_id:
+            raise reports.NotEnrolled()
+        return conversation.reply(self.db, session, bundle, report_id, message)
+
+    def thread(self, session: Session, report_id: str) -> list[dict]:
+        """Office messages and her replies about one sent report, oldest first."""
+        return conversation.thread(self.db, session, self.trust_bundle(session), report_id)

@@ -127,7 +127,7 @@ class InboxPage(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review'",
+    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review' or '_reply'",
                           min_length=4, pattern=B64)
 
 

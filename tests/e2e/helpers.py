@@ -112,7 +112,7 @@ def reach(locator, timeout: float = 15000) -> None:
         page.mouse.move(vp["width"] / 2, vp["height"] / 2)
         before = page.evaluate("document.querySelectorAll('flt-semantics').length")
         page.mouse.wheel(0, 300 * direction)
-        page.wait_for_timeout(250)
+        frames(page, 3)
         if page.evaluate("document.querySelectorAll('flt-semantics').length") == before and direction == 1:
             direction = -1          # at the bottom already: look upwards
 
@@ -328,7 +328,7 @@ class Journey:
             box = locator.bounding_box()
             down = box is None or box["y"] > vp["height"] / 2
             page.mouse.wheel(0, 120 if down else -120)
-            page.wait_for_timeout(120)
+            frames(page, 3)
             if _on_screen(locator):
                 return
         raise AssertionError("could not scroll the target onto the screen")

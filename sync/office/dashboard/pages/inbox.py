@@ -7,6 +7,7 @@ import forms
 from fastapi.responses import Response
 
 from core import localtime
+from sync.office import conversation
 
 from .. import admin, audit, basemap, charts, exports, indexer, mapview, queries, urgency
 from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
@@ -49,7 +50,8 @@ def inbox(ctx: Ctx) -> Response:
     if filters is not None:
         ctx.audit("view_list", detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(rows),
                                        "page": "next" if paged else "first"})
-    return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error,
+    replied = conversation.awaiting_office(ctx.conn, [r["envelope_id"] for r in rows])
+    return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error, replied=replied,
                   p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
                   next_url=f"{BASE}/?{qs}&{'ucursor' if by_urgency else 'cursor'}={nxt}" if nxt else None,
                   first_url=f"{BASE}/?{qs}" if paged else None,
