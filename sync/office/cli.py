@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--log-level", default="warning")
     office.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     office.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    office.add_argument("--tile-url", help="the office's own map tile server, e.g. "
+                        "http://10.0.0.5/tiles/{z}/{x}/{y}.png (env JAGA_TILE_URL); without it the "
+                        "dashboard map draws only the basemap shipped in the package")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
@@ -119,6 +122,9 @@ def _run_office(args) -> int:
     if tls:
         print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
               file=sys.stderr, flush=True)
+    if args.tile_url:           # every worker reads it from the environment it inherits
+        from sync.office.dashboard import basemap
+        os.environ[basemap.TILE_ENV] = basemap.check_tile_url(args.tile_url)
     fp = public_fingerprint(args.data)
     print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
     print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"

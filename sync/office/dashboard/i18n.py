@@ -74,6 +74,12 @@ _T = {
     "by_category": ("Laporan per kategori", "Reports per category"),
     "by_route": ("Laporan per jalur", "Reports per route"),
     "map": ("Peta titik laporan", "Map of report points"),
+    "map_clusters": ("Laporan yang bertumpuk di peta", "Reports stacked on the map"),
+    "map_cluster": ("Kelompok", "Group"), "map_reports": ("laporan", "reports"),
+    "map_tiles_same_host": ("Server ubin peta tidak dipakai: namanya sama dengan alamat dasbor ini, jadi peramban "
+                            "akan mengirim cookie sesi staf kepadanya. Pakai nama host lain untuk server ubin.",
+                            "Map tile server not used: it has this dashboard's host name, so the browser would "
+                            "send it the staff session cookie. Give the tile server another host name."),
     "name": ("Nama", "Name"), "region": ("Wilayah", "Region"), "add": ("Tambah", "Add"),
     "role": ("Peran", "Role"), "issue_code": ("Buat kode", "Issue code"),
     "office_fingerprint": ("Sidik jari kantor", "Office fingerprint"),
