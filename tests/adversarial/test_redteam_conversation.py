@@ -252,7 +252,7 @@ def test_a_network_in_the_middle_cannot_forge_reorder_or_strip_the_conversation(
                                                    "envelope_id": eid}}, evil)
             return {**body, "items": [forged] + list(reversed(body["items"]))}        # forged, then reordered
         if path.endswith("/reviews") and method == "POST" and mode["reviews"] == "strip":
-            return 503, {"error": {"code": "unavailable", "message": "try later"}}      # the reply never arrives
+            return 503, {"code": "unavailable", "message": "try later"}      # her phone never hears back
         return body
 
     mitm = Mitm(office_server.url, rewrite)
@@ -264,11 +264,12 @@ def test_a_network_in_the_middle_cannot_forge_reorder_or_strip_the_conversation(
         assert [m["message"] for m in thread] == ["Pesan pertama dari kantor", "Pesan kedua: perlu info"]
         assert dev.status()["inbox_dropped"] >= 1 and "990001" not in {m.get("item_id") for m in thread}
         dev.reply(s, rid, "Namanya Pak Udin")
-        sync_round(dev, via)                                     # stripped on the way
+        sync_round(dev, via)                                     # the office's answer is stripped
         assert [m.get("state") for m in dev.thread(s, rid) if m["side"] == "me"] == ["waiting"]
-        assert len(dev.pending_reviews()) == 1 and stored_replies(office_server) == 0
+        assert len(dev.pending_reviews()) == 1                   # not believed sent, not dropped
         mode["reviews"] = "pass"
-        assert sync_round(dev, via).reviews == 1                  # the next honest round delivers it
+        assert sync_round(dev, via).reviews == 1                  # the next round settles it
+        assert stored_replies(office_server) == 1                 # once, however often it was sent
     finally:
         mitm.close()
     assert [m["message"] for m in _office_thread(office_server, eid)][-1] == "Namanya Pak Udin"
@@ -335,7 +336,7 @@ def test_editing_the_phone_file_cannot_put_words_in_anyones_mouth(office_server,
     s = dev.unlock("Sari", PIN)
     said = [m for m in dev.thread(s, first) + dev.thread(s, second) if m.get("message")]
     assert not any("palsu" in m["message"] for m in said)                     # nothing forged is shown
-    assert [m for m in dev.thread(s, first) if m["side"] == "office"][0].get("error")   # altered: unreadable
+    assert not any("Terima kasih" in (m.get("message") or "") for m in dev.thread(s, first))  # altered: never shown
     moved = [m for m in dev.thread(s, second) if m["side"] == "me"]
     assert moved and all(m.get("error") and "message" not in m for m in moved), moved  # never as her words there
 
@@ -350,12 +351,16 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
     s = dev.unlock("Sari", PIN)
     rid = _file(dev, s)
     assert sync_round(dev, client_for(dev)).ok
-    dev.reply(s, rid, "Calonya bernama Pak Udin")
+    dev.reply(s, rid, "Calonya bernama Pak Udin, datang tiap Selasa dengan mobil hitam ke dermaga desa")
+    full = bytes(dev.db.conn.execute("SELECT text FROM replies").fetchone()[0])
+    assert _files_with(data, full[16:48])               # on disk now (the probe can find it)
     assert sync_round(dev, client_for(dev)).reviews == 1
+    # On the receipt only her first words stay: the full text's ciphertext leaves the folder.
+    assert not _files_with(data, full[16:48]), "the cut reply's full ciphertext is still in the folder"
     summary = bytes(dev.db.conn.execute("SELECT summary FROM reports WHERE id=?", (rid,)).fetchone()[0])
     rsummary = bytes(dev.db.conn.execute("SELECT summary FROM replies").fetchone()[0])
     assert history.summaries(dev.db, s)[rid]
-    assert _files_with(data, summary[16:48])            # on disk now (the probe can find it)
+    assert _files_with(data, summary[16:48])
 
     back = (dt.date.today() - dt.timedelta(days=31)).isoformat()
     with dev.db.conn:
