@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from core import cli
 from core.errors import JagaError
 from core.prompt import secret
 from fieldapp.device import Device
@@ -207,5 +208,4 @@ def main(argv: list[str]) -> int:
         run(args)
         return 0
     except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 2
+        return cli.fail(exc, 2)

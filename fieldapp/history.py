@@ -76,6 +76,12 @@ def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None
     if days == "forever":
         return 0
     cutoff = ((today or dt.date.today()) - dt.timedelta(days=int(days))).isoformat()
+    due = db.conn.execute(
+        "SELECT EXISTS(SELECT 1 FROM reports WHERE summary IS NOT NULL AND status IN ('received','refused') "
+        "AND COALESCE(received_day, updated_day, created_day) < ?) "
+        "OR EXISTS(SELECT 1 FROM replies WHERE state!='waiting' AND created_day < ?)", (cutoff, cutoff)).fetchone()[0]
+    if not due:             # the usual case: no write, no lock taken at every unlock and sync
+        return 0
     with transaction(db) as conn:
         gone = conn.execute(
             "UPDATE reports SET summary=NULL WHERE summary IS NOT NULL AND status IN ('received','refused') "

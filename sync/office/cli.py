@@ -28,6 +28,7 @@ import os
 import sys
 from pathlib import Path
 
+from core import cli
 from core.errors import BadRequest, JagaError
 from core.prompt import secret
 
@@ -103,10 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _engine(args):
     from sync.office import db
-    args.data.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(args.db or db.sqlite_url(args.data))
-    db.migrate(engine)
-    return engine
+    return db.open_store(args.data, args.db)
 
 
 def _run_office(args) -> int:
@@ -260,13 +258,7 @@ def _admin(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return _run_office(args) if args.command == "office" else _admin(args)
-    except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return cli.run(lambda: _run_office(args) if args.command == "office" else _admin(args))
 
 
 if __name__ == "__main__":

@@ -62,10 +62,17 @@ def enable_semantics(page) -> None:
 def snap(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"field-{name}.png"
-    page.wait_for_timeout(250)          # let the frame settle
+    frames(page)                        # the last change is painted, not half laid out
     page.screenshot(path=str(path))
     assert CRASH not in page.locator("body").aria_snapshot()
     return path
+
+
+def frames(page, n: int = 2) -> None:
+    """Wait until the browser has painted `n` more frames: Flutter lays out and paints on
+    animation frames, so after two of them the screen shows the last change (a condition
+    the browser signals, not a guessed pause)."""
+    page.evaluate("n => new Promise(r => { const f = k => k ? requestAnimationFrame(() => f(k - 1)) : r(); f(n); })", n)
 
 
 def no_crash(page) -> None:
@@ -128,7 +135,7 @@ def fill(page, name: str, text: str) -> None:
             page.wait_for_timeout(50)
         else:
             continue
-        page.wait_for_timeout(50)
+        frames(page)
         page.keyboard.press("Control+A")
         page.keyboard.type(text)
         for _ in range(20):
@@ -158,7 +165,7 @@ def value_of(page, name: str) -> str:
         if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
             break
         page.wait_for_timeout(50)
-    page.wait_for_timeout(200)
+    frames(page, 3)                     # the focused field's semantics are updated on a frame
     value = _focused_value(page, name)
     if value is None:
         raise AssertionError(f"no textbox {name!r}")
@@ -287,7 +294,7 @@ def _on_screen(locator) -> bool:
     return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
 
 
-def _settled(locator, timeout_ms: int = 3000) -> None:
+def settled(locator, timeout_ms: int = 3000) -> None:
     """Wait until the node stops moving (a screen that was just drawn is still laying out):
     deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
     page = locator.page
@@ -310,7 +317,7 @@ class Journey:
 
     def _bring(self, locator) -> None:
         reach(locator)
-        _settled(locator)
+        settled(locator)
         if _on_screen(locator):
             return
         self.steps.append("scroll")

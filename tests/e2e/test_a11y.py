@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import PHONE, PIN, button, fill, open_app, seed_device, snap, tap
+from tests.e2e.helpers import PHONE, PIN, button, fill, open_app, seed_device, settled, snap, tap
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def test_headings_checked_state_and_first_error_in_view(browser, start_app, tmp_
             e => e.getAttribute('aria-checked') === 'true' && e.textContent.includes('Dokumen palsu'))""")
         page.mouse.move(180, 320)
         page.mouse.wheel(0, -2000)                  # back to the top: the text field is below the fold
-        page.wait_for_timeout(300)
+        settled(button(page, "Lanjut"))             # the scroll has come to rest before the tap
         tap(button(page, "Lanjut"))
         msg = page.get_by_text("Wajib diisi").first
         msg.wait_for()
