@@ -37,7 +37,7 @@ from sync.office import keys as office_keys
 from sync.office.keys import OFFICE_AUTHOR_ID
 from sync.office.schema import replies
 from sync.runner import sync_round
-from tests.fieldapp.mitm import Mitm
+from jaga_desa.testing.rogue import Mitm
 from tests.support import Person, enroll, village
 from tests.sync.test_sync_conversation import _file, _office_send, _office_thread
 from tests.sync.test_sync_device import PIN, client_for, phone  # noqa: F401 — fixture
