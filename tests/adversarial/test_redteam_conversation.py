@@ -27,7 +27,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
-from core.errors import ApiError
+from core.errors import ApiError, NotFound
 from fieldapp import history
 from sync import envelope as env
 from sync import statement
@@ -40,7 +40,7 @@ from sync.runner import sync_round
 from jaga_desa.testing.rogue import Mitm
 from tests.support import Person, enroll, village
 from tests.sync.test_sync_conversation import _file, _office_send, _office_thread
-from tests.sync.test_sync_device import PIN, client_for, phone  # noqa: F401 — fixture
+from tests.sync.test_sync_device import HEAD_PIN, PIN, client_for, phone  # noqa: F401 — fixture
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 STAFF_PASSWORD = "kata-sandi-merah-1"
@@ -221,6 +221,17 @@ def test_the_dashboard_thread_stays_in_its_region_and_markup_stays_text(office_s
         assert denied.status_code in (403, 404) and "alert(" not in denied.text and "Siti" not in denied.text
         inbox = s.get(office_server.url + "/dashboard/")
         assert report.envelope_id not in inbox.text
+    # A partner's head-less login (API token, no free-text grant, then with it): the API never
+    # carries the conversation, and the token does not open the HTML page that does.
+    for grant in ([], ["--free-text"]):
+        token = office_server.admin(["api-token", "issue", "--username", "intel_sgu", "--label", "mitra"]
+                                    + grant).strip().splitlines()[-1]
+        bearer = {"Authorization": f"Bearer {token}"}
+        api = requests.get(f"{office_server.url}/api/v1/partner/reports/{report.envelope_id}",
+                           headers=bearer, timeout=30)
+        assert api.status_code == 200 and "alert(" not in api.text and "thread" not in api.json()
+        html = requests.get(page, headers=bearer, allow_redirects=False, timeout=30)
+        assert html.status_code in (303, 401, 403) and "alert(" not in html.text
     missing = _login(office_server.url, "intel_sgu").get(
         f"{office_server.url}/dashboard/reports/00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404
@@ -293,6 +304,13 @@ def test_the_phone_files_hold_no_word_of_the_conversation(office_server, phone):
     s = dev.unlock("Sari", PIN)
     assert dev.thread(s, rid)[0]["message"].startswith("Apakah ada anak")
     dev.reply(s, rid, "Ada tiga anak perempuan dari Dusun Sungai Kelik")
+    # Sealed to the office only: the village head's key (on this very phone) is not a recipient.
+    [queued] = dev.pending_reviews()
+    head_kid = env.key_id(dev.unlock("Kades", HEAD_PIN).x25519.public_key()).hex()
+    office_kid = env.key_id(env.load_public_x25519(bytes.fromhex(dev.trust_bundle(s)["office_x25519"]))).hex()
+    to = env.peek(queued.envelope).recipients
+    assert office_kid in to and head_kid not in to
+    s = dev.unlock("Sari", PIN)
     for needle in ("anak di bawah umur", "Sungai Kelik", "Dusun"):       # waiting: store, -wal, -shm
         assert not _files_with(data, needle.encode()), needle
     assert sync_round(dev, client_for(dev)).reviews == 1
@@ -301,6 +319,13 @@ def test_the_phone_files_hold_no_word_of_the_conversation(office_server, phone):
     assert sync_round(dev, client_for(dev)).reviews == 1
     for needle in ("anak di bawah umur", "Sungai Kelik", "Harapan Jaya"):
         assert not _files_with(data, needle.encode()), needle
+    # The village head shares the phone and knows her report id (the plaintext file): her
+    # thread is not his to read or to answer in.
+    head = dev.unlock("Kades", HEAD_PIN)
+    with pytest.raises(NotFound):
+        dev.thread(head, rid)
+    with pytest.raises(NotFound):
+        dev.reply(head, rid, "Saya kepala desa, ceritakan ke saya")
 
 
 def test_editing_the_phone_file_cannot_put_words_in_anyones_mouth(office_server, phone):  # noqa: F811
@@ -370,3 +395,28 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
     assert history.summaries(dev.db, s) == {} and dev.thread(s, rid) == []
     for blob in (summary, rsummary):
         assert not _files_with(data, blob[16:48]), "a forgotten summary's ciphertext is still in the folder"
+
+
+def test_a_forged_refusal_on_the_network_never_loses_her_words(office_server, phone):  # noqa: F811
+    """A man in the middle answers her reply with an unsigned 404 (as if the office had
+    erased the report). Refusals are not signed, so the phone may close the reply — but it
+    must never call it sent, and her words must stay readable on the phone to send again."""
+    dev, data, _ = phone
+    s = dev.unlock("Sari", PIN)
+    rid = _file(dev, s)
+    assert sync_round(dev, client_for(dev)).ok
+
+    def rewrite(method, path, body):
+        if path.endswith("/reviews") and method == "POST":
+            return 404, {"code": "not_found", "message": "no such report"}
+        return body
+
+    mitm = Mitm(office_server.url, rewrite)
+    try:
+        dev.reply(s, rid, "Calonya datang lagi malam ini")
+        sync_round(dev, OfficeClient(mitm.url, token=dev.sync_token))
+    finally:
+        mitm.close()
+    [mine] = [m for m in dev.thread(dev.unlock("Sari", PIN), rid) if m["side"] == "me"]
+    assert mine["state"] == "refused"                         # shown as refused, never as sent
+    assert mine["message"] == "Calonya datang lagi malam ini" and not mine.get("cut")    # whole, to resend
