@@ -199,10 +199,15 @@ def scrub(db: sqlite_utils.Database) -> bool:
     True when it finished."""
     if db.conn.in_transaction:
         return False
+    conn = db.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     try:
-        busy, _, _ = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        conn.execute("PRAGMA busy_timeout=0")      # never stall the caller behind another reader
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.DatabaseError:
         return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(waited)}")
     return busy == 0
 
 
