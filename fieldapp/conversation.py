@@ -30,6 +30,12 @@ class EmptyReply(JagaError):
     http_status = 422
 
 
+class ReportUnreadable(JagaError):
+    """The report's link to what was sent does not open under her key (the file was edited)."""
+    code = "report_unreadable"
+    http_status = 409
+
+
 class ReplyTooLong(JagaError):
     """The reply is longer than the office accepts."""
     code = "reply_too_long"
@@ -37,10 +43,14 @@ class ReplyTooLong(JagaError):
 
 
 def _report(db: sqlite_utils.Database, session: Session, report_id: str) -> tuple[str, str]:
+    """(envelope id, status) of her sent report — the envelope id only as her encrypted
+    binding confirms it (fieldapp.reports.bound_envelope_id); an edited row raises."""
     row = db.conn.execute("SELECT envelope_id, status FROM reports WHERE id=? AND owner=?",
                           (report_id, session.user_id)).fetchone()
     if row is None or not row[0]:
         raise NotFound("no such sent report for this user")
+    if reports.bound_envelope_id(db, session, report_id) != row[0]:
+        raise ReportUnreadable("this report's record was changed on the phone; it cannot be answered")
     return row[0], row[1]
 
 
@@ -80,8 +90,13 @@ def reply(db: sqlite_utils.Database, session: Session, bundle: dict, report_id: 
 
 
 def thread(db: sqlite_utils.Database, session: Session, bundle: dict | None, report_id: str) -> list[dict]:
-    """[{side: office|me, message, created_ms, kind?, state?, cut?, item_id?}] oldest first."""
-    envelope_id, _ = _report(db, session, report_id)
+    """[{side: office|me, message, created_ms, kind?, state?, cut?, item_id?}] oldest first.
+    A report whose binding does not open shows one unreadable entry (`unbound`) instead of
+    anyone's words: the office's messages could belong to another report."""
+    try:
+        envelope_id, _ = _report(db, session, report_id)
+    except ReportUnreadable:
+        return [{"side": "office", "error": "cannot be opened", "unbound": True}]
     out = [{"side": "office", **f} for f in inbox.feedback(db, session, bundle)
            if f.get("envelope_id") == envelope_id]
     for rid, text, summary, state in db.conn.execute(

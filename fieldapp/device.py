@@ -103,7 +103,7 @@ class Device:
                 session.trust_alert = ["bundle"]
             return session
         session.trust_alert = trust.check_plaintext(self.db, session, bundle)
-        inbox.verify_pending(self.db, session, bundle)
+        reports.bind_older(self.db, session, inbox.verify_pending(self.db, session, bundle))
         self.purge_old_summaries()
         return session
 

@@ -29,6 +29,13 @@ from sync.ports import InboxItem
 
 log = logging.getLogger("jaga.inbox")
 VERDICTS = ("verified", "disputed", "needs_more_info")
+MAX_NOTE = 2000        # the office refuses a longer verdict note (sync/office/ingest/reviews.py)
+
+
+class NoteTooLong(JagaError):
+    """The head's note is longer than the office accepts."""
+    code = "note_too_long"
+    http_status = 422
 _SHOWN = ("new", "read", "answered", "closed")
 
 
@@ -167,11 +174,14 @@ def review(db: sqlite_utils.Database, session: Session, bundle: dict, item_id: s
     """Seal a signed verdict for the pinned office; it leaves with the next sync."""
     if verdict not in VERDICTS:
         raise JagaError(f"verdict must be one of {', '.join(VERDICTS)}")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:            # refused whole, never cut silently: he decides what to drop
+        raise NoteTooLong(f"at most {MAX_NOTE} characters")
     item = next((i for i in review_items(db, session) if i["item_id"] == item_id and i.get("ok")), None)
     if item is None:
         raise NotFound("no such report to review")
     office = envelope.load_public_x25519(bytes.fromhex(bundle["office_x25519"]))
-    sealed = envelope.seal({"envelope_id": item["envelope_id"], "verdict": verdict, "note": note[:2000]},
+    sealed = envelope.seal({"envelope_id": item["envelope_id"], "verdict": verdict, "note": note},
                            form_id="_review", form_version=1, author_id=session.person_id,
                            device_id=device_id, signing_key=session.ed25519, recipients=[office])
     with transaction(db) as conn:

@@ -144,11 +144,11 @@ def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bun
         seq = conn.execute("SELECT COALESCE(MAX(seq),0)+1 FROM reports").fetchone()[0]
         cur = conn.execute(
             "UPDATE reports SET status=?, envelope_id=?, envelope=?, seq=?, updated_day=?, "
-            "answers=? WHERE id=? AND status=?",
+            "answers=?, envelope_binding=? WHERE id=? AND status=?",
             # the owner's own encrypted copy of the *clean* answers, until the receipt
             (SEALED, sealed.envelope_id, sealed.envelope, seq, today(),
              session.cipher.encrypt_json("reports", report_id, "answers", answers),
-             report_id, DRAFT))
+             _binding(session, report_id, sealed.envelope_id), report_id, DRAFT))
         if cur.rowcount != 1:
             raise StoreError("report changed while sealing; try again")
         conn.execute("DELETE FROM attachments WHERE report_id=? AND id NOT IN (%s)"
@@ -158,3 +158,57 @@ def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bun
             conn.execute("UPDATE attachments SET sealed=?, data=NULL, size=? WHERE id=?",
                          (blob, len(blob), att_id))
     return sealed.envelope_id
+
+
+# ── which envelope a report became, authenticated ─────────────────────────
+# The plaintext envelope_id column is what a PIN-less sync matches receipts and office
+# messages by; anyone with the file could swap it between two of her reports, and the
+# office's words would show under the other report and her reply there would answer it.
+# The binding is that pair under her data key, the row id as associated data: a swapped
+# column, a swapped or copied binding, or a removed one no longer opens as this pair.
+
+BINDINGS_DONE = "envelope_bindings"     # set in her trust bundle once older rows were bound
+
+
+def _binding(session: Session, report_id: str, envelope_id: str) -> bytes:
+    return session.cipher.encrypt_json("reports", report_id, "envelope_binding", {"envelope_id": envelope_id})
+
+
+def bound_envelope_id(db: sqlite_utils.Database, session: Session, report_id: str) -> str | None:
+    """The envelope id of her sent report when its binding confirms the column, else None
+    (a draft, another user's report, or a row someone edited: shown as unreadable)."""
+    row = db.conn.execute("SELECT envelope_id, envelope_binding FROM reports WHERE id=? AND owner=?",
+                          (report_id, session.user_id)).fetchone()
+    if row is None or not row[0] or row[1] is None:
+        return None
+    try:
+        bound = session.cipher.decrypt_json("reports", report_id, "envelope_binding", row[1])
+    except Exception:   # noqa: BLE001 — any failure to open is the same answer: not hers to trust
+        return None
+    return row[0] if isinstance(bound, dict) and bound.get("envelope_id") == row[0] else None
+
+
+def bound_envelope_ids(db: sqlite_utils.Database, session: Session) -> dict[str, str]:
+    """report id -> its confirmed envelope id, for every sent report of hers that has one."""
+    out = {}
+    for (rid,) in db.conn.execute("SELECT id FROM reports WHERE owner=? AND envelope_id IS NOT NULL",
+                                  (session.user_id,)):
+        eid = bound_envelope_id(db, session, rid)
+        if eid:
+            out[rid] = eid
+    return out
+
+
+def bind_older(db: sqlite_utils.Database, session: Session, bundle: dict | None) -> dict | None:
+    """Once per user, at the first unlock after m008: bind the rows sealed before it, as they
+    are then (nothing on the phone can say otherwise). The mark lives in her authenticated
+    bundle, so removing a binding later cannot earn a fresh one: that row stays unreadable."""
+    if not bundle or bundle.get(BINDINGS_DONE) or bundle.get("person_id") != session.person_id:
+        return bundle
+    with transaction(db) as conn:
+        for rid, eid in conn.execute("SELECT id, envelope_id FROM reports WHERE owner=? AND envelope_id IS NOT NULL "
+                                     "AND envelope_binding IS NULL", (session.user_id,)).fetchall():
+            conn.execute("UPDATE reports SET envelope_binding=? WHERE id=?", (_binding(session, rid, eid), rid))
+        bundle[BINDINGS_DONE] = True
+        trust.save(conn, session, bundle)
+    return bundle

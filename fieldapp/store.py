@@ -103,6 +103,15 @@ def m007_convo_replies(db: sqlite_utils.Database) -> None:
     db["replies"].create_index(["owner", "report_id"])
 
 
+@migrations()
+def m008_report_binding(db: sqlite_utils.Database) -> None:
+    # Which envelope a local report became, AES-GCM under the owner's data key with the row
+    # id as associated data (fieldapp.reports.bound_envelope_id): the plaintext envelope_id
+    # column alone could be swapped between two of her reports (red team). Rows sealed before
+    # this migration get theirs at the owner's next unlock.
+    db["reports"].add_column("envelope_binding", bytes)
+
+
 def _check_header(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it.
 

@@ -55,8 +55,11 @@ def show(app, report_id: str, draft: str = "") -> None:
         app.notice = app.t("conv_reply_queued")
         show(app, report_id)
 
-    if row is not None and row["status"] == "received":
+    unbound = any(m.get("unbound") for m in messages)     # never answer a report that was moved
+    if row is not None and row["status"] == "received" and not unbound:
         body += [box, status, app.button(app.t("conv_reply_btn"), send, icon=ft.Icons.SEND)]
+    elif unbound:
+        body.append(app.banner(i18n.code_text("report_unreadable", app.lang), "error"))
     else:
         body.append(app.banner(app.t("conv_not_received"), "info"))
     app.render(app.t("conv_title"), body, back=lambda: app.go("home"))

@@ -10,7 +10,7 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import conversation, history, i18n
+from fieldapp import conversation, history, i18n, reports
 from fieldapp.ui import revoked, syncing
 from fieldapp.ui.shell import BLUE, GREEN, RED
 
@@ -169,6 +169,9 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
     round_error = app.device.setting("last_sync_error") or ""
     about = summaries(app)
     mine = _safe(lambda: conversation.counts(app.device.db, app.session), {})
+    # office messages attach by the envelope id her encrypted binding confirms, never by the
+    # plaintext column alone (a swapped column would move them onto another report)
+    bound = _safe(lambda: reports.bound_envelope_ids(app.device.db, app.session), {})
     for r in items:
         state = app.t(STATE_KEYS.get(r["state"], "state_waiting"))
         color = {"waiting": "#7A5200", "received": GREEN, "returned": BLUE, "refused": RED}.get(r["state"], "#333333")
@@ -176,7 +179,9 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
                     weight=ft.FontWeight.BOLD)]
         lines += _about(app, about.get(r["id"]))
-        replies = by_envelope.get(r.get("envelope_id") or "", [])
+        replies = by_envelope.get(bound.get(r["id"], ""), [])
+        if r.get("envelope_id") and r["id"] not in bound:
+            lines.append(ft.Text(app.t("conv_unreadable"), size=14, color=RED))
         kind = next((f.get("kind") for f in reversed(replies) if f.get("kind") in REPLY_KINDS), None)
         if r["state"] == "returned" and kind:        # what the office's reply means, in its own words
             state, color = app.t(REPLY_KINDS[kind][0]), REPLY_KINDS[kind][1]

@@ -7,7 +7,7 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import history, i18n
+from fieldapp import history, i18n, inbox
 
 
 def show(app, item_id: str) -> None:
@@ -30,7 +30,8 @@ def show(app, item_id: str) -> None:
     for label, value in form.summary(item["answers"], app.lang, app.zone()):
         rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                ft.Text(value, size=16)], spacing=2))
-    note = ft.TextField(label=app.t("review_note"), multiline=True, min_lines=2)
+    # max_length draws the visible "n/2000" counter and stops typing at the office's limit
+    note = ft.TextField(label=app.t("review_note"), multiline=True, min_lines=2, max_length=inbox.MAX_NOTE)
     status = ft.Text("", size=15)
 
     def verdict(v):

@@ -28,7 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from core.errors import ApiError, NotFound
-from fieldapp import history
+from fieldapp import history, reports, trust
+from fieldapp.conversation import ReportUnreadable
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
@@ -364,6 +365,78 @@ def test_editing_the_phone_file_cannot_put_words_in_anyones_mouth(office_server,
     assert not any("Terima kasih" in (m.get("message") or "") for m in dev.thread(s, first))  # altered: never shown
     moved = [m for m in dev.thread(s, second) if m["side"] == "me"]
     assert moved and all(m.get("error") and "message" not in m for m in moved), moved  # never as her words there
+
+
+def _swap_envelope_ids(data, first: str, second: str, *, bindings_too: bool = False) -> None:
+    """The attacker: sqlite3 on the file, no PIN — swap the plaintext report → envelope id
+    column (and, if asked, the encrypted bindings) between two of her reports."""
+    with sqlite3.connect(data / "jaga.db") as f:
+        cols = "envelope_id, envelope_binding" if bindings_too else "envelope_id"
+        a = f.execute(f"SELECT {cols} FROM reports WHERE id=?", (first,)).fetchone()
+        b = f.execute(f"SELECT {cols} FROM reports WHERE id=?", (second,)).fetchone()
+        sets = ", ".join(f"{c.strip()}=?" for c in cols.split(","))
+        f.execute("UPDATE reports SET envelope_id=NULL WHERE id IN (?,?)", (first, second))   # unique index
+        f.execute(f"UPDATE reports SET {sets} WHERE id=?", (*b, first))
+        f.execute(f"UPDATE reports SET {sets} WHERE id=?", (*a, second))
+
+
+def test_swapping_report_ids_on_the_phone_moves_no_words_and_no_reply(office_server, phone):  # noqa: F811
+    """Someone with the phone's files swaps which envelope two of her own reports point to:
+    the office's message about one must not show under the other, and no reply may be
+    written there (it would reach the office under the wrong report). Swapping the
+    encrypted bindings too, or deleting them to earn fresh ones at the next unlock, does
+    no better; putting the rows back restores both threads."""
+    dev, data, _ = phone
+    s = dev.unlock("Sari", PIN)
+    first, second = _file(dev, s), _file(dev, s)
+    assert sync_round(dev, client_for(dev)).ok
+    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (first,)).fetchone()[0]
+    _office_send(office_server, eid, "Ada anak di kapal? Mohon jawab", "needs_info")
+    assert sync_round(dev, client_for(dev)).ok
+    s = dev.unlock("Sari", PIN)
+    assert dev.thread(s, first)[0]["message"].startswith("Ada anak")       # the honest state
+    assert dev.thread(s, second) == []
+
+    for attack in ("columns", "bindings too", "bindings deleted"):
+        _swap_envelope_ids(data, first, second, bindings_too=attack == "bindings too")
+        if attack == "bindings deleted":
+            with sqlite3.connect(data / "jaga.db") as f:
+                f.execute("UPDATE reports SET envelope_binding=NULL")
+        s = dev.unlock("Sari", PIN)          # an unlock never re-binds what was edited
+        for rid in (first, second):
+            shown = dev.thread(s, rid)
+            assert shown and all(m.get("error") and "message" not in m for m in shown), (attack, shown)
+            with pytest.raises(ReportUnreadable):
+                dev.reply(s, rid, "Ya, tiga anak")
+        assert dev.db.conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0] == 0, attack
+        assert sync_round(dev, client_for(dev)).reviews == 0
+        assert stored_replies(office_server) == 0, attack
+        if attack != "bindings deleted":
+            _swap_envelope_ids(data, first, second, bindings_too=attack == "bindings too")   # put back
+            s = dev.unlock("Sari", PIN)
+            assert dev.thread(s, first)[0]["message"].startswith("Ada anak") and dev.thread(s, second) == []
+
+
+def test_reports_sealed_before_the_binding_are_bound_at_the_next_unlock(office_server, phone):  # noqa: F811
+    """A phone upgraded with sent reports (no binding, no mark in her bundle): her next
+    unlock binds them as they are, once; the thread and the reply then work as before."""
+    dev, data, _ = phone
+    s = dev.unlock("Sari", PIN)
+    rid = _file(dev, s)
+    assert sync_round(dev, client_for(dev)).ok
+    bundle = dev.trust_bundle(s)
+    bundle.pop(reports.BINDINGS_DONE, None)                 # the state an m007 phone is in
+    with dev.db.conn:
+        dev.db.conn.execute("UPDATE reports SET envelope_binding=NULL")
+        trust.save(dev.db.conn, s, bundle)
+    assert reports.bound_envelope_ids(dev.db, s) == {}
+    s = dev.unlock("Sari", PIN)
+    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
+    assert reports.bound_envelope_ids(dev.db, s) == {rid: eid}
+    assert dev.trust_bundle(s)[reports.BINDINGS_DONE] is True
+    dev.reply(s, rid, "Saya lihat lagi kemarin")
+    assert sync_round(dev, client_for(dev)).reviews == 1
+    assert [m["message"] for m in _office_thread(office_server, eid)] == ["Saya lihat lagi kemarin"]
 
 
 # ── the summary-retention setting: gone from the files, not only from the rows ──

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, insert, select
 
-from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked
+from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked, TooLarge
 from sync import envelope as env
 from sync.office import clock
 from sync.office.keys import OfficeKeys
@@ -21,6 +21,11 @@ from .common import (REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verif
 
 NEEDS_INFO_MESSAGE = ("Kepala desa meminta info tambahan tentang laporan ini. Tambahkan lewat laporan baru, "
                       "atau tunggu petugas Imigrasi menghubungi Anda.")
+MAX_NOTE = 2000        # characters, as a reply; the head's phone caps its box at the same length
+# As for replies (ingest/replies.py): the longest honest verdict seals well under this, and
+# without it a note (or other payload fields) could fill every stored verdict up to the
+# 256 KB envelope bound.
+MAX_REVIEW_BYTES = 16 * 1024
 
 
 def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -32,6 +37,8 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
         raise BadRequest(exc.message) from None
     if header.form_id != REVIEW_FORM:
         raise BadRequest(f"a review is an envelope with form_id {REVIEW_FORM!r}")
+    if len(data) > MAX_REVIEW_BYTES:
+        raise TooLarge(f"a review envelope is at most {MAX_REVIEW_BYTES} bytes")
     if not env.id_bound_to(header.envelope_id, header.author_id):
         raise BadRequest("the review id was not minted for its author")
     sha = hashlib.sha256(data).hexdigest()
@@ -55,6 +62,8 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
     report_id, verdict, note = p.get("envelope_id"), p.get("verdict"), p.get("note", "")
     if verdict not in VERDICTS or not isinstance(report_id, str) or not isinstance(note, str):
         raise BadRequest(f"review payload needs envelope_id, verdict in {VERDICTS}, note")
+    if len(note) > MAX_NOTE:
+        raise BadRequest(f"the verdict's note is longer than {MAX_NOTE} characters")
     report = conn.execute(select(envelopes.c.village_id, envelopes.c.rahasia)
                           .where(envelopes.c.id == report_id)).first()
     if report is None:
