@@ -68,9 +68,10 @@ def my_verdict(db: sqlite_utils.Database, session: Session, item_id: str) -> dic
 
 
 def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None = None) -> int:
-    """Forget the summaries of reports sent more than `days` ago, and her replies about them
-    (the office holds them; a lost phone should not). Needs no PIN: it only deletes.
-    Returns how many summaries went."""
+    """Forget the summaries of reports sent more than `days` ago, her replies about them and
+    the office's messages she has read (the office holds them all; a lost phone should not).
+    An office message she has not opened yet stays until she has: it may ask her something.
+    Needs no PIN: it only deletes. Returns how many summaries went."""
     if days not in SUMMARY_DAYS:
         days = DEFAULT_SUMMARY_DAYS
     if days == "forever":
@@ -79,7 +80,9 @@ def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None
     due = db.conn.execute(
         "SELECT EXISTS(SELECT 1 FROM reports WHERE summary IS NOT NULL AND status IN ('received','refused') "
         "AND COALESCE(received_day, updated_day, created_day) < ?) "
-        "OR EXISTS(SELECT 1 FROM replies WHERE state!='waiting' AND created_day < ?)", (cutoff, cutoff)).fetchone()[0]
+        "OR EXISTS(SELECT 1 FROM replies WHERE state!='waiting' AND created_day < ?) "
+        "OR EXISTS(SELECT 1 FROM inbox WHERE %s)" % _OLD_OFFICE_MESSAGES,
+        (cutoff, cutoff, cutoff)).fetchone()[0]
     if not due:             # the usual case: no write, no lock taken at every unlock and sync
         return 0
     with transaction(db) as conn:
@@ -88,6 +91,11 @@ def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None
             "AND COALESCE(received_day, updated_day, created_day) < ?", (cutoff,)).rowcount
         gone_replies = conn.execute("DELETE FROM replies WHERE state!='waiting' AND created_day < ?",
                                     (cutoff,)).rowcount
-    if gone or gone_replies:
+        gone_messages = conn.execute("DELETE FROM inbox WHERE " + _OLD_OFFICE_MESSAGES, (cutoff,)).rowcount
+    if gone or gone_replies or gone_messages:
         scrub(db)           # no older page image keeps the forgotten ciphertext (red team)
     return gone
+
+
+# the office's messages (feedback items, sealed to her) she has read, received before the cutoff
+_OLD_OFFICE_MESSAGES = "kind='feedback' AND state IN ('read','answered','closed') AND received_day < ?"

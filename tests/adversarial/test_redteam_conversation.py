@@ -449,6 +449,15 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
     s = dev.unlock("Sari", PIN)
     rid = _file(dev, s)
     assert sync_round(dev, client_for(dev)).ok
+    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
+    _office_send(office_server, eid, "Siapa nama calonya dan kapan dia datang?", "needs_info")
+    assert sync_round(dev, client_for(dev)).ok
+    s = dev.unlock("Sari", PIN)
+    [asked] = dev.thread(s, rid)
+    dev.mark_read(asked["item_id"])
+    office_said = json.loads(dev.db.conn.execute("SELECT body FROM inbox WHERE kind='feedback'").fetchone()[0])
+    office_said = office_said["body"]["envelope"][200:240].encode()      # sealed to her, base64 in the row
+    assert _files_with(data, office_said)
     dev.reply(s, rid, "Calonya bernama Pak Udin, datang tiap Selasa dengan mobil hitam ke dermaga desa")
     full = bytes(dev.db.conn.execute("SELECT text FROM replies").fetchone()[0])
     assert _files_with(data, full[16:48])               # on disk now (the probe can find it)
@@ -464,10 +473,12 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
     with dev.db.conn:
         dev.db.conn.execute("UPDATE reports SET received_day=? WHERE id=?", (back, rid))
         dev.db.conn.execute("UPDATE replies SET created_day=?", (back,))
+        dev.db.conn.execute("UPDATE inbox SET received_day=? WHERE kind='feedback'", (back,))
     assert dev.purge_old_summaries() == 1
     assert history.summaries(dev.db, s) == {} and dev.thread(s, rid) == []
     for blob in (summary, rsummary):
         assert not _files_with(data, blob[16:48]), "a forgotten summary's ciphertext is still in the folder"
+    assert not _files_with(data, office_said), "a forgotten office message is still in the folder"
 
 
 def test_a_forged_refusal_on_the_network_never_loses_her_words(office_server, phone):  # noqa: F811

@@ -124,7 +124,23 @@ def test_summary_retention_purges_old_summaries_and_replies(office_server, phone
     assert sync_round(dev, client_for(dev)).ok
     assert set(history.summaries(dev.db, s)) == {new}
     assert dev.db.conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0] == 0
-    assert [m["side"] for m in dev.thread(s, old)] == ["office"]          # the office's words stay
+    assert [m["side"] for m in dev.thread(s, old)] == ["office"]          # its message arrived today
+
+    # The office's messages she has read go past the window too; an unread one waits for her.
+    eid_new = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (new,)).fetchone()[0]
+    _office_send(office_server, eid_new, "Apakah ada anak di kapal itu?", "needs_info")
+    assert sync_round(dev, client_for(dev)).ok
+    s = dev.unlock("Sari", PIN)
+    [read] = dev.thread(s, old)
+    dev.mark_read(read["item_id"])
+    with dev.db.conn:
+        dev.db.conn.execute("UPDATE inbox SET received_day=? WHERE kind='feedback'", (back,))
+    dev.purge_old_summaries()
+    assert dev.thread(s, old) == []
+    assert [m["message"] for m in dev.thread(s, new)] == ["Apakah ada anak di kapal itu?"]
+    dev.mark_read(dev.thread(s, new)[0]["item_id"])
+    dev.purge_old_summaries()
+    assert dev.thread(s, new) == []
 
     # A shorter setting applies at once, and at every unlock.
     dev.set_setting("summary_days", "7")
