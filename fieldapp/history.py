@@ -19,7 +19,10 @@ FIRST_WORDS = 60
 SUMMARY_DAYS = ("7", "30", "90", "forever")     # the setting "keep summaries of sent reports for N days"
 DEFAULT_SUMMARY_DAYS = "30"
 TEXT_FIELDS = ("apa_dilihat", "apa_terjadi", "catatan", "agen")
-PLACE_FIELDS = ("tempat",)
+# the suspicion form's "tempat"; PMI v3 asks where the departure was seen, v1–v2 only where
+# it left from
+PLACE_FIELDS = ("tempat", "tempat_terlihat", "tempat_berangkat")
+GPS_FIELDS = ("lokasi", "lokasi_berangkat")
 CATEGORY_FIELDS = ("kategori", "jalur", "urgensi")
 
 
@@ -32,7 +35,7 @@ def summary(form_id: str, answers: dict) -> dict:
             if isinstance(v, str) and v.strip():
                 out[key] = {"field": n, "value": v.strip()[:FIRST_WORDS]} if key == "category" else v.strip()[:FIRST_WORDS]
                 break
-    if isinstance(answers.get("lokasi"), dict):
+    if any(isinstance(answers.get(n), dict) for n in GPS_FIELDS):
         out["gps"] = True
     return out
 
