@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from core import localtime
 from core.errors import BadRequest, EnvelopeError, NotFound
 from sync import envelope as env
 from sync.office import clock, conversation
@@ -55,6 +56,13 @@ def ensure_indexed(conn: Connection, keys: OfficeKeys, row, *, write: bool = Tru
     return dict(got)
 
 
+def typed_zone(region: str | None) -> str:
+    """The zone of the wall clock a volunteer typed a date-time in: her village's, from its
+    region's province (WIB / WITA / WIT), else the office's. The answer is stored as she typed
+    it (no offset), so the page names the zone rather than converting it."""
+    return localtime.zone_for_region(region) or localtime.zone()
+
+
 def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
     """A detail with every free-text answer removed (partner tokens without the free_text
     grant): names, places and descriptions live in text fields, codes do not."""
@@ -64,7 +72,7 @@ def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
     text = {f.name for f in form.fields if f.type == "text"}
     answers = {k: v for k, v in d["answers"].items() if k not in text and k in {f.name for f in form.fields}}
     try:
-        summary = form.summary(answers, lang)
+        summary = form.summary(answers, lang, typed_zone(d.get("region")))
     except Exception:          # a damaged answer set: codes only, no labels
         summary = []
     return {**d, "answers": answers, "summary": summary}
@@ -122,7 +130,7 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
         answers = opened.payload.get("answers") if isinstance(opened.payload.get("answers"), dict) else {}
         if form is not None:
             try:
-                summary = form.summary(answers, lang)
+                summary = form.summary(answers, lang, typed_zone(village.region if village else None))
             except Exception:      # a damaged answer set must not hide the rest of the page
                 summary = [(k, str(v)) for k, v in answers.items()]
         else:
