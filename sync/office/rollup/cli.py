@@ -7,6 +7,7 @@
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+    rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14]   read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
 
 Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
@@ -77,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--level", default="region", choices=["region", "national"])
     s.add_argument("--code", required=True)
     s.add_argument("--conninfo", required=True)
+    d = sub.add_parser("dashboard", help="read-only regional/national dashboard (counts, cross-office signals)")
+    d.add_argument("--db", required=True, help="SQLAlchemy URL of the region/national database, no user or password "
+                   "(people log in with their own jaga_viewer login)")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8780)
+    d.add_argument("--zone", choices=["WIB", "WITA", "WIT"], help="the zone people read (default JAGA_TZ, this machine)")
+    d.add_argument("--days", type=int, default=14, help="cross-office window in days (the warning rule's 14)")
     sub.add_parser("demo", help="two offices feed a region on throwaway local clusters")
     return p
 
@@ -87,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "demo":
             from .demo import main as demo
             return demo()
+        if args.cmd == "dashboard":
+            from .dashboard import serve
+            return serve(args.db, host=args.host, port=args.port, zone=args.zone, days=args.days)
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
