@@ -122,6 +122,23 @@ class Chain:
         return (site.cluster.conninfo(f"share_{code.lower()}", REGION_ROLE, REGION_PASSWORD)
                 + f" sslmode=verify-full sslrootcert={root}")
 
+    def heal_national(self) -> list[str]:
+        """After a region restart: the national subscriptions were stopped by disable_on_error
+        (a lost connection counts as an error in PostgreSQL 15). Says which were, enables them,
+        waits until the national copy equals the region's again."""
+        eng = create_engine(self.national.url("national"))
+        with eng.connect() as conn:
+            stopped = [r[0] for r in conn.execute(text(
+                "SELECT subname FROM pg_subscription WHERE NOT subenabled ORDER BY 1"))]
+        eng.dispose()
+        setup.enable(self.national.url(), "national", list(self.offices), level="national", say=lambda s: None)
+        for table in ("share_reports", "share_links"):
+            def same(table=table):
+                r = {(x.office_code, x.id, x.rahasia) for x in self.region_rows(table=table)}
+                return r == {(x.office_code, x.id, x.rahasia) for x in self.region_rows(at="national", table=table)}
+            wait_until(same, 60, f"the national {table} to equal the region's again")
+        return stopped
+
     def region_rows(self, where: str = "true", at: str = "region", table: str = "share_reports") -> list:
         cluster = self.region if at == "region" else self.national
         eng = create_engine(cluster.url(at))

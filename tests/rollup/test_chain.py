@@ -185,6 +185,12 @@ def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(ch
                    {str(r.id) for r in rows} == want and rows, "the region to catch up")
     assert len(got) == len(want)                 # nothing lost, nothing twice
     share.dispose()
+    # the national level's subscriptions stopped when the region died (disable_on_error):
+    # `rollup check` says so, `rollup enable` restarts them, the national copy catches up
+    problems = health.check(chain.national.url(), "national", say=lambda s: None)
+    assert any("jaga_national_nnk is disabled" in p and "rollup enable" in p for p in problems)
+    assert "jaga_national_nnk" in chain.heal_national()
+    assert health.check(chain.national.url(), "national", say=lambda s: None) == []
 
 
 def test_the_weekly_view_counts_per_office_and_kecamatan(chain):
@@ -204,6 +210,9 @@ def test_rollup_demo_runs_end_to_end(capsys):
     out = capsys.readouterr().out
     assert "region holds 4 reports (the rahasia one stayed home)" in out
     assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
+    link = [line for line in out.splitlines() if line.startswith("cross-office link at the region: phone:")]
+    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.09, 65.03.01" in link[0]
+    assert "rows at the region holding the number itself: 0" in out and "+6281277315599" not in out
     assert "PROBLEM" not in out
 
 
@@ -286,3 +295,4 @@ def test_a_slot_lost_while_the_region_was_down_is_reported_and_resynced(chain):
     share.dispose()
     wait_for(lambda: {str(r.id) for r in chain.region_rows("office_code = 'NNK'")} == want,
              "the region's NNK copy complete again after resync")
+    chain.heal_national()

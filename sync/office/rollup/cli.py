@@ -6,6 +6,7 @@
                         --office NNK='host=.. port=.. dbname=share_nnk user=jaga_region' ...
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
+    rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
     rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14]   read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
@@ -85,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=8780)
     d.add_argument("--zone", choices=["WIB", "WITA", "WIT"], help="the zone people read (default JAGA_TZ, this machine)")
     d.add_argument("--days", type=int, default=14, help="cross-office window in days (the warning rule's 14)")
+    e = sub.add_parser("enable", help="start subscriptions stopped by a lost connection (upstream restarted)")
+    e.add_argument("--url", required=True)
+    e.add_argument("--db", default="region")
+    e.add_argument("--level", default="region", choices=["region", "national"])
+    e.add_argument("--code", action="append", default=[], required=True)
     sub.add_parser("demo", help="two offices feed a region on throwaway local clusters")
     return p
 
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
             return 1 if health.check(args.url, args.db, region_role=args.region_role) else 0
+        elif args.cmd == "enable":
+            setup.enable(args.url, args.db, args.code, level=args.level)
         elif args.cmd == "resync":
             setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
         return 0

@@ -12,7 +12,6 @@ revoked on the office DB, and pg_hba must restrict it too (printed, checked by `
 from __future__ import annotations
 
 import os
-import secrets
 
 from sqlalchemy import text
 
@@ -46,6 +45,25 @@ def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
     ]
 
 
+LEVEL_KEY_ENV = "JAGA_ROLLUP_LEVEL_KEY"
+
+
+def _level_key_from_env() -> bytes:
+    """The level key: 32+ random bytes as hex, made once per level (`python -c "import secrets;
+    print(secrets.token_hex(32))"`) and given to every office of that level. The report
+    pseudonyms and the cross-office link keys are HMACs under it, so two offices with
+    different keys would never show the same recruiter."""
+    raw = os.environ.get(LEVEL_KEY_ENV, "").strip()
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise RollupError(f"set {LEVEL_KEY_ENV} to the level's key (64 hex digits, the same for every office of "
+                          f"this level; make one with: python -c 'import secrets; print(secrets.token_hex(32))')")
+    return key
+
+
 def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: str, region_role: str,
                  region_password: str | None, level_key: bytes | None = None,
                  keep_connect: tuple[str, ...] = (), say=print) -> None:
@@ -55,9 +73,16 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
     database (the office app's login, backups) once CONNECT is revoked from PUBLIC."""
     o = Office(code)
     rrole = role(region_role)
-    key = level_key or bytes.fromhex(os.environ.get("JAGA_ROLLUP_LEVEL_KEY", "") or secrets.token_hex(32))
+    key = level_key or _level_key_from_env()
     say(f"office {o.code}: database {office_db}")
-    run(engine(admin_url, office_db), office_steps(o, office_db, key), say)
+    office = engine(admin_url, office_db)
+    with office.connect() as conn:
+        stored = conn.execute(text(f"SELECT level_key FROM {o.schema}.share_key")).scalar() if conn.execute(text(
+            f"SELECT to_regclass('{o.schema}.share_key') IS NOT NULL")).scalar() else None
+    if stored is not None and bytes(stored) != key:
+        raise RollupError(f"office {o.code} already holds a different level key: every office of a level must use "
+                          f"the same {LEVEL_KEY_ENV} (or their cross-office links never meet); nothing was changed")
+    run(office, office_steps(o, office_db, key), say)
     say(f"office {o.code}: share database {o.share_db}")
     run(engine(admin_url, "postgres"), [
         Step(f"database {o.share_db}", exists(f"SELECT 1 FROM pg_database WHERE datname = '{o.share_db}'"),
@@ -184,3 +209,15 @@ def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: s
     steps.append(Step(f"subscription {name} again, copying everything", None,
                       [ddl.subscription(name, conninfo, o.pub_up)]))
     run(eng, steps, say)
+
+
+def enable(admin_url: str, db: str, codes: list[str], *, level: str = "region", say=print) -> int:
+    """Start subscriptions that disable_on_error stopped for a lost connection (the upstream
+    cluster restarted or crashed: PostgreSQL 15 counts "server closed the connection" as an
+    apply error). The slot upstream is intact, so streaming resumes where it stopped; a
+    subscription stopped by a real conflict fails again at once (then: fix, `rollup resync`)."""
+    eng = engine(admin_url, db)
+    return run(eng, [Step(f"subscription {Office(c).sub_at(level)} enabled",
+                          f"SELECT coalesce((SELECT subenabled FROM pg_subscription WHERE subname = "
+                          f"'{Office(c).sub_at(level)}'), true)",
+                          [f"ALTER SUBSCRIPTION {Office(c).sub_at(level)} ENABLE"]) for c in codes], say)
