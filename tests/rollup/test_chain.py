@@ -221,6 +221,9 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
     HTTP; the share trigger fires inside ingest's transaction; the region receives the row."""
     import forms
     from jaga_desa.testing.servers import OfficeServer
+    from sync import envelope as env
+    from sync.office.rollup import links
+    from sync.office.rollup.volunteer import report_naming
     from tests.handover.conftest import seal
     from tests.support import enroll
     nnk = chain.offices["NNK"]
@@ -230,13 +233,20 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
         person, client = enroll(server, "Tanjungkarang", "volunteer", "Relawan Uji")
         answers = dict(forms.load("laporan_kecurigaan", 1).example(), kategori="penampungan", rahasia="tidak")
         sealed = seal(person, "laporan_kecurigaan", answers)
-        assert client.push([sealed.envelope])[0]["status"] == "accepted"
+        v2 = forms.load("laporan_kecurigaan", 2)
+        named = v2.check(report_naming("0812 9090 1234"))     # a v2 report naming a recruiter's phone
+        sealed_v2 = env.seal({"answers": named, "flags": v2.flags(named), "rahasia": False, "lang": "id"},
+                             form_id=v2.id, form_version=2, author_id=person.id, device_id=person.device_id,
+                             signing_key=person.ed, recipients=[person.office_x()] + person.heads())
+        assert [r["status"] for r in client.push([sealed.envelope, sealed_v2.envelope])] == ["accepted"] * 2
     finally:
         server.stop()
-    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 1 and r,
-                    "the ingested report at the region")
+    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 2 and r,
+                    "the ingested reports at the region")
     assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
     assert "penampungan" in {r.category for r in rows}
+    key = links.link_key(b"k" * 32, "phone", "+6281290901234")   # made by the office process's own ingest
+    wait_for(lambda: chain.region_rows(f"key = '{key}'", table="share_links"), "the v2 report's link at the region")
 
 
 def test_the_regional_login_needs_tls_and_the_right_ca(chain, tmp_path):

@@ -107,3 +107,23 @@ def test_an_office_cannot_send_links_under_another_code(chain):
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute("INSERT INTO kanim_nnk.share_links (office_code, id, kind, key, rahasia, week) "
                          "VALUES ('ETK', gen_random_uuid(), 'phone', 'forged', false, '2026-W48')")
+
+
+def test_reports_from_before_the_setup_get_their_links_from_the_backfill(chain):
+    """The office process runs links.backfill at start-up with its key: a report whose links
+    were never made (received before `rollup office-setup`) gets them then."""
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    old = nnk.file(report_naming("0812 3300 4455"))
+    etk.file(report_naming("0812 3300 4455"))
+    wait_for(lambda: signal_for(chain, "+6281233004455"), "the signal")
+    nnk.sql("DELETE FROM kanim_nnk.share_links WHERE envelope_id = :e", e=old)        # as if received before
+    nnk.sql("DELETE FROM kanim_nnk.share_links_done WHERE envelope_id = :e", e=old)   # the roll-up existed
+    wait_for(lambda: not signal_for(chain, "+6281233004455"), "the signal gone with NNK's links")
+    with nnk.engine.connect() as conn:
+        assert links.pending(conn) >= 1        # that report, and the unsealed fixture rows never looked at
+    assert links.backfill(nnk.engine, nnk.keys, batch=2) >= 1
+    with nnk.engine.connect() as conn:
+        assert links.pending(conn) == 0
+    sig = wait_for(lambda: signal_for(chain, "+6281233004455"), "the signal back after the backfill")
+    assert pseudonym(old) in sig[0].reports
+    assert links.backfill(nnk.engine, nnk.keys) == 0          # nothing left: a second start does nothing

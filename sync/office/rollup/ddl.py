@@ -64,6 +64,12 @@ def links_table(o: Office, *, with_envelope: bool, check_code: bool) -> list[str
     return out
 
 
+def links_done_table(o: Office) -> list[str]:
+    """Office only, never published: which reports' links were made (a report naming no one
+    has no link rows, so the rows alone cannot tell the backfill what is left to do)."""
+    return [f"CREATE TABLE IF NOT EXISTS {o.schema}.share_links_done (envelope_id varchar(36) PRIMARY KEY)"]
+
+
 def office_trigger(o: Office) -> list[str]:
     """Keep the share table in step with `envelopes` inside the ingest/triage transaction."""
     fn = f"{o.schema}.share_upsert"

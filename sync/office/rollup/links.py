@@ -15,7 +15,9 @@ office's own early-warning key (derived from the office's private key), so a reg
 copy cannot be joined with an office's warn_links either.
 
 PostgreSQL only, and only once `rollup office-setup` made the share schema; on SQLite or
-before the set-up `record` does nothing.
+before the set-up `record` does nothing. Reports received before the set-up get their
+links from `backfill`, which the office process runs at start-up (it holds the key that
+opens them; `rollup office-setup` does not).
 """
 from __future__ import annotations
 
@@ -24,7 +26,11 @@ import hmac
 import re
 from typing import Iterable
 
-from sqlalchemy import Connection, text
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, text
+
+from sync.office.keys import OfficeKeys
 
 from sync.office.warning import extract
 from sync.office.warning.config import WarningConfig, current
@@ -54,7 +60,8 @@ def share_schema(conn: Connection) -> str | None:
     found = conn.execute(text(
         "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = 'share_links' AND n.nspname LIKE 'kanim\\_%' AND EXISTS (SELECT 1 FROM pg_class k "
-        "WHERE k.relname = 'share_key' AND k.relnamespace = n.oid) ORDER BY 1 LIMIT 1")).scalar()
+        "WHERE k.relname = 'share_key' AND k.relnamespace = n.oid) AND EXISTS (SELECT 1 FROM pg_class d "
+        "WHERE d.relname = 'share_links_done' AND d.relnamespace = n.oid) ORDER BY 1 LIMIT 1")).scalar()
     return found if found and _SCHEMA.match(found) else None
 
 
@@ -86,4 +93,59 @@ def record(conn: Connection, reports: Iterable, config: WarningConfig | None = N
         conn.execute(text(
             f"INSERT INTO {schema}.share_links (office_code, id, envelope_id, kind, key, rahasia, week) "
             f"VALUES (:office_code, :id, :envelope_id, :kind, :key, :rahasia, :week) ON CONFLICT DO NOTHING"), rows)
+    _done(conn, schema, list(heads))
     return len(rows)
+
+
+def _done(conn: Connection, schema: str, envelope_ids: list[str]) -> None:
+    if envelope_ids:
+        conn.execute(text(f"INSERT INTO {schema}.share_links_done (envelope_id) VALUES (:e) ON CONFLICT DO NOTHING"),
+                     [{"e": e} for e in envelope_ids])
+
+
+def pending(conn: Connection) -> int:
+    """Reports in the share table whose links were never made (received before the set-up)."""
+    schema = share_schema(conn)
+    if schema is None:
+        return 0
+    return conn.execute(text(f"SELECT count(*) FROM {schema}.share_reports s WHERE NOT EXISTS "
+                             f"(SELECT 1 FROM {schema}.share_links_done d WHERE d.envelope_id = s.envelope_id)")).scalar()
+
+
+def backfill(engine: Engine, keys: OfficeKeys, batch: int = 200, config: WarningConfig | None = None) -> int:
+    """Links for reports received before `rollup office-setup`: each is opened once more with
+    the office key (only the office process has it), in short transactions. A report that
+    cannot be opened is marked done with no links (retrying would not help). Returns how
+    many reports were looked at. The office runs it at start-up, in the background."""
+    from sync.office.dashboard.indexer import open_report
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            schema = share_schema(conn)
+            if schema is None:
+                return total
+            rows = conn.execute(text(
+                f"SELECT e.id, e.author_id, e.data, e.form_id FROM public.envelopes e "
+                f"JOIN {schema}.share_reports s ON s.envelope_id = e.id WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {schema}.share_links_done d WHERE d.envelope_id = e.id) "
+                f"ORDER BY e.id LIMIT :n"), {"n": batch}).all()
+            if not rows:
+                return total
+            opened, unreadable = [], []
+            for row in rows:
+                env = open_report(conn, keys, row)
+                answers = env.payload.get("answers") if env is not None and isinstance(env.payload, dict) else None
+                if isinstance(answers, dict):
+                    opened.append(_Opened(row.id, row.form_id, answers))
+                else:
+                    unreadable.append(row.id)
+            record(conn, opened, config)
+            _done(conn, schema, unreadable)
+            total += len(rows)
+
+
+@dataclass(frozen=True)
+class _Opened:
+    envelope_id: str
+    form_id: str
+    answers: dict

@@ -30,6 +30,9 @@ def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
         Step(f"link table {o.links} in {office_db} (filled by the office's indexing)", exists(
             f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links'"),
             ddl.links_table(o, with_envelope=True, check_code=True)),
+        Step(f"{o.schema}.share_links_done (which reports' links were made; office only)", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links_done'"),
+            ddl.links_done_table(o)),
         Step(f"trigger keeping {o.table} in step with envelopes", None, ddl.office_trigger(o)),
         Step("the level key for pseudonymous ids (stored once, never published)",
              f"SELECT EXISTS (SELECT 1 FROM {o.schema}.share_key)",
