@@ -78,8 +78,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         keys = office_keys.load_or_create(Path(tmp), "bench")
-        engine = db.make_engine(db.sqlite_url(Path(tmp)))
-        db.migrate(engine)
+        engine = db.open_store(Path(tmp))
         populate(engine, keys, args.reports)
         admin, intel = {"role": "admin", "region": None}, {"role": "intel", "region": "Region 2"}
         d = datetime(2026, 6, 1).date()

@@ -39,8 +39,7 @@ def populate(data: Path, n: int) -> None:
     from sync.office.schema import devices, envelopes, persons, villages
 
     keys = office_keys.load_or_create(data, PASS)
-    engine = db.make_engine(db.sqlite_url(data))
-    db.migrate(engine)
+    engine = db.open_store(data)
     rng = random.Random(14)
     desas = regions.villages("65.03")[:40]
     lap, pmi = forms.load("laporan_kecurigaan", 1).example(), forms.load("keberangkatan_pmi", 1).example()

@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         keys = office_keys.load_or_create(data, "bench-office-key")
-        engine = db.make_engine(db.sqlite_url(data))
-        db.migrate(engine)
+        engine = db.open_store(data)
         x, ed = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
         with engine.begin() as conn:
             enrollment.add_village(conn, "Entikong", "Sanggau")

@@ -35,6 +35,7 @@ import forms
 from bench import harness
 from bench.common import machine, percentile, report
 from bench.harness import ENV
+from jaga_desa.testing.dashboard import sign_in
 from sync import envelope as env
 
 PASSWORD = "bench-password-123"
@@ -117,12 +118,7 @@ def phone_loop(phone: Phone, phase: Phase, stop: threading.Event, sealed: list[l
 
 
 def login(url: str, username: str, session: requests.Session | None = None) -> requests.Session:
-    s = session or requests.Session()
-    page = s.get(url + "/dashboard/login", timeout=60).text
-    s.post(url + "/dashboard/login", timeout=60, allow_redirects=False,
-           data={"csrf": re.search(r'name="csrf" value="([^"]+)"', page).group(1),
-                 "username": username, "password": PASSWORD})
-    return s
+    return sign_in(url, username, PASSWORD, session)
 
 
 def staff_loop(url: str, session: requests.Session, phase: Phase, stop: threading.Event) -> None:

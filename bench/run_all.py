@@ -33,6 +33,7 @@ FULL = {
     "handover_bench.py": [],
     "rollup_bench.py": [],
     "warning_bench.py": [],
+    "map_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -46,6 +47,7 @@ SMOKE = {
     "handover_bench.py": ["--reports", "300"],
     "rollup_bench.py": ["--reports", "20", "--bulk", "1000", "--sealed", "5"],
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
+    "map_bench.py": ["--points", "200", "--runs", "2"],
 }
 
 

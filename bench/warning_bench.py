@@ -207,8 +207,7 @@ def main() -> None:
     timed_from = len(data) - args.batch * args.batches
     with tempfile.TemporaryDirectory() as tmp:
         keys = office_keys.load_or_create(Path(tmp), "bench")
-        engine = db.make_engine(db.sqlite_url(Path(tmp)))
-        db.migrate(engine)
+        engine = db.open_store(Path(tmp))
         with engine.begin() as conn:
             conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": f"Kecamatan {i % 12}"}
                                             for i in range(1, args.villages + 1)])

@@ -252,5 +252,5 @@ __all__ = [
     "TlsPinMismatch", "ApiError",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
-    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError",
+    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",
 ]

@@ -11,7 +11,6 @@ import argparse
 import logging
 import os
 import secrets
-import sys
 from pathlib import Path
 
 UPLOADS = "uploads"
@@ -31,6 +30,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     import flet as ft
 
+    from core import cli
     from core.errors import JagaError
     from fieldapp.device import Device
     from fieldapp.ui import syncing
@@ -41,8 +41,7 @@ def main(argv: list[str]) -> int:
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
     except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 1
+        return cli.fail(exc)
     upload_dir = data / UPLOADS
     upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upload_dir.chmod(0o700)

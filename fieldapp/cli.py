@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from core import cli
 from core.errors import JagaError
 from core.prompt import secret
 from fieldapp.device import Device
@@ -55,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--item", required=True)
     r.add_argument("--verdict", required=True, choices=["verified", "disputed", "needs_more_info"])
     r.add_argument("--note", default="")
+    c = sub.add_parser("reply", help="answer the office in a sent report's conversation (leaves with the next sync)")
+    c.add_argument("--user", required=True)
+    c.add_argument("--report", required=True, help="the report id (see `outbox`)")
+    c.add_argument("--message", required=True)
+    t = sub.add_parser("thread", help="a sent report's conversation: office messages and your replies")
+    t.add_argument("--user", required=True)
+    t.add_argument("--report", required=True)
     return p
 
 
@@ -180,6 +188,15 @@ def run(args) -> None:
             session = dev.unlock(args.user, read_pin())
             eid = dev.review(session, args.item, args.verdict, args.note)
             _out(args, {"envelope_id": eid}, f"verdict sealed ({eid}); it leaves with the next sync")
+        elif args.cmd == "reply":
+            session = dev.unlock(args.user, read_pin())
+            eid = dev.reply(session, args.report, args.message)
+            _out(args, {"envelope_id": eid}, f"reply sealed ({eid}); it leaves with the next sync")
+        elif args.cmd == "thread":
+            session = dev.unlock(args.user, read_pin())
+            msgs = dev.thread(session, args.report)
+            _out(args, msgs, "\n".join(f"{m['side']:<6} {m.get('kind') or m.get('state') or '':<10} "
+                                       f"{m.get('message', m.get('error', ''))}" for m in msgs) or "no messages")
     finally:
         dev.close()
 
@@ -191,5 +208,4 @@ def main(argv: list[str]) -> int:
         run(args)
         return 0
     except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 2
+        return cli.fail(exc, 2)

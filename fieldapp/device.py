@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, TrustError
-from fieldapp import inbox, keys, reports, secret_store, store, trust, users
+from fieldapp import conversation, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
@@ -104,11 +104,29 @@ class Device:
             return session
         session.trust_alert = trust.check_plaintext(self.db, session, bundle)
         inbox.verify_pending(self.db, session, bundle)
+        self.purge_old_summaries()
         return session
 
     def trust_bundle(self, session: Session) -> dict | None:
         """This user's verified view of the office (after applying pending signed items)."""
         return inbox.verify_pending(self.db, session, trust.safe_load(self.db, session))
+
+    def revocation(self, session: Session) -> dict | None:
+        """What the office cut off, for telling the user: {"scope": "person", "at": the
+        office's signed time} when this person was revoked (a signed inbox item), else
+        {"scope": "device", "at": when this phone learned it} when the office refused the
+        whole phone, else None."""
+        bundle = self.trust_bundle(session) if session.person_id else None
+        if bundle and bundle.get("revoked"):
+            return {"scope": "person", "at": bundle.get("revoked_at") or None}
+        return self.device_revoked()
+
+    def device_revoked(self) -> dict | None:
+        """The office refused this phone's token as revoked (no PIN needed: the lock screen
+        says so). Plaintext, like the sync status: whoever holds the phone can only change
+        what it tells, never what the office accepts."""
+        at = get_meta(self.db, "device_revoked_at")
+        return {"scope": "device", "at": at} if at else None
 
     def trust_alert(self) -> dict | None:
         """The last tampering found at an unlock (kept until cleared), for the app to show."""
@@ -126,10 +144,19 @@ class Device:
     def set_setting(self, key: str, value: str) -> None:
         if key == "retention" and value not in RETENTION:
             raise JagaError(f"retention must be one of {RETENTION}")
+        if key == "summary_days" and value not in history.SUMMARY_DAYS:
+            raise JagaError(f"summary_days must be one of {history.SUMMARY_DAYS}")
         with transaction(self.db) as conn:
             set_meta(conn, f"setting.{key}", value)
             if key == "retention":
                 set_meta(conn, "retention", value)
+        if key == "summary_days":
+            self.purge_old_summaries()
+
+    def purge_old_summaries(self) -> int:
+        """Apply "keep summaries of sent reports for N days" (at unlock, after each sync round,
+        when the setting changes); no PIN needed, it only deletes."""
+        return history.purge_old(self.db, self.setting("summary_days", history.DEFAULT_SUMMARY_DAYS))
 
     def wipe(self) -> None:
         """Quick wipe: destroy every wrapped key first (instantly unreadable), then the files."""
@@ -206,6 +233,8 @@ class Device:
                 set_meta(conn, "sync_token", answer["sync_token"])
             set_meta(conn, "village_id", str(answer["village_id"]))
             set_meta(conn, "village_name", answer.get("village_name"))
+            if isinstance(answer.get("kecamatan_name"), str):
+                set_meta(conn, "kecamatan_name", answer["kecamatan_name"][:100])
         session.person_id = answer["person_id"]
         return fp
 
@@ -308,6 +337,16 @@ class Device:
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
                 "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
                 "trust_alert": self.trust_alert(), "head_list": self._head_list_status()}
+
+    def home_place(self) -> str | None:
+        """The enrolled village as a place ("Desa X, Kecamatan Y" when the office sent the
+        kecamatan): the default answer to "where was it seen" on the PMI form."""
+        village = get_meta(self.db, "village_name")
+        if not village:
+            return None
+        kec = get_meta(self.db, "kecamatan_name")
+        place = village if village.lower().startswith(("desa ", "kelurahan ")) else f"Desa {village}"
+        return f"{place}, Kecamatan {kec}" if kec else place
 
     # ── sync.ports.Outbox ─────────────────────────────────────────────────
     # The office a PIN-less sync talks to and believes is the one the users *signed*
@@ -427,8 +466,13 @@ class Device:
             if ok:
                 set_meta(conn, "last_sync", when)
                 set_meta(conn, "setting.last_sync_error", "")
+                set_meta(conn, "device_revoked_at", None)
             else:
                 set_meta(conn, "setting.last_sync_error", error or "sync_failed")
+                if error == "revoked" and not conn.execute(
+                        "SELECT 1 FROM meta WHERE key='device_revoked_at'").fetchone():
+                    set_meta(conn, "device_revoked_at", when)   # the first round that was refused
+        self.purge_old_summaries()
 
     def mark_synced(self, when: str) -> None:
         with transaction(self.db) as conn:
@@ -507,3 +551,15 @@ class Device:
 
     def mark_read(self, item_id: str) -> None:
         inbox.mark_read(self.db, item_id)
+
+    # ── a sent report's conversation (PIN needed) ─────────────────────────
+    def reply(self, session: Session, report_id: str, message: str) -> str:
+        """Her answer to the office about one of her sent reports; leaves with the next sync."""
+        bundle = self.trust_bundle(session)
+        if bundle is None or bundle.get("person_id") != session.person_id:
+            raise reports.NotEnrolled()
+        return conversation.reply(self.db, session, bundle, report_id, message)
+
+    def thread(self, session: Session, report_id: str) -> list[dict]:
+        """Office messages and her replies about one sent report, oldest first."""
+        return conversation.thread(self.db, session, self.trust_bundle(session), report_id)

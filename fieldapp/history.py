@@ -8,12 +8,16 @@ report he reviewed is read back from his encrypted note the same way.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlite_utils
 
 from fieldapp.store import transaction
 from fieldapp.users import Session
 
 FIRST_WORDS = 60
+SUMMARY_DAYS = ("7", "30", "90", "forever")     # the setting "keep summaries of sent reports for N days"
+DEFAULT_SUMMARY_DAYS = "30"
 TEXT_FIELDS = ("apa_dilihat", "apa_terjadi", "catatan", "agen")
 PLACE_FIELDS = ("tempat",)
 CATEGORY_FIELDS = ("kategori", "jalur", "urgensi")
@@ -61,3 +65,26 @@ def my_verdict(db: sqlite_utils.Database, session: Session, item_id: str) -> dic
         return session.cipher.decrypt_json("inbox", item_id, "note", row[0])
     except Exception:   # noqa: BLE001
         return None
+
+
+def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None = None) -> int:
+    """Forget the summaries of reports sent more than `days` ago, and her replies about them
+    (the office holds them; a lost phone should not). Needs no PIN: it only deletes.
+    Returns how many summaries went."""
+    if days not in SUMMARY_DAYS:
+        days = DEFAULT_SUMMARY_DAYS
+    if days == "forever":
+        return 0
+    cutoff = ((today or dt.date.today()) - dt.timedelta(days=int(days))).isoformat()
+    due = db.conn.execute(
+        "SELECT EXISTS(SELECT 1 FROM reports WHERE summary IS NOT NULL AND status IN ('received','refused') "
+        "AND COALESCE(received_day, updated_day, created_day) < ?) "
+        "OR EXISTS(SELECT 1 FROM replies WHERE state!='waiting' AND created_day < ?)", (cutoff, cutoff)).fetchone()[0]
+    if not due:             # the usual case: no write, no lock taken at every unlock and sync
+        return 0
+    with transaction(db) as conn:
+        gone = conn.execute(
+            "UPDATE reports SET summary=NULL WHERE summary IS NOT NULL AND status IN ('received','refused') "
+            "AND COALESCE(received_day, updated_day, created_day) < ?", (cutoff,)).rowcount
+        conn.execute("DELETE FROM replies WHERE state!='waiting' AND created_day < ?", (cutoff,))
+    return gone

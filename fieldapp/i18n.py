@@ -83,6 +83,25 @@ S: dict[str, tuple[str, str]] = {
                    "Too many wrong PINs. This user's data is locked for good and can no longer be "
                    "opened."),
     "user_locked": ("{name} (terkunci)", "{name} (locked)"),
+    "locked_why": ("{name} terkunci di ponsel ini karena terlalu banyak PIN salah. Ini bukan pencabutan "
+                   "oleh kantor: data pengguna ini tidak bisa dibuka lagi; minta kode pendaftaran baru "
+                   "dari petugas Imigrasi.",
+                   "{name} is locked on this phone after too many wrong PINs. The office did not revoke "
+                   "it: this user's data can no longer be opened; ask the immigration officer for a new "
+                   "enrollment code."),
+    "revoked_person": ("Akun Anda dicabut oleh kantor pada {when}. Laporan baru tidak akan diterima "
+                       "dan balasan tidak dikirim lagi ke akun ini. Hubungi petugas Imigrasi kalau ini keliru.",
+                       "Your account was revoked by the office on {when}. New reports will not be accepted "
+                       "and no replies are sent to this account any more. Contact the immigration officer "
+                       "if this is a mistake."),
+    "revoked_person_undated": ("Akun Anda dicabut oleh kantor. Laporan baru tidak akan diterima. Hubungi "
+                               "petugas Imigrasi kalau ini keliru.",
+                               "Your account was revoked by the office. New reports will not be accepted. "
+                               "Contact the immigration officer if this is a mistake."),
+    "revoked_device": ("Ponsel ini dicabut oleh kantor (diketahui saat sinkron {when}). Ponsel ini tidak bisa "
+                       "lagi mengirim laporan atau menerima balasan. Hubungi petugas Imigrasi.",
+                       "This phone was revoked by the office (learned at the sync of {when}). It can no "
+                       "longer send reports or receive replies. Contact the immigration officer."),
     "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
                   "Enter the PIN first (this is not counted as a try)."),
     "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "
@@ -199,6 +218,7 @@ S: dict[str, tuple[str, str]] = {
     "now": ("Sekarang", "Now"),
     "today": ("Hari ini", "Today"),
     "date_format": ("Format: TTTT-BB-HH atau HH-BB-TTTT", "Format: YYYY-MM-DD or DD-MM-YYYY"),
+    "clock_zone": ("jam {zone}", "{zone} time"),
     "datetime_format": ("Format: TTTT-BB-HH jj:mm atau HH-BB-TTTT jj:mm", "Format: YYYY-MM-DD hh:mm or DD-MM-YYYY hh:mm"),
     "gps_get": ("Ambil lokasi GPS", "Get GPS location"),
     "gps_wait": ("Mencari lokasi…", "Finding location…"),
@@ -254,6 +274,31 @@ S: dict[str, tuple[str, str]] = {
     "review_state_read": ("Dibaca", "Read"),
     "review_state_answered": ("Sudah ditanggapi", "Answered"),
     "review_unreadable": ("Laporan tidak bisa dibuka", "The report cannot be opened"),
+    # a sent report's conversation with the office
+    "conv_title": ("Percakapan laporan", "Report conversation"),
+    "conv_messages": ("Pesan tentang laporan ini", "Messages about this report"),
+    "conv_open": ("Percakapan ({n} pesan)", "Conversation ({n} messages)"),
+    "conv_office": ("Kantor Imigrasi", "Immigration office"),
+    "conv_me": ("Anda", "You"),
+    "conv_empty": ("Belum ada pesan tentang laporan ini.", "No messages about this report yet."),
+    "conv_reply_label": ("Balasan Anda untuk kantor", "Your reply to the office"),
+    "conv_reply_hint": ("Hanya kantor Imigrasi yang bisa membacanya", "Only the immigration office can read it"),
+    "conv_reply_btn": ("Balas", "Reply"),
+    "conv_reply_queued": ("Balasan disimpan terenkripsi dan dikirim saat sinkron.",
+                          "Reply saved encrypted; it is sent with the next sync."),
+    "conv_waiting": ("menunggu dikirim", "waiting to be sent"),
+    "conv_sent": ("terkirim ke kantor", "sent to the office"),
+    "conv_refused": ("ditolak kantor", "refused by the office"),
+    "conv_cut": ("(hanya awal pesan yang disimpan di ponsel)", "(only the first words are kept on the phone)"),
+    "conv_unreadable": ("(pesan tidak bisa dibuka)", "(the message cannot be opened)"),
+    "conv_not_received": ("Balasan bisa dikirim setelah kantor menerima laporan ini.",
+                          "You can reply once the office has received this report."),
+    "summary_days": ("Simpan ringkasan laporan terkirim", "Keep summaries of sent reports"),
+    "summary_days_hint": ("Ringkasan (jenis, tempat, kata pertama) dan balasan Anda dihapus dari ponsel setelah:",
+                          "Summaries (category, place, first words) and your replies are deleted from the "
+                          "phone after:"),
+    "days_7": ("7 hari", "7 days"), "days_30": ("30 hari (disarankan)", "30 days (recommended)"),
+    "days_90": ("90 hari", "90 days"), "days_forever": ("Simpan terus", "Keep them"),
     # settings
     "language": ("Bahasa", "Language"),
     "retention": ("Setelah diterima kantor", "After the office receives a report"),
@@ -287,6 +332,8 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "enroll_code_expired": ("kode sudah kedaluwarsa; minta kode baru", "the code expired; ask for a new one"),
     "no_connection": ("tidak ada sambungan ke kantor", "no connection to the office"),
     "not_enrolled_short": ("ponsel belum terdaftar", "the phone is not enrolled"),
+    "reply_empty": ("tulis balasan dulu", "write a reply first"),
+    "reply_too_long": ("balasan terlalu panjang (paling banyak 2000 huruf)", "the reply is too long (2000 characters at most)"),
     "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
     "office_identity_mismatch": ("kunci kantor tidak cocok dengan sidik jari pada kode: ditolak",
                                  "the office's keys do not match the fingerprint in the code: refused"),

@@ -124,6 +124,7 @@ def _apply(item: dict, bundle: dict, changed: bool) -> tuple[str | None, bool]:
         if body.get("person_id") != item["person_id"]:
             raise TrustError("revocation names another person")
         bundle["revoked"] = True
+        bundle["revoked_at"] = str(body.get("revoked_at") or item.get("issued_at") or "")[:40]
         return "new", True
     return "new", changed
 
@@ -183,10 +184,15 @@ def review(db: sqlite_utils.Database, session: Session, bundle: dict, item_id: s
 
 
 def review_sent(db: sqlite_utils.Database, envelope_id: str) -> None:
-    """The office acknowledged the verdict (verified receipt): forget it and the request."""
+    """The office acknowledged the verdict (verified receipt): forget it and the request.
+    A reply (fieldapp.conversation) rides the same queue: it is marked sent and, like a
+    received report, keeps only its first words unless the user keeps report copies."""
+    keep = (get_meta_conn(db.conn, "retention") or "purge") == "keep"
     with transaction(db) as conn:
         row = conn.execute("SELECT item_id FROM review_outbox WHERE envelope_id=?", (envelope_id,)).fetchone()
         conn.execute("DELETE FROM review_outbox WHERE envelope_id=?", (envelope_id,))
+        conn.execute("UPDATE replies SET state='sent', text=CASE WHEN ? THEN text ELSE NULL END "
+                     "WHERE envelope_id=?", (keep, envelope_id))
         if row and row[0]:
             conn.execute("DELETE FROM inbox WHERE item_id=? AND state='answered'", (row[0],))
 
@@ -198,6 +204,7 @@ def review_closed(db: sqlite_utils.Database, envelope_id: str, code: str, messag
     with transaction(db) as conn:
         row = conn.execute("SELECT item_id FROM review_outbox WHERE envelope_id=?", (envelope_id,)).fetchone()
         conn.execute("DELETE FROM review_outbox WHERE envelope_id=?", (envelope_id,))
+        conn.execute("UPDATE replies SET state='refused' WHERE envelope_id=?", (envelope_id,))
         if row and row[0]:
             conn.execute("UPDATE inbox SET state='closed' WHERE item_id=?", (row[0],))
 

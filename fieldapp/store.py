@@ -91,6 +91,18 @@ def m006_phone_pin_delay(db: sqlite_utils.Database) -> None:
     db["users"].add_column("retry_after", float, not_null_default=0)
 
 
+@migrations()
+def m007_convo_replies(db: sqlite_utils.Database) -> None:
+    # Her replies in a report's conversation (fieldapp.conversation): the text encrypted under
+    # her own data key, the first words kept apart so a receipt can drop the full text without
+    # a PIN (as a report keeps only its summary); the sealed copy waits in review_outbox.
+    db["replies"].create({
+        "envelope_id": str, "owner": str, "report_id": str, "report_envelope_id": str,
+        "text": bytes, "summary": bytes, "state": str, "created_day": str,
+    }, pk="envelope_id", not_null={"owner", "report_id", "state"})
+    db["replies"].create_index(["owner", "report_id"])
+
+
 def _check_header(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it.
 

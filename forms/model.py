@@ -252,10 +252,12 @@ class Form:
             self._example = build_example(self)
         return copy.deepcopy(self._example)
 
-    def summary(self, answers: Mapping[str, Any], lang: str = "id") -> list[tuple[str, str]]:
-        """(label, readable value) for every visible answered field, in form order."""
+    def summary(self, answers: Mapping[str, Any], lang: str = "id",
+                zone: str | None = None) -> list[tuple[str, str]]:
+        """(label, readable value) for every visible answered field, in form order. `zone`
+        (WIB/WITA/WIT) names the wall clock a datetime answer was typed in."""
         cleaned = self.clean(answers)
-        return [(f.label(lang), format_answer(f, cleaned[f.name], lang))
+        return [(f.label(lang), format_answer(f, cleaned[f.name], lang, zone))
                 for f in self.fields if f.name in cleaned]
 
     def to_dict(self) -> dict:
@@ -263,8 +265,10 @@ class Form:
         return copy.deepcopy(self._data)
 
 
-def format_answer(f: Field, v: Any, lang: str = "id") -> str:
-    """A human-readable rendering of one answer (choice labels, local dates, ...)."""
+def format_answer(f: Field, v: Any, lang: str = "id", zone: str | None = None) -> str:
+    """A human-readable rendering of one answer (choice labels, local dates, ...). A datetime
+    is a wall-clock time without a zone; `zone` (the reader's WIB/WITA/WIT) is appended so
+    a person never reads a bare "19:30"."""
     lang = norm_lang(lang)
     if f.type == "select_one":
         return f.choice_label(v, lang)
@@ -273,7 +277,7 @@ def format_answer(f: Field, v: Any, lang: str = "id") -> str:
     if f.type == "photo" and isinstance(v, list):
         return msg("photos", lang, n=len(v))
     if f.type == "repeat" and isinstance(v, list):
-        return " | ".join(" \u00b7 ".join(format_answer(s, e[s.name], lang) for s in f.fields
+        return " | ".join(" \u00b7 ".join(format_answer(s, e[s.name], lang, zone) for s in f.fields
                                            if s.name in e)
                           for e in v if isinstance(e, Mapping))
     if f.type == "geopoint" and isinstance(v, dict) and is_number(v.get("lat")) and is_number(v.get("lon")):
@@ -284,7 +288,7 @@ def format_answer(f: Field, v: Any, lang: str = "id") -> str:
     if f.type == "date" and (d := parse_date(v)):
         return fmt_date(d, lang)
     if f.type == "datetime" and (dt := parse_datetime(v)):
-        return fmt_datetime(dt, lang)
+        return fmt_datetime(dt, lang) + (f" {zone}" if zone else "")
     return fmt_value(v, lang)
 
 

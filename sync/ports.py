@@ -22,6 +22,9 @@ Contract as sync.runner.sync_once uses it:
 - Optional `pending_count() -> int`, used only for progress totals.
 - Optional `close_review(id, code, message)` — the office refused a verdict for good (e.g.
   404: it no longer knows the report); close it locally instead of re-sending it forever.
+- `pending_reviews()` holds every person-signed envelope about a report the office already
+  has: a head's verdict (`_review`) and a reply in the report's conversation (`_reply`);
+  both go to POST /reviews, which routes them by form_id.
 """
 from __future__ import annotations
 

@@ -175,10 +175,12 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             try:
                 res = client.post_review(review.envelope)
             except ApiError as exc:
-                if _transient(exc) or exc.code in ("unauthorized", "revoked"):
+                if _transient(exc) or exc.code == "unauthorized":
                     raise
-                # Refused for good (the office no longer knows the report, or this head may
-                # not review it): close it locally; one dead verdict must not wedge every sync.
+                # Refused for good (the office no longer knows the report, this head may not
+                # review it, or this head was revoked): close it locally; one dead verdict must
+                # not wedge every sync — a revoked head's phone must still pull the inbox item
+                # that tells him so. A revoked *phone* stops at the inbox pull below.
                 result.failed[review.envelope_id] = exc.code
                 close = getattr(outbox, "close_review", None)
                 if close is not None:

@@ -104,6 +104,33 @@ def enroll(server, village: str, role: str, name: str, client: OfficeClient | No
     return person, client
 
 
+def enroll_on_device(dev, server, village: str, label: str, role: str, pin: str, *,
+                     via: str | None = None):
+    """A local user of the real `Device` enrolled through the office API; `via` is the URL
+    the enrollment code names (a man in the middle, say). Returns the unlocked session."""
+    dev.add_user(label, role, pin)
+    session = dev.unlock(label, pin)
+    text = server.admin_json(["enroll-code", "--village", village, "--role", role, "--name", label,
+                              "--office-url", via or server.url])["enroll"]
+    ticket = dev.ticket(text)
+    client = OfficeClient(ticket.office_url)
+    try:
+        dev.apply_enrollment(session, ticket, client.enroll(**dev.enrollment_request(session, ticket)))
+    finally:
+        client.close()
+    return session
+
+
+def sync_device(dev, url: str | None = None):
+    """One real sync round of `dev` against its office (or `url`), as the phone runs it."""
+    from sync.runner import sync_once
+    client = OfficeClient(url or dev.office_url, token=dev.sync_token, **dev.client_options())
+    try:
+        return sync_once(dev, client)
+    finally:
+        client.close()
+
+
 def village(server, name: str = "Entikong") -> str:
     server.admin(["add-village", "--name", name, "--region", "Sanggau"])
     return name

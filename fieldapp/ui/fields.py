@@ -195,7 +195,8 @@ class DateTimeInput(Widget):
         v = self.answers.get(f.name) or ""
         self.input = ft.TextField(label=f.label(self.app.lang) + (f" {self.app.t('required_mark')}" if f.required else ""),
                                   value=v.replace("T", " "), hint_text="2025-01-31 19:30" if self.is_dt else "2025-01-31",
-                                  helper=self.app.t("datetime_format" if self.is_dt else "date_format"),
+                                  helper=self.app.t("datetime_format" if self.is_dt else "date_format")
+                                  + (f" ({self.app.t('clock_zone', zone=self.app.zone())})" if self.is_dt else ""),
                                   keyboard_type=ft.KeyboardType.DATETIME,
                                   on_change=self.app.handler(self._typed))
         self.title.visible = False

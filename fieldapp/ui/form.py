@@ -16,15 +16,19 @@ from fieldapp.ui import fields, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
-def defaults(form_id: str) -> dict:
+def defaults(form_id: str, home_place: str | None = None) -> dict:
     """Answers a new report starts with, so the shortest honest report needs no extra taps:
-    it happened now / today, urgency is normal, children unknown, not rahasia. All are
-    visible, changeable answers on their step and on the confirmation screen."""
+    it happened now / today, urgency is normal, children unknown, not rahasia, a PMI
+    departure was seen in the volunteer's own village (`home_place`). All are visible,
+    changeable answers on their step and on the confirmation screen."""
     now = dt.datetime.now()
+    pmi = {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"}
+    if home_place:
+        pmi["tempat_terlihat"] = home_place
     return {
         "laporan_kecurigaan": {"waktu_kejadian": now.strftime("%Y-%m-%dT%H:%M"), "ada_anak": "tidak_tahu",
                                "urgensi": "biasa", "rahasia": "tidak"},
-        "keberangkatan_pmi": {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"},
+        "keberangkatan_pmi": pmi,
     }.get(form_id, {})
 
 
@@ -38,7 +42,7 @@ class FormScreen:
             self.answers = app.device.load_answers(app.session, report_id)
         else:       # a new report: no draft exists until the user changes something
             self.form = forms.load(form_id)
-            self.answers = {**defaults(self.form.id), **(prefill or {})}
+            self.answers = {**defaults(self.form.id, app.device.home_place()), **(prefill or {})}
         app.ensure_draft = self.ensure_draft
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}
@@ -139,10 +143,17 @@ class FormScreen:
             self.confirm()
 
     async def _scroll_to_first(self, errors: dict[str, str]) -> None:
-        """At 360x640 the first red message is often below the fold: bring it into view."""
-        first = next((n for n in self.widgets if n in errors), None)
+        """At 360x640 the first red message is often below the fold: bring it into view, and
+        put the focus in it when it is typed (a screen reader then reads that field next;
+        Flet cannot mark it aria-invalid — README "Accessibility")."""
+        first = next((n for n in self.widgets if n in {_base(k) for k in errors}), None)
         if first is not None:
-            await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=200)
+            # At once, not animated: focusing a box that is still off screen would scroll it
+            # only just into view, leaving its message below the fold again.
+            await self.app.content.scroll_to(scroll_key=f"field-{first}", duration=0)
+            typed = getattr(self.widgets[first], "input", None)
+            if isinstance(typed, ft.TextField):
+                await typed.focus()
 
     def leave(self) -> None:
         self.app.resume_point = None
@@ -162,7 +173,7 @@ class FormScreen:
             rows.append(app.banner(app.t("urgent_flag"), "error"))
         rows.append(app.banner(app.t("rahasia_on") if rahasia else app.t("rahasia_off"),
                                "warn" if rahasia else "info"))
-        for label, value in self.form.summary(self.answers, app.lang):
+        for label, value in self.form.summary(self.answers, app.lang, app.zone()):
             rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                    ft.Text(value, size=16)], spacing=2))
         self.seal_error = ft.Text("", color=RED, size=15, visible=False)

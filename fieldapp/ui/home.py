@@ -10,8 +10,8 @@ import flet as ft
 
 import forms
 from core.errors import JagaError
-from fieldapp import history, i18n
-from fieldapp.ui import syncing
+from fieldapp import conversation, history, i18n
+from fieldapp.ui import revoked, syncing
 from fieldapp.ui.shell import BLUE, GREEN, RED
 
 SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
@@ -23,6 +23,7 @@ def show(app) -> None:
         return
     s, dev = app.session, app.device
     body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
+    body += revoked.home_banners(app)          # the office cut this account or phone off: say so first
     if not s.person_id:
         body += [app.banner(app.t("not_enrolled"), kind="warn"),
                  app.button(app.t("enroll_title"), lambda: app.go("enroll"), kind="outlined",
@@ -166,7 +167,8 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         key = f.get("envelope_id") or f.get("report_id") or ""
         by_envelope.setdefault(key, []).append(f)
     round_error = app.device.setting("last_sync_error") or ""
-    about = _safe(lambda: history.summaries(app.device.db, app.session), {})
+    about = summaries(app)
+    mine = _safe(lambda: conversation.counts(app.device.db, app.session), {})
     for r in items:
         state = app.t(STATE_KEYS.get(r["state"], "state_waiting"))
         color = {"waiting": "#7A5200", "received": GREEN, "returned": BLUE, "refused": RED}.get(r["state"], "#333333")
@@ -193,9 +195,18 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
             if f.get("state") == "new":
                 lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",
                                         height=48))
+        n = len(replies) + mine.get(r["id"], 0)
+        if n:       # the whole thread, and the box to answer the office
+            lines.append(app.button(app.t("conv_open", n=n), (lambda rid=r["id"]: app.go("conversation", report_id=rid)),
+                                    kind="outlined", icon=ft.Icons.FORUM, height=48))
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
                                  border=ft.Border.all(1, "#DDDDDD")))
     return ft.Column(rows, spacing=8)
+
+
+def summaries(app) -> dict[str, dict]:
+    """This user's sent-report summaries (what each report was), opened with her key."""
+    return _safe(lambda: history.summaries(app.device.db, app.session), {})
 
 
 def _about(app, summary: dict | None) -> list[ft.Control]:
@@ -310,3 +321,7 @@ def _reviews(app) -> ft.Control:
             on_click=app.handler(lambda iid=it["item_id"]: app.go("review", item_id=iid)),
             disabled=not it.get("ok"), style=ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10))))
     return ft.Column(rows, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+about = _about              # shared with the conversation screen
+connected = _connected

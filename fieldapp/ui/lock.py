@@ -9,6 +9,7 @@ import flet as ft
 
 from core.errors import LockedOut, PinError
 from fieldapp.secret_store import SecretMissing
+from fieldapp.ui import revoked
 from fieldapp.users import PinEmpty, PinWait
 
 
@@ -82,6 +83,7 @@ def show(app, message: str = "") -> None:
             app.go("home")
 
     pin.on_submit = app.handler(unlock)                 # Enter on the keyboard submits
-    body = [ft.Text(app.t("tagline"), size=15), app.heading(app.t("lock_title")), picked, pin, status,
+    body = [ft.Text(app.t("tagline"), size=15), *revoked.lock_banners(app, users),
+            app.heading(app.t("lock_title")), picked, pin, status,
             app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN)]
     app.render(app.t("app_name"), body)

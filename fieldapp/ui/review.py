@@ -27,7 +27,7 @@ def show(app, item_id: str) -> None:
         rows.append(app.banner(app.t("urgent_flag"), "error"))
     if item.get("created_ms"):
         rows.append(ft.Text(app.local(item["created_ms"]), size=14, color="#555555"))
-    for label, value in form.summary(item["answers"], app.lang):
+    for label, value in form.summary(item["answers"], app.lang, app.zone()):
         rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
                                ft.Text(value, size=16)], spacing=2))
     note = ft.TextField(label=app.t("review_note"), multiline=True, min_lines=2)

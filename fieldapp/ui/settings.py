@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from core import localtime
-from fieldapp import i18n
+from fieldapp import history, i18n
 from fieldapp.ui.fields import options
 from fieldapp.ui.shell import RED
 
@@ -57,6 +57,15 @@ def show(app) -> None:
     retention_box, retention_opts = options(
         app, [("purge", app.t("retention_purge")), ("keep", app.t("retention_keep"))],
         dev.setting("retention", "purge"), False, set_retention)
+    def set_summary_days(value):
+        for v, o in days_opts.items():
+            o.select(v == value)
+        dev.set_setting("summary_days", value)
+        app.page.update()
+
+    days_box, days_opts = options(
+        app, [(d, app.t("days_" + d)) for d in history.SUMMARY_DAYS],
+        dev.setting("summary_days", history.DEFAULT_SUMMARY_DAYS), False, set_summary_days)
     sync_box, sync_opt = options(app, [("on", app.t("sync_auto"))],
                                  {"on"} if dev.setting("sync", "on") == "on" else set(), True, set_sync)
     body: list[ft.Control] = [
@@ -65,6 +74,8 @@ def show(app) -> None:
         app.heading(app.t("timezone")), tz_box,
         ft.Divider(),
         app.heading(app.t("retention")), retention_box,
+        ft.Divider(),
+        app.heading(app.t("summary_days")), ft.Text(app.t("summary_days_hint"), size=15), days_box,
         ft.Divider(),
         sync_box,
         ft.Divider(),

@@ -56,9 +56,13 @@ class App:
     def t(self, key: str, **kw: Any) -> str:
         return i18n.t(key, self.lang, **kw)
 
+    def zone(self) -> str:
+        """This phone's zone name (WIB/WITA/WIT): the settings choice, else the device's own offset."""
+        return localtime.zone(self.device.setting("tz"))
+
     def local(self, value: Any, date: bool = True) -> str:
         """A stored UTC time (ISO text or epoch ms) as this phone's local time with its zone name."""
-        return localtime.format(value, localtime.zone(self.device.setting("tz")), self.lang, date=date)
+        return localtime.format(value, self.zone(), self.lang, date=date)
 
     def day(self, text: str | None) -> str:
         """A stored coarse day ("2026-11-26") the Indonesian way: 26 November 2026."""

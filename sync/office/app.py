@@ -159,9 +159,9 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     office_keys.set_current(keys)
     from sync.office.enrollment import head_list_validity
     head_list_validity()            # a bad JAGA_HEAD_LIST_DAYS stops start-up, not every sync
+    from sync.office.dashboard import basemap; basemap.tile_url()   # so does a bad JAGA_TILE_URL
     from sync.office import warning; warning.set_config(warning.WarningConfig.load_for(data_dir))
-    engine = db.make_engine(db_url or db.sqlite_url(data_dir))
-    db.migrate(engine)
+    engine = db.open_store(data_dir, db_url)
     app = FastAPI(title="Jaga Desa office API", version=VERSION,
                   description="Sealed field reports in, receipts, reviews and feedback out.",
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)

@@ -28,6 +28,7 @@ import os
 import sys
 from pathlib import Path
 
+from core import cli
 from core.errors import BadRequest, JagaError
 from core.prompt import secret
 
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--log-level", default="warning")
     office.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     office.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
+    office.add_argument("--tile-url", help="the office's own map tile server, e.g. "
+                        "http://10.0.0.5/tiles/{z}/{x}/{y}.png (env JAGA_TILE_URL); without it the "
+                        "dashboard map draws only the basemap shipped in the package")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see sync/office/serve.py)")
 
@@ -103,10 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _engine(args):
     from sync.office import db
-    args.data.mkdir(parents=True, exist_ok=True)
-    engine = db.make_engine(args.db or db.sqlite_url(args.data))
-    db.migrate(engine)
-    return engine
+    return db.open_store(args.data, args.db)
 
 
 def _run_office(args) -> int:
@@ -121,6 +122,9 @@ def _run_office(args) -> int:
     if tls:
         print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
               file=sys.stderr, flush=True)
+    if args.tile_url:           # every worker reads it from the environment it inherits
+        from sync.office.dashboard import basemap
+        os.environ[basemap.TILE_ENV] = basemap.check_tile_url(args.tile_url)
     fp = public_fingerprint(args.data)
     print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
     print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"
@@ -260,13 +264,7 @@ def _admin(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return _run_office(args) if args.command == "office" else _admin(args)
-    except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return cli.run(lambda: _run_office(args) if args.command == "office" else _admin(args))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,15 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     return engine
 
 
+def open_store(data_dir: Path, url: str | None = None) -> Engine:
+    """The office store every entry point opens: `url`, or DATA/office.db by default,
+    migrated to head (the folder is made first, so SQLite can create its file)."""
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url or sqlite_url(data_dir))
+    migrate(engine)
+    return engine
+
+
 def reading(engine: Engine):
     """A transaction for pages that only read (`with db.reading(engine) as conn:`). On SQLite
     it is a deferred BEGIN, so a dashboard GET never queues behind — or blocks — phone pushes

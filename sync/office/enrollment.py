@@ -21,7 +21,7 @@ from core.errors import (AuthError, BadRequest, Conflict, EnrollCodeExpired, Enr
                          EnrollCodeUsed, NotFound, Revoked)
 from sync import identity
 from sync.envelope import key_id, load_public_ed25519, load_public_x25519
-from sync.office import clock, inbox
+from sync.office import clock, inbox, regions
 from sync.office.schema import devices, enroll_codes, inbox_items, persons, villages
 
 ROLES = ("volunteer", "head")
@@ -60,6 +60,16 @@ def find_village(conn: Connection, ref: str | int) -> dict:
     if row is None:
         raise NotFound(f"no village {ref!r}")
     return dict(row)
+
+
+def kecamatan_of(village: dict) -> str | None:
+    """The kecamatan enclosing a village with a Kemendagri code (None without one): the phone
+    offers "Desa X, Kecamatan Y" as the default place of a PMI departure report."""
+    code = village.get("kode_wilayah")
+    if not code:
+        return None
+    kec = [r for r in regions.path(code) if r.level == "kecamatan"]
+    return kec[0].name if kec else None
 
 
 def create_code(conn: Connection, *, village: str | int, role: str, name: str,
@@ -162,6 +172,7 @@ def enroll(conn: Connection, *, code: str, name: str, x25519_public: str, ed2551
     village = find_village(conn, row["village_id"])
     return {"person_id": person_id, "device_id": dev["id"], "sync_token": token,
             "village_id": village["id"], "village_name": village["name"], "role": row["role"],
+            "kecamatan_name": kecamatan_of(village),
             "recipients": recipients(conn, village["id"]),
             "recipients_valid_until": clock.iso(now + head_list_validity())}
 
@@ -233,8 +244,10 @@ def revoke_person(conn: Connection, person_id: str, now: datetime | None = None)
     if row["revoked_at"]:
         return
     conn.execute(update(persons).where(persons.c.id == person_id).values(revoked_at=clock.iso(now)))
+    # revoked_at: the phone tells its user when ("dicabut oleh kantor pada ... WITA")
     inbox.queue(conn, [{"person_id": person_id, "kind": "revoked", "ref_id": person_id,
-                        "body": json.dumps({"person_id": person_id}), "created_at": clock.iso(now)}])
+                        "body": json.dumps({"person_id": person_id, "revoked_at": clock.iso(now)}),
+                        "created_at": clock.iso(now)}])
     if row["role"] == "head":
         announce_recipients(conn, row["village_id"], now)
 

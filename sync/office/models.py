@@ -42,6 +42,8 @@ class EnrollResponse(BaseModel):
     sync_token: str | None = Field(description="only when this enrollment registered the phone")
     village_id: int
     village_name: str
+    kecamatan_name: str | None = Field(default=None, description="the village's kecamatan (from its "
+                                                                 "Kemendagri code), when known")
     role: Literal["volunteer", "head"]
     x25519_public: str = Field(description="the enrolled person's keys, echoed so the answer "
                                            "is bound to this enrollment")
@@ -127,7 +129,7 @@ class InboxPage(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review'",
+    envelope: str = Field(description="base64 sealed v1 envelope, form_id '_review' or '_reply'",
                           min_length=4, pattern=B64)
 
 

@@ -123,6 +123,19 @@ reviews = Table(
     Index("ix_reviews_report", "report_id"),
 )
 
+replies = Table(
+    "replies", metadata,       # a message in a report's conversation from its author (or its head)
+    Column("id", String(36), primary_key=True),                      # the reply envelope id
+    Column("report_id", String(36), ForeignKey("envelopes.id"), nullable=False),
+    Column("author_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),                     # sealed: the text stays sealed
+    Column("receipt", Text, nullable=False),
+    Index("ix_replies_report", "report_id", "received_at"),
+)
+
 inbox_items = Table(
     "inbox_items", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),   # the paging cursor

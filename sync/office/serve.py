@@ -42,9 +42,7 @@ def run(data_dir: Path, db_url: str | None, *, host: str, port: int, workers: in
     data_dir.mkdir(parents=True, exist_ok=True)
     passphrase = office_keys.passphrase_from_env_or_prompt()
     office_keys.load_or_create(data_dir, passphrase)        # create once, here, not in a worker
-    engine = db.make_engine(db_url or db.sqlite_url(data_dir))
-    db.migrate(engine)
-    engine.dispose()
+    db.open_store(data_dir, db_url).dispose()
     os.environ.update({_DATA: str(data_dir), office_keys.ENV: passphrase})
     if db_url:
         os.environ[_DB] = db_url

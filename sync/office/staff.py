@@ -57,14 +57,6 @@ def rehash_if_needed(conn: Connection, row: dict, password: str) -> None:
 def verify_staff(conn: Connection, username: str, password: str) -> dict:
     """The staff row (without the hash) if the password is right; AuthError otherwise."""
     row = conn.execute(select(staff).where(staff.c.username == username)).mappings().first()
-    try:
-        if row is None or row["disabled_at"]:
-            _hasher.hash(password)          # same cost either way: no user enumeration by timing
-            raise AuthError("wrong username or password")
-        _hasher.verify(row["password_hash"], password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AuthError("wrong username or password") from None
-    if _hasher.check_needs_rehash(row["password_hash"]):
-        conn.execute(update(staff).where(staff.c.id == row["id"])
-                     .values(password_hash=_hasher.hash(password)))
-    return {k: v for k, v in row.items() if k != "password_hash"}
+    found = check_password(row, password)
+    rehash_if_needed(conn, row, password)
+    return found

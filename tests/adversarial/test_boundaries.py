@@ -7,6 +7,9 @@ at run time (what a fresh interpreter really loads):
     fieldapp                  never speaks HTTP itself (no requests/urllib3/httpx/socket)
     core                      imports nothing of the project
     top-level packages        no import cycles between them
+
+Each check also runs on a made-up checkout that breaks every rule (and a made-up cycle),
+so a check that silently stopped seeing imports would fail here, not pass forever.
 """
 from __future__ import annotations
 
@@ -30,17 +33,17 @@ HTTP = {"requests", "urllib3", "httpx", "http.client", "urllib.request", "socket
         "fastapi", "starlette"}
 
 
-def module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def module_name(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = list(rel.parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, root: Path = ROOT) -> set[str]:
     """Absolute module names imported anywhere in the file."""
-    mod = module_name(path)
+    mod = module_name(path, root)
     package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     out: set[str] = set()
@@ -65,11 +68,12 @@ def imports_of(path: Path) -> set[str]:
     return out
 
 
-def sources(package: str) -> list[Path]:
-    return sorted((ROOT / package).rglob("*.py"))
+def scan(root: Path = ROOT) -> dict[str, dict[Path, set[str]]]:
+    """package -> {file: the modules it imports}, for every .py file of each package."""
+    return {pkg: {p: imports_of(p, root) for p in sorted((root / pkg).rglob("*.py"))} for pkg in PACKAGES}
 
 
-ALL = {pkg: {p: imports_of(p) for p in sources(pkg)} for pkg in PACKAGES}
+ALL = scan()
 
 
 def top(name: str) -> str:
@@ -80,9 +84,38 @@ def matches(name: str, forbidden: set[str]) -> bool:
     return any(name == f or name.startswith(f + ".") for f in forbidden)
 
 
-def violations(package: str, forbidden: set[str]) -> list[str]:
-    return [f"{p.relative_to(ROOT)} imports {name}" for p, names in ALL[package].items()
+def violations(package: str, forbidden: set[str], tree: dict = ALL, root: Path = ROOT) -> list[str]:
+    return [f"{p.relative_to(root)} imports {name}" for p, names in tree[package].items()
             for name in sorted(names) if matches(name, forbidden)]
+
+
+# The rules, one place: the tests below apply them to this checkout and to a made-up one.
+RULES = {"sync": {"fieldapp"}, "forms": STORAGE_OR_NETWORK, "fieldapp": HTTP,
+         "core": set(PACKAGES) - {"core"}}
+
+
+def package_graph(tree: dict) -> dict[str, set[str]]:
+    """Top-level package -> the other top-level packages its files import."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for pkg, files in tree.items():
+        for names in files.values():
+            graph[pkg].update(top(n) for n in names if top(n) in PACKAGES and top(n) != pkg)
+    return graph
+
+
+def cycles_in(graph: dict[str, set[str]]) -> list[list[str]]:
+    cycles = []
+
+    def walk(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            else:
+                walk(nxt, path + [nxt])
+
+    for pkg in sorted(graph):
+        walk(pkg, [pkg])
+    return cycles
 
 
 def test_the_scanner_sees_imports():
@@ -95,38 +128,75 @@ def test_the_scanner_sees_imports():
 
 
 def test_sync_never_imports_fieldapp():
-    assert violations("sync", {"fieldapp"}) == []
+    assert violations("sync", RULES["sync"]) == []
 
 
 def test_forms_imports_no_storage_or_network():
-    assert violations("forms", STORAGE_OR_NETWORK) == []
+    assert violations("forms", RULES["forms"]) == []
 
 
 def test_fieldapp_never_speaks_http_itself():
-    assert violations("fieldapp", HTTP) == []
+    assert violations("fieldapp", RULES["fieldapp"]) == []
 
 
 def test_core_imports_nothing_of_the_project():
-    assert violations("core", set(PACKAGES) - {"core"}) == []
+    assert violations("core", RULES["core"]) == []
 
 
 def test_no_cycles_between_top_level_packages():
-    graph: dict[str, set[str]] = defaultdict(set)
-    for pkg, files in ALL.items():
-        for names in files.values():
-            graph[pkg].update(top(n) for n in names if top(n) in PACKAGES and top(n) != pkg)
-    cycles = []
+    graph = package_graph(ALL)
+    assert cycles_in(graph) == [], f"import cycles: {cycles_in(graph)}; graph: {dict(graph)}"
 
-    def walk(node: str, path: list[str]) -> None:
-        for nxt in sorted(graph[node]):
-            if nxt in path:
-                cycles.append(path[path.index(nxt):] + [nxt])
-            else:
-                walk(nxt, path + [nxt])
 
+# ── negative controls: the same checks on a made-up checkout that breaks every rule ──
+
+VIOLATING = {
+    "core/clock.py": "import sync.envelope\n",                               # core -> project
+    "forms/store.py": "import sqlite3\nfrom sync import client\n",          # forms stores, reaches sync
+    "forms/lazy.py": "def f():\n    __import__('requests')\n",              # hidden in a call
+    "fieldapp/net.py": "from urllib.request import urlopen\n",               # fieldapp speaks HTTP
+    "fieldapp/deep.py": "def f():\n    import importlib\n    importlib.import_module('httpx')\n",
+    "sync/office/peek.py": "from fieldapp.device import Device\n",            # office -> fieldapp
+    "sync/office/rel.py": "from ...fieldapp import store\n",                 # relative, still fieldapp
+    "jaga_desa/__init__.py": "",
+}
+
+
+@pytest.fixture
+def violating_tree(tmp_path) -> tuple[dict, Path]:
     for pkg in PACKAGES:
-        walk(pkg, [pkg])
-    assert cycles == [], f"import cycles: {cycles}; graph: {dict(graph)}"
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    (tmp_path / "sync" / "office").mkdir()
+    (tmp_path / "sync" / "office" / "__init__.py").write_text("")
+    for rel, text in VIOLATING.items():
+        (tmp_path / rel).write_text(text)
+    return scan(tmp_path), tmp_path
+
+
+def test_each_rule_catches_its_violation(violating_tree):
+    tree, root = violating_tree
+    found = {pkg: violations(pkg, forbidden, tree, root) for pkg, forbidden in RULES.items()}
+    assert found == {
+        "sync": ["sync/office/peek.py imports fieldapp.device", "sync/office/peek.py imports fieldapp.device.Device",
+                 "sync/office/rel.py imports fieldapp", "sync/office/rel.py imports fieldapp.store"],
+        "forms": ["forms/lazy.py imports requests", "forms/store.py imports sqlite3",
+                  "forms/store.py imports sync", "forms/store.py imports sync.client"],
+        "fieldapp": ["fieldapp/deep.py imports httpx", "fieldapp/net.py imports urllib.request",
+                     "fieldapp/net.py imports urllib.request.urlopen"],
+        "core": ["core/clock.py imports sync.envelope"],
+    }
+
+
+def test_the_cycle_check_catches_a_cycle(violating_tree):
+    """forms -> sync (store.py) and sync -> fieldapp (peek.py): add fieldapp -> forms and
+    there is a loop through all three; core -> sync alone is no loop."""
+    graph = package_graph(violating_tree[0])
+    assert cycles_in(graph) == []
+    graph["fieldapp"].add("forms")
+    assert ["fieldapp", "forms", "sync", "fieldapp"] in cycles_in(graph)
+    assert cycles_in({"core": {"forms"}, "forms": {"core"}}) == [["core", "forms", "core"],
+                                                                 ["forms", "core", "forms"]]
 
 
 @pytest.mark.parametrize("entry,forbidden", [
@@ -137,6 +207,12 @@ def test_no_cycles_between_top_level_packages():
 ])
 def test_runtime_imports(entry, forbidden):
     """What a fresh interpreter really loads (catches transitive imports the ast cannot see)."""
+    bad = loaded(entry, forbidden)
+    assert bad == "", f"importing {entry} loads {bad}"
+
+
+def loaded(entry: str, forbidden: list[str]) -> str:
+    """The forbidden modules a fresh interpreter has loaded after `import entry`."""
     code = (f"import sys, {entry}\n"
             f"bad = sorted({{m for m in sys.modules if any(m == f or m.startswith(f + '.') "
             f"for f in {forbidden!r})}})\n"
@@ -144,4 +220,9 @@ def test_runtime_imports(entry, forbidden):
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=CHILD_ENV, capture_output=True,
                        text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "", f"importing {entry} loads {p.stdout.strip()}"
+    return p.stdout.strip()
+
+
+def test_the_runtime_check_sees_a_transitive_import():
+    """Negative control: sync.runner loads sync.client, which loads requests."""
+    assert "requests" in loaded("sync.runner", ["requests"]).split()

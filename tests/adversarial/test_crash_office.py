@@ -71,7 +71,7 @@ def test_kill_9_office_mid_push(tmp_path):
                 if not line:
                     break
                 seen += line.strip().startswith("push:")
-            time.sleep(rng.uniform(0, 0.03) if k else 0)
+            time.sleep(rng.uniform(0, 0.03) if k else 0)   # fault timing, not a wait: kill at a random instant
             at_kill = office_count(office)
             office.kill()
             assert office.proc.returncode == -9

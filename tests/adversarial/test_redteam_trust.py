@@ -10,41 +10,26 @@ import sqlite3
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import forms
 from core.errors import EnvelopeError
 from fieldapp import trust
 from fieldapp.device import Device
+from jaga_desa.testing.rogue import RogueOffice
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
-from sync.runner import sync_once
+from tests.support import enroll_on_device, sync_device
 
 PIN, HEAD_PIN = "246810", "135790"
 VILLAGE = "Entikong"
 
 
 def _enroll(dev: Device, server, label: str, role: str, pin: str):
-    dev.add_user(label, role, pin)
-    s = dev.unlock(label, pin)
-    text = server.admin_json(["enroll-code", "--village", VILLAGE, "--role", role, "--name", label,
-                              "--office-url", server.url])["enroll"]
-    ticket = dev.ticket(text)
-    client = OfficeClient(ticket.office_url)
-    try:
-        dev.apply_enrollment(s, ticket, client.enroll(**dev.enrollment_request(s, ticket)))
-    finally:
-        client.close()
-    return s
+    return enroll_on_device(dev, server, VILLAGE, label, role, pin)
 
 
-def _sync(dev: Device):
-    client = OfficeClient(dev.office_url, token=dev.sync_token, **dev.client_options())
-    try:
-        return sync_once(dev, client)
-    finally:
-        client.close()
+_sync = sync_device
 
 
 def _shared_phone(office_server, tmp_path):
@@ -65,78 +50,8 @@ def _sealed_in_the_file(path) -> dict[str, bytes]:
 
 # ── a rewritten file sends the PIN-less sync to the attacker's own server ──
 
-class _Rogue:
-    """The attacker's "office" on loopback: takes everything, answers each verdict with
-    `review_answer(data) -> (status, body)` (a receipt under its own key, or a refusal)."""
-
-    def __init__(self, review_answer, inbox_answer=None) -> None:
-        import gzip
-        import hashlib
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        from sync import receipt as rc
-        self.x, self.e = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-        self.reviews: list[bytes] = []
-        rogue = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def _answer(self, status: int, body: dict) -> None:
-                out = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
-
-            def do_GET(self) -> None:
-                if self.path.startswith("/api/v1/health"):
-                    return self._answer(200, {"status": "ok", "server_time": "2026-01-01T00:00:00.000Z"})
-                if inbox_answer is not None:
-                    return self._answer(200, inbox_answer(rogue))
-                return self._answer(200, {"items": [], "next_cursor": None})
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    raw = gzip.decompress(raw)
-                body = json.loads(raw)
-                if self.path.startswith("/api/v1/reviews"):
-                    data = base64.b64decode(body["envelope"])
-                    rogue.reviews.append(data)
-                    return self._answer(*review_answer(rogue, data))
-                results = []
-                for b64 in body.get("envelopes", []):
-                    data = base64.b64decode(b64)
-                    eid = env.peek(data).envelope_id
-                    wire = rc.sign(rc.Receipt(eid, hashlib.sha256(data).hexdigest(),
-                                              "2026-01-01T00:00:00.000Z", {}, True), rogue.e)
-                    results.append({"envelope_id": eid, "status": "accepted", "receipt": wire})
-                return self._answer(200, {"results": results})
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _signed_receipt(rogue, data):
-    import hashlib
-
-    from sync import receipt as rc
-    eid = env.peek(data).envelope_id
-    return 200, {"envelope_id": eid, "status": "accepted", "receipt": rc.sign(
-        rc.Receipt(eid, hashlib.sha256(data).hexdigest(), "2026-01-01T00:00:00.000Z", {}, True), rogue.e)}
+    return 200, rogue.accept(data)
 
 
 def _not_found(rogue, data):
@@ -161,7 +76,7 @@ def _redirect_to(folder, rogue) -> None:
 @pytest.mark.parametrize("answer", [_signed_receipt, _not_found], ids=["rogue_receipt", "rogue_404"])
 def test_a_heads_verdict_is_not_dropped_by_a_server_the_file_was_rewritten_to(office_server, tmp_path, answer):
     dev = _shared_phone(office_server, tmp_path)
-    rogue = _Rogue(answer)
+    rogue = RogueOffice(answer)
     try:
         vol = dev.unlock("Siti", PIN)
         dev.file(vol, "laporan_kecurigaan", forms.load("laporan_kecurigaan").example())
@@ -192,7 +107,7 @@ def test_a_round_against_the_server_the_file_was_rewritten_to_is_not_a_successfu
     not say "sync done" (exit 0), and "last synced" must not move."""
     from tests.adversarial.conftest import main_py
     dev = _shared_phone(office_server, tmp_path)
-    rogue = _Rogue(_signed_receipt)
+    rogue = RogueOffice(_signed_receipt)
     try:
         vol = dev.unlock("Siti", PIN)
         dev.file(vol, "laporan_kecurigaan", forms.load("laporan_kecurigaan").example())
@@ -247,7 +162,7 @@ def test_a_server_that_never_ends_the_inbox_cannot_wedge_the_sync_or_fill_the_ph
 
     dev = _shared_phone(office_server, tmp_path)
     endless.person = dev.unlock("Siti", PIN).person_id
-    rogue = _Rogue(_signed_receipt, endless)
+    rogue = RogueOffice(_signed_receipt, endless)
     dev.close()
     _redirect_to(tmp_path / "phone", rogue)
     done: dict = {}

@@ -13,15 +13,23 @@ from core.net import ServerDidNotStart, free_port, wait_http
 def test_free_port_can_be_bound():
     port = free_port()
     with socket.socket() as s:
-        s.bind(("127.0.0.1", port))
+        s.bind(("127.0.0.1", port))         # raises OSError if the port were taken
+        assert s.getsockname() == ("127.0.0.1", port)
 
 
 def test_wait_http_returns_once_the_server_answers():
     port = free_port()
-    server = http.server.HTTPServer(("127.0.0.1", port), http.server.SimpleHTTPRequestHandler)
+    answered: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args) -> None:    # one call per request served
+            answered.append(self.path)
+
+    server = http.server.HTTPServer(("127.0.0.1", port), Handler)
     threading.Timer(0.3, lambda: threading.Thread(target=server.serve_forever, daemon=True).start()).start()
     try:
         wait_http(f"http://127.0.0.1:{port}/", timeout=10, any_status=True)
+        assert answered == ["/"]                # it returned because the server answered
     finally:
         server.shutdown()
 

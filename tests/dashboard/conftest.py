@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import requests
 
 import forms
 from sync import envelope as env
+from jaga_desa.testing.dashboard import CSRF_RE, csrf_of, sign_in
 from jaga_desa.testing.servers import OfficeServer
 from jaga_desa.testing.waits import wait_until
 from tests.support import enroll as enroll_person
@@ -24,7 +24,6 @@ from tests.support import enroll as enroll_person
 PASSWORD = "kata-sandi-uji-1"
 STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"),
          "intel_kh": ("intel", "Kapuas Hulu"), "intel_none": ("intel", None)}
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 SKEW_MS = 2 * 86400 * 1000
 
 
@@ -58,21 +57,12 @@ class Dash:
         return self.server.url
 
     def login(self, username: str, password: str = PASSWORD) -> requests.Session:
-        s = requests.Session()
-        r = s.get(self.url + "/dashboard/login")
-        r = s.post(self.url + "/dashboard/login", allow_redirects=False,
-                   data={"csrf": CSRF_RE.search(r.text).group(1), "username": username,
-                         "password": password, "next": "/dashboard/"})
-        assert r.status_code == 303, r.text[:500]
+        s = sign_in(self.url, username, password)
         s.csrf = csrf_of(s.get(self.url + "/dashboard/").text)
         return s
 
     def db(self) -> sqlite3.Connection:
         return sqlite3.connect(self.server.data_dir / "office.db", timeout=30)
-
-
-def csrf_of(html: str) -> str:
-    return CSRF_RE.search(html).group(1)
 
 
 def _seed(server: OfficeServer) -> Dash:

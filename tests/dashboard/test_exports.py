@@ -41,3 +41,11 @@ def test_xlsx_cells_are_strings_not_formulas(value):
     assert cells["form_id"].data_type == "s"
     assert all(c.data_type != "f" for c in ws[2])
     assert cells["lat"].value == -1.25 and cells["lat"].data_type == "n"
+
+
+@pytest.mark.parametrize("value,out", [("-9.4612, 124.3721", "-9.4612, 124.3721"),    # GPS south of the equator
+                                       ("4.137, -117.665", "4.137, -117.665"),
+                                       ("-9.4612, 124.3721+cmd|' /C calc'!A0", "'-9.4612, 124.3721+cmd|' /C calc'!A0"),
+                                       ("-2+3", "'-2+3"), ("-9.4, =1", "'-9.4, =1")])
+def test_plain_coordinates_pass_anything_more_is_neutralised(value, out):
+    assert exports.neutral(value) == out

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from jaga_desa.testing.waits import wait_until
 from sync.office.dashboard import auth
 
 from .conftest import PASSWORD, csrf_of
@@ -87,11 +87,11 @@ def test_attack_on_an_account_does_not_shut_out_its_owner(dash):
     # the attack stops; once its failures age out the attacker's address is free again too
     # (within auth.BOX_MAX: the office remembers a throttled source in memory that long)
     age_attempts(dash)
-    deadline = time.monotonic() + 3 * auth.BOX_MAX.total_seconds()
-    while (code := try_login(attacker, dash.url, "intel_sgu", PASSWORD).status_code) == 429 \
-            and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert code == 303
+    def answer_once_free() -> int | None:
+        code = try_login(attacker, dash.url, "intel_sgu", PASSWORD).status_code
+        return None if code == 429 else code
+    assert wait_until(answer_once_free, timeout=3 * auth.BOX_MAX.total_seconds(),
+                      what="the throttle on the attacker's address to let go", every=0.5) == 303
 
 
 def test_throttled_answer_says_how_long(dash):

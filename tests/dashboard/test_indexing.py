@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 import requests
 import uvicorn
 from sqlalchemy import event, func, select
 
+from core.net import free_port
+from jaga_desa.testing.dashboard import sign_in
+from jaga_desa.testing.waits import wait_until
 from sync import envelope as env
 from sync.office import db
 from sync.office.app import create_app
 from sync.office.dashboard import derived, indexer
 from sync.office.dashboard.schema import dash_reports, dash_terms
-from core.net import free_port
 from tests.conftest import TEST_OFFICE_KEY, OfficeServer
 from tests.support import enroll, valid_answers
 
-from .conftest import CSRF_RE, PASSWORD
+from .conftest import PASSWORD
 
 
 class InProcessOffice(OfficeServer):
@@ -39,10 +40,7 @@ class InProcessOffice(OfficeServer):
                                                     log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.server.started:
-            time.sleep(0.05)
-        assert self.server.started, "uvicorn did not start"
+        wait_until(lambda: self.server.started, timeout, "uvicorn to start")
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -63,12 +61,7 @@ def office(tmp_path_factory):
 
 
 def login(office) -> requests.Session:
-    s = requests.Session()
-    r = s.get(office.url + "/dashboard/login")
-    r = s.post(office.url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": CSRF_RE.search(r.text).group(1), "username": "analis", "password": PASSWORD})
-    assert r.status_code == 303, r.text[:300]
-    return s
+    return sign_in(office.url, "analis", PASSWORD)
 
 
 def count(office, table, **where) -> int:

@@ -62,10 +62,17 @@ def enable_semantics(page) -> None:
 def snap(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"field-{name}.png"
-    page.wait_for_timeout(250)          # let the frame settle
+    frames(page)                        # the last change is painted, not half laid out
     page.screenshot(path=str(path))
     assert CRASH not in page.locator("body").aria_snapshot()
     return path
+
+
+def frames(page, n: int = 2) -> None:
+    """Wait until the browser has painted `n` more frames: Flutter lays out and paints on
+    animation frames, so after two of them the screen shows the last change (a condition
+    the browser signals, not a guessed pause)."""
+    page.evaluate("n => new Promise(r => { const f = k => k ? requestAnimationFrame(() => f(k - 1)) : r(); f(n); })", n)
 
 
 def no_crash(page) -> None:
@@ -105,7 +112,7 @@ def reach(locator, timeout: float = 15000) -> None:
         page.mouse.move(vp["width"] / 2, vp["height"] / 2)
         before = page.evaluate("document.querySelectorAll('flt-semantics').length")
         page.mouse.wheel(0, 300 * direction)
-        page.wait_for_timeout(250)
+        frames(page, 3)
         if page.evaluate("document.querySelectorAll('flt-semantics').length") == before and direction == 1:
             direction = -1          # at the bottom already: look upwards
 
@@ -128,7 +135,7 @@ def fill(page, name: str, text: str) -> None:
             page.wait_for_timeout(50)
         else:
             continue
-        page.wait_for_timeout(50)
+        frames(page)
         page.keyboard.press("Control+A")
         page.keyboard.type(text)
         for _ in range(20):
@@ -158,7 +165,7 @@ def value_of(page, name: str) -> str:
         if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
             break
         page.wait_for_timeout(50)
-    page.wait_for_timeout(200)
+    frames(page, 3)                     # the focused field's semantics are updated on a frame
     value = _focused_value(page, name)
     if value is None:
         raise AssertionError(f"no textbox {name!r}")
@@ -215,7 +222,7 @@ class FakeOffice:
             s = dev.unlock(user, pin)
             answer = {
                 "person_id": str(uuid.uuid4()), "device_id": self.device_id, "sync_token": "tok-" + uuid.uuid4().hex,
-                "village_id": self.village, "village_name": "Desa Sebatik", "role": s.role,
+                "village_id": self.village, "village_name": "Desa Sebatik", "kecamatan_name": "Sebatik Barat", "role": s.role,
                 "x25519_public": b64(s.x25519.public_key().public_bytes_raw()),
                 "ed25519_public": b64(s.ed25519.public_key().public_bytes_raw()),
                 "office_x25519_public": b64(x_pub), "office_ed25519_public": b64(e_pub),
@@ -287,7 +294,7 @@ def _on_screen(locator) -> bool:
     return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
 
 
-def _settled(locator, timeout_ms: int = 3000) -> None:
+def settled(locator, timeout_ms: int = 3000) -> None:
     """Wait until the node stops moving (a screen that was just drawn is still laying out):
     deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
     page = locator.page
@@ -310,7 +317,7 @@ class Journey:
 
     def _bring(self, locator) -> None:
         reach(locator)
-        _settled(locator)
+        settled(locator)
         if _on_screen(locator):
             return
         self.steps.append("scroll")
@@ -321,7 +328,7 @@ class Journey:
             box = locator.bounding_box()
             down = box is None or box["y"] > vp["height"] / 2
             page.mouse.wheel(0, 120 if down else -120)
-            page.wait_for_timeout(120)
+            frames(page, 3)
             if _on_screen(locator):
                 return
         raise AssertionError("could not scroll the target onto the screen")

@@ -150,7 +150,7 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
         tap(button(page, "Keberangkatan PMI"))
         tap(button(page, "Sudah berangkat"))   # v2: the date is asked once it has happened
         tap(button(page, "Pilih tanggal"))
-        ok = page.get_by_role("button", name="OK", exact=True)   # not "Ambil l-ok-asi GPS" (v2 asks for it here)
+        ok = page.get_by_role("button", name="OK", exact=True)   # exact: never "Ambil l-ok-asi GPS"
         ok.wait_for(timeout=15000)                    # the picker is open (no fixed sleep: CI is slow)
         snap(page, "56-date-picker")
         shown = page.locator("body").aria_snapshot()

@@ -48,6 +48,9 @@ def test_wrong_pin_then_lockout(browser, start_app, tmp_path):
         wait_text(page, "Terlalu banyak PIN salah")
         page.get_by_role("radio", name="Siti · Relawan desa (terkunci)").wait_for()
         snap(page, "31-lock-locked-out")
+        # said in its own words, and not as something the office did
+        wait_text(page, "Siti terkunci di ponsel ini karena terlalu banyak PIN salah. Ini bukan pencabutan oleh kantor")
+        assert "dicabut oleh kantor pada" not in page.locator("body").aria_snapshot()
         # the other user of the shared phone is unaffected
         tap(page.get_by_role("radio", name="Pak Budi · Kepala desa"))
         fill(page, "PIN", PIN)
@@ -79,7 +82,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
         button(page, "Malaysia").wait_for()
-        wait_text(page, "Langkah 1 dari 5")
+        wait_text(page, "Langkah 1 dari 6")                       # keberangkatan_pmi v3: six steps
         snap(page, "34-resumed-form")
         no_crash(page)
     finally:

@@ -3,7 +3,7 @@
 Every test runs the real office (uvicorn on a free loopback port) and the real `Device`
 on a real data folder. The attackers are real too: someone with write access to the
 phone's file (sqlite3 on the folder, no PIN), a man in the middle on loopback
-(tests/fieldapp/mitm.py) and a rogue "office" handing out receipts signed by its own key.
+(jaga_desa/testing/rogue.py) and a rogue "office" handing out receipts signed by its own key.
 Each ends with: nothing the attacker can read, nothing purged the office lacks, and a
 state the user can see.
 """
@@ -21,12 +21,12 @@ import forms
 from core.errors import EnvelopeError, IdentityMismatch, TrustError
 from fieldapp import trust
 from fieldapp.device import Device
+from jaga_desa.testing.rogue import Mitm, RogueOffice
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
-from sync.runner import sync_once
 from tests.fieldapp.conftest import HEAD_PIN, PIN
-from tests.fieldapp.mitm import Mitm, RogueOffice
+from tests.support import enroll_on_device, sync_device
 
 VILLAGE = "Entikong"
 
@@ -36,25 +36,10 @@ def _village(server) -> None:
 
 
 def _enroll(dev: Device, server, label: str, role: str, pin: str, *, via: str | None = None):
-    dev.add_user(label, role, pin)
-    s = dev.unlock(label, pin)
-    text = server.admin_json(["enroll-code", "--village", VILLAGE, "--role", role, "--name", label,
-                              "--office-url", via or server.url])["enroll"]
-    ticket = dev.ticket(text)
-    client = OfficeClient(ticket.office_url)
-    try:
-        dev.apply_enrollment(s, ticket, client.enroll(**dev.enrollment_request(s, ticket)))
-    finally:
-        client.close()
-    return s
+    return enroll_on_device(dev, server, VILLAGE, label, role, pin, via=via)
 
 
-def _sync(dev: Device, url: str | None = None):
-    client = OfficeClient(url or dev.office_url, token=dev.sync_token, **dev.client_options())
-    try:
-        return sync_once(dev, client)
-    finally:
-        client.close()
+_sync = sync_device
 
 
 def _answers() -> dict:

@@ -23,7 +23,7 @@ def run(argv):
 def test_list():
     code, out, err = run(["list"])
     assert code == 0 and err == ""
-    assert out.splitlines() == ["keberangkatan_pmi\tv2\tPengamatan Keberangkatan PMI",
+    assert out.splitlines() == ["keberangkatan_pmi\tv3\tPengamatan Keberangkatan PMI",
                                 "laporan_darurat\tv1\tLaporan Darurat",
                                 "laporan_kecurigaan\tv2\tLaporan Kecurigaan (TPPO/TPPM)"]
 
@@ -113,4 +113,4 @@ def test_subprocess_main_py_forms_list():
     r = subprocess.run([sys.executable, str(ROOT / "main.py"), "forms", "list"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "laporan_kecurigaan\tv2" in r.stdout and "keberangkatan_pmi\tv2" in r.stdout
+    assert "laporan_kecurigaan\tv2" in r.stdout and "keberangkatan_pmi\tv3" in r.stdout

@@ -56,3 +56,15 @@ def test_min_date_message_is_written_the_indonesian_way():
     ("datetime", "2026-11-26 19:30", "2026-11-26T19:30"), ("date", "kemarin", "kemarin")])
 def test_dd_mm_yyyy_is_accepted(ftype, typed, stored):
     assert normalize_temporal(ftype, typed) == stored
+
+
+def test_a_datetime_answer_is_read_with_its_zone_when_the_reader_names_one():
+    lk = forms.load("laporan_kecurigaan")
+    answers = {"kategori": "rekrutmen", "apa_dilihat": "Tawaran kerja", "waktu_kejadian": "2026-11-26T19:30",
+               "tempat": "Dermaga", "ada_anak": "tidak", "urgensi": "biasa", "rahasia": "tidak"}
+    shown = dict(lk.summary(answers, "id", "WITA"))
+    assert shown["Kapan kejadiannya?"] == "26 November 2026 19:30 WITA"
+    assert dict(lk.summary(answers, "en", "WIT"))["When did it happen?"] == "26 November 2026 19:30 WIT"
+    assert dict(lk.summary(answers, "id"))["Kapan kejadiannya?"] == "26 November 2026 19:30"   # no zone known
+    pmi = forms.load("keberangkatan_pmi")
+    assert forms.format_answer(pmi.field("tanggal"), "2026-11-26", "id", "WITA") == "26 November 2026"  # a day has no zone

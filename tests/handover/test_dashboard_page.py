@@ -8,20 +8,15 @@ import sqlite3
 import pytest
 import requests
 
+from jaga_desa.testing.dashboard import CSRF_RE, sign_in
 from sync.office.handover import verify
 
 PASSWORD = "kata-sandi-serah-terima"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CSRF = CSRF_RE
 
 
 def login(url: str, username: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(url + "/dashboard/login")
-    r = s.post(url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": CSRF.search(r.text).group(1), "username": username,
-                     "password": PASSWORD, "next": "/dashboard/"})
-    assert r.status_code == 303, r.text[:300]
-    return s
+    return sign_in(url, username, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,7 @@ def _legacy(wire: dict, key: Ed25519PrivateKey) -> str:
 
 def test_receipt_stored_before_batch_receipts_is_reissued_as_a_proof(tmp_path):
     keys = office_keys.load_or_create(tmp_path, "legacy-test")
-    engine = db.make_engine(db.sqlite_url(tmp_path))
-    db.migrate(engine)
+    engine = db.open_store(tmp_path)
     x, ed = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     with engine.begin() as conn:
         enrollment.add_village(conn, "Entikong", "Sanggau")

@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import select
 
 from core.errors import ApiError, EnvelopeError
+from jaga_desa.testing.waits import wait_until
 from sync import envelope as env
 from sync import receipt as rc
 from sync.client import OfficeClient
@@ -146,7 +147,8 @@ def test_envelopes_accept_duplicate_reject(office_server):
     assert res["status"] == "accepted"
     first = rc.verify(res["receipt"], office_pub, good.envelope)
     assert first.complete and first.envelope_id == good.envelope_id
-    time.sleep(0.01)
+    # a receipt made anew would now carry a later received_at: the clock must have moved on
+    wait_until(lambda: clock.iso(clock.now()) > first.received_at, timeout=5, what="the office clock to tick")
     dup = client.push([good.envelope])[0]
     assert dup["status"] == "duplicate" and dup["receipt"] == res["receipt"]   # ORIGINAL receipt
 

@@ -2,22 +2,15 @@
 itself is always revalidated. A real uvicorn on loopback serving real files."""
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
 import requests
 import uvicorn
 from starlette.applications import Starlette
 from starlette.staticfiles import StaticFiles
 
+from jaga_desa.testing import free_port, wait_http
 from sync import appserver
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_client_files_are_gzipped_and_cached_page_is_not(tmp_path):
@@ -25,19 +18,12 @@ def test_client_files_are_gzipped_and_cached_page_is_not(tmp_path):
     (tmp_path / "main.dart.js").write_text("var a = 1;\n" * 20000)
     app = Starlette()
     app.mount("/", StaticFiles(directory=tmp_path, html=True))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(appserver.wrap(app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            requests.get(base + "/", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
+    wait_http(base + "/", timeout=10)
     try:
         js = requests.get(base + "/main.dart.js", headers={"Accept-Encoding": "gzip"}, stream=True)
         wire = len(js.raw.read(decode_content=False))

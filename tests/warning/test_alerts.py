@@ -16,9 +16,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sync import envelope as env
-from tests.conftest import OfficeServer
 from tests.support import enroll as enroll_person
-from tests.warning.test_signals_page import PASSWORD, STAFF, login
+from tests.warning.conftest import login, staffed_office
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = "246810"
@@ -35,13 +34,8 @@ def device(args: list[str], data: Path) -> str:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    server = OfficeServer(tmp_path_factory.mktemp("alerts") / "office").start()
+    server = staffed_office(tmp_path_factory.mktemp("alerts") / "office")
     try:
-        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
-        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
-        os.environ["JAGA_PASSWORD"] = PASSWORD
-        for name, (role, region) in STAFF.items():
-            server.admin(["add-staff", "--username", name, "--role", role] + (["--region", region] if region else []))
         phone = tmp_path_factory.mktemp("phone")
         code = server.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer",
                                   "--name", "Ani"])["enroll"]          # code + office fingerprint

@@ -4,21 +4,14 @@ region; confirm / dismiss-with-reason / assign are audited; the page says a sign
 lead, never an accusation; the menu badge counts new signals."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-import requests
 
 import forms
 from sync import envelope as env
-from tests.conftest import OfficeServer
 from tests.support import enroll as enroll_person
-
-PASSWORD = "kata-sandi-uji-1"
-CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
-STAFF = {"admin": ("admin", None), "intel_sgu": ("intel", "Sanggau"), "intel_kh": ("intel", "Kapuas Hulu"),
-         "intel_sbs": ("intel", "Sambas")}
+from tests.warning.conftest import login, staffed_office
 
 
 def seal_v2(person, form_id: str, answers: dict) -> env.Sealed:
@@ -32,13 +25,8 @@ def seal_v2(person, form_id: str, answers: dict) -> env.Sealed:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    server = OfficeServer(tmp_path_factory.mktemp("warn") / "office").start()
+    server = staffed_office(tmp_path_factory.mktemp("warn") / "office")
     try:
-        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
-        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
-        os.environ["JAGA_PASSWORD"] = PASSWORD
-        for name, (role, region) in STAFF.items():
-            server.admin(["add-staff", "--username", name, "--role", role] + (["--region", region] if region else []))
         a, aclient = enroll_person(server, "Entikong", "volunteer", "Siti Relawan")
         b, bclient = enroll_person(server, "Badau", "volunteer", "Budi Relawan")
         base = forms.load("keberangkatan_pmi", 2).example()
@@ -51,17 +39,6 @@ def office(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-def login(server, username: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(server.url + "/dashboard/login")
-    r = s.post(server.url + "/dashboard/login", allow_redirects=False,
-               data={"csrf": CSRF_RE.search(r.text).group(1), "username": username, "password": PASSWORD,
-                     "next": "/dashboard/"})
-    assert r.status_code == 303, r.text[:300]
-    s.csrf = CSRF_RE.search(s.get(server.url + "/dashboard/signals").text).group(1)
-    return s
 
 
 def signal_ids(html: str) -> list[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlalchemy import select
 
+from jaga_desa.testing.loopback import LoopbackHTTP
 from sync.office.warning import webhook
 from sync.office.warning.schema import warn_deliveries, warn_signals
 from tests.warning.conftest import T0
@@ -19,7 +19,7 @@ from tests.warning.test_engine import calo, report, run
 SECRET = b"rahasia-mitra-0123456789"
 
 
-class Receiver:
+class Receiver(LoopbackHTTP):
     """A real server: answers 503 `fail_first` times, then 200; keeps what it got."""
 
     def __init__(self, fail_first: int = 0) -> None:
@@ -39,14 +39,11 @@ class Receiver:
             def log_message(self, *a):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jaga"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def url(self) -> str:
+        return super().url + "/jaga"
 
 
 @pytest.fixture

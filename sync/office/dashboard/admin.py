@@ -40,7 +40,7 @@ def device_list(conn: Connection) -> list[dict]:
                                  .join(persons, persons.c.id == reviews.c.head_id)
                                  .group_by(persons.c.device_id)).all())
     people: dict[str, list] = {}
-    for p in conn.execute(select(persons.c.device_id, persons.c.name, persons.c.role, persons.c.revoked_at,
+    for p in conn.execute(select(persons.c.id, persons.c.device_id, persons.c.name, persons.c.role, persons.c.revoked_at,
                                  villages.c.name.label("village"))
                           .join(villages, villages.c.id == persons.c.village_id)).mappings():
         people.setdefault(p["device_id"], []).append(dict(p))
@@ -54,6 +54,21 @@ def device_list(conn: Connection) -> list[dict]:
 
 def revoke_device(conn: Connection, device_id: str) -> None:
     enrollment.revoke_device(conn, device_id[:36])
+
+
+def person_on_device(conn: Connection, person_id: str) -> tuple[dict, dict]:
+    """(the person, their device) as device_list shows them; NotFound for an unknown id."""
+    for d in device_list(conn):
+        for p in d["persons"]:
+            if p["id"] == person_id[:36]:
+                return p, d
+    raise NotFound("no such person")
+
+
+def revoke_person(conn: Connection, person_id: str) -> None:
+    """One person (a volunteer who left, a head replaced) while the phone and the others on it
+    keep working; their phone is told at its next sync."""
+    enrollment.revoke_person(conn, person_id[:36])
 
 
 def staff_list(conn: Connection) -> list[dict]:

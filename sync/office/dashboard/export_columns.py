@@ -78,11 +78,7 @@ def question_columns(form_ids: Iterable[str], lang: str) -> list[tuple[str, str,
     out: list[tuple[str, str, Any]] = []
     seen: dict[str, str] = {}
     for fid in sorted(set(form_ids)):
-        try:
-            form = forms.load(fid)
-        except Exception:   # noqa: BLE001 — an unknown form keeps only answers_json
-            continue
-        for f in form.fields:
+        for f in _fields_of_all_versions(fid):
             if f.type == "note":
                 continue
             head = f.label(lang)
@@ -94,6 +90,22 @@ def question_columns(form_ids: Iterable[str], lang: str) -> list[tuple[str, str,
     return out
 
 
+def _fields_of_all_versions(form_id: str) -> list:
+    """The latest version's questions, then those only older versions ask (v1's `agen`):
+    envelopes of every version stay readable as columns, named by their newest label."""
+    out, names = [], set()
+    for version in reversed(forms.versions(form_id)):
+        try:
+            form = forms.load(form_id, version)
+        except Exception:   # noqa: BLE001 — an unknown form keeps only answers_json
+            continue
+        for f in form.fields:
+            if f.name not in names:
+                names.add(f.name)
+                out.append(f)
+    return out
+
+
 def _answer(field, value: Any, lang: str, zone: str) -> Any:
     if value is None or value == "" or value == []:
         return None
@@ -101,6 +113,8 @@ def _answer(field, value: Any, lang: str, zone: str) -> Any:
         return field.choice_label(value, lang)
     if field.type == "select_multiple" and isinstance(value, list):
         return "; ".join(field.choice_label(v, lang) for v in value)
+    if field.type == "select_multiple" and isinstance(value, str):     # a v1 single choice
+        return field.choice_label(value, lang)
     if field.type == "photo" and isinstance(value, list):
         return len(value)
     if field.type == "geopoint" and isinstance(value, dict):

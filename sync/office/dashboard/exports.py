@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from openpyxl import Workbook
 from sqlalchemy import Connection, select
@@ -42,12 +43,16 @@ def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filte
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# "-9.4612, 124.3721": a GPS answer south of the equator (most of Indonesia) starts with "-"
+# but holds nothing a spreadsheet could run — digits, one sign each, a dot, a comma.
+_COORDS = re.compile(r"-?\d{1,3}(\.\d+)?, -?\d{1,3}(\.\d+)?")
 
 
 def neutral(value):
     """A text cell a spreadsheet would run as a formula (=HYPERLINK(...), @SUM(...), a leading
-    tab or CR) gets a leading apostrophe: shown as text, never executed. Numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    tab or CR) gets a leading apostrophe: shown as text, never executed. Numbers and plain
+    coordinates pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _COORDS.fullmatch(value):
         return "'" + value
     return value
 

@@ -248,7 +248,8 @@ def counts(conn: Connection, staff: dict, filters: Filters, column: str, *, keys
 def points(conn: Connection, staff: dict, filters: Filters, *, keys=None, cap: int = 2000) -> list[dict]:
     r = dash_reports.c
     cond = conditions(conn, staff, filters, keys) + [r.geo.is_not(None)]
-    q = (select(r.envelope_id, r.geo, r.urgent, r.children).where(and_(true(), *cond))
+    q = (select(r.envelope_id, r.geo, r.urgent, r.children, r.received_at, r.category, r.form_id)
+         .where(and_(true(), *cond))
          .order_by(desc(r.received_at)).limit(cap))
     return [p for p in _open_geo(conn.execute(q).mappings(), keys) if p["lat"] is not None]
 

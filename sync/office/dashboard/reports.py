@@ -7,7 +7,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from core.errors import BadRequest, EnvelopeError, NotFound
 from sync import envelope as env
-from sync.office import clock
+from sync.office import clock, conversation
 from sync.office.feedback import send_feedback
 from sync.office.ingest.attachments import blob as stored_attachment
 from sync.office.keys import OfficeKeys
@@ -154,7 +154,17 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
         "urgency": proj["urgency"], "category": proj["category"], "route": proj["route"],
         "triage": proj["triage"], "assignee_id": proj["assignee_id"],
         "verdict": latest[-1]["verdict"] if latest else None, "timeline": timeline,
+        "thread": conversation.thread(conn, keys, row.id, _feedback_senders(conn, row.id)),
     }
+
+
+def _feedback_senders(conn: Connection, envelope_id: str) -> dict[str, str]:
+    """feedback envelope id -> the staff member who sent it (from the audited sends)."""
+    return {ref: name for ref, name in conn.execute(
+        select(dash_events.c.ref_id, staff_table.c.username)
+        .join(staff_table, staff_table.c.id == dash_events.c.staff_id)
+        .where(and_(dash_events.c.envelope_id == envelope_id, dash_events.c.kind == "feedback")))
+        if ref}
 
 
 def photo(conn: Connection, keys: OfficeKeys, envelope_id: str, att_id: str) -> tuple[bytes, str]:

@@ -27,7 +27,7 @@ from core.errors import JagaError, NotFound
 
 from sync.office import db
 
-from . import audit, auth, emergency, queries
+from . import audit, auth, basemap, emergency, queries
 from .i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, norm_lang, t
 
 BASE = "/dashboard"
@@ -164,6 +164,10 @@ def page(method: str, path: str, access: str, transaction: bool = True) -> Calla
             else:
                 response = await run_in_threadpool(_run, request, form, fn, access, transaction)
             response.headers.update(_SECURITY_HEADERS)
+            tiles = basemap.tile_origin(request.url.hostname)   # the office's own tile server, if any
+            if tiles:
+                response.headers["Content-Security-Policy"] = _SECURITY_HEADERS[
+                    "Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {tiles}")
             return response
 
         endpoint.__name__ = f"dashboard_{fn.__name__}"

@@ -19,7 +19,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from core.errors import JagaError
+from core import cli
 
 from .errors import HandoverError
 
@@ -71,8 +71,7 @@ def _export(args) -> int:
         raise HandoverError(f"tier {tier} needs --from and --to")
     period = Period(start, end)
     keys = office_keys.load_or_create(args.data)
-    engine = db.make_engine(args.db or db.sqlite_url(args.data))
-    db.migrate(engine)
+    engine = db.open_store(args.data, args.db)
     with engine.begin() as conn:
         out = export(conn, keys, tier=tier, period=period, out=args.out, producer=args.producer,
                      recipient=args.recipient, reason=args.reason, report_ids=args.report or None,
@@ -111,13 +110,7 @@ def _fingerprint(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        return {"export": _export, "verify": _verify, "fingerprint": _fingerprint}[args.cmd](args)
-    except JagaError as exc:
-        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return cli.run(lambda: {"export": _export, "verify": _verify, "fingerprint": _fingerprint}[args.cmd](args))
 
 
 if __name__ == "__main__":

@@ -4,14 +4,16 @@
     envelopes    batches of sealed reports -> rows + projection + signed receipts; review requests
     attachments  resumable chunked uploads, checked against the signed manifest
     reviews      a village head's signed verdict
+    replies      the author's (or reviewing head's) signed answer in a report's conversation
     common       author checks, opening, receipts (shared by the three)
 """
 from .attachments import Upload, attachment_status, expire_uploads, put_chunk_tx
-from .common import (FEEDBACK_FORM, MAX_ATTACHMENT, MAX_PHONE_MS, REVIEW_FORM, VERDICTS, Rejected,
+from .common import (FEEDBACK_FORM, MAX_ATTACHMENT, MAX_PHONE_MS, REPLY_FORM, REVIEW_FORM, VERDICTS, Rejected,
                      make_receipt)
 from .envelopes import ingest_batch, ingest_envelope, receipt_for
+from .replies import ingest_reply
 from .reviews import ingest_review
 
-__all__ = ["FEEDBACK_FORM", "MAX_ATTACHMENT", "MAX_PHONE_MS", "REVIEW_FORM", "VERDICTS", "Rejected",
+__all__ = ["FEEDBACK_FORM", "MAX_ATTACHMENT", "MAX_PHONE_MS", "REPLY_FORM", "REVIEW_FORM", "VERDICTS", "Rejected",
            "Upload", "attachment_status", "expire_uploads", "ingest_batch", "ingest_envelope",
-           "ingest_review", "make_receipt", "put_chunk_tx", "receipt_for"]
+           "ingest_reply", "ingest_review", "make_receipt", "put_chunk_tx", "receipt_for"]

@@ -17,6 +17,7 @@ from sync.office.schema import persons
 
 REVIEW_FORM = "_review"
 FEEDBACK_FORM = "_feedback"
+REPLY_FORM = "_reply"
 VERDICTS = ("verified", "disputed", "needs_more_info")
 MAX_ATTACHMENT = 16 * 1024 * 1024
 MAX_PHONE_MS = 253_402_300_799_999     # 9999-12-31T23:59:59.999Z

@@ -4,7 +4,8 @@ import binascii
 from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import BadRequest
+from core.errors import BadRequest, EnvelopeError
+from sync import envelope as env
 from sync.office import ingest
 from sync.office.deps import DeviceDep, OfficeDep
 from sync.office.models import ErrorBody, ReviewRequest, ReviewResult
@@ -15,7 +16,9 @@ router = APIRouter(tags=["reviews"])
 @router.post("/reviews", response_model=ReviewResult,
              responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 422)})
 def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep) -> ReviewResult:
-    """A village head's signed verdict (itself a sealed envelope); replays return the original receipt."""
+    """A person's signed envelope about a report already held: a village head's verdict
+    (form_id '_review') or a reply in the report's conversation ('_reply', from its author or
+    the head who reviewed it). Replays return the original receipt."""
     try:
         data = base64.b64decode(req.envelope, validate=True)
     except (binascii.Error, ValueError):
@@ -23,8 +26,17 @@ def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep) -> Rev
     for attempt in range(2):
         try:
             with office.engine.begin() as conn:
-                return ReviewResult(**ingest.ingest_review(conn, data, device_id=device["id"],
-                                                           keys=office.keys))
+                ingest_one = ingest.ingest_reply if _is_reply(data) else ingest.ingest_review
+                return ReviewResult(**ingest_one(conn, data, device_id=device["id"], keys=office.keys))
         except IntegrityError:
             if attempt:
                 raise
+
+
+def _is_reply(data: bytes) -> bool:
+    """Replies ride the reviews door (the phone's one queue of person-signed envelopes about a
+    report); a header that cannot be read goes to ingest_review, which refuses it typed."""
+    try:
+        return env.peek(data).form_id == ingest.REPLY_FORM
+    except EnvelopeError:
+        return False

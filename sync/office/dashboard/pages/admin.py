@@ -71,6 +71,26 @@ def device_revoke(ctx: Ctx) -> Response:
     return RedirectResponse(f"{BASE}/admin/devices", status_code=303)
 
 
+@page("GET", "/admin/persons/{person_id}/revoke", "admin")
+def person_revoke_confirm(ctx: Ctx) -> Response:
+    """One person only: the phone and everyone else on it keep working. Say so, and ask."""
+    person, device = admin.person_on_device(ctx.conn, ctx.path["person_id"])
+    if person["revoked_at"]:
+        return RedirectResponse(f"{BASE}/admin/devices", status_code=303)
+    others = [p for p in device["persons"] if p["id"] != person["id"] and not p["revoked_at"]]
+    return render(ctx, "revoke_person_confirm.html", person=person, device=device, others=others)
+
+
+@page("POST", "/admin/persons/{person_id}/revoke", "admin")
+def person_revoke(ctx: Ctx) -> Response:
+    if ctx.form.get("confirm") != "yes":        # one click on "Cabut orang ini" only asks
+        return person_revoke_confirm(ctx)
+    person, device = admin.person_on_device(ctx.conn, ctx.path["person_id"])
+    admin.revoke_person(ctx.conn, person["id"])
+    ctx.audit("revoke_person", target=person["id"], detail={"device": device["id"][:8]})
+    return RedirectResponse(f"{BASE}/admin/devices", status_code=303)
+
+
 @page("GET", "/admin/staff", "admin")
 def staff_page(ctx: Ctx, token: str | None = None, token_for: str | None = None) -> Response:
     if ctx.request.method == "GET":

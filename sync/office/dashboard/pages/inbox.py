@@ -6,9 +6,12 @@ from urllib.parse import urlencode
 import forms
 from fastapi.responses import Response
 
-from .. import admin, audit, charts, exports, indexer, queries, urgency
+from core import localtime
+from sync.office import conversation
+
+from .. import admin, audit, basemap, charts, exports, indexer, mapview, queries, urgency
 from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
-from ..web import (BASE, PAGE_SIZE, Ctx, _form_choices, category_label, page, render,
+from ..web import (BASE, PAGE_SIZE, ZONE, Ctx, _form_choices, category_label, page, render,
                    route_label)
 
 
@@ -47,7 +50,8 @@ def inbox(ctx: Ctx) -> Response:
     if filters is not None:
         ctx.audit("view_list", detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(rows),
                                        "page": "next" if paged else "first"})
-    return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error,
+    replied = conversation.awaiting_office(ctx.conn, [r["envelope_id"] for r in rows])
+    return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error, replied=replied,
                   p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
                   next_url=f"{BASE}/?{qs}&{'ucursor' if by_urgency else 'cursor'}={nxt}" if nxt else None,
                   first_url=f"{BASE}/?{qs}" if paged else None,
@@ -71,10 +75,24 @@ def overview(ctx: Ctx) -> Response:
         "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
     }
     pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
+    opts = _filter_options(ctx)
     ctx.audit("view_overview", detail={"filters": audit.filters_detail(ctx.keys, filters), "points": len(pts)})
-    map_svg = charts.point_map(pts, t("map", lang), link=lambda p: f"{BASE}/reports/{p['envelope_id']}")
-    return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=map_svg, n_points=len(pts),
-                  p=ctx.params, **_filter_options(ctx))
+    tiles = basemap.tile_url(ctx.request.url.hostname)     # None on the dashboard's own host name
+    the_map = mapview.render(pts, t("map", lang), lang, link=lambda p: f"{BASE}/reports/{p['envelope_id']}",
+                             label=lambda p: point_label(p, lang), tile_url=tiles,
+                             home=[v["kode_wilayah"] for v in opts["villages"] if v.get("kode_wilayah")])
+    return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=the_map.svg,
+                  clusters=the_map.clusters, map_legend=mapview.legend(lang), n_points=len(pts),
+                  tiles_refused=tiles is None and basemap.tile_url() is not None,
+                  point_label=lambda p: point_label(p, lang),
+                  p=ctx.params, **opts)
+
+
+def point_label(p: dict, lang: str) -> str:
+    """How a report is named on the map and in its cluster list: category, local time, short id."""
+    what = category_label(p.get("category"), lang) if p.get("category") else "—"
+    when = localtime.format(p["received_at"], ZONE, lang, short=True) if p.get("received_at") else ""
+    return " · ".join(x for x in (what, when, p["envelope_id"][:8]) if x)
 
 
 @page("GET", "/export", "staff")

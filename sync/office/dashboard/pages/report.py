@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
-from .. import charts, queries, reports
+from .. import basemap, mapview, queries, reports
 from ..i18n import TRIAGE, label, t
 from ..web import BASE, Ctx, Denied, page, render
 
@@ -23,8 +23,9 @@ def report_detail(ctx: Ctx) -> Response:
     row = _report(ctx)
     d = reports.detail(ctx.conn, ctx.keys, row.id, ctx.lang)
     ctx.audit("view_report", target=row.id)
-    gps_svg = charts.point_map([d["gps"]], t("location", ctx.lang), width=420, height=280,
-                                css="map small") if d["gps"] else ""
+    gps_svg = mapview.render([d["gps"]], t("location", ctx.lang), ctx.lang, width=480, height=320,
+                             css="map small", anchor="gps", tile_url=basemap.tile_url(ctx.request.url.hostname),
+                             label=lambda p: f'{p["lat"]:.5f}, {p["lon"]:.5f}').svg if d["gps"] else ""
     notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang),
               "ack": t("ack_done", ctx.lang)}.get(
         ctx.params.get("done", ""))

@@ -1,0 +1,80 @@
+"""A reply in a report's conversation: the volunteer (or the head who reviewed it) answers
+the office. Sealed and signed like a review (form_id "_reply", payload {envelope_id,
+message}), sealed to the office only.
+
+Who may speak in a report's thread is decided here, never by the phone: the report's own
+author, or a village head who already gave his verdict on it. Anyone else enrolled at
+this office — another volunteer of the same village who knows the report id — is refused
+with a typed error, and nothing is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, insert, select
+
+from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked
+from sync import envelope as env
+from sync.office import clock
+from sync.office.keys import OfficeKeys
+from sync.office.schema import envelopes, replies, reviews
+
+from .common import REPLY_FORM, Rejected, _author, _phone_ms, _verify_and_open, make_receipt, stored_receipt
+
+MAX_REPLY = 2000       # characters; the phone caps its box at the same length
+
+
+def ingest_reply(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
+                 now: datetime | None = None) -> dict:
+    """Store one signed reply; a replay of the same bytes returns the original receipt.
+    Raises JagaError subclasses (the route maps them to 4xx)."""
+    try:
+        header = env.peek(data)
+    except EnvelopeError as exc:
+        raise BadRequest(exc.message) from None
+    if header.form_id != REPLY_FORM:
+        raise BadRequest(f"a reply is an envelope with form_id {REPLY_FORM!r}")
+    if not env.id_bound_to(header.envelope_id, header.author_id):
+        raise BadRequest("the reply id was not minted for its author")
+    sha = hashlib.sha256(data).hexdigest()
+    old = conn.execute(select(replies.c.sha256, replies.c.receipt).where(replies.c.id == header.envelope_id)).first()
+    if old is not None:
+        if old.sha256 != sha:
+            raise Conflict("another reply with this id is already stored")
+        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": stored_receipt(old.receipt, keys)}
+    try:
+        author = _author(conn, header, device_id)
+        opened = _verify_and_open(data, header, author, keys)
+    except Rejected as exc:
+        if exc.code == "revoked":
+            raise Revoked(exc.reason) from None
+        if exc.code in ("unknown_person", "wrong_device"):
+            raise Forbidden(exc.reason) from None
+        raise BadRequest(exc.reason) from None
+    p = opened.payload if isinstance(opened.payload, dict) else {}
+    report_id, message = p.get("envelope_id"), p.get("message")
+    if not isinstance(report_id, str) or not isinstance(message, str) or not message.strip():
+        raise BadRequest("reply payload needs envelope_id and a non-empty message")
+    if len(message) > MAX_REPLY:
+        raise BadRequest(f"the reply is longer than {MAX_REPLY} characters")
+    report = conn.execute(select(envelopes.c.author_id).where(envelopes.c.id == report_id)).first()
+    if report is None:
+        raise NotFound("no such report")
+    if report.author_id != author["id"] and not _reviewed_by(conn, report_id, author):
+        raise Forbidden("only the report's author or the head who reviewed it may reply")
+    now = now or clock.now()
+    received_at = clock.iso(now)
+    receipt = make_receipt(keys, header.envelope_id, sha, received_at, {}, True)
+    conn.execute(insert(replies).values(id=header.envelope_id, report_id=report_id, author_id=author["id"],
+                                        created_ms=_phone_ms(header), received_at=received_at,
+                                        sha256=sha, data=data, receipt=receipt))
+    return {"envelope_id": header.envelope_id, "status": "accepted", "receipt": json.loads(receipt)}
+
+
+def _reviewed_by(conn: Connection, report_id: str, author: dict) -> bool:
+    if author["role"] != "head":
+        return False
+    return conn.execute(select(reviews.c.id).where(and_(
+        reviews.c.report_id == report_id, reviews.c.head_id == author["id"]))).first() is not None
