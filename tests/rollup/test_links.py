@@ -127,3 +127,20 @@ def test_reports_from_before_the_setup_get_their_links_from_the_backfill(chain):
     sig = wait_for(lambda: signal_for(chain, "+6281233004455"), "the signal back after the backfill")
     assert pseudonym(old) in sig[0].reports
     assert links.backfill(nnk.engine, nnk.keys) == 0          # nothing left: a second start does nothing
+
+
+def test_office_setup_needs_the_levels_one_key(chain, capsys, monkeypatch):
+    """Two keys in one level and no link would ever meet: the CLI refuses both mistakes."""
+    from jaga_desa.cli import main
+    nnk = chain.offices["NNK"]
+    argv = ["rollup", "office-setup", "--url", nnk.cluster.url(), "--office-db", "jaga_office", "--code", "NNK",
+            "--local-conninfo", nnk.cluster.conninfo("jaga_office")]
+    monkeypatch.delenv("JAGA_ROLLUP_LEVEL_KEY", raising=False)
+    assert main(argv) == 1
+    assert capsys.readouterr().err.startswith("error [rollup_invalid]: set JAGA_ROLLUP_LEVEL_KEY")
+    monkeypatch.setenv("JAGA_ROLLUP_LEVEL_KEY", "ab" * 32)          # not the key NNK holds
+    assert main(argv) == 1
+    assert "already holds a different level key" in capsys.readouterr().err
+    monkeypatch.setenv("JAGA_ROLLUP_LEVEL_KEY", LEVEL_KEY.hex())
+    monkeypatch.setenv("JAGA_ROLLUP_PASSWORD", "kata-sandi-replikasi-uji")
+    assert main(argv) == 0 and "create   publication" not in capsys.readouterr().out

@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     except JagaError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
+    except OSError as exc:          # the dashboard's port taken, a certificate file unreadable
+        print(f"error [rollup_os]: {exc}", file=sys.stderr)
+        return 1
     except SQLAlchemyError as exc:
         print(f"error [rollup_database]: {str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}",
               file=sys.stderr)

@@ -216,7 +216,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
         try:
             with eng.connect() as conn:
                 member = conn.execute(text("SELECT pg_has_role(current_user, :r, 'USAGE')"), {"r": VIEWER}).scalar()
-        except (OperationalError, SQLAlchemyError):
+        except (OperationalError, SQLAlchemyError, ValueError, UnicodeError):   # bad login, odd bytes
             member = False
         if not member:
             eng.dispose()
