@@ -69,11 +69,12 @@ def reply(db: sqlite_utils.Database, session: Session, bundle: dict, report_id: 
                      "created_day) VALUES(?,?,?,?,?,?,'waiting',?)",
                      (rid, session.user_id, report_id, envelope_id,
                       session.cipher.encrypt_json("replies", rid, "text", {"message": message,
-                                                                           "created_ms": created_ms}),
+                                                                           "created_ms": created_ms,
+                                                                           "report_id": report_id}),
                       session.cipher.encrypt_json("replies", rid, "summary",
                                                   {"message": message[:FIRST_WORDS],
                                                    "cut": len(message) > FIRST_WORDS,
-                                                   "created_ms": created_ms}),
+                                                   "created_ms": created_ms, "report_id": report_id}),
                       today()))
     return rid
 
@@ -88,10 +89,14 @@ def thread(db: sqlite_utils.Database, session: Session, bundle: dict | None, rep
             (session.user_id, report_id)):
         entry = {"side": "me", "id": rid, "state": state}
         try:
-            if text is not None:
-                entry.update(session.cipher.decrypt_json("replies", rid, "text", text))
-            elif summary is not None:
-                entry.update(session.cipher.decrypt_json("replies", rid, "summary", summary))
+            opened = (session.cipher.decrypt_json("replies", rid, "text", text) if text is not None else
+                      session.cipher.decrypt_json("replies", rid, "summary", summary) if summary is not None
+                      else {})
+            # The plaintext report_id column could be edited to show her words under another
+            # report: the encrypted copy names the report it answers (red team).
+            if opened and opened.pop("report_id", report_id) != report_id:
+                raise ValueError("reply moved to another report")
+            entry.update(opened)
         except Exception:   # noqa: BLE001 — a damaged row shows as unreadable, never hides the rest
             entry["error"] = "cannot be opened"
         out.append(entry)

@@ -12,7 +12,7 @@ import datetime as dt
 
 import sqlite_utils
 
-from fieldapp.store import transaction
+from fieldapp.store import scrub, transaction
 from fieldapp.users import Session
 
 FIRST_WORDS = 60
@@ -86,5 +86,8 @@ def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None
         gone = conn.execute(
             "UPDATE reports SET summary=NULL WHERE summary IS NOT NULL AND status IN ('received','refused') "
             "AND COALESCE(received_day, updated_day, created_day) < ?", (cutoff,)).rowcount
-        conn.execute("DELETE FROM replies WHERE state!='waiting' AND created_day < ?", (cutoff,))
+        gone_replies = conn.execute("DELETE FROM replies WHERE state!='waiting' AND created_day < ?",
+                                    (cutoff,)).rowcount
+    if gone or gone_replies:
+        scrub(db)           # no older page image keeps the forgotten ciphertext (red team)
     return gone

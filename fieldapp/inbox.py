@@ -22,7 +22,7 @@ import sqlite_utils
 import forms
 from core.errors import EnvelopeError, JagaError, NotFound, TrustError
 from fieldapp import trust
-from fieldapp.store import set_meta, transaction
+from fieldapp.store import scrub, set_meta, transaction
 from fieldapp.users import Session, today
 from sync import envelope, statement
 from sync.ports import InboxItem
@@ -191,10 +191,12 @@ def review_sent(db: sqlite_utils.Database, envelope_id: str) -> None:
     with transaction(db) as conn:
         row = conn.execute("SELECT item_id FROM review_outbox WHERE envelope_id=?", (envelope_id,)).fetchone()
         conn.execute("DELETE FROM review_outbox WHERE envelope_id=?", (envelope_id,))
-        conn.execute("UPDATE replies SET state='sent', text=CASE WHEN ? THEN text ELSE NULL END "
-                     "WHERE envelope_id=?", (keep, envelope_id))
+        cut = conn.execute("UPDATE replies SET state='sent', text=CASE WHEN ? THEN text ELSE NULL END "
+                           "WHERE envelope_id=?", (keep, envelope_id)).rowcount
         if row and row[0]:
             conn.execute("DELETE FROM inbox WHERE item_id=? AND state='answered'", (row[0],))
+    if cut and not keep:
+        scrub(db)           # the full text's older page images leave the -wal too (red team)
 
 
 def review_closed(db: sqlite_utils.Database, envelope_id: str, code: str, message: str) -> None:

@@ -190,6 +190,27 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         raise
 
 
+def scrub(db: sqlite_utils.Database) -> bool:
+    """After forgetting something readable with a PIN (summaries, reply texts): secure_delete
+    zeroes the freed bytes only in the newest page images, while the older images stay in
+    the -wal file (and the main file) until a checkpoint. A TRUNCATE checkpoint writes the
+    zeroed pages home and empties the -wal. Best effort: a reader open in another process
+    (the CLI beside the app) can keep it from finishing; then the next call does. Returns
+    True when it finished."""
+    if db.conn.in_transaction:
+        return False
+    conn = db.conn
+    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        conn.execute("PRAGMA busy_timeout=0")      # never stall the caller behind another reader
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={int(waited)}")
+    return busy == 0
+
+
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     row = db.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
     return row[0] if row else default

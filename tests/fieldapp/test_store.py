@@ -182,3 +182,26 @@ def test_data_files_are_private_even_under_a_lax_umask(tmp_path):
         assert oct(d.stat().st_mode & 0o777) == "0o700"
     finally:
         os.umask(old)
+
+
+def test_scrub_empties_the_wal_and_never_waits_on_another_reader(tmp_path):
+    """fieldapp.store.scrub (after forgetting summaries and reply texts): with another
+    process's reader on an old snapshot it gives up at once and keeps the store's busy
+    timeout; once the reader is gone it writes the pages home and empties the -wal."""
+    from fieldapp.store import open_db, scrub, transaction
+    db = open_db(tmp_path / "d", create=True)
+    reader = sqlite3.connect(tmp_path / "d" / "jaga.db")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM meta").fetchone()          # holds the old snapshot
+        with transaction(db) as conn:
+            conn.execute("INSERT INTO meta(key, value) VALUES('forgotten', 'x')")
+        assert scrub(db) is False
+        assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
+        assert (tmp_path / "d" / "jaga.db-wal").stat().st_size > 0
+        reader.rollback()
+        assert scrub(db) is True
+        assert (tmp_path / "d" / "jaga.db-wal").stat().st_size == 0
+    finally:
+        reader.close()
+        db.close()

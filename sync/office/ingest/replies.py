@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, insert, select
 
-from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked
+from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked, TooLarge
 from sync import envelope as env
 from sync.office import clock
 from sync.office.keys import OfficeKeys
@@ -24,6 +24,12 @@ from sync.office.schema import envelopes, replies, reviews
 from .common import REPLY_FORM, Rejected, _author, _phone_ms, _verify_and_open, make_receipt, stored_receipt
 
 MAX_REPLY = 2000       # characters; the phone caps its box at the same length
+# The longest honest reply (2000 four-byte characters, compressed, padded recipients) seals
+# to well under this; without it a payload padded with other fields would store up to the
+# 256 KB envelope bound per "2000-character" reply (red team: tests/adversarial/
+# test_redteam_conversation.py::test_a_padded_reply_cannot_smuggle_bulk_and_every_refusal_is_typed).
+MAX_REPLY_BYTES = 16 * 1024
+REPLY_FIELDS = {"envelope_id", "message"}
 
 
 def ingest_reply(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -36,6 +42,8 @@ def ingest_reply(conn: Connection, data: bytes, *, device_id: str, keys: OfficeK
         raise BadRequest(exc.message) from None
     if header.form_id != REPLY_FORM:
         raise BadRequest(f"a reply is an envelope with form_id {REPLY_FORM!r}")
+    if len(data) > MAX_REPLY_BYTES:
+        raise TooLarge(f"a reply envelope is at most {MAX_REPLY_BYTES} bytes")
     if not env.id_bound_to(header.envelope_id, header.author_id):
         raise BadRequest("the reply id was not minted for its author")
     sha = hashlib.sha256(data).hexdigest()
@@ -57,6 +65,8 @@ def ingest_reply(conn: Connection, data: bytes, *, device_id: str, keys: OfficeK
     report_id, message = p.get("envelope_id"), p.get("message")
     if not isinstance(report_id, str) or not isinstance(message, str) or not message.strip():
         raise BadRequest("reply payload needs envelope_id and a non-empty message")
+    if set(p) - REPLY_FIELDS:
+        raise BadRequest("a reply payload holds only envelope_id and message")
     if len(message) > MAX_REPLY:
         raise BadRequest(f"the reply is longer than {MAX_REPLY} characters")
     report = conn.execute(select(envelopes.c.author_id).where(envelopes.c.id == report_id)).first()
