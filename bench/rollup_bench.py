@@ -10,6 +10,10 @@ clock_timestamp(); lag = arrival - the start of the office transaction (same mac
 clock; an upper bound, it includes the office's own INSERT and commit). Baseline in the same run:
 one direct hop office DB -> a second region database (no share DB): the extra hop's cost.
 Bulk: `--bulk` reports in 1,000-row transactions; seconds from last commit to last arrival.
+Links: `--sealed` real sealed reports (each naming a recruiter phone) through the office's
+ingest: ingest time per report with the roll-up set up (share row + link keys in ingest's
+transaction) against the same ingest in a second office database without the roll-up
+(baseline, same cluster, same run), and office -> region lag of their link rows.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from sync.office import clock, db  # noqa: E402
 from sync.office.rollup import ddl, setup  # noqa: E402
 from sync.office.rollup.cluster import LocalCluster  # noqa: E402
 from sync.office.rollup.names import Office  # noqa: E402
+from sync.office.rollup.volunteer import Volunteer, report_naming, throwaway_office_keys  # noqa: E402
 from sync.office.schema import devices, envelopes, persons, villages  # noqa: E402
 
 KEY = b"b" * 32
@@ -57,6 +62,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=300)
     ap.add_argument("--bulk", type=int, default=20_000)
+    ap.add_argument("--sealed", type=int, default=100)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # so `finally` stops the clusters
     o = Office("NNK")
@@ -84,7 +90,8 @@ def main() -> None:
             c.exec_driver_sql("CREATE DATABASE direct")
         direct = create_engine(region.url("direct"), isolation_level="AUTOCOMMIT")
         with direct.connect() as c:
-            for sql in ddl.share_table(o, with_envelope=False, check_code=True):
+            for sql in [*ddl.share_table(o, with_envelope=False, check_code=True),
+                        *ddl.links_table(o, with_envelope=False, check_code=True)]:
                 c.exec_driver_sql(sql)
             c.exec_driver_sql(ddl.subscription("direct_nnk", office.conninfo("jaga_office"), o.pub_local))
         reg = create_engine(region.url("region"), isolation_level="AUTOCOMMIT")
@@ -141,6 +148,46 @@ def main() -> None:
             time.sleep(0.2)
         bulk_after = float(last) - t_last
         bulk_rate = args.bulk / max(float(last) - t0, 1e-9)
+        # links: real sealed reports through ingest, with and without the roll-up
+        with adm.connect() as c:
+            c.exec_driver_sql("CREATE DATABASE plain_office")
+        plain = db.make_engine(office.url("plain_office"))
+        db.migrate(plain)
+        with plain.begin() as c:
+            pvid = c.execute(insert(villages).values(name="Tanjungkarang", kode_wilayah="65.03.01.2001")).inserted_primary_key[0]
+        keys = throwaway_office_keys()
+        vol, pvol = Volunteer.enrol(eng, vid, "Relawan Bench"), Volunteer.enrol(plain, pvid, "Relawan Bench")
+        with reg.connect() as c:
+            for sql in ["CREATE TABLE IF NOT EXISTS public.link_arrivals (id uuid, key text, at timestamptz NOT NULL, "
+                        "PRIMARY KEY (id, key))",
+                        """CREATE OR REPLACE FUNCTION public.stamp_link() RETURNS trigger LANGUAGE plpgsql AS $f$
+                           BEGIN INSERT INTO public.link_arrivals VALUES (NEW.id, NEW.key, clock_timestamp())
+                           ON CONFLICT DO NOTHING; RETURN NEW; END $f$""",
+                        f"CREATE OR REPLACE TRIGGER stamp_link AFTER INSERT ON {o.links} FOR EACH ROW "
+                        f"EXECUTE FUNCTION public.stamp_link()",
+                        f"ALTER TABLE {o.links} ENABLE ALWAYS TRIGGER stamp_link"]:
+                c.exec_driver_sql(sql)
+        ingest_ms: dict[str, list[float]] = {"rollup": [], "plain": []}
+        sealed_at: dict[str, float] = {}
+        for i in range(args.sealed):
+            answers = report_naming(f"0812 {7000 + i:04d} {i % 10000:04d}")
+            for name, e, v in (("rollup", eng, vol), ("plain", plain, pvol)):
+                started = time.time()
+                eid = v.file(e, keys, answers)
+                ingest_ms[name].append((time.time() - started) * 1000)
+                if name == "rollup":
+                    sealed_at[share_id(eid)] = started
+            time.sleep(0.005)
+        deadline = time.monotonic() + 120
+        while True:
+            with reg.connect() as c:
+                got = dict(c.execute(text("SELECT id::text, extract(epoch FROM min(at)) FROM link_arrivals "
+                                          "GROUP BY id")).all())
+            if set(sealed_at) <= set(got) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        link_lag = [(float(got[i]) - t) * 1000 for i, t in sealed_at.items() if i in got]
+        plain.dispose()
     finally:
         region.stop()
         office.stop()
@@ -155,6 +202,15 @@ def main() -> None:
         {"metric": f"bulk {args.bulk} rows in 1,000-row tx: last arrival after last commit (s)",
          "value": round(bulk_after, 2)},
         {"metric": "bulk: rows/s office -> region (first commit to last arrival)", "value": round(bulk_rate)},
+        {"metric": f"sealed report ingest with roll-up links p50 ({args.sealed} reports, ms)",
+         "value": round(percentile(ingest_ms["rollup"], 50), 1)},
+        {"metric": "baseline: the same ingest without roll-up p50 (ms)", "value": round(percentile(ingest_ms["plain"], 50), 1)},
+        {"metric": "ratio ingest p50 with / without roll-up", "value": round(
+            percentile(ingest_ms["rollup"], 50) / max(percentile(ingest_ms["plain"], 50), 1e-9), 2)},
+        {"metric": f"sealed report filed -> its link rows at the region p50 ({len(link_lag)}/{args.sealed}, ms, ingest included)",
+         "value": round(percentile(link_lag, 50), 1)},
+        {"metric": "sealed report filed -> link rows at the region p95 (ms)", "value": round(percentile(link_lag, 95), 1),
+         "target": "<= 1000", "met": len(link_lag) == args.sealed and percentile(link_lag, 95) <= 1000},
     ])
 
 

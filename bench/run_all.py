@@ -45,7 +45,7 @@ SMOKE = {
     "app_bench.py": ["--loads", "1"],
     "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
     "handover_bench.py": ["--reports", "300"],
-    "rollup_bench.py": ["--reports", "20", "--bulk", "1000"],
+    "rollup_bench.py": ["--reports", "20", "--bulk", "1000", "--sealed", "5"],
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
 }

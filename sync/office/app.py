@@ -119,6 +119,7 @@ def _start_backfill(engine, keys) -> None:
     """Reports stored before indexing moved into ingest get indexed once, in the background,
     in short transactions (never in a dashboard GET)."""
     from sync.office.dashboard import indexer
+    _start_links_backfill(engine, keys)
     with engine.begin() as conn:
         if indexer.pending(conn) == 0:
             return
@@ -129,6 +130,24 @@ def _start_backfill(engine, keys) -> None:
         except Exception as exc:          # another worker raced us, or the store went away
             log.warning("background indexing stopped: %s", type(exc).__name__)
     threading.Thread(target=run, name="jaga-backfill", daemon=True).start()
+
+
+def _start_links_backfill(engine, keys) -> None:
+    """PostgreSQL offices in the roll-up: link keys for reports received before `rollup
+    office-setup` (sync/office/rollup/links.py), once, in the background."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sync.office.rollup import links
+    with engine.begin() as conn:
+        if links.pending(conn) == 0:
+            return
+
+    def run() -> None:
+        try:
+            log.info("roll-up links for %d older reports", links.backfill(engine, keys))
+        except Exception as exc:          # another worker raced us, or the store went away
+            log.warning("roll-up links backfill stopped: %s", type(exc).__name__)
+    threading.Thread(target=run, name="jaga-links-backfill", daemon=True).start()
 
 
 def create_app(data_dir: str | Path, db_url: str | None = None, *,

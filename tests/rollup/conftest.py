@@ -19,6 +19,7 @@ from jaga_desa.testing.waits import wait_until
 from sync.office import clock, db
 from sync.office.rollup import setup
 from sync.office.rollup.cluster import LocalCluster
+from sync.office.rollup.volunteer import Volunteer, throwaway_office_keys
 from sync.office.schema import devices, envelopes, persons, villages
 
 from .tls import ca_and_server
@@ -41,6 +42,8 @@ class OfficeSite:
     author: str = ""
     village: int = 0
     said: list = field(default_factory=list)
+    keys: object = None                    # the office's keys (in memory): real sealed reports
+    volunteer: Volunteer | None = None     # a volunteer with real keys, for `file`
 
     @property
     def engine(self):
@@ -56,6 +59,10 @@ class OfficeSite:
                 created_ms=0, received_at=clock.iso(clock.now()), skew_ms=0, sha256="0" * 64, size=1,
                 data=b"sealed", complete=True, receipt="{}", triage="new"))
         return eid
+
+    def file(self, answers: dict) -> str:
+        """A real sealed report through the office's ingest (link keys included)."""
+        return self.volunteer.file(self.engine, self.keys, answers)
 
     def sql(self, statement: str, **params):
         with self.engine.begin() as conn:
@@ -90,6 +97,8 @@ def make_office(code: str) -> OfficeSite:
                                             role="volunteer", device_id="d", x25519_public=b"x" * 32,
                                             ed25519_public=b"e" * 32, key_id=uuid.uuid4().hex,
                                             created_at=clock.iso(clock.now())))
+    site.keys = throwaway_office_keys()
+    site.volunteer = Volunteer.enrol(eng, site.village, f"Relawan Kunci {code}")
     eng.dispose()
     return site
 
@@ -113,17 +122,35 @@ class Chain:
         return (site.cluster.conninfo(f"share_{code.lower()}", REGION_ROLE, REGION_PASSWORD)
                 + f" sslmode=verify-full sslrootcert={root}")
 
-    def region_rows(self, where: str = "true", at: str = "region") -> list:
+    def heal_national(self) -> list[str]:
+        """After a region restart: the national subscriptions were stopped by disable_on_error
+        (a lost connection counts as an error in PostgreSQL 15). Says which were, enables them,
+        waits until the national copy equals the region's again."""
+        eng = create_engine(self.national.url("national"))
+        with eng.connect() as conn:
+            stopped = [r[0] for r in conn.execute(text(
+                "SELECT subname FROM pg_subscription WHERE NOT subenabled ORDER BY 1"))]
+        eng.dispose()
+        setup.enable(self.national.url(), "national", list(self.offices), level="national", say=lambda s: None)
+        for table in ("share_reports", "share_links"):
+            def same(table=table):
+                r = {(x.office_code, x.id, x.rahasia) for x in self.region_rows(table=table)}
+                return r == {(x.office_code, x.id, x.rahasia) for x in self.region_rows(at="national", table=table)}
+            wait_until(same, 60, f"the national {table} to equal the region's again")
+        return stopped
+
+    def region_rows(self, where: str = "true", at: str = "region", table: str = "share_reports") -> list:
         cluster = self.region if at == "region" else self.national
         eng = create_engine(cluster.url(at))
         with eng.connect() as conn:
-            rows = conn.execute(text(f"SELECT * FROM public.share_reports WHERE {where} ORDER BY office_code, id")).all()
+            rows = conn.execute(text(f"SELECT * FROM public.{table} WHERE {where} ORDER BY office_code, id")).all()
         eng.dispose()
         return rows
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chain():
+    """One chain for every roll-up test module (four clusters are slow to start)."""
     started = []
     try:
         offices = {}

@@ -185,6 +185,14 @@ def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(ch
                    {str(r.id) for r in rows} == want and rows, "the region to catch up")
     assert len(got) == len(want)                 # nothing lost, nothing twice
     share.dispose()
+    # the national level's subscriptions stopped when the region died (disable_on_error):
+    # `rollup check` says so, `rollup enable` restarts them, the national copy catches up
+    # the national level's subscriptions usually stop when the region dies (disable_on_error
+    # counts a lost connection): `rollup check` says so, `rollup enable` restarts them
+    problems = health.check(chain.national.url(), "national", say=lambda s: None)
+    assert all("rollup enable" in p for p in problems if "is disabled" in p)
+    chain.heal_national()
+    assert health.check(chain.national.url(), "national", say=lambda s: None) == []
 
 
 def test_the_weekly_view_counts_per_office_and_kecamatan(chain):
@@ -204,6 +212,9 @@ def test_rollup_demo_runs_end_to_end(capsys):
     out = capsys.readouterr().out
     assert "region holds 4 reports (the rahasia one stayed home)" in out
     assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
+    link = [line for line in out.splitlines() if line.startswith("cross-office link at the region: phone:")]
+    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.09, 65.03.01" in link[0]
+    assert "rows at the region holding the number itself: 0" in out and "+6281277315599" not in out
     assert "PROBLEM" not in out
 
 
@@ -212,6 +223,9 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
     HTTP; the share trigger fires inside ingest's transaction; the region receives the row."""
     import forms
     from jaga_desa.testing.servers import OfficeServer
+    from sync import envelope as env
+    from sync.office.rollup import links
+    from sync.office.rollup.volunteer import report_naming
     from tests.handover.conftest import seal
     from tests.support import enroll
     nnk = chain.offices["NNK"]
@@ -221,13 +235,20 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
         person, client = enroll(server, "Tanjungkarang", "volunteer", "Relawan Uji")
         answers = dict(forms.load("laporan_kecurigaan", 1).example(), kategori="penampungan", rahasia="tidak")
         sealed = seal(person, "laporan_kecurigaan", answers)
-        assert client.push([sealed.envelope])[0]["status"] == "accepted"
+        v2 = forms.load("laporan_kecurigaan", 2)
+        named = v2.check(report_naming("0812 9090 1234"))     # a v2 report naming a recruiter's phone
+        sealed_v2 = env.seal({"answers": named, "flags": v2.flags(named), "rahasia": False, "lang": "id"},
+                             form_id=v2.id, form_version=2, author_id=person.id, device_id=person.device_id,
+                             signing_key=person.ed, recipients=[person.office_x()] + person.heads())
+        assert [r["status"] for r in client.push([sealed.envelope, sealed_v2.envelope])] == ["accepted"] * 2
     finally:
         server.stop()
-    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 1 and r,
-                    "the ingested report at the region")
+    rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 2 and r,
+                    "the ingested reports at the region")
     assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
     assert "penampungan" in {r.category for r in rows}
+    key = links.link_key(b"k" * 32, "phone", "+6281290901234")   # made by the office process's own ingest
+    wait_for(lambda: chain.region_rows(f"key = '{key}'", table="share_links"), "the v2 report's link at the region")
 
 
 def test_the_regional_login_needs_tls_and_the_right_ca(chain, tmp_path):
@@ -261,6 +282,16 @@ def test_a_slot_lost_while_the_region_was_down_is_reported_and_resynced(chain):
         with admin.connect() as conn:               # ~150 MB of WAL the dead region's slot would pin
             conn.execute(text("CREATE TABLE wal_filler AS SELECT repeat(md5(g::text), 32) AS x "
                               "FROM generate_series(1, 120000) g"))
+
+        def share_slot_behind() -> int:
+            with admin.connect() as conn:
+                return conn.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) "
+                                         "FROM pg_replication_slots WHERE slot_name = 'jaga_share_nnk'")).scalar()
+        # the LIVE subscriber (the office's own share DB) must have read past the filler first:
+        # its slot's restart point moves on the next running-xacts record (bgwriter, <= 15 s);
+        # a checkpoint before that would invalidate it too (a live slot behind by > the cap)
+        wait_for(lambda: share_slot_behind() < 16 * 1024 * 1024, "the share DB's live slot past the filler")
+        with admin.connect() as conn:
             conn.execute(text("CHECKPOINT"))
             conn.execute(text("SELECT pg_switch_wal()"))
             conn.execute(text("CHECKPOINT"))
@@ -272,6 +303,7 @@ def test_a_slot_lost_while_the_region_was_down_is_reported_and_resynced(chain):
         wait_for(lost, "the region's slot to be invalidated")
         problems = health.check(nnk.cluster.url(), "share_nnk", say=lambda s: None)
         assert any("jaga_region_nnk is" in p and "re-sync" in p for p in problems)
+        assert not any("jaga_share_nnk" in p for p in problems)      # only the dead subscriber's slot
     finally:
         chain.region.restart_after_crash()
         with admin.connect() as conn:
@@ -286,3 +318,4 @@ def test_a_slot_lost_while_the_region_was_down_is_reported_and_resynced(chain):
     share.dispose()
     wait_for(lambda: {str(r.id) for r in chain.region_rows("office_code = 'NNK'")} == want,
              "the region's NNK copy complete again after resync")
+    chain.heal_national()

@@ -35,7 +35,8 @@ def _fill(outbox, vol, n, photo_every=100):
     return sealed
 
 
-def _sync_until_empty(outbox, client, deadline_s=80.0, on_round=None):
+def _sync_until_empty(outbox, client, deadline_s=240.0, on_round=None):
+    # a liveness bound, not a speed claim: generous so a loaded 2-core CI machine still finishes
     deadline = time.monotonic() + deadline_s
     rounds = 0
     while outbox.pending(1) and time.monotonic() < deadline:
@@ -93,7 +94,7 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
 
     def killer():
         # Kill once the office has taken part of the outbox, then bring it back.
-        wait_until(lambda: outbox.pending_count() <= N * 0.6, 60, "the office to take part of the outbox",
+        wait_until(lambda: outbox.pending_count() <= N * 0.6, 180, "the office to take part of the outbox",
                    every=0.02)
         office_server.kill()
         killed.set()
@@ -104,7 +105,7 @@ def test_kill_9_mid_sync_then_finish(office_server, tmp_path):
     t = threading.Thread(target=killer, daemon=True)
     t.start()
     try:
-        _sync_until_empty(outbox, _client(proxy.url, client.token), deadline_s=80.0)
+        _sync_until_empty(outbox, _client(proxy.url, client.token))
     finally:
         proxy.close()
         t.join(30)

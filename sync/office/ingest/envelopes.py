@@ -167,6 +167,20 @@ def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datet
             warning.observe(conn, keys, reports, now=now)
     except Exception:   # noqa: BLE001 — the report is stored either way
         log.exception("early warning failed for a batch of %d", len(reports))
+    _rollup_links(conn, reports)
+
+
+def _rollup_links(conn: Connection, reports: list) -> None:
+    """The link keys that may leave for the roll-up (PostgreSQL offices with `rollup
+    office-setup` done; nothing otherwise), in their own savepoint: never costs the report."""
+    if not reports or conn.dialect.name != "postgresql":
+        return
+    from sync.office.rollup import links
+    try:
+        with conn.begin_nested():
+            links.record(conn, reports)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("roll-up link keys failed for a batch of %d", len(reports))
 
 
 def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:

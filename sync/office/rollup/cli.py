@@ -6,7 +6,9 @@
                         --office NNK='host=.. port=.. dbname=share_nnk user=jaga_region' ...
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
+    rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+    rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14]   read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
 
 Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
@@ -77,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--level", default="region", choices=["region", "national"])
     s.add_argument("--code", required=True)
     s.add_argument("--conninfo", required=True)
+    d = sub.add_parser("dashboard", help="read-only regional/national dashboard (counts, cross-office signals)")
+    d.add_argument("--db", required=True, help="SQLAlchemy URL of the region/national database, no user or password "
+                   "(people log in with their own jaga_viewer login)")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8780)
+    d.add_argument("--zone", choices=["WIB", "WITA", "WIT"], help="the zone people read (default JAGA_TZ, this machine)")
+    d.add_argument("--days", type=int, default=14, help="cross-office window in days (the warning rule's 14)")
+    e = sub.add_parser("enable", help="start subscriptions stopped by a lost connection (upstream restarted)")
+    e.add_argument("--url", required=True)
+    e.add_argument("--db", default="region")
+    e.add_argument("--level", default="region", choices=["region", "national"])
+    e.add_argument("--code", action="append", default=[], required=True)
     sub.add_parser("demo", help="two offices feed a region on throwaway local clusters")
     return p
 
@@ -87,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "demo":
             from .demo import main as demo
             return demo()
+        if args.cmd == "dashboard":
+            from .dashboard import serve
+            return serve(args.db, host=args.host, port=args.port, zone=args.zone, days=args.days)
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
@@ -97,11 +114,16 @@ def main(argv: list[str] | None = None) -> int:
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
             return 1 if health.check(args.url, args.db, region_role=args.region_role) else 0
+        elif args.cmd == "enable":
+            setup.enable(args.url, args.db, args.code, level=args.level)
         elif args.cmd == "resync":
             setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
         return 0
     except JagaError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:          # the dashboard's port taken, a certificate file unreadable
+        print(f"error [rollup_os]: {exc}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         print(f"error [rollup_database]: {str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}",

@@ -7,6 +7,13 @@ differ from any agency's hand-over ids), form, kecamatan code, ISO week, date re
 category, triage state. Never answers, names, free text, GPS, envelopes or keys. The
 office-side table also keeps `envelope_id` so it can be maintained; the column list of the
 publication leaves it home.
+
+`share_links` (one row per identifier a report names): the same pseudonymous report id, the
+identifier's kind, and its link key = HMAC under the LEVEL key of the normalised value, so
+the same phone number at two offices gives the same key at the region, which holds no key
+and cannot reverse one or test a guess. Filled by the office's Python indexing path
+(`links.record`, in ingest's transaction); its `rahasia` follows the report's through the
+share trigger, so the row filter removes a reclassified report's links too.
 """
 from __future__ import annotations
 
@@ -14,6 +21,8 @@ from .names import Office
 
 PUBLISHED = ("office_code", "id", "rahasia", "form_id", "form_version", "kode_kecamatan", "week",
              "received_date", "category", "triage", "updated_at")
+
+LINKS_PUBLISHED = ("office_code", "id", "kind", "key", "rahasia", "week")
 
 
 def q(text: str) -> str:
@@ -37,6 +46,28 @@ def share_table(o: Office, *, with_envelope: bool, check_code: bool) -> list[str
             # UPDATE/DELETE through a row filter need the filter column in the replica identity
             f"CREATE UNIQUE INDEX IF NOT EXISTS share_reports_ident ON {o.table} (office_code, id, rahasia)",
             f"ALTER TABLE {o.table} REPLICA IDENTITY USING INDEX share_reports_ident"]
+
+
+def links_table(o: Office, *, with_envelope: bool, check_code: bool) -> list[str]:
+    env = "  envelope_id varchar(36) NOT NULL,\n" if with_envelope else ""
+    check = f",\n  CONSTRAINT share_links_office CHECK (office_code = {q(o.code)})" if check_code else ""
+    out = [f"CREATE SCHEMA IF NOT EXISTS {o.schema}",
+           f"CREATE TABLE IF NOT EXISTS {o.links} (\n  office_code text NOT NULL,\n  id uuid NOT NULL,\n{env}"
+           f"  kind text NOT NULL,\n  key text NOT NULL,\n  rahasia boolean NOT NULL,\n  week text NOT NULL,\n"
+           f"  PRIMARY KEY (office_code, id, kind, key){check})",
+           f"CREATE UNIQUE INDEX IF NOT EXISTS share_links_ident ON {o.links} (office_code, id, kind, key, rahasia)",
+           f"ALTER TABLE {o.links} REPLICA IDENTITY USING INDEX share_links_ident"]
+    if with_envelope:       # the trigger's rahasia cascade looks rows up by envelope
+        out.append(f"CREATE INDEX IF NOT EXISTS share_links_envelope ON {o.links} (envelope_id)")
+    else:                   # the cross-office rule groups by key
+        out.append(f"CREATE INDEX IF NOT EXISTS share_links_key ON {o.links} (kind, key)")
+    return out
+
+
+def links_done_table(o: Office) -> list[str]:
+    """Office only, never published: which reports' links were made (a report naming no one
+    has no link rows, so the rows alone cannot tell the backfill what is left to do)."""
+    return [f"CREATE TABLE IF NOT EXISTS {o.schema}.share_links_done (envelope_id varchar(36) PRIMARY KEY)"]
 
 
 def office_trigger(o: Office) -> list[str]:
@@ -64,6 +95,7 @@ BEGIN
          category = EXCLUDED.category, kode_kecamatan = EXCLUDED.kode_kecamatan, updated_at = now()
    WHERE (t.rahasia, t.triage, t.category, t.kode_kecamatan)
          IS DISTINCT FROM (EXCLUDED.rahasia, EXCLUDED.triage, EXCLUDED.category, EXCLUDED.kode_kecamatan);
+  UPDATE {o.links} SET rahasia = NEW.rahasia WHERE envelope_id = NEW.id AND rahasia IS DISTINCT FROM NEW.rahasia;
   RETURN NEW;
 END $fn$""",
         f"CREATE OR REPLACE TRIGGER {o.schema}_share AFTER INSERT OR UPDATE OF rahasia, triage, category, village_id"
@@ -83,6 +115,25 @@ def local_publication(o: Office) -> str:
             f"WHERE (office_code = {q(o.code)} AND NOT rahasia) WITH (publish = 'insert, update, delete')")
 
 
+def links_publication(o: Office) -> str:
+    """The links ride in the same publication, with the same row filter."""
+    cols = ", ".join(LINKS_PUBLISHED)
+    return (f"ALTER PUBLICATION {o.pub_local} ADD TABLE {o.links} ({cols}) "
+            f"WHERE (office_code = {q(o.code)} AND NOT rahasia)")
+
+
+def publication_has(pub: str, o: Office, table: str) -> str:
+    return (f"SELECT EXISTS (SELECT 1 FROM pg_publication_tables WHERE pubname = {q(pub)} "
+            f"AND schemaname = {q(o.schema)} AND tablename = {q(table)})")
+
+
+def subscription_has(sub: str, o: Office, table: str) -> str:
+    return (f"SELECT NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = {q(sub)}) OR EXISTS ("
+            f"SELECT 1 FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid "
+            f"JOIN pg_class c ON c.oid = r.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE s.subname = {q(sub)} AND n.nspname = {q(o.schema)} AND c.relname = {q(table)})")
+
+
 def up_publication(o: Office) -> str:
     # never 'truncate': a TRUNCATE upstream would empty the region's copy
     return f"CREATE PUBLICATION {o.pub_up} FOR TABLE {o.table} WITH (publish = 'insert, update, delete')"
@@ -95,9 +146,9 @@ def subscription(name: str, conninfo: str, publication: str, *, slot: str | None
     return f"CREATE SUBSCRIPTION {name} CONNECTION {q(conninfo)} PUBLICATION {publication} WITH ({', '.join(opts)})"
 
 
-def union_view(codes: list[str]) -> str:
-    parts = [f"SELECT * FROM {Office(c).table}" for c in sorted(codes)]
-    return "CREATE OR REPLACE VIEW public.share_reports AS\n" + "\nUNION ALL\n".join(parts)
+def union_view(codes: list[str], table: str = "share_reports") -> str:
+    parts = [f"SELECT * FROM {Office(c).schema}.{table}" for c in sorted(codes)]
+    return f"CREATE OR REPLACE VIEW public.{table} AS\n" + "\nUNION ALL\n".join(parts)
 
 
 def weekly_view() -> str:

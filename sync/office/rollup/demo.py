@@ -1,27 +1,34 @@
 """`jaga-desa rollup demo`: two offices feed a region on three throwaway clusters.
 
 Starts the clusters on loopback (as the `postgres` user when run as root), builds the
-chain with the same setup functions the real commands use, files reports at both offices
-(one rahasia), flips one to rahasia, prints the region's weekly counts and health, stops.
+chain with the same setup functions the real commands use, has a volunteer at each office
+file real sealed reports through the office's ingest (one rahasia; one recruiter phone
+number named at both offices), prints the cross-office link the region sees (a keyed
+pseudonym, never the number), flips a report to rahasia, prints the weekly counts and
+health, stops.
 """
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 
 from sqlalchemy import create_engine, insert, text
 
 from sync.office import clock, db
-from sync.office.schema import devices, envelopes, persons, villages
+from sync.office.schema import villages
 
-from . import health, setup
+from . import health, setup, signals
 from .cluster import LocalCluster
+from .volunteer import Volunteer, report_naming, throwaway_office_keys
 
 ROLE, PASSWORD = "jaga_region", "demo-" + uuid.uuid4().hex[:12]
+LEVEL_KEY = secrets.token_bytes(32)          # one key for the level: both offices' links must meet
+PHONE = ("0812-7731 5599", "+62 812 7731 5599")      # one recruiter, written two ways
 OFFICES = {"NNK": ("Tanjungkarang", "65.03.01.2001"), "ETK": ("Entikong", "61.03.09.2001")}
 
 
-def _office(code: str, say) -> tuple[LocalCluster, object, int]:
+def _office(code: str, say) -> tuple[LocalCluster, object, Volunteer, object]:
     c = LocalCluster(f"demo-{code.lower()}", [f"host share_{code.lower()} {ROLE} 127.0.0.1/32 scram-sha-256",
                                              f"host all {ROLE} all reject"]).start()
     say(f"== office {code}: cluster on 127.0.0.1:{c.port}")
@@ -32,22 +39,7 @@ def _office(code: str, say) -> tuple[LocalCluster, object, int]:
     name, kode = OFFICES[code]
     with eng.begin() as conn:
         vid = conn.execute(insert(villages).values(name=name, kode_wilayah=kode)).inserted_primary_key[0]
-        conn.execute(insert(devices).values(id="d", token_hash="t" * 64, created_at=clock.iso(clock.now())))
-        conn.execute(insert(persons).values(id="p", name="Relawan", village_id=vid, role="volunteer", device_id="d",
-                                            x25519_public=b"x" * 32, ed25519_public=b"e" * 32, key_id="k" + code,
-                                            created_at=clock.iso(clock.now())))
-    return c, eng, vid
-
-
-def _report(eng, vid: int, *, rahasia: bool = False, category: str = "rekrutmen") -> str:
-    eid = str(uuid.uuid4())
-    with eng.begin() as conn:
-        conn.execute(insert(envelopes).values(
-            id=eid, author_id="p", device_id="d", village_id=vid, form_id="laporan_kecurigaan", form_version=1,
-            category=category, urgent=False, has_photo=False, rahasia=rahasia, created_ms=0,
-            received_at=clock.iso(clock.now()), skew_ms=0, sha256="0" * 64, size=1, data=b"sealed",
-            complete=True, receipt="{}", triage="new"))
-    return eid
+    return c, eng, Volunteer.enrol(eng, vid, f"Relawan {name}"), throwaway_office_keys()
 
 
 def main(say=print) -> int:
@@ -55,23 +47,27 @@ def main(say=print) -> int:
     try:
         sites = {}
         for code in OFFICES:
-            c, eng, vid = _office(code, say)
+            site = _office(code, say)
+            c = site[0]
             started.append(c)
-            sites[code] = (c, eng, vid)
+            sites[code] = site
             setup.office_setup(c.url(), "jaga_office", code, local_conninfo=c.conninfo("jaga_office"),
-                               region_role=ROLE, region_password=PASSWORD, say=say)
+                               region_role=ROLE, region_password=PASSWORD, level_key=LEVEL_KEY, say=say)
         region = LocalCluster("demo-region").start()
         started.append(region)
         say(f"== region: cluster on 127.0.0.1:{region.port}")
         setup.region_setup(region.url(), "region", {code: c.conninfo(f"share_{code.lower()}", ROLE, PASSWORD)
-                                                    for code, (c, _, _) in sites.items()}, say=say)
-        say("== filing reports: NNK 3 (one rahasia), ETK 2")
+                                                    for code, (c, *_) in sites.items()}, say=say)
+        say(f"== filing sealed reports: NNK 3 (one rahasia), ETK 2; both name the recruiter {PHONE[0]!r} / {PHONE[1]!r}")
         nnk, etk = sites["NNK"], sites["ETK"]
-        flip = _report(nnk[1], nnk[2])
-        _report(nnk[1], nnk[2], category="penampungan")
-        _report(nnk[1], nnk[2], rahasia=True)
-        _report(etk[1], etk[2])
-        _report(etk[1], etk[2], category="dokumen_palsu")
+
+        def file(site, answers) -> str:
+            return site[2].file(site[1], site[3], answers)
+        file(nnk, report_naming(PHONE[0], boat="KM. Sinar Jaya"))
+        flip = file(nnk, report_naming("0813 5000 1212", kategori="penampungan"))
+        file(nnk, report_naming("0813 5000 3434", rahasia=True))
+        file(etk, report_naming(PHONE[1]))
+        file(etk, report_naming("0813 5000 5656", kategori="dokumen_palsu"))
         reg = create_engine(region.url("region"))
 
         def total() -> int:
@@ -79,8 +75,23 @@ def main(say=print) -> int:
                 return conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
         deadline = time.monotonic() + 60
         while total() < 4 and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.1)                   # poll interval while replication catches up
         say(f"region holds {total()} reports (the rahasia one stayed home)")
+
+        def cross() -> list:
+            with reg.connect() as conn:
+                return signals.cross_office(conn)
+        while not cross() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for sig in cross():
+            say(f"cross-office link at the region: {sig.ref}… ({sig.kind}) at {', '.join(sig.offices)}; "
+                f"kecamatan {', '.join(sig.kecamatan)}; weeks {', '.join(sig.weeks)}; "
+                f"reports {', '.join(sig.reports)}")
+        with reg.connect() as conn:
+            leaked = conn.execute(text("SELECT count(*) FROM public.share_links l WHERE l::text LIKE '%77315599%' "
+                                       "OR l::text LIKE '%7731 5599%'")).scalar()
+        say(f"  rows at the region holding the number itself: {leaked} (keys only; the region has no key to "
+            f"reverse one)")
         with nnk[1].begin() as conn:
             conn.execute(text("UPDATE envelopes SET rahasia = true WHERE id = :i"), {"i": flip})
         while total() > 3 and time.monotonic() < deadline:

@@ -64,7 +64,8 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
                 f"apply_errors={s.apply_error_count} sync_errors={s.sync_error_count}")
             if not s.subenabled:
                 problems.append(f"subscription {s.subname} is disabled (an apply error stopped it): "
-                                f"fix the cause, then `rollup resync`")
+                                f"after an upstream restart `rollup enable`; after a conflict fix the cause, "
+                                f"then `rollup resync`")
     for p in problems:
         say(f"PROBLEM: {p}")
     return problems

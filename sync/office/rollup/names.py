@@ -37,6 +37,10 @@ class Office:
         return f"{self.schema}.share_reports"
 
     @property
+    def links(self) -> str:                    # pseudonymous link keys (phone, boat, ...) per report
+        return f"{self.schema}.share_links"
+
+    @property
     def share_db(self) -> str:
         return f"share_{self.code.lower()}"
 

@@ -12,7 +12,6 @@ revoked on the office DB, and pg_hba must restrict it too (printed, checked by `
 from __future__ import annotations
 
 import os
-import secrets
 
 from sqlalchemy import text
 
@@ -20,12 +19,20 @@ from . import ddl
 from .names import Office, RollupError, role
 from .steps import Step, engine, exists, run
 
+VIEWER = "jaga_viewer"       # the read-only group role of the regional/national dashboard
+
 
 def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
     return [
         Step(f"share table {o.table} in {office_db}", exists(
             f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
             ddl.share_table(o, with_envelope=True, check_code=True)),
+        Step(f"link table {o.links} in {office_db} (filled by the office's indexing)", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links'"),
+            ddl.links_table(o, with_envelope=True, check_code=True)),
+        Step(f"{o.schema}.share_links_done (which reports' links were made; office only)", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links_done'"),
+            ddl.links_done_table(o)),
         Step(f"trigger keeping {o.table} in step with envelopes", None, ddl.office_trigger(o)),
         Step("the level key for pseudonymous ids (stored once, never published)",
              f"SELECT EXISTS (SELECT 1 FROM {o.schema}.share_key)",
@@ -33,10 +40,31 @@ def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
         Step("reports already received go into the share table", None, [ddl.backfill(o)]),
         Step(f"publication {o.pub_local} (column list, WHERE office_code = {o.code!r} AND NOT rahasia)",
              exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{o.pub_local}'"), [ddl.local_publication(o)]),
+        Step(f"publication {o.pub_local} carries {o.links} (same row filter)",
+             ddl.publication_has(o.pub_local, o, "share_links"), [ddl.links_publication(o)]),
         Step(f"replication slot {o.slot_local} for the share database",
              exists(f"SELECT 1 FROM pg_replication_slots WHERE slot_name = '{o.slot_local}'"),
              [f"SELECT pg_create_logical_replication_slot('{o.slot_local}', 'pgoutput')"]),
     ]
+
+
+LEVEL_KEY_ENV = "JAGA_ROLLUP_LEVEL_KEY"
+
+
+def _level_key_from_env() -> bytes:
+    """The level key: 32+ random bytes as hex, made once per level (`python -c "import secrets;
+    print(secrets.token_hex(32))"`) and given to every office of that level. The report
+    pseudonyms and the cross-office link keys are HMACs under it, so two offices with
+    different keys would never show the same recruiter."""
+    raw = os.environ.get(LEVEL_KEY_ENV, "").strip()
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise RollupError(f"set {LEVEL_KEY_ENV} to the level's key (64 hex digits, the same for every office of "
+                          f"this level; make one with: python -c 'import secrets; print(secrets.token_hex(32))')")
+    return key
 
 
 def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: str, region_role: str,
@@ -48,9 +76,16 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
     database (the office app's login, backups) once CONNECT is revoked from PUBLIC."""
     o = Office(code)
     rrole = role(region_role)
-    key = level_key or bytes.fromhex(os.environ.get("JAGA_ROLLUP_LEVEL_KEY", "") or secrets.token_hex(32))
+    key = level_key or _level_key_from_env()
     say(f"office {o.code}: database {office_db}")
-    run(engine(admin_url, office_db), office_steps(o, office_db, key), say)
+    office = engine(admin_url, office_db)
+    with office.connect() as conn:
+        stored = conn.execute(text(f"SELECT level_key FROM {o.schema}.share_key")).scalar() if conn.execute(text(
+            f"SELECT to_regclass('{o.schema}.share_key') IS NOT NULL")).scalar() else None
+    if stored is not None and bytes(stored) != key:
+        raise RollupError(f"office {o.code} already holds a different level key: every office of a level must use "
+                          f"the same {LEVEL_KEY_ENV} (or their cross-office links never meet); nothing was changed")
+    run(office, office_steps(o, office_db, key), say)
     say(f"office {o.code}: share database {o.share_db}")
     run(engine(admin_url, "postgres"), [
         Step(f"database {o.share_db}", exists(f"SELECT 1 FROM pg_database WHERE datname = '{o.share_db}'"),
@@ -71,22 +106,36 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
         Step(f"share table {o.table} in {o.share_db}", exists(
             f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
             ddl.share_table(o, with_envelope=False, check_code=True)),
+        Step(f"link table {o.links} in {o.share_db}", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links'"),
+            ddl.links_table(o, with_envelope=False, check_code=True)),
         Step(f"subscription {o.sub_at('share')} <- {office_db} (same cluster, slot made beforehand)",
              exists(f"SELECT 1 FROM pg_subscription WHERE subname = '{o.sub_at('share')}'"),
              [ddl.subscription(o.sub_at("share"), local_conninfo, o.pub_local, slot=o.slot_local)]),
-        Step(f"publication {o.pub_up} (insert, update, delete; never truncate)",
-             exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{o.pub_up}'"), [ddl.up_publication(o)]),
-        Step(f"{rrole} may read {o.table}, nothing else",
-             f"SELECT has_table_privilege('{rrole}', '{o.table}', 'SELECT')",
+        Step(f"subscription {o.sub_at('share')} carries {o.links}",
+             ddl.subscription_has(o.sub_at("share"), o, "share_links"),
+             [f"ALTER SUBSCRIPTION {o.sub_at('share')} REFRESH PUBLICATION"]),
+        *up_steps(o),
+        Step(f"{rrole} may read {o.table} and {o.links}, nothing else",
+             f"SELECT has_table_privilege('{rrole}', '{o.table}', 'SELECT') "
+             f"AND has_table_privilege('{rrole}', '{o.links}', 'SELECT')",
              [f"REVOKE ALL ON SCHEMA public FROM PUBLIC",
               f"GRANT CONNECT ON DATABASE {o.share_db} TO {rrole}",
               f"GRANT USAGE ON SCHEMA {o.schema} TO {rrole}",
-              f"GRANT SELECT ON {o.table} TO {rrole}"]),
+              f"GRANT SELECT ON {o.table}, {o.links} TO {rrole}"]),
     ], say)
     say(f"pg_hba.conf of this cluster must hold, before any broader line:\n"
         f"  hostssl {o.share_db} {rrole} <region address>/32 scram-sha-256\n"
         f"  host    all {rrole} all reject\n"
         f"  host    replication {rrole} all reject")
+
+
+def up_steps(o: Office) -> list[Step]:
+    """The onward publication (share DB -> region, region -> national): both tables."""
+    return [Step(f"publication {o.pub_up} (insert, update, delete; never truncate)",
+                 exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{o.pub_up}'"), [ddl.up_publication(o)]),
+            Step(f"publication {o.pub_up} carries {o.links}", ddl.publication_has(o.pub_up, o, "share_links"),
+                 [f"ALTER PUBLICATION {o.pub_up} ADD TABLE {o.links}"])]
 
 
 def region_steps(codes_conninfo: dict[str, str], level: str = "region") -> list[Step]:
@@ -96,9 +145,15 @@ def region_steps(codes_conninfo: dict[str, str], level: str = "region") -> list[
         steps.append(Step(f"{o.table} (CHECK office_code = {code!r})", exists(
             f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_reports'"),
             ddl.share_table(o, with_envelope=False, check_code=True)))
+        steps.append(Step(f"{o.links} (CHECK office_code = {code!r})", exists(
+            f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links'"),
+            ddl.links_table(o, with_envelope=False, check_code=True)))
         steps.append(Step(f"subscription {o.sub_at(level)} <- {o.share_db} (disable_on_error)",
                           exists(f"SELECT 1 FROM pg_subscription WHERE subname = '{o.sub_at(level)}'"),
                           [ddl.subscription(o.sub_at(level), conninfo, o.pub_up)]))
+        steps.append(Step(f"subscription {o.sub_at(level)} carries {o.links}",
+                          ddl.subscription_has(o.sub_at(level), o, "share_links"),
+                          [f"ALTER SUBSCRIPTION {o.sub_at(level)} REFRESH PUBLICATION"]))
     return steps
 
 
@@ -115,17 +170,26 @@ def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, lev
     with eng.connect() as conn:
         have = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
             "SELECT schemaname FROM pg_tables WHERE tablename = 'share_reports' AND schemaname LIKE 'kanim\\_%'"))]
+        linked = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
+            "SELECT schemaname FROM pg_tables WHERE tablename = 'share_links' AND schemaname LIKE 'kanim\\_%'"))]
     run(eng, [Step(f"view public.share_reports over {', '.join(sorted(have))}", None, [ddl.union_view(have)]),
+              Step(f"view public.share_links over {', '.join(sorted(linked))}", None,
+                   [ddl.union_view(linked, "share_links")]),
               Step("view public.share_weekly (counts per office, kecamatan, week, form, category)", None,
-                   [ddl.weekly_view()])], say)
+                   [ddl.weekly_view()]),
+              Step(f"role {VIEWER} (NOLOGIN; analysts' logins are its members): SELECT on the views only",
+                   exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{VIEWER}'"),
+                   [f"CREATE ROLE {VIEWER} NOLOGIN"]),
+              Step(f"{VIEWER} may read public.share_reports, share_links, share_weekly", None,
+                   [f"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+                    f"GRANT SELECT ON public.share_reports, public.share_links, public.share_weekly TO {VIEWER}"])],
+        say)
 
 
 def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) -> None:
     """Region -> national: publish each office's table onward (insert, update, delete)."""
     eng = engine(admin_url, region_db)
-    run(eng, [Step(f"publication {Office(c).pub_up} at {region_db}",
-                   exists(f"SELECT 1 FROM pg_publication WHERE pubname = '{Office(c).pub_up}'"),
-                   [ddl.up_publication(Office(c))]) for c in codes], say)
+    run(eng, [s for c in codes for s in up_steps(Office(c))], say)
 
 
 def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: str = "region", say=print) -> None:
@@ -143,7 +207,20 @@ def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: s
     if present is not None:
         steps.append(Step(f"drop subscription {name} (and its slot upstream)", None,
                           [f"ALTER SUBSCRIPTION {name} DISABLE", f"DROP SUBSCRIPTION {name}"]))
-    steps.append(Step(f"empty {o.table} here (this office only)", None, [f"DELETE FROM {o.table}"]))
+    steps.append(Step(f"empty {o.table} and {o.links} here (this office only)", None,
+                      [f"DELETE FROM {o.table}", f"DELETE FROM {o.links}"]))
     steps.append(Step(f"subscription {name} again, copying everything", None,
                       [ddl.subscription(name, conninfo, o.pub_up)]))
     run(eng, steps, say)
+
+
+def enable(admin_url: str, db: str, codes: list[str], *, level: str = "region", say=print) -> int:
+    """Start subscriptions that disable_on_error stopped for a lost connection (the upstream
+    cluster restarted or crashed: PostgreSQL 15 counts "server closed the connection" as an
+    apply error). The slot upstream is intact, so streaming resumes where it stopped; a
+    subscription stopped by a real conflict fails again at once (then: fix, `rollup resync`)."""
+    eng = engine(admin_url, db)
+    return run(eng, [Step(f"subscription {Office(c).sub_at(level)} enabled",
+                          f"SELECT coalesce((SELECT subenabled FROM pg_subscription WHERE subname = "
+                          f"'{Office(c).sub_at(level)}'), true)",
+                          [f"ALTER SUBSCRIPTION {Office(c).sub_at(level)} ENABLE"]) for c in codes], say)

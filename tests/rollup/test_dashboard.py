@@ -1,0 +1,97 @@
+"""`jaga-desa rollup dashboard` over real uvicorn on the real region (and national) cluster:
+login is a PostgreSQL login in jaga_viewer; the page shows counts and cross-office signals."""
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from core.net import free_port
+from jaga_desa.testing.servers import JAGA, ServerProcess
+from sync.office.rollup import links
+from sync.office.rollup.volunteer import report_naming
+
+from .conftest import wait_for
+from .test_links import LEVEL_KEY, pseudonym, signal_for
+
+ANALYST, PASSWORD = "analis_kaltara", "sandi-analis-uji-7"
+
+
+@pytest.fixture(scope="module")
+def page(chain, tmp_path_factory):
+    with psycopg.connect(host="127.0.0.1", port=chain.region.port, dbname="region", user="jaga",
+                         autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {ANALYST} LOGIN PASSWORD '{PASSWORD}' IN ROLE jaga_viewer")
+        conn.execute("CREATE ROLE bukan_pembaca LOGIN PASSWORD 'sandi-lain-uji'")
+    port = free_port()
+    server = ServerProcess([*JAGA, "rollup", "dashboard", "--db", f"postgresql+psycopg://127.0.0.1:{chain.region.port}/region",
+                            "--port", str(port), "--zone", "WITA"], port=port, health="/healthz",
+                           log=tmp_path_factory.mktemp("dash") / "dashboard.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def login(url: str, user: str, password: str, lang: str = "id") -> tuple[requests.Session, requests.Response]:
+    s = requests.Session()
+    form = s.get(f"{url}/?lang={lang}", timeout=10)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+    return s, s.post(f"{url}/masuk?lang={lang}", data={"user": user, "password": password, "csrf": csrf}, timeout=10)
+
+
+def test_the_page_shows_counts_and_the_cross_office_signal(chain, page):
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    a = nnk.file(report_naming("0852 4711 0001", boat="SB Harapan Baru"))
+    b = etk.file(report_naming("0852-4711-0001", boat="speedboat harapan baru"))
+    wait_for(lambda: signal_for(chain, "+6285247110001"), "the signal at the region")
+    anon = requests.get(page.url + "/", timeout=10)
+    assert 'for="user"' in anon.text and 'for="password"' in anon.text
+    assert "Sinyal lintas kantor" not in anon.text                    # nothing before login
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    assert resp.status_code == 200 and "Sinyal lintas kantor" in resp.text
+    html = resp.text
+    key = links.link_key(LEVEL_KEY, "phone", "+6285247110001")
+    row = re.search(rf"<tr><td><code>phone:{key[:12]}</code>.*?</tr>", html, re.S).group(0)
+    assert "nomor telepon" in row and "ETK, NNK" in row
+    assert pseudonym(a) in row and pseudonym(b) in row and "61.03.09" in row and "65.03.01" in row
+    boat = links.link_key(LEVEL_KEY, "boat", "harapan baru")
+    assert f"boat:{boat[:12]}" in html and "nama kapal" in html
+    assert "WITA" in html and 'for="days"' in html                    # local time with zone; labelled control
+    with create_engine(chain.region.url("region")).connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
+    counts = [int(n) for n in re.findall(r'<td class="n">(\d+)</td>', html)]
+    assert counts and sum(counts) <= total and max(counts) >= 2       # weekly cells, aggregate first
+    for secret in ("+6285247110001", "0852-4711", "0852 4711", "harapan", "Harapan", a, b):
+        assert secret not in html                                       # never a value, never an envelope id
+    en = s.get(page.url + "/?lang=en", timeout=10).text
+    assert "Cross-office signals" in en and "phone number" in en and 'lang="en"' in en
+
+
+def test_only_viewer_logins_get_in_and_they_read_only_the_views(chain, page):
+    s, resp = login(page.url, ANALYST, "salah")
+    assert resp.status_code == 403 and "Login ditolak" in resp.text
+    s, resp = login(page.url, "bukan_pembaca", "sandi-lain-uji")     # a real login, not in jaga_viewer
+    assert resp.status_code == 403 and "Sinyal lintas kantor" not in resp.text
+    with psycopg.connect(host="127.0.0.1", port=chain.region.port, dbname="region", user=ANALYST,
+                         password=PASSWORD) as conn:
+        assert conn.execute("SELECT count(*) FROM public.share_weekly").fetchone()[0] >= 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM kanim_nnk.share_links")
+    with psycopg.connect(host="127.0.0.1", port=chain.region.port, dbname="region", user=ANALYST,
+                         password=PASSWORD) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE public.catatan (a int)")
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', resp.text).group(1)
+    out = s.post(page.url + "/keluar", data={"csrf": csrf}, timeout=10)
+    assert out.status_code == 200 and 'for="password"' in out.text          # back at the login form
+    assert "Sinyal lintas kantor" not in s.get(page.url + "/", timeout=10).text
+
+
+def test_the_page_without_a_login_form_token_is_refused(page):
+    resp = requests.post(page.url + "/masuk", data={"user": ANALYST, "password": PASSWORD, "csrf": "x"}, timeout=10)
+    assert resp.status_code == 403 and "Sinyal lintas kantor" not in resp.text
