@@ -1,15 +1,18 @@
-"""Roll-up lag: office -> region p50/p95 per report, and bulk rows/s, on real clusters.
+"""Roll-up lag: office -> region and office -> national p50/p95 per report, and bulk rows/s, on real clusters.
 
     python bench/rollup_bench.py [--reports 300] [--bulk 20000]
 
-Three PostgreSQL clusters on loopback (office, region, plus the office's share DB inside
-the office cluster, as `rollup office-setup` builds it). Each report is one INSERT into
-`envelopes` committed on its own; the share trigger, the same-cluster hop and the region
-subscription do the rest. An ALWAYS trigger at the region stamps each row's arrival with
-clock_timestamp(); lag = arrival - the start of the office transaction (same machine
-clock; an upper bound, it includes the office's own INSERT and commit). Baseline in the same run:
-one direct hop office DB -> a second region database (no share DB): the extra hop's cost.
-Bulk: `--bulk` reports in 1,000-row transactions; seconds from last commit to last arrival.
+Three PostgreSQL clusters on loopback (office, with the office's share DB inside the office
+cluster as `rollup office-setup` builds it; region; national, fed by the region as
+`rollup publish-onward` and `rollup region-setup --level national` build it). Each report is
+one INSERT into `envelopes` committed on its own; the share trigger, the same-cluster hop, the
+region subscription and the national one do the rest. An ALWAYS trigger at the region and at
+national stamps each row's arrival with clock_timestamp(); lag = arrival - the start of the
+office transaction (same machine clock; an upper bound, it includes the office's own INSERT
+and commit). Baseline in the same run: one direct hop office DB -> a second region database
+(no share DB): the extra hop's cost; and office -> region against office -> national: the
+national hop's cost. Bulk: `--bulk` reports in 1,000-row transactions; seconds from last
+commit to last arrival, at the region and at national.
 Links: `--sealed` real sealed reports (each naming a recruiter phone) through the office's
 ingest: ingest time per report with the roll-up set up (share row + link keys in ingest's
 transaction) against the same ingest in a second office database without the roll-up
@@ -68,6 +71,7 @@ def main() -> None:
     o = Office("NNK")
     office = LocalCluster("bench-office", [f"host {o.share_db} {ROLE} 127.0.0.1/32 scram-sha-256"]).start()
     region = LocalCluster("bench-region").start()
+    national = LocalCluster("bench-national").start()
     try:
         adm = create_engine(office.url(), isolation_level="AUTOCOMMIT")
         with adm.connect() as c:
@@ -84,6 +88,9 @@ def main() -> None:
         setup.office_setup(office.url(), "jaga_office", o.code, local_conninfo=office.conninfo("jaga_office"),
                            region_role=ROLE, region_password=PASSWORD, level_key=KEY, say=quiet)
         setup.region_setup(region.url(), "region", {o.code: office.conninfo(o.share_db, ROLE, PASSWORD)}, say=quiet)
+        setup.publish_onward(region.url(), "region", [o.code], say=quiet)
+        setup.region_setup(national.url(), "national", {o.code: region.conninfo("region")}, level="national",
+                           say=quiet)
         # baseline: one direct hop from the office DB's own publication to another database
         radm = create_engine(region.url(), isolation_level="AUTOCOMMIT")
         with radm.connect() as c:
@@ -97,7 +104,9 @@ def main() -> None:
         reg = create_engine(region.url("region"), isolation_level="AUTOCOMMIT")
         stamp_arrivals(reg, o.table)
         stamp_arrivals(direct, o.table)
-        for e in (reg, direct):         # measure only once the initial table sync is over
+        nat = create_engine(national.url("national"), isolation_level="AUTOCOMMIT")
+        stamp_arrivals(nat, o.table)
+        for e in (reg, direct, nat):         # measure only once the initial table sync is over
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 with e.connect() as c:
@@ -120,7 +129,7 @@ def main() -> None:
             committed[share_id(eid)] = started
             time.sleep(0.005)          # a steady trickle, like phones syncing
         lags = {}
-        for name, e in (("region", reg), ("direct", direct)):
+        for name, e in (("region", reg), ("direct", direct), ("national", nat)):
             deadline = time.monotonic() + 120
             while True:
                 with e.connect() as c:
@@ -139,15 +148,17 @@ def main() -> None:
             with eng.begin() as c:
                 c.execute(insert(envelopes), batch)
             t_last = time.time()
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            with reg.connect() as c:
-                n, last = c.execute(text("SELECT count(*), extract(epoch FROM max(at)) FROM arrivals")).one()
-            if n >= args.reports + args.bulk:
-                break
-            time.sleep(0.2)
-        bulk_after = float(last) - t_last
-        bulk_rate = args.bulk / max(float(last) - t0, 1e-9)
+        bulk_after, bulk_rate = {}, {}
+        for name, e in (("region", reg), ("national", nat)):
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                with e.connect() as c:
+                    n, last = c.execute(text("SELECT count(*), extract(epoch FROM max(at)) FROM arrivals")).one()
+                if n >= args.reports + args.bulk:
+                    break
+                time.sleep(0.2)
+            bulk_after[name] = float(last) - t_last
+            bulk_rate[name] = args.bulk / max(float(last) - t0, 1e-9)
         # links: real sealed reports through ingest, with and without the roll-up
         with adm.connect() as c:
             c.exec_driver_sql("CREATE DATABASE plain_office")
@@ -189,9 +200,10 @@ def main() -> None:
         link_lag = [(float(got[i]) - t) * 1000 for i, t in sealed_at.items() if i in got]
         plain.dispose()
     finally:
+        national.stop()
         region.stop()
         office.stop()
-    r, d = lags["region"], lags["direct"]
+    r, d, n = lags["region"], lags["direct"], lags["national"]
     report("rollup", [
         {"metric": f"office -> region lag p50 ({len(r)}/{args.reports} reports, ms)", "value": round(percentile(r, 50), 1)},
         {"metric": "office -> region lag p95 (ms)", "value": round(percentile(r, 95), 1),
@@ -199,9 +211,19 @@ def main() -> None:
         {"metric": "baseline: direct one hop, no share DB, p50 (ms)", "value": round(percentile(d, 50), 1)},
         {"metric": "baseline: direct one hop p95 (ms)", "value": round(percentile(d, 95), 1)},
         {"metric": "ratio p50 two hops / one hop", "value": round(percentile(r, 50) / max(percentile(d, 50), 1e-9), 2)},
+        {"metric": f"office -> national lag p50 ({len(n)}/{args.reports} reports, ms)", "value": round(percentile(n, 50), 1)},
+        {"metric": "office -> national lag p95 (ms)", "value": round(percentile(n, 95), 1),
+         "target": "<= 1000", "met": len(n) == args.reports and percentile(n, 95) <= 1000},
+        {"metric": "ratio p50 office -> national / office -> region (the national hop's cost)",
+         "value": round(percentile(n, 50) / max(percentile(r, 50), 1e-9), 2)},
         {"metric": f"bulk {args.bulk} rows in 1,000-row tx: last arrival after last commit (s)",
-         "value": round(bulk_after, 2)},
-        {"metric": "bulk: rows/s office -> region (first commit to last arrival)", "value": round(bulk_rate)},
+         "value": round(bulk_after["region"], 2)},
+        {"metric": "bulk: rows/s office -> region (first commit to last arrival)", "value": round(bulk_rate["region"])},
+        {"metric": "bulk: last arrival at national after last commit (s)", "value": round(bulk_after["national"], 2)},
+        {"metric": "bulk: rows/s office -> national (first commit to last arrival)",
+         "value": round(bulk_rate["national"])},
+        {"metric": "ratio bulk rows/s national / region", "value": round(
+            bulk_rate["national"] / max(bulk_rate["region"], 1e-9), 2)},
         {"metric": f"sealed report ingest with roll-up links p50 ({args.sealed} reports, ms)",
          "value": round(percentile(ingest_ms["rollup"], 50), 1)},
         {"metric": "baseline: the same ingest without roll-up p50 (ms)", "value": round(percentile(ingest_ms["plain"], 50), 1)},

@@ -95,3 +95,27 @@ def test_only_viewer_logins_get_in_and_they_read_only_the_views(chain, page):
 def test_the_page_without_a_login_form_token_is_refused(page):
     resp = requests.post(page.url + "/masuk", data={"user": ANALYST, "password": PASSWORD, "csrf": "x"}, timeout=10)
     assert resp.status_code == 403 and "Sinyal lintas kantor" not in resp.text
+
+
+@pytest.mark.e2e
+def test_the_regional_page_in_chromium_at_1440_and_360(chain, page, browser):
+    """What an analyst at the Kanwil sees: log in by the labelled fields, the signal table
+    and the weekly counts fit the screen (no sideways scroll); screenshots for a person to look at."""
+    from pathlib import Path
+    art = Path(__file__).resolve().parents[2] / "artifacts"
+    art.mkdir(exist_ok=True)
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    nnk.file(report_naming("0813 5500 7788"))
+    etk.file(report_naming("+62 813-5500-7788"))
+    wait_for(lambda: signal_for(chain, "+6281355007788"), "the signal at the region")
+    for w, h in ((1440, 900), (360, 640)):
+        ctx = browser.new_context(viewport={"width": w, "height": h})
+        tab = ctx.new_page()
+        tab.goto(page.url + "/")
+        tab.get_by_label(re.compile("Nama pengguna|Login|Pengguna", re.I)).fill(ANALYST)
+        tab.get_by_label(re.compile("Kata sandi|Sandi", re.I)).fill(PASSWORD)
+        tab.get_by_role("button", name=re.compile("Masuk")).click()
+        tab.get_by_role("heading", name=re.compile("Sinyal lintas kantor")).wait_for()
+        assert tab.evaluate("document.documentElement.scrollWidth") <= w      # nothing off to the side
+        tab.screenshot(path=str(art / f"rollup-dashboard-{w}.png"), full_page=True)
+        ctx.close()

@@ -79,7 +79,9 @@ PAGE = Environment(autoescape=True).from_string("""<!doctype html>
 <style>body{font-family:system-ui,sans-serif;margin:1rem 2rem;max-width:70rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 td,th{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#eee}
 .alert{background:#fde2e2;border:1px solid #b00;padding:.5rem}.note{color:#333}code{font-size:.9em}
-label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}</style></head><body>
+label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+.wide{overflow-x:auto;max-width:100%}td code{word-break:break-all}h1{overflow-wrap:anywhere}
+@media (max-width:600px){body{margin:.5rem}td,th{padding:.2rem .3rem;font-size:.9rem}}</style></head><body>
 <header><nav aria-label="{{ t.lang_label }}">
 <h1>{{ t.title }} <small>({{ t.level }}: <code>{{ database }}</code>)</small></h1>
 <a href="?lang={{ 'en' if lang == 'id' else 'id' }}{% if days %}&amp;days={{ days }}{% endif %}" hreflang="{{ 'en' if lang == 'id' else 'id' }}">{{ t.lang }}</a>
@@ -97,23 +99,23 @@ label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:c
 <p>{{ t.updated }}: <time datetime="{{ now_utc }}">{{ now_local }}</time></p>
 <p class="note">{{ t.note }}</p>
 <section aria-labelledby="h-weekly"><h2 id="h-weekly">{{ t.weekly }}</h2>
-{% if weekly %}<table><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
+{% if weekly %}<div class="wide"><table><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
 {% for r in weekly %}<tr><td>{{ r.week }}</td><td>{{ r.office_code }}</td><td>{{ kec(r.kode_kecamatan) }}</td><td class="n">{{ r.reports }}</td></tr>{% endfor %}
-</tbody></table>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
+</tbody></table></div>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
 <section aria-labelledby="h-cat"><h2 id="h-cat">{{ t.bycat }}</h2>
-{% if bycat %}<table><thead><tr><th scope="col">{{ t.office }}</th><th scope="col">{{ t.form }}</th><th scope="col">{{ t.category }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
+{% if bycat %}<div class="wide"><table><thead><tr><th scope="col">{{ t.office }}</th><th scope="col">{{ t.form }}</th><th scope="col">{{ t.category }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
 {% for r in bycat %}<tr><td>{{ r.office_code }}</td><td>{{ r.form_id }}</td><td>{{ r.category or '–' }}</td><td>{{ r.reports }}</td></tr>{% endfor %}
-</tbody></table>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
+</tbody></table></div>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
 <section aria-labelledby="h-sig"><h2 id="h-sig">{{ t.signals }}</h2>
 <form method="get" action="/"><input type="hidden" name="lang" value="{{ lang }}">
 <label for="days">{{ t.window }}</label><input id="days" name="days" type="number" min="1" max="366" value="{{ days }}">
 <button type="submit">{{ t.show }}</button></form>
-{% if cross %}<table id="signals"><thead><tr><th scope="col">{{ t.ref }}</th><th scope="col">{{ t.kind }}</th><th scope="col">{{ t.offices }}</th><th scope="col">{{ t.kecamatan }}</th>
+{% if cross %}<div class="wide"><table id="signals"><thead><tr><th scope="col">{{ t.ref }}</th><th scope="col">{{ t.kind }}</th><th scope="col">{{ t.offices }}</th><th scope="col">{{ t.kecamatan }}</th>
 <th scope="col">{{ t.weeks }}</th><th scope="col">{{ t.first_last }}</th><th scope="col">{{ t.pseudonyms }}</th></tr></thead><tbody>
 {% for s in cross %}<tr><td><code>{{ s.ref }}</code></td><td>{{ t.kinds.get(s.kind, s.kind) }}</td><td>{{ s.offices|join(', ') }}</td>
 <td>{% for k in s.kecamatan %}{{ kec(k) }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td><td>{{ s.weeks|join(', ') }}</td>
 <td>{{ date(s.first) }} – {{ date(s.last) }}</td><td>{% for p in s.reports %}<code>{{ p }}</code>{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
-</tbody></table>{% else %}<p>{{ t.none }}</p>{% endif %}</section>
+</tbody></table></div>{% else %}<p>{{ t.none }}</p>{% endif %}</section>
 {% endif %}
 </main></body></html>""")
 
