@@ -205,3 +205,32 @@ def test_scrub_empties_the_wal_and_never_waits_on_another_reader(tmp_path):
     finally:
         reader.close()
         db.close()
+
+
+def test_m008_adds_the_binding_and_the_next_unlock_binds_older_reports(tmp_path, device, volunteer):
+    """A phone upgraded from m007: the migration adds the column, her next unlock binds the
+    reports she sealed before it (once), and the sent report's thread opens again."""
+    from fieldapp import reports, trust
+
+    form = forms.load("laporan_kecurigaan")
+    rid = device.new_draft(volunteer, form.id, form.example())
+    eid = device.finalize(volunteer, rid)
+    bundle = device.trust_bundle(volunteer)
+    bundle.pop(reports.BINDINGS_DONE, None)
+    conn = device.db.conn
+    with conn:                                    # the file as an m007 phone left it
+        trust.save(conn, volunteer, bundle)
+    conn.execute("ALTER TABLE reports DROP COLUMN envelope_binding")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name='m008_report_binding'")
+    device.close()
+
+    dev = Device(tmp_path / "dev")
+    try:
+        assert "envelope_binding" in dev.db["reports"].columns_dict
+        assert dev.db.conn.execute("SELECT envelope_binding FROM reports").fetchone() == (None,)
+        s = dev.unlock("Siti", PIN)
+        assert reports.bound_envelope_ids(dev.db, s) == {rid: eid}
+        assert dev.trust_bundle(s)[reports.BINDINGS_DONE] is True
+        assert dev.thread(s, rid) == []           # opens (nothing said yet), not "unreadable"
+    finally:
+        dev.close()
