@@ -50,15 +50,21 @@ class OfficeSite:
         return create_engine(self.cluster.url(OFFICE_DB))
 
     def add_report(self, *, rahasia: bool = False, category: str = "rekrutmen",
-                   form_id: str = "laporan_kecurigaan") -> str:
+                   form_id: str = "laporan_kecurigaan", received_at: str | None = None,
+                   village: int | None = None) -> str:
+        """A report row as ingest stores it; `received_at` in the past files it in an earlier week."""
         eid = str(uuid.uuid4())
         with self.engine.begin() as conn:
             conn.execute(insert(envelopes).values(
-                id=eid, author_id=self.author, device_id="d", village_id=self.village, form_id=form_id,
+                id=eid, author_id=self.author, device_id="d", village_id=village or self.village, form_id=form_id,
                 form_version=1, category=category, urgent=False, has_photo=False, rahasia=rahasia,
-                created_ms=0, received_at=clock.iso(clock.now()), skew_ms=0, sha256="0" * 64, size=1,
+                created_ms=0, received_at=received_at or clock.iso(clock.now()), skew_ms=0, sha256="0" * 64, size=1,
                 data=b"sealed", complete=True, receipt="{}", triage="new"))
         return eid
+
+    def add_village(self, name: str, kode_wilayah: str) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(insert(villages).values(name=name, kode_wilayah=kode_wilayah)).inserted_primary_key[0]
 
     def file(self, answers: dict) -> str:
         """A real sealed report through the office's ingest (link keys included)."""

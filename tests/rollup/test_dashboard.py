@@ -16,6 +16,7 @@ from sync.office.rollup.volunteer import report_naming
 
 from .conftest import wait_for
 from .test_links import LEVEL_KEY, pseudonym, signal_for
+from .test_spikes import SPIKE, arrived, file_weeks
 
 ANALYST, PASSWORD = "analis_kaltara", "sandi-analis-uji-7"
 
@@ -71,6 +72,20 @@ def test_the_page_shows_counts_and_the_cross_office_signal(chain, page):
     assert "Cross-office signals" in en and "phone number" in en and 'lang="en"' in en
 
 
+def test_the_page_shows_the_weekly_spike_in_its_own_section(chain, page):
+    file_weeks(chain.offices["NNK"], "Lonjak Halaman", "65.03.95", SPIKE)
+    arrived(chain, "NNK", "65.03.95", SPIKE)
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    html = resp.text
+    section = re.search(r'<section aria-labelledby="h-spike">.*?</section>', html, re.S).group(0)
+    assert "Lonjakan laporan mingguan (EARS C2)" in section and "Rata-rata dasar" in section
+    row = re.search(r"<tr><td>[^<]*</td><td>NNK</td><td>65\.03\.95</td>.*?</tr>", section, re.S).group(0)
+    assert '<td class="spike">6</td>' in row and "<td>1.0</td>" in row and "5.0 (&gt; 3.0)" in row
+    assert html.index("h-sig") < html.index("h-spike")              # after the cross-office table
+    en = s.get(page.url + "/?lang=en", timeout=10).text
+    assert "Weekly rise in reports (EARS C2)" in en and "Baseline mean" in en
+
+
 def test_only_viewer_logins_get_in_and_they_read_only_the_views(chain, page):
     s, resp = login(page.url, ANALYST, "salah")
     assert resp.status_code == 403 and "Login ditolak" in resp.text
@@ -108,6 +123,8 @@ def test_the_regional_page_in_chromium_at_1440_and_360(chain, page, browser):
     nnk.file(report_naming("0813 5500 7788"))
     etk.file(report_naming("+62 813-5500-7788"))
     wait_for(lambda: signal_for(chain, "+6281355007788"), "the signal at the region")
+    file_weeks(nnk, "Lonjak Layar", "65.03.96", SPIKE)
+    arrived(chain, "NNK", "65.03.96", SPIKE)
     for w, h in ((1440, 900), (360, 640)):
         ctx = browser.new_context(viewport={"width": w, "height": h})
         tab = ctx.new_page()
@@ -116,6 +133,8 @@ def test_the_regional_page_in_chromium_at_1440_and_360(chain, page, browser):
         tab.get_by_label(re.compile("Kata sandi|Sandi", re.I)).fill(PASSWORD)
         tab.get_by_role("button", name=re.compile("Masuk")).click()
         tab.get_by_role("heading", name=re.compile("Sinyal lintas kantor")).wait_for()
+        tab.get_by_role("heading", name=re.compile("Lonjakan laporan mingguan")).wait_for()
+        assert tab.locator("#spikes td", has_text="65.03.96").count() == 1
         assert tab.evaluate("document.documentElement.scrollWidth") <= w      # nothing off to the side
         tab.screenshot(path=str(art / f"rollup-dashboard-{w}.png"), full_page=True)
         ctx.close()

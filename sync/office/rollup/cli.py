@@ -8,7 +8,8 @@
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
-    rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14]   read-only regional/national page
+    rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14] [--warning-settings FILE]
+                                                                     read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
 
 Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
@@ -86,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--port", type=int, default=8780)
     d.add_argument("--zone", choices=["WIB", "WITA", "WIT"], help="the zone people read (default JAGA_TZ, this machine)")
     d.add_argument("--days", type=int, default=14, help="cross-office window in days (the warning rule's 14)")
+    d.add_argument("--warning-settings", metavar="FILE",
+                   help="early-warning settings JSON, as an office's warning.json (weekly-spike thresholds)")
     e = sub.add_parser("enable", help="start subscriptions stopped by a lost connection (upstream restarted)")
     e.add_argument("--url", required=True)
     e.add_argument("--db", default="region")
@@ -102,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import main as demo
             return demo()
         if args.cmd == "dashboard":
+            from sync.office.warning.config import WarningConfig
+
             from .dashboard import serve
-            return serve(args.db, host=args.host, port=args.port, zone=args.zone, days=args.days)
+            warning = WarningConfig.from_file(args.warning_settings) if args.warning_settings else None
+            return serve(args.db, host=args.host, port=args.port, zone=args.zone, days=args.days, warning=warning)
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),

@@ -3,7 +3,7 @@
 A small web page on the region's (or the national) database: weekly counts per office x
 kecamatan x ISO week, counts per form and category, then the cross-office signals
 (signals.cross_office) — kinds, offices, kecamatan, weeks and report pseudonyms, never a
-value. It is not the office dashboard: the region database holds no staff table, no
+value — and this week's EARS C2 rises per office x kecamatan (signals.weekly_spikes). It is not the office dashboard: the region database holds no staff table, no
 reports and no keys, so there is nothing here to triage and nothing to open.
 
 Login = a PostgreSQL login of the region's cluster that is a member of `jaga_viewer`
@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core import localtime
 from sync.office import regions
+from sync.office.warning.config import WarningConfig
 
 from . import signals
 from .setup import VIEWER
@@ -53,6 +54,11 @@ T = {
            "db_down": "Basis data wilayah tidak dapat dihubungi sekarang.", "ref": "Rujukan",
            "note": "Hanya agregat dan kunci pseudonim: tidak ada nama, nomor, teks, atau lokasi tepat. "
                    "Kantor pengirim dapat menemukan laporannya dari ID pseudonim.",
+           "spikes": "Lonjakan laporan mingguan (EARS C2)", "mean": "Rata-rata dasar",
+           "c2": "C2 (ambang)", "no_spikes": "Tidak ada lonjakan minggu ini.",
+           "spike_note": "Jumlah minggu ini per kantor dan kecamatan dibandingkan dengan {base} minggu "
+                         "sebelumnya (tanpa {guard} minggu terakhir); sinyal bila C2 di atas ambang dan minimal "
+                         "{min} laporan. Petunjuk, bukan tuduhan.",
            "lang": "English", "lang_label": "Bahasa / Language", "level": "Tingkat",
            "kinds": {"phone": "nomor telepon", "handle": "akun media sosial", "plate": "nomor polisi",
                      "boat": "nama kapal", "name": "nama orang", "place": "tempat berangkat"}},
@@ -68,6 +74,11 @@ T = {
            "db_down": "The regional database cannot be reached right now.", "ref": "Reference",
            "note": "Aggregates and pseudonymous keys only: no names, numbers, text or exact places. "
                    "The filing office can find its report from the pseudonym.",
+           "spikes": "Weekly rise in reports (EARS C2)", "mean": "Baseline mean",
+           "c2": "C2 (threshold)", "no_spikes": "No rise in reports this week.",
+           "spike_note": "This week's count per office and sub-district against the {base} weeks "
+                         "before it (leaving out the last {guard}); a signal when C2 is above the threshold "
+                         "and there are at least {min} reports. A lead, never an accusation.",
            "lang": "Bahasa Indonesia", "lang_label": "Bahasa / Language", "level": "Level",
            "kinds": {"phone": "phone number", "handle": "social-media account", "plate": "vehicle plate",
                      "boat": "boat name", "name": "person's name", "place": "departure point"}},
@@ -116,6 +127,13 @@ label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:c
 <td>{% for k in s.kecamatan %}{{ kec(k) }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td><td>{{ s.weeks|join(', ') }}</td>
 <td>{{ date(s.first) }} – {{ date(s.last) }}</td><td>{% for p in s.reports %}<code>{{ p }}</code>{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </tbody></table></div>{% else %}<p>{{ t.none }}</p>{% endif %}</section>
+<section aria-labelledby="h-spike"><h2 id="h-spike">{{ t.spikes }}</h2>
+<p class="note">{{ t.spike_note.format(base=cfg.spike_baseline_weeks, guard=cfg.spike_guard_weeks, min=cfg.spike_min_count) }}</p>
+{% if spikes %}<div class="wide"><table id="spikes"><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th>
+<th scope="col">{{ t.reports }}</th><th scope="col">{{ t.mean }}</th><th scope="col">{{ t.c2 }}</th></tr></thead><tbody>
+{% for s in spikes %}<tr><td>{{ s.week }}</td><td>{{ s.office }}</td><td>{{ kec(s.kecamatan) }}</td><td class="spike">{{ s.reports }}</td>
+<td>{{ s.mean }}</td><td>{{ s.c2 }} (&gt; {{ s.threshold }})</td></tr>{% endfor %}
+</tbody></table></div>{% else %}<p>{{ t.no_spikes }}</p>{% endif %}</section>
 {% endif %}
 </main></body></html>""")
 
@@ -138,8 +156,11 @@ def kecamatan_label(code: str | None) -> str:
         return code
 
 
-def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAULT_DAYS) -> FastAPI:
-    """`db_url`: the region (or national) database, without credentials (the login gives them)."""
+def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAULT_DAYS,
+             warning: WarningConfig | None = None) -> FastAPI:
+    """`db_url`: the region (or national) database, without credentials (the login gives them).
+    `warning`: the early-warning settings for the weekly-spike rule (the office defaults)."""
+    warning = warning or WarningConfig()
     base = make_url(db_url).set(username=None, password=None)
     zone_name = localtime.zone(zone)
     sessions: dict[str, Session] = {}
@@ -166,7 +187,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
 
     def page(request: Request, status: int = 200, **ctx) -> HTMLResponse:
         lang = lang_of(request)
-        body = PAGE.render(lang=lang, t=T[lang], database=base.database, kec=kecamatan_label,
+        body = PAGE.render(lang=lang, t=T[lang], database=base.database, kec=kecamatan_label, cfg=warning,
                            date=lambda d: localtime.date_text(d, lang), **ctx)
         resp = HTMLResponse(body, status_code=status)
         resp.headers["Cache-Control"] = "no-store"
@@ -192,11 +213,13 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
             window = days
         now = dt.datetime.now(dt.timezone.utc)
         ctx = dict(user=s.user, csrf=s.csrf, days=window, now_utc=now.isoformat(timespec="seconds"),
-                   now_local=localtime.format(now, zone_name, lang), error=None, weekly=[], bycat=[], cross=[])
+                   now_local=localtime.format(now, zone_name, lang), error=None, weekly=[], bycat=[], cross=[],
+                   spikes=[])
         try:
             with s.engine.connect() as conn:
                 ctx.update(weekly=signals.weekly(conn), bycat=signals.by_category(conn),
-                           cross=signals.cross_office(conn, days=window, today=now.date()))
+                           cross=signals.cross_office(conn, days=window, today=now.date()),
+                           spikes=signals.weekly_spikes(conn, config=warning, today=now.date()))
         except SQLAlchemyError:
             ctx["error"] = T[lang]["db_down"]
         return page(request, **ctx)
@@ -252,8 +275,8 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
 
 
 def serve(db: str, *, host: str = "127.0.0.1", port: int = 8780, zone: str | None = None,
-          days: int = signals.DEFAULT_DAYS) -> int:
+          days: int = signals.DEFAULT_DAYS, warning: WarningConfig | None = None) -> int:
     import uvicorn
     print(f"roll-up dashboard on http://{host}:{port}/ (database {make_url(db).database})", flush=True)
-    uvicorn.run(make_app(db, zone=zone, days=days), host=host, port=port, log_level="warning")
+    uvicorn.run(make_app(db, zone=zone, days=days, warning=warning), host=host, port=port, log_level="warning")
     return 0
