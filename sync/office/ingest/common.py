@@ -5,11 +5,13 @@ clamped to what the store can hold.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
-from core.errors import EnvelopeError
+from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, Revoked, TooLarge
 from sync import envelope as env
 from sync import receipt as rc
 from sync.office.keys import OfficeKeys
@@ -77,3 +79,49 @@ def stored_receipt(stored: str, keys: OfficeKeys) -> dict:
         return wire
     return rc.sign(rc.Receipt(wire["envelope_id"], wire["envelope_sha256"], wire["received_at"],
                               wire["attachments"], wire["complete"]), keys.ed25519)
+
+
+@dataclass
+class Admitted:
+    """A small signed item (a verdict, a reply) past the checks every such item shares.
+    `duplicate` holds the stored receipt when these very bytes were taken before."""
+    header: env.Header
+    sha: str
+    author: dict | None = None
+    opened: env.Opened | None = None
+    duplicate: dict | None = None
+
+
+def admit_small(conn: Connection, data: bytes, *, form_id: str, noun: str, table: Table, max_bytes: int,
+                device_id: str, keys: OfficeKeys) -> Admitted:
+    """The shared front door of verdicts and replies: the right form, a size bound (so a
+    padded payload cannot fill the store), an id minted for its author, replay = the same
+    receipt, a conflicting reuse of an id refused, and the author's signature checked.
+    Raises typed JagaErrors (the route maps them to 4xx), never stores anything."""
+    try:
+        header = env.peek(data)
+    except EnvelopeError as exc:
+        raise BadRequest(exc.message) from None
+    if header.form_id != form_id:
+        raise BadRequest(f"a {noun} is an envelope with form_id {form_id!r}")
+    if len(data) > max_bytes:
+        raise TooLarge(f"a {noun} envelope is at most {max_bytes} bytes")
+    if not env.id_bound_to(header.envelope_id, header.author_id):
+        raise BadRequest(f"the {noun} id was not minted for its author")
+    sha = hashlib.sha256(data).hexdigest()
+    old = conn.execute(select(table.c.sha256, table.c.receipt).where(table.c.id == header.envelope_id)).first()
+    if old is not None:
+        if old.sha256 != sha:
+            raise Conflict(f"another {noun} with this id is already stored")
+        return Admitted(header, sha, duplicate={"envelope_id": header.envelope_id, "status": "duplicate",
+                                                "receipt": stored_receipt(old.receipt, keys)})
+    try:
+        author = _author(conn, header, device_id)
+        opened = _verify_and_open(data, header, author, keys)
+    except Rejected as exc:
+        if exc.code == "revoked":
+            raise Revoked(exc.reason) from None
+        if exc.code in ("unknown_person", "wrong_device"):
+            raise Forbidden(exc.reason) from None
+        raise BadRequest(exc.reason) from None
+    return Admitted(header, sha, author, opened)

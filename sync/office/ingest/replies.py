@@ -9,19 +9,17 @@ with a typed error, and nothing is stored.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, insert, select
 
-from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked, TooLarge
-from sync import envelope as env
+from core.errors import BadRequest, Forbidden, NotFound
 from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelopes, replies, reviews
 
-from .common import REPLY_FORM, Rejected, _author, _phone_ms, _verify_and_open, make_receipt, stored_receipt
+from .common import REPLY_FORM, _phone_ms, admit_small, make_receipt
 
 MAX_REPLY = 2000       # characters; the phone caps its box at the same length
 # The longest honest reply (2000 four-byte characters, compressed, padded recipients) seals
@@ -36,31 +34,11 @@ def ingest_reply(conn: Connection, data: bytes, *, device_id: str, keys: OfficeK
                  now: datetime | None = None) -> dict:
     """Store one signed reply; a replay of the same bytes returns the original receipt.
     Raises JagaError subclasses (the route maps them to 4xx)."""
-    try:
-        header = env.peek(data)
-    except EnvelopeError as exc:
-        raise BadRequest(exc.message) from None
-    if header.form_id != REPLY_FORM:
-        raise BadRequest(f"a reply is an envelope with form_id {REPLY_FORM!r}")
-    if len(data) > MAX_REPLY_BYTES:
-        raise TooLarge(f"a reply envelope is at most {MAX_REPLY_BYTES} bytes")
-    if not env.id_bound_to(header.envelope_id, header.author_id):
-        raise BadRequest("the reply id was not minted for its author")
-    sha = hashlib.sha256(data).hexdigest()
-    old = conn.execute(select(replies.c.sha256, replies.c.receipt).where(replies.c.id == header.envelope_id)).first()
-    if old is not None:
-        if old.sha256 != sha:
-            raise Conflict("another reply with this id is already stored")
-        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": stored_receipt(old.receipt, keys)}
-    try:
-        author = _author(conn, header, device_id)
-        opened = _verify_and_open(data, header, author, keys)
-    except Rejected as exc:
-        if exc.code == "revoked":
-            raise Revoked(exc.reason) from None
-        if exc.code in ("unknown_person", "wrong_device"):
-            raise Forbidden(exc.reason) from None
-        raise BadRequest(exc.reason) from None
+    a = admit_small(conn, data, form_id=REPLY_FORM, noun="reply", table=replies, max_bytes=MAX_REPLY_BYTES,
+                    device_id=device_id, keys=keys)
+    if a.duplicate is not None:
+        return a.duplicate
+    header, sha, author, opened = a.header, a.sha, a.author, a.opened
     p = opened.payload if isinstance(opened.payload, dict) else {}
     report_id, message = p.get("envelope_id"), p.get("message")
     if not isinstance(report_id, str) or not isinstance(message, str) or not message.strip():

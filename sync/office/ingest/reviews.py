@@ -1,22 +1,19 @@
 """A village head's signed verdict on a report (itself a sealed envelope)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, insert, select
 
-from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, NotFound, Revoked, TooLarge
-from sync import envelope as env
+from core.errors import BadRequest, Forbidden, NotFound
 from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import envelope_recipients, envelopes, reviews
 
 from sync.office.feedback import send_feedback
 
-from .common import (REVIEW_FORM, VERDICTS, Rejected, _author, _phone_ms, _verify_and_open, make_receipt,
-                     stored_receipt)
+from .common import REVIEW_FORM, VERDICTS, _phone_ms, admit_small, make_receipt
 
 
 NEEDS_INFO_MESSAGE = ("Kepala desa meminta info tambahan tentang laporan ini. Tambahkan lewat laporan baru, "
@@ -31,31 +28,11 @@ MAX_REVIEW_BYTES = 16 * 1024
 def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
                   now: datetime | None = None) -> dict:
     """A head's signed verdict. Raises JagaError subclasses (the route maps them)."""
-    try:
-        header = env.peek(data)
-    except EnvelopeError as exc:
-        raise BadRequest(exc.message) from None
-    if header.form_id != REVIEW_FORM:
-        raise BadRequest(f"a review is an envelope with form_id {REVIEW_FORM!r}")
-    if len(data) > MAX_REVIEW_BYTES:
-        raise TooLarge(f"a review envelope is at most {MAX_REVIEW_BYTES} bytes")
-    if not env.id_bound_to(header.envelope_id, header.author_id):
-        raise BadRequest("the review id was not minted for its author")
-    sha = hashlib.sha256(data).hexdigest()
-    old = conn.execute(select(reviews.c.sha256, reviews.c.receipt).where(reviews.c.id == header.envelope_id)).first()
-    if old is not None:
-        if old.sha256 != sha:
-            raise Conflict("another review with this id is already stored")
-        return {"envelope_id": header.envelope_id, "status": "duplicate", "receipt": stored_receipt(old.receipt, keys)}
-    try:
-        author = _author(conn, header, device_id)
-        opened = _verify_and_open(data, header, author, keys)
-    except Rejected as exc:
-        if exc.code == "revoked":
-            raise Revoked(exc.reason) from None
-        if exc.code in ("unknown_person", "wrong_device"):
-            raise Forbidden(exc.reason) from None
-        raise BadRequest(exc.reason) from None
+    a = admit_small(conn, data, form_id=REVIEW_FORM, noun="review", table=reviews, max_bytes=MAX_REVIEW_BYTES,
+                    device_id=device_id, keys=keys)
+    if a.duplicate is not None:
+        return a.duplicate
+    header, sha, author, opened = a.header, a.sha, a.author, a.opened
     if author["role"] != "head":
         raise Forbidden("only a village head can review reports")
     p = opened.payload
