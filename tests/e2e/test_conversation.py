@@ -5,14 +5,11 @@ leaves with the background sync, and the office's report page shows it under the
 office's question — in Chromium at 360×640 and on the dashboard."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.dashboard.conftest import Dash
-from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, Journey, button, no_crash, open_app, reach, seed_device, snap,
-                               tap, textbox, wait_stored, wait_text)
-from tests.e2e.test_live import _enroll_device, office_rows
+from tests.e2e.helpers import ARTIFACTS, button, no_crash, reach, snap, tap, textbox, wait_stored, wait_text
+from tests.e2e.test_live import STAFF_PASSWORD, office_rows, phone_with_a_darurat_sent
 
 pytestmark = pytest.mark.e2e
 QUESTION = "Perlu info: siapa nama kapalnya?"
@@ -21,28 +18,13 @@ ANSWER = "Kapal kayu biru, namanya Harapan Jaya"
 
 def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(browser, start_app, office_server,
                                                                              tmp_path):
-    village = office_server.admin_json(["add-village", "--name", "Sebatik", "--region", "Nunukan"])
-    vid = str(village.get("id") or village.get("village_id"))
-    os.environ["JAGA_PASSWORD"] = "kata-sandi-uji-1"
-    office_server.admin(["add-staff", "--username", "intel", "--role", "admin"])
-    data = tmp_path / "phone"
-    seed_device(data, enroll=False)
-    _enroll_device(data, office_server, vid)
-    srv = start_app(data, env={"JAGA_SYNC_SECONDS": "3"})
-    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    data, ctx, page, j = phone_with_a_darurat_sent(browser, start_app, office_server, tmp_path)
     try:
-        j = Journey(page)
-        j.type("PIN", PIN)
-        j.tap(button(page, "Masuk"))
-        j.tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
-        j.type("Apa yang sedang terjadi?", "Kapal menjemput orang di muara")
-        j.tap(button(page, "Kirim sekarang"))
-        j.tap(button(page, "Ke beranda"))
         wait_text(page, "Diterima kantor", timeout=30000)
 
         # The office asks from the report page (audited as a feedback send).
         dash = Dash(office_server)
-        s = dash.login("intel", "kata-sandi-uji-1")
+        s = dash.login("intel", STAFF_PASSWORD)
         eid = office_rows(office_server, "SELECT id FROM envelopes")[0][0]
         r = s.post(office_server.url + f"/dashboard/reports/{eid}/feedback",
                    data={"csrf": s.csrf, "message": QUESTION, "kind": "needs_info"})
@@ -97,7 +79,7 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
             d = dctx.new_page()
             d.goto(office_server.url + "/dashboard/login")
             d.get_by_label("Nama pengguna").fill("intel")
-            d.get_by_label("Kata sandi").fill("kata-sandi-uji-1")
+            d.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
             d.get_by_role("button", name="Masuk").click()
             d.wait_for_url("**/dashboard/**")
             d.goto(office_server.url + f"/dashboard/reports/{eid}")
