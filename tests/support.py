@@ -240,3 +240,17 @@ class SqliteOutbox:
 def outbox_for(path: Path, person: Person, client: OfficeClient, url: str) -> SqliteOutbox:
     return SqliteOutbox(path, office_url=url, sync_token=client.token, device_id=person.device_id,
                         office_sign_public=base64.b64decode(person.enrolled["office_ed25519_public"]))
+
+
+def office_count(server, table) -> int:
+    """Rows in one of a running office's tables (SQLAlchemy Table), read as another process
+    would: a fresh engine on its SQLite file, disposed after."""
+    from sqlalchemy import func, select
+
+    from sync.office import db
+    eng = db.make_engine(db.sqlite_url(server.data_dir))
+    try:
+        with eng.connect() as c:
+            return c.execute(select(func.count()).select_from(table)).scalar()
+    finally:
+        eng.dispose()

@@ -25,7 +25,6 @@ import sqlite3
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
 
 from core.errors import ApiError, NotFound
 from fieldapp import history, reports, trust
@@ -39,7 +38,7 @@ from sync.office.keys import OFFICE_AUTHOR_ID
 from sync.office.schema import replies
 from sync.runner import sync_round
 from jaga_desa.testing.rogue import Mitm
-from tests.support import Person, enroll, village
+from tests.support import Person, enroll, office_count, village
 from tests.sync.test_sync_conversation import _file, _office_send, _office_thread
 from tests.sync.test_sync_device import HEAD_PIN, PIN, client_for, phone  # noqa: F401 — fixture
 
@@ -63,12 +62,7 @@ def refused(client: OfficeClient, sealed: env.Sealed) -> tuple[str, int]:
 
 
 def stored_replies(server) -> int:
-    eng = db.make_engine(db.sqlite_url(server.data_dir))
-    try:
-        with eng.connect() as c:
-            return c.execute(select(func.count()).select_from(replies)).scalar()
-    finally:
-        eng.dispose()
+    return office_count(server, replies)
 
 
 # ── the office: who may speak in a thread ────────────────────────────────────

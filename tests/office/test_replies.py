@@ -5,14 +5,14 @@ head who never reviewed the report. Each refusal is a typed 4xx and stores nothi
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.errors import ApiError
 from sync import envelope as env
 from sync.office import conversation, db, feedback
 from sync.office import keys as office_keys
 from sync.office.schema import replies
-from tests.support import Person, enroll, village
+from tests.support import Person, enroll, office_count, village
 
 
 def reply(person: Person, report_id: str, message: str, **kw) -> env.Sealed:
@@ -22,12 +22,7 @@ def reply(person: Person, report_id: str, message: str, **kw) -> env.Sealed:
 
 
 def stored(server) -> int:
-    eng = db.make_engine(db.sqlite_url(server.data_dir))
-    try:
-        with eng.connect() as c:
-            return c.execute(select(func.count()).select_from(replies)).scalar()
-    finally:
-        eng.dispose()
+    return office_count(server, replies)
 
 
 @pytest.fixture
