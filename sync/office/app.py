@@ -115,39 +115,33 @@ def _install_handlers(app: FastAPI) -> None:
         return _error(500, "internal", "internal error at the office")
 
 
+def _in_background(engine, name: str, pending, work, what: str) -> None:
+    """Run `work(engine)` once in a daemon thread when `pending(conn)` says there is any: a
+    catch-up job must never hold up start-up or a dashboard GET, and a race with another
+    worker (or a store going away) only stops the job, logged."""
+    with engine.begin() as conn:
+        if pending(conn) == 0:
+            return
+
+    def run() -> None:
+        try:
+            log.info("%s: %d older reports", what, work(engine))
+        except Exception as exc:          # another worker raced us, or the store went away
+            log.warning("%s stopped: %s", what, type(exc).__name__)
+    threading.Thread(target=run, name=name, daemon=True).start()
+
+
 def _start_backfill(engine, keys) -> None:
     """Reports stored before indexing moved into ingest get indexed once, in the background,
-    in short transactions (never in a dashboard GET)."""
+    in short transactions; PostgreSQL offices in the roll-up also get the link keys of
+    reports received before `rollup office-setup` (sync/office/rollup/links.py)."""
     from sync.office.dashboard import indexer
-    _start_links_backfill(engine, keys)
-    with engine.begin() as conn:
-        if indexer.pending(conn) == 0:
-            return
-
-    def run() -> None:
-        try:
-            log.info("indexed %d older reports", indexer.backfill(engine, keys))
-        except Exception as exc:          # another worker raced us, or the store went away
-            log.warning("background indexing stopped: %s", type(exc).__name__)
-    threading.Thread(target=run, name="jaga-backfill", daemon=True).start()
-
-
-def _start_links_backfill(engine, keys) -> None:
-    """PostgreSQL offices in the roll-up: link keys for reports received before `rollup
-    office-setup` (sync/office/rollup/links.py), once, in the background."""
-    if engine.dialect.name != "postgresql":
-        return
-    from sync.office.rollup import links
-    with engine.begin() as conn:
-        if links.pending(conn) == 0:
-            return
-
-    def run() -> None:
-        try:
-            log.info("roll-up links for %d older reports", links.backfill(engine, keys))
-        except Exception as exc:          # another worker raced us, or the store went away
-            log.warning("roll-up links backfill stopped: %s", type(exc).__name__)
-    threading.Thread(target=run, name="jaga-links-backfill", daemon=True).start()
+    if engine.dialect.name == "postgresql":
+        from sync.office.rollup import links
+        _in_background(engine, "jaga-links-backfill", links.pending, lambda e: links.backfill(e, keys),
+                       "roll-up links backfill")
+    _in_background(engine, "jaga-backfill", indexer.pending, lambda e: indexer.backfill(e, keys),
+                   "background indexing")
 
 
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
