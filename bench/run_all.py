@@ -28,7 +28,7 @@ FULL = {
     "scale_bench.py": [],
     "network_bench.py": [],
     "dashboard_bench.py": [],
-    "app_bench.py": [],
+    "app_bench.py": ["--weight"],
     "pin_bench.py": [],
     "handover_bench.py": [],
     "rollup_bench.py": [],
@@ -206,7 +206,11 @@ NOTES = """## What each figure measures
   code, 8 filter combinations × admin and regional intel, first and next page; baseline =
   OFFSET paging to the same depth.
 - **app** (`bench/app_bench.py`): headless Chromium loading the real Flet app until the lock
-  screen's PIN field is in the accessibility tree; baseline = a one-field Flet app.
+  screen's PIN field is in the accessibility tree; baseline = a one-field Flet app. With
+  `--weight`: bytes over the wire on a first load and a reload, and time to usable through
+  a 3G-shaped proxy, against the same app on Flet's own server.
+- **map** (`bench/map_bench.py`): the dashboard map's server-side SVG with 2,000 report
+  points (clustered) against the basemap alone; the SVG's bytes plain and gzipped.
 """
 
 
