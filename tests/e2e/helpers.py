@@ -75,6 +75,16 @@ def frames(page, n: int = 2) -> None:
     page.evaluate("n => new Promise(r => { const f = k => k ? requestAnimationFrame(() => f(k - 1)) : r(); f(n); })", n)
 
 
+def app_tracebacks(log: str) -> list[str]:
+    """The tracebacks in the app's log that are the app's own. Flet's web server logs a
+    `WebSocketDisconnect` from its send loop when the browser goes away while it is still
+    pushing (the live home screen redraws on its own): that is the browser closing, not an
+    error in the app, so it is left out; anything else counts."""
+    blocks = log.split("Traceback (most recent call last):")[1:]
+    return [b for b in blocks
+            if not (b.rstrip().endswith("starlette.websockets.WebSocketDisconnect") and "flet_web" in b)]
+
+
 def no_crash(page) -> None:
     assert CRASH not in page.locator("body").aria_snapshot()
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, button, fill, no_crash, open_app,
-                      seed_device, shows, snap, tap, textbox, until, wait_text)
+from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, app_tracebacks, button, fill, no_crash,
+                               open_app, seed_device, shows, snap, tap, textbox, until, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -132,7 +132,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
-    assert "Traceback" not in srv.log_text()
+    assert app_tracebacks(srv.log_text()) == []
 
 
 def test_shortest_report_and_load_time(browser, start_app, tmp_path):
