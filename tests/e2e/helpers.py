@@ -127,6 +127,16 @@ def reach(locator, timeout: float = 15000) -> None:
             direction = -1          # at the bottom already: look upwards
 
 
+# The field has the keyboard: its own editing input is focused, or — when Flutter focused the
+# field by itself (autofocus) before the test switched semantics on — Flutter's one editing
+# input sits outside every semantics node. Typing then is what a person does (the cursor
+# blinks in the field); the value check after typing tells a wrong field apart.
+_HAS_FOCUS = """e => { const a = document.activeElement;
+  if (!a) return false;
+  if (e === a || e.contains(a)) return true;
+  return (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA') && !a.closest('flt-semantics'); }"""
+
+
 def fill(page, name: str, text: str) -> None:
     """Focus a text field and type into it, as a user would, then check it shows the text.
     Flutter moves its own focus a moment after the DOM's, so keys typed too early can land
@@ -140,7 +150,7 @@ def fill(page, name: str, text: str) -> None:
         # has, keys go to the last tapped control, and a space in the text presses that button.
         tap(box)
         for _ in range(60):
-            if box.evaluate("e => e === document.activeElement || e.contains(document.activeElement)"):
+            if box.evaluate(_HAS_FOCUS):
                 break
             page.wait_for_timeout(50)
         else:
