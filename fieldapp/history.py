@@ -12,7 +12,7 @@ import datetime as dt
 
 import sqlite_utils
 
-from fieldapp.store import scrub, transaction
+from fieldapp.store import scrub, scrub_pending, transaction
 from fieldapp.users import Session
 
 FIRST_WORDS = 60
@@ -87,6 +87,8 @@ def purge_old(db: sqlite_utils.Database, days: str | None, today: dt.date | None
         "OR EXISTS(SELECT 1 FROM inbox WHERE %s)" % _OLD_OFFICE_MESSAGES,
         (cutoff, cutoff, cutoff)).fetchone()[0]
     if not due:             # the usual case: no write, no lock taken at every unlock and sync
+        if scrub_pending(db):
+            scrub(db)       # an earlier scrub was kept from finishing by another reader
         return 0
     with transaction(db) as conn:
         gone = conn.execute(

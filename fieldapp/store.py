@@ -204,20 +204,36 @@ def scrub(db: sqlite_utils.Database) -> bool:
     zeroes the freed bytes only in the newest page images, while the older images stay in
     the -wal file (and the main file) until a checkpoint. A TRUNCATE checkpoint writes the
     zeroed pages home and empties the -wal. Best effort: a reader open in another process
-    (the CLI beside the app) can keep it from finishing; then the next call does. Returns
-    True when it finished."""
-    if db.conn.in_transaction:
-        return False
+    (the CLI beside the app) can keep it from finishing; then it is marked pending and
+    `history.purge_old` (every unlock and sync) calls it again until it does. Returns True
+    when it finished."""
     conn = db.conn
+    if conn.in_transaction:                        # no checkpoint inside a transaction: later
+        set_meta(conn, SCRUB_PENDING, "1")
+        return False
+    if get_meta(db, SCRUB_PENDING) is not None:    # cleared first, so the checkpoint below
+        with transaction(db) as c:                 # leaves the -wal empty when it finishes
+            set_meta(c, SCRUB_PENDING, None)
     waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     try:
         conn.execute("PRAGMA busy_timeout=0")      # never stall the caller behind another reader
         busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.DatabaseError:
-        return False
+        busy = 1
     finally:
         conn.execute(f"PRAGMA busy_timeout={int(waited)}")
+    if busy:
+        with transaction(db) as c:
+            set_meta(c, SCRUB_PENDING, "1")
     return busy == 0
+
+
+SCRUB_PENDING = "scrub_pending"
+
+
+def scrub_pending(db: sqlite_utils.Database) -> bool:
+    """Whether a scrub could not finish last time (see `scrub`)."""
+    return get_meta(db, SCRUB_PENDING) is not None
 
 
 def get_meta(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

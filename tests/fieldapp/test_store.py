@@ -186,9 +186,11 @@ def test_data_files_are_private_even_under_a_lax_umask(tmp_path):
 
 def test_scrub_empties_the_wal_and_never_waits_on_another_reader(tmp_path):
     """fieldapp.store.scrub (after forgetting summaries and reply texts): with another
-    process's reader on an old snapshot it gives up at once and keeps the store's busy
-    timeout; once the reader is gone it writes the pages home and empties the -wal."""
-    from fieldapp.store import open_db, scrub, transaction
+    process's reader on an old snapshot it gives up at once, keeps the store's busy
+    timeout and marks the scrub owed; once the reader is gone the next purge (every unlock
+    and sync) writes the pages home and empties the -wal."""
+    from fieldapp import history
+    from fieldapp.store import open_db, scrub, scrub_pending, transaction
     db = open_db(tmp_path / "d", create=True)
     reader = sqlite3.connect(tmp_path / "d" / "jaga.db")
     try:
@@ -199,9 +201,12 @@ def test_scrub_empties_the_wal_and_never_waits_on_another_reader(tmp_path):
         assert scrub(db) is False
         assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
         assert (tmp_path / "d" / "jaga.db-wal").stat().st_size > 0
+        assert scrub_pending(db)                       # remembered for the next unlock or sync
         reader.rollback()
-        assert scrub(db) is True
+        history.purge_old(db, "30")                    # nothing to forget, but the scrub is owed
+        assert not scrub_pending(db)
         assert (tmp_path / "d" / "jaga.db-wal").stat().st_size == 0
+        assert scrub(db) is True
     finally:
         reader.close()
         db.close()
