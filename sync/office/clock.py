@@ -18,3 +18,12 @@ def parse(text: str) -> datetime:
 
 def ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
+
+
+def iso_ms(ms: int) -> str | None:
+    """A phone's clock reading (ms since the epoch) in the office format; None when it is
+    outside what a datetime holds (ingest clamps phone clocks, but old rows are not trusted)."""
+    try:
+        return iso(datetime.fromtimestamp(ms / 1000, timezone.utc))
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
 
 from sqlalchemy import Connection, and_, func, select
 
@@ -21,13 +20,6 @@ from sync.office.keys import OfficeKeys
 from sync.office.schema import envelopes, inbox_items, persons, replies
 
 from sync.office.dashboard.schema import dash_events
-
-
-def _iso(ms: int) -> str:
-    try:
-        return clock.iso(datetime.fromtimestamp(ms / 1000, timezone.utc))
-    except (OverflowError, OSError, ValueError):
-        return ""
 
 
 def thread(conn: Connection, keys: OfficeKeys, report_id: str,
@@ -61,7 +53,7 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
                                  persons.c.name, persons.c.role, persons.c.ed25519_public)
                           .join(persons, persons.c.id == replies.c.author_id)
                           .where(replies.c.report_id == report_id)):
-        entry = {"at": r.received_at, "phone_at": _iso(r.created_ms), "side": "head" if r.role == "head" else "author",
+        entry = {"at": r.received_at, "phone_at": clock.iso_ms(r.created_ms) or "", "side": "head" if r.role == "head" else "author",
                  "who": r.name, "kind": "reply", "message": None, "ok": False, "id": r.id}
         try:
             opened = env.open(r.data, recipient_key=keys.x25519,

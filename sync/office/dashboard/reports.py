@@ -1,8 +1,6 @@
 """One report for staff: detail (opened with the office key), photos, triage, feedback."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from core import localtime
@@ -24,10 +22,7 @@ MAX_NOTE = 2000
 
 
 def ms_iso(ms: int) -> str:
-    try:
-        return clock.iso(datetime.fromtimestamp(ms / 1000, timezone.utc))
-    except (OverflowError, OSError, ValueError):
-        return f"({ms} ms)"
+    return clock.iso_ms(ms) or f"({ms} ms)"
 
 
 def report_row(conn: Connection, envelope_id: str) -> dict:

@@ -132,16 +132,11 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
                     code[:8], r.received_at[:10], week_of(r.received_at), r.category or "", r.triage, flag]
         else:
             head = [r.id, r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
-                    r.received_at, _ms_iso(r.created_ms), r.category or "", r.triage, flag]
+                    r.received_at, clock.iso_ms(r.created_ms) or "", r.category or "", r.triage, flag]
         if on_identifier is not None:
             for row in identifiers.rows(head[0], answers, tier, pkey):
                 on_identifier(row)
         yield head + cells
-
-
-def _ms_iso(ms: int) -> str:
-    from datetime import datetime
-    return clock.iso(datetime.fromtimestamp(ms / 1000, timezone.utc))
 
 
 def category_codes() -> list[tuple[str, str, str]]:
