@@ -17,6 +17,13 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ART / f"dashboard-{name}.png"), full_page=True)
 
 
+def loaded_width(img) -> int:
+    """The image's natural width once it has loaded. A click's navigation returns before
+    the page's images arrive, so reading naturalWidth straight away races the photo's own
+    request; decode() waits for it and rejects if the image cannot load."""
+    return img.evaluate("img => img.decode().then(() => img.naturalWidth)")
+
+
 def login(page, url: str, username: str) -> None:
     page.goto(url + "/dashboard/")
     page.get_by_label("Nama pengguna").fill(username)
@@ -46,7 +53,7 @@ def test_login_list_detail_triage_in_chromium(dash, browser):
     page.get_by_role("link", name=f"Buka {dash.reports['urgent'][:8]}").click()
     assert page.get_by_role("heading", name="Jawaban").is_visible()
     assert page.get_by_text("Dibenarkan kepala desa").first.is_visible()
-    assert page.locator("img.photo").evaluate("img => img.naturalWidth") == 40   # decrypted photo loads
+    assert loaded_width(page.locator("img.photo")) == 40   # decrypted photo loads
     shot(page, "detail")
     page.get_by_label("Status", exact=True).select_option("forwarded")
     page.get_by_label("Catatan").fill("Diteruskan ke BP3MI Kalbar")
@@ -75,7 +82,7 @@ def test_admin_pages_in_chromium(dash, browser):
     page.goto(dash.url + "/dashboard/admin/enroll")
     page.get_by_label("Nama orang").fill("Relawan Layar")
     page.get_by_role("button", name="Buat kode").click()
-    assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 100
+    assert loaded_width(page.locator("img.qr")) > 100
     shot(page, "admin-enroll")
     for name in ("villages", "devices", "staff", "audit"):
         page.goto(dash.url + f"/dashboard/admin/{name}")
