@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.dashboard.conftest import PASSWORD
 
@@ -43,26 +44,26 @@ def test_login_list_detail_triage_in_chromium(dash, browser):
     assert page.get_by_role("alert").inner_text().startswith("Nama pengguna atau kata sandi salah")
     shot(page, "login-error")
     login(page, dash.url, "intel_sgu")
-    assert page.get_by_role("heading", name="Kotak masuk laporan").is_visible()
+    expect(page.get_by_role("heading", name="Kotak masuk laporan")).to_be_visible()
     shot(page, "inbox")
     page.get_by_label("Urgensi").select_option("mendesak")
     page.get_by_role("button", name="Terapkan").click()
     rows = page.locator("table.reports tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     shot(page, "inbox-filtered")
     page.get_by_role("link", name=f"Buka {dash.reports['urgent'][:8]}").click()
-    assert page.get_by_role("heading", name="Jawaban").is_visible()
-    assert page.get_by_text("Dibenarkan kepala desa").first.is_visible()
+    expect(page.get_by_role("heading", name="Jawaban")).to_be_visible()
+    expect(page.get_by_text("Dibenarkan kepala desa").first).to_be_visible()
     assert loaded_width(page.locator("img.photo")) == 40   # decrypted photo loads
     shot(page, "detail")
     page.get_by_label("Status", exact=True).select_option("forwarded")
     page.get_by_label("Catatan").fill("Diteruskan ke BP3MI Kalbar")
     page.get_by_role("button", name="Simpan status").click()
     assert page.get_by_role("status").inner_text() == "Status disimpan"
-    assert page.get_by_text("Diteruskan ke BP3MI Kalbar").is_visible()
+    expect(page.get_by_text("Diteruskan ke BP3MI Kalbar")).to_be_visible()
     shot(page, "detail-triaged")
     page.get_by_role("link", name="English").click()
-    assert page.get_by_text("What kind of case").is_visible()
+    expect(page.get_by_text("What kind of case")).to_be_visible()
     shot(page, "detail-en")
     page.get_by_role("link", name="Bahasa Indonesia").click()
     page.goto(dash.url + "/dashboard/overview")
@@ -70,7 +71,7 @@ def test_login_list_detail_triage_in_chromium(dash, browser):
     page.goto(dash.url + "/dashboard/?urgency=zzz")
     shot(page, "bad-filter")
     page.goto(dash.url + f"/dashboard/reports/{dash.reports['broken']}")
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     shot(page, "undecryptable")
     ctx.close()
 
