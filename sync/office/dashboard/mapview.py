@@ -278,15 +278,49 @@ def _clip_ring(ring: list, box: tuple[float, float, float, float]) -> list:
     return ring
 
 
-def _clip_line(line: list, box: tuple[float, float, float, float]) -> list[list]:
-    """Pieces of a line in the box, each with one point beyond it at either end."""
+def _clip_segment(a: list, b: list, box: tuple[float, float, float, float]) -> tuple[list, list] | None:
+    """Liang-Barsky: the part of segment a-b inside the box, or None."""
     x0, y0, x1, y1 = box
-    ins = [x0 <= x <= x1 and y0 <= y <= y1 for x, y in line]
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, a[0] - x0), (dx, x1 - a[0]), (-dy, a[1] - y0), (dy, y1 - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            if r > t1:
+                return None
+            t0 = max(t0, r)
+        elif r < t0:
+            return None
+        else:
+            t1 = min(t1, r)
+    start = a if t0 == 0 else [a[0] + t0 * dx, a[1] + t0 * dy]
+    end = b if t1 == 1 else [a[0] + t1 * dx, a[1] + t1 * dy]
+    return start, end
+
+
+def _clip_line(line: list, box: tuple[float, float, float, float]) -> list[list]:
+    """Pieces of a line inside the box, cut where they cross its edge: at a close zoom a
+    coarse border's segment can cross the whole window with no vertex in it, and must still
+    be drawn; a vertex far outside must not be sent."""
     pieces, cur = [], []
-    for i, p in enumerate(line):
-        if ins[i] or (i and ins[i - 1]) or (i + 1 < len(line) and ins[i + 1]):
-            cur.append(p)
-        elif cur:
+    for a, b in zip(line, line[1:]):
+        seg = _clip_segment(a, b, box)
+        if seg is None:
+            if cur:
+                pieces.append(cur)
+            cur = []
+            continue
+        start, end = seg
+        if not (cur and start is a):
+            if cur:
+                pieces.append(cur)
+            cur = [start]
+        cur.append(end)
+        if end is not b:               # it left the box here
             pieces.append(cur)
             cur = []
     if cur:
