@@ -183,7 +183,7 @@ def test_zoom_steps_stop_at_the_closest_view_and_at_the_widest_box():
         if nxt is None:
             break
         step = nxt
-    assert max(step[2] - step[0], step[3] - step[1]) == pytest.approx(mapview.MIN_ZOOM_SPAN)
+    assert min(step[2] - step[0], step[3] - step[1]) == pytest.approx(mapview.MIN_ZOOM_SPAN)
     assert mapview.zoom((100.0, -10.0, 130.0, 10.0), 2) is None                # past MAX_BOX_SPAN
     assert mapview.zoom((179.0, 0.0, 179.8, 1.0), 2)[2] <= 180                 # kept on the globe
     assert mapview.parse_box(mapview.format_box(closer)) == pytest.approx(closer, abs=1e-4)

@@ -145,9 +145,9 @@ def zoom(box: Box, factor: float) -> Box | None:
     """The box `factor` times as wide about the same centre (factor < 1 zooms in), kept on
     the globe; None when already at the closest zoom, or wider than any served area."""
     lon0, lat0, lon1, lat1 = box
-    widest = max(lon1 - lon0, lat1 - lat0)
-    if factor < 1:
-        factor = max(factor, MIN_ZOOM_SPAN / widest)        # the last step in stops at the closest zoom
+    narrowest, widest = sorted((lon1 - lon0, lat1 - lat0))
+    if factor < 1:      # the view fits the narrower span to MIN_ZOOM_SPAN at the closest zoom
+        factor = max(factor, MIN_ZOOM_SPAN / narrowest)
         if factor > 0.95:
             return None
     if widest * factor > MAX_BOX_SPAN:
@@ -180,9 +180,12 @@ class Cluster:
         return max(lats) - min(lats) <= SAME_SPOT and max(lons) - min(lons) <= SAME_SPOT
 
     def box(self, width: int, height: int) -> Box:
-        """Where its reports come apart: their extent with a margin, at most the closest zoom."""
-        return View.fit([p["lat"] for p in self.points], [p["lon"] for p in self.points], width, height,
-                        min_span=MIN_ZOOM_SPAN).bounds()
+        """Where its reports come apart: their extent with a margin wide enough that none sits
+        under the map's edge texts (credits, axis labels, scale bar), at most the closest zoom."""
+        lats, lons = [p["lat"] for p in self.points], [p["lon"] for p in self.points]
+        pad_lat, pad_lon = (max(lats) - min(lats)) * 0.3, (max(lons) - min(lons)) * 0.3
+        return View.fit([min(lats) - pad_lat, max(lats) + pad_lat], [min(lons) - pad_lon, max(lons) + pad_lon],
+                        width, height, min_span=MIN_ZOOM_SPAN).bounds()
 
 
 @dataclass
@@ -381,7 +384,8 @@ def _graticule(view: View, lang: str) -> str:
     v = math.ceil(lat0 / step) * step
     while v <= lat1:
         _, y = view.xy(v, lon0)
-        if y > view.height - 40 or y < 30:          # keep clear of the longitude labels and credits
+        if y > view.height - 40 or y < 44:          # keep clear of the longitude labels and credits
+                                                    # (drawn larger on a phone)
             v += step
             continue
         out.append(f'<line x1="0" y1="{y:.1f}" x2="{view.width}" y2="{y:.1f}" class="grid"/>'
@@ -395,8 +399,9 @@ def _graticule(view: View, lang: str) -> str:
         if x < 60:                       # or sit on the latitude labels
             v += step
             continue
-        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>'
-                   f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, e, w, step)}</text>')
+        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>')
+        if x < view.width * 0.72:        # right of that the scale bar sits
+            out.append(f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, e, w, step)}</text>')
         v += step
     return "".join(out)
 
