@@ -189,6 +189,12 @@ def test_a_cluster_of_reports_a_few_km_apart_zooms_in_until_they_separate(office
     assert lon1 - lon0 < 0.2 and lat0 < 4.0 and 4.02 < lat1            # a box of a few km, not 0.6°
     controls = zoom_nav(r.text)
     assert "bbox=" not in controls["Seluruh wilayah"] and "bbox=" in controls["Perkecil"]
+    # the filter form keeps the zoom: applying a filter re-draws the same box
+    kept = re.search(r'<input type="hidden" name="bbox" value="([^"]+)">', r.text).group(1)
+    assert f"bbox={kept.replace(',', '%2C')}" in zoom
+    filtered = s.get(server.url + "/dashboard/overview", params={"bbox": kept, "urgency": "biasa"}).text
+    assert re.search(r'data-bounds="([^"]+)"', map_svg(filtered)).group(1) == \
+        re.search(r'data-bounds="([^"]+)"', svg).group(1)
     # Perbesar, step by step, down to the closest view, where it is shown disabled
     url, steps = controls["Perbesar"], 0
     while url:

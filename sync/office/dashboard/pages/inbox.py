@@ -91,6 +91,7 @@ def overview(ctx: Ctx) -> Response:
     return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=the_map.svg,
                   clusters=the_map.clusters, map_legend=mapview.legend(lang), n_points=len(pts),
                   zoomed=box is not None, n_shown=the_map.shown, zoom=zoom_links(the_map, box, at),
+                  map_box=mapview.format_box(box) if box else None,
                   tiles_refused=tiles is None and basemap.tile_url() is not None,
                   point_label=lambda p: point_label(p, lang),
                   p=ctx.params, **opts)
