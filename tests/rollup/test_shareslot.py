@@ -19,13 +19,13 @@ SLOT = "jaga_share_nnk"
 def office_rows(site, table: str, cols: str) -> list[tuple]:
     """What may leave NNK: the office's share rows the row filter lets through."""
     with site.engine.connect() as conn:
-        return [tuple(map(str, r)) for r in conn.execute(text(
-            f"SELECT {cols} FROM kanim_nnk.{table} WHERE NOT rahasia ORDER BY {cols}"))]
+        return sorted(tuple(map(str, r)) for r in conn.execute(text(
+            f"SELECT {cols} FROM kanim_nnk.{table} WHERE NOT rahasia")))
 
 
 def level_rows(chain, at: str, table: str, cols: str) -> list[tuple]:
-    return [tuple(str(getattr(r, c.strip())) for c in cols.split(","))
-            for r in chain.region_rows("office_code = 'NNK'", at=at, table=table)]
+    return sorted(tuple(str(getattr(r, c.strip())) for c in cols.split(","))
+                  for r in chain.region_rows("office_code = 'NNK'", at=at, table=table))
 
 
 def drop_slot_under_the_subscription(site) -> None:
