@@ -111,10 +111,9 @@ S: dict[str, tuple[str, str]] = {
     "rv_who_device": ("Kantor Imigrasi mencabut ponsel ini (diketahui saat sinkron {when}).",
                       "The immigration office revoked this phone (learned at the sync of {when})."),
     "rv_who_device_undated": ("Kantor Imigrasi mencabut ponsel ini.", "The immigration office revoked this phone."),
-    "rv_no_reports": ("Laporan baru tidak bisa dibuat lagi: kantor tidak akan menerimanya. Karena itu tombol "
-                      "laporan (juga Darurat) tidak ditampilkan.",
-                      "New reports can no longer be made: the office would not accept them. That is why the "
-                      "report buttons (Emergency too) are not shown."),
+    "rv_no_reports": ("Laporan baru (juga Darurat) tidak bisa dibuat lagi: kantor tidak akan menerimanya.",
+                      "New reports (Emergency too) can no longer be made: the office would not accept them."),
+    "rv_reports_title": ("Laporan Anda", "Your reports"),
     "rv_outbox_person": ("{n} laporan yang masih menunggu di kotak keluar akan ditolak kantor pada sinkron "
                          "berikutnya dan ditandai \u201cDitolak\u201d; laporan itu tidak dikirim ulang.",
                          "{n} report(s) still waiting in the outbox will be refused by the office at the next "
@@ -132,9 +131,10 @@ S: dict[str, tuple[str, str]] = {
                 "replies from the office will come."),
     "rv_todo_title": ("Apa yang harus dilakukan", "What to do"),
     "rv_todo": ("Jika ini keliru, hubungi kantor Imigrasi (petugas yang mendaftarkan Anda). Anda tetap bisa "
-                "membaca daftar di bawah, mengganti bahasa, mengunci atau menghapus data di Pengaturan.",
+                "membaca daftar laporan di bawah, mengunci, serta mengganti bahasa atau menghapus data di "
+                "Pengaturan.",
                 "If this is a mistake, contact the immigration office (the officer who enrolled you). You can "
-                "still read the list below, switch language, lock, or wipe the data in Settings."),
+                "still read the list of reports below, lock, and switch language or wipe the data in Settings."),
     "rv_emergency": ("Keadaan darurat? Telepon 110 (Polisi) atau 112 (Panggilan Darurat).",
                      "An emergency? Call 110 (Police) or 112 (Emergency line)."),
     "rv_draft_row": ("{form} · {day} — tidak bisa dikirim", "{form} · {day} — cannot be sent"),

@@ -55,26 +55,27 @@ def home_card(app, rev: dict) -> ft.Control:
         who = app.t("rv_who_device", when=when) if when else app.t("rv_who_device_undated")
     waiting = len([r for r in app.device.outbox(owner=app.session.user_id) if r["state"] == "waiting"])
     drafts = len(app.device.drafts(app.session))
+    # Order: what happened, then the emergency numbers (the Darurat path is gone, so they
+    # must be on the first screen), what to do, then what becomes of her reports.
     lines: list[ft.Control] = [
         app.heading(app.t("rv_title_person" if person else "rv_title_device")),
         ft.Text(who, size=15, weight=ft.FontWeight.BOLD),
         ft.Text(app.t("rv_no_reports"), size=15),
+        ft.Text(app.t("rv_emergency"), size=15, color=RED, weight=ft.FontWeight.BOLD),
+        ft.Row([app.button(app.t("emg_call_110"), None, url="tel:110", kind="outlined", height=48, expand=True),
+                app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined", height=48, expand=True)],
+               spacing=8),
+        app.heading(app.t("rv_todo_title"), level=3),
+        ft.Text(app.t("rv_todo"), size=15),
+        app.heading(app.t("rv_reports_title"), level=3),
         # A revoked person's envelopes are refused one by one (marked refused); a revoked phone's
         # whole sync is refused, so nothing waiting ever leaves (sync.runner, Device.mark_failed).
         ft.Text(app.t("rv_outbox_device" if app.device.device_revoked() or not person else "rv_outbox_person",
-                      n=waiting) if waiting
-                else app.t("rv_outbox_none"), size=15),
+                      n=waiting) if waiting else app.t("rv_outbox_none"), size=15),
     ]
     if drafts:
         lines.append(ft.Text(app.t("rv_drafts", n=drafts), size=15))
-    lines += [ft.Text(app.t("rv_sent"), size=15),
-              app.heading(app.t("rv_todo_title"), level=3),
-              ft.Text(app.t("rv_todo"), size=15),
-              ft.Text(app.t("rv_emergency"), size=15, color=RED, weight=ft.FontWeight.BOLD),
-              ft.Row([app.button(app.t("emg_call_110"), None, url="tel:110", kind="outlined", height=48,
-                                 expand=True, icon=ft.Icons.PHONE),
-                      app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined", height=48,
-                                 expand=True, icon=ft.Icons.PHONE)], spacing=8)]
+    lines.append(ft.Text(app.t("rv_sent"), size=15))
     return ft.Container(ft.Column(lines, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                         bgcolor="#FBE4E2", padding=12, border_radius=8,
                         border=ft.Border.all(1, RED))
