@@ -2,7 +2,8 @@
 their waiting reports — checked against a real office (uvicorn subprocess) and a real
 phone store (two people on one phone, enrolled through the CLI):
 
-- a revoked person cannot start, seal or file a report (RevokedHere, the draft is kept);
+- a revoked person cannot start, seal or file a report, nor review or reply (RevokedHere;
+  the draft is kept);
   her report already waiting is refused by the office at the next round and marked
   refused, never re-sent; the other person on the phone keeps reporting;
 - a revoked phone's waiting report stays waiting on the phone (every round is refused);
@@ -71,6 +72,25 @@ def test_revoked_person_starts_nothing_and_her_waiting_report_is_refused(phone, 
     head = dev.unlock("Kades", HEAD_PIN)                         # the other person on the phone
     assert dev.revocation(head) is None
     dev.finalize(head, dev.new_draft(head, form.id, form.example()))
+
+
+def test_a_revoked_head_cannot_review_nor_a_revoked_volunteer_reply(phone, office_server):
+    """Each would be refused by the office; the phone says so at once and queues nothing."""
+    dev, people = phone
+    [rid] = file_reports(dev, 1)
+    assert sync_round(dev, client_for(dev)).received == 1
+    head = dev.unlock("Kades", HEAD_PIN)
+    [item] = [i for i in dev.review_items(head) if i.get("ok")]
+    office_server.admin(["revoke", "--person", people["Kades"]])
+    office_server.admin(["revoke", "--person", people["Sari"]])
+    assert sync_round(dev, client_for(dev)).ok
+    head = dev.unlock("Kades", HEAD_PIN)
+    with pytest.raises(RevokedHere):
+        dev.review(head, item["item_id"], "verified", "benar")
+    sari = dev.unlock("Sari", PIN)
+    with pytest.raises(RevokedHere):
+        dev.reply(sari, rid, "Ada info tambahan")
+    assert dev.pending_reviews() == []
 
 
 def test_an_edited_file_does_not_unrevoke_a_person(phone, office_server):
