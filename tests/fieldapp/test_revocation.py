@@ -3,9 +3,8 @@ their waiting reports — checked against a real office (uvicorn subprocess) and
 phone store (two people on one phone, enrolled through the CLI):
 
 - a revoked person cannot start, seal or file a report, nor review or reply (RevokedHere;
-  the draft is kept);
-  her report already waiting is refused by the office at the next round and marked
-  refused, never re-sent; the other person on the phone keeps reporting;
+  the draft is kept); her report already waiting is refused by the office at the next
+  round and marked refused, never re-sent; the other person on the phone keeps reporting;
 - a revoked phone's waiting report stays waiting on the phone (every round is refused);
 - written as the attacker who holds the file: putting back the bundle from before the
   revocation and deleting the signed notice, or deleting the phone's revoked flag, does
