@@ -50,7 +50,7 @@ def show(app) -> None:
             app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
                        height=64, kind="outlined"),
         ]
-    body += [_sync_card(app), _drafts(app, open_=not rev), _outbox(app, feedback, follow_up=not rev)]
+    body += [_sync_card(app), _drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
     app.render(app.t("app_name"), body, actions=actions)
@@ -122,8 +122,8 @@ def form_title(app, form_id: str, version: int | None = None) -> str:
 
 
 # ── drafts ────────────────────────────────────────────────────────────────
-def _drafts(app, open_: bool = True) -> ft.Control:
-    """The user's drafts; for a revoked user (`open_` False) only listed, with delete: none
+def _drafts(app, openable: bool = True) -> ft.Control:
+    """The user's drafts; for a revoked user (`openable` False) only listed, with delete: none
     can be sent any more, so none opens into a form."""
     rows: list[ft.Control] = [app.heading(app.t("drafts"))]
     drafts = app.device.drafts(app.session)
@@ -131,7 +131,7 @@ def _drafts(app, open_: bool = True) -> ft.Control:
         rows.append(ft.Text(app.t("no_drafts"), size=15, color="#555555"))
     for d in drafts:
         title = form_title(app, d["form_id"])
-        if not open_:
+        if not openable:
             async def drop(rid=d["id"]):
                 if await app.confirm(app.t("delete_draft_q"), app.t("delete"), danger=True):
                     app.device.delete_draft(app.session, rid)
