@@ -131,6 +131,9 @@ def test_revoked_home_has_no_report_buttons_and_says_what_happens(browser, start
         wait_text(page, f"Laporan Kecurigaan (TPPO/TPPM) · {today} — tidak bisa dikirim")
         assert button(page, "Lanjutkan").count() == 0
         snap(page, "revoked-home-lists-360")
+        tap(button(page, "Hapus draf"))
+        tap(button(page, "Hapus", exact=True))
+        wait_text(page, "Tidak ada draf")
         # the language switch stays reachable; the explanation follows it
         tap(button(page, "Pengaturan"))
         tap(button(page, "English"))
