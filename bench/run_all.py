@@ -34,6 +34,7 @@ FULL = {
     "rollup_bench.py": [],
     "warning_bench.py": [],
     "map_bench.py": [],
+    "conversation_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -48,6 +49,7 @@ SMOKE = {
     "rollup_bench.py": ["--reports", "20", "--bulk", "1000", "--sealed", "5"],
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
+    "conversation_bench.py": ["--items", "40", "--runs", "2"],
 }
 
 
@@ -211,6 +213,9 @@ NOTES = """## What each figure measures
   a 3G-shaped proxy, against the same app on Flet's own server.
 - **map** (`bench/map_bench.py`): the dashboard map's server-side SVG with 2,000 report
   points (clustered) against the basemap alone; the SVG's bytes plain and gzipped.
+- **conversation** (`bench/conversation_bench.py`): one report's thread for an author with
+  1,000 sealed feedback items over 500 reports, read by report id in the query; baseline =
+  the author-wide read thread() did before (every item of the author fetched and parsed).
 """
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import json
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import JSON, Connection, and_, cast, func, select, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import EnvelopeError
 from sync import envelope as env
@@ -32,7 +33,8 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
     names = staff_names or {}
     out = []
     for r in conn.execute(select(inbox_items.c.ref_id, inbox_items.c.body, inbox_items.c.created_at).where(and_(
-            inbox_items.c.person_id == author, inbox_items.c.kind == "feedback"))):
+            inbox_items.c.person_id == author, inbox_items.c.kind == "feedback",
+            _about(conn, inbox_items.c.body) == report_id))):
         try:
             body = json.loads(r.body)
         except ValueError:
@@ -65,6 +67,16 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
         out.append(entry)
     out.sort(key=lambda e: (e["at"], e["side"] != "office"))
     return out
+
+
+def _about(conn: Connection, body) -> ColumnElement:
+    """The report a feedback item is about, read by the database from the item's JSON body
+    (the clear "envelope_id" beside the sealed envelope), so a thread fetches only its own
+    report's items and not every item ever sent to a prolific author. Text on SQLite is read
+    by JSON_EXTRACT as it is; PostgreSQL must be told the text is JSON first."""
+    if conn.dialect.name == "postgresql":
+        return cast(body, JSON)["envelope_id"].as_string()
+    return type_coerce(body, JSON)["envelope_id"].as_string()
 
 
 def awaiting_office(conn: Connection, report_ids: list[str]) -> set[str]:

@@ -31,7 +31,7 @@ from .test_api_schemathesis import fuzz
 PASSWORD = "kata-sandi-uji-123"
 EXAMPLES = 25
 FILTER_KEYS = ["form", "village", "category", "urgency", "triage", "date_from", "date_to", "has_photo",
-               "verdict", "children", "q", "cursor", "format", "before", "action", "next", "to", "done"]
+               "verdict", "children", "q", "cursor", "format", "before", "action", "next", "to", "done", "bbox"]
 NASTY = ["²", "9" * 30, "9999-12-31", "0001-01-01", "-1", "1e9", "", " ", "%00", "\x00", "\ud7ff",
          "=HYPERLINK(1)", "../../etc", "<script>", "' OR 1=1 --", "NaN", "Infinity", "٣", "1" * 200]
 values = st.one_of(st.sampled_from(NASTY), st.text(max_size=40))

@@ -4,6 +4,7 @@ the optional tile layer only when the office names a tile server (served here by
 local HTTP server), and screenshots at 1440x900 and 360x640 in artifacts/."""
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -76,6 +77,43 @@ def _seed(server: OfficeServer) -> dict:
     return {k: s.envelope_id for k, s in sealed.items()}
 
 
+# Malinau (another region, so the tests above never see them): two reports ~3 km apart, which
+# the whole-area map draws as one cluster, and one far away that widens that map
+MALINAU = {"near1": {"lat": 4.000, "lon": 117.600, "accuracy": 10.0},
+           "near2": {"lat": 4.020, "lon": 117.620, "accuracy": 10.0},
+           "far": {"lat": 3.000, "lon": 116.400, "accuracy": 10.0}}
+
+
+@pytest.fixture(scope="module")
+def malinau(office) -> dict:
+    server, _ids = office
+    server.admin(["add-village", "--name", "Long Bawan", "--region", "Malinau"])
+    os.environ["JAGA_PASSWORD"] = PASSWORD
+    server.admin(["add-staff", "--username", "intel_mlw", "--role", "intel", "--region", "Malinau"])
+    vol, client = enroll_person(server, "Long Bawan", "volunteer", "Yohana")
+    lap = forms.load("laporan_kecurigaan", 1).example()
+    sealed = {k: seal_report(vol, "laporan_kecurigaan", {**lap, "lokasi": loc}) for k, loc in MALINAU.items()}
+    assert all(r["status"] == "accepted" for r in client.push([s.envelope for s in sealed.values()]))
+    return {k: s.envelope_id for k, s in sealed.items()}
+
+
+def map_svg(page: str) -> str:
+    svg = page[page.index('<svg role="img" aria-labelledby="map-title"'):]
+    return svg[:svg.index("</svg>")]
+
+
+def zoom_nav(page: str) -> dict[str, str | None]:
+    """The zoom controls by their visible label: the link's URL, or None when shown disabled."""
+    nav = page[page.index('<nav class="map-zoom"'):]
+    nav = html.unescape(nav[:nav.index("</nav>")])
+    out = {}
+    for label in ("Perbesar", "Perkecil", "Seluruh wilayah"):
+        m = re.search(r'<a class="button" href="([^"]+)">' + label + "</a>", nav)
+        assert m or f'<span class="button" aria-disabled="true">{label}</span>' in nav, label
+        out[label] = m.group(1) if m else None
+    return out
+
+
 def login(url: str, username: str) -> requests.Session:
     return sign_in(url, username, PASSWORD)
 
@@ -126,6 +164,58 @@ def test_overview_map_draws_the_shipped_basemap_and_clusters_coincident_reports(
     assert "National border" in en and "2 reports" in en and "Basemap: GSHHG, Natural Earth" in en
     assert re.search(r'class="axis">[\d.]+°N<', en) and re.search(r'class="axis">[\d.]+°E<', en)
     assert re.search(r'class="axis">[\d.]+°LU<', page) and re.search(r'class="axis">[\d.]+°BT<', page)
+
+
+def test_a_cluster_of_reports_a_few_km_apart_zooms_in_until_they_separate(office, malinau):
+    server, _ids = office
+    s = login(server.url, "intel_mlw")
+    page = s.get(server.url + "/dashboard/overview").text
+    svg = map_svg(page)
+    assert clusters_in(svg) == ["2"] and svg.count('class="pt') == 1
+    zoom = html.unescape(re.search(r'<a href="([^"]+)" aria-label="2 laporan di sekitar sini', svg).group(1))
+    assert "bbox=" in zoom and zoom.endswith("#map-h")
+    controls = zoom_nav(page)
+    assert controls["Perbesar"] and controls["Perkecil"] is None and controls["Seluruh wilayah"] is None
+    # the cluster's own box: both reports drawn apart, each linking to itself; the far one is outside
+    r = s.get(server.url + zoom.split("#")[0])
+    assert r.status_code == 200
+    svg = map_svg(r.text)
+    assert clusters_in(svg) == [] and svg.count('class="pt') == 2
+    for k in ("near1", "near2"):
+        assert f'href="/dashboard/reports/{malinau[k]}"' in svg
+    assert malinau["far"] not in svg
+    assert "2 laporan di bagian peta ini, dari 3" in r.text
+    lon0, lat0, lon1, lat1 = map(float, re.search(r'data-bounds="([^"]+)"', svg).group(1).split(","))
+    assert lon1 - lon0 < 0.2 and lat0 < 4.0 and 4.02 < lat1            # a box of a few km, not 0.6°
+    controls = zoom_nav(r.text)
+    assert "bbox=" not in controls["Seluruh wilayah"] and "bbox=" in controls["Perkecil"]
+    # the filter form keeps the zoom: applying a filter re-draws the same box
+    kept = re.search(r'<input type="hidden" name="bbox" value="([^"]+)">', r.text).group(1)
+    assert f"bbox={kept.replace(',', '%2C')}" in zoom
+    filtered = s.get(server.url + "/dashboard/overview", params={"bbox": kept, "urgency": "biasa"}).text
+    assert re.search(r'data-bounds="([^"]+)"', map_svg(filtered)).group(1) == \
+        re.search(r'data-bounds="([^"]+)"', svg).group(1)
+    # Perbesar, step by step, down to the closest view, where it is shown disabled
+    url, steps = controls["Perbesar"], 0
+    while url:
+        r = s.get(server.url + url.split("#")[0])
+        assert r.status_code == 200 and clusters_in(map_svg(r.text)) in ([], ["2"])
+        url, steps = zoom_nav(r.text)["Perbesar"], steps + 1
+        assert steps < 10
+    lon0, lat0, lon1, lat1 = map(float, re.search(r'data-bounds="([^"]+)"', map_svg(r.text)).group(1).split(","))
+    assert min(lon1 - lon0, lat1 - lat0) == pytest.approx(0.02, abs=0.002)
+    # Seluruh wilayah: back to the first map
+    back = s.get(server.url + zoom_nav(r.text)["Seluruh wilayah"].split("#")[0]).text
+    assert clusters_in(map_svg(back)) == ["2"]
+
+
+@pytest.mark.parametrize("bad", ["117.6", "a,b,c,d", "117.7,4.0,117.6,4.1", "nan,0,1,1", "0,0,170,10",
+                                 "117.6,4.0,117.7,4.1<script>alert(1)</script>", "1" * 5000])
+def test_a_bad_bbox_is_a_400_naming_the_parameter_never_a_500(office, malinau, bad):
+    server, _ids = office
+    r = login(server.url, "intel_mlw").get(server.url + "/dashboard/overview", params={"bbox": bad})
+    assert r.status_code == 400, r.text[-500:]
+    assert "bbox: " in r.text and "<script>alert" not in r.text and "Traceback" not in r.text
 
 
 def test_the_map_keeps_region_visibility(office):
@@ -205,6 +295,48 @@ def test_map_screenshots_at_1440_and_360(office, browser, tile_server):
         assert listed.is_visible()
         for k in ("a", "b"):
             assert listed.get_by_role("link", name=re.compile(ids[k][:8])).is_visible()
+        ctx.close()
+
+
+@pytest.mark.e2e
+def test_zoom_into_a_cluster_in_chromium_at_1440_and_360(office, malinau, browser):
+    """As an analyst: click the cluster, the page reloads on the map (no script), the two
+    reports are two dots; Perkecil and Seluruh wilayah bring the cluster back. Screenshots."""
+    from playwright.sync_api import expect
+    server, _ids = office
+    ART.mkdir(exist_ok=True)
+    for w, h in ((1440, 900), (360, 640)):
+        ctx = browser.new_context(viewport={"width": w, "height": h})
+        page = ctx.new_page()
+        page.goto(server.url + "/dashboard/login?next=/dashboard/overview")
+        page.get_by_label("Nama pengguna").fill("intel_mlw")
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        page.wait_for_url(re.compile(r".*/dashboard/overview$"))
+        zoom = page.get_by_role("navigation", name="Perbesaran peta")
+        expect(zoom.get_by_role("link", name="Perbesar")).to_be_visible()
+        cluster = page.get_by_role("link", name=re.compile("^2 laporan di sekitar sini"))
+        cluster.scroll_into_view_if_needed()
+        cluster.click()
+        page.wait_for_url(re.compile(r".*bbox=.*#map-h$"))
+        dots = page.locator("svg.map a[aria-label^='Buka laporan']")
+        expect(dots).to_have_count(2)
+        expect(page.locator("svg.map g.cluster")).to_have_count(0)
+        expect(page.get_by_role("status").filter(has_text="2 laporan di bagian peta ini, dari 3")).to_be_visible()
+        box = page.locator("svg.map").bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= w           # fits the screen
+        assert box["y"] < h and page.evaluate("document.documentElement.scrollWidth") <= w   # no sideways scroll
+        a, b = (dots.nth(i).bounding_box() for i in range(2))
+        assert abs(a["x"] - b["x"]) + abs(a["y"] - b["y"]) > 20                  # visibly apart
+        top = page.evaluate("window.scrollY") + page.locator("#map-h").bounding_box()["y"]
+        page.screenshot(path=str(ART / f"map-zoom-{w}x{h}.png"), full_page=True,
+                        clip={"x": 0, "y": max(0, top - 8), "width": w, "height": h})
+        closer = page.url
+        zoom.get_by_role("link", name="Perkecil").click()
+        page.wait_for_url(lambda url: url != closer and "bbox=" in url)
+        zoom.get_by_role("link", name="Seluruh wilayah").click()
+        page.wait_for_url(re.compile(r".*/dashboard/overview#map-h$"))
+        expect(page.get_by_role("link", name=re.compile("^2 laporan di sekitar sini"))).to_be_visible()
         ctx.close()
 
 

@@ -136,3 +136,87 @@ def test_a_tile_server_on_the_dashboards_host_name_is_not_used(monkeypatch):
     monkeypatch.setenv(basemap.TILE_ENV, "http://Kantor.Local:8080/{z}/{x}/{y}.png")
     assert basemap.tile_url("kantor.local") is None and basemap.tile_origin("kantor.local") is None
     assert basemap.tile_url("dasbor.kantor.local") and basemap.tile_origin("10.0.0.9") == "http://Kantor.Local:8080"
+
+
+# --- zoom (bbox) -------------------------------------------------------------------------
+
+NEAR = [pt(1, 4.00, 117.60), pt(2, 4.02, 117.62), pt(3, 3.00, 116.40)]     # 1 and 2 ~3 km apart
+
+
+def zoom_to(box) -> str:
+    return "/o?bbox=" + mapview.format_box(box)
+
+
+def test_a_cluster_of_reports_a_few_km_apart_separates_when_zoomed_into_its_box():
+    whole = mapview.render(NEAR, "t", "id", zoom_link=zoom_to)
+    [two] = whole.clusters
+    assert len(two.points) == 2 and two.zoom and f'href="{two.zoom}"' in whole.svg
+    assert "2 laporan di sekitar sini — perbesar peta" in whole.svg and whole.shown == 3
+    box = mapview.parse_box(two.zoom.split("=", 1)[1])
+    closer = mapview.render(NEAR, "t", "id", box=box, zoom_link=zoom_to)
+    assert closer.clusters == [] and closer.svg.count('class="pt') == 2     # apart, and nothing else
+    assert closer.shown == 2                                                # the far report is outside
+    lon0, lat0, lon1, lat1 = closer.bounds
+    assert lon0 <= 117.60 and 117.62 <= lon1 and lat0 <= 4.00 and 4.02 <= lat1
+    assert closer.home == whole.bounds                                      # "Seluruh wilayah" goes back there
+
+
+def test_reports_at_one_spot_link_to_their_list_since_no_zoom_parts_them():
+    same = [pt(1, 4.13681, 117.66642), pt(2, 4.13681, 117.66642), pt(3, 3.9, 117.3)]
+    r = mapview.render(same, "t", "id", zoom_link=zoom_to)
+    [two] = r.clusters
+    assert two.zoom is None and 'href="#map-cluster-1"' in r.svg and "bbox=" not in r.svg
+    assert "2 laporan di titik ini" in r.svg
+    # ... and a cluster still together at the closest zoom does not offer a zoom that changes nothing
+    close = [pt(1, 4.1, 117.6), pt(2, 4.1001, 117.6001)]                  # ~15 m apart
+    deepest = mapview.render(close, "t", "id", box=(117.59, 4.09, 117.61, 4.11), zoom_link=zoom_to)
+    assert [len(c.points) for c in deepest.clusters] == [2] and deepest.clusters[0].zoom is None
+
+
+def test_zoom_steps_stop_at_the_closest_view_and_at_the_widest_box():
+    box = (117.5, 4.0, 117.9, 4.3)
+    closer = mapview.zoom(box, 0.5)
+    assert closer == pytest.approx((117.6, 4.075, 117.8, 4.225))
+    step = box
+    for _ in range(20):
+        nxt = mapview.zoom(step, 0.5)
+        if nxt is None:
+            break
+        step = nxt
+    assert min(step[2] - step[0], step[3] - step[1]) == pytest.approx(mapview.MIN_ZOOM_SPAN)
+    assert mapview.zoom((100.0, -10.0, 130.0, 10.0), 2) is None                # past MAX_BOX_SPAN
+    assert mapview.zoom((179.0, 0.0, 179.8, 1.0), 2)[2] <= 180                 # kept on the globe
+    assert mapview.parse_box(mapview.format_box(closer)) == pytest.approx(closer, abs=1e-4)
+
+
+@pytest.mark.parametrize("bad", ["", "1,2,3", "1,2,3,4,5", "a,b,c,d", "nan,1,2,3", "inf,1,2,3",
+                                 "1e3,0,1,1", "117.8,4.0,117.5,4.2", "117.5,4.2,117.8,4.2",
+                                 "0,0,100,10", "181,0,182,1", "117.5,-90,117.8,4", "1" * 100,
+                                 "117.5,4.0,117.8,4.2<script>"])
+def test_a_bad_bbox_is_a_typed_error(bad):
+    with pytest.raises(BadRequest) as exc:
+        mapview.parse_box(bad)
+    assert exc.value.code == "bad_request" and exc.value.message.startswith("bbox: ")
+
+
+def test_a_zoomed_basemap_is_cut_to_the_box_and_thinned():
+    """Inside Sebatik at the closest zoom: every drawn vertex lies near the window (the rest of
+    Borneo's shoreline is not sent), and the SVG is smaller than the whole area's."""
+    whole = mapview.render([pt(1, 4.13681, 117.66642)], "t", "id").svg
+    box = (117.657, 4.127, 117.677, 4.147)                                 # MIN_ZOOM_SPAN across
+    near = mapview.render([pt(1, 4.13681, 117.66642)], "t", "id", box=box).svg
+    assert len(near) < len(whole)
+    for d in re.findall(r'class="(?:land|coast|border)[^"]*"[^>]* d="([^"]+)"', near):
+        nums = [float(v) for v in re.findall(r"-?[\d.]+", d)]
+        xs, ys = nums[0::2], nums[1::2]
+        assert all(-60 <= x <= 780 for x in xs) and all(-60 <= y <= 540 for y in ys)
+    assert '<path id="map-land" class="land"' in near                     # an island's interior is land
+    assert re.search(r'<text [^>]+>\d+ m</text></g>', near)                # the scale bar in metres
+    assert re.search(r'class="axis">4\.1\d°LU<', near)                     # the graticule in hundredths
+
+
+def test_a_line_crossing_a_small_window_with_no_vertex_in_it_is_still_drawn_cut_at_its_edges():
+    box = (117.60, 4.10, 117.62, 4.12)
+    border = [[117.50, 4.00], [117.70, 4.20], [117.80, 4.25]]     # one coarse segment across the window
+    assert mapview._clip_line(border, box) == [[pytest.approx([117.60, 4.10]), pytest.approx([117.62, 4.12])]]
+    assert mapview._clip_line([[117.0, 4.0], [117.1, 4.0]], box) == []

@@ -160,7 +160,16 @@ def fill(page, name: str, text: str) -> None:
     # Right after a page load Flutter may draw the field before it accepts focus: keep trying,
     # as a user would, until a deadline rather than a fixed number of times.
     deadline = time.monotonic() + 25
+    tries = 0
     while time.monotonic() < deadline:
+        if tries:
+            # The last try's keys went nowhere the field shows: typically Flutter's editing
+            # input from an autofocus before semantics were on, still focused but no longer
+            # connected to the field. Let go of it, as a finger tapping elsewhere would, so
+            # the tap below gives the field a fresh one.
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            frames(page)
+        tries += 1
         # Only Flutter may move the focus (a DOM focus() makes the check below lie): until it
         # has, keys go to the last tapped control, and a space in the text presses that button.
         tap(box)
@@ -173,7 +182,7 @@ def fill(page, name: str, text: str) -> None:
         frames(page)
         page.keyboard.press("Control+A")
         page.keyboard.type(text)
-        for _ in range(20):
+        for _ in range(40):
             if _focused_value(page, name) == text:
                 return
             page.wait_for_timeout(100)

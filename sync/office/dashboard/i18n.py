@@ -76,6 +76,10 @@ _T = {
     "map": ("Peta titik laporan", "Map of report points"),
     "map_clusters": ("Laporan yang bertumpuk di peta", "Reports stacked on the map"),
     "map_cluster": ("Kelompok", "Group"), "map_reports": ("laporan", "reports"),
+    "map_zoom": ("Perbesaran peta", "Map zoom"), "map_zoom_in": ("Perbesar", "Zoom in"),
+    "map_zoom_out": ("Perkecil", "Zoom out"), "map_zoom_all": ("Seluruh wilayah", "Whole area"),
+    "map_zoom_cluster": ("Perbesar ke kelompok ini", "Zoom to this group"),
+    "map_in_view": ("laporan di bagian peta ini, dari", "reports in this part of the map, of"),
     "map_tiles_same_host": ("Server ubin peta tidak dipakai: namanya sama dengan alamat dasbor ini, jadi peramban "
                             "akan mengirim cookie sesi staf kepadanya. Pakai nama host lain untuk server ubin.",
                             "Map tile server not used: it has this dashboard's host name, so the browser would "

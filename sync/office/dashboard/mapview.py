@@ -5,26 +5,37 @@ nothing from elsewhere; a point map needs neither. Web Mercator, so an office's 
 (basemap.tile_url) line up with the shipped vector layers drawn over them.
 
 Two reports at one spot must not hide each other: points closer than a marker are drawn as
-one cluster marker showing the count, linking to a list of its reports under the map.
+one cluster marker showing the count. A cluster whose reports are at different spots links
+to the map re-drawn for its own box (`bbox` query parameter, rendered here again: no script),
+where they come apart; reports at one and the same spot never will, so that marker links to
+the list of its reports under the map.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from typing import Callable, Iterable
+
+from core.errors import BadRequest
 
 from . import basemap
 
 TILE = 256
 MIN_SPAN = 0.6          # degrees: a lone point still shows its coast, border and neighbours
                         # (and the 1:10m source is too coarse to show more detail honestly)
+MIN_ZOOM_SPAN = 0.02    # degrees (~2 km): the closest zoom; 14 px is then ~40 m, and the
+                        # 1:10m shoreline is already straight strokes at this size
+MAX_BOX_SPAN = 40.0     # degrees: a bbox wider than the served areas is a wrong parameter
+ZOOM_STEP = 2.0         # "Perbesar" / "Perkecil" halve or double the span
+SAME_SPOT = 1e-6        # degrees (~0.1 m): reports this close are at one spot, zoom never parts them
 CLUSTER_PX = 14         # markers closer than this (in viewBox units) become one cluster
 MAX_LABELS = 60
 MAX_TILES = 40
 NICE_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0)
-NICE_KM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+NICE_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 TEXT = {   # map-only labels (id, en)
     "coast": ("Garis pantai", "Coastline"), "border": ("Batas negara", "National border"),
@@ -32,6 +43,7 @@ TEXT = {   # map-only labels (id, en)
     "foreign": ("Negara tetangga", "Neighbouring country"),
     "report": ("Laporan", "Report"), "cluster": ("Kelompok laporan (jumlah)", "Group of reports (count)"),
     "reports_here": ("laporan di titik ini", "reports at this spot"),
+    "reports_near": ("laporan di sekitar sini — perbesar peta", "reports around here — zoom in"),
     "sources": ("Peta dasar: GSHHG, Natural Earth, GeoNames, Kemendagri",
                 "Basemap: GSHHG, Natural Earth, GeoNames, Kemendagri"),
     "tiles": ("Ubin peta", "Map tiles"), "open": ("Buka laporan", "Open report"),
@@ -88,6 +100,63 @@ class View:
         scale = min(width / (x1 - x0), height / (y1 - y0))
         return cls(width, height, (x0 + x1) / 2, (y0 + y1) / 2, scale)
 
+    @classmethod
+    def of_box(cls, box: Box, width: int, height: int) -> "View":
+        """The window showing all of `box` (wider one way when the shapes differ), no margin,
+        never closer than MIN_ZOOM_SPAN."""
+        lon0, lat0, lon1, lat1 = box
+        clon, clat = (lon0 + lon1) / 2, (lat0 + lat1) / 2
+        hl, ht = max(MIN_ZOOM_SPAN, lon1 - lon0) / 2, max(MIN_ZOOM_SPAN, lat1 - lat0) / 2
+        x0, x1 = _mx(clon - hl), _mx(clon + hl)
+        y0, y1 = _my(min(85.0, clat + ht)), _my(max(-85.0, clat - ht))
+        scale = min(width / (x1 - x0), height / (y1 - y0))
+        return cls(width, height, (x0 + x1) / 2, (y0 + y1) / 2, scale)
+
+    def span(self) -> float:
+        lon0, lat0, lon1, lat1 = self.bounds()
+        return max(lon1 - lon0, lat1 - lat0)
+
+
+Box = tuple[float, float, float, float]                    # (lon0, lat0, lon1, lat1), degrees
+_NUMBER = re.compile(r"-?\d{1,3}(\.\d{1,8})?")
+
+
+def parse_box(text: str) -> Box:
+    """The `bbox` query parameter "lon0,lat0,lon1,lat1" (as the map's links write it) ->
+    a box; BadRequest for anything else, so a hand-edited URL gets a 4xx, never a 5xx.
+    A box smaller than MIN_ZOOM_SPAN is not refused: the view widens it to that."""
+    parts = text.split(",") if len(text) <= 80 else []
+    if len(parts) != 4 or not all(_NUMBER.fullmatch(p.strip()) for p in parts):
+        raise BadRequest("bbox: four numbers lon0,lat0,lon1,lat1 in degrees, like 117.5,4.0,117.8,4.2")
+    lon0, lat0, lon1, lat1 = (float(p) for p in parts)
+    if not (-180 <= lon0 < lon1 <= 180 and -85 <= lat0 < lat1 <= 85):
+        raise BadRequest("bbox: west < east within ±180 and south < north within ±85")
+    if lon1 - lon0 > MAX_BOX_SPAN or lat1 - lat0 > MAX_BOX_SPAN:
+        raise BadRequest(f"bbox: at most {MAX_BOX_SPAN:g}° across")
+    return lon0, lat0, lon1, lat1
+
+
+def format_box(box: Box) -> str:
+    """A box for a link: 4 decimals (~11 m) keep URLs short and parse_box happy."""
+    return ",".join(f"{v:.4f}" for v in box)
+
+
+def zoom(box: Box, factor: float) -> Box | None:
+    """The box `factor` times as wide about the same centre (factor < 1 zooms in), kept on
+    the globe; None when already at the closest zoom, or wider than any served area."""
+    lon0, lat0, lon1, lat1 = box
+    narrowest, widest = sorted((lon1 - lon0, lat1 - lat0))
+    if factor < 1:      # the view fits the narrower span to MIN_ZOOM_SPAN at the closest zoom
+        factor = max(factor, MIN_ZOOM_SPAN / narrowest)
+        if factor > 0.95:
+            return None
+    if widest * factor > MAX_BOX_SPAN:
+        return None
+    half_lon, half_lat = (lon1 - lon0) / 2 * factor, (lat1 - lat0) / 2 * factor
+    clon = min(180 - half_lon, max(-180 + half_lon, (lon0 + lon1) / 2))
+    clat = min(85 - half_lat, max(-85 + half_lat, (lat0 + lat1) / 2))
+    return clon - half_lon, clat - half_lat, clon + half_lon, clat + half_lat
+
 
 @dataclass
 class Cluster:
@@ -96,6 +165,7 @@ class Cluster:
     points: list[dict] = field(default_factory=list)
     seq: int = 0                     # creation order: the first cluster in reach wins
     number: int = 0                  # 1.. for groups of two or more, as listed under the map
+    zoom: str | None = None          # the link re-drawing the map for its box (points apart)
 
     @property
     def lat(self) -> float:
@@ -105,11 +175,26 @@ class Cluster:
     def lon(self) -> float:
         return sum(p["lon"] for p in self.points) / len(self.points)
 
+    def one_spot(self) -> bool:
+        lats, lons = [p["lat"] for p in self.points], [p["lon"] for p in self.points]
+        return max(lats) - min(lats) <= SAME_SPOT and max(lons) - min(lons) <= SAME_SPOT
+
+    def box(self, width: int, height: int) -> Box:
+        """Where its reports come apart: their extent with a margin wide enough that none sits
+        under the map's edge texts (credits, axis labels, scale bar), at most the closest zoom."""
+        lats, lons = [p["lat"] for p in self.points], [p["lon"] for p in self.points]
+        pad_lat, pad_lon = (max(lats) - min(lats)) * 0.3, (max(lons) - min(lons)) * 0.3
+        return View.fit([min(lats) - pad_lat, max(lats) + pad_lat], [min(lons) - pad_lon, max(lons) + pad_lon],
+                        width, height, min_span=MIN_ZOOM_SPAN).bounds()
+
 
 @dataclass
 class MapResult:
     svg: str
     clusters: list[Cluster]          # only the groups of two or more, numbered as on the map
+    bounds: Box = (0.0, 0.0, 0.0, 0.0)   # what the map shows
+    home: Box = (0.0, 0.0, 0.0, 0.0)     # what the whole-area (unzoomed) map shows
+    shown: int = 0                   # points inside the bounds (all of them when not zoomed)
 
 
 def cluster(points: list[dict], view: View, radius: float = CLUSTER_PX) -> list[Cluster]:
@@ -196,15 +281,49 @@ def _clip_ring(ring: list, box: tuple[float, float, float, float]) -> list:
     return ring
 
 
-def _clip_line(line: list, box: tuple[float, float, float, float]) -> list[list]:
-    """Pieces of a line in the box, each with one point beyond it at either end."""
+def _clip_segment(a: list, b: list, box: tuple[float, float, float, float]) -> tuple[list, list] | None:
+    """Liang-Barsky: the part of segment a-b inside the box, or None."""
     x0, y0, x1, y1 = box
-    ins = [x0 <= x <= x1 and y0 <= y <= y1 for x, y in line]
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, a[0] - x0), (dx, x1 - a[0]), (-dy, a[1] - y0), (dy, y1 - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            if r > t1:
+                return None
+            t0 = max(t0, r)
+        elif r < t0:
+            return None
+        else:
+            t1 = min(t1, r)
+    start = a if t0 == 0 else [a[0] + t0 * dx, a[1] + t0 * dy]
+    end = b if t1 == 1 else [a[0] + t1 * dx, a[1] + t1 * dy]
+    return start, end
+
+
+def _clip_line(line: list, box: tuple[float, float, float, float]) -> list[list]:
+    """Pieces of a line inside the box, cut where they cross its edge: at a close zoom a
+    coarse border's segment can cross the whole window with no vertex in it, and must still
+    be drawn; a vertex far outside must not be sent."""
     pieces, cur = [], []
-    for i, p in enumerate(line):
-        if ins[i] or (i and ins[i - 1]) or (i + 1 < len(line) and ins[i + 1]):
-            cur.append(p)
-        elif cur:
+    for a, b in zip(line, line[1:]):
+        seg = _clip_segment(a, b, box)
+        if seg is None:
+            if cur:
+                pieces.append(cur)
+            cur = []
+            continue
+        start, end = seg
+        if not (cur and start is a):
+            if cur:
+                pieces.append(cur)
+            cur = [start]
+        cur.append(end)
+        if end is not b:               # it left the box here
             pieces.append(cur)
             cur = []
     if cur:
@@ -265,7 +384,8 @@ def _graticule(view: View, lang: str) -> str:
     v = math.ceil(lat0 / step) * step
     while v <= lat1:
         _, y = view.xy(v, lon0)
-        if y > view.height - 40 or y < 30:          # keep clear of the longitude labels and credits
+        if y > view.height - 40 or y < 44:          # keep clear of the longitude labels and credits
+                                                    # (drawn larger on a phone)
             v += step
             continue
         out.append(f'<line x1="0" y1="{y:.1f}" x2="{view.width}" y2="{y:.1f}" class="grid"/>'
@@ -279,8 +399,9 @@ def _graticule(view: View, lang: str) -> str:
         if x < 60:                       # or sit on the latitude labels
             v += step
             continue
-        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>'
-                   f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, e, w, step)}</text>')
+        out.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{view.height}" class="grid"/>')
+        if x < view.width * 0.72:        # right of that the scale bar sits
+            out.append(f'<text x="{x + 3:.1f}" y="{view.height - 4}" class="axis">{_fmt_deg(v, e, w, step)}</text>')
         v += step
     return "".join(out)
 
@@ -356,26 +477,39 @@ def _scale_bar(view: View, lang: str) -> str:
     x, y = view.width - w - 14, view.height - 26
     return (f'<g class="scalebar"><rect x="{x - 4:.1f}" y="{y - 13}" width="{w + 8:.1f}" height="20" class="halo"/>'
             f'<line x1="{x:.1f}" y1="{y}" x2="{x + w:.1f}" y2="{y}"/>'
-            f'<text x="{x:.1f}" y="{y - 3}">{km} km</text></g>')
+            f'<text x="{x:.1f}" y="{y - 3}">{f"{km:g} km" if km >= 1 else f"{km * 1000:.0f} m"}</text></g>')
 
 
 def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], str] | None = None,
            label: Callable[[dict], str] | None = None, width: int = 720, height: int = 480,
            css: str = "map", anchor: str = "map", tile_url: str | None = None,
-           home: Iterable[str] = ()) -> MapResult:
+           home: Iterable[str] = (), box: Box | None = None,
+           zoom_link: Callable[[Box], str] | None = None) -> MapResult:
     """The map as SVG plus its clusters. `link(p)` is a report's URL, `label(p)` its name in
     lists and tooltips; `anchor` prefixes element ids so two maps on a page never clash;
-    `home` = Kemendagri codes of the viewer's villages, framing a map with no points."""
+    `home` = Kemendagri codes of the viewer's villages, framing a map with no points.
+    `box` zooms in (only its points are drawn and clustered); `zoom_link(box)` is the URL of
+    the map for a box, given to clusters whose reports a closer view would set apart."""
     label = label or (lambda p: p.get("envelope_id", "")[:8])
     if points:
-        view = View.fit([p["lat"] for p in points], [p["lon"] for p in points], width, height)
+        whole = View.fit([p["lat"] for p in points], [p["lon"] for p in points], width, height)
     else:        # nothing to show: the areas of the viewer's villages, so the analyst still sees where
         areas = basemap.data()["areas"]
         provinces = {code[:2] for code in home if code}
         boxes = [a["bbox"] for a in areas if provinces & set(a.get("provinces", ()))] or [areas[0]["bbox"]]
-        view = View.fit([b[1] for b in boxes] + [b[3] for b in boxes],
-                        [b[0] for b in boxes] + [b[2] for b in boxes], width, height)
+        whole = View.fit([b[1] for b in boxes] + [b[3] for b in boxes],
+                         [b[0] for b in boxes] + [b[2] for b in boxes], width, height)
+    view = View.of_box(box, width, height) if box else whole
+    if box:
+        lon0, lat0, lon1, lat1 = view.bounds()
+        points = [p for p in points if lon0 <= p["lon"] <= lon1 and lat0 <= p["lat"] <= lat1]
     groups = cluster(points, view)
+    if zoom_link:
+        for c in groups:
+            if len(c.points) > 1 and not c.one_spot():
+                target = c.box(width, height)
+                if max(target[2] - target[0], target[3] - target[1]) < view.span() * 0.75:
+                    c.zoom = zoom_link(target)
     lon0, lat0, lon1, lat1 = view.bounds()
     clip = f"{anchor}-clip"
     out = [f'<svg role="img" aria-labelledby="{anchor}-title" viewBox="0 0 {width} {height}" width="100%" '
@@ -416,8 +550,9 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
         else:
             urgent = any(p.get("urgent") or p.get("children") for p in c.points)
             names = ", ".join(label(p) for p in c.points)
-            tip = f'{len(c.points)} {tr("reports_here", lang)}: {names}'
-            out.append(f'<a href="#{anchor}-cluster-{c.number}" aria-label="{escape(tip)}">'
+            tip = f'{len(c.points)} {tr("reports_near" if c.zoom else "reports_here", lang)}: {names}'
+            href = c.zoom or f"#{anchor}-cluster-{c.number}"
+            out.append(f'<a href="{escape(href)}" aria-label="{escape(tip)}">'
                        f'<g class="cluster{" urgent" if urgent else ""}" data-count="{len(c.points)}">'
                        f'<circle cx="{c.x:.1f}" cy="{c.y:.1f}" r="11"/>'
                        f'<text x="{c.x:.1f}" y="{c.y:.1f}" text-anchor="middle" dominant-baseline="central">'
@@ -427,7 +562,8 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
     src = tr("sources", lang) + (f' · {tr("tiles", lang)}: {escape(tile_url.split("/")[2])}' if tile_url else "")
     out.append(f'<text x="4" y="14" class="attrib">{src}</text>')
     out.append(f'</g><rect width="{width}" height="{height}" class="frame"/></svg>')
-    return MapResult("".join(out), [c for c in groups if len(c.points) > 1])
+    return MapResult("".join(out), [c for c in groups if len(c.points) > 1], bounds=view.bounds(),
+                     home=whole.bounds(), shown=len(points))
 
 
 def legend(lang: str) -> str:

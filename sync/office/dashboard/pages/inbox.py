@@ -7,6 +7,7 @@ import forms
 from fastapi.responses import Response
 
 from core import localtime
+from core.errors import BadRequest
 from sync.office import conversation
 
 from .. import admin, audit, basemap, charts, exports, indexer, mapview, queries, urgency
@@ -74,18 +75,47 @@ def overview(ctx: Ctx) -> Response:
         "by_category": charts.bars([(category_label(k, lang), n) for k, n in c("category")], t("by_category", lang)),
         "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
     }
+    try:
+        box = mapview.parse_box(ctx.params["bbox"]) if ctx.params.get("bbox") else None
+    except BadRequest as e:       # a hand-edited zoom link: say so, as for a bad filter (never a 5xx)
+        return render(ctx, "overview.html", status=400, error=f"{t('bad_filter', ctx.lang)} — {e.message}",
+                      charts={}, map_svg="", p=ctx.params, **_filter_options(ctx))
     pts = queries.points(ctx.conn, ctx.staff, filters, keys=ctx.keys)
     opts = _filter_options(ctx)
     ctx.audit("view_overview", detail={"filters": audit.filters_detail(ctx.keys, filters), "points": len(pts)})
     tiles = basemap.tile_url(ctx.request.url.hostname)     # None on the dashboard's own host name
+    at = lambda b: map_url(filters, b)
     the_map = mapview.render(pts, t("map", lang), lang, link=lambda p: f"{BASE}/reports/{p['envelope_id']}",
-                             label=lambda p: point_label(p, lang), tile_url=tiles,
+                             label=lambda p: point_label(p, lang), tile_url=tiles, box=box, zoom_link=at,
                              home=[v["kode_wilayah"] for v in opts["villages"] if v.get("kode_wilayah")])
     return render(ctx, "overview.html", error=None, charts=charts_svg, map_svg=the_map.svg,
                   clusters=the_map.clusters, map_legend=mapview.legend(lang), n_points=len(pts),
+                  zoomed=box is not None, n_shown=the_map.shown, zoom=zoom_links(the_map, box, at),
+                  map_box=mapview.format_box(box) if box else None,
                   tiles_refused=tiles is None and basemap.tile_url() is not None,
                   point_label=lambda p: point_label(p, lang),
                   p=ctx.params, **opts)
+
+
+def map_url(filters: queries.Filters, box: mapview.Box | None) -> str:
+    """The overview with these filters, its map on `box` (None: the whole area); the fragment
+    brings the reloaded page back down to the map."""
+    items = filters.query_items() + ([("bbox", mapview.format_box(box))] if box else [])
+    return f"{BASE}/overview" + (f"?{urlencode(items)}" if items else "") + "#map-h"
+
+
+def zoom_links(the_map: mapview.MapResult, box: mapview.Box | None,
+               at) -> dict[str, str | None]:
+    """The map's zoom controls: in (half the span), out (double; the whole area once that is
+    as wide as it) and the whole area. None = the control does not apply here."""
+    closer = mapview.zoom(the_map.bounds, 1 / mapview.ZOOM_STEP)
+    wider = mapview.zoom(the_map.bounds, mapview.ZOOM_STEP) if box else None
+    home = the_map.home
+    if wider and (wider[2] - wider[0] >= home[2] - home[0] or wider[3] - wider[1] >= home[3] - home[1]):
+        wider = None                              # as wide as the unzoomed map: go back to it
+    return {"in": at(closer) if closer else None,
+            "out": (at(wider) if wider else at(None)) if box else None,
+            "all": at(None) if box else None}
 
 
 def point_label(p: dict, lang: str) -> str:
