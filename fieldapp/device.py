@@ -31,6 +31,13 @@ RETENTION = ("purge", "keep")
 REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
 
 
+class RevokedHere(JagaError):
+    """The office revoked this person or this phone: a new report, verdict or reply could
+    never be accepted, so none is started (the office would refuse it anyway)."""
+    code = "revoked"
+    http_status = 403
+
+
 def _receipt_aad(report_id: str) -> bytes:
     return f"jaga-desa/v1/reports/{report_id}/receipt".encode()
 
@@ -103,7 +110,10 @@ class Device:
                 session.trust_alert = ["bundle"]
             return session
         session.trust_alert = trust.check_plaintext(self.db, session, bundle)
-        reports.bind_older(self.db, session, inbox.verify_pending(self.db, session, bundle))
+        bundle = inbox.verify_pending(self.db, session, bundle)
+        reports.bind_older(self.db, session, bundle)
+        if bundle and bundle.get("revoked"):
+            self._keep_revocation(session, bundle)
         self.purge_old_summaries()
         return session
 
@@ -115,17 +125,75 @@ class Device:
         """What the office cut off, for telling the user: {"scope": "person", "at": the
         office's signed time} when this person was revoked (a signed inbox item), else
         {"scope": "device", "at": when this phone learned it} when the office refused the
-        whole phone, else None."""
+        whole phone, else None.
+
+        The person's revocation is believed from her AES-GCM bundle, or from the signed item
+        itself kept outside the data folder (the SecretStore, like the PIN try ledger) and
+        verified again under her pinned office key: putting back an older bundle from before
+        the revocation does not take it back."""
         bundle = self.trust_bundle(session) if session.person_id else None
         if bundle and bundle.get("revoked"):
+            self._keep_revocation(session, bundle)
             return {"scope": "person", "at": bundle.get("revoked_at") or None}
-        return self.device_revoked()
+        kept = self._kept_revocation(bundle) if bundle else None
+        return kept or self.device_revoked()
+
+    def refuse_if_revoked(self, session: Session) -> None:
+        """Raise RevokedHere before starting anything the office could never accept."""
+        if self.revocation(session):
+            raise RevokedHere("the office revoked this person or this phone")
+
+    def _record_name(self, what: str) -> str | None:
+        """A SecretStore record of this phone (named after its pepper: renaming it in the file
+        locks every user out, so it cannot be used to look up another, empty record)."""
+        pepper = get_meta(self.db, "pepper_name")
+        return f"{pepper}.{what}" if pepper else None
+
+    def _person_record(self, person_id: str) -> str | None:
+        return self._record_name("revoked-" + hashlib.sha256(person_id.encode()).hexdigest()[:24])
+
+    def _keep_revocation(self, session: Session, bundle: dict) -> None:
+        """Copy the verified, signed revocation item out of the data folder (once)."""
+        name = self._person_record(str(bundle.get("person_id") or ""))
+        if not name or self.secrets.read_value(name):
+            return
+        row = self.db.conn.execute("SELECT body FROM inbox WHERE person_id=? AND kind='revoked' "
+                                   "AND state!='unverified' ORDER BY rowid LIMIT 1",
+                                   (bundle.get("person_id"),)).fetchone()
+        if row is not None:
+            self.secrets.write_value(name, row[0].encode() if isinstance(row[0], str) else bytes(row[0]))
+
+    def _kept_revocation(self, bundle: dict) -> dict | None:
+        """The signed revocation kept outside the folder, if it verifies for this person."""
+        name = self._person_record(str(bundle.get("person_id") or ""))
+        raw = self.secrets.read_value(name) if name else None
+        if not raw:
+            return None
+        try:
+            item = statement.check_item(json.loads(raw), envelope.load_public_ed25519(
+                bytes.fromhex(bundle["office_ed25519"])))
+            body = item["body"]
+            if item["kind"] != "revoked" or item["person_id"] != bundle["person_id"] \
+                    or body.get("person_id") != bundle["person_id"]:
+                raise TrustError("the kept revocation is about someone else")
+        except (TrustError, EnvelopeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("kept revocation record not believed: %s", getattr(exc, "message", type(exc).__name__))
+            return None
+        log.warning("the bundle says not revoked but the office's signed revocation is kept: an older "
+                    "bundle was put back?")
+        return {"scope": "person", "at": str(body.get("revoked_at") or item.get("issued_at") or "")[:40] or None}
 
     def device_revoked(self) -> dict | None:
         """The office refused this phone's token as revoked (no PIN needed: the lock screen
-        says so). Plaintext, like the sync status: whoever holds the phone can only change
-        what it tells, never what the office accepts."""
+        says so). The office's refusal is not signed (it is an HTTP answer), so it is kept
+        twice: in the file, and outside it in the SecretStore, where whoever edits the file
+        cannot remove it; only a round the office accepts again clears both. Either copy
+        counts — a forged copy only hides the report buttons, the office decides anyway."""
         at = get_meta(self.db, "device_revoked_at")
+        if not at:
+            name = self._record_name("device-revoked")
+            raw = self.secrets.read_value(name) if name else None
+            at = raw.decode(errors="replace")[:40] if raw else None
         return {"scope": "device", "at": at} if at else None
 
     def trust_alert(self) -> dict | None:
@@ -163,7 +231,12 @@ class Device:
         with transaction(self.db) as conn:
             conn.execute("UPDATE users SET wrapped_key=NULL, private_keys=NULL, locked=1")
         name = get_meta(self.db, "pepper_name")
+        records = [self._record_name("device-revoked")] + [
+            self._person_record(pid) for (pid,) in self.db.conn.execute(
+                "SELECT person_id FROM users WHERE person_id IS NOT NULL")]
         self.close()
+        for record in filter(None, records):     # the revocation records outside the folder too
+            self.secrets.delete(record)
         if name:            # a copy of the folder taken earlier can no longer be opened either
             self.secrets.delete(name)
         for child in self.data_dir.iterdir():
@@ -240,6 +313,7 @@ class Device:
 
     # ── reports (PIN needed) ──────────────────────────────────────────────
     def new_draft(self, session: Session, form_id: str, answers: dict | None = None) -> str:
+        self.refuse_if_revoked(session)
         return reports.new_draft(self.db, session, form_id, answers)
 
     def save_draft(self, session: Session, report_id: str, answers: dict) -> None:
@@ -273,7 +347,9 @@ class Device:
         return reports.add_photo(self.db, session, report_id, raw)
 
     def finalize(self, session: Session, report_id: str, **kw) -> str:
-        """Seal for the recipients in the user's verified bundle (never from plaintext rows)."""
+        """Seal for the recipients in the user's verified bundle (never from plaintext rows);
+        never for a revoked person or phone (RevokedHere; the draft stays)."""
+        self.refuse_if_revoked(session)
         return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,
@@ -472,6 +548,11 @@ class Device:
                 if error == "revoked" and not conn.execute(
                         "SELECT 1 FROM meta WHERE key='device_revoked_at'").fetchone():
                     set_meta(conn, "device_revoked_at", when)   # the first round that was refused
+        name = self._record_name("device-revoked")
+        if name and ok:
+            self.secrets.delete(name)
+        elif name and error == "revoked" and not self.secrets.read_value(name):
+            self.secrets.write_value(name, (get_meta(self.db, "device_revoked_at") or when).encode())
         self.purge_old_summaries()
 
     def mark_synced(self, when: str) -> None:
@@ -539,6 +620,7 @@ class Device:
         bundle = self.trust_bundle(session)
         if bundle is None:
             raise reports.NotEnrolled()
+        self.refuse_if_revoked(session)
         return inbox.review(self.db, session, bundle, item_id, verdict, note, bundle["device_id"])
 
     def feedback(self, session: Session) -> list[dict]:
@@ -558,6 +640,7 @@ class Device:
         bundle = self.trust_bundle(session)
         if bundle is None or bundle.get("person_id") != session.person_id:
             raise reports.NotEnrolled()
+        self.refuse_if_revoked(session)
         return conversation.reply(self.db, session, bundle, report_id, message)
 
     def thread(self, session: Session, report_id: str) -> list[dict]:

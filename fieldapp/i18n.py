@@ -102,6 +102,48 @@ S: dict[str, tuple[str, str]] = {
                        "lagi mengirim laporan atau menerima balasan. Hubungi petugas Imigrasi.",
                        "This phone was revoked by the office (learned at the sync of {when}). It can no "
                        "longer send reports or receive replies. Contact the immigration officer."),
+    # the home screen of a revoked person or phone (fieldapp/ui/revoked.py)
+    "rv_title_person": ("Akun Anda dicabut", "Your account was revoked"),
+    "rv_title_device": ("Ponsel ini dicabut", "This phone was revoked"),
+    "rv_who_person": ("Kantor Imigrasi mencabut akun Anda pada {when}.",
+                      "The immigration office revoked your account on {when}."),
+    "rv_who_person_undated": ("Kantor Imigrasi mencabut akun Anda.", "The immigration office revoked your account."),
+    "rv_who_device": ("Kantor Imigrasi mencabut ponsel ini (diketahui saat sinkron {when}).",
+                      "The immigration office revoked this phone (learned at the sync of {when})."),
+    "rv_who_device_undated": ("Kantor Imigrasi mencabut ponsel ini.", "The immigration office revoked this phone."),
+    "rv_no_reports": ("Laporan baru (juga Darurat) tidak bisa dibuat lagi: kantor tidak akan menerimanya.",
+                      "New reports (Emergency too) can no longer be made: the office would not accept them."),
+    "rv_reports_title": ("Laporan Anda", "Your reports"),
+    "rv_outbox_person": ("{n} laporan yang masih menunggu di kotak keluar akan ditolak kantor pada sinkron "
+                         "berikutnya dan ditandai \u201cDitolak\u201d; laporan itu tidak dikirim ulang.",
+                         "{n} report(s) still waiting in the outbox will be refused by the office at the next "
+                         "sync and marked \u201cRefused\u201d; they are not sent again."),
+    "rv_outbox_device": ("{n} laporan yang masih menunggu tidak akan sampai: kantor menolak setiap sinkron dari "
+                         "ponsel ini. Laporan itu tetap terkunci (terenkripsi) di ponsel.",
+                         "{n} report(s) still waiting will not arrive: the office refuses every sync from this "
+                         "phone. They stay locked (encrypted) on the phone."),
+    "rv_outbox_none": ("Tidak ada laporan yang masih menunggu dikirim.", "No report is waiting to be sent."),
+    "rv_drafts": ("{n} draf tetap terenkripsi di ponsel ini dan tidak bisa dikirim lagi; Anda boleh menghapusnya.",
+                  "{n} draft(s) stay encrypted on this phone and can no longer be sent; you may delete them."),
+    "rv_sent": ("Laporan yang sudah diterima tetap ada di kantor. Daftarnya di bawah masih bisa dibaca; "
+                "balasan baru dari kantor tidak akan datang lagi.",
+                "Reports already received stay with the office. Their list below can still be read; no new "
+                "replies from the office will come."),
+    "rv_todo_title": ("Apa yang harus dilakukan", "What to do"),
+    "rv_todo": ("Jika ini keliru, hubungi kantor Imigrasi (petugas yang mendaftarkan Anda). Anda tetap bisa "
+                "membaca daftar laporan di bawah, mengunci, serta mengganti bahasa atau menghapus data di "
+                "Pengaturan.",
+                "If this is a mistake, contact the immigration office (the officer who enrolled you). You can "
+                "still read the list of reports below, lock, and switch language or wipe the data in Settings."),
+    "rv_emergency": ("Keadaan darurat? Telepon 110 (Polisi) atau 112 (Panggilan Darurat).",
+                     "An emergency? Call 110 (Police) or 112 (Emergency line)."),
+    "rv_draft_row": ("{form} · {day} — tidak bisa dikirim", "{form} · {day} — cannot be sent"),
+    "rv_form_refused": ("Akun atau ponsel ini dicabut oleh kantor: laporan tidak bisa dibuat atau dikirim lagi.",
+                        "This account or phone was revoked by the office: reports can no longer be made or sent."),
+    "rv_no_reply": ("Akun atau ponsel ini dicabut oleh kantor: balasan tidak bisa dikirim lagi.",
+                    "This account or phone was revoked by the office: replies can no longer be sent."),
+    "rv_no_verdict": ("Akun atau ponsel ini dicabut oleh kantor: penilaian tidak bisa dikirim lagi.",
+                      "This account or phone was revoked by the office: verdicts can no longer be sent."),
     "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
                   "Enter the PIN first (this is not counted as a try)."),
     "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "

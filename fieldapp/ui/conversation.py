@@ -10,7 +10,7 @@ import flet as ft
 
 from core.errors import JagaError
 from fieldapp import i18n
-from fieldapp.ui import home, syncing
+from fieldapp.ui import home, revoked, syncing
 from fieldapp.ui.shell import BLUE, GREEN, RED
 
 STATE_KEYS = {"waiting": ("conv_waiting", "#7A5200"), "sent": ("conv_sent", GREEN), "refused": ("conv_refused", RED)}
@@ -56,7 +56,9 @@ def show(app, report_id: str, draft: str = "") -> None:
         show(app, report_id)
 
     unbound = any(m.get("unbound") for m in messages)     # never answer a report that was moved
-    if row is not None and row["status"] == "received" and not unbound:
+    if revoked.current(app):        # she may read the thread, never answer it any more
+        body.append(app.banner(app.t("rv_no_reply"), "error"))
+    elif row is not None and row["status"] == "received" and not unbound:
         body += [box, status, app.button(app.t("conv_reply_btn"), send, icon=ft.Icons.SEND)]
     elif unbound:
         body.append(app.banner(i18n.code_text("report_unreadable", app.lang), "error"))

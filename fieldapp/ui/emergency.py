@@ -18,8 +18,9 @@ import flet_geolocator as ftg
 
 from core.errors import JagaError, ValidationFailed
 from fieldapp import history, i18n
+from fieldapp.device import RevokedHere
 from fieldapp.reports import NotEnrolled
-from fieldapp.ui import syncing
+from fieldapp.ui import revoked, syncing
 from fieldapp.ui.shell import RED
 
 FORM = "laporan_darurat"
@@ -92,7 +93,11 @@ class EmergencyScreen:
         answers: dict = {"apa_terjadi": text, "urgensi": "darurat", "rahasia": "ya"}
         if self.location:
             answers["lokasi"] = self.location
-        rid = app.device.new_draft(app.session, FORM, answers)
+        try:
+            rid = app.device.new_draft(app.session, FORM, answers)
+        except RevokedHere:     # revoked while this screen was open: home says why, and 110 / 112
+            revoked.refuse_screen(app)
+            return
         try:
             await asyncio.to_thread(app.device.finalize, app.session, rid, lang=app.lang, rahasia=True)
         except NotEnrolled:
@@ -128,5 +133,7 @@ def _update(app) -> None:
 def show(app) -> None:
     if app.session is None:
         app.go("lock")
+        return
+    if revoked.refuse_screen(app):
         return
     EmergencyScreen(app).show()

@@ -12,7 +12,7 @@ import forms
 from core.errors import JagaError, ValidationFailed
 from fieldapp import history, i18n
 from fieldapp.reports import NotEnrolled
-from fieldapp.ui import fields, syncing
+from fieldapp.ui import fields, revoked, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
@@ -221,5 +221,7 @@ def show(app, report_id: str | None = None, section: int = 0, form_id: str | Non
          prefill: dict | None = None) -> None:
     if app.session is None:
         app.go("lock")
+        return
+    if revoked.refuse_screen(app):      # also a draft resumed after the auto-lock
         return
     FormScreen(app, report_id, form_id, prefill).section(section)

@@ -23,8 +23,10 @@ def show(app) -> None:
         return
     s, dev = app.session, app.device
     body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
-    body += revoked.home_banners(app)          # the office cut this account or phone off: say so first
-    if not s.person_id:
+    rev = revoked.current(app)       # the office cut this account or phone off: say so first, and
+    if rev:                          # offer nothing that starts a report it would never accept
+        body.append(revoked.home_card(app, rev))
+    elif not s.person_id:
         body += [app.banner(app.t("not_enrolled"), kind="warn"),
                  app.button(app.t("enroll_title"), lambda: app.go("enroll"), kind="outlined",
                             icon=ft.Icons.VERIFIED_USER)]
@@ -40,16 +42,15 @@ def show(app) -> None:
                      app.button(app.t("alert_read"), _mark_read(app, a["item_id"]), kind="text")]
     if s.role == "head":
         body.append(_reviews(app))
-    body += [
-        app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: app.go("emergency"),
-                   color=RED, icon=ft.Icons.WARNING_AMBER, height=64),
-        app.button(app.t("btn_suspicion"), lambda: start(app, SUSPICION), icon=ft.Icons.REPORT, height=64),
-        app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
-                   height=64, kind="outlined"),
-        _sync_card(app),
-        _drafts(app),
-        _outbox(app, feedback),
-    ]
+    if not rev:
+        body += [
+            app.button(app.t("btn_urgent") + " — " + app.t("urgent_hint"), lambda: app.go("emergency"),
+                       color=RED, icon=ft.Icons.WARNING_AMBER, height=64),
+            app.button(app.t("btn_suspicion"), lambda: start(app, SUSPICION), icon=ft.Icons.REPORT, height=64),
+            app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
+                       height=64, kind="outlined"),
+        ]
+    body += [_sync_card(app), _drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
     app.render(app.t("app_name"), body, actions=actions)
@@ -121,13 +122,26 @@ def form_title(app, form_id: str, version: int | None = None) -> str:
 
 
 # ── drafts ────────────────────────────────────────────────────────────────
-def _drafts(app) -> ft.Control:
+def _drafts(app, openable: bool = True) -> ft.Control:
+    """The user's drafts; for a revoked user (`openable` False) only listed, with delete: none
+    can be sent any more, so none opens into a form."""
     rows: list[ft.Control] = [app.heading(app.t("drafts"))]
     drafts = app.device.drafts(app.session)
     if not drafts:
         rows.append(ft.Text(app.t("no_drafts"), size=15, color="#555555"))
     for d in drafts:
         title = form_title(app, d["form_id"])
+        if not openable:
+            async def drop(rid=d["id"]):
+                if await app.confirm(app.t("delete_draft_q"), app.t("delete"), danger=True):
+                    app.device.delete_draft(app.session, rid)
+                    show(app)
+            rows.append(ft.Row([ft.Icon(ft.Icons.EDIT_OFF, color="#555555"),
+                                ft.Text(app.t("rv_draft_row", form=title, day=app.day(d["updated_day"])),
+                                        size=15, expand=True),
+                                app.icon_button(ft.Icons.DELETE_OUTLINE, app.t("delete_draft"), drop,
+                                                color="#555555")], spacing=8))
+            continue
 
         def open_(rid=d["id"]):
             app.go("form", report_id=rid, section=0)
@@ -157,7 +171,8 @@ STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "s
               "returned": "state_returned", "refused": "state_refused"}
 
 
-def _outbox(app, feedback: list[dict]) -> ft.Control:
+def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
+    """Her reports and their states; `follow_up` False (revoked) offers no new report."""
     rows: list[ft.Control] = [app.heading(app.t("outbox"))]
     items = [r for r in app.device.outbox(owner=app.session.user_id) if r["state"] != "draft"]
     if not items:
@@ -192,7 +207,7 @@ def _outbox(app, feedback: list[dict]) -> ft.Control:
         if r["state"] == "refused":
             lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
                                  color=RED))
-        if kind == "needs_info":
+        if kind == "needs_info" and follow_up:
             lines.append(app.button(app.t("reply_add_info"), (lambda fid=r["form_id"]: start(app, fid)),
                                     kind="outlined", icon=ft.Icons.ADD_COMMENT, height=48))
         for f in replies:

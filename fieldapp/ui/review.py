@@ -8,6 +8,7 @@ import flet as ft
 import forms
 from core.errors import JagaError
 from fieldapp import history, i18n, inbox
+from fieldapp.ui import revoked
 
 
 def show(app, item_id: str) -> None:
@@ -52,6 +53,10 @@ def show(app, item_id: str) -> None:
                  app.banner(app.t("review_my_verdict", verdict=app.t("verdict_" + mine.get("verdict", ""))), "ok")]
         if mine.get("note"):
             rows.append(ft.Text(mine["note"], size=15))
+        app.render(form.title(app.lang), rows, back=lambda: app.go("home"))
+        return
+    if revoked.current(app):        # a revoked head may read it; his verdict would be refused
+        rows += [ft.Divider(), app.banner(app.t("rv_no_verdict"), "error")]
         app.render(form.title(app.lang), rows, back=lambda: app.go("home"))
         return
     rows += [ft.Divider(), note, status,

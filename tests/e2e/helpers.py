@@ -63,9 +63,24 @@ def snap(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"field-{name}.png"
     frames(page)                        # the last change is painted, not half laid out
-    page.screenshot(path=str(path))
+    path.write_bytes(steady_screenshot(page))
     assert CRASH not in page.locator("body").aria_snapshot()
     return path
+
+
+def steady_screenshot(page, tries: int = 20) -> bytes:
+    """A screenshot once two in a row agree. On a busy machine Flutter's canvas can lag the
+    semantics tree a test waits on: a lock screen found by its text was once saved as the
+    "Working..." splash, and the home screen after it as the lock screen. A screen that
+    never stops moving (a spinner) is saved as it is after `tries` rounds."""
+    last = page.screenshot()
+    for _ in range(tries):
+        frames(page, 2)
+        now = page.screenshot()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def frames(page, n: int = 2) -> None:
