@@ -14,7 +14,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, TrustError
+from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
 from fieldapp import conversation, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
@@ -31,11 +31,10 @@ RETENTION = ("purge", "keep")
 REFUSED = "refused"       # the office refused the report for good: shown with its reason, never re-sent
 
 
-class RevokedHere(JagaError):
+class RevokedHere(Revoked):
     """The office revoked this person or this phone: a new report, verdict or reply could
-    never be accepted, so none is started (the office would refuse it anyway)."""
-    code = "revoked"
-    http_status = 403
+    never be accepted, so none is started (the office would refuse it anyway). The same
+    `revoked` code as the office's refusal: one meaning, one code."""
 
 
 def _receipt_aad(report_id: str) -> bytes:
