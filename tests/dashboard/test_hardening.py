@@ -87,8 +87,17 @@ def test_attack_on_an_account_does_not_shut_out_its_owner(dash):
         return attempts(dash, username="intel_sgu", ip="127.0.0.22") >= 5
     wait_until(five_judged, timeout=60, what="five wrong passwords to be judged", every=0.05)
     assert codes.count(401) == 5 and set(codes) <= {401, 429}, codes   # five tries free, none locked out
-    codes = [try_login(attacker, dash.url, "intel_sgu", f"tebak-{i}").status_code for i in range(25)]
-    assert 429 in codes                                                 # then the attacker's source waits
+    # Then the attacker's source waits, longer after each judged guess (1 s, 2 s, 4 s …):
+    # guessing on until three more are judged means its wait is now 8 s, so the right
+    # password tried next is refused however slow this machine is (a fixed count of guesses
+    # raced the wait running out).
+    codes = []
+
+    def eight_judged() -> bool:
+        codes.append(try_login(attacker, dash.url, "intel_sgu", f"tebak-lagi-{len(codes)}").status_code)
+        return attempts(dash, username="intel_sgu", ip="127.0.0.22") >= 8
+    wait_until(eight_judged, timeout=90, what="three more wrong passwords to be judged", every=0.05)
+    assert 429 in codes and codes.count(401) == 3, codes                # refused while it waits
     assert try_login(attacker, dash.url, "intel_sgu", PASSWORD).status_code == 429   # even the right one
     owner = client_from("127.0.0.23")
     assert try_login(owner, dash.url, "intel_sgu", PASSWORD).status_code == 303
