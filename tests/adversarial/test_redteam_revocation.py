@@ -19,6 +19,7 @@ folder with its real SecretStore (the file store of web mode), real keys, real H
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -84,6 +85,11 @@ def test_a_decoy_notice_planted_before_the_first_unlock_does_not_become_the_kept
     s = dev.unlock("Sari", PIN)
     rev = dev.revocation(s)
     assert rev["scope"] == "person" and rev["at"]
+    record = dev._person_record(people["Sari"])
+    kept = dev.secrets.read_value(record)
+    assert json.loads(kept)["item_id"] not in ("decoy-1", "decoy-2")
+    dev.secrets.write_value(record, b"{}")                     # a junk record is replaced while revoked
+    assert dev.revocation(dev.unlock("Sari", PIN)) == rev and dev.secrets.read_value(record) == kept
 
     _put_back(dev, "Sari", before)
     s = dev.unlock("Sari", PIN)
