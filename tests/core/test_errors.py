@@ -38,6 +38,7 @@ STABLE = {
     "BadTicket": "enroll_ticket_invalid", "HandoverError": "handover_invalid",
     "RegionCodeMissing": "region_code_missing", "PackageInvalid": "package_invalid",
     "RollupError": "rollup_invalid",
+    "ShareNotSetUp": "rollup_not_set_up",
 }
 
 

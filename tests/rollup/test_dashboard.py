@@ -16,7 +16,7 @@ from sync.office.rollup.volunteer import report_naming
 
 from .conftest import wait_for
 from .test_links import LEVEL_KEY, pseudonym, signal_for
-from .test_spikes import SPIKE, arrived, file_weeks
+from .test_spikes import SPIKE, arrived, file_weeks, spike_weeks_ago, week_ago
 
 ANALYST, PASSWORD = "analis_kaltara", "sandi-analis-uji-7"
 
@@ -84,6 +84,24 @@ def test_the_page_shows_the_weekly_spike_in_its_own_section(chain, page):
     assert html.index("h-sig") < html.index("h-spike")              # after the cross-office table
     en = s.get(page.url + "/?lang=en", timeout=10).text
     assert "Weekly rise in reports (EARS C2)" in en and "Baseline mean" in en
+
+
+def test_last_weeks_spike_is_on_the_page_with_its_week_after_this_weeks(chain, page):
+    """The Monday-morning analyst: last week's spike is listed, naming its week, below this week's."""
+    nnk = chain.offices["NNK"]
+    file_weeks(nnk, "Lonjak Minggu Lalu", "65.03.84", spike_weeks_ago(1))
+    file_weeks(nnk, "Lonjak Minggu Ini", "65.03.85", SPIKE)
+    arrived(chain, "NNK", "65.03.84", spike_weeks_ago(1))
+    arrived(chain, "NNK", "65.03.85", SPIKE)
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    section = re.search(r'<section aria-labelledby="h-spike">.*?</section>', resp.text, re.S).group(0)
+    last = re.search(r"<tr><td>([^<]*)</td><td>NNK</td><td>65\.03\.84</td>.*?</tr>", section, re.S)
+    this = re.search(r"<tr><td>([^<]*)</td><td>NNK</td><td>65\.03\.85</td>.*?</tr>", section, re.S)
+    assert last.group(1) == week_ago(1) and this.group(1) == week_ago(0)
+    assert '<td class="spike">6</td>' in last.group(0) and this.start() < last.start()     # newest first
+    assert "4 minggu penuh sebelumnya" in section
+    en = s.get(page.url + "/?lang=en", timeout=10).text
+    assert "the 4 complete weeks before it, newest first" in en and week_ago(1) in en
 
 
 def test_only_viewer_logins_get_in_and_they_read_only_the_views(chain, page):

@@ -144,3 +144,24 @@ def test_office_setup_needs_the_levels_one_key(chain, capsys, monkeypatch):
     monkeypatch.setenv("JAGA_ROLLUP_LEVEL_KEY", LEVEL_KEY.hex())
     monkeypatch.setenv("JAGA_ROLLUP_PASSWORD", "kata-sandi-replikasi-uji")
     assert main(argv) == 0 and "create   publication" not in capsys.readouterr().out
+
+
+def test_ingest_extracts_a_reports_identifiers_once_for_the_engine_and_the_links(chain, monkeypatch):
+    """One real sealed report through the office's ingest with the roll-up set up: the
+    early-warning engine's links and the roll-up's link rows both come from a single
+    extraction (the real `extract.facts`, wrapped only to count its calls)."""
+    from sync.office.warning import extract
+    real, calls = extract.facts, []
+
+    def counted(form_id, answers, places):
+        calls.append(form_id)
+        return real(form_id, answers, places)
+    monkeypatch.setattr(extract, "facts", counted)
+    nnk = chain.offices["NNK"]
+    eid = nnk.file(report_naming("0821 5566 7788", boat="KM Sekali Saja"))
+    assert calls == ["laporan_kecurigaan"]
+    with nnk.engine.connect() as conn:
+        kinds = sorted(r[0] for r in conn.execute(text(
+            "SELECT kind FROM kanim_nnk.share_links WHERE envelope_id = :e"), {"e": eid}))
+        warn = {r[0] for r in conn.execute(text("SELECT kind FROM warn_links WHERE envelope_id = :e"), {"e": eid})}
+    assert kinds == ["boat", "phone"] and {"phone", "boat"} <= warn

@@ -18,6 +18,15 @@ SPIKE = [1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6]     # oldest first, the last one is
 STEADY = [3] * 12
 
 
+def spike_weeks_ago(n: int) -> list[int]:
+    """SPIKE, then `n` ordinary weeks after it: the spike lies `n` weeks back."""
+    return SPIKE + [1] * n
+
+
+def week_ago(n: int) -> str:
+    return signals.iso_week((clock.now() - dt.timedelta(weeks=n)).date())
+
+
 def file_weeks(site, name: str, kecamatan: str, counts: list[int]) -> None:
     """`counts[i]` reports in a new village of `kecamatan`, `len(counts) - 1 - i` weeks ago."""
     village = site.add_village(name, f"{kecamatan}.2001")
@@ -28,12 +37,12 @@ def file_weeks(site, name: str, kecamatan: str, counts: list[int]) -> None:
             site.add_report(received_at=at, village=village)
 
 
-def spikes_at(chain, at: str) -> list[signals.WeeklySpike]:
+def spikes_at(chain, at: str, config: WarningConfig | None = None) -> list[signals.WeeklySpike]:
     cluster = chain.region if at == "region" else chain.national
     eng = create_engine(cluster.url(at))
     try:
         with eng.connect() as conn:
-            return signals.weekly_spikes(conn)
+            return signals.weekly_spikes(conn, config=config)
     finally:
         eng.dispose()
 
@@ -78,6 +87,31 @@ def test_steady_counts_and_a_new_kecamatan_raise_none(chain):
         arrived(chain, office, kec, [n])
     for at in ("region", "national"):
         assert not [s for s in spikes_at(chain, at) if s.kecamatan in ("61.03.93", "61.03.94", "65.03.94")], at
+
+
+def test_a_spike_in_a_past_week_is_reported_with_that_week_newest_first(chain):
+    """Monday morning: last week's spikes are still on the page, each naming its week. Default
+    = this week and the 4 complete weeks before it; a spike 5 weeks back is past the window."""
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    cases = (("NNK", nnk, "65.03.81", spike_weeks_ago(2)), ("ETK", etk, "61.03.81", spike_weeks_ago(4)),
+             ("NNK", nnk, "65.03.82", SPIKE), ("ETK", etk, "61.03.82", spike_weeks_ago(5)),
+             ("ETK", etk, "61.03.83", STEADY + [3] * 4))
+    for code, site, kec, counts in cases:
+        file_weeks(site, f"Lonjak Lalu {kec}", kec, counts)
+    for code, site, kec, counts in cases:
+        arrived(chain, code, kec, counts)
+    mine = ("65.03.81", "61.03.81", "65.03.82", "61.03.82", "61.03.83")
+    for at in ("region", "national"):
+        got = [s for s in spikes_at(chain, at) if s.kecamatan in mine]
+        assert got == [signals.WeeklySpike("NNK", "65.03.82", week_ago(0), 6, 1.0, 5.0, 3.0),
+                       signals.WeeklySpike("NNK", "65.03.81", week_ago(2), 6, 1.0, 5.0, 3.0),
+                       signals.WeeklySpike("ETK", "61.03.81", week_ago(4), 6, 1.0, 5.0, 3.0)], at
+    wider = [(s.kecamatan, s.week) for s in spikes_at(chain, "region", WarningConfig(spike_recent_weeks=5))
+             if s.kecamatan in mine]
+    assert ("61.03.82", week_ago(5)) in wider and len(wider) == 4
+    this_week_only = [s.kecamatan for s in spikes_at(chain, "region", WarningConfig(spike_recent_weeks=0))
+                      if s.kecamatan in mine]
+    assert this_week_only == ["65.03.82"]
 
 
 def test_the_office_settings_apply_at_the_region(chain):

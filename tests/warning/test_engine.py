@@ -193,3 +193,18 @@ def test_settings_file_and_its_errors(tmp_path):
     (tmp_path / "warning.json").write_text('{not json')
     with pytest.raises(BadRequest, match="cannot read warning settings"):
         WarningConfig.load_for(tmp_path)
+
+
+def test_facts_are_extracted_once_and_kept_for_the_same_settings_only():
+    """Ingest hands one Report to the engine and then to the roll-up's link keys: the second
+    reader with the same settings gets the facts the first one extracted; settings with
+    another gazetteer get facts made under it, never the stale ones."""
+    r = report(1, T0, tempat_berangkat="pelabuhan tunon taka", **calo(telepon="0812 3456 7890"))
+    config = WarningConfig()
+    first = r.facts_for(config)
+    assert first.identifiers == [("phone", "+6281234567890")]
+    assert r.facts_for(config) is first                              # kept, not extracted again
+    no_places = WarningConfig(places={})
+    other = r.facts_for(no_places)
+    assert other is not first and other.identifiers == first.identifiers
+    assert (first.place, other.place) == ("Pelabuhan Tunon Taka (Nunukan)", "pelabuhan tunon taka")   # its own answer

@@ -121,7 +121,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             conn.execute(table.insert(), rows[key])
     indexer.project_batch(conn, keys, sorted(rows["index"], key=lambda t: t[0]["id"]), now)
     _queue_review_batch(conn, rows["review"], received_at)
-    _early_warning(conn, keys, rows["warn"], now)
+    _early_warning(conn, keys, rows["warn"], now, warning.current_config())
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
     return results  # type: ignore[return-value]
 
@@ -157,20 +157,23 @@ def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, paylo
         size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
 
 
-def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime) -> None:
+def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime,
+                   config: warning.WarningConfig) -> None:
     """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
-    and costs the signal, never the report (the office does not answer 5xx)."""
+    and costs the signal, never the report (the office does not answer 5xx). The engine and
+    the roll-up read the same facts, extracted once per report (`Report.facts_for`) under one
+    `config`."""
     if not reports:
         return
     try:
         with conn.begin_nested():
-            warning.observe(conn, keys, reports, now=now)
+            warning.observe(conn, keys, reports, config, now=now)
     except Exception:   # noqa: BLE001 — the report is stored either way
         log.exception("early warning failed for a batch of %d", len(reports))
-    _rollup_links(conn, reports)
+    _rollup_links(conn, reports, config)
 
 
-def _rollup_links(conn: Connection, reports: list) -> None:
+def _rollup_links(conn: Connection, reports: list, config: warning.WarningConfig) -> None:
     """The link keys that may leave for the roll-up (PostgreSQL offices with `rollup
     office-setup` done; nothing otherwise), in their own savepoint: never costs the report."""
     if not reports or conn.dialect.name != "postgresql":
@@ -178,7 +181,7 @@ def _rollup_links(conn: Connection, reports: list) -> None:
     from sync.office.rollup import links
     try:
         with conn.begin_nested():
-            links.record(conn, reports)
+            links.record(conn, reports, config)
     except Exception:   # noqa: BLE001 — the report is stored either way
         log.exception("roll-up link keys failed for a batch of %d", len(reports))
 

@@ -8,6 +8,8 @@
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
+    rollup repair-share --url SUPERUSER_URL --office-db DB --code NNK --local-conninfo CONNINFO
+                                                  a lost share-DB slot (office cluster): new slot, copy again
     rollup dashboard --db URL [--port 8780] [--zone WITA] [--days 14] [--warning-settings FILE]
                                                                      read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
@@ -80,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--level", default="region", choices=["region", "national"])
     s.add_argument("--code", required=True)
     s.add_argument("--conninfo", required=True)
+    h = sub.add_parser("repair-share", help="find and repair a lost share-DB slot (office cluster)")
+    h.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the office cluster")
+    h.add_argument("--office-db", required=True)
+    h.add_argument("--code", required=True)
+    h.add_argument("--local-conninfo", required=True, help="how the share DB reaches the office DB (same cluster)")
     d = sub.add_parser("dashboard", help="read-only regional/national dashboard (counts, cross-office signals)")
     d.add_argument("--db", required=True, help="SQLAlchemy URL of the region/national database, no user or password "
                    "(people log in with their own jaga_viewer login)")
@@ -122,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if health.check(args.url, args.db, region_role=args.region_role) else 0
         elif args.cmd == "enable":
             setup.enable(args.url, args.db, args.code, level=args.level)
+        elif args.cmd == "repair-share":
+            from .shareslot import repair
+            repair(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo)
         elif args.cmd == "resync":
             setup.resync(args.url, args.db, args.code, _with_password(args.conninfo), level=args.level)
         return 0

@@ -3,7 +3,8 @@
 A small web page on the region's (or the national) database: weekly counts per office x
 kecamatan x ISO week, counts per form and category, then the cross-office signals
 (signals.cross_office) — kinds, offices, kecamatan, weeks and report pseudonyms, never a
-value — and this week's EARS C2 rises per office x kecamatan (signals.weekly_spikes). It is not the office dashboard: the region database holds no staff table, no
+value — and the EARS C2 rises per office x kecamatan of this week and the recent complete
+weeks, each naming its week, newest first (signals.weekly_spikes). It is not the office dashboard: the region database holds no staff table, no
 reports and no keys, so there is nothing here to triage and nothing to open.
 
 Login = a PostgreSQL login of the region's cluster that is a member of `jaga_viewer`
@@ -55,10 +56,11 @@ T = {
            "note": "Hanya agregat dan kunci pseudonim: tidak ada nama, nomor, teks, atau lokasi tepat. "
                    "Kantor pengirim dapat menemukan laporannya dari ID pseudonim.",
            "spikes": "Lonjakan laporan mingguan (EARS C2)", "mean": "Rata-rata dasar",
-           "c2": "C2 (ambang)", "no_spikes": "Tidak ada lonjakan minggu ini.",
-           "spike_note": "Jumlah minggu ini per kantor dan kecamatan dibandingkan dengan {base} minggu "
-                         "sebelumnya (tanpa {guard} minggu terakhir); sinyal bila C2 di atas ambang dan minimal "
-                         "{min} laporan. Petunjuk, bukan tuduhan.",
+           "c2": "C2 (ambang)", "no_spikes": "Tidak ada lonjakan minggu ini maupun {recent} minggu sebelumnya.",
+           "spike_note": "Minggu ini dan {recent} minggu penuh sebelumnya, terbaru di atas: jumlah setiap minggu "
+                         "per kantor dan kecamatan dibandingkan dengan {base} minggu sebelum minggu itu (tanpa "
+                         "{guard} minggu tepat sebelumnya); sinyal bila C2 di atas ambang dan minimal {min} "
+                         "laporan. Petunjuk, bukan tuduhan.",
            "lang": "English", "lang_label": "Bahasa / Language", "level": "Tingkat",
            "kinds": {"phone": "nomor telepon", "handle": "akun media sosial", "plate": "nomor polisi",
                      "boat": "nama kapal", "name": "nama orang", "place": "tempat berangkat"}},
@@ -75,10 +77,11 @@ T = {
            "note": "Aggregates and pseudonymous keys only: no names, numbers, text or exact places. "
                    "The filing office can find its report from the pseudonym.",
            "spikes": "Weekly rise in reports (EARS C2)", "mean": "Baseline mean",
-           "c2": "C2 (threshold)", "no_spikes": "No rise in reports this week.",
-           "spike_note": "This week's count per office and sub-district against the {base} weeks "
-                         "before it (leaving out the last {guard}); a signal when C2 is above the threshold "
-                         "and there are at least {min} reports. A lead, never an accusation.",
+           "c2": "C2 (threshold)", "no_spikes": "No rise in reports this week or the {recent} weeks before.",
+           "spike_note": "This week and the {recent} complete weeks before it, newest first: each week's count "
+                         "per office and sub-district against the {base} weeks before that week (leaving out "
+                         "the {guard} just before it); a signal when C2 is above the threshold and there are "
+                         "at least {min} reports. A lead, never an accusation.",
            "lang": "Bahasa Indonesia", "lang_label": "Bahasa / Language", "level": "Level",
            "kinds": {"phone": "phone number", "handle": "social-media account", "plate": "vehicle plate",
                      "boat": "boat name", "name": "person's name", "place": "departure point"}},
@@ -128,12 +131,12 @@ label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:c
 <td>{{ date(s.first) }} – {{ date(s.last) }}</td><td>{% for p in s.reports %}<code>{{ p }}</code>{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </tbody></table></div>{% else %}<p>{{ t.none }}</p>{% endif %}</section>
 <section aria-labelledby="h-spike"><h2 id="h-spike">{{ t.spikes }}</h2>
-<p class="note">{{ t.spike_note.format(base=cfg.spike_baseline_weeks, guard=cfg.spike_guard_weeks, min=cfg.spike_min_count) }}</p>
+<p class="note">{{ t.spike_note.format(base=cfg.spike_baseline_weeks, guard=cfg.spike_guard_weeks, min=cfg.spike_min_count, recent=cfg.spike_recent_weeks) }}</p>
 {% if spikes %}<div class="wide"><table id="spikes"><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th>
 <th scope="col">{{ t.reports }}</th><th scope="col">{{ t.mean }}</th><th scope="col">{{ t.c2 }}</th></tr></thead><tbody>
 {% for s in spikes %}<tr><td>{{ s.week }}</td><td>{{ s.office }}</td><td>{{ kec(s.kecamatan) }}</td><td class="spike">{{ s.reports }}</td>
 <td>{{ s.mean }}</td><td>{{ s.c2 }} (&gt; {{ s.threshold }})</td></tr>{% endfor %}
-</tbody></table></div>{% else %}<p>{{ t.no_spikes }}</p>{% endif %}</section>
+</tbody></table></div>{% else %}<p>{{ t.no_spikes.format(recent=cfg.spike_recent_weeks) }}</p>{% endif %}</section>
 {% endif %}
 </main></body></html>""")
 

@@ -3,6 +3,8 @@
 On a publisher: wal_level, max_slot_wal_keep_size (a dead subscriber must not fill the
 disk), each slot's state (`wal_status` reserved/extended/unreserved/lost), WAL retained.
 On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag.
+On an office cluster: a share-database subscription whose slot is missing or lost
+(`rollup repair-share`).
 """
 from __future__ import annotations
 
@@ -50,10 +52,20 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
         for s in slots:
             say(f"slot {s.slot_name}: active={s.active} wal_status={s.wal_status} "
                 f"retained={s.retained} B lag={s.lag} B")
-            if s.wal_status in ("unreserved", "lost"):
+            if s.wal_status == "lost" and s.slot_name.startswith("jaga_share_"):
+                problems.append(f"slot {s.slot_name} is lost: the share database gets nothing more; "
+                                f"`rollup repair-share` on this office")
+            elif s.wal_status in ("unreserved", "lost"):
                 problems.append(f"slot {s.slot_name} is {s.wal_status}: re-sync that subscriber")
             elif s.wal_status == "extended" or s.wal_status is None:
                 problems.append(f"slot {s.slot_name} is not reserved (wal_status={s.wal_status})")
+        for s in conn.execute(text(      # the office's own share subscription: its slot lives in this cluster
+                "SELECT subname, subslotname FROM pg_subscription WHERE subname LIKE 'jaga\\_share\\_%' "
+                "AND subslotname IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM pg_replication_slots r WHERE r.slot_name = subslotname) ORDER BY subname")):
+            say(f"subscription {s.subname}: slot {s.subslotname} missing in this cluster")
+            problems.append(f"slot {s.subslotname} of subscription {s.subname} is missing: the share database "
+                            f"gets nothing more; `rollup repair-share` on this office")
         subs = conn.execute(text(
             "SELECT s.subname, s.subenabled, st.latest_end_time, ss.apply_error_count, ss.sync_error_count "
             "FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid AND d.datname = current_database() "

@@ -26,14 +26,13 @@ import hmac
 import re
 from typing import Iterable
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, Engine, text
 
 from sync.office.keys import OfficeKeys
 
 from sync.office.warning import extract
 from sync.office.warning.config import WarningConfig, current
+from sync.office.warning.engine import Report
 
 KINDS = ("phone", "handle", "plate", "boat", "name", "place")
 _SCHEMA = re.compile(r"^kanim_[a-z][a-z0-9]{1,9}$")
@@ -65,10 +64,11 @@ def share_schema(conn: Connection) -> str | None:
     return found if found and _SCHEMA.match(found) else None
 
 
-def record(conn: Connection, reports: Iterable, config: WarningConfig | None = None) -> int:
-    """Store the leaving link keys of opened reports (warning.Report: envelope_id, form_id,
-    answers). Runs in ingest's transaction after the envelopes (and so, through the share
-    trigger, their share_reports rows) are written. Returns how many rows were added."""
+def record(conn: Connection, reports: Iterable[Report], config: WarningConfig | None = None) -> int:
+    """Store the leaving link keys of opened reports (warning.Report). Runs in ingest's
+    transaction after the envelopes (and so, through the share trigger, their share_reports
+    rows) are written, and reads the facts ingest already extracted for the early-warning
+    engine (`Report.facts_for`, with the same `config`). Returns how many rows were added."""
     reports = list(reports)
     schema = share_schema(conn) if reports else None
     if schema is None:
@@ -85,7 +85,7 @@ def record(conn: Connection, reports: Iterable, config: WarningConfig | None = N
         head = heads.get(r.envelope_id)
         if head is None:          # a `_review` or a report the share trigger did not take
             continue
-        for kind, value in leaving(extract.facts(r.form_id, r.answers, config.places), config):
+        for kind, value in leaving(r.facts_for(config), config):
             rows.append({"office_code": head.office_code, "id": head.id, "envelope_id": r.envelope_id,
                          "kind": kind, "key": link_key(bytes(level_key), kind, value),
                          "rahasia": head.rahasia, "week": head.week})
@@ -125,7 +125,7 @@ def backfill(engine: Engine, keys: OfficeKeys, batch: int = 200, config: Warning
             if schema is None:
                 return total
             rows = conn.execute(text(
-                f"SELECT e.id, e.author_id, e.data, e.form_id FROM public.envelopes e "
+                f"SELECT e.id, e.author_id, e.data, e.form_id, e.village_id, e.received_at FROM public.envelopes e "
                 f"JOIN {schema}.share_reports s ON s.envelope_id = e.id WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {schema}.share_links_done d WHERE d.envelope_id = e.id) "
                 f"ORDER BY e.id LIMIT :n"), {"n": batch}).all()
@@ -136,16 +136,10 @@ def backfill(engine: Engine, keys: OfficeKeys, batch: int = 200, config: Warning
                 env = open_report(conn, keys, row)
                 answers = env.payload.get("answers") if env is not None and isinstance(env.payload, dict) else None
                 if isinstance(answers, dict):
-                    opened.append(_Opened(row.id, row.form_id, answers))
+                    opened.append(Report(row.id, row.village_id, row.form_id, row.received_at, answers))
                 else:
                     unreadable.append(row.id)
             record(conn, opened, config)
             _done(conn, schema, unreadable)
             total += len(rows)
 
-
-@dataclass(frozen=True)
-class _Opened:
-    envelope_id: str
-    form_id: str
-    answers: dict

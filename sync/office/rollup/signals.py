@@ -10,8 +10,8 @@ that filed a report can find it again from the pseudonym (HMAC of its envelope i
 the level key) when the region asks about a signal.
 
 The weekly spike (EARS C2 with the office's own function, `warning.rules.ears_c2`, and
-settings) on `share_weekly`: an office x kecamatan whose count this ISO week is an
-aberration against its earlier weeks. The office runs it per kecamatan x form on its own
+settings) on `share_weekly`: an office x kecamatan whose count in this ISO week or one of the
+`spike_recent_weeks` before it is an aberration against the weeks before that week. The office runs it per kecamatan x form on its own
 reports; the region runs it per office x kecamatan over every form, on counts only.
 """
 from __future__ import annotations
@@ -89,7 +89,7 @@ class WeeklySpike:
     office: str
     kecamatan: str
     week: str                    # ISO week, e.g. 2026-W48 (UTC, as share_reports.week)
-    reports: int                 # this week's count
+    reports: int                 # that week's count
     mean: float                  # baseline mean per week (the weeks before the guard band)
     c2: float                    # the EARS C2 statistic, alarm when > threshold
     threshold: float
@@ -103,33 +103,50 @@ def iso_week(day: dt.date) -> str:
 
 def weekly_spikes(conn: Connection, *, config: WarningConfig | None = None,
                   today: dt.date | None = None) -> list[WeeklySpike]:
-    """Every office x kecamatan whose count in the ISO week of `today` (UTC) is an EARS C2
-    aberration, highest C2 first. Same guards as the office rule: at least
-    `spike_min_count` reports this week, and only a kecamatan with reports older than the
-    whole baseline (no alarm against the empty weeks before an office or village started)."""
+    """Every office x kecamatan x week, among the ISO week of `today` (UTC) and the
+    `spike_recent_weeks` complete weeks before it, whose count is an EARS C2 aberration
+    against the weeks before that week: newest week first, then highest C2.
+
+    Why the recent weeks and not only this one: an analyst opening the page on Monday
+    morning would otherwise see nothing of last week's spike, and a regional review that
+    meets monthly would miss most of them. Each week is judged as it would have been on its
+    own Sunday night (its own baseline and guard band), so a later quiet week does not hide
+    it and the spike itself, once in a later week's baseline, only raises that baseline.
+
+    Same guards as the office rule: at least `spike_min_count` reports that week, and only a
+    kecamatan with reports older than that week's whole baseline (no alarm against the empty
+    weeks before an office or village started)."""
     config = config or WarningConfig()
     today = today or dt.datetime.now(dt.timezone.utc).date()
     need = config.spike_baseline_weeks + config.spike_guard_weeks + 1
-    weeks = [iso_week(today - dt.timedelta(weeks=need - 1 - i)) for i in range(need)]
+    recent = max(0, config.spike_recent_weeks)
+    # oldest first: the first `need - 1` weeks are the earliest checked week's history
+    weeks = [iso_week(today - dt.timedelta(weeks=need - 1 + recent - i)) for i in range(need + recent)]
+    checked = weeks[need - 1:]
     rows = conn.execute(text(
         "WITH hot AS (SELECT office_code, kode_kecamatan FROM public.share_weekly "
-        "  WHERE week = :this AND kode_kecamatan IS NOT NULL GROUP BY 1, 2 HAVING sum(reports) >= :min) "
+        "  WHERE week >= :first AND week <= :this AND kode_kecamatan IS NOT NULL "
+        "  GROUP BY office_code, kode_kecamatan, week HAVING sum(reports) >= :min) "
         "SELECT w.office_code, w.kode_kecamatan, w.week, sum(w.reports)::int AS reports "
-        "FROM public.share_weekly w JOIN hot USING (office_code, kode_kecamatan) "
+        "FROM public.share_weekly w JOIN (SELECT DISTINCT * FROM hot) h USING (office_code, kode_kecamatan) "
         "WHERE w.week <= :this GROUP BY 1, 2, 3"),
-        {"this": weeks[-1], "min": config.spike_min_count}).all()
+        {"first": checked[0], "this": checked[-1], "min": config.spike_min_count}).all()
     counts: dict[tuple[str, str], dict[str, int]] = {}
-    seasoned: set[tuple[str, str]] = set()
+    oldest: dict[tuple[str, str], str] = {}
     for r in rows:
         pair = (r.office_code, r.kode_kecamatan)
         counts.setdefault(pair, {})[r.week] = r.reports
-        if r.week < weeks[0]:            # 'IYYY-"W"IW' labels sort as the weeks do
-            seasoned.add(pair)
+        oldest[pair] = min(oldest.get(pair, r.week), r.week)   # 'IYYY-"W"IW' labels sort as the weeks do
     out = []
-    for pair in sorted(seasoned):
-        series = [counts[pair].get(w, 0) for w in weeks]
-        res = ears_c2(series, config)
-        if res is not None and res[0] > config.spike_threshold:
-            out.append(WeeklySpike(pair[0], pair[1], weeks[-1], series[-1], round(res[1], 2), round(res[0], 2),
-                                   config.spike_threshold))
-    return sorted(out, key=lambda s: (-s.c2, s.office, s.kecamatan))
+    for pair in sorted(counts):
+        full = [counts[pair].get(w, 0) for w in weeks]
+        for end in range(need - 1, len(weeks)):
+            series = full[end - need + 1:end + 1]
+            if series[-1] < config.spike_min_count or not oldest[pair] < weeks[end - need + 1]:
+                continue
+            res = ears_c2(series, config)
+            if res is not None and res[0] > config.spike_threshold:
+                out.append(WeeklySpike(pair[0], pair[1], weeks[end], series[-1], round(res[1], 2), round(res[0], 2),
+                                       config.spike_threshold))
+    out.sort(key=lambda s: (s.office, s.kecamatan))
+    return sorted(out, key=lambda s: (s.week, s.c2), reverse=True)      # stable: ties keep office order

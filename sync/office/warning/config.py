@@ -28,6 +28,7 @@ class WarningConfig:
     spike_threshold: float = 3.0        # ... alarm when (x - mean) / sd > 3
     spike_sd_floor: float = 1.0         # weekly counts are small: sd never below 1
     spike_min_count: int = 3            # and never a "spike" of 1 or 2 reports
+    spike_recent_weeks: int = 4         # region/national: complete ISO weeks checked besides the current one
     places: dict = field(default_factory=lambda: dict(KNOWN_PLACES), hash=False, compare=False)
 
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from rapidfuzz import fuzz
@@ -30,12 +30,27 @@ IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 
 @dataclass
 class Report:
-    """What the engine needs of one opened report (ingest builds it; so does the bench)."""
+    """What the engine needs of one opened report (ingest builds it; so does the bench).
+
+    `facts` (the answers' identifiers, place, planned date and minors) are extracted once, by
+    the first reader (`facts_for`), and kept with the report under the gazetteer they were
+    made with: at ingest the engine extracts them and the roll-up's link keys
+    (rollup/links.record, same settings) read the same facts instead of normalising every
+    phone number, plate and place again."""
     envelope_id: str
     village_id: int
     form_id: str
     received_at: str
     answers: Any
+    facts: extract.Facts | None = field(default=None, repr=False, compare=False)
+    places: dict | None = field(default=None, repr=False, compare=False)
+
+    def facts_for(self, config: WarningConfig) -> extract.Facts:
+        """The report's facts under `config`'s gazetteer: extracted on the first call, kept for
+        the next reader with the same settings; other places are never given stale facts."""
+        if self.facts is None or self.places is not config.places:
+            self.facts, self.places = extract.facts(self.form_id, self.answers, config.places), config.places
+        return self.facts
 
 
 def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
@@ -50,7 +65,7 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
                                 .where(villages.c.id.in_({r.village_id for r in reports}))).all())
     rows, per_report = [], []
     for r in reports:
-        f = extract.facts(r.form_id, r.answers, config.places)
+        f = r.facts_for(config)
         per_report.append((r, f))
         for kind, value in f.identifiers:
             if kind == "name":
