@@ -68,12 +68,12 @@ def author_wide(conn, keys, report_id: str) -> list[dict]:
     from sqlalchemy import literal
 
     from sync.office import conversation
-    keyed = conversation._about
-    conversation._about = lambda conn, body: literal(report_id)      # "rid = rid": always true
+    keyed = conversation._mentions
+    conversation._mentions = lambda body, rid: literal(True)         # always true: no report filter
     try:
         return conversation.thread(conn, keys, report_id)
     finally:
-        conversation._about = keyed
+        conversation._mentions = keyed
 
 
 def interleaved(fns: list, runs: int) -> list[tuple[list[float], object]]:

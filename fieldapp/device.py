@@ -152,20 +152,35 @@ class Device:
         return self._record_name("revoked-" + hashlib.sha256(person_id.encode()).hexdigest()[:24])
 
     def _keep_revocation(self, session: Session, bundle: dict) -> None:
-        """Copy the verified, signed revocation item out of the data folder (once)."""
+        """Copy the verified, signed revocation item out of the data folder (once). Only a row
+        that verifies is copied, and a kept record that does not verify is replaced: the rows
+        are in the folder, so a decoy planted there before the first unlock must not become
+        the kept copy (tests/adversarial/test_redteam_revocation.py)."""
         name = self._person_record(str(bundle.get("person_id") or ""))
-        if not name or self.secrets.read_value(name):
+        if not name or self._verified_revocation(self.secrets.read_value(name), bundle):
             return
-        row = self.db.conn.execute("SELECT body FROM inbox WHERE person_id=? AND kind='revoked' "
-                                   "AND state!='unverified' ORDER BY rowid LIMIT 1",
-                                   (bundle.get("person_id"),)).fetchone()
-        if row is not None:
-            self.secrets.write_value(name, row[0].encode() if isinstance(row[0], str) else bytes(row[0]))
+        for (body,) in self.db.conn.execute("SELECT body FROM inbox WHERE person_id=? AND kind='revoked' "
+                                            "AND state!='unverified' ORDER BY rowid",
+                                            (bundle.get("person_id"),)):
+            raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+            if self._verified_revocation(raw, bundle):
+                self.secrets.write_value(name, raw)
+                return
 
     def _kept_revocation(self, bundle: dict) -> dict | None:
         """The signed revocation kept outside the folder, if it verifies for this person."""
         name = self._person_record(str(bundle.get("person_id") or ""))
-        raw = self.secrets.read_value(name) if name else None
+        body = self._verified_revocation(self.secrets.read_value(name) if name else None, bundle, log_refusal=True)
+        if body is None:
+            return None
+        log.warning("the bundle says not revoked but the office's signed revocation is kept: an older "
+                    "bundle was put back?")
+        return {"scope": "person", "at": str(body.get("revoked_at") or body.get("issued_at") or "")[:40] or None}
+
+    @staticmethod
+    def _verified_revocation(raw: bytes | None, bundle: dict, log_refusal: bool = False) -> dict | None:
+        """The body (with the item's `issued_at`) of a signed revocation of this bundle's person
+        under its pinned office key, else None."""
         if not raw:
             return None
         try:
@@ -176,11 +191,10 @@ class Device:
                     or body.get("person_id") != bundle["person_id"]:
                 raise TrustError("the kept revocation is about someone else")
         except (TrustError, EnvelopeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("kept revocation record not believed: %s", getattr(exc, "message", type(exc).__name__))
+            if log_refusal:
+                log.warning("kept revocation record not believed: %s", getattr(exc, "message", type(exc).__name__))
             return None
-        log.warning("the bundle says not revoked but the office's signed revocation is kept: an older "
-                    "bundle was put back?")
-        return {"scope": "person", "at": str(body.get("revoked_at") or item.get("issued_at") or "")[:40] or None}
+        return {**body, "issued_at": item.get("issued_at")}
 
     def device_revoked(self) -> dict | None:
         """The office refused this phone's token as revoked (no PIN needed: the lock screen

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 
-from sqlalchemy import JSON, Connection, and_, cast, func, select, type_coerce
+from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import EnvelopeError
@@ -34,7 +34,7 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
     out = []
     for r in conn.execute(select(inbox_items.c.ref_id, inbox_items.c.body, inbox_items.c.created_at).where(and_(
             inbox_items.c.person_id == author, inbox_items.c.kind == "feedback",
-            _about(conn, inbox_items.c.body) == report_id))):
+            _mentions(inbox_items.c.body, report_id)))):
         try:
             body = json.loads(r.body)
         except ValueError:
@@ -69,14 +69,15 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
     return out
 
 
-def _about(conn: Connection, body) -> ColumnElement:
-    """The report a feedback item is about, read by the database from the item's JSON body
-    (the clear "envelope_id" beside the sealed envelope), so a thread fetches only its own
-    report's items and not every item ever sent to a prolific author. Text on SQLite is read
-    by JSON_EXTRACT as it is; PostgreSQL must be told the text is JSON first."""
-    if conn.dialect.name == "postgresql":
-        return cast(body, JSON)["envelope_id"].as_string()
-    return type_coerce(body, JSON)["envelope_id"].as_string()
+def _mentions(body, report_id: str) -> ColumnElement:
+    """Feedback items whose JSON body mentions the report id (the clear "envelope_id" beside
+    the sealed envelope), so a thread fetches only its own report's items and not every item
+    ever sent to a prolific author; the exact match is made in Python after json.loads.
+    A substring test and not the database's JSON functions: those raise on one stored row
+    that is not JSON (SQLite "malformed JSON", PostgreSQL "invalid input syntax for type
+    json"), and one such row must cost its own message, not the whole report page (a 5xx;
+    tests/adversarial/test_redteam_revocation.py). A uuid cannot occur in base64 (no "-")."""
+    return body.contains(report_id, autoescape=True)
 
 
 def awaiting_office(conn: Connection, report_ids: list[str]) -> set[str]:
