@@ -1,7 +1,8 @@
 """conversation.thread keyed by report: a volunteer with several reports gets feedback on
 each; the thread of one report fetches from the database only that report's feedback items,
 never the author's others (observed on the rows the real connection returned), on SQLite
-and on a real PostgreSQL — the JSON lookup is written per dialect."""
+and on a real PostgreSQL — the database narrows by the report id as text (no JSON
+functions, which fail on a malformed stored row) and thread() keeps the exact matches."""
 from __future__ import annotations
 
 import pytest
