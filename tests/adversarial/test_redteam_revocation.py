@@ -44,6 +44,7 @@ from sync.runner import sync_round
 from tests.adversarial.test_redteam_conversation import STAFF_PASSWORD, _login
 from tests.dashboard.conftest import seal_report
 from tests.support import enroll, office_count, village
+from tests.fieldapp.test_revocation import revoked_with_work_in_hand
 from tests.sync.test_sync_device import HEAD_PIN, PIN, client_for, file_reports, phone  # noqa: F401 — fixture
 
 FORM = "laporan_kecurigaan"
@@ -226,13 +227,7 @@ def test_a_revoked_person_who_skips_the_phones_refusal_is_refused_by_the_office(
     modules underneath it (the keys are still on the phone) and syncs: the office refuses
     both as `revoked` and stores neither."""
     dev, _data, people = phone
-    [rid] = file_reports(dev, 1)
-    assert sync_round(dev, client_for(dev)).received == 1
-    head = dev.unlock("Kades", HEAD_PIN)
-    [item] = [i for i in dev.review_items(head) if i.get("ok")]
-    office_server.admin(["revoke", "--person", people["Kades"]])
-    office_server.admin(["revoke", "--person", people["Sari"]])
-    assert sync_round(dev, client_for(dev)).ok
+    rid, item = revoked_with_work_in_hand(dev, people, office_server)
     verdicts, answers = office_count(office_server, reviews), office_count(office_server, replies)
 
     head = dev.unlock("Kades", HEAD_PIN)

@@ -17,6 +17,7 @@ from pathlib import Path
 import forms
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from core.net import free_port
 from jaga_desa.testing.dashboard import sign_in
@@ -267,34 +268,39 @@ def test_a_bad_tile_url_is_refused_with_a_typed_error(tmp_path):
         assert "Traceback" not in p.stderr
 
 
+def overview_as(browser, url: str, username: str, w: int, h: int):
+    """(context, page) of a staff member signed in and looking at the overview (the map)."""
+    ctx = browser.new_context(viewport={"width": w, "height": h})
+    page = ctx.new_page()
+    page.goto(url + "/dashboard/login?next=/dashboard/overview")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(re.compile(r".*/dashboard/overview$"))
+    return ctx, page
+
+
 @pytest.mark.e2e
 def test_map_screenshots_at_1440_and_360(office, browser, tile_server):
     server, ids = office
     ART.mkdir(exist_ok=True)
     for (w, h), name in (((1440, 900), "map-1440x900"), ((360, 640), "map-360x640")):
-        ctx = browser.new_context(viewport={"width": w, "height": h})
-        page = ctx.new_page()
-        page.goto(server.url + "/dashboard/login?next=/dashboard/overview")
-        page.get_by_label("Nama pengguna").fill("intel_nnk")
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.wait_for_url(re.compile(r".*/dashboard/.*"))
-        page.goto(server.url + "/dashboard/overview")
+        ctx, page = overview_as(browser, server.url, "intel_nnk", w, h)
         heading = page.get_by_role("heading", name=re.compile("Peta titik laporan"))
         heading.scroll_into_view_if_needed()
         svg = page.locator("svg.map")
         box = svg.bounding_box()
         assert box and box["width"] <= w and box["x"] >= 0          # the map fits the screen
         cluster = page.get_by_role("link", name=re.compile("^2 laporan di titik ini"))
-        assert cluster.is_visible()
+        expect(cluster).to_be_visible()
         top = page.evaluate("window.scrollY") + box["y"] - 60     # from the map's heading down
         page.screenshot(path=str(ART / f"{name}.png"), full_page=True,
                         clip={"x": 0, "y": max(0, top), "width": w, "height": h})
         cluster.click()                           # jumps to the list of the cluster's reports
         listed = page.locator("#map-cluster-1")
-        assert listed.is_visible()
+        expect(listed).to_be_visible()
         for k in ("a", "b"):
-            assert listed.get_by_role("link", name=re.compile(ids[k][:8])).is_visible()
+            expect(listed.get_by_role("link", name=re.compile(ids[k][:8]))).to_be_visible()
         ctx.close()
 
 
@@ -302,17 +308,10 @@ def test_map_screenshots_at_1440_and_360(office, browser, tile_server):
 def test_zoom_into_a_cluster_in_chromium_at_1440_and_360(office, malinau, browser):
     """As an analyst: click the cluster, the page reloads on the map (no script), the two
     reports are two dots; Perkecil and Seluruh wilayah bring the cluster back. Screenshots."""
-    from playwright.sync_api import expect
     server, _ids = office
     ART.mkdir(exist_ok=True)
     for w, h in ((1440, 900), (360, 640)):
-        ctx = browser.new_context(viewport={"width": w, "height": h})
-        page = ctx.new_page()
-        page.goto(server.url + "/dashboard/login?next=/dashboard/overview")
-        page.get_by_label("Nama pengguna").fill("intel_mlw")
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.wait_for_url(re.compile(r".*/dashboard/overview$"))
+        ctx, page = overview_as(browser, server.url, "intel_mlw", w, h)
         zoom = page.get_by_role("navigation", name="Perbesaran peta")
         expect(zoom.get_by_role("link", name="Perbesar")).to_be_visible()
         cluster = page.get_by_role("link", name=re.compile("^2 laporan di sekitar sini"))
@@ -352,14 +351,7 @@ def test_tiles_load_in_chromium_under_the_policy_and_tell_the_tile_server_nothin
     tiled.start()
     try:
         Tiles.hits.clear()
-        ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-        page = ctx.new_page()
-        page.goto(tiled.url + "/dashboard/login")
-        page.get_by_label("Nama pengguna").fill("intel_nnk")
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.get_by_role("button", name="Masuk").click()
-        page.wait_for_url(re.compile(r".*/dashboard/$"))
-        page.goto(tiled.url + "/dashboard/overview")
+        ctx, page = overview_as(browser, tiled.url, "intel_nnk", 1440, 900)
         n = page.locator("svg.map g.tiles image").count()
         assert n > 0
         wait_until(lambda: len({p for p, _ in Tiles.hits}) >= n, 20, "every tile to be fetched",

@@ -73,9 +73,9 @@ def test_revoked_person_starts_nothing_and_her_waiting_report_is_refused(phone, 
     dev.finalize(head, dev.new_draft(head, form.id, form.example()))
 
 
-def test_a_revoked_head_cannot_review_nor_a_revoked_volunteer_reply(phone, office_server):
-    """Each would be refused by the office; the phone says so at once and queues nothing."""
-    dev, people = phone
+def revoked_with_work_in_hand(dev, people, office_server) -> tuple[str, dict]:
+    """Sari filed a report, the head holds its review request, then the office revoked both
+    and the phone synced: (her report id, his review item) — what each would still act on."""
     [rid] = file_reports(dev, 1)
     assert sync_round(dev, client_for(dev)).received == 1
     head = dev.unlock("Kades", HEAD_PIN)
@@ -83,6 +83,13 @@ def test_a_revoked_head_cannot_review_nor_a_revoked_volunteer_reply(phone, offic
     office_server.admin(["revoke", "--person", people["Kades"]])
     office_server.admin(["revoke", "--person", people["Sari"]])
     assert sync_round(dev, client_for(dev)).ok
+    return rid, item
+
+
+def test_a_revoked_head_cannot_review_nor_a_revoked_volunteer_reply(phone, office_server):
+    """Each would be refused by the office; the phone says so at once and queues nothing."""
+    dev, people = phone
+    rid, item = revoked_with_work_in_hand(dev, people, office_server)
     head = dev.unlock("Kades", HEAD_PIN)
     with pytest.raises(RevokedHere):
         dev.review(head, item["item_id"], "verified", "benar")
