@@ -153,10 +153,11 @@ class ApiError(JagaError):
     """An office refusal, carried with its HTTP status and stable code."""
     code = "api_error"
 
-    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
+    def __init__(self, code: str, message: str, http_status: int = 400, refusal: dict | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.http_status = http_status
+        self.refusal = refusal          # the office's signed refusal, if it sent one (sync/statement.py)
 
 
 class OfficeError(JagaError):

@@ -198,10 +198,11 @@ class Device:
 
     def device_revoked(self) -> dict | None:
         """The office refused this phone's token as revoked (no PIN needed: the lock screen
-        says so). The office's refusal is not signed (it is an HTTP answer), so it is kept
-        twice: in the file, and outside it in the SecretStore, where whoever edits the file
-        cannot remove it; only a round the office accepts again clears both. Either copy
-        counts — a forged copy only hides the report buttons, the office decides anyway."""
+        says so). Sync sets it only on the office's refusal signed for this device id
+        (sync/statement.py), and it is kept twice: in the file, and outside it in the
+        SecretStore, where whoever edits the file cannot remove it; only a round the office
+        accepts again clears both. Either copy counts — a forged copy only hides the report
+        buttons, the office decides anyway."""
         at = get_meta(self.db, "device_revoked_at")
         if not at:
             name = self._record_name("device-revoked")
@@ -540,14 +541,50 @@ class Device:
             return None
         return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
-    def mark_failed(self, envelope_id: str, code: str, message: str) -> None:
+    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
         """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
-        `refused` with the office's reason; anything else keeps it waiting with the reason."""
+        `refused` with the office's reason; anything else keeps it waiting with the reason.
+        Sync passes the office's signed `refusal`: it closes the report only if it verifies, for
+        these bytes and this phone, under the office key the report's own author attested (as
+        mark_received does receipts); otherwise the report stays waiting and this returns False.
+        (Without `refusal` the caller is local — the CLI, a test — and vouches for the code.)"""
         status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
+            if status == REFUSED and refusal is not None:
+                why = self._untrusted_refusal(conn, envelope_id, code, refusal)
+                if why:
+                    log.warning("refusal of %s not trusted (%s): the report stays in the outbox", envelope_id, why)
+                    code, message, status = "refusal_untrusted", f"{code}: {why}", reports.SEALED
             conn.execute("UPDATE reports SET attempts=attempts+1, last_error=?, status=? "
                          "WHERE envelope_id=? AND status=?",
                          (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
+        return code != "refusal_untrusted"
+
+    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict) -> str | None:
+        """Why this signed refusal may not close the report, or None (the author key is checked
+        against the sealed report first, as for receipts)."""
+        row = conn.execute("SELECT r.envelope, u.ed25519_public, u.office_attest FROM reports r "
+                           "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
+        if row is None or not row[0]:
+            return "no envelope"
+        return self._refusal_check(*row, envelope_id, code, refusal)
+
+    def _refusal_check(self, env_bytes: bytes, author_pub, attest, envelope_id: str, code: str,
+                       refusal: dict) -> str | None:
+        try:
+            envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
+        except EnvelopeError:
+            return "the author key on file does not match the sealed item"
+        office = trust.check_attestation(attest, author_pub)
+        if office is None:
+            return "the author did not attest an office"
+        try:
+            statement.check_refusal(refusal, envelope.load_public_ed25519(bytes.fromhex(office["office_ed25519"])),
+                                    code=code, device_id=self.device_id, envelope=bytes(env_bytes),
+                                    envelope_id=envelope_id)
+        except TrustError:
+            return "not signed for this item and phone by the office the author pinned"
+        return None
 
     def record_round(self, ok: bool, error: str | None, when: str) -> None:
         """sync.runner.sync_round's report: only a completed round moves "last synced"."""
@@ -594,14 +631,22 @@ class Device:
         inbox.review_sent(self.db, envelope_id)
         return True
 
-    def close_review(self, envelope_id: str, code: str, message: str) -> None:
-        """A refusal closes a verdict only when it comes from the office its author attested:
-        a server a rewritten file points at must not make the phone drop it."""
+    def close_review(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
+        """A refusal closes a verdict or reply only when it comes from the office its author
+        attested — a server a rewritten file points at must not make the phone drop it — and,
+        from sync, only on that office's signed `refusal` of these bytes for this phone (a
+        network answering in the office's place must not either). False: kept, to be sent."""
         why = self._untrusted_office_for_review(envelope_id)
+        if not why and refusal is not None:
+            row = self.db.conn.execute(
+                "SELECT r.envelope, u.ed25519_public, u.office_attest FROM review_outbox r "
+                "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
+            why = self._refusal_check(*row, envelope_id, code, refusal) if row else None
         if why:
             log.warning("refusal of verdict %s not trusted (%s): it stays to be sent", envelope_id, why)
-            return
+            return False
         inbox.review_closed(self.db, envelope_id, code, message)
+        return True
 
     def _untrusted_office_for_review(self, envelope_id: str) -> str | None:
         """Why the office this PIN-less sync talks to may not settle this verdict, or None. The

@@ -3,7 +3,8 @@
     requests / urllib3 error (connect, read, reset, timeout, bad body) -> core.errors.SyncError
     TLS certificate other than the pinned one                          -> core.errors.TlsPinMismatch
     plain HTTP to a non-loopback office without `insecure`             -> core.errors.InsecureTransport
-    office JSON refusal {code, message} with status                    -> core.errors.ApiError
+    office JSON refusal {code, message[, refusal]} with status         -> core.errors.ApiError
+                                      (`refusal`: the office's signed statement, checked by sync.runner)
 
 TLS: the office's certificate is pinned by its SHA-256 (from the enrollment code), with
 urllib3's `assert_fingerprint` — a self-signed office certificate is fine, any other
@@ -112,7 +113,9 @@ class OfficeClient:
             raise SyncError(f"connection to the office failed: {exc.__class__.__name__}") from exc
         if resp.status_code >= 400:
             if isinstance(body, dict) and "code" in body:
-                raise ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code)
+                refusal = body.get("refusal")
+                raise ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code,
+                               refusal if isinstance(refusal, dict) else None)
             raise SyncError(f"the office answered HTTP {resp.status_code}")
         if not isinstance(body, dict) or any(k not in body for k in expect):
             raise SyncError("the office sent an incomplete answer")

@@ -11,8 +11,11 @@ Contract as sync.runner.sync_once uses it:
   envelope_invalid, unknown_person, revoked, wrong_device, wrong_recipient, id_conflict,
   id_not_bound, wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). A refusal
   (`is_refusal(code)`) is final: the item leaves `pending()` for good and the user is shown
-  why (state `refused`), so it is never re-sent in a loop. A receipt that does not verify
-  is not the office refusing: the item stays waiting and is tried again next round.
+  why (state `refused`), so it is never re-sent in a loop. sync.runner passes a final code
+  only with `refusal`, the office's signed refusal it verified (sync/statement.py); the
+  device may check it again and return False to keep the item waiting. A receipt that does
+  not verify, or a refusal the office did not sign (refusal_untrusted), is not the office
+  refusing: the item stays waiting and is tried again next round.
 - `mark_received` may return False: the device refused the receipt on its own check
   (fieldapp: not under the office key the author attested) and keeps the item waiting.
 - Optional `record_round(ok, error, when)` — sync.runner.sync_round reports each round:
@@ -20,8 +23,9 @@ Contract as sync.runner.sync_once uses it:
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).
 - Optional `pending_count() -> int`, used only for progress totals.
-- Optional `close_review(id, code, message)` — the office refused a verdict for good (e.g.
-  404: it no longer knows the report); close it locally instead of re-sending it forever.
+- Optional `close_review(id, code, message, refusal)` — the office refused a verdict or reply
+  for good (e.g. 404: it no longer knows the report) and signed that refusal; close it locally
+  instead of re-sending it forever (False: the device did not believe it, kept).
 - `pending_reviews()` holds every person-signed envelope about a report the office already
   has: a head's verdict (`_review`) and a reply in the report's conversation (`_reply`);
   both go to POST /reviews, which routes them by form_id.
@@ -34,7 +38,7 @@ from typing import Protocol
 from sync.receipt import Receipt
 
 # Failures that are not the office refusing the item: keep it waiting, try again later.
-TRANSIENT_FAILURES = frozenset({"receipt_invalid", "receipt_untrusted"})
+TRANSIENT_FAILURES = frozenset({"receipt_invalid", "receipt_untrusted", "refusal_untrusted"})
 
 
 def is_refusal(code: str) -> bool:
@@ -67,7 +71,8 @@ class Outbox(Protocol):
 
     def pending(self, limit: int = 100) -> list[OutboxItem]: ...
     def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None: ...
-    def mark_failed(self, envelope_id: str, code: str, message: str) -> None: ...
+    def mark_failed(self, envelope_id: str, code: str, message: str,
+                    refusal: dict | None = None) -> bool | None: ...
     def inbox_cursor(self) -> str | None: ...
     def add_inbox(self, items: list[InboxItem], cursor: str | None) -> None: ...
     def pending_reviews(self) -> list[OutboxItem]: ...

@@ -5,6 +5,12 @@ after it holds an office receipt whose Ed25519 signature verifies against the of
 from enrollment, whose envelope hash matches the exact bytes we sent, which is complete,
 and which names every sealed attachment with the checksum of the blob we hold. Anything
 short of that keeps the report in the outbox for the next round.
+
+Its twin for refusals: a report, verdict or reply is closed as refused, and the phone marks
+itself revoked, only on the office's signed refusal for exactly that item (or this device)
+under the same office key (sync/statement.py). An unsigned or wrongly signed refusal — a
+network answering in the office's place — closes nothing, sets nothing and fails the round
+(`refusal_untrusted`); the item is sent again next round.
 """
 from __future__ import annotations
 
@@ -18,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from core.errors import ApiError, EnvelopeError, JagaError, SyncError
+from core.errors import ApiError, EnvelopeError, JagaError, SyncError, TrustError
 from sync import envelope as env
 from sync import receipt as rc
+from sync import statement
 from sync.client import OfficeClient
 from sync.ports import InboxItem, Outbox, OutboxItem
 
@@ -48,6 +55,38 @@ class SyncResult:
 def _transient(exc: JagaError) -> bool:
     return isinstance(exc, SyncError) or (isinstance(exc, ApiError) and
                                           (exc.http_status >= 500 or exc.http_status == 429))
+
+
+REFUSAL_UNTRUSTED = "refusal_untrusted"
+
+
+def _refusal_holds(outbox: Outbox, office_pub, code: str, wire: object, envelope: bytes | None = None,
+                   envelope_id: str | None = None) -> bool:
+    """True when `wire` is the office's signed refusal with `code` for this device and these
+    bytes (or, with no envelope, for this device as a whole); logged when it is not."""
+    try:
+        statement.check_refusal(wire, office_pub, code=code, device_id=outbox.device_id,
+                                envelope=envelope, envelope_id=envelope_id)
+    except TrustError as exc:
+        log.warning("refusal %s of %s not believed: %s", code, envelope_id or "this device", exc.message)
+        return False
+    return True
+
+
+def _stop_code(exc: JagaError, outbox: Outbox, office_pub) -> str:
+    """The round's error code. A "revoked" answer marks the whole phone revoked (the device's
+    record_round), so it counts only when the office signed it for this device."""
+    code = getattr(exc, "code", "sync_failed")
+    if code == "revoked" and not _refusal_holds(outbox, office_pub, code, getattr(exc, "refusal", None)):
+        return REFUSAL_UNTRUSTED
+    return code
+
+
+def _device_refusal(exc: ApiError) -> bool:
+    """A refusal of the whole device (no item named), not of the one item sent."""
+    wire = exc.refusal
+    return isinstance(wire, dict) and wire.get("envelope_sha256") is None and wire.get("envelope_id") is None \
+        and exc.code == "revoked"
 
 
 MAX_INBOX_PAGES = 50        # per round (100 items a page); the rest waits for the next round
@@ -78,8 +117,16 @@ def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, 
     None when the item failed (marked). Raises SyncError/ApiError (transient) to stop the round."""
     eid = item.envelope_id
     if res.get("status") == "rejected":
-        result.failed[eid] = res.get("code") or "rejected"
-        outbox.mark_failed(eid, res.get("code") or "rejected", res.get("reason") or "")
+        code, reason = str(res.get("code") or "rejected"), str(res.get("reason") or "")
+        if not _refusal_holds(outbox, office_pub, code, res.get("refusal"), item.envelope, eid):
+            result.failed[eid] = REFUSAL_UNTRUSTED            # kept waiting, sent again next round
+            outbox.mark_failed(eid, REFUSAL_UNTRUSTED, f"{code} not signed by the office")
+            return
+        result.failed[eid] = code
+        # A device may still refuse (False): fieldapp re-checks the refusal under the office key
+        # the report's author attested, exactly as it does receipts.
+        if outbox.mark_failed(eid, code, reason, refusal=res["refusal"]) is False:
+            result.failed[eid] = REFUSAL_UNTRUSTED
         return
     if res.get("status") not in ("accepted", "duplicate") or res.get("envelope_id") != eid:
         raise SyncError("the office answered with a result for another envelope")
@@ -146,7 +193,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
     try:
         client.health(probe=True)
     except JagaError as exc:
-        return result.stop(getattr(exc, "code", "sync_failed"))
+        return result.stop(_stop_code(exc, outbox, office_pub))
     count = getattr(outbox, "pending_count", None)
     total = count() if callable(count) else 0
     done, tried = 0, set()
@@ -175,16 +222,21 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             try:
                 res = client.post_review(review.envelope)
             except ApiError as exc:
-                if _transient(exc) or exc.code == "unauthorized":
-                    raise
+                if _transient(exc) or exc.code == "unauthorized" or _device_refusal(exc):
+                    raise           # a revoked *phone* stops the round (its refusal checked below)
                 # Refused for good (the office no longer knows the report, this head may not
-                # review it, or this head was revoked): close it locally; one dead verdict must
-                # not wedge every sync — a revoked head's phone must still pull the inbox item
-                # that tells him so. A revoked *phone* stops at the inbox pull below.
+                # review it, or this head was revoked): close it locally — on the office's
+                # signed refusal of these bytes only; one dead verdict must not wedge every
+                # sync — a revoked head's phone must still pull the inbox item that tells him so.
+                if not _refusal_holds(outbox, office_pub, exc.code, exc.refusal, review.envelope,
+                                      review.envelope_id):
+                    result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # stays to be sent
+                    continue
                 result.failed[review.envelope_id] = exc.code
                 close = getattr(outbox, "close_review", None)
-                if close is not None:
-                    close(review.envelope_id, exc.code, exc.message)
+                if close is not None and close(review.envelope_id, exc.code, exc.message,
+                                               refusal=exc.refusal) is False:
+                    result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # kept by the device
                 continue
             try:
                 rc.verify(res.get("receipt") or {}, office_pub, review.envelope)
@@ -219,12 +271,16 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
         # Transient (network, 5xx) or refusing the whole phone (revoked, unauthorized):
         # either way the round ends here and nothing unverified was purged.
         log.info("sync round stopped: %s%s", exc.code, "" if _transient(exc) else " (permanent)")
-        return result.stop(exc.code)
+        return result.stop(_stop_code(exc, outbox, office_pub))
     if "receipt_untrusted" in result.failed.values():
         # The device refused receipts (fieldapp: not under the office key the author pinned —
         # the server this file now names is not the one its users trust). Nothing was purged,
         # and no trusted office was reached: not a successful round ("last synced" stays).
         return result.stop("receipt_untrusted")
+    if REFUSAL_UNTRUSTED in result.failed.values():
+        # A refusal the office did not sign (a network answering in its place): nothing was
+        # closed, and no trusted office said so — a failed round, as for receipts.
+        return result.stop(REFUSAL_UNTRUSTED)
     return result
 
 

@@ -11,12 +11,20 @@ revocation.
     wire  = {...fields..., "signature": base64(Ed25519_office(canonical(fields)))}
     canonical(fields) = json.dumps(fields, sort_keys=True, separators=(",", ":"))
 
-`ctx` names what is signed ("jaga-desa/v1/enrollment", "jaga-desa/v1/inbox-item"), so a
-signature made for one purpose never verifies as another.
+`ctx` names what is signed ("jaga-desa/v1/enrollment", "jaga-desa/v1/inbox-item",
+"jaga-desa/v1/refusal"), so a signature made for one purpose never verifies as another.
+
+Refusals the phone treats as final (an item refused for good, this phone revoked) are
+statements too: without a signature a network that can answer in the office's place (plain
+HTTP, `--insecure`) could close a report, a verdict or a reply, or lock a whole phone, with
+one forged HTTP answer. A refusal binds the calling device, the refusal code, the office's
+time and, for an item, the SHA-256 of the exact bytes refused and their envelope id, so a
+real refusal replayed onto another item or another phone does not verify.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +36,10 @@ ENROLLMENT = "jaga-desa/v1/enrollment"
 INBOX_ITEM = "jaga-desa/v1/inbox-item"
 # The fields of an inbox item the office signs; the phone rebuilds exactly these.
 ITEM_FIELDS = ("item_id", "kind", "person_id", "issued_at", "body")
+REFUSAL = "jaga-desa/v1/refusal"
+# The fields of a refusal the office signs (sync/ENVELOPE.md, "Refusals"); envelope_id and
+# envelope_sha256 are null in a refusal of the whole device (its token revoked).
+REFUSAL_FIELDS = ("code", "device_id", "envelope_id", "envelope_sha256", "refused_at")
 
 
 def canonical(fields: dict) -> bytes:
@@ -73,3 +85,34 @@ def check_answer(answer: dict, office_public: Ed25519PublicKey) -> dict:
     """The enrollment answer's fields (signature removed) if the office signed them."""
     fields = {k: v for k, v in answer.items() if k != "signature"}
     return check({**fields, "ctx": ENROLLMENT}, answer.get("signature"), office_public, ENROLLMENT)
+
+
+def sign_refusal(key: Ed25519PrivateKey, *, code: str, device_id: str, refused_at: str,
+                 envelope: bytes | None = None, envelope_id: str | None = None) -> dict:
+    """The office's signed refusal: of one item (`envelope` = the exact bytes refused) or,
+    with no envelope, of the calling device as a whole."""
+    fields = {"code": code, "device_id": device_id, "envelope_id": envelope_id if envelope is not None else None,
+              "envelope_sha256": hashlib.sha256(envelope).hexdigest() if envelope is not None else None,
+              "refused_at": refused_at}
+    return {**fields, "signature": signature({"ctx": REFUSAL, **fields}, key)}
+
+
+def check_refusal(wire: object, office_public: Ed25519PublicKey, *, code: str, device_id: str | None,
+                  envelope: bytes | None = None, envelope_id: str | None = None) -> dict:
+    """The refusal's fields if the office signed exactly this: `code`, for this device, and for
+    these envelope bytes (their id, or none when the office could not read one) — or, with no
+    `envelope`, for the device as a whole. Anything else is TrustError: the caller keeps the
+    item (or the phone's standing) as it was and tries again next round."""
+    if not isinstance(wire, dict) or any(k not in wire for k in REFUSAL_FIELDS):
+        raise TrustError("the refusal is not signed by the office")
+    fields = {"ctx": REFUSAL, **{k: wire[k] for k in REFUSAL_FIELDS}}
+    check(fields, wire.get("signature"), office_public, REFUSAL)
+    if fields["code"] != code or not device_id or fields["device_id"] != device_id:
+        raise TrustError("the signed refusal is for another answer or another device")
+    if envelope is None:
+        if fields["envelope_sha256"] is not None or fields["envelope_id"] is not None:
+            raise TrustError("the signed refusal is for one item, not for this device")
+    elif (fields["envelope_sha256"] != hashlib.sha256(envelope).hexdigest()
+          or fields["envelope_id"] not in (envelope_id, None)):
+        raise TrustError("the signed refusal is for another item")
+    return {k: wire[k] for k in REFUSAL_FIELDS}

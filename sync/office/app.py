@@ -32,8 +32,12 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                429: "too_many_requests"}
 
 
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+def _error(status: int, code: str, message: str, headers: dict | None = None,
+           refusal: dict | None = None) -> JSONResponse:
+    body = {"code": code, "message": message}
+    if refusal is not None:
+        body["refusal"] = refusal           # the office's signed refusal (sync/statement.py)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class _BodyTooLarge(Exception):
@@ -84,7 +88,8 @@ class BodyLimit:
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(JagaError)
     async def jaga(_req: Request, exc: JagaError):
-        return _error(exc.http_status, exc.code, exc.message)
+        refusal = getattr(exc, "refusal", None)
+        return _error(exc.http_status, exc.code, exc.message, refusal=refusal if isinstance(refusal, dict) else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_req: Request, exc: RequestValidationError):

@@ -122,7 +122,9 @@ def device_for_token(conn: Connection, token: str | None) -> dict:
     if row is None:
         raise AuthError("unknown sync token")
     if row["revoked_at"]:
-        raise Revoked("this device has been revoked by the office")
+        exc = Revoked("this device has been revoked by the office")
+        exc.device_id = row["id"]           # the office signs its refusal for this device (deps.device)
+        raise exc
     return dict(row)
 
 

@@ -10,9 +10,21 @@ KEY_B64 = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"      # exactly 32 bytes, bas
 B64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
+class RefusalWire(BaseModel):
+    code: str
+    device_id: str
+    envelope_id: str | None = Field(description="the refused item's id; null when the whole device is refused")
+    envelope_sha256: str | None = Field(description="hex SHA-256 of the exact bytes refused; null for the device")
+    refused_at: str = Field(description="office clock, ISO 8601 UTC")
+    signature: str = Field(description="base64 Ed25519 by the office key over the canonical JSON of the "
+                                       "other fields plus ctx 'jaga-desa/v1/refusal'")
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="stable machine-readable code, never renamed")
     message: str
+    refusal: RefusalWire | None = Field(default=None, description="present when the refusal is final: "
+                                        "a refused verdict or reply, a revoked device")
 
 
 class Health(BaseModel):
@@ -99,6 +111,8 @@ class ItemResult(BaseModel):
     code: str | None = None
     reason: str | None = None
     receipt: ReceiptWire | None = None
+    refusal: RefusalWire | None = Field(default=None, description="with every rejected item the office "
+                                        "could read: its signed refusal (the phone closes the item only on it)")
 
 
 class BatchResult(BaseModel):

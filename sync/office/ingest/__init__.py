@@ -9,11 +9,12 @@
 """
 from .attachments import Upload, attachment_status, expire_uploads, put_chunk_tx
 from .common import (FEEDBACK_FORM, MAX_ATTACHMENT, MAX_PHONE_MS, REPLY_FORM, REVIEW_FORM, VERDICTS, Rejected,
-                     make_receipt)
+                     make_receipt, signed_refusal)
 from .envelopes import ingest_batch, ingest_envelope, receipt_for
 from .replies import ingest_reply
 from .reviews import ingest_review
 
 __all__ = ["FEEDBACK_FORM", "MAX_ATTACHMENT", "MAX_PHONE_MS", "REPLY_FORM", "REVIEW_FORM", "VERDICTS", "Rejected",
            "Upload", "attachment_status", "expire_uploads", "ingest_batch", "ingest_envelope",
-           "ingest_reply", "ingest_review", "make_receipt", "put_chunk_tx", "receipt_for"]
+           "ingest_reply", "ingest_review", "make_receipt", "put_chunk_tx", "receipt_for",
+           "signed_refusal"]

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Table, select
 from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, Revoked, TooLarge
 from sync import envelope as env
 from sync import receipt as rc
+from sync import statement
+from sync.office import clock
 from sync.office.keys import OfficeKeys
 from sync.office.schema import persons
 
@@ -125,3 +127,11 @@ def admit_small(conn: Connection, data: bytes, *, form_id: str, noun: str, table
             raise Forbidden(exc.reason) from None
         raise BadRequest(exc.reason) from None
     return Admitted(header, sha, author, opened)
+
+
+def signed_refusal(keys: OfficeKeys, code: str, device_id: str, data: bytes | None = None,
+                   envelope_id: str | None = None, refused_at: str | None = None) -> dict:
+    """The office's signed word that it refuses these exact bytes (or, with no `data`, this
+    device) for good: the phone closes an item, or marks itself revoked, only on this."""
+    return statement.sign_refusal(keys.ed25519, code=code, device_id=device_id, envelope=data,
+                                  envelope_id=envelope_id, refused_at=refused_at or clock.iso(clock.now()))

@@ -29,7 +29,7 @@ from sync.office.schema import attachments, envelope_recipients, envelopes, pers
 from sync.office.dashboard import indexer
 
 from . import admission
-from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, stored_receipt
+from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
 
 log = logging.getLogger("jaga.office.ingest")
 
@@ -113,6 +113,10 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
         results[i] = {"envelope_id": eid, "status": "accepted"}
     _sign_receipts(signing, results, keys)
+    for data, res in zip(items, results):
+        if res is not None and res["status"] == "rejected":
+            # final on the phone: signed for these bytes and this device (sync/statement.py)
+            res["refusal"] = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at)
     # One lock order for every writer: two workers inserting overlapping batches on
     # PostgreSQL then wait on each other instead of deadlocking.
     rows["env"].sort(key=lambda r: r["id"])

@@ -4,7 +4,7 @@ import binascii
 from fastapi import APIRouter
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import BadRequest, EnvelopeError
+from core.errors import BadRequest, EnvelopeError, JagaError
 from sync import envelope as env
 from sync.office import ingest
 from sync.office.deps import DeviceDep, OfficeDep
@@ -31,6 +31,19 @@ def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep) -> Rev
         except IntegrityError:
             if attempt:
                 raise
+        except JagaError as exc:
+            # Refused for good: the phone closes the verdict or reply only on the office's
+            # signed word for these bytes and this device (sync/statement.py, "refusal").
+            if 400 <= exc.http_status < 500 and exc.http_status != 429:
+                exc.refusal = ingest.signed_refusal(office.keys, exc.code, device["id"], data, _envelope_id(data))
+            raise
+
+
+def _envelope_id(data: bytes) -> str | None:
+    try:
+        return env.peek(data).envelope_id
+    except EnvelopeError:
+        return None
 
 
 def _is_reply(data: bytes) -> bool:
