@@ -477,8 +477,9 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
 
 def test_a_forged_refusal_on_the_network_never_loses_her_words(office_server, phone):  # noqa: F811
     """A man in the middle answers her reply with an unsigned 404 (as if the office had
-    erased the report). Refusals are not signed, so the phone may close the reply — but it
-    must never call it sent, and her words must stay readable on the phone to send again."""
+    erased the report). The phone closes a reply only on the office's signed refusal of those
+    bytes (sync/statement.py): hers stays waiting, whole, never called sent or refused, the
+    round fails (`refusal_untrusted`), and the real office takes it next round."""
     dev, data, _ = phone
     s = dev.unlock("Sari", PIN)
     rid = _file(dev, s)
@@ -492,9 +493,13 @@ def test_a_forged_refusal_on_the_network_never_loses_her_words(office_server, ph
     mitm = Mitm(office_server.url, rewrite)
     try:
         dev.reply(s, rid, "Calonya datang lagi malam ini")
-        sync_round(dev, OfficeClient(mitm.url, token=dev.sync_token))
+        rnd = sync_round(dev, OfficeClient(mitm.url, token=dev.sync_token))
     finally:
         mitm.close()
+    assert not rnd.ok and rnd.error == "refusal_untrusted", rnd
     [mine] = [m for m in dev.thread(dev.unlock("Sari", PIN), rid) if m["side"] == "me"]
-    assert mine["state"] == "refused"                         # shown as refused, never as sent
-    assert mine["message"] == "Calonya datang lagi malam ini" and not mine.get("cut")    # whole, to resend
+    assert mine["state"] == "waiting"                         # neither refused nor sent
+    assert mine["message"] == "Calonya datang lagi malam ini" and not mine.get("cut")    # whole
+    assert sync_round(dev, client_for(dev)).reviews == 1       # the real office takes it
+    [mine] = [m for m in dev.thread(dev.unlock("Sari", PIN), rid) if m["side"] == "me"]
+    assert mine["state"] == "sent"
