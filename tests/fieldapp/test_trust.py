@@ -347,14 +347,15 @@ def _shared_phone_with_review(office_server, tmp_path):
 
 
 def test_a_verdict_the_office_refuses_with_404_closes_locally_and_sync_goes_on(office_server, tmp_path):
+    """The office no longer knows the report (its row is gone: an operator's hand here) and
+    refuses the verdict with a real, signed 404; the Mitm only watches. (A 404 the network
+    forges is not believed: tests/adversarial/test_redteam_refusals.py.)"""
     dev, head, item = _shared_phone_with_review(office_server, tmp_path)
-
-    def gone(method, path, body):
-        if method == "POST" and path.endswith("/reviews"):
-            return 404, {"code": "not_found", "message": "no such report"}
-        return body
-
-    mitm = Mitm(office_server.url, gone)
+    office = sqlite3.connect(office_server.data_dir / "office.db")     # foreign keys off: the row alone
+    with office:
+        assert office.execute("DELETE FROM envelopes WHERE id=?", (item["envelope_id"],)).rowcount == 1
+    office.close()
+    mitm = Mitm(office_server.url)
     try:
         review_id = dev.review(head, item["item_id"], "verified", "benar")
         result = _sync(dev, mitm.url)
