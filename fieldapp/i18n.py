@@ -391,6 +391,8 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
                           "untuk memeriksa", "the server reached is not the pinned office; nothing was removed — "
                           "unlock to check"),
     "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
+    "refusal_untrusted": ("penolakan tanpa tanda tangan kantor: diabaikan, dikirim lagi nanti",
+                          "a refusal the office did not sign: ignored, sent again later"),
 }
 
 

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.errors import ApiError
+from fieldapp import i18n
 from fieldapp.device import Device
 from jaga_desa.testing.rogue import ROGUE_TIME, Mitm
 from sync import statement
@@ -74,6 +75,7 @@ def test_a_forged_refusal_of_a_report_is_not_believed(phone, office_server, forg
     row = _state(dev, rid)
     assert row["state"] == "waiting" and row["last_error"].startswith("refusal_untrusted"), row
     assert [i.envelope_id for i in dev.pending()] == [eid] and dev.status()["last_sync"] is None
+    assert i18n.code_text(row["last_error"].split(":")[0], "en") == "a refusal the office did not sign: ignored, sent again later"
 
     rnd = sync_round(dev, client_for(dev))                  # the real office, reached again
     assert rnd.ok and rnd.received == 1 and _state(dev, rid)["state"] == "received", rnd
