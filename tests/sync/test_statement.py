@@ -1,0 +1,72 @@
+"""sync/statement.py refusals on their own: what the signature binds, and what it refuses.
+
+(The end-to-end attacks — a forged or replayed refusal through a hostile network against
+the real office and the real Device — are tests/adversarial/test_redteam_refusals.py.)
+"""
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from core.errors import TrustError
+from sync import statement
+
+OFFICE = Ed25519PrivateKey.generate()
+PUB = OFFICE.public_key()
+A, B = b"JD\x01 report A bytes", b"JD\x01 report B bytes"
+WHEN = "2026-11-26T08:00:00.000Z"
+
+
+def _item(**kw) -> dict:
+    args = {"code": "revoked", "device_id": "dev-1", "refused_at": WHEN, "envelope": A, "envelope_id": "eid-a"}
+    return statement.sign_refusal(kw.pop("key", OFFICE), **{**args, **kw})
+
+
+def test_an_item_refusal_verifies_for_its_bytes_code_and_device():
+    got = statement.check_refusal(_item(), PUB, code="revoked", device_id="dev-1", envelope=A, envelope_id="eid-a")
+    assert got["refused_at"] == WHEN and got["envelope_id"] == "eid-a" and len(got["envelope_sha256"]) == 64
+
+
+@pytest.mark.parametrize("change", [
+    {"envelope": B},                        # replayed onto another item's bytes
+    {"envelope_id": "eid-b"},               # ... or another id
+    {"device_id": "dev-2"},                 # ... or another phone
+    {"code": "not_found"},                  # ... or as another answer
+    {"envelope": None},                     # an item's refusal is not the device's
+])
+def test_a_refusal_does_not_verify_for_anything_else(change):
+    expect = {"code": "revoked", "device_id": "dev-1", "envelope": A, "envelope_id": "eid-a", **change}
+    with pytest.raises(TrustError):
+        statement.check_refusal(_item(), PUB, **expect)
+
+
+def test_a_device_refusal_is_not_an_items_and_fields_cannot_be_edited():
+    device = statement.sign_refusal(OFFICE, code="revoked", device_id="dev-1", refused_at=WHEN)
+    assert statement.check_refusal(device, PUB, code="revoked", device_id="dev-1")["envelope_sha256"] is None
+    with pytest.raises(TrustError):
+        statement.check_refusal(device, PUB, code="revoked", device_id="dev-1", envelope=A, envelope_id="eid-a")
+    with pytest.raises(TrustError):
+        statement.check_refusal({**device, "device_id": "dev-2"}, PUB, code="revoked", device_id="dev-2")
+    with pytest.raises(TrustError):
+        statement.check_refusal({**device, "refused_at": "2030-01-01T00:00:00.000Z"}, PUB, code="revoked",
+                                device_id="dev-1")
+
+
+@pytest.mark.parametrize("wire", [None, {}, "revoked", {"code": "revoked"},
+                                  {**_item(), "signature": "not base64!"},
+                                  _item(key=Ed25519PrivateKey.generate())])
+def test_missing_malformed_or_foreign_signed_refusals_are_refused(wire):
+    with pytest.raises(TrustError):
+        statement.check_refusal(wire, PUB, code="revoked", device_id="dev-1", envelope=A, envelope_id="eid-a")
+
+
+def test_an_office_that_could_not_read_the_id_still_binds_the_bytes():
+    unread = _item(envelope_id=None)
+    assert statement.check_refusal(unread, PUB, code="revoked", device_id="dev-1", envelope=A, envelope_id="eid-a")
+    with pytest.raises(TrustError):
+        statement.check_refusal(unread, PUB, code="revoked", device_id="dev-1", envelope=B, envelope_id="eid-b")
+
+
+def test_no_device_id_on_the_phone_believes_nothing():
+    with pytest.raises(TrustError):
+        statement.check_refusal(_item(device_id=""), PUB, code="revoked", device_id="", envelope=A, envelope_id="eid-a")
