@@ -111,3 +111,29 @@ def test_going_to_background_locks(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
+
+
+def test_pin_typed_when_the_app_focused_it_before_semantics_unlocks(browser, start_app, tmp_path):
+    """On a slow machine the lock screen focuses the PIN field by itself before the browser's
+    accessibility tree is on; Flutter then keeps its editing input outside the semantics
+    nodes for the page's life. Typing there is what a person does: the PIN goes in, "Masuk"
+    unlocks. (CI failed twice on this when fill() only trusted the semantics node's value.)"""
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data)
+    ctx = browser.new_context(viewport=PHONE)
+    page = ctx.new_page()
+    try:
+        page.goto(srv.url)
+        # the app focuses its PIN field on its own, semantics still off
+        page.wait_for_function("""() => { const a = document.activeElement;
+            return a && a.tagName === 'INPUT' && a.type === 'password'; }""", timeout=40000)
+        page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+        button(page, "Masuk").wait_for()
+        assert page.evaluate("() => !document.activeElement.closest('flt-semantics')")   # the late case
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        button(page, "Kunci").wait_for(timeout=20000)                                   # unlocked
+        no_crash(page)
+    finally:
+        ctx.close()

@@ -50,14 +50,23 @@ def office(tmp_path_factory):
         server.stop()
 
 
-def test_alert_reaches_the_villages_phones_signed(office):
+@pytest.fixture(scope="module")
+def alerted(office):
+    """Staff of Entikong's region send MESSAGE to its head and volunteers; Ani's phone syncs.
+    A fixture, not the first test's side effect: pytest-xdist may run this module's tests on
+    two workers, each with its own office."""
     s = login(office, "intel_sgu")
     page = s.get(office.url + "/dashboard/alerts").text
-    assert 'id="village-1"' in page and 'id="village-2"' not in page      # only the staff's region
     r = s.post(office.url + "/dashboard/alerts", data={"csrf": s.csrf, "message": MESSAGE, "village_1": "1",
                                                        "role_head": "1", "role_volunteer": "1"})
-    assert r.status_code == 200 and "2 orang" in r.text                   # Ani and Pak Kades
     device(["sync"], office.phone)
+    return page, r
+
+
+def test_alert_reaches_the_villages_phones_signed(office, alerted):
+    page, r = alerted
+    assert 'id="village-1"' in page and 'id="village-2"' not in page      # only the staff's region
+    assert r.status_code == 200 and "2 orang" in r.text                   # Ani and Pak Kades
     assert f": {MESSAGE}" in device(["inbox", "--user", "Ani"], office.phone)
     # the head's copy is signed by the office key and opens only with the head's own key
     [item] = [i for i in office.head_client.inbox()["items"] if i["kind"] == "alert"]
@@ -78,7 +87,7 @@ def test_only_heads_when_chosen(office):
     assert not [i for i in office.far_client.inbox()["items"] if i["kind"] == "alert"]
 
 
-def test_outside_region_empty_message_and_audit(office):
+def test_outside_region_empty_message_and_audit(office, alerted):
     s = login(office, "intel_sgu")
     r = s.post(office.url + "/dashboard/alerts", data={"csrf": s.csrf, "message": MESSAGE, "village_2": "1",
                                                        "role_volunteer": "1"})
@@ -90,7 +99,7 @@ def test_outside_region_empty_message_and_audit(office):
     assert "alert" in audit and "recipients" in audit
 
 
-def test_forged_alert_on_the_phone_is_not_shown(office):
+def test_forged_alert_on_the_phone_is_not_shown(office, alerted):
     """As the attacker who can write the phone's file: an 'alert' item sealed to Ani, but
     signed with another key (item and envelope) — dropped at unlock, never shown as text."""
     from fieldapp.device import Device
