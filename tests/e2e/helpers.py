@@ -44,9 +44,23 @@ class AppServer(ServerProcess):
 
 
 # ── page helpers ─────────────────────────────────────────────────────────
+# Switch Flutter's semantics on the moment its placeholder is in the page — before the app
+# can focus a field by itself. A field focused earlier keeps an editing input outside the
+# semantics tree for the page's life (see _editing_value), which a slow machine hit often.
+_SEMANTICS_AT_ONCE = """(() => {
+  const on = () => { const p = document.querySelector('flt-semantics-placeholder'); if (p) p.click(); };
+  const watch = new MutationObserver(() => {
+    if (document.querySelector('flt-semantics')) { watch.disconnect(); return; }
+    on();
+  });
+  watch.observe(document, {childList: true, subtree: true});
+})();"""
+
+
 def open_app(browser, url: str, viewport=PHONE, **ctx_kw):
     """A new tab on the app with Flutter semantics on; returns (context, page, seconds-to-usable)."""
     ctx = browser.new_context(viewport=viewport, **ctx_kw)
+    ctx.add_init_script(_SEMANTICS_AT_ONCE)
     page = ctx.new_page()
     t0 = time.monotonic()
     page.goto(url)
@@ -54,9 +68,12 @@ def open_app(browser, url: str, viewport=PHONE, **ctx_kw):
     return ctx, page, time.monotonic() - t0
 
 
-def enable_semantics(page) -> None:
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=30000)
-    page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+def enable_semantics(page, timeout: float = 60) -> None:
+    """Wait until Flutter's semantics tree exists (the accessibility tree the tests read),
+    clicking the placeholder that switches it on while it is still there."""
+    wait_until(lambda: page.evaluate("""() => { if (document.querySelector('flt-semantics')) return true;
+        const p = document.querySelector('flt-semantics-placeholder'); if (p) p.click(); return false; }"""),
+        timeout, "Flutter's semantics tree", pause=lambda s: page.wait_for_timeout(s * 1000), every=0.1)
 
 
 def snap(page, name: str) -> Path:
@@ -216,7 +233,7 @@ def value_of(page, name: str) -> str:
     value = _focused_value(page, name)
     if value is None:
         raise AssertionError(f"no textbox {name!r}")
-    return value
+    return value or _editing_value(page) or ""
 
 
 def until(page, condition, what: str, timeout: float = 10.0):
