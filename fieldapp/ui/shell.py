@@ -17,6 +17,7 @@ import inspect
 import logging
 import os
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -172,6 +173,11 @@ class App:
         return run
 
     def _crash(self, exc: Exception) -> None:
+        if _tab_gone(exc):
+            # The tab closed while the handler was drawing: nothing failed and nobody is
+            # left to tell (a message would only raise again on the closed connection).
+            log.info("session closed during a handler: %s", exc)
+            return
         log.exception("UI handler failed")
         self.toast(self.t("error", why=i18n.error_text(exc, self.lang)), error=True)
 
@@ -271,3 +277,13 @@ def _close_dialog(page: ft.Page) -> None:
         page.pop_dialog()
     except Exception:   # noqa: BLE001 — nothing open
         pass
+
+
+def _tab_gone(exc: Exception) -> bool:
+    """Whether `exc` is Flet's web connection refusing to send because the browser went away
+    (its send queue is dropped on disconnect, so sending raises AttributeError/RuntimeError
+    from inside flet_web) — as spawn() treats a closed session."""
+    if not isinstance(exc, (AttributeError, RuntimeError)):
+        return False
+    return any("flet_web" in frame.filename and frame.name == "send_message"
+               for frame in traceback.extract_tb(exc.__traceback__))
