@@ -515,18 +515,13 @@ class Device:
             "JOIN users u ON u.id = r.owner WHERE r.id=?", (report_id,)).fetchone()
         if not env_bytes:
             return "no envelope"
-        try:
-            envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
-        except EnvelopeError:
-            return "the author key on file does not match the sealed report"
-        office = trust.check_attestation(attest, author_pub)
-        if office is None:
-            return "the author did not attest an office"
+        office_pub, why = _attested_office(env_bytes, author_pub, attest)
+        if why:
+            return why
         blobs = {a: hashlib.sha256(b).hexdigest() for a, b in conn.execute(
             "SELECT id, sealed FROM attachments WHERE report_id=? AND sealed IS NOT NULL", (report_id,))}
         try:
-            got = rc.verify(wire, envelope.load_public_ed25519(bytes.fromhex(office["office_ed25519"])),
-                            env_bytes, blobs)
+            got = rc.verify(wire, office_pub, env_bytes, blobs)
         except EnvelopeError:
             return "not signed by the office the author pinned"
         if not got.complete:
@@ -571,17 +566,12 @@ class Device:
 
     def _refusal_check(self, env_bytes: bytes, author_pub, attest, envelope_id: str, code: str,
                        refusal: dict) -> str | None:
+        office_pub, why = _attested_office(env_bytes, author_pub, attest)
+        if why:
+            return why
         try:
-            envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
-        except EnvelopeError:
-            return "the author key on file does not match the sealed item"
-        office = trust.check_attestation(attest, author_pub)
-        if office is None:
-            return "the author did not attest an office"
-        try:
-            statement.check_refusal(refusal, envelope.load_public_ed25519(bytes.fromhex(office["office_ed25519"])),
-                                    code=code, device_id=self.device_id, envelope=bytes(env_bytes),
-                                    envelope_id=envelope_id)
+            statement.check_refusal(refusal, office_pub, code=code, device_id=self.device_id,
+                                    envelope=bytes(env_bytes), envelope_id=envelope_id)
         except TrustError:
             return "not signed for this item and phone by the office the author pinned"
         return None
@@ -704,3 +694,18 @@ class Device:
     def thread(self, session: Session, report_id: str) -> list[dict]:
         """Office messages and her replies about one sent report, oldest first."""
         return conversation.thread(self.db, session, self.trust_bundle(session), report_id)
+
+
+def _attested_office(env_bytes: bytes, author_pub, attest) -> tuple[object, str | None]:
+    """(the office key this item's author attested, None) or (None, why it may not be used).
+    The author key comes from the plaintext row, so it is checked twice: the sealed item must
+    verify under it (a swapped key breaks the author's signature) and it must have attested
+    the office key — the one rule for receipts and refusals alike."""
+    try:
+        envelope.verify(env_bytes, envelope.load_public_ed25519(bytes(author_pub or b"")))
+    except EnvelopeError:
+        return None, "the author key on file does not match the sealed item"
+    office = trust.check_attestation(attest, author_pub)
+    if office is None:
+        return None, "the author did not attest an office"
+    return envelope.load_public_ed25519(bytes.fromhex(office["office_ed25519"])), None
