@@ -113,8 +113,20 @@ def app_tracebacks(log: str) -> list[str]:
     pushing (the live home screen redraws on its own): that is the browser closing, not an
     error in the app, so it is left out; anything else counts."""
     blocks = log.split("Traceback (most recent call last):")[1:]
-    return [b for b in blocks
-            if not (b.rstrip().endswith("starlette.websockets.WebSocketDisconnect") and "flet_web" in b)]
+    # A chained exception ("During handling of the above exception, another exception
+    # occurred:") is one log record in several blocks: judge the chain by its last exception.
+    chains: list[str] = []
+    for b in blocks:
+        if chains and chains[-1].rstrip().endswith(_CHAINED):
+            chains[-1] += "Traceback (most recent call last):" + b
+        else:
+            chains.append(b)
+    return [c for c in chains
+            if not (c.rstrip().endswith("starlette.websockets.WebSocketDisconnect") and "flet_web" in c)]
+
+
+_CHAINED = ("During handling of the above exception, another exception occurred:",
+            "The above exception was the direct cause of the following exception:")
 
 
 def no_crash(page) -> None:
