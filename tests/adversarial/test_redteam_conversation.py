@@ -39,7 +39,7 @@ from sync.office.schema import replies
 from sync.runner import sync_round
 from jaga_desa.testing.rogue import Mitm
 from tests.support import Person, enroll, office_count, village
-from tests.sync.test_sync_conversation import _file, _office_send, _office_thread
+from tests.sync.test_sync_conversation import _asked, _file, _office_send, _office_thread
 from tests.sync.test_sync_device import HEAD_PIN, PIN, client_for, phone  # noqa: F401 — fixture
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -290,13 +290,7 @@ def _files_with(folder, needle: bytes) -> list[str]:
 
 def test_the_phone_files_hold_no_word_of_the_conversation(office_server, phone):  # noqa: F811
     dev, data, _ = phone
-    s = dev.unlock("Sari", PIN)
-    rid = _file(dev, s)
-    assert sync_round(dev, client_for(dev)).ok
-    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
-    _office_send(office_server, eid, "Apakah ada anak di bawah umur di kapal itu?", "needs_info")
-    assert sync_round(dev, client_for(dev)).ok
-    s = dev.unlock("Sari", PIN)
+    s, rid, _eid = _asked(office_server, dev, "Apakah ada anak di bawah umur di kapal itu?")
     assert dev.thread(s, rid)[0]["message"].startswith("Apakah ada anak")
     dev.reply(s, rid, "Ada tiga anak perempuan dari Dusun Sungai Kelik")
     # Sealed to the office only: the village head's key (on this very phone) is not a recipient.
@@ -440,13 +434,7 @@ def test_retention_leaves_no_ciphertext_of_forgotten_summaries_or_replies_in_the
     (coerced) could still open any copy left in a free page or the -wal file. Once the
     setting forgets them, no copy of those bytes may remain anywhere in the folder."""
     dev, data, _ = phone
-    s = dev.unlock("Sari", PIN)
-    rid = _file(dev, s)
-    assert sync_round(dev, client_for(dev)).ok
-    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
-    _office_send(office_server, eid, "Siapa nama calonya dan kapan dia datang?", "needs_info")
-    assert sync_round(dev, client_for(dev)).ok
-    s = dev.unlock("Sari", PIN)
+    s, rid, _eid = _asked(office_server, dev, "Siapa nama calonya dan kapan dia datang?")
     [asked] = dev.thread(s, rid)
     dev.mark_read(asked["item_id"])
     office_said = json.loads(dev.db.conn.execute("SELECT body FROM inbox WHERE kind='feedback'").fetchone()[0])

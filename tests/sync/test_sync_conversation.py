@@ -54,6 +54,18 @@ def _file(dev, s) -> str:
     return rid
 
 
+def _asked(server, dev, question: str):
+    """Sari files a report, it reaches the office, the office asks `question` (needs_info)
+    and her phone syncs it in: (her fresh session, the report id, its envelope id)."""
+    s = dev.unlock("Sari", PIN)
+    rid = _file(dev, s)
+    assert sync_round(dev, client_for(dev)).ok
+    eid = dev.db.conn.execute("SELECT envelope_id FROM reports WHERE id=?", (rid,)).fetchone()[0]
+    _office_send(server, eid, question, "needs_info")
+    assert sync_round(dev, client_for(dev)).ok
+    return dev.unlock("Sari", PIN), rid, eid
+
+
 def test_office_asks_volunteer_replies_office_reads_it(office_server, phone):  # noqa: F811
     dev, data, _ = phone
     s = dev.unlock("Sari", PIN)
