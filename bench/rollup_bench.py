@@ -61,6 +61,21 @@ def stamp_arrivals(eng, table: str) -> None:
             conn.exec_driver_sql(sql)
 
 
+
+def _office_database(adm, office, name: str):
+    """(engine, village id): a new office database `name` in the office cluster, migrated,
+    holding the one village the bench files under — the roll-up office and its plain twin
+    start alike, so their ingest times compare."""
+    with adm.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+    eng = db.make_engine(office.url(name))
+    db.migrate(eng)
+    with eng.begin() as c:
+        vid = c.execute(insert(villages).values(name="Tanjungkarang",
+                                                kode_wilayah="65.03.01.2001")).inserted_primary_key[0]
+    return eng, vid
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=300)
@@ -74,12 +89,8 @@ def main() -> None:
     national = LocalCluster("bench-national").start()
     try:
         adm = create_engine(office.url(), isolation_level="AUTOCOMMIT")
-        with adm.connect() as c:
-            c.exec_driver_sql("CREATE DATABASE jaga_office")
-        eng = db.make_engine(office.url("jaga_office"))
-        db.migrate(eng)
+        eng, vid = _office_database(adm, office, "jaga_office")
         with eng.begin() as c:
-            vid = c.execute(insert(villages).values(name="Tanjungkarang", kode_wilayah="65.03.01.2001")).inserted_primary_key[0]
             c.execute(insert(devices).values(id="d", token_hash="t" * 64, created_at=clock.iso(clock.now())))
             c.execute(insert(persons).values(id="p", name="x", village_id=vid, role="volunteer", device_id="d",
                                              x25519_public=b"x" * 32, ed25519_public=b"e" * 32, key_id="k",
@@ -160,12 +171,7 @@ def main() -> None:
             bulk_after[name] = float(last) - t_last
             bulk_rate[name] = args.bulk / max(float(last) - t0, 1e-9)
         # links: real sealed reports through ingest, with and without the roll-up
-        with adm.connect() as c:
-            c.exec_driver_sql("CREATE DATABASE plain_office")
-        plain = db.make_engine(office.url("plain_office"))
-        db.migrate(plain)
-        with plain.begin() as c:
-            pvid = c.execute(insert(villages).values(name="Tanjungkarang", kode_wilayah="65.03.01.2001")).inserted_primary_key[0]
+        plain, pvid = _office_database(adm, office, "plain_office")
         keys = throwaway_office_keys()
         vol, pvol = Volunteer.enrol(eng, vid, "Relawan Bench"), Volunteer.enrol(plain, pvid, "Relawan Bench")
         with reg.connect() as c:
