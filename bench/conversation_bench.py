@@ -1,4 +1,4 @@
-"""A report's conversation (sync/office/conversation.thread) for an author with many
+"""A report's conversation (office/conversation.thread) for an author with many
 feedback items, on a real migrated SQLite office store.
 
     python bench/conversation_bench.py [--items 1000] [--per-report 2] [--runs 20]
@@ -31,8 +31,8 @@ def populate(data: Path, items: int, per_report: int):
     from sqlalchemy import insert
 
     from sync import envelope as env
-    from sync.office import clock, db, feedback, keys as office_keys
-    from sync.office.schema import devices, envelopes, persons, villages
+    from office import clock, db, feedback, keys as office_keys
+    from office.schema import devices, envelopes, persons, villages
 
     keys = office_keys.load_or_create(data, PASS)
     engine = db.open_store(data)
@@ -67,7 +67,7 @@ def author_wide(conn, keys, report_id: str) -> list[dict]:
     was before — every feedback item of the author fetched, parsed and sorted out in Python."""
     from sqlalchemy import literal
 
-    from sync.office import conversation
+    from office import conversation
     keyed = conversation._mentions
     conversation._mentions = lambda body, rid: literal(True)         # always true: no report filter
     try:
@@ -98,7 +98,7 @@ def main() -> int:
     ap.add_argument("--per-report", type=int, default=2)
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
-    from sync.office import conversation
+    from office import conversation
     with tempfile.TemporaryDirectory() as tmp:
         engine, keys, author, reports = populate(Path(tmp) / "office", args.items, args.per_report)
         rid = reports[len(reports) // 2]

@@ -4,7 +4,7 @@
 
 Rows are synthetic but go through the office's real schema and migrations (dash_reports,
 dash_terms search index, villages, reviews) and the real query code
-(`sync.office.dashboard.queries.list_reports`). Baseline in the same run: OFFSET paging
+(`office.dashboard.queries.list_reports`). Baseline in the same run: OFFSET paging
 to the same depth (page 200), what a naive list would do — keyset paging should not care.
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import desc, insert, select, text  # noqa: E402
 
 from bench.common import percentile, report  # noqa: E402
-from sync.office import db, keys as office_keys  # noqa: E402
-from sync.office.dashboard import derived, queries  # noqa: E402
-from sync.office.dashboard.schema import dash_reports, dash_terms  # noqa: E402
-from sync.office.schema import villages  # noqa: E402
+from office import db, keys as office_keys  # noqa: E402
+from office.dashboard import derived, queries  # noqa: E402
+from office.dashboard.schema import dash_reports, dash_terms  # noqa: E402
+from office.schema import villages  # noqa: E402
 
 CATS = ["rekrutmen", "dokumen_palsu", "penyelundupan", "penampungan", "lainnya", "pmi_nonprosedural"]
 WORDS = ["sawit", "speedboat", "avanza", "tawau", "paspor", "agen", "dermaga", "malam", "facebook", "anak"]

@@ -35,8 +35,8 @@ def populate(data: Path, n: int) -> None:
 
     import forms
     from sync import envelope as env
-    from sync.office import clock, db, keys as office_keys, regions
-    from sync.office.schema import devices, envelopes, persons, villages
+    from office import clock, db, keys as office_keys, regions
+    from office.schema import devices, envelopes, persons, villages
 
     keys = office_keys.load_or_create(data, PASS)
     engine = db.open_store(data)
@@ -87,10 +87,10 @@ def child(data: Path, what: str) -> dict:
     """Run one measurement in this (fresh) process; report seconds and VmHWM."""
     from sqlalchemy import func, select
 
-    from sync.office import db, keys as office_keys
-    from sync.office.handover import Period, export
-    from sync.office.handover.source import iter_reports
-    from sync.office.schema import envelopes, villages
+    from office import db, keys as office_keys
+    from office.handover import Period, export
+    from office.handover.source import iter_reports
+    from office.schema import envelopes, villages
     keys = office_keys.load_or_create(data, PASS)
     engine = db.make_engine(db.sqlite_url(data))
     period = Period(DAY0, DAY0 + timedelta(days=100))

@@ -31,11 +31,11 @@ from sqlalchemy import delete, func, select
 
 import forms
 from sync import envelope as env
-from sync.office import db, enrollment, keys as office_keys
-from sync.office.dashboard import indexer
-from sync.office.dashboard.schema import dash_reports, dash_terms
-from sync.office.ingest import ingest_batch
-from sync.office.schema import envelopes
+from office import db, enrollment, keys as office_keys
+from office.dashboard import indexer
+from office.dashboard.schema import dash_reports, dash_terms
+from office.ingest import ingest_batch
+from office.schema import envelopes
 
 
 def word(rng: random.Random) -> str:

@@ -206,8 +206,8 @@ def run_phase(url: str, phones: list[Phone], sessions: list, flood: int, seconds
 
 def stored_ids(db_url: str) -> list[str]:
     from sqlalchemy import select
-    from sync.office import db
-    from sync.office.schema import envelopes
+    from office import db
+    from office.schema import envelopes
     engine = db.make_engine(db_url)
     with engine.connect() as conn:
         out = list(conn.execute(select(envelopes.c.id)).scalars())
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.update({k: v for k, v in ENV.items() if k.startswith("JAGA_")})
     with TemporaryDirectory() as tmp:
         data = Path(tmp) / "office"
-        from sync.office import db, enrollment, staff
+        from office import db, enrollment, staff
         db_url = args.db or db.sqlite_url(data)
         data.mkdir(parents=True)
         server = harness.office(data, workers=args.workers, db_url=args.db)

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import median, report  # noqa: E402
-from sync.office.dashboard import basemap, mapview  # noqa: E402
+from office.dashboard import basemap, mapview  # noqa: E402
 
 
 LONE = 'class="pt'          # a lone report's marker in the SVG

@@ -105,7 +105,7 @@ def make_app(private: rsa.RSAPrivateKey, db_path: str, mode: str = "central"):
         raise ValueError(f"mode must be one of {MODES}")
     con = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")          # the office's setting (sync/office/db.py)
+    con.execute("PRAGMA synchronous=FULL")          # the office's setting (office/db.py)
     con.execute("CREATE TABLE IF NOT EXISTS submissions(id TEXT PRIMARY KEY, form_id TEXT, "
                 "received_at TEXT, manifest BLOB, data BLOB)")
     headers = {"X-OpenRosa-Version": "1.0", "X-OpenRosa-Accept-Content-Length": str(100 * 1024 * 1024)}

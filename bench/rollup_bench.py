@@ -34,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from bench.common import percentile, report  # noqa: E402
-from sync.office import clock, db  # noqa: E402
-from sync.office.rollup import ddl, setup  # noqa: E402
-from sync.office.rollup.cluster import LocalCluster  # noqa: E402
-from sync.office.rollup.names import Office  # noqa: E402
-from sync.office.rollup.volunteer import Volunteer, report_naming, throwaway_office_keys  # noqa: E402
-from sync.office.schema import devices, envelopes, persons, villages  # noqa: E402
+from office import clock, db  # noqa: E402
+from office.rollup import ddl, setup  # noqa: E402
+from office.rollup.cluster import LocalCluster  # noqa: E402
+from office.rollup.names import Office  # noqa: E402
+from office.rollup.volunteer import Volunteer, report_naming, throwaway_office_keys  # noqa: E402
+from office.schema import devices, envelopes, persons, villages  # noqa: E402
 
 KEY = b"b" * 32
 ROLE, PASSWORD = "jaga_region", "bench-replikasi"

@@ -53,8 +53,8 @@ ANSWERS = forms.load("laporan_kecurigaan", 1).example()   # sealed as version 1 
 
 def populate(engine, n: int) -> None:
     """n stored reports: envelope rows (random sealed-size bytes) + their dashboard rows."""
-    from sync.office.dashboard.schema import dash_reports
-    from sync.office.schema import devices, envelopes, persons, villages
+    from office.dashboard.schema import dash_reports
+    from office.schema import devices, envelopes, persons, villages
     rng = random.Random(3)
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     with engine.begin() as conn:
@@ -190,9 +190,9 @@ def main() -> None:
 
 
 def scale(args, url: str) -> list[dict]:
-    from sync.office import db, enrollment, staff
-    from sync.office.dashboard import auth
-    from sync.office.schema import envelopes
+    from office import db, enrollment, staff
+    from office.dashboard import auth
+    from office.schema import envelopes
     with tempfile.TemporaryDirectory() as tmp:
         engine = db.make_engine(url)
         db.migrate(engine)

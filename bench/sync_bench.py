@@ -64,10 +64,10 @@ def batches(items: list[bytes]) -> list[list[bytes]]:
 
 
 def office_ingest(snapshot: Path, work: Path, envelopes: list[bytes], device_id: str, synchronous: str) -> float:
-    """The office's own batch ingest (sync.office.ingest.ingest_batch), no HTTP, one commit
+    """The office's own batch ingest (office.ingest.ingest_batch), no HTTP, one commit
     per batch, on a fresh copy of the enrolled office."""
-    from sync.office import db, keys as office_keys
-    from sync.office.ingest import ingest_batch
+    from office import db, keys as office_keys
+    from office.ingest import ingest_batch
 
     shutil.copytree(snapshot, work)
     keys = office_keys.load_or_create(work, "bench-office-key")
@@ -83,7 +83,7 @@ def office_ingest(snapshot: Path, work: Path, envelopes: list[bytes], device_id:
 
 
 def floor(snapshot: Path, work: Path, envelopes: list[bytes], author_public: bytes) -> float:
-    from sync.office import keys as office_keys      # setup only: the office's private keys
+    from office import keys as office_keys      # setup only: the office's private keys
     keys = office_keys.load_or_create(snapshot, "bench-office-key")
     work.mkdir(parents=True)
     con = physical.connect(work / "floor.db")
@@ -159,7 +159,7 @@ def main() -> None:
                 pub = serialization.load_pem_public_key((tmp / f"odk-{m}" / "odk_public.pem").read_bytes())
                 subs[m] = [odk_baseline.encrypt_submission(pub, FORM, answers_for(i))
                            for i in range(n * rounds + args.wire_sample)]
-            from sync.office import db as office_db
+            from office import db as office_db
             from sqlalchemy import text
             eng = office_db.make_engine(office_db.sqlite_url(snapshot))
             with eng.connect() as conn:

@@ -4,7 +4,7 @@ baseline measured in the same run.
 
     python bench/warning_bench.py [--reports 100000] [--batches 5]
 
-The reports go through the real code (`sync.office.warning.observe`: normalising, keyed
+The reports go through the real code (`office.warning.observe`: normalising, keyed
 HMACs, all five rules, signal upserts) on the office's real schema and migrations
 (SQLite). Only the answers are synthetic; ingest's envelope crypto is benchmarked in
 sync_bench and is not repeated here.
@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.common import report  # noqa: E402
-from sync.office import clock, db, keys as office_keys  # noqa: E402
-from sync.office.schema import villages  # noqa: E402
-from sync.office.warning import Report, observe  # noqa: E402
-from sync.office.warning.schema import warn_signal_reports, warn_signals  # noqa: E402
+from office import clock, db, keys as office_keys  # noqa: E402
+from office.schema import villages  # noqa: E402
+from office.warning import Report, observe  # noqa: E402
+from office.warning.schema import warn_signal_reports, warn_signals  # noqa: E402
 
 END = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
 SPAN_DAYS = 180

@@ -20,7 +20,7 @@ from fieldapp.users import Session, today
 from sync import envelope
 
 REPLY_FORM = "_reply"
-MAX_REPLY = 2000          # the office refuses longer replies (sync/office/ingest/replies.py)
+MAX_REPLY = 2000          # the office refuses longer replies (office/ingest/replies.py)
 FIRST_WORDS = 60
 
 

@@ -29,7 +29,7 @@ from sync.ports import InboxItem
 
 log = logging.getLogger("jaga.inbox")
 VERDICTS = ("verified", "disputed", "needs_more_info")
-MAX_NOTE = 2000        # the office refuses a longer verdict note (sync/office/ingest/reviews.py)
+MAX_NOTE = 2000        # the office refuses a longer verdict note (office/ingest/reviews.py)
 
 
 class NoteTooLong(JagaError):

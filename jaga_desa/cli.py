@@ -35,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     elif cmd == "app":
         from fieldapp.app import main as run
     elif cmd in ("office", "office-admin"):
-        from sync.office.cli import main as office_main
+        from office.cli import main as office_main
         return office_main(argv)
     elif cmd == "handover":
-        from sync.office.handover.cli import main as run
+        from office.handover.cli import main as run
     elif cmd == "rollup":
-        from sync.office.rollup.cli import main as run
+        from office.rollup.cli import main as run
     elif cmd == "demo":
         from jaga_desa.demo import main as run
     else:

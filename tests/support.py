@@ -249,7 +249,7 @@ def office_count(server, table) -> int:
     would: a fresh engine on its SQLite file, disposed after."""
     from sqlalchemy import func, select
 
-    from sync.office import db
+    from office import db
     eng = db.make_engine(db.sqlite_url(server.data_dir))
     try:
         with eng.connect() as c:

@@ -111,7 +111,7 @@ class OfficeServer(ServerProcess):
 
     def admin(self, argv: list[str]) -> str:
         """Run `office-admin --data DIR [--db URL] ARGV...` in-process; returns stdout."""
-        from sync.office.cli import main
+        from office.cli import main
         full = ["office-admin", "--data", str(self.data_dir)]
         if self.db_url:
             full += ["--db", self.db_url]

@@ -2,7 +2,8 @@
 inside functions and `__import__`/`importlib.import_module("...")` calls included) and
 at run time (what a fresh interpreter really loads):
 
-    sync (incl. sync.office)  never imports fieldapp
+    sync                      never imports fieldapp nor the office
+    office                    never imports fieldapp
     forms                     imports no storage or network module (nor fieldapp / sync)
     fieldapp                  never speaks HTTP itself (no requests/urllib3/httpx/socket)
     core                      imports nothing of the project
@@ -23,12 +24,12 @@ import pytest
 
 from .conftest import CHILD_ENV, ROOT
 
-PACKAGES = ("core", "forms", "fieldapp", "sync", "jaga_desa")
+PACKAGES = ("core", "forms", "fieldapp", "sync", "office", "jaga_desa")
 # module prefixes (urllib.parse is string handling, not network: only urllib.request counts)
 STORAGE_OR_NETWORK = {"sqlite3", "sqlite_utils", "sqlalchemy", "alembic", "requests", "urllib3",
                       "httpx", "http.client", "http.server", "urllib.request", "socket", "ssl",
                       "asyncio", "fastapi", "starlette", "uvicorn", "aiohttp", "psycopg",
-                      "fieldapp", "sync"}
+                      "fieldapp", "sync", "office"}
 HTTP = {"requests", "urllib3", "httpx", "http.client", "urllib.request", "socket", "aiohttp",
         "fastapi", "starlette"}
 
@@ -90,7 +91,7 @@ def violations(package: str, forbidden: set[str], tree: dict = ALL, root: Path =
 
 
 # The rules, one place: the tests below apply them to this checkout and to a made-up one.
-RULES = {"sync": {"fieldapp"}, "forms": STORAGE_OR_NETWORK, "fieldapp": HTTP,
+RULES = {"sync": {"fieldapp", "office"}, "office": {"fieldapp"}, "forms": STORAGE_OR_NETWORK, "fieldapp": HTTP,
          "core": set(PACKAGES) - {"core"}}
 
 
@@ -123,12 +124,16 @@ def test_the_scanner_sees_imports():
     assert "sync.envelope" in ALL["fieldapp"][ROOT / "fieldapp" / "device.py"]
     assert "forms" in ALL["fieldapp"][ROOT / "fieldapp" / "cli.py"]          # __import__("forms")
     assert "forms.catalog" in ALL["forms"][ROOT / "forms" / "__init__.py"]  # from .catalog import
-    assert any(top(n) == "sqlalchemy" for n in ALL["sync"][ROOT / "sync" / "office" / "db.py"])
-    assert len(ALL["sync"]) > 10 and len(ALL["forms"]) >= 5
+    assert any(top(n) == "sqlalchemy" for n in ALL["office"][ROOT / "office" / "db.py"])
+    assert len(ALL["sync"]) >= 5 and len(ALL["office"]) > 10 and len(ALL["forms"]) >= 5
 
 
-def test_sync_never_imports_fieldapp():
+def test_sync_never_imports_fieldapp_nor_the_office():
     assert violations("sync", RULES["sync"]) == []
+
+
+def test_office_never_imports_fieldapp():
+    assert violations("office", RULES["office"]) == []
 
 
 def test_forms_imports_no_storage_or_network():
@@ -156,8 +161,9 @@ VIOLATING = {
     "forms/lazy.py": "def f():\n    __import__('requests')\n",              # hidden in a call
     "fieldapp/net.py": "from urllib.request import urlopen\n",               # fieldapp speaks HTTP
     "fieldapp/deep.py": "def f():\n    import importlib\n    importlib.import_module('httpx')\n",
-    "sync/office/peek.py": "from fieldapp.device import Device\n",            # office -> fieldapp
-    "sync/office/rel.py": "from ...fieldapp import store\n",                 # relative, still fieldapp
+    "office/peek.py": "from fieldapp.device import Device\n",            # office -> fieldapp
+    "office/rel.py": "from ..fieldapp import store\n",                  # relative, still fieldapp
+    "sync/peek.py": "from fieldapp import device\nimport office.app\n",   # sync -> phone, sync -> office
     "jaga_desa/__init__.py": "",
 }
 
@@ -167,8 +173,6 @@ def violating_tree(tmp_path) -> tuple[dict, Path]:
     for pkg in PACKAGES:
         (tmp_path / pkg).mkdir()
         (tmp_path / pkg / "__init__.py").write_text("")
-    (tmp_path / "sync" / "office").mkdir()
-    (tmp_path / "sync" / "office" / "__init__.py").write_text("")
     for rel, text in VIOLATING.items():
         (tmp_path / rel).write_text(text)
     return scan(tmp_path), tmp_path
@@ -178,8 +182,10 @@ def test_each_rule_catches_its_violation(violating_tree):
     tree, root = violating_tree
     found = {pkg: violations(pkg, forbidden, tree, root) for pkg, forbidden in RULES.items()}
     assert found == {
-        "sync": ["sync/office/peek.py imports fieldapp.device", "sync/office/peek.py imports fieldapp.device.Device",
-                 "sync/office/rel.py imports fieldapp", "sync/office/rel.py imports fieldapp.store"],
+        "sync": ["sync/peek.py imports fieldapp", "sync/peek.py imports fieldapp.device",
+                 "sync/peek.py imports office.app"],
+        "office": ["office/peek.py imports fieldapp.device", "office/peek.py imports fieldapp.device.Device",
+                   "office/rel.py imports fieldapp", "office/rel.py imports fieldapp.store"],
         "forms": ["forms/lazy.py imports requests", "forms/store.py imports sqlite3",
                   "forms/store.py imports sync", "forms/store.py imports sync.client"],
         "fieldapp": ["fieldapp/deep.py imports httpx", "fieldapp/net.py imports urllib.request",
@@ -201,7 +207,7 @@ def test_the_cycle_check_catches_a_cycle(violating_tree):
 
 @pytest.mark.parametrize("entry,forbidden", [
     ("forms", sorted(STORAGE_OR_NETWORK)),
-    ("sync.office.app", ["fieldapp"]),
+    ("office.app", ["fieldapp"]),
     ("sync.runner", ["fieldapp"]),
     ("sync.envelope", ["fieldapp", "forms", "requests", "sqlite3"]),
 ])

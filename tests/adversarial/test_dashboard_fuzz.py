@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from sync.office.dashboard import access_table
+from office.dashboard import access_table
 from tests.support import enroll
 
 from .conftest import VILLAGE

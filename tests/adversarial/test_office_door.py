@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 import forms
 from sync import envelope as env
-from sync.office.ingest import MAX_ATTACHMENT, admission
+from office.ingest import MAX_ATTACHMENT, admission
 from tests.support import enroll, valid_answers
 
 from .conftest import VILLAGE

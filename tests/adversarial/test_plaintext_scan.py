@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from sync import envelope as env
-from sync.office import keys as office_keys
+from office import keys as office_keys
 
 from .conftest import HEAD_PIN, PIN, Phone, start_office
 

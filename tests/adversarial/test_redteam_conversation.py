@@ -32,10 +32,10 @@ from fieldapp.conversation import ReportUnreadable
 from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
-from sync.office import db, feedback
-from sync.office import keys as office_keys
-from sync.office.keys import OFFICE_AUTHOR_ID
-from sync.office.schema import replies
+from office import db, feedback
+from office import keys as office_keys
+from office.keys import OFFICE_AUTHOR_ID
+from office.schema import replies
 from sync.runner import sync_round
 from jaga_desa.testing.rogue import Mitm
 from tests.support import Person, enroll, office_count, village

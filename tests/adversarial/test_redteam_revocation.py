@@ -36,10 +36,10 @@ from fieldapp.device import Device, RevokedHere
 from jaga_desa.testing.rogue import Mitm
 from jaga_desa.testing.servers import OfficeServer
 from sync.client import OfficeClient
-from sync.office import conversation, db, feedback
-from sync.office import keys as office_keys
-from sync.office.dashboard import mapview
-from sync.office.schema import inbox_items, replies, reviews
+from office import conversation, db, feedback
+from office import keys as office_keys
+from office.dashboard import mapview
+from office.schema import inbox_items, replies, reviews
 from sync.runner import sync_round
 from tests.adversarial.test_redteam_conversation import STAFF_PASSWORD, _login
 from tests.dashboard.conftest import seal_report

@@ -7,8 +7,8 @@ import pytest
 import requests
 from fastapi.routing import APIRoute
 
-from sync.office.app import create_app
-from sync.office.dashboard import access_table
+from office.app import create_app
+from office.dashboard import access_table
 
 PREFIXES = ("/dashboard", "/api/v1/partner")
 ROLES = ("anonymous", "intel_sgu", "intel_kh", "admin")      # reports below are in Sanggau

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sync.office.dashboard import derived
-from sync.office.keys import OfficeKeys
+from office.dashboard import derived
+from office.keys import OfficeKeys
 
 
 def reference(keys: OfficeKeys, word: str) -> str:

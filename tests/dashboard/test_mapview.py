@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core.errors import BadRequest
-from sync.office.dashboard import basemap, mapview
+from office.dashboard import basemap, mapview
 
 
 def pt(i: int, lat: float, lon: float, **kw) -> dict:

@@ -85,7 +85,7 @@ def test_malformed_filters_get_a_clear_message(dash, query, words):
 
 
 def test_list_reports_is_callable_directly_and_pages_by_keyset(dash):
-    from sync.office.dashboard import queries
+    from office.dashboard import queries
     engine = create_engine(f"sqlite:///{dash.server.data_dir / 'office.db'}")
     dash.login("admin").get(dash.url + "/dashboard/")             # make sure everything is indexed
     admin = {"id": 1, "role": "admin", "region": None}
@@ -281,7 +281,7 @@ def test_audit_log_is_append_only_in_the_database(dash):
         for sql in ("UPDATE dash_audit SET action='x'", "DELETE FROM dash_audit"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 db.execute(sql)
-    src = "".join(p.read_text() for p in (ROOT / "sync/office/dashboard").glob("*.py"))
+    src = "".join(p.read_text() for p in (ROOT / "office/dashboard").glob("*.py"))
     assert "update(dash_audit" not in src and "delete(dash_audit" not in src
 
 

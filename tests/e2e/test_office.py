@@ -122,7 +122,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         assert office_rows(office_server, "SELECT verdict FROM reviews") == [("verified",)]
 
         # the office answers the volunteer: a notice, and the feedback on the report itself
-        from sync.office import db, feedback, keys
+        from office import db, feedback, keys
         eid = office_rows(office_server, "SELECT id FROM envelopes")[0][0]
         with db.make_engine(db.sqlite_url(office_server.data_dir)).begin() as conn:
             feedback.send_feedback(conn, eid, "Terima kasih, tim kami ke lokasi besok",

@@ -19,7 +19,7 @@ import pytest
 
 import forms
 from sync import envelope as env
-from sync.office import regions
+from office import regions
 from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll as enroll_person
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from jaga_desa.testing.dashboard import CSRF_RE, sign_in
-from sync.office.handover import verify
+from office.handover import verify
 
 PASSWORD = "kata-sandi-serah-terima"
 CSRF = CSRF_RE
@@ -75,7 +75,7 @@ def test_admin_picks_a_village_from_the_code_list(seeded, staff):
     assert r.status_code == 303
     with sqlite3.connect(seeded.data / "office.db") as db:
         name, version = db.execute("SELECT name, kode_version FROM villages WHERE kode_wilayah=?", (code,)).fetchone()
-    from sync.office import regions
+    from office import regions
     assert name == regions.get(code).name and version == regions.VERSION
     again = s.post(seeded.server.url + "/dashboard/admin/villages",
                    data={"csrf": CSRF.search(found.text).group(1), "code": code})

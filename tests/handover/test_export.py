@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from sync.office.handover import verify
+from office.handover import verify
 
 from .conftest import DESA_A, zip_texts
 

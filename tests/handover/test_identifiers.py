@@ -10,7 +10,7 @@ import zipfile
 import forms
 import pytest
 
-from sync.office.handover import verify
+from office.handover import verify
 
 from .conftest import CANARY_TEXT, DESA_B, Seeded, seal, zip_texts
 from jaga_desa.testing.servers import OfficeServer
@@ -32,7 +32,7 @@ def v2(tmp_path_factory) -> Seeded:
     try:
         s = Seeded(server)
         server.admin(["add-village", "--code", DESA_B])
-        from sync.office import regions
+        from office import regions
         person, client = enroll_person(server, regions.get(DESA_B).name, "volunteer", "Relawan Kenari")
         s.people = {"p": person}
         answers = forms.load("keberangkatan_pmi", 2).example()

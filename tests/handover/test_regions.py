@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import BadRequest, NotFound
-from sync.office import regions
+from office import regions
 
 
 def test_the_project_regions_are_in_the_list():
@@ -28,7 +28,7 @@ def test_admin_adds_a_village_by_code_and_its_name_comes_from_the_list(office_se
     out = office_server.admin_json(["add-village", "--code", "65.03.01.2001"])
     assert out["name"] == "Tanjungkarang" and out["region"] == "Kabupaten Nunukan"
     assert out["kode_version"] == regions.VERSION
-    from sync.office.cli import main
+    from office.cli import main
     assert main(["office-admin", "--data", str(office_server.data_dir), "add-village", "--code",
                  "65.03.01.2001"]) == 1                      # the same code twice
     assert main(["office-admin", "--data", str(office_server.data_dir), "add-village", "--code",
@@ -43,7 +43,7 @@ def test_set_code_renames_to_the_official_name(office_server, capsys):
 
 
 def test_cli_error_names_the_code(office_server, capsys):
-    from sync.office.cli import main
+    from office.cli import main
     rc = main(["office-admin", "--data", str(office_server.data_dir), "add-village", "--code", "65.03.01.9999"])
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("error") and "65.03.01.9999" in err

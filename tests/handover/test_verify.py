@@ -12,7 +12,7 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from sync.office.handover import PackageInvalid, verify
+from office.handover import PackageInvalid, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 

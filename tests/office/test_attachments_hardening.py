@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from sync.office.ingest.attachments import PIECE
+from office.ingest.attachments import PIECE
 from tests.support import enroll, village
 
 

@@ -1,4 +1,4 @@
-"""sync.office.compression against a real office: the push endpoint takes and gives gzip,
+"""office.compression against a real office: the push endpoint takes and gives gzip,
 a gzip bomb or broken gzip gets a typed JSON error (never a 5xx), and no other route —
 the dashboard least of all (BREACH) — is ever compressed."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 
 import requests
 
-from sync.office.app import MAX_BODY
+from office.app import MAX_BODY
 from tests.support import enroll, village
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from sync.office import conversation, db, feedback
-from sync.office import keys as office_keys
+from office import conversation, db, feedback
+from office import keys as office_keys
 from tests.support import enroll, village
 
 

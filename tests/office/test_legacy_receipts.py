@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 
 import forms
 from sync import envelope as env, receipt as rc
-from sync.office import db, enrollment, keys as office_keys
-from sync.office.ingest import ingest_batch, receipt_for
-from sync.office.schema import envelopes
+from office import db, enrollment, keys as office_keys
+from office.ingest import ingest_batch, receipt_for
+from office.schema import envelopes
 
 
 def _legacy(wire: dict, key: Ed25519PrivateKey) -> str:

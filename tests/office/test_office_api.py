@@ -17,8 +17,8 @@ from jaga_desa.testing.waits import wait_until
 from sync import envelope as env
 from sync import receipt as rc
 from sync.client import OfficeClient
-from sync.office import clock, db, enrollment
-from sync.office.schema import envelopes, reviews
+from office import clock, db, enrollment
+from office.schema import envelopes, reviews
 from tests.support import Person, enroll, new_code, valid_answers, village
 
 API = "/api/v1"
@@ -226,7 +226,7 @@ def test_head_review_round_trip_and_rahasia(office_server):
     assert rows == [("disputed", normal.envelope_id)]
 
     # Feedback from the office reaches the volunteer, signed by the office.
-    from sync.office import feedback, keys
+    from office import feedback, keys
     office_keys = keys.load_or_create(office_server.data_dir)
     with store(office_server).begin() as conn:
         feedback.send_feedback(conn, normal.envelope_id, "Terima kasih, kami tindak lanjuti",

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import AuthError, OfficeKeyError
-from sync.office import db, keys, staff
-from sync.office.cli import main
+from office import db, keys, staff
+from office.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(argv, **env):
-    return subprocess.run([sys.executable, "-m", "sync.office.cli", *argv], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "office.cli", *argv], cwd=ROOT, capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, timeout=60)
 
 
@@ -99,7 +99,7 @@ def test_head_list_validity_is_configurable_and_a_bad_value_is_refused(monkeypat
     from datetime import timedelta
 
     from core.errors import JagaError
-    from sync.office import enrollment
+    from office import enrollment
     monkeypatch.delenv(enrollment.HEAD_LIST_DAYS_ENV, raising=False)
     assert enrollment.head_list_validity() == timedelta(days=14)
     monkeypatch.setenv(enrollment.HEAD_LIST_DAYS_ENV, "3.5")

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from core.errors import DatabaseDriverMissing
-from sync.office import db
+from office import db
 
 
 @pytest.mark.parametrize("url", ["mysql+nosuchdriver://u@127.0.0.1:1/x", "notadialect://x", "::"])

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 
 from core.errors import ApiError
 from sync import receipt as rc
-from sync.office.schema import envelopes, reviews
+from office.schema import envelopes, reviews
 from sync.runner import sync_once
 from tests.support import enroll, outbox_for, village
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from core.errors import ApiError
 from sync import envelope as env
-from sync.office import conversation, db, feedback
-from sync.office import keys as office_keys
-from sync.office.schema import replies
+from office import conversation, db, feedback
+from office import keys as office_keys
+from office.schema import replies
 from tests.support import Person, enroll, office_count, village
 
 

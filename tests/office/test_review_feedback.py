@@ -40,8 +40,8 @@ def test_needs_more_info_reaches_the_volunteer(office_server):
 def _stored_reviews(server) -> int:
     from sqlalchemy import func, select
 
-    from sync.office import db
-    from sync.office.schema import reviews
+    from office import db
+    from office.schema import reviews
     eng = db.make_engine(db.sqlite_url(server.data_dir))
     try:
         with eng.connect() as c:
@@ -59,7 +59,7 @@ def test_a_verdict_note_is_capped_like_a_reply_and_nothing_is_stored(office_serv
     import pytest
 
     from core.errors import ApiError
-    from sync.office.ingest.reviews import MAX_NOTE, MAX_REVIEW_BYTES
+    from office.ingest.reviews import MAX_NOTE, MAX_REVIEW_BYTES
 
     v = village(office_server)
     head, hclient = enroll(office_server, v, "head", "Pak Kades")

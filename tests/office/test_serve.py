@@ -1,4 +1,4 @@
-"""sync.office.serve: the office on two uvicorn worker processes, on SQLite (WAL) and on
+"""office.serve: the office on two uvicorn worker processes, on SQLite (WAL) and on
 PostgreSQL, keeps exactly-once under concurrent, overlapping pushes from several phones:
 every envelope is stored once, accepted once, and every answer carries a receipt (batch
 proof) that verifies on the phone — the same receipt every time it is asked."""
@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, func, select
 
 from sync import receipt as rc
 from sync.client import OfficeClient
-from sync.office import db
-from sync.office.schema import envelopes
+from office import db
+from office.schema import envelopes
 from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll, village
 

@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 
 from jaga_desa.testing.waits import wait_until
-from sync.office import clock, db
-from sync.office.rollup import setup
-from sync.office.rollup.cluster import LocalCluster
-from sync.office.rollup.volunteer import Volunteer, throwaway_office_keys
-from sync.office.schema import devices, envelopes, persons, villages
+from office import clock, db
+from office.rollup import setup
+from office.rollup.cluster import LocalCluster
+from office.rollup.volunteer import Volunteer, throwaway_office_keys
+from office.schema import devices, envelopes, persons, villages
 
 from .tls import ca_and_server
 

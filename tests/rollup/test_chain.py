@@ -5,7 +5,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from sync.office.rollup import ddl, health, setup
+from office.rollup import ddl, health, setup
 
 from .conftest import OFFICE_DB, REGION_PASSWORD, REGION_ROLE, TLS, setup_office, wait_for
 
@@ -224,8 +224,8 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
     import forms
     from jaga_desa.testing.servers import OfficeServer
     from sync import envelope as env
-    from sync.office.rollup import links
-    from sync.office.rollup.volunteer import report_naming
+    from office.rollup import links
+    from office.rollup.volunteer import report_naming
     from tests.handover.conftest import seal
     from tests.support import enroll
     nnk = chain.offices["NNK"]

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 
 from core.net import free_port
 from jaga_desa.testing.servers import JAGA, ServerProcess
-from sync.office.rollup import links
-from sync.office.rollup.volunteer import report_naming
+from office.rollup import links
+from office.rollup.volunteer import report_naming
 
 from .conftest import wait_for
 from .test_links import LEVEL_KEY, pseudonym, signal_for

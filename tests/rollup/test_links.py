@@ -10,9 +10,9 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from sync.office.rollup import ddl, links, signals
-from sync.office.rollup.volunteer import report_naming
-from sync.office.warning.linkkeys import link_key as office_link_key
+from office.rollup import ddl, links, signals
+from office.rollup.volunteer import report_naming
+from office.warning.linkkeys import link_key as office_link_key
 
 from .conftest import wait_for
 
@@ -150,7 +150,7 @@ def test_ingest_extracts_a_reports_identifiers_once_for_the_engine_and_the_links
     """One real sealed report through the office's ingest with the roll-up set up: the
     early-warning engine's links and the roll-up's link rows both come from a single
     extraction (the real `extract.facts`, wrapped only to count its calls)."""
-    from sync.office.warning import extract
+    from office.warning import extract
     real, calls = extract.facts, []
 
     def counted(form_id, answers, places):

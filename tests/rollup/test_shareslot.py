@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from jaga_desa.cli import main
-from sync.office.rollup import health, shareslot
-from sync.office.rollup.volunteer import report_naming
+from office.rollup import health, shareslot
+from office.rollup.volunteer import report_naming
 
 from .conftest import OFFICE_DB, wait_for
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 from sqlalchemy import create_engine, text
 
-from sync.office import clock
-from sync.office.rollup import cli, signals
-from sync.office.warning.config import WarningConfig
+from office import clock
+from office.rollup import cli, signals
+from office.warning.config import WarningConfig
 
 from .conftest import wait_for
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from sync import receipt as rc
 from sync.client import OfficeClient
-from sync.office import db
-from sync.office.schema import attachments, envelopes
+from office import db
+from office.schema import attachments, envelopes
 from sync.runner import sync_once
 from jaga_desa.testing.waits import wait_until
 from tests.support import enroll, outbox_for, village

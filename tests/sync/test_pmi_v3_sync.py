@@ -16,7 +16,7 @@ import forms
 from fieldapp.device import Device
 from fieldapp.ui.form import defaults
 from sync.client import OfficeClient
-from sync.office.warning import extract
+from office.warning import extract
 from sync.runner import sync_round
 from tests.dashboard.conftest import CSRF_RE, PASSWORD, csrf_of
 from tests.sync.test_sync_device import PIN, cli

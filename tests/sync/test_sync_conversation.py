@@ -13,8 +13,8 @@ import forms
 import pytest
 from core.errors import DecryptError, JagaError, NotFound
 from fieldapp import history
-from sync.office import conversation, db, feedback
-from sync.office import keys as office_keys
+from office import conversation, db, feedback
+from office import keys as office_keys
 from sync.runner import sync_round
 from tests.sync.test_sync_device import HEAD_PIN, PIN, cli, client_for, phone  # noqa: F401 — fixture
 

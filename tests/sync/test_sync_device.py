@@ -252,8 +252,8 @@ def test_real_device_through_a_dropping_proxy_loses_and_duplicates_nothing(offic
     from sqlalchemy import select
 
     from jaga_desa.testing.proxy import FaultProxy
-    from sync.office import db
-    from sync.office.schema import envelopes
+    from office import db
+    from office.schema import envelopes
 
     dev, data, _ = phone
     file_reports(dev, 120, photo=True)

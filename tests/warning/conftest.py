@@ -11,8 +11,8 @@ import requests
 from sqlalchemy import insert
 
 from jaga_desa.testing.dashboard import csrf_of, sign_in
-from sync.office import db, keys as office_keys
-from sync.office.schema import villages
+from office import db, keys as office_keys
+from office.schema import villages
 from tests.conftest import OfficeServer
 
 T0 = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.timezone.utc)   # a Monday

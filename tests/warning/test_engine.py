@@ -9,9 +9,9 @@ import uuid
 
 from sqlalchemy import select
 
-from sync.office import clock
-from sync.office.warning import Report, WarningConfig, explain, observe
-from sync.office.warning.schema import warn_links, warn_signal_reports, warn_signals
+from office import clock
+from office.warning import Report, WarningConfig, explain, observe
+from office.warning.schema import warn_links, warn_signal_reports, warn_signals
 from tests.warning.conftest import T0
 
 

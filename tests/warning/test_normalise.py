@@ -1,8 +1,8 @@
 """Identifiers written differently by different people come out the same; others do not."""
 import pytest
 
-from sync.office.warning import normalise
-from sync.office.warning.places import KNOWN_PLACES
+from office.warning import normalise
+from office.warning.places import KNOWN_PLACES
 
 
 @pytest.mark.parametrize("raw,e164", [

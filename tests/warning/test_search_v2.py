@@ -1,7 +1,7 @@
 """The dashboard's keyed search index also covers what v2 reports put in repeat entries
 (a calo's name, a boat), and still never indexes a GPS point."""
 import forms
-from sync.office.dashboard.indexer import search_words
+from office.dashboard.indexer import search_words
 
 
 def test_repeat_entries_are_searchable_gps_is_not():

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from jaga_desa.testing.loopback import LoopbackHTTP
-from sync.office.warning import webhook
-from sync.office.warning.schema import warn_deliveries, warn_signals
+from office.warning import webhook
+from office.warning.schema import warn_deliveries, warn_signals
 from tests.warning.conftest import T0
 from tests.warning.test_engine import calo, report, run
 
@@ -120,7 +120,7 @@ def test_bad_settings_are_refused(url, secret):
 
 
 def test_cli_delivers_and_refuses_a_missing_secret(signal, tmp_path, monkeypatch, capsys):
-    from sync.office import cli
+    from office import cli
     rx = Receiver()
     try:
         monkeypatch.delenv("JAGA_WEBHOOK_SECRET", raising=False)

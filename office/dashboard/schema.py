@@ -1,0 +1,115 @@
+"""Dashboard tables, on the office's one `metadata` (migration 0002_dashboard).
+
+dash_reports is the dashboard's projection of `envelopes`: the filter columns that can
+only be known after opening a report (category, urgency, children, route, GPS) are
+derived once at the office by `indexer` and kept here, so listing 100k reports never
+decrypts anything. Free text never lands in a column: search goes through dash_terms,
+which holds HMAC(office-derived key, normalized word) — a database copy alone cannot
+test guesses against it. Triage notes are AES-GCM sealed under an office-derived key.
+dash_audit is append-only (no code path updates or deletes; SQLite/PostgreSQL triggers
+refuse it too).
+"""
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, String,
+                        Table, Text)
+
+from office.schema import metadata
+
+dash_reports = Table(
+    "dash_reports", metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("village_id", Integer, nullable=False),
+    Column("form_id", String(255), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("has_photo", Boolean, nullable=False),
+    Column("opened", Boolean, nullable=False),          # False: the envelope cannot be decrypted
+    Column("category", String(100), nullable=True),
+    Column("urgency", String(16), nullable=True),       # biasa | mendesak | darurat
+    Column("urgent", Boolean, nullable=False),
+    Column("children", Boolean, nullable=False),
+    Column("route", String(64), nullable=True),
+    Column("geo", LargeBinary, nullable=True),       # GPS point, sealed (derived.seal_geo)
+    Column("week", String(8), nullable=False),          # ISO week of received_at, "2025-W03"
+    Column("triage", String(32), nullable=False),
+    Column("assignee_id", Integer, nullable=True),
+    Column("indexed_at", String(32), nullable=False),
+    Index("ix_dash_reports_recv", "received_at", "envelope_id"),
+    Index("ix_dash_reports_village", "village_id", "received_at"),
+    Index("ix_dash_reports_triage", "triage", "received_at"),
+)
+
+dash_terms = Table(
+    "dash_terms", metadata,
+    Column("term", String(32), primary_key=True),       # hex HMAC-SHA256[:16] of a word
+    Column("envelope_id", String(36), primary_key=True),
+)
+
+dash_events = Table(
+    "dash_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("envelope_id", String(36), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("staff_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),         # triage | feedback
+    Column("from_state", String(32), nullable=True),
+    Column("to_state", String(32), nullable=True),
+    Column("assignee_id", Integer, nullable=True),
+    Column("note", LargeBinary, nullable=True),         # sealed (office-derived key)
+    Column("ref_id", String(36), nullable=True),        # feedback envelope id
+    Index("ix_dash_events_report", "envelope_id", "id"),
+)
+
+dash_sessions = Table(
+    "dash_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("staff_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("last_seen_at", String(32), nullable=False),
+)
+
+dash_login_attempts = Table(
+    "dash_login_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("ip", String(64), nullable=True),            # source address (throttled per source too)
+    Index("ix_dash_login_user", "username", "at"),
+    Index("ix_dash_login_ip", "ip", "at"),
+)
+
+dash_api_tokens = Table(
+    "dash_api_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("staff_id", Integer, nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32), nullable=True),
+    Column("expires_at", String(32), nullable=True),
+    Column("last_used_at", String(32), nullable=True),
+    Column("scope", Text, nullable=True),               # JSON: regions, rahasia, free_text
+)
+
+dash_audit = Table(
+    "dash_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("staff_id", Integer, nullable=True),
+    Column("username", String(100), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("target", String(64), nullable=True),
+    Column("detail", Text, nullable=True),              # JSON; never report content
+    Column("ip", String(64), nullable=True),
+    Index("ix_dash_audit_action", "action", "id"),
+)
+
+dash_alert_acks = Table(     # migration 0010: who acknowledged a DARURAT report, and when
+    "dash_alert_acks", metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("staff_id", Integer, nullable=False),
+    Column("at", String(32), nullable=False),
+)

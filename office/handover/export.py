@@ -1,0 +1,151 @@
+"""export(): one hand-over package for one tier, period and recipient — built, signed, audited."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import forms
+from sqlalchemy import Connection
+
+from office import clock, regions
+from office.dashboard import audit
+from office.keys import OfficeKeys
+
+from . import codebook, identifiers, keys as pkeys, questions, tiers
+from .errors import HandoverError
+from .package import Builder, Table, fingerprint
+from .source import Period, check_region_codes, day_counts, iter_reports
+
+DEFAULT_K = 11
+MAX_REFERRAL = 500
+LEGAL_BASIS = [
+    "Peraturan Presiden No. 39 Tahun 2019 tentang Satu Data Indonesia",
+    "Undang-Undang No. 21 Tahun 2007 tentang Pemberantasan Tindak Pidana Perdagangan Orang",
+    "Undang-Undang No. 6 Tahun 2011 tentang Keimigrasian",
+    "Undang-Undang No. 18 Tahun 2017 tentang Pelindungan Pekerja Migran Indonesia",
+    "Undang-Undang No. 27 Tahun 2022 tentang Pelindungan Data Pribadi",
+]
+
+
+def _pkg_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out: Path,
+           producer: str, recipient: str | None = None, reason: str | None = None,
+           report_ids: list[str] | None = None, include_rahasia: bool = False, k: int = DEFAULT_K,
+           staff: dict | None = None, actor: str = "cli", now: datetime | None = None) -> dict:
+    """Build and sign the package; audit it. Returns a summary (tier, rows, sha256, ...).
+
+    The caller decides who may ask: tier C and include_rahasia are for admins only.
+    """
+    tier = tier.upper()
+    if tier not in tiers.TIERS:
+        raise HandoverError(f"tier must be one of {', '.join(tiers.TIERS)}")
+    if k < 2 or k > 1000:
+        raise HandoverError("k must be between 2 and 1000")
+    if tier in ("B", "C") and not (recipient or "").strip():
+        raise HandoverError(f"tier {tier} is made for one named recipient agency (--recipient)")
+    recipient = (recipient or "publik").strip()
+    pkeys.recipient_slug(recipient)
+    if tier == "C":
+        if not report_ids:
+            raise HandoverError("tier C refers chosen reports: name at least one report id")
+        if len(report_ids) > MAX_REFERRAL:
+            raise HandoverError(f"tier C refers at most {MAX_REFERRAL} reports at once")
+        if not (reason or "").strip():
+            raise HandoverError("tier C needs the reason for the referral")
+        include_rahasia = True      # a referral names its reports; rahasia ones may be among them
+    elif report_ids:
+        raise HandoverError("only tier C selects reports by id")
+    now = now or clock.now()
+
+    if tier in ("A", "B"):
+        check_region_codes(conn, period, include_rahasia)
+    with Builder() as b:
+        counts, withheld = {}, None
+        if tier == "A":
+            rows, withheld = tiers.aggregate(day_counts(conn, period, include_rahasia=include_rahasia), k)
+            t = b.add(Table("counts", {"fields": tiers.A_FIELDS, "missingValues": [""],
+                                       "primaryKey": ["kode_kecamatan", "week", "form_id", "category"]},
+                            "Jumlah laporan / Report counts"), rows)
+            fixed, qs = tiers.A_FIELDS, []
+        else:
+            qs = questions.for_tier(tier)
+            fixed = tiers.B_FIXED if tier == "B" else tiers.C_FIXED
+            pkey = pkeys.key_for(keys, recipient) if tier == "B" else None
+            reports = iter_reports(conn, period, include_rahasia=include_rahasia,
+                                   ids=report_ids, keys=keys)
+            idt = Table("identifiers", identifiers.schema(tier), "Pihak/benda yang disebut / Identifiers named")
+            with b.stream(idt) as write_identifier:
+                t = b.add(Table("reports", {"fields": fixed + [q.schema() for q in qs], "missingValues": [""],
+                                            "primaryKey": [fixed[0]["name"]]}, "Laporan / Reports"),
+                          tiers.case_rows(reports, tier, qs, pkey, write_identifier))
+            counts[idt.name] = idt.rows
+            if tier == "C" and t.rows < len(set(report_ids or [])):
+                raise HandoverError(f"{len(set(report_ids)) - t.rows} of the chosen reports are not in "
+                                    f"the period {period.start}..{period.end} (or do not exist)")
+        counts[t.name] = t.rows
+        cb_codes = {"form_id": tiers.form_codes(), "category": tiers.category_codes()}
+        if tier != "A":
+            cb_codes.update(identifiers.codes())
+            fixed = fixed + identifiers.schema(tier)["fields"][1:]
+        cb = b.add(Table("codebook", codebook.SCHEMA, "Buku kode / Codebook"),
+                   codebook.rows(fixed, qs, cb_codes))
+        counts["codebook"] = cb.rows
+        descriptor = _descriptor(keys, tier=tier, period=period, producer=producer, recipient=recipient,
+                                 reason=reason, include_rahasia=include_rahasia, k=k, withheld=withheld,
+                                 counts=counts, now=now)
+        _, sha = b.write(out, descriptor, keys)
+    summary = {"tier": tier, "recipient": recipient, "rows": counts.get("counts", counts.get("reports")),
+               "period": [period.start.isoformat(), period.end.isoformat()], "sha256": sha,
+               "rahasia_included": include_rahasia, "package_id": descriptor["id"]}
+    if tier == "A":
+        summary["k"], summary["cells_withheld"] = k, withheld
+    if tier == "C":
+        summary["reason"] = reason.strip()
+    audit.record(conn, "handover_export", staff=staff, username=None if staff else actor,
+                 target=descriptor["id"], detail=summary)
+    return summary
+
+
+def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, include_rahasia, k,
+                withheld, counts, now) -> dict:
+    disclosure = {"tier": tier, "description": tiers.DESCRIPTION[tier], "recipient": recipient,
+                  "rahasiaIncluded": include_rahasia}
+    if tier == "A":
+        disclosure.update(k=k, cellsWithheld=withheld)
+    if tier == "B":
+        disclosure["pseudonyms"] = ("HMAC-SHA256 under a key derived for this recipient: stable across "
+                                    "this recipient's packages, unlinkable to other recipients' copies")
+    if tier == "C":
+        disclosure["reason"] = reason.strip()
+        disclosure["attachments"] = "photos are not included; ask the office"
+    return {
+        "profile": "tabular-data-package",
+        "id": str(uuid.uuid4()),
+        "name": f"jaga-desa-tier-{tier.lower()}-{period.start.isoformat()}-{period.end.isoformat()}",
+        "title": f"Jaga Desa — paket serah terima tingkat {tier} / hand-over package tier {tier}",
+        "description": "Laporan deteksi dini TPPO/TPPM dan keberangkatan PMI non-prosedural dari desa binaan. "
+                       "/ Early-warning reports of trafficking, smuggling and non-procedural migrant departures.",
+        "version": "1.0.0",
+        "created": now.isoformat(timespec="seconds"),
+        "producer": {"office": producer, "software": f"jaga-desa {_pkg_version('jaga-desa')}",
+                     "keyFingerprint": fingerprint(keys.ed25519_public)},
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
+                   "basis": "received_at (office clock)", "timezone": "UTC"},
+        "legalBasis": LEGAL_BASIS,
+        "disclosure": disclosure,
+        "codeLists": [
+            {"name": "kode_wilayah", "version": regions.VERSION, "coverage": regions.COVERAGE,
+             "source": "Keputusan Menteri Dalam Negeri No. 300.2.2-2138 Tahun 2025"},
+            {"name": "ISO 3166-1 alpha-2", "version": f"pycountry {_pkg_version('pycountry')}"},
+            {"name": "forms", "version": ", ".join(f"{f.id} v{f.version}" for f in forms.list_forms())},
+        ],
+        "rowCounts": counts,
+    }

@@ -1,0 +1,44 @@
+"""Per-recipient pseudonym keys, derived from the office's private key (never stored).
+
+Tier B ids are HMAC(key_for(recipient), ...): the same report or identifier gets the same
+id in every package for one agency (so they can follow a case across exports), and a
+different id for another agency, so two agencies cannot join their copies. Only the
+office, holding its private key, can link a pseudonym back.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from office.keys import OfficeKeys
+
+from .errors import HandoverError
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def recipient_slug(name: str) -> str:
+    """'Polda Kalimantan Utara' -> 'polda-kalimantan-utara': one key per agency name."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = _SLUG.sub("-", folded).strip("-")
+    if not slug or len(slug) > 100:
+        raise HandoverError("the recipient agency needs a name (letters or digits, at most 100)")
+    return slug
+
+
+def key_for(keys: OfficeKeys, recipient: str) -> bytes:
+    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                    serialization.NoEncryption())
+    info = b"jaga-desa/v1/handover/pseudonym/" + recipient_slug(recipient).encode()
+    return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+
+
+def pseudonym(key: bytes, kind: str, value: str) -> str:
+    """A stable 80-bit pseudonymous id, prefixed by kind ('r' report, 'i' identifier)."""
+    mac = hmac.new(key, kind.encode() + b"\x00" + value.encode(), hashlib.sha256).hexdigest()
+    return f"{kind}-{mac[:20]}"

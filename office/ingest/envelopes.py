@@ -1,0 +1,218 @@
+"""Ingest of batches of sealed envelopes (reports); signed receipts.
+
+A batch is checked item by item before anything is written, then stored with one insert
+per table in the caller's transaction: each envelope is stored whole (sealed bytes +
+filter columns + recipients + attachment slots + receipt) or not at all.
+The office opens each report once: to check it against its form (admission) and to
+project it for the dashboard (indexer.project_batch: one insert per table for the whole
+batch) in the same transaction. The answers stay sealed in the stored bytes and are never
+logged.
+A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
+may have lost the first answer on a dropped connection.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, select
+
+from core.errors import EnvelopeError, NotFound
+from sync import envelope as env
+from sync import receipt as rc
+from office import clock, inbox, warning
+from office.keys import OfficeKeys, b64
+from office.schema import attachments, envelope_recipients, envelopes, persons
+
+from office.dashboard import indexer
+
+from . import admission
+from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
+
+log = logging.getLogger("jaga.office.ingest")
+
+
+def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
+                    now: datetime | None = None) -> dict:
+    """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+
+
+def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
+                 now: datetime | None = None) -> list[dict]:
+    """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
+    one multi-row insert per table (`ingest_envelope` is the batch of one).
+
+    Every check runs before anything is written, so a refused item leaves no row; the
+    caller commits once (one fsync) before any receipt leaves. An IntegrityError (the same
+    id raced in on another connection) propagates: the caller retries item by item.
+    """
+    now = now or clock.now()
+    received_at = clock.iso(now)
+    results: list[dict | None] = [None] * len(items)
+    parsed = []
+    for i, data in enumerate(items):
+        try:
+            header = env.peek(data)
+        except EnvelopeError as exc:
+            results[i] = _rejected(None, "envelope_invalid", exc.message)
+            continue
+        if header.form_id.startswith("_"):
+            results[i] = _rejected(header.envelope_id, "wrong_endpoint",
+                                   "reviews and feedback do not go to /envelopes")
+            continue
+        if not env.id_bound_to(header.envelope_id, header.author_id):
+            # Ids are minted per author (sync/envelope.new_envelope_id): nobody can occupy
+            # another person's id, so a victim's pending report cannot be pre-empted.
+            results[i] = _rejected(header.envelope_id, "id_not_bound",
+                                   "the envelope id was not minted for its author")
+            continue
+        parsed.append((i, data, header, hashlib.sha256(data).hexdigest()))
+    ids = list({h.envelope_id for _, _, h, _ in parsed})
+    known = {r.id: (r.sha256, r.device_id, r.receipt) for r in conn.execute(
+        select(envelopes.c.id, envelopes.c.sha256, envelopes.c.device_id, envelopes.c.receipt)
+        .where(envelopes.c.id.in_(ids)))} if ids else {}
+    authors = {r["id"]: dict(r) for r in conn.execute(select(persons).where(
+        persons.c.id.in_({h.author_id for _, _, h, _ in parsed}))).mappings()} if parsed else {}
+    # Envelopes are padded with decoy wraps (sync/envelope.PAD_TO): keep only the key ids that
+    # are someone's — the office's and enrolled persons' — as the envelope's recipients.
+    wanted = {k for _, _, h, _ in parsed for k in h.recipients}
+    real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
+        persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": [], "warn": []}
+    signing: list[tuple[int, dict, rc.Receipt]] = []
+    for i, data, header, sha in parsed:
+        eid = header.envelope_id
+        if eid in known:
+            old_sha, old_device, old_receipt = known[eid]
+            results[i] = (_rejected(eid, "id_conflict", "another envelope with this id is already stored")
+                          if old_sha != sha or old_device != device_id else
+                          {"envelope_id": eid, "status": "duplicate",
+                           "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
+            continue
+        try:
+            author = _checked_author(authors.get(header.author_id), header, device_id)
+            opened = _verify_and_open(data, header, author, keys)
+            form, answers = admission.admit(header, opened.payload)
+        except Rejected as exc:
+            results[i] = _rejected(eid, exc.code, exc.reason)
+            continue
+        row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
+        row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
+        rows["env"].append(row)
+        rows["index"].append((row, opened.payload, form))
+        signing.append((i, row, receipt))
+        rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients) & real_keys)]
+        rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
+                         "received": 0, "complete": False, "data": None} for a in header.attachments]
+        if not row["rahasia"]:
+            rows["review"].append((author, header, data))
+        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at, answers))
+        known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
+        results[i] = {"envelope_id": eid, "status": "accepted"}
+    _sign_receipts(signing, results, keys)
+    for data, res in zip(items, results):
+        if res is not None and res["status"] == "rejected":
+            # final on the phone: signed for these bytes and this device (sync/statement.py)
+            res["refusal"] = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at)
+    # One lock order for every writer: two workers inserting overlapping batches on
+    # PostgreSQL then wait on each other instead of deadlocking.
+    rows["env"].sort(key=lambda r: r["id"])
+    for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
+        if rows[key]:
+            conn.execute(table.insert(), rows[key])
+    indexer.project_batch(conn, keys, sorted(rows["index"], key=lambda t: t[0]["id"]), now)
+    _queue_review_batch(conn, rows["review"], received_at)
+    _early_warning(conn, keys, rows["warn"], now, warning.current_config())
+    log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
+    return results  # type: ignore[return-value]
+
+
+def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
+    return {"envelope_id": envelope_id, "status": "rejected", "code": code, "reason": reason}
+
+
+def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, keys: OfficeKeys) -> None:
+    """One office signature for the whole batch (a Merkle root, sync/receipt.py); each stored
+    row and each result gets its own receipt: body, audit path and the signed root."""
+    wires = rc.sign_batch([r for _, _, r in signing], keys.ed25519)
+    by_id = {}
+    for (i, row, _), wire in zip(signing, wires):
+        row["receipt"] = json.dumps(wire, sort_keys=True)
+        results[i]["receipt"] = by_id[row["id"]] = wire
+    for res in results:      # a second copy of an envelope accepted in this same batch
+        if res is not None and res["status"] == "duplicate" and res["receipt"] is None:
+            res["receipt"] = by_id[res["envelope_id"]]
+
+
+def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
+                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
+    meta = indexer.derive(header.form_id, payload)
+    complete = not header.attachments
+    receipt = rc.Receipt(header.envelope_id, sha, received_at, {}, complete)
+    return dict(
+        id=header.envelope_id, author_id=author["id"], device_id=device_id,
+        village_id=author["village_id"], form_id=header.form_id,
+        form_version=header.form_version, category=meta["category"], urgent=meta["urgent"],
+        has_photo=bool(header.attachments), rahasia=bool(payload.get("rahasia", False)), created_ms=_phone_ms(header),
+        received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
+        size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
+
+
+def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime,
+                   config: warning.WarningConfig) -> None:
+    """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
+    and costs the signal, never the report (the office does not answer 5xx). The engine and
+    the roll-up read the same facts, extracted once per report (`Report.facts_for`) under one
+    `config`."""
+    if not reports:
+        return
+    try:
+        with conn.begin_nested():
+            warning.observe(conn, keys, reports, config, now=now)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("early warning failed for a batch of %d", len(reports))
+    _rollup_links(conn, reports, config)
+
+
+def _rollup_links(conn: Connection, reports: list, config: warning.WarningConfig) -> None:
+    """The link keys that may leave for the roll-up (PostgreSQL offices with `rollup
+    office-setup` done; nothing otherwise), in their own savepoint: never costs the report."""
+    if not reports or conn.dialect.name != "postgresql":
+        return
+    from office.rollup import links
+    try:
+        with conn.begin_nested():
+            links.record(conn, reports, config)
+    except Exception:   # noqa: BLE001 — the report is stored either way
+        log.exception("roll-up link keys failed for a batch of %d", len(reports))
+
+
+def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:
+    """Review requests for a batch: one query for the heads of every village involved."""
+    if not accepted:
+        return
+    villages = {a["village_id"] for a, _, _ in accepted}
+    heads: dict[int, list] = {}
+    for h in conn.execute(select(persons.c.id, persons.c.key_id, persons.c.village_id).where(and_(
+            persons.c.village_id.in_(villages), persons.c.role == "head", persons.c.revoked_at.is_(None)))):
+        heads.setdefault(h.village_id, []).append(h)
+    out = []
+    for author, header, data in accepted:
+        targets = [h for h in heads.get(author["village_id"], []) if h.key_id in header.recipients]
+        if targets:
+            body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
+                               "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
+            out += [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
+                     "body": body, "created_at": stamp} for h in targets]
+    inbox.queue(conn, out)
+
+
+def receipt_for(conn: Connection, envelope_id: str, device_id: str, keys: OfficeKeys) -> dict:
+    row = conn.execute(select(envelopes.c.receipt, envelopes.c.device_id)
+                       .where(envelopes.c.id == envelope_id)).first()
+    if row is None or row.device_id != device_id:
+        raise NotFound("no such envelope from this device")
+    return stored_receipt(row.receipt, keys)

@@ -1,0 +1,66 @@
+import base64
+import binascii
+
+from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import TooLarge
+from sync import receipt as rc
+from office import ingest
+from office.deps import DeviceDep, OfficeDep
+from office.models import BatchResult, EnvelopeBatch, ErrorBody, ReceiptWire
+
+router = APIRouter(tags=["envelopes"])
+MAX_BATCH = 500
+
+
+@router.post("/envelopes", response_model=BatchResult, response_model_exclude_unset=True,
+             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
+def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
+    """A batch of sealed envelopes; one result per item.
+
+    Each item is stored whole or not at all (every check runs before any write); the batch
+    is committed once, before any receipt leaves, so a receipt always names a durable row.
+    A crash mid-batch loses only items whose receipts were never sent — the phone resends.
+    """
+    if len(batch.envelopes) > MAX_BATCH:
+        raise TooLarge(f"at most {MAX_BATCH} envelopes per batch")
+    datas: list[bytes | None] = []
+    for item in batch.envelopes:
+        try:
+            datas.append(base64.b64decode(item, validate=True))
+        except (binascii.Error, ValueError):
+            datas.append(None)
+    good = [d for d in datas if d is not None]
+    try:
+        with office.engine.begin() as conn:
+            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys)
+    except IntegrityError:
+        # Another connection stored one of these ids meanwhile: redo item by item, where the
+        # per-item savepoint turns the race into a plain duplicate.
+        with office.engine.begin() as conn:
+            stored = [_one(conn, office, d, device["id"]) for d in good]
+    it = iter(stored)
+    results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
+                                                "code": "bad_base64", "reason": "item is not base64"}
+               for d in datas]
+    results, shared = rc.compact_batch(results)     # the batch's root and signature travel once
+    return BatchResult(results=results, batch=shared)
+
+
+def _one(conn, office, data: bytes, device_id: str) -> dict:
+    for attempt in range(2):
+        try:
+            with conn.begin_nested():
+                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
+        except IntegrityError:
+            if attempt:
+                raise
+
+
+@router.get("/receipts/{envelope_id}", response_model=ReceiptWire,
+            responses={s: {"model": ErrorBody} for s in (401, 403, 404)})
+def get_receipt(envelope_id: str, device: DeviceDep, office: OfficeDep) -> ReceiptWire:
+    """The current signed receipt (complete once every attachment is stored)."""
+    with office.engine.begin() as conn:
+        return ReceiptWire(**ingest.receipt_for(conn, envelope_id, device["id"], office.keys))

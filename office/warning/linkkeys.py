@@ -1,0 +1,46 @@
+"""Link keys: HMAC-SHA256 under a key derived from the office's private key (never stored).
+
+The same construction as the dashboard's search index: equal identifiers give equal keys,
+so rules can join on them, while a copy of the database alone cannot reverse a key or
+confirm a guessed phone number. Names additionally get a sealed copy (AES-GCM, bound to
+the envelope id) so near-miss spellings can be compared with rapidfuzz in memory.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from office.keys import OfficeKeys
+
+
+@lru_cache(maxsize=8)
+def _derive(keys: OfficeKeys, purpose: bytes) -> bytes:
+    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                    serialization.NoEncryption())
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"jaga-desa/v1/warning/" + purpose).derive(raw)
+
+
+def link_key(keys: OfficeKeys, kind: str, value: str) -> str:
+    """The kind is inside the MAC: a plate and a boat name that happen to be equal never link."""
+    return hmac.new(_derive(keys, b"links"), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def seal_name(keys: OfficeKeys, envelope_id: str, normalised: str) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_derive(keys, b"names")).encrypt(nonce, normalised.encode(), envelope_id.encode())
+
+
+def open_name(keys: OfficeKeys, envelope_id: str, blob: bytes | None) -> str | None:
+    if not blob:
+        return None
+    try:
+        return AESGCM(_derive(keys, b"names")).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
+    except (InvalidTag, ValueError):
+        return None

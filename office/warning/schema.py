@@ -1,0 +1,64 @@
+"""Early-warning tables, on the office's one `metadata` (migration 0008_warning).
+
+warn_links holds one row per identifier a report mentions, as a keyed HMAC only: a copy of
+office.db cannot tell which phone number or plate a row stands for, nor test a guess,
+without the office key. Names also keep a sealed (AES-GCM) copy of their normalised form,
+opened in memory only to compare candidates fuzzily at evaluation time.
+warn_signals are the leads the rules raise; warn_signal_reports the reports behind them.
+Their `detail` JSON carries counts, village ids and the identifier *kind* — never a value.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Index, Integer, LargeBinary, String, Table, Text,
+                        UniqueConstraint)
+
+from office.schema import metadata
+
+warn_links = Table(
+    "warn_links", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("envelope_id", String(36), nullable=False),
+    Column("village_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),        # phone | handle | plate | boat | name | name_tok | place
+    Column("key", String(64), nullable=False),         # HMAC(office-derived key, kind:value)
+    Column("sealed", LargeBinary, nullable=True),      # names only: the normalised name, sealed
+    Column("at", String(32), nullable=False),          # the report's received_at (UTC)
+    Index("ix_warn_links_key", "kind", "key", "at"),
+    Index("ix_warn_links_env", "envelope_id"),
+)
+
+warn_signals = Table(
+    "warn_signals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(32), nullable=False),
+    Column("key", String(96), nullable=False),         # what makes two raisings the same lead
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("status", String(16), nullable=False),      # new | confirmed | dismissed
+    Column("reason", Text, nullable=True),             # why it was dismissed
+    Column("assignee_id", Integer, nullable=True),
+    Column("region", String(200), nullable=True),
+    Column("detail", Text, nullable=False),            # JSON: counts, village ids, kind — no values
+    Column("delivered", Boolean, nullable=False, default=False),
+    UniqueConstraint("rule", "key", name="uq_warn_signals_rule_key"),
+    Index("ix_warn_signals_status", "status", "updated_at"),
+)
+
+warn_signal_reports = Table(
+    "warn_signal_reports", metadata,
+    Column("signal_id", Integer, primary_key=True),
+    Column("envelope_id", String(36), primary_key=True),
+    Index("ix_warn_signal_reports_env", "envelope_id"),
+)
+
+warn_deliveries = Table(
+    "warn_deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("signal_id", Integer, nullable=False),
+    Column("url", String(500), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("status", Integer, nullable=True),          # HTTP status, None when no answer
+    Column("ok", Boolean, nullable=False),
+    Column("error", String(300), nullable=True),
+    Column("at", String(32), nullable=False),
+)

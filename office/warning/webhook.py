@@ -1,0 +1,121 @@
+"""Signals pushed to a partner system: a signed webhook with retries and a delivery log.
+
+    POST <url>   Content-Type: application/json
+    X-Jaga-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>
+
+The receiver recomputes the HMAC over the exact bytes it received and compares in
+constant time (`verify`). The body carries its own `sent_at` and the signal id, so a
+receiver can refuse a replay. It says what kind of lead it is and where (region, village
+ids, counts) — never an identifier, a name or a report's content: the partner asks the
+office for more through the agreed channel.
+
+Retries: urllib3 Retry with exponential back-off on connection errors and 429/5xx; every
+attempt (urllib3 keeps their history) lands in warn_deliveries. A signal not delivered
+stays `delivered = false` and goes again in the next round.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+from sqlalchemy import Connection, Engine, insert, select, update
+from urllib3.util.retry import Retry
+
+from core.errors import BadRequest
+from office import clock
+
+from .rules import explain, title
+from .schema import warn_deliveries, warn_signal_reports, warn_signals
+
+SIGNATURE_HEADER = "X-Jaga-Signature"
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    secret: bytes
+    retries: int = 4
+    backoff: float = 0.5          # seconds: 0.5, 1, 2, 4 between attempts
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://")):
+            raise BadRequest("webhook url must be http(s)://")
+        if len(self.secret) < 16:
+            raise BadRequest("webhook secret must be at least 16 bytes")
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, body: bytes, header: str | None) -> bool:
+    """For receivers (and tests): constant-time check of the signature header."""
+    return bool(header) and hmac.compare_digest(sign(secret, body), header)
+
+
+def payload(conn: Connection, signal: dict) -> dict:
+    detail = json.loads(signal["detail"])
+    n = len(conn.execute(select(warn_signal_reports.c.envelope_id)
+                         .where(warn_signal_reports.c.signal_id == signal["id"])).all())
+    return {"signal_id": signal["id"], "rule": signal["rule"], "status": signal["status"],
+            "title": {"id": title(signal["rule"], "id"), "en": title(signal["rule"], "en")},
+            "explanation": {"id": explain(signal["rule"], detail, "id"), "en": explain(signal["rule"], detail, "en")},
+            "region": signal["region"], "village_ids": detail.get("village_ids", []), "reports": n,
+            "created_at": signal["created_at"], "updated_at": signal["updated_at"],
+            "sent_at": clock.iso(clock.now()),
+            "notice": "A signal is a lead, never an accusation."}
+
+
+def _session(hook: Webhook) -> requests.Session:
+    retry = Retry(total=hook.retries, connect=hook.retries, read=hook.retries, status=hook.retries,
+                  backoff_factor=hook.backoff, status_forcelist=RETRY_STATUSES,
+                  allowed_methods=frozenset({"POST"}), raise_on_status=False, respect_retry_after_header=True)
+    s = requests.Session()
+    s.mount("http://", HTTPAdapter(max_retries=retry))
+    s.mount("https://", HTTPAdapter(max_retries=retry))
+    return s
+
+
+def deliver_pending(engine: Engine, hook: Webhook, limit: int = 100) -> dict:
+    """Send every undelivered signal once (with retries); {"sent": n, "failed": m}."""
+    with engine.connect() as conn:
+        todo = [dict(r) for r in conn.execute(select(warn_signals).where(warn_signals.c.delivered.is_(False))
+                                              .order_by(warn_signals.c.id).limit(limit)).mappings()]
+        bodies = {s["id"]: json.dumps(payload(conn, s), sort_keys=True).encode() for s in todo}
+    sent = failed = 0
+    session = _session(hook)
+    for s in todo:
+        body = bodies[s["id"]]
+        attempts, ok = _post(session, hook, body)
+        with engine.begin() as conn:
+            conn.execute(insert(warn_deliveries), [{"signal_id": s["id"], "url": hook.url[:500], **a} for a in attempts])
+            if ok:
+                conn.execute(update(warn_signals).where(warn_signals.c.id == s["id"]).values(delivered=True))
+        sent += ok
+        failed += not ok
+    return {"sent": sent, "failed": failed}
+
+
+def _post(session: requests.Session, hook: Webhook, body: bytes) -> tuple[list[dict], bool]:
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body)}
+    try:
+        resp = session.post(hook.url, data=body, headers=headers, timeout=hook.timeout)
+    except requests.RequestException as exc:
+        return [_attempt(1, None, False, type(exc).__name__)], False
+    history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
+    attempts = [_attempt(i + 1, h.status, False, type(h.error).__name__ if h.error else None)
+                for i, h in enumerate(history)]
+    ok = 200 <= resp.status_code < 300
+    attempts.append(_attempt(len(attempts) + 1, resp.status_code, ok, None if ok else resp.reason))
+    return attempts, ok
+
+
+def _attempt(n: int, status: int | None, ok: bool, error: str | None) -> dict:
+    return {"attempt": n, "status": status, "ok": ok, "error": (error or None) and str(error)[:300],
+            "at": clock.iso(clock.now())}
