@@ -8,6 +8,7 @@ the envelope id) so near-miss spellings can be compared with rapidfuzz in memory
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import os
 from functools import lru_cache
@@ -44,3 +45,19 @@ def open_name(keys: OfficeKeys, envelope_id: str, blob: bytes | None) -> str | N
         return AESGCM(_derive(keys, b"names")).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
     except (InvalidTag, ValueError):
         return None
+
+
+def seal_values(keys: OfficeKeys, signal_key: str, values: list) -> bytes:
+    """The values a signal matched on (staff may see them), sealed to the signal."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_derive(keys, b"signal-values")).encrypt(
+        nonce, json.dumps(values, sort_keys=True).encode(), signal_key.encode())
+
+
+def open_values(keys: OfficeKeys, signal_key: str, blob: bytes | None) -> list:
+    if not blob:
+        return []
+    try:
+        return json.loads(AESGCM(_derive(keys, b"signal-values")).decrypt(blob[:12], blob[12:], signal_key.encode()))
+    except (InvalidTag, ValueError):
+        return []

@@ -65,7 +65,9 @@ def _recent(ctx: Ctx) -> list[dict]:
 
 
 def _form(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
-    return render(ctx, "handover.html", status=status, h=_h(ctx.lang), error=error, values=ctx.form,
+    # GET may carry tier and ids (the signals page's "refer as tier C" link fills them in)
+    values = ctx.form or {k: ctx.params.get(k, "")[:4000] for k in ("tier", "ids") if ctx.params.get(k)}
+    return render(ctx, "handover.html", status=status, h=_h(ctx.lang), error=error, values=values,
                   fingerprint=fingerprint(ctx.keys.ed25519_public), recent=_recent(ctx))
 
 

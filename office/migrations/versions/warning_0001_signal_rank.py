@@ -1,0 +1,36 @@
+"""early warning that ranks: signal strength, merged signals, sealed matched values, name statistics
+
+Revision ID: warning_0001
+Revises: 0011_replies
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "warning_0001"
+down_revision = "0011_replies"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("warn_signals") as b:
+        b.add_column(sa.Column("score", sa.Float(), nullable=False, server_default="0"))
+        b.add_column(sa.Column("merged_into", sa.Integer(), nullable=True))
+        b.add_column(sa.Column("sealed", sa.LargeBinary(), nullable=True))
+    op.create_index("ix_warn_signals_rank", "warn_signals", ["status", "score"])
+    op.create_index("ix_warn_signals_score", "warn_signals", ["score"])
+    op.create_table(
+        "warn_name_stats",
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("warn_name_stats")
+    op.drop_index("ix_warn_signals_score", "warn_signals")
+    op.drop_index("ix_warn_signals_rank", "warn_signals")
+    with op.batch_alter_table("warn_signals") as b:
+        b.drop_column("sealed")
+        b.drop_column("merged_into")
+        b.drop_column("score")
