@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from office import clock
 from office.keys import OfficeKeys
@@ -44,6 +44,7 @@ RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 TOTAL = "*"
 PRIOR_SEEN = 20          # pseudo-names behind the role (1 in 4) and place (1 in 10) shares
+WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
 _PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
 _PAIR_CACHE_MAX = 200_000
 
@@ -123,11 +124,15 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     fresh = [{"key": k, "n": n} for k, n in add.items() if k not in have]
     if fresh:
         conn.execute(insert(warn_name_stats), fresh)
-    for k, n in add.items():
-        if k in have:
-            conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == k)
-                         .values(n=warn_name_stats.c.n + n))
-    return {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
+    bump = [{"k": k, "d": n} for k, n in add.items() if k in have]
+    if bump:                 # one executemany, not a statement per word
+        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
+                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+    after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
+    # a word's count without this batch's own names: two reports naming "Saparudin" do not
+    # make it common in an office that never saw it before
+    after.update({"before:" + k: have.get(k, 0) for k in add if k != TOTAL and not k.startswith("*w:")})
+    return after
 
 
 def _role_key(keys: OfficeKeys, role: str | None) -> str:
@@ -162,7 +167,8 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
                 if h.envelope_id != r["envelope_id"]:
                     edges[frozenset((r["envelope_id"], h.envelope_id))].add((kind, values[(kind, r["key"])]))
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-    spelling = _name_edges(conn, keys, rows, per_report, config, edges, village, at)
+    spelling = _name_evidence(conn, keys, per_report, edges)
+    spelling |= _name_edges(conn, keys, rows, per_report, config, edges, village, at)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
     return _rings(conn, keys, edges, village, at, spelling)
@@ -185,6 +191,34 @@ def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
 
 
+def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
+    """Names shared by reports an identifier already links (however common the name): shown
+    to the analyst as more evidence, with "ejaan berbeda" only when the spelling differs."""
+    mine = {r.envelope_id: [p.name for p in f.people] for r, f in per_report if f.people}
+    others = {e for pair in edges for e in pair if any(x in mine for x in pair)} - set(mine)
+    theirs: dict[str, list[str]] = defaultdict(list)
+    if others:
+        for e, blob in conn.execute(select(warn_links.c.envelope_id, warn_links.c.sealed).where(and_(
+                warn_links.c.kind == "name", warn_links.c.envelope_id.in_(list(others))))):
+            o = _open_person(keys, e, blob)
+            if o:
+                theirs[e].append(o[0])
+    spelling = set()
+    for pair in list(edges):
+        a, b = tuple(pair)
+        if a not in mine:
+            a, b = b, a
+        if a not in mine:
+            continue
+        for x in mine[a]:
+            for y in mine.get(b) or theirs.get(b, []):
+                if names.match(x, y):
+                    edges[pair].add(("name", " / ".join(sorted({x, y}))))
+                    if names.spelt_differently(x, y):
+                        spelling.add(pair)
+    return spelling
+
+
 def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set[frozenset]:
     """Edges by name. A name is looked up when it is not too common (`name_min_bits`); the
     stored reports whose names match it (names.match) count as mentions; the mentions with
@@ -198,7 +232,7 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
     new_places = {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}
     counts = count_names(conn, keys, people, new_places)
     total = max(counts.get(TOTAL, 1), 1)
-    word_n = {w: counts.get(link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
+    word_n = {w: counts.get("before:" + link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
     cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))
     want: dict[tuple[str, str], str] = {}
     asks = []
@@ -231,7 +265,8 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
         for kind, key in blocks:
             for h in hits[kind].get(key, []):
                 ck = (h.envelope_id, bytes(h.sealed or b""))
-                if h.envelope_id == r.envelope_id or opened.get(ck) is None:
+                if h.envelope_id == r.envelope_id or opened.get(ck) is None \
+                        or frozenset((r.envelope_id, h.envelope_id)) in edges:
                     continue
                 mine, theirs = phones.get(r.envelope_id, set()), phones.get(h.envelope_id, set())
                 if mine and theirs and not mine & theirs:
@@ -254,10 +289,6 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
             village[r.envelope_id], at[r.envelope_id] = r.village_id, r.received_at
             if names.spelt_differently(p.name, mentions[env][3]):
                 spelling.add(pair)
-        for env, m in mentions.items():      # a name shared with an identifier link: evidence
-            pair = frozenset((r.envelope_id, env))
-            if env not in linked and pair in edges:
-                edges[pair].add(("name", " / ".join(sorted({p.name, m[3]}))))
     return spelling
 
 
@@ -271,17 +302,19 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
     here = places.get(r.envelope_id)
     p_place = (counts.get("p:" + here[:60], 0) + PRIOR_SEEN * 0.1) / (total + PRIOR_SEEN) if here else 1.0
     best: set[str] = set()
+    levels = sorted({m[0] for m in mentions.values()}, reverse=True)
     for need_role, need_place, factor in ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place)):
-        group = [e for e, m in mentions.items() if (m[1] or not need_role) and (m[2] or not need_place)]
-        # mentions count by village: a village names its own people again and again, so
-        # repeats inside one village (or in the new report's own) are not more people
-        elsewhere = {mentions[e][4] for e in group} - {r.village_id}
-        if not elsewhere:
-            continue
-        weakest = min(mentions[e][0] for e in group)
-        lam = max(in_window, 1) * 2.0 ** -weakest * max(factor, 1e-6)
-        if 3 * poisson_tail(len(elsewhere), lam) <= config.name_alpha and len(group) > len(best):
-            best = set(group)
+        for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
+            group = [e for e, m in mentions.items()
+                     if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
+            # mentions count by village: a village names its own people again and again, so
+            # repeats inside one village (or in the new report's own) are not more people
+            elsewhere = {mentions[e][4] for e in group} - {r.village_id}
+            if not elsewhere:
+                continue
+            lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
+            if 3 * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha and len(group) > len(best):
+                best = set(group)
     return best
 
 
