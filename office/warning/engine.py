@@ -95,7 +95,7 @@ def _same_place(conn, rows, config):
     out = []
     new = {r["key"]: r["at"] for r in rows if r["kind"] == "place"}
     for key, hits in window(conn, "place", new, config.place_days).items():
-        envs = sorted({h.envelope_id for h in hits})
+        envs = {h.envelope_id: h.village_id for h in hits}
         if len(envs) >= config.place_min_reports:
             out.append(("same_place", f"place:{key[:40]}", envs,
                         {"kind": "place", "reports": len(envs), "days": config.place_days,
@@ -112,7 +112,7 @@ def _planned_minors(per_report, config):
         received = clock.parse(r.received_at)
         start = dt.datetime.combine(f.planned_date, dt.time(0, 0), received.tzinfo)
         if dt.timedelta(hours=-24) <= start - received <= dt.timedelta(hours=config.planned_hours):
-            out.append(("planned_minors", f"report:{r.envelope_id}", [r.envelope_id],
+            out.append(("planned_minors", f"report:{r.envelope_id}", {r.envelope_id: r.village_id},
                         {"hours": config.planned_hours, "minors": f.minors, "village_ids": [r.village_id]}, None))
     return out
 
@@ -157,8 +157,8 @@ def _weekly_spike(conn, reports, regions, keys, config):
         c2, mean = res
         if c2 > config.spike_threshold and counts[-1] >= config.spike_min_count:
             region, form_id = pairs[key]
-            envs_now = sorted(e for (e,) in conn.execute(select(warn_links.c.envelope_id).where(and_(
-                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))))
+            envs_now = dict(conn.execute(select(warn_links.c.envelope_id, warn_links.c.village_id).where(and_(
+                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))).all())
             out.append(("weekly_spike", f"spike:{key[:40]}:{week}", envs_now,
                         {"reports": counts[-1], "form": form_id, "week": week, "region": region,
                          "mean": round(mean, 1), "c2": round(c2, 1), "threshold": config.spike_threshold,
@@ -167,6 +167,7 @@ def _weekly_spike(conn, reports, regions, keys, config):
 
 
 def _upsert(conn: Connection, raised, stamp: str) -> list[int]:
+    """raised: (rule, key, {envelope id: village id}, detail, region) per signal."""
     ids = []
     for rule, key, envs, detail, region in raised:
         row = conn.execute(select(warn_signals.c.id).where(and_(warn_signals.c.rule == rule,
@@ -180,13 +181,14 @@ def _upsert(conn: Connection, raised, stamp: str) -> list[int]:
         else:
             sid = row.id
             have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id).where(and_(
-                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(envs))))}
+                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(list(envs)))))}
             if not set(envs) - have:
                 continue
             conn.execute(update(warn_signals).where(warn_signals.c.id == sid).values(
                 updated_at=stamp, detail=json.dumps(detail, sort_keys=True), delivered=False, score=rank))
-        fresh = [e for e in envs if e not in have]
+        fresh = [e for e in sorted(envs) if e not in have]
         if fresh:
-            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e} for e in fresh])
+            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e, "village_id": envs[e]}
+                                                       for e in fresh])
         ids.append(sid)
     return ids

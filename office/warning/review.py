@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from sqlalchemy import Connection, and_, desc, exists, func, select, update
+from sqlalchemy import Connection, and_, case, desc, exists, func, select, update
 
 from core.errors import BadRequest, NotFound
 from office import clock
@@ -30,24 +30,23 @@ def _scope(q, allowed: list[int] | None):
     """Signals with at least one report in `allowed` villages (None = all)."""
     if allowed is None:
         return q
-    return q.where(exists(select(warn_signal_reports.c.signal_id)
-                          .join(envelopes, envelopes.c.id == warn_signal_reports.c.envelope_id)
-                          .where(and_(warn_signal_reports.c.signal_id == warn_signals.c.id,
-                                      envelopes.c.village_id.in_(allowed)))))
+    return q.where(exists(select(warn_signal_reports.c.signal_id).where(and_(
+        warn_signal_reports.c.signal_id == warn_signals.c.id, warn_signal_reports.c.village_id.in_(allowed)))))
 
 
 def visible(conn: Connection, allowed: list[int] | None, status: str | None = None,
             lang: str = "id", page: int = 1, per_page: int = PAGE_SIZE,
             keys: OfficeKeys | None = None) -> tuple[list[dict], int]:
     """One page of the signals a staff member may see, strongest first (rank.score:
-    strength plus recency), and how many there are. Each shows only the staff member's part:
+    strength plus recency; dismissed ones last), and how many there are. Each shows only the staff member's part:
     their reports and villages; other regions' reports are counted, never listed or named,
     and the matched values are shown only when every report of the signal is theirs (a
     value as written in another region's report is that region's)."""
     where = warn_signals.c.status == status if status else warn_signals.c.status.in_(STATUSES)
     q = _scope(select(warn_signals.c.id).where(where), allowed)
     total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-    ids = [i for (i,) in conn.execute(q.order_by(desc(warn_signals.c.score), desc(warn_signals.c.id))
+    settled = case((warn_signals.c.status == "dismissed", 1), else_=0)     # open leads before dismissed ones
+    ids = [i for (i,) in conn.execute(q.order_by(settled, desc(warn_signals.c.score), desc(warn_signals.c.id))
                                        .limit(per_page).offset(max(page - 1, 0) * per_page))]
     if not ids:
         return [], total

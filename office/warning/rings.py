@@ -57,6 +57,7 @@ class Ring:
     signals: list[dict] = field(default_factory=list)
     spelling: bool = False
     newest: str = ""
+    village_of: dict[str, int] = field(default_factory=dict)
 
 
 def name_rows(keys: OfficeKeys, envelope_id: str, people: list, base: dict) -> list[dict]:
@@ -402,6 +403,7 @@ def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
         ring.envs.add(e)
         if e in village:
             ring.villages.add(village[e])
+            ring.village_of[e] = village[e]
         ring.newest = max(ring.newest, at.get(e, ""))
     for sid, envs in members.items():
         ring = groups[find(next(iter(envs)))]
@@ -445,6 +447,10 @@ def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningC
                 gone_ids = [g["id"] for g in gone]
                 conn.execute(update(warn_signals).where(warn_signals.c.id.in_(gone_ids)).values(
                     status="merged", merged_into=sid, updated_at=stamp))
+                for row in conn.execute(select(warn_signal_reports.c.envelope_id, warn_signal_reports.c.village_id)
+                                        .where(warn_signal_reports.c.signal_id.in_(gone_ids))):
+                    if row.village_id is not None:
+                        ring.village_of.setdefault(row.envelope_id, row.village_id)
                 conn.execute(delete(warn_signal_reports).where(warn_signal_reports.c.signal_id.in_(gone_ids)))
             have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id)
                                                .where(warn_signal_reports.c.signal_id == sid))}
@@ -465,7 +471,8 @@ def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningC
             ).inserted_primary_key[0]
         fresh = sorted(ring.envs - have)
         if fresh:
-            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e} for e in fresh])
+            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e,
+                                                        "village_id": ring.village_of.get(e)} for e in fresh])
         ids.append(sid)
     return ids
 

@@ -56,7 +56,9 @@ warn_signal_reports = Table(
     "warn_signal_reports", metadata,
     Column("signal_id", Integer, primary_key=True),
     Column("envelope_id", String(36), primary_key=True),
+    Column("village_id", Integer, nullable=True),      # the report's village: region scope without a join
     Index("ix_warn_signal_reports_env", "envelope_id"),
+    Index("ix_warn_signal_reports_scope", "signal_id", "village_id"),
 )
 
 warn_name_stats = Table(
