@@ -28,6 +28,7 @@ def _derive(keys: OfficeKeys, purpose: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"jaga-desa/v1/warning/" + purpose).derive(raw)
 
 
+@lru_cache(maxsize=65536)
 def link_key(keys: OfficeKeys, kind: str, value: str) -> str:
     """The kind is inside the MAC: a plate and a boat name that happen to be equal never link."""
     return hmac.new(_derive(keys, b"links"), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -25,13 +25,13 @@ import json
 import math
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
-from office import clock
 from office.keys import OfficeKeys
 
 from . import names
@@ -94,13 +94,23 @@ def _open_person(keys: OfficeKeys, envelope_id: str, blob) -> tuple[str, str | N
 
 
 def _week(at: str) -> str:
-    y, w, _ = clock.parse(at).isocalendar()
-    return f"{y}-W{w:02d}"
+    return _week_of(at[:10])
 
 
 def _weeks(at: str, days: int) -> list[str]:
-    end = clock.parse(at)
-    return sorted({_week(clock.iso(end - dt.timedelta(days=d))) for d in range(0, days + 1, 7)} | {_week(at)})
+    return _weeks_of(at[:10], days)
+
+
+@lru_cache(maxsize=4096)
+def _week_of(day: str) -> str:
+    y, w, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _weeks_of(day: str, days: int) -> list[str]:
+    end = dt.date.fromisoformat(day)
+    return sorted({_week_of((end - dt.timedelta(days=d)).isoformat()) for d in range(0, days + 1, 7)} | {_week_of(day)})
 
 
 def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]],
