@@ -33,6 +33,7 @@ FULL = {
     "handover_bench.py": [],
     "rollup_bench.py": [],
     "warning_bench.py": [],
+    "signals_page_bench.py": [],
     "map_bench.py": [],
     "conversation_bench.py": [],
 }
@@ -47,7 +48,8 @@ SMOKE = {
     "pin_bench.py": ["--guesses", "1", "--log2-n", "12"],
     "handover_bench.py": ["--reports", "300"],
     "rollup_bench.py": ["--reports", "20", "--bulk", "1000", "--sealed", "5"],
-    "warning_bench.py": ["--reports", "3000", "--batches", "2"],
+    "warning_bench.py": ["--reports", "800", "--stored", "500,2000", "--repeats", "1"],
+    "signals_page_bench.py": ["--reports", "2000", "--signals", "100", "--loads", "3"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
 }
