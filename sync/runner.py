@@ -46,6 +46,7 @@ class SyncResult:
     attachments: int = 0
     reviews: int = 0
     inbox: int = 0
+    carried: int = 0                         # envelopes carried for other phones, answered by the office
 
     def stop(self, error: str) -> "SyncResult":
         self.ok, self.error = False, error
@@ -172,6 +173,17 @@ def _purge(outbox: Outbox, settled: list[tuple], result: SyncResult) -> None:
                 result.received += 1
 
 
+def _push_carried(outbox: Outbox, client: OfficeClient, result: SyncResult) -> None:
+    """Courier mode: what this phone carries for other phones (optional Outbox.carried_file)
+    goes to the office as one courier file; the device verifies each answer itself (a carried
+    envelope is done only on a receipt or signed refusal under its pinned office key)."""
+    carried = getattr(outbox, "carried_file", None)
+    data = carried() if callable(carried) else None
+    if data:
+        settled = outbox.take_carried_receipts(client.post_courier(data))
+        result.carried += settled.delivered
+
+
 def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[OutboxItem]:
     """Up to `size` pending items not yet tried this round (failed and in-flight ones are
     still pending, so ask for that many more)."""
@@ -218,6 +230,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
                 if progress:
                     progress(done, max(total, done), "push")
                 batch = nxt
+        _push_carried(outbox, client, result)
         for review in outbox.pending_reviews():
             try:
                 res = client.post_review(review.envelope)
