@@ -11,14 +11,14 @@ import json
 import subprocess
 import sys
 
-import pytest
 from sqlalchemy import create_engine, select
 
 from fieldapp.device import Device
 from office.schema import attachments, envelopes
 from sync import courier as wire
 from tests.conftest import ROOT
-from tests.sync.test_sync_device import ENV, HEAD_PIN, PIN, cli, client_for, enroll_user, file_reports, make_phone
+from tests.sync.test_sync_device import (ENV, HEAD_PIN, PIN, cli, client_for, enroll_user, file_reports,  # noqa: F401
+                                        phone)
 
 from sync.runner import sync_round
 
@@ -54,14 +54,6 @@ def three_offline(dev: Device) -> list[str]:
     rid = dev.new_draft(s, "laporan_kecurigaan", forms.load("laporan_kecurigaan").example())
     dev.finalize(s, rid, rahasia=True)
     return ids + [rid]
-
-
-@pytest.fixture
-def phone(office_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
-    dev, data, people = make_phone(office_server, tmp_path / "phone")
-    yield dev, data, people
-    dev.close()
 
 
 def test_three_reports_by_courier_file_and_back(office_server, phone, tmp_path):
