@@ -143,3 +143,16 @@ def test_courier_file_size_is_bucketed(phone, tmp_path):
     six, n = __import__("fieldapp.courier", fromlist=["export"]).export(dev)
     assert n == 6 and len(one) == len(six) == wire.MIN_BUCKET
     assert wire.bucket(wire.MIN_BUCKET + 1) == 2 * wire.MIN_BUCKET
+
+
+def test_receipts_also_arrive_by_the_next_sync(office_server, phone, tmp_path):
+    """The file reached the office but its receipts file never came back: the phone's next
+    sync pushes the same envelopes, the office answers duplicate with the original receipts,
+    and the phone purges — nothing is stored twice."""
+    dev, data, _ = phone
+    three_offline(dev)
+    cli(data, "courier", "export", "--out", str(tmp_path / "kurir.jdk"))
+    office_admin(office_server, "courier", "import", str(tmp_path / "kurir.jdk"))
+    result = sync_round(dev, client_for(dev))
+    assert result.ok and result.duplicate == 3 and result.received == 3 and result.accepted == 0, result
+    assert {r["state"] for r in dev.outbox()} == {"received"} and len(stored(office_server)) == 3
