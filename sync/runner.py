@@ -47,6 +47,7 @@ class SyncResult:
     reviews: int = 0
     inbox: int = 0
     carried: int = 0                         # envelopes carried for other phones, answered by the office
+    carried_error: str | None = None         # why the carried file did not go this round (they wait)
 
     def stop(self, error: str) -> "SyncResult":
         self.ok, self.error = False, error
@@ -179,9 +180,23 @@ def _push_carried(outbox: Outbox, client: OfficeClient, result: SyncResult) -> N
     envelope is done only on a receipt or signed refusal under its pinned office key)."""
     carried = getattr(outbox, "carried_file", None)
     data = carried() if callable(carried) else None
-    if data:
+    if not data:
+        return
+    try:
         settled = outbox.take_carried_receipts(client.post_courier(data))
-        result.carried += settled.delivered
+    except ApiError as exc:
+        if _transient(exc) or exc.code in ("unauthorized", "revoked"):
+            raise                   # the network, or this phone itself: the round stops as for a push
+        # The office refused the carried file as a whole (too large, unreadable): what this phone
+        # carries waits, and must not keep its own reports and inbox from syncing.
+        log.warning("carried courier file refused: %s", exc.code)
+        result.carried_error = exc.code
+        return
+    except JagaError as exc:        # an answer that is not this office's receipts file: nothing let go
+        log.warning("carried courier answer not used: %s", exc.code)
+        result.carried_error = exc.code
+        return
+    result.carried += settled.delivered
 
 
 def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[OutboxItem]:

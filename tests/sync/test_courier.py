@@ -18,22 +18,23 @@ from office.schema import attachments, envelopes
 from sync import courier as wire
 from tests.conftest import ROOT
 from tests.sync.test_sync_device import (ENV, HEAD_PIN, PIN, cli, client_for, enroll_user, file_reports,  # noqa: F401
-                                        phone)
+                                        make_phone, phone)
 
 from sync.runner import sync_round
 
 
 def office_admin(server, *args, check=True) -> subprocess.CompletedProcess:
     """`jaga-desa office-admin --data DIR ARGS` as its own process, as an office clerk runs it."""
+    db = ["--db", server.db_url] if server.db_url else []
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "office-admin", "--data", str(server.data_dir),
-                           *args], env=ENV, capture_output=True, text=True, timeout=120, cwd=ROOT)
+                           *db, *args], env=ENV, capture_output=True, text=True, timeout=120, cwd=ROOT)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
 
 
 def stored(server) -> dict[str, dict]:
-    engine = create_engine(f"sqlite:///{server.data_dir / 'office.db'}")
+    engine = create_engine(server.db_url or f"sqlite:///{server.data_dir / 'office.db'}")
     try:
         with engine.connect() as conn:
             rows = {r.id: dict(r._mapping) for r in conn.execute(select(
@@ -156,3 +157,24 @@ def test_receipts_also_arrive_by_the_next_sync(office_server, phone, tmp_path):
     result = sync_round(dev, client_for(dev))
     assert result.ok and result.duplicate == 3 and result.received == 3 and result.accepted == 0, result
     assert {r["state"] for r in dev.outbox()} == {"received"} and len(stored(office_server)) == 3
+
+
+def test_courier_import_on_postgresql(postgres_server, office_factory, tmp_path, monkeypatch):
+    """The same trip with the office on PostgreSQL (a URL change): a file with a photo in,
+    receipts out, purged on the phone; the file again is duplicates."""
+    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
+    server = office_factory("pg-office", db_url=postgres_server("courier_import"))
+    dev, data, people = make_phone(server, tmp_path / "phone")
+    try:
+        three_offline(dev)
+        cli(data, "courier", "export", "--out", str(tmp_path / "kurir.jdk"))
+        first = json.loads(office_admin(server, "courier", "import", str(tmp_path / "kurir.jdk"),
+                                        "--receipts-out", str(tmp_path / "tt.json"), "--json").stdout)
+        again = json.loads(office_admin(server, "courier", "import", str(tmp_path / "kurir.jdk"), "--json").stdout)
+        assert first["accepted"] == 3 and first["photos_missing"] == 0 and again["duplicate"] == 3
+        held = stored(server)
+        assert len(held) == 3 and {h["author_id"] for h in held.values()} == {people["Sari"]}
+        got = json.loads(cli(data, "--json", "courier", "receipts", str(tmp_path / "tt.json")).stdout)
+        assert got["purged"] == 3 and dev.pending() == []
+    finally:
+        dev.close()
