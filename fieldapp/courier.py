@@ -209,6 +209,11 @@ def receipts_file(dev) -> tuple[bytes, int]:
     return courier.pack_receipts(answers, _office_key_id(dev)), len(answers)
 
 
+def answered_count(dev) -> int:
+    """How many envelopes this phone carried have the office's answer, to take back."""
+    return dev.db.conn.execute("SELECT COUNT(*) FROM carried WHERE state IN ('delivered','refused')").fetchone()[0]
+
+
 def left_by_courier(dev, owner: str | None = None) -> list[dict]:
     """This phone's reports that left in a courier file and wait for their receipt, with the day."""
     sql = ("SELECT id, form_id, form_version, created_day, courier_day FROM reports "

@@ -53,6 +53,12 @@ def card(app, redraw: Callable[[], None]) -> ft.Control:
         await _service(app.page, ft.FilePicker).save_file(file_name=name, src_bytes=data)
         done(app.t("courier_saved", n=n, name=name))
 
+    async def give_back():
+        data, n = await asyncio.to_thread(courier.receipts_file, dev)
+        name = f"jaga-desa-tanda-terima-{dt.date.today().isoformat()}.json"
+        await _service(app.page, ft.FilePicker).save_file(file_name=name, src_bytes=data)
+        done(app.t("courier_given_back", n=n, name=name))
+
     async def receipts(data: bytes):
         got = await asyncio.to_thread(courier.take_receipts, dev, data)
         n = got.purged + got.refused
@@ -79,6 +85,11 @@ def card(app, redraw: Callable[[], None]) -> ft.Control:
                         icon=ft.Icons.FACT_CHECK, height=48),
              app.button(app.t("courier_carry"), pick_carry, kind="text",
                         icon=ft.Icons.LUGGAGE, height=48)]
+    answered = courier.answered_count(dev)
+    if answered:        # this phone carried reports for others: their receipts go back with it
+        rows += [ft.Text(app.t("courier_answered", n=answered), size=14),
+                 app.button(app.t("courier_give_back"), give_back, kind="outlined", icon=ft.Icons.SAVE_ALT,
+                            height=48)]
     return ft.Container(ft.Column(rows, spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
                         padding=10, border_radius=8, border=ft.Border.all(1, "#DDDDDD"))
 

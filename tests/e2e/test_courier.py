@@ -75,3 +75,52 @@ def test_send_by_courier_downloads_the_file_and_receipts_come_back(browser, star
         assert {r["state"] for r in dev.outbox()} == {"received"} and dev.pending() == []
     finally:
         dev.close()
+
+
+def test_a_second_phone_carries_the_file_in_the_app(browser, start_app, office_server, tmp_path, monkeypatch):
+    """The village head's phone takes the courier file ("Bawa file kurir dari ponsel lain"),
+    syncs in town, and saves the receipts to take back ("Simpan tanda terima ...")."""
+    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
+    from fieldapp.device import Device
+    from fieldapp import courier
+    vil = village(office_server)
+    author = Device.init(tmp_path / "author")
+    try:
+        s = enroll_on_device(author, office_server, vil, "Siti", "volunteer", PIN)
+        author.file(s, "laporan_kecurigaan", forms.load("laporan_kecurigaan").example())
+        raw, _ = courier.export(author)
+    finally:
+        author.close()
+    (tmp_path / "kurir.jdk").write_bytes(raw)
+    data = tmp_path / "carrier"
+    carrier = Device.init(data)
+    try:
+        enroll_on_device(carrier, office_server, vil, "Pak Kades", "head", PIN)
+    finally:
+        carrier.close()
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, TALL, accept_downloads=True)
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        with page.expect_file_chooser() as fc:
+            tap(button(page, "Bawa file kurir dari ponsel lain"))
+        fc.value.set_files(str(tmp_path / "kurir.jdk"))
+        wait_text(page, "1 laporan dari ponsel lain ikut dikirim saat ada sinyal.", timeout=30000)
+        tap(button(page, "Sinkron sekarang"))
+        wait_text(page, "Kantor sudah menjawab 1 laporan yang Anda bawa untuk ponsel lain.", timeout=60000)
+        snap(page, "93-courier-carrier")
+        with page.expect_download() as dl:
+            tap(button(page, "Simpan tanda terima untuk dibawa kembali"))
+        back = tmp_path / dl.value.suggested_filename
+        dl.value.save_as(back)
+        assert not any((data / "uploads").iterdir()), "an upload was left behind"
+        no_crash(page)
+    finally:
+        ctx.close()
+    author = Device(tmp_path / "author")
+    try:
+        assert courier.take_receipts(author, back.read_bytes()).purged == 1
+        assert {r["state"] for r in author.outbox()} == {"received"}
+    finally:
+        author.close()
