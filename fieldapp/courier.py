@@ -44,6 +44,10 @@ def _office_key_id(dev) -> str:
     return courier.office_key_id(bytes.fromhex(office["office_x25519"]))
 
 
+def _carried_ids(dev) -> set[str]:
+    return {eid for (eid,) in dev.db.conn.execute("SELECT envelope_id FROM carried WHERE state='waiting'")}
+
+
 def carried_items(dev) -> list[OutboxItem]:
     """What this phone carries for others and the office has not answered yet."""
     out = []
@@ -56,10 +60,11 @@ def carried_items(dev) -> list[OutboxItem]:
 
 def export(dev, *, pad: bool = True) -> tuple[bytes, int]:
     """(the courier file, how many reports it carries): every waiting report of this phone and
-    every envelope it carries for others. Marks this phone's reports as left by courier today."""
+    every envelope it carries for others, oldest first, as many as one file holds (the rest
+    go in the next one). Marks this phone's reports in it as left by courier today."""
     key_id = _office_key_id(dev)
-    own = dev.pending(limit=100_000)
-    items = own + carried_items(dev)
+    items = courier.fitting(dev.pending(limit=100_000) + carried_items(dev))
+    own = [i for i in items if i.envelope_id not in _carried_ids(dev)]
     data = courier.pack(items, key_id, pad=pad)
     with transaction(dev.db) as conn:
         conn.executemany("UPDATE reports SET courier_day=? WHERE envelope_id=? AND status=?",

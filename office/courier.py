@@ -124,7 +124,8 @@ def _photos(engine: Engine, keys: OfficeKeys, unpacked: courier.Unpacked, res: d
             status = attachment_status(conn, header.envelope_id, a.att_id, device_id)
         if status["complete"]:
             continue
-        piece = unpacked.blob(header.envelope_id, a.att_id, status["received"])
+        # from where the office stands (an interrupted push may have left part of it there)
+        piece = unpacked.blob(header.envelope_id, a.att_id)[status["received"]:]
         try:
             if not piece:
                 raise JagaError("no bytes of this photo in the file")

@@ -73,6 +73,25 @@ def _pad_record(used: int, _rng) -> bytes:
     return _record(PAD, _rng(target - used - _REC.size))
 
 
+def packed_size(item: OutboxItem) -> int:
+    """The bytes `item` takes in a courier file (before padding)."""
+    pieces = sum(-(-len(b) // CHUNK_SIZE) for b in item.blobs.values())
+    return _REC.size + len(item.envelope) + pieces * (_REC.size + _CHUNK.size) + sum(map(len, item.blobs.values()))
+
+
+def fitting(items: list[OutboxItem], limit: int = MAX_FILE) -> list[OutboxItem]:
+    """The first items (oldest first) whose file, padded, stays within `limit`: the rest wait
+    for the next file. One item is always taken, however large (the office then says so)."""
+    used, out = len(MAGIC) + 16 + 2 * _REC.size + 4, []
+    for item in items:
+        size = packed_size(item)
+        if out and used + size > limit:
+            break
+        out.append(item)
+        used += size
+    return out
+
+
 def pack(items: list[OutboxItem], office_key_id: str, *, pad: bool = True, _rng=os.urandom) -> bytes:
     """One courier file for `items` (envelopes and their sealed blobs, as they are)."""
     out = bytearray(MAGIC + bytes.fromhex(office_key_id))
