@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
+
+import pytest
 
 import forms
 from sync import courier as wire
@@ -88,3 +91,29 @@ def test_a_damaged_or_foreign_file_is_a_page_not_a_crash(dash):
     bad = s.post(dash.url + "/dashboard/courier", data={"csrf": "x"},
                  files={"file": ("k.jdk", raw, "application/octet-stream")}, timeout=30)
     assert bad.status_code == 403 and _last_import(dash) == before
+
+
+@pytest.mark.e2e
+def test_the_courier_page_in_chromium(dash, browser, tmp_path):
+    """The form a clerk uses in a real browser: pick the file, import, read the result, and the
+    receipts download."""
+    from tests.dashboard.test_e2e import login, shot
+    raw, sealed = _file(dash, n=3, photo=False)
+    (tmp_path / "kurir.jdk").write_bytes(raw)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    try:
+        login(page, dash.url, "intel_sgu")
+        page.get_by_role("link", name="File kurir").click()
+        page.get_by_label("File kurir (.jdk)").set_input_files(str(tmp_path / "kurir.jdk"))
+        shot(page, "courier")
+        page.get_by_role("button", name="Impor").click()
+        page.get_by_role("heading", name="Hasil impor").wait_for()
+        assert page.get_by_role("row", name="Baru diterima 3").count() == 1
+        shot(page, "courier-result")
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Unduh file tanda terima").click()
+        _, results = wire.unpack_receipts(Path(dl.value.path()).read_bytes())
+        assert {r["envelope_id"] for r in results} == {x.envelope_id for x in sealed}
+    finally:
+        ctx.close()
