@@ -3,8 +3,9 @@ reports leave in one file someone carries to town, and the office's receipts com
 same way (fieldapp/courier.py does the work; this only asks and tells).
 
 "Kirim lewat kurir" hands the file to the phone: a download in the web app, the system's
-save dialog on Android (Flet's FilePicker.save_file; docs/ANDROID.md: not tried on a phone). Receipts, and another phone's
-courier file to carry, come in through the same file picker and upload as photos do: the
+save dialog on Android (Flet's FilePicker.save_file; not tried on a phone: docs/ANDROID.md).
+Receipts, and another phone's courier file to carry, come in through the same file picker
+and upload as photos do: the
 upload lands in the data folder's upload_dir and is deleted as soon as it is read (it holds
 nothing readable anyway: sealed envelopes or signed receipts).
 """
