@@ -30,3 +30,13 @@ def envelope_row(envelope_id: str, village_id: int, form_id: str, received_at: s
             "rahasia": rahasia, "created_ms": 0, "received_at": received_at, "skew_ms": 0,
             "sha256": hashlib.sha256(envelope_id.encode()).hexdigest(), "size": 1, "data": b"\0",
             "complete": True, "receipt": "{}", "triage": "new"}
+
+
+def dash_row(envelope_id: str, village_id: int, form_id: str, received_at: str) -> dict:
+    """The envelope's dashboard row, as ingest's projection would have written it (so the
+    office does not try to index filler it cannot open)."""
+    return {"envelope_id": envelope_id, "village_id": village_id, "form_id": form_id, "received_at": received_at,
+            "created_ms": 0, "has_photo": False, "opened": False, "category": None, "urgency": None,
+            "urgent": False, "children": False, "route": None, "geo": None,
+            "week": received_at[:10], "triage": "new", "assignee_id": None, "indexed_at": received_at}
+

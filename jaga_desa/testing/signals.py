@@ -15,6 +15,7 @@ from sqlalchemy import insert
 
 from jaga_desa.testing import archive
 from office import clock, db, keys as office_keys
+from office.dashboard.schema import dash_reports
 from office.schema import envelopes, villages
 from office.warning import rank
 from office.warning.linkkeys import seal_values
@@ -38,15 +39,17 @@ def seed(data_dir: Path, passphrase: str, n_reports: int, n_signals: int, n_vill
             archive.ensure_author(conn, 1)
         envs: list[tuple[str, int, str]] = []
         for start in range(0, n_reports, 5000):
-            rows = []
+            rows, dash = [], []
             for _ in range(start, min(n_reports, start + 5000)):
                 eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 at = clock.iso(end - timedelta(seconds=rng.randint(0, 180 * 86400)))
-                v = rng.randint(1, n_villages)
-                rows.append(archive.envelope_row(eid, v, rng.choice(FORMS), at, rahasia=rng.random() < 0.05))
+                v, form = rng.randint(1, n_villages), rng.choice(FORMS)
+                rows.append(archive.envelope_row(eid, v, form, at, rahasia=rng.random() < 0.05))
+                dash.append(archive.dash_row(eid, v, form, at))
                 envs.append((eid, v, at))
             with engine.begin() as conn:
                 conn.execute(insert(envelopes), rows)
+                conn.execute(insert(dash_reports), dash)
         with engine.begin() as conn:
             for i in range(n_signals):
                 _signal(conn, keys, rng, envs, i)
