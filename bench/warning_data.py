@@ -134,7 +134,9 @@ class Factory:
         return self._fresh(lambda: f"{self.rng.choice(PLATE_ID)} {self.rng.randint(1000, 9999)} {self.rng.choice(['A', 'AB', 'XY', 'K', 'BC', 'FF'])}")
 
     def boat(self) -> str:
-        return self._fresh(lambda: self.rng.choice(BOAT_NAMES) + (f" {self.rng.randint(1, 9)}" if self.rng.random() < 0.6 else ""))
+        # numbered after the first 20 names: a large test set would otherwise run out of boats
+        return self._fresh(lambda: self.rng.choice(BOAT_NAMES) + (f" {self.rng.randint(1, 9 + len(self.used) // 50)}"
+                                                                  if self.rng.random() < 0.6 or len(self.used) > 150 else ""))
 
     def person(self, rare: bool = False) -> Agent:
         rng = self.rng
