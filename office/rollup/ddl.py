@@ -146,6 +146,44 @@ def subscription(name: str, conninfo: str, publication: str, *, slot: str | None
     return f"CREATE SUBSCRIPTION {name} CONNECTION {q(conninfo)} PUBLICATION {publication} WITH ({', '.join(opts)})"
 
 
+def subscriber_role(o: Office) -> list[str]:
+    """The role that owns office `o`'s subscription at the region (or national): it may
+    write `o`'s two tables and nothing else. PostgreSQL (15+) applies replicated changes and
+    the initial copy with the subscription owner's privileges, so rows an office publishes
+    for any other table (another office's, renamed in its own publication) are refused
+    ("permission denied"), and disable_on_error stops only that office's stream.
+
+    LOGIN because the apply worker starts a session as the owner; no password, so no
+    network login can use it (pg_hba's scram lines need one)."""
+    return [f"CREATE ROLE {o.subscriber} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT",
+            f"REVOKE ALL ON SCHEMA public FROM {o.subscriber}"]
+
+
+def subscriber_grants(o: Office) -> list[str]:
+    return [f"GRANT USAGE ON SCHEMA {o.schema} TO {o.subscriber}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {o.table}, {o.links} TO {o.subscriber}"]
+
+
+def subscriber_owns(name: str, o: Office) -> str:
+    """Ownership moves in one implicit transaction: PostgreSQL 15 only gives a subscription to
+    a superuser, so the role is one for the length of that transaction and never after."""
+    return (f"ALTER ROLE {o.subscriber} SUPERUSER; ALTER SUBSCRIPTION {name} OWNER TO {o.subscriber}; "
+            f"ALTER ROLE {o.subscriber} NOSUPERUSER")
+
+
+def owned_subscription(name: str, conninfo: str, publication: str, o: Office) -> list[str]:
+    """Made disabled, given to the office's own role, then enabled: the initial copy must not
+    start (as the superuser who made it) before the owner is the office's role."""
+    create = subscription(name, conninfo, publication).replace("WITH (", "WITH (enabled = false, ", 1)
+    return [create, subscriber_owns(name, o), f"ALTER SUBSCRIPTION {name} ENABLE"]
+
+
+def owned_by_subscriber(name: str, o: Office) -> str:
+    return (f"SELECT NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = {q(name)}) OR EXISTS ("
+            f"SELECT 1 FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner WHERE s.subname = {q(name)} "
+            f"AND r.rolname = {q(o.subscriber)} AND NOT r.rolsuper)")
+
+
 def union_view(codes: list[str], table: str = "share_reports") -> str:
     parts = [f"SELECT * FROM {Office(c).schema}.{table}" for c in sorted(codes)]
     return f"CREATE OR REPLACE VIEW public.{table} AS\n" + "\nUNION ALL\n".join(parts)

@@ -2,7 +2,9 @@
 
 On a publisher: wal_level, max_slot_wal_keep_size (a dead subscriber must not fill the
 disk), each slot's state (`wal_status` reserved/extended/unreserved/lost), WAL retained.
-On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag.
+On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag;
+each office's subscription owned by that office's own role, and each office's rows here
+equal to what it published (counts.py).
 On an office cluster: a share-database subscription whose slot is missing or lost
 (`rollup repair-share`).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from . import counts
 from .steps import engine
 
 
@@ -24,7 +27,8 @@ def _hba_reaches(conn, role: str, database: str) -> str | None:
     return None
 
 
-def check(admin_url: str, database: str, say=print, *, region_role: str | None = None) -> list[str]:
+def check(admin_url: str, database: str, say=print, *, region_role: str | None = None,
+          settle: float = 15.0) -> list[str]:
     """Problems found (empty = healthy); every finding is printed.
 
     With `region_role` (on an office cluster, `database` = the office DB): pg_hba must
@@ -78,6 +82,10 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
                 problems.append(f"subscription {s.subname} is disabled (an apply error stopped it): "
                                 f"after an upstream restart `rollup enable`; after a conflict fix the cause, "
                                 f"then `rollup resync`")
+        for copy in counts.copies(conn):
+            for found in (counts.ownership(conn, copy), counts.compare(conn, copy, say, settle)):
+                if found:
+                    problems.append(found)
     for p in problems:
         say(f"PROBLEM: {p}")
     return problems

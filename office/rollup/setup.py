@@ -2,7 +2,8 @@
 
     office DB ──(publication: column list + WHERE office_code = own AND NOT rahasia)──►
     share DB (same cluster, own subscription) ──(insert/update/delete only)──►
-    region DB: one schema per office, CHECK office_code, subscription with disable_on_error
+    region DB: one schema per office, CHECK office_code, subscription with disable_on_error,
+               owned by the office's own role (writes that office's tables only)
     (──► national: the region publishes the same tables onward, same recipe)
 
 The row filter is not a security boundary (a REPLICATION login on the office DB could
@@ -138,6 +139,15 @@ def up_steps(o: Office) -> list[Step]:
                  [f"ALTER PUBLICATION {o.pub_up} ADD TABLE {o.links}"])]
 
 
+def subscriber_steps(o: Office) -> list[Step]:
+    """The office's own role at this level, allowed to write that office's tables only."""
+    return [Step(f"role {o.subscriber} (owns {o.code}'s subscription; no password, no superuser)",
+                 exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{o.subscriber}'"), ddl.subscriber_role(o)),
+            Step(f"{o.subscriber} may write {o.table} and {o.links}, no other table",
+                 f"SELECT has_table_privilege('{o.subscriber}', '{o.table}', 'INSERT') "
+                 f"AND has_table_privilege('{o.subscriber}', '{o.links}', 'DELETE')", ddl.subscriber_grants(o))]
+
+
 def region_steps(codes_conninfo: dict[str, str], level: str = "region") -> list[Step]:
     steps: list[Step] = []
     for code, conninfo in sorted(codes_conninfo.items()):
@@ -148,9 +158,13 @@ def region_steps(codes_conninfo: dict[str, str], level: str = "region") -> list[
         steps.append(Step(f"{o.links} (CHECK office_code = {code!r})", exists(
             f"SELECT 1 FROM pg_tables WHERE schemaname = '{o.schema}' AND tablename = 'share_links'"),
             ddl.links_table(o, with_envelope=False, check_code=True)))
-        steps.append(Step(f"subscription {o.sub_at(level)} <- {o.share_db} (disable_on_error)",
+        steps += subscriber_steps(o)
+        steps.append(Step(f"subscription {o.sub_at(level)} <- {o.share_db} (disable_on_error, owned by "
+                          f"{o.subscriber})",
                           exists(f"SELECT 1 FROM pg_subscription WHERE subname = '{o.sub_at(level)}'"),
-                          [ddl.subscription(o.sub_at(level), conninfo, o.pub_up)]))
+                          ddl.owned_subscription(o.sub_at(level), conninfo, o.pub_up, o)))
+        steps.append(Step(f"subscription {o.sub_at(level)} owned by {o.subscriber}",
+                          ddl.owned_by_subscriber(o.sub_at(level), o), [ddl.subscriber_owns(o.sub_at(level), o)]))
         steps.append(Step(f"subscription {o.sub_at(level)} carries {o.links}",
                           ddl.subscription_has(o.sub_at(level), o, "share_links"),
                           [f"ALTER SUBSCRIPTION {o.sub_at(level)} REFRESH PUBLICATION"]))
@@ -203,14 +217,14 @@ def resync(admin_url: str, region_db: str, code: str, conninfo: str, *, level: s
     name = o.sub_at(level)
     with eng.connect() as conn:
         present = conn.execute(text("SELECT subenabled FROM pg_subscription WHERE subname = :n"), {"n": name}).first()
-    steps = []
+    steps = subscriber_steps(o)
     if present is not None:
         steps.append(Step(f"drop subscription {name} (and its slot upstream)", None,
                           [f"ALTER SUBSCRIPTION {name} DISABLE", f"DROP SUBSCRIPTION {name}"]))
     steps.append(Step(f"empty {o.table} and {o.links} here (this office only)", None,
                       [f"DELETE FROM {o.table}", f"DELETE FROM {o.links}"]))
-    steps.append(Step(f"subscription {name} again, copying everything", None,
-                      [ddl.subscription(name, conninfo, o.pub_up)]))
+    steps.append(Step(f"subscription {name} again, copying everything, owned by {o.subscriber}", None,
+                      ddl.owned_subscription(name, conninfo, o.pub_up, o)))
     run(eng, steps, say)
 
 
