@@ -14,22 +14,29 @@
                                                                      read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
 
-Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
-again safely. Passwords come from JAGA_ROLLUP_PASSWORD (the regional login's, added to
-conninfo strings that lack one), the pseudonym level key from JAGA_ROLLUP_LEVEL_KEY (hex,
-the same for every office of a level), never from argv.
+    rollup rotate-key --url SUPERUSER_URL --office-db DB --code NNK [--level-key-file FILE]
+                                                  a new level key at one office (then restart it)
+
+Every command prints each step (`ok` = already there, `create` + the SQL, passwords and
+keys masked) and can be run again safely. No secret is ever taken from argv (a password
+in --url or a conninfo is refused): passwords come from JAGA_ROLLUP_PASSWORD (the regional
+login's, added to conninfo strings that lack one) or libpq (PGPASSWORD, ~/.pgpass), the
+level key from --level-key-file, JAGA_ROLLUP_LEVEL_KEY_FILE or JAGA_ROLLUP_LEVEL_KEY (hex,
+the same for every office of a level).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.errors import JagaError
 
-from . import health, setup
+from . import health, levelkey, setup
 from .names import RollupError
 
 PASSWORD_ENV = "JAGA_ROLLUP_PASSWORD"
@@ -40,6 +47,26 @@ def _with_password(conninfo: str) -> str:
     if pw and "password=" not in conninfo:
         return f"{conninfo} password={pw}"
     return conninfo
+
+
+_PASSWORD_IN_CONNINFO = re.compile(r"(^|\s)password\s*=", re.I)
+
+
+def _no_secrets(args: argparse.Namespace) -> None:
+    """Every process on the machine can read another's argv (ps, /proc): a password or key
+    there is a password or key given away. They come from the environment, a file, or a
+    libpq password file instead."""
+    url = getattr(args, "url", None) or getattr(args, "db", None)
+    if isinstance(url, str) and "://" in url and make_url(url).password is not None:
+        raise RollupError("a password in --url is readable by every user of this machine (ps): leave it out and "
+                          "set PGPASSWORD or a ~/.pgpass line instead")
+    for flag in ("local_conninfo", "conninfo", "office"):
+        values = getattr(args, flag, None)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and _PASSWORD_IN_CONNINFO.search(value):
+                raise RollupError(f"a password in --{flag.replace('_', '-')} is readable by every user of this "
+                                  f"machine (ps): leave it out and set {PASSWORD_ENV} (the regional login's) or use "
+                                  f"the server's socket (host=/var/run/postgresql user=postgres)")
 
 
 def _offices(items: list[str]) -> dict[str, str]:
@@ -63,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--region-role", default="jaga_region")
     o.add_argument("--keep-connect", action="append", default=[], metavar="ROLE",
                    help="a role that must keep connecting to the office DB (the app's login); the owner always does")
+    o.add_argument("--level-key-file", metavar="FILE", help="the level key (64 hex digits); default "
+                   f"${levelkey.FILE_ENV}, else ${levelkey.ENV}")
+    k = sub.add_parser("rotate-key", help="replace the level key at one office (do it at every office of the level)")
+    k.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the office cluster")
+    k.add_argument("--office-db", required=True)
+    k.add_argument("--code", required=True)
+    k.add_argument("--level-key-file", metavar="FILE", help="the NEW level key; default "
+                   f"${levelkey.FILE_ENV}, else ${levelkey.ENV}")
     r = sub.add_parser("region-setup", help="per-office tables and subscriptions (region or national cluster)")
     r.add_argument("--url", required=True)
     r.add_argument("--db", default="region")
@@ -108,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        _no_secrets(args)
         if args.cmd == "demo":
             from .demo import main as demo
             return demo()
@@ -120,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
-                               keep_connect=tuple(args.keep_connect))
+                               level_key=levelkey.load(args.level_key_file), keep_connect=tuple(args.keep_connect))
+        elif args.cmd == "rotate-key":
+            levelkey.rotate(args.url, args.office_db, args.code, levelkey.load(args.level_key_file))
         elif args.cmd == "region-setup":
             setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
         elif args.cmd == "publish-onward":
@@ -137,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except JagaError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 1
+    except ArgumentError as exc:    # an unreadable --url
+        print(f"error [rollup_invalid]: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:          # the dashboard's port taken, a certificate file unreadable
         print(f"error [rollup_os]: {exc}", file=sys.stderr)

@@ -70,6 +70,12 @@ def links_done_table(o: Office) -> list[str]:
     return [f"CREATE TABLE IF NOT EXISTS {o.schema}.share_links_done (envelope_id varchar(36) PRIMARY KEY)"]
 
 
+def pseudonym(envelope_id: str, key: str) -> str:
+    """SQL for a report's pseudonymous id: the first 16 bytes of HMAC-SHA256(level key, envelope id)."""
+    return (f"encode(substring(public.hmac(convert_to({envelope_id}, 'UTF8'), {key}, 'sha256') FROM 1 FOR 16), "
+            f"'hex')::uuid")
+
+
 def office_trigger(o: Office) -> list[str]:
     """Keep the share table in step with `envelopes` inside the ingest/triage transaction."""
     fn = f"{o.schema}.share_upsert"
@@ -85,7 +91,7 @@ BEGIN
   recv := NEW.received_at::timestamptz;
   INSERT INTO {o.table} AS t (office_code, id, rahasia, envelope_id, form_id, form_version,
                               kode_kecamatan, week, received_date, category, triage)
-  SELECT {q(o.code)}, encode(substring(public.hmac(convert_to(NEW.id, 'UTF8'), k, 'sha256') FROM 1 FOR 16), 'hex')::uuid,
+  SELECT {q(o.code)}, {pseudonym('NEW.id', 'k')},
          NEW.rahasia, NEW.id, NEW.form_id, NEW.form_version, substr(v.kode_wilayah, 1, 8),
          to_char(recv AT TIME ZONE 'UTC', 'IYYY-"W"IW'), (recv AT TIME ZONE 'UTC')::date,
          coalesce(NEW.category, CASE WHEN NEW.form_id = 'keberangkatan_pmi' THEN 'pmi_nonprosedural' END),

@@ -12,11 +12,9 @@ revoked on the office DB, and pg_hba must restrict it too (printed, checked by `
 """
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import text
 
-from . import ddl
+from . import ddl, levelkey
 from .names import Office, RollupError, role
 from .steps import Step, engine, exists, run
 
@@ -49,25 +47,6 @@ def office_steps(o: Office, office_db: str, level_key: bytes) -> list[Step]:
     ]
 
 
-LEVEL_KEY_ENV = "JAGA_ROLLUP_LEVEL_KEY"
-
-
-def _level_key_from_env() -> bytes:
-    """The level key: 32+ random bytes as hex, made once per level (`python -c "import secrets;
-    print(secrets.token_hex(32))"`) and given to every office of that level. The report
-    pseudonyms and the cross-office link keys are HMACs under it, so two offices with
-    different keys would never show the same recruiter."""
-    raw = os.environ.get(LEVEL_KEY_ENV, "").strip()
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        key = b""
-    if len(key) < 32:
-        raise RollupError(f"set {LEVEL_KEY_ENV} to the level's key (64 hex digits, the same for every office of "
-                          f"this level; make one with: python -c 'import secrets; print(secrets.token_hex(32))')")
-    return key
-
-
 def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: str, region_role: str,
                  region_password: str | None, level_key: bytes | None = None,
                  keep_connect: tuple[str, ...] = (), say=print) -> None:
@@ -77,15 +56,14 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
     database (the office app's login, backups) once CONNECT is revoked from PUBLIC."""
     o = Office(code)
     rrole = role(region_role)
-    key = level_key or _level_key_from_env()
+    key = level_key or levelkey.load()
     say(f"office {o.code}: database {office_db}")
     office = engine(admin_url, office_db)
-    with office.connect() as conn:
-        stored = conn.execute(text(f"SELECT level_key FROM {o.schema}.share_key")).scalar() if conn.execute(text(
-            f"SELECT to_regclass('{o.schema}.share_key') IS NOT NULL")).scalar() else None
-    if stored is not None and bytes(stored) != key:
+    stored = levelkey.stored(admin_url, office_db, code)
+    if stored is not None and stored != key:
         raise RollupError(f"office {o.code} already holds a different level key: every office of a level must use "
-                          f"the same {LEVEL_KEY_ENV} (or their cross-office links never meet); nothing was changed")
+                          f"the same one (or their cross-office links never meet); to change it, "
+                          f"`rollup rotate-key` at every office; nothing was changed")
     run(office, office_steps(o, office_db, key), say)
     say(f"office {o.code}: share database {o.share_db}")
     run(engine(admin_url, "postgres"), [

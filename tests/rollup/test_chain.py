@@ -216,6 +216,8 @@ def test_rollup_demo_runs_end_to_end(capsys):
     assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.09, 65.03.01" in link[0]
     assert "rows at the region holding the number itself: 0" in out and "+6281277315599" not in out
     assert "PROBLEM" not in out
+    from office.rollup.demo import LEVEL_KEY, PASSWORD
+    assert LEVEL_KEY.hex() not in out and PASSWORD not in out          # issue 23 item 2: no secret printed
 
 
 def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
