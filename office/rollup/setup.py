@@ -52,8 +52,9 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
                  keep_connect: tuple[str, ...] = (), say=print) -> None:
     """Everything on the office's own cluster (run as a superuser of that cluster).
 
-    `keep_connect`: roles besides the database owner that must still connect to the office
-    database (the office app's login, backups) once CONNECT is revoked from PUBLIC."""
+    CONNECT on the office database is revoked from PUBLIC; the owner, every login that may
+    write `envelopes` (the office app's, found, not guessed) and `keep_connect` (backups,
+    reporting) keep it, and a login connected now that would lose it stops the set-up."""
     o = Office(code)
     rrole = role(region_role)
     key = level_key or levelkey.load()
@@ -64,6 +65,7 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
         raise RollupError(f"office {o.code} already holds a different level key: every office of a level must use "
                           f"the same one (or their cross-office links never meet); to change it, "
                           f"`rollup rotate-key` at every office; nothing was changed")
+    keep = _keepers(office, office_db, rrole, tuple(role(r) for r in keep_connect))
     run(office, office_steps(o, office_db, key), say)
     say(f"office {o.code}: share database {o.share_db}")
     run(engine(admin_url, "postgres"), [
@@ -72,12 +74,12 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
         Step(f"role {rrole} (LOGIN REPLICATION; reaches only {o.share_db})",
              exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{rrole}'"),
              [f"CREATE ROLE {rrole} LOGIN REPLICATION" + (f" PASSWORD {ddl.q(region_password)}" if region_password else "")]),
-        Step(f"no CONNECT on {office_db} for PUBLIC; its owner and {', '.join(keep_connect) or 'no other role'} keep it",
+        Step(f"no CONNECT on {office_db} for PUBLIC; its owner and {', '.join(keep) or 'no other role'} keep it",
              f"SELECT NOT has_database_privilege('{rrole}', '{office_db}', 'CONNECT')"
-             + "".join(f" AND has_database_privilege('{role(r)}', '{office_db}', 'CONNECT')" for r in keep_connect),
+             + "".join(f" AND has_database_privilege('{r}', '{office_db}', 'CONNECT')" for r in keep),
              [f"DO $do$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', '{office_db}', "
               f"(SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{office_db}')); END $do$",
-              *[f"GRANT CONNECT ON DATABASE {office_db} TO {role(r)}" for r in keep_connect],
+              *[f"GRANT CONNECT ON DATABASE {office_db} TO {r}" for r in keep],
               f"REVOKE CONNECT ON DATABASE {office_db} FROM PUBLIC"]),
     ], say)
     share = engine(admin_url, o.share_db)
@@ -107,6 +109,40 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
         f"  hostssl {o.share_db} {rrole} <region address>/32 scram-sha-256\n"
         f"  host    all {rrole} all reject\n"
         f"  host    replication {rrole} all reject")
+
+
+class AppLockout(RollupError):
+    """office-setup would take CONNECT from a login that uses the office database now."""
+    code = "rollup_app_lockout"
+
+
+def _keepers(office, office_db: str, region_role: str, named: tuple[str, ...]) -> list[str]:
+    """The logins that keep CONNECT on the office DB once PUBLIC loses it: the office app's
+    (every login that may write `envelopes`, directly or through a group) and `named`.
+
+    Refuses (nothing changed yet) when the database is not an office's, or when a login is
+    connected to it right now that would lose CONNECT: a backup or reporting login the
+    operator has to name (--keep-connect) or leave out on purpose (stop its sessions)."""
+    with office.connect() as conn:
+        if not conn.execute(text("SELECT to_regclass('public.envelopes') IS NOT NULL")).scalar():
+            raise AppLockout(f"{office_db} has no envelopes table: not an office database (run the office's "
+                             f"migrations first, or name the right --office-db); nothing was changed")
+        writers = conn.execute(text(
+            "SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> :region "
+            "AND has_table_privilege(oid, 'public.envelopes', 'INSERT') ORDER BY 1"),
+            {"region": region_role}).scalars().all()
+        keep = sorted(set(writers) | set(named))
+        stranded = conn.execute(text(
+            "SELECT DISTINCT a.usename FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename "
+            "JOIN pg_database d ON d.datname = a.datname WHERE a.datname = :db AND NOT r.rolsuper "
+            "AND r.oid <> d.datdba AND NOT (a.usename = ANY(:keep)) ORDER BY 1"),
+            {"db": office_db, "keep": keep}).scalars().all()
+    if stranded:
+        raise AppLockout(f"{', '.join(stranded)} {'is' if len(stranded) == 1 else 'are'} connected to {office_db} now "
+                         f"and would lose CONNECT (it is revoked from PUBLIC so that the regional login cannot "
+                         f"connect): name {'it' if len(stranded) == 1 else 'each'} with --keep-connect ROLE, or stop "
+                         f"its sessions if it should lose access; nothing was changed")
+    return keep
 
 
 def up_steps(o: Office) -> list[Step]:
