@@ -190,6 +190,30 @@ def owned_by_subscriber(name: str, o: Office) -> str:
             f"AND r.rolname = {q(o.subscriber)} AND NOT r.rolsuper)")
 
 
+# What a login in the share database could learn of the rest of the cluster, or do to slots
+# by SQL. The subscription needs none of it: its walsender reads the publication, the
+# share tables and its own slot by the replication protocol.
+HIDDEN_CATALOGS = ("pg_database", "pg_stat_database", "pg_stat_database_conflicts", "pg_replication_slots",
+                   "pg_stat_replication_slots", "pg_stat_activity", "pg_stat_replication", "pg_stat_subscription",
+                   "pg_stat_subscription_stats", "pg_stat_wal_receiver", "pg_shdescription", "pg_tablespace")
+SLOT_FUNCTIONS = ("pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
+                  "pg_drop_replication_slot", "pg_replication_slot_advance", "pg_copy_logical_replication_slot",
+                  "pg_copy_physical_replication_slot", "pg_logical_slot_get_changes", "pg_logical_slot_peek_changes",
+                  "pg_logical_slot_get_binary_changes", "pg_logical_slot_peek_binary_changes",
+                  "pg_logical_emit_message", "pg_database_size", "pg_tablespace_size")
+
+
+def share_db_lockdown() -> list[str]:
+    """In the share database (ACLs of catalogs and functions are per database): PUBLIC may
+    neither list the cluster's databases, slots and sessions nor create, drop, advance or
+    read slots with SQL functions. Superusers are not affected."""
+    names = ", ".join(q(n) for n in SLOT_FUNCTIONS)
+    return [f"REVOKE SELECT ON {', '.join('pg_catalog.' + c for c in HIDDEN_CATALOGS)} FROM PUBLIC",
+            f"DO $do$ DECLARE f regprocedure; BEGIN FOR f IN SELECT p.oid::regprocedure FROM pg_proc p "
+            f"WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname IN ({names}) LOOP "
+            f"EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); END LOOP; END $do$"]
+
+
 def union_view(codes: list[str], table: str = "share_reports") -> str:
     parts = [f"SELECT * FROM {Office(c).schema}.{table}" for c in sorted(codes)]
     return f"CREATE OR REPLACE VIEW public.{table} AS\n" + "\nUNION ALL\n".join(parts)

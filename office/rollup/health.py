@@ -10,10 +10,16 @@ On an office cluster: a share-database subscription whose slot is missing or los
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import text
 
 from . import counts
 from .steps import engine
+
+
+# the roll-up's own slots, and the ones PostgreSQL makes for a subscription's initial copy
+OURS = re.compile(r"^(jaga_(share|region|national)_[a-z][a-z0-9]{1,9}|pg_\d+_sync_\d+_\d+)$")
 
 
 def _hba_reaches(conn, role: str, database: str) -> str | None:
@@ -47,7 +53,7 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
         if settings.get("wal_level") != "logical":
             problems.append("wal_level is not logical")
         slots = conn.execute(text(
-            "SELECT slot_name, active, wal_status, "
+            "SELECT slot_name, database, active, wal_status, "
             "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained, "
             "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag "
             "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name")).all()
@@ -56,7 +62,11 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
         for s in slots:
             say(f"slot {s.slot_name}: active={s.active} wal_status={s.wal_status} "
                 f"retained={s.retained} B lag={s.lag} B")
-            if s.wal_status == "lost" and s.slot_name.startswith("jaga_share_"):
+            if not OURS.match(s.slot_name):
+                problems.append(f"slot {s.slot_name} in database {s.database} was not made by the roll-up (a "
+                                f"replication login can make one; it pins WAL up to max_slot_wal_keep_size): "
+                                f"find who made it, then SELECT pg_drop_replication_slot('{s.slot_name}')")
+            elif s.wal_status == "lost" and s.slot_name.startswith("jaga_share_"):
                 problems.append(f"slot {s.slot_name} is lost: the share database gets nothing more; "
                                 f"`rollup repair-share` on this office")
             elif s.wal_status in ("unreserved", "lost"):

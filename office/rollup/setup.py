@@ -97,6 +97,11 @@ def office_setup(admin_url: str, office_db: str, code: str, *, local_conninfo: s
              ddl.subscription_has(o.sub_at("share"), o, "share_links"),
              [f"ALTER SUBSCRIPTION {o.sub_at('share')} REFRESH PUBLICATION"]),
         *up_steps(o),
+        Step(f"in {o.share_db} {rrole} lists no database, slot or session and cannot make, drop or read a slot "
+             f"by SQL", f"SELECT NOT has_table_privilege('{rrole}', 'pg_catalog.pg_database', 'SELECT') AND NOT "
+             f"has_function_privilege('{rrole}', 'pg_create_logical_replication_slot(name, name, boolean, boolean)', "
+             f"'EXECUTE') AND NOT has_table_privilege('{rrole}', 'pg_catalog.pg_tablespace', 'SELECT')",
+             ddl.share_db_lockdown()),
         Step(f"{rrole} may read {o.table} and {o.links}, nothing else",
              f"SELECT has_table_privilege('{rrole}', '{o.table}', 'SELECT') "
              f"AND has_table_privilege('{rrole}', '{o.links}', 'SELECT')",
