@@ -5,6 +5,7 @@
     rollup region-setup --url SUPERUSER_URL [--db region] [--level region|national]
                         --office NNK='host=.. port=.. dbname=share_nnk user=jaga_region' ...
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
+    rollup national-login --url SUPERUSER_URL [--db region] [--role jaga_national]   the login national uses
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
@@ -31,6 +32,7 @@ import os
 import re
 import sys
 
+import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -107,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--url", required=True)
     w.add_argument("--db", default="region")
     w.add_argument("--code", action="append", default=[])
+    n = sub.add_parser("national-login", help="the login national's subscriptions use at the region (region cluster)")
+    n.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the region cluster")
+    n.add_argument("--db", default="region")
+    n.add_argument("--role", default="jaga_national", help=f"password: ${PASSWORD_ENV}")
     c = sub.add_parser("check", help="slots, subscriptions and settings; exit 1 on trouble")
     c.add_argument("--url", required=True)
     c.add_argument("--db", required=True)
@@ -161,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             levelkey.rotate(args.url, args.office_db, args.code, levelkey.load(args.level_key_file))
         elif args.cmd == "region-setup":
             setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
+        elif args.cmd == "national-login":
+            setup.national_login(args.url, args.db, args.role, os.environ.get(PASSWORD_ENV))
         elif args.cmd == "publish-onward":
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
@@ -182,9 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:          # the dashboard's port taken, a certificate file unreadable
         print(f"error [rollup_os]: {exc}", file=sys.stderr)
         return 1
-    except SQLAlchemyError as exc:
-        print(f"error [rollup_database]: {str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}",
-              file=sys.stderr)
+    except (SQLAlchemyError, psycopg.Error) as exc:   # the steps speak to psycopg directly (CREATE SUBSCRIPTION)
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        print(f"error [rollup_database]: {first[0]}", file=sys.stderr)
         return 1
 
 

@@ -219,6 +219,44 @@ def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, lev
         say)
 
 
+def national_login(admin_url: str, region_db: str, login: str, password: str | None, say=print) -> None:
+    """At the region: the login the national level's subscriptions connect with — the same
+    recipe as an office's regional login: LOGIN REPLICATION with a password, reads the
+    offices' tables of this database only, lists no database or slot, makes no slot by SQL."""
+    nrole = role(login)
+    if not password:
+        raise RollupError("set JAGA_ROLLUP_PASSWORD to the national login's password (never on the command line)")
+    eng = engine(admin_url, region_db)
+    with eng.connect() as conn:
+        codes = [r[0].removeprefix("kanim_").upper() for r in conn.execute(text(
+            "SELECT schemaname FROM pg_tables WHERE tablename = 'share_reports' AND schemaname LIKE 'kanim\\_%' "
+            "ORDER BY 1"))]
+    if not codes:
+        raise RollupError(f"{region_db} holds no office's tables yet: run `rollup region-setup` first")
+    offices = [Office(c) for c in codes]
+    tables = ", ".join(f"{o.table}, {o.links}" for o in offices)
+    run(eng, [
+        Step(f"role {nrole} (LOGIN REPLICATION; the national level's subscriptions)",
+             exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{nrole}'"),
+             [f"CREATE ROLE {nrole} LOGIN REPLICATION PASSWORD {ddl.q(password)}"]),
+        Step(f"in {region_db} {nrole} lists no database, slot or session and cannot make, drop or read a slot by SQL",
+             f"SELECT NOT has_table_privilege('{nrole}', 'pg_catalog.pg_database', 'SELECT') AND NOT "
+             f"has_function_privilege('{nrole}', 'pg_create_logical_replication_slot(name, name, boolean, boolean)', "
+             f"'EXECUTE') AND NOT has_table_privilege('{nrole}', 'pg_catalog.pg_tablespace', 'SELECT')",
+             ddl.share_db_lockdown()),
+        Step(f"{nrole} may read {tables}",
+             "SELECT " + " AND ".join(f"has_table_privilege('{nrole}', '{t}', 'SELECT')" for o in offices
+                                      for t in (o.table, o.links)),
+             [f"GRANT CONNECT ON DATABASE {region_db} TO {nrole}",
+              *[f"GRANT USAGE ON SCHEMA {o.schema} TO {nrole}" for o in offices],
+              f"GRANT SELECT ON {tables} TO {nrole}"]),
+    ], say)
+    say(f"pg_hba.conf of this cluster must hold, before any broader line:\n"
+        f"  hostssl {region_db} {nrole} <national address>/32 scram-sha-256\n"
+        f"  host    all {nrole} all reject\n"
+        f"  host    replication {nrole} all reject")
+
+
 def publish_onward(admin_url: str, region_db: str, codes: list[str], say=print) -> None:
     """Region -> national: publish each office's table onward (insert, update, delete)."""
     eng = engine(admin_url, region_db)

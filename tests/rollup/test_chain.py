@@ -200,6 +200,11 @@ def test_cli_check_and_typed_errors(chain, capsys):
     assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
     assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
     assert capsys.readouterr().err.startswith("error [rollup_database]:")
+    from core.net import free_port       # an office nobody listens on: CREATE SUBSCRIPTION cannot connect
+    assert main(["rollup", "region-setup", "--url", chain.region.url(), "--db", "region_typo",
+                 "--office", f"XYZ=host=127.0.0.1 port={free_port()} dbname=share_xyz user=jaga_region"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error [rollup_database]: could not connect") and "Traceback" not in err
 
 
 def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(chain):
