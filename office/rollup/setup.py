@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from . import ddl, levelkey
+from . import ddl, freshness, levelkey
 from .names import Office, RollupError, role
 from .steps import Step, engine, exists, run
 
@@ -210,12 +210,15 @@ def region_setup(admin_url: str, region_db: str, offices: dict[str, str], *, lev
                    [ddl.union_view(linked, "share_links")]),
               Step("view public.share_weekly (counts per office, kecamatan, week, form, category)", None,
                    [ddl.weekly_view()]),
+              Step("view public.share_freshness (per office: stream running, last heard, newest change)", None,
+                   [freshness.VIEW]),
               Step(f"role {VIEWER} (NOLOGIN; analysts' logins are its members): SELECT on the views only",
                    exists(f"SELECT 1 FROM pg_roles WHERE rolname = '{VIEWER}'"),
                    [f"CREATE ROLE {VIEWER} NOLOGIN"]),
-              Step(f"{VIEWER} may read public.share_reports, share_links, share_weekly", None,
+              Step(f"{VIEWER} may read public.share_reports, share_links, share_weekly, share_freshness", None,
                    [f"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-                    f"GRANT SELECT ON public.share_reports, public.share_links, public.share_weekly TO {VIEWER}"])],
+                    f"GRANT SELECT ON public.share_reports, public.share_links, public.share_weekly, "
+                    f"public.share_freshness TO {VIEWER}"])],
         say)
 
 
