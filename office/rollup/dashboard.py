@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hmac
 import io
 import secrets
 import threading
@@ -35,6 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core import localtime
+from office.dashboard.auth import same
+from office.dashboard.web import SECURITY_HEADERS
 from office.warning.config import WarningConfig
 
 from . import freshness, labels, signals
@@ -155,9 +156,9 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
                            date=lambda d: localtime.date_text(d, lang), office=lambda c: names.get(c, c),
                            form=lambda f: labels.form(f, lang), category=lambda c: labels.category(c, lang), **ctx)
         resp = HTMLResponse(body, status_code=status)
-        resp.headers["Cache-Control"] = "no-store"
-        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
-        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers.update(SECURITY_HEADERS)     # the office dashboard's, but for the inline style sheet
+        resp.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"].replace(
+            "style-src 'self'", "style-src 'unsafe-inline'")
         return resp
 
     def login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
@@ -233,7 +234,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
             failures[source] = recent
         if len(recent) >= FREE_FAILURES:
             return login_page(request, t["slow"], 429)
-        if not hmac.compare_digest(csrf, request.cookies.get(PRE_CSRF, "")) or not csrf:
+        if not csrf or not same(csrf, request.cookies.get(PRE_CSRF)):
             return login_page(request, t["bad_login"], 403)
         eng = create_engine(base.set(username=user[:63], password=password), pool_size=2, max_overflow=0,
                             pool_pre_ping=True)
@@ -258,7 +259,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
     @app.post("/keluar")
     def logout(request: Request, csrf: str = Form("")) -> Response:
         s = session_of(request)
-        if s is not None and hmac.compare_digest(csrf, s.csrf):
+        if s is not None and same(csrf, s.csrf):
             with lock:
                 sessions.pop(request.cookies.get(COOKIE, ""), None)
             s.engine.dispose()
