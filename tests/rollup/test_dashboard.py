@@ -192,14 +192,14 @@ def test_signals_are_ranked_widest_first_and_paged(chain, page):
                  == planted, "the planted links at the region")
         s, resp = login(page.url, ANALYST, PASSWORD)
         first = re.search(r'<table id="signals">.*?</table>', resp.text, re.S).group(0)
-        refs = re.findall(r"<code>(phone:[0-9a-f]{12})</code>", first)
+        refs = re.findall(r"<code>([a-z]+:[0-9a-f]{12})</code>", first)
         assert len(refs) == 20 and refs[0] == f"phone:{wide[:12]}"               # widest first
         total = int(re.search(r"Menampilkan 1–20 dari (\d+)", resp.text).group(1))
         assert total >= 25 and 'rel="next"' in resp.text
         seen = set(refs)
         for n in range(2, -(-total // 20) + 1):
             more = s.get(f"{page.url}/?halaman={n}", timeout=10).text
-            seen |= set(re.findall(r"<code>(phone:[0-9a-f]{12})</code>",
+            seen |= set(re.findall(r"<code>([a-z]+:[0-9a-f]{12})</code>",
                                    re.search(r'<table id="signals">.*?</table>', more, re.S).group(0)))
         assert {f"phone:{k[:12]}" for k in keys} <= seen and len(seen) == total
         assert "halaman=1" not in resp.text and s.get(f"{page.url}/?halaman=x", timeout=10).status_code == 200
