@@ -50,6 +50,8 @@ def test_an_office_publishing_another_offices_table_writes_nothing_there(chain):
             "INSERT INTO kanim_etk.share_reports (office_code, id, rahasia, form_id, form_version, kode_kecamatan, "
             "week, received_date, category, triage) SELECT 'ETK', gen_random_uuid(), false, 'laporan_kecurigaan', 1, "
             "'61.03.09', '2026-W49', current_date, 'rekrutmen', 'new' FROM generate_series(1, :n)"), {"n": FORGED})
+        conn.exec_driver_sql("GRANT USAGE ON SCHEMA kanim_etk TO jaga_region")    # the region's login may read it
+        conn.exec_driver_sql("GRANT SELECT ON kanim_etk.share_reports TO jaga_region")
         conn.exec_driver_sql("ALTER PUBLICATION jaga_up_nnk ADD TABLE kanim_etk.share_reports")
     try:
         # the region follows the documented repair for NNK: the new subscription copies every
@@ -57,6 +59,8 @@ def test_an_office_publishing_another_offices_table_writes_nothing_there(chain):
         setup.resync(chain.region.url(), "region", "NNK", chain.region_conninfo("NNK"), say=lambda s: None)
         wait_for(lambda: not _subscription_enabled(chain, "jaga_region_nnk"),
                  "NNK's subscription stopped by 'permission denied' on kanim_etk")
+        log = (chain.region.base / "log").read_text(errors="replace")
+        assert "permission denied for table share_reports" in log      # refused at the region, by the owner
         assert _count(chain, "ETK") == etk_real                     # not one forged row
         etk.add_report(category="penampungan")                     # ETK's own stream still flows
         wait_for(lambda: _count(chain, "ETK") == etk_real + 1, "ETK's next report at the region")
