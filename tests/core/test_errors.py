@@ -40,6 +40,8 @@ STABLE = {
     "RollupError": "rollup_invalid",
     "ShareNotSetUp": "rollup_not_set_up",
     "AppLockout": "rollup_app_lockout",
+    "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
+    "CourierDamaged": "courier_damaged",
 }
 
 
