@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     tcmd.add_parser("list", help="every token: id, owner, expiry, last use, state")
     tr = tcmd.add_parser("revoke", help="revoke one token by its id")
     tr.add_argument("--id", required=True)
+    rc = cmds.add_parser("reclassify", help="mark a report rahasia (or --not-rahasia: take the mark off); "
+                         "it then leaves hand-overs, the partner API and the roll-up copies")
+    rc.add_argument("--report", required=True, help="the report's envelope id")
+    rc.add_argument("--not-rahasia", action="store_true", help="take the rahasia mark off")
     x = cmds.add_parser("expire-uploads", help="discard unfinished attachment uploads")
     x.add_argument("--older-than-hours", type=float, default=72.0)
     k = cmds.add_parser("courier", help="courier files: reports carried by hand from villages without signal")
@@ -277,6 +281,14 @@ def _admin(args) -> int:
             print(f"revoked {'person' if args.person else 'device'} {args.person or args.device}")
         elif cmd == "api-token":
             _tokens(conn, args)
+        elif cmd == "reclassify":
+            from office.dashboard import reclassify
+            want = not args.not_rahasia
+            changed = reclassify.set_rahasia(conn, None, None, args.report, want)
+            if changed:
+                _cli_audit(conn, "reclassify", args.report, {"rahasia": want})
+            print(f"report {args.report[:36]}: {'rahasia' if want else 'not rahasia'}"
+                  + ("" if changed else " (already)"))
         elif cmd == "expire-uploads":
             from datetime import timedelta
             from office.ingest import expire_uploads

@@ -106,7 +106,7 @@ def _event_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> list
     out = []
     for e in conn.execute(select(dash_events).where(dash_events.c.envelope_id == envelope_id)
                           .order_by(dash_events.c.id)).mappings():
-        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "?"),
+        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "cli" if e["staff_id"] == 0 else "?"),
                     "from_state": e["from_state"], "to_state": e["to_state"],
                     "assignee": names.get(e["assignee_id"]) if e["assignee_id"] else None,
                     "note": derived.open_note(keys, envelope_id, e["note"])})

@@ -41,7 +41,7 @@ router = APIRouter()
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _CSS = (HERE / "static" / "dashboard.css").read_bytes()
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",

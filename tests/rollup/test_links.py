@@ -136,8 +136,9 @@ def test_office_setup_needs_the_levels_one_key(chain, capsys, monkeypatch):
     argv = ["rollup", "office-setup", "--url", nnk.cluster.url(), "--office-db", "jaga_office", "--code", "NNK",
             "--local-conninfo", nnk.cluster.conninfo("jaga_office")]
     monkeypatch.delenv("JAGA_ROLLUP_LEVEL_KEY", raising=False)
+    monkeypatch.delenv("JAGA_ROLLUP_LEVEL_KEY_FILE", raising=False)
     assert main(argv) == 1
-    assert capsys.readouterr().err.startswith("error [rollup_invalid]: set JAGA_ROLLUP_LEVEL_KEY")
+    assert capsys.readouterr().err.startswith("error [rollup_invalid]: give the level key with --level-key-file")
     monkeypatch.setenv("JAGA_ROLLUP_LEVEL_KEY", "ab" * 32)          # not the key NNK holds
     assert main(argv) == 1
     assert "already holds a different level key" in capsys.readouterr().err
