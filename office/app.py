@@ -7,6 +7,7 @@ echoes request content, which may contain report data).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -137,16 +138,22 @@ def _in_background(engine, name: str, pending, work, what: str) -> None:
 
 
 def _start_backfill(engine, keys) -> None:
-    """Reports stored before indexing moved into ingest get indexed once, in the background,
-    in short transactions; PostgreSQL offices in the roll-up also get the link keys of
-    reports received before `rollup office-setup` (office/rollup/links.py)."""
+    """Reports stored before indexing moved into ingest get their filter row once, in the
+    background, in short transactions (everything derived is the derive worker's)."""
     from office.dashboard import indexer
-    if engine.dialect.name == "postgresql":
-        from office.rollup import links
-        _in_background(engine, "jaga-links-backfill", links.pending, lambda e: links.backfill(e, keys),
-                       "roll-up links backfill")
     _in_background(engine, "jaga-backfill", indexer.pending, lambda e: indexer.backfill(e, keys),
                    "background indexing")
+
+
+def _derive_in_process(app: FastAPI, engine, keys) -> None:
+    """The derive worker runs as a thread of the serving process while it serves (started and
+    stopped with the app); JAGA_DERIVE=off leaves the queue to `jaga-desa office derive`."""
+    if os.environ.get("JAGA_DERIVE", "on").lower() in ("off", "0", "no"):
+        return
+    from office.derive.worker import Worker
+    worker = Worker(engine, keys)
+    app.router.add_event_handler("startup", worker.start)
+    app.router.add_event_handler("shutdown", worker.stop)
 
 
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
@@ -170,6 +177,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
         app.include_router(module.router, prefix=API)
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _start_backfill(engine, keys)
+    _derive_in_process(app, engine, keys)
     _install_handlers(app)
     app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
     app.add_middleware(BodyLimit)
