@@ -145,10 +145,11 @@ def _start_backfill(engine, keys) -> None:
                    "background indexing")
 
 
-def _derive_in_process(app: FastAPI, engine, keys) -> None:
+def _derive_in_process(app: FastAPI, engine, keys, wanted: bool | None) -> None:
     """The derive worker runs as a thread of the serving process while it serves (started and
-    stopped with the app); JAGA_DERIVE=off leaves the queue to `jaga-desa office derive`."""
-    if os.environ.get("JAGA_DERIVE", "on").lower() in ("off", "0", "no"):
+    stopped with the app); JAGA_DERIVE=off (or derive=False) leaves the queue to `jaga-desa
+    office derive` — or to a test's `drain`."""
+    if wanted is False or (wanted is None and os.environ.get("JAGA_DERIVE", "on").lower() in ("off", "0", "no")):
         return
     from office.derive.worker import Worker
     worker = Worker(engine, keys)
@@ -157,7 +158,7 @@ def _derive_in_process(app: FastAPI, engine, keys) -> None:
 
 
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
-               passphrase: str | None = None) -> FastAPI:
+               passphrase: str | None = None, derive: bool | None = None) -> FastAPI:
     """Load (or create) the office keys, migrate the store, and build the app."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -177,7 +178,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
         app.include_router(module.router, prefix=API)
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _start_backfill(engine, keys)
-    _derive_in_process(app, engine, keys)
+    _derive_in_process(app, engine, keys, derive)
     _install_handlers(app)
     app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
     app.add_middleware(BodyLimit)
