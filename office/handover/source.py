@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from core.errors import EnvelopeError
 from sync import envelope as env
+from sync.formids import REVIEW_FORM
 from office import clock
 from office.keys import OfficeKeys
 from office.schema import envelopes, persons, villages
@@ -61,7 +62,7 @@ class Report:
 def _where(period: Period, include_rahasia: bool, ids: list[str] | None):
     lo, hi = period.bounds
     cond = and_(envelopes.c.received_at >= lo, envelopes.c.received_at < hi,
-                envelopes.c.form_id != "_review")
+                envelopes.c.form_id != REVIEW_FORM)
     if not include_rahasia:
         cond = and_(cond, envelopes.c.rahasia.is_(False))
     if ids is not None:
