@@ -1,9 +1,11 @@
 """Consumers register themselves here; the push and the worker only ever ask the registry.
 
 A consumer owns one derived store (search terms, early-warning links and signals, roll-up
-links, webhook deliveries) and says how to fill it from stored reports, idempotently. The
-list of what is derived from a report is one package, `office.derive.consumers` (like ODK
-Central's jobs.js), loaded on the first question — ingest never imports it.
+links, webhook deliveries) and says how to fill it from stored reports, idempotently. What
+is derived from a report is listed once, `office.derive.consumers.MODULES` (like ODK
+Central's jobs.js): the push needs only the names (`names()` imports no consumer, so a
+push never loads the dashboard or the rules); the worker loads the modules
+(`all_consumers()`).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy import Connection, Engine
 from core.errors import NotFound
 from office.keys import OfficeKeys
 
-CONSUMERS_PACKAGE = "office.derive.consumers"
+from office.derive.consumers import MODULES
 
 
 @dataclass
@@ -70,13 +72,16 @@ def register(consumer: Consumer) -> Consumer:
 
 
 def all_consumers() -> list[Consumer]:
-    """Every consumer, in registration order (an `after` consumer is registered later)."""
-    importlib.import_module(CONSUMERS_PACKAGE)
-    return list(_registered.values())
+    """Every consumer, listed ones first in their order (an `after` consumer comes later),
+    then any registered at run time."""
+    for module in MODULES.values():
+        importlib.import_module(module)
+    return [_registered[n] for n in names()]
 
 
 def names() -> list[str]:
-    return [c.name for c in all_consumers()]
+    """The consumers a stored report gets a job for, without importing any of them."""
+    return list(MODULES) + [n for n in _registered if n not in MODULES]
 
 
 def get(name: str) -> Consumer:

@@ -1,5 +1,7 @@
-"""Everything derived from a stored report, one module per consumer (the one list, like ODK
-Central's jobs.js). Importing this package registers them, in the order a batch runs them:
+"""Everything derived from a stored report: one module per consumer, listed here once (like
+ODK Central's jobs.js), in the order a batch runs them. The push reads only the names (it
+queues a job per name and imports no consumer); the worker imports the modules, each of
+which registers itself (office/derive/registry.py).
 
     search         dashboard search terms (keyed word hashes)        office/dashboard
     early_warning  link keys, rules, signals                        office/warning
@@ -8,4 +10,4 @@ Central's jobs.js). Importing this package registers them, in the order a batch 
 
 Village alerts are not derived: staff write them (dashboard, office/warning/alerts.py).
 """
-from . import search, early_warning, rollup_links, webhooks  # noqa: F401  (each registers itself)
+MODULES = {name: f"{__name__}.{name}" for name in ("search", "early_warning", "rollup_links", "webhooks")}

@@ -1,0 +1,85 @@
+"""Office ingest against the physical floor on the same envelopes, interleaved, in one
+process: what `sync_bench` reports at scale and the CI guard (tests/bench) asserts at a
+small size — a ratio, so a loaded machine slows both sides alike.
+
+    python bench/ingest_ratio.py [--reports 400] [--rounds 2]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+
+from bench.common import report  # noqa: E402
+from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E402
+
+OFFICE_KEY = "bench-office-key"      # what sync_bench's floor and office_ingest open the keys with
+
+
+def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
+    """An office store with its keys and one enrolled volunteer (`folder`/snapshot), and `n`
+    sealed reports of hers: (snapshot, envelopes, device id, her Ed25519 public key)."""
+    import forms
+    from office import db, enrollment, keys as office_keys
+    from sync import envelope as env
+    snapshot = folder / "snapshot"
+    keys = office_keys.load_or_create(snapshot, OFFICE_KEY)
+    engine = db.open_store(snapshot)
+    x, ed = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    with engine.begin() as conn:
+        enrollment.add_village(conn, "Entikong", "Sanggau")
+        code = enrollment.create_code(conn, village="Entikong", role="volunteer", name="Sari")["code"]
+        who = enrollment.enroll(conn, code=code, name="Sari",
+                                x25519_public=base64.b64encode(env.raw_public(x.public_key())).decode(),
+                                ed25519_public=base64.b64encode(env.raw_public(ed.public_key())).decode())
+    engine.dispose()
+    form = forms.load(FORM)
+    sealed = [env.seal({"answers": answers_for(i), "flags": {}, "rahasia": False, "lang": "id"},
+                       form_id=form.id, form_version=form.version, author_id=who["person_id"],
+                       device_id=who["device_id"], signing_key=ed, recipients=[keys.x25519.public_key()]).envelope
+              for i in range(n)]
+    return snapshot, sealed, who["device_id"], env.raw_public(ed.public_key())
+
+
+def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
+    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each."""
+    snapshot, envelopes, device_id, author_public = prepared(folder, n)
+    runs: dict[str, list[float]] = {"floor": [], "ingest": []}
+    for r in range(rounds):
+        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public))
+        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, "FULL"))
+    return runs
+
+
+def ratio(runs: dict[str, list[float]]) -> float:
+    return statistics.median(runs["ingest"]) / statistics.median(runs["floor"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = interleaved(Path(tmp), args.reports, args.rounds)
+    of_floor = ratio(runs)
+    report("ingest_ratio", [
+        {"key": "floor", "metric": f"physical floor, {args.reports} reports (reports/s, median)",
+         "value": round(statistics.median(runs["floor"]))},
+        {"key": "ingest", "metric": "office ingest_batch, synchronous=FULL (reports/s, median)",
+         "value": round(statistics.median(runs["ingest"]))},
+        {"key": "ingest_of_floor", "metric": "office ingest / floor", "value": f"{of_floor:.0%}",
+         "target": ">= 60%", "met": of_floor >= 0.6},
+    ])
+
+
+if __name__ == "__main__":
+    main()
