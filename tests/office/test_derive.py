@@ -214,3 +214,32 @@ def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store):
         rebuild(engine, name)
     drain(engine, keys)
     assert snapshot(engine) == after_kills
+
+
+def test_the_health_page_shows_the_queue_to_admins(office_server):
+    """A real office: reports pushed over HTTP are derived by its own worker thread; a job
+    that keeps failing shows on /dashboard/admin/derive with its error, in Indonesian and
+    English, to admins only."""
+    from jaga_desa.testing.dashboard import sign_in
+    from tests.support import enroll, village
+    village(office_server)
+    vol, client = enroll(office_server, "Entikong", "volunteer", "Sari")
+    assert client.push([vol.report().envelope])[0]["status"] == "accepted"
+    office_server.derived()                         # its worker, not this process, derived it
+    os.environ["JAGA_PASSWORD"] = "kata-sandi-uji-1"
+    office_server.admin(["add-staff", "--username", "admin1", "--role", "admin"])
+    office_server.admin(["add-staff", "--username", "intel1", "--role", "intel"])
+    admin = sign_in(office_server.url, "admin1", "kata-sandi-uji-1")
+    page = admin.get(office_server.url + "/dashboard/admin/derive")
+    assert page.status_code == 200 and "Antrean kosong" in page.text
+    engine = db.make_engine(db.sqlite_url(office_server.data_dir))
+    later = clock.iso(clock.now() + dt.timedelta(hours=1))
+    with engine.begin() as conn:                    # as a consumer bug leaves it: retried later
+        conn.execute(derive_jobs.insert().values(consumer="search", envelope_id="e" * 36, created_at=later,
+                                                 due_at=later, attempts=3, error="RuntimeError: consumer bug"))
+    engine.dispose()
+    admin.cookies.set("jd_lang", "en")
+    page = admin.get(office_server.url + "/dashboard/admin/derive")
+    assert "RuntimeError: consumer bug" in page.text and "Failing, retried" in page.text
+    intel = sign_in(office_server.url, "intel1", "kata-sandi-uji-1")
+    assert intel.get(office_server.url + "/dashboard/admin/derive").status_code == 403
