@@ -7,16 +7,12 @@ small size — a ratio, so a loaded machine slows both sides alike.
 from __future__ import annotations
 
 import argparse
-import base64
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
 from bench.common import report  # noqa: E402
 from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E402
@@ -29,24 +25,22 @@ def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
     sealed reports of hers: (snapshot, envelopes, device id, her Ed25519 public key)."""
     import forms
     from office import db, enrollment, keys as office_keys
+    from office.rollup.volunteer import Volunteer
     from sync import envelope as env
     snapshot = folder / "snapshot"
     keys = office_keys.load_or_create(snapshot, OFFICE_KEY)
     engine = db.open_store(snapshot)
-    x, ed = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     with engine.begin() as conn:
-        enrollment.add_village(conn, "Entikong", "Sanggau")
-        code = enrollment.create_code(conn, village="Entikong", role="volunteer", name="Sari")["code"]
-        who = enrollment.enroll(conn, code=code, name="Sari",
-                                x25519_public=base64.b64encode(env.raw_public(x.public_key())).decode(),
-                                ed25519_public=base64.b64encode(env.raw_public(ed.public_key())).decode())
+        village = enrollment.add_village(conn, "Entikong", "Sanggau")
+    sari = Volunteer.enrol(engine, village, "Sari")
     engine.dispose()
     form = forms.load(FORM)
     sealed = [env.seal({"answers": answers_for(i), "flags": {}, "rahasia": False, "lang": "id"},
-                       form_id=form.id, form_version=form.version, author_id=who["person_id"],
-                       device_id=who["device_id"], signing_key=ed, recipients=[keys.x25519.public_key()]).envelope
+                       form_id=form.id, form_version=form.version, author_id=sari.person_id,
+                       device_id=sari.device_id, signing_key=sari.signing,
+                       recipients=[keys.x25519.public_key()]).envelope
               for i in range(n)]
-    return snapshot, sealed, who["device_id"], env.raw_public(ed.public_key())
+    return snapshot, sealed, sari.device_id, env.raw_public(sari.signing.public_key())
 
 
 def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:

@@ -11,7 +11,7 @@ refuse it too).
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, String,
+from sqlalchemy import (Boolean, Column, Index, Integer, LargeBinary, String,
                         Table, Text)
 
 from office.schema import metadata

@@ -4,20 +4,16 @@ point loses nothing and derives nothing twice), idempotently, rebuildable, with 
 retried on a back-off and shown by `office status`. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import os
 import random
 import signal
 import subprocess
-import sys
 from collections import Counter
 from contextlib import redirect_stdout
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 import forms
@@ -31,11 +27,11 @@ from office.derive import queue, registry, worker
 from office.derive.rebuild import rebuild
 from office.derive.schema import derive_jobs
 from office.ingest import ingest_batch
+from office.rollup.volunteer import Volunteer
 from office.warning.schema import warn_links, warn_signal_reports, warn_signals
 from sync import envelope as env
 from tests.conftest import TEST_OFFICE_KEY
 
-PHONE = "0812 3456 7890"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -50,18 +46,10 @@ def store(request, tmp_path):
     engine.dispose()
 
 
-def _volunteers(engine, villages=("Entikong", "Badau")) -> list[tuple[dict, Ed25519PrivateKey]]:
-    out = []
+def _volunteers(engine, villages=("Entikong", "Badau")) -> list[Volunteer]:
     with engine.begin() as conn:
-        for name in villages:
-            enrollment.add_village(conn, name, "Sanggau")
-            code = enrollment.create_code(conn, village=name, role="volunteer", name=f"Relawan {name}")["code"]
-            x, ed = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-            who = enrollment.enroll(conn, code=code, name=f"Relawan {name}",
-                                    x25519_public=base64.b64encode(env.raw_public(x.public_key())).decode(),
-                                    ed25519_public=base64.b64encode(env.raw_public(ed.public_key())).decode())
-            out.append((who, ed))
-    return out
+        ids = [enrollment.add_village(conn, name, "Sanggau") for name in villages]
+    return [Volunteer.enrol(engine, v, f"Relawan {name}") for v, name in zip(ids, villages)]
 
 
 def push(engine, keys, n: int, batch: int = 50) -> list[str]:
@@ -71,16 +59,16 @@ def push(engine, keys, n: int, batch: int = 50) -> list[str]:
     people = _volunteers(engine)
     ids = []
     for k in range(0, n, batch):
-        for who, ed in people:
+        for who in people:
             sealed = []
             for i in range(k, min(n, k + batch), len(people)):
                 answers = form.example()
                 answers["apa_dilihat"] = f"Laporan nomor {i}: tawaran kerja sawit"
                 sealed.append(env.seal({"answers": answers}, form_id=form.id, form_version=form.version,
-                                       author_id=who["person_id"], device_id=who["device_id"], signing_key=ed,
+                                       author_id=who.person_id, device_id=who.device_id, signing_key=who.signing,
                                        recipients=[keys.x25519.public_key()]))
             with engine.begin() as conn:
-                out = ingest_batch(conn, [s.envelope for s in sealed], device_id=who["device_id"], keys=keys)
+                out = ingest_batch(conn, [s.envelope for s in sealed], device_id=who.device_id, keys=keys)
             assert {o["status"] for o in out} == {"accepted"}, out[:2]
             ids += [s.envelope_id for s in sealed]
     return ids
