@@ -35,6 +35,8 @@ FULL = {
     "warning_bench.py": [],
     "map_bench.py": [],
     "conversation_bench.py": [],
+    "derive_bench.py": [],
+    "search_index_bench.py": ["--pg"],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -50,6 +52,8 @@ SMOKE = {
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
+    "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
+    "search_index_bench.py": ["--reports", "300", "--queries", "20"],
 }
 
 
