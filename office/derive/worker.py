@@ -12,8 +12,9 @@ the same reports only for the second to find the jobs gone.
 
 Kill -9 at any point: before the commit nothing of the batch is written and its jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
-consumer costs only its own savepoint: its jobs get `attempts + 1`, the error, and a due
-time pushed back exponentially (BACKOFF_BASE .. BACKOFF_MAX); the other consumers commit.
+consumer costs only its own savepoint; its batch is then tried report by report, so one
+report that breaks it holds up no other: that report's job gets `attempts + 1`, the error,
+and a due time pushed back exponentially (BACKOFF_BASE .. BACKOFF_MAX); the rest commit.
 """
 from __future__ import annotations
 
@@ -113,6 +114,22 @@ def _fail(conn: Connection, name: str, ids: list[str], exc: BaseException, now: 
             attempts=attempts + 1, error=error, due_at=clock.iso(now + backoff(attempts + 1))))
 
 
+def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[str], items: dict[str, Stored],
+            now: datetime) -> bool:
+    """Derive `ids` for `consumer` and delete their jobs, in one savepoint; on a failure roll
+    the savepoint back and push the jobs back (attempts + 1, the error). True when done."""
+    try:
+        with conn.begin_nested():
+            consumer.derive(conn, keys, [items[e] for e in ids if e in items], now)
+            conn.execute(delete(derive_jobs).where(_jobs_where(consumer.name, ids)))
+        return True
+    except Exception as exc:      # noqa: BLE001 — a consumer's bug costs its jobs a retry, never the rest
+        if len(ids) == 1:
+            log.warning("derive %s failed for report %s: %s", consumer.name, ids[0], type(exc).__name__)
+            _fail(conn, consumer.name, ids, exc, now)
+        return False
+
+
 def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
     """One batch: returns how many jobs were settled (done, failed or deferred)."""
     now = now or clock.now()
@@ -139,14 +156,12 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             ready = [e for e in ids if e not in blocked]
             if not ready:
                 continue
-            try:
-                with conn.begin_nested():
-                    consumer.derive(conn, keys, [items[e] for e in ready if e in items], now)
-                    conn.execute(delete(derive_jobs).where(_jobs_where(consumer.name, ready)))
+            if _settle(conn, keys, consumer, ready, items, now) or len(ready) == 1:
                 ran.append(consumer)
-            except Exception as exc:      # noqa: BLE001 — a consumer's bug costs its jobs a retry, never the rest
-                log.warning("derive %s failed for %d reports: %s", consumer.name, len(ready), type(exc).__name__)
-                _fail(conn, consumer.name, ready, exc, now)
+                continue
+            for eid in ready:             # one report breaks the batch: find it, derive the rest
+                _settle(conn, keys, consumer, [eid], items, now)
+            ran.append(consumer)
     for consumer in ran:
         if consumer.after_commit is not None:
             try:

@@ -142,7 +142,7 @@ def test_a_failing_consumer_backs_off_shows_in_status_and_costs_no_other(store):
     try:
         push(engine, keys, 4, batch=4)
         drain(engine, keys)
-        assert calls == [4]
+        assert calls == [4, 1, 1, 1, 1]          # the batch, then report by report
         with db.reading(engine) as conn:
             failed = conn.execute(select(derive_jobs).where(derive_jobs.c.consumer == "broken_test")).mappings().all()
         assert len(failed) == 4 and {j["attempts"] for j in failed} == {1}
@@ -160,6 +160,28 @@ def test_a_failing_consumer_backs_off_shows_in_status_and_costs_no_other(store):
     with engine.begin() as conn:
         conn.execute(derive_jobs.delete().where(derive_jobs.c.consumer == "broken_test"))
     assert _status(data, url) == (0, "derive: nothing queued\n")
+
+
+def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
+    engine, keys, _, _ = store
+    poison = []
+
+    def picky(conn, keys, items, now):
+        if any(i.envelope_id in poison for i in items):
+            raise ValueError("this report breaks me")
+        conn.execute(dash_terms.insert(), [{"term": "picky", "envelope_id": i.envelope_id} for i in items])
+    registry.register(registry.Consumer("picky_test", picky))
+    try:
+        ids = push(engine, keys, 6, batch=6)
+        poison.append(sorted(ids)[2])
+        drain(engine, keys)
+    finally:
+        registry._registered.pop("picky_test")
+    with db.reading(engine) as conn:
+        done = set(conn.execute(select(dash_terms.c.envelope_id).where(dash_terms.c.term == "picky")).scalars())
+        left = conn.execute(select(derive_jobs.c.envelope_id, derive_jobs.c.attempts)
+                            .where(derive_jobs.c.consumer == "picky_test")).all()
+    assert done == set(ids) - set(poison) and left == [(poison[0], 1)]
 
 
 def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store):
