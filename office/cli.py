@@ -158,13 +158,16 @@ def _derive_command(cmd: str, argv: list[str]) -> int:
                       + (f", oldest due {j['oldest_due']}" if j["queued"] else "")
                       + (f", last error: {j['last_error']}" if j["last_error"] else ""))
         return 1 if any(j["failing"] for j in jobs.values()) else 0
-    keys = _office_keys(args.data)
     if cmd == "rebuild-derived":
+        from office.derive import registry
         from office.derive.rebuild import rebuild
+        registry.get(args.consumer)          # an unknown name fails before the key is asked for
+        keys = _office_keys(args.data)
         n = rebuild(engine, args.consumer)
         done = worker.exhaust(engine, keys, timeout=24 * 3600)
         print(f"rebuilt {args.consumer}: {n} reports queued, {done} jobs derived")
         return 0
+    keys = _office_keys(args.data)
     if args.batch < 1:
         raise BadRequest("--batch must be at least 1")
     if args.once:

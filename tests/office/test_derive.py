@@ -162,6 +162,18 @@ def test_a_failing_consumer_backs_off_shows_in_status_and_costs_no_other(store):
     assert _status(data, url) == (0, "derive: nothing queued\n")
 
 
+def test_the_cli_rebuilds_by_name_and_refuses_an_unknown_one(store, capsys):
+    engine, keys, data, url = store
+    push(engine, keys, 4, batch=4)
+    where = ["--data", str(data)] + (["--db", url] if url else [])
+    assert office_cli(["office", "derive", *where, "--once"]) == 0
+    assert capsys.readouterr().out.strip() == f"derived {4 * len(registry.names())} jobs"
+    assert office_cli(["office", "rebuild-derived", *where, "--consumer", "nope"]) == 1
+    assert capsys.readouterr().err.startswith("error [not_found]: no derive consumer 'nope'")
+    assert office_cli(["office", "rebuild-derived", *where, "--consumer", "search"]) == 0
+    assert capsys.readouterr().out.strip() == "rebuilt search: 4 reports queued, 4 jobs derived"
+
+
 def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
     engine, keys, _, _ = store
     poison = []
