@@ -47,6 +47,8 @@ def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
     """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each."""
     snapshot, envelopes, device_id, author_public = prepared(folder, n)
     runs: dict[str, list[float]] = {"floor": [], "ingest": []}
+    floor(snapshot, folder / "warm-floor", envelopes[:20], author_public)      # imports, caches,
+    office_ingest(snapshot, folder / "warm-ingest", envelopes[:20], device_id, "FULL")   # not timed
     for r in range(rounds):
         runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public))
         runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, "FULL"))
@@ -54,9 +56,10 @@ def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
 
 
 def ratio(runs: dict[str, list[float]]) -> float:
-    """Best against best: on a shared machine a round is only ever slowed by others, so each
-    side's fastest round is the closest to its own cost."""
-    return max(runs["ingest"]) / max(runs["floor"])
+    """The median of the rounds' own ratios: each round's floor and ingest run back to back,
+    so they share the machine's load of that moment (a shared machine's load swings within
+    seconds; sides compared across rounds would measure the swing)."""
+    return statistics.median(i / f for i, f in zip(runs["ingest"], runs["floor"]))
 
 
 def main() -> None:
@@ -72,7 +75,7 @@ def main() -> None:
          "value": round(statistics.median(runs["floor"]))},
         {"key": "ingest", "metric": "office ingest_batch, synchronous=FULL (reports/s, median)",
          "value": round(statistics.median(runs["ingest"]))},
-        {"key": "ingest_of_floor", "metric": "office ingest / floor (best rounds)", "value": f"{of_floor:.0%}",
+        {"key": "ingest_of_floor", "metric": "office ingest / floor (median of paired rounds)", "value": f"{of_floor:.0%}",
          "target": ">= 60%", "met": of_floor >= 0.6},
     ])
 
