@@ -16,7 +16,7 @@ VERDICT = {"verified": ("Dibenarkan kepala desa", "Verified by village head"),
            "disputed": ("Dibantah kepala desa", "Disputed by village head"),
            "needs_more_info": ("Perlu info tambahan", "Needs more information"),
            "none": ("Belum ditinjau kepala desa", "Not reviewed by head")}
-CATEGORY_PMI = "pmi_nonprosedural"
+from office.store.filter_row import CATEGORY_PMI  # noqa: E402,F401  (the push derives it)
 
 _T = {
     "app": ("Jaga Desa — Dasbor Intelijen", "Jaga Desa — Intel dashboard"),

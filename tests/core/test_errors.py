@@ -42,6 +42,7 @@ STABLE = {
     "AppLockout": "rollup_app_lockout",
     "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
     "CourierDamaged": "courier_damaged",
+    "OfficeExtraMissing": "office_extra_missing",
 }
 
 
