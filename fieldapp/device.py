@@ -14,6 +14,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from core import localtime
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
 from fieldapp import conversation, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
@@ -364,6 +365,7 @@ class Device:
         """Seal for the recipients in the user's verified bundle (never from plaintext rows);
         never for a revoked person or phone (RevokedHere; the draft stays)."""
         self.refuse_if_revoked(session)
+        kw.setdefault("zone", localtime.zone(self.setting("tz")))      # the zone the phone shows
         return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,

@@ -219,7 +219,7 @@ class DateTimeInput(Widget):
         self._store(self.input.value or "")
 
     def _now(self):
-        now = dt.datetime.now()
+        now = self.app.wall_clock()
         self._store(now.strftime("%Y-%m-%d %H:%M") if self.is_dt else now.strftime("%Y-%m-%d"))
         self.app.page.update()
 
@@ -227,7 +227,7 @@ class DateTimeInput(Widget):
         try:
             return dt.datetime.fromisoformat((self.input.value or "").strip().replace(" ", "T"))
         except ValueError:
-            return dt.datetime.now().replace(second=0, microsecond=0)
+            return self.app.wall_clock().replace(second=0)
 
     def _pick_date(self):
         cur = self._current()
@@ -241,7 +241,7 @@ class DateTimeInput(Widget):
             self._store(text)
             self.app.page.update()
         self.app.page.show_dialog(ft.DatePicker(value=cur, first_date=dt.datetime(2000, 1, 1),
-                                                last_date=dt.datetime.now() + dt.timedelta(days=366),
+                                                last_date=self.app.wall_clock() + dt.timedelta(days=366),
                                                 on_change=self.app.handler(picked),
                                                 confirm_text="OK", cancel_text=self.app.t("cancel"),
                                                 help_text=self.app.t("pick_date")))

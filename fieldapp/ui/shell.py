@@ -61,6 +61,11 @@ class App:
         """This phone's zone name (WIB/WITA/WIT): the settings choice, else the device's own offset."""
         return localtime.zone(self.device.setting("tz"))
 
+    def wall_clock(self):
+        """What a clock in this phone's zone reads now: the only "now" a person is shown or
+        offered as an answer (the app process may run in UTC, or another zone than chosen)."""
+        return localtime.wall_clock(self.zone())
+
     def local(self, value: Any, date: bool = True) -> str:
         """A stored UTC time (ISO text or epoch ms) as this phone's local time with its zone name."""
         return localtime.format(value, self.zone(), self.lang, date=date)
