@@ -117,6 +117,18 @@ class Device:
         self.purge_old_summaries()
         return session
 
+    def change_pin(self, name_or_id: str, old_pin: str, new_pin: str, *, now: float | None = None) -> None:
+        """"Ganti PIN" (users.change_pin): the old PIN is a counted try like any unlock."""
+        users.change_pin(self.db, name_or_id, old_pin, new_pin, self.pepper, tries=self.secrets, now=now)
+
+    def locked_out_outbox(self) -> dict[str, int]:
+        """For each user locked out by wrong PINs: how many of their sealed reports still wait
+        to be sent. Their key is gone, but what they sealed is ciphertext for the office (and
+        heads) that needs no key of theirs to travel: it keeps going out with every sync."""
+        return dict(self.db.conn.execute(
+            "SELECT u.label, COUNT(r.id) FROM users u LEFT JOIN reports r ON r.owner=u.id AND r.status=? "
+            "WHERE u.locked=1 GROUP BY u.id", (reports.SEALED,)).fetchall())
+
     def trust_bundle(self, session: Session) -> dict | None:
         """This user's verified view of the office (after applying pending signed items)."""
         return inbox.verify_pending(self.db, session, trust.safe_load(self.db, session))

@@ -85,9 +85,9 @@ S: dict[str, tuple[str, str]] = {
     "user_locked": ("{name} (terkunci)", "{name} (locked)"),
     "locked_why": ("{name} terkunci di ponsel ini karena terlalu banyak PIN salah. Ini bukan pencabutan "
                    "oleh kantor: data pengguna ini tidak bisa dibuka lagi; minta kode pendaftaran baru "
-                   "dari petugas Imigrasi.",
+                   "dari petugas.",
                    "{name} is locked on this phone after too many wrong PINs. The office did not revoke "
-                   "it: this user's data can no longer be opened; ask the immigration officer for a new "
+                   "it: this user's data can no longer be opened; ask the officer for a new "
                    "enrollment code."),
     "revoked_person": ("Akun Anda dicabut oleh kantor pada {when}. Laporan baru tidak akan diterima "
                        "dan balasan tidak dikirim lagi ke akun ini. Hubungi petugas Imigrasi kalau ini keliru.",
@@ -146,10 +146,10 @@ S: dict[str, tuple[str, str]] = {
                       "This account or phone was revoked by the office: verdicts can no longer be sent."),
     "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
                   "Enter the PIN first (this is not counted as a try)."),
-    "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "
-                     "ini dihapus permanen.",
-                     "Wrong PIN. 1 try left: if the next PIN is wrong, all of this user's data is "
-                     "destroyed for good."),
+    "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, data pengguna ini "
+                     "di ponsel ini tidak bisa dibuka lagi (laporan yang sudah tersegel tetap dikirim).",
+                     "Wrong PIN. 1 try left: if the next PIN is wrong, this user's data on this phone "
+                     "can no longer be opened (reports already sealed are still sent)."),
     "pin_wait": ("Terlalu banyak PIN salah. Tunggu {s} detik sebelum mencoba lagi (sisa {n} kali).",
                  "Too many wrong PINs. Wait {s} seconds before trying again ({n} tries left)."),
     "secret_missing": ("Kunci rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
@@ -361,6 +361,44 @@ S: dict[str, tuple[str, str]] = {
     "device_id": ("ID perangkat: {id}", "Device id: {id}"),
     "error": ("Terjadi kesalahan: {why}", "Something went wrong: {why}"),
     "office_refused": ("kantor menolak ({code})", "the office refused it ({code})"),
+    # ── issue 24: PIN recovery, a neutral lock screen ─────────────────────
+    "forgot_pin": ("Lupa PIN?", "Forgot the PIN?"),
+    "forgot_title": ("PIN tidak bisa dipulihkan", "A PIN cannot be recovered"),
+    "forgot_why": ("PIN Anda tidak disimpan di mana pun — tidak di ponsel, tidak di kantor. Karena itu "
+                   "tidak ada yang bisa membuka data Anda tanpa PIN, juga tidak orang yang memegang ponsel ini.",
+                   "Your PIN is stored nowhere — not on the phone, not at the office. That is why nobody "
+                   "can open your data without it, not even whoever holds this phone."),
+    "forgot_safe_title": ("Yang tetap aman", "What is kept"),
+    "forgot_safe": ("• Laporan yang sudah dikirim (tersegel) tetap sampai ke kantor, juga tanpa PIN.\n"
+                    "• Laporan yang sudah diterima kantor tetap di kantor.\n"
+                    "• Pengguna lain di ponsel ini tidak terpengaruh.",
+                    "• Reports already sent (sealed) still reach the office, without the PIN too.\n"
+                    "• Reports the office received stay at the office.\n"
+                    "• Other users of this phone are not affected."),
+    "forgot_lost_title": ("Yang tidak bisa dibuka lagi", "What can no longer be opened"),
+    "forgot_lost": ("Draf yang belum dikirim, ringkasan laporan dan pesan kantor untuk Anda di ponsel ini.",
+                    "Unsent drafts, report summaries and the office's messages to you on this phone."),
+    "forgot_steps_title": ("Supaya bisa melapor lagi", "To report again"),
+    "forgot_steps": ("1. Temui petugas yang mendaftarkan Anda dan minta kode pendaftaran baru.\n"
+                     "2. Tambahkan diri Anda sebagai pengguna baru di ponsel ini, dengan PIN baru.\n"
+                     "3. Daftarkan pengguna baru itu dengan kode tadi.",
+                     "1. See the officer who enrolled you and ask for a new enrollment code.\n"
+                     "2. Add yourself as a new user on this phone, with a new PIN.\n"
+                     "3. Enroll that new user with the code."),
+    "locked_still_sent": ("{n} laporan tersegel miliknya tetap dikirim ke kantor.",
+                          "{n} sealed report(s) of theirs are still sent to the office."),
+    "nobody_left_title": ("Tidak ada pengguna yang bisa dibuka", "No user can be unlocked"),
+    "nobody_left": ("Tambahkan pengguna baru untuk memakai ponsel ini lagi. Laporan yang sudah tersegel "
+                    "tetap dikirim.",
+                    "Add a new user to use this phone again. Sealed reports are still sent."),
+    "change_pin": ("Ganti PIN", "Change PIN"),
+    "pin_current": ("PIN sekarang", "Current PIN"),
+    "pin_changed": ("PIN sudah diganti.", "The PIN was changed."),
+    "app_label": ("Nama aplikasi di layar kunci", "App name on the lock screen"),
+    "app_label_hint": ("Nama yang dilihat siapa saja yang memegang ponsel. Nama netral tidak menunjukkan "
+                       "gunanya.", "The name anyone holding the phone sees. A neutral one does not say "
+                       "what it is for."),
+    "app_label_neutral": ("Catatan", "Notes"),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.

@@ -95,7 +95,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
 
         # the head pulls the report, reads it, verifies it with a note
         tap(button(page, "Kunci"))
-        _unlock(page, "Pak Budi · Kepala desa")
+        _unlock(page, "Pak Budi")
         _sync(page)
         review = page.get_by_role("button", name="Laporan Kecurigaan (TPPO/TPPM)")
         review.first.wait_for(timeout=15000)
@@ -128,7 +128,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
             feedback.send_feedback(conn, eid, "Terima kasih, tim kami ke lokasi besok",
                                    keys=keys.load_or_create(office_server.data_dir))
         tap(button(page, "Kunci"))
-        _unlock(page, "Siti · Relawan desa")
+        _unlock(page, "Siti")
         _sync(page)
         wait_text(page, "Ada 1 umpan balik baru dari kantor")
         wait_text(page, "Diterima kantor · ada balasan")
