@@ -38,6 +38,9 @@ class RevokedHere(Revoked):
     `revoked` code as the office's refusal: one meaning, one code."""
 
 
+LOW_SPACE_MB = 30          # a few photos and a sync round's spare room: warn below this
+
+
 def _receipt_aad(report_id: str) -> bytes:
     return f"jaga-desa/v1/reports/{report_id}/receipt".encode()
 
@@ -116,6 +119,12 @@ class Device:
             self._keep_revocation(session, bundle)
         self.purge_old_summaries()
         return session
+
+    def space(self) -> dict:
+        """Free space where the store lives, and whether it is low enough to warn her now —
+        before a save fails (below LOW_SPACE_MB)."""
+        free = store.free_bytes(self.data_dir)
+        return {"free": free, "low": free < LOW_SPACE_MB * 1024 * 1024}
 
     def change_pin(self, name_or_id: str, old_pin: str, new_pin: str, *, now: float | None = None) -> None:
         """"Ganti PIN" (users.change_pin): the old PIN is a counted try like any unlock."""

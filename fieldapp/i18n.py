@@ -399,6 +399,40 @@ S: dict[str, tuple[str, str]] = {
                        "gunanya.", "The name anyone holding the phone sees. A neutral one does not say "
                        "what it is for."),
     "app_label_neutral": ("Catatan", "Notes"),
+    # ── issue 24: a full phone ───────────────────────────────────────────
+    "full_title": ("Memori ponsel penuh", "The phone's storage is full"),
+    "full_nothing_lost": ("Tidak ada yang hilang: laporan, draf dan kunci Anda tetap tersimpan di ponsel ini.",
+                          "Nothing is lost: your reports, drafts and keys are still stored on this phone."),
+    "full_waiting": ("{n} laporan tersegel menunggu dikirim dan akan terkirim setelah ada ruang.",
+                     "{n} sealed report(s) are waiting and will be sent once there is room."),
+    "full_what_title": ("Yang perlu dilakukan", "What to do"),
+    "full_what": ("Hapus foto atau video lama, unduhan, atau aplikasi yang tidak dipakai (perlu sekitar "
+                  "{need}), lalu ketuk \"Coba lagi\".",
+                  "Delete old photos or videos, downloads, or apps you do not use (about {need} is needed), "
+                  "then tap \"Try again\"."),
+    "full_dont": ("Jangan hapus aplikasi ini atau datanya, dan jangan pasang ulang: laporan yang belum "
+                  "terkirim akan hilang.",
+                  "Do not delete this app or its data, and do not reinstall it: reports not yet sent would "
+                  "be lost."),
+    "full_still": ("Masih penuh (sisa {free}). Hapus lebih banyak, lalu coba lagi.",
+                   "Still full ({free} free). Delete more, then try again."),
+    "full_tap": ("Perubahan terakhir belum tersimpan; yang sudah tersimpan tetap aman.",
+                 "The last change was not saved; what was saved is safe."),
+    "full_ok": ("Mengerti", "OK"),
+    "full_delete": ("Hapus foto atau video lama, unduhan, atau aplikasi yang tidak dipakai (perlu sekitar "
+                    "{need}), lalu ulangi.",
+                    "Delete old photos or videos, downloads, or apps you do not use (about {need} is needed), "
+                    "then do it again."),
+    "space_low": ("Memori ponsel hampir penuh (sisa {free}). Hapus foto, video atau aplikasi yang tidak "
+                  "dipakai supaya laporan tetap bisa disimpan.",
+                  "The phone's storage is almost full ({free} free). Delete photos, videos or unused apps "
+                  "so reports can still be saved."),
+    "damaged_title": ("Data aplikasi tidak bisa dibuka", "The app's data cannot be opened"),
+    "damaged_keep": ("Jangan hapus aplikasi ini atau datanya: mungkin masih ada laporan yang belum terkirim. "
+                     "Bawa ponsel ini ke petugas yang mendaftarkan Anda.",
+                     "Do not delete this app or its data: there may be reports not yet sent. Take this phone "
+                     "to the officer who enrolled you."),
+    "retry": ("Coba lagi", "Try again"),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.

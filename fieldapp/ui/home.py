@@ -32,6 +32,9 @@ def show(app) -> None:
                             icon=ft.Icons.VERIFIED_USER)]
     elif not _safe(lambda: dev.heads_current(s), True):     # signed head list expired
         body.append(app.banner(app.t("heads_expired"), kind="warn"))
+    space = dev.space()
+    if space["low"]:                 # warn before a save fails, not after
+        body.append(app.banner(app.t("space_low", free=i18n.size_text(space["free"])), kind="warn"))
     feedback = _safe(lambda: dev.feedback(s), [])
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:

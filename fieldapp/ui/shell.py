@@ -24,6 +24,7 @@ from typing import Any, Callable
 import flet as ft
 
 from core import localtime
+from core.errors import CorruptStore, JagaError, StorageFull
 from fieldapp import i18n
 from fieldapp.device import Device
 from fieldapp.users import Session
@@ -43,9 +44,13 @@ class App:
         self.page = page
         self.data_dir = Path(data_dir)
         self.upload_dir = Path(upload_dir)
-        self.device = Device.init(self.data_dir)
         self.session: Session | None = None
-        self.lang = self.device.setting("lang") or i18n.DEFAULT
+        self.startup_error: JagaError | None = None     # the store would not open: fieldapp/ui/storage
+        try:
+            self.device = Device.init(self.data_dir)
+        except (StorageFull, CorruptStore) as exc:
+            self.device, self.startup_error = None, exc
+        self.lang = (self.device.setting("lang") if self.device else None) or i18n.DEFAULT
         self.last_activity = time.monotonic()
         self.resume: dict | None = None     # {"user_id", "report_id", "section"} after an auto-lock
         self.resume_point: dict | None = None   # set by the form screen: where to come back to
@@ -98,7 +103,9 @@ class App:
         p.on_app_lifecycle_state_change = self._on_lifecycle
         self._apply_locale()
         p.run_task(self._idle_watch)
-        if not self.device.users():
+        if self.startup_error is not None:
+            self.go("storage")
+        elif not self.device.users():
             self.go("setup")
         else:
             self.go("lock")
@@ -183,8 +190,18 @@ class App:
             # left to tell (a message would only raise again on the closed connection).
             log.info("session closed during a handler: %s", exc)
             return
+        if isinstance(exc, StorageFull):     # not a bug: say what happened and what to do, and stay
+            log.warning("storage full: %s", exc)
+            self.storage_full()
+            return
         log.exception("UI handler failed")
         self.toast(self.t("error", why=i18n.error_text(exc, self.lang)), error=True)
+
+    def storage_full(self) -> None:
+        """The phone filled up while the app was open: a dialog that stays until she closes it
+        (a toast fades while she is still wondering why the tap did nothing)."""
+        from fieldapp.ui import storage
+        storage.full_dialog(self)
 
     def lock(self, auto: bool = False) -> None:
         if self.session is None:
