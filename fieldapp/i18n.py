@@ -433,6 +433,11 @@ S: dict[str, tuple[str, str]] = {
                      "Do not delete this app or its data: there may be reports not yet sent. Take this phone "
                      "to the officer who enrolled you."),
     "retry": ("Coba lagi", "Try again"),
+    # ── issue 24: a refused emergency ─────────────────────────────────────
+    "emg_refused": ("Laporan darurat Anda ({n}) DITOLAK kantor: jangan menunggu kantor. Jika masih ada "
+                    "orang dalam bahaya, telepon 110 (Polisi) atau 112 (Panggilan Darurat) SEKARANG.",
+                    "Your emergency report ({n}) was REFUSED by the office: do not wait for the office. If "
+                    "someone is still in danger, call 110 (Police) or 112 (Emergency line) NOW."),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.

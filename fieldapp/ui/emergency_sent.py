@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flet as ft
 
+from fieldapp.ui import home
 from fieldapp.ui.shell import GREEN, RED
 
 SUSPICION = "laporan_kecurigaan"
@@ -24,10 +25,7 @@ def show(app, answers: dict) -> None:
     body = [
         app.banner(app.t("emg_sent"), "ok"),
         ft.Text(app.t("emg_call"), size=15, color=RED, weight=ft.FontWeight.BOLD),
-        ft.Row([app.button(app.t("emg_call_110"), None, url="tel:110", kind="outlined",
-                           icon=ft.Icons.LOCAL_PHONE, height=48, expand=True),
-                app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined",
-                           icon=ft.Icons.LOCAL_PHONE, height=48, expand=True)], spacing=8),
+        home.call_buttons(app),
         app.button(app.t("emg_more"), more, icon=ft.Icons.EDIT_NOTE, kind="outlined"),
     ]
     footer = [app.button(app.t("to_home_plain"), lambda: app.go("home"), icon=ft.Icons.HOME, color=GREEN)]

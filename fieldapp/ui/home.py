@@ -23,6 +23,7 @@ def show(app) -> None:
         return
     s, dev = app.session, app.device
     body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
+    body += refused_emergency(app)   # before everything: someone may be in danger and no one was told
     rev = revoked.current(app)       # the office cut this account or phone off: say so first, and
     if rev:                          # offer nothing that starts a report it would never accept
         body.append(revoked.home_card(app, rev))
@@ -225,6 +226,28 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
                                  border=ft.Border.all(1, "#DDDDDD")))
     return ft.Column(rows, spacing=8)
+
+
+EMERGENCY = "laporan_darurat"
+
+
+def refused_emergency(app) -> list[ft.Control]:
+    """Her Darurat reports the office refused (her account was revoked meanwhile, say): the
+    office keeps them for its admins, but nobody there is acting on them now — so she must
+    call at once, and the screen says it first, with the numbers one tap away."""
+    refused = [r for r in _safe(lambda: app.device.outbox(owner=app.session.user_id), [])
+               if r["state"] == "refused" and r["form_id"] == EMERGENCY]
+    if not refused:
+        return []
+    return [app.banner(app.t("emg_refused", n=len(refused)), "error"), call_buttons(app)]
+
+
+def call_buttons(app) -> ft.Control:
+    """110 and 112, each one tap to the phone's dialler."""
+    return ft.Row([app.button(app.t("emg_call_110"), None, url="tel:110", kind="outlined",
+                              icon=ft.Icons.LOCAL_PHONE, height=48, expand=True),
+                   app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined",
+                              icon=ft.Icons.LOCAL_PHONE, height=48, expand=True)], spacing=8)
 
 
 def summaries(app) -> dict[str, dict]:

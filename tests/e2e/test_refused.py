@@ -37,3 +37,33 @@ def test_refused_report_shows_its_reason(browser, start_app, tmp_path):
         no_crash(page)
     finally:
         ctx.close()
+
+
+def test_a_refused_darurat_says_call_110_112_first(browser, start_app, tmp_path):
+    """Issue 24 item 4: her Darurat refused because her account was revoked meanwhile — the
+    office keeps it for its admins (tests/adversarial/test_quarantine.py), but nobody acts on
+    it now: the first thing her home screen says is to call, with both numbers one tap away."""
+    data = tmp_path / "phone"
+    seed_device(data)
+    from fieldapp.device import Device
+    dev = Device(data)
+    try:
+        s = dev.unlock("Siti", PIN)
+        dev.file(s, "laporan_darurat", {"apa_terjadi": "Anak dibawa ke perahu", "urgensi": "darurat",
+                                        "rahasia": "ya"}, rahasia=True)
+        dev.mark_failed(dev.pending()[0].envelope_id, "revoked", "the author has been revoked")
+    finally:
+        dev.close()
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE)
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        wait_text(page, "Laporan darurat Anda (1) DITOLAK kantor: jangan menunggu kantor")
+        for number in ("110", "112"):
+            link = button(page, f"Telepon {number}").first
+            link.wait_for()
+        snap(page, "24-4-darurat-refused")
+        no_crash(page)
+    finally:
+        ctx.close()
