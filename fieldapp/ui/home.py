@@ -40,6 +40,7 @@ def show(app) -> None:
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:
         body.append(app.banner(app.t("new_feedback", n=len(new_fb)), kind="info"))
+        body += _office_says(app, new_fb, follow_up=not rev)
     for a in _safe(lambda: dev.alerts(s), []):       # office warnings for the village, signed
         if a.get("state") == "new" and a.get("message"):
             body += [app.banner(app.t("office_alert", message=a["message"]), kind="warn"),
@@ -211,16 +212,15 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
         if r["state"] == "refused":
             lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
                                  color=RED))
-        if kind == "needs_info" and follow_up:
-            lines.append(app.button(app.t("reply_add_info"), (lambda fid=r["form_id"]: start(app, fid)),
-                                    kind="outlined", icon=ft.Icons.ADD_COMMENT, height=48))
         for f in replies:
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
-            if f.get("state") == "new":
-                lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",
-                                        height=48))
+        # one obvious answer, right under the office's words (a new message has its own at the top)
+        can_reply = (follow_up and bool(replies) and r["status"] == "received" and r["id"] in bound
+                     and not any(f.get("state") == "new" for f in replies))
+        if can_reply:
+            lines.append(reply_button(app, r["id"]))
         n = len(replies) + mine.get(r["id"], 0)
-        if n:       # the whole thread, and the box to answer the office
+        if n and not can_reply:       # the whole thread (her own replies, a new message above, read-only)
             lines.append(app.button(app.t("conv_open", n=n), (lambda rid=r["id"]: app.go("conversation", report_id=rid)),
                                     kind="outlined", icon=ft.Icons.FORUM, height=48))
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
@@ -229,6 +229,35 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
 
 
 EMERGENCY = "laporan_darurat"
+
+
+def reply_button(app, report_id: str) -> ft.Control:
+    """"Balas": the thread, with the keyboard already in the reply box."""
+    return app.button(app.t("conv_reply_btn"), lambda: app.go("conversation", report_id=report_id, reply=True),
+                      icon=ft.Icons.REPLY, height=48)
+
+
+def _office_says(app, new: list[dict], follow_up: bool) -> list[ft.Control]:
+    """Each new office message at the top of home, in its own words, with "Balas" right under
+    it (when her report is there to answer) — not a count that sends her looking for it."""
+    received = {r["id"] for r in _safe(lambda: app.device.outbox(owner=app.session.user_id), [])
+                if r["status"] == "received"}
+    by_envelope = {eid: rid for rid, eid in
+                   _safe(lambda: reports.bound_envelope_ids(app.device.db, app.session), {}).items()}
+    out: list[ft.Control] = []
+    for f in new[:3]:
+        rid = by_envelope.get(f.get("envelope_id") or f.get("report_id") or "")
+        kind = REPLY_KINDS.get(f.get("kind") or "", ("feedback", BLUE))
+        lines: list[ft.Control] = [ft.Text(app.t(kind[0]), size=14, weight=ft.FontWeight.BOLD, color=kind[1]),
+                                   ft.Text(f.get("message") or f.get("note") or "", size=16)]
+        buttons: list[ft.Control] = []
+        if follow_up and rid in received:
+            buttons.append(reply_button(app, rid))
+        buttons.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text", height=48))
+        out.append(ft.Container(ft.Column(lines + buttons, spacing=6,
+                                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                                padding=12, border_radius=8, bgcolor="#E3F0FB", border=ft.Border.all(1, BLUE)))
+    return out
 
 
 def refused_emergency(app) -> list[ft.Control]:

@@ -102,7 +102,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "62-head-home-review")
         tap(review.first)
         wait_text(page, "Calo membuat KTP palsu untuk calon PMI")
-        fill(page, "Catatan untuk Imigrasi", "Benar, saya kenal calonya")
+        fill(page, "Catatan atau pertanyaan", "Benar, saya kenal calonya")
         # the note stops at the office's limit and says how much is left (a visible counter,
         # which a screen reader reads as the characters left)
         until(page, lambda: shows(page, "Sisa 1.975 karakter"), "the note's length counter")
