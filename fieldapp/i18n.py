@@ -60,7 +60,7 @@ S: dict[str, tuple[str, str]] = {
     "enroll_ok_fp": ("Terdaftar: {name}, {village}. Sidik jari kantor {fp} — cocokkan dengan petugas.",
                      "Enrolled: {name}, {village}. Office fingerprint {fp} — compare it with the officer."),
     "trust_tampered": ("Peringatan: data kantor di ponsel ini diubah orang lain sejak terakhir dibuka. "
-                       "Sudah dipulihkan dari data terkunci Anda; laporan Anda tetap hanya bisa dibaca "
+                       "Sudah dipulihkan dari data tersegel Anda; laporan Anda tetap hanya bisa dibaca "
                        "kantor tempat Anda terdaftar.",
                        "Warning: the office data on this phone was changed by someone since it was last "
                        "opened. It was restored from your locked data; your reports can still be read "
@@ -119,7 +119,7 @@ S: dict[str, tuple[str, str]] = {
                          "{n} report(s) still waiting in the outbox will be refused by the office at the next "
                          "sync and marked \u201cRefused\u201d; they are not sent again."),
     "rv_outbox_device": ("{n} laporan yang masih menunggu tidak akan sampai: kantor menolak setiap sinkron dari "
-                         "ponsel ini. Laporan itu tetap terkunci (terenkripsi) di ponsel.",
+                         "ponsel ini. Laporan itu tetap tersegel (terenkripsi) di ponsel.",
                          "{n} report(s) still waiting will not arrive: the office refuses every sync from this "
                          "phone. They stay locked (encrypted) on the phone."),
     "rv_outbox_none": ("Tidak ada laporan yang masih menunggu dikirim.", "No report is waiting to be sent."),
@@ -152,8 +152,8 @@ S: dict[str, tuple[str, str]] = {
                      "can no longer be opened (reports already sealed are still sent)."),
     "pin_wait": ("Terlalu banyak PIN salah. Tunggu {s} detik sebelum mencoba lagi (sisa {n} kali).",
                  "Too many wrong PINs. Wait {s} seconds before trying again ({n} tries left)."),
-    "secret_missing": ("Kunci rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
-                       "kunci direset). Data ini tidak bisa dibuka di sini.",
+    "secret_missing": ("Kode rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
+                       "kode rahasia direset). Data ini tidak bisa dibuka di sini.",
                        "This phone's secret key is missing (data copied from another phone, or the key "
                        "store was reset). This data cannot be opened here."),
     "use_passphrase": ("Pakai frasa sandi (boleh huruf)", "Use a passphrase (letters allowed)"),
@@ -190,7 +190,7 @@ S: dict[str, tuple[str, str]] = {
     "emg_loc_none": ("Lokasi tidak dilampirkan (izin lokasi tidak ada atau tidak ada sinyal GPS)",
                      "No location attached (no location permission or no GPS fix)"),
     "emg_empty": ("Tulis apa yang terjadi (paling sedikit 3 huruf)", "Say what is happening (at least 3 characters)"),
-    "emg_sent": ("Laporan darurat dikunci dan dikirim begitu ada sinyal. Tetap jaga keselamatan Anda.",
+    "emg_sent": ("Laporan darurat disegel dan dikirim begitu ada sinyal. Tetap jaga keselamatan Anda.",
                  "The emergency report is sealed and goes out as soon as there is signal. Stay safe."),
     "emg_more": ("Tambah rincian (tidak wajib)", "Add details (optional)"),
     "emg_saved_draft": ("Belum terdaftar ke kantor: laporan disimpan sebagai draf. Telepon 110 / 112.",
@@ -266,15 +266,10 @@ S: dict[str, tuple[str, str]] = {
     "gps_wait": ("Mencari lokasi…", "Finding location…"),
     "gps_got": ("Lokasi: {lat}, {lon} (akurasi ±{acc} m)", "Location: {lat}, {lon} (accuracy ±{acc} m)"),
     "gps_manual": ("Lokasi: {lat}, {lon} (diisi manual)", "Location: {lat}, {lon} (entered by hand)"),
-    "gps_failed": ("Lokasi tidak bisa diambil ({why}). Isi lintang dan bujur secara manual kalau tahu.",
-                   "The location could not be taken ({why}). Enter latitude and longitude by hand if you "
-                   "know them."),
+    "gps_failed": ("Lokasi tidak bisa diambil ({why}). Tidak apa-apa: nama tempat yang Anda tulis sudah cukup.",
+                   "The location could not be taken ({why}). That is fine: the place name you wrote is enough."),
     "gps_clear": ("Hapus lokasi", "Clear location"),
     "gps_none": ("Belum ada lokasi", "No location yet"),
-    "lat": ("Lintang (mis. 4,137)", "Latitude (e.g. 4.137)"),
-    "lon": ("Bujur (mis. 117,665)", "Longitude (e.g. 117.665)"),
-    "gps_manual_set": ("Pakai angka ini", "Use these numbers"),
-    "gps_manual_bad": ("Lintang/bujur harus angka", "Latitude/longitude must be numbers"),
     "photo_add": ("Tambah foto", "Add photo"),
     "photo_uploading": ("Memproses foto… {pct}%", "Processing photo… {pct}%"),
     "photo_item": ("Foto {i}: {size}", "Photo {i}: {size}"),
@@ -292,9 +287,9 @@ S: dict[str, tuple[str, str]] = {
     "rahasia_off": ("Kepala desa dan petugas Imigrasi bisa membaca laporan ini.",
                     "The village head and immigration officers can read this report."),
     "urgent_flag": ("MENDESAK", "URGENT"),
-    "seal": ("Kunci & kirim", "Seal & send"),
+    "seal": ("Segel & kirim", "Seal & send"),
     "edit": ("Ubah", "Edit"),
-    "sealed_ok": ("Laporan dikunci dan masuk kotak keluar. Terkirim saat ada sinyal.",
+    "sealed_ok": ("Laporan disegel dan masuk kotak keluar. Terkirim saat ada sinyal.",
                   "Report sealed and in the outbox. It is sent when there is signal."),
     "seal_failed": ("Belum bisa dikirim: {why}", "Cannot be sent yet: {why}"),
     "choose_one": ("Pilih satu", "Choose one"),
@@ -349,7 +344,7 @@ S: dict[str, tuple[str, str]] = {
     "retention_keep": ("Simpan salinan di ponsel", "Keep a copy on the phone"),
     "sync_auto": ("Sinkron otomatis saat ada sinyal", "Sync automatically when there is signal"),
     "wipe": ("Hapus cepat", "Quick wipe"),
-    "wipe_hint": ("Menghapus semua pengguna, kunci dan laporan di ponsel ini. Laporan yang belum terkirim "
+    "wipe_hint": ("Menghapus semua pengguna, kode rahasia dan laporan di ponsel ini. Laporan yang belum terkirim "
                   "akan hilang.",
                   "Deletes every user, key and report on this phone. Reports not yet sent are lost."),
     "wipe_confirm": ("Ya, hapus semua", "Yes, delete everything"),
@@ -402,7 +397,7 @@ S: dict[str, tuple[str, str]] = {
     "app_label_neutral": ("Catatan", "Notes"),
     # ── issue 24: a full phone ───────────────────────────────────────────
     "full_title": ("Memori ponsel penuh", "The phone's storage is full"),
-    "full_nothing_lost": ("Tidak ada yang hilang: laporan, draf dan kunci Anda tetap tersimpan di ponsel ini.",
+    "full_nothing_lost": ("Tidak ada yang hilang: laporan, draf dan kode rahasia Anda tetap tersimpan di ponsel ini.",
                           "Nothing is lost: your reports, drafts and keys are still stored on this phone."),
     "full_waiting": ("{n} laporan tersegel menunggu dikirim dan akan terkirim setelah ada ruang.",
                      "{n} sealed report(s) are waiting and will be sent once there is room."),
@@ -439,6 +434,17 @@ S: dict[str, tuple[str, str]] = {
                     "orang dalam bahaya, telepon 110 (Polisi) atau 112 (Panggilan Darurat) SEKARANG.",
                     "Your emergency report ({n}) was REFUSED by the office: do not wait for the office. If "
                     "someone is still in danger, call 110 (Police) or 112 (Emergency line) NOW."),
+    # ── issue 24: defaults are not her answers ────────────────────────────
+    "defaults_title": ("Diisi otomatis (belum Anda ubah)", "Filled in for you (not changed by you)"),
+    "defaults_hint": ("Nilai awal dari aplikasi. Ketuk \u201cUbah\u201d bila tidak sesuai.",
+                      "The app's starting values. Tap \u201cEdit\u201d if they are not right."),
+    # ── issue 24: a failed sync is a warning, with the next try ───────────
+    "sync_next_try": ("Dicoba lagi otomatis sekitar pukul {when}, atau segera setelah sinyal kembali.",
+                      "Tried again automatically at about {when}, or as soon as the signal is back."),
+    "sync_retry_auto": ("Dicoba lagi otomatis dalam beberapa menit, atau segera setelah sinyal kembali.",
+                        "Tried again automatically within a few minutes, or as soon as the signal is back."),
+    "emg_received": ("Laporan darurat sudah DITERIMA kantor ({when}). Petugas melihatnya di layar darurat.",
+                     "The emergency report was RECEIVED by the office ({when}). Staff see it on their emergency banner."),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.
@@ -458,7 +464,7 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "reply_empty": ("tulis balasan dulu", "write a reply first"),
     "reply_too_long": ("balasan terlalu panjang (paling banyak 2000 huruf)", "the reply is too long (2000 characters at most)"),
     "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
-    "office_identity_mismatch": ("kunci kantor tidak cocok dengan sidik jari pada kode: ditolak",
+    "office_identity_mismatch": ("kode rahasia kantor tidak cocok dengan sidik jari pada kode: ditolak",
                                  "the office's keys do not match the fingerprint in the code: refused"),
     "office_untrusted": ("jawaban kantor tidak dapat diverifikasi: ditolak",
                          "the office's answer cannot be verified: refused"),

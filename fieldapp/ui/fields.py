@@ -195,10 +195,12 @@ class DateTimeInput(Widget):
         v = self.answers.get(f.name) or ""
         self.input = ft.TextField(label=f.label(self.app.lang) + (f" {self.app.t('required_mark')}" if f.required else ""),
                                   value=v.replace("T", " "), hint_text="2025-01-31 19:30" if self.is_dt else "2025-01-31",
-                                  helper=self.app.t("datetime_format" if self.is_dt else "date_format")
-                                  + (f" ({self.app.t('clock_zone', zone=self.app.zone())})" if self.is_dt else ""),
                                   keyboard_type=ft.KeyboardType.DATETIME,
                                   on_change=self.app.handler(self._typed))
+        # the format under the field as wrapping text: a TextField helper is one line, cut at 360 px
+        self.format_hint = ft.Text(self.app.t("datetime_format" if self.is_dt else "date_format")
+                                   + (f" ({self.app.t('clock_zone', zone=self.app.zone())})" if self.is_dt else ""),
+                                   size=13, color="#555555")
         self.title.visible = False
         buttons = [self.app.button(self.app.t("now" if self.is_dt else "today"), self._now, kind="outlined",
                                    icon=ft.Icons.SCHEDULE, height=48, expand=True),
@@ -207,7 +209,7 @@ class DateTimeInput(Widget):
         if self.is_dt:
             buttons.append(self.app.button(self.app.t("pick_time"), self._pick_time, kind="outlined",
                                            icon=ft.Icons.ACCESS_TIME, height=48))
-        return ft.Column([self.input, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6,
+        return ft.Column([self.input, self.format_hint, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6,
                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _store(self, text: str):
@@ -262,18 +264,16 @@ class DateTimeInput(Widget):
 
 
 class GeoPoint(Widget):
-    """GPS via the browser/phone (flet-geolocator), accuracy shown; manual lat/lon fallback."""
+    """GPS via the browser/phone (flet-geolocator), accuracy shown. No typed latitude and
+    longitude: nobody in a village knows them, and a wrong pair put the report in the sea —
+    the place's name is asked in words on the same step."""
     def build(self):
         self.status = ft.Text("", size=15)
-        self.lat = ft.TextField(label=self.app.t("lat"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
-        self.lon = ft.TextField(label=self.app.t("lon"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
         self._describe()
         return ft.Column([
             self.status,
             self.app.button(self.app.t("gps_get"), self._gps, icon=ft.Icons.MY_LOCATION, height=48),
-            ft.Row([self.lat, self.lon], spacing=8),
-            ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48, expand=True),
-                    self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48, expand=True)], spacing=8),
+            self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48),
         ], spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _describe(self):
@@ -292,7 +292,7 @@ class GeoPoint(Widget):
         geo = _service(self.app.page, ftg.Geolocator)
         try:
             pos = await asyncio.wait_for(geo.get_current_position(), timeout=20)
-        except Exception as exc:   # noqa: BLE001 — permission denied, no fix, timeout: all mean "type it"
+        except Exception as exc:   # noqa: BLE001 — permission denied, no fix, timeout: said, and the place in words stays
             self.status.value = self.app.t("gps_failed", why=str(exc)[:80] or type(exc).__name__)
             self.app.page.update()
             return
@@ -303,19 +303,8 @@ class GeoPoint(Widget):
         self._describe()
         self.app.page.update()
 
-    def _manual(self):
-        lat, lon = _to_float(self.lat.value or ""), _to_float(self.lon.value or "")
-        if not isinstance(lat, float) or not isinstance(lon, float):
-            self.show_error(self.app.t("gps_manual_bad"))
-            self.app.page.update()
-            return
-        self.set({"lat": lat, "lon": lon})
-        self._describe()
-        self.app.page.update()
-
     def _clear(self):
         self.set(None)
-        self.lat.value = self.lon.value = ""
         self._describe()
         self.app.page.update()
 

@@ -45,6 +45,10 @@ class FormScreen:
         else:       # a new report: no draft exists until the user changes something
             self.form = forms.load(form_id)
             self.answers = {**defaults(self.form.id, app.device.home_place(), app.zone()), **(prefill or {})}
+        # what the app filled in for her, and what she herself touched since: the confirmation
+        # screen shows an untouched default as a default, never as her answer
+        self.started = defaults(self.form.id, app.device.home_place(), app.zone())
+        self.touched: set[str] = set()
         app.ensure_draft = self.ensure_draft
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}
@@ -102,6 +106,7 @@ class FormScreen:
 
     def changed(self, name: str) -> None:
         """Autosave (the first change creates the draft), re-apply conditions, refresh messages."""
+        self.touched.add(name)
         if self.report_id is None:
             self.ensure_draft()
         else:
@@ -175,9 +180,18 @@ class FormScreen:
             rows.append(app.banner(app.t("urgent_flag"), "error"))
         rows.append(app.banner(app.t("rahasia_on") if rahasia else app.t("rahasia_off"),
                                "warn" if rahasia else "info"))
+        top = {f.name for f in self.form.fields}
+        untouched = {self.form.field(n).label(app.lang) for n, v in self.started.items()
+                     if n in top and n not in self.touched and self.answers.get(n) == v}
+        given: list[ft.Control] = []
+        preset: list[ft.Control] = []
         for label, value in self.form.summary(self.answers, app.lang, app.zone()):
-            rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
-                                   ft.Text(value, size=16)], spacing=2))
+            (preset if label in untouched else given).append(
+                ft.Column([ft.Text(label, size=14, color="#555555"), ft.Text(value, size=16)], spacing=2))
+        rows += given
+        if preset:      # filled in by the app, not by her: said so, and easy to change
+            rows += [app.heading(app.t("defaults_title")), ft.Text(app.t("defaults_hint"), size=14, color="#555555"),
+                     *preset]
         self.seal_error = ft.Text("", color=RED, size=15, visible=False)
         rows.append(self.seal_error)
         footer = [app.button(app.t("edit"), lambda: self.section(len(self.sections) - 1), kind="outlined",

@@ -328,6 +328,9 @@ def _sync_card(app) -> ft.Control:
     note = ft.Text("", size=14)
     if app.device.setting("sync", "on") != "on":
         note.value = app.t("sync_off")
+    elif failed_why := app.device.setting("last_sync_error"):
+        # a failed round is a warning, not news: say why, and when the phone tries again by itself
+        note.value, note.color = retry_text(app, failed_why), WARN
 
     async def run():
         if not syncing.available():
@@ -352,9 +355,9 @@ def _sync_card(app) -> ft.Control:
         try:
             await asyncio.to_thread(syncing.sync_now, app.data_dir, progress)
         except JagaError as exc:
-            app.notice = app.t("sync_failed", why=i18n.error_text(exc, app.lang))
+            app.notice, app.notice_kind = retry_text(app, exc), "warn"
         except Exception as exc:   # noqa: BLE001 — a network library error must not lose the screen
-            app.notice = app.t("sync_failed", why=str(exc)[:120])
+            app.notice, app.notice_kind = app.t("sync_failed", why=str(exc)[:120]), "warn"
         else:
             app.notice = app.t("sync_done")
         show(app)
@@ -364,6 +367,21 @@ def _sync_card(app) -> ft.Control:
         bar, note, app.button(app.t("sync_now"), run, kind="outlined", icon=ft.Icons.CLOUD_UPLOAD, height=48)],
         spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH), padding=10, border_radius=8,
         bgcolor="#F2F6FA")
+
+
+WARN = "#7A5200"
+
+
+def retry_text(app, why) -> str:
+    """"Sinkron gagal: <why>." and, when the background sync is on, when it tries again."""
+    text = app.t("sync_failed", why=i18n.error_text(why, app.lang) if isinstance(why, BaseException)
+                 else i18n.code_text(str(why).split(":", 1)[0], app.lang))
+    at = syncing.next_try()
+    if at and app.device.setting("sync", "on") == "on":
+        text += " " + app.t("sync_next_try", when=app.local(int(at * 1000), date=False))
+    elif app.device.setting("sync", "on") == "on":
+        text += " " + app.t("sync_retry_auto")
+    return text
 
 
 # ── head: reviews ─────────────────────────────────────────────────────────

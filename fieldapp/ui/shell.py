@@ -57,6 +57,7 @@ class App:
         self.form_report_id: str | None = None  # the draft the form screen is editing
         self.screen = ""
         self.notice: str | None = None      # shown once on the next screen
+        self.notice_kind = "info"           # ... as good news, or "warn" when something failed
 
     # ── language ───────────────────────────────────────────────────────────
     def t(self, key: str, **kw: Any) -> str:
@@ -127,8 +128,8 @@ class App:
                     *(actions or [])], spacing=4),
             bgcolor=BLUE, padding=ft.Padding.symmetric(horizontal=8, vertical=6))
         if self.notice:
-            body = [self.banner(self.notice, kind="info"), *body]
-            self.notice = None
+            body = [self.banner(self.notice, kind=self.notice_kind), *body]
+            self.notice, self.notice_kind = None, "info"
         content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True,
                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         self.content = content

@@ -88,7 +88,7 @@ def test_darurat_from_lock_screen(browser, start_app, tmp_path):
         snap(page, "emergency-360")
         j.type("Apa yang sedang terjadi?", "Truk bawa 10 orang ke dermaga")
         j.tap(button(page, "Kirim sekarang"))
-        wait_text(page, "Laporan darurat dikunci")
+        wait_text(page, "Laporan darurat disegel")
         snap(page, "emergency-sent-360")
         counts = j.counts()
         record_metric("darurat", counts)
@@ -116,7 +116,7 @@ def test_emergency_without_location_permission(browser, start_app, tmp_path):
         wait_text(page, "paling sedikit 3 huruf")                  # nothing typed: said, not sent
         j.type("Apa yang sedang terjadi?", "Orang dikurung di gudang")
         j.tap(button(page, "Kirim sekarang"))
-        wait_text(page, "Laporan darurat dikunci")
+        wait_text(page, "Laporan darurat disegel")
         assert "lokasi" not in _sealed(data, office)[0]["answers"]
 
 
@@ -137,8 +137,8 @@ def test_shortest_suspicion_report(browser, start_app, tmp_path):
         wait_text(page, "Periksa sebelum mengirim")
         page.get_by_text(ZONED_TIME).first.wait_for()               # "26 November 2026 19:30 WIB"
         snap(page, "suspicion-confirm-360")
-        j.tap(button(page, "Kunci & kirim"))
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        j.tap(button(page, "Segel & kirim"))
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         counts = j.counts()
         record_metric("shortest_suspicion", counts)
         p = _sealed(data, office)[0]
@@ -170,8 +170,8 @@ def test_shortest_pmi_report(browser, start_app, tmp_path):
         j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
         wait_text(page, "Periksa sebelum mengirim")
         wait_text(page, "Desa Sebatik, Kecamatan Sebatik Barat")     # the default, shown before sealing
-        j.tap(button(page, "Kunci & kirim"))
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        j.tap(button(page, "Segel & kirim"))
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         counts = j.counts()
         record_metric("shortest_pmi", counts)
         [sealed] = _sealed(data, office)
@@ -194,7 +194,7 @@ def test_shared_phone_journeys(browser, start_app, tmp_path):
         j.tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
         j.type("Apa yang sedang terjadi?", "Truk bawa 10 orang ke dermaga")
         j.tap(button(page, "Kirim sekarang"))
-        wait_text(page, "Laporan darurat dikunci")
+        wait_text(page, "Laporan darurat disegel")
         seen["darurat"] = j.counts()
     with _unlocked(browser, start_app, tmp_path / "s", PHONE, users=SHARED) as (data, office, page, j):
         j.tap(button(page, "Laporan kecurigaan"))
@@ -203,8 +203,8 @@ def test_shared_phone_journeys(browser, start_app, tmp_path):
         j.tap(button(page, "Lanjut"))
         j.type("Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung dekat dermaga")
         j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
-        j.tap(button(page, "Kunci & kirim"))
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        j.tap(button(page, "Segel & kirim"))
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         seen["shortest_suspicion"] = j.counts()
     with _unlocked(browser, start_app, tmp_path / "p", PHONE, users=SHARED) as (data, office, page, j):
         j.tap(button(page, "Keberangkatan PMI"))
@@ -218,8 +218,8 @@ def test_shared_phone_journeys(browser, start_app, tmp_path):
         j.type("Jumlah perempuan (wajib)", "2")
         j.type("Berapa yang tampak di bawah umur (di bawah 18 tahun)? (wajib)", "0")
         j.tap(button(page, "Periksa & kirim (sisanya tidak wajib)"))
-        j.tap(button(page, "Kunci & kirim"))
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        j.tap(button(page, "Segel & kirim"))
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         seen["shortest_pmi"] = j.counts()
     for name, counts in seen.items():
         record_metric(f"shared_{name}", counts)

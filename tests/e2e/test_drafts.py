@@ -120,7 +120,7 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         wait_text(page, "1 foto")
         wait_text(page, "Facebook, WhatsApp")               # both taps of the multi-choice kept
         snap(page, "55-confirm-rahasia-photo")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         no_crash(page)
     finally:

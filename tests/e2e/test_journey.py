@@ -123,9 +123,9 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         wait_text(page, "MENDESAK")                             # children → urgent flag
         wait_text(page, "Tekong (pengemudi kapal / pemandu penyeberangan) \u00b7 0812 3456 7890")
         snap(page, "12-confirm")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
 
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         wait_text(page, "Menunggu sinyal")
         snap(page, "13-home-outbox-waiting")
         assert outbox_states(data) == ["waiting"]
@@ -170,7 +170,7 @@ def test_shortest_report_and_load_time(browser, start_app, tmp_path):
         do("tap", button(page, "Tidak", exact=True))
         do("tap", button(page, "Lanjut"))
         snap(page, "21-confirm-412")
-        do("tap", button(page, "Kunci & kirim"))
+        do("tap", button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         report_s = time.monotonic() - t1
         snap(page, "22-home-412")

@@ -86,7 +86,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         tap(button(page, "Biasa"))
         tap(button(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         _sync(page)
         wait_text(page, "Diterima kantor")
@@ -102,7 +102,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         snap(page, "62-head-home-review")
         tap(review.first)
         wait_text(page, "Calo membuat KTP palsu untuk calon PMI")
-        fill(page, "Catatan atau pertanyaan", "Benar, saya kenal calonya")
+        fill(page, "Catatan atau pertanyaan (bila minta info tambahan, dikirim apa adanya ke pelapor)", "Benar, saya kenal calonya")
         # the note stops at the office's limit and says how much is left (a visible counter,
         # which a screen reader reads as the characters left)
         until(page, lambda: shows(page, "Sisa 1.975 karakter"), "the note's length counter")
@@ -157,7 +157,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         tap(button(page, "Ya", exact=True))                     # rahasia
         tap(button(page, "Lanjut"))
         wait_text(page, "RAHASIA: hanya petugas Imigrasi")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         _sync(page)
         wait_text(page, "Sinkron gagal: tidak ada sambungan ke kantor")
