@@ -162,6 +162,9 @@ _T = {
     "quarantine_what": ("Yang terjadi", "What is happening"),
     "quarantine_why": ("Alasan ditolak", "Why refused"),
     "quarantine_empty": ("Tidak ada laporan darurat yang ditolak.", "No emergency report was refused."),
+    # issue 24: Darurat at 360 px and in its own words
+    "alert_more": ("Semua darurat yang belum ditangani", "Every emergency nobody has taken on"),
+    "verdict_rahasia": ("Rahasia: tidak untuk kepala desa", "Confidential: not for the village head"),
 }
 
 

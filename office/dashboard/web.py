@@ -108,7 +108,9 @@ def _alerts(ctx: Ctx) -> list[dict]:
     if not ctx.staff or ctx.conn is None:
         return []
     try:        # ingest indexes every report as it arrives: reading dash_reports is enough
-        return emergency.open_alerts(ctx.conn, ctx.staff)
+        alerts = emergency.open_alerts(ctx.conn, ctx.staff)
+        said = emergency.sentences(ctx.conn, ctx.keys, [a["envelope_id"] for a in alerts[:emergency.COMPACT]])
+        return [{**a, "sentence": said.get(a["envelope_id"])} for a in alerts]
     except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
         return []
 
