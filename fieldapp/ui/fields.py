@@ -123,41 +123,55 @@ def _to_float(raw: str):
 
 
 class Option:
-    """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap
-    and overflow a 360 px screen). The button's text is its accessible name. Selection
-    is restyled in place, so quick successive taps never hit a control being replaced."""
+    """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap and
+    overflow a 360 px screen). Selection is restyled in place, so quick successive taps never
+    hit a control being replaced.
 
-    def __init__(self, app, label: str, selected: bool, multi: bool, on_tap) -> None:
-        self.multi = multi
-        self.icon = ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED)
+    What a screen reader gets: a pick-one option is one radio (a Flutter Radio in the group's
+    RadioGroup, merged with its text into one semantics node: role radio, named by the text,
+    aria-checked), a pick-many option one checkbox the same way — never a checkbox wrapping a
+    button (axe nested-interactive; and "checkbox" said "several may be chosen")."""
+
+    def __init__(self, app, label: str, selected: bool, multi: bool, on_tap, value: str = "") -> None:
+        self.multi, self.value = multi, value
         self.text = ft.Text(label, size=16, expand=True)
-        self.button = ft.OutlinedButton(
-            content=ft.Container(ft.Row([self.icon, self.text], spacing=10),
-                                 padding=ft.Padding.symmetric(vertical=14)),   # >= 48 px tall
-            on_click=app.handler(on_tap))
-        # The checked state reaches screen readers (aria-checked), not only the icon's colour.
-        self.control = ft.Semantics(content=self.button, checked=bool(selected))
+        tap = app.handler(on_tap)
+        if multi:
+            self.mark = ft.Checkbox(value=bool(selected), on_change=tap)
+        else:
+            self.mark = ft.Radio(value=value)
+        self.box = ft.Container(ft.Row([self.mark, self.text], spacing=6),
+                                padding=ft.Padding.only(left=4, right=12, top=6, bottom=6),
+                                border_radius=10, on_click=tap, ink=True)
+        self.control = ft.MergeSemantics(content=self.box)
         self.select(selected)
 
     def select(self, on: bool) -> None:
-        self.icon.icon = ((ft.Icons.CHECK_BOX if on else ft.Icons.CHECK_BOX_OUTLINE_BLANK) if self.multi else
-                          (ft.Icons.RADIO_BUTTON_CHECKED if on else ft.Icons.RADIO_BUTTON_UNCHECKED))
+        if self.multi:
+            self.mark.value = on
+        elif on and getattr(self, "group", None) is not None:
+            self.group.value = self.value
         color = "#0B4F8A" if on else "#333333"
-        self.icon.color = self.text.color = color
+        self.text.color = color
         self.text.weight = ft.FontWeight.BOLD if on else ft.FontWeight.NORMAL
-        self.control.checked = on
-        self.button.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
-                                            padding=ft.Padding.symmetric(horizontal=12),
-                                            bgcolor="#E3F0FB" if on else None,
-                                            side=ft.BorderSide(2 if on else 1, color))
+        self.box.bgcolor = "#E3F0FB" if on else None
+        self.box.border = ft.Border.all(2 if on else 1, color)
 
 
-def options(app, items: list[tuple[str, str]], selected, multi: bool, on_tap) -> tuple[ft.Column, dict]:
-    """A column of Options for (value, label) items; returns it and value -> Option."""
+def options(app, items: list[tuple[str, str]], selected, multi: bool, on_tap) -> tuple[ft.Control, dict]:
+    """A column of Options for (value, label) items; returns it and value -> Option. Pick-one
+    options sit in one RadioGroup, which the Options keep in step through `select`."""
     opts = {v: Option(app, label, (v in selected) if multi else v == selected, multi,
-                      (lambda v=v: on_tap(v))) for v, label in items}
-    return ft.Column([o.control for o in opts.values()], spacing=6,
-                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH), opts
+                      (lambda v=v: on_tap(v)), value=v) for v, label in items}
+    column = ft.Column([o.control for o in opts.values()], spacing=6,
+                       horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    if multi:
+        return column, opts
+    group = ft.RadioGroup(content=column, value=selected if selected in opts else None,
+                          on_change=app.handler(lambda e: on_tap(e.control.value)))
+    for o in opts.values():
+        o.group = group
+    return group, opts
 
 
 class SelectOne(Widget):

@@ -11,7 +11,7 @@ import pytest
 
 import forms
 
-from tests.e2e.helpers import (PHONE, PIN, FakeOffice, Journey, button, no_crash, open_app, record_metric,
+from tests.e2e.helpers import (option, PHONE, PIN, FakeOffice, Journey, button, no_crash, open_app, record_metric,
                                seed_device, snap, until, wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +102,7 @@ def test_darurat_from_lock_screen(browser, start_app, tmp_path):
         assert counts["interactions"] <= 8, counts
         # the optional follow-up starts from what was said, and is not a draft until changed
         button(page, "Tambah rincian (tidak wajib)").dispatch_event("click")
-        button(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
+        option(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
         assert _drafts(data) == 0
         no_crash(page)
 
@@ -123,10 +123,10 @@ def test_emergency_without_location_permission(browser, start_app, tmp_path):
 def test_shortest_suspicion_report(browser, start_app, tmp_path):
     with _unlocked(browser, start_app, tmp_path, PHONE) as (data, office, page, j):
         j.tap(button(page, "Laporan kecurigaan"))
-        button(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
+        option(page, "Dokumen palsu (KTP, paspor, surat)").wait_for()
         assert _drafts(data) == 0                                   # opening a form makes no draft
         snap(page, "suspicion-1-360")
-        j.tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        j.tap(option(page, "Dokumen palsu (KTP, paspor, surat)"))
         until(page, lambda: _drafts(data) == 1, "a draft once something is answered")  # ...the first answer does
         j.type("Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         j.tap(button(page, "Lanjut"))
@@ -151,13 +151,13 @@ def test_shortest_suspicion_report(browser, start_app, tmp_path):
 def test_shortest_pmi_report(browser, start_app, tmp_path):
     with _unlocked(browser, start_app, tmp_path, PHONE) as (data, office, page, j):
         j.tap(button(page, "Keberangkatan PMI"))
-        button(page, "Sudah berangkat", exact=True).wait_for()
+        option(page, "Sudah berangkat", exact=True).wait_for()
         snap(page, "pmi-1-360")
         # v3 asks whether it happened, where it was seen (pre-filled with the volunteer's own
         # village and kecamatan: one "Lanjut", nothing typed) and the destination and route
-        j.tap(button(page, "Sudah berangkat", exact=True))
-        j.tap(button(page, "Malaysia", exact=True))
-        j.tap(button(page, "Jalur tidak resmi / jalur tikus"))
+        j.tap(option(page, "Sudah berangkat", exact=True))
+        j.tap(option(page, "Malaysia", exact=True))
+        j.tap(option(page, "Jalur tidak resmi / jalur tikus"))
         j.tap(button(page, "Lanjut"))
         wait_text(page, "Di mana terlihat")
         button(page, "Ambil lokasi GPS").wait_for()                 # optional, only if the volunteer taps it
@@ -198,7 +198,7 @@ def test_shared_phone_journeys(browser, start_app, tmp_path):
         seen["darurat"] = j.counts()
     with _unlocked(browser, start_app, tmp_path / "s", PHONE, users=SHARED) as (data, office, page, j):
         j.tap(button(page, "Laporan kecurigaan"))
-        j.tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        j.tap(option(page, "Dokumen palsu (KTP, paspor, surat)"))
         j.type("Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         j.tap(button(page, "Lanjut"))
         j.type("Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung dekat dermaga")
@@ -208,9 +208,9 @@ def test_shared_phone_journeys(browser, start_app, tmp_path):
         seen["shortest_suspicion"] = j.counts()
     with _unlocked(browser, start_app, tmp_path / "p", PHONE, users=SHARED) as (data, office, page, j):
         j.tap(button(page, "Keberangkatan PMI"))
-        j.tap(button(page, "Sudah berangkat", exact=True))
-        j.tap(button(page, "Malaysia", exact=True))
-        j.tap(button(page, "Jalur tidak resmi / jalur tikus"))
+        j.tap(option(page, "Sudah berangkat", exact=True))
+        j.tap(option(page, "Malaysia", exact=True))
+        j.tap(option(page, "Jalur tidak resmi / jalur tikus"))
         j.tap(button(page, "Lanjut"))
         wait_text(page, "Di mana terlihat")
         j.tap(button(page, "Lanjut"))

@@ -8,7 +8,7 @@ import pytest
 
 import forms
 from jaga_desa.testing.small_disk import fill, small_disk
-from tests.e2e.helpers import PHONE, PIN, button, fill as type_in, no_crash, open_app, seed_device, snap, tap, wait_text
+from tests.e2e.helpers import option, PHONE, PIN, button, fill as type_in, no_crash, open_app, seed_device, snap, tap, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def test_a_full_phone_says_what_to_do_and_loses_nothing(browser, start_app, tmp_
             tap(button(page, "Laporan kecurigaan", exact=True))
             button(page, "Lanjut").wait_for()
             filler = fill(disk)
-            tap(button(page, "Lainnya"))                    # an answer that can no longer be saved
+            tap(option(page, "Lainnya"))                    # an answer that can no longer be saved
             wait_text(page, "Perubahan terakhir belum tersimpan")
             snap(page, "24-3-full-while-open")
             no_crash(page)

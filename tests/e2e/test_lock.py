@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fieldapp.users import MAX_TRIES
-from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox,
+from tests.e2e.helpers import (option, PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, textbox,
                                wait_stored, wait_text)
 
 
@@ -75,7 +75,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         tap(button(page, "Masuk"))
         tap(button(page, "Keberangkatan PMI"))
         button(page, "Lanjut").wait_for()
-        tap(button(page, "Malaysia"))
+        tap(option(page, "Malaysia"))
         wait_stored(data, _draft_has("my"), "the choice autosaved to the store")
         # hands off: the app locks itself, the draft is already saved
         wait_text(page, "Terkunci otomatis. Draf sudah tersimpan.", timeout=20000)
@@ -83,7 +83,7 @@ def test_inactivity_locks_and_resumes_form(browser, start_app, tmp_path):
         snap(page, "33-auto-locked")
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
-        button(page, "Malaysia").wait_for()
+        option(page, "Malaysia").wait_for()
         wait_text(page, "Langkah 1 dari 6")                       # keberangkatan_pmi v3: six steps
         snap(page, "34-resumed-form")
         no_crash(page)
@@ -101,7 +101,7 @@ def test_going_to_background_locks(browser, start_app, tmp_path):
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
         tap(button(page, "Laporan kecurigaan", exact=True))
-        button(page, "Lainnya").wait_for()
+        option(page, "Lainnya").wait_for()
         page.evaluate("""() => {
             Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
             Object.defineProperty(document, 'hidden', {value: true, configurable: true});

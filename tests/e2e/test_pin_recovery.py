@@ -8,7 +8,7 @@ import pytest
 import forms
 from core.errors import LockedOut, PinError
 from fieldapp.users import MAX_TRIES
-from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, wait_stored,
+from tests.e2e.helpers import (option, PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap, wait_stored,
                                wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +72,7 @@ def test_a_neutral_lock_screen_and_ganti_pin(browser, start_app, tmp_path):
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
         tap(button(page, "Pengaturan"))
-        tap(button(page, "Catatan"))                                  # a neutral app name
+        tap(option(page, "Catatan"))                                  # a neutral app name
         wait_stored(data, lambda dev: dev.setting("app_label") == "Catatan", "the neutral name")
         tap(button(page, "Ganti PIN"))
         fill(page, "PIN sekarang", PIN)

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from core import localtime
-from tests.e2e.helpers import (PHONE, PIN, Journey, button, fill, no_crash, open_app, seed_device, snap, tap,
+from tests.e2e.helpers import (option, PHONE, PIN, Journey, button, fill, no_crash, open_app, seed_device, snap, tap,
                                textbox, until, value_of, wait_text)
 from tests.e2e.test_live import STAFF_PASSWORD, _enroll_device
 
@@ -37,7 +37,7 @@ def test_sekarang_is_the_chosen_zones_clock_and_defaults_are_defaults(browser, s
         fill(page, "PIN", PIN)
         tap(button(page, "Masuk"))
         tap(button(page, "Laporan kecurigaan", exact=True))
-        tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        tap(option(page, "Dokumen palsu (KTP, paspor, surat)"))
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         tap(button(page, "Lanjut"))
         wait_text(page, f"Format: TTTT-BB-HH jj:mm atau HH-BB-TTTT jj:mm (jam {chosen})")   # whole, as text
