@@ -141,7 +141,7 @@ class Option:
         else:
             self.mark = ft.Radio(value=value)
         self.box = ft.Container(ft.Row([self.mark, self.text], spacing=6),
-                                padding=ft.Padding.only(left=4, right=12, top=6, bottom=6),
+                                padding=ft.Padding.only(left=4, right=12, top=8, bottom=8),   # >= 48 px tall
                                 border_radius=10, on_click=tap, ink=True)
         self.control = ft.MergeSemantics(content=self.box)
         self.select(selected)

@@ -27,7 +27,8 @@ def test_headings_checked_state_and_first_error_in_view(browser, start_app, tmp_
         assert choice.get_attribute("aria-checked") == "false"
         tap(choice)
         page.wait_for_function("""() => [...document.querySelectorAll('[role=radio]')].some(
-            e => e.getAttribute('aria-checked') === 'true' && e.textContent.includes('Dokumen palsu'))""")
+            e => e.getAttribute('aria-checked') === 'true'
+                 && ((e.getAttribute('aria-label') || '') + e.textContent).includes('Dokumen palsu'))""")
         page.mouse.move(180, 320)
         page.mouse.wheel(0, -2000)                  # back to the top: the text field is below the fold
         settled(button(page, "Lanjut"))             # the scroll has come to rest before the tap
