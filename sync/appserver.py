@@ -49,7 +49,7 @@ class CacheStatic:
 # start: nobody can pinch-zoom a screen of small print (axe meta-viewport, WCAG 1.4.4). And its
 # semantics tree sits in no landmark (axe region). This runs in the page before Flutter does and
 # keeps both right: the viewport meta without the zoom lock, the app's view as the page's main.
-PAGE_FIX = b"""<script>(() => {
+PAGE_FIX = rb"""<script>(() => {
   const fix = () => {
     document.querySelectorAll('meta[name="viewport"]').forEach(m => {
       const c = m.getAttribute('content') || '';
