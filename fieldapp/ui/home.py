@@ -58,7 +58,8 @@ def show(app) -> None:
     body += [_sync_card(app), _drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
-    app.render(app.t("app_name"), body, actions=actions)
+    from fieldapp.ui.lock import title
+    app.render(title(app), body, actions=actions)
     _watch(app)
 
 

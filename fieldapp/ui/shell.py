@@ -97,7 +97,7 @@ class App:
     # ── start / navigation ─────────────────────────────────────────────────
     def start(self) -> None:
         p = self.page
-        p.title = "Jaga Desa"
+        p.title = (self.device.setting("app_label") if self.device else None) or "Jaga Desa"   # the tab, too
         p.padding = 0
         p.theme_mode = ft.ThemeMode.LIGHT
         p.theme = ft.Theme(color_scheme_seed=BLUE)
