@@ -23,10 +23,11 @@ S: dict[str, tuple[str, str]] = {
     "close": ("Tutup", "Close"),
     "save": ("Simpan", "Save"),
     "first_user": ("Buat pengguna pertama", "Create the first user"),
-    "first_user_hint": ("Nama ini hanya untuk memilih pengguna di ponsel ini. PIN melindungi laporan Anda: "
+    "first_user_hint": ("Nama ini hanya untuk memilih pengguna di ponsel ini, dan terlihat oleh siapa pun yang "
+                        "memegangnya: pakai nama panggilan yang biasa saja. PIN melindungi laporan Anda: "
                         "tanpa PIN tidak ada yang bisa membacanya.",
-                        "This name is only for picking the user on this phone. The PIN protects your "
-                        "reports: nobody can read them without it."),
+                        "This name is only for picking the user on this phone, and anyone holding it sees it: "
+                        "use an ordinary nickname. The PIN protects your reports: nobody can read them without it."),
     "name": ("Nama pengguna", "User name"),
     "role": ("Peran", "Role"),
     "role_volunteer": ("Relawan desa", "Village volunteer"),
