@@ -166,6 +166,20 @@ _T = {
     "pmi": ("Keberangkatan PMI non-prosedural", "Non-procedural PMI departure"),
     "confirm_revoke": ("Cabut perangkat ini? Semua pengguna di dalamnya ikut dicabut.",
                        "Revoke this device? Every person on it is revoked too."),
+    # issue 24: refused emergencies kept for admins
+    "quarantine": ("Darurat yang ditolak", "Refused emergencies"),
+    "quarantine_intro": ("Laporan darurat yang harus ditolak (misalnya akun pelapor sudah dicabut) tetap "
+                         "disimpan di sini, tersegel, dengan alasannya. Ponsel pelapor sudah diminta "
+                         "menelepon 110 / 112. Periksa apakah seseorang dalam bahaya.",
+                         "Emergency reports the office had to refuse (the reporter's account was revoked, "
+                         "say) are kept here, sealed, with the reason. The reporter's phone told them to "
+                         "call 110 / 112. Check whether someone is in danger."),
+    "quarantine_what": ("Yang terjadi", "What is happening"),
+    "quarantine_why": ("Alasan ditolak", "Why refused"),
+    "quarantine_empty": ("Tidak ada laporan darurat yang ditolak.", "No emergency report was refused."),
+    # issue 24: Darurat at 360 px and in its own words
+    "alert_more": ("Semua darurat yang belum ditangani", "Every emergency nobody has taken on"),
+    "verdict_rahasia": ("Rahasia: tidak untuk kepala desa", "Confidential: not for the village head"),
 }
 
 

@@ -30,7 +30,7 @@ from office.keys import OfficeKeys
 from office.schema import attachments, envelope_recipients, envelopes, persons
 from office.store import filter_row
 
-from . import admission
+from . import admission, quarantine
 from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
 
 log = logging.getLogger("jaga.office.ingest")
@@ -100,6 +100,9 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             form, answers = admission.admit(header, opened.payload)
         except Rejected as exc:
             results[i] = _rejected(eid, exc.code, exc.reason)
+            if quarantine.keep_if_emergency(conn, data, header, authors.get(header.author_id), exc, keys,
+                                            received_at):
+                log.warning("refused emergency %s kept in quarantine (%s)", eid, exc.code)
             continue
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
