@@ -9,6 +9,7 @@ Every party is real: the phone's store and CLI, the office under uvicorn with it
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import uuid
@@ -17,14 +18,17 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, func, select
 
 import forms
 from core.errors import CourierError, CourierWrongOffice, EnvelopeError
 from fieldapp import courier
 from fieldapp.device import Device
 from jaga_desa.testing.servers import OfficeServer
+from office.schema import attachment_chunks, attachments
 from sync import courier as wire
 from sync import envelope as env
+from sync import receipt as rc
 from sync.ports import OutboxItem
 from sync.runner import sync_round
 from tests.support import enroll, village
@@ -347,3 +351,45 @@ def test_not_a_courier_file_is_a_typed_error():
             wire.unpack(junk)
     with pytest.raises(CourierError):
         wire.unpack_receipts(b"{\"format\": 1}")
+
+
+def test_a_carrier_cannot_plant_junk_in_someone_elses_photo(office_server, tmp_path):
+    """A second enrolled phone (Budi) holds Sari's envelope (he carried it once) and posts a
+    courier file of his own making through his door: her envelope and junk pieces for her
+    photo — a prefix, and the whole size twice over (the same envelope many times, to make the
+    office write and hash the junk again and again). The office writes nothing of a photo
+    that does not match her signed manifest, so when her honest file arrives, her photo
+    completes and her phone gets a complete receipt."""
+    v = village(office_server, "Sajingan")
+    sari, sari_client = enroll(office_server, v, "volunteer", "Sari")
+    budi, budi_client = enroll(office_server, v, "volunteer", "Budi")
+    att = uuid.uuid4().hex
+    sealed = sari.report(attachments={att: os.urandom(200_000)})
+    blob = sealed.blobs[att]
+    key_id = sari.enrolled["office_key_id"]
+    junk_whole = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(len(blob))})
+    junk_prefix = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(1000)})
+    for items in ([junk_whole] * 20, [junk_prefix]):
+        answer = budi_client.post_courier(wire.pack(items, key_id))
+        assert {r["envelope_id"] for r in answer["results"]} == {sealed.envelope_id}
+    engine = create_engine(f"sqlite:///{office_server.data_dir / 'office.db'}")
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(select(attachments.c.received, attachments.c.complete)
+                                .where(attachments.c.envelope_id == sealed.envelope_id)).one()
+            junk = conn.execute(select(func.count()).select_from(attachment_chunks)).scalar_one()
+    finally:
+        engine.dispose()
+    assert (held.received, held.complete, junk) == (0, False, 0)
+    # her honest file: the photo completes, the receipt is complete for her phone
+    (tmp_path / "k.jdk").write_bytes(wire.pack([OutboxItem(sealed.envelope_id, sealed.envelope, sealed.blobs)],
+                                               key_id))
+    out = json.loads(office_admin(office_server, "courier", "import", str(tmp_path / "k.jdk"),
+                                  "--receipts-out", str(tmp_path / "tt.json"), "--json").stdout)
+    assert out["photos_missing"] == 0 and stored(office_server)[sealed.envelope_id]["photo_complete"]
+    _, results = wire.unpack_receipts((tmp_path / "tt.json").read_bytes())
+    receipt = rc.verify(results[0]["receipt"], sari.office_ed(), sealed.envelope,
+                        {att: hashlib.sha256(blob).hexdigest()})
+    assert receipt.complete
+    sari_client.close()
+    budi_client.close()
