@@ -393,3 +393,27 @@ def test_a_carrier_cannot_plant_junk_in_someone_elses_photo(office_server, tmp_p
     assert receipt.complete
     sari_client.close()
     budi_client.close()
+
+
+def test_a_file_of_nested_damaged_records_costs_work_linear_in_its_size(monkeypatch):
+    """A hostile file (a carrier's POST /courier, the dashboard, the CLI) made of record
+    headers every 25 bytes, each claiming the rest of the file with a wrong check: a reader
+    that hashes every claimed record and resumes at the next mark does quadratic work — 64 MiB
+    would pin a core for hours (1 MiB of it hashed 20 GB). Reading hashes at most a few times
+    the file's size and says the file is damaged; the work is counted in bytes hashed, not timed."""
+    hashed = []
+    real = hashlib.sha256
+
+    def counting(data=b""):
+        hashed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(wire.hashlib, "sha256", counting)
+    head, n = wire.MAGIC + bytes(16), 40_000                # a 1 MiB file
+    end = len(head) + n * wire._REC.size
+    out = bytearray(head)
+    for _ in range(n):           # each claims exactly the rest of the file: its length fits
+        out += wire._REC.pack(wire.MARK, wire.ENVELOPE, end - len(out) - wire._REC.size, bytes(16))
+    got = wire.unpack(bytes(out))
+    assert got.envelopes == [] and got.damaged > 0 and got.truncated
+    assert sum(hashed) <= 4 * len(out), sum(hashed)
