@@ -19,6 +19,7 @@ next courier or the next sync.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -117,25 +118,24 @@ def _photos(engine: Engine, keys: OfficeKeys, unpacked: courier.Unpacked, res: d
             item: bytes, missing: list[str], done: set[tuple[str, str]]) -> dict:
     """Upload each photo the office does not hold yet, from where the office stands (as a
     resumed push would) — but only one whose whole bytes are in the file and match the
-    author's signed manifest (`Unpacked.blobs_for`), and once per file (`done`). Whoever
-    made the file may be another phone: junk it adds for someone's photo is never written,
-    so it can neither stall her upload nor make the office hash the same junk many times.
+    author's signed manifest, and each once per file (`done`). Whoever made the file may be
+    another phone: junk it adds for someone's photo is never written, so it can neither
+    stall her upload nor, by repeating her envelope, make the office hash junk many times.
     Then the receipt as it stands now."""
     header = env.peek(item)
     if not header.attachments:
         return res
-    whole = unpacked.blobs_for(item)
-    for a in header.attachments:
-        key = (header.envelope_id, a.att_id)
-        if key in done:
-            continue
-        done.add(key)
+    todo = [a for a in header.attachments if (header.envelope_id, a.att_id) not in done]
+    done.update((header.envelope_id, a.att_id) for a in todo)
+    for a in todo:
         with engine.begin() as conn:
             status = attachment_status(conn, header.envelope_id, a.att_id, device_id)
         if status["complete"]:
             continue
-        if a.att_id not in whole or not _upload(engine, keys, header.envelope_id, a.att_id, device_id,
-                                                whole[a.att_id], status["received"]):
+        blob = unpacked.blob(header.envelope_id, a.att_id, limit=a.size)
+        whole = len(blob) == a.size and hashlib.sha256(blob).hexdigest() == a.sha256
+        if not whole or not _upload(engine, keys, header.envelope_id, a.att_id, device_id, blob,
+                                    status["received"]):
             missing.append(f"{header.envelope_id}/{a.att_id}")
     with engine.begin() as conn:
         return {**res, "receipt": ingest.receipt_for(conn, header.envelope_id, device_id, keys)}

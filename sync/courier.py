@@ -119,10 +119,11 @@ class Unpacked:
     damaged: int = 0                  # records skipped: a hash that did not match, or a bad length
     truncated: bool = False           # the file ends before its END record
 
-    def blob(self, envelope_id: str, att_id: str, start: int = 0) -> bytes:
-        """The contiguous bytes of one sealed blob from `start`, as far as its chunks reach."""
+    def blob(self, envelope_id: str, att_id: str, start: int = 0, limit: int | None = None) -> bytes:
+        """The contiguous bytes of one sealed blob from `start`, as far as its chunks reach
+        (and no further than `limit` bytes from 0, when given: the signed size)."""
         pieces, out, at = self.chunks.get((envelope_id, att_id), {}), bytearray(), start
-        while at in pieces:
+        while at in pieces and (limit is None or at < limit):
             out += pieces[at]
             at += len(pieces[at])
         return bytes(out)
@@ -132,7 +133,7 @@ class Unpacked:
         header = env.peek(envelope)
         out = {}
         for a in header.attachments:
-            blob = self.blob(header.envelope_id, a.att_id)
+            blob = self.blob(header.envelope_id, a.att_id, limit=a.size)
             if len(blob) == a.size and hashlib.sha256(blob).hexdigest() == a.sha256:
                 out[a.att_id] = blob
         return out

@@ -417,3 +417,28 @@ def test_a_file_of_nested_damaged_records_costs_work_linear_in_its_size(monkeypa
     got = wire.unpack(bytes(out))
     assert got.envelopes == [] and got.damaged > 0 and got.truncated
     assert sum(hashed) <= 4 * len(out), sum(hashed)
+
+
+def test_one_envelope_repeated_in_a_file_assembles_its_photo_once(office_server, monkeypatch):
+    """A phone floods the 64 MiB door with its own envelope many times over and one photo's
+    worth of junk: the office assembles and checks that photo once per file, not once per
+    copy (each copy would otherwise cost the photo's size again in copying and hashing)."""
+    from office import courier as office_courier
+    from office.keys import load_or_create
+    v = village(office_server, "Sajingan")
+    budi, client = enroll(office_server, v, "volunteer", "Budi")
+    client.close()
+    att = uuid.uuid4().hex
+    sealed = budi.report(attachments={att: os.urandom(100_000)})
+    junk = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(len(sealed.blobs[att]))})
+    built = []
+    real = wire.Unpacked.blob
+    monkeypatch.setattr(wire.Unpacked, "blob", lambda self, *a, **kw: built.append(a) or real(self, *a, **kw))
+    engine = create_engine(f"sqlite:///{office_server.data_dir / 'office.db'}")
+    try:
+        done = office_courier.import_file(engine, load_or_create(office_server.data_dir),
+                                          wire.pack([junk] * 200, budi.enrolled["office_key_id"]))
+    finally:
+        engine.dispose()
+    assert done.counts()["accepted"] == 1 and done.counts()["duplicate"] == 199
+    assert done.photos_missing == [f"{sealed.envelope_id}/{att}"] and len(built) == 1
