@@ -29,7 +29,7 @@ def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filte
         opened = indexer.open_report(conn, keys, env_row)
         answers = opened.payload.get("answers", {}) if opened else None
         out.append({"answers": answers if isinstance(answers, dict) else {},
-                    "rahasia": bool(opened.payload.get("rahasia")) if opened else None,
+                    "rahasia": bool(env_row.rahasia),       # the office's classification (reclassify.py)
                     **export_columns.extras(conn, keys, r["envelope_id"], r.get("assignee_id")),"envelope_id": r["envelope_id"], "received_at": r["received_at"],
                     "phone_time": ms_iso(r["created_ms"]), "village_id": r["village_id"],
                     "village": r["village_name"], "form_id": r["form_id"], "category": r["category"],

@@ -5,8 +5,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from core import localtime
 from core.errors import BadRequest, EnvelopeError, NotFound
-from sync import envelope as env
-from office import clock, conversation
+from office import clock, conversation, opening
 from office.feedback import send_feedback
 from office.ingest.attachments import blob as stored_attachment
 from office.keys import OfficeKeys
@@ -89,13 +88,8 @@ def _review_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> lis
                         .join(persons, persons.c.id == reviews.c.head_id)
                         .where(reviews.c.report_id == envelope_id).order_by(reviews.c.received_at)).all()
     for r in rows:
-        note = None
-        try:
-            opened = env.open(r.data, recipient_key=keys.x25519,
-                              author_public=env.load_public_ed25519(r.ed25519_public))
-            note = opened.payload.get("note") if isinstance(opened.payload.get("note"), str) else None
-        except EnvelopeError:
-            pass
+        payload = opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public))
+        note = payload.get("note") if payload is not None and isinstance(payload.get("note"), str) else None
         out.append({"at": r.received_at, "kind": "review", "verdict": r.verdict, "who": r.name,
                     "note": note, "phone_at": ms_iso(r.created_ms)})
     return out
@@ -106,7 +100,7 @@ def _event_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> list
     out = []
     for e in conn.execute(select(dash_events).where(dash_events.c.envelope_id == envelope_id)
                           .order_by(dash_events.c.id)).mappings():
-        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "?"),
+        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "cli" if e["staff_id"] == 0 else "?"),
                     "from_state": e["from_state"], "to_state": e["to_state"],
                     "assignee": names.get(e["assignee_id"]) if e["assignee_id"] else None,
                     "note": derived.open_note(keys, envelope_id, e["note"])})

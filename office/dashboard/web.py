@@ -41,7 +41,7 @@ router = APIRouter()
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _CSS = (HERE / "static" / "dashboard.css").read_bytes()
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -115,12 +115,25 @@ def _alerts(ctx: Ctx) -> list[dict]:
         return []
 
 
+_badges: list[Callable[["Ctx"], dict]] = []
+
+
+def nav_badge(fn: Callable[["Ctx"], dict]) -> Callable[["Ctx"], dict]:
+    """A page registers what the menu shows beside its entry (pages/signals.badge: new
+    signals and Darurat reports), as pages register themselves on `router`: this module
+    never imports a page."""
+    _badges.append(fn)
+    return fn
+
+
 def _nav_badge(ctx: Ctx) -> dict | None:
-    """New signals and Darurat reports for the menu (pages/signals.badge); None when signed out."""
-    if not ctx.staff or ctx.conn is None or ctx.conn.closed:
+    """The registered badges for the menu; None when signed out."""
+    if not ctx.staff or ctx.conn is None or ctx.conn.closed or not _badges:
         return None
-    from .pages.signals import badge
-    return badge(ctx)
+    out: dict = {}
+    for fn in _badges:
+        out.update(fn(ctx))
+    return out
 
 
 def error_page(ctx: Ctx, status: int, message: str) -> HTMLResponse:

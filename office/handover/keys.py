@@ -12,10 +12,7 @@ import hmac
 import re
 import unicodedata
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from office.keys import OfficeKeys
+from office.keys import OfficeKeys, purpose_key
 
 from .errors import HandoverError
 
@@ -32,10 +29,7 @@ def recipient_slug(name: str) -> str:
 
 
 def key_for(keys: OfficeKeys, recipient: str) -> bytes:
-    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                    serialization.NoEncryption())
-    info = b"jaga-desa/v1/handover/pseudonym/" + recipient_slug(recipient).encode()
-    return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+    return purpose_key(keys, b"handover/pseudonym/" + recipient_slug(recipient).encode())
 
 
 def pseudonym(key: bytes, kind: str, value: str) -> str:

@@ -114,6 +114,7 @@ def _seed(server: OfficeServer) -> Dash:
         with d.db() as db:
             return db.execute("SELECT opened FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],)).fetchone()
     wait_until(indexed, 30, "the restarted office to index the broken report", every=0.1)
+    server.derived()          # search words and signals, derived after the pushes by its worker
     return d
 
 

@@ -11,7 +11,7 @@ from office.warning import review
 
 from .. import queries
 from ..schema import dash_reports
-from ..web import BASE, Ctx, Denied, page, render
+from ..web import BASE, Ctx, Denied, nav_badge, page, render
 
 TEXTS = {
     "signals": ("Sinyal peringatan dini", "Early-warning signals"),
@@ -32,6 +32,7 @@ def _t(key: str, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+@nav_badge
 def badge(ctx: Ctx) -> dict:
     """New signals and new Darurat reports this staff member may see (shown in the menu)."""
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
