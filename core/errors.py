@@ -18,6 +18,7 @@
     │   ├── InsecureTransport plain HTTP to a non-loopback office      (insecure_transport)
     │   └── TlsPinMismatch   the office's certificate is not the pinned one (tls_pin_mismatch)
     ├── ApiError             an office refusal with an HTTP status     (from the office)
+    ├── BuildFailed          the offline app cannot be built           (build_failed)
     └── OfficeError          the office refuses a request              (office_error)
         ├── BadRequest       malformed request                   422   (bad_request)
         ├── TooLarge         body or batch over the limit        413   (too_large)
@@ -246,11 +247,16 @@ class DatabaseDriverMissing(OfficeError):
     http_status = 500
 
 
+class BuildFailed(JagaError):
+    """The installable offline app cannot be built (jaga-desa build-app)."""
+    code = "build_failed"
+
+
 __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
     "EnvelopeError", "TrustError", "IdentityMismatch", "SyncError", "InsecureTransport",
-    "TlsPinMismatch", "ApiError",
+    "TlsPinMismatch", "ApiError", "BuildFailed",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",

@@ -112,10 +112,12 @@ def trigger() -> None:
         _loop.trigger()
 
 
-def start_background(data_dir: Path, *, interval: float | None = None):
+def start_background(data_dir: Path, *, interval: float | None = None,
+                     runner: Callable[[object], object] | None = None):
     """Background sync through sync.runner.SyncLoop (its exponential back-off after a failed
     round, reset after a success): every AUTO_SECONDS, and right after a report is sealed,
-    while the 'sync' setting is on (default on) and the phone is enrolled."""
+    while the 'sync' setting is on (default on) and the phone is enrolled. `runner` starts
+    the loop where threads cannot (the offline app: jaga_desa/offline/background.py)."""
     global _loop
     if not available() or (interval or AUTO_SECONDS) <= 0:
         return None
@@ -124,5 +126,6 @@ def start_background(data_dir: Path, *, interval: float | None = None):
         return _loop
     _loop = SyncLoop(lambda: Device(data_dir), lambda dev: _client_for(dev, background=True),
                      interval=interval or AUTO_SECONDS, min_backoff=min(30.0, interval or AUTO_SECONDS),
-                     max_backoff=30 * 60.0, lock=_lock).start()
+                     max_backoff=30 * 60.0, lock=_lock)
+    (runner or SyncLoop.start)(_loop)
     return _loop
