@@ -1,0 +1,173 @@
+"""The installable offline app (jaga-desa build-app) in real Chromium, from a real office
+over HTTPS: the phone keeps working with every network and server gone.
+
+Built once per test session (tests/e2e/conftest.py: offline_build), served by the office
+at /app/ with a self-signed certificate Chromium trusts by its key (jaga_desa/testing/tls.py).
+One browser profile on disk plays the phone: it is closed and started again like a phone
+whose browser was swiped away.
+
+1. online: open /app/, create the user, enroll with a real one-time code, file a report;
+2. the network is cut (`context.set_offline(True)`) and the office stopped; a draft is
+   started; the page is reloaded, then the whole browser restarted, offline: the lock screen
+   comes up, unlocks, the draft and the outbox are there; a second report is filed;
+3. the office comes back: both reports arrive, their receipts verify on the phone (it marks
+   a report received only then), and the outbox has nothing waiting any more.
+"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from jaga_desa.testing.tls import TlsOffice, chromium_trust, make_cert
+from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PIN, button, enable_semantics, fill, no_crash, shows,
+                               tap, textbox, until, wait_text)
+
+pytestmark = pytest.mark.e2e
+
+ADD_INVOLVED = "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)"
+FIRST_LOAD_S = 180          # Pyodide + CanvasKit from the office, on a loaded 2-core machine
+OFFLINE_LOAD_S = 90
+
+
+class Phone:
+    """A Chromium profile on disk (the phone's browser), trusting the office's certificate."""
+
+    def __init__(self, playwright, profile, cert) -> None:
+        self.pw, self.profile, self.cert = playwright, profile, cert
+        self.ctx = self.page = None
+        self.console: list[str] = []
+
+    def launch(self, *, offline: bool = False):
+        self.ctx = self.pw.chromium.launch_persistent_context(
+            str(self.profile), executable_path=shutil.which("chromium"), viewport=BIG_PHONE, offline=offline,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", chromium_trust(self.cert)])
+        self.page = self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        return self.page
+
+    def open(self, url: str, timeout: float) -> None:
+        self.page.goto(url)
+        enable_semantics(self.page, timeout)
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.ctx.close()
+            self.ctx = None
+
+    def snap(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"offline-{name}.png"))
+        no_crash(self.page)
+
+
+def _file_short_report(page, what: str) -> None:
+    """The shortest suspicion report (test_journey's), from the home screen to the outbox."""
+    tap(button(page, "Laporan kecurigaan", exact=True))
+    tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+    fill(page, "Apa yang Anda lihat atau dengar? (wajib)", what)
+    _finish_report(page)
+
+
+def _finish_report(page) -> None:
+    tap(button(page, "Lanjut"))
+    tap(button(page, "Sekarang"))
+    fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung")
+    tap(button(page, "Lanjut"))
+    tap(button(page, "Tidak tahu"))
+    tap(button(page, "Lanjut"))
+    button(page, ADD_INVOLVED).wait_for()
+    tap(button(page, "Lanjut"))
+    tap(button(page, "Biasa"))
+    tap(button(page, "Tidak", exact=True))
+    tap(button(page, "Lanjut"))
+    tap(button(page, "Kunci & kirim"))
+    wait_text(page, "Laporan dikunci dan masuk kotak keluar", timeout=30000)
+
+
+def _unlock(page) -> None:
+    button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
+    fill(page, "PIN", PIN)
+    tap(button(page, "Masuk"))
+    button(page, "Laporan kecurigaan", exact=True).wait_for(timeout=30000)
+
+
+def _stored_envelopes(office) -> set[str]:
+    engine = sa.create_engine(f"sqlite:///{office.data_dir / 'office.db'}")
+    try:
+        with engine.connect() as c:
+            return {r[0] for r in c.execute(sa.text("SELECT envelope_id FROM envelopes"))}
+    finally:
+        engine.dispose()
+
+
+def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
+    from playwright.sync_api import sync_playwright
+    cert, key, _ = make_cert(tmp_path / "tls", "office")
+    office = TlsOffice(tmp_path / "office", cert, key, extra_args=["--app-dir", str(offline_build)]).start()
+    app_url = office.url + "/app/"
+    office.admin(["add-village", "--name", "Entikong"])
+    code = office.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Siti",
+                              "--office-url", office.url, "--tls-cert", str(cert)])
+    with sync_playwright() as pw:
+        phone = Phone(pw, tmp_path / "profile", cert)
+        try:
+            # ── 1. online, at the office: install, create the user, enroll, file ─────────
+            page = phone.launch()
+            phone.open(app_url, FIRST_LOAD_S)
+            wait_text(page, "Pilih bahasa / Choose language", timeout=FIRST_LOAD_S * 1000)
+            tap(button(page, "Bahasa Indonesia"))
+            textbox(page, "Nama pengguna").wait_for(timeout=30000)
+            fill(page, "Nama pengguna", "Siti")
+            fill(page, "PIN baru (4-12 angka)", PIN)
+            fill(page, "Ulangi PIN", PIN)
+            tap(button(page, "Buat pengguna"))
+            textbox(page, "Kode pendaftaran").wait_for(timeout=60000)
+            fill(page, "Isi kode QR (jagadesa://...)", code["enroll"])
+            until(page, lambda: shows(page, code["code"]), "the QR text parsed into the fields")
+            tap(button(page, "Daftarkan"))
+            wait_text(page, "Terdaftar: Siti", timeout=60000)
+            phone.snap("01-enrolled")
+            _file_short_report(page, "KTP palsu dibuat di warung dekat dermaga")
+            # every file of the build is in the service worker's cache before the network goes
+            version = (offline_build / ".jaga-desa-app").read_text().strip()
+            until(page, lambda: page.evaluate(
+                "v => navigator.serviceWorker.ready.then(() => caches.has('jaga-desa-app-' + v))", version),
+                "the service worker to hold the whole build", timeout=120)
+
+            # ── 2. no network, no office ──────────────────────────────────────────────────
+            phone.ctx.set_offline(True)
+            office.stop()
+            tap(button(page, "Laporan kecurigaan", exact=True))
+            tap(button(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
+            fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Calo menawarkan kerja ke Malaysia tanpa paspor")
+            page.reload()                         # every change was autosaved: a draft now
+            enable_semantics(page, OFFLINE_LOAD_S)
+            button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
+            phone.snap("02-reloaded-offline-lock")
+            phone.close()
+
+            page = phone.launch(offline=True)     # the browser was closed: a cold start, no network
+            phone.open(app_url, OFFLINE_LOAD_S)
+            phone.snap("03-restarted-offline-lock")
+            _unlock(page)
+            wait_text(page, "Lanjutkan Laporan Kecurigaan")          # the draft
+            wait_text(page, "Menunggu sinyal")                       # the outbox
+            phone.snap("04-offline-home-draft-outbox")
+            tap(page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan").first)
+            _finish_report(page)
+            phone.snap("05-second-report-offline")
+
+            # ── 3. the office is back ────────────────────────────────────────────────────
+            office.start()
+            phone.ctx.set_offline(False)
+            tap(button(page, "Sinkron sekarang"))
+            until(page, lambda: len(_stored_envelopes(office)) == 2, "both reports at the office", timeout=120)
+            until(page, lambda: page.get_by_text("Diterima kantor").count() == 2 and not shows(page, "Menunggu sinyal"),
+                  "both receipts verified on the phone and nothing waiting", timeout=60)
+            phone.snap("06-both-received")
+        finally:
+            phone.close()
+            office.stop()
+    assert "Traceback" not in office.log_text()
