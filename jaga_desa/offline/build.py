@@ -74,9 +74,14 @@ def _flet_web() -> Path:
     return Path(flet_web.__file__).resolve().parent / "web"
 
 
+def pyodide_dir() -> Path:
+    """The Pyodide flet-web ships: npm's `pyodide` package, byte for byte."""
+    return _flet_web() / "pyodide"
+
+
 def pyodide_version() -> str:
-    """The Pyodide flet-web ships (its npm package.json says which release it is)."""
-    return json.loads((_flet_web() / "pyodide" / "package.json").read_text())["version"]
+    """Its release (its npm package.json says which)."""
+    return json.loads((pyodide_dir() / "package.json").read_text())["version"]
 
 
 def _keep(rel: Path) -> bool:
@@ -163,7 +168,7 @@ def app_archive() -> bytes:
 
 def _patch_page(out: Path, base: str) -> None:
     from flet.controls.types import WebRenderer
-    from flet_web.patch_index import patch_index_html, patch_manifest_json
+    from flet_web.patch_index import patch_font_manifest_json, patch_index_html, patch_manifest_json
 
     index = out / "index.html"
     patch_index_html(str(index), base_href=base, pyodide=True, pyodide_script_path="main.py",
@@ -182,6 +187,8 @@ def _patch_page(out: Path, base: str) -> None:
                 'if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }'
                 '</script>\n</head>')
     index.write_text(page.replace("</head>", register, 1))
+    # The text font, shipped in flet-web: without this entry Flutter asks a CDN and draws no text.
+    patch_font_manifest_json(str(out / "assets" / "FontManifest.json"))
     manifest = out / "manifest.json"
     patch_manifest_json(str(manifest), app_name="Jaga Desa", app_description="Laporan desa binaan, juga tanpa sinyal",
                         background_color="#FFFFFF", theme_color="#156548")

@@ -1,7 +1,7 @@
 """The offline app's entry: what Flet's Python worker runs (as `main`) inside Pyodide.
 
 The same App as `jaga-desa app` and the APK, with the browser's platform seams:
-- data in IndexedDB (storage.py), loaded before the first screen;
+- data in IndexedDB (storage.py), loaded before the first screen, each commit copied there;
 - no threads: the screens hand their blocking calls to `asyncio.to_thread`; here that runs
   the call in the worker and then waits until IndexedDB holds what it wrote, so "saved"
   on screen means saved in the browser's storage (a report sealed, a user created);
@@ -35,8 +35,11 @@ def run() -> None:
     from fieldapp.ui.shell import App
     from jaga_desa.offline.background import AsyncioDriver
 
+    from fieldapp import store
+
     os.environ.setdefault("JAGA_SECRET_DIR", str(storage.SECRETS))
     asyncio.to_thread = _inline_then_flush            # the platform seam the screens go through
+    store.after_commit(storage.persist_soon)          # every commit on its way to IndexedDB
     started: dict = {}
 
     async def main(page: ft.Page) -> None:

@@ -2,10 +2,12 @@
 
 The device store (SQLite, its -wal) lives at /jaga/device and the phone's secret at
 /jaga/secrets, both inside one IDBFS mount. `open_storage()` loads what IndexedDB holds
-before the app touches a file. Every file change is queued for IndexedDB at once
-(IDBFS `autoPersist`), and `flush()` waits until IndexedDB has taken everything written so
-far: the UI's blocking calls (a report sealed, a user created, an unlock that rewrapped a
-key) return only after it (entry.py). `persist` (asked for by the page, see build.py) keeps
+before the app touches a file. Every committed transaction queues a copy to IndexedDB at
+once (`persist_soon`, through fieldapp.store.after_commit), and `flush()` waits until
+IndexedDB has taken everything written so far: the UI's blocking calls (a report sealed, a
+user created, an unlock that rewrapped a key) return only after it (entry.py). What is not
+covered: a keystroke's autosave is in IndexedDB a moment (one IndexedDB transaction) after
+its commit, not before the keystroke returns — a tab killed inside that moment loses it. `persist` (asked for by the page, see build.py) keeps
 the browser from evicting the origin's storage when space runs low.
 """
 from __future__ import annotations
@@ -68,3 +70,11 @@ async def estimate() -> tuple[int, int] | None:
         return None
     est = await storage.estimate()
     return int(est.usage or 0), int(est.quota or 0)
+
+
+def persist_soon() -> None:
+    """After a commit: have IDBFS copy the changed files to IndexedDB on the next tick.
+    IDBFS's own autoPersist copies a file only when it is closed, and SQLite keeps its
+    database open; this is the same queue (one copy in flight, another after it if needed)."""
+    fs = _fs()
+    fs.filesystems.IDBFS.queuePersist(fs.lookupPath(str(MOUNT)).node.mount)

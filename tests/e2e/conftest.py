@@ -1,5 +1,5 @@
-"""Fixtures for the browser tests (helpers live in helpers.py): an app-server factory,
-one headless Chromium per test module, and the offline app built once per session."""
+"""Fixtures for the browser tests (helpers live in helpers.py): an app-server factory
+and one headless Chromium per test module."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,10 +23,3 @@ def start_app(tmp_path):
     for s in servers:      # a handler that failed was shown as a message; still a bug
         assert "UI handler failed" not in s.log_text(), s.log_text()[-3000:]
 
-
-@pytest.fixture(scope="session")
-def offline_build(tmp_path_factory) -> Path:
-    """`jaga-desa build-app`, once per test session (the noble bundle is cached across
-    sessions by its lock file: jaga_desa/offline/build.py)."""
-    from jaga_desa.offline.build import build_app
-    return build_app(tmp_path_factory.mktemp("offline-app") / "app").out

@@ -22,11 +22,13 @@ import sqlalchemy as sa
 
 from jaga_desa.testing.tls import TlsOffice, chromium_trust, make_cert
 from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PIN, button, enable_semantics, fill, no_crash, shows,
-                               tap, textbox, until, wait_text)
+                               tap, textbox, until, value_of, wait_text)
 
 pytestmark = pytest.mark.e2e
 
 ADD_INVOLVED = "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)"
+WHAT = "Apa yang Anda lihat atau dengar? (wajib)"
+DRAFT_TEXT = "Calo menawarkan kerja ke Malaysia tanpa paspor"
 FIRST_LOAD_S = 180          # Pyodide + CanvasKit from the office, on a loaded 2-core machine
 OFFLINE_LOAD_S = 90
 
@@ -66,7 +68,7 @@ def _file_short_report(page, what: str) -> None:
     """The shortest suspicion report (test_journey's), from the home screen to the outbox."""
     tap(button(page, "Laporan kecurigaan", exact=True))
     tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
-    fill(page, "Apa yang Anda lihat atau dengar? (wajib)", what)
+    fill(page, WHAT, what)
     _finish_report(page)
 
 
@@ -141,7 +143,7 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             office.stop()
             tap(button(page, "Laporan kecurigaan", exact=True))
             tap(button(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
-            fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Calo menawarkan kerja ke Malaysia tanpa paspor")
+            fill(page, WHAT, DRAFT_TEXT)
             page.reload()                         # every change was autosaved: a draft now
             enable_semantics(page, OFFLINE_LOAD_S)
             button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
@@ -150,14 +152,18 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
 
             page = phone.launch(offline=True)     # the browser was closed: a cold start, no network
             phone.open(app_url, OFFLINE_LOAD_S)
+            button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
             phone.snap("03-restarted-offline-lock")
             _unlock(page)
-            wait_text(page, "Lanjutkan Laporan Kecurigaan")          # the draft
-            wait_text(page, "Menunggu sinyal")                       # the outbox
+            button(page, "Lanjutkan Laporan Kecurigaan").first.wait_for()   # the draft
+            until(page, lambda: shows(page, "Menunggu sinyal") or shows(page, "Diterima kantor"),
+                  "the first report in the outbox")            # synced before the cut, or waiting
             phone.snap("04-offline-home-draft-outbox")
             tap(page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan").first)
+            assert value_of(page, WHAT) == DRAFT_TEXT, "the draft typed before the restart"
+            phone.snap("05-draft-reopened")
             _finish_report(page)
-            phone.snap("05-second-report-offline")
+            phone.snap("06-second-report-offline")
 
             # ── 3. the office is back ────────────────────────────────────────────────────
             office.start()
@@ -166,7 +172,7 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             until(page, lambda: len(_stored_envelopes(office)) == 2, "both reports at the office", timeout=120)
             until(page, lambda: page.get_by_text("Diterima kantor").count() == 2 and not shows(page, "Menunggu sinyal"),
                   "both receipts verified on the phone and nothing waiting", timeout=60)
-            phone.snap("06-both-received")
+            phone.snap("07-both-received")
         finally:
             phone.close()
             office.stop()
