@@ -84,24 +84,6 @@ def crypto_figures(seals: int) -> tuple[dict, dict]:
     return results[0], results[1]
 
 
-class Chromium:
-    """One Chromium profile (a phone's browser) trusting the office's certificate."""
-
-    def __init__(self, pw, profile: Path, trust: str) -> None:
-        self.pw, self.profile, self.trust = pw, profile, trust
-        self.ctx = None
-
-    def launch(self, offline: bool = False):
-        self.ctx = self.pw.chromium.launch_persistent_context(
-            str(self.profile), executable_path=shutil.which("chromium"), offline=offline,
-            viewport={"width": 412, "height": 860},
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", self.trust])
-        return self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
-
-    def close(self) -> None:
-        self.ctx.close()
-
-
 def _lock_screen(page, url: str, timeout: float = 240) -> float:
     from tests.e2e.helpers import button, enable_semantics
     t0 = time.monotonic()
@@ -115,15 +97,15 @@ def browser_figures(work: Path) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     from core.net import free_port
-    from jaga_desa.offline.build import MARKER, build_app
+    from jaga_desa.offline.build import build_app
+    from jaga_desa.testing.browser import PhoneBrowser
     from jaga_desa.testing.proxy import FaultProxy
     from jaga_desa.testing.servers import JAGA, ServerProcess
-    from jaga_desa.testing.tls import TlsOffice, chromium_trust, make_cert
+    from jaga_desa.testing.tls import TlsOffice, make_cert
     from jaga_desa.testing.waits import wait_until
-    from tests.e2e.helpers import button, fill, tap, textbox, wait_text
+    from tests.e2e.helpers import button, enable_semantics, fill, first_user, tap
 
     built = build_app(work / "app")
-    version = (built.out / MARKER).read_text().strip()
     cert, key, _ = make_cert(work / "tls", "office")
     office = TlsOffice(work / "office", cert, key, extra_args=["--app-dir", str(built.out)]).start()
     proxy = FaultProxy(office.port)
@@ -131,21 +113,12 @@ def browser_figures(work: Path) -> list[dict]:
     rows: list[dict] = []
     try:
         with sync_playwright() as pw:
-            phone = Chromium(pw, work / "profile", chromium_trust(cert))
+            phone = PhoneBrowser(pw, work / "profile", cert)
             page = phone.launch()
             page.goto(url)
-            from tests.e2e.helpers import enable_semantics
             enable_semantics(page, 300)
-            wait_text(page, "Pilih bahasa / Choose language", timeout=300000)
-            tap(button(page, "Bahasa Indonesia"))
-            textbox(page, "Nama pengguna").wait_for(timeout=60000)
-            fill(page, "Nama pengguna", "Siti")
-            fill(page, "PIN baru (4-12 angka)", PIN)
-            fill(page, "Ulangi PIN", PIN)
-            tap(button(page, "Buat pengguna"))
-            textbox(page, "Kode pendaftaran").wait_for(timeout=60000)
-            wait_until(lambda: page.evaluate("v => navigator.serviceWorker.ready.then(() => caches.has("
-                                             "'jaga-desa-app-' + v))", version), 240, "the precache",
+            first_user(page, timeout=300)
+            wait_until(lambda: phone.precached(page, built.out), 240, "the precache",
                        pause=lambda s: page.wait_for_timeout(s * 1000))
             first = proxy.down
             proxy.reset()
@@ -171,7 +144,7 @@ def browser_figures(work: Path) -> list[dict]:
             web = ServerProcess([*JAGA, "app", "--data", str(data), "--port", str(port)], port=port, env=env,
                                 cwd=ROOT, log=work / "web-app.log").start(timeout=60)
             try:
-                cold = Chromium(pw, work / "web-profile", chromium_trust(cert))
+                cold = PhoneBrowser(pw, work / "web-profile", cert)
                 page = cold.launch()
                 web_s = _lock_screen(page, f"http://127.0.0.1:{port}/")
                 cold.close()

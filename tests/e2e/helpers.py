@@ -433,3 +433,15 @@ def record_metric(name: str, value: dict) -> None:
     data[name] = value
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     print(f"{name}: {value}")
+
+
+def first_user(page, name: str = "Siti", pin: str = PIN, timeout: float = 180) -> None:
+    """First run: language, then the first user; returns on the enrollment screen."""
+    wait_text(page, "Pilih bahasa / Choose language", timeout=timeout * 1000)
+    tap(button(page, "Bahasa Indonesia"))
+    textbox(page, "Nama pengguna").wait_for(timeout=60000)
+    fill(page, "Nama pengguna", name)
+    fill(page, "PIN baru (4-12 angka)", pin)
+    fill(page, "Ulangi PIN", pin)
+    tap(button(page, "Buat pengguna"))
+    textbox(page, "Kode pendaftaran").wait_for(timeout=60000)

@@ -15,14 +15,13 @@ whose browser was swiped away.
 """
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import sqlalchemy as sa
 
-from jaga_desa.testing.tls import TlsOffice, chromium_trust, make_cert
-from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PIN, button, enable_semantics, fill, no_crash, shows,
-                               tap, textbox, until, value_of, wait_text)
+from jaga_desa.testing.browser import PhoneBrowser
+from jaga_desa.testing.tls import TlsOffice, make_cert
+from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, no_crash, shows, tap,
+                               textbox, until, value_of, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,35 +32,15 @@ FIRST_LOAD_S = 180          # Pyodide + CanvasKit from the office, on a loaded 2
 OFFLINE_LOAD_S = 90
 
 
-class Phone:
-    """A Chromium profile on disk (the phone's browser), trusting the office's certificate."""
+def _snap(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"offline-{name}.png"))
+    no_crash(page)
 
-    def __init__(self, playwright, profile, cert) -> None:
-        self.pw, self.profile, self.cert = playwright, profile, cert
-        self.ctx = self.page = None
-        self.console: list[str] = []
 
-    def launch(self, *, offline: bool = False):
-        self.ctx = self.pw.chromium.launch_persistent_context(
-            str(self.profile), executable_path=shutil.which("chromium"), viewport=BIG_PHONE, offline=offline,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", chromium_trust(self.cert)])
-        self.page = self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
-        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
-        return self.page
-
-    def open(self, url: str, timeout: float) -> None:
-        self.page.goto(url)
-        enable_semantics(self.page, timeout)
-
-    def close(self) -> None:
-        if self.ctx is not None:
-            self.ctx.close()
-            self.ctx = None
-
-    def snap(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"offline-{name}.png"))
-        no_crash(self.page)
+def _open(page, url: str, timeout: float) -> None:
+    page.goto(url)
+    enable_semantics(page, timeout)
 
 
 def _file_short_report(page, what: str) -> None:
@@ -99,7 +78,7 @@ def _stored_envelopes(office) -> set[str]:
     engine = sa.create_engine(f"sqlite:///{office.data_dir / 'office.db'}")
     try:
         with engine.connect() as c:
-            return {r[0] for r in c.execute(sa.text("SELECT envelope_id FROM envelopes"))}
+            return {r[0] for r in c.execute(sa.text("SELECT id FROM envelopes"))}
     finally:
         engine.dispose()
 
@@ -113,30 +92,21 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
     code = office.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Siti",
                               "--office-url", office.url, "--tls-cert", str(cert)])
     with sync_playwright() as pw:
-        phone = Phone(pw, tmp_path / "profile", cert)
+        phone = PhoneBrowser(pw, tmp_path / "profile", cert)
         try:
             # ── 1. online, at the office: install, create the user, enroll, file ─────────
             page = phone.launch()
-            phone.open(app_url, FIRST_LOAD_S)
-            wait_text(page, "Pilih bahasa / Choose language", timeout=FIRST_LOAD_S * 1000)
-            tap(button(page, "Bahasa Indonesia"))
-            textbox(page, "Nama pengguna").wait_for(timeout=30000)
-            fill(page, "Nama pengguna", "Siti")
-            fill(page, "PIN baru (4-12 angka)", PIN)
-            fill(page, "Ulangi PIN", PIN)
-            tap(button(page, "Buat pengguna"))
-            textbox(page, "Kode pendaftaran").wait_for(timeout=60000)
+            _open(page, app_url, FIRST_LOAD_S)
+            first_user(page, "Siti", timeout=FIRST_LOAD_S)
             fill(page, "Isi kode QR (jagadesa://...)", code["enroll"])
             until(page, lambda: shows(page, code["code"]), "the QR text parsed into the fields")
             tap(button(page, "Daftarkan"))
             wait_text(page, "Terdaftar: Siti", timeout=60000)
-            phone.snap("01-enrolled")
+            _snap(page, "01-enrolled")
             _file_short_report(page, "KTP palsu dibuat di warung dekat dermaga")
             # every file of the build is in the service worker's cache before the network goes
-            version = (offline_build / ".jaga-desa-app").read_text().strip()
-            until(page, lambda: page.evaluate(
-                "v => navigator.serviceWorker.ready.then(() => caches.has('jaga-desa-app-' + v))", version),
-                "the service worker to hold the whole build", timeout=120)
+            until(page, lambda: phone.precached(page, offline_build), "the service worker to hold the whole build",
+                  timeout=120)
 
             # ── 2. no network, no office ──────────────────────────────────────────────────
             phone.ctx.set_offline(True)
@@ -147,23 +117,23 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             page.reload()                         # every change was autosaved: a draft now
             enable_semantics(page, OFFLINE_LOAD_S)
             button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
-            phone.snap("02-reloaded-offline-lock")
+            _snap(page, "02-reloaded-offline-lock")
             phone.close()
 
             page = phone.launch(offline=True)     # the browser was closed: a cold start, no network
-            phone.open(app_url, OFFLINE_LOAD_S)
+            _open(page, app_url, OFFLINE_LOAD_S)
             button(page, "Masuk").wait_for(timeout=OFFLINE_LOAD_S * 1000)
-            phone.snap("03-restarted-offline-lock")
+            _snap(page, "03-restarted-offline-lock")
             _unlock(page)
             button(page, "Lanjutkan Laporan Kecurigaan").first.wait_for()   # the draft
             until(page, lambda: shows(page, "Menunggu sinyal") or shows(page, "Diterima kantor"),
                   "the first report in the outbox")            # synced before the cut, or waiting
-            phone.snap("04-offline-home-draft-outbox")
+            _snap(page, "04-offline-home-draft-outbox")
             tap(page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan").first)
             assert value_of(page, WHAT) == DRAFT_TEXT, "the draft typed before the restart"
-            phone.snap("05-draft-reopened")
+            _snap(page, "05-draft-reopened")
             _finish_report(page)
-            phone.snap("06-second-report-offline")
+            _snap(page, "06-second-report-offline")
 
             # ── 3. the office is back ────────────────────────────────────────────────────
             office.start()
@@ -172,7 +142,7 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             until(page, lambda: len(_stored_envelopes(office)) == 2, "both reports at the office", timeout=120)
             until(page, lambda: page.get_by_text("Diterima kantor").count() == 2 and not shows(page, "Menunggu sinyal"),
                   "both receipts verified on the phone and nothing waiting", timeout=60)
-            phone.snap("07-both-received")
+            _snap(page, "07-both-received")
         finally:
             phone.close()
             office.stop()
