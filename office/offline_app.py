@@ -33,7 +33,7 @@ class AppFiles(StaticFiles):
 
     async def get_response(self, path: str, scope):
         response = await super().get_response(path, scope)
-        if path in ("sw.js", "", "index.html"):
+        if path == "sw.js" or response.headers.get("content-type", "").startswith("text/html"):
             response.headers["Cache-Control"] = "no-cache"
         return response
 

@@ -25,6 +25,7 @@ an absolute URL; and the worker imports noble.js before Pyodide starts.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -150,7 +151,9 @@ def _tar_add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 def app_archive() -> bytes:
     """The Python the worker unpacks: our packages, the entry module, __pypackages__."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    # gzip's header carries a time: pinned to 0, the same sources give the same bytes (and version).
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         _tar_add(tar, "main.py", b"from jaga_desa.offline.entry import run\n\nrun()\n")
         for pkg in APP_PACKAGES:
             for src in sorted((ROOT / pkg).rglob("*")):
@@ -227,7 +230,7 @@ def build_app(out: Path, base: str = "/app/") -> Built:
     (out / "noble.js").write_bytes(noble_bundle())
     (out / "app.tar.gz").write_bytes(app_archive())
     _patch_page(out, base)
-    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != MARKER)
     digests = {f: "sha384-" + _b64(hashlib.sha384((out / f).read_bytes()).digest()) for f in files}
     version = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()[:16]
     (out / "integrity.json").write_text(json.dumps({"version": version, "files": digests}, indent=1))
