@@ -20,8 +20,8 @@ import sqlalchemy as sa
 
 from jaga_desa.testing.browser import PhoneBrowser
 from jaga_desa.testing.tls import TlsOffice, make_cert
-from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, no_crash, shows, tap,
-                               textbox, until, value_of, wait_text)
+from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, no_crash, reach, shows,
+                               tap, textbox, until, value_of, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -129,6 +129,10 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             until(page, lambda: shows(page, "Menunggu sinyal") or shows(page, "Diterima kantor"),
                   "the first report in the outbox")            # synced before the cut, or waiting
             _snap(page, "04-offline-home-draft-outbox")
+            tap(button(page, "Pengaturan"))          # honest about the pepper: no hardware key store here
+            reach(page.get_by_text("penyimpanan peramban").first)
+            _snap(page, "04b-settings-pepper-in-browser")
+            tap(button(page, "Kembali"))
             tap(page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan").first)
             assert value_of(page, WHAT) == DRAFT_TEXT, "the draft typed before the restart"
             _snap(page, "05-draft-reopened")

@@ -19,7 +19,7 @@ def app_office(offline_build, tmp_path_factory):
     server.stop()
 
 
-def test_the_app_is_served_with_the_types_a_browser_insists_on(app_office):
+def test_the_app_is_served_with_the_types_a_browser_insists_on(app_office, offline_build):
     base = app_office.url + "/app/"
     page = requests.get(base, timeout=10)
     assert page.status_code == 200 and 'flet.pyodide = true;' in page.text
@@ -29,6 +29,10 @@ def test_the_app_is_served_with_the_types_a_browser_insists_on(app_office):
     assert "javascript" in sw.headers["content-type"]
     assert requests.get(base + "pyodide/pyodide.mjs", timeout=10).headers["content-type"].startswith("text/javascript")
     assert requests.get(base + "pyodide/pyodide.asm.wasm", timeout=10).headers["content-type"] == "application/wasm"
+    big = requests.get(base + "main.dart.js", timeout=30, headers={"Accept-Encoding": "gzip"}, stream=True)
+    wire = big.raw.read(decode_content=False)           # what crosses the office's Wi-Fi
+    assert big.headers["content-encoding"] == "gzip"
+    assert len(wire) < (offline_build / "main.dart.js").stat().st_size / 2
     moved = requests.get(app_office.url + "/app", timeout=10, allow_redirects=False)
     assert moved.status_code in (301, 302, 307, 308) and moved.headers["location"].endswith("/app/")
     assert requests.get(base + "../api/v1/health", timeout=10).status_code == 200
