@@ -9,7 +9,8 @@ whose browser was swiped away.
 1. online: open /app/, create the user, enroll with a real one-time code, file a report;
 2. the network is cut (`context.set_offline(True)`) and the office stopped; a draft is
    started; the page is reloaded, then the whole browser restarted, offline: the lock screen
-   comes up, unlocks, the draft and the outbox are there; a second report is filed;
+   comes up, unlocks, the draft and the outbox are there, the settings screen says where the
+   PIN pepper is kept (the browser: no hardware); the draft becomes the second report;
 3. the office comes back: both reports arrive, their receipts verify on the phone (it marks
    a report received only then), and the outbox has nothing waiting any more.
 """
@@ -20,8 +21,8 @@ import sqlalchemy as sa
 
 from jaga_desa.testing.browser import PhoneBrowser
 from jaga_desa.testing.tls import TlsOffice, make_cert
-from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, no_crash, reach, shows,
-                               tap, textbox, until, value_of, wait_text)
+from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, frames, no_crash, reach,
+                               shows, tap, textbox, until, value_of, wait_text)
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,19 @@ def _snap(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"offline-{name}.png"))
     no_crash(page)
+
+
+def _scroll_to(page, locator) -> None:
+    """Swipe until the node is on the screen (Flutter scrolls its canvas, not the DOM)."""
+    reach(locator)
+    page.mouse.move(200, 430)
+    for _ in range(30):
+        box = locator.bounding_box()
+        if box and 60 <= box["y"] and box["y"] + box["height"] <= 860:
+            return
+        page.mouse.wheel(0, 300)
+        frames(page, 3)
+    raise AssertionError("could not scroll the node onto the screen")
 
 
 def _open(page, url: str, timeout: float) -> None:
@@ -130,7 +144,7 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
                   "the first report in the outbox")            # synced before the cut, or waiting
             _snap(page, "04-offline-home-draft-outbox")
             tap(button(page, "Pengaturan"))          # honest about the pepper: no hardware key store here
-            reach(page.get_by_text("penyimpanan peramban").first)
+            _scroll_to(page, page.get_by_text("penyimpanan peramban").first)
             _snap(page, "04b-settings-pepper-in-browser")
             tap(button(page, "Kembali"))
             tap(page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan").first)
