@@ -36,6 +36,7 @@ FULL = {
     "map_bench.py": [],
     "conversation_bench.py": [],
     "offline_bench.py": [],
+    "courier_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -52,6 +53,7 @@ SMOKE = {
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
     "offline_bench.py": ["--skip-browser", "--seals", "2"],
+    "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
 }
 
 
