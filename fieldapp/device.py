@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core import localtime
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
-from fieldapp import conversation, courier, history, inbox, keys, reports, secret_store, store, trust, users
+from fieldapp import conversation, courier, history, inbox, keys, reports, secret_place, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
@@ -50,7 +50,7 @@ class Device:
     def __init__(self, data_dir: str | Path, create: bool = False,
                  secrets: SecretStore | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.secrets = secrets if secrets is not None else secret_store.default_store()
+        self.secrets = secrets if secrets is not None else secret_place.default_store()
         self.db = store.open_db(self.data_dir, create=create)
 
     # ── set-up ────────────────────────────────────────────────────────────

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Protocol
@@ -179,14 +178,3 @@ class KeystoreSecretStore:
     def describe(self) -> tuple[str, str]:
         return ("Kunci tambahan disimpan di Android Keystore (perangkat keras ponsel).",
                 "The extra key is kept in Android Keystore (the phone's hardware).")
-
-
-def default_store() -> SecretStore:
-    """Web/desktop mode (this build): the file store; `JAGA_SECRET_DIR` overrides its folder.
-    In the offline app (a browser) the browser's store: fieldapp/secret_store_web.py."""
-    folder = os.environ.get("JAGA_SECRET_DIR") or Path(
-        os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "jaga-desa" / "secrets"
-    if sys.platform == "emscripten":
-        from fieldapp.secret_store_web import BrowserSecretStore
-        return BrowserSecretStore(folder)
-    return FileSecretStore(folder)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from jaga_desa.testing.browser import PhoneBrowser
 from jaga_desa.testing.tls import TlsOffice, make_cert
-from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, frames, no_crash, reach,
+from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, frames, no_crash, option, reach,
                                shows, tap, textbox, until, value_of, wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +60,7 @@ def _open(page, url: str, timeout: float) -> None:
 def _file_short_report(page, what: str) -> None:
     """The shortest suspicion report (test_journey's), from the home screen to the outbox."""
     tap(button(page, "Laporan kecurigaan", exact=True))
-    tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+    tap(option(page, "Dokumen palsu (KTP, paspor, surat)"))
     fill(page, WHAT, what)
     _finish_report(page)
 
@@ -70,15 +70,15 @@ def _finish_report(page) -> None:
     tap(button(page, "Sekarang"))
     fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung")
     tap(button(page, "Lanjut"))
-    tap(button(page, "Tidak tahu"))
+    tap(option(page, "Tidak tahu"))
     tap(button(page, "Lanjut"))
     button(page, ADD_INVOLVED).wait_for()
     tap(button(page, "Lanjut"))
-    tap(button(page, "Biasa"))
-    tap(button(page, "Tidak", exact=True))
+    tap(option(page, "Biasa"))
+    tap(option(page, "Tidak", exact=True))
     tap(button(page, "Lanjut"))
-    tap(button(page, "Kunci & kirim"))
-    wait_text(page, "Laporan dikunci dan masuk kotak keluar", timeout=30000)
+    tap(button(page, "Segel & kirim"))
+    wait_text(page, "Laporan disegel dan masuk kotak keluar", timeout=30000)
 
 
 def _unlock(page) -> None:
@@ -126,7 +126,7 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             phone.ctx.set_offline(True)
             office.stop()
             tap(button(page, "Laporan kecurigaan", exact=True))
-            tap(button(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
+            tap(option(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
             fill(page, WHAT, DRAFT_TEXT)
             page.reload()                         # every change was autosaved: a draft now
             enable_semantics(page, OFFLINE_LOAD_S)
