@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     v = sub.add_parser("verify", help="check a package's signature, hashes and schemas")
     v.add_argument("file", type=Path)
-    v.add_argument("--expect-key", help="the office key fingerprint you got out of band")
+    v.add_argument("--expect-key", help="the office fingerprint you got out of band (ABCD-EFGH-…, as the office shows it)")
     v.add_argument("--json", action="store_true")
     f = sub.add_parser("fingerprint", help="print the office key fingerprint for recipients")
     f.add_argument("--data", required=True, type=Path)
@@ -94,7 +94,7 @@ def _verify(args) -> int:
     rows = ", ".join(f"{k} {v}" for k, v in out["rows"].items())
     print(f"OK: tier {out['tier']} package {out['package_id']} from {out['producer']} for "
           f"{out['recipient']} ({rows})")
-    print(f"signed by office key {out['key_fingerprint']}")
+    print(f"signed by office {out['key_fingerprint']}")
     if not out["fingerprint_checked"]:
         print("warning: key fingerprint not checked; compare it with the one the office gave you "
               "out of band, or pass --expect-key", file=sys.stderr)
@@ -103,8 +103,8 @@ def _verify(args) -> int:
 
 def _fingerprint(args) -> int:
     from office import keys as office_keys
-    from .package import fingerprint
-    print(fingerprint(office_keys.load_or_create(args.data).ed25519_public))
+    from sync.identity import grouped
+    print(grouped(office_keys.public_fingerprint(args.data)))
     return 0
 
 

@@ -66,7 +66,7 @@ def _recent(ctx: Ctx) -> list[dict]:
 
 def _form(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
     return render(ctx, "handover.html", status=status, h=_h(ctx.lang), error=error, values=ctx.form,
-                  fingerprint=fingerprint(ctx.keys.ed25519_public), recent=_recent(ctx))
+                  fingerprint=fingerprint(ctx.keys.x25519_public, ctx.keys.ed25519_public), recent=_recent(ctx))
 
 
 @page("GET", "/admin/handover", "admin")
