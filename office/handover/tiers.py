@@ -5,7 +5,8 @@
                   1..k-1 never appears; the package says how many cells were withheld.
     B  pseudonymised case level: one row per report, codes only (see questions.py),
                   place = kecamatan, time = date; report ids are per-recipient pseudonyms.
-    C  full referral of chosen reports to one named agency, with a reason (admin only).
+    C  full referral of chosen reports to one named agency, with a reason (admin only);
+                  text cells neutralised against spreadsheet formulas (dashboard exports' rule).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import date, timedelta, timezone
 from typing import Iterable, Iterator
 
 from office import clock, regions
+from office.dashboard.exports import neutral
 
 from . import identifiers, questions
 from . import keys as pkeys
@@ -135,8 +137,10 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
                     r.received_at, clock.iso_ms(r.created_ms) or "", r.category or "", r.triage, flag]
         if on_identifier is not None:
             for row in identifiers.rows(head[0], answers, tier, pkey):
-                on_identifier(row)
-        yield head + cells
+                on_identifier([neutral(v) for v in row] if tier == "C" else row)
+        # Tier C carries text as written: a cell a spreadsheet would run (=HYPERLINK(…), +cmd|,
+        # @SUM) gets the dashboard exports' leading apostrophe; '+62… stays a readable number.
+        yield [neutral(v) for v in head + cells] if tier == "C" else head + cells
 
 
 def category_codes() -> list[tuple[str, str, str]]:
