@@ -64,6 +64,7 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     elif report_ids:
         raise HandoverError("only tier C selects reports by id")
     now = now or clock.now()
+    package_id = str(uuid.uuid4())
 
     if tier in ("A", "B"):
         check_region_codes(conn, period, include_rahasia)
@@ -78,7 +79,7 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
         else:
             qs = questions.for_tier(tier)
             fixed = tiers.B_FIXED if tier == "B" else tiers.C_FIXED
-            pkey = pkeys.key_for(keys, recipient) if tier == "B" else None
+            pkey = pkeys.key_for(keys, recipient) if tier == "B" else pkeys.referral_key(keys, package_id)
             reports = iter_reports(conn, period, include_rahasia=include_rahasia,
                                    ids=report_ids, keys=keys)
             idt = Table("identifiers", identifiers.schema(tier), "Pihak/benda yang disebut / Identifiers named")
@@ -100,7 +101,7 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
         counts["codebook"] = cb.rows
         descriptor = _descriptor(keys, tier=tier, period=period, producer=producer, recipient=recipient,
                                  reason=reason, include_rahasia=include_rahasia, k=k, withheld=withheld,
-                                 counts=counts, now=now)
+                                 counts=counts, now=now, package_id=package_id)
         _, sha = b.write(out, descriptor, keys)
     summary = {"tier": tier, "recipient": recipient, "rows": counts.get("counts", counts.get("reports")),
                "period": [period.start.isoformat(), period.end.isoformat()], "sha256": sha,
@@ -109,13 +110,16 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
         summary["k"], summary["cells_withheld"] = k, withheld
     if tier == "C":
         summary["reason"] = reason.strip()
+        # The office's way back from a partner's "about referral_id X": only in the audit.
+        pkey = pkeys.referral_key(keys, package_id)
+        summary["referrals"] = {pkeys.pseudonym(pkey, "c", rid): rid for rid in sorted(set(report_ids))}
     audit.record(conn, "handover_export", staff=staff, username=None if staff else actor,
                  target=descriptor["id"], detail=summary)
     return summary
 
 
 def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, include_rahasia, k,
-                withheld, counts, now) -> dict:
+                withheld, counts, now, package_id) -> dict:
     disclosure = {"tier": tier, "description": tiers.DESCRIPTION[tier], "recipient": recipient,
                   "rahasiaIncluded": include_rahasia}
     if tier == "A":
@@ -126,9 +130,11 @@ def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, 
     if tier == "C":
         disclosure["reason"] = reason.strip()
         disclosure["attachments"] = "photos are not included; ask the office"
+        disclosure["ids"] = ("referral_id is this package's own id for a report (HMAC under a key of this "
+                             "referral): quote it to the office; it does not reveal who filed the report")
     return {
         "profile": "tabular-data-package",
-        "id": str(uuid.uuid4()),
+        "id": package_id,
         "name": f"jaga-desa-tier-{tier.lower()}-{period.start.isoformat()}-{period.end.isoformat()}",
         "title": f"Jaga Desa — paket serah terima tingkat {tier} / hand-over package tier {tier}",
         "description": "Laporan deteksi dini TPPO/TPPM dan keberangkatan PMI non-prosedural dari desa binaan. "

@@ -38,6 +38,16 @@ def key_for(keys: OfficeKeys, recipient: str) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
 
 
+def referral_key(keys: OfficeKeys, package_id: str) -> bytes:
+    """Tier C: a key for one referral package. An envelope id's last 48 bits are a per-author
+    tag, so a referral never carries them: each report gets an id of this referral alone;
+    the office maps it back from its audit entry (or by recomputing with its key)."""
+    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                    serialization.NoEncryption())
+    info = b"jaga-desa/v1/handover/referral/" + package_id.encode()
+    return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+
+
 def pseudonym(key: bytes, kind: str, value: str) -> str:
     """A stable 80-bit pseudonymous id, prefixed by kind ('r' report, 'i' identifier)."""
     mac = hmac.new(key, kind.encode() + b"\x00" + value.encode(), hashlib.sha256).hexdigest()

@@ -76,8 +76,9 @@ B_FIXED = [
     _f("rahasia", "boolean", "Rahasia", "Confidential report (only present when an admin included them)"),
 ]
 C_FIXED = [
-    _f("report_id", "string", "ID laporan", "The office's report id (referral: not pseudonymised)",
-       required=True, unique=True),
+    _f("referral_id", "string", "ID rujukan laporan",
+       "This referral's id for the report (the office maps it back; another referral of the same "
+       "report gets another id)", required=True, unique=True),
     _f("form_id", "string", "Jenis laporan", "Report type (form id)", required=True),
     _f("form_version", "integer", "Versi formulir", "Form version", required=True),
     _f("kode_wilayah", "string", "Kode desa/kelurahan", "Kemendagri village code",
@@ -122,7 +123,8 @@ def _known(code: str) -> bool:
 
 def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question],
               pkey: bytes | None, on_identifier=None) -> Iterator[list]:
-    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`."""
+    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`.
+    `pkey`: the recipient's pseudonym key (B) or this referral's key (C)."""
     for r in reports:
         answers = r.answers or {}
         tz = zone(r.kode_wilayah)
@@ -133,7 +135,7 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
             head = [pkeys.pseudonym(pkey, "r", r.id), r.form_id, r.form_version, code[:2], code[:5],
                     code[:8], r.received_at[:10], week_of(r.received_at), r.category or "", r.triage, flag]
         else:
-            head = [r.id, r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
+            head = [pkeys.pseudonym(pkey, "c", r.id), r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
                     r.received_at, clock.iso_ms(r.created_ms) or "", r.category or "", r.triage, flag]
         if on_identifier is not None:
             for row in identifiers.rows(head[0], answers, tier, pkey):

@@ -117,13 +117,47 @@ def test_tier_c_refers_chosen_reports_in_full_and_the_scan_would_see_it(seeded, 
         argv += ["--report", rid]
     out = seeded.export("C", tmp_path / "c.zip", *argv)
     rows = table(out, "reports")
-    assert sorted(r["report_id"] for r in rows) == sorted(chosen)
+    assert len(rows) == len(chosen) and sorted(referrals(seeded).values()) == sorted(chosen)
+    assert {r["referral_id"] for r in rows} == set(referrals(seeded))
     assert all("KENARI7731" in r["laporan_kecurigaan__apa_dilihat"] for r in rows)
     assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15T19:30:00+08:00" for r in rows)  # WITA
     assert all(r["kode_wilayah"] == DESA_A for r in rows)
     blob = b"".join(zip_texts(out))
     assert b"KENARI7731" in blob                 # positive control: the canary scan can fail
     assert descriptor(out)["disclosure"]["reason"].startswith("LP/123")
+
+
+def referrals(seeded) -> dict:
+    """The last tier C export's referral_id -> report id map, from the office's audit."""
+    with sqlite3.connect(seeded.data / "office.db") as db:
+        detail, = db.execute("SELECT detail FROM dash_audit WHERE action='handover_export' "
+                             "ORDER BY id DESC LIMIT 1").fetchone()
+    return json.loads(detail)["referrals"]
+
+
+def test_tier_c_ids_are_per_referral_and_carry_no_author_tag(seeded, tmp_path):
+    """Issue 23.9: an envelope id's last 48 bits tag its author, so a recipient could group
+    reports by volunteer. A referral carries its own ids: no envelope id anywhere in the zip,
+    no shared tail among one volunteer's reports, another referral of the same report gets
+    another id, and the office maps them back from its audit."""
+    chosen = seeded.ids["rekrutmen"][:6]
+    assert len({rid[-12:] for rid in chosen}) == 1, "positive control: one volunteer, one envelope-id tail"
+    argv = ["--recipient", "Polres Nunukan", "--reason", "rujukan"]
+    for rid in chosen:
+        argv += ["--report", rid]
+    first = seeded.export("C", tmp_path / "c1.zip", *argv)
+    first_map = referrals(seeded)
+    second = seeded.export("C", tmp_path / "c2.zip", *argv)
+    second_map = referrals(seeded)
+    ids1 = [r["referral_id"] for r in table(first, "reports")]
+    ids2 = [r["referral_id"] for r in table(second, "reports")]
+    assert sorted(first_map.values()) == sorted(second_map.values()) == sorted(chosen)
+    assert set(ids1) == set(first_map) and not set(ids1) & set(ids2)
+    assert len({i[-12:] for i in ids1}) == len(ids1) and len({i[-6:] for i in ids1}) == len(ids1)
+    blob = b"".join(zip_texts(first))
+    for rid in chosen:
+        assert rid.encode() not in blob and rid[-12:].encode() not in blob
+    assert verify(first)["rows"]["reports"] == 6
 
 
 @pytest.mark.parametrize("argv, code", [
