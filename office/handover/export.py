@@ -13,7 +13,7 @@ from office import clock, regions
 from office.dashboard import audit
 from office.keys import OfficeKeys
 
-from . import codebook, identifiers, keys as pkeys, questions, tiers
+from . import codebook, identifiers, keys as pkeys, questions, shuffle, tiers
 from .errors import HandoverError
 from .package import Builder, Table, fingerprint
 from .source import Period, check_region_codes, day_counts, iter_reports
@@ -83,10 +83,15 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
             reports = iter_reports(conn, period, include_rahasia=include_rahasia,
                                    ids=report_ids, keys=keys)
             idt = Table("identifiers", identifiers.schema(tier), "Pihak/benda yang disebut / Identifiers named")
-            with b.stream(idt) as write_identifier:
-                t = b.add(Table("reports", {"fields": fixed + [q.schema() for q in qs], "missingValues": [""],
-                                            "primaryKey": [fixed[0]["name"]]}, "Laporan / Reports"),
-                          tiers.case_rows(reports, tier, qs, pkey, write_identifier))
+            rpt = Table("reports", {"fields": fixed + [q.schema() for q in qs], "missingValues": [""],
+                                    "primaryKey": [fixed[0]["name"]]}, "Laporan / Reports")
+            if tier == "B":          # per-recipient order: copies for two agencies do not line up
+                named = shuffle.Spill(prefix=2)
+                t = b.add(rpt, shuffle.sorted_by_id(tiers.case_rows(reports, tier, qs, pkey, named.add)))
+                b.add(idt, named.rows())
+            else:
+                with b.stream(idt) as write_identifier:
+                    t = b.add(rpt, tiers.case_rows(reports, tier, qs, pkey, write_identifier))
             counts[idt.name] = idt.rows
             if tier == "C" and t.rows < len(set(report_ids or [])):
                 raise HandoverError(f"{len(set(report_ids)) - t.rows} of the chosen reports are not in "
@@ -126,7 +131,12 @@ def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, 
         disclosure.update(k=k, cellsWithheld=withheld)
     if tier == "B":
         disclosure["pseudonyms"] = ("HMAC-SHA256 under a key derived for this recipient: stable across "
-                                    "this recipient's packages, unlinkable to other recipients' copies")
+                                    "this recipient's packages, different in any other recipient's copy; "
+                                    "rows are ordered by it, so copies do not line up row by row")
+        disclosure["linkability"] = ("Not a guarantee of unlinkability: a report whose coded answers, "
+                                     "kecamatan and week are unique can be matched across two recipients' "
+                                     "copies by those values. Do not give tier B of one period to two "
+                                     "agencies that must not pool their data; use tier A.")
     if tier == "C":
         disclosure["reason"] = reason.strip()
         disclosure["attachments"] = "photos are not included; ask the office"

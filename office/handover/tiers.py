@@ -4,7 +4,8 @@
                   (default 11, as CTDC publishes) is left out entirely, so a count of
                   1..k-1 never appears; the package says how many cells were withheld.
     B  pseudonymised case level: one row per report, codes only (see questions.py),
-                  place = kecamatan, time = date; report ids are per-recipient pseudonyms.
+                  place = kecamatan, time = ISO week (no day); report ids are per-recipient
+                  pseudonyms and rows are in their order (see shuffle.py).
     C  full referral of chosen reports to one named agency, with a reason (admin only);
                   text cells neutralised against spreadsheet formulas (dashboard exports' rule).
 """
@@ -69,8 +70,8 @@ B_FIXED = [
     _f("kode_provinsi", "string", "Kode provinsi", "Kemendagri province code", pattern=r"\d{2}"),
     _f("kode_kabupaten", "string", "Kode kabupaten/kota", "Kemendagri regency/city code", pattern=r"\d{2}\.\d{2}"),
     _f("kode_kecamatan", "string", "Kode kecamatan", "Kemendagri sub-district code", **REGION),
-    _f("received_date", "date", "Tanggal diterima (UTC)", "Date received at the office (UTC)", required=True),
-    _f("week", "string", "Minggu ISO", "ISO 8601 week of receipt (UTC)", **WEEK),
+    _f("week", "string", "Minggu ISO diterima", "ISO 8601 week of receipt (UTC); no day in this tier",
+       required=True, **WEEK),
     _f("category", "string", "Kategori", "Category code (see codebook)"),
     _f("triage", "string", "Status tindak lanjut", "Office triage status"),
     _f("rahasia", "boolean", "Rahasia", "Confidential report (only present when an admin included them)"),
@@ -133,7 +134,7 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
         if tier == "B":
             code = r.kode_wilayah or ""
             head = [pkeys.pseudonym(pkey, "r", r.id), r.form_id, r.form_version, code[:2], code[:5],
-                    code[:8], r.received_at[:10], week_of(r.received_at), r.category or "", r.triage, flag]
+                    code[:8], week_of(r.received_at), r.category or "", r.triage, flag]
         else:
             head = [pkeys.pseudonym(pkey, "c", r.id), r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
                     r.received_at, clock.iso_ms(r.created_ms) or "", r.category or "", r.triage, flag]

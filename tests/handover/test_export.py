@@ -60,7 +60,8 @@ def test_tier_b_rows_are_coded_and_pseudonymous(seeded, tmp_path):
     lap = [r for r in rows if r["form_id"] == "laporan_kecurigaan"]
     assert {r["laporan_kecurigaan__kategori"] for r in lap} == {"rekrutmen", "penampungan"}
     assert all(r["kode_kecamatan"] == "65.03.01" and r["rahasia"] == "false" for r in lap)
-    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15" for r in lap)   # date only
+    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-W03" for r in lap)   # ISO week only
+    assert "received_date" not in rows[0] and all(r["week"] for r in rows)
     pmi = [r for r in rows if r["form_id"] == "keberangkatan_pmi"]
     iso = [c for c in pmi[0] if c.startswith("keberangkatan_pmi__negara_tujuan") and c.endswith("__iso3166")]
     assert {r[c] for r in pmi for c in iso if r[c]} == {"MY"}      # one column per type across versions
@@ -79,6 +80,32 @@ def test_pseudonyms_are_stable_per_recipient_and_unlinkable_across(seeded, tmp_p
     other = pids("bp.zip", "BP3MI Kalimantan Utara")
     assert first == again
     assert not set(first) & set(other) and len(other) == len(first)
+
+
+def test_two_agencies_copies_do_not_join_row_by_row(seeded, tmp_path):
+    """Issue 23.7, as the two agencies pooling their copies. Before: same row order, so row i
+    of one copy was row i of the other (26/26 report pseudonyms mapped). Now each copy is in
+    its recipient's pseudonym order; the ground truth (the office recomputes both
+    pseudonyms with its key) shows a position join is right only by chance, and the package
+    says plainly that rows with unique values can still be matched by those values."""
+    from office import keys as office_keys
+    from office.handover import keys as pkeys
+    a = seeded.export("B", tmp_path / "a.zip", "--recipient", "Polda Kalimantan Utara")
+    b = seeded.export("B", tmp_path / "b.zip", "--recipient", "BP3MI Kalimantan Utara")
+    ra, rb = table(a, "reports"), table(b, "reports")
+    k = office_keys.load_or_create(seeded.data)
+    ids = [i for group in ("rekrutmen", "penampungan", "pmi") for i in seeded.ids[group]]
+
+    def truth(recipient):
+        key = pkeys.key_for(k, recipient)
+        return {pkeys.pseudonym(key, "r", i): i for i in ids}
+    ta, tb = truth("Polda Kalimantan Utara"), truth("BP3MI Kalimantan Utara")
+    assert set(ta) == {r["report_pid"] for r in ra} and set(tb) == {r["report_pid"] for r in rb}
+    by_position = sum(ta[x["report_pid"]] == tb[y["report_pid"]] for x, y in zip(ra, rb))
+    assert by_position <= 6, f"{by_position}/26 reports joined by row position"
+    assert [r["report_pid"] for r in ra] == sorted(r["report_pid"] for r in ra)
+    d = descriptor(a)["disclosure"]
+    assert "unlinkable" not in json.dumps(d) and "Not a guarantee of unlinkability" in d["linkability"]
 
 
 def test_rahasia_only_when_the_admin_includes_it(seeded, tmp_path):
