@@ -4,7 +4,8 @@
                     --out FILE.zip [--recipient AGENCY] [--k 11] [--include-rahasia]
                     [--report ID ...] [--reason TEXT] [--producer NAME] [--json]
     handover verify FILE.zip [--expect-key FINGERPRINT] [--json]
-    handover fingerprint --data DIR        the office key fingerprint recipients check against
+    handover correct --data DIR --week 2026-W48 --reason TEXT    tier A: a corrected version
+    handover fingerprint --data DIR        the office fingerprint recipients check against
 
 Whoever holds the office key passphrase (JAGA_OFFICE_KEY) is the office admin, so the
 CLI may include rahasia reports and make tier C referrals; every export is audited.
@@ -54,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("file", type=Path)
     v.add_argument("--expect-key", help="the office fingerprint you got out of band (ABCD-EFGH-…, as the office shows it)")
     v.add_argument("--json", action="store_true")
+    c = sub.add_parser("correct", help="tier A: publish a corrected version of a released ISO week")
+    c.add_argument("--data", required=True, type=Path)
+    c.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    c.add_argument("--week", required=True, help="the ISO week, e.g. 2026-W48")
+    c.add_argument("--reason", required=True, help="why: published as the correction notice")
     f = sub.add_parser("fingerprint", help="print the office key fingerprint for recipients")
     f.add_argument("--data", required=True, type=Path)
     return p
@@ -101,6 +107,19 @@ def _verify(args) -> int:
     return 0
 
 
+def _correct(args) -> int:
+    from office import db
+    from office.dashboard import audit
+    from .ledger import correct
+    engine = db.open_store(args.data, args.db)
+    with engine.begin() as conn:
+        out = correct(conn, args.week, args.reason, actor="cli")
+        audit.record(conn, "handover_correct", staff=None, username="cli", target=out["week"],
+                     detail=dict(out, reason=args.reason))
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def _fingerprint(args) -> int:
     from office import keys as office_keys
     from sync.identity import grouped
@@ -110,7 +129,8 @@ def _fingerprint(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return cli.run(lambda: {"export": _export, "verify": _verify, "fingerprint": _fingerprint}[args.cmd](args))
+    return cli.run(lambda: {"export": _export, "verify": _verify, "correct": _correct,
+                                     "fingerprint": _fingerprint}[args.cmd](args))
 
 
 if __name__ == "__main__":

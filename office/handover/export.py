@@ -13,10 +13,10 @@ from office import clock, regions
 from office.dashboard import audit
 from office.keys import OfficeKeys
 
-from . import codebook, identifiers, keys as pkeys, questions, shuffle, tiers
+from . import codebook, identifiers, keys as pkeys, ledger, questions, shuffle, tiers
 from .errors import HandoverError
 from .package import Builder, Table, fingerprint
-from .source import Period, check_region_codes, day_counts, iter_reports
+from .source import Period, check_region_codes, iter_reports
 
 DEFAULT_K = 11
 MAX_REFERRAL = 500
@@ -66,12 +66,17 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     now = now or clock.now()
     package_id = str(uuid.uuid4())
 
+    released = None
+    if tier == "A":
+        period = Period(ledger.weeks(period)[0].monday, ledger.weeks(period)[-1].sunday)
     if tier in ("A", "B"):
         check_region_codes(conn, period, include_rahasia)
     with Builder() as b:
         counts, withheld = {}, None
         if tier == "A":
-            rows, withheld = tiers.aggregate(day_counts(conn, period, include_rahasia=include_rahasia), k)
+            released = ledger.release(conn, period, k=k, include_rahasia=include_rahasia,
+                                      actor=(staff or {}).get("username") or actor, now=now)
+            rows, withheld = released.rows, released.withheld
             t = b.add(Table("counts", {"fields": tiers.A_FIELDS, "missingValues": [""],
                                        "primaryKey": ["kode_kecamatan", "week", "form_id", "category"]},
                             "Jumlah laporan / Report counts"), rows)
@@ -107,12 +112,15 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
         descriptor = _descriptor(keys, tier=tier, period=period, producer=producer, recipient=recipient,
                                  reason=reason, include_rahasia=include_rahasia, k=k, withheld=withheld,
                                  counts=counts, now=now, package_id=package_id)
+        if released is not None:
+            descriptor["releases"] = released.entries
         _, sha = b.write(out, descriptor, keys)
     summary = {"tier": tier, "recipient": recipient, "rows": counts.get("counts", counts.get("reports")),
                "period": [period.start.isoformat(), period.end.isoformat()], "sha256": sha,
                "rahasia_included": include_rahasia, "package_id": descriptor["id"]}
     if tier == "A":
         summary["k"], summary["cells_withheld"] = k, withheld
+        summary["releases"] = [f"{e['week']} v{e['version']}" for e in released.entries]
     if tier == "C":
         summary["reason"] = reason.strip()
         # The office's way back from a partner's "about referral_id X": only in the audit.
@@ -128,7 +136,10 @@ def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, 
     disclosure = {"tier": tier, "description": tiers.DESCRIPTION[tier], "recipient": recipient,
                   "rahasiaIncluded": include_rahasia}
     if tier == "A":
-        disclosure.update(k=k, cellsWithheld=withheld)
+        disclosure.update(k=k, cellsWithheld=withheld, ledger=(
+            "Each ISO week is published once, under one policy (k, rahasia), and then only through "
+            "versioned corrections listed in `releases` with their notices: the same week asked again, "
+            "by anyone, returns the same table, so no count below k comes back by subtraction."))
     if tier == "B":
         disclosure["pseudonyms"] = ("HMAC-SHA256 under a key derived for this recipient: stable across "
                                     "this recipient's packages, different in any other recipient's copy; "

@@ -1,7 +1,8 @@
 """A real office (uvicorn subprocess) seeded with villages picked by Kemendagri code and
 real sealed reports pushed over HTTP; hand-overs are then made by the real CLI.
 
-Seeded (all received today, UTC):
+Seeded (all received on `Seeded.today`, the Wednesday of last ISO week, UTC, so that tier A
+can release that week: it publishes weeks once they are over; see ledger.py):
   Sebatik / Tanjungkarang 65.03.01.2001: 12 x rekrutmen, 3 x penampungan, 1 rahasia
   Nunukan / (kelurahan) 65.03.02.1001:   11 x keberangkatan_pmi
   "Dusun Tanpa Kode" (no code):           1 rahasia report only
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,23 @@ CANARY_TEXT = "KENARI7731"
 CANARY_HANDLE = "@kenari_rekruter"
 CANARY_PHONE = "+62 812-5555-7731"
 NAMES = ("Siti Kenari Relawan", "Budi Kenari Relawan", "Wati Kenari Rahasia")
+
+
+def last_wednesday() -> date:
+    today = datetime.now(timezone.utc).date()
+    return today - timedelta(days=today.weekday() + 5)
+
+
+def move_to(data_dir: Path, ids: list[str], day: date) -> None:
+    """Reports received `day` (same time of day): the office's received_at, and the dashboard's copy."""
+    import sqlite3
+    from office.dashboard.indexer import iso_week
+    with sqlite3.connect(data_dir / "office.db") as db:
+        for i in ids:
+            was, = db.execute("SELECT received_at FROM envelopes WHERE id=?", (i,)).fetchone()
+            now = day.isoformat() + was[10:]
+            db.execute("UPDATE envelopes SET received_at=? WHERE id=?", (now, i))
+            db.execute("UPDATE dash_reports SET received_at=?, week=? WHERE envelope_id=?", (now, iso_week(now), i))
 
 
 def seal(person, form_id: str, answers: dict) -> env.Sealed:
@@ -53,7 +71,7 @@ class Seeded:
     server: OfficeServer
     ids: dict = field(default_factory=dict)
     people: dict = field(default_factory=dict)
-    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    today: date = field(default_factory=lambda: last_wednesday())
 
     @property
     def data(self) -> Path:
@@ -68,8 +86,11 @@ class Seeded:
         return rc, out.getvalue(), err.getvalue()
 
     def export(self, tier: str, out: Path, *extra: str) -> Path:
+        return self.export_period(tier, out, self.today, self.today, *extra)
+
+    def export_period(self, tier: str, out: Path, start: date, end: date, *extra: str) -> Path:
         rc, so, se = self.cli("export", "--data", str(self.data), "--tier", tier,
-                              "--from", self.today.isoformat(), "--to", self.today.isoformat(),
+                              "--from", start.isoformat(), "--to", end.isoformat(),
                               "--out", str(out), "--producer", "Kanim Nunukan (uji)", *extra)
         assert rc == 0, se
         return out
@@ -108,6 +129,7 @@ def seeded(tmp_path_factory) -> Seeded:
                  "penampungan": [x.envelope_id for x in batch_a[12:]],
                  "rahasia": [rahasia_a.envelope_id], "pmi": [x.envelope_id for x in batch_b],
                  "uncoded": [uncoded.envelope_id]}
+        move_to(server.data_dir, [i for group in s.ids.values() for i in group], s.today)
         yield s
     finally:
         server.stop()

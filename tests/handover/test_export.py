@@ -37,9 +37,12 @@ def test_tier_a_publishes_no_cell_below_k(seeded, tmp_path):
     assert verify(out)["rows"]["counts"] == 2
 
 
-def test_a_higher_k_suppresses_more(seeded, tmp_path):
-    rows = table(seeded.export("A", tmp_path / "a.zip", "--k", "12"), "counts")
-    assert [(r["category"], r["count"]) for r in rows] == [("rekrutmen", "12")]
+def test_a_released_week_keeps_its_policy(seeded, tmp_path):
+    """A higher k on an already released week would be another table of that week: refused."""
+    seeded.export("A", tmp_path / "a.zip")
+    rc, _, err = seeded.cli("export", "--data", str(seeded.data), "--tier", "A", "--from", seeded.today.isoformat(),
+                            "--to", seeded.today.isoformat(), "--out", str(tmp_path / "k12.zip"), "--k", "12")
+    assert rc == 1 and err.startswith("error [handover_invalid]:") and "released under k=11" in err
 
 
 def test_empty_period_gives_an_empty_valid_package(seeded, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from office.handover import verify
 
-from .conftest import CANARY_TEXT, DESA_B, Seeded, seal, zip_texts
+from .conftest import CANARY_TEXT, DESA_B, Seeded, move_to, zip_texts
 from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll as enroll_person
 
@@ -47,6 +47,7 @@ def v2(tmp_path_factory) -> Seeded:
         formula = seal_v2(person, hostile)
         assert all(r["status"] == "accepted" for r in client.push([x.envelope for x in sealed + [formula]]))
         s.ids = {"v2": [x.envelope_id for x in sealed], "formula": [formula.envelope_id]}
+        move_to(server.data_dir, s.ids["v2"] + s.ids["formula"], s.today)
         yield s
     finally:
         server.stop()
