@@ -74,7 +74,7 @@ def _export(args) -> int:
     if tier == "C":
         start, end = start or date(2000, 1, 1), end or date.today()
     elif start is None or end is None:
-        raise HandoverError(f"tier {tier} needs --from and --to")
+        raise HandoverError(f"tier {tier} needs --from and --to", f"tingkat {tier} perlu tanggal awal dan akhir")
     period = Period(start, end)
     keys = office_keys.load_or_create(args.data)
     engine = db.open_store(args.data, args.db)

@@ -46,23 +46,27 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     """
     tier = tier.upper()
     if tier not in tiers.TIERS:
-        raise HandoverError(f"tier must be one of {', '.join(tiers.TIERS)}")
+        raise HandoverError(f"tier must be one of {', '.join(tiers.TIERS)}",
+                            f"tingkat harus salah satu dari {', '.join(tiers.TIERS)}")
     if k < 2 or k > 1000:
-        raise HandoverError("k must be between 2 and 1000")
+        raise HandoverError("k must be between 2 and 1000", "k harus antara 2 dan 1000")
     if tier in ("B", "C") and not (recipient or "").strip():
-        raise HandoverError(f"tier {tier} is made for one named recipient agency (--recipient)")
+        raise HandoverError(f"tier {tier} is made for one named recipient agency (--recipient)",
+                            f"tingkat {tier} dibuat untuk satu instansi penerima: isi nama instansinya")
     recipient = (recipient or "publik").strip()
     pkeys.recipient_slug(recipient)
     if tier == "C":
         if not report_ids:
-            raise HandoverError("tier C refers chosen reports: name at least one report id")
+            raise HandoverError("tier C refers chosen reports: name at least one report id",
+                                "tingkat C merujuk laporan terpilih: pilih minimal satu laporan di Kotak masuk")
         if len(report_ids) > MAX_REFERRAL:
-            raise HandoverError(f"tier C refers at most {MAX_REFERRAL} reports at once")
+            raise HandoverError(f"tier C refers at most {MAX_REFERRAL} reports at once",
+                                f"tingkat C merujuk paling banyak {MAX_REFERRAL} laporan sekaligus")
         if not (reason or "").strip():
-            raise HandoverError("tier C needs the reason for the referral")
+            raise HandoverError("tier C needs the reason for the referral", "tingkat C perlu alasan rujukan")
         include_rahasia = True      # a referral names its reports; rahasia ones may be among them
     elif report_ids:
-        raise HandoverError("only tier C selects reports by id")
+        raise HandoverError("only tier C selects reports by id", "hanya tingkat C yang memilih laporan satu per satu")
     now = now or clock.now()
     package_id = str(uuid.uuid4())
 
@@ -99,8 +103,11 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
                     t = b.add(rpt, tiers.case_rows(reports, tier, qs, pkey, write_identifier))
             counts[idt.name] = idt.rows
             if tier == "C" and t.rows < len(set(report_ids or [])):
-                raise HandoverError(f"{len(set(report_ids)) - t.rows} of the chosen reports are not in "
-                                    f"the period {period.start}..{period.end} (or do not exist)")
+                missing = len(set(report_ids)) - t.rows
+                raise HandoverError(f"{missing} of the chosen reports are not in the period "
+                                    f"{period.start}..{period.end} (or do not exist)",
+                                    f"{missing} laporan terpilih tidak ada dalam periode "
+                                    f"{period.start}..{period.end} (atau tidak ada)")
         counts[t.name] = t.rows
         cb_codes = {"form_id": tiers.form_codes(), "category": tiers.category_codes()}
         if tier != "A":

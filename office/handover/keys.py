@@ -27,7 +27,8 @@ def recipient_slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     slug = _SLUG.sub("-", folded).strip("-")
     if not slug or len(slug) > 100:
-        raise HandoverError("the recipient agency needs a name (letters or digits, at most 100)")
+        raise HandoverError("the recipient agency needs a name (letters or digits, at most 100)",
+                            "instansi penerima perlu nama (huruf atau angka, paling banyak 100)")
     return slug
 
 

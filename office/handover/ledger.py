@@ -78,7 +78,8 @@ class Week:
             out.monday                      # noqa: B018 - raises on week 54 etc.
             return out
         except ValueError:
-            raise HandoverError(f"not an ISO week (YYYY-Www): {text!r}") from None
+            raise HandoverError(f"not an ISO week (YYYY-Www): {text!r}",
+                                f"bukan minggu ISO (TTTT-Wmm): {text!r}") from None
 
 
 def weeks(period: Period) -> list[Week]:
@@ -131,7 +132,9 @@ def release(conn: Connection, period: Period, *, k: int, include_rahasia: bool, 
     running = [w.label for w in ws if w.sunday >= now.date()]
     if running:
         raise HandoverError(f"tier A publishes whole ISO weeks once they are over; {', '.join(running)} "
-                            f"has not ended (UTC). Ask for weeks up to the last Sunday.")
+                            f"has not ended (UTC). Ask for weeks up to the last Sunday.",
+                            f"tingkat A hanya menerbitkan minggu ISO yang sudah selesai; {', '.join(running)} "
+                            f"belum selesai (UTC). Pilih sampai hari Minggu yang lalu.")
     rows, withheld, entries = [], 0, []
     for w in ws:
         row = _latest(conn, w)
@@ -144,7 +147,9 @@ def release(conn: Connection, period: Period, *, k: int, include_rahasia: bool, 
             row = _latest(conn, w)
         if row.policy != pol:
             raise HandoverError(f"week {w.label} was released under {row.policy}; one policy per week "
-                                f"(another table of the same week would reveal small counts by subtraction)")
+                                f"(another table of the same week would reveal small counts by subtraction)",
+                                f"minggu {w.label} sudah diterbitkan dengan {row.policy}; satu kebijakan per "
+                                f"minggu (tabel lain untuk minggu yang sama membuka jumlah kecil lewat pengurangan)")
         rows += json.loads(row.rows)
         withheld += row.withheld
         entries.append({"week": w.label, "version": row.version, "policy": row.policy,
@@ -163,10 +168,12 @@ def correct(conn: Connection, week_label: str, reason: str, *, actor: str,
     """A new version of a released week, recomputed under its policy, with `reason` as notice."""
     week = Week.parse(week_label)
     if not (reason or "").strip():
-        raise HandoverError("a correction needs its reason (it is published as a notice)")
+        raise HandoverError("a correction needs its reason (it is published as a notice)",
+                            "koreksi perlu alasan (diterbitkan sebagai pemberitahuan)")
     row = _latest(conn, week)
     if row is None:
-        raise HandoverError(f"week {week.label} has not been released; nothing to correct")
+        raise HandoverError(f"week {week.label} has not been released; nothing to correct",
+                            f"minggu {week.label} belum diterbitkan; tidak ada yang dikoreksi")
     k = int(row.policy.split(";")[0].split("=")[1])
     include_rahasia = row.policy.endswith("included")
     computed, held = _compute(conn, week, k, include_rahasia)
