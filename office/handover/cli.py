@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--reason", help="tier C: why these reports go to this agency")
     e.add_argument("--producer", default=os.environ.get("JAGA_OFFICE_NAME", "Kantor Imigrasi"),
                    help="the producing office's name (default: JAGA_OFFICE_NAME)")
+    e.add_argument("--contact", help="contact address printed in the package (default: JAGA_OFFICE_CONTACT)")
+    e.add_argument("--custodian", help="the data custodian, walidata (default: JAGA_HANDOVER_CUSTODIAN, "
+                                       "else the producer)")
     e.add_argument("--json", action="store_true")
     v = sub.add_parser("verify", help="check a package's signature, hashes and schemas")
     v.add_argument("file", type=Path)
@@ -81,7 +84,8 @@ def _export(args) -> int:
     with engine.begin() as conn:
         out = export(conn, keys, tier=tier, period=period, out=args.out, producer=args.producer,
                      recipient=args.recipient, reason=args.reason, report_ids=args.report or None,
-                     include_rahasia=args.include_rahasia, k=args.k)
+                     include_rahasia=args.include_rahasia, k=args.k, contact=args.contact,
+                     custodian=args.custodian)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:

@@ -1,17 +1,19 @@
 """export(): one hand-over package for one tier, period and recipient — built, signed, audited."""
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import forms
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from office import clock, regions
 from office.dashboard import audit
 from office.keys import OfficeKeys
+from office.schema import villages
 
 from . import codebook, identifiers, keys as pkeys, ledger, questions, shuffle, tiers
 from .errors import HandoverError
@@ -39,7 +41,8 @@ def _pkg_version(name: str) -> str:
 def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out: Path,
            producer: str, recipient: str | None = None, reason: str | None = None,
            report_ids: list[str] | None = None, include_rahasia: bool = False, k: int = DEFAULT_K,
-           staff: dict | None = None, actor: str = "cli", now: datetime | None = None) -> dict:
+           staff: dict | None = None, actor: str = "cli", now: datetime | None = None,
+           contact: str | None = None, custodian: str | None = None) -> dict:
     """Build and sign the package; audit it. Returns a summary (tier, rows, sha256, ...).
 
     The caller decides who may ask: tier C and include_rahasia are for admins only.
@@ -109,7 +112,9 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
                                     f"{missing} laporan terpilih tidak ada dalam periode "
                                     f"{period.start}..{period.end} (atau tidak ada)")
         counts[t.name] = t.rows
-        cb_codes = {"form_id": tiers.form_codes(), "category": tiers.category_codes()}
+        cb_codes = {"form_id": tiers.form_codes(), "category": tiers.category_codes(),
+                    "triage": tiers.triage_codes(),
+                    **tiers.region_codes(tier, conn.execute(select(villages.c.kode_wilayah)).scalars())}
         if tier != "A":
             cb_codes.update(identifiers.codes())
             fixed = fixed + identifiers.schema(tier)["fields"][1:]
@@ -118,7 +123,9 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
         counts["codebook"] = cb.rows
         descriptor = _descriptor(keys, tier=tier, period=period, producer=producer, recipient=recipient,
                                  reason=reason, include_rahasia=include_rahasia, k=k, withheld=withheld,
-                                 counts=counts, now=now, package_id=package_id)
+                                 counts=counts, now=now, package_id=package_id,
+                                 contact=contact or os.environ.get("JAGA_OFFICE_CONTACT", ""),
+                                 custodian=custodian or os.environ.get("JAGA_HANDOVER_CUSTODIAN", ""))
         if released is not None:
             descriptor["releases"] = released.entries
         _, sha = b.write(out, descriptor, keys)
@@ -138,8 +145,37 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
     return summary
 
 
+LICENCES = {
+    "A": {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
+          "title": "Creative Commons Attribution 4.0 (agregat, boleh disebarluaskan dengan menyebut sumber / "
+                   "aggregate, may be shared with attribution)"},
+    "B": {"name": "other-closed", "title": "Terbatas: hanya untuk instansi penerima; tidak boleh diteruskan tanpa "
+                                           "izin kantor / Restricted: for the recipient agency only; no onward "
+                                           "sharing without the office's consent"},
+}
+LICENCES["C"] = LICENCES["B"]
+METHOD = ("Relawan desa terlatih mengisi formulir baku di aplikasi Jaga Desa (luring, terenkripsi ujung ke "
+          "ujung); laporan diterima kantor imigrasi, dibuka dengan kunci kantor dan ditindaklanjuti analis. "
+          "Ini laporan peringatan dini (dugaan), bukan kasus yang terbukti. / Trained village volunteers fill "
+          "standard forms in the Jaga Desa app (offline, end-to-end encrypted); reports are received by the "
+          "immigration office, opened with its key and triaged by analysts. These are early-warning reports "
+          "(suspicions), not proven cases. Counts are of reports, not of persons: one event may be reported twice.")
+DEFINITIONS = [
+    {"term": "TPPO", "definition": "Tindak Pidana Perdagangan Orang (UU 21/2007) / trafficking in persons"},
+    {"term": "TPPM", "definition": "Tindak Pidana Penyelundupan Manusia (UU 6/2011 ps. 120) / smuggling of migrants"},
+    {"term": "PMI non-prosedural", "definition": "Pekerja Migran Indonesia yang berangkat tanpa prosedur resmi "
+                                                 "(UU 18/2017) / a migrant worker departing outside the legal procedure"},
+    {"term": "rahasia", "definition": "laporan yang ditandai rahasia oleh pelapor; hanya kantor yang membukanya / "
+                                      "a report its author marked confidential; only the office opens it"},
+    {"term": "triage", "definition": "status tindak lanjut kantor (lihat codebook) / the office's follow-up status"},
+    {"term": "k", "definition": "jumlah terkecil yang diterbitkan di tingkat A / the smallest count tier A publishes"},
+    {"term": "minggu ISO / ISO week", "definition": "ISO 8601 week (Monday–Sunday) of receipt at the office, UTC"},
+    {"term": "kode wilayah", "definition": "kode wilayah administrasi pemerintahan (Kepmendagri 300.2.2-2138/2025)"},
+]
+
+
 def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, include_rahasia, k,
-                withheld, counts, now, package_id) -> dict:
+                withheld, counts, now, package_id, contact, custodian) -> dict:
     disclosure = {"tier": tier, "description": tiers.DESCRIPTION[tier], "recipient": recipient,
                   "rahasiaIncluded": include_rahasia}
     if tier == "A":
@@ -174,6 +210,17 @@ def _descriptor(keys: OfficeKeys, *, tier, period, producer, recipient, reason, 
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
                    "basis": "received_at (office clock)", "timezone": "UTC"},
         "legalBasis": LEGAL_BASIS,
+        "licenses": [LICENCES[tier]],
+        "contributors": [{"title": producer, "role": "publisher", **({"email": contact} if contact else {})},
+                         {"title": custodian or producer, "role": "maintainer"}],
+        # Satu Data Indonesia metadata (Perpres 39/2019): producer, custodian (walidata), concept,
+        # method, frequency, unit — in Bahasa Indonesia with English.
+        "satuData": {"produsenData": producer, "waliData": custodian or producer,
+                     "kontak": contact or producer, "metodologi": METHOD, "definisi": DEFINITIONS,
+                     "satuan": "laporan / reports",
+                     "frekuensi": ("mingguan, per minggu ISO yang sudah selesai / weekly, per ended ISO week"
+                                   if tier == "A" else "sesuai permintaan / on request"),
+                     "cakupanWilayah": "desa binaan kantor (lihat codebook) / the office's villages (see codebook)"},
         "disclosure": disclosure,
         "codeLists": [
             {"name": "kode_wilayah", "version": regions.VERSION, "coverage": regions.COVERAGE,

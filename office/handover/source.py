@@ -21,8 +21,9 @@ from office.schema import envelopes, persons, villages
 from .errors import HandoverError, RegionCodeMissing
 
 BATCH = 1000
-# The keberangkatan form has no category question: its reports all count as one.
-FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural"}
+# The keberangkatan and Darurat forms ask no category: each form's reports count as one
+# (the codebook decodes both codes, so no category cell is left empty).
+FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural", "laporan_darurat": "darurat"}
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
 def category_codes() -> list[tuple[str, str, str]]:
     """Every category code with labels: the suspicion form's list plus the PMI departures."""
     import forms
-    from .codebook import CATEGORY_PMI
+    from .codebook import CATEGORY_DARURAT, CATEGORY_PMI
     out = []
     for form in forms.list_forms():
         try:
@@ -157,7 +157,25 @@ def category_codes() -> list[tuple[str, str, str]]:
         except KeyError:
             continue
         out += [(c.value, c.label("id"), c.label("en")) for c in f.choices]
-    return out + [CATEGORY_PMI]
+    return out + [CATEGORY_PMI, CATEGORY_DARURAT]
+
+
+def triage_codes() -> list[tuple[str, str, str]]:
+    from office.dashboard.i18n import TRIAGE
+    return [(code, lid, len_) for code, (lid, len_) in TRIAGE.items()]
+
+
+# Which region-code columns each tier has, and how many characters of a desa code each holds.
+REGION_COLUMNS = {"A": {"kode_kecamatan": 8},
+                  "B": {"kode_provinsi": 2, "kode_kabupaten": 5, "kode_kecamatan": 8},
+                  "C": {"kode_wilayah": 13}}
+
+
+def region_codes(tier: str, village_codes: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Codebook entries (code, name, English name) for the regions of the office's villages."""
+    from .codebook import region_rows
+    codes = [c for c in village_codes if c]
+    return {col: region_rows(col, (c[:n] for c in codes)) for col, n in REGION_COLUMNS[tier].items()}
 
 
 def form_codes() -> list[tuple[str, str, str]]:
