@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -133,6 +134,27 @@ def seeded(tmp_path_factory) -> Seeded:
         yield s
     finally:
         server.stop()
+
+
+STAFF_PASSWORD = "kata-sandi-serah-terima"
+
+
+@pytest.fixture(scope="module")
+def staff(seeded):
+    """An admin and an intel analyst of the seeded office, signed in over HTTP."""
+    from jaga_desa.testing.dashboard import sign_in
+    old = os.environ.get("JAGA_PASSWORD")
+    os.environ["JAGA_PASSWORD"] = STAFF_PASSWORD
+    try:
+        seeded.server.admin(["add-staff", "--username", "admin_ho", "--role", "admin"])
+        seeded.server.admin(["add-staff", "--username", "intel_ho", "--role", "intel"])
+    finally:
+        if old is None:
+            os.environ.pop("JAGA_PASSWORD")
+        else:
+            os.environ["JAGA_PASSWORD"] = old
+    return {role: sign_in(seeded.server.url, user, STAFF_PASSWORD)
+            for role, user in (("admin", "admin_ho"), ("intel", "intel_ho"))}
 
 
 def zip_texts(path: Path) -> list[bytes]:

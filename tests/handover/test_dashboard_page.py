@@ -1,37 +1,13 @@
 """The admin hand-over page over real HTTP: admins get a verifiable zip, others a 403."""
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 
-import pytest
-import requests
-
-from jaga_desa.testing.dashboard import CSRF_RE, sign_in
+from jaga_desa.testing.dashboard import CSRF_RE
 from office.handover import verify
 
-PASSWORD = "kata-sandi-serah-terima"
 CSRF = CSRF_RE
-
-
-def login(url: str, username: str) -> requests.Session:
-    return sign_in(url, username, PASSWORD)
-
-
-@pytest.fixture(scope="module")
-def staff(seeded):
-    old = os.environ.get("JAGA_PASSWORD")
-    os.environ["JAGA_PASSWORD"] = PASSWORD
-    try:
-        seeded.server.admin(["add-staff", "--username", "admin_ho", "--role", "admin"])
-        seeded.server.admin(["add-staff", "--username", "intel_ho", "--role", "intel"])
-    finally:
-        if old is None:
-            os.environ.pop("JAGA_PASSWORD")
-        else:
-            os.environ["JAGA_PASSWORD"] = old
-    return {"admin": login(seeded.server.url, "admin_ho"), "intel": login(seeded.server.url, "intel_ho")}
 
 
 def test_admin_downloads_a_package_that_verifies(seeded, staff, tmp_path):

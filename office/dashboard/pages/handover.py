@@ -56,7 +56,7 @@ TEXTS = {
     "fingerprint": ("Sidik kunci kantor (berikan ke penerima lewat jalur lain)",
                     "Office key fingerprint (give it to recipients out of band)"),
     "recent": ("Ekspor terakhir", "Recent exports"),
-    "when": ("Waktu (UTC)", "Time (UTC)"), "who": ("Oleh", "By"), "rows": ("Baris", "Rows"),
+    "when": ("Waktu", "Time"), "who": ("Oleh", "By"), "rows": ("Baris", "Rows"),
 }
 _ID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
