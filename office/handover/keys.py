@@ -32,21 +32,21 @@ def recipient_slug(name: str) -> str:
     return slug
 
 
-def key_for(keys: OfficeKeys, recipient: str) -> bytes:
+def _derive(keys: OfficeKeys, info: bytes) -> bytes:
     raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                     serialization.NoEncryption())
-    info = b"jaga-desa/v1/handover/pseudonym/" + recipient_slug(recipient).encode()
     return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+
+
+def key_for(keys: OfficeKeys, recipient: str) -> bytes:
+    return _derive(keys, b"jaga-desa/v1/handover/pseudonym/" + recipient_slug(recipient).encode())
 
 
 def referral_key(keys: OfficeKeys, package_id: str) -> bytes:
     """Tier C: a key for one referral package. An envelope id's last 48 bits are a per-author
     tag, so a referral never carries them: each report gets an id of this referral alone;
     the office maps it back from its audit entry (or by recomputing with its key)."""
-    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                    serialization.NoEncryption())
-    info = b"jaga-desa/v1/handover/referral/" + package_id.encode()
-    return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+    return _derive(keys, b"jaga-desa/v1/handover/referral/" + package_id.encode())
 
 
 def pseudonym(key: bytes, kind: str, value: str) -> str:

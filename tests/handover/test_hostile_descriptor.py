@@ -73,28 +73,20 @@ def resign(src: Path, dst: Path, edit_descriptor) -> Path:
     return rezip(src, dst, edit)
 
 
-def _schema_url(url):
-    def edit(d):
-        d["resources"][0]["schema"] = f"{url}/schema.json"
-    return edit
+def _points(where: str, key: str, file: str):
+    """An attack: the descriptor's `key` (on the package or its first resource) names a URL."""
+    def attack(url):
+        def edit(d):
+            (d if where == "package" else d["resources"][0])[key] = f"{url}/{file}"
+        return edit
+    attack.__name__ = f"{where}_{key}_url"
+    return attack
 
 
-def _dialect_url(url):
-    def edit(d):
-        d["resources"][0]["dialect"] = f"{url}/dialect.json"
-    return edit
-
-
-def _resource_profile(url):
-    def edit(d):
-        d["resources"][0]["profile"] = f"{url}/resource-profile.json"
-    return edit
-
-
-def _package_profile(url):
-    def edit(d):
-        d["profile"] = f"{url}/package-profile.json"
-    return edit
+_schema_url = _points("resource", "schema", "schema.json")
+_dialect_url = _points("resource", "dialect", "dialect.json")
+_resource_profile = _points("resource", "profile", "resource-profile.json")
+_package_profile = _points("package", "profile", "package-profile.json")
 
 
 def _field_schema_ref(url):
