@@ -38,16 +38,25 @@ def last_wednesday() -> date:
     return today - timedelta(days=today.weekday() + 5)
 
 
-def move_to(data_dir: Path, ids: list[str], day: date) -> None:
-    """Reports received `day` (same time of day): the office's received_at, and the dashboard's copy."""
-    import sqlite3
+def move_to(data_dir: Path, ids: list[str], day: date, db_url: str | None = None) -> None:
+    """Reports received `day` (same time of day): the office's received_at, and the dashboard's
+    copy; in the office's store (SQLite in the data dir, or `db_url`)."""
+    from sqlalchemy import select, update
+    from office import db
     from office.dashboard.indexer import iso_week
-    with sqlite3.connect(data_dir / "office.db") as db:
-        for i in ids:
-            was, = db.execute("SELECT received_at FROM envelopes WHERE id=?", (i,)).fetchone()
-            now = day.isoformat() + was[10:]
-            db.execute("UPDATE envelopes SET received_at=? WHERE id=?", (now, i))
-            db.execute("UPDATE dash_reports SET received_at=?, week=? WHERE envelope_id=?", (now, iso_week(now), i))
+    from office.dashboard.schema import dash_reports
+    from office.schema import envelopes
+    engine = db.open_store(data_dir, db_url)
+    try:
+        with engine.begin() as conn:
+            for i in ids:
+                was = conn.execute(select(envelopes.c.received_at).where(envelopes.c.id == i)).scalar_one()
+                now = day.isoformat() + was[10:]
+                conn.execute(update(envelopes).where(envelopes.c.id == i).values(received_at=now))
+                conn.execute(update(dash_reports).where(dash_reports.c.envelope_id == i)
+                             .values(received_at=now, week=iso_week(now)))
+    finally:
+        engine.dispose()
 
 
 def seal(person, form_id: str, answers: dict) -> env.Sealed:
@@ -89,8 +98,13 @@ class Seeded:
     def export(self, tier: str, out: Path, *extra: str) -> Path:
         return self.export_period(tier, out, self.today, self.today, *extra)
 
+    @property
+    def store(self) -> list[str]:
+        """`--data DIR` and, on PostgreSQL, `--db URL`: where the CLI finds this office."""
+        return ["--data", str(self.data)] + (["--db", self.server.db_url] if self.server.db_url else [])
+
     def export_period(self, tier: str, out: Path, start: date, end: date, *extra: str) -> Path:
-        rc, so, se = self.cli("export", "--data", str(self.data), "--tier", tier,
+        rc, so, se = self.cli("export", *self.store, "--tier", tier,
                               "--from", start.isoformat(), "--to", end.isoformat(),
                               "--out", str(out), "--producer", "Kanim Nunukan (uji)", *extra)
         assert rc == 0, se

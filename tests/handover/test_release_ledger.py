@@ -2,7 +2,7 @@
 period gave a count below k back: with and without rahasia (17 − 14 = 3), and the same
 period asked again after one more report (15 − 14 = 1). Now every ISO week is published
 once under one policy; asking again returns the ledgered table; a change is a versioned
-correction with a notice. Real office over HTTP, real CLI, real SQLite."""
+correction with a notice. Real office over HTTP, real CLI, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
@@ -33,9 +33,10 @@ def descriptor(path) -> dict:
         return json.loads(z.read("datapackage.json"))
 
 
-@pytest.fixture(scope="module")
-def office(tmp_path_factory):
-    server = OfficeServer(tmp_path_factory.mktemp("ledger") / "office").start()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def office(request, tmp_path_factory):
+    url = request.getfixturevalue("postgres_server")("handover_ledger") if request.param == "postgres" else None
+    server = OfficeServer(tmp_path_factory.mktemp("ledger") / "office", url).start()
     try:
         s = Seeded(server)
         server.admin(["add-village", "--code", DESA_A])
@@ -43,7 +44,7 @@ def office(tmp_path_factory):
         plain = [seal(person, "laporan_kecurigaan", canary_answers("rekrutmen", i)) for i in range(14)]
         secret = [seal(person, "laporan_kecurigaan", canary_answers("rekrutmen", i, rahasia=True)) for i in range(3)]
         assert all(r["status"] == "accepted" for r in client.push([x.envelope for x in plain + secret]))
-        move_to(server.data_dir, [x.envelope_id for x in plain + secret], s.today)
+        move_to(server.data_dir, [x.envelope_id for x in plain + secret], s.today, url)
         s.people = {"p": (person, client)}
         yield s
     finally:
@@ -51,7 +52,7 @@ def office(tmp_path_factory):
 
 
 def try_export(office, out, *argv):
-    return office.cli("export", "--data", str(office.data), "--tier", "A", "--from", office.today.isoformat(),
+    return office.cli("export", *office.store, "--tier", "A", "--from", office.today.isoformat(),
                       "--to", office.today.isoformat(), "--out", str(out), "--k", "11", *argv)
 
 
@@ -70,7 +71,7 @@ def test_no_count_below_k_comes_back_by_subtraction(office, tmp_path):
     person, client = office.people["p"]
     late = seal(person, "laporan_kecurigaan", canary_answers("rekrutmen", 77))
     assert client.push([late.envelope])[0]["status"] == "accepted"
-    move_to(office.data, [late.envelope_id], office.today)
+    move_to(office.data, [late.envelope_id], office.today, office.server.db_url)
     again = office.export("A", tmp_path / "again.zip", "--k", "11", "--recipient", "Another agency")
     assert counts(again) == counts(first)
     assert descriptor(again)["releases"][0]["sha256"] == descriptor(first)["releases"][0]["sha256"]
@@ -80,7 +81,7 @@ def test_no_count_below_k_comes_back_by_subtraction(office, tmp_path):
     assert counts(wider)[cell] == 14 and len(descriptor(wider)["releases"]) == 2
 
     # 4. a correction is declared: a new version with its notice, in every later package
-    rc, out, err = office.cli("correct", "--data", str(office.data), "--week", week,
+    rc, out, err = office.cli("correct", *office.store, "--week", week,
                               "--reason", "laporan terlambat dimasukkan / a late report included")
     assert rc == 0, err
     assert json.loads(out)["version"] == 2 and json.loads(out)["changed"] is True
@@ -95,7 +96,7 @@ def test_no_count_below_k_comes_back_by_subtraction(office, tmp_path):
 def test_a_week_still_running_is_not_released(office, tmp_path):
     from datetime import datetime, timezone
     today = datetime.now(timezone.utc).date()
-    rc, _, err = office.cli("export", "--data", str(office.data), "--tier", "A", "--from", today.isoformat(),
+    rc, _, err = office.cli("export", *office.store, "--tier", "A", "--from", today.isoformat(),
                             "--to", today.isoformat(), "--out", str(tmp_path / "now.zip"))
     assert rc == 1 and "has not ended" in err
 
@@ -110,5 +111,5 @@ def test_a_period_is_widened_to_whole_weeks(office, tmp_path):
 @pytest.mark.parametrize("argv", [["--week", "2026-W99", "--reason", "x"], ["--week", "soon", "--reason", "x"],
                                   ["--week", "2001-W01", "--reason", "x"], ["--week", "2001-W01", "--reason", " "]])
 def test_bad_corrections_get_a_typed_error(office, argv):
-    rc, _, err = office.cli("correct", "--data", str(office.data), *argv)
+    rc, _, err = office.cli("correct", *office.store, *argv)
     assert rc == 1 and err.startswith("error [handover_invalid]:"), err
