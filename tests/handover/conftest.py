@@ -81,6 +81,7 @@ class Seeded:
     server: OfficeServer
     ids: dict = field(default_factory=dict)
     people: dict = field(default_factory=dict)
+    clients: dict = field(default_factory=dict)
     today: date = field(default_factory=lambda: last_wednesday())
 
     @property
@@ -130,6 +131,7 @@ def seeded(tmp_path_factory) -> Seeded:
         b, cb = enroll_person(server, names[DESA_B], "volunteer", NAMES[1])
         c, cc = enroll_person(server, "Dusun Tanpa Kode", "volunteer", NAMES[2])
         s.people = {"a": a, "b": b, "c": c}
+        s.clients = {"a": ca, "b": cb, "c": cc}
         batch_a = [seal(a, "laporan_kecurigaan", canary_answers("rekrutmen", i)) for i in range(12)]
         batch_a += [seal(a, "laporan_kecurigaan", canary_answers("penampungan", i)) for i in range(3)]
         rahasia_a = seal(a, "laporan_kecurigaan", canary_answers("rekrutmen", 99, rahasia=True))

@@ -10,7 +10,9 @@ import zipfile
 
 import pytest
 
-from .conftest import DESA_A
+import forms
+
+from .conftest import DESA_A, move_to, seal
 
 
 def read(path, name):
@@ -22,6 +24,9 @@ def read(path, name):
 
 @pytest.fixture(scope="module")
 def package_b(seeded, tmp_path_factory):
+    darurat = seal(seeded.people["a"], "laporan_darurat", forms.load("laporan_darurat", 1).example())
+    assert seeded.clients["a"].push([darurat.envelope])[0]["status"] == "accepted"
+    move_to(seeded.data, [darurat.envelope_id], seeded.today)
     return seeded.export("B", tmp_path_factory.mktemp("cb") / "b.zip", "--recipient", "BP3MI Kaltara",
                          "--contact", "datin@kanim-nunukan.example", "--custodian", "Pusdatin Ditjen Imigrasi")
 
@@ -37,8 +42,11 @@ def test_codes_an_analyst_meets_are_decoded(package_b):
     assert cb[("kode_provinsi", "65")]["label_en"] == "North Kalimantan"
     assert cb[("kode_kabupaten", "65.03")]["label_en"] == "Nunukan Regency"
     assert cb[("kode_kecamatan", DESA_A[:8])]["label_en"] == "Sebatik District"
-    used = {r["category"] for r in read(package_b, "reports.csv")} | {r["triage"] for r in read(package_b, "reports.csv")}
-    assert all(("category", c) in cb or ("triage", c) in cb for c in used)      # nothing left undecoded
+    rows = read(package_b, "reports.csv")
+    darurat = [r for r in rows if r["form_id"] == "laporan_darurat"]
+    assert len(darurat) == 1 and darurat[0]["category"] == "darurat"          # not an empty cell
+    assert all(r["category"] for r in rows)
+    assert all(("category", r["category"]) in cb and ("triage", r["triage"]) in cb for r in rows)
 
 
 def test_htcds_fields_are_mapped_or_say_why_not(package_b):
