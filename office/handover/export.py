@@ -75,7 +75,8 @@ def export(conn: Connection, keys: OfficeKeys, *, tier: str, period: Period, out
 
     released = None
     if tier == "A":
-        period = Period(ledger.weeks(period)[0].monday, ledger.weeks(period)[-1].sunday)
+        weeks = ledger.weeks(period)
+        period = Period(weeks[0].monday, weeks[-1].sunday)
     if tier in ("A", "B"):
         check_region_codes(conn, period, include_rahasia)
     with Builder() as b:

@@ -53,6 +53,9 @@ releases = Table(
 )
 
 
+MAX_WEEKS = 260                  # five years per package
+
+
 @dataclass(frozen=True)
 class Week:
     year: int
@@ -129,6 +132,10 @@ def release(conn: Connection, period: Period, *, k: int, include_rahasia: bool, 
     now = now or clock.now()
     pol = policy(k, include_rahasia)
     ws = weeks(period)
+    if len(ws) > MAX_WEEKS:       # each week asked is ledgered: no accidental release of decades
+        raise HandoverError(f"tier A releases at most {MAX_WEEKS} ISO weeks per package; ask for a shorter period",
+                            f"tingkat A menerbitkan paling banyak {MAX_WEEKS} minggu ISO per paket; "
+                            "pilih periode yang lebih pendek")
     running = [w.label for w in ws if w.sunday >= now.date()]
     if running:
         raise HandoverError(f"tier A publishes whole ISO weeks once they are over; {', '.join(running)} "

@@ -113,3 +113,9 @@ def test_a_period_is_widened_to_whole_weeks(office, tmp_path):
 def test_bad_corrections_get_a_typed_error(office, argv):
     rc, _, err = office.cli("correct", *office.store, *argv)
     assert rc == 1 and err.startswith("error [handover_invalid]:"), err
+
+
+def test_decades_at_once_are_refused_not_ledgered(office, tmp_path):
+    rc, _, err = office.cli("export", *office.store, "--tier", "A", "--from", "2000-01-03",
+                            "--to", "2020-12-27", "--out", str(tmp_path / "x.zip"))
+    assert rc == 1 and "at most 260 ISO weeks" in err

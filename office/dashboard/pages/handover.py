@@ -113,6 +113,9 @@ def handover_make(ctx: Ctx) -> Response:
         ids = [x.strip() for x in f.get("ids", "").split() if x.strip()]
         if any(not _ID.match(x) for x in ids):
             raise HandoverError("a report id is not a UUID", "ID laporan tidak dikenali")
+        if tier in ("A", "B") and not (f.get("from") and f.get("to")):
+            raise HandoverError(f"tier {tier} needs the first and last day",
+                                f"tingkat {tier} perlu tanggal awal dan akhir")
         try:
             start = date.fromisoformat(f.get("from") or "2000-01-01")
             end = date.fromisoformat(f.get("to") or date.today().isoformat())
