@@ -48,9 +48,10 @@ def text(descriptor: dict, fingerprint: str, tables: list[tuple[str, str, int]])
     disclosure = descriptor.get("disclosure") or {}
     period = descriptor.get("period") or {}
     producer = descriptor.get("producer") or {}
-    contact = descriptor.get("contributors") or []
+    roles = {c.get("role"): c for c in descriptor.get("contributors") or []}
     listing = "\n".join(f"- `{f}` — {title} ({rows} baris / rows)" for f, title, rows in tables)
-    who = "; ".join(c.get("title", "") + (f" <{c['email']}>" if c.get("email") else "") for c in contact)
+    publisher, custodian = roles.get("publisher", {}), roles.get("maintainer", {})
+    who = publisher.get("title", "") + (f" <{publisher['email']}>" if publisher.get("email") else "")
     return f"""# {descriptor.get('title', 'Jaga Desa hand-over package')}
 
 Produced by / dibuat oleh: {producer.get('office', '')}
@@ -58,6 +59,7 @@ Tier / tingkat: {disclosure.get('tier', '')} — {disclosure.get('description', 
 Recipient / penerima: {disclosure.get('recipient', '')}
 Period / periode: {period.get('start', '')} .. {period.get('end', '')} ({period.get('basis', '')})
 Contact / kontak: {who or producer.get('office', '')}
+Custodian / walidata: {custodian.get('title', '') or producer.get('office', '')}
 Licence / lisensi: {(descriptor.get('licenses') or [{}])[0].get('title', '')}
 
 ## Files / berkas
