@@ -2,7 +2,6 @@ import base64
 import binascii
 
 from fastapi import APIRouter
-from sqlalchemy.exc import IntegrityError
 
 from core.errors import TooLarge
 from sync import receipt as rc
@@ -32,30 +31,12 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
         except (binascii.Error, ValueError):
             datas.append(None)
     good = [d for d in datas if d is not None]
-    try:
-        with office.engine.begin() as conn:
-            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys)
-    except IntegrityError:
-        # Another connection stored one of these ids meanwhile: redo item by item, where the
-        # per-item savepoint turns the race into a plain duplicate.
-        with office.engine.begin() as conn:
-            stored = [_one(conn, office, d, device["id"]) for d in good]
-    it = iter(stored)
+    it = iter(ingest.store_batch(office.engine, office.keys, good, device["id"]))
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
                for d in datas]
     results, shared = rc.compact_batch(results)     # the batch's root and signature travel once
     return BatchResult(results=results, batch=shared)
-
-
-def _one(conn, office, data: bytes, device_id: str) -> dict:
-    for attempt in range(2):
-        try:
-            with conn.begin_nested():
-                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
-        except IntegrityError:
-            if attempt:
-                raise
 
 
 @router.get("/receipts/{envelope_id}", response_model=ReceiptWire,
