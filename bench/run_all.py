@@ -36,6 +36,8 @@ FULL = {
     "map_bench.py": [],
     "conversation_bench.py": [],
     "courier_bench.py": [],
+    "derive_bench.py": [],
+    "search_index_bench.py": ["--pg"],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -52,6 +54,8 @@ SMOKE = {
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
     "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
+    "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
+    "search_index_bench.py": ["--reports", "300", "--queries", "20"],
 }
 
 

@@ -35,7 +35,8 @@
         │   ├── EnrollCodeUsed     already redeemed              409   (enroll_code_used)
         │   └── EnrollCodeExpired  past its expiry               410   (enroll_code_expired)
         ├── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
-        └── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
+        ├── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
+        └── OfficeExtraMissing  an office command on a phone-only install (office_extra_missing)
 
 The office maps every JagaError to `{"code", "message"}` with `http_status`.
 Codes are part of the wire contract: never rename one, only add.
@@ -267,6 +268,13 @@ class DatabaseDriverMissing(OfficeError):
     http_status = 500
 
 
+class OfficeExtraMissing(OfficeError):
+    """An office command (office, office-admin, handover, rollup, demo) on an install without
+    the office's dependencies: the phone's install carries none of them."""
+    code = "office_extra_missing"
+    http_status = 500
+
+
 __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
@@ -274,5 +282,5 @@ __all__ = [
     "TlsPinMismatch", "ApiError", "CourierError", "CourierWrongOffice", "CourierDamaged",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
-    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",
+    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing", "OfficeExtraMissing",
 ]

@@ -14,6 +14,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from core import localtime
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
 from fieldapp import conversation, courier, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
@@ -36,6 +37,9 @@ class RevokedHere(Revoked):
     """The office revoked this person or this phone: a new report, verdict or reply could
     never be accepted, so none is started (the office would refuse it anyway). The same
     `revoked` code as the office's refusal: one meaning, one code."""
+
+
+LOW_SPACE_MB = 30          # a few photos and a sync round's spare room: warn below this
 
 
 def _receipt_aad(report_id: str) -> bytes:
@@ -116,6 +120,24 @@ class Device:
             self._keep_revocation(session, bundle)
         self.purge_old_summaries()
         return session
+
+    def space(self) -> dict:
+        """Free space where the store lives, and whether it is low enough to warn her now —
+        before a save fails (below LOW_SPACE_MB)."""
+        free = store.free_bytes(self.data_dir)
+        return {"free": free, "low": free < LOW_SPACE_MB * 1024 * 1024}
+
+    def change_pin(self, name_or_id: str, old_pin: str, new_pin: str, *, now: float | None = None) -> None:
+        """"Ganti PIN" (users.change_pin): the old PIN is a counted try like any unlock."""
+        users.change_pin(self.db, name_or_id, old_pin, new_pin, self.pepper, tries=self.secrets, now=now)
+
+    def locked_out_outbox(self) -> dict[str, int]:
+        """For each user locked out by wrong PINs: how many of their sealed reports still wait
+        to be sent. Their key is gone, but what they sealed is ciphertext for the office (and
+        heads) that needs no key of theirs to travel: it keeps going out with every sync."""
+        return dict(self.db.conn.execute(
+            "SELECT u.label, COUNT(r.id) FROM users u LEFT JOIN reports r ON r.owner=u.id AND r.status=? "
+            "WHERE u.locked=1 GROUP BY u.id", (reports.SEALED,)).fetchall())
 
     def trust_bundle(self, session: Session) -> dict | None:
         """This user's verified view of the office (after applying pending signed items)."""
@@ -365,6 +387,7 @@ class Device:
         """Seal for the recipients in the user's verified bundle (never from plaintext rows);
         never for a revoked person or phone (RevokedHere; the draft stays)."""
         self.refuse_if_revoked(session)
+        kw.setdefault("zone", localtime.zone(self.setting("tz")))      # the zone the phone shows
         return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,

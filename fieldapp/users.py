@@ -263,6 +263,27 @@ def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
     return Session(uid, user["label"], user["role"], cipher, user["person_id"], private)
 
 
+def change_pin(db: sqlite_utils.Database, name_or_id: str, old_pin: str, new_pin: str,
+               pepper: Callable[[], bytes] | None = None, *, tries=None, now: float | None = None) -> None:
+    """"Ganti PIN": the current PIN opens the data key exactly as `unlock` does (a wrong one is a
+    counted try, with its wait), then the same data key is wrapped under the new PIN. Nothing
+    else is re-encrypted: her person keys and everything under the data key stay as they are."""
+    if not secret_ok(new_pin):
+        raise BadPin()
+    session = unlock(db, name_or_id, old_pin, pepper, now=now, tries=tries)
+    session.lock()
+    row = db.conn.execute("SELECT kdf, wrapped_key FROM users WHERE id=?", (session.user_id,)).fetchone()
+    old = keys.KdfParams.from_json(row[0])
+    secret = pepper() if pepper is not None else None
+    data_key = keys.unwrap_key(row[1], old_pin, old, secret if old.peppered else None)
+    if data_key is None:            # the row changed between the two reads
+        raise PinError("the PIN could not be changed; try again", remaining=MAX_TRIES)
+    new = dataclasses.replace(kdf_params(db), peppered=secret is not None)
+    with transaction(db) as conn:
+        conn.execute("UPDATE users SET kdf=?, wrapped_key=?, failed_attempts=0, retry_after=0 WHERE id=?",
+                     (_kdf_json(new, new_pin), keys.wrap_key(data_key, new_pin, new, secret), session.user_id))
+
+
 def _kdf_json(params: keys.KdfParams, pin: str) -> str:
     """The user's KDF record; notes a passphrase so the lock screen offers letters."""
     d = json.loads(params.to_json())

@@ -128,6 +128,8 @@ def main(argv: list[str]) -> int:
         if not (phone / "jaga.db").exists():
             print("seeding the demo: two villages, volunteer + head on one phone, a second phone, four reports …")
             _seed(office, phone, office_url)
+            # search words and signals are derived after each push: have them all before "ready"
+            _run("office", "derive", "--data", str(office), "--once")
         if not args.no_serve:
             procs.append(subprocess.Popen([*JAGA, "app", "--data", str(phone),
                                            "--host", args.host, "--port", str(args.app_port)]))

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -352,7 +353,7 @@ class SyncLoop:
                  on_result: Callable[[SyncResult], None] | None = None,
                  wait: Callable[[float], object] | None = None,
                  jitter: Callable[[], float] | None = None,
-                 lock: threading.Lock | None = None) -> None:
+                 lock: threading.Lock | None = None, probe_every: float | None = None) -> None:
         self._outbox, self._client = outbox, client
         self.interval, self.min_backoff, self.max_backoff = interval, min_backoff, max_backoff
         self.progress, self.on_result = progress, on_result
@@ -365,6 +366,10 @@ class SyncLoop:
         self.last: SyncResult | None = None
         self.rounds = 0
         self.delays: list[float] = []          # every delay chosen, newest last (for status/tests)
+        # While backing off, ask the office's /health every `probe_every` seconds (one cheap GET,
+        # no retries): the round runs the moment the network is back, not when the back-off ends.
+        self.probe_every = probe_every
+        self.next_at: float | None = None      # epoch seconds of the next automatic round
 
     @property
     def client(self) -> OfficeClient | None:
@@ -416,7 +421,40 @@ class SyncLoop:
                 delay = min(self.max_backoff, self._backoff * self._jitter())
                 self._backoff = min(self.max_backoff, self._backoff * 2)
         self.delays.append(delay)
+        self.next_at = time.time() + delay
         return delay
+
+    def _pause(self, outbox: Outbox, delay: float) -> None:
+        """Wait `delay`; after a failed round, in slices of `probe_every`, ending early when the
+        office answers a probe (the network came back) or someone triggers a round."""
+        if not self.probe_every or self.last is None or self.last.ok or delay <= self.probe_every:
+            self._wait(delay)
+            return
+        waited = 0.0
+        while waited < delay and not self._stopped.is_set():
+            piece = min(self.probe_every, delay - waited)
+            self._wait(piece)
+            waited += piece
+            if self._wake.is_set() or self._office_answers(outbox):
+                self.next_at = time.time()
+                return
+
+    def _office_answers(self, outbox: Outbox) -> bool:
+        own = not isinstance(self._client, OfficeClient)
+        try:
+            client = self._client(outbox) if own else self._client
+        except Exception:   # noqa: BLE001 — not enrolled / sync off: nothing to probe
+            return False
+        if client is None:
+            return False
+        try:
+            client.health(probe=True)
+            return True
+        except Exception:   # noqa: BLE001 — still no network: keep backing off
+            return False
+        finally:
+            if own:
+                client.close()
 
     def _run(self) -> None:
         outbox = self._outbox if hasattr(self._outbox, "pending") else self._outbox()
@@ -429,7 +467,7 @@ class SyncLoop:
                     delay = self.interval
                 if self._stopped.is_set():
                     break
-                self._wait(delay)
+                self._pause(outbox, delay)
                 self._wake.clear()
         finally:
             close = getattr(outbox, "close", None)

@@ -120,7 +120,7 @@ def _answer(field, value: Any, lang: str, zone: str) -> Any:
     if field.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
     if field.type == "datetime" and isinstance(value, str):
-        return value.replace("T", " ")       # the wall clock the volunteer typed (her zone)
+        return f"{value.replace('T', ' ')} {zone}"      # the wall clock she typed on, named
     return value
 
 
@@ -162,7 +162,7 @@ def table(data: list[dict], lang: str = "id", zone: str | None = None) -> tuple[
         for code, _, f in questions:
             name = code.split(".", 1)[-1]
             belongs = "." not in code or code.startswith(fid + ".")
-            row.append(_answer(f, answers.get(name), lang, zone) if belongs else None)
+            row.append(_answer(f, answers.get(name), lang, r.get("typed_zone") or zone) if belongs else None)
         row.append(r.get("answers_json", ""))
         rows.append(row)
     return headers, codes, rows

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import Connection, select
 
 from office.keys import OfficeKeys
-from office.schema import envelopes
+from office.schema import envelopes, villages
 
 from . import export_columns, indexer, queries
 
@@ -22,14 +22,18 @@ COLUMNS = ["envelope_id", "received_at", "phone_time", "village_id", "village", 
 
 
 def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filters) -> list[dict]:
-    from .reports import ms_iso
+    from .reports import ms_iso, typed_zone
     out = []
+    places = {v.id: v for v in conn.execute(select(villages.c.id, villages.c.kode_wilayah, villages.c.region))}
     for r in queries.iter_reports(conn, staff, filters, MAX_ROWS, keys=keys):
         env_row = conn.execute(select(envelopes).where(envelopes.c.id == r["envelope_id"])).first()
         opened = indexer.open_report(conn, keys, env_row)
         answers = opened.payload.get("answers", {}) if opened else None
+        place = places.get(r["village_id"])
         out.append({"answers": answers if isinstance(answers, dict) else {},
-                    "rahasia": bool(opened.payload.get("rahasia")) if opened else None,
+                    "typed_zone": typed_zone(opened.payload if opened else None, place and place.kode_wilayah,
+                                             place and place.region),
+                    "rahasia": bool(env_row.rahasia),       # the office's classification (reclassify.py)
                     **export_columns.extras(conn, keys, r["envelope_id"], r.get("assignee_id")),"envelope_id": r["envelope_id"], "received_at": r["received_at"],
                     "phone_time": ms_iso(r["created_ms"]), "village_id": r["village_id"],
                     "village": r["village_name"], "form_id": r["form_id"], "category": r["category"],

@@ -9,19 +9,23 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from office.derive import queue as derive_queue
 from office.keys import OfficeKeys
 
 from .envelopes import ingest_batch, ingest_envelope
 
 
 def store_batch(engine: Engine, keys: OfficeKeys, items: list[bytes], device_id: str) -> list[dict]:
-    """`ingest_batch` committed once (before any receipt leaves); one result per item."""
+    """`ingest_batch` committed once (before any receipt leaves); one result per item. After
+    the commit the derive worker of this process is woken for the jobs the batch queued."""
     try:
         with engine.begin() as conn:
-            return ingest_batch(conn, items, device_id=device_id, keys=keys)
+            results = ingest_batch(conn, items, device_id=device_id, keys=keys)
     except IntegrityError:
         with engine.begin() as conn:
-            return [_one(conn, keys, d, device_id) for d in items]
+            results = [_one(conn, keys, d, device_id) for d in items]
+    derive_queue.wake()
+    return results
 
 
 def _one(conn: Connection, keys: OfficeKeys, data: bytes, device_id: str) -> dict:

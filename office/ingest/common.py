@@ -19,9 +19,7 @@ from office import clock
 from office.keys import OfficeKeys
 from office.schema import persons
 
-REVIEW_FORM = "_review"
-FEEDBACK_FORM = "_feedback"
-REPLY_FORM = "_reply"
+from sync.formids import FEEDBACK_FORM, REPLY_FORM, REVIEW_FORM  # noqa: F401  (ingest's names)
 VERDICTS = ("verified", "disputed", "needs_more_info")
 MAX_ATTACHMENT = 16 * 1024 * 1024
 MAX_PHONE_MS = 253_402_300_799_999     # 9999-12-31T23:59:59.999Z

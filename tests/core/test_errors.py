@@ -39,8 +39,10 @@ STABLE = {
     "RegionCodeMissing": "region_code_missing", "PackageInvalid": "package_invalid",
     "RollupError": "rollup_invalid",
     "ShareNotSetUp": "rollup_not_set_up",
+    "AppLockout": "rollup_app_lockout",
     "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
     "CourierDamaged": "courier_damaged",
+    "OfficeExtraMissing": "office_extra_missing",
 }
 
 

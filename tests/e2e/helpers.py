@@ -433,3 +433,9 @@ def record_metric(name: str, value: dict) -> None:
     data[name] = value
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     print(f"{name}: {value}")
+
+
+def option(page, name: str, exact: bool = False):
+    """A choice on a form or in Settings: a radio when one may be picked, a checkbox when several
+    may (fieldapp/ui/fields.Option) — found by the role a screen reader announces."""
+    return page.get_by_role("radio", name=name, exact=exact).or_(page.get_by_role("checkbox", name=name, exact=exact))

@@ -73,6 +73,14 @@ def enroll_issue(ctx: Ctx) -> Response:
     return render(ctx, "enroll.html", villages=admin.village_list(ctx.conn), issued=out)
 
 
+@page("GET", "/admin/quarantine", "admin")
+def quarantine_page(ctx: Ctx) -> Response:
+    """Refused emergencies (office/ingest/quarantine.py): seen, with the reason, never lost."""
+    from .. import quarantine
+    ctx.audit("view_quarantine")
+    return render(ctx, "quarantine.html", items=quarantine.listing(ctx.conn, ctx.keys))
+
+
 @page("GET", "/admin/devices", "admin")
 def devices_page(ctx: Ctx) -> Response:
     ctx.audit("view_devices")         # every enrolled person and phone: a staff view like any other

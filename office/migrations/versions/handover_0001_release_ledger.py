@@ -1,13 +1,13 @@
 """tier A release ledger: one published table per ISO week, corrections as versions
 
 Revision ID: handover_0001
-Revises: 0011_replies
+Revises: usability_0001
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "handover_0001"
-down_revision = "0011_replies"
+down_revision = "usability_0001"
 branch_labels = None
 depends_on = None
 
