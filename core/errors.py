@@ -18,6 +18,7 @@
     │   ├── InsecureTransport plain HTTP to a non-loopback office      (insecure_transport)
     │   └── TlsPinMismatch   the office's certificate is not the pinned one (tls_pin_mismatch)
     ├── ApiError             an office refusal with an HTTP status     (from the office)
+    ├── BuildFailed          the offline app cannot be built           (build_failed)
     ├── CourierError         a courier file cannot be used             (courier_invalid)
     │   ├── CourierWrongOffice  made for another office                (courier_wrong_office)
     │   └── CourierDamaged   imported what was whole; some was not     (courier_damaged)
@@ -275,11 +276,16 @@ class OfficeExtraMissing(OfficeError):
     http_status = 500
 
 
+class BuildFailed(JagaError):
+    """The installable offline app cannot be built (jaga-desa build-app)."""
+    code = "build_failed"
+
+
 __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
     "EnvelopeError", "TrustError", "IdentityMismatch", "SyncError", "InsecureTransport",
-    "TlsPinMismatch", "ApiError", "CourierError", "CourierWrongOffice", "CourierDamaged",
+    "TlsPinMismatch", "ApiError", "BuildFailed", "CourierError", "CourierWrongOffice", "CourierDamaged",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing", "OfficeExtraMissing",

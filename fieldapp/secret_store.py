@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Protocol
@@ -181,7 +182,11 @@ class KeystoreSecretStore:
 
 
 def default_store() -> SecretStore:
-    """Web/desktop mode (this build): the file store; `JAGA_SECRET_DIR` overrides its folder."""
+    """Web/desktop mode (this build): the file store; `JAGA_SECRET_DIR` overrides its folder.
+    In the offline app (a browser) the browser's store: fieldapp/secret_store_web.py."""
     folder = os.environ.get("JAGA_SECRET_DIR") or Path(
         os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "jaga-desa" / "secrets"
+    if sys.platform == "emscripten":
+        from fieldapp.secret_store_web import BrowserSecretStore
+        return BrowserSecretStore(folder)
     return FileSecretStore(folder)

@@ -13,7 +13,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -234,6 +234,16 @@ def sealed_waiting(data_dir: Path) -> int | None:
     return None
 
 
+_after_commit: list[Callable[[], None]] = []
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` after every committed transaction. A platform seam: in the offline app
+    (a browser) the file system lives in memory until it is copied to IndexedDB, and this is
+    where each commit asks for that copy (jaga_desa/offline/storage.py)."""
+    _after_commit.append(callback)
+
+
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     """One atomic write; a full disk becomes StorageFull with the previous state intact.
@@ -257,6 +267,8 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
             raise StoreError(f"could not save: {exc}") from exc
         raise
+    for callback in _after_commit:
+        callback()
 
 
 def scrub(db: sqlite_utils.Database) -> bool:

@@ -27,10 +27,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlite_utils
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
+from core.crypto import Ed25519PrivateKey, X25519PrivateKey
 from core.errors import JagaError, LockedOut, NotFound, PinError
 from fieldapp import keys
 from fieldapp.store import get_meta, set_meta, transaction
@@ -144,8 +141,7 @@ def kdf_params(db: sqlite_utils.Database) -> keys.KdfParams:
 
 
 def _raw(private) -> bytes:
-    return private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                 serialization.NoEncryption())
+    return private.private_bytes_raw()
 
 
 def add_user(db: sqlite_utils.Database, label: str, role: str, pin: str,

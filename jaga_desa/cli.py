@@ -1,6 +1,6 @@
 """`jaga-desa` — the one entry point (also `python -m jaga_desa` and `python main.py`).
 
-    jaga-desa demo | app | office | office-admin | handover | rollup | forms | device ...
+    jaga-desa demo | app | build-app | office | office-admin | handover | rollup | forms | device ...
 
 Thin on purpose: each package owns its own command line; this module only dispatches.
 """
@@ -12,6 +12,7 @@ USAGE = """usage: jaga-desa COMMAND [ARGS...]
 
   demo          the whole trip on one machine: office + dashboard + field app, seeded
   app           the field app (Flet, web mode) on one device's data folder
+  build-app     build the installable offline field app (served by `office --app-dir`)
   office        the office server: sync API + staff dashboard
   office-admin  office administration: villages, staff, enrollment codes, keys
   handover      One Data hand-over packages: export (signed, tiers A/B/C) and verify
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         from office.handover.cli import main as run
     elif cmd == "rollup":
         from office.rollup.cli import main as run
+    elif cmd == "build-app":
+        from jaga_desa.offline.cli import main as run
     elif cmd == "demo":
         from jaga_desa.demo import main as run
     else:

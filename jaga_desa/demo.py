@@ -106,6 +106,19 @@ def _seed_second_village(office: Path, phone: Path, office_url: str) -> None:
     _run(*dev, "sync")
 
 
+def _offline_app(out: Path, office_url: str) -> tuple[str, list[str]]:
+    """Build the installable offline app for the demo's office to serve at /app/ (best effort:
+    the build needs npm the first time; without it the demo runs without /app/)."""
+    from core.errors import JagaError
+    from jaga_desa.offline.build import build_app
+    try:
+        build_app(out)
+    except JagaError as exc:
+        return f"  (offline app not built: {exc.message})", []
+    return (f"  Offline app (Python in the browser; installable, works with no server):\n"
+            f"                                             {office_url}/app/", ["--app-dir", str(out)])
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="jaga-desa demo", description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("demo-data"),
@@ -121,8 +134,9 @@ def main(argv: list[str]) -> int:
     office, phone = args.data / "office", args.data / "phone"
     os.environ.setdefault("JAGA_OFFICE_KEY", DEMO_OFFICE_KEY)
     office_url = f"http://{args.host}:{args.office_port}"
+    app_line, app_args = _offline_app(args.data / "app", office_url) if not args.no_serve else ("", [])
     procs = [subprocess.Popen([*JAGA, "office", "--data", str(office),
-                               "--host", args.host, "--port", str(args.office_port)])]
+                               "--host", args.host, "--port", str(args.office_port), *app_args])]
     try:
         _wait(office_url + "/api/v1/health", procs[0], 60)
         if not (phone / "jaga.db").exists():
@@ -140,6 +154,7 @@ Jaga Desa demo is running.
       volunteer  {VOLUNTEER[0]:<10} PIN {VOLUNTEER[1]}
       head       {HEAD[0]:<10} PIN {HEAD[1]}
       (a second phone in {VILLAGE_2}: {VOLUNTEER_2[0]}, PIN {VOLUNTEER_2[1]}, data {args.data / "phone-2"})
+{app_line}
   Office dashboard:                          {office_url}/dashboard/
       admin / {STAFF_PASSWORD}    intel / {STAFF_PASSWORD} (region {REGION})
   Office API (OpenAPI):                      {office_url}/api/v1/docs

@@ -180,6 +180,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     for module in (health, enroll, envelopes, attachments, inbox, reviews, courier):
         app.include_router(module.router, prefix=API)
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
+    from office import offline_app; offline_app.mount(app)   # the installable field app at /app/
     _start_backfill(engine, keys)
     _derive_in_process(app, engine, keys, derive)
     _install_handlers(app)

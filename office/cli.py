@@ -1,7 +1,7 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
     office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
-                 [--tls-cert PEM --tls-key PEM]
+                 [--tls-cert PEM --tls-key PEM] [--app-dir DIR]
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL]
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--tile-url", help="the office's own map tile server, e.g. "
                         "http://10.0.0.5/tiles/{z}/{x}/{y}.png (env JAGA_TILE_URL); without it the "
                         "dashboard map draws only the basemap shipped in the package")
+    office.add_argument("--app-dir", type=Path, help="serve the offline field app built by "
+                        "`jaga-desa build-app --out DIR` at /app/")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see office/serve.py)")
 
@@ -213,10 +215,16 @@ def _run_office(args) -> int:
     if args.tile_url:           # every worker reads it from the environment it inherits
         from office.dashboard import basemap
         os.environ[basemap.TILE_ENV] = basemap.check_tile_url(args.tile_url)
+    if args.app_dir:            # every worker reads it from the environment it inherits
+        from office import offline_app
+        os.environ[offline_app.APP_ENV] = str(offline_app.check_dir(args.app_dir).resolve())
     fp = public_fingerprint(args.data)
     print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
     print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"
           + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
+    if args.app_dir:
+        print(f"offline field app: {'https' if tls else 'http'}://{args.host}:{args.port}/app/",
+              file=sys.stderr, flush=True)
     serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
               log_level=args.log_level, tls=tls)
     return 0

@@ -18,9 +18,10 @@ import contextlib
 import hashlib
 import logging
 import random
+import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -208,6 +209,29 @@ def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[Outbox
     return batch
 
 
+class _InPlace:
+    """An executor that runs each job when it is submitted: the offline app's Pyodide has no
+    threads, so there the next batch leaves after this one instead of alongside it."""
+
+    def __enter__(self) -> "_InPlace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:   # noqa: BLE001 - handed to the caller by .result()
+            done.set_exception(exc)
+        return done
+
+
+def _pipeline():
+    return _InPlace() if sys.platform == "emscripten" else ThreadPoolExecutor(max_workers=1)
+
+
 def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
               batch_size: int = 100) -> SyncResult:
     """Probe, push the outbox, upload attachments, push reviews, pull the inbox. Never raises
@@ -226,7 +250,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
     total = count() if callable(count) else 0
     done, tried = 0, set()
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with _pipeline() as pool:
             batch = _next_batch(outbox, tried, batch_size, len(result.failed))
             future = pool.submit(client.push, [i.envelope for i in batch]) if batch else None
             while future is not None:

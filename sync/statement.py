@@ -27,9 +27,7 @@ import base64
 import hashlib
 import json
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from core.crypto import Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature
 from core.errors import TrustError
 
 ENROLLMENT = "jaga-desa/v1/enrollment"

@@ -117,10 +117,12 @@ def trigger() -> None:
         _loop.trigger()
 
 
-def start_background(data_dir: Path, *, interval: float | None = None):
+def start_background(data_dir: Path, *, interval: float | None = None,
+                     runner: Callable[[object], object] | None = None):
     """Background sync through sync.runner.SyncLoop (its exponential back-off after a failed
     round, reset after a success): every AUTO_SECONDS, and right after a report is sealed,
-    while the 'sync' setting is on (default on) and the phone is enrolled."""
+    while the 'sync' setting is on (default on) and the phone is enrolled. `runner` starts
+    the loop where threads cannot (the offline app: jaga_desa/offline/background.py)."""
     global _loop
     if not available() or (interval or AUTO_SECONDS) <= 0:
         return None
@@ -129,7 +131,8 @@ def start_background(data_dir: Path, *, interval: float | None = None):
         return _loop
     _loop = SyncLoop(lambda: Device(data_dir), lambda dev: _client_for(dev, background=True),
                      interval=interval or AUTO_SECONDS, min_backoff=min(30.0, interval or AUTO_SECONDS),
-                     max_backoff=MAX_BACKOFF, lock=_lock, probe_every=PROBE_SECONDS).start()
+                     max_backoff=MAX_BACKOFF, lock=_lock, probe_every=PROBE_SECONDS)
+    (runner or SyncLoop.start)(_loop)
     return _loop
 
 

@@ -32,6 +32,7 @@ STABLE = {
     "EnrollmentError": "enroll_failed", "EnrollCodeInvalid": "enroll_code_invalid",
     "EnrollCodeUsed": "enroll_code_used", "EnrollCodeExpired": "enroll_code_expired",
     "OfficeKeyError": "office_key", "DatabaseDriverMissing": "db_driver_missing",
+    "BuildFailed": "build_failed",
     "PostgresUnavailable": "postgres_unavailable", "PhotoError": "photo_invalid",
     "Immutable": "report_immutable", "NotEnrolled": "not_enrolled", "SecretMissing": "secret_missing",
     "BadPin": "pin_format", "PinEmpty": "pin_empty", "PinWait": "pin_wait",
