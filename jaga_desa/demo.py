@@ -21,10 +21,12 @@ from pathlib import Path
 
 from core.net import ServerDidNotStart, wait_http
 
-VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
+# Real villages by their Kemendagri code (Kepmendagri 300.2.2-2138/2025), so hand-over tiers
+# A and B, which place every report by its code, work on the demo as they do in an office.
+VILLAGE, VILLAGE_CODE, REGION = "Aji Kuning", "65.03.12.2003", "Nunukan"     # kec. Sebatik Tengah
 # A second village with its own phone: its volunteer names the same recruiter (his number
 # written another way), so the signals page shows a link across villages at once.
-VILLAGE_2, VOLUNTEER_2 = "Sungai Nyamuk", ("Rina", "333333")
+VILLAGE_2, VILLAGE_2_CODE, VOLUNTEER_2 = "Sungai Nyamuk", "65.03.10.2001", ("Rina", "333333")  # kec. Sebatik Timur
 VOLUNTEER, HEAD = ("Siti", "111111"), ("Pak Kades", "222222")
 STAFF = (("admin", "admin", None), ("intel", "intel", REGION))
 STAFF_PASSWORD = "jaga-demo-2026"
@@ -53,8 +55,8 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float) -> None:
 
 def _seed(office: Path, phone: Path, office_url: str) -> None:
     adm = ("office-admin", "--data", str(office))
-    _run(*adm, "add-village", "--name", VILLAGE, "--region", REGION)
-    _run(*adm, "add-village", "--name", VILLAGE_2, "--region", REGION)
+    _run(*adm, "add-village", "--code", VILLAGE_CODE, "--region", REGION)
+    _run(*adm, "add-village", "--code", VILLAGE_2_CODE, "--region", REGION)
     for user, role, region in STAFF:
         _run(*adm, "add-staff", "--username", user, "--role", role, *(("--region", region) if region else ()),
              env={"JAGA_PASSWORD": STAFF_PASSWORD})

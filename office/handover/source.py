@@ -20,8 +20,9 @@ from office.schema import envelopes, villages
 from .errors import HandoverError, RegionCodeMissing
 
 BATCH = 1000
-# The keberangkatan form has no category question: its reports all count as one.
-FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural"}
+# The keberangkatan and Darurat forms ask no category: each form's reports count as one
+# (the codebook decodes both codes, so no category cell is left empty).
+FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural", "laporan_darurat": "darurat"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise HandoverError(f"period ends ({self.end}) before it starts ({self.start})")
+            raise HandoverError(f"period ends ({self.end}) before it starts ({self.start})",
+                                f"periode berakhir ({self.end}) sebelum dimulai ({self.start})")
 
     @property
     def bounds(self) -> tuple[str, str]:
@@ -79,8 +81,10 @@ def check_region_codes(conn: Connection, period: Period, include_rahasia: bool,
     if missing:
         names = ", ".join(f"{m.name} (id {m.id})" for m in missing)
         raise RegionCodeMissing(
-            f"village without a Kemendagri region code: {names}; set one with "
-            "`office-admin set-village-code --village ID --code KODE` before a tier A/B export")
+            f"village without a Kemendagri region code: {names}; set it on the dashboard's Villages page "
+            "or with `office-admin set-village-code --village ID --code KODE` before a tier A/B export",
+            f"desa tanpa kode wilayah Kemendagri: {names}; tetapkan kodenya di halaman Desa "
+            "sebelum serah terima tingkat A/B")
 
 
 def day_counts(conn: Connection, period: Period, *, include_rahasia: bool = False) -> Iterator[tuple]:

@@ -252,7 +252,7 @@ def test_rollup_demo_runs_end_to_end(capsys):
     assert "region holds 4 reports (the rahasia one stayed home)" in out
     assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
     link = [line for line in out.splitlines() if line.startswith("cross-office link at the region: phone:")]
-    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.09, 65.03.01" in link[0]
+    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.21, 65.03.01" in link[0]    # Entikong (23.12)
     assert "rows at the region holding the number itself: 0" in out and "+6281277315599" not in out
     assert "PROBLEM" not in out
     from office.rollup.demo import LEVEL_KEY, PASSWORD

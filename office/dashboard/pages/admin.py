@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import BadRequest, NotFound
+from core.errors import BadRequest, Conflict, NotFound
 from office.staff import ROLES as STAFF_ROLES, create_staff
 
 from .. import admin, audit, auth, queries
@@ -30,6 +30,32 @@ def villages_add(ctx: Ctx) -> Response:
         return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
     vid = enrollment.add_village(ctx.conn, ctx.form.get("name", "")[:200], ctx.form.get("region", "").strip()[:200] or None)
     ctx.audit("add_village", target=str(vid), detail={"name": ctx.form.get("name", "")[:200]})
+    return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
+
+
+_CODE_REFUSED = {
+    BadRequest: ("bukan kode desa/kelurahan (format 2-2-2-4, mis. 65.03.01.2001)",
+                 "not a desa/kelurahan code (format 2-2-2-4, e.g. 65.03.01.2001)"),
+    NotFound: ("tidak ada di daftar kode Kemendagri", "not in the Kemendagri code list"),
+    Conflict: ("kode atau nama resminya sudah dipakai desa lain", "its code or official name belongs to another village"),
+}
+
+
+@page("POST", "/admin/villages/code", "admin")
+def villages_set_code(ctx: Ctx) -> Response:
+    """Give an existing village its Kemendagri code (issue 24.7): what tier A/B hand-overs
+    need, on the web as well as `office-admin set-village-code`. Audited; the village takes
+    its official name."""
+    from office import village_codes
+    code = ctx.form.get("code", "").strip()[:13]
+    try:
+        out = village_codes.assign(ctx.conn, int(ctx.form.get("village", "0") or 0), code)
+    except (BadRequest, NotFound, Conflict, ValueError) as e:
+        why = _CODE_REFUSED.get(type(e), _CODE_REFUSED[BadRequest])[0 if ctx.lang == "id" else 1]
+        lead = "Kode" if ctx.lang == "id" else "Code"
+        return villages_page(ctx, notice=f"{lead} {code!r}: {why}", status=422)
+    ctx.audit("set_village_code", target=str(out["id"]),
+              detail={"old_name": out["old_name"][:200], "name": out["name"], "code": out["kode_wilayah"]})
     return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
 
 
