@@ -158,6 +158,7 @@ class ApiError(JagaError):
         self.code = code
         self.http_status = http_status
         self.refusal = refusal          # the office's signed refusal, if it sent one (sync/statement.py)
+        self.nonce: str | None = None   # the nonce the refused request carried (set by sync.client)
 
 
 class OfficeError(JagaError):

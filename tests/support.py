@@ -195,7 +195,8 @@ class SqliteOutbox:
             self.db.execute("DELETE FROM blobs WHERE envelope_id=?", (envelope_id,))
             self.db.execute("COMMIT")
 
-    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> None:
+    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                    nonce: str | None = None) -> None:
         if code == "refusal_untrusted":
             return                  # not the office refusing: the item stays pending
         with self._lock:

@@ -35,13 +35,13 @@ log = logging.getLogger("jaga.office.ingest")
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, nonce: str | None = None) -> dict:
     """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
-    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, nonce=nonce)[0]
 
 
 def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
-                 now: datetime | None = None) -> list[dict]:
+                 now: datetime | None = None, nonce: str | None = None) -> list[dict]:
     """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
     one multi-row insert per table (`ingest_envelope` is the batch of one).
 
@@ -115,8 +115,11 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     _sign_receipts(signing, results, keys)
     for data, res in zip(items, results):
         if res is not None and res["status"] == "rejected":
-            # final on the phone: signed for these bytes and this device (sync/statement.py)
-            res["refusal"] = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at)
+            # final on the phone: signed for these bytes, this device and this push (its nonce)
+            refusal = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at,
+                                     purpose="push", nonce=nonce)
+            if refusal is not None:
+                res["refusal"] = refusal
     # One lock order for every writer: two workers inserting overlapping batches on
     # PostgreSQL then wait on each other instead of deadlocking.
     rows["env"].sort(key=lambda r: r["id"])

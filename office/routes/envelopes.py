@@ -1,13 +1,13 @@
 import base64
 import binascii
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import TooLarge
 from sync import receipt as rc
 from office import ingest
-from office.deps import DeviceDep, OfficeDep
+from office.deps import DeviceDep, OfficeDep, request_nonce
 from office.models import BatchResult, EnvelopeBatch, ErrorBody, ReceiptWire
 
 router = APIRouter(tags=["envelopes"])
@@ -16,7 +16,7 @@ MAX_BATCH = 500
 
 @router.post("/envelopes", response_model=BatchResult, response_model_exclude_unset=True,
              responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
-def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
+def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Request) -> BatchResult:
     """A batch of sealed envelopes; one result per item.
 
     Each item is stored whole or not at all (every check runs before any write); the batch
@@ -32,14 +32,15 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
         except (binascii.Error, ValueError):
             datas.append(None)
     good = [d for d in datas if d is not None]
+    nonce = request_nonce(request)      # refusals answer this push only (sync/statement.py)
     try:
         with office.engine.begin() as conn:
-            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys)
+            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys, nonce=nonce)
     except IntegrityError:
         # Another connection stored one of these ids meanwhile: redo item by item, where the
         # per-item savepoint turns the race into a plain duplicate.
         with office.engine.begin() as conn:
-            stored = [_one(conn, office, d, device["id"]) for d in good]
+            stored = [_one(conn, office, d, device["id"], nonce) for d in good]
     it = iter(stored)
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
@@ -48,11 +49,11 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
     return BatchResult(results=results, batch=shared)
 
 
-def _one(conn, office, data: bytes, device_id: str) -> dict:
+def _one(conn, office, data: bytes, device_id: str, nonce: str | None) -> dict:
     for attempt in range(2):
         try:
             with conn.begin_nested():
-                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys)
+                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys, nonce=nonce)
         except IntegrityError:
             if attempt:
                 raise
