@@ -20,6 +20,7 @@ from core.errors import JagaError
 from office import db, keys as office_keys
 from office.compression import GzipPush
 from office.deps import Office
+from office.enrollment import device_for_token
 from office.routes import attachments, enroll, envelopes, health, inbox, reviews
 
 log = logging.getLogger("jaga.office")
@@ -149,6 +150,16 @@ def _start_backfill(engine, keys) -> None:
                    "background indexing")
 
 
+def _live_device(engine, token: str | None) -> bool:
+    """Is `token` a live device's? (Read before a push body is read: see compression.py.)"""
+    try:
+        with db.reading(engine) as conn:
+            device_for_token(conn, token)
+    except JagaError:
+        return False
+    return True
+
+
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
                passphrase: str | None = None) -> FastAPI:
     """Load (or create) the office keys, migrate the store, and build the app."""
@@ -171,6 +182,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _start_backfill(engine, keys)
     _install_handlers(app)
-    app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
+    app.add_middleware(GzipPush, limit=MAX_BODY,       # inside BodyLimit: both sizes capped
+                       admit=lambda token: _live_device(engine, token))
     app.add_middleware(BodyLimit)
     return app

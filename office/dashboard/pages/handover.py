@@ -71,6 +71,7 @@ def _form(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
 
 @page("GET", "/admin/handover", "admin")
 def handover_page(ctx: Ctx) -> Response:
+    ctx.audit("view_handover")         # the hand-over history: who gave what to whom
     return _form(ctx)
 
 
