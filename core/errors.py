@@ -31,6 +31,8 @@
         │   ├── EnrollCodeInvalid  unknown code                  404   (enroll_code_invalid)
         │   ├── EnrollCodeUsed     already redeemed              409   (enroll_code_used)
         │   └── EnrollCodeExpired  past its expiry               410   (enroll_code_expired)
+        ├── RateLimited      one phone: too many pushes, or requests at once 429 (rate_limited)
+        │   └── QuotaExceeded  one phone: its bytes for today are used   429 (quota_exceeded)
         ├── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
         └── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
 
@@ -235,6 +237,17 @@ class EnrollCodeExpired(EnrollmentError):
     http_status = 410
 
 
+class RateLimited(OfficeError):
+    """This phone is sending too fast (pushes per minute, or requests at the same time); try later."""
+    code = "rate_limited"
+    http_status = 429
+
+
+class QuotaExceeded(RateLimited):
+    """This phone has sent as many bytes as the office takes from one phone today; the rest waits."""
+    code = "quota_exceeded"
+
+
 class OfficeKeyError(OfficeError):
     """The office keys cannot be loaded (missing or wrong JAGA_OFFICE_KEY)."""
     code = "office_key"
@@ -255,4 +268,5 @@ __all__ = [
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",
+    "RateLimited", "QuotaExceeded",
 ]

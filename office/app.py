@@ -21,6 +21,7 @@ from office import db, keys as office_keys
 from office.compression import GzipPush
 from office.deps import Office
 from office.enrollment import device_for_token
+from office.phone_limits import PhoneGate, PhoneLimits
 from office.routes import attachments, enroll, envelopes, health, inbox, reviews
 
 log = logging.getLogger("jaga.office")
@@ -175,7 +176,8 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     app = FastAPI(title="Jaga Desa office API", version=VERSION,
                   description="Sealed field reports in, receipts, reviews and feedback out.",
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
-    app.state.office = Office(engine=engine, keys=keys, version=VERSION)
+    limits = PhoneLimits.from_env()         # a bad JAGA_PHONE_* value stops start-up, typed
+    app.state.office = Office(engine=engine, keys=keys, version=VERSION, limits=limits)
     app.state.data_dir = data_dir
     for module in (health, enroll, envelopes, attachments, inbox, reviews):
         app.include_router(module.router, prefix=API)
@@ -184,5 +186,6 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     _install_handlers(app)
     app.add_middleware(GzipPush, limit=MAX_BODY,       # inside BodyLimit: both sizes capped
                        admit=lambda token: _live_device(engine, token))
+    app.add_middleware(PhoneGate, limits=limits)      # before the body is read: rate, in flight
     app.add_middleware(BodyLimit)
     return app

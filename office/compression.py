@@ -25,13 +25,13 @@ from starlette.middleware.gzip import GZipMiddleware
 PATH = "/api/v1/envelopes"
 
 
-def _error(status: int, code: str, message: str):
+def _error(status: int, code: str, message: str, headers: dict[bytes, bytes] | None = None):
     body = json.dumps({"code": code, "message": message}).encode()
 
     async def send_error(send) -> None:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()), *(headers or {}).items()]})
         await send({"type": "http.response.body", "body": body})
     return send_error
 

@@ -1,7 +1,7 @@
 """Shared route dependencies: the office state, device authentication."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +13,7 @@ from sync import statement
 from office.enrollment import device_for_token
 from office.ingest.common import signed_refusal
 from office.keys import OfficeKeys
+from office.phone_limits import PhoneLimits
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Office:
     engine: Engine
     keys: OfficeKeys
     version: str
+    limits: PhoneLimits = field(default_factory=PhoneLimits)
 
 
 def office(request: Request) -> Office:

@@ -110,9 +110,12 @@ class EnvelopeBatch(BaseModel):
 
 class ItemResult(BaseModel):
     envelope_id: str | None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "deferred"] = Field(
+        description="deferred: not stored now and not refused (this phone's bytes for today are used: "
+                    "code quota_exceeded); send it again after retry_after seconds")
     code: str | None = None
     reason: str | None = None
+    retry_after: int | None = None
     receipt: ReceiptWire | None = None
     refusal: RefusalWire | None = Field(default=None, description="with every rejected item the office "
                                         "could read: its signed refusal (the phone closes the item only on it)")

@@ -133,6 +133,10 @@ def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, 
         if outbox.mark_failed(eid, code, reason, refusal=res["refusal"], nonce=nonce) is False:
             result.failed[eid] = REFUSAL_UNTRUSTED
         return
+    if res.get("status") == "deferred" and res.get("envelope_id") == eid:
+        # The office's per-phone quota (not a refusal: nothing signed, nothing closed): this
+        # item and the rest wait; the round stops as transient and the loop backs off.
+        raise ApiError(str(res.get("code") or "quota_exceeded"), str(res.get("reason") or ""), 429)
     if res.get("status") not in ("accepted", "duplicate") or res.get("envelope_id") != eid:
         raise SyncError("the office answered with a result for another envelope")
     try:

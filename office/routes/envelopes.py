@@ -35,7 +35,8 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Re
     nonce = request_nonce(request)      # refusals answer this push only (sync/statement.py)
     try:
         with office.engine.begin() as conn:
-            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys, nonce=nonce)
+            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys, nonce=nonce,
+                                         quota=office.limits.bytes_per_day)
     except IntegrityError:
         # Another connection stored one of these ids meanwhile: redo item by item, where the
         # per-item savepoint turns the race into a plain duplicate.
@@ -53,7 +54,8 @@ def _one(conn, office, data: bytes, device_id: str, nonce: str | None) -> dict:
     for attempt in range(2):
         try:
             with conn.begin_nested():
-                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys, nonce=nonce)
+                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys, nonce=nonce,
+                                              quota=office.limits.bytes_per_day)
         except IntegrityError:
             if attempt:
                 raise

@@ -318,3 +318,92 @@ def test_cli_admin_actions_and_staff_views_leave_an_audit_row(audited_office, mo
     staff = [(a, t) for a, who, t in got if who == "admin"]
     assert {"view_signals", "view_villages", "view_handover"} <= {a for a, _ in staff}, staff
     assert ("view_revoke_device", siti.device_id) in staff and ("view_revoke_person", siti.id) in staff
+
+
+# ── 4: one phone cannot fill the disk or crowd out the others ─────────────────
+
+QUOTA = 1024 * 1024
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited_office(request, tmp_path):
+    url = request.getfixturevalue("postgres_server")("red_quota") if request.param == "postgresql" else None
+    server = OfficeServer(tmp_path / "limited", url, env={"JAGA_PHONE_BYTES_PER_DAY": str(QUOTA),
+                                                          "JAGA_PHONE_PUSHES_PER_MINUTE": "4"}).start()
+    yield server
+    server.stop()
+
+
+def _stored(server: OfficeServer, envelope_id: str) -> int:
+    from office.schema import envelopes
+    engine = db.open_store(server.data_dir, server.db_url)
+    try:
+        with engine.connect() as conn:
+            return len(conn.execute(select(envelopes.c.id).where(envelopes.c.id == envelope_id)).all())
+    finally:
+        engine.dispose()
+
+
+def test_one_phone_cannot_fill_the_office_or_crowd_out_the_others(limited_office, tmp_path):
+    """Siti's phone pushes a report declaring 1.2 MB of photos against a 1 MiB day: it is
+    deferred (not refused, nothing signed, nothing stored) and waits on the phone; her small
+    report in the same push is taken, and Budi's phone is untouched by her quota. Past four
+    pushes a minute she gets 429 `rate_limited`; Budi does not. With two of her requests held
+    open (a slow upload), a third of hers is turned away at once while Budi's are served."""
+    import base64
+    import socket
+
+    from jaga_desa.testing.waits import wait_until
+    from sync.client import OfficeClient
+    from sync.runner import sync_once
+    from tests.support import SqliteOutbox
+    server = limited_office
+    village(server)
+    siti, sc = enroll(server, "Entikong", "volunteer", "Siti")
+    budi, bc = enroll(server, "Entikong", "volunteer", "Budi")
+    photos = {"aa" * 16: os.urandom(600_000), "bb" * 16: os.urandom(600_000)}
+    big, small = siti.report(attachments=photos), siti.report()
+    got_big, got_small = sc.push([big.envelope, small.envelope])
+    assert got_big["status"] == "deferred" and got_big["code"] == "quota_exceeded", got_big
+    assert "refusal" not in got_big and 0 < got_big["retry_after"] <= 86400
+    assert got_small["status"] == "accepted" and _stored(server, big.envelope_id) == 0
+    theirs = budi.report(attachments={"cc" * 16: os.urandom(600_000)})
+    assert bc.push([theirs.envelope])[0]["status"] == "accepted"            # her quota is hers
+
+    outbox = SqliteOutbox(tmp_path / "siti.db", office_url=server.url, sync_token=sc.token,
+                          device_id=siti.device_id, office_sign_public=base64.b64decode(
+                              siti.enrolled["office_ed25519_public"]))
+    outbox.add(big)
+    client = OfficeClient(server.url, token=sc.token)
+    rnd = sync_once(outbox, client)
+    client.close()
+    assert not rnd.ok and rnd.error == "quota_exceeded", rnd
+    assert [i.envelope_id for i in outbox.pending()] == [big.envelope_id]   # kept for tomorrow
+
+    # (raw requests: the phone's own client honours Retry-After by waiting, as it should)
+    push = lambda token: requests.post(f"{server.url}/api/v1/envelopes", json={"envelopes": []}, timeout=30,
+                                       headers={"Authorization": f"Bearer {token}"})
+    answers = [push(sc.token) for _ in range(4)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited and limited[0].json()["code"] == "rate_limited" and int(limited[0].headers["Retry-After"]) >= 1
+    assert push(bc.token).status_code == 200                                 # Budi is not slowed
+
+    held = []
+    try:
+        for n in range(2):                     # two slow uploads of hers, never finished
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.sendall((f"PUT /api/v1/attachments/{small.envelope_id}/{'dd' * 16}?offset=0 HTTP/1.1\r\n"
+                          f"Host: 127.0.0.1\r\nAuthorization: Bearer {sc.token}\r\n"
+                          f"Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n").encode()
+                         + b"x" * 10)
+            held.append(sock)
+        inbox = lambda token: requests.get(f"{server.url}/api/v1/inbox", timeout=30,
+                                           headers={"Authorization": f"Bearer {token}"}).status_code
+        wait_until(lambda: inbox(sc.token) == 429, 30, "her third request to be turned away")
+        assert inbox(bc.token) == 200
+    finally:
+        for sock in held:
+            sock.close()
+    wait_until(lambda: inbox(sc.token) == 200, 30, "her requests to be served again once hers ended")
+    sc.close()
+    bc.close()

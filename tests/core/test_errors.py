@@ -39,6 +39,7 @@ STABLE = {
     "RegionCodeMissing": "region_code_missing", "PackageInvalid": "package_invalid",
     "RollupError": "rollup_invalid",
     "ShareNotSetUp": "rollup_not_set_up",
+    "RateLimited": "rate_limited", "QuotaExceeded": "quota_exceeded",
 }
 
 
