@@ -36,7 +36,8 @@ def _error(status: int, code: str, message: str, headers: dict[bytes, bytes] | N
     return send_error
 
 
-def _bearer(headers: dict) -> str | None:
+def bearer_token(headers: dict) -> str | None:
+    """The bearer token of an ASGI request's headers (bytes keys), or None."""
     value = headers.get(b"authorization", b"").decode("latin-1")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer":
@@ -60,7 +61,7 @@ class GzipPush:
         if scope["type"] != "http" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        if not await run_in_threadpool(self.admit, _bearer(headers)):
+        if not await run_in_threadpool(self.admit, bearer_token(headers)):
             # Not read, not inflated: the route's device check gives the typed answer.
             scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
                                           if k not in (b"content-encoding", b"content-length")]

@@ -34,6 +34,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from core.errors import BadRequest
+from office.compression import _error, bearer_token
 from office.schema import attachments, envelopes
 
 API = "/api/v1"
@@ -124,11 +125,8 @@ class Gate:
 
 
 def _phone_key(headers: dict) -> str | None:
-    value = headers.get(b"authorization", b"").decode("latin-1")
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    token = bearer_token(headers)
+    return hashlib.sha256(token.encode()).hexdigest()[:32] if token else None
 
 
 class PhoneGate:
@@ -147,7 +145,6 @@ class PhoneGate:
             return await self.app(scope, receive, send)
         wait = self.gate.enter(phone, push=path == PUSH_PATH and scope.get("method") == "POST")
         if wait:
-            from office.compression import _error
             await _error(429, "rate_limited", "this phone is sending too fast; try again later",
                          {b"retry-after": str(wait).encode()})(send)
             return
