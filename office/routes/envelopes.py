@@ -15,7 +15,7 @@ MAX_BATCH = 500
 
 
 @router.post("/envelopes", response_model=BatchResult, response_model_exclude_unset=True,
-             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
+             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422, 429)})
 def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Request) -> BatchResult:
     """A batch of sealed envelopes; one result per item.
 
@@ -62,7 +62,7 @@ def _one(conn, office, data: bytes, device_id: str, nonce: str | None) -> dict:
 
 
 @router.get("/receipts/{envelope_id}", response_model=ReceiptWire,
-            responses={s: {"model": ErrorBody} for s in (401, 403, 404)})
+            responses={s: {"model": ErrorBody} for s in (401, 403, 404, 429)})
 def get_receipt(envelope_id: str, device: DeviceDep, office: OfficeDep) -> ReceiptWire:
     """The current signed receipt (complete once every attachment is stored)."""
     with office.engine.begin() as conn:

@@ -14,7 +14,7 @@ router = APIRouter(tags=["reviews"])
 
 
 @router.post("/reviews", response_model=ReviewResult,
-             responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 422)})
+             responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 422, 429)})
 def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep, request: Request) -> ReviewResult:
     """A person's signed envelope about a report already held: a village head's verdict
     (form_id '_review') or a reply in the report's conversation ('_reply', from its author or
