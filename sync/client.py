@@ -95,7 +95,7 @@ class OfficeClient:
 
     # --- transport --------------------------------------------------------------------
     def _request(self, method: str, path: str, *, auth: bool = True, probe: bool = False,
-                 expect: tuple[str, ...] = (), **kw) -> dict:
+                 expect: tuple[str, ...] = (), keep_nonce: bool = False, **kw) -> dict:
         headers = kw.pop("headers", {})
         session = self._probe if probe else self.session
         nonce = None
@@ -129,7 +129,7 @@ class OfficeClient:
             raise SyncError(f"the office answered HTTP {resp.status_code}")
         if not isinstance(body, dict) or any(k not in body for k in expect):
             raise SyncError("the office sent an incomplete answer")
-        if nonce is not None:
+        if keep_nonce:
             body["request_nonce"] = nonce
         return body
 
@@ -171,7 +171,7 @@ class OfficeClient:
         # gzip takes back most of base64's third (the office inflates /envelopes only)
         body = gzip.compress(json.dumps({"envelopes": [base64.b64encode(e).decode() for e in envelopes]},
                                         separators=(",", ":")).encode(), 6)
-        out = self._request("POST", "/envelopes", data=body, expect=("results",),
+        out = self._request("POST", "/envelopes", data=body, expect=("results",), keep_nonce=True,
                             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         results = out["results"]
         if not isinstance(results, list) or len(results) != len(envelopes) \
