@@ -15,13 +15,15 @@ token, known before any database work):
 - **pushes per minute** (`JAGA_PHONE_PUSHES_PER_MINUTE`, default 30): `POST /envelopes` over
   the rate is 429 `rate_limited` with Retry-After, before the body is read.
 - **requests at once** (`JAGA_PHONE_CONCURRENT`, default 2: a round overlaps one push with
-  one attachment upload): one more is 429 `rate_limited` at once, so one phone holds at most
-  that many of the worker's threads and every other phone gets the rest — fairness.
+  one attachment upload): one more waits its turn on the event loop, holding no thread (at
+  most 8 waiting, at most 30 s; beyond, 429 `rate_limited`), so one phone holds at most that
+  many of the worker's threads and every other phone gets the rest — fairness.
 The rate and in-flight gates live in each worker process's memory (a worker restart forgets
 a minute; N workers allow N times the rate); the byte quota is in the store.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import os
@@ -88,40 +90,62 @@ def seconds_to_tomorrow(now: datetime) -> int:
 
 
 class Gate:
-    """The in-memory gates of one worker: pushes per minute and requests in flight, per phone."""
+    """The in-memory gates of one worker process: pushes per minute, and slots for a phone's
+    requests in flight. A request beyond the phone's slots *waits* on the event loop (holding
+    no worker thread) for up to SLOT_WAIT seconds, at most WAITING of them per phone; past
+    either it is turned away. So a phone's burst is served in turn, never in parallel with
+    more than `concurrent` of its own, and every other phone keeps the rest of the threads."""
+
+    SLOT_WAIT = 30.0
+    WAITING = 8
 
     def __init__(self, limits: PhoneLimits, clock=time.monotonic) -> None:
         self.limits, self.clock = limits, clock
         self._lock = threading.Lock()
         self._pushes: dict[str, deque] = {}
-        self._inflight: dict[str, int] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._waiting: dict[str, int] = {}
+        self._held: dict[str, int] = {}
 
-    def enter(self, phone: str, push: bool) -> int:
-        """0 when the request may run (call leave() after it), else seconds to wait."""
+    def push_wait(self, phone: str) -> int:
+        """0 when this push is within the phone's rate (it is counted), else seconds to wait."""
         now = self.clock()
         with self._lock:
-            if self._inflight.get(phone, 0) >= self.limits.concurrent:
-                return 1
-            if push:
-                recent = self._pushes.setdefault(phone, deque())
-                while recent and recent[0] <= now - 60:
-                    recent.popleft()
-                if len(recent) >= self.limits.pushes_per_minute:
-                    return max(1, math.ceil(recent[0] + 60 - now))
-                recent.append(now)
-                if len(self._pushes) > 50_000:       # a flood of made-up tokens: forget the idle
-                    for key in [k for k, q in self._pushes.items() if not q or q[-1] <= now - 60]:
-                        del self._pushes[key]
-            self._inflight[phone] = self._inflight.get(phone, 0) + 1
+            recent = self._pushes.setdefault(phone, deque())
+            while recent and recent[0] <= now - 60:
+                recent.popleft()
+            if len(recent) >= self.limits.pushes_per_minute:
+                return max(1, math.ceil(recent[0] + 60 - now))
+            recent.append(now)
+            if len(self._pushes) > 50_000:           # a flood of made-up tokens: forget the idle
+                for key in [k for k, q in self._pushes.items() if not q or q[-1] <= now - 60]:
+                    del self._pushes[key]
             return 0
 
-    def leave(self, phone: str) -> None:
-        with self._lock:
-            left = self._inflight.get(phone, 1) - 1
-            if left > 0:
-                self._inflight[phone] = left
-            else:
-                self._inflight.pop(phone, None)
+    async def take_slot(self, phone: str) -> bool:
+        """True once one of the phone's slots is held (give it back with give_slot)."""
+        slot = self._slots.setdefault(phone, asyncio.Semaphore(self.limits.concurrent))
+        if self._waiting.get(phone, 0) >= self.WAITING:
+            return False
+        self._waiting[phone] = self._waiting.get(phone, 0) + 1
+        try:
+            await asyncio.wait_for(slot.acquire(), self.SLOT_WAIT)
+            self._held[phone] = self._held.get(phone, 0) + 1
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self._waiting[phone] -= 1
+            if not self._waiting[phone]:
+                del self._waiting[phone]
+
+    def give_slot(self, phone: str) -> None:
+        self._slots[phone].release()
+        self._held[phone] -= 1
+        if not self._held[phone]:
+            del self._held[phone]
+            if phone not in self._waiting:           # idle: forget it
+                del self._slots[phone]
 
 
 def _phone_key(headers: dict) -> str | None:
@@ -143,12 +167,12 @@ class PhoneGate:
         phone = _phone_key(dict(scope.get("headers") or []))
         if phone is None:
             return await self.app(scope, receive, send)
-        wait = self.gate.enter(phone, push=path == PUSH_PATH and scope.get("method") == "POST")
-        if wait:
+        wait = self.gate.push_wait(phone) if path == PUSH_PATH and scope.get("method") == "POST" else 0
+        if wait or not await self.gate.take_slot(phone):
             await _error(429, "rate_limited", "this phone is sending too fast; try again later",
-                         {b"retry-after": str(wait).encode()})(send)
+                         {b"retry-after": str(wait or 1).encode()})(send)
             return
         try:
             await self.app(scope, receive, send)
         finally:
-            self.gate.leave(phone)
+            self.gate.give_slot(phone)

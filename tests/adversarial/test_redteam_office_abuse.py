@@ -349,7 +349,8 @@ def test_one_phone_cannot_fill_the_office_or_crowd_out_the_others(limited_office
     deferred (not refused, nothing signed, nothing stored) and waits on the phone; her small
     report in the same push is taken, and Budi's phone is untouched by her quota. Past four
     pushes a minute she gets 429 `rate_limited`; Budi does not. With two of her requests held
-    open (a slow upload), a third of hers is turned away at once while Budi's are served."""
+    open (slow uploads), a third of hers waits its turn while Budi's is served, and runs once
+    hers end; with two held and eight waiting, one more of hers is turned away (429)."""
     import base64
     import socket
 
@@ -363,7 +364,9 @@ def test_one_phone_cannot_fill_the_office_or_crowd_out_the_others(limited_office
     budi, bc = enroll(server, "Entikong", "volunteer", "Budi")
     photos = {"aa" * 16: os.urandom(600_000), "bb" * 16: os.urandom(600_000)}
     big, small = siti.report(attachments=photos), siti.report()
-    got_big, got_small = sc.push([big.envelope, small.envelope])
+    slow = siti.report(attachments={"dd" * 16: os.urandom(100_000), "ee" * 16: os.urandom(100_000)})
+    got_big, got_small, got_slow = sc.push([big.envelope, small.envelope, slow.envelope])
+    assert got_slow["status"] == "accepted"
     assert got_big["status"] == "deferred" and got_big["code"] == "quota_exceeded", got_big
     assert "refusal" not in got_big and 0 < got_big["retry_after"] <= 86400
     assert got_small["status"] == "accepted" and _stored(server, big.envelope_id) == 0
@@ -388,22 +391,47 @@ def test_one_phone_cannot_fill_the_office_or_crowd_out_the_others(limited_office
     assert limited and limited[0].json()["code"] == "rate_limited" and int(limited[0].headers["Retry-After"]) >= 1
     assert push(bc.token).status_code == 200                                 # Budi is not slowed
 
-    held = []
+    def slow_upload(att: str) -> socket.socket:
+        """One of her uploads that never finishes: its request runs, waiting for the rest of the body."""
+        offset = sc.attachment_status(slow.envelope_id, att)["received"]
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall((f"PUT /api/v1/attachments/{slow.envelope_id}/{att}?offset={offset} HTTP/1.1\r\n"
+                      f"Host: 127.0.0.1\r\nAuthorization: Bearer {sc.token}\r\n"
+                      f"Content-Type: application/octet-stream\r\nContent-Length: 50000\r\n\r\n").encode()
+                     + b"x" * 10)
+        return sock
+
+    def inbox(token: str, timeout: float = 60) -> int | str:
+        try:
+            return requests.get(f"{server.url}/api/v1/inbox", timeout=timeout,
+                                headers={"Authorization": f"Bearer {token}"}).status_code
+        except requests.exceptions.ReadTimeout:
+            return "waiting"
+
+    held = [slow_upload("dd" * 16), slow_upload("ee" * 16)]
     try:
-        for n in range(2):                     # two slow uploads of hers, never finished
-            sock = socket.create_connection(("127.0.0.1", server.port))
-            sock.sendall((f"PUT /api/v1/attachments/{small.envelope_id}/{'dd' * 16}?offset=0 HTTP/1.1\r\n"
-                          f"Host: 127.0.0.1\r\nAuthorization: Bearer {sc.token}\r\n"
-                          f"Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n").encode()
-                         + b"x" * 10)
-            held.append(sock)
-        inbox = lambda token: requests.get(f"{server.url}/api/v1/inbox", timeout=30,
-                                           headers={"Authorization": f"Bearer {token}"}).status_code
-        wait_until(lambda: inbox(sc.token) == 429, 30, "her third request to be turned away")
+        # her two slots are taken once a request of hers no longer runs at once
+        wait_until(lambda: inbox(sc.token, timeout=1) == "waiting", 30, "her two uploads to hold her slots")
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(1) as pool:
+            hers = pool.submit(inbox, sc.token)          # waits for one of her two slots
+            assert inbox(bc.token) == 200                # Budi is served meanwhile
+            assert not hers.done()                       # hers cannot run while both of hers are held
+            for sock in held:
+                sock.close()
+            held.clear()
+            assert hers.result(timeout=60) == 200        # served once hers ended
+        wait_until(lambda: inbox(sc.token) == 200, 30, "her slots to be free again")
+        held.extend([slow_upload("dd" * 16), slow_upload("ee" * 16)])
+        wait_until(lambda: inbox(sc.token, timeout=1) == "waiting", 30, "her two uploads to hold her slots again")
+        held.extend(socket.create_connection(("127.0.0.1", server.port)) for _ in range(8))
+        for sock in held[-8:]:                           # eight more of hers wait their turn...
+            sock.sendall(f"GET /api/v1/inbox HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {sc.token}\r\n\r\n"
+                         .encode())
+        wait_until(lambda: inbox(sc.token) == 429, 30, "one more of hers, beyond those waiting, to be refused")
         assert inbox(bc.token) == 200
     finally:
         for sock in held:
             sock.close()
-    wait_until(lambda: inbox(sc.token) == 200, 30, "her requests to be served again once hers ended")
     sc.close()
     bc.close()
