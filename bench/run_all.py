@@ -35,6 +35,7 @@ FULL = {
     "warning_bench.py": [],
     "map_bench.py": [],
     "conversation_bench.py": [],
+    "courier_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -50,6 +51,7 @@ SMOKE = {
     "warning_bench.py": ["--reports", "3000", "--batches", "2"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
+    "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
 }
 
 

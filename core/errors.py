@@ -18,6 +18,9 @@
     │   ├── InsecureTransport plain HTTP to a non-loopback office      (insecure_transport)
     │   └── TlsPinMismatch   the office's certificate is not the pinned one (tls_pin_mismatch)
     ├── ApiError             an office refusal with an HTTP status     (from the office)
+    ├── CourierError         a courier file cannot be used             (courier_invalid)
+    │   ├── CourierWrongOffice  made for another office                (courier_wrong_office)
+    │   └── CourierDamaged   imported what was whole; some was not     (courier_damaged)
     └── OfficeError          the office refuses a request              (office_error)
         ├── BadRequest       malformed request                   422   (bad_request)
         ├── TooLarge         body or batch over the limit        413   (too_large)
@@ -163,6 +166,24 @@ class ApiError(JagaError):
         self.nonce: str | None = None   # the nonce the refused request carried (set by sync.client)
 
 
+class CourierError(JagaError):
+    """This is not a courier file (or not one this version can read)."""
+    code = "courier_invalid"
+    http_status = 422
+
+
+class CourierWrongOffice(CourierError):
+    """The courier file was made for another office: nothing of it was imported."""
+    code = "courier_wrong_office"
+    http_status = 422
+
+
+class CourierDamaged(CourierError):
+    """Part of the courier file was damaged or cut off: what was whole was taken, the rest stays on the phone."""
+    code = "courier_damaged"
+    http_status = 422
+
+
 class OfficeError(JagaError):
     """The office refuses this request."""
     code = "office_error"
@@ -264,7 +285,7 @@ __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
     "EnvelopeError", "TrustError", "IdentityMismatch", "SyncError", "InsecureTransport",
-    "TlsPinMismatch", "ApiError",
+    "TlsPinMismatch", "ApiError", "CourierError", "CourierWrongOffice", "CourierDamaged",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",

@@ -67,7 +67,54 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("thread", help="a sent report's conversation: office messages and your replies")
     t.add_argument("--user", required=True)
     t.add_argument("--report", required=True)
+    k = sub.add_parser("courier", help="no signal for days: reports travel in a file, carried by hand")
+    kc = k.add_subparsers(dest="courier_cmd", required=True)
+    ke = kc.add_parser("export", help="write every waiting report (and what this phone carries) to one file")
+    ke.add_argument("--out", required=True, type=Path)
+    kk = kc.add_parser("carry", help="take another phone's courier file into this phone's outbox")
+    kk.add_argument("file", type=Path)
+    kr = kc.add_parser("receipts", help="read the office's receipts file: purge what the office holds")
+    kr.add_argument("file", type=Path)
+    ko = kc.add_parser("receipts-out", help="write the receipts of what this phone carried, to take back")
+    ko.add_argument("--out", required=True, type=Path)
     return p
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise JagaError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _courier(args, dev: Device) -> None:
+    """Thin over fieldapp.courier; no PIN: everything in these files is sealed or signed."""
+    from core.errors import CourierDamaged
+    from fieldapp import courier
+    cmd = args.courier_cmd
+    if cmd == "export":
+        data, n = courier.export(dev)
+        args.out.write_bytes(data)
+        _out(args, {"reports": n, "bytes": len(data), "file": str(args.out)},
+             f"{n} report(s) in {args.out} ({len(data)} bytes); they stay on this phone until the "
+             "office's receipts come back")
+    elif cmd == "carry":
+        got = courier.carry(dev, _read(args.file))
+        _out(args, courier.summary(got), f"{got.taken} report(s) taken to carry, {got.already} already here"
+             + (f", {got.not_for_office} not for this phone's office" if got.not_for_office else ""))
+        if got.damaged or got.truncated or got.photos_missing:
+            raise CourierDamaged(f"the file was not whole ({got.damaged} damaged record(s)"
+                                 f"{', cut off' if got.truncated else ''}, {got.photos_missing} photo(s) "
+                                 "incomplete): what was whole was taken")
+    elif cmd == "receipts":
+        got = courier.take_receipts(dev, _read(args.file))
+        _out(args, courier.summary(got), f"{got.purged} report(s) received by the office and purged, "
+             f"{got.delivered} carried report(s) answered, {got.refused} refused, {got.incomplete} "
+             f"waiting for photos, {got.not_trusted} not trusted, {dev.pending_count()} still waiting")
+    else:
+        data, n = courier.receipts_file(dev)
+        args.out.write_bytes(data)
+        _out(args, {"answers": n, "file": str(args.out)}, f"{n} receipt(s) in {args.out}")
 
 
 def _out(args, data, text: str) -> None:
@@ -186,6 +233,7 @@ def run(args) -> None:
         elif args.cmd == "outbox":
             rows = dev.outbox()
             _out(args, rows, "\n".join(f"{r['id']}  {r['form_id']:<20} {r['state']:<9} {r['created_day']}"
+                                       + (f"  courier {r['courier_day']}" if r["state"] == "courier" else "")
                                        + (f"  ({r['last_error']})" if r["last_error"] else "")
                                        for r in rows) or "outbox is empty")
         elif args.cmd == "status":
@@ -201,6 +249,8 @@ def run(args) -> None:
             session = dev.unlock(args.user, read_pin())
             eid = dev.reply(session, args.report, args.message)
             _out(args, {"envelope_id": eid}, f"reply sealed ({eid}); it leaves with the next sync")
+        elif args.cmd == "courier":
+            _courier(args, dev)
         elif args.cmd == "thread":
             session = dev.unlock(args.user, read_pin())
             msgs = dev.thread(session, args.report)

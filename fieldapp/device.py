@@ -15,10 +15,11 @@ import uuid
 from pathlib import Path
 
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
-from fieldapp import conversation, history, inbox, keys, reports, secret_store, store, trust, users
+from fieldapp import conversation, courier, history, inbox, keys, reports, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
+from sync import courier as sync_courier
 from sync import envelope, identity, statement
 from sync import receipt as rc
 from sync.ports import InboxItem, OutboxItem, is_refusal
@@ -395,22 +396,22 @@ class Device:
     def outbox(self, owner: str | None = None) -> list[dict]:
         """Every report's state for the outbox screen: draft / waiting / received / returned."""
         sql = ("SELECT r.id,r.owner,r.form_id,r.form_version,r.status,r.created_day,r.attempts,"
-               "r.last_error,r.received_day,r.envelope_id,"
+               "r.last_error,r.received_day,r.envelope_id,r.courier_day,"
                "(SELECT COUNT(*) FROM inbox i WHERE i.kind='feedback' AND i.state!='unverified' "
                "AND i.body LIKE '%'||r.envelope_id||'%')"
                " FROM reports r" + (" WHERE r.owner=?" if owner else "") + " ORDER BY r.rowid DESC")
         out = []
         for row in self.db.conn.execute(sql, (owner,) if owner else ()):
-            (rid, own, fid, ver, status, day, attempts, err, rday, eid, fb) = row
+            (rid, own, fid, ver, status, day, attempts, err, rday, eid, cday, fb) = row
             state = {"draft": "draft", "sealed": "waiting", "received": "received",
                      REFUSED: REFUSED}[status]
-            if status == "sealed" and attempts and err:
-                state = "waiting"
+            if status == "sealed" and cday:
+                state = "courier"          # left in a courier file: waiting for its receipt
             if status == "received" and fb:
                 state = "returned"
             out.append({"id": rid, "owner": own, "form_id": fid, "form_version": ver, "status": status,
                         "state": state, "created_day": day, "attempts": attempts, "last_error": err,
-                        "received_day": rday, "envelope_id": eid})
+                        "received_day": rday, "envelope_id": eid, "courier_day": cday})
         return out
 
     def status(self) -> dict:
@@ -424,6 +425,7 @@ class Device:
                 "users": len(self.users()), "drafts": counts.get("draft", 0),
                 "outbox": counts.get("sealed", 0), "received": counts.get("received", 0),
                 "refused": counts.get(REFUSED, 0),
+                "carried": self.db.conn.execute("SELECT COUNT(*) FROM carried WHERE state='waiting'").fetchone()[0],
                 "last_sync": get_meta(self.db, "last_sync"), "inbox": self.db["inbox"].count,
                 "inbox_dropped": int(get_meta(self.db, "inbox_dropped", "0")),
                 "trust_alert": self.trust_alert(), "head_list": self._head_list_status()}
@@ -537,18 +539,19 @@ class Device:
         return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
     def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
-                    nonce: str | None = None) -> bool:
+                    nonce: str | None = None, purpose: str = "push") -> bool:
         """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
         `refused` with the office's reason; anything else keeps it waiting with the reason.
         Sync passes the office's signed `refusal` and the `nonce` its push carried: it closes the
         report only if it verifies, for these bytes, this phone and that push, under the office
         key the report's own author attested (as mark_received does receipts); otherwise the
-        report stays waiting and this returns False.
+        report stays waiting and this returns False. A courier receipts file passes
+        `purpose="courier"` (no nonce: the office answered a file, not a request of this phone).
         (Without `refusal` the caller is local — the CLI, a test — and vouches for the code.)"""
         status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
             if status == REFUSED and refusal is not None:
-                why = self._untrusted_refusal(conn, envelope_id, code, refusal, nonce)
+                why = self._untrusted_refusal(conn, envelope_id, code, refusal, purpose, nonce)
                 if why:
                     log.warning("refusal of %s not trusted (%s): the report stays in the outbox", envelope_id, why)
                     code, message, status = "refusal_untrusted", f"{code}: {why}", reports.SEALED
@@ -557,14 +560,15 @@ class Device:
                          (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
         return code != "refusal_untrusted"
 
-    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict, nonce: str | None) -> str | None:
+    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict, purpose: str,
+                           nonce: str | None) -> str | None:
         """Why this signed refusal may not close the report, or None (the author key is checked
         against the sealed report first, as for receipts)."""
         row = conn.execute("SELECT r.envelope, u.ed25519_public, u.office_attest FROM reports r "
                            "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
         if row is None or not row[0]:
             return "no envelope"
-        return self._refusal_check(*row, envelope_id, code, refusal, "push", nonce)
+        return self._refusal_check(*row, envelope_id, code, refusal, purpose, nonce)
 
     def _refusal_check(self, env_bytes: bytes, author_pub, attest, envelope_id: str, code: str,
                        refusal: dict, purpose: str, nonce: str | None) -> str | None:
@@ -608,6 +612,20 @@ class Device:
         """Store what arrived, unverified; nothing here changes whom reports are sealed to."""
         office = self.office_sign_public
         inbox.store(self.db, items, cursor, envelope.load_public_ed25519(office) if office else None)
+
+    # ── courier mode (fieldapp/courier.py): what this phone carries for others ──
+    def carried_file(self) -> bytes | None:
+        """sync.runner: a courier file of the envelopes this phone carries, None when none."""
+        items = courier.carried_items(self)
+        if not items:
+            return None
+        office = trust.attested_office(self.db)
+        return sync_courier.pack(items, sync_courier.office_key_id(bytes.fromhex(office["office_x25519"])),
+                                 pad=False) if office else None
+
+    def take_carried_receipts(self, answer: bytes | dict) -> courier.Settled:
+        """sync.runner: the office's receipts file for what this phone carried (verified here)."""
+        return courier.take_receipts(self, answer)
 
     def pending_reviews(self) -> list[OutboxItem]:
         return [OutboxItem(e, env) for e, env in

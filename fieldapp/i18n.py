@@ -361,11 +361,45 @@ S: dict[str, tuple[str, str]] = {
     "device_id": ("ID perangkat: {id}", "Device id: {id}"),
     "error": ("Terjadi kesalahan: {why}", "Something went wrong: {why}"),
     "office_refused": ("kantor menolak ({code})", "the office refused it ({code})"),
+    # courier mode (fieldapp/ui/courier.py): no signal for days, the reports travel in a file
+    "courier_title": ("Tidak ada sinyal? Kirim lewat kurir", "No signal? Send by courier"),
+    "courier_hint": ("Laporan yang menunggu disimpan ke satu file terkunci. Berikan file itu kepada orang "
+                     "yang pergi ke kota (kepala desa, perahu, hari pasar) untuk diserahkan ke kantor "
+                     "Imigrasi. Tidak ada yang bisa membaca isinya. Laporan tetap di ponsel ini sampai "
+                     "tanda terima dari kantor kembali.",
+                     "Waiting reports are saved into one locked file. Give it to someone going to town "
+                     "(the village head, a boat, market day) to hand in at the immigration office. Nobody "
+                     "can read what is inside. The reports stay on this phone until the office's receipt "
+                     "comes back."),
+    "courier_send": ("Kirim lewat kurir", "Send by courier"),
+    "courier_none": ("Tidak ada laporan yang menunggu dikirim.", "No report is waiting to be sent."),
+    "courier_saved": ("{n} laporan disimpan ke file {name}. Berikan file ini kepada kurir.",
+                      "{n} report(s) saved to the file {name}. Give this file to the courier."),
+    "courier_receipts": ("Masukkan tanda terima dari kantor", "Read the office's receipts"),
+    "courier_receipts_done": ("{n} laporan sudah diterima kantor.", "{n} report(s) received by the office."),
+    "courier_receipts_none": ("Tanda terima ini tidak mengubah apa pun di ponsel ini.",
+                              "These receipts change nothing on this phone."),
+    "courier_carry": ("Bawa file kurir dari ponsel lain", "Carry a courier file from another phone"),
+    "courier_carried": ("{n} laporan dari ponsel lain ikut dikirim saat ada sinyal.",
+                        "{n} report(s) from another phone will be sent with yours when there is signal."),
+    "courier_answered": ("Kantor sudah menjawab {n} laporan yang Anda bawa untuk ponsel lain.",
+                         "The office answered {n} report(s) you carried for other phones."),
+    "courier_give_back": ("Simpan tanda terima untuk dibawa kembali", "Save the receipts to take back"),
+    "courier_given_back": ("{n} tanda terima disimpan ke file {name}. Berikan kepada pemilik laporan.",
+                           "{n} receipt(s) saved to the file {name}. Give it to the reports' owners."),
+    "courier_reading": ("Membaca file…", "Reading the file…"),
+    "courier_waiting": ("{n} laporan dibawa kurir, menunggu tanda terima",
+                        "{n} report(s) with the courier, waiting for the receipt"),
+    "state_courier": ("Dibawa kurir, menunggu tanda terima", "With the courier, waiting for the receipt"),
+    "state_courier_since": ("Lewat kurir sejak {day}", "Left by courier on {day}"),
 }
 
 # Engine / core messages that reach the UI in English: shown translated instead.
 CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "not_enrolled": S["not_enrolled"],
+    "courier_invalid": ("ini bukan file kurir Jaga Desa", "this is not a Jaga Desa courier file"),
+    "courier_wrong_office": ("file ini untuk kantor lain", "this file is for another office"),
+    "courier_damaged": ("sebagian file rusak; yang utuh sudah dibaca", "part of the file is damaged; what was whole was read"),
     "sync_failed": ("tidak ada sambungan ke kantor", "no connection to the office"),
     "unauthorized": ("ponsel tidak dikenal kantor", "the office does not know this phone"),
     "revoked": ("pengguna atau ponsel dicabut oleh kantor", "user or phone revoked by the office"),

@@ -112,6 +112,19 @@ def m008_report_binding(db: sqlite_utils.Database) -> None:
     db["reports"].add_column("envelope_binding", bytes)
 
 
+@migrations()
+def m009_courier(db: sqlite_utils.Database) -> None:
+    # Courier mode (fieldapp/courier.py). courier_day: the day a waiting report last left in a
+    # courier file (a day, like every plaintext time here); it stays waiting until a receipt.
+    # carried: envelopes this phone carries for others, sealed — it cannot open them — with
+    # the office's signed receipt or refusal once it has one, to carry back.
+    db["reports"].add_column("courier_day", str)
+    db["carried"].create({"envelope_id": str, "envelope": bytes, "state": str, "answer": str,
+                          "carried_day": str}, pk="envelope_id", not_null={"envelope", "state"})
+    db["carried_blobs"].create({"envelope_id": str, "att_id": str, "blob": bytes},
+                               pk=("envelope_id", "att_id"), not_null={"blob"})
+
+
 def _check_header(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse a file that is not a healthy Jaga store — never 'repair' by overwriting it.
 

@@ -22,12 +22,13 @@ from office.compression import GzipPush
 from office.deps import Office
 from office.enrollment import device_for_token
 from office.phone_limits import PhoneGate, PhoneLimits
-from office.routes import attachments, enroll, envelopes, health, inbox, reviews
+from office.routes import attachments, courier, enroll, envelopes, health, inbox, reviews
 
 log = logging.getLogger("jaga.office")
 VERSION = "1.0.0"
 API = "/api/v1"
 MAX_BODY = 8 * 1024 * 1024        # a 500-envelope batch of text reports is ~1.5 MB
+COURIER_BODY = 64 * 1024 * 1024 + 64 * 1024   # one courier file (sync/courier.MAX_FILE) + a form around it
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
                413: "too_large", 415: "unsupported_media_type", 422: "bad_request",
@@ -47,22 +48,24 @@ class _BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """Pure ASGI middleware: refuse bodies over `limit` with a JSON 413, chunked ones too."""
+    """Pure ASGI middleware: refuse bodies over `limit` with a JSON 413, chunked ones too;
+    `larger` names the paths that take more (a courier file)."""
 
-    def __init__(self, app, limit: int = MAX_BODY) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int = MAX_BODY, larger: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.larger = app, limit, dict(larger or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope.get("path", ""), self.default)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.limit
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = True
             if too_big:
-                return await _error(413, "too_large", f"request body over {self.limit} bytes")(scope, receive, send)
+                return await _error(413, "too_large", f"request body over {limit} bytes")(scope, receive, send)
         seen, started = 0, False
 
         async def limited_receive():
@@ -70,7 +73,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _BodyTooLarge()
             return message
 
@@ -84,7 +87,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _error(413, "too_large", f"request body over {self.limit} bytes")(scope, receive, send)
+                await _error(413, "too_large", f"request body over {limit} bytes")(scope, receive, send)
 
 
 def _install_handlers(app: FastAPI) -> None:
@@ -179,7 +182,7 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     limits = PhoneLimits.from_env()         # a bad JAGA_PHONE_* value stops start-up, typed
     app.state.office = Office(engine=engine, keys=keys, version=VERSION, limits=limits)
     app.state.data_dir = data_dir
-    for module in (health, enroll, envelopes, attachments, inbox, reviews):
+    for module in (health, enroll, envelopes, attachments, inbox, reviews, courier):
         app.include_router(module.router, prefix=API)
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
     _start_backfill(engine, keys)
@@ -187,5 +190,6 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     app.add_middleware(GzipPush, limit=MAX_BODY,       # inside BodyLimit: both sizes capped
                        admit=lambda token: _live_device(engine, token))
     app.add_middleware(PhoneGate, limits=limits)      # before the body is read: rate, in flight
-    app.add_middleware(BodyLimit)
+    # a courier file carries photos too (sync/courier.py): its two doors read more
+    app.add_middleware(BodyLimit, larger={API + courier.PATH: COURIER_BODY, "/dashboard/courier": COURIER_BODY})
     return app

@@ -12,6 +12,7 @@
     office-admin --data DIR [--db URL] api-token issue --username U [--days N] [--region R]... [--rahasia] [--free-text]
     office-admin --data DIR [--db URL] api-token list | revoke --id ID
     office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
+    office-admin --data DIR [--db URL] courier import FILE [--receipts-out FILE] [--json]
 
 Every admin command is written to the dashboard's audit log (user "cli:<os user>").
 
@@ -105,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--id", required=True)
     x = cmds.add_parser("expire-uploads", help="discard unfinished attachment uploads")
     x.add_argument("--older-than-hours", type=float, default=72.0)
+    k = cmds.add_parser("courier", help="courier files: reports carried by hand from villages without signal")
+    kcmd = k.add_subparsers(dest="courier_command", required=True)
+    ki = kcmd.add_parser("import", help="import a courier file (same checks as the push); write the receipts file")
+    ki.add_argument("file", type=Path)
+    ki.add_argument("--receipts-out", type=Path, help="where to write the receipts file "
+                    "(default: FILE with .tanda-terima.json)")
+    ki.add_argument("--json", action="store_true")
     return p
 
 
@@ -193,6 +201,33 @@ def _tokens(conn, args) -> None:
         print(f"revoked token {args.id}")
 
 
+def _courier_import(args, engine) -> int:
+    """Import a courier file, write its receipts file, then say what was not whole: a damaged
+    or cut-off file still imports everything whole and exits non-zero (courier_damaged)."""
+    from core.errors import CourierDamaged
+    from office import courier
+    from office.keys import load_or_create
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise JagaError(f"cannot read {args.file}: {exc.strerror}") from None
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    done = courier.import_file(engine, load_or_create(args.data), data, username=f"cli:{who}"[:100])
+    out = args.receipts_out or args.file.with_name(args.file.stem + ".tanda-terima.json")
+    out.write_bytes(done.receipts)
+    counts = {**done.counts(), "receipts_file": str(out)}
+    print(json.dumps(counts) if args.json else
+          f"{counts['envelopes']} report(s): {counts['accepted']} new, {counts['duplicate']} already held, "
+          f"{sum(counts['refused'].values())} refused {counts['refused'] or ''}\nreceipts file: {out} "
+          "(take it back to the phone, or it arrives with the phone's next sync)")
+    if not done.whole:
+        raise CourierDamaged(done.not_whole())
+    return 0
+
+
 def _admin(args) -> int:
     from office import enrollment, staff
     engine = _engine(args)
@@ -205,6 +240,8 @@ def _admin(args) -> int:
             _cli_audit(conn, "deliver_webhooks", None, {"url": args.url[:200], **out})
         print(json.dumps(out) if args.json else f"sent {out['sent']}, failed {out['failed']}")
         return 0 if not out["failed"] else 1
+    if cmd == "courier":
+        return _courier_import(args, engine)
     if cmd == "add-staff":
         password = _password()
         with engine.begin() as conn:

@@ -219,6 +219,12 @@ class OfficeClient:
                 time.sleep(min(2.0, 0.05 * 2 ** failures))
                 status = None
 
+    def post_courier(self, data: bytes) -> dict:
+        """A courier file this phone carries for others (sync/courier.py); the office answers
+        with the receipts file (JSON), verified by the caller."""
+        return self._request("POST", "/courier", data=data, expect=("format", "results"),
+                             headers={"Content-Type": "application/octet-stream"})
+
     def inbox(self, cursor: str | None = None, limit: int = 100) -> dict:
         params = {"limit": limit}
         if cursor:

@@ -27,6 +27,10 @@ Contract as sync.runner.sync_once uses it:
 - Optional `close_review(id, code, message, refusal, nonce)` — the office refused a verdict or reply
   for good (e.g. 404: it no longer knows the report) and signed that refusal; close it locally
   instead of re-sending it forever (False: the device did not believe it, kept).
+- Optional `carried_file() -> bytes | None` and `take_carried_receipts(answer)` — courier mode
+  (sync/courier.py): envelopes this phone carries for other phones of the same office, as one
+  courier file for POST /courier, and the office's receipts file for them, which the device
+  verifies itself before it lets anything go.
 - `pending_reviews()` holds every person-signed envelope about a report the office already
   has: a head's verdict (`_review`) and a reply in the report's conversation (`_reply`);
   both go to POST /reviews, which routes them by form_id.

@@ -48,6 +48,8 @@ class SyncResult:
     attachments: int = 0
     reviews: int = 0
     inbox: int = 0
+    carried: int = 0                         # envelopes carried for other phones, answered by the office
+    carried_error: str | None = None         # why the carried file did not go this round (they wait)
 
     def stop(self, error: str) -> "SyncResult":
         self.ok, self.error = False, error
@@ -181,6 +183,31 @@ def _purge(outbox: Outbox, settled: list[tuple], result: SyncResult) -> None:
                 result.received += 1
 
 
+def _push_carried(outbox: Outbox, client: OfficeClient, result: SyncResult) -> None:
+    """Courier mode: what this phone carries for other phones (optional Outbox.carried_file)
+    goes to the office as one courier file; the device verifies each answer itself (a carried
+    envelope is done only on a receipt or signed refusal under its pinned office key)."""
+    carried = getattr(outbox, "carried_file", None)
+    data = carried() if callable(carried) else None
+    if not data:
+        return
+    try:
+        settled = outbox.take_carried_receipts(client.post_courier(data))
+    except ApiError as exc:
+        if _transient(exc) or exc.code in ("unauthorized", "revoked"):
+            raise                   # the network, or this phone itself: the round stops as for a push
+        # The office refused the carried file as a whole (too large, unreadable): what this phone
+        # carries waits, and must not keep its own reports and inbox from syncing.
+        log.warning("carried courier file refused: %s", exc.code)
+        result.carried_error = exc.code
+        return
+    except JagaError as exc:        # an answer that is not this office's receipts file: nothing let go
+        log.warning("carried courier answer not used: %s", exc.code)
+        result.carried_error = exc.code
+        return
+    result.carried += settled.delivered
+
+
 def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[OutboxItem]:
     """Up to `size` pending items not yet tried this round (failed and in-flight ones are
     still pending, so ask for that many more)."""
@@ -227,6 +254,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
                 if progress:
                     progress(done, max(total, done), "push")
                 batch = nxt
+        _push_carried(outbox, client, result)
         for review in outbox.pending_reviews():
             try:
                 res = client.post_review(review.envelope)

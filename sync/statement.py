@@ -53,7 +53,8 @@ REFUSAL = "jaga-desa/v2/refusal"
 # The fields of a refusal the office signs (sync/ENVELOPE.md, "Refusals"); envelope_id and
 # envelope_sha256 are null in a refusal of the whole device (its token revoked).
 REFUSAL_FIELDS = ("code", "device_id", "envelope_id", "envelope_sha256", "refused_at", "purpose", "nonce")
-PURPOSES = ("push", "review", "device")
+PURPOSES = ("push", "review", "device", "courier")
+COURIER = "courier"     # an offline door: the author's phone made no request, so no nonce
 NONCE_HEADER = "X-Jaga-Nonce"
 _NONCE = re.compile(r"[A-Za-z0-9_-]{22,86}")        # 128 to 512 bits, URL-safe base64
 
@@ -66,6 +67,12 @@ def new_nonce() -> str:
 def valid_nonce(value: object) -> str | None:
     """The request's nonce if it is one (the office signs refusals only for such requests)."""
     return value if isinstance(value, str) and _NONCE.fullmatch(value) else None
+
+
+def _nonce_fits(purpose: str, nonce: object) -> bool:
+    """A nonce for a request's door; none at all for the courier door (a file carried by hand
+    answers no request of the author's phone: its refusal binds the door and the bytes)."""
+    return nonce is None if purpose == COURIER else valid_nonce(nonce) is not None
 
 
 def canonical(fields: dict) -> bytes:
@@ -118,7 +125,7 @@ def sign_refusal(key: Ed25519PrivateKey, *, code: str, device_id: str, refused_a
     """The office's signed refusal, for the request that asked (`purpose`, the phone's `nonce`):
     of one item (`envelope` = the exact bytes refused) or, with no envelope, of the calling
     device as a whole."""
-    if purpose not in PURPOSES or valid_nonce(nonce) is None:
+    if purpose not in PURPOSES or not _nonce_fits(purpose, nonce):
         raise ValueError("a refusal answers one request: a known purpose and the phone's nonce")
     fields = {"code": code, "device_id": device_id, "envelope_id": envelope_id if envelope is not None else None,
               "envelope_sha256": hashlib.sha256(envelope).hexdigest() if envelope is not None else None,
@@ -140,7 +147,7 @@ def check_refusal(wire: object, office_public: Ed25519PublicKey, *, code: str, d
     check(fields, wire.get("signature"), office_public, REFUSAL)
     if fields["code"] != code or not device_id or fields["device_id"] != device_id:
         raise TrustError("the signed refusal is for another answer or another device")
-    if fields["purpose"] != purpose or valid_nonce(nonce) is None or fields["nonce"] != nonce:
+    if fields["purpose"] != purpose or not _nonce_fits(purpose, nonce) or fields["nonce"] != nonce:
         raise TrustError("the signed refusal answers another request, not the one this phone sent")
     if envelope is None:
         if fields["envelope_sha256"] is not None or fields["envelope_id"] is not None:

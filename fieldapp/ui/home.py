@@ -11,7 +11,7 @@ import flet as ft
 import forms
 from core.errors import JagaError
 from fieldapp import conversation, history, i18n, reports
-from fieldapp.ui import revoked, syncing
+from fieldapp.ui import courier, revoked, syncing
 from fieldapp.ui.shell import BLUE, GREEN, RED
 
 SUSPICION, DEPARTURE = "laporan_kecurigaan", "keberangkatan_pmi"
@@ -50,7 +50,10 @@ def show(app) -> None:
             app.button(app.t("btn_departure"), lambda: start(app, DEPARTURE), icon=ft.Icons.DIRECTIONS_BOAT,
                        height=64, kind="outlined"),
         ]
-    body += [_sync_card(app), _drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
+    body.append(_sync_card(app))
+    if s.person_id and not rev:      # no signal for days: the outbox can leave in a file
+        body.append(courier.card(app, lambda: show(app)))
+    body += [_drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
     app.render(app.t("app_name"), body, actions=actions)
@@ -168,7 +171,7 @@ def _drafts(app, openable: bool = True) -> ft.Control:
 REPLY_KINDS = {"info": ("state_returned", BLUE), "forwarded": ("reply_forwarded", GREEN),
                "needs_info": ("reply_needs_info", "#7A5200"), "closed": ("reply_closed", "#555555")}
 STATE_KEYS = {"draft": "state_draft", "waiting": "state_waiting", "received": "state_received",
-              "returned": "state_returned", "refused": "state_refused"}
+              "returned": "state_returned", "refused": "state_refused", "courier": "state_courier"}
 
 
 def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
@@ -189,7 +192,7 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
     bound = _safe(lambda: reports.bound_envelope_ids(app.device.db, app.session), {})
     for r in items:
         state = app.t(STATE_KEYS.get(r["state"], "state_waiting"))
-        color = {"waiting": "#7A5200", "received": GREEN, "returned": BLUE, "refused": RED}.get(r["state"], "#333333")
+        color = {"waiting": "#7A5200", "courier": "#7A5200", "received": GREEN, "returned": BLUE, "refused": RED}.get(r["state"], "#333333")
         lines: list[ft.Control] = [
             ft.Text(f"{form_title(app, r['form_id'], r['form_version'])} · {app.day(r['created_day'])}", size=15,
                     weight=ft.FontWeight.BOLD)]
@@ -201,6 +204,9 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
         if r["state"] == "returned" and kind:        # what the office's reply means, in its own words
             state, color = app.t(REPLY_KINDS[kind][0]), REPLY_KINDS[kind][1]
         lines.append(ft.Text(state, color=color, size=15))
+        if r["state"] == "courier":      # which reports left by courier, and when
+            lines.append(ft.Text(app.t("state_courier_since", day=app.day(r["courier_day"])), size=14,
+                                 color="#7A5200"))
         why = r["last_error"] or round_error
         if r["state"] == "waiting" and why:
             lines.append(ft.Text(app.t("state_why", why=_why(app, why)), size=14, color="#7A5200"))

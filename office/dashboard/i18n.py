@@ -30,6 +30,7 @@ _T = {
     "inbox": ("Kotak masuk laporan", "Report inbox"), "overview": ("Ringkasan", "Overview"),
     "villages": ("Desa", "Villages"), "enroll": ("Kode pendaftaran", "Enrollment codes"),
     "handover": ("Serah terima data", "Data hand-over"),
+    "courier": ("File kurir", "Courier files"),
     "devices": ("Perangkat", "Devices"), "staff": ("Staf", "Staff"), "audit": ("Log audit", "Audit log"),
     "filters": ("Saring laporan", "Filter reports"), "apply": ("Terapkan", "Apply"),
     "reset": ("Hapus saringan", "Clear filters"),

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from core import localtime
 from core.errors import JagaError, NotFound
@@ -67,6 +68,7 @@ class Ctx:
     csrf: str | None = None
     read_only: bool = False
     later: list = dataclasses.field(default_factory=list)   # writes a read-only page asks for
+    files: dict = dataclasses.field(default_factory=dict)   # uploaded files of a multipart POST: name -> bytes
 
     @property
     def params(self):
@@ -142,9 +144,12 @@ def route_label(code: str | None, lang: str) -> str:
     return _form_choices("keberangkatan_pmi", "jalur", lang).get(code or "", code or "—")
 
 
-def page(method: str, path: str, access: str, transaction: bool = True) -> Callable:
+def page(method: str, path: str, access: str, transaction: bool = True, own_writes: bool = False) -> Callable:
     """Register a page. `transaction=False` (public pages only): the handler opens its own
     short transactions, e.g. login, which hashes a password between a read and a write.
+    `own_writes=True`: a POST checked (session, CSRF) in a reading transaction, whose handler
+    writes through the engine in transactions of its own (the courier import: the push's
+    ingest commits batch by batch, and SQLite has one writer at a time).
     An `async def` handler (public, transaction=False only) runs on the event loop and
     never takes a thread of the pool that phone pushes share (the login, see lane.py)."""
     assert transaction or access == "public"
@@ -154,15 +159,19 @@ def page(method: str, path: str, access: str, transaction: bool = True) -> Calla
         assert not inspect.iscoroutinefunction(fn) or (access == "public" and not transaction)
         async def endpoint(request: Request) -> Response:
             form: dict = {}
+            files: dict = {}
             if method == "POST":
                 try:
-                    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+                    items = (await request.form()).items()
+                    form = {k: v for k, v in items if isinstance(v, str)}
+                    files = {k: await v.read() for k, v in items if isinstance(v, UploadFile)}
                 except Exception:       # unreadable body: treated as an empty form (CSRF fails)
-                    form = {}
+                    form, files = {}, {}
             if inspect.iscoroutinefunction(fn):     # holds no worker thread; see lane.py
                 response = await fn(_bare_ctx(request, form))
             else:
-                response = await run_in_threadpool(_run, request, form, fn, access, transaction)
+                response = await run_in_threadpool(_run, request, form, fn, access, transaction, files,
+                                                   own_writes)
             response.headers.update(_SECURITY_HEADERS)
             tiles = basemap.tile_origin(request.url.hostname)   # the office's own tile server, if any
             if tiles:
@@ -184,12 +193,14 @@ def _bare_ctx(request: Request, form: dict) -> Ctx:
                read_only=request.method == "GET")
 
 
-def _run(request: Request, form: dict, fn: Callable, access: str, transaction: bool = True) -> Response:
+def _run(request: Request, form: dict, fn: Callable, access: str, transaction: bool = True,
+         files: dict | None = None, own_writes: bool = False) -> Response:
     """One page: GETs read in a lock-free transaction and append their audit entries (and a
-    once-a-minute session touch) in a short writing one afterwards; POSTs write in one."""
+    once-a-minute session touch) in a short writing one afterwards; POSTs write in one
+    (unless `own_writes`: then they read like a GET and write on their own)."""
     office = request.app.state.office
     ctx = Ctx(request, None, office.keys, norm_lang(request.cookies.get(LANG_COOKIE)), form,
-              read_only=request.method == "GET")
+              read_only=request.method == "GET" or own_writes, files=files or {})
     if not transaction:
         ctx.conn = office.engine
         return fn(ctx)

@@ -136,8 +136,8 @@ def signed_refusal(keys: OfficeKeys, code: str, device_id: str, data: bytes | No
     device) for good, in answer to the request that carried `nonce` to the `purpose` door: the
     phone closes an item, or marks itself revoked, only on this. None for a request without a
     valid nonce (a phone from before refusals v2): nothing it could be replayed as is signed."""
-    if statement.valid_nonce(nonce) is None:
+    if purpose != statement.COURIER and statement.valid_nonce(nonce) is None:
         return None
     return statement.sign_refusal(keys.ed25519, code=code, device_id=device_id, envelope=data,
                                   envelope_id=envelope_id, refused_at=refused_at or clock.iso(clock.now()),
-                                  purpose=purpose, nonce=nonce)
+                                  purpose=purpose, nonce=nonce if purpose != statement.COURIER else None)

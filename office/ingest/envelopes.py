@@ -35,13 +35,16 @@ log = logging.getLogger("jaga.office.ingest")
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
-                    now: datetime | None = None, nonce: str | None = None, quota: int | None = None) -> dict:
+                    now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                    quota: int | None = None) -> dict:
     """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
-    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, nonce=nonce, quota=quota)[0]
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, purpose=purpose, nonce=nonce,
+                        quota=quota)[0]
 
 
 def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
-                 now: datetime | None = None, nonce: str | None = None, quota: int | None = None) -> list[dict]:
+                 now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                 quota: int | None = None) -> list[dict]:
     """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
     one multi-row insert per table (`ingest_envelope` is the batch of one).
 
@@ -131,7 +134,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
         if res is not None and res["status"] == "rejected":
             # final on the phone: signed for these bytes, this device and this push (its nonce)
             refusal = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at,
-                                     purpose="push", nonce=nonce)
+                                     purpose=purpose, nonce=nonce)
             if refusal is not None:
                 res["refusal"] = refusal
     # One lock order for every writer: two workers inserting overlapping batches on

@@ -2,7 +2,6 @@ import base64
 import binascii
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import IntegrityError
 
 from core.errors import TooLarge
 from sync import receipt as rc
@@ -33,32 +32,13 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Re
             datas.append(None)
     good = [d for d in datas if d is not None]
     nonce = request_nonce(request)      # refusals answer this push only (sync/statement.py)
-    try:
-        with office.engine.begin() as conn:
-            stored = ingest.ingest_batch(conn, good, device_id=device["id"], keys=office.keys, nonce=nonce,
-                                         quota=office.limits.bytes_per_day)
-    except IntegrityError:
-        # Another connection stored one of these ids meanwhile: redo item by item, where the
-        # per-item savepoint turns the race into a plain duplicate.
-        with office.engine.begin() as conn:
-            stored = [_one(conn, office, d, device["id"], nonce) for d in good]
-    it = iter(stored)
+    it = iter(ingest.store_batch(office.engine, office.keys, good, device["id"], nonce=nonce,
+                                 quota=office.limits.bytes_per_day))
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
                for d in datas]
     results, shared = rc.compact_batch(results)     # the batch's root and signature travel once
     return BatchResult(results=results, batch=shared)
-
-
-def _one(conn, office, data: bytes, device_id: str, nonce: str | None) -> dict:
-    for attempt in range(2):
-        try:
-            with conn.begin_nested():
-                return ingest.ingest_envelope(conn, data, device_id=device_id, keys=office.keys, nonce=nonce,
-                                              quota=office.limits.bytes_per_day)
-        except IntegrityError:
-            if attempt:
-                raise
 
 
 @router.get("/receipts/{envelope_id}", response_model=ReceiptWire,

@@ -39,6 +39,8 @@ STABLE = {
     "RegionCodeMissing": "region_code_missing", "PackageInvalid": "package_invalid",
     "RollupError": "rollup_invalid",
     "ShareNotSetUp": "rollup_not_set_up",
+    "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
+    "CourierDamaged": "courier_damaged",
     "RateLimited": "rate_limited", "QuotaExceeded": "quota_exceeded",
 }
 

@@ -95,3 +95,20 @@ def test_no_device_id_on_the_phone_believes_nothing():
     with pytest.raises(TrustError):
         statement.check_refusal(_item(device_id=""), PUB, code="revoked", device_id="", envelope=A, envelope_id="eid-a",
                                 **ASKED)
+
+
+def test_a_courier_refusal_names_its_door_and_is_never_a_pushs_answer():
+    """The courier door answers a file, not a request of the author's phone: no nonce. Such a
+    refusal verifies only as a courier answer; a push's refusal is never a courier answer."""
+    carried = _item(purpose="courier", nonce=None)
+    assert statement.check_refusal(carried, PUB, code="revoked", device_id="dev-1", envelope=A,
+                                   envelope_id="eid-a", purpose="courier", nonce=None)["purpose"] == "courier"
+    for asked in (ASKED, {"purpose": "courier", "nonce": NONCE}, {"purpose": "review", "nonce": NONCE}):
+        with pytest.raises(TrustError):
+            statement.check_refusal(carried, PUB, code="revoked", device_id="dev-1", envelope=A,
+                                    envelope_id="eid-a", **asked)
+    with pytest.raises(TrustError):
+        statement.check_refusal(_item(), PUB, code="revoked", device_id="dev-1", envelope=A, envelope_id="eid-a",
+                                purpose="courier", nonce=None)
+    with pytest.raises(ValueError):
+        _item(purpose="courier", nonce=NONCE)            # the office never signs a courier nonce
