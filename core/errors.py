@@ -35,6 +35,8 @@
         │   ├── EnrollCodeInvalid  unknown code                  404   (enroll_code_invalid)
         │   ├── EnrollCodeUsed     already redeemed              409   (enroll_code_used)
         │   └── EnrollCodeExpired  past its expiry               410   (enroll_code_expired)
+        ├── RateLimited      one phone: too many pushes, or requests at once 429 (rate_limited)
+        │   └── QuotaExceeded  one phone: its bytes for today are used   429 (quota_exceeded)
         ├── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
         ├── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
         └── OfficeExtraMissing  an office command on a phone-only install (office_extra_missing)
@@ -163,6 +165,7 @@ class ApiError(JagaError):
         self.code = code
         self.http_status = http_status
         self.refusal = refusal          # the office's signed refusal, if it sent one (sync/statement.py)
+        self.nonce: str | None = None   # the nonce the refused request carried (set by sync.client)
 
 
 class CourierError(JagaError):
@@ -257,6 +260,17 @@ class EnrollCodeExpired(EnrollmentError):
     http_status = 410
 
 
+class RateLimited(OfficeError):
+    """This phone is sending too fast (pushes per minute, or requests at the same time); try later."""
+    code = "rate_limited"
+    http_status = 429
+
+
+class QuotaExceeded(RateLimited):
+    """This phone has sent as many bytes as the office takes from one phone today; the rest waits."""
+    code = "quota_exceeded"
+
+
 class OfficeKeyError(OfficeError):
     """The office keys cannot be loaded (missing or wrong JAGA_OFFICE_KEY)."""
     code = "office_key"
@@ -289,4 +303,5 @@ __all__ = [
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
     "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing", "OfficeExtraMissing",
+    "RateLimited", "QuotaExceeded",
 ]

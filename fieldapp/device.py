@@ -561,17 +561,20 @@ class Device:
             return None
         return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
-    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
+    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                    nonce: str | None = None, purpose: str = "push") -> bool:
         """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
         `refused` with the office's reason; anything else keeps it waiting with the reason.
-        Sync passes the office's signed `refusal`: it closes the report only if it verifies, for
-        these bytes and this phone, under the office key the report's own author attested (as
-        mark_received does receipts); otherwise the report stays waiting and this returns False.
+        Sync passes the office's signed `refusal` and the `nonce` its push carried: it closes the
+        report only if it verifies, for these bytes, this phone and that push, under the office
+        key the report's own author attested (as mark_received does receipts); otherwise the
+        report stays waiting and this returns False. A courier receipts file passes
+        `purpose="courier"` (no nonce: the office answered a file, not a request of this phone).
         (Without `refusal` the caller is local — the CLI, a test — and vouches for the code.)"""
         status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
             if status == REFUSED and refusal is not None:
-                why = self._untrusted_refusal(conn, envelope_id, code, refusal)
+                why = self._untrusted_refusal(conn, envelope_id, code, refusal, purpose, nonce)
                 if why:
                     log.warning("refusal of %s not trusted (%s): the report stays in the outbox", envelope_id, why)
                     code, message, status = "refusal_untrusted", f"{code}: {why}", reports.SEALED
@@ -580,25 +583,26 @@ class Device:
                          (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
         return code != "refusal_untrusted"
 
-    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict) -> str | None:
+    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict, purpose: str,
+                           nonce: str | None) -> str | None:
         """Why this signed refusal may not close the report, or None (the author key is checked
         against the sealed report first, as for receipts)."""
         row = conn.execute("SELECT r.envelope, u.ed25519_public, u.office_attest FROM reports r "
                            "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
         if row is None or not row[0]:
             return "no envelope"
-        return self._refusal_check(*row, envelope_id, code, refusal)
+        return self._refusal_check(*row, envelope_id, code, refusal, purpose, nonce)
 
     def _refusal_check(self, env_bytes: bytes, author_pub, attest, envelope_id: str, code: str,
-                       refusal: dict) -> str | None:
+                       refusal: dict, purpose: str, nonce: str | None) -> str | None:
         office_pub, why = _attested_office(env_bytes, author_pub, attest)
         if why:
             return why
         try:
-            statement.check_refusal(refusal, office_pub, code=code, device_id=self.device_id,
-                                    envelope=bytes(env_bytes), envelope_id=envelope_id)
+            statement.check_refusal(refusal, office_pub, code=code, device_id=self.device_id, purpose=purpose,
+                                    nonce=nonce, envelope=bytes(env_bytes), envelope_id=envelope_id)
         except TrustError:
-            return "not signed for this item and phone by the office the author pinned"
+            return "not signed for this item, phone and request by the office the author pinned"
         return None
 
     def record_round(self, ok: bool, error: str | None, when: str) -> None:
@@ -660,7 +664,8 @@ class Device:
         inbox.review_sent(self.db, envelope_id)
         return True
 
-    def close_review(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
+    def close_review(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                     nonce: str | None = None) -> bool:
         """A refusal closes a verdict or reply only when it comes from the office its author
         attested — a server a rewritten file points at must not make the phone drop it — and,
         from sync, only on that office's signed `refusal` of these bytes for this phone (a
@@ -670,7 +675,7 @@ class Device:
             row = self.db.conn.execute(
                 "SELECT r.envelope, u.ed25519_public, u.office_attest FROM review_outbox r "
                 "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
-            why = self._refusal_check(*row, envelope_id, code, refusal) if row else None
+            why = self._refusal_check(*row, envelope_id, code, refusal, "review", nonce) if row else None
         if why:
             log.warning("refusal of verdict %s not trusted (%s): it stays to be sent", envelope_id, why)
             return False

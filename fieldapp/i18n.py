@@ -512,6 +512,11 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
     "refusal_untrusted": ("penolakan tanpa tanda tangan kantor: diabaikan, dikirim lagi nanti",
                           "a refusal the office did not sign: ignored, sent again later"),
+    "quota_exceeded": ("kiriman ponsel ini untuk hari ini sudah penuh; sisanya dikirim besok, tidak ada yang hilang",
+                       "this phone has sent all the office takes from one phone today; the rest goes tomorrow, "
+                       "nothing is lost"),
+    "rate_limited": ("ponsel ini mengirim terlalu cepat; dicoba lagi nanti", "this phone is sending too fast; "
+                     "trying again later"),
 }
 
 

@@ -21,6 +21,8 @@ from core.errors import JagaError
 from office import db, keys as office_keys
 from office.compression import GzipPush
 from office.deps import Office
+from office.enrollment import device_for_token
+from office.phone_limits import PhoneGate, PhoneLimits
 from office.routes import attachments, courier, enroll, envelopes, health, inbox, reviews
 
 log = logging.getLogger("jaga.office")
@@ -160,6 +162,16 @@ def _derive_in_process(app: FastAPI, engine, keys, wanted: bool | None) -> None:
     app.router.add_event_handler("shutdown", worker.stop)
 
 
+def _live_device(engine, token: str | None) -> bool:
+    """Is `token` a live device's? (Read before a push body is read: see compression.py.)"""
+    try:
+        with db.reading(engine) as conn:
+            device_for_token(conn, token)
+    except JagaError:
+        return False
+    return True
+
+
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
                passphrase: str | None = None, derive: bool | None = None) -> FastAPI:
     """Load (or create) the office keys, migrate the store, and build the app."""
@@ -175,7 +187,8 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     app = FastAPI(title="Jaga Desa office API", version=VERSION,
                   description="Sealed field reports in, receipts, reviews and feedback out.",
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
-    app.state.office = Office(engine=engine, keys=keys, version=VERSION)
+    limits = PhoneLimits.from_env()         # a bad JAGA_PHONE_* value stops start-up, typed
+    app.state.office = Office(engine=engine, keys=keys, version=VERSION, limits=limits)
     app.state.data_dir = data_dir
     for module in (health, enroll, envelopes, attachments, inbox, reviews, courier):
         app.include_router(module.router, prefix=API)
@@ -184,7 +197,9 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     _start_backfill(engine, keys)
     _derive_in_process(app, engine, keys, derive)
     _install_handlers(app)
-    app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
+    app.add_middleware(GzipPush, limit=MAX_BODY,       # inside BodyLimit: both sizes capped
+                       admit=lambda token: _live_device(engine, token))
+    app.add_middleware(PhoneGate, limits=limits)      # before the body is read: rate, in flight
     # a courier file carries photos too (sync/courier.py): its two doors read more
     app.add_middleware(BodyLimit, larger={API + courier.PATH: COURIER_BODY, "/dashboard/courier": COURIER_BODY})
     return app

@@ -1,7 +1,7 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
     office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
-                 [--tls-cert PEM --tls-key PEM] [--app-dir DIR]
+                 [--tls-cert PEM --tls-key PEM] [--app-dir DIR] [--trusted-proxy IP]...
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL]
@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                         "dashboard map draws only the basemap shipped in the package")
     office.add_argument("--app-dir", type=Path, help="serve the offline field app built by "
                         "`jaga-desa build-app --out DIR` at /app/")
+    office.add_argument("--trusted-proxy", action="append", default=None, metavar="IP_OR_NET",
+                        help="believe X-Forwarded-For only from this reverse proxy (repeatable; env "
+                             "JAGA_TRUSTED_PROXIES); by default from nobody")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see office/serve.py)")
 
@@ -212,6 +215,9 @@ def _run_office(args) -> int:
     if tls:
         print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
               file=sys.stderr, flush=True)
+    if args.trusted_proxy is not None:      # every worker reads it from the environment too
+        os.environ[serve.TRUSTED_PROXIES_ENV] = ",".join(serve.trusted_proxies(args.trusted_proxy))
+    serve.trusted_proxies()                 # a bad JAGA_TRUSTED_PROXIES stops start-up here
     if args.tile_url:           # every worker reads it from the environment it inherits
         from office.dashboard import basemap
         os.environ[basemap.TILE_ENV] = basemap.check_tile_url(args.tile_url)
@@ -274,7 +280,9 @@ def _tokens(conn, args) -> None:
                                                  "rahasia": args.rahasia, "free_text": args.free_text})
         print(token)
     elif args.token_command == "list":
-        print(json.dumps(auth.list_api_tokens(conn), indent=1))
+        tokens = auth.list_api_tokens(conn)
+        _cli_audit(conn, "list_api_tokens", None, {"tokens": len(tokens)})
+        print(json.dumps(tokens, indent=1))
     else:
         auth.revoke_api_token(conn, args.id)
         _cli_audit(conn, "revoke_api_token", args.id)
@@ -316,6 +324,8 @@ def _admin(args) -> int:
         from office.warning import webhook
         secret = os.environ.get("JAGA_WEBHOOK_SECRET", "")
         out = webhook.deliver_pending(engine, webhook.Webhook(args.url, secret.encode()))
+        with engine.begin() as conn:
+            _cli_audit(conn, "deliver_webhooks", None, {"url": args.url[:200], **out})
         print(json.dumps(out) if args.json else f"sent {out['sent']}, failed {out['failed']}")
         return 0 if not out["failed"] else 1
     if cmd == "courier":
@@ -331,6 +341,7 @@ def _admin(args) -> int:
         if cmd == "add-village" and args.code:
             from office import village_codes
             out = village_codes.add(conn, args.code, args.region)
+            _cli_audit(conn, "add_village", str(out["id"]), {"code": out["kode_wilayah"], "name": out["name"][:200]})
             print(json.dumps(out) if args.json else
                   f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
         elif cmd == "add-village":
@@ -341,6 +352,9 @@ def _admin(args) -> int:
         elif cmd == "set-village-code":
             from office import village_codes
             out = village_codes.assign(conn, args.village, args.code)
+            _cli_audit(conn, "set_village_code", str(out["id"]), {"code": out["kode_wilayah"],
+                                                                  "old_name": out["old_name"][:200],
+                                                                  "name": out["name"][:200]})
             print(json.dumps(out) if args.json else
                   f"village {out['id']}: {out['old_name']} -> {out['name']} ({out['kode_wilayah']})")
         elif cmd == "find-village":

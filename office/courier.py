@@ -7,7 +7,9 @@ ingest_batch: the author's signature, an enrolled and unrevoked author, sealed o
 author's own phone, the office as a recipient, the form's admission rules), each under the
 device that sealed it (the envelope's own device id, which must be the author's enrolled
 phone), so the office credits it to its real author whoever carried it, and a receipt or a
-refusal is signed exactly as the push would have signed it — for the author's phone.
+refusal is signed as the push would have signed it — for the author's phone — but naming
+the courier door (`purpose` "courier", no nonce: the author's phone sent no request to
+bind; sync/statement.py), so it closes a report only through the courier path.
 Photos go through the resumable upload (office.ingest.attachments), checked against the
 signed manifest. A replay is a duplicate with the original receipt; an envelope already
 pushed over the network is the same duplicate.
@@ -96,7 +98,8 @@ def import_file(engine: Engine, keys: OfficeKeys, data: bytes, *, staff: dict | 
     for device_id, items in by_device.items():
         for k in range(0, len(items), MAX_BATCH):
             part = items[k:k + MAX_BATCH]
-            for (i, item), res in zip(part, ingest.store_batch(engine, keys, [d for _, d in part], device_id)):
+            for (i, item), res in zip(part, ingest.store_batch(engine, keys, [d for _, d in part], device_id,
+                                                                      purpose="courier")):
                 placed[i] = (res, device_id, item)
     missing: list[str] = []
     results = []

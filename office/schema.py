@@ -81,6 +81,7 @@ envelopes = Table(
     Column("receipt", Text, nullable=False),                         # signed receipt JSON
     Column("triage", String(32), nullable=False, default="new"),     # for the dashboard
     Index("ix_envelopes_village", "village_id", "received_at"),
+    Index("ix_envelopes_device", "device_id", "received_at"),       # the per-phone daily quota
 )
 
 envelope_recipients = Table(

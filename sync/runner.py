@@ -8,7 +8,9 @@ short of that keeps the report in the outbox for the next round.
 
 Its twin for refusals: a report, verdict or reply is closed as refused, and the phone marks
 itself revoked, only on the office's signed refusal for exactly that item (or this device)
-under the same office key (sync/statement.py). An unsigned or wrongly signed refusal — a
+under the same office key (sync/statement.py), given in answer to the very request that
+sent it: the door it went to (push, review) and the fresh nonce the phone chose for that
+request. An unsigned or wrongly signed refusal, or one that answers another request — a
 network answering in the office's place — closes nothing, sets nothing and fails the round
 (`refusal_untrusted`); the item is sent again next round.
 """
@@ -64,13 +66,14 @@ def _transient(exc: JagaError) -> bool:
 REFUSAL_UNTRUSTED = "refusal_untrusted"
 
 
-def _refusal_holds(outbox: Outbox, office_pub, code: str, wire: object, envelope: bytes | None = None,
-                   envelope_id: str | None = None) -> bool:
+def _refusal_holds(outbox: Outbox, office_pub, code: str, wire: object, purpose: str, nonce: str | None,
+                   envelope: bytes | None = None, envelope_id: str | None = None) -> bool:
     """True when `wire` is the office's signed refusal with `code` for this device and these
-    bytes (or, with no envelope, for this device as a whole); logged when it is not."""
+    bytes (or, with no envelope, for this device as a whole), answering the request this phone
+    sent for `purpose` with `nonce`; logged when it is not."""
     try:
-        statement.check_refusal(wire, office_pub, code=code, device_id=outbox.device_id,
-                                envelope=envelope, envelope_id=envelope_id)
+        statement.check_refusal(wire, office_pub, code=code, device_id=outbox.device_id, purpose=purpose,
+                                nonce=nonce, envelope=envelope, envelope_id=envelope_id)
     except TrustError as exc:
         log.warning("refusal %s of %s not believed: %s", code, envelope_id or "this device", exc.message)
         return False
@@ -81,7 +84,8 @@ def _stop_code(exc: JagaError, outbox: Outbox, office_pub) -> str:
     """The round's error code. A "revoked" answer marks the whole phone revoked (the device's
     record_round), so it counts only when the office signed it for this device."""
     code = getattr(exc, "code", "sync_failed")
-    if code == "revoked" and not _refusal_holds(outbox, office_pub, code, getattr(exc, "refusal", None)):
+    if code == "revoked" and not _refusal_holds(outbox, office_pub, code, getattr(exc, "refusal", None),
+                                                "device", getattr(exc, "nonce", None)):
         return REFUSAL_UNTRUSTED
     return code
 
@@ -122,16 +126,21 @@ def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, 
     eid = item.envelope_id
     if res.get("status") == "rejected":
         code, reason = str(res.get("code") or "rejected"), str(res.get("reason") or "")
-        if not _refusal_holds(outbox, office_pub, code, res.get("refusal"), item.envelope, eid):
+        nonce = res.get("request_nonce")
+        if not _refusal_holds(outbox, office_pub, code, res.get("refusal"), "push", nonce, item.envelope, eid):
             result.failed[eid] = REFUSAL_UNTRUSTED            # kept waiting, sent again next round
             outbox.mark_failed(eid, REFUSAL_UNTRUSTED, f"{code} not signed by the office")
             return
         result.failed[eid] = code
         # A device may still refuse (False): fieldapp re-checks the refusal under the office key
         # the report's author attested, exactly as it does receipts.
-        if outbox.mark_failed(eid, code, reason, refusal=res["refusal"]) is False:
+        if outbox.mark_failed(eid, code, reason, refusal=res["refusal"], nonce=nonce) is False:
             result.failed[eid] = REFUSAL_UNTRUSTED
         return
+    if res.get("status") == "deferred" and res.get("envelope_id") == eid:
+        # The office's per-phone quota (not a refusal: nothing signed, nothing closed): this
+        # item and the rest wait; the round stops as transient and the loop backs off.
+        raise ApiError(str(res.get("code") or "quota_exceeded"), str(res.get("reason") or ""), 429)
     if res.get("status") not in ("accepted", "duplicate") or res.get("envelope_id") != eid:
         raise SyncError("the office answered with a result for another envelope")
     try:
@@ -281,14 +290,14 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
                 # review it, or this head was revoked): close it locally — on the office's
                 # signed refusal of these bytes only; one dead verdict must not wedge every
                 # sync — a revoked head's phone must still pull the inbox item that tells him so.
-                if not _refusal_holds(outbox, office_pub, exc.code, exc.refusal, review.envelope,
-                                      review.envelope_id):
+                if not _refusal_holds(outbox, office_pub, exc.code, exc.refusal, "review", exc.nonce,
+                                      review.envelope, review.envelope_id):
                     result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # stays to be sent
                     continue
                 result.failed[review.envelope_id] = exc.code
                 close = getattr(outbox, "close_review", None)
                 if close is not None and close(review.envelope_id, exc.code, exc.message,
-                                               refusal=exc.refusal) is False:
+                                               refusal=exc.refusal, nonce=exc.nonce) is False:
                     result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # kept by the device
                 continue
             try:

@@ -61,9 +61,11 @@ def neutral(value):
     return value
 
 
-def to_csv(data: list[dict], lang: str = "id") -> bytes:
-    """Header row in the reader's language, then a row of column codes, then one row per report."""
-    headers, codes, rows_ = export_columns.table(data, lang)
+def to_csv(data: list[dict], lang: str = "id", group: str | None = None) -> bytes:
+    """Header row in the reader's language, then a row of column codes, then one row per report
+    — or, for a repeat `group` (`terlibat`), one row per entry keyed by the report's id."""
+    headers, codes, rows_ = (export_columns.group_table(data, group, lang) if group
+                             else export_columns.table(data, lang))
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(headers)
@@ -73,15 +75,11 @@ def to_csv(data: list[dict], lang: str = "id") -> bytes:
     return buf.getvalue().encode("utf-8-sig")     # BOM: Excel opens Indonesian text correctly
 
 
-def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
-    """Sheet "laporan" (filters on, header frozen, widths to fit) and sheet "kode" (the codebook).
-    Every text value is an explicit string cell: openpyxl would store "=..." as a formula."""
+def _sheet(ws, headers: list[str], rows_: list[list]) -> None:
+    """One table on a sheet: filters on, header frozen, widths to fit. Every text value is an
+    explicit string cell: openpyxl would store "=..." as a formula."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
-    headers, codes, rows_ = export_columns.table(data, lang)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "laporan"
     ws.append(headers)
     for row in rows_:
         ws.append(row)
@@ -95,6 +93,20 @@ def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
     for i, head in enumerate(headers, 1):
         longest = max([len(str(head))] + [len(str(r[i - 1])) for r in rows_[:500] if r[i - 1] is not None])
         ws.column_dimensions[get_column_letter(i)].width = min(60, max(10, longest + 2))
+
+
+def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
+    """Sheet "laporan" (one row per report), a sheet per repeat group ("terlibat": one row per
+    entry, keyed by report id and entry number, as ODK and Kobo export repeats) and sheet
+    "kode" (the codebook)."""
+    headers, codes, rows_ = export_columns.table(data, lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "laporan"
+    _sheet(ws, headers, rows_)
+    for group in export_columns.repeat_groups(r["form_id"] for r in data):
+        g_headers, _, g_rows = export_columns.group_table(data, group, lang)
+        _sheet(wb.create_sheet(group[:31]), g_headers, g_rows)
     kode = wb.create_sheet("kode")
     for row in [["kode kolom", "judul kolom"]] + [[c, h] for c, h in zip(codes, headers)]:
         kode.append(row)
@@ -124,6 +136,11 @@ def to_geojson(data: list[dict], lang: str = "id") -> bytes:
                       "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]}, "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": feats,
                        "jaga_left_out_without_location": left_out}, ensure_ascii=False).encode()
+
+
+def groups(data: list[dict]) -> list[str]:
+    """The repeat groups a CSV export of `data` can be asked for (`group=terlibat`)."""
+    return list(export_columns.repeat_groups(r["form_id"] for r in data))
 
 
 FORMATS = {"csv": (to_csv, "text/csv; charset=utf-8"),

@@ -48,6 +48,7 @@ _T = {
     "undecryptable": ("Laporan ini tidak dapat dibuka (dekripsi gagal). Data aslinya tetap tersimpan.",
                       "This report cannot be opened (decryption failed). The sealed original is kept."),
     "export": ("Unduh hasil saringan", "Download filtered set"),
+    "export_terlibat": ("CSV pihak terlibat (per laporan)", "CSV of people/vehicles involved (by report)"),
     "answers": ("Jawaban", "Answers"), "timeline": ("Riwayat", "Timeline"),
     "photos": ("Foto", "Photos"), "location": ("Lokasi GPS", "GPS location"),
     "no_location": ("Tidak ada lokasi GPS.", "No GPS location."),

@@ -11,7 +11,7 @@ from office.ingest.attachments import blob as stored_attachment
 from office.keys import OfficeKeys
 from office.schema import attachments, envelopes, persons, reviews, staff as staff_table, villages
 
-from . import derived, indexer
+from . import derived, indexer, partner_view
 from .i18n import TRIAGE
 from .schema import dash_events, dash_reports
 
@@ -64,13 +64,13 @@ def typed_zone(payload: dict | None = None, kode_wilayah: str | None = None, reg
 
 
 def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
-    """A detail with every free-text answer removed (partner tokens without the free_text
-    grant): names, places and descriptions live in text fields, codes do not."""
+    """A detail with every free-text answer removed, at every depth (partner tokens without
+    the free_text grant): names, places, phone numbers and descriptions live in text fields,
+    also inside repeat groups; codes do not. See partner_view."""
     form = indexer.load_form(form_id, version)
     if form is None:
         return {**d, "answers": {}, "summary": []}
-    text = {f.name for f in form.fields if f.type == "text"}
-    answers = {k: v for k, v in d["answers"].items() if k not in text and k in {f.name for f in form.fields}}
+    answers = partner_view.codes_only(form.fields, d["answers"])
     try:
         summary = form.summary(answers, lang, d.get("typed_zone") or typed_zone(region=d.get("region")))
     except Exception:          # a damaged answer set: codes only, no labels

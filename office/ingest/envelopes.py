@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, select
 from core.errors import EnvelopeError, NotFound
 from sync import envelope as env
 from sync import receipt as rc
-from office import clock, inbox
+from office import clock, inbox, phone_limits
 from office.derive import queue as derive_queue
 from office.keys import OfficeKeys
 from office.schema import attachments, envelope_recipients, envelopes, persons
@@ -37,13 +37,16 @@ log = logging.getLogger("jaga.office.ingest")
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                    quota: int | None = None) -> dict:
     """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
-    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, purpose=purpose, nonce=nonce,
+                        quota=quota)[0]
 
 
 def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
-                 now: datetime | None = None) -> list[dict]:
+                 now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                 quota: int | None = None) -> list[dict]:
     """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
     one multi-row insert per table (`ingest_envelope` is the batch of one).
 
@@ -84,6 +87,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
         persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
+    spent: int | None = None             # this phone's bytes today, read once when a quota applies
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -94,6 +98,17 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                           {"envelope_id": eid, "status": "duplicate",
                            "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
             continue
+        cost = len(data) + sum(a.size for a in header.attachments)
+        if quota is not None:
+            if spent is None:
+                spent = phone_limits.used_today(conn, device_id, received_at)
+            if spent + cost > quota:
+                # Not a refusal (no signature): the phone keeps it and sends it again tomorrow.
+                results[i] = {"envelope_id": eid, "status": "deferred", "code": "quota_exceeded",
+                              "reason": f"this phone has sent {spent} of {quota} bytes the office takes "
+                                        f"from one phone today; this report needs {cost}",
+                              "retry_after": phone_limits.seconds_to_tomorrow(now)}
+                continue
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
             opened = _verify_and_open(data, header, author, keys)
@@ -116,11 +131,16 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
             rows["review"].append((author, header, data))
         known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
         results[i] = {"envelope_id": eid, "status": "accepted"}
+        if spent is not None:
+            spent += cost
     _sign_receipts(signing, results, keys)
     for data, res in zip(items, results):
         if res is not None and res["status"] == "rejected":
-            # final on the phone: signed for these bytes and this device (sync/statement.py)
-            res["refusal"] = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at)
+            # final on the phone: signed for these bytes, this device and this push (its nonce)
+            refusal = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at,
+                                     purpose=purpose, nonce=nonce)
+            if refusal is not None:
+                res["refusal"] = refusal
     # One lock order for every writer: two workers inserting overlapping batches on
     # PostgreSQL then wait on each other instead of deadlocking.
     rows["env"].sort(key=lambda r: r["id"])

@@ -44,6 +44,7 @@ STABLE = {
     "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
     "CourierDamaged": "courier_damaged",
     "OfficeExtraMissing": "office_extra_missing",
+    "RateLimited": "rate_limited", "QuotaExceeded": "quota_exceeded",
 }
 
 

@@ -99,6 +99,7 @@ def _form(ctx: Ctx, status: int = 200, error: str | None = None, values: dict | 
 
 @page("GET", "/admin/handover", "admin")
 def handover_page(ctx: Ctx) -> Response:
+    ctx.audit("view_handover")         # the hand-over history: who gave what to whom
     refs = [x for x in ctx.params.getlist("ref") if _ID.match(x)][:500]
     if refs:
         return _form(ctx, values={"tier": "C", "ids": "\n".join(dict.fromkeys(refs))})

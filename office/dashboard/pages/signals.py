@@ -54,16 +54,14 @@ def signals(ctx: Ctx) -> Response:
         raise BadRequest(f"unknown status {status!r}")
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
     rows = review.visible(ctx.conn, allowed, status, ctx.lang)
+    ctx.audit("view_signals", detail={"status": status, "signals": len(rows)})
     return render(ctx, "signals.html", signals=rows, current=status, statuses=review.STATUSES,
                   tx=lambda k: _t(k, ctx.lang), staff_list=_staff_list(ctx))
 
 
 @page("POST", "/signals/{signal_id}", "staff")
 def signal_action(ctx: Ctx) -> Response:
-    try:
-        sid = int(ctx.path["signal_id"])
-    except ValueError:
-        raise BadRequest("bad signal id") from None
+    sid = queries.parse_id(ctx.path["signal_id"], "signal")
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
     if not review.in_scope(ctx.conn, sid, allowed):
 
@@ -71,6 +69,6 @@ def signal_action(ctx: Ctx) -> Response:
     action = ctx.form.get("action", "")
     assignee = ctx.form.get("assignee") or None
     change = review.act(ctx.conn, sid, action, reason=ctx.form.get("reason", ""),
-                        assignee_id=int(assignee) if assignee and assignee.isdigit() else None)
+                        assignee_id=queries.parse_id(assignee, "assignee") if assignee else None)
     ctx.audit("signal", target=f"signal:{sid}", detail={"action": action, **change})
     return RedirectResponse(f"{BASE}/signals", status_code=303)
