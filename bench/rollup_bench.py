@@ -53,7 +53,9 @@ def stamp_arrivals(eng, table: str) -> None:
     with eng.connect() as conn:
         # the apply worker runs with an empty search_path: qualify everything
         for sql in ["CREATE TABLE IF NOT EXISTS public.arrivals (id uuid PRIMARY KEY, at timestamptz NOT NULL)",
-                    """CREATE OR REPLACE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $f$
+                    # SECURITY DEFINER: the apply worker runs as the office's own role (jaga_sub_<code>),
+                    # which may write that office's tables and nothing else
+                    """CREATE OR REPLACE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $f$
                        BEGIN INSERT INTO public.arrivals VALUES (NEW.id, clock_timestamp()) ON CONFLICT DO NOTHING;
                        RETURN NEW; END $f$""",
                     f"CREATE OR REPLACE TRIGGER stamp AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION public.stamp()",
@@ -177,7 +179,7 @@ def main() -> None:
         with reg.connect() as c:
             for sql in ["CREATE TABLE IF NOT EXISTS public.link_arrivals (id uuid, key text, at timestamptz NOT NULL, "
                         "PRIMARY KEY (id, key))",
-                        """CREATE OR REPLACE FUNCTION public.stamp_link() RETURNS trigger LANGUAGE plpgsql AS $f$
+                        """CREATE OR REPLACE FUNCTION public.stamp_link() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $f$
                            BEGIN INSERT INTO public.link_arrivals VALUES (NEW.id, NEW.key, clock_timestamp())
                            ON CONFLICT DO NOTHING; RETURN NEW; END $f$""",
                         f"CREATE OR REPLACE TRIGGER stamp_link AFTER INSERT ON {o.links} FOR EACH ROW "

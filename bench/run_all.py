@@ -36,7 +36,10 @@ FULL = {
     "signals_page_bench.py": [],
     "map_bench.py": [],
     "conversation_bench.py": [],
+    "offline_bench.py": [],
     "courier_bench.py": [],
+    "derive_bench.py": [],
+    "search_index_bench.py": ["--pg"],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -53,7 +56,10 @@ SMOKE = {
     "signals_page_bench.py": ["--reports", "2000", "--signals", "100", "--loads", "3"],
     "map_bench.py": ["--points", "200", "--runs", "2"],
     "conversation_bench.py": ["--items", "40", "--runs", "2"],
+    "offline_bench.py": ["--skip-browser", "--seals", "2"],
     "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
+    "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
+    "search_index_bench.py": ["--reports", "300", "--queries", "20"],
 }
 
 

@@ -18,6 +18,7 @@
     │   ├── InsecureTransport plain HTTP to a non-loopback office      (insecure_transport)
     │   └── TlsPinMismatch   the office's certificate is not the pinned one (tls_pin_mismatch)
     ├── ApiError             an office refusal with an HTTP status     (from the office)
+    ├── BuildFailed          the offline app cannot be built           (build_failed)
     ├── CourierError         a courier file cannot be used             (courier_invalid)
     │   ├── CourierWrongOffice  made for another office                (courier_wrong_office)
     │   └── CourierDamaged   imported what was whole; some was not     (courier_damaged)
@@ -34,8 +35,11 @@
         │   ├── EnrollCodeInvalid  unknown code                  404   (enroll_code_invalid)
         │   ├── EnrollCodeUsed     already redeemed              409   (enroll_code_used)
         │   └── EnrollCodeExpired  past its expiry               410   (enroll_code_expired)
+        ├── RateLimited      one phone: too many pushes, or requests at once 429 (rate_limited)
+        │   └── QuotaExceeded  one phone: its bytes for today are used   429 (quota_exceeded)
         ├── OfficeKeyError   office keys cannot be loaded (startup, not HTTP) (office_key)
-        └── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
+        ├── DatabaseDriverMissing  --db names a database without its driver (startup) (db_driver_missing)
+        └── OfficeExtraMissing  an office command on a phone-only install (office_extra_missing)
 
 The office maps every JagaError to `{"code", "message"}` with `http_status`.
 Codes are part of the wire contract: never rename one, only add.
@@ -161,6 +165,7 @@ class ApiError(JagaError):
         self.code = code
         self.http_status = http_status
         self.refusal = refusal          # the office's signed refusal, if it sent one (sync/statement.py)
+        self.nonce: str | None = None   # the nonce the refused request carried (set by sync.client)
 
 
 class CourierError(JagaError):
@@ -255,6 +260,17 @@ class EnrollCodeExpired(EnrollmentError):
     http_status = 410
 
 
+class RateLimited(OfficeError):
+    """This phone is sending too fast (pushes per minute, or requests at the same time); try later."""
+    code = "rate_limited"
+    http_status = 429
+
+
+class QuotaExceeded(RateLimited):
+    """This phone has sent as many bytes as the office takes from one phone today; the rest waits."""
+    code = "quota_exceeded"
+
+
 class OfficeKeyError(OfficeError):
     """The office keys cannot be loaded (missing or wrong JAGA_OFFICE_KEY)."""
     code = "office_key"
@@ -267,12 +283,25 @@ class DatabaseDriverMissing(OfficeError):
     http_status = 500
 
 
+class OfficeExtraMissing(OfficeError):
+    """An office command (office, office-admin, handover, rollup, demo) on an install without
+    the office's dependencies: the phone's install carries none of them."""
+    code = "office_extra_missing"
+    http_status = 500
+
+
+class BuildFailed(JagaError):
+    """The installable offline app cannot be built (jaga-desa build-app)."""
+    code = "build_failed"
+
+
 __all__ = [
     "JagaError", "FormError", "FormNotFound", "ValidationFailed", "PinError", "LockedOut",
     "StoreError", "CorruptStore", "DecryptError", "StorageFull", "NotFound",
     "EnvelopeError", "TrustError", "IdentityMismatch", "SyncError", "InsecureTransport",
-    "TlsPinMismatch", "ApiError", "CourierError", "CourierWrongOffice", "CourierDamaged",
+    "TlsPinMismatch", "ApiError", "BuildFailed", "CourierError", "CourierWrongOffice", "CourierDamaged",
     "OfficeError", "BadRequest", "TooLarge", "AuthError", "Forbidden", "Revoked", "Conflict",
     "OffsetMismatch", "ChecksumMismatch", "EnrollmentError", "EnrollCodeInvalid",
-    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing",
+    "EnrollCodeUsed", "EnrollCodeExpired", "OfficeKeyError", "DatabaseDriverMissing", "OfficeExtraMissing",
+    "RateLimited", "QuotaExceeded",
 ]

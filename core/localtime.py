@@ -29,6 +29,38 @@ _PROVINCES = {
 }
 
 
+# Kemendagri province codes (the first two digits of every kode wilayah) by zone. Names drift
+# (Kalimantan Utara was split from Kalimantan Timur in 2012, Papua into six since 2022) and a
+# village's region is often its kabupaten ("Nunukan"), so the code decides, not the name.
+_PROVINCE_CODES = {
+    "WIB": ("11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35", "36",
+            "61", "62"),
+    "WITA": ("51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"),
+    "WIT": ("81", "82", "91", "92", "93", "94", "95", "96"),
+}
+
+
+def zone_for_code(kode_wilayah: str | None) -> str | None:
+    """WIB / WITA / WIT for a Kemendagri region code at any level ("65", "65.03.01.2001"), else None."""
+    head = (kode_wilayah or "").strip()[:2]
+    for zone_name, codes in _PROVINCE_CODES.items():
+        if head in codes:
+            return zone_name
+    return None
+
+
+def wall_clock(zone_name: str, now: dt.datetime | None = None) -> dt.datetime:
+    """What a clock on the wall in `zone_name` reads at this instant (naive, to the second).
+
+    A typed date-time is stored as such a wall-clock reading with its zone named beside it;
+    the process's own local time is NOT it — a phone (or a browser build) set to UTC while
+    its user chose WITA would otherwise fill "now" eight hours early and label it WITA."""
+    instant = now if now is not None else dt.datetime.now(dt.timezone.utc)
+    if instant.tzinfo is None:
+        instant = instant.astimezone()        # a naive instant is this process's local time
+    return instant.astimezone(tzinfo(zone_name)).replace(tzinfo=None, microsecond=0)
+
+
 def zone_for_region(region: str | None) -> str | None:
     """WIB / WITA / WIT for a province name (or a region text that contains one), else None."""
     if not region:

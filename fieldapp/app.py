@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     import flet as ft
 
     from core import cli
-    from core.errors import JagaError
+    from core.errors import CorruptStore, JagaError, StorageFull
     from fieldapp.device import Device
     from fieldapp.ui import syncing
     from fieldapp.ui.shell import App
@@ -40,13 +40,18 @@ def main(argv: list[str]) -> int:
     os.umask(0o077)                        # everything the app writes (db, -wal/-shm, uploads) is private
     try:
         Device.init(data).close()          # create + calibrate once, before any browser connects
+    except (StorageFull, CorruptStore) as exc:
+        cli.fail(exc)                      # logged; the app still starts and says it on screen (ui/storage)
     except JagaError as exc:
         return cli.fail(exc)
     upload_dir = data / UPLOADS
-    upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    upload_dir.chmod(0o700)
-    for stale in upload_dir.iterdir():     # a crash between upload and encryption: never keep plaintext
-        stale.unlink(missing_ok=True) if stale.is_file() else None
+    try:
+        upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        upload_dir.chmod(0o700)
+        for stale in upload_dir.iterdir():     # a crash between upload and encryption: never keep plaintext
+            stale.unlink(missing_ok=True) if stale.is_file() else None
+    except OSError as exc:                 # a full phone: the start screen says so
+        logging.warning("uploads folder: %s", exc)
     # Signed upload URLs need a secret; a per-process random one is enough for a phone.
     os.environ.setdefault("FLET_SECRET_KEY", secrets.token_urlsafe(32))
     logging.basicConfig(level=os.environ.get("JAGA_LOG", "WARNING"))

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from core import cli
-from core.errors import JagaError
+from core.errors import InsecureTransport, JagaError
 from core.prompt import secret
 from fieldapp.device import Device
 from sync.ports import is_refusal
@@ -37,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fingerprint", help="the office fingerprint printed beside the code")
     e.add_argument("--tls-pin", help="SHA-256 of the office's HTTPS certificate (when not in the QR)")
     e.add_argument("--insecure", action="store_true",
-                   help="allow plain HTTP to an office on another machine (not recommended)")
+                   help="allow plain HTTP to an office on another machine (not recommended); "
+                        "needs --plain-http-leaks-token too")
+    e.add_argument("--plain-http-leaks-token", action="store_true",
+                   help="with --insecure: I know anyone on the network path reads this phone's sync "
+                        "token and can push, pull its inbox and delay its reports as this phone")
     e.add_argument("--user", required=True)
     f = sub.add_parser("file", help="file a report from a JSON answers file and seal it into the outbox")
     f.add_argument("--user", required=True)
@@ -148,6 +152,11 @@ def _enroll(args, dev: Device) -> None:
                         tls_sha256=args.tls_pin)
     if not ticket.office_url:
         raise JagaError("the office address is missing: pass --office or the whole QR content")
+    if args.insecure and not args.plain_http_leaks_token:
+        # One flag is too easy to copy from a how-to: plain HTTP hands the sync token to the path.
+        raise InsecureTransport("--insecure alone is not enough: plain HTTP shows this phone's sync token "
+                                "to everyone on the network path; add --plain-http-leaks-token if you "
+                                "accept that, or use https://")
     session = dev.unlock(args.user, read_pin())
     client = OfficeClient(ticket.office_url, tls_sha256=ticket.tls_sha256, insecure=args.insecure)
     resp = client.enroll(**dev.enrollment_request(session, ticket))

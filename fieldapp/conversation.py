@@ -18,8 +18,8 @@ from fieldapp import inbox, reports
 from fieldapp.store import transaction
 from fieldapp.users import Session, today
 from sync import envelope
+from sync.formids import REPLY_FORM
 
-REPLY_FORM = "_reply"
 MAX_REPLY = 2000          # the office refuses longer replies (office/ingest/replies.py)
 FIRST_WORDS = 60
 

@@ -154,7 +154,8 @@ def _settle_own(dev, office_pub, eid: str, data: bytes, res: dict, out: Settled)
     code = str(res.get("code") or "")
     if res.get("status") == "rejected":
         if code and is_refusal(code) and isinstance(res.get("refusal"), dict) \
-                and dev.mark_failed(eid, code, str(res.get("reason") or ""), refusal=res["refusal"]):
+                and dev.mark_failed(eid, code, str(res.get("reason") or ""), refusal=res["refusal"],
+                                    purpose=statement.COURIER):
             out.refused += 1
             out.codes[code] = out.codes.get(code, 0) + 1
         else:
@@ -184,7 +185,7 @@ def _settle_carried(dev, office_pub, eid: str, data: bytes, res: dict, out: Sett
             if not is_refusal(code):
                 raise TrustError("not a final refusal")
             statement.check_refusal(res.get("refusal"), office_pub, code=code, device_id=env.peek(data).device_id,
-                                    envelope=data, envelope_id=eid)
+                                    purpose=statement.COURIER, nonce=None, envelope=data, envelope_id=eid)
             state = "refused"
         else:
             blobs = {a: hashlib.sha256(b).hexdigest() for a, b in dev.db.conn.execute(

@@ -14,8 +14,9 @@ import shutil
 import uuid
 from pathlib import Path
 
+from core import localtime
 from core.errors import EnvelopeError, IdentityMismatch, JagaError, NotFound, Revoked, TrustError
-from fieldapp import conversation, courier, history, inbox, keys, reports, secret_store, store, trust, users
+from fieldapp import conversation, courier, history, inbox, keys, reports, secret_place, secret_store, store, trust, users
 from fieldapp.secret_store import SecretStore
 from fieldapp.store import get_meta, set_meta, transaction
 from fieldapp.users import Session, today
@@ -38,6 +39,9 @@ class RevokedHere(Revoked):
     `revoked` code as the office's refusal: one meaning, one code."""
 
 
+LOW_SPACE_MB = 30          # a few photos and a sync round's spare room: warn below this
+
+
 def _receipt_aad(report_id: str) -> bytes:
     return f"jaga-desa/v1/reports/{report_id}/receipt".encode()
 
@@ -46,7 +50,7 @@ class Device:
     def __init__(self, data_dir: str | Path, create: bool = False,
                  secrets: SecretStore | None = None) -> None:
         self.data_dir = Path(data_dir)
-        self.secrets = secrets if secrets is not None else secret_store.default_store()
+        self.secrets = secrets if secrets is not None else secret_place.default_store()
         self.db = store.open_db(self.data_dir, create=create)
 
     # ── set-up ────────────────────────────────────────────────────────────
@@ -116,6 +120,24 @@ class Device:
             self._keep_revocation(session, bundle)
         self.purge_old_summaries()
         return session
+
+    def space(self) -> dict:
+        """Free space where the store lives, and whether it is low enough to warn her now —
+        before a save fails (below LOW_SPACE_MB)."""
+        free = store.free_bytes(self.data_dir)
+        return {"free": free, "low": free < LOW_SPACE_MB * 1024 * 1024}
+
+    def change_pin(self, name_or_id: str, old_pin: str, new_pin: str, *, now: float | None = None) -> None:
+        """"Ganti PIN" (users.change_pin): the old PIN is a counted try like any unlock."""
+        users.change_pin(self.db, name_or_id, old_pin, new_pin, self.pepper, tries=self.secrets, now=now)
+
+    def locked_out_outbox(self) -> dict[str, int]:
+        """For each user locked out by wrong PINs: how many of their sealed reports still wait
+        to be sent. Their key is gone, but what they sealed is ciphertext for the office (and
+        heads) that needs no key of theirs to travel: it keeps going out with every sync."""
+        return dict(self.db.conn.execute(
+            "SELECT u.label, COUNT(r.id) FROM users u LEFT JOIN reports r ON r.owner=u.id AND r.status=? "
+            "WHERE u.locked=1 GROUP BY u.id", (reports.SEALED,)).fetchall())
 
     def trust_bundle(self, session: Session) -> dict | None:
         """This user's verified view of the office (after applying pending signed items)."""
@@ -365,6 +387,7 @@ class Device:
         """Seal for the recipients in the user's verified bundle (never from plaintext rows);
         never for a revoked person or phone (RevokedHere; the draft stays)."""
         self.refuse_if_revoked(session)
+        kw.setdefault("zone", localtime.zone(self.setting("tz")))      # the zone the phone shows
         return reports.finalize(self.db, session, report_id, bundle=self.trust_bundle(session), **kw)
 
     def file(self, session: Session, form_id: str, answers: dict, *, rahasia: bool = False,
@@ -538,17 +561,20 @@ class Device:
             return None
         return json.loads(keys.open_from_owner(session.x25519, bytes(row[0]), _receipt_aad(report_id)))
 
-    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
+    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                    nonce: str | None = None, purpose: str = "push") -> bool:
         """A refusal (sync.ports.is_refusal) takes the report out of the outbox for good as
         `refused` with the office's reason; anything else keeps it waiting with the reason.
-        Sync passes the office's signed `refusal`: it closes the report only if it verifies, for
-        these bytes and this phone, under the office key the report's own author attested (as
-        mark_received does receipts); otherwise the report stays waiting and this returns False.
+        Sync passes the office's signed `refusal` and the `nonce` its push carried: it closes the
+        report only if it verifies, for these bytes, this phone and that push, under the office
+        key the report's own author attested (as mark_received does receipts); otherwise the
+        report stays waiting and this returns False. A courier receipts file passes
+        `purpose="courier"` (no nonce: the office answered a file, not a request of this phone).
         (Without `refusal` the caller is local — the CLI, a test — and vouches for the code.)"""
         status = REFUSED if is_refusal(code) else reports.SEALED
         with transaction(self.db) as conn:
             if status == REFUSED and refusal is not None:
-                why = self._untrusted_refusal(conn, envelope_id, code, refusal)
+                why = self._untrusted_refusal(conn, envelope_id, code, refusal, purpose, nonce)
                 if why:
                     log.warning("refusal of %s not trusted (%s): the report stays in the outbox", envelope_id, why)
                     code, message, status = "refusal_untrusted", f"{code}: {why}", reports.SEALED
@@ -557,25 +583,26 @@ class Device:
                          (f"{code}: {message}"[:200], status, envelope_id, reports.SEALED))
         return code != "refusal_untrusted"
 
-    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict) -> str | None:
+    def _untrusted_refusal(self, conn, envelope_id: str, code: str, refusal: dict, purpose: str,
+                           nonce: str | None) -> str | None:
         """Why this signed refusal may not close the report, or None (the author key is checked
         against the sealed report first, as for receipts)."""
         row = conn.execute("SELECT r.envelope, u.ed25519_public, u.office_attest FROM reports r "
                            "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
         if row is None or not row[0]:
             return "no envelope"
-        return self._refusal_check(*row, envelope_id, code, refusal)
+        return self._refusal_check(*row, envelope_id, code, refusal, purpose, nonce)
 
     def _refusal_check(self, env_bytes: bytes, author_pub, attest, envelope_id: str, code: str,
-                       refusal: dict) -> str | None:
+                       refusal: dict, purpose: str, nonce: str | None) -> str | None:
         office_pub, why = _attested_office(env_bytes, author_pub, attest)
         if why:
             return why
         try:
-            statement.check_refusal(refusal, office_pub, code=code, device_id=self.device_id,
-                                    envelope=bytes(env_bytes), envelope_id=envelope_id)
+            statement.check_refusal(refusal, office_pub, code=code, device_id=self.device_id, purpose=purpose,
+                                    nonce=nonce, envelope=bytes(env_bytes), envelope_id=envelope_id)
         except TrustError:
-            return "not signed for this item and phone by the office the author pinned"
+            return "not signed for this item, phone and request by the office the author pinned"
         return None
 
     def record_round(self, ok: bool, error: str | None, when: str) -> None:
@@ -637,7 +664,8 @@ class Device:
         inbox.review_sent(self.db, envelope_id)
         return True
 
-    def close_review(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> bool:
+    def close_review(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                     nonce: str | None = None) -> bool:
         """A refusal closes a verdict or reply only when it comes from the office its author
         attested — a server a rewritten file points at must not make the phone drop it — and,
         from sync, only on that office's signed `refusal` of these bytes for this phone (a
@@ -647,7 +675,7 @@ class Device:
             row = self.db.conn.execute(
                 "SELECT r.envelope, u.ed25519_public, u.office_attest FROM review_outbox r "
                 "JOIN users u ON u.id = r.owner WHERE r.envelope_id=?", (envelope_id,)).fetchone()
-            why = self._refusal_check(*row, envelope_id, code, refusal) if row else None
+            why = self._refusal_check(*row, envelope_id, code, refusal, "review", nonce) if row else None
         if why:
             log.warning("refusal of verdict %s not trusted (%s): it stays to be sent", envelope_id, why)
             return False

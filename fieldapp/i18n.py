@@ -23,10 +23,11 @@ S: dict[str, tuple[str, str]] = {
     "close": ("Tutup", "Close"),
     "save": ("Simpan", "Save"),
     "first_user": ("Buat pengguna pertama", "Create the first user"),
-    "first_user_hint": ("Nama ini hanya untuk memilih pengguna di ponsel ini. PIN melindungi laporan Anda: "
+    "first_user_hint": ("Nama ini hanya untuk memilih pengguna di ponsel ini, dan terlihat oleh siapa pun yang "
+                        "memegangnya: pakai nama panggilan yang biasa saja. PIN melindungi laporan Anda: "
                         "tanpa PIN tidak ada yang bisa membacanya.",
-                        "This name is only for picking the user on this phone. The PIN protects your "
-                        "reports: nobody can read them without it."),
+                        "This name is only for picking the user on this phone, and anyone holding it sees it: "
+                        "use an ordinary nickname. The PIN protects your reports: nobody can read them without it."),
     "name": ("Nama pengguna", "User name"),
     "role": ("Peran", "Role"),
     "role_volunteer": ("Relawan desa", "Village volunteer"),
@@ -60,7 +61,7 @@ S: dict[str, tuple[str, str]] = {
     "enroll_ok_fp": ("Terdaftar: {name}, {village}. Sidik jari kantor {fp} — cocokkan dengan petugas.",
                      "Enrolled: {name}, {village}. Office fingerprint {fp} — compare it with the officer."),
     "trust_tampered": ("Peringatan: data kantor di ponsel ini diubah orang lain sejak terakhir dibuka. "
-                       "Sudah dipulihkan dari data terkunci Anda; laporan Anda tetap hanya bisa dibaca "
+                       "Sudah dipulihkan dari data tersegel Anda; laporan Anda tetap hanya bisa dibaca "
                        "kantor tempat Anda terdaftar.",
                        "Warning: the office data on this phone was changed by someone since it was last "
                        "opened. It was restored from your locked data; your reports can still be read "
@@ -85,9 +86,9 @@ S: dict[str, tuple[str, str]] = {
     "user_locked": ("{name} (terkunci)", "{name} (locked)"),
     "locked_why": ("{name} terkunci di ponsel ini karena terlalu banyak PIN salah. Ini bukan pencabutan "
                    "oleh kantor: data pengguna ini tidak bisa dibuka lagi; minta kode pendaftaran baru "
-                   "dari petugas Imigrasi.",
+                   "dari petugas.",
                    "{name} is locked on this phone after too many wrong PINs. The office did not revoke "
-                   "it: this user's data can no longer be opened; ask the immigration officer for a new "
+                   "it: this user's data can no longer be opened; ask the officer for a new "
                    "enrollment code."),
     "revoked_person": ("Akun Anda dicabut oleh kantor pada {when}. Laporan baru tidak akan diterima "
                        "dan balasan tidak dikirim lagi ke akun ini. Hubungi petugas Imigrasi kalau ini keliru.",
@@ -119,7 +120,7 @@ S: dict[str, tuple[str, str]] = {
                          "{n} report(s) still waiting in the outbox will be refused by the office at the next "
                          "sync and marked \u201cRefused\u201d; they are not sent again."),
     "rv_outbox_device": ("{n} laporan yang masih menunggu tidak akan sampai: kantor menolak setiap sinkron dari "
-                         "ponsel ini. Laporan itu tetap terkunci (terenkripsi) di ponsel.",
+                         "ponsel ini. Laporan itu tetap tersegel (terenkripsi) di ponsel.",
                          "{n} report(s) still waiting will not arrive: the office refuses every sync from this "
                          "phone. They stay locked (encrypted) on the phone."),
     "rv_outbox_none": ("Tidak ada laporan yang masih menunggu dikirim.", "No report is waiting to be sent."),
@@ -146,14 +147,14 @@ S: dict[str, tuple[str, str]] = {
                       "This account or phone was revoked by the office: verdicts can no longer be sent."),
     "pin_empty": ("Masukkan PIN dulu (tidak dihitung sebagai percobaan).",
                   "Enter the PIN first (this is not counted as a try)."),
-    "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, semua data pengguna "
-                     "ini dihapus permanen.",
-                     "Wrong PIN. 1 try left: if the next PIN is wrong, all of this user's data is "
-                     "destroyed for good."),
+    "pin_last_try": ("PIN salah. Tinggal 1 kali percobaan: jika PIN berikutnya salah, data pengguna ini "
+                     "di ponsel ini tidak bisa dibuka lagi (laporan yang sudah tersegel tetap dikirim).",
+                     "Wrong PIN. 1 try left: if the next PIN is wrong, this user's data on this phone "
+                     "can no longer be opened (reports already sealed are still sent)."),
     "pin_wait": ("Terlalu banyak PIN salah. Tunggu {s} detik sebelum mencoba lagi (sisa {n} kali).",
                  "Too many wrong PINs. Wait {s} seconds before trying again ({n} tries left)."),
-    "secret_missing": ("Kunci rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
-                       "kunci direset). Data ini tidak bisa dibuka di sini.",
+    "secret_missing": ("Kode rahasia ponsel ini tidak ada (data disalin dari ponsel lain, atau penyimpanan "
+                       "kode rahasia direset). Data ini tidak bisa dibuka di sini.",
                        "This phone's secret key is missing (data copied from another phone, or the key "
                        "store was reset). This data cannot be opened here."),
     "use_passphrase": ("Pakai frasa sandi (boleh huruf)", "Use a passphrase (letters allowed)"),
@@ -190,7 +191,7 @@ S: dict[str, tuple[str, str]] = {
     "emg_loc_none": ("Lokasi tidak dilampirkan (izin lokasi tidak ada atau tidak ada sinyal GPS)",
                      "No location attached (no location permission or no GPS fix)"),
     "emg_empty": ("Tulis apa yang terjadi (paling sedikit 3 huruf)", "Say what is happening (at least 3 characters)"),
-    "emg_sent": ("Laporan darurat dikunci dan dikirim begitu ada sinyal. Tetap jaga keselamatan Anda.",
+    "emg_sent": ("Laporan darurat disegel dan dikirim begitu ada sinyal. Tetap jaga keselamatan Anda.",
                  "The emergency report is sealed and goes out as soon as there is signal. Stay safe."),
     "emg_more": ("Tambah rincian (tidak wajib)", "Add details (optional)"),
     "emg_saved_draft": ("Belum terdaftar ke kantor: laporan disimpan sebagai draf. Telepon 110 / 112.",
@@ -266,15 +267,10 @@ S: dict[str, tuple[str, str]] = {
     "gps_wait": ("Mencari lokasi…", "Finding location…"),
     "gps_got": ("Lokasi: {lat}, {lon} (akurasi ±{acc} m)", "Location: {lat}, {lon} (accuracy ±{acc} m)"),
     "gps_manual": ("Lokasi: {lat}, {lon} (diisi manual)", "Location: {lat}, {lon} (entered by hand)"),
-    "gps_failed": ("Lokasi tidak bisa diambil ({why}). Isi lintang dan bujur secara manual kalau tahu.",
-                   "The location could not be taken ({why}). Enter latitude and longitude by hand if you "
-                   "know them."),
+    "gps_failed": ("Lokasi tidak bisa diambil ({why}). Tidak apa-apa: nama tempat yang Anda tulis sudah cukup.",
+                   "The location could not be taken ({why}). That is fine: the place name you wrote is enough."),
     "gps_clear": ("Hapus lokasi", "Clear location"),
     "gps_none": ("Belum ada lokasi", "No location yet"),
-    "lat": ("Lintang (mis. 4,137)", "Latitude (e.g. 4.137)"),
-    "lon": ("Bujur (mis. 117,665)", "Longitude (e.g. 117.665)"),
-    "gps_manual_set": ("Pakai angka ini", "Use these numbers"),
-    "gps_manual_bad": ("Lintang/bujur harus angka", "Latitude/longitude must be numbers"),
     "photo_add": ("Tambah foto", "Add photo"),
     "photo_uploading": ("Memproses foto… {pct}%", "Processing photo… {pct}%"),
     "photo_item": ("Foto {i}: {size}", "Photo {i}: {size}"),
@@ -292,9 +288,9 @@ S: dict[str, tuple[str, str]] = {
     "rahasia_off": ("Kepala desa dan petugas Imigrasi bisa membaca laporan ini.",
                     "The village head and immigration officers can read this report."),
     "urgent_flag": ("MENDESAK", "URGENT"),
-    "seal": ("Kunci & kirim", "Seal & send"),
+    "seal": ("Segel & kirim", "Seal & send"),
     "edit": ("Ubah", "Edit"),
-    "sealed_ok": ("Laporan dikunci dan masuk kotak keluar. Terkirim saat ada sinyal.",
+    "sealed_ok": ("Laporan disegel dan masuk kotak keluar. Terkirim saat ada sinyal.",
                   "Report sealed and in the outbox. It is sent when there is signal."),
     "seal_failed": ("Belum bisa dikirim: {why}", "Cannot be sent yet: {why}"),
     "choose_one": ("Pilih satu", "Choose one"),
@@ -304,7 +300,8 @@ S: dict[str, tuple[str, str]] = {
     "review_verify": ("Benar (verifikasi)", "Correct (verify)"),
     "review_dispute": ("Tidak benar (bantah)", "Not correct (dispute)"),
     "review_more": ("Minta info tambahan", "Ask for more info"),
-    "review_note": ("Catatan untuk Imigrasi", "Note for Immigration"),
+    "review_note": ("Catatan atau pertanyaan (bila minta info tambahan, dikirim apa adanya ke pelapor)",
+                    "Note or question (when asking for more information, sent as written to the reporter)"),
     "review_sent": ("Tanggapan disimpan; terkirim saat sinkron berikutnya",
                     "Response saved; it leaves with the next sync"),
     "review_my_verdict": ("Keputusan Anda: {verdict}", "Your verdict: {verdict}"),
@@ -348,7 +345,7 @@ S: dict[str, tuple[str, str]] = {
     "retention_keep": ("Simpan salinan di ponsel", "Keep a copy on the phone"),
     "sync_auto": ("Sinkron otomatis saat ada sinyal", "Sync automatically when there is signal"),
     "wipe": ("Hapus cepat", "Quick wipe"),
-    "wipe_hint": ("Menghapus semua pengguna, kunci dan laporan di ponsel ini. Laporan yang belum terkirim "
+    "wipe_hint": ("Menghapus semua pengguna, kode rahasia dan laporan di ponsel ini. Laporan yang belum terkirim "
                   "akan hilang.",
                   "Deletes every user, key and report on this phone. Reports not yet sent are lost."),
     "wipe_confirm": ("Ya, hapus semua", "Yes, delete everything"),
@@ -361,9 +358,97 @@ S: dict[str, tuple[str, str]] = {
     "device_id": ("ID perangkat: {id}", "Device id: {id}"),
     "error": ("Terjadi kesalahan: {why}", "Something went wrong: {why}"),
     "office_refused": ("kantor menolak ({code})", "the office refused it ({code})"),
+    # ── issue 24: PIN recovery, a neutral lock screen ─────────────────────
+    "forgot_pin": ("Lupa PIN?", "Forgot the PIN?"),
+    "forgot_title": ("PIN tidak bisa dipulihkan", "A PIN cannot be recovered"),
+    "forgot_why": ("PIN Anda tidak disimpan di mana pun — tidak di ponsel, tidak di kantor. Karena itu "
+                   "tidak ada yang bisa membuka data Anda tanpa PIN, juga tidak orang yang memegang ponsel ini.",
+                   "Your PIN is stored nowhere — not on the phone, not at the office. That is why nobody "
+                   "can open your data without it, not even whoever holds this phone."),
+    "forgot_safe_title": ("Yang tetap aman", "What is kept"),
+    "forgot_safe": ("• Laporan yang sudah dikirim (tersegel) tetap sampai ke kantor, juga tanpa PIN.\n"
+                    "• Laporan yang sudah diterima kantor tetap di kantor.\n"
+                    "• Pengguna lain di ponsel ini tidak terpengaruh.",
+                    "• Reports already sent (sealed) still reach the office, without the PIN too.\n"
+                    "• Reports the office received stay at the office.\n"
+                    "• Other users of this phone are not affected."),
+    "forgot_lost_title": ("Yang tidak bisa dibuka lagi", "What can no longer be opened"),
+    "forgot_lost": ("Draf yang belum dikirim, ringkasan laporan dan pesan kantor untuk Anda di ponsel ini.",
+                    "Unsent drafts, report summaries and the office's messages to you on this phone."),
+    "forgot_steps_title": ("Supaya bisa melapor lagi", "To report again"),
+    "forgot_steps": ("1. Temui petugas yang mendaftarkan Anda dan minta kode pendaftaran baru.\n"
+                     "2. Tambahkan diri Anda sebagai pengguna baru di ponsel ini, dengan PIN baru.\n"
+                     "3. Daftarkan pengguna baru itu dengan kode tadi.",
+                     "1. See the officer who enrolled you and ask for a new enrollment code.\n"
+                     "2. Add yourself as a new user on this phone, with a new PIN.\n"
+                     "3. Enroll that new user with the code."),
+    "locked_still_sent": ("{n} laporan tersegel miliknya tetap dikirim ke kantor.",
+                          "{n} sealed report(s) of theirs are still sent to the office."),
+    "nobody_left_title": ("Tidak ada pengguna yang bisa dibuka", "No user can be unlocked"),
+    "nobody_left": ("Tambahkan pengguna baru untuk memakai ponsel ini lagi. Laporan yang sudah tersegel "
+                    "tetap dikirim.",
+                    "Add a new user to use this phone again. Sealed reports are still sent."),
+    "change_pin": ("Ganti PIN", "Change PIN"),
+    "pin_current": ("PIN sekarang", "Current PIN"),
+    "pin_changed": ("PIN sudah diganti.", "The PIN was changed."),
+    "app_label": ("Nama aplikasi di layar kunci", "App name on the lock screen"),
+    "app_label_hint": ("Nama yang dilihat siapa saja yang memegang ponsel. Nama netral tidak menunjukkan "
+                       "gunanya.", "The name anyone holding the phone sees. A neutral one does not say "
+                       "what it is for."),
+    "app_label_neutral": ("Catatan", "Notes"),
+    # ── issue 24: a full phone ───────────────────────────────────────────
+    "full_title": ("Memori ponsel penuh", "The phone's storage is full"),
+    "full_nothing_lost": ("Tidak ada yang hilang: laporan, draf dan kode rahasia Anda tetap tersimpan di ponsel ini.",
+                          "Nothing is lost: your reports, drafts and keys are still stored on this phone."),
+    "full_waiting": ("{n} laporan tersegel menunggu dikirim dan akan terkirim setelah ada ruang.",
+                     "{n} sealed report(s) are waiting and will be sent once there is room."),
+    "full_what_title": ("Yang perlu dilakukan", "What to do"),
+    "full_what": ("Hapus foto atau video lama, unduhan, atau aplikasi yang tidak dipakai (perlu sekitar "
+                  "{need}), lalu ketuk \"Coba lagi\".",
+                  "Delete old photos or videos, downloads, or apps you do not use (about {need} is needed), "
+                  "then tap \"Try again\"."),
+    "full_dont": ("Jangan hapus aplikasi ini atau datanya, dan jangan pasang ulang: laporan yang belum "
+                  "terkirim akan hilang.",
+                  "Do not delete this app or its data, and do not reinstall it: reports not yet sent would "
+                  "be lost."),
+    "full_still": ("Masih penuh (sisa {free}). Hapus lebih banyak, lalu coba lagi.",
+                   "Still full ({free} free). Delete more, then try again."),
+    "full_tap": ("Perubahan terakhir belum tersimpan; yang sudah tersimpan tetap aman.",
+                 "The last change was not saved; what was saved is safe."),
+    "full_ok": ("Mengerti", "OK"),
+    "full_delete": ("Hapus foto atau video lama, unduhan, atau aplikasi yang tidak dipakai (perlu sekitar "
+                    "{need}), lalu ulangi.",
+                    "Delete old photos or videos, downloads, or apps you do not use (about {need} is needed), "
+                    "then do it again."),
+    "space_low": ("Memori ponsel hampir penuh (sisa {free}). Hapus foto, video atau aplikasi yang tidak "
+                  "dipakai supaya laporan tetap bisa disimpan.",
+                  "The phone's storage is almost full ({free} free). Delete photos, videos or unused apps "
+                  "so reports can still be saved."),
+    "damaged_title": ("Data aplikasi tidak bisa dibuka", "The app's data cannot be opened"),
+    "damaged_keep": ("Jangan hapus aplikasi ini atau datanya: mungkin masih ada laporan yang belum terkirim. "
+                     "Bawa ponsel ini ke petugas yang mendaftarkan Anda.",
+                     "Do not delete this app or its data: there may be reports not yet sent. Take this phone "
+                     "to the officer who enrolled you."),
+    "retry": ("Coba lagi", "Try again"),
+    # ── issue 24: a refused emergency ─────────────────────────────────────
+    "emg_refused": ("Laporan darurat Anda ({n}) DITOLAK kantor: jangan menunggu kantor. Jika masih ada "
+                    "orang dalam bahaya, telepon 110 (Polisi) atau 112 (Panggilan Darurat) SEKARANG.",
+                    "Your emergency report ({n}) was REFUSED by the office: do not wait for the office. If "
+                    "someone is still in danger, call 110 (Police) or 112 (Emergency line) NOW."),
+    # ── issue 24: defaults are not her answers ────────────────────────────
+    "defaults_title": ("Diisi otomatis (belum Anda ubah)", "Filled in for you (not changed by you)"),
+    "defaults_hint": ("Nilai awal dari aplikasi. Ketuk \u201cUbah\u201d bila tidak sesuai.",
+                      "The app's starting values. Tap \u201cEdit\u201d if they are not right."),
+    # ── issue 24: a failed sync is a warning, with the next try ───────────
+    "sync_next_try": ("Dicoba lagi otomatis sekitar pukul {when}, atau segera setelah sinyal kembali.",
+                      "Tried again automatically at about {when}, or as soon as the signal is back."),
+    "sync_retry_auto": ("Dicoba lagi otomatis dalam beberapa menit, atau segera setelah sinyal kembali.",
+                        "Tried again automatically within a few minutes, or as soon as the signal is back."),
+    "emg_received": ("Laporan darurat sudah DITERIMA kantor ({when}). Petugas melihatnya di layar darurat.",
+                     "The emergency report was RECEIVED by the office ({when}). Staff see it on their emergency banner."),
     # courier mode (fieldapp/ui/courier.py): no signal for days, the reports travel in a file
     "courier_title": ("Tidak ada sinyal? Kirim lewat kurir", "No signal? Send by courier"),
-    "courier_hint": ("Laporan yang menunggu disimpan ke satu file terkunci. Berikan file itu kepada orang "
+    "courier_hint": ("Laporan yang menunggu disimpan ke satu file tersegel. Berikan file itu kepada orang "
                      "yang pergi ke kota (kepala desa, perahu, hari pasar) untuk diserahkan ke kantor "
                      "Imigrasi. Tidak ada yang bisa membaca isinya. Laporan tetap di ponsel ini sampai "
                      "tanda terima dari kantor kembali.",
@@ -414,7 +499,7 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "reply_empty": ("tulis balasan dulu", "write a reply first"),
     "reply_too_long": ("balasan terlalu panjang (paling banyak 2000 huruf)", "the reply is too long (2000 characters at most)"),
     "storage_full": ("memori ponsel penuh; tidak ada yang berubah", "the phone's storage is full; nothing changed"),
-    "office_identity_mismatch": ("kunci kantor tidak cocok dengan sidik jari pada kode: ditolak",
+    "office_identity_mismatch": ("kode rahasia kantor tidak cocok dengan sidik jari pada kode: ditolak",
                                  "the office's keys do not match the fingerprint in the code: refused"),
     "office_untrusted": ("jawaban kantor tidak dapat diverifikasi: ditolak",
                          "the office's answer cannot be verified: refused"),
@@ -427,6 +512,11 @@ CODE_MESSAGES: dict[str, tuple[str, str]] = {
     "tls_pin_mismatch": ("sertifikat kantor tidak cocok: ditolak", "the office's certificate does not match: refused"),
     "refusal_untrusted": ("penolakan tanpa tanda tangan kantor: diabaikan, dikirim lagi nanti",
                           "a refusal the office did not sign: ignored, sent again later"),
+    "quota_exceeded": ("kiriman ponsel ini untuk hari ini sudah penuh; sisanya dikirim besok, tidak ada yang hilang",
+                       "this phone has sent all the office takes from one phone today; the rest goes tomorrow, "
+                       "nothing is lost"),
+    "rate_limited": ("ponsel ini mengirim terlalu cepat; dicoba lagi nanti", "this phone is sending too fast; "
+                     "trying again later"),
 }
 
 

@@ -25,6 +25,7 @@ from fieldapp import trust
 from fieldapp.store import scrub, set_meta, transaction
 from fieldapp.users import Session, today
 from sync import envelope, statement
+from sync.formids import ALERT_FORM, REVIEW_FORM
 from sync.ports import InboxItem
 
 log = logging.getLogger("jaga.inbox")
@@ -182,7 +183,7 @@ def review(db: sqlite_utils.Database, session: Session, bundle: dict, item_id: s
         raise NotFound("no such report to review")
     office = envelope.load_public_x25519(bytes.fromhex(bundle["office_x25519"]))
     sealed = envelope.seal({"envelope_id": item["envelope_id"], "verdict": verdict, "note": note},
-                           form_id="_review", form_version=1, author_id=session.person_id,
+                           form_id=REVIEW_FORM, form_version=1, author_id=session.person_id,
                            device_id=device_id, signing_key=session.ed25519, recipients=[office])
     with transaction(db) as conn:
         conn.execute("INSERT INTO review_outbox(envelope_id,owner,envelope,created_day,item_id) "
@@ -245,7 +246,7 @@ def alerts(db: sqlite_utils.Database, session: Session, bundle: dict | None) -> 
         try:
             opened = envelope.open(base64.b64decode(body["envelope"]), recipient_key=session.x25519,
                                    author_public=envelope.load_public_ed25519(office_pub))
-            if opened.header.form_id != "_alert" or not isinstance(opened.payload.get("message"), str):
+            if opened.header.form_id != ALERT_FORM or not isinstance(opened.payload.get("message"), str):
                 raise ValueError("not an alert")
             out.append({"item_id": item_id, "state": state, "message": opened.payload["message"],
                         "sent_at": opened.payload.get("sent_at"), "created_ms": opened.header.created_ms})

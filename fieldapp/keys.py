@@ -17,13 +17,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+from core.crypto import AESGCM, InvalidTag, X25519PrivateKey, X25519PublicKey, hkdf_sha256, scrypt
 from core.errors import DecryptError
 
 TARGET_SECONDS = 0.4
@@ -52,7 +46,7 @@ class KdfParams:
 
 
 def _scrypt(params: KdfParams, salt: bytes, pin: str) -> bytes:
-    return Scrypt(salt=salt, length=32, n=1 << params.log2_n, r=params.r, p=params.p).derive(pin.encode())
+    return scrypt(pin.encode(), salt=salt, n=1 << params.log2_n, r=params.r, p=params.p)
 
 
 def calibrate(target_seconds: float = TARGET_SECONDS) -> KdfParams:
@@ -76,7 +70,7 @@ def _kek(params: KdfParams, salt: bytes, pin: str, pepper: bytes | None) -> byte
         return stretched
     if not pepper:
         raise ValueError("this key is wrapped with the phone's pepper; none was given")
-    return HKDF(hashes.SHA256(), length=32, salt=pepper, info=b"jaga-desa/v2/kek").derive(stretched)
+    return hkdf_sha256(stretched, salt=pepper, info=b"jaga-desa/v2/kek")
 
 
 def wrap_key(data_key: bytes, pin: str, params: KdfParams, pepper: bytes | None = None) -> bytes:
@@ -135,8 +129,7 @@ def seal_to_owner(public_raw: bytes, plain: bytes, aad: bytes) -> bytes:
     eph = X25519PrivateKey.generate()
     eph_pub = eph.public_key().public_bytes_raw()
     shared = eph.exchange(X25519PublicKey.from_public_bytes(public_raw))
-    key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + public_raw,
-               info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+    key = hkdf_sha256(shared, salt=eph_pub + public_raw, info=b"jaga-desa/v1/sealed-to-owner")
     nonce = os.urandom(12)
     return eph_pub + nonce + AESGCM(key).encrypt(nonce, plain, aad)
 
@@ -148,8 +141,7 @@ def open_from_owner(private: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes
     own = private.public_key().public_bytes_raw()
     try:
         shared = private.exchange(X25519PublicKey.from_public_bytes(eph_pub))
-        key = HKDF(hashes.SHA256(), length=32, salt=eph_pub + own,
-                   info=b"jaga-desa/v1/sealed-to-owner").derive(shared)
+        key = hkdf_sha256(shared, salt=eph_pub + own, info=b"jaga-desa/v1/sealed-to-owner")
         return AESGCM(key).decrypt(nonce, ct, aad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptError("cannot open: not this user's, or tampered") from exc

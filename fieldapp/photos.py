@@ -3,12 +3,14 @@
 A photo's EXIF can carry GPS, the phone model and the owner's name — enough to
 expose the reporter. Decoding to pixels and writing a fresh JPEG drops every metadata
 block; downscaling to ~1600 px keeps a photo crossable on 2G (~200–400 KB).
+
+Pillow is imported when a photo is re-encoded, not with the module: the offline app
+(Pyodide) has no Pillow from any registry reachable here, and there a photo is refused
+with PhotoError instead of the whole app failing to start.
 """
 from __future__ import annotations
 
 import io
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import JagaError
 
@@ -25,6 +27,10 @@ class PhotoError(JagaError):
 def reencode(raw: bytes) -> bytes:
     if len(raw) > MAX_INPUT:
         raise PhotoError(f"photo is too large ({len(raw) // 1024 // 1024} MB; limit {MAX_INPUT // 1024 // 1024} MB)")
+    try:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+    except ImportError as exc:
+        raise PhotoError("photos cannot be re-encoded in this build of the app") from exc
     try:
         img = Image.open(io.BytesIO(raw))
         img.load()

@@ -14,6 +14,7 @@ import uuid
 import sqlite_utils
 
 import forms
+from core import localtime
 from core.errors import JagaError, NotFound, StoreError
 from fieldapp import photos, trust
 from fieldapp.store import transaction
@@ -119,24 +120,29 @@ def recipients(bundle: dict, rahasia: bool, now_ms: int | None = None) -> list:
 
 
 def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bundle: dict | None,
-             lang: str = "id", rahasia: bool = False, created_ms: int | None = None) -> str:
+             lang: str = "id", rahasia: bool = False, created_ms: int | None = None,
+             zone: str | None = None) -> str:
     """Validate, seal and sign; raises ValidationFailed (draft kept) listing every bad field.
-    `bundle` is the user's verified trust bundle: recipients, village and device come from it."""
+    `bundle` is the user's verified trust bundle: recipients, village and device come from it.
+    `zone` (WIB/WITA/WIT) is the wall clock her date-times were typed on: sealed with them, so
+    the office and every export name it rather than guess it from the village."""
     row = _row(db, session, report_id)
     if row["status"] != DRAFT:
         raise Immutable()
     form = forms.load(row["form_id"], row["form_version"])
-    answers = form.check(load_answers(db, session, report_id), lang)
+    zone = localtime.zone(zone)
+    if created_ms is None:          # one clock reading: the envelope's time and the list's check
+        created_ms = int(time.time() * 1000)
+    answers = form.check(load_answers(db, session, report_id), lang,
+                         localtime.wall_clock(zone, localtime.parse_utc(created_ms)))
     if not session.person_id or not bundle or bundle.get("person_id") != session.person_id:
         raise NotEnrolled()
     rahasia = rahasia or form.is_confidential(answers)
     photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
     plain = {a: photo_bytes(db, session, a) for a in photo_ids}
-    if created_ms is None:          # one clock reading: the envelope's time and the list's check
-        created_ms = int(time.time() * 1000)
     sealed = envelope.seal(
         {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": lang,
-         "village_id": bundle["village_id"]},
+         "village_id": bundle["village_id"], "zone": zone},
         form_id=form.id, form_version=form.version, author_id=session.person_id,
         device_id=bundle["device_id"], signing_key=session.ed25519,
         recipients=recipients(bundle, rahasia, created_ms), attachments=plain, created_ms=created_ms)

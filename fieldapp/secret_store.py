@@ -178,10 +178,3 @@ class KeystoreSecretStore:
     def describe(self) -> tuple[str, str]:
         return ("Kunci tambahan disimpan di Android Keystore (perangkat keras ponsel).",
                 "The extra key is kept in Android Keystore (the phone's hardware).")
-
-
-def default_store() -> SecretStore:
-    """Web/desktop mode (this build): the file store; `JAGA_SECRET_DIR` overrides its folder."""
-    folder = os.environ.get("JAGA_SECRET_DIR") or Path(
-        os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "jaga-desa" / "secrets"
-    return FileSecretStore(folder)

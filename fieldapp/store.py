@@ -8,10 +8,12 @@ secure_delete zeroes freed pages so a purged report leaves no readable residue.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -182,9 +184,64 @@ def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
     except sqlite3.DatabaseError as exc:
         if conn is not None:
             conn.close()
+        if _is_full(exc) or free_bytes(data_dir) < FULL_BYTES:     # a full disk is not a damaged store
+            raise StorageFull(f"the phone's storage is full; {path} is intact but cannot be opened "
+                              "for writing — free some space and start again") from exc
+        # never "start with a new data folder": this one may hold sealed reports not yet sent
         raise CorruptStore(f"{path} cannot be read as a Jaga Desa store (damaged?): {exc}. "
-                           "Keep it for recovery and start with a new data folder.") from exc
+                           "Keep the folder as it is (it may hold reports not yet sent) and ask "
+                           "the officer who enrolled this phone for help.") from exc
+    except OSError as exc:
+        if conn is not None:
+            conn.close()
+        if exc.errno == errno.ENOSPC:
+            raise StorageFull("the phone's storage is full; nothing was changed — free some space") from exc
+        raise
     return db
+
+
+FULL_BYTES = 256 * 1024          # below this SQLite's "disk I/O error" at open means "no space"
+
+
+def free_bytes(data_dir: Path) -> int:
+    """Free space where the store lives (a very large number when it cannot be measured)."""
+    try:
+        return shutil.disk_usage(data_dir).free
+    except OSError:
+        return 1 << 62
+
+
+def _is_full(exc: BaseException) -> bool:
+    """SQLITE_FULL ("database or disk is full"), however SQLite words where it struck."""
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def sealed_waiting(data_dir: Path) -> int | None:
+    """Sealed reports not yet sent, read without writing a byte (a full disk, a store that will
+    not open for writing); None when even that is impossible. Said to her before anything
+    that could make her throw the folder away."""
+    path = Path(data_dir) / DB_NAME
+    if not path.exists():
+        return 0
+    # read-only needs a -shm it may have to create; "immutable" reads the main file as it is
+    # (after a clean close the WAL was folded into it) when there is no room even for that
+    for mode in ("ro", "ro&immutable=1"):
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=2)) as conn:
+                return conn.execute("SELECT COUNT(*) FROM reports WHERE status='sealed'").fetchone()[0]
+        except sqlite3.Error:
+            continue
+    return None
+
+
+_after_commit: list[Callable[[], None]] = []
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` after every committed transaction. A platform seam: in the offline app
+    (a browser) the file system lives in memory until it is copied to IndexedDB, and this is
+    where each commit asks for that copy (jaga_desa/offline/storage.py)."""
+    _after_commit.append(callback)
 
 
 @contextlib.contextmanager
@@ -205,11 +262,13 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
     except BaseException as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
+        if _is_full(exc):
             raise StorageFull("the phone's storage is full; nothing was changed — free some space") from exc
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
             raise StoreError(f"could not save: {exc}") from exc
         raise
+    for callback in _after_commit:
+        callback()
 
 
 def scrub(db: sqlite_utils.Database) -> bool:

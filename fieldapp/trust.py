@@ -26,8 +26,7 @@ import time
 from datetime import datetime
 
 import sqlite_utils
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from core.crypto import Ed25519PublicKey, InvalidSignature
 
 from core.errors import DecryptError
 from fieldapp.store import get_meta, set_meta, transaction

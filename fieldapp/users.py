@@ -27,10 +27,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlite_utils
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
+from core.crypto import Ed25519PrivateKey, X25519PrivateKey
 from core.errors import JagaError, LockedOut, NotFound, PinError
 from fieldapp import keys
 from fieldapp.store import get_meta, set_meta, transaction
@@ -144,8 +141,7 @@ def kdf_params(db: sqlite_utils.Database) -> keys.KdfParams:
 
 
 def _raw(private) -> bytes:
-    return private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                 serialization.NoEncryption())
+    return private.private_bytes_raw()
 
 
 def add_user(db: sqlite_utils.Database, label: str, role: str, pin: str,
@@ -261,6 +257,27 @@ def unlock(db: sqlite_utils.Database, name_or_id: str, pin: str,
     cipher = keys.ColumnCipher(data_key)
     private = cipher.decrypt_json("users", uid, "private_keys", row[1])
     return Session(uid, user["label"], user["role"], cipher, user["person_id"], private)
+
+
+def change_pin(db: sqlite_utils.Database, name_or_id: str, old_pin: str, new_pin: str,
+               pepper: Callable[[], bytes] | None = None, *, tries=None, now: float | None = None) -> None:
+    """"Ganti PIN": the current PIN opens the data key exactly as `unlock` does (a wrong one is a
+    counted try, with its wait), then the same data key is wrapped under the new PIN. Nothing
+    else is re-encrypted: her person keys and everything under the data key stay as they are."""
+    if not secret_ok(new_pin):
+        raise BadPin()
+    session = unlock(db, name_or_id, old_pin, pepper, now=now, tries=tries)
+    session.lock()
+    row = db.conn.execute("SELECT kdf, wrapped_key FROM users WHERE id=?", (session.user_id,)).fetchone()
+    old = keys.KdfParams.from_json(row[0])
+    secret = pepper() if pepper is not None else None
+    data_key = keys.unwrap_key(row[1], old_pin, old, secret if old.peppered else None)
+    if data_key is None:            # the row changed between the two reads
+        raise PinError("the PIN could not be changed; try again", remaining=MAX_TRIES)
+    new = dataclasses.replace(kdf_params(db), peppered=secret is not None)
+    with transaction(db) as conn:
+        conn.execute("UPDATE users SET kdf=?, wrapped_key=?, failed_attempts=0, retry_after=0 WHERE id=?",
+                     (_kdf_json(new, new_pin), keys.wrap_key(data_key, new_pin, new, secret), session.user_id))
 
 
 def _kdf_json(params: keys.KdfParams, pin: str) -> str:

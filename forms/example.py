@@ -2,14 +2,32 @@
 a self-test of the definition: parse() rejects a form whose example is invalid)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, Sequence
 
 from core.errors import FormError
 
 from .validation import parse_temporal
 
-if TYPE_CHECKING:
-    from .model import Field, Form
+
+class Field(Protocol):
+    """What an example needs of a field (forms.model.Field has it). A protocol, not an
+    import: the model builds its example here, so this module must not import the model."""
+    name: str
+    type: str
+    required: bool
+    constraint: dict
+    example: Any
+    fields: Sequence["Field"]
+    choice_values: Sequence[str]
+
+
+class Form(Protocol):
+    source: str
+    fields: Sequence[Field]
+
+    def clean(self, answers: dict) -> dict: ...
+
+    def validate(self, answers: dict, lang: str = "id") -> dict: ...
 
 _EXAMPLE_GEO = {"lat": 4.13681, "lon": 117.66642, "accuracy": 15.0}  # Nunukan harbour
 

@@ -5,6 +5,7 @@ messages / clean answers / flags out."""
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import Any, Mapping
 
 from core.errors import ValidationFailed
@@ -152,18 +153,22 @@ class Form:
         return [f for f in self.fields if vis.visible(f.name)]
 
     # --- answers --------------------------------------------------------------------
-    def validate(self, answers: Mapping[str, Any], lang: str = "id") -> dict[str, str]:
+    def validate(self, answers: Mapping[str, Any], lang: str = "id",
+                 now: datetime.datetime | None = None) -> dict[str, str]:
         """Field name -> message for every failing field; {} when the answers are valid.
         Hidden fields are skipped (never required, their answers ignored). A field inside a
-        repeat group is named `group[i].field` (i counts every entry, blank ones too)."""
+        repeat group is named `group[i].field` (i counts every entry, blank ones too).
+        `now` is the wall clock in the zone the answers were typed in (core.localtime.wall_clock):
+        "not in the future" means on that clock, not on this process's."""
         if not isinstance(answers, Mapping):
             return {"_answers": msg("not_object", lang)}
         errors: dict[str, str] = {}
-        self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors)
+        self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors, now)
         return errors
 
     def _validate_scope(self, fields: list[Field], answers: Mapping[str, Any], vis: "_Visibility",
-                        lang: str, prefix: str, errors: dict[str, str]) -> None:
+                        lang: str, prefix: str, errors: dict[str, str],
+                        now: datetime.datetime | None = None) -> None:
         known = {f.name for f in fields}
         for f in fields:
             if not vis.visible(f.name):
@@ -175,13 +180,13 @@ class Form:
                     errors[key] = msg("note_answer", lang)
                 continue
             if f.type == "repeat":
-                self._validate_repeat(f, v, vis, lang, key, errors)
+                self._validate_repeat(f, v, vis, lang, key, errors, now)
                 continue
             if not is_answered(v):
                 if f.required:
                     errors[key] = msg("required", lang)
                 continue
-            res = check_value(f, v, lang, vis.effective, lambda n, lg: self.field(n).label(lg))
+            res = check_value(f, v, lang, vis.effective, lambda n, lg: self.field(n).label(lg), now)
             if res:
                 errors[key] = _message(f, res, lang)
         for k in answers:
@@ -189,7 +194,7 @@ class Form:
                 errors[prefix + str(k)] = msg("unknown_field", lang)
 
     def _validate_repeat(self, f: Field, v: Any, vis: "_Visibility", lang: str, key: str,
-                         errors: dict[str, str]) -> None:
+                         errors: dict[str, str], now: datetime.datetime | None = None) -> None:
         if v is None or v == []:
             if f.required:
                 errors[key] = msg("required", lang)
@@ -205,7 +210,7 @@ class Form:
         if res:
             errors[key] = _message(f, res, lang)
         for i in filled:
-            self._validate_scope(f.fields, v[i], vis.inner(f, v[i]), lang, f"{key}[{i}].", errors)
+            self._validate_scope(f.fields, v[i], vis.inner(f, v[i]), lang, f"{key}[{i}].", errors, now)
 
     def clean(self, answers: Mapping[str, Any]) -> dict:
         """Only answers that count: visible, known, not notes, not empty; text stripped.
@@ -228,9 +233,9 @@ class Form:
             out[f.name] = v.strip() if isinstance(v, str) else copy.deepcopy(v)
         return out
 
-    def check(self, answers: Mapping[str, Any], lang: str = "id") -> dict:
-        """The clean answers, or ValidationFailed(errors)."""
-        errors = self.validate(answers, lang)
+    def check(self, answers: Mapping[str, Any], lang: str = "id", now: datetime.datetime | None = None) -> dict:
+        """The clean answers, or ValidationFailed(errors). `now`: as in validate."""
+        errors = self.validate(answers, lang, now)
         if errors:
             raise ValidationFailed(errors)
         return self.clean(answers)

@@ -83,11 +83,14 @@ def _finite(v: object) -> bool:
 
 
 def check_value(field: Any, value: Any, lang: str, get: Callable[[str], Any],
-                label_of: Callable[[str, str], str]) -> Result:
+                label_of: Callable[[str, str], str], now: _dt.datetime | None = None) -> Result:
     """`value` is answered (non-empty). `get(name)` gives another field's effective answer;
-    `label_of(name, lang)` its label (for max_field messages)."""
+    `label_of(name, lang)` its label (for max_field messages); `now` the wall clock in the
+    zone the answers were typed in (for not_future; default this process's local time)."""
     t = field.type
     c = field.constraint
+    if t in ("date", "datetime"):
+        return _temporal(field, value, c, lang, now)
     fn = _CHECKS[t]
     return fn(field, value, c, lang, get, label_of)
 
@@ -140,7 +143,7 @@ def _text(field, v, c, lang, get, label_of) -> Result:
     return None
 
 
-def _temporal(field, v, c, lang, get, label_of) -> Result:
+def _temporal(field, v, c, lang, now: _dt.datetime | None = None) -> Result:
     parsed = parse_temporal(field.type, v)
     if parsed is None:
         return ("type", msg("type_" + field.type, lang))
@@ -156,10 +159,10 @@ def _temporal(field, v, c, lang, get, label_of) -> Result:
                 else msg("date_max", lang, max=show(hi_v)))
     if c.get("not_future"):
         # the phone's wall clock; a few minutes of grace for a clock that runs slow
-        now = _dt.datetime.now() + _dt.timedelta(minutes=FUTURE_GRACE_MINUTES)
-        limit = now.date() if field.type == "date" else now.replace(second=59, microsecond=0)
+        today = (now or _dt.datetime.now()).replace(second=0, microsecond=0)
+        late = today + _dt.timedelta(minutes=FUTURE_GRACE_MINUTES)
+        limit = late.date() if field.type == "date" else late.replace(second=59)
         if parsed > limit:
-            today = _dt.datetime.now().replace(second=0, microsecond=0)
             return ("constraint", msg("future", lang, now=fmt_date(today.date(), lang) if field.type == "date"
                                       else fmt_datetime(today, lang)))
     return None
@@ -231,8 +234,8 @@ def _note(field, v, c, lang, get, label_of) -> Result:  # never reached with an 
 
 
 _CHECKS = {
-    "text": _text, "integer": _number, "decimal": _number, "date": _temporal,
-    "datetime": _temporal, "select_one": _select_one, "select_multiple": _select_multiple,
+    "text": _text, "integer": _number, "decimal": _number, "date": _temporal, "datetime": _temporal,
+    "select_one": _select_one, "select_multiple": _select_multiple,
     "geopoint": _geopoint, "photo": _photo, "note": _note, "repeat": _repeat,
 }
 TYPES = tuple(_CHECKS)

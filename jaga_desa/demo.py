@@ -21,10 +21,12 @@ from pathlib import Path
 
 from core.net import ServerDidNotStart, wait_http
 
-VILLAGE, REGION = "Sebatik Tengah", "Nunukan"
+# Real villages by their Kemendagri code (Kepmendagri 300.2.2-2138/2025), so hand-over tiers
+# A and B, which place every report by its code, work on the demo as they do in an office.
+VILLAGE, VILLAGE_CODE, REGION = "Aji Kuning", "65.03.12.2003", "Nunukan"     # kec. Sebatik Tengah
 # A second village with its own phone: its volunteer names the same recruiter (his number
 # written another way), so the signals page shows a link across villages at once.
-VILLAGE_2, VOLUNTEER_2 = "Sungai Nyamuk", ("Rina", "333333")
+VILLAGE_2, VILLAGE_2_CODE, VOLUNTEER_2 = "Sungai Nyamuk", "65.03.10.2001", ("Rina", "333333")  # kec. Sebatik Timur
 VOLUNTEER, HEAD = ("Siti", "111111"), ("Pak Kades", "222222")
 STAFF = (("admin", "admin", None), ("intel", "intel", REGION))
 STAFF_PASSWORD = "jaga-demo-2026"
@@ -53,8 +55,8 @@ def _wait(url: str, proc: subprocess.Popen, seconds: float) -> None:
 
 def _seed(office: Path, phone: Path, office_url: str) -> None:
     adm = ("office-admin", "--data", str(office))
-    _run(*adm, "add-village", "--name", VILLAGE, "--region", REGION)
-    _run(*adm, "add-village", "--name", VILLAGE_2, "--region", REGION)
+    _run(*adm, "add-village", "--code", VILLAGE_CODE, "--region", REGION)
+    _run(*adm, "add-village", "--code", VILLAGE_2_CODE, "--region", REGION)
     for user, role, region in STAFF:
         _run(*adm, "add-staff", "--username", user, "--role", role, *(("--region", region) if region else ()),
              env={"JAGA_PASSWORD": STAFF_PASSWORD})
@@ -104,6 +106,19 @@ def _seed_second_village(office: Path, phone: Path, office_url: str) -> None:
     _run(*dev, "sync")
 
 
+def _offline_app(out: Path, office_url: str) -> tuple[str, list[str]]:
+    """Build the installable offline app for the demo's office to serve at /app/ (best effort:
+    the build needs npm the first time; without it the demo runs without /app/)."""
+    from core.errors import JagaError
+    from jaga_desa.offline.build import build_app
+    try:
+        build_app(out)
+    except JagaError as exc:
+        return f"  (offline app not built: {exc.message})", []
+    return (f"  Offline app (Python in the browser; installable, works with no server):\n"
+            f"                                             {office_url}/app/", ["--app-dir", str(out)])
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="jaga-desa demo", description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path("demo-data"),
@@ -119,13 +134,16 @@ def main(argv: list[str]) -> int:
     office, phone = args.data / "office", args.data / "phone"
     os.environ.setdefault("JAGA_OFFICE_KEY", DEMO_OFFICE_KEY)
     office_url = f"http://{args.host}:{args.office_port}"
+    app_line, app_args = _offline_app(args.data / "app", office_url) if not args.no_serve else ("", [])
     procs = [subprocess.Popen([*JAGA, "office", "--data", str(office),
-                               "--host", args.host, "--port", str(args.office_port)])]
+                               "--host", args.host, "--port", str(args.office_port), *app_args])]
     try:
         _wait(office_url + "/api/v1/health", procs[0], 60)
         if not (phone / "jaga.db").exists():
             print("seeding the demo: two villages, volunteer + head on one phone, a second phone, four reports …")
             _seed(office, phone, office_url)
+            # search words and signals are derived after each push: have them all before "ready"
+            _run("office", "derive", "--data", str(office), "--once")
         if not args.no_serve:
             procs.append(subprocess.Popen([*JAGA, "app", "--data", str(phone),
                                            "--host", args.host, "--port", str(args.app_port)]))
@@ -136,6 +154,7 @@ Jaga Desa demo is running.
       volunteer  {VOLUNTEER[0]:<10} PIN {VOLUNTEER[1]}
       head       {HEAD[0]:<10} PIN {HEAD[1]}
       (a second phone in {VILLAGE_2}: {VOLUNTEER_2[0]}, PIN {VOLUNTEER_2[1]}, data {args.data / "phone-2"})
+{app_line}
   Office dashboard:                          {office_url}/dashboard/
       admin / {STAFF_PASSWORD}    intel / {STAFF_PASSWORD} (region {REGION})
   Office API (OpenAPI):                      {office_url}/api/v1/docs

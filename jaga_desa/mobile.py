@@ -30,10 +30,17 @@ def main() -> int:
     from fieldapp.ui import syncing
     from fieldapp.ui.shell import App
 
+    from core.errors import CorruptStore, StorageFull
     data = data_dir()
-    Device.init(data).close()
+    try:
+        Device.init(data).close()
+    except (StorageFull, CorruptStore):
+        pass                       # the app starts anyway and says what happened (fieldapp/ui/storage)
     upload_dir = data / UPLOADS
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upload_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
     syncing.start_background(data)
     ft.run(lambda page: App(page, data, upload_dir).start(), assets_dir=str(ASSETS))
     return 0

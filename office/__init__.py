@@ -1,4 +1,5 @@
 """The immigration office endpoint: FastAPI app, its SQLAlchemy Core store, its keys.
+(Nothing is imported here: `from office import clock` must not load the whole app.)
 
     cli        office / office-admin commands (thin)
     app        create_app(): routers, error handlers, size limit
@@ -12,6 +13,3 @@
     inbox      what each phone receives;  feedback: office -> volunteer
     staff      staff accounts (argon2) for the dashboard
 """
-from office.app import create_app
-
-__all__ = ["create_app"]

@@ -7,6 +7,7 @@ echoes request content, which may contain report data).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from core.errors import JagaError
 from office import db, keys as office_keys
 from office.compression import GzipPush
 from office.deps import Office
+from office.enrollment import device_for_token
+from office.phone_limits import PhoneGate, PhoneLimits
 from office.routes import attachments, courier, enroll, envelopes, health, inbox, reviews
 
 log = logging.getLogger("jaga.office")
@@ -140,20 +143,37 @@ def _in_background(engine, name: str, pending, work, what: str) -> None:
 
 
 def _start_backfill(engine, keys) -> None:
-    """Reports stored before indexing moved into ingest get indexed once, in the background,
-    in short transactions; PostgreSQL offices in the roll-up also get the link keys of
-    reports received before `rollup office-setup` (office/rollup/links.py)."""
+    """Reports stored before indexing moved into ingest get their filter row once, in the
+    background, in short transactions (everything derived is the derive worker's)."""
     from office.dashboard import indexer
-    if engine.dialect.name == "postgresql":
-        from office.rollup import links
-        _in_background(engine, "jaga-links-backfill", links.pending, lambda e: links.backfill(e, keys),
-                       "roll-up links backfill")
     _in_background(engine, "jaga-backfill", indexer.pending, lambda e: indexer.backfill(e, keys),
                    "background indexing")
 
 
+def _derive_in_process(app: FastAPI, engine, keys, wanted: bool | None) -> None:
+    """The derive worker runs as a thread of the serving process while it serves (started and
+    stopped with the app); JAGA_DERIVE=off (or derive=False) leaves the queue to `jaga-desa
+    office derive` — or to a test's `drain`."""
+    if wanted is False or (wanted is None and os.environ.get("JAGA_DERIVE", "on").lower() in ("off", "0", "no")):
+        return
+    from office.derive.worker import Worker
+    worker = Worker(engine, keys)
+    app.router.add_event_handler("startup", worker.start)
+    app.router.add_event_handler("shutdown", worker.stop)
+
+
+def _live_device(engine, token: str | None) -> bool:
+    """Is `token` a live device's? (Read before a push body is read: see compression.py.)"""
+    try:
+        with db.reading(engine) as conn:
+            device_for_token(conn, token)
+    except JagaError:
+        return False
+    return True
+
+
 def create_app(data_dir: str | Path, db_url: str | None = None, *,
-               passphrase: str | None = None) -> FastAPI:
+               passphrase: str | None = None, derive: bool | None = None) -> FastAPI:
     """Load (or create) the office keys, migrate the store, and build the app."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -167,14 +187,19 @@ def create_app(data_dir: str | Path, db_url: str | None = None, *,
     app = FastAPI(title="Jaga Desa office API", version=VERSION,
                   description="Sealed field reports in, receipts, reviews and feedback out.",
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
-    app.state.office = Office(engine=engine, keys=keys, version=VERSION)
+    limits = PhoneLimits.from_env()         # a bad JAGA_PHONE_* value stops start-up, typed
+    app.state.office = Office(engine=engine, keys=keys, version=VERSION, limits=limits)
     app.state.data_dir = data_dir
     for module in (health, enroll, envelopes, attachments, inbox, reviews, courier):
         app.include_router(module.router, prefix=API)
     from office.dashboard import mount; mount(app)   # staff dashboard + partner API
+    from office import offline_app; offline_app.mount(app)   # the installable field app at /app/
     _start_backfill(engine, keys)
+    _derive_in_process(app, engine, keys, derive)
     _install_handlers(app)
-    app.add_middleware(GzipPush, limit=MAX_BODY)       # inside BodyLimit: both sizes capped
+    app.add_middleware(GzipPush, limit=MAX_BODY,       # inside BodyLimit: both sizes capped
+                       admit=lambda token: _live_device(engine, token))
+    app.add_middleware(PhoneGate, limits=limits)      # before the body is read: rate, in flight
     # a courier file carries photos too (sync/courier.py): its two doors read more
     app.add_middleware(BodyLimit, larger={API + courier.PATH: COURIER_BODY, "/dashboard/courier": COURIER_BODY})
     return app

@@ -1,7 +1,7 @@
 """`office` and `office-admin`: thin commands over create_app and the store modules.
 
     office       --data DIR [--db URL] [--host H] [--port P] [--workers N]
-                 [--tls-cert PEM --tls-key PEM]
+                 [--tls-cert PEM --tls-key PEM] [--app-dir DIR] [--trusted-proxy IP]...
     office-admin --data DIR [--db URL] add-village --name NAME [--region R]
     office-admin --data DIR [--db URL] enroll-code --village V --role volunteer|head --name PERSON
                                        [--ttl-hours N] [--qr FILE.png] [--office-url URL]
@@ -13,6 +13,14 @@
     office-admin --data DIR [--db URL] api-token list | revoke --id ID
     office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
     office-admin --data DIR [--db URL] courier import FILE [--receipts-out FILE] [--json]
+
+    office derive          --data DIR [--db URL] [--once] [--batch N]
+    office status          --data DIR [--db URL] [--json]
+    office rebuild-derived --data DIR [--db URL] --consumer NAME
+
+`office derive` runs the derive worker standalone (the office process runs one itself
+unless JAGA_DERIVE=off); `status` shows the derive queue per consumer; `rebuild-derived`
+empties one derived store and derives it again from the stored envelopes.
 
 Every admin command is written to the dashboard's audit log (user "cli:<os user>").
 
@@ -48,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     office.add_argument("--tile-url", help="the office's own map tile server, e.g. "
                         "http://10.0.0.5/tiles/{z}/{x}/{y}.png (env JAGA_TILE_URL); without it the "
                         "dashboard map draws only the basemap shipped in the package")
+    office.add_argument("--app-dir", type=Path, help="serve the offline field app built by "
+                        "`jaga-desa build-app --out DIR` at /app/")
+    office.add_argument("--trusted-proxy", action="append", default=None, metavar="IP_OR_NET",
+                        help="believe X-Forwarded-For only from this reverse proxy (repeatable; env "
+                             "JAGA_TRUSTED_PROXIES); by default from nobody")
     office.add_argument("--workers", type=int, default=1,
                         help="uvicorn worker processes (SQLite WAL or PostgreSQL; see office/serve.py)")
 
@@ -101,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     tcmd.add_parser("list", help="every token: id, owner, expiry, last use, state")
     tr = tcmd.add_parser("revoke", help="revoke one token by its id")
     tr.add_argument("--id", required=True)
+    rc = cmds.add_parser("reclassify", help="mark a report rahasia (or --not-rahasia: take the mark off); "
+                         "it then leaves hand-overs, the partner API and the roll-up copies")
+    rc.add_argument("--report", required=True, help="the report's envelope id")
+    rc.add_argument("--not-rahasia", action="store_true", help="take the rahasia mark off")
     x = cmds.add_parser("expire-uploads", help="discard unfinished attachment uploads")
     x.add_argument("--older-than-hours", type=float, default=72.0)
     k = cmds.add_parser("courier", help="courier files: reports carried by hand from villages without signal")
@@ -111,6 +128,74 @@ def _parser() -> argparse.ArgumentParser:
                     "(default: FILE with .tanda-terima.json)")
     ki.add_argument("--json", action="store_true")
     return p
+
+
+DERIVE_COMMANDS = ("derive", "status", "rebuild-derived")
+
+
+def _derive_parser(cmd: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"jaga-desa office {cmd}")
+    p.add_argument("--data", required=True, type=Path, help="data dir (keys, office.db)")
+    p.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    if cmd == "derive":
+        p.add_argument("--once", action="store_true", help="derive what is due, then exit")
+        p.add_argument("--batch", type=int, default=100, help="reports per transaction")
+    elif cmd == "status":
+        p.add_argument("--json", action="store_true")
+    else:
+        p.add_argument("--consumer", required=True, help="search | early_warning | rollup_links | webhooks")
+    return p
+
+
+def _office_keys(data: Path):
+    from office import keys as office_keys
+    if not (Path(data) / office_keys.KEY_FILE).exists():
+        from core.errors import OfficeKeyError
+        raise OfficeKeyError(f"no office keys in {data}: start the office there once first")
+    return office_keys.load_or_create(data, office_keys.passphrase_from_env_or_prompt())
+
+
+def _derive_command(cmd: str, argv: list[str]) -> int:
+    from office import db
+    from office.derive import queue, worker
+    args = _derive_parser(cmd).parse_args(argv)
+    if not (args.db or (Path(args.data) / "office.db").exists()):
+        raise BadRequest(f"no office store in {args.data}")
+    engine = db.open_store(args.data, args.db)
+    if cmd == "status":
+        with db.reading(engine) as conn:
+            jobs = queue.pending(conn)
+        if args.json:
+            print(json.dumps({"derive": jobs}, sort_keys=True))
+        elif not jobs:
+            print("derive: nothing queued")
+        for name, j in sorted(jobs.items()):
+            if not args.json:
+                print(f"derive {name}: {j['queued']} queued, {j['failing']} failing"
+                      + (f", oldest due {j['oldest_due']}" if j["queued"] else "")
+                      + (f", last error: {j['last_error']}" if j["last_error"] else ""))
+        return 1 if any(j["failing"] for j in jobs.values()) else 0
+    if cmd == "rebuild-derived":
+        from office.derive import registry
+        from office.derive.rebuild import rebuild
+        registry.get(args.consumer)          # an unknown name fails before the key is asked for
+        keys = _office_keys(args.data)
+        n = rebuild(engine, args.consumer)
+        done = worker.exhaust(engine, keys, timeout=24 * 3600)
+        print(f"rebuilt {args.consumer}: {n} reports queued, {done} jobs derived")
+        return 0
+    keys = _office_keys(args.data)
+    if args.batch < 1:
+        raise BadRequest("--batch must be at least 1")
+    if args.once:
+        print(f"derived {worker.exhaust(engine, keys, batch=args.batch, timeout=24 * 3600)} jobs")
+        return 0
+    print("derive worker running (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    try:
+        worker.Worker(engine, keys, batch=args.batch).run_forever()
+    except KeyboardInterrupt:
+        worker.release_lease(engine)
+    return 0
 
 
 def _engine(args):
@@ -130,13 +215,22 @@ def _run_office(args) -> int:
     if tls:
         print(f"TLS certificate SHA-256 (phones pin it): {_cert_sha256(args.tls_cert)}",
               file=sys.stderr, flush=True)
+    if args.trusted_proxy is not None:      # every worker reads it from the environment too
+        os.environ[serve.TRUSTED_PROXIES_ENV] = ",".join(serve.trusted_proxies(args.trusted_proxy))
+    serve.trusted_proxies()                 # a bad JAGA_TRUSTED_PROXIES stops start-up here
     if args.tile_url:           # every worker reads it from the environment it inherits
         from office.dashboard import basemap
         os.environ[basemap.TILE_ENV] = basemap.check_tile_url(args.tile_url)
+    if args.app_dir:            # every worker reads it from the environment it inherits
+        from office import offline_app
+        os.environ[offline_app.APP_ENV] = str(offline_app.check_dir(args.app_dir).resolve())
     fp = public_fingerprint(args.data)
     print(f"office fingerprint: {grouped(fp)}  (short: {short(fp)})", file=sys.stderr, flush=True)
     print(f"office listening on {'https' if tls else 'http'}://{args.host}:{args.port}/api/v1"
           + (f" ({args.workers} workers)" if args.workers > 1 else ""), file=sys.stderr, flush=True)
+    if args.app_dir:
+        print(f"offline field app: {'https' if tls else 'http'}://{args.host}:{args.port}/app/",
+              file=sys.stderr, flush=True)
     serve.run(args.data, args.db, host=args.host, port=args.port, workers=args.workers,
               log_level=args.log_level, tls=tls)
     return 0
@@ -186,7 +280,9 @@ def _tokens(conn, args) -> None:
                                                  "rahasia": args.rahasia, "free_text": args.free_text})
         print(token)
     elif args.token_command == "list":
-        print(json.dumps(auth.list_api_tokens(conn), indent=1))
+        tokens = auth.list_api_tokens(conn)
+        _cli_audit(conn, "list_api_tokens", None, {"tokens": len(tokens)})
+        print(json.dumps(tokens, indent=1))
     else:
         auth.revoke_api_token(conn, args.id)
         _cli_audit(conn, "revoke_api_token", args.id)
@@ -228,6 +324,8 @@ def _admin(args) -> int:
         from office.warning import webhook
         secret = os.environ.get("JAGA_WEBHOOK_SECRET", "")
         out = webhook.deliver_pending(engine, webhook.Webhook(args.url, secret.encode()))
+        with engine.begin() as conn:
+            _cli_audit(conn, "deliver_webhooks", None, {"url": args.url[:200], **out})
         print(json.dumps(out) if args.json else f"sent {out['sent']}, failed {out['failed']}")
         return 0 if not out["failed"] else 1
     if cmd == "courier":
@@ -243,6 +341,7 @@ def _admin(args) -> int:
         if cmd == "add-village" and args.code:
             from office import village_codes
             out = village_codes.add(conn, args.code, args.region)
+            _cli_audit(conn, "add_village", str(out["id"]), {"code": out["kode_wilayah"], "name": out["name"][:200]})
             print(json.dumps(out) if args.json else
                   f"village {out['id']}: {out['name']} ({out['kode_wilayah']}, {out['label']})")
         elif cmd == "add-village":
@@ -253,6 +352,9 @@ def _admin(args) -> int:
         elif cmd == "set-village-code":
             from office import village_codes
             out = village_codes.assign(conn, args.village, args.code)
+            _cli_audit(conn, "set_village_code", str(out["id"]), {"code": out["kode_wilayah"],
+                                                                  "old_name": out["old_name"][:200],
+                                                                  "name": out["name"][:200]})
             print(json.dumps(out) if args.json else
                   f"village {out['id']}: {out['old_name']} -> {out['name']} ({out['kode_wilayah']})")
         elif cmd == "find-village":
@@ -277,6 +379,14 @@ def _admin(args) -> int:
             print(f"revoked {'person' if args.person else 'device'} {args.person or args.device}")
         elif cmd == "api-token":
             _tokens(conn, args)
+        elif cmd == "reclassify":
+            from office.dashboard import reclassify
+            want = not args.not_rahasia
+            changed = reclassify.set_rahasia(conn, None, None, args.report, want)
+            if changed:
+                _cli_audit(conn, "reclassify", args.report, {"rahasia": want})
+            print(f"report {args.report[:36]}: {'rahasia' if want else 'not rahasia'}"
+                  + ("" if changed else " (already)"))
         elif cmd == "expire-uploads":
             from datetime import timedelta
             from office.ingest import expire_uploads
@@ -300,7 +410,10 @@ def _admin(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) >= 2 and argv[0] == "office" and argv[1] in DERIVE_COMMANDS:
+        return cli.run(lambda: _derive_command(argv[1], argv[2:]))
+    args = _parser().parse_args(argv)
     return cli.run(lambda: _run_office(args) if args.command == "office" else _admin(args))
 
 

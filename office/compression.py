@@ -6,39 +6,67 @@ Only `POST /api/v1/envelopes`: its answers hold receipts, nothing secret. Dashbo
 are never compressed here — compressing pages that carry a CSRF token next to text an
 attacker can reflect is the BREACH attack. A gzip request body is inflated with a cap
 (a zip bomb gets a JSON 413, never a 500); the compressed size is capped by BodyLimit.
+
+The device token is checked *before* a byte of the body is read or inflated (issue 22, item
+12): a request without a live token never costs the office the inflated body (a few KiB of
+gzip become megabytes of JSON and a hundred MiB of parsed list) — it reaches the route with
+an empty body, whose device check answers the usual typed 401/403 (and the signed refusal of
+a revoked phone).
 """
 from __future__ import annotations
 
 import json
 import zlib
+from typing import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 
 PATH = "/api/v1/envelopes"
 
 
-def _error(status: int, code: str, message: str):
+def _error(status: int, code: str, message: str, headers: dict[bytes, bytes] | None = None):
     body = json.dumps({"code": code, "message": message}).encode()
 
     async def send_error(send) -> None:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()), *(headers or {}).items()]})
         await send({"type": "http.response.body", "body": body})
     return send_error
 
 
-class GzipPush:
-    """Inflate a gzip request body and gzip the answer, for PATH only."""
+def bearer_token(headers: dict) -> str | None:
+    """The bearer token of an ASGI request's headers (bytes keys), or None."""
+    value = headers.get(b"authorization", b"").decode("latin-1")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+
+async def _empty():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class GzipPush:
+    """Authenticate, then inflate a gzip request body and gzip the answer, for PATH only.
+    `admit(token)` (blocking; run in the thread pool) is True for a live device token."""
+
+    def __init__(self, app, limit: int, admit: Callable[[str | None], bool]) -> None:
+        self.app, self.limit, self.admit = app, limit, admit
         self.gzip = GZipMiddleware(app, minimum_size=512)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
+        if not await run_in_threadpool(self.admit, bearer_token(headers)):
+            # Not read, not inflated: the route's device check gives the typed answer.
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                          if k not in (b"content-encoding", b"content-length")]
+                     + [(b"content-length", b"0")]}
+            return await self.app(scope, _empty, send)
         if headers.get(b"content-encoding", b"").lower() != b"gzip":
             return await self.gzip(scope, receive, send)
         chunks, more = [], True

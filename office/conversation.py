@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import EnvelopeError
 from sync import envelope as env
-from office import clock
+from office import clock, opening
 from office.keys import OfficeKeys
 from office.schema import envelopes, inbox_items, persons, replies
 
@@ -57,13 +57,9 @@ def thread(conn: Connection, keys: OfficeKeys, report_id: str,
                           .where(replies.c.report_id == report_id)):
         entry = {"at": r.received_at, "phone_at": clock.iso_ms(r.created_ms) or "", "side": "head" if r.role == "head" else "author",
                  "who": r.name, "kind": "reply", "message": None, "ok": False, "id": r.id}
-        try:
-            opened = env.open(r.data, recipient_key=keys.x25519,
-                              author_public=env.load_public_ed25519(r.ed25519_public))
-            if opened.payload.get("envelope_id") == report_id and isinstance(opened.payload.get("message"), str):
-                entry.update(message=opened.payload["message"], ok=True)
-        except (EnvelopeError, ValueError, TypeError):
-            pass
+        payload = opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public))
+        if payload is not None and payload.get("envelope_id") == report_id and isinstance(payload.get("message"), str):
+            entry.update(message=payload["message"], ok=True)
         out.append(entry)
     out.sort(key=lambda e: (e["at"], e["side"] != "office"))
     return out

@@ -7,7 +7,9 @@ ingest_batch: the author's signature, an enrolled and unrevoked author, sealed o
 author's own phone, the office as a recipient, the form's admission rules), each under the
 device that sealed it (the envelope's own device id, which must be the author's enrolled
 phone), so the office credits it to its real author whoever carried it, and a receipt or a
-refusal is signed exactly as the push would have signed it — for the author's phone.
+refusal is signed as the push would have signed it — for the author's phone — but naming
+the courier door (`purpose` "courier", no nonce: the author's phone sent no request to
+bind; sync/statement.py), so it closes a report only through the courier path.
 Photos go through the resumable upload (office.ingest.attachments), checked against the
 signed manifest. A replay is a duplicate with the original receipt; an envelope already
 pushed over the network is the same duplicate.
@@ -19,12 +21,13 @@ next courier or the next sync.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from core.errors import CourierWrongOffice, JagaError
+from core.errors import ChecksumMismatch, CourierWrongOffice, JagaError
 from office import ingest
 from office.dashboard import audit
 from office.ingest.attachments import attachment_status, put_stream
@@ -95,14 +98,16 @@ def import_file(engine: Engine, keys: OfficeKeys, data: bytes, *, staff: dict | 
     for device_id, items in by_device.items():
         for k in range(0, len(items), MAX_BATCH):
             part = items[k:k + MAX_BATCH]
-            for (i, item), res in zip(part, ingest.store_batch(engine, keys, [d for _, d in part], device_id)):
+            for (i, item), res in zip(part, ingest.store_batch(engine, keys, [d for _, d in part], device_id,
+                                                                      purpose="courier")):
                 placed[i] = (res, device_id, item)
     missing: list[str] = []
     results = []
+    uploaded: set[tuple[str, str]] = set()
     for i in sorted(placed):
         res, device_id, item = placed[i]
         if res["status"] in ("accepted", "duplicate"):
-            res = _photos(engine, keys, unpacked, res, device_id, item, missing)
+            res = _photos(engine, keys, unpacked, res, device_id, item, missing, uploaded)
         results.append(res)
     out = Imported(results, courier.pack_receipts(results, keys.key_id), unpacked.damaged,
                    unpacked.truncated, unreadable, missing)
@@ -113,28 +118,42 @@ def import_file(engine: Engine, keys: OfficeKeys, data: bytes, *, staff: dict | 
 
 
 def _photos(engine: Engine, keys: OfficeKeys, unpacked: courier.Unpacked, res: dict, device_id: str,
-            item: bytes, missing: list[str]) -> dict:
-    """Upload what the file holds of each photo the office does not hold yet (from where the
-    office stands, as a resumed push would), then the receipt as it stands now."""
+            item: bytes, missing: list[str], done: set[tuple[str, str]]) -> dict:
+    """Upload each photo the office does not hold yet, from where the office stands (as a
+    resumed push would) — but only one whose whole bytes are in the file and match the
+    author's signed manifest, and each once per file (`done`). Whoever made the file may be
+    another phone: junk it adds for someone's photo is never written, so it can neither
+    stall her upload nor, by repeating her envelope, make the office hash junk many times.
+    Then the receipt as it stands now."""
     header = env.peek(item)
     if not header.attachments:
         return res
-    for a in header.attachments:
+    todo = [a for a in header.attachments if (header.envelope_id, a.att_id) not in done]
+    done.update((header.envelope_id, a.att_id) for a in todo)
+    for a in todo:
         with engine.begin() as conn:
             status = attachment_status(conn, header.envelope_id, a.att_id, device_id)
         if status["complete"]:
             continue
-        # from where the office stands (an interrupted push may have left part of it there)
-        piece = unpacked.blob(header.envelope_id, a.att_id)[status["received"]:]
-        try:
-            if not piece:
-                raise JagaError("no bytes of this photo in the file")
-            done = put_stream(engine, header.envelope_id, a.att_id, status["received"], iter([piece]),
-                              len(piece), device_id=device_id, keys=keys)
-        except JagaError as exc:
-            log.info("courier photo %s/%s: %s", header.envelope_id, a.att_id, exc.code)
-            done = {"complete": False}
-        if not done.get("complete"):
+        blob = unpacked.blob(header.envelope_id, a.att_id, limit=a.size)
+        whole = len(blob) == a.size and hashlib.sha256(blob).hexdigest() == a.sha256
+        if not whole or not _upload(engine, keys, header.envelope_id, a.att_id, device_id, blob,
+                                    status["received"]):
             missing.append(f"{header.envelope_id}/{a.att_id}")
     with engine.begin() as conn:
         return {**res, "receipt": ingest.receipt_for(conn, header.envelope_id, device_id, keys)}
+
+
+def _upload(engine: Engine, keys: OfficeKeys, envelope_id: str, att_id: str, device_id: str,
+            blob: bytes, received: int) -> bool:
+    """The signed blob from `received` on; if what the office held before does not add up to
+    the signed checksum (it was discarded), once more from the start. True when complete."""
+    for start in (received, 0):
+        try:
+            return bool(put_stream(engine, envelope_id, att_id, start, iter([blob[start:]]), len(blob) - start,
+                                   device_id=device_id, keys=keys).get("complete"))
+        except JagaError as exc:
+            log.info("courier photo %s/%s: %s", envelope_id, att_id, exc.code)
+            if not isinstance(exc, ChecksumMismatch) or start == 0:
+                return False
+    return False

@@ -1,7 +1,7 @@
 """Shared route dependencies: the office state, device authentication."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 
 from core.errors import Revoked
 from sync import statement
-from office import clock
 from office.enrollment import device_for_token
+from office.ingest.common import signed_refusal
 from office.keys import OfficeKeys
+from office.phone_limits import PhoneLimits
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Office:
     engine: Engine
     keys: OfficeKeys
     version: str
+    limits: PhoneLimits = field(default_factory=PhoneLimits)
 
 
 def office(request: Request) -> Office:
@@ -38,9 +40,15 @@ def device(request: Request,
         with office_.engine.begin() as conn:
             return device_for_token(conn, creds.credentials if creds else None)
     except Revoked as exc:
-        exc.refusal = statement.sign_refusal(office_.keys.ed25519, code=exc.code, device_id=getattr(exc, "device_id", ""),
-                                             refused_at=clock.iso(clock.now()))
+        exc.refusal = signed_refusal(office_.keys, exc.code, getattr(exc, "device_id", ""),
+                                     purpose="device", nonce=request_nonce(request))
         raise
+
+
+def request_nonce(request: Request) -> str | None:
+    """The nonce the phone chose for this request (sync/statement.py), or None: a refusal is
+    signed only in answer to a request that carried one."""
+    return statement.valid_nonce(request.headers.get(statement.NONCE_HEADER))
 
 
 OfficeDep = Annotated[Office, Depends(office)]

@@ -33,6 +33,7 @@ HEAD_LIST_DAYS_ENV = "JAGA_HEAD_LIST_DAYS"
 HEAD_LIST_DAYS = 14.0
 # Unambiguous alphabet for codes read aloud or typed on a phone (no 0/O, 1/I/L).
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MAX_CODE_TTL_HOURS = 30 * 24      # a one-time code is for handing over soon, not for keeping
 
 
 def _sha(text: str) -> str:
@@ -85,6 +86,10 @@ def create_code(conn: Connection, *, village: str | int, role: str, name: str,
         raise BadRequest(f"role must be one of {ROLES}")
     if not name.strip():
         raise BadRequest("person name is empty")
+    # 1e9 hours overflowed datetime (a traceback); nan and negative hours made a code that
+    # was never, or already no longer, valid: each is a typed refusal now (issue 22, item 7).
+    if not isinstance(ttl_hours, (int, float)) or not 0 < ttl_hours <= MAX_CODE_TTL_HOURS:
+        raise BadRequest(f"a code lives more than 0 and at most {MAX_CODE_TTL_HOURS} hours, not {ttl_hours!r}")
     v = find_village(conn, village)
     now = now or clock.now()
     code = "".join(secrets.choice(_ALPHABET) for _ in range(12))

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, select
 
 from core.errors import NotFound
 from sync import envelope as env
+from sync.formids import FEEDBACK_FORM
 from office import clock, inbox
 from office import keys as office_keys
-from office.ingest import FEEDBACK_FORM
 from office.keys import OFFICE_AUTHOR_ID, OfficeKeys, b64
 from office.schema import envelopes, persons
 

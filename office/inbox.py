@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.errors import BadRequest
 from sync import statement
-from office.schema import inbox_items, persons
+from office.keys import b64
+from office.schema import envelopes, inbox_items, persons
 
 MAX_LIMIT = 200
 _PG_INBOX_LOCK = 0x4A440001     # advisory lock id: "JD" inbox
@@ -34,6 +35,23 @@ def queue(conn: Connection, rows: list[dict]) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_INBOX_LOCK})
     conn.execute(inbox_items.insert(), rows)
+
+
+def _fill_review_requests(conn: Connection, items: list[dict]) -> None:
+    """A review request is queued by report id; the phone gets the sealed report and its
+    author's key with it (the wire as before), read from the store in one query."""
+    wanted = {i["body"].get("envelope_id") for i in items
+              if i["kind"] == "review_request" and isinstance(i["body"], dict) and "envelope" not in i["body"]}
+    if not wanted:
+        return
+    stored = {r.id: r for r in conn.execute(
+        select(envelopes.c.id, envelopes.c.data, persons.c.ed25519_public)
+        .join(persons, persons.c.id == envelopes.c.author_id).where(envelopes.c.id.in_(wanted)))}
+    for item in items:
+        row = stored.get(item["body"].get("envelope_id")) if item["kind"] == "review_request" else None
+        if row is not None and "envelope" not in item["body"]:
+            item["body"] = {"envelope": b64(bytes(row.data)), "envelope_id": row.id,
+                            "author_ed25519_public": b64(bytes(row.ed25519_public))}
 
 
 def page(conn: Connection, device_id: str, cursor: str | None, limit: int,
@@ -59,6 +77,7 @@ def page(conn: Connection, device_id: str, cursor: str | None, limit: int,
     )).order_by(inbox_items.c.seq).limit(limit)).mappings().all()
     items = [{"item_id": str(r["seq"]), "kind": r["kind"], "person_id": r["person_id"],
               "issued_at": r["created_at"], "body": json.loads(r["body"])} for r in rows]
+    _fill_review_requests(conn, items)
     if signing_key is not None:
         items = [statement.sign_item(i, signing_key) for i in items]
     return {"items": items, "next_cursor": items[-1]["item_id"] if items else (str(after) if after else None)}

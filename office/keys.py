@@ -12,15 +12,16 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from core.errors import OfficeKeyError
 from core.prompt import secret
@@ -74,6 +75,15 @@ def public_fingerprint(data_dir: Path) -> str:
 def _raw_private(key) -> bytes:
     return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                              serialization.NoEncryption())
+
+
+@lru_cache(maxsize=32)
+def purpose_key(keys: OfficeKeys, purpose: bytes) -> bytes:
+    """THE derivation of every office key that is never stored (search index, sealed notes
+    and GPS, early-warning links and names, hand-over pseudonyms): HKDF-SHA256 of the
+    office's private X25519 key, info "jaga-desa/v1/" + purpose. A copy of office.db without
+    the passphrase-protected key file can then neither confirm a guess nor open a note."""
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"jaga-desa/v1/" + purpose).derive(_raw_private(keys.x25519))
 
 
 def _kek(passphrase: str, salt: bytes, params: dict) -> bytes:

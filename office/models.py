@@ -16,8 +16,11 @@ class RefusalWire(BaseModel):
     envelope_id: str | None = Field(description="the refused item's id; null when the whole device is refused")
     envelope_sha256: str | None = Field(description="hex SHA-256 of the exact bytes refused; null for the device")
     refused_at: str = Field(description="office clock, ISO 8601 UTC")
+    purpose: Literal["push", "review", "device"] = Field(
+        description="the door that refused: push (POST /envelopes), review (POST /reviews), device (the token)")
+    nonce: str = Field(description="the X-Jaga-Nonce the refused request carried (no nonce: no refusal is signed)")
     signature: str = Field(description="base64 Ed25519 by the office key over the canonical JSON of the "
-                                       "other fields plus ctx 'jaga-desa/v1/refusal'")
+                                       "other fields plus ctx 'jaga-desa/v2/refusal'")
 
 
 class ErrorBody(BaseModel):
@@ -107,9 +110,12 @@ class EnvelopeBatch(BaseModel):
 
 class ItemResult(BaseModel):
     envelope_id: str | None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: Literal["accepted", "duplicate", "rejected", "deferred"] = Field(
+        description="deferred: not stored now and not refused (this phone's bytes for today are used: "
+                    "code quota_exceeded); send it again after retry_after seconds")
     code: str | None = None
     reason: str | None = None
+    retry_after: int | None = None
     receipt: ReceiptWire | None = None
     refusal: RefusalWire | None = Field(default=None, description="with every rejected item the office "
                                         "could read: its signed refusal (the phone closes the item only on it)")

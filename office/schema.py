@@ -81,6 +81,7 @@ envelopes = Table(
     Column("receipt", Text, nullable=False),                         # signed receipt JSON
     Column("triage", String(32), nullable=False, default="new"),     # for the dashboard
     Index("ix_envelopes_village", "village_id", "received_at"),
+    Index("ix_envelopes_device", "device_id", "received_at"),       # the per-phone daily quota
 )
 
 envelope_recipients = Table(
@@ -157,4 +158,21 @@ staff = Table(
     Column("region", String(200), nullable=True),
     Column("created_at", String(32), nullable=False),
     Column("disabled_at", String(32), nullable=True),
+)
+
+# ── refused emergencies (migration usability_0001) ─────────────────────────
+# A DARURAT report the office had to refuse (its author was revoked meanwhile) is never
+# dropped without a trace: kept sealed, exactly as signed, with the reason, for admins.
+quarantine = Table(
+    "quarantine", metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("author_id", String(36), ForeignKey("persons.id"), nullable=False),
+    Column("village_id", Integer, nullable=True),
+    Column("form_id", String(64), nullable=False),
+    Column("code", String(32), nullable=False),                      # the refusal's stable code
+    Column("reason", Text, nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),                     # sealed, as signed
+    Index("ix_quarantine_received", "received_at"),
 )

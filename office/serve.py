@@ -9,6 +9,12 @@ happens in the parent, before any worker starts: the office keys are created (tw
 racing to create them would each make their own) and the schema is migrated.
 Workers are separate processes started by uvicorn (spawn): they find the data dir, the
 database URL and the key passphrase in their environment.
+
+`X-Forwarded-For` is believed only from the proxies the office names (`--trusted-proxy`,
+env JAGA_TRUSTED_PROXIES, comma-separated addresses or networks); by default from nobody.
+uvicorn's own default believed it from 127.0.0.1, so any local client (and, behind a local
+tunnel, anyone) chose its own address: a new address per login attempt was never throttled
+and forged addresses went into the audit log (issue 22, item 8).
 """
 from __future__ import annotations
 
@@ -18,6 +24,30 @@ from pathlib import Path
 from fastapi import FastAPI
 
 _DATA, _DB = "JAGA_OFFICE_DATA", "JAGA_OFFICE_DB"
+TRUSTED_PROXIES_ENV = "JAGA_TRUSTED_PROXIES"
+
+
+def trusted_proxies(names: list[str] | None = None) -> list[str]:
+    """The proxies whose X-Forwarded-For is believed: `names`, else JAGA_TRUSTED_PROXIES.
+    Each must be an IP address or network (BadRequest otherwise); "*" is refused."""
+    import ipaddress
+
+    from core.errors import BadRequest
+    raw = names if names is not None else os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    out = []
+    for item in (x.strip() for x in raw):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise BadRequest(f"--trusted-proxy: {item[:60]!r} is not an IP address or network") from None
+    return out
+
+
+def _proxy_options() -> dict:
+    proxies = trusted_proxies()
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or []}
 
 
 def app_from_env() -> FastAPI:
@@ -36,7 +66,8 @@ def run(data_dir: Path, db_url: str | None, *, host: str, port: int, workers: in
     if workers <= 1:
         from office.app import create_app
         app = create_app(data_dir, db_url)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, **(tls or {}))
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, **_proxy_options(),
+                    **(tls or {}))
         return
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -47,4 +78,4 @@ def run(data_dir: Path, db_url: str | None, *, host: str, port: int, workers: in
     if db_url:
         os.environ[_DB] = db_url
     uvicorn.run("office.serve:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level=log_level, access_log=False, **(tls or {}))
+                log_level=log_level, access_log=False, **_proxy_options(), **(tls or {}))

@@ -4,7 +4,12 @@
     TLS certificate other than the pinned one                          -> core.errors.TlsPinMismatch
     plain HTTP to a non-loopback office without `insecure`             -> core.errors.InsecureTransport
     office JSON refusal {code, message[, refusal]} with status         -> core.errors.ApiError
-                                      (`refusal`: the office's signed statement, checked by sync.runner)
+                                      (`refusal`: the office's signed statement, checked by sync.runner;
+                                       `nonce`: the one this request carried)
+
+Every authenticated request carries a fresh nonce (`X-Jaga-Nonce`, sync/statement.py): the
+office binds a refusal to it, so a refusal is an answer to exactly one request of this phone.
+A push's results carry theirs as `request_nonce` (set here, never taken from the wire).
 
 TLS: the office's certificate is pinned by its SHA-256 (from the enrollment code), with
 urllib3's `assert_fingerprint` — a self-signed office certificate is fine, any other
@@ -29,6 +34,7 @@ from urllib3.util.retry import Retry
 
 from core.errors import ApiError, SyncError, TlsPinMismatch
 from sync import receipt as rc
+from sync import statement
 from sync.identity import Ticket, check_transport
 
 API = "/api/v1"
@@ -89,13 +95,15 @@ class OfficeClient:
 
     # --- transport --------------------------------------------------------------------
     def _request(self, method: str, path: str, *, auth: bool = True, probe: bool = False,
-                 expect: tuple[str, ...] = (), **kw) -> dict:
+                 expect: tuple[str, ...] = (), keep_nonce: bool = False, **kw) -> dict:
         headers = kw.pop("headers", {})
         session = self._probe if probe else self.session
+        nonce = None
         if auth:
             if not self.token:
                 raise SyncError("this phone is not enrolled (no sync token)")
             headers["Authorization"] = f"Bearer {self.token}"
+            headers[statement.NONCE_HEADER] = nonce = statement.new_nonce()
         try:
             resp = session.request(method, self.base_url + path, headers=headers,
                                         timeout=self.timeout, **kw)
@@ -114,11 +122,15 @@ class OfficeClient:
         if resp.status_code >= 400:
             if isinstance(body, dict) and "code" in body:
                 refusal = body.get("refusal")
-                raise ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code,
+                exc = ApiError(str(body["code"]), str(body.get("message", "")), resp.status_code,
                                refusal if isinstance(refusal, dict) else None)
+                exc.nonce = nonce
+                raise exc
             raise SyncError(f"the office answered HTTP {resp.status_code}")
         if not isinstance(body, dict) or any(k not in body for k in expect):
             raise SyncError("the office sent an incomplete answer")
+        if keep_nonce:
+            body["request_nonce"] = nonce
         return body
 
     # --- endpoints --------------------------------------------------------------------
@@ -159,11 +171,14 @@ class OfficeClient:
         # gzip takes back most of base64's third (the office inflates /envelopes only)
         body = gzip.compress(json.dumps({"envelopes": [base64.b64encode(e).decode() for e in envelopes]},
                                         separators=(",", ":")).encode(), 6)
-        out = self._request("POST", "/envelopes", data=body, expect=("results",),
+        out = self._request("POST", "/envelopes", data=body, expect=("results",), keep_nonce=True,
                             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         results = out["results"]
-        if not isinstance(results, list) or len(results) != len(envelopes):
+        if not isinstance(results, list) or len(results) != len(envelopes) \
+                or not all(isinstance(r, dict) for r in results):
             raise SyncError("the office answered a batch with the wrong number of results")
+        for r in results:
+            r["request_nonce"] = out["request_nonce"]      # what a refusal in it must answer
         # Batch receipts: rebuild each receipt's proof (audit path + signed root), verified later.
         return rc.expand_batch(results, out.get("batch")) if out.get("batch") else results
 

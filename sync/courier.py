@@ -119,10 +119,11 @@ class Unpacked:
     damaged: int = 0                  # records skipped: a hash that did not match, or a bad length
     truncated: bool = False           # the file ends before its END record
 
-    def blob(self, envelope_id: str, att_id: str, start: int = 0) -> bytes:
-        """The contiguous bytes of one sealed blob from `start`, as far as its chunks reach."""
+    def blob(self, envelope_id: str, att_id: str, start: int = 0, limit: int | None = None) -> bytes:
+        """The contiguous bytes of one sealed blob from `start`, as far as its chunks reach
+        (and no further than `limit` bytes from 0, when given: the signed size)."""
         pieces, out, at = self.chunks.get((envelope_id, att_id), {}), bytearray(), start
-        while at in pieces:
+        while at in pieces and (limit is None or at < limit):
             out += pieces[at]
             at += len(pieces[at])
         return bytes(out)
@@ -132,7 +133,7 @@ class Unpacked:
         header = env.peek(envelope)
         out = {}
         for a in header.attachments:
-            blob = self.blob(header.envelope_id, a.att_id)
+            blob = self.blob(header.envelope_id, a.att_id, limit=a.size)
             if len(blob) == a.size and hashlib.sha256(blob).hexdigest() == a.sha256:
                 out[a.att_id] = blob
         return out
@@ -146,22 +147,30 @@ def unpack(data: bytes) -> Unpacked:
     if len(data) < len(MAGIC) + 16 or not data.startswith(MAGIC):
         raise CourierError("this is not a Jaga Desa courier file (or a newer version of one)")
     out = Unpacked(data[len(MAGIC):len(MAGIC) + 16].hex())
+    view = memoryview(data)
     pos, count, ended = len(MAGIC) + 16, 0, False
+    budget = 2 * len(data)                   # bytes hashed in records that fail (see below)
     while pos < len(data):
         if len(data) - pos < _REC.size:
             out.damaged += 1
             break
         mark, kind, length, digest = _REC.unpack_from(data, pos)
-        payload = data[pos + _REC.size:pos + _REC.size + length]
-        if (mark != MARK or len(payload) != length
-                or hashlib.sha256(bytes([kind]) + payload).digest()[:16] != digest):
+        start = pos + _REC.size
+        fits = mark == MARK and length <= len(data) - start
+        payload = view[start:start + length] if fits else b""
+        if not fits or hashlib.sha256(bytes([kind]) + payload).digest()[:16] != digest:
+            # Resuming at the next mark keeps a damaged file's other records; the budget keeps a
+            # hostile one (a mark every few bytes, each claiming the rest) from costing
+            # quadratic work: past it, what is left counts as cut off.
+            budget -= len(payload)
             out.damaged += 1
-            nxt = data.find(MARK, pos + 1)          # resume at the next record, if any
+            nxt = data.find(MARK, pos + 1) if budget > 0 else -1
             if nxt < 0:
                 break
             pos = nxt
             continue
-        pos += _REC.size + length
+        payload = bytes(payload)
+        pos = start + length
         if kind == END:
             ended = True
             if len(payload) == 4:      # records lost without a trace (a damaged mark skipped whole)

@@ -1,8 +1,8 @@
 """Sealed report envelopes, version 1 — the one wire format both sides share.
 
-A recipe on `cryptography` primitives, read like Fernet: `seal`, `open`, one opaque
-`EnvelopeError` for every way opening can fail (a caller, or an attacker, learns
-nothing from which check failed), a version byte first, key ids so keys can rotate.
+A recipe on the primitives of `core.crypto` (pyca/cryptography; noble in the browser), read
+like Fernet: `seal`, `open`, one opaque `EnvelopeError` for every way opening can fail (a
+caller, or an attacker, learns nothing from which check failed), a version byte first, key ids so keys can rotate.
 
 Byte layout (big-endian), documented with test vectors in sync/ENVELOPE.md:
 
@@ -44,13 +44,8 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from core.crypto import (AESGCM, Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature, InvalidTag,
+                         X25519PrivateKey, X25519PublicKey, hkdf_sha256)
 from core.errors import EnvelopeError
 
 MAGIC = b"JD"
@@ -89,7 +84,7 @@ def key_id(public: X25519PublicKey) -> bytes:
 
 
 def raw_public(key: X25519PublicKey | Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return key.public_bytes_raw()
 
 
 @dataclass(frozen=True)
@@ -139,8 +134,7 @@ class Opened:
 
 
 def _kek(shared: bytes, envelope_id: bytes, kid: bytes, eph_pub: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), 32, salt=None,
-                info=_WRAP_INFO + envelope_id + kid + eph_pub).derive(shared)
+    return hkdf_sha256(shared, salt=None, info=_WRAP_INFO + envelope_id + kid + eph_pub)
 
 
 def _att_aad(envelope_id: str, att_id: str) -> bytes:

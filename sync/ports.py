@@ -12,7 +12,8 @@ Contract as sync.runner.sync_once uses it:
   id_not_bound, wrong_endpoint, bad_base64) or its receipt did not verify (receipt_invalid). A refusal
   (`is_refusal(code)`) is final: the item leaves `pending()` for good and the user is shown
   why (state `refused`), so it is never re-sent in a loop. sync.runner passes a final code
-  only with `refusal`, the office's signed refusal it verified (sync/statement.py); the
+  only with `refusal`, the office's signed refusal it verified (sync/statement.py), and the
+  `nonce` of the push it answers; the
   device may check it again and return False to keep the item waiting. A receipt that does
   not verify, or a refusal the office did not sign (refusal_untrusted), is not the office
   refusing: the item stays waiting and is tried again next round.
@@ -23,7 +24,7 @@ Contract as sync.runner.sync_once uses it:
 - `add_inbox(items, cursor)` — store the page and the new cursor in one transaction;
   items may repeat after a crash (dedupe by item_id).
 - Optional `pending_count() -> int`, used only for progress totals.
-- Optional `close_review(id, code, message, refusal)` — the office refused a verdict or reply
+- Optional `close_review(id, code, message, refusal, nonce)` — the office refused a verdict or reply
   for good (e.g. 404: it no longer knows the report) and signed that refusal; close it locally
   instead of re-sending it forever (False: the device did not believe it, kept).
 - Optional `carried_file() -> bytes | None` and `take_carried_receipts(answer)` — courier mode
@@ -76,7 +77,7 @@ class Outbox(Protocol):
     def pending(self, limit: int = 100) -> list[OutboxItem]: ...
     def mark_received(self, envelope_id: str, receipt: Receipt, wire: dict) -> None: ...
     def mark_failed(self, envelope_id: str, code: str, message: str,
-                    refusal: dict | None = None) -> bool | None: ...
+                    refusal: dict | None = None, nonce: str | None = None) -> bool | None: ...
     def inbox_cursor(self) -> str | None: ...
     def add_inbox(self, items: list[InboxItem], cursor: str | None) -> None: ...
     def pending_reviews(self) -> list[OutboxItem]: ...

@@ -21,9 +21,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from core.crypto import Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature
 from core.errors import EnvelopeError
 from sync.envelope import raw_public
 

@@ -8,7 +8,9 @@ short of that keeps the report in the outbox for the next round.
 
 Its twin for refusals: a report, verdict or reply is closed as refused, and the phone marks
 itself revoked, only on the office's signed refusal for exactly that item (or this device)
-under the same office key (sync/statement.py). An unsigned or wrongly signed refusal — a
+under the same office key (sync/statement.py), given in answer to the very request that
+sent it: the door it went to (push, review) and the fresh nonce the phone chose for that
+request. An unsigned or wrongly signed refusal, or one that answers another request — a
 network answering in the office's place — closes nothing, sets nothing and fails the round
 (`refusal_untrusted`); the item is sent again next round.
 """
@@ -18,8 +20,10 @@ import contextlib
 import hashlib
 import logging
 import random
+import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -62,13 +66,14 @@ def _transient(exc: JagaError) -> bool:
 REFUSAL_UNTRUSTED = "refusal_untrusted"
 
 
-def _refusal_holds(outbox: Outbox, office_pub, code: str, wire: object, envelope: bytes | None = None,
-                   envelope_id: str | None = None) -> bool:
+def _refusal_holds(outbox: Outbox, office_pub, code: str, wire: object, purpose: str, nonce: str | None,
+                   envelope: bytes | None = None, envelope_id: str | None = None) -> bool:
     """True when `wire` is the office's signed refusal with `code` for this device and these
-    bytes (or, with no envelope, for this device as a whole); logged when it is not."""
+    bytes (or, with no envelope, for this device as a whole), answering the request this phone
+    sent for `purpose` with `nonce`; logged when it is not."""
     try:
-        statement.check_refusal(wire, office_pub, code=code, device_id=outbox.device_id,
-                                envelope=envelope, envelope_id=envelope_id)
+        statement.check_refusal(wire, office_pub, code=code, device_id=outbox.device_id, purpose=purpose,
+                                nonce=nonce, envelope=envelope, envelope_id=envelope_id)
     except TrustError as exc:
         log.warning("refusal %s of %s not believed: %s", code, envelope_id or "this device", exc.message)
         return False
@@ -79,7 +84,8 @@ def _stop_code(exc: JagaError, outbox: Outbox, office_pub) -> str:
     """The round's error code. A "revoked" answer marks the whole phone revoked (the device's
     record_round), so it counts only when the office signed it for this device."""
     code = getattr(exc, "code", "sync_failed")
-    if code == "revoked" and not _refusal_holds(outbox, office_pub, code, getattr(exc, "refusal", None)):
+    if code == "revoked" and not _refusal_holds(outbox, office_pub, code, getattr(exc, "refusal", None),
+                                                "device", getattr(exc, "nonce", None)):
         return REFUSAL_UNTRUSTED
     return code
 
@@ -120,16 +126,21 @@ def _settle(outbox: Outbox, client: OfficeClient, office_pub, item: OutboxItem, 
     eid = item.envelope_id
     if res.get("status") == "rejected":
         code, reason = str(res.get("code") or "rejected"), str(res.get("reason") or "")
-        if not _refusal_holds(outbox, office_pub, code, res.get("refusal"), item.envelope, eid):
+        nonce = res.get("request_nonce")
+        if not _refusal_holds(outbox, office_pub, code, res.get("refusal"), "push", nonce, item.envelope, eid):
             result.failed[eid] = REFUSAL_UNTRUSTED            # kept waiting, sent again next round
             outbox.mark_failed(eid, REFUSAL_UNTRUSTED, f"{code} not signed by the office")
             return
         result.failed[eid] = code
         # A device may still refuse (False): fieldapp re-checks the refusal under the office key
         # the report's author attested, exactly as it does receipts.
-        if outbox.mark_failed(eid, code, reason, refusal=res["refusal"]) is False:
+        if outbox.mark_failed(eid, code, reason, refusal=res["refusal"], nonce=nonce) is False:
             result.failed[eid] = REFUSAL_UNTRUSTED
         return
+    if res.get("status") == "deferred" and res.get("envelope_id") == eid:
+        # The office's per-phone quota (not a refusal: nothing signed, nothing closed): this
+        # item and the rest wait; the round stops as transient and the loop backs off.
+        raise ApiError(str(res.get("code") or "quota_exceeded"), str(res.get("reason") or ""), 429)
     if res.get("status") not in ("accepted", "duplicate") or res.get("envelope_id") != eid:
         raise SyncError("the office answered with a result for another envelope")
     try:
@@ -207,6 +218,29 @@ def _next_batch(outbox: Outbox, tried: set, size: int, skip: int) -> list[Outbox
     return batch
 
 
+class _InPlace:
+    """An executor that runs each job when it is submitted: the offline app's Pyodide has no
+    threads, so there the next batch leaves after this one instead of alongside it."""
+
+    def __enter__(self) -> "_InPlace":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:   # noqa: BLE001 - handed to the caller by .result()
+            done.set_exception(exc)
+        return done
+
+
+def _pipeline():
+    return _InPlace() if sys.platform == "emscripten" else ThreadPoolExecutor(max_workers=1)
+
+
 def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = None, *,
               batch_size: int = 100) -> SyncResult:
     """Probe, push the outbox, upload attachments, push reviews, pull the inbox. Never raises
@@ -225,7 +259,7 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
     total = count() if callable(count) else 0
     done, tried = 0, set()
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with _pipeline() as pool:
             batch = _next_batch(outbox, tried, batch_size, len(result.failed))
             future = pool.submit(client.push, [i.envelope for i in batch]) if batch else None
             while future is not None:
@@ -256,14 +290,14 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
                 # review it, or this head was revoked): close it locally — on the office's
                 # signed refusal of these bytes only; one dead verdict must not wedge every
                 # sync — a revoked head's phone must still pull the inbox item that tells him so.
-                if not _refusal_holds(outbox, office_pub, exc.code, exc.refusal, review.envelope,
-                                      review.envelope_id):
+                if not _refusal_holds(outbox, office_pub, exc.code, exc.refusal, "review", exc.nonce,
+                                      review.envelope, review.envelope_id):
                     result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # stays to be sent
                     continue
                 result.failed[review.envelope_id] = exc.code
                 close = getattr(outbox, "close_review", None)
                 if close is not None and close(review.envelope_id, exc.code, exc.message,
-                                               refusal=exc.refusal) is False:
+                                               refusal=exc.refusal, nonce=exc.nonce) is False:
                     result.failed[review.envelope_id] = REFUSAL_UNTRUSTED     # kept by the device
                 continue
             try:
@@ -352,7 +386,7 @@ class SyncLoop:
                  on_result: Callable[[SyncResult], None] | None = None,
                  wait: Callable[[float], object] | None = None,
                  jitter: Callable[[], float] | None = None,
-                 lock: threading.Lock | None = None) -> None:
+                 lock: threading.Lock | None = None, probe_every: float | None = None) -> None:
         self._outbox, self._client = outbox, client
         self.interval, self.min_backoff, self.max_backoff = interval, min_backoff, max_backoff
         self.progress, self.on_result = progress, on_result
@@ -365,6 +399,10 @@ class SyncLoop:
         self.last: SyncResult | None = None
         self.rounds = 0
         self.delays: list[float] = []          # every delay chosen, newest last (for status/tests)
+        # While backing off, ask the office's /health every `probe_every` seconds (one cheap GET,
+        # no retries): the round runs the moment the network is back, not when the back-off ends.
+        self.probe_every = probe_every
+        self.next_at: float | None = None      # epoch seconds of the next automatic round
 
     @property
     def client(self) -> OfficeClient | None:
@@ -416,7 +454,40 @@ class SyncLoop:
                 delay = min(self.max_backoff, self._backoff * self._jitter())
                 self._backoff = min(self.max_backoff, self._backoff * 2)
         self.delays.append(delay)
+        self.next_at = time.time() + delay
         return delay
+
+    def _pause(self, outbox: Outbox, delay: float) -> None:
+        """Wait `delay`; after a failed round, in slices of `probe_every`, ending early when the
+        office answers a probe (the network came back) or someone triggers a round."""
+        if not self.probe_every or self.last is None or self.last.ok or delay <= self.probe_every:
+            self._wait(delay)
+            return
+        waited = 0.0
+        while waited < delay and not self._stopped.is_set():
+            piece = min(self.probe_every, delay - waited)
+            self._wait(piece)
+            waited += piece
+            if self._wake.is_set() or self._office_answers(outbox):
+                self.next_at = time.time()
+                return
+
+    def _office_answers(self, outbox: Outbox) -> bool:
+        own = not isinstance(self._client, OfficeClient)
+        try:
+            client = self._client(outbox) if own else self._client
+        except Exception:   # noqa: BLE001 — not enrolled / sync off: nothing to probe
+            return False
+        if client is None:
+            return False
+        try:
+            client.health(probe=True)
+            return True
+        except Exception:   # noqa: BLE001 — still no network: keep backing off
+            return False
+        finally:
+            if own:
+                client.close()
 
     def _run(self) -> None:
         outbox = self._outbox if hasattr(self._outbox, "pending") else self._outbox()
@@ -429,7 +500,7 @@ class SyncLoop:
                     delay = self.interval
                 if self._stopped.is_set():
                     break
-                self._wait(delay)
+                self._pause(outbox, delay)
                 self._wake.clear()
         finally:
             close = getattr(outbox, "close", None)

@@ -68,6 +68,14 @@ def postgres_server():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def offline_build(tmp_path_factory) -> Path:
+    """`jaga-desa build-app`, once per test session (the noble bundle is also cached across
+    sessions, by its lock file: jaga_desa/offline/build.py)."""
+    from jaga_desa.offline.build import build_app
+    return build_app(tmp_path_factory.mktemp("offline-app") / "app").out
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's chromium under Playwright (never Playwright's own download), one per module.

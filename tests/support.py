@@ -53,11 +53,11 @@ class Person:
 
     def report(self, *, rahasia: bool = False, attachments: dict | None = None,
                created_ms: int | None = None, extra_recipients=(), answers=None,
-               form_id: str = "laporan_kecurigaan") -> env.Sealed:
+               form_id: str = "laporan_kecurigaan", form_version: int = 1) -> env.Sealed:
         rcpts = [self.office_x()] + ([] if rahasia else self.heads()) + list(extra_recipients)
         payload = {"answers": answers or valid_answers(form_id, attachments),
                    "flags": {"urgent": True}, "rahasia": rahasia, "lang": "id"}
-        return env.seal(payload, form_id=form_id, form_version=1, author_id=self.id,
+        return env.seal(payload, form_id=form_id, form_version=form_version, author_id=self.id,
                         device_id=self.device_id, signing_key=self.ed, recipients=rcpts,
                         attachments=attachments, created_ms=created_ms)
 
@@ -195,7 +195,8 @@ class SqliteOutbox:
             self.db.execute("DELETE FROM blobs WHERE envelope_id=?", (envelope_id,))
             self.db.execute("COMMIT")
 
-    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None) -> None:
+    def mark_failed(self, envelope_id: str, code: str, message: str, refusal: dict | None = None,
+                    nonce: str | None = None) -> None:
         if code == "refusal_untrusted":
             return                  # not the office refusing: the item stays pending
         with self._lock:

@@ -16,7 +16,8 @@ from fieldapp.ui.shell import BLUE, GREEN, RED
 STATE_KEYS = {"waiting": ("conv_waiting", "#7A5200"), "sent": ("conv_sent", GREEN), "refused": ("conv_refused", RED)}
 
 
-def show(app, report_id: str, draft: str = "") -> None:
+def show(app, report_id: str, draft: str = "", reply: bool = False) -> None:
+    """`reply`: she came by "Balas" under the office's words — the box has the keyboard."""
     if app.session is None:
         app.go("lock")
         return
@@ -41,7 +42,7 @@ def show(app, report_id: str, draft: str = "") -> None:
         if m["side"] == "office" and m.get("state") == "new":
             dev.mark_read(m["item_id"])
     box = ft.TextField(label=app.t("conv_reply_label"), hint_text=app.t("conv_reply_hint"), value=draft,
-                       multiline=True, min_lines=2, max_lines=5, max_length=2000)
+                       multiline=True, min_lines=2, max_lines=5, max_length=2000, autofocus=reply)
     status = ft.Text("", size=15, color=RED)
 
     def send():

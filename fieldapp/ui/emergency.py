@@ -110,7 +110,7 @@ class EmergencyScreen:
             return
         history.save_summary(app.device.db, app.session, rid, history.summary(FORM, answers))
         syncing.trigger()
-        app.go("emergency_sent", answers=answers)
+        app.go("emergency_sent", answers=answers, report_id=rid)
 
 
 def _geolocator(page: ft.Page) -> ftg.Geolocator:

@@ -123,41 +123,55 @@ def _to_float(raw: str):
 
 
 class Option:
-    """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap
-    and overflow a 360 px screen). The button's text is its accessible name. Selection
-    is restyled in place, so quick successive taps never hit a control being replaced."""
+    """A large tappable option whose label wraps (Flet's Radio/Checkbox labels do not wrap and
+    overflow a 360 px screen). Selection is restyled in place, so quick successive taps never
+    hit a control being replaced.
 
-    def __init__(self, app, label: str, selected: bool, multi: bool, on_tap) -> None:
-        self.multi = multi
-        self.icon = ft.Icon(ft.Icons.RADIO_BUTTON_UNCHECKED)
+    What a screen reader gets: a pick-one option is one radio (a Flutter Radio in the group's
+    RadioGroup, merged with its text into one semantics node: role radio, named by the text,
+    aria-checked), a pick-many option one checkbox the same way — never a checkbox wrapping a
+    button (axe nested-interactive; and "checkbox" said "several may be chosen")."""
+
+    def __init__(self, app, label: str, selected: bool, multi: bool, on_tap, value: str = "") -> None:
+        self.multi, self.value = multi, value
         self.text = ft.Text(label, size=16, expand=True)
-        self.button = ft.OutlinedButton(
-            content=ft.Container(ft.Row([self.icon, self.text], spacing=10),
-                                 padding=ft.Padding.symmetric(vertical=14)),   # >= 48 px tall
-            on_click=app.handler(on_tap))
-        # The checked state reaches screen readers (aria-checked), not only the icon's colour.
-        self.control = ft.Semantics(content=self.button, checked=bool(selected))
+        tap = app.handler(on_tap)
+        if multi:
+            self.mark = ft.Checkbox(value=bool(selected), on_change=tap)
+        else:
+            self.mark = ft.Radio(value=value)
+        self.box = ft.Container(ft.Row([self.mark, self.text], spacing=6),
+                                padding=ft.Padding.only(left=4, right=12, top=8, bottom=8),   # >= 48 px tall
+                                border_radius=10, on_click=tap, ink=True)
+        self.control = ft.MergeSemantics(content=self.box)
         self.select(selected)
 
     def select(self, on: bool) -> None:
-        self.icon.icon = ((ft.Icons.CHECK_BOX if on else ft.Icons.CHECK_BOX_OUTLINE_BLANK) if self.multi else
-                          (ft.Icons.RADIO_BUTTON_CHECKED if on else ft.Icons.RADIO_BUTTON_UNCHECKED))
+        if self.multi:
+            self.mark.value = on
+        elif on and getattr(self, "group", None) is not None:
+            self.group.value = self.value
         color = "#0B4F8A" if on else "#333333"
-        self.icon.color = self.text.color = color
+        self.text.color = color
         self.text.weight = ft.FontWeight.BOLD if on else ft.FontWeight.NORMAL
-        self.control.checked = on
-        self.button.style = ft.ButtonStyle(shape=ft.RoundedRectangleBorder(radius=10),
-                                            padding=ft.Padding.symmetric(horizontal=12),
-                                            bgcolor="#E3F0FB" if on else None,
-                                            side=ft.BorderSide(2 if on else 1, color))
+        self.box.bgcolor = "#E3F0FB" if on else None
+        self.box.border = ft.Border.all(2 if on else 1, color)
 
 
-def options(app, items: list[tuple[str, str]], selected, multi: bool, on_tap) -> tuple[ft.Column, dict]:
-    """A column of Options for (value, label) items; returns it and value -> Option."""
+def options(app, items: list[tuple[str, str]], selected, multi: bool, on_tap) -> tuple[ft.Control, dict]:
+    """A column of Options for (value, label) items; returns it and value -> Option. Pick-one
+    options sit in one RadioGroup, which the Options keep in step through `select`."""
     opts = {v: Option(app, label, (v in selected) if multi else v == selected, multi,
-                      (lambda v=v: on_tap(v))) for v, label in items}
-    return ft.Column([o.control for o in opts.values()], spacing=6,
-                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH), opts
+                      (lambda v=v: on_tap(v)), value=v) for v, label in items}
+    column = ft.Column([o.control for o in opts.values()], spacing=6,
+                       horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+    if multi:
+        return column, opts
+    group = ft.RadioGroup(content=column, value=selected if selected in opts else None,
+                          on_change=app.handler(lambda e: on_tap(e.control.value)))
+    for o in opts.values():
+        o.group = group
+    return group, opts
 
 
 class SelectOne(Widget):
@@ -195,10 +209,12 @@ class DateTimeInput(Widget):
         v = self.answers.get(f.name) or ""
         self.input = ft.TextField(label=f.label(self.app.lang) + (f" {self.app.t('required_mark')}" if f.required else ""),
                                   value=v.replace("T", " "), hint_text="2025-01-31 19:30" if self.is_dt else "2025-01-31",
-                                  helper=self.app.t("datetime_format" if self.is_dt else "date_format")
-                                  + (f" ({self.app.t('clock_zone', zone=self.app.zone())})" if self.is_dt else ""),
                                   keyboard_type=ft.KeyboardType.DATETIME,
                                   on_change=self.app.handler(self._typed))
+        # the format under the field as wrapping text: a TextField helper is one line, cut at 360 px
+        self.format_hint = ft.Text(self.app.t("datetime_format" if self.is_dt else "date_format")
+                                   + (f" ({self.app.t('clock_zone', zone=self.app.zone())})" if self.is_dt else ""),
+                                   size=13, color="#555555")
         self.title.visible = False
         buttons = [self.app.button(self.app.t("now" if self.is_dt else "today"), self._now, kind="outlined",
                                    icon=ft.Icons.SCHEDULE, height=48, expand=True),
@@ -207,7 +223,7 @@ class DateTimeInput(Widget):
         if self.is_dt:
             buttons.append(self.app.button(self.app.t("pick_time"), self._pick_time, kind="outlined",
                                            icon=ft.Icons.ACCESS_TIME, height=48))
-        return ft.Column([self.input, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6,
+        return ft.Column([self.input, self.format_hint, ft.Row(buttons[:2], spacing=8), *(buttons[2:])], spacing=6,
                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _store(self, text: str):
@@ -219,7 +235,7 @@ class DateTimeInput(Widget):
         self._store(self.input.value or "")
 
     def _now(self):
-        now = dt.datetime.now()
+        now = self.app.wall_clock()
         self._store(now.strftime("%Y-%m-%d %H:%M") if self.is_dt else now.strftime("%Y-%m-%d"))
         self.app.page.update()
 
@@ -227,7 +243,7 @@ class DateTimeInput(Widget):
         try:
             return dt.datetime.fromisoformat((self.input.value or "").strip().replace(" ", "T"))
         except ValueError:
-            return dt.datetime.now().replace(second=0, microsecond=0)
+            return self.app.wall_clock().replace(second=0)
 
     def _pick_date(self):
         cur = self._current()
@@ -241,7 +257,7 @@ class DateTimeInput(Widget):
             self._store(text)
             self.app.page.update()
         self.app.page.show_dialog(ft.DatePicker(value=cur, first_date=dt.datetime(2000, 1, 1),
-                                                last_date=dt.datetime.now() + dt.timedelta(days=366),
+                                                last_date=self.app.wall_clock() + dt.timedelta(days=366),
                                                 on_change=self.app.handler(picked),
                                                 confirm_text="OK", cancel_text=self.app.t("cancel"),
                                                 help_text=self.app.t("pick_date")))
@@ -262,18 +278,16 @@ class DateTimeInput(Widget):
 
 
 class GeoPoint(Widget):
-    """GPS via the browser/phone (flet-geolocator), accuracy shown; manual lat/lon fallback."""
+    """GPS via the browser/phone (flet-geolocator), accuracy shown. No typed latitude and
+    longitude: nobody in a village knows them, and a wrong pair put the report in the sea —
+    the place's name is asked in words on the same step."""
     def build(self):
         self.status = ft.Text("", size=15)
-        self.lat = ft.TextField(label=self.app.t("lat"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
-        self.lon = ft.TextField(label=self.app.t("lon"), keyboard_type=ft.KeyboardType.NUMBER, expand=True)
         self._describe()
         return ft.Column([
             self.status,
             self.app.button(self.app.t("gps_get"), self._gps, icon=ft.Icons.MY_LOCATION, height=48),
-            ft.Row([self.lat, self.lon], spacing=8),
-            ft.Row([self.app.button(self.app.t("gps_manual_set"), self._manual, kind="outlined", height=48, expand=True),
-                    self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48, expand=True)], spacing=8),
+            self.app.button(self.app.t("gps_clear"), self._clear, kind="text", height=48),
         ], spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _describe(self):
@@ -292,7 +306,7 @@ class GeoPoint(Widget):
         geo = _service(self.app.page, ftg.Geolocator)
         try:
             pos = await asyncio.wait_for(geo.get_current_position(), timeout=20)
-        except Exception as exc:   # noqa: BLE001 — permission denied, no fix, timeout: all mean "type it"
+        except Exception as exc:   # noqa: BLE001 — permission denied, no fix, timeout: said, and the place in words stays
             self.status.value = self.app.t("gps_failed", why=str(exc)[:80] or type(exc).__name__)
             self.app.page.update()
             return
@@ -303,19 +317,8 @@ class GeoPoint(Widget):
         self._describe()
         self.app.page.update()
 
-    def _manual(self):
-        lat, lon = _to_float(self.lat.value or ""), _to_float(self.lon.value or "")
-        if not isinstance(lat, float) or not isinstance(lon, float):
-            self.show_error(self.app.t("gps_manual_bad"))
-            self.app.page.update()
-            return
-        self.set({"lat": lat, "lon": lon})
-        self._describe()
-        self.app.page.update()
-
     def _clear(self):
         self.set(None)
-        self.lat.value = self.lon.value = ""
         self._describe()
         self.app.page.update()
 

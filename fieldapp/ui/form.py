@@ -9,6 +9,7 @@ import datetime as dt
 import flet as ft
 
 import forms
+from core import localtime
 from core.errors import JagaError, ValidationFailed
 from fieldapp import history, i18n
 from fieldapp.reports import NotEnrolled
@@ -16,12 +17,13 @@ from fieldapp.ui import fields, revoked, syncing
 from fieldapp.ui.shell import GREEN, RED
 
 
-def defaults(form_id: str, home_place: str | None = None) -> dict:
+def defaults(form_id: str, home_place: str | None = None, zone: str | None = None) -> dict:
     """Answers a new report starts with, so the shortest honest report needs no extra taps:
     it happened now / today, urgency is normal, children unknown, not rahasia, a PMI
     departure was seen in the volunteer's own village (`home_place`). All are visible,
-    changeable answers on their step and on the confirmation screen."""
-    now = dt.datetime.now()
+    changeable answers on their step and on the confirmation screen. "Now" is the wall
+    clock in `zone` (the zone the phone shows), never the app process's own local time."""
+    now = localtime.wall_clock(zone or localtime.zone())
     pmi = {"tanggal": now.strftime("%Y-%m-%d"), "rahasia": "tidak"}
     if home_place:
         pmi["tempat_terlihat"] = home_place
@@ -42,7 +44,11 @@ class FormScreen:
             self.answers = app.device.load_answers(app.session, report_id)
         else:       # a new report: no draft exists until the user changes something
             self.form = forms.load(form_id)
-            self.answers = {**defaults(self.form.id, app.device.home_place()), **(prefill or {})}
+            self.answers = {**defaults(self.form.id, app.device.home_place(), app.zone()), **(prefill or {})}
+        # what the app filled in for her, and what she herself touched since: the confirmation
+        # screen shows an untouched default as a default, never as her answer
+        self.started = defaults(self.form.id, app.device.home_place(), app.zone())
+        self.touched: set[str] = set()
         app.ensure_draft = self.ensure_draft
         self.sections = [s for s in self.form.sections if s.fields]
         self.widgets: dict[str, fields.Widget] = {}
@@ -88,7 +94,7 @@ class FormScreen:
                    footer_top=self.finish if index + 1 < len(self.sections) else None)
 
     def _can_finish(self) -> bool:
-        return not self.form.validate(self.answers, self.app.lang)
+        return not self.form.validate(self.answers, self.app.lang, self.app.wall_clock())
 
     def finish_now(self) -> None:
         errors = self._section_errors()
@@ -100,6 +106,7 @@ class FormScreen:
 
     def changed(self, name: str) -> None:
         """Autosave (the first change creates the draft), re-apply conditions, refresh messages."""
+        self.touched.add(name)
         if self.report_id is None:
             self.ensure_draft()
         else:
@@ -119,7 +126,7 @@ class FormScreen:
             w.apply_visibility(self.form, self.answers)
 
     def _section_errors(self) -> dict[str, str]:
-        errors = self.form.validate(self.answers, self.app.lang)
+        errors = self.form.validate(self.answers, self.app.lang, self.app.wall_clock())
         return {k: v for k, v in errors.items()
                 if (w := self.widgets.get(_base(k))) is not None and w.control.visible}
 
@@ -173,9 +180,18 @@ class FormScreen:
             rows.append(app.banner(app.t("urgent_flag"), "error"))
         rows.append(app.banner(app.t("rahasia_on") if rahasia else app.t("rahasia_off"),
                                "warn" if rahasia else "info"))
+        top = {f.name for f in self.form.fields}
+        untouched = {self.form.field(n).label(app.lang) for n, v in self.started.items()
+                     if n in top and n not in self.touched and self.answers.get(n) == v}
+        given: list[ft.Control] = []
+        preset: list[ft.Control] = []
         for label, value in self.form.summary(self.answers, app.lang, app.zone()):
-            rows.append(ft.Column([ft.Text(label, size=14, color="#555555"),
-                                   ft.Text(value, size=16)], spacing=2))
+            (preset if label in untouched else given).append(
+                ft.Column([ft.Text(label, size=14, color="#555555"), ft.Text(value, size=16)], spacing=2))
+        rows += given
+        if preset:      # filled in by the app, not by her: said so, and easy to change
+            rows += [app.heading(app.t("defaults_title")), ft.Text(app.t("defaults_hint"), size=14, color="#555555"),
+                     *preset]
         self.seal_error = ft.Text("", color=RED, size=15, visible=False)
         rows.append(self.seal_error)
         footer = [app.button(app.t("edit"), lambda: self.section(len(self.sections) - 1), kind="outlined",

@@ -23,6 +23,7 @@ def show(app) -> None:
         return
     s, dev = app.session, app.device
     body: list[ft.Control] = [ft.Text(app.t("hello", name=s.label), size=17, weight=ft.FontWeight.BOLD)]
+    body += refused_emergency(app)   # before everything: someone may be in danger and no one was told
     rev = revoked.current(app)       # the office cut this account or phone off: say so first, and
     if rev:                          # offer nothing that starts a report it would never accept
         body.append(revoked.home_card(app, rev))
@@ -32,10 +33,14 @@ def show(app) -> None:
                             icon=ft.Icons.VERIFIED_USER)]
     elif not _safe(lambda: dev.heads_current(s), True):     # signed head list expired
         body.append(app.banner(app.t("heads_expired"), kind="warn"))
+    space = dev.space()
+    if space["low"]:                 # warn before a save fails, not after
+        body.append(app.banner(app.t("space_low", free=i18n.size_text(space["free"])), kind="warn"))
     feedback = _safe(lambda: dev.feedback(s), [])
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:
         body.append(app.banner(app.t("new_feedback", n=len(new_fb)), kind="info"))
+        body += _office_says(app, new_fb, follow_up=not rev)
     for a in _safe(lambda: dev.alerts(s), []):       # office warnings for the village, signed
         if a.get("state") == "new" and a.get("message"):
             body += [app.banner(app.t("office_alert", message=a["message"]), kind="warn"),
@@ -56,7 +61,8 @@ def show(app) -> None:
     body += [_drafts(app, openable=not rev), _outbox(app, feedback, follow_up=not rev)]
     actions = [app.icon_button(ft.Icons.SETTINGS, app.t("settings"), lambda: app.go("settings")),
                app.icon_button(ft.Icons.LOCK, app.t("lock_now"), lambda: app.lock())]
-    app.render(app.t("app_name"), body, actions=actions)
+    from fieldapp.ui.lock import title
+    app.render(title(app), body, actions=actions)
     _watch(app)
 
 
@@ -213,21 +219,71 @@ def _outbox(app, feedback: list[dict], follow_up: bool = True) -> ft.Control:
         if r["state"] == "refused":
             lines.append(ft.Text(app.t("state_refused_why", why=_why(app, r["last_error"] or "")), size=14,
                                  color=RED))
-        if kind == "needs_info" and follow_up:
-            lines.append(app.button(app.t("reply_add_info"), (lambda fid=r["form_id"]: start(app, fid)),
-                                    kind="outlined", icon=ft.Icons.ADD_COMMENT, height=48))
         for f in replies:
             lines.append(app.banner(f"{app.t('feedback')}: {f.get('message') or f.get('note') or ''}", "info"))
-            if f.get("state") == "new":
-                lines.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text",
-                                        height=48))
+        # one obvious answer, right under the office's words (a new message has its own at the top)
+        can_reply = (follow_up and bool(replies) and r["status"] == "received" and r["id"] in bound
+                     and not any(f.get("state") == "new" for f in replies))
+        if can_reply:
+            lines.append(reply_button(app, r["id"]))
         n = len(replies) + mine.get(r["id"], 0)
-        if n:       # the whole thread, and the box to answer the office
+        if n and not can_reply:       # the whole thread (her own replies, a new message above, read-only)
             lines.append(app.button(app.t("conv_open", n=n), (lambda rid=r["id"]: app.go("conversation", report_id=rid)),
                                     kind="outlined", icon=ft.Icons.FORUM, height=48))
         rows.append(ft.Container(ft.Column(lines, spacing=4), padding=10, border_radius=8,
                                  border=ft.Border.all(1, "#DDDDDD")))
     return ft.Column(rows, spacing=8)
+
+
+EMERGENCY = "laporan_darurat"
+
+
+def reply_button(app, report_id: str) -> ft.Control:
+    """"Balas": the thread, with the keyboard already in the reply box."""
+    return app.button(app.t("conv_reply_btn"), lambda: app.go("conversation", report_id=report_id, reply=True),
+                      icon=ft.Icons.REPLY, height=48)
+
+
+def _office_says(app, new: list[dict], follow_up: bool) -> list[ft.Control]:
+    """Each new office message at the top of home, in its own words, with "Balas" right under
+    it (when her report is there to answer) — not a count that sends her looking for it."""
+    received = {r["id"] for r in _safe(lambda: app.device.outbox(owner=app.session.user_id), [])
+                if r["status"] == "received"}
+    by_envelope = {eid: rid for rid, eid in
+                   _safe(lambda: reports.bound_envelope_ids(app.device.db, app.session), {}).items()}
+    out: list[ft.Control] = []
+    for f in new[:3]:
+        rid = by_envelope.get(f.get("envelope_id") or f.get("report_id") or "")
+        kind = REPLY_KINDS.get(f.get("kind") or "", ("feedback", BLUE))
+        lines: list[ft.Control] = [ft.Text(app.t(kind[0]), size=14, weight=ft.FontWeight.BOLD, color=kind[1]),
+                                   ft.Text(f.get("message") or f.get("note") or "", size=16)]
+        buttons: list[ft.Control] = []
+        if follow_up and rid in received:
+            buttons.append(reply_button(app, rid))
+        buttons.append(app.button(app.t("feedback_read"), _mark_read(app, f["item_id"]), kind="text", height=48))
+        out.append(ft.Container(ft.Column(lines + buttons, spacing=6,
+                                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+                                padding=12, border_radius=8, bgcolor="#E3F0FB", border=ft.Border.all(1, BLUE)))
+    return out
+
+
+def refused_emergency(app) -> list[ft.Control]:
+    """Her Darurat reports the office refused (her account was revoked meanwhile, say): the
+    office keeps them for its admins, but nobody there is acting on them now — so she must
+    call at once, and the screen says it first, with the numbers one tap away."""
+    refused = [r for r in _safe(lambda: app.device.outbox(owner=app.session.user_id), [])
+               if r["state"] == "refused" and r["form_id"] == EMERGENCY]
+    if not refused:
+        return []
+    return [app.banner(app.t("emg_refused", n=len(refused)), "error"), call_buttons(app)]
+
+
+def call_buttons(app) -> ft.Control:
+    """110 and 112, each one tap to the phone's dialler."""
+    return ft.Row([app.button(app.t("emg_call_110"), None, url="tel:110", kind="outlined",
+                              icon=ft.Icons.LOCAL_PHONE, height=48, expand=True),
+                   app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined",
+                              icon=ft.Icons.LOCAL_PHONE, height=48, expand=True)], spacing=8)
 
 
 def summaries(app) -> dict[str, dict]:
@@ -279,6 +335,9 @@ def _sync_card(app) -> ft.Control:
     note = ft.Text("", size=14)
     if app.device.setting("sync", "on") != "on":
         note.value = app.t("sync_off")
+    elif failed_why := app.device.setting("last_sync_error"):
+        # a failed round is a warning, not news: say why, and when the phone tries again by itself
+        note.value, note.color = retry_text(app, failed_why), WARN
 
     async def run():
         if not syncing.available():
@@ -303,9 +362,9 @@ def _sync_card(app) -> ft.Control:
         try:
             await asyncio.to_thread(syncing.sync_now, app.data_dir, progress)
         except JagaError as exc:
-            app.notice = app.t("sync_failed", why=i18n.error_text(exc, app.lang))
+            app.notice, app.notice_kind = retry_text(app, exc), "warn"
         except Exception as exc:   # noqa: BLE001 — a network library error must not lose the screen
-            app.notice = app.t("sync_failed", why=str(exc)[:120])
+            app.notice, app.notice_kind = app.t("sync_failed", why=str(exc)[:120]), "warn"
         else:
             app.notice = app.t("sync_done")
         show(app)
@@ -315,6 +374,21 @@ def _sync_card(app) -> ft.Control:
         bar, note, app.button(app.t("sync_now"), run, kind="outlined", icon=ft.Icons.CLOUD_UPLOAD, height=48)],
         spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH), padding=10, border_radius=8,
         bgcolor="#F2F6FA")
+
+
+WARN = "#7A5200"
+
+
+def retry_text(app, why) -> str:
+    """"Sinkron gagal: <why>." and, when the background sync is on, when it tries again."""
+    text = app.t("sync_failed", why=i18n.error_text(why, app.lang) if isinstance(why, BaseException)
+                 else i18n.code_text(str(why).split(":", 1)[0], app.lang))
+    at = syncing.next_try()
+    if at and app.device.setting("sync", "on") == "on":
+        text += " " + app.t("sync_next_try", when=app.local(int(at * 1000), date=False))
+    elif app.device.setting("sync", "on") == "on":
+        text += " " + app.t("sync_retry_auto")
+    return text
 
 
 # ── head: reviews ─────────────────────────────────────────────────────────

@@ -1,6 +1,13 @@
 """Lock screen: pick a user, enter the PIN (Enter submits). An empty PIN is not a try; after
 a wrong PIN the tries left (and any wait) are shown, the last try warns that the next wrong
-PIN destroys the user's data; then lockout. Passphrase users get a full keyboard."""
+PIN destroys the user's data; then lockout. Passphrase users get a full keyboard.
+
+Whoever glances at a shared phone reads this screen, so it says nothing about what the app
+is for: each person by the name they chose (no role), no Immigration tagline, and the app
+name a village may replace by a neutral one (Pengaturan). A user locked out by wrong PINs is
+no longer offered — her sealed reports still go out, and the banner says so; with nobody
+left, the screen offers to add a user instead of a "Masuk" that cannot work. "Lupa PIN?"
+explains what can and cannot be recovered."""
 from __future__ import annotations
 
 import asyncio
@@ -19,14 +26,11 @@ def show(app, message: str = "") -> None:
         app.go("setup")
         return
     usable = [u for u in users if not u["locked"]]
+    if not usable:
+        _nobody_left(app, users, message)
+        return
     by_id = {u["id"]: u for u in users}
-    role_name = {"volunteer": app.t("role_volunteer"), "head": app.t("role_head")}
-    radios = []
-    for u in users:
-        label = f"{u['label']} · {role_name.get(u['role'], u['role'])}"
-        if u["locked"]:
-            label = app.t("user_locked", name=label)
-        radios.append(ft.Radio(value=u["id"], label=label, disabled=bool(u["locked"]), height=48))
+    radios = [ft.Radio(value=u["id"], label=u["label"], height=48) for u in usable]
     picked = ft.RadioGroup(ft.Column(radios, spacing=0), value=usable[0]["id"] if len(usable) == 1 else None)
     pin = ft.TextField(label=app.t("pin"), password=True, autofocus=True)
     status = ft.Text(message, color="#B3261E", size=15)
@@ -83,7 +87,41 @@ def show(app, message: str = "") -> None:
             app.go("home")
 
     pin.on_submit = app.handler(unlock)                 # Enter on the keyboard submits
-    body = [ft.Text(app.t("tagline"), size=15), *revoked.lock_banners(app, users),
+    body = [*revoked.lock_banners(app, users),
             app.heading(app.t("lock_title")), picked, pin, status,
-            app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN)]
-    app.render(app.t("app_name"), body)
+            app.button(app.t("unlock"), unlock, icon=ft.Icons.LOCK_OPEN),
+            app.button(app.t("forgot_pin"), lambda: forgot(app), kind="text", icon=ft.Icons.HELP_OUTLINE)]
+    app.render(title(app), body)
+
+
+def title(app) -> str:
+    """The app's name on screens anyone may see: the neutral one chosen in Pengaturan, if any."""
+    return app.device.setting("app_label") or app.t("app_name")
+
+
+def _nobody_left(app, users: list[dict], message: str) -> None:
+    """Every user is locked out: nobody to unlock, so offer what can be done."""
+    from fieldapp.ui import setup
+    body = [*revoked.lock_banners(app, users)]
+    if message:
+        body.append(ft.Text(message, color="#B3261E", size=15))
+    body += [app.heading(app.t("nobody_left_title")), ft.Text(app.t("nobody_left"), size=15),
+             app.button(app.t("add_user"), lambda: setup.user_form(app, first=False, back=lambda: show(app)),
+                        icon=ft.Icons.PERSON_ADD),
+             app.button(app.t("forgot_pin"), lambda: forgot(app), kind="outlined", icon=ft.Icons.HELP_OUTLINE)]
+    app.render(title(app), body)
+
+
+def forgot(app) -> None:
+    """"Lupa PIN?": nobody can recover a PIN (that is what protects her reports); what still
+    arrives, what is lost, and how to report again."""
+    body = [app.heading(app.t("forgot_title")),
+            ft.Text(app.t("forgot_why"), size=15),
+            ft.Text(app.t("forgot_safe_title"), size=15, weight=ft.FontWeight.BOLD),
+            ft.Text(app.t("forgot_safe"), size=15),
+            ft.Text(app.t("forgot_lost_title"), size=15, weight=ft.FontWeight.BOLD),
+            ft.Text(app.t("forgot_lost"), size=15),
+            ft.Text(app.t("forgot_steps_title"), size=15, weight=ft.FontWeight.BOLD),
+            ft.Text(app.t("forgot_steps"), size=15),
+            app.button(app.t("back"), lambda: show(app), kind="outlined", icon=ft.Icons.ARROW_BACK)]
+    app.render(app.t("forgot_pin"), body, back=lambda: show(app))

@@ -99,7 +99,11 @@ def lock_banners(app, users: list[dict]) -> list[ft.Control]:
     text = revocation_text(app, app.device.device_revoked())
     if text:
         out.append(app.banner(text, "error"))
+    waiting = app.device.locked_out_outbox() if any(u["locked"] for u in users) else {}
     for u in users:
         if u["locked"]:
-            out.append(app.banner(app.t("locked_why", name=u["label"]), "warn"))
+            text = app.t("locked_why", name=u["label"])
+            if waiting.get(u["label"]):
+                text += " " + app.t("locked_still_sent", n=waiting[u["label"]])
+            out.append(app.banner(text, "warn"))
     return out

@@ -87,9 +87,22 @@ def show(app) -> None:
         body.append(app.button(app.t("enroll_do"), lambda: app.go("enroll"), kind="outlined",
                                icon=ft.Icons.VERIFIED_USER))
     from fieldapp.ui import setup
+
+    def set_label(value):
+        for v, o in label_opts.items():
+            o.select(v == value)
+        dev.set_setting("app_label", value)
+        app.page.update()
+
+    label_box, label_opts = options(app, [("", app.t("app_name")), (app.t("app_label_neutral"),
+                                                                     app.t("app_label_neutral"))],
+                                    dev.setting("app_label") or "", False, set_label)
     body += [
         app.button(app.t("add_user"), lambda: setup.user_form(app, first=False), kind="outlined",
                    icon=ft.Icons.PERSON_ADD),
+        app.button(app.t("change_pin"), lambda: change_pin(app), kind="outlined", icon=ft.Icons.PASSWORD),
+        ft.Divider(),
+        app.heading(app.t("app_label")), ft.Text(app.t("app_label_hint"), size=15), label_box,
         ft.Divider(),
         app.heading(app.t("wipe")),
         ft.Text(app.t("wipe_hint"), size=15),
@@ -102,3 +115,52 @@ def show(app) -> None:
         ft.Text(app.device.secret_store_text(app.lang), size=14, color="#555555"),
     ]
     app.render(app.t("settings"), body, back=lambda: app.go("home"))
+
+
+def change_pin(app) -> None:
+    """"Ganti PIN" for the unlocked user: the current PIN (a counted try, like the lock screen),
+    then the new one twice. Her data key stays; only its wrapping changes (users.change_pin)."""
+    from core.errors import LockedOut, PinError
+    from fieldapp.users import PIN_RE, PinWait
+    passphrase = next((u["passphrase"] for u in app.device.users() if u["id"] == app.session.user_id), False)
+    kw = {} if passphrase else {"keyboard_type": ft.KeyboardType.NUMBER, "input_filter": ft.NumbersOnlyInputFilter()}
+    old = ft.TextField(label=app.t("pin_current"), password=True, autofocus=True, **kw)
+    new = ft.TextField(label=app.t("pin_new"), password=True, **kw)
+    again = ft.TextField(label=app.t("pin_repeat"), password=True, **kw)
+    status = ft.Text("", color=RED, size=15)
+
+    async def save():
+        import asyncio
+        for f in (old, new, again):
+            f.error = None
+        value = new.value or ""
+        if not (PIN_RE.match(value) or (passphrase and len(value) >= 8)):
+            new.error = app.t("pin_format")
+        elif value != again.value:
+            again.error = app.t("pin_mismatch")
+        if new.error or again.error:
+            app.page.update()
+            return
+        try:
+            await asyncio.to_thread(app.device.change_pin, app.session.user_id, old.value or "", value)
+        except PinWait as exc:
+            old.error = app.t("pin_wait", s=exc.seconds, n=exc.remaining)
+        except LockedOut:
+            app.session = None
+            app.go("lock", message=app.t("locked_out"))
+            return
+        except PinError as exc:
+            old.error = app.t("pin_last_try") if exc.remaining == 1 else app.t("pin_wrong", n=exc.remaining)
+        except Exception as exc:   # noqa: BLE001 — said on the screen, never a silent tap
+            status.value = i18n.error_text(exc, app.lang)
+        else:
+            app.notice = app.t("pin_changed")
+            show(app)
+            return
+        old.value = ""
+        app.page.update()
+
+    again.on_submit = app.handler(save)
+    app.render(app.t("change_pin"), [old, new, again, status,
+                                     app.button(app.t("change_pin"), save, icon=ft.Icons.PASSWORD)],
+               back=lambda: show(app))

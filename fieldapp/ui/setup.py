@@ -33,8 +33,10 @@ def _language(app) -> None:
     app.render("Jaga Desa", body)
 
 
-def user_form(app, first: bool) -> None:
-    """Create a local user (first run, or 'add user' from settings)."""
+def user_form(app, first: bool, back=None) -> None:
+    """Create a local user (first run, 'add user' from settings, or from the lock screen when
+    every user there was locked out). The name is the one she picks for the lock screen:
+    a first name or a nickname — it is shown to whoever holds the phone."""
     name = ft.TextField(label=app.t("name"), autofocus=True)
     role = ft.RadioGroup(ft.Column([
         ft.Radio(value="volunteer", label=app.t("role_volunteer"), height=48),
@@ -96,5 +98,5 @@ def user_form(app, first: bool) -> None:
     if first:       # say plainly what protects a copied folder here (web mode: not hardware)
         body += [ft.Text(app.t("secret_store_title"), size=15, weight=ft.FontWeight.BOLD),
                  ft.Text(app.device.secret_store_text(app.lang), size=14, color="#555555")]
-    back = (lambda: show(app, "lang")) if first else (lambda: app.go("settings"))
+    back = back or ((lambda: show(app, "lang")) if first else (lambda: app.go("settings")))
     app.render(app.t("first_user") if first else app.t("add_user"), body, back=back)

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import flet as ft
 
 from core import localtime
+from core.errors import CorruptStore, JagaError, StorageFull
 from fieldapp import i18n
 from fieldapp.device import Device
 from fieldapp.users import Session
@@ -43,15 +44,20 @@ class App:
         self.page = page
         self.data_dir = Path(data_dir)
         self.upload_dir = Path(upload_dir)
-        self.device = Device.init(self.data_dir)
         self.session: Session | None = None
-        self.lang = self.device.setting("lang") or i18n.DEFAULT
+        self.startup_error: JagaError | None = None     # the store would not open: fieldapp/ui/storage
+        try:
+            self.device = Device.init(self.data_dir)
+        except (StorageFull, CorruptStore) as exc:
+            self.device, self.startup_error = None, exc
+        self.lang = (self.device.setting("lang") if self.device else None) or i18n.DEFAULT
         self.last_activity = time.monotonic()
         self.resume: dict | None = None     # {"user_id", "report_id", "section"} after an auto-lock
         self.resume_point: dict | None = None   # set by the form screen: where to come back to
         self.form_report_id: str | None = None  # the draft the form screen is editing
         self.screen = ""
         self.notice: str | None = None      # shown once on the next screen
+        self.notice_kind = "info"           # ... as good news, or "warn" when something failed
 
     # ── language ───────────────────────────────────────────────────────────
     def t(self, key: str, **kw: Any) -> str:
@@ -60,6 +66,11 @@ class App:
     def zone(self) -> str:
         """This phone's zone name (WIB/WITA/WIT): the settings choice, else the device's own offset."""
         return localtime.zone(self.device.setting("tz"))
+
+    def wall_clock(self):
+        """What a clock in this phone's zone reads now: the only "now" a person is shown or
+        offered as an answer (the app process may run in UTC, or another zone than chosen)."""
+        return localtime.wall_clock(self.zone())
 
     def local(self, value: Any, date: bool = True) -> str:
         """A stored UTC time (ISO text or epoch ms) as this phone's local time with its zone name."""
@@ -86,14 +97,16 @@ class App:
     # ── start / navigation ─────────────────────────────────────────────────
     def start(self) -> None:
         p = self.page
-        p.title = "Jaga Desa"
+        p.title = (self.device.setting("app_label") if self.device else None) or "Jaga Desa"   # the tab, too
         p.padding = 0
         p.theme_mode = ft.ThemeMode.LIGHT
         p.theme = ft.Theme(color_scheme_seed=BLUE)
         p.on_app_lifecycle_state_change = self._on_lifecycle
         self._apply_locale()
         p.run_task(self._idle_watch)
-        if not self.device.users():
+        if self.startup_error is not None:
+            self.go("storage")
+        elif not self.device.users():
             self.go("setup")
         else:
             self.go("lock")
@@ -115,8 +128,8 @@ class App:
                     *(actions or [])], spacing=4),
             bgcolor=BLUE, padding=ft.Padding.symmetric(horizontal=8, vertical=6))
         if self.notice:
-            body = [self.banner(self.notice, kind="info"), *body]
-            self.notice = None
+            body = [self.banner(self.notice, kind=self.notice_kind), *body]
+            self.notice, self.notice_kind = None, "info"
         content = ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True,
                             horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
         self.content = content
@@ -178,8 +191,18 @@ class App:
             # left to tell (a message would only raise again on the closed connection).
             log.info("session closed during a handler: %s", exc)
             return
+        if isinstance(exc, StorageFull):     # not a bug: say what happened and what to do, and stay
+            log.warning("storage full: %s", exc)
+            self.storage_full()
+            return
         log.exception("UI handler failed")
         self.toast(self.t("error", why=i18n.error_text(exc, self.lang)), error=True)
+
+    def storage_full(self) -> None:
+        """The phone filled up while the app was open: a dialog that stays until she closes it
+        (a toast fades while she is still wondering why the tap did nothing)."""
+        from fieldapp.ui import storage
+        storage.full_dialog(self)
 
     def lock(self, auto: bool = False) -> None:
         if self.session is None:

@@ -103,6 +103,11 @@ def sync_now(data_dir: Path, progress: Callable[[int, int, str], None] | None = 
             dev.close()
 
 
+# A failed round waits at most 5 minutes (with jitter, never more) — 30 minutes times jitter was
+# ~45 minutes in the field — and meanwhile the office's /health is asked every 15 s, so a
+# report leaves the moment the network is back.
+MAX_BACKOFF = 5 * 60.0
+PROBE_SECONDS = 15.0
 _loop = None     # the process's one background SyncLoop (sync.runner), started by the app
 
 
@@ -112,10 +117,12 @@ def trigger() -> None:
         _loop.trigger()
 
 
-def start_background(data_dir: Path, *, interval: float | None = None):
+def start_background(data_dir: Path, *, interval: float | None = None,
+                     runner: Callable[[object], object] | None = None):
     """Background sync through sync.runner.SyncLoop (its exponential back-off after a failed
     round, reset after a success): every AUTO_SECONDS, and right after a report is sealed,
-    while the 'sync' setting is on (default on) and the phone is enrolled."""
+    while the 'sync' setting is on (default on) and the phone is enrolled. `runner` starts
+    the loop where threads cannot (the offline app: jaga_desa/offline/background.py)."""
     global _loop
     if not available() or (interval or AUTO_SECONDS) <= 0:
         return None
@@ -124,5 +131,13 @@ def start_background(data_dir: Path, *, interval: float | None = None):
         return _loop
     _loop = SyncLoop(lambda: Device(data_dir), lambda dev: _client_for(dev, background=True),
                      interval=interval or AUTO_SECONDS, min_backoff=min(30.0, interval or AUTO_SECONDS),
-                     max_backoff=30 * 60.0, lock=_lock).start()
+                     max_backoff=MAX_BACKOFF, lock=_lock, probe_every=PROBE_SECONDS)
+    (runner or SyncLoop.start)(_loop)
     return _loop
+
+
+def next_try() -> float | None:
+    """When the background sync tries again after a failed round (epoch seconds), else None."""
+    if _loop is None or _loop.last is None or _loop.last.ok:
+        return None
+    return _loop.next_at

@@ -111,11 +111,15 @@ class Mitm(LoopbackHTTP):
 
         mitm = Mitm(office.url, rewrite=lambda method, path, body: body)
         mitm.url              # what the phone is told the office is
+
+    `requests` holds every request as it came (method, path, headers, body): on plain HTTP
+    the attacker reads the phone's token and nonces there, as a real one would.
     """
 
     def __init__(self, upstream: str, rewrite: Rewrite | None = None) -> None:
         self.upstream, self.rewrite = upstream.rstrip("/"), rewrite
         self.seen: list[tuple[str, str]] = []
+        self.requests: list[tuple[str, str, dict, bytes | None]] = []
         mitm = self
 
         class Handler(JsonHandler):
@@ -123,7 +127,8 @@ class Mitm(LoopbackHTTP):
                 body = self.body()
                 mitm.seen.append((self.command, self.path))
                 headers = {k: v for k, v in self.headers.items()
-                           if k.lower() in ("authorization", "content-type", "content-encoding")}
+                           if k.lower() in ("authorization", "content-type", "content-encoding", "x-jaga-nonce")}
+                mitm.requests.append((self.command, self.path.split("?")[0], headers, body))
                 resp = requests.request(self.command, mitm.upstream + self.path, data=body,
                                         headers=headers, timeout=30)
                 status, out = resp.status_code, resp.content

@@ -122,5 +122,16 @@ class OfficeServer(ServerProcess):
             raise RuntimeError(f"office-admin {argv} failed ({rc}): {err.getvalue().strip()}")
         return out.getvalue()
 
+    def derived(self, timeout: float = 120.0) -> None:
+        """Wait until the office's derive worker has settled every due job (search terms,
+        signals ... exist for every report pushed so far)."""
+        from office import db
+        from .derive import drain
+        engine = db.make_engine(self.db_url or db.sqlite_url(self.data_dir))
+        try:
+            drain(engine, timeout=timeout)
+        finally:
+            engine.dispose()
+
     def admin_json(self, argv: list[str]) -> dict:
         return json.loads(self.admin(list(argv) + ["--json"]))

@@ -15,8 +15,11 @@ ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "vi
            "forbidden", "export", "triage", "feedback", "revoke_device", "enroll_code",
            "add_village", "add_staff", "disable_staff", "api_token", "api_list", "view_list",
            "view_overview", "login_throttled", "revoke_api_token", "revoke_person", "expire_uploads",
-           "handover_export", "view_devices", "view_staff", "view_audit",
-           "ack_emergency", "signal", "alert")
+           "handover_export", "view_devices", "view_quarantine", "view_staff", "view_audit",
+           "ack_emergency", "signal", "alert", "reclassify",
+           # issue 22, item 9: every read of report data and every admin action, CLI included
+           "view_signals", "view_revoke_device", "view_revoke_person", "view_villages", "view_handover",
+           "set_village_code", "deliver_webhooks", "list_api_tokens")
 
 
 def filters_detail(keys, filters) -> dict:

@@ -9,6 +9,7 @@ and `answers_json` is kept as the last column for programs.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable
 
 from sqlalchemy import Connection, desc, select
@@ -115,12 +116,14 @@ def _answer(field, value: Any, lang: str, zone: str) -> Any:
         return "; ".join(field.choice_label(v, lang) for v in value)
     if field.type == "select_multiple" and isinstance(value, str):     # a v1 single choice
         return field.choice_label(value, lang)
-    if field.type == "photo" and isinstance(value, list):
-        return len(value)
+    if field.type in ("photo", "repeat") and isinstance(value, list):
+        return len(value)            # a repeat group's entries are rows of its own sheet / CSV
     if field.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
     if field.type == "datetime" and isinstance(value, str):
-        return value.replace("T", " ")       # the wall clock the volunteer typed (her zone)
+        return f"{value.replace('T', ' ')} {zone}"      # the wall clock she typed on, named
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)   # never Python's repr
     return value
 
 
@@ -162,7 +165,7 @@ def table(data: list[dict], lang: str = "id", zone: str | None = None) -> tuple[
         for code, _, f in questions:
             name = code.split(".", 1)[-1]
             belongs = "." not in code or code.startswith(fid + ".")
-            row.append(_answer(f, answers.get(name), lang, zone) if belongs else None)
+            row.append(_answer(f, answers.get(name), lang, r.get("typed_zone") or zone) if belongs else None)
         row.append(r.get("answers_json", ""))
         rows.append(row)
     return headers, codes, rows
@@ -177,4 +180,46 @@ def codebook(data: list[dict], lang: str = "id") -> list[list]:
                 out.append([code, head, f.type, c.value, c.label(lang)])
         else:
             out.append([code, head, f.type, None, None])
+    for group, fields in repeat_groups(r["form_id"] for r in data).items():
+        for f in fields:
+            for c in f.choices or [None]:
+                out.append([f"{group}.{f.name}", f.label(lang), f.type,
+                            c.value if c else None, c.label(lang) if c else None])
     return out
+
+
+# (code, Indonesian header, English header) of the columns that key a repeat entry to its report.
+GROUP_KEYS = [("envelope_id", "ID laporan", "Report id"), ("entry", "Isian ke-", "Entry no.")]
+
+
+def repeat_groups(form_ids: Iterable[str]) -> dict[str, list]:
+    """Repeat group name -> its fields (union over the forms and versions in the set, in form
+    order): `terlibat` in every form that asks it is one table."""
+    out: dict[str, list] = {}
+    for fid in sorted(set(form_ids)):
+        for f in _fields_of_all_versions(fid):
+            if f.type != "repeat":
+                continue
+            have = out.setdefault(f.name, [])
+            names = {s.name for s in have}
+            have.extend(s for s in f.fields if s.name not in names)
+    return out
+
+
+def group_table(data: list[dict], group: str, lang: str = "id",
+                zone: str | None = None) -> tuple[list[str], list[str], list[list]]:
+    """A repeat group as its own table, the way ODK and Kobo export repeats: one row per
+    entry, keyed by the report's id and the entry's number, one column per field."""
+    zone = zone or localtime.zone()
+    fields = repeat_groups(r["form_id"] for r in data).get(group, [])
+    li = 1 if lang == "id" else 2
+    headers = [k[li] for k in GROUP_KEYS] + [f.label(lang) for f in fields]
+    codes = [k[0] for k in GROUP_KEYS] + [f"{group}.{f.name}" for f in fields]
+    rows = []
+    for r in data:
+        entries = (r.get("answers") or {}).get(group)
+        if not isinstance(entries, list):
+            continue
+        for i, entry in enumerate((e for e in entries if isinstance(e, dict)), 1):
+            rows.append([r["envelope_id"], i] + [_answer(f, entry.get(f.name), lang, zone) for f in fields])
+    return headers, codes, rows

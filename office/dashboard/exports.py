@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import Connection, select
 
 from office.keys import OfficeKeys
-from office.schema import envelopes
+from office.schema import envelopes, villages
 
 from . import export_columns, indexer, queries
 
@@ -22,14 +22,18 @@ COLUMNS = ["envelope_id", "received_at", "phone_time", "village_id", "village", 
 
 
 def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filters) -> list[dict]:
-    from .reports import ms_iso
+    from .reports import ms_iso, typed_zone
     out = []
+    places = {v.id: v for v in conn.execute(select(villages.c.id, villages.c.kode_wilayah, villages.c.region))}
     for r in queries.iter_reports(conn, staff, filters, MAX_ROWS, keys=keys):
         env_row = conn.execute(select(envelopes).where(envelopes.c.id == r["envelope_id"])).first()
         opened = indexer.open_report(conn, keys, env_row)
         answers = opened.payload.get("answers", {}) if opened else None
+        place = places.get(r["village_id"])
         out.append({"answers": answers if isinstance(answers, dict) else {},
-                    "rahasia": bool(opened.payload.get("rahasia")) if opened else None,
+                    "typed_zone": typed_zone(opened.payload if opened else None, place and place.kode_wilayah,
+                                             place and place.region),
+                    "rahasia": bool(env_row.rahasia),       # the office's classification (reclassify.py)
                     **export_columns.extras(conn, keys, r["envelope_id"], r.get("assignee_id")),"envelope_id": r["envelope_id"], "received_at": r["received_at"],
                     "phone_time": ms_iso(r["created_ms"]), "village_id": r["village_id"],
                     "village": r["village_name"], "form_id": r["form_id"], "category": r["category"],
@@ -57,9 +61,11 @@ def neutral(value):
     return value
 
 
-def to_csv(data: list[dict], lang: str = "id") -> bytes:
-    """Header row in the reader's language, then a row of column codes, then one row per report."""
-    headers, codes, rows_ = export_columns.table(data, lang)
+def to_csv(data: list[dict], lang: str = "id", group: str | None = None) -> bytes:
+    """Header row in the reader's language, then a row of column codes, then one row per report
+    — or, for a repeat `group` (`terlibat`), one row per entry keyed by the report's id."""
+    headers, codes, rows_ = (export_columns.group_table(data, group, lang) if group
+                             else export_columns.table(data, lang))
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(headers)
@@ -69,15 +75,11 @@ def to_csv(data: list[dict], lang: str = "id") -> bytes:
     return buf.getvalue().encode("utf-8-sig")     # BOM: Excel opens Indonesian text correctly
 
 
-def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
-    """Sheet "laporan" (filters on, header frozen, widths to fit) and sheet "kode" (the codebook).
-    Every text value is an explicit string cell: openpyxl would store "=..." as a formula."""
+def _sheet(ws, headers: list[str], rows_: list[list]) -> None:
+    """One table on a sheet: filters on, header frozen, widths to fit. Every text value is an
+    explicit string cell: openpyxl would store "=..." as a formula."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
-    headers, codes, rows_ = export_columns.table(data, lang)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "laporan"
     ws.append(headers)
     for row in rows_:
         ws.append(row)
@@ -91,6 +93,20 @@ def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
     for i, head in enumerate(headers, 1):
         longest = max([len(str(head))] + [len(str(r[i - 1])) for r in rows_[:500] if r[i - 1] is not None])
         ws.column_dimensions[get_column_letter(i)].width = min(60, max(10, longest + 2))
+
+
+def to_xlsx(data: list[dict], lang: str = "id") -> bytes:
+    """Sheet "laporan" (one row per report), a sheet per repeat group ("terlibat": one row per
+    entry, keyed by report id and entry number, as ODK and Kobo export repeats) and sheet
+    "kode" (the codebook)."""
+    headers, codes, rows_ = export_columns.table(data, lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "laporan"
+    _sheet(ws, headers, rows_)
+    for group in export_columns.repeat_groups(r["form_id"] for r in data):
+        g_headers, _, g_rows = export_columns.group_table(data, group, lang)
+        _sheet(wb.create_sheet(group[:31]), g_headers, g_rows)
     kode = wb.create_sheet("kode")
     for row in [["kode kolom", "judul kolom"]] + [[c, h] for c, h in zip(codes, headers)]:
         kode.append(row)
@@ -120,6 +136,11 @@ def to_geojson(data: list[dict], lang: str = "id") -> bytes:
                       "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]}, "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": feats,
                        "jaga_left_out_without_location": left_out}, ensure_ascii=False).encode()
+
+
+def groups(data: list[dict]) -> list[str]:
+    """The repeat groups a CSV export of `data` can be asked for (`group=terlibat`)."""
+    return list(export_columns.repeat_groups(r["form_id"] for r in data))
 
 
 FORMATS = {"csv": (to_csv, "text/csv; charset=utf-8"),

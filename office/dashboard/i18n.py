@@ -16,7 +16,7 @@ VERDICT = {"verified": ("Dibenarkan kepala desa", "Verified by village head"),
            "disputed": ("Dibantah kepala desa", "Disputed by village head"),
            "needs_more_info": ("Perlu info tambahan", "Needs more information"),
            "none": ("Belum ditinjau kepala desa", "Not reviewed by head")}
-CATEGORY_PMI = "pmi_nonprosedural"
+from office.store.filter_row import CATEGORY_PMI  # noqa: E402,F401  (the push derives it)
 
 _T = {
     "app": ("Jaga Desa — Dasbor Intelijen", "Jaga Desa — Intel dashboard"),
@@ -48,6 +48,7 @@ _T = {
     "undecryptable": ("Laporan ini tidak dapat dibuka (dekripsi gagal). Data aslinya tetap tersimpan.",
                       "This report cannot be opened (decryption failed). The sealed original is kept."),
     "export": ("Unduh hasil saringan", "Download filtered set"),
+    "export_terlibat": ("CSV pihak terlibat (per laporan)", "CSV of people/vehicles involved (by report)"),
     "answers": ("Jawaban", "Answers"), "timeline": ("Riwayat", "Timeline"),
     "photos": ("Foto", "Photos"), "location": ("Lokasi GPS", "GPS location"),
     "no_location": ("Tidak ada lokasi GPS.", "No GPS location."),
@@ -67,6 +68,20 @@ _T = {
     "feedback_msg": ("Pesan untuk pelapor", "Message for the reporter"),
     "send": ("Kirim", "Send"), "feedback_sent": ("Umpan balik dikirim", "Feedback sent"),
     "triage_saved": ("Status disimpan", "State saved"),
+    "classification": ("Klasifikasi", "Classification"),
+    "rahasia_now": ("Laporan ini RAHASIA: tidak ikut serah-terima biasa, API mitra tanpa izin rahasia, maupun "
+                    "rekap Kanwil/Ditjen.", "This report is CONFIDENTIAL: it leaves out of ordinary hand-overs, "
+                    "partner API tokens without the rahasia grant, and the Kanwil/Ditjen roll-up."),
+    "rahasia_not": ("Laporan biasa. Menandainya rahasia menariknya dari serah-terima biasa, API mitra, dan rekap "
+                    "Kanwil/Ditjen (juga salinan yang sudah terkirim).", "An ordinary report. Marking it "
+                    "confidential takes it out of ordinary hand-overs, the partner API and the Kanwil/Ditjen "
+                    "roll-up (copies already sent included)."),
+    "mark_rahasia": ("Tandai rahasia", "Mark confidential"),
+    "unmark_rahasia": ("Cabut tanda rahasia (admin)", "Remove the confidential mark (admin)"),
+    "rahasia_reason": ("Alasan (opsional)", "Reason (optional)"),
+    "rahasia_saved": ("Klasifikasi disimpan", "Classification saved"),
+    "rahasia_change": ("Klasifikasi", "Classification"),
+    "class_rahasia": ("Rahasia", "Confidential"), "class_biasa": ("Biasa", "Ordinary"),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "not_found": ("Tidak ditemukan.", "Not found."),
     "bad_filter": ("Saringan tidak valid", "Invalid filter"),
@@ -152,6 +167,20 @@ _T = {
     "pmi": ("Keberangkatan PMI non-prosedural", "Non-procedural PMI departure"),
     "confirm_revoke": ("Cabut perangkat ini? Semua pengguna di dalamnya ikut dicabut.",
                        "Revoke this device? Every person on it is revoked too."),
+    # issue 24: refused emergencies kept for admins
+    "quarantine": ("Darurat yang ditolak", "Refused emergencies"),
+    "quarantine_intro": ("Laporan darurat yang harus ditolak (misalnya akun pelapor sudah dicabut) tetap "
+                         "disimpan di sini, tersegel, dengan alasannya. Ponsel pelapor sudah diminta "
+                         "menelepon 110 / 112. Periksa apakah seseorang dalam bahaya.",
+                         "Emergency reports the office had to refuse (the reporter's account was revoked, "
+                         "say) are kept here, sealed, with the reason. The reporter's phone told them to "
+                         "call 110 / 112. Check whether someone is in danger."),
+    "quarantine_what": ("Yang terjadi", "What is happening"),
+    "quarantine_why": ("Alasan ditolak", "Why refused"),
+    "quarantine_empty": ("Tidak ada laporan darurat yang ditolak.", "No emergency report was refused."),
+    # issue 24: Darurat at 360 px and in its own words
+    "alert_more": ("Semua darurat yang belum ditangani", "Every emergency nobody has taken on"),
+    "verdict_rahasia": ("Rahasia: tidak untuk kepala desa", "Confidential: not for the village head"),
 }
 
 

@@ -1,11 +1,10 @@
-"""Project a report into dash_reports/dash_terms once, at ingest, from the one opening.
+"""The dashboard's search words, and the whole projection of reports stored before it existed.
 
-Ingest opens every report (to check it against its form) and hands the opened answers
-here in the same transaction: one decryption per report, one rule (`derive`) for every
-derived column, the envelope's own category/urgent included. The index is never built in
-a dashboard GET. `catch_up` remains for rows stored before migration 0006 (reports
-accepted by older code); the office runs it at start-up in a bounded background loop.
-Search words per report are capped (MAX_WORDS): what a hostile author writes cannot
+The push writes a report's filter row (office/store/filter_row.py); its search terms are
+derived afterwards by the `search` consumer (office/derive/consumers/search.py) from the
+words chosen here. The index is never built in a dashboard GET. `catch_up` remains for
+rows stored before migration 0006 (reports accepted by older code); the office runs it at
+start-up in a bounded background loop. Search words per report are capped (MAX_WORDS): what a hostile author writes cannot
 grow dash_terms without bound.
 """
 from __future__ import annotations
@@ -19,14 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 import forms
-from core.errors import EnvelopeError, FormError
+from core.errors import FormError
 from sync import envelope as env
-from office import clock
+from office import opening
 from office.keys import OfficeKeys
-from office.schema import envelopes, persons
+from office.schema import envelopes
+from office.store import filter_row
+from office.store.filter_row import columns as derive, iso_week  # noqa: F401  (older callers' names)
 
 from . import derived
-from .i18n import CATEGORY_PMI
 from .schema import dash_reports, dash_terms
 
 log = logging.getLogger("jaga.office.dashboard")
@@ -43,14 +43,7 @@ def words(text: str) -> list[str]:
 
 def open_report(conn: Connection, keys: OfficeKeys, row) -> env.Opened | None:
     """The opened envelope, or None when it cannot be verified/decrypted."""
-    author = conn.execute(select(persons.c.ed25519_public).where(persons.c.id == row.author_id)).first()
-    try:
-        if author is None:
-            raise EnvelopeError("unknown author")
-        return env.open(row.data, recipient_key=keys.x25519,
-                        author_public=env.load_public_ed25519(author.ed25519_public))
-    except EnvelopeError:
-        return None
+    return opening.open_stored(keys, row.data, opening.authors_public(conn, [row.author_id]).get(row.author_id))
 
 
 def load_form(form_id: str, version: int):
@@ -58,36 +51,6 @@ def load_form(form_id: str, version: int):
         return forms.load(form_id, version)
     except (FormError, KeyError, ValueError):
         return None
-
-
-def derive(form_id: str, payload: dict) -> dict:
-    """THE rule for every column derived from a report's answers (both shipped forms; unknown
-    forms degrade to nothing). Flags in the payload are the author's claim, so only the
-    `urgent` flag the form itself computes is honoured, never a category override."""
-    answers = payload.get("answers") if isinstance(payload, dict) and isinstance(payload.get("answers"), dict) else {}
-    flags = payload.get("flags") if isinstance(payload, dict) and isinstance(payload.get("flags"), dict) else {}
-
-    def num(name: str) -> float:
-        v = answers.get(name)
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else 0
-
-    category = answers.get("kategori") if isinstance(answers.get("kategori"), str) else None
-    if category is None and form_id == "keberangkatan_pmi":
-        category = CATEGORY_PMI
-    urgency = answers.get("urgensi") if answers.get("urgensi") in ("biasa", "mendesak", "darurat") else None
-    urgent = flags.get("urgent") is True or urgency in ("mendesak", "darurat")
-    if urgency is None:
-        urgency = "mendesak" if urgent else "biasa"
-    children = answers.get("ada_anak") == "ya" or num("jumlah_anak") > 0 or num("jumlah_di_bawah_umur") > 0
-    route = answers.get("jalur") if isinstance(answers.get("jalur"), str) else None
-    lat = lon = None
-    for v in answers.values():
-        if isinstance(v, dict) and isinstance(v.get("lat"), (int, float)) and isinstance(v.get("lon"), (int, float)):
-            if -90 <= v["lat"] <= 90 and -180 <= v["lon"] <= 180:
-                lat, lon = float(v["lat"]), float(v["lon"])
-                break
-    return {"category": category[:100] if category else None, "urgency": urgency, "urgent": urgent,
-            "children": bool(children), "route": route[:64] if route else None, "lat": lat, "lon": lon}
 
 
 def search_words(form, answers: dict, cap: int = MAX_WORDS) -> set[str]:
@@ -124,11 +87,6 @@ def search_words(form, answers: dict, cap: int = MAX_WORDS) -> set[str]:
     return set(out)
 
 
-def iso_week(received_at: str) -> str:
-    y, w, _ = clock.parse(received_at).isocalendar()
-    return f"{y}-W{w:02d}"
-
-
 def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None, form,
             now: datetime | None = None) -> None:
     """Write the dashboard projection of one envelope row from its already-opened payload
@@ -136,34 +94,22 @@ def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None,
     project_batch(conn, keys, [(row, payload, form)], now)
 
 
+def term_rows(keys: OfficeKeys, envelope_id: str, form, answers: dict) -> list[dict]:
+    """A report's dash_terms rows: its search words, keyed (derived.term_hashes)."""
+    return [{"term": t, "envelope_id": envelope_id} for t in derived.term_hashes(keys, search_words(form, answers))]
+
+
 def project_batch(conn: Connection, keys: OfficeKeys, items: list[tuple[dict, dict | None, Any]],
                   now: datetime | None = None) -> None:
-    """`project` for a whole batch of (row, payload or None, form): the same stored values,
-    written with one insert per table (an executemany) in the caller's transaction — one
-    statement per report and per report's words cost most of an ingest before."""
-    indexed_at = clock.iso(now or clock.now())
-    weeks: dict[str, str] = {}      # a push batch shares one received_at
-    reports, terms = [], []
+    """The whole projection of a batch of (row, payload or None, form): the filter row (as the
+    push writes it) and the search terms (as the derive consumer writes them), one insert per
+    table. For rows stored before either existed (`catch_up`) and the indexer bench."""
+    filter_row.write_batch(conn, keys, [(row, payload) for row, payload, _ in items], now)
+    terms = []
     for row, payload, form in items:
-        received = row["received_at"]
-        if received not in weeks:
-            weeks[received] = iso_week(received)
-        base = {"envelope_id": row["id"], "village_id": row["village_id"], "form_id": row["form_id"],
-                "received_at": received, "created_ms": row["created_ms"],
-                "has_photo": bool(row["has_photo"]), "week": weeks[received],
-                "triage": row.get("triage") or "new", "indexed_at": indexed_at}
-        if payload is None:
-            reports.append({**base, "opened": False, "category": row.get("category"), "urgency": None,
-                            "urgent": bool(row.get("urgent")), "children": False, "route": None, "geo": None})
-            continue
-        d = derive(row["form_id"], payload)
-        d["geo"] = derived.seal_geo(keys, row["id"], d.pop("lat"), d.pop("lon"))
-        reports.append({**base, "opened": True, **d})
-        answers = payload.get("answers") if isinstance(payload.get("answers"), dict) else {}
-        terms += [{"term": t, "envelope_id": row["id"]}
-                  for t in derived.term_hashes(keys, search_words(form, answers))]
-    if reports:
-        conn.execute(insert(dash_reports), reports)
+        answers = payload.get("answers") if isinstance(payload, dict) else None
+        if isinstance(answers, dict):
+            terms += term_rows(keys, row["id"], form, answers)
     if terms:
         conn.execute(insert(dash_terms), terms)
 

@@ -512,7 +512,9 @@ def render(points: list[dict], title: str, lang: str, *, link: Callable[[dict], 
                     c.zoom = zoom_link(target)
     lon0, lat0, lon1, lat1 = view.bounds()
     clip = f"{anchor}-clip"
-    out = [f'<svg role="img" aria-labelledby="{anchor}-title" viewBox="0 0 {width} {height}" width="100%" '
+    # a map holding links is a group of them (axe nested-interactive: an "img" hides its children)
+    role = "group" if any(link or len(c.points) > 1 for c in groups) else "img"
+    out = [f'<svg role="{role}" aria-labelledby="{anchor}-title" viewBox="0 0 {width} {height}" width="100%" '
            f'class="{css}{" with-tiles" if tile_url else ""}" data-bounds="{lon0:.4f},{lat0:.4f},{lon1:.4f},{lat1:.4f}">'
            f'<title id="{anchor}-title">{escape(title)}</title>'
            f'<clipPath id="{clip}"><rect width="{width}" height="{height}"/></clipPath>'

@@ -14,6 +14,8 @@ from typing import Mapping
 
 from sqlalchemy import Connection, and_, desc, func, or_, select, true
 
+from core.errors import BadRequest, JagaError
+
 from office.schema import envelopes, reviews, villages
 
 from . import derived
@@ -27,6 +29,19 @@ MAX_SEARCH_WORDS = 8
 
 class FilterError(ValueError):
     """A filter value that cannot be understood; the message names the field."""
+
+
+MAX_ID = 2**31 - 1      # ids are INTEGER columns: PostgreSQL's is 32-bit, SQLite's 64-bit
+
+
+def parse_id(raw: object, what: str) -> int:
+    """A database id typed by a person or a URL, or BadRequest naming `what`: ASCII digits
+    only (isdigit() alone admits "²", int() admits "1_0"), at most MAX_ID — a 20-digit id
+    reached SQLite as an OverflowError and PostgreSQL as a DataError: a 500 (issue 22)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10) or int(text) > MAX_ID:
+        raise BadRequest(f"{what}: expected an id number, not {str(raw)[:40]!r}")
+    return int(text)
 
 
 @dataclass
@@ -96,11 +111,10 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
     if get["form"]:
         f.form = get["form"][:255]
     if get["village"]:
-        # isdigit() alone admits "²" (int() then fails); ids are database integers (< 2**63)
-        v = get["village"]
-        if not (v.isascii() and v.isdigit() and len(v) <= 18):
-            raise FilterError(f"village: expected a village id number, not {v[:40]!r}")
-        f.village = int(v)
+        try:
+            f.village = parse_id(get["village"], "village")
+        except JagaError as e:
+            raise FilterError(e.message) from None
     if get["category"]:
         f.category = get["category"][:100]
     if get["urgency"]:

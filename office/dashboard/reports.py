@@ -5,14 +5,13 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from core import localtime
 from core.errors import BadRequest, EnvelopeError, NotFound
-from sync import envelope as env
-from office import clock, conversation
+from office import clock, conversation, opening, regions
 from office.feedback import send_feedback
 from office.ingest.attachments import blob as stored_attachment
 from office.keys import OfficeKeys
 from office.schema import attachments, envelopes, persons, reviews, staff as staff_table, villages
 
-from . import derived, indexer
+from . import derived, indexer, partner_view
 from .i18n import TRIAGE
 from .schema import dash_events, dash_reports
 
@@ -51,23 +50,29 @@ def ensure_indexed(conn: Connection, keys: OfficeKeys, row, *, write: bool = Tru
     return dict(got)
 
 
-def typed_zone(region: str | None) -> str:
-    """The zone of the wall clock a volunteer typed a date-time in: her village's, from its
-    region's province (WIB / WITA / WIT), else the office's. The answer is stored as she typed
-    it (no offset), so the page names the zone rather than converting it."""
-    return localtime.zone_for_region(region) or localtime.zone()
+def typed_zone(payload: dict | None = None, kode_wilayah: str | None = None, region: str | None = None) -> str:
+    """The zone of the wall clock a volunteer typed a date-time in. The answer is stored as she
+    typed it (no offset), so pages and exports name the zone rather than convert it. In order:
+    the zone her phone sealed with the report; her village's Kemendagri province code (its own,
+    else the one of the kabupaten/province its region names: "Nunukan" is 65, WITA); a
+    province named in the region text; else the office's zone."""
+    sealed = payload.get("zone") if isinstance(payload, dict) else None
+    if isinstance(sealed, str) and sealed in localtime.ZONES:
+        return sealed
+    return (localtime.zone_for_code(kode_wilayah) or localtime.zone_for_code(regions.code_of_area(region))
+            or localtime.zone_for_region(region) or localtime.zone())
 
 
 def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
-    """A detail with every free-text answer removed (partner tokens without the free_text
-    grant): names, places and descriptions live in text fields, codes do not."""
+    """A detail with every free-text answer removed, at every depth (partner tokens without
+    the free_text grant): names, places, phone numbers and descriptions live in text fields,
+    also inside repeat groups; codes do not. See partner_view."""
     form = indexer.load_form(form_id, version)
     if form is None:
         return {**d, "answers": {}, "summary": []}
-    text = {f.name for f in form.fields if f.type == "text"}
-    answers = {k: v for k, v in d["answers"].items() if k not in text and k in {f.name for f in form.fields}}
+    answers = partner_view.codes_only(form.fields, d["answers"])
     try:
-        summary = form.summary(answers, lang, typed_zone(d.get("region")))
+        summary = form.summary(answers, lang, d.get("typed_zone") or typed_zone(region=d.get("region")))
     except Exception:          # a damaged answer set: codes only, no labels
         summary = []
     return {**d, "answers": answers, "summary": summary}
@@ -89,13 +94,8 @@ def _review_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> lis
                         .join(persons, persons.c.id == reviews.c.head_id)
                         .where(reviews.c.report_id == envelope_id).order_by(reviews.c.received_at)).all()
     for r in rows:
-        note = None
-        try:
-            opened = env.open(r.data, recipient_key=keys.x25519,
-                              author_public=env.load_public_ed25519(r.ed25519_public))
-            note = opened.payload.get("note") if isinstance(opened.payload.get("note"), str) else None
-        except EnvelopeError:
-            pass
+        payload = opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public))
+        note = payload.get("note") if payload is not None and isinstance(payload.get("note"), str) else None
         out.append({"at": r.received_at, "kind": "review", "verdict": r.verdict, "who": r.name,
                     "note": note, "phone_at": ms_iso(r.created_ms)})
     return out
@@ -106,7 +106,7 @@ def _event_entries(conn: Connection, keys: OfficeKeys, envelope_id: str) -> list
     out = []
     for e in conn.execute(select(dash_events).where(dash_events.c.envelope_id == envelope_id)
                           .order_by(dash_events.c.id)).mappings():
-        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "?"),
+        out.append({"at": e["at"], "kind": e["kind"], "who": names.get(e["staff_id"], "cli" if e["staff_id"] == 0 else "?"),
                     "from_state": e["from_state"], "to_state": e["to_state"],
                     "assignee": names.get(e["assignee_id"]) if e["assignee_id"] else None,
                     "note": derived.open_note(keys, envelope_id, e["note"])})
@@ -117,15 +117,18 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
     row = report_row(conn, envelope_id)
     proj = ensure_indexed(conn, keys, row, write=False)
     person = conn.execute(select(persons.c.name, persons.c.role).where(persons.c.id == row.author_id)).first()
-    village = conn.execute(select(villages.c.name, villages.c.region).where(villages.c.id == row.village_id)).first()
+    village = conn.execute(select(villages.c.name, villages.c.region, villages.c.kode_wilayah)
+                           .where(villages.c.id == row.village_id)).first()
     opened = indexer.open_report(conn, keys, row)
     form = indexer.load_form(row.form_id, row.form_version)
     summary, answers, photos, gps = [], {}, [], None
+    zone = typed_zone(opened.payload if opened is not None else None, village.kode_wilayah if village else None,
+                      village.region if village else None)
     if opened is not None:
         answers = opened.payload.get("answers") if isinstance(opened.payload.get("answers"), dict) else {}
         if form is not None:
             try:
-                summary = form.summary(answers, lang, typed_zone(village.region if village else None))
+                summary = form.summary(answers, lang, zone)
             except Exception:      # a damaged answer set must not hide the rest of the page
                 summary = [(k, str(v)) for k, v in answers.items()]
         else:
@@ -147,7 +150,7 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
         "id": row.id, "form_id": row.form_id, "form_version": row.form_version,
         "form_title": form.title(lang) if form else row.form_id,
         "village_id": row.village_id, "village": village.name if village else "?",
-        "region": village.region if village else None,
+        "region": village.region if village else None, "typed_zone": zone,
         "author": person.name if person else "?", "device_id": row.device_id,
         "phone_at": ms_iso(row.created_ms), "received_at": row.received_at, "skew_ms": row.skew_ms,
         "clock_differs": abs(row.skew_ms) > SKEW_SHOWN_MS, "opened": opened is not None,

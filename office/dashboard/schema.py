@@ -11,34 +11,12 @@ refuse it too).
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, LargeBinary, String,
+from sqlalchemy import (Boolean, Column, Index, Integer, LargeBinary, String,
                         Table, Text)
 
 from office.schema import metadata
 
-dash_reports = Table(
-    "dash_reports", metadata,
-    Column("envelope_id", String(36), primary_key=True),
-    Column("village_id", Integer, nullable=False),
-    Column("form_id", String(255), nullable=False),
-    Column("received_at", String(32), nullable=False),
-    Column("created_ms", BigInteger, nullable=False),
-    Column("has_photo", Boolean, nullable=False),
-    Column("opened", Boolean, nullable=False),          # False: the envelope cannot be decrypted
-    Column("category", String(100), nullable=True),
-    Column("urgency", String(16), nullable=True),       # biasa | mendesak | darurat
-    Column("urgent", Boolean, nullable=False),
-    Column("children", Boolean, nullable=False),
-    Column("route", String(64), nullable=True),
-    Column("geo", LargeBinary, nullable=True),       # GPS point, sealed (derived.seal_geo)
-    Column("week", String(8), nullable=False),          # ISO week of received_at, "2025-W03"
-    Column("triage", String(32), nullable=False),
-    Column("assignee_id", Integer, nullable=True),
-    Column("indexed_at", String(32), nullable=False),
-    Index("ix_dash_reports_recv", "received_at", "envelope_id"),
-    Index("ix_dash_reports_village", "village_id", "received_at"),
-    Index("ix_dash_reports_triage", "triage", "received_at"),
-)
+from office.store.filter_row import dash_reports  # noqa: E402,F401  (the push writes it; defined there)
 
 dash_terms = Table(
     "dash_terms", metadata,

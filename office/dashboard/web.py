@@ -41,7 +41,7 @@ router = APIRouter()
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _CSS = (HERE / "static" / "dashboard.css").read_bytes()
-_SECURITY_HEADERS = {
+SECURITY_HEADERS = _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -101,7 +101,7 @@ def render(ctx: Ctx, name: str, status: int = 200, **values) -> HTMLResponse:
         verdict_label=lambda c: label(VERDICT, c or "none", lang),
         category_label=lambda c: category_label(c, lang), route_label=lambda c: route_label(c, lang),
         local_time=lambda v: localtime.format(v, ZONE, lang, short=True), zone=ZONE,
-        alerts=_alerts(ctx), nav_badge=_nav_badge(ctx), **values)
+        alerts=_alerts(ctx), nav_badge=_nav_badge(ctx), quarantined=_quarantined(ctx), **values)
     return HTMLResponse(html, status_code=status)
 
 
@@ -110,17 +110,43 @@ def _alerts(ctx: Ctx) -> list[dict]:
     if not ctx.staff or ctx.conn is None:
         return []
     try:        # ingest indexes every report as it arrives: reading dash_reports is enough
-        return emergency.open_alerts(ctx.conn, ctx.staff)
+        alerts = emergency.open_alerts(ctx.conn, ctx.staff)
+        said = emergency.sentences(ctx.conn, ctx.keys, [a["envelope_id"] for a in alerts[:emergency.COMPACT]])
+        return [{**a, "sentence": said.get(a["envelope_id"])} for a in alerts]
     except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
         return []
 
 
+_badges: list[Callable[["Ctx"], dict]] = []
+
+
+def nav_badge(fn: Callable[["Ctx"], dict]) -> Callable[["Ctx"], dict]:
+    """A page registers what the menu shows beside its entry (pages/signals.badge: new
+    signals and Darurat reports), as pages register themselves on `router`: this module
+    never imports a page."""
+    _badges.append(fn)
+    return fn
+
+
+def _quarantined(ctx: Ctx) -> int:
+    """Refused emergencies, for the admin menu (pages/admin.quarantine_page)."""
+    if not ctx.staff or ctx.staff.get("role") != "admin" or ctx.conn is None or ctx.conn.closed:
+        return 0
+    from . import quarantine
+    try:
+        return quarantine.count(ctx.conn)
+    except Exception:   # noqa: BLE001 — an error page after a failed transaction still renders
+        return 0
+
+
 def _nav_badge(ctx: Ctx) -> dict | None:
-    """New signals and Darurat reports for the menu (pages/signals.badge); None when signed out."""
-    if not ctx.staff or ctx.conn is None or ctx.conn.closed:
+    """The registered badges for the menu; None when signed out."""
+    if not ctx.staff or ctx.conn is None or ctx.conn.closed or not _badges:
         return None
-    from .pages.signals import badge
-    return badge(ctx)
+    out: dict = {}
+    for fn in _badges:
+        out.update(fn(ctx))
+    return out
 
 
 def error_page(ctx: Ctx, status: int, message: str) -> HTMLResponse:

@@ -4,8 +4,10 @@
     verify(PATH, expect_fingerprint=None)        what a recipient runs
 
 Modules: source (reports from the store), questions (what may leave, per tier),
-tiers (A/B/C rows), codebook (+ IOM/ILO crosswalk), keys (per-recipient pseudonyms),
-package (CSV + datapackage.json + Ed25519 signature in a zip), verify, cli.
+tiers (A/B/C rows), shuffle (tier B in the recipient's order), ledger (tier A release
+ledger), codebook (+ IOM/ILO crosswalk, English region names), keys (per-recipient and
+per-referral pseudonyms), package (CSV + datapackage.json + README + Ed25519 signature in
+a zip), readme (the recipient's Python + cryptography recipe), verify, cli.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@
                     --out FILE.zip [--recipient AGENCY] [--k 11] [--include-rahasia]
                     [--report ID ...] [--reason TEXT] [--producer NAME] [--json]
     handover verify FILE.zip [--expect-key FINGERPRINT] [--json]
-    handover fingerprint --data DIR        the office key fingerprint recipients check against
+    handover correct --data DIR --week 2026-W48 --reason TEXT    tier A: a corrected version
+    handover fingerprint --data DIR        the office fingerprint recipients check against
 
 Whoever holds the office key passphrase (JAGA_OFFICE_KEY) is the office admin, so the
 CLI may include rahasia reports and make tier C referrals; every export is audited.
@@ -49,11 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--reason", help="tier C: why these reports go to this agency")
     e.add_argument("--producer", default=os.environ.get("JAGA_OFFICE_NAME", "Kantor Imigrasi"),
                    help="the producing office's name (default: JAGA_OFFICE_NAME)")
+    e.add_argument("--contact", help="contact address printed in the package (default: JAGA_OFFICE_CONTACT)")
+    e.add_argument("--custodian", help="the data custodian, walidata (default: JAGA_HANDOVER_CUSTODIAN, "
+                                       "else the producer)")
     e.add_argument("--json", action="store_true")
     v = sub.add_parser("verify", help="check a package's signature, hashes and schemas")
     v.add_argument("file", type=Path)
-    v.add_argument("--expect-key", help="the office key fingerprint you got out of band")
+    v.add_argument("--expect-key", help="the office fingerprint you got out of band (ABCD-EFGH-…, as the office shows it)")
     v.add_argument("--json", action="store_true")
+    c = sub.add_parser("correct", help="tier A: publish a corrected version of a released ISO week")
+    c.add_argument("--data", required=True, type=Path)
+    c.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    c.add_argument("--week", required=True, help="the ISO week, e.g. 2026-W48")
+    c.add_argument("--reason", required=True, help="why: published as the correction notice")
     f = sub.add_parser("fingerprint", help="print the office key fingerprint for recipients")
     f.add_argument("--data", required=True, type=Path)
     return p
@@ -68,14 +77,15 @@ def _export(args) -> int:
     if tier == "C":
         start, end = start or date(2000, 1, 1), end or date.today()
     elif start is None or end is None:
-        raise HandoverError(f"tier {tier} needs --from and --to")
+        raise HandoverError(f"tier {tier} needs --from and --to", f"tingkat {tier} perlu tanggal awal dan akhir")
     period = Period(start, end)
     keys = office_keys.load_or_create(args.data)
     engine = db.open_store(args.data, args.db)
     with engine.begin() as conn:
         out = export(conn, keys, tier=tier, period=period, out=args.out, producer=args.producer,
                      recipient=args.recipient, reason=args.reason, report_ids=args.report or None,
-                     include_rahasia=args.include_rahasia, k=args.k)
+                     include_rahasia=args.include_rahasia, k=args.k, contact=args.contact,
+                     custodian=args.custodian)
     if args.json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -94,23 +104,37 @@ def _verify(args) -> int:
     rows = ", ".join(f"{k} {v}" for k, v in out["rows"].items())
     print(f"OK: tier {out['tier']} package {out['package_id']} from {out['producer']} for "
           f"{out['recipient']} ({rows})")
-    print(f"signed by office key {out['key_fingerprint']}")
+    print(f"signed by office {out['key_fingerprint']}")
     if not out["fingerprint_checked"]:
         print("warning: key fingerprint not checked; compare it with the one the office gave you "
               "out of band, or pass --expect-key", file=sys.stderr)
     return 0
 
 
+def _correct(args) -> int:
+    from office import db
+    from office.dashboard import audit
+    from .ledger import correct
+    engine = db.open_store(args.data, args.db)
+    with engine.begin() as conn:
+        out = correct(conn, args.week, args.reason, actor="cli")
+        audit.record(conn, "handover_correct", staff=None, username="cli", target=out["week"],
+                     detail=dict(out, reason=args.reason))
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def _fingerprint(args) -> int:
     from office import keys as office_keys
-    from .package import fingerprint
-    print(fingerprint(office_keys.load_or_create(args.data).ed25519_public))
+    from sync.identity import grouped
+    print(grouped(office_keys.public_fingerprint(args.data)))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return cli.run(lambda: {"export": _export, "verify": _verify, "fingerprint": _fingerprint}[args.cmd](args))
+    return cli.run(lambda: {"export": _export, "verify": _verify, "correct": _correct,
+                                     "fingerprint": _fingerprint}[args.cmd](args))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,15 @@ class HandoverError(OfficeError):
     code = "handover_invalid"
     http_status = 422
 
+    def __init__(self, message: str = "", message_id: str | None = None, **details: object) -> None:
+        """`message` in English (the CLI, logs); `message_id` the same in Bahasa Indonesia for
+        the dashboard, which shows people Indonesian first with an English switch."""
+        super().__init__(message, **details)
+        self.message_id = message_id
+
+    def text(self, lang: str) -> str:
+        return self.message_id if lang == "id" and self.message_id else self.message
+
 
 class RegionCodeMissing(HandoverError):
     """A village in the period has no Kemendagri region code; tiers A and B need one."""

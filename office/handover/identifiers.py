@@ -27,7 +27,7 @@ def _entry_keys() -> dict:
 
 
 def schema(tier: str) -> dict:
-    ref = "report_pid" if tier == "B" else "report_id"
+    ref = "report_pid" if tier == "B" else "referral_id"
     fields = [{"name": ref, "type": "string", "constraints": {"required": True},
                "description": "the report (see reports.csv)"},
               {"name": "entry", "type": "integer", "description": "which person/thing entry of the report (1 = first)"},

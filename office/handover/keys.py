@@ -2,8 +2,9 @@
 
 Tier B ids are HMAC(key_for(recipient), ...): the same report or identifier gets the same
 id in every package for one agency (so they can follow a case across exports), and a
-different id for another agency, so two agencies cannot join their copies. Only the
-office, holding its private key, can link a pseudonym back.
+different id for another agency, so ids alone do not join two agencies' copies (their
+values may: see tiers.py). Only the office, holding its private key, can link a
+pseudonym back.
 """
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ import hmac
 import re
 import unicodedata
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-from office.keys import OfficeKeys
+from office.keys import OfficeKeys, purpose_key
 
 from .errors import HandoverError
 
@@ -27,15 +25,20 @@ def recipient_slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     slug = _SLUG.sub("-", folded).strip("-")
     if not slug or len(slug) > 100:
-        raise HandoverError("the recipient agency needs a name (letters or digits, at most 100)")
+        raise HandoverError("the recipient agency needs a name (letters or digits, at most 100)",
+                            "instansi penerima perlu nama (huruf atau angka, paling banyak 100)")
     return slug
 
 
 def key_for(keys: OfficeKeys, recipient: str) -> bytes:
-    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                    serialization.NoEncryption())
-    info = b"jaga-desa/v1/handover/pseudonym/" + recipient_slug(recipient).encode()
-    return HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(raw)
+    return purpose_key(keys, b"handover/pseudonym/" + recipient_slug(recipient).encode())
+
+
+def referral_key(keys: OfficeKeys, package_id: str) -> bytes:
+    """Tier C: a key for one referral package. An envelope id's last 48 bits are a per-author
+    tag, so a referral never carries them: each report gets an id of this referral alone;
+    the office maps it back from its audit entry (or by recomputing with its key)."""
+    return purpose_key(keys, b"handover/referral/" + package_id.encode())
 
 
 def pseudonym(key: bytes, kind: str, value: str) -> str:

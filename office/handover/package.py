@@ -1,11 +1,16 @@
 """Write a Frictionless data package into a signed zip.
 
     datapackage.json   metadata + one Table Schema per CSV + sha256/bytes of each CSV
+                       and of README.md
     <name>.csv         UTF-8, header row, RFC 4180 quoting
-    signature.json     Ed25519 over  b"jaga-desa/v1/handover\\n" + datapackage.json bytes
+    README.md          what the package is and how to verify it with Python + cryptography
+    signature.json     Ed25519 over  b"jaga-desa/v1/handover\\n" + datapackage.json bytes,
+                       with both office public keys, so the recipient recomputes the office
+                       fingerprint (the one format shown everywhere, sync/identity.py)
 
-Signing the descriptor signs everything: it carries the hash of every CSV. CSVs are
-streamed to a temp dir while hashed, so memory stays flat whatever the row count.
+Signing the descriptor signs everything: it carries the hash of every CSV and of the
+README. CSVs are streamed to a temp dir while hashed, so memory stays flat whatever the
+row count.
 """
 from __future__ import annotations
 
@@ -22,21 +27,27 @@ from pathlib import Path
 from typing import Iterable
 
 from office.keys import OfficeKeys
+from sync import identity
+
+from . import readme
 
 SIGNED_PREFIX = b"jaga-desa/v1/handover\n"
 DESCRIPTOR = "datapackage.json"
 SIGNATURE = "signature.json"
-SIGNATURE_FORMAT = "jaga-desa-handover-signature/1"
+README = readme.NAME
+SIGNATURE_FORMAT = "jaga-desa-handover-signature/2"
+SIGNED_MESSAGE = ("the bytes of signed_prefix (UTF-8, ending in one newline) immediately followed by "
+                  "the bytes of datapackage.json exactly as stored in this zip")
 
 
-def fingerprint(public_raw: bytes) -> str:
-    """SHA-256 of the office's raw Ed25519 public key, hex in groups of 4 (read aloud)."""
-    h = hashlib.sha256(public_raw).hexdigest()
-    return " ".join(h[i:i + 4] for i in range(0, 64, 4))
+def fingerprint(x25519_public: bytes, ed25519_public: bytes) -> str:
+    """The office fingerprint, grouped ("7Q3K-M2XA-…"): the same string the office prints at
+    start, enrollment tickets carry and `handover fingerprint` prints."""
+    return identity.grouped(identity.fingerprint(x25519_public, ed25519_public))
 
 
-def norm_fingerprint(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch in "0123456789abcdef")
+def sha256_ref(data: bytes) -> dict:
+    return {"bytes": len(data), "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
 
 
 class _HashingFile(io.RawIOBase):
@@ -113,18 +124,23 @@ class Builder:
 
     def write(self, out: Path, descriptor: dict, keys: OfficeKeys) -> tuple[bytes, str]:
         """Write the zip; returns (descriptor bytes, sha256 of the zip)."""
-        descriptor = dict(descriptor, resources=[t.resource() for t in self.tables])
+        fp = fingerprint(keys.x25519_public, keys.ed25519_public)
+        about = readme.text(descriptor, fp, [(t.filename, t.title, t.rows) for t in self.tables]).encode()
+        descriptor = dict(descriptor, resources=[t.resource() for t in self.tables],
+                          readme={"path": README, "mediatype": "text/markdown", **sha256_ref(about)})
         body = (json.dumps(descriptor, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode()
         sig = keys.ed25519.sign(SIGNED_PREFIX + body)
         signature = {"format": SIGNATURE_FORMAT, "algorithm": "Ed25519", "signed_file": DESCRIPTOR,
-                     "signed_prefix": SIGNED_PREFIX.decode().strip(),
+                     "signed_prefix": SIGNED_PREFIX.decode(), "signed_message": SIGNED_MESSAGE,
                      "public_key": base64.b64encode(keys.ed25519_public).decode(),
-                     "key_fingerprint": fingerprint(keys.ed25519_public),
+                     "office_x25519_public": base64.b64encode(keys.x25519_public).decode(),
+                     "key_fingerprint": fp, "fingerprint_method": readme.FINGERPRINT_METHOD,
                      "signature": base64.b64encode(sig).decode()}
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr(README, about)
             z.writestr(DESCRIPTOR, body)
             for t in self.tables:
                 z.write(t.path, t.filename)

@@ -3,8 +3,8 @@
 An allow-list by field type, so a question type added later (a v2 identifier, a repeat
 group) stays home until someone decides here that it may travel:
 
-    tier B  select_one, select_multiple, integer, decimal, date; datetime coarsened to
-            its date. Never text, note, photo, geopoint (names, free text, exact GPS).
+    tier B  select_one, select_multiple, integer, decimal; date and datetime coarsened to
+            the ISO week. Never text, note, photo, geopoint (names, free text, exact GPS).
     tier C  every question: text as written, geopoint as lat/lon, datetime with the
             village's zone, photos only counted (attachments are not in the package).
 
@@ -17,10 +17,12 @@ that grew is merged: the column admits every version's codes); when the type cha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import forms
 from forms import Choice, Field, Form
+from forms.validation import parse_datetime
 
 from . import countries
 
@@ -59,8 +61,9 @@ class Question:
             out["description"] += f" ({'latitude' if self.part == 'lat' else 'longitude'}, WGS84)"
         elif self.part == "count":
             out["description"] += " (number of photos; photos are not in the package)"
-        elif f.type == "datetime" and self.type == "date":
-            out["description"] += " (date only in this tier)"
+        elif self.part == "week":
+            out["constraints"] = {"pattern": r"\d{4}-W\d{2}"}
+            out["description"] += " (ISO 8601 week only in this tier)"
         return out
 
 
@@ -111,10 +114,12 @@ def _columns(form: Form, f: Field, col: str, versions: frozenset, choices: tuple
         return [Q(col, "integer")]
     if f.type == "decimal":
         return [Q(col, "number")]
+    if f.type in ("date", "datetime") and tier == "B":
+        return [Q(col, "string", "week")]        # generalised: a day is too fine to share widely
     if f.type == "date":
         return [Q(col, "date")]
     if f.type == "datetime":
-        return [Q(col, "date" if tier == "B" else "datetime")]
+        return [Q(col, "datetime")]
     if f.type == "text":
         return [Q(col, "string")]
     if f.type == "geopoint":
@@ -140,8 +145,15 @@ def value(q: Question, answers: dict, tz) -> Any:
         return len(v) if isinstance(v, list) else 0
     if t == "select_multiple":
         return " ".join(x for x in v if isinstance(x, str)) if isinstance(v, list) else ""
+    if q.part == "week":
+        dt = parse_datetime(v) if t == "datetime" else None
+        try:
+            d = dt.date() if dt is not None else date.fromisoformat(str(v)[:10])
+        except ValueError:
+            return ""
+        y, w, _ = d.isocalendar()
+        return f"{y}-W{w:02d}"
     if t == "datetime":
-        from forms.validation import parse_datetime
         dt = parse_datetime(v)
         if dt is None:
             return ""

@@ -12,17 +12,17 @@ from typing import Iterator
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from core.errors import EnvelopeError
-from sync import envelope as env
-from office import clock
+from sync.formids import REVIEW_FORM
+from office import clock, opening
 from office.keys import OfficeKeys
-from office.schema import envelopes, persons, villages
+from office.schema import envelopes, villages
 
 from .errors import HandoverError, RegionCodeMissing
 
 BATCH = 1000
-# The keberangkatan form has no category question: its reports all count as one.
-FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural"}
+# The keberangkatan and Darurat forms ask no category: each form's reports count as one
+# (the codebook decodes both codes, so no category cell is left empty).
+FORM_CATEGORY = {"keberangkatan_pmi": "pmi_nonprosedural", "laporan_darurat": "darurat"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise HandoverError(f"period ends ({self.end}) before it starts ({self.start})")
+            raise HandoverError(f"period ends ({self.end}) before it starts ({self.start})",
+                                f"periode berakhir ({self.end}) sebelum dimulai ({self.start})")
 
     @property
     def bounds(self) -> tuple[str, str]:
@@ -61,7 +62,7 @@ class Report:
 def _where(period: Period, include_rahasia: bool, ids: list[str] | None):
     lo, hi = period.bounds
     cond = and_(envelopes.c.received_at >= lo, envelopes.c.received_at < hi,
-                envelopes.c.form_id != "_review")
+                envelopes.c.form_id != REVIEW_FORM)
     if not include_rahasia:
         cond = and_(cond, envelopes.c.rahasia.is_(False))
     if ids is not None:
@@ -80,8 +81,10 @@ def check_region_codes(conn: Connection, period: Period, include_rahasia: bool,
     if missing:
         names = ", ".join(f"{m.name} (id {m.id})" for m in missing)
         raise RegionCodeMissing(
-            f"village without a Kemendagri region code: {names}; set one with "
-            "`office-admin set-village-code --village ID --code KODE` before a tier A/B export")
+            f"village without a Kemendagri region code: {names}; set it on the dashboard's Villages page "
+            "or with `office-admin set-village-code --village ID --code KODE` before a tier A/B export",
+            f"desa tanpa kode wilayah Kemendagri: {names}; tetapkan kodenya di halaman Desa "
+            "sebelum serah terima tingkat A/B")
 
 
 def day_counts(conn: Connection, period: Period, *, include_rahasia: bool = False) -> Iterator[tuple]:
@@ -132,14 +135,7 @@ def iter_reports(conn: Connection, period: Period, *, include_rahasia: bool = Fa
 
 def _open(conn: Connection, keys: OfficeKeys, authors: dict, r) -> dict | None:
     if r.author_id not in authors:
-        row = conn.execute(select(persons.c.ed25519_public).where(persons.c.id == r.author_id)).first()
-        authors[r.author_id] = env.load_public_ed25519(row.ed25519_public) if row else None
-    pub = authors[r.author_id]
-    if pub is None:
-        return None
-    try:
-        payload = env.open(r.data, recipient_key=keys.x25519, author_public=pub).payload
-    except EnvelopeError:
-        return None
-    answers = payload.get("answers")
+        authors.update(opening.authors_public(conn, [r.author_id]) or {r.author_id: None})
+    payload = opening.payload_of(opening.open_stored(keys, r.data, authors[r.author_id]))
+    answers = payload.get("answers") if payload is not None else None
     return answers if isinstance(answers, dict) else None

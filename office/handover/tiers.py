@@ -4,8 +4,10 @@
                   (default 11, as CTDC publishes) is left out entirely, so a count of
                   1..k-1 never appears; the package says how many cells were withheld.
     B  pseudonymised case level: one row per report, codes only (see questions.py),
-                  place = kecamatan, time = date; report ids are per-recipient pseudonyms.
-    C  full referral of chosen reports to one named agency, with a reason (admin only).
+                  place = kecamatan, time = ISO week (no day); report ids are per-recipient
+                  pseudonyms and rows are in their order (see shuffle.py).
+    C  full referral of chosen reports to one named agency, with a reason (admin only);
+                  text cells neutralised against spreadsheet formulas (dashboard exports' rule).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from datetime import date, timedelta, timezone
 from typing import Iterable, Iterator
 
 from office import clock, regions
+from office.dashboard.exports import neutral
 
 from . import identifiers, questions
 from . import keys as pkeys
@@ -67,15 +70,16 @@ B_FIXED = [
     _f("kode_provinsi", "string", "Kode provinsi", "Kemendagri province code", pattern=r"\d{2}"),
     _f("kode_kabupaten", "string", "Kode kabupaten/kota", "Kemendagri regency/city code", pattern=r"\d{2}\.\d{2}"),
     _f("kode_kecamatan", "string", "Kode kecamatan", "Kemendagri sub-district code", **REGION),
-    _f("received_date", "date", "Tanggal diterima (UTC)", "Date received at the office (UTC)", required=True),
-    _f("week", "string", "Minggu ISO", "ISO 8601 week of receipt (UTC)", **WEEK),
+    _f("week", "string", "Minggu ISO diterima", "ISO 8601 week of receipt (UTC); no day in this tier",
+       required=True, **WEEK),
     _f("category", "string", "Kategori", "Category code (see codebook)"),
     _f("triage", "string", "Status tindak lanjut", "Office triage status"),
     _f("rahasia", "boolean", "Rahasia", "Confidential report (only present when an admin included them)"),
 ]
 C_FIXED = [
-    _f("report_id", "string", "ID laporan", "The office's report id (referral: not pseudonymised)",
-       required=True, unique=True),
+    _f("referral_id", "string", "ID rujukan laporan",
+       "This referral's id for the report (the office maps it back; another referral of the same "
+       "report gets another id)", required=True, unique=True),
     _f("form_id", "string", "Jenis laporan", "Report type (form id)", required=True),
     _f("form_version", "integer", "Versi formulir", "Form version", required=True),
     _f("kode_wilayah", "string", "Kode desa/kelurahan", "Kemendagri village code",
@@ -120,7 +124,8 @@ def _known(code: str) -> bool:
 
 def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question],
               pkey: bytes | None, on_identifier=None) -> Iterator[list]:
-    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`."""
+    """reports.csv rows; each report's named identifiers go to `on_identifier(row)`.
+    `pkey`: the recipient's pseudonym key (B) or this referral's key (C)."""
     for r in reports:
         answers = r.answers or {}
         tz = zone(r.kode_wilayah)
@@ -129,20 +134,22 @@ def case_rows(reports: Iterable[Report], tier: str, qs: list[questions.Question]
         if tier == "B":
             code = r.kode_wilayah or ""
             head = [pkeys.pseudonym(pkey, "r", r.id), r.form_id, r.form_version, code[:2], code[:5],
-                    code[:8], r.received_at[:10], week_of(r.received_at), r.category or "", r.triage, flag]
+                    code[:8], week_of(r.received_at), r.category or "", r.triage, flag]
         else:
-            head = [r.id, r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
+            head = [pkeys.pseudonym(pkey, "c", r.id), r.form_id, r.form_version, r.kode_wilayah or "", r.village_name,
                     r.received_at, clock.iso_ms(r.created_ms) or "", r.category or "", r.triage, flag]
         if on_identifier is not None:
             for row in identifiers.rows(head[0], answers, tier, pkey):
-                on_identifier(row)
-        yield head + cells
+                on_identifier([neutral(v) for v in row] if tier == "C" else row)
+        # Tier C carries text as written: a cell a spreadsheet would run (=HYPERLINK(…), +cmd|,
+        # @SUM) gets the dashboard exports' leading apostrophe; '+62… stays a readable number.
+        yield [neutral(v) for v in head + cells] if tier == "C" else head + cells
 
 
 def category_codes() -> list[tuple[str, str, str]]:
     """Every category code with labels: the suspicion form's list plus the PMI departures."""
     import forms
-    from .codebook import CATEGORY_PMI
+    from .codebook import CATEGORY_DARURAT, CATEGORY_PMI
     out = []
     for form in forms.list_forms():
         try:
@@ -150,7 +157,25 @@ def category_codes() -> list[tuple[str, str, str]]:
         except KeyError:
             continue
         out += [(c.value, c.label("id"), c.label("en")) for c in f.choices]
-    return out + [CATEGORY_PMI]
+    return out + [CATEGORY_PMI, CATEGORY_DARURAT]
+
+
+def triage_codes() -> list[tuple[str, str, str]]:
+    from office.dashboard.i18n import TRIAGE
+    return [(code, lid, len_) for code, (lid, len_) in TRIAGE.items()]
+
+
+# Which region-code columns each tier has, and how many characters of a desa code each holds.
+REGION_COLUMNS = {"A": {"kode_kecamatan": 8},
+                  "B": {"kode_provinsi": 2, "kode_kabupaten": 5, "kode_kecamatan": 8},
+                  "C": {"kode_wilayah": 13}}
+
+
+def region_codes(tier: str, village_codes: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Codebook entries (code, name, English name) for the regions of the office's villages."""
+    from .codebook import region_rows
+    codes = [c for c in village_codes if c]
+    return {col: region_rows(col, (c[:n] for c in codes)) for col, n in REGION_COLUMNS[tier].items()}
 
 
 def form_codes() -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import forms
+from core import localtime
 from core.errors import FormError
 from sync import envelope as env
 
@@ -63,8 +64,11 @@ def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
     long = sorted(str(k)[:40] for k, v in answers.items() if _too_long(v))
     if long:
         raise Rejected("too_large", f"answer over {MAX_TEXT_CHARS} characters: {', '.join(long[:5])}")
+    typed_in = payload.get("zone")
+    # "not in the future" on the clock she typed on (a WIT phone is two hours ahead of a WIB office)
+    now = localtime.wall_clock(typed_in) if isinstance(typed_in, str) and typed_in in localtime.ZONES else None
     try:
-        errors = form.validate(answers, "en")
+        errors = form.validate(answers, "en", now)
     except (TypeError, ValueError, KeyError, RecursionError):
         raise Rejected("answers_invalid", "the answers cannot be checked against the form") from None
     if errors:

@@ -19,9 +19,7 @@ from office import clock
 from office.keys import OfficeKeys
 from office.schema import persons
 
-REVIEW_FORM = "_review"
-FEEDBACK_FORM = "_feedback"
-REPLY_FORM = "_reply"
+from sync.formids import FEEDBACK_FORM, REPLY_FORM, REVIEW_FORM  # noqa: F401  (ingest's names)
 VERDICTS = ("verified", "disputed", "needs_more_info")
 MAX_ATTACHMENT = 16 * 1024 * 1024
 MAX_PHONE_MS = 253_402_300_799_999     # 9999-12-31T23:59:59.999Z
@@ -130,8 +128,14 @@ def admit_small(conn: Connection, data: bytes, *, form_id: str, noun: str, table
 
 
 def signed_refusal(keys: OfficeKeys, code: str, device_id: str, data: bytes | None = None,
-                   envelope_id: str | None = None, refused_at: str | None = None) -> dict:
+                   envelope_id: str | None = None, refused_at: str | None = None, *,
+                   purpose: str, nonce: str | None) -> dict | None:
     """The office's signed word that it refuses these exact bytes (or, with no `data`, this
-    device) for good: the phone closes an item, or marks itself revoked, only on this."""
+    device) for good, in answer to the request that carried `nonce` to the `purpose` door: the
+    phone closes an item, or marks itself revoked, only on this. None for a request without a
+    valid nonce (a phone from before refusals v2): nothing it could be replayed as is signed."""
+    if purpose != statement.COURIER and statement.valid_nonce(nonce) is None:
+        return None
     return statement.sign_refusal(keys.ed25519, code=code, device_id=device_id, envelope=data,
-                                  envelope_id=envelope_id, refused_at=refused_at or clock.iso(clock.now()))
+                                  envelope_id=envelope_id, refused_at=refused_at or clock.iso(clock.now()),
+                                  purpose=purpose, nonce=nonce if purpose != statement.COURIER else None)

@@ -3,10 +3,12 @@
 A batch is checked item by item before anything is written, then stored with one insert
 per table in the caller's transaction: each envelope is stored whole (sealed bytes +
 filter columns + recipients + attachment slots + receipt) or not at all.
-The office opens each report once: to check it against its form (admission) and to
-project it for the dashboard (indexer.project_batch: one insert per table for the whole
-batch) in the same transaction. The answers stay sealed in the stored bytes and are never
-logged.
+The office opens each report once: to check it against its form (admission) and to write
+its filter row (office/store/filter_row.py: the inbox, filters and DARURAT banner need it
+at once). Everything else learnt from a report is derived after the commit: the push
+queues one job per consumer (office/derive) and imports none of them, so a fault in a
+derived feature never costs a push and a phone on 2G never waits for analytics.
+The answers stay sealed in the stored bytes and are never logged.
 A replay of the same bytes returns the ORIGINAL receipt (same received_at): the phone
 may have lost the first answer on a dropped connection.
 """
@@ -22,26 +24,29 @@ from sqlalchemy import Connection, and_, select
 from core.errors import EnvelopeError, NotFound
 from sync import envelope as env
 from sync import receipt as rc
-from office import clock, inbox, warning
-from office.keys import OfficeKeys, b64
+from office import clock, inbox, phone_limits
+from office.derive import queue as derive_queue
+from office.keys import OfficeKeys
 from office.schema import attachments, envelope_recipients, envelopes, persons
+from office.store import filter_row
 
-from office.dashboard import indexer
-
-from . import admission
+from . import admission, quarantine
 from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
 
 log = logging.getLogger("jaga.office.ingest")
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
-                    now: datetime | None = None) -> dict:
+                    now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                    quota: int | None = None) -> dict:
     """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
-    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now)[0]
+    return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, purpose=purpose, nonce=nonce,
+                        quota=quota)[0]
 
 
 def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
-                 now: datetime | None = None) -> list[dict]:
+                 now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
+                 quota: int | None = None) -> list[dict]:
     """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
     one multi-row insert per table (`ingest_envelope` is the batch of one).
 
@@ -81,7 +86,8 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     wanted = {k for _, _, h, _ in parsed for k in h.recipients}
     real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
         persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
-    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "index": [], "warn": []}
+    rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
+    spent: int | None = None             # this phone's bytes today, read once when a quota applies
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -92,40 +98,58 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                           {"envelope_id": eid, "status": "duplicate",
                            "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
             continue
+        cost = len(data) + sum(a.size for a in header.attachments)
+        if quota is not None:
+            if spent is None:
+                spent = phone_limits.used_today(conn, device_id, received_at)
+            if spent + cost > quota:
+                # Not a refusal (no signature): the phone keeps it and sends it again tomorrow.
+                results[i] = {"envelope_id": eid, "status": "deferred", "code": "quota_exceeded",
+                              "reason": f"this phone has sent {spent} of {quota} bytes the office takes "
+                                        f"from one phone today; this report needs {cost}",
+                              "retry_after": phone_limits.seconds_to_tomorrow(now)}
+                continue
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
             opened = _verify_and_open(data, header, author, keys)
             form, answers = admission.admit(header, opened.payload)
         except Rejected as exc:
             results[i] = _rejected(eid, exc.code, exc.reason)
+            if quarantine.keep_if_emergency(conn, data, header, authors.get(header.author_id), exc, keys,
+                                            received_at):
+                log.warning("refused emergency %s kept in quarantine (%s)", eid, exc.code)
             continue
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
         rows["env"].append(row)
-        rows["index"].append((row, opened.payload, form))
+        rows["filter"].append((row, opened.payload))
         signing.append((i, row, receipt))
         rows["rcpt"] += [{"envelope_id": eid, "key_id": k} for k in sorted(set(header.recipients) & real_keys)]
         rows["att"] += [{"envelope_id": eid, "att_id": a.att_id, "size": a.size, "sha256": a.sha256,
                          "received": 0, "complete": False, "data": None} for a in header.attachments]
         if not row["rahasia"]:
             rows["review"].append((author, header, data))
-        rows["warn"].append(warning.Report(eid, author["village_id"], header.form_id, received_at, answers))
         known[eid] = (sha, device_id, None)       # a second copy in this batch: duplicate
         results[i] = {"envelope_id": eid, "status": "accepted"}
+        if spent is not None:
+            spent += cost
     _sign_receipts(signing, results, keys)
     for data, res in zip(items, results):
         if res is not None and res["status"] == "rejected":
-            # final on the phone: signed for these bytes and this device (sync/statement.py)
-            res["refusal"] = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at)
+            # final on the phone: signed for these bytes, this device and this push (its nonce)
+            refusal = signed_refusal(keys, res["code"], device_id, data, res["envelope_id"], received_at,
+                                     purpose=purpose, nonce=nonce)
+            if refusal is not None:
+                res["refusal"] = refusal
     # One lock order for every writer: two workers inserting overlapping batches on
     # PostgreSQL then wait on each other instead of deadlocking.
     rows["env"].sort(key=lambda r: r["id"])
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
         if rows[key]:
             conn.execute(table.insert(), rows[key])
-    indexer.project_batch(conn, keys, sorted(rows["index"], key=lambda t: t[0]["id"]), now)
+    filter_row.write_batch(conn, keys, sorted(rows["filter"], key=lambda t: t[0]["id"]), now)
     _queue_review_batch(conn, rows["review"], received_at)
-    _early_warning(conn, keys, rows["warn"], now, warning.current_config())
+    derive_queue.enqueue(conn, [r["id"] for r in rows["env"]], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
     return results  # type: ignore[return-value]
 
@@ -149,7 +173,7 @@ def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, k
 
 def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
                   device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
-    meta = indexer.derive(header.form_id, payload)
+    meta = filter_row.columns(header.form_id, payload)
     complete = not header.attachments
     receipt = rc.Receipt(header.envelope_id, sha, received_at, {}, complete)
     return dict(
@@ -159,35 +183,6 @@ def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, paylo
         has_photo=bool(header.attachments), rahasia=bool(payload.get("rahasia", False)), created_ms=_phone_ms(header),
         received_at=received_at, skew_ms=clock.ms(now) - _phone_ms(header), sha256=sha,
         size=len(data), data=data, complete=complete, receipt=None, triage="new"), receipt
-
-
-def _early_warning(conn: Connection, keys: OfficeKeys, reports: list, now: datetime,
-                   config: warning.WarningConfig) -> None:
-    """Link keys and rules for the accepted reports, in a savepoint: a fault there is logged
-    and costs the signal, never the report (the office does not answer 5xx). The engine and
-    the roll-up read the same facts, extracted once per report (`Report.facts_for`) under one
-    `config`."""
-    if not reports:
-        return
-    try:
-        with conn.begin_nested():
-            warning.observe(conn, keys, reports, config, now=now)
-    except Exception:   # noqa: BLE001 — the report is stored either way
-        log.exception("early warning failed for a batch of %d", len(reports))
-    _rollup_links(conn, reports, config)
-
-
-def _rollup_links(conn: Connection, reports: list, config: warning.WarningConfig) -> None:
-    """The link keys that may leave for the roll-up (PostgreSQL offices with `rollup
-    office-setup` done; nothing otherwise), in their own savepoint: never costs the report."""
-    if not reports or conn.dialect.name != "postgresql":
-        return
-    from office.rollup import links
-    try:
-        with conn.begin_nested():
-            links.record(conn, reports, config)
-    except Exception:   # noqa: BLE001 — the report is stored either way
-        log.exception("roll-up link keys failed for a batch of %d", len(reports))
 
 
 def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> None:
@@ -203,8 +198,9 @@ def _queue_review_batch(conn: Connection, accepted: list[tuple], stamp: str) -> 
     for author, header, data in accepted:
         targets = [h for h in heads.get(author["village_id"], []) if h.key_id in header.recipients]
         if targets:
-            body = json.dumps({"envelope": b64(data), "envelope_id": header.envelope_id,
-                               "author_ed25519_public": b64(bytes(author["ed25519_public"]))})
+            # By id: the stored envelope is read when the head's phone pages its inbox
+            # (office/inbox.py), instead of a second base64 copy of every report.
+            body = json.dumps({"envelope_id": header.envelope_id})
             out += [{"person_id": h.id, "kind": "review_request", "ref_id": header.envelope_id,
                      "body": body, "created_at": stamp} for h in targets]
     inbox.queue(conn, out)

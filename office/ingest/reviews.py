@@ -16,8 +16,10 @@ from office.feedback import send_feedback
 from .common import REVIEW_FORM, VERDICTS, _phone_ms, admit_small, make_receipt
 
 
-NEEDS_INFO_MESSAGE = ("Kepala desa meminta info tambahan tentang laporan ini. Tambahkan lewat laporan baru, "
-                      "atau tunggu petugas Imigrasi menghubungi Anda.")
+NEEDS_INFO_MESSAGE = ("Kepala desa meminta info tambahan tentang laporan ini. Balas di sini, atau tunggu "
+                      "petugas menghubungi Anda.")
+# His question, verbatim: a generic line left her guessing what he wanted to know.
+NEEDS_INFO_QUESTION = "Kepala desa meminta info tambahan: \u201c{question}\u201d Balas di sini."
 MAX_NOTE = 2000        # characters, as a reply; the head's phone caps its box at the same length
 # As for replies (ingest/replies.py): the longest honest verdict seals well under this, and
 # without it a note (or other payload fields) could fill every stored verdict up to the
@@ -58,7 +60,9 @@ def ingest_review(conn: Connection, data: bytes, *, device_id: str, keys: Office
                                         created_ms=_phone_ms(header), received_at=received_at,
                                         sha256=sha, data=data, receipt=receipt))
     if verdict == "needs_more_info":
-        # The head's question reaches the reporter (his note was written for Immigration and
-        # stays at the office; the office can follow up with details).
-        send_feedback(conn, report_id, NEEDS_INFO_MESSAGE, keys=keys, kind="needs_info")
+        # The head's question reaches the reporter in his own words (his phone says it will),
+        # sealed and signed by the office like any office message; she answers it in place.
+        question = note.strip()
+        send_feedback(conn, report_id, NEEDS_INFO_QUESTION.format(question=question) if question
+                      else NEEDS_INFO_MESSAGE, keys=keys, kind="needs_info")
     return {"envelope_id": header.envelope_id, "status": "accepted", "receipt": json.loads(receipt)}

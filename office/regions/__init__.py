@@ -73,6 +73,19 @@ def path(code: str) -> list[Region]:
     return out
 
 
+def code_of_area(name: str | None) -> str | None:
+    """The code of a province or kabupaten/kota named `name` ("Nunukan", "Kabupaten Nunukan",
+    "Kalimantan Utara"), for villages stored with a region text but no code; else None."""
+    n = " ".join((name or "").split()).lower()
+    if not n:
+        return None
+    wanted = {n, f"kabupaten {n}", f"kota {n}"}
+    for c, nama in _table().items():
+        if c.count(".") <= 1 and nama.lower() in wanted:
+            return c
+    return None
+
+
 def label(code: str) -> str:
     """'Tanjungkarang, Sebatik, Kabupaten Nunukan, Kalimantan Utara' for display."""
     return ", ".join(r.name for r in reversed(path(code)))

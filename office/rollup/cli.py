@@ -5,6 +5,7 @@
     rollup region-setup --url SUPERUSER_URL [--db region] [--level region|national]
                         --office NNK='host=.. port=.. dbname=share_nnk user=jaga_region' ...
     rollup publish-onward --url SUPERUSER_URL [--db region] --code NNK ...    (region -> national)
+    rollup national-login --url SUPERUSER_URL [--db region] [--role jaga_national]   the login national uses
     rollup check  --url SUPERUSER_URL --db DB          exit 1 when a slot or subscription needs care
     rollup enable --url SUPERUSER_URL [--db national] [--level national] --code NNK ...   after an upstream restart
     rollup resync --url SUPERUSER_URL [--db region] [--level region] --code NNK --conninfo CONNINFO
@@ -14,22 +15,30 @@
                                                                      read-only regional/national page
     rollup demo   two offices feed a region on three throwaway local clusters
 
-Every command prints each step (`ok` = already there, `create` + the SQL) and can be run
-again safely. Passwords come from JAGA_ROLLUP_PASSWORD (the regional login's, added to
-conninfo strings that lack one), the pseudonym level key from JAGA_ROLLUP_LEVEL_KEY (hex,
-the same for every office of a level), never from argv.
+    rollup rotate-key --url SUPERUSER_URL --office-db DB --code NNK [--level-key-file FILE]
+                                                  a new level key at one office (then restart it)
+
+Every command prints each step (`ok` = already there, `create` + the SQL, passwords and
+keys masked) and can be run again safely. No secret is ever taken from argv (a password
+in --url or a conninfo is refused): passwords come from JAGA_ROLLUP_PASSWORD (the regional
+login's, added to conninfo strings that lack one) or libpq (PGPASSWORD, ~/.pgpass), the
+level key from --level-key-file, JAGA_ROLLUP_LEVEL_KEY_FILE or JAGA_ROLLUP_LEVEL_KEY (hex,
+the same for every office of a level).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
-from sqlalchemy.exc import SQLAlchemyError
+import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from core.errors import JagaError
 
-from . import health, setup
+from . import health, levelkey, setup
 from .names import RollupError
 
 PASSWORD_ENV = "JAGA_ROLLUP_PASSWORD"
@@ -40,6 +49,26 @@ def _with_password(conninfo: str) -> str:
     if pw and "password=" not in conninfo:
         return f"{conninfo} password={pw}"
     return conninfo
+
+
+_PASSWORD_IN_CONNINFO = re.compile(r"(^|\s)password\s*=", re.I)
+
+
+def _no_secrets(args: argparse.Namespace) -> None:
+    """Every process on the machine can read another's argv (ps, /proc): a password or key
+    there is a password or key given away. They come from the environment, a file, or a
+    libpq password file instead."""
+    url = getattr(args, "url", None) or getattr(args, "db", None)
+    if isinstance(url, str) and "://" in url and make_url(url).password is not None:
+        raise RollupError("a password in --url is readable by every user of this machine (ps): leave it out and "
+                          "set PGPASSWORD or a ~/.pgpass line instead")
+    for flag in ("local_conninfo", "conninfo", "office"):
+        values = getattr(args, flag, None)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and _PASSWORD_IN_CONNINFO.search(value):
+                raise RollupError(f"a password in --{flag.replace('_', '-')} is readable by every user of this "
+                                  f"machine (ps): leave it out and set {PASSWORD_ENV} (the regional login's) or use "
+                                  f"the server's socket (host=/var/run/postgresql user=postgres)")
 
 
 def _offices(items: list[str]) -> dict[str, str]:
@@ -63,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--region-role", default="jaga_region")
     o.add_argument("--keep-connect", action="append", default=[], metavar="ROLE",
                    help="a role that must keep connecting to the office DB (the app's login); the owner always does")
+    o.add_argument("--level-key-file", metavar="FILE", help="the level key (64 hex digits); default "
+                   f"${levelkey.FILE_ENV}, else ${levelkey.ENV}")
+    k = sub.add_parser("rotate-key", help="replace the level key at one office (do it at every office of the level)")
+    k.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the office cluster")
+    k.add_argument("--office-db", required=True)
+    k.add_argument("--code", required=True)
+    k.add_argument("--level-key-file", metavar="FILE", help="the NEW level key; default "
+                   f"${levelkey.FILE_ENV}, else ${levelkey.ENV}")
     r = sub.add_parser("region-setup", help="per-office tables and subscriptions (region or national cluster)")
     r.add_argument("--url", required=True)
     r.add_argument("--db", default="region")
@@ -72,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--url", required=True)
     w.add_argument("--db", default="region")
     w.add_argument("--code", action="append", default=[])
+    n = sub.add_parser("national-login", help="the login national's subscriptions use at the region (region cluster)")
+    n.add_argument("--url", required=True, help="SQLAlchemy URL of a superuser on the region cluster")
+    n.add_argument("--db", default="region")
+    n.add_argument("--role", default="jaga_national", help=f"password: ${PASSWORD_ENV}")
     c = sub.add_parser("check", help="slots, subscriptions and settings; exit 1 on trouble")
     c.add_argument("--url", required=True)
     c.add_argument("--db", required=True)
@@ -108,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        _no_secrets(args)
         if args.cmd == "demo":
             from .demo import main as demo
             return demo()
@@ -120,9 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "office-setup":
             setup.office_setup(args.url, args.office_db, args.code, local_conninfo=args.local_conninfo,
                                region_role=args.region_role, region_password=os.environ.get(PASSWORD_ENV),
-                               keep_connect=tuple(args.keep_connect))
+                               level_key=levelkey.load(args.level_key_file), keep_connect=tuple(args.keep_connect))
+        elif args.cmd == "rotate-key":
+            levelkey.rotate(args.url, args.office_db, args.code, levelkey.load(args.level_key_file))
         elif args.cmd == "region-setup":
             setup.region_setup(args.url, args.db, _offices(args.office), level=args.level)
+        elif args.cmd == "national-login":
+            setup.national_login(args.url, args.db, args.role, os.environ.get(PASSWORD_ENV))
         elif args.cmd == "publish-onward":
             setup.publish_onward(args.url, args.db, args.code)
         elif args.cmd == "check":
@@ -138,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     except JagaError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
+    except ArgumentError as exc:    # an unreadable --url
+        print(f"error [rollup_invalid]: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:          # the dashboard's port taken, a certificate file unreadable
         print(f"error [rollup_os]: {exc}", file=sys.stderr)
         return 1
-    except SQLAlchemyError as exc:
-        print(f"error [rollup_database]: {str(exc.orig if hasattr(exc, 'orig') else exc).strip().splitlines()[0]}",
-              file=sys.stderr)
+    except (SQLAlchemyError, psycopg.Error) as exc:   # the steps speak to psycopg directly (CREATE SUBSCRIPTION)
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        print(f"error [rollup_database]: {first[0]}", file=sys.stderr)
         return 1
 
 

@@ -17,25 +17,28 @@ failed logins are throttled per source address.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import hmac
+import io
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core import localtime
-from office import regions
+from office.dashboard.auth import same
+from office.dashboard.web import SECURITY_HEADERS
 from office.warning.config import WarningConfig
 
-from . import signals
+from . import freshness, labels, signals
 from .setup import VIEWER
 
 COOKIE, PRE_CSRF = "jr_session", "jr_login_csrf"
@@ -43,7 +46,15 @@ ABSOLUTE, IDLE = 8 * 3600, 3600
 FREE_FAILURES, FAIL_WINDOW = 5, 900          # failed logins per source before it must wait
 
 T = {
-    "id": {"title": "Gambaran wilayah (roll-up)", "login": "Masuk", "user": "Nama pengguna (login basis data wilayah)",
+    "id": {
+           "fresh": "Kesegaran data per kantor", "status": "Status", "last_heard": "Terakhir terhubung",
+           "newest": "Perubahan terbaru", "running": "berjalan", "stopped": "BERHENTI", "late": "TERTINGGAL",
+           "never": "belum pernah", "ago": "{n} menit lalu",
+           "stale_alert": "Angka {offices} mungkin tertinggal: data terakhir diterima {when}. Hubungi teknisi kantor itu.",
+           "generated": "Halaman dibuat", "csv": "Unduh CSV (jumlah per minggu)",
+           "showing": "Menampilkan {a}–{b} dari {n}, yang paling luas (kantor terbanyak, laporan terbanyak) di atas.",
+           "prev": "« Sebelumnya", "next": "Berikutnya »", "pages": "Halaman sinyal",
+           "title": "Gambaran wilayah (roll-up)", "login": "Masuk", "user": "Nama pengguna (login basis data wilayah)",
            "password": "Kata sandi", "logout": "Keluar", "updated": "Diperbarui", "weekly": "Jumlah laporan per minggu",
            "office": "Kantor", "kecamatan": "Kecamatan", "week": "Minggu ISO (UTC)", "reports": "Laporan",
            "bycat": "Per jenis dan kategori", "form": "Jenis", "category": "Kategori",
@@ -64,7 +75,15 @@ T = {
            "lang": "English", "lang_label": "Bahasa / Language", "level": "Tingkat",
            "kinds": {"phone": "nomor telepon", "handle": "akun media sosial", "plate": "nomor polisi",
                      "boat": "nama kapal", "name": "nama orang", "place": "tempat berangkat"}},
-    "en": {"title": "Regional picture (roll-up)", "login": "Log in", "user": "User name (regional database login)",
+    "en": {
+           "fresh": "How fresh each office's data is", "status": "Status", "last_heard": "Last heard from",
+           "newest": "Newest change", "running": "running", "stopped": "STOPPED", "late": "BEHIND",
+           "never": "never", "ago": "{n} min ago",
+           "stale_alert": "{offices} figures may be behind: data last received {when}. Call that office's engineer.",
+           "generated": "Page made", "csv": "Download CSV (counts per week)",
+           "showing": "Showing {a}–{b} of {n}, the widest (most offices, most reports) first.",
+           "prev": "« Previous", "next": "Next »", "pages": "Signal pages",
+           "title": "Regional picture (roll-up)", "login": "Log in", "user": "User name (regional database login)",
            "password": "Password", "logout": "Log out", "updated": "Updated", "weekly": "Reports per week",
            "office": "Office", "kecamatan": "Sub-district", "week": "ISO week (UTC)", "reports": "Reports",
            "bycat": "By form and category", "form": "Form", "category": "Category",
@@ -87,58 +106,9 @@ T = {
                      "boat": "boat name", "name": "person's name", "place": "departure point"}},
 }
 
-PAGE = Environment(autoescape=True).from_string("""<!doctype html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ t.title }} – {{ database }}</title>
-<style>body{font-family:system-ui,sans-serif;margin:1rem 2rem;max-width:70rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
-td,th{border:1px solid #999;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#eee}
-.alert{background:#fde2e2;border:1px solid #b00;padding:.5rem}.note{color:#333}code{font-size:.9em}
-label{display:block;margin:.5rem 0 .2rem}nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
-.wide{overflow-x:auto;max-width:100%}td code{word-break:break-all}h1{overflow-wrap:anywhere}
-@media (max-width:600px){body{margin:.5rem}td,th{padding:.2rem .3rem;font-size:.9rem}}</style></head><body>
-<header><nav aria-label="{{ t.lang_label }}">
-<h1>{{ t.title }} <small>({{ t.level }}: <code>{{ database }}</code>)</small></h1>
-<a href="?lang={{ 'en' if lang == 'id' else 'id' }}{% if days %}&amp;days={{ days }}{% endif %}" hreflang="{{ 'en' if lang == 'id' else 'id' }}">{{ t.lang }}</a>
-{% if user %}<form method="post" action="/keluar?lang={{ lang }}"><input type="hidden" name="csrf" value="{{ csrf }}">
-<button type="submit">{{ t.logout }} ({{ user }})</button></form>{% endif %}
-</nav></header><main>
-{% if error %}<p class="alert" role="alert">{{ error }}</p>{% endif %}
-{% if not user %}
-<form method="post" action="/masuk?lang={{ lang }}">
-<input type="hidden" name="csrf" value="{{ csrf }}">
-<label for="user">{{ t.user }}</label><input id="user" name="user" autocomplete="username" required>
-<label for="password">{{ t.password }}</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<p><button type="submit">{{ t.login }}</button></p></form>
-{% else %}
-<p>{{ t.updated }}: <time datetime="{{ now_utc }}">{{ now_local }}</time></p>
-<p class="note">{{ t.note }}</p>
-<section aria-labelledby="h-weekly"><h2 id="h-weekly">{{ t.weekly }}</h2>
-{% if weekly %}<div class="wide"><table><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
-{% for r in weekly %}<tr><td>{{ r.week }}</td><td>{{ r.office_code }}</td><td>{{ kec(r.kode_kecamatan) }}</td><td class="n">{{ r.reports }}</td></tr>{% endfor %}
-</tbody></table></div>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
-<section aria-labelledby="h-cat"><h2 id="h-cat">{{ t.bycat }}</h2>
-{% if bycat %}<div class="wide"><table><thead><tr><th scope="col">{{ t.office }}</th><th scope="col">{{ t.form }}</th><th scope="col">{{ t.category }}</th><th scope="col">{{ t.reports }}</th></tr></thead><tbody>
-{% for r in bycat %}<tr><td>{{ r.office_code }}</td><td>{{ r.form_id }}</td><td>{{ r.category or '–' }}</td><td>{{ r.reports }}</td></tr>{% endfor %}
-</tbody></table></div>{% else %}<p>{{ t.nodata }}</p>{% endif %}</section>
-<section aria-labelledby="h-sig"><h2 id="h-sig">{{ t.signals }}</h2>
-<form method="get" action="/"><input type="hidden" name="lang" value="{{ lang }}">
-<label for="days">{{ t.window }}</label><input id="days" name="days" type="number" min="1" max="366" value="{{ days }}">
-<button type="submit">{{ t.show }}</button></form>
-{% if cross %}<div class="wide"><table id="signals"><thead><tr><th scope="col">{{ t.ref }}</th><th scope="col">{{ t.kind }}</th><th scope="col">{{ t.offices }}</th><th scope="col">{{ t.kecamatan }}</th>
-<th scope="col">{{ t.weeks }}</th><th scope="col">{{ t.first_last }}</th><th scope="col">{{ t.pseudonyms }}</th></tr></thead><tbody>
-{% for s in cross %}<tr><td><code>{{ s.ref }}</code></td><td>{{ t.kinds.get(s.kind, s.kind) }}</td><td>{{ s.offices|join(', ') }}</td>
-<td>{% for k in s.kecamatan %}{{ kec(k) }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td><td>{{ s.weeks|join(', ') }}</td>
-<td>{{ date(s.first) }} – {{ date(s.last) }}</td><td>{% for p in s.reports %}<code>{{ p }}</code>{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
-</tbody></table></div>{% else %}<p>{{ t.none }}</p>{% endif %}</section>
-<section aria-labelledby="h-spike"><h2 id="h-spike">{{ t.spikes }}</h2>
-<p class="note">{{ t.spike_note.format(base=cfg.spike_baseline_weeks, guard=cfg.spike_guard_weeks, min=cfg.spike_min_count, recent=cfg.spike_recent_weeks) }}</p>
-{% if spikes %}<div class="wide"><table id="spikes"><thead><tr><th scope="col">{{ t.week }}</th><th scope="col">{{ t.office }}</th><th scope="col">{{ t.kecamatan }}</th>
-<th scope="col">{{ t.reports }}</th><th scope="col">{{ t.mean }}</th><th scope="col">{{ t.c2 }}</th></tr></thead><tbody>
-{% for s in spikes %}<tr><td>{{ s.week }}</td><td>{{ s.office }}</td><td>{{ kec(s.kecamatan) }}</td><td class="spike">{{ s.reports }}</td>
-<td>{{ s.mean }}</td><td>{{ s.c2 }} (&gt; {{ s.threshold }})</td></tr>{% endfor %}
-</tbody></table></div>{% else %}<p>{{ t.no_spikes.format(recent=cfg.spike_recent_weeks) }}</p>{% endif %}</section>
-{% endif %}
-</main></body></html>""")
+PAGE = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)\
+    .get_template("region.html")
+PAGE_SIZE = 20               # signals per page, widest first
 
 
 @dataclass
@@ -148,15 +118,6 @@ class Session:
     csrf: str
     started: float = field(default_factory=time.monotonic)
     seen: float = field(default_factory=time.monotonic)
-
-
-def kecamatan_label(code: str | None) -> str:
-    if not code:
-        return "–"
-    try:
-        return f"{regions.get(code).name} ({code})"
-    except Exception:   # noqa: BLE001 - a code outside the shipped (partial) list shows as the code
-        return code
 
 
 def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAULT_DAYS,
@@ -190,12 +151,14 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
 
     def page(request: Request, status: int = 200, **ctx) -> HTMLResponse:
         lang = lang_of(request)
-        body = PAGE.render(lang=lang, t=T[lang], database=base.database, kec=kecamatan_label, cfg=warning,
-                           date=lambda d: localtime.date_text(d, lang), **ctx)
+        names = ctx.pop("names", {})
+        body = PAGE.render(lang=lang, t=T[lang], database=base.database, kec=labels.kecamatan, cfg=warning,
+                           date=lambda d: localtime.date_text(d, lang), office=lambda c: names.get(c, c),
+                           form=lambda f: labels.form(f, lang), category=lambda c: labels.category(c, lang), **ctx)
         resp = HTMLResponse(body, status_code=status)
-        resp.headers["Cache-Control"] = "no-store"
-        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
-        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers.update(SECURITY_HEADERS)     # the office dashboard's, but for the inline style sheet
+        resp.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"].replace(
+            "style-src 'self'", "style-src 'unsafe-inline'")
         return resp
 
     def login_page(request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
@@ -214,18 +177,52 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
             window = max(1, min(366, int(request.query_params.get("days", days))))
         except ValueError:
             window = days
+        try:
+            page_no = max(1, min(10_000, int(request.query_params.get("halaman", 1))))
+        except ValueError:
+            page_no = 1
         now = dt.datetime.now(dt.timezone.utc)
         ctx = dict(user=s.user, csrf=s.csrf, days=window, now_utc=now.isoformat(timespec="seconds"),
                    now_local=localtime.format(now, zone_name, lang), error=None, weekly=[], bycat=[], cross=[],
-                   spikes=[])
+                   spikes=[], fresh=[], stale=[], pages=1, page_no=1, total=0)
         try:
             with s.engine.connect() as conn:
+                cross = signals.ranked(signals.cross_office(conn, days=window, today=now.date()))
                 ctx.update(weekly=signals.weekly(conn), bycat=signals.by_category(conn),
-                           cross=signals.cross_office(conn, days=window, today=now.date()),
-                           spikes=signals.weekly_spikes(conn, config=warning, today=now.date()))
+                           spikes=signals.weekly_spikes(conn, config=warning, today=now.date()),
+                           fresh=[_fresh_row(f, now, zone_name, lang) for f in freshness.read(conn)],
+                           names=labels.offices(conn.execute(text(
+                               "SELECT office_code, kode_kecamatan FROM public.share_weekly")).all()))
         except SQLAlchemyError:
             ctx["error"] = T[lang]["db_down"]
+        else:
+            pages = max(1, -(-len(cross) // PAGE_SIZE))
+            page_no = min(page_no, pages)
+            shown = cross[(page_no - 1) * PAGE_SIZE:page_no * PAGE_SIZE]
+            late = [f for f in ctx["fresh"] if f["stale"]]
+            ctx.update(cross=shown, pages=pages, page_no=page_no, total=len(cross),
+                       first_shown=(page_no - 1) * PAGE_SIZE + 1, last_shown=(page_no - 1) * PAGE_SIZE + len(shown),
+                       stale=[ctx["names"].get(f["office"], f["office"]) for f in late],
+                       stale_when=", ".join(f["last_heard_local"] or T[lang]["never"] for f in late))
         return page(request, **ctx)
+
+    @app.get("/ekspor.csv")
+    def export(request: Request) -> Response:
+        """The weekly counts with labels (and codes), for a spreadsheet; formula-like cells neutralised."""
+        s = session_of(request)
+        if s is None:
+            return login_page(request, status=401)
+        lang = lang_of(request)
+        try:
+            with s.engine.connect() as conn:
+                rows = conn.execute(text("SELECT week, office_code, kode_kecamatan, form_id, category, reports "
+                                         "FROM public.share_weekly ORDER BY week DESC, office_code, kode_kecamatan, "
+                                         "form_id, category")).all()
+        except SQLAlchemyError:
+            return page(request, 503, user=s.user, csrf=s.csrf, error=T[lang]["db_down"], days=None)
+        return Response(weekly_csv(rows, lang), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="rollup-{base.database}-mingguan.csv"',
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
     @app.post("/masuk")
     def login(request: Request, user: str = Form(...), password: str = Form(...), csrf: str = Form("")) -> Response:
@@ -237,7 +234,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
             failures[source] = recent
         if len(recent) >= FREE_FAILURES:
             return login_page(request, t["slow"], 429)
-        if not hmac.compare_digest(csrf, request.cookies.get(PRE_CSRF, "")) or not csrf:
+        if not csrf or not same(csrf, request.cookies.get(PRE_CSRF)):
             return login_page(request, t["bad_login"], 403)
         eng = create_engine(base.set(username=user[:63], password=password), pool_size=2, max_overflow=0,
                             pool_pre_ping=True)
@@ -262,7 +259,7 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
     @app.post("/keluar")
     def logout(request: Request, csrf: str = Form("")) -> Response:
         s = session_of(request)
-        if s is not None and hmac.compare_digest(csrf, s.csrf):
+        if s is not None and same(csrf, s.csrf):
             with lock:
                 sessions.pop(request.cookies.get(COOKIE, ""), None)
             s.engine.dispose()
@@ -275,6 +272,34 @@ def make_app(db_url: str, *, zone: str | None = None, days: int = signals.DEFAUL
         return {"ok": True}
 
     return app
+
+
+def _fresh_row(f: freshness.Freshness, now: dt.datetime, zone, lang: str) -> dict:
+    show = lambda v: localtime.format(v, zone, lang) if v else None    # noqa: E731
+    gap = f.behind(now)
+    return {"office": f.office, "running": f.running, "stale": f.stale(now), "reports": f.reports,
+            "last_heard": f.last_heard, "last_heard_local": show(f.last_heard),
+            "last_heard_utc": f.last_heard.isoformat(timespec="seconds") if f.last_heard else None,
+            "minutes": int(gap.total_seconds() // 60) if gap is not None else None,
+            "newest": f.newest, "newest_local": show(f.newest),
+            "newest_utc": f.newest.isoformat(timespec="seconds") if f.newest else None}
+
+
+CSV_HEAD = {"id": ("Minggu ISO", "Kantor", "Kode kecamatan", "Kecamatan", "Jenis", "Kategori", "Laporan"),
+            "en": ("ISO week", "Office", "Sub-district code", "Sub-district", "Form", "Category", "Reports")}
+
+
+def weekly_csv(rows, lang: str) -> bytes:
+    from office.dashboard.exports import neutral
+    names = labels.offices((r.office_code, r.kode_kecamatan) for r in rows)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_HEAD[lang])
+    for r in rows:
+        w.writerow([neutral(v) for v in (r.week, names.get(r.office_code, r.office_code), r.kode_kecamatan or "",
+                                         labels.kecamatan(r.kode_kecamatan), labels.form(r.form_id, lang),
+                                         labels.category(r.category, lang), r.reports)])
+    return buf.getvalue().encode("utf-8-sig")      # BOM: Excel opens Indonesian text correctly
 
 
 def serve(db: str, *, host: str = "127.0.0.1", port: int = 8780, zone: str | None = None,

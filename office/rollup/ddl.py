@@ -70,6 +70,12 @@ def links_done_table(o: Office) -> list[str]:
     return [f"CREATE TABLE IF NOT EXISTS {o.schema}.share_links_done (envelope_id varchar(36) PRIMARY KEY)"]
 
 
+def pseudonym(envelope_id: str, key: str) -> str:
+    """SQL for a report's pseudonymous id: the first 16 bytes of HMAC-SHA256(level key, envelope id)."""
+    return (f"encode(substring(public.hmac(convert_to({envelope_id}, 'UTF8'), {key}, 'sha256') FROM 1 FOR 16), "
+            f"'hex')::uuid")
+
+
 def office_trigger(o: Office) -> list[str]:
     """Keep the share table in step with `envelopes` inside the ingest/triage transaction."""
     fn = f"{o.schema}.share_upsert"
@@ -85,7 +91,7 @@ BEGIN
   recv := NEW.received_at::timestamptz;
   INSERT INTO {o.table} AS t (office_code, id, rahasia, envelope_id, form_id, form_version,
                               kode_kecamatan, week, received_date, category, triage)
-  SELECT {q(o.code)}, encode(substring(public.hmac(convert_to(NEW.id, 'UTF8'), k, 'sha256') FROM 1 FOR 16), 'hex')::uuid,
+  SELECT {q(o.code)}, {pseudonym('NEW.id', 'k')},
          NEW.rahasia, NEW.id, NEW.form_id, NEW.form_version, substr(v.kode_wilayah, 1, 8),
          to_char(recv AT TIME ZONE 'UTC', 'IYYY-"W"IW'), (recv AT TIME ZONE 'UTC')::date,
          coalesce(NEW.category, CASE WHEN NEW.form_id = 'keberangkatan_pmi' THEN 'pmi_nonprosedural' END),
@@ -144,6 +150,68 @@ def subscription(name: str, conninfo: str, publication: str, *, slot: str | None
     if slot:     # same cluster: the slot is made beforehand, or CREATE SUBSCRIPTION waits on itself
         opts += ["create_slot = false", f"slot_name = {q(slot)}"]
     return f"CREATE SUBSCRIPTION {name} CONNECTION {q(conninfo)} PUBLICATION {publication} WITH ({', '.join(opts)})"
+
+
+def subscriber_role(o: Office) -> list[str]:
+    """The role that owns office `o`'s subscription at the region (or national): it may
+    write `o`'s two tables and nothing else. PostgreSQL (15+) applies replicated changes and
+    the initial copy with the subscription owner's privileges, so rows an office publishes
+    for any other table (another office's, renamed in its own publication) are refused
+    ("permission denied"), and disable_on_error stops only that office's stream.
+
+    LOGIN because the apply worker starts a session as the owner; no password, so no
+    network login can use it (pg_hba's scram lines need one)."""
+    return [f"CREATE ROLE {o.subscriber} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT",
+            f"REVOKE ALL ON SCHEMA public FROM {o.subscriber}"]
+
+
+def subscriber_grants(o: Office) -> list[str]:
+    return [f"GRANT USAGE ON SCHEMA {o.schema} TO {o.subscriber}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {o.table}, {o.links} TO {o.subscriber}"]
+
+
+def subscriber_owns(name: str, o: Office) -> str:
+    """Ownership moves in one implicit transaction: PostgreSQL 15 only gives a subscription to
+    a superuser, so the role is one for the length of that transaction and never after."""
+    return (f"ALTER ROLE {o.subscriber} SUPERUSER; ALTER SUBSCRIPTION {name} OWNER TO {o.subscriber}; "
+            f"ALTER ROLE {o.subscriber} NOSUPERUSER")
+
+
+def owned_subscription(name: str, conninfo: str, publication: str, o: Office) -> list[str]:
+    """Made disabled, given to the office's own role, then enabled: the initial copy must not
+    start (as the superuser who made it) before the owner is the office's role."""
+    create = subscription(name, conninfo, publication).replace("WITH (", "WITH (enabled = false, ", 1)
+    return [create, subscriber_owns(name, o), f"ALTER SUBSCRIPTION {name} ENABLE"]
+
+
+def owned_by_subscriber(name: str, o: Office) -> str:
+    return (f"SELECT NOT EXISTS (SELECT 1 FROM pg_subscription WHERE subname = {q(name)}) OR EXISTS ("
+            f"SELECT 1 FROM pg_subscription s JOIN pg_roles r ON r.oid = s.subowner WHERE s.subname = {q(name)} "
+            f"AND r.rolname = {q(o.subscriber)} AND NOT r.rolsuper)")
+
+
+# What a login in the share database could learn of the rest of the cluster, or do to slots
+# by SQL. The subscription needs none of it: its walsender reads the publication, the
+# share tables and its own slot by the replication protocol.
+HIDDEN_CATALOGS = ("pg_database", "pg_stat_database", "pg_stat_database_conflicts", "pg_replication_slots",
+                   "pg_stat_replication_slots", "pg_stat_activity", "pg_stat_replication", "pg_stat_subscription",
+                   "pg_stat_subscription_stats", "pg_stat_wal_receiver", "pg_shdescription", "pg_tablespace")
+SLOT_FUNCTIONS = ("pg_create_logical_replication_slot", "pg_create_physical_replication_slot",
+                  "pg_drop_replication_slot", "pg_replication_slot_advance", "pg_copy_logical_replication_slot",
+                  "pg_copy_physical_replication_slot", "pg_logical_slot_get_changes", "pg_logical_slot_peek_changes",
+                  "pg_logical_slot_get_binary_changes", "pg_logical_slot_peek_binary_changes",
+                  "pg_logical_emit_message", "pg_database_size", "pg_tablespace_size")
+
+
+def share_db_lockdown() -> list[str]:
+    """In the share database (ACLs of catalogs and functions are per database): PUBLIC may
+    neither list the cluster's databases, slots and sessions nor create, drop, advance or
+    read slots with SQL functions. Superusers are not affected."""
+    names = ", ".join(q(n) for n in SLOT_FUNCTIONS)
+    return [f"REVOKE SELECT ON {', '.join('pg_catalog.' + c for c in HIDDEN_CATALOGS)} FROM PUBLIC",
+            f"DO $do$ DECLARE f regprocedure; BEGIN FOR f IN SELECT p.oid::regprocedure FROM pg_proc p "
+            f"WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname IN ({names}) LOOP "
+            f"EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); END LOOP; END $do$"]
 
 
 def union_view(codes: list[str], table: str = "share_reports") -> str:

@@ -25,7 +25,7 @@ from .volunteer import Volunteer, report_naming, throwaway_office_keys
 ROLE, PASSWORD = "jaga_region", "demo-" + uuid.uuid4().hex[:12]
 LEVEL_KEY = secrets.token_bytes(32)          # one key for the level: both offices' links must meet
 PHONE = ("0812-7731 5599", "+62 812 7731 5599")      # one recruiter, written two ways
-OFFICES = {"NNK": ("Tanjungkarang", "65.03.01.2001"), "ETK": ("Entikong", "61.03.09.2001")}
+OFFICES = {"NNK": ("Tanjungkarang", "65.03.01.2001"), "ETK": ("Entikong", "61.03.21.2003")}
 
 
 def _office(code: str, say) -> tuple[LocalCluster, object, Volunteer, object]:

@@ -2,15 +2,24 @@
 
 On a publisher: wal_level, max_slot_wal_keep_size (a dead subscriber must not fill the
 disk), each slot's state (`wal_status` reserved/extended/unreserved/lost), WAL retained.
-On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag.
+On a subscriber: disabled subscriptions (disable_on_error tripped), apply errors, lag;
+each office's subscription owned by that office's own role, and each office's rows here
+equal to what it published (counts.py).
 On an office cluster: a share-database subscription whose slot is missing or lost
 (`rollup repair-share`).
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import text
 
+from . import counts
 from .steps import engine
+
+
+# the roll-up's own slots, and the ones PostgreSQL makes for a subscription's initial copy
+OURS = re.compile(r"^(jaga_(share|region|national)_[a-z][a-z0-9]{1,9}|pg_\d+_sync_\d+_\d+)$")
 
 
 def _hba_reaches(conn, role: str, database: str) -> str | None:
@@ -24,7 +33,8 @@ def _hba_reaches(conn, role: str, database: str) -> str | None:
     return None
 
 
-def check(admin_url: str, database: str, say=print, *, region_role: str | None = None) -> list[str]:
+def check(admin_url: str, database: str, say=print, *, region_role: str | None = None,
+          settle: float = 15.0) -> list[str]:
     """Problems found (empty = healthy); every finding is printed.
 
     With `region_role` (on an office cluster, `database` = the office DB): pg_hba must
@@ -43,7 +53,7 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
         if settings.get("wal_level") != "logical":
             problems.append("wal_level is not logical")
         slots = conn.execute(text(
-            "SELECT slot_name, active, wal_status, "
+            "SELECT slot_name, database, active, wal_status, "
             "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained, "
             "pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag "
             "FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name")).all()
@@ -52,7 +62,11 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
         for s in slots:
             say(f"slot {s.slot_name}: active={s.active} wal_status={s.wal_status} "
                 f"retained={s.retained} B lag={s.lag} B")
-            if s.wal_status == "lost" and s.slot_name.startswith("jaga_share_"):
+            if not OURS.match(s.slot_name):
+                problems.append(f"slot {s.slot_name} in database {s.database} was not made by the roll-up (a "
+                                f"replication login can make one; it pins WAL up to max_slot_wal_keep_size): "
+                                f"find who made it, then SELECT pg_drop_replication_slot('{s.slot_name}')")
+            elif s.wal_status == "lost" and s.slot_name.startswith("jaga_share_"):
                 problems.append(f"slot {s.slot_name} is lost: the share database gets nothing more; "
                                 f"`rollup repair-share` on this office")
             elif s.wal_status in ("unreserved", "lost"):
@@ -78,6 +92,10 @@ def check(admin_url: str, database: str, say=print, *, region_role: str | None =
                 problems.append(f"subscription {s.subname} is disabled (an apply error stopped it): "
                                 f"after an upstream restart `rollup enable`; after a conflict fix the cause, "
                                 f"then `rollup resync`")
+        for copy in counts.copies(conn):
+            for found in (counts.ownership(conn, copy), counts.compare(conn, copy, say, settle)):
+                if found:
+                    problems.append(found)
     for p in problems:
         say(f"PROBLEM: {p}")
     return problems

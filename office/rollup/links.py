@@ -15,9 +15,10 @@ office's own early-warning key (derived from the office's private key), so a reg
 copy cannot be joined with an office's warn_links either.
 
 PostgreSQL only, and only once `rollup office-setup` made the share schema; on SQLite or
-before the set-up `record` does nothing. Reports received before the set-up get their
-links from `backfill`, which the office process runs at start-up (it holds the key that
-opens them; `rollup office-setup` does not).
+before the set-up `record` does nothing. `record` runs as a derive consumer after the push
+(office/derive/consumers/rollup_links.py); reports received before the set-up are queued
+for it when the derive worker starts (it holds the key that opens them; `rollup
+office-setup` does not).
 """
 from __future__ import annotations
 
@@ -26,9 +27,7 @@ import hmac
 import re
 from typing import Iterable
 
-from sqlalchemy import Connection, Engine, text
-
-from office.keys import OfficeKeys
+from sqlalchemy import Connection, text
 
 from office.warning import extract
 from office.warning.config import WarningConfig, current
@@ -65,10 +64,10 @@ def share_schema(conn: Connection) -> str | None:
 
 
 def record(conn: Connection, reports: Iterable[Report], config: WarningConfig | None = None) -> int:
-    """Store the leaving link keys of opened reports (warning.Report). Runs in ingest's
-    transaction after the envelopes (and so, through the share trigger, their share_reports
-    rows) are written, and reads the facts ingest already extracted for the early-warning
-    engine (`Report.facts_for`, with the same `config`). Returns how many rows were added."""
+    """Store the leaving link keys of opened reports (warning.Report). Runs in the derive
+    worker's transaction, after the envelopes (and so, through the share trigger, their
+    share_reports rows) were stored, and reads the facts the early-warning consumer already
+    extracted (`Report.facts_for`, with the same `config`). Returns how many rows were added."""
     reports = list(reports)
     schema = share_schema(conn) if reports else None
     if schema is None:
@@ -93,53 +92,12 @@ def record(conn: Connection, reports: Iterable[Report], config: WarningConfig | 
         conn.execute(text(
             f"INSERT INTO {schema}.share_links (office_code, id, envelope_id, kind, key, rahasia, week) "
             f"VALUES (:office_code, :id, :envelope_id, :kind, :key, :rahasia, :week) ON CONFLICT DO NOTHING"), rows)
-    _done(conn, schema, list(heads))
+    mark_done(conn, schema, list(heads))
     return len(rows)
 
 
-def _done(conn: Connection, schema: str, envelope_ids: list[str]) -> None:
+def mark_done(conn: Connection, schema: str, envelope_ids: list[str]) -> None:
+    """These reports need no (more) links: made, or unreadable (retrying would not help)."""
     if envelope_ids:
         conn.execute(text(f"INSERT INTO {schema}.share_links_done (envelope_id) VALUES (:e) ON CONFLICT DO NOTHING"),
                      [{"e": e} for e in envelope_ids])
-
-
-def pending(conn: Connection) -> int:
-    """Reports in the share table whose links were never made (received before the set-up)."""
-    schema = share_schema(conn)
-    if schema is None:
-        return 0
-    return conn.execute(text(f"SELECT count(*) FROM {schema}.share_reports s WHERE NOT EXISTS "
-                             f"(SELECT 1 FROM {schema}.share_links_done d WHERE d.envelope_id = s.envelope_id)")).scalar()
-
-
-def backfill(engine: Engine, keys: OfficeKeys, batch: int = 200, config: WarningConfig | None = None) -> int:
-    """Links for reports received before `rollup office-setup`: each is opened once more with
-    the office key (only the office process has it), in short transactions. A report that
-    cannot be opened is marked done with no links (retrying would not help). Returns how
-    many reports were looked at. The office runs it at start-up, in the background."""
-    from office.dashboard.indexer import open_report
-    total = 0
-    while True:
-        with engine.begin() as conn:
-            schema = share_schema(conn)
-            if schema is None:
-                return total
-            rows = conn.execute(text(
-                f"SELECT e.id, e.author_id, e.data, e.form_id, e.village_id, e.received_at FROM public.envelopes e "
-                f"JOIN {schema}.share_reports s ON s.envelope_id = e.id WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {schema}.share_links_done d WHERE d.envelope_id = e.id) "
-                f"ORDER BY e.id LIMIT :n"), {"n": batch}).all()
-            if not rows:
-                return total
-            opened, unreadable = [], []
-            for row in rows:
-                env = open_report(conn, keys, row)
-                answers = env.payload.get("answers") if env is not None and isinstance(env.payload, dict) else None
-                if isinstance(answers, dict):
-                    opened.append(Report(row.id, row.village_id, row.form_id, row.received_at, answers))
-                else:
-                    unreadable.append(row.id)
-            record(conn, opened, config)
-            _done(conn, schema, unreadable)
-            total += len(rows)
-

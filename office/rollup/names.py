@@ -3,6 +3,10 @@
 One schema per office (`kanim_nnk`) on every level: the region keeps each office's rows in
 that office's own table, with a CHECK on the code, so an office can neither write rows
 under another office's code nor touch (TRUNCATE, duplicate keys) another office's table.
+The CHECK alone does not stop an office that publishes a table named like another
+office's: each office's subscription is owned by its own role (`jaga_sub_nnk`) with
+privileges on its own schema only, and PostgreSQL applies every change with the
+subscription owner's privileges.
 """
 from __future__ import annotations
 
@@ -58,6 +62,10 @@ class Office:
 
     def sub_at(self, level: str) -> str:       # subscription name at a level (share, region, national)
         return f"jaga_{level}_{self.code.lower()}"
+
+    @property
+    def subscriber(self) -> str:               # at the region/national: owns this office's subscription
+        return f"jaga_sub_{self.code.lower()}"
 
 
 def role(name: str) -> str:

@@ -65,6 +65,11 @@ def cross_office(conn: Connection, *, days: int = DEFAULT_DAYS, today: dt.date |
                         r.first, r.last) for r in rows]
 
 
+def ranked(found: list[CrossOffice]) -> list[CrossOffice]:
+    """The one to read first on top: most offices, then most reports, then the most recent."""
+    return sorted(found, key=lambda s: (-len(s.offices), -len(s.reports), -s.last.toordinal(), s.key))
+
+
 def weekly(conn: Connection, *, weeks: int = 8) -> list:
     """Counts per office x kecamatan x ISO week (all forms and categories), the latest
     `weeks` weeks present: the aggregate a regional analyst reads first."""

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, insert
 import forms
 from sync import envelope as env
 from office import clock
+from office.derive import worker
 from office.ingest.envelopes import ingest_batch
 from office.keys import OfficeKeys
 from office.schema import devices, persons
@@ -50,7 +51,9 @@ class Volunteer:
 
     def file(self, engine: Engine, keys: OfficeKeys, answers: dict, *, form_id: str = "laporan_kecurigaan",
              version: int = 2) -> str:
-        """Seal `answers` for the office and ingest them; returns the envelope id."""
+        """Seal `answers` for the office, ingest them and derive what the office would (its
+        link keys among them: these offices' keys live in memory only, so no other process
+        could); returns the envelope id."""
         form = forms.load(form_id, version)
         clean = form.check(answers)
         payload = {"answers": clean, "flags": form.flags(clean), "rahasia": form.is_confidential(clean),
@@ -61,6 +64,7 @@ class Volunteer:
             result = ingest_batch(conn, [sealed.envelope], device_id=self.device_id, keys=keys)[0]
         if result["status"] != "accepted":
             raise RollupError(f"the office refused the report: {result.get('code')} {result.get('reason')}")
+        worker.exhaust(engine, keys)
         return sealed.envelope_id
 
 

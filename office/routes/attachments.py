@@ -12,7 +12,7 @@ from office.deps import DeviceDep, OfficeDep
 from office.models import AttachmentStatus, ErrorBody
 
 router = APIRouter(tags=["attachments"])
-_errors = {s: {"model": ErrorBody} for s in (401, 403, 404, 409, 413, 422)}
+_errors = {s: {"model": ErrorBody} for s in (401, 403, 404, 409, 413, 422, 429)}
 
 
 @router.put("/attachments/{envelope_id}/{att_id}", response_model=AttachmentStatus, responses=_errors,

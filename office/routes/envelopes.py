@@ -1,12 +1,12 @@
 import base64
 import binascii
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from core.errors import TooLarge
 from sync import receipt as rc
 from office import ingest
-from office.deps import DeviceDep, OfficeDep
+from office.deps import DeviceDep, OfficeDep, request_nonce
 from office.models import BatchResult, EnvelopeBatch, ErrorBody, ReceiptWire
 
 router = APIRouter(tags=["envelopes"])
@@ -14,8 +14,8 @@ MAX_BATCH = 500
 
 
 @router.post("/envelopes", response_model=BatchResult, response_model_exclude_unset=True,
-             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422)})
-def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchResult:
+             responses={s: {"model": ErrorBody} for s in (401, 403, 413, 422, 429)})
+def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Request) -> BatchResult:
     """A batch of sealed envelopes; one result per item.
 
     Each item is stored whole or not at all (every check runs before any write); the batch
@@ -31,7 +31,9 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
         except (binascii.Error, ValueError):
             datas.append(None)
     good = [d for d in datas if d is not None]
-    it = iter(ingest.store_batch(office.engine, office.keys, good, device["id"]))
+    nonce = request_nonce(request)      # refusals answer this push only (sync/statement.py)
+    it = iter(ingest.store_batch(office.engine, office.keys, good, device["id"], nonce=nonce,
+                                 quota=office.limits.bytes_per_day))
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
                for d in datas]
@@ -40,7 +42,7 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep) -> BatchRes
 
 
 @router.get("/receipts/{envelope_id}", response_model=ReceiptWire,
-            responses={s: {"model": ErrorBody} for s in (401, 403, 404)})
+            responses={s: {"model": ErrorBody} for s in (401, 403, 404, 429)})
 def get_receipt(envelope_id: str, device: DeviceDep, office: OfficeDep) -> ReceiptWire:
     """The current signed receipt (complete once every attachment is stored)."""
     with office.engine.begin() as conn:

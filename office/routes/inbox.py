@@ -13,7 +13,7 @@ router = APIRouter(tags=["inbox"])
 
 
 @router.get("/inbox", response_model=InboxPage,
-            responses={s: {"model": ErrorBody} for s in (401, 403, 422)})
+            responses={s: {"model": ErrorBody} for s in (401, 403, 422, 429)})
 def inbox(device: DeviceDep, office: OfficeDep,
           cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]*$")] = None,
           limit: Annotated[int, Query(ge=1, le=rules.MAX_LIMIT)] = 100) -> InboxPage:

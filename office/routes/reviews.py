@@ -1,21 +1,21 @@
 import base64
 import binascii
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import BadRequest, EnvelopeError, JagaError
 from sync import envelope as env
 from office import ingest
-from office.deps import DeviceDep, OfficeDep
+from office.deps import DeviceDep, OfficeDep, request_nonce
 from office.models import ErrorBody, ReviewRequest, ReviewResult
 
 router = APIRouter(tags=["reviews"])
 
 
 @router.post("/reviews", response_model=ReviewResult,
-             responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 422)})
-def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep) -> ReviewResult:
+             responses={s: {"model": ErrorBody} for s in (401, 403, 404, 409, 422, 429)})
+def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep, request: Request) -> ReviewResult:
     """A person's signed envelope about a report already held: a village head's verdict
     (form_id '_review') or a reply in the report's conversation ('_reply', from its author or
     the head who reviewed it). Replays return the original receipt."""
@@ -35,7 +35,8 @@ def post_review(req: ReviewRequest, device: DeviceDep, office: OfficeDep) -> Rev
             # Refused for good: the phone closes the verdict or reply only on the office's
             # signed word for these bytes and this device (sync/statement.py, "refusal").
             if 400 <= exc.http_status < 500 and exc.http_status != 429:
-                exc.refusal = ingest.signed_refusal(office.keys, exc.code, device["id"], data, _envelope_id(data))
+                exc.refusal = ingest.signed_refusal(office.keys, exc.code, device["id"], data, _envelope_id(data),
+                                                    purpose="review", nonce=request_nonce(request))
             raise
 
 

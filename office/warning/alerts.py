@@ -16,11 +16,11 @@ from sqlalchemy import Connection, and_, select
 
 from core.errors import BadRequest
 from sync import envelope as env
+from sync.formids import ALERT_FORM
 from office import clock, inbox
 from office.keys import OFFICE_AUTHOR_ID, OfficeKeys, b64
 from office.schema import persons
 
-ALERT_FORM = "_alert"
 MAX_LEN = 500
 ROLES = ("head", "volunteer")
 

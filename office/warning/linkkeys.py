@@ -11,21 +11,15 @@ import hashlib
 import json
 import hmac
 import os
-from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from office.keys import OfficeKeys
+from office.keys import OfficeKeys, purpose_key
 
 
-@lru_cache(maxsize=8)
 def _derive(keys: OfficeKeys, purpose: bytes) -> bytes:
-    raw = keys.x25519.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                    serialization.NoEncryption())
-    return HKDF(hashes.SHA256(), 32, salt=None, info=b"jaga-desa/v1/warning/" + purpose).derive(raw)
+    return purpose_key(keys, b"warning/" + purpose)
 
 
 @lru_cache(maxsize=65536)

@@ -12,6 +12,12 @@ office for more through the agreed channel.
 Retries: urllib3 Retry with exponential back-off on connection errors and 429/5xx; every
 attempt (urllib3 keeps their history) lands in warn_deliveries. A signal not delivered
 stays `delivered = false` and goes again in the next round.
+
+Redirects are never followed (issue 22, item 10): a receiver — or whoever answers in its
+place — that says 301/302/307/308 would otherwise get the body and a valid signature sent
+to an address it chose (an internal service). The body goes only to the configured URL's
+host; a redirect is a failed attempt, logged with its status and where it pointed, and the
+signal stays queued. Only a 2xx from the configured host counts as delivered.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -44,8 +52,8 @@ class Webhook:
     timeout: float = 10.0
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("https://", "http://")):
-            raise BadRequest("webhook url must be http(s)://")
+        if not self.url.startswith(("https://", "http://")) or not urlsplit(self.url).hostname:
+            raise BadRequest("webhook url must be http(s)://host/...")
         if len(self.secret) < 16:
             raise BadRequest("webhook secret must be at least 16 bytes")
 
@@ -74,9 +82,10 @@ def payload(conn: Connection, signal: dict) -> dict:
 
 def _session(hook: Webhook) -> requests.Session:
     retry = Retry(total=hook.retries, connect=hook.retries, read=hook.retries, status=hook.retries,
-                  backoff_factor=hook.backoff, status_forcelist=RETRY_STATUSES,
+                  redirect=0, backoff_factor=hook.backoff, status_forcelist=RETRY_STATUSES,
                   allowed_methods=frozenset({"POST"}), raise_on_status=False, respect_retry_after_header=True)
     s = requests.Session()
+    s.trust_env = False          # no proxy from the environment: the body goes to the configured host
     s.mount("http://", HTTPAdapter(max_retries=retry))
     s.mount("https://", HTTPAdapter(max_retries=retry))
     return s
@@ -105,14 +114,19 @@ def deliver_pending(engine: Engine, hook: Webhook, limit: int = 100) -> dict:
 def _post(session: requests.Session, hook: Webhook, body: bytes) -> tuple[list[dict], bool]:
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body)}
     try:
-        resp = session.post(hook.url, data=body, headers=headers, timeout=hook.timeout)
+        resp = session.post(hook.url, data=body, headers=headers, timeout=hook.timeout, allow_redirects=False)
     except requests.RequestException as exc:
         return [_attempt(1, None, False, type(exc).__name__)], False
     history = getattr(getattr(resp.raw, "retries", None), "history", ()) or ()
     attempts = [_attempt(i + 1, h.status, False, type(h.error).__name__ if h.error else None)
                 for i, h in enumerate(history)]
-    ok = 200 <= resp.status_code < 300
-    attempts.append(_attempt(len(attempts) + 1, resp.status_code, ok, None if ok else resp.reason))
+    same_host = urlsplit(resp.url).hostname == urlsplit(hook.url).hostname
+    ok = 200 <= resp.status_code < 300 and same_host and not resp.is_redirect
+    if resp.is_redirect or 300 <= resp.status_code < 400:
+        why = f"redirect not followed (to {str(resp.headers.get('Location', '?'))[:200]})"
+    else:
+        why = None if ok else resp.reason
+    attempts.append(_attempt(len(attempts) + 1, resp.status_code, ok, why))
     return attempts, ok
 
 

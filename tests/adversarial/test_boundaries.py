@@ -7,7 +7,11 @@ at run time (what a fresh interpreter really loads):
     forms                     imports no storage or network module (nor fieldapp / sync)
     fieldapp                  never speaks HTTP itself (no requests/urllib3/httpx/socket)
     core                      imports nothing of the project
+    office.ingest             imports no derive consumer, nor the dashboard, warning, roll-up
     top-level packages        no import cycles between them
+    modules                   no import cycles between modules either, inside a package too
+                              (imports inside functions and under TYPE_CHECKING included: a
+                              cycle that "works" only by import order is still a cycle)
 
 Each check also runs on a made-up checkout that breaks every rule (and a made-up cycle),
 so a check that silently stopped seeing imports would fail here, not pass forever.
@@ -148,6 +152,88 @@ def test_core_imports_nothing_of_the_project():
     assert violations("core", RULES["core"]) == []
 
 
+INGEST_MAY_NOT = {"office.dashboard", "office.warning", "office.rollup", "office.handover",
+                  "office.derive.consumers", "office.derive.worker"}
+
+
+def test_ingest_imports_no_derive_consumer():
+    """Store, then derive: the push queues jobs (office.derive.queue) and knows no consumer."""
+    bad = [f"{p.relative_to(ROOT)} imports {n}" for p, names in ALL["office"].items()
+           if p.is_relative_to(ROOT / "office" / "ingest") for n in sorted(names) if matches(n, INGEST_MAY_NOT)]
+    assert bad == []
+    assert any(n == "office.derive.queue" for n in ALL["office"][ROOT / "office" / "ingest" / "envelopes.py"])
+
+
+def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the project modules it imports. `from pkg import name` counts as importing
+    pkg.name when that is a module, else pkg itself (its __init__ defines the name); a
+    module's own package is not an edge unless it imports a name the package defines."""
+    files = {module_name(p, root): p for pkg in PACKAGES for p in (root / pkg).rglob("*.py")}
+
+    def resolve(name: str) -> str | None:
+        parts = name.split(".")
+        while parts and ".".join(parts) not in files:
+            parts.pop()
+        return ".".join(parts) or None
+
+    graph: dict[str, set[str]] = {}
+    for mod, path in files.items():
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        out: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                out.update(r for a in node.names if (r := resolve(a.name)))
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - (node.level - 1)] if node.level > 1 \
+                    else package.split(".")
+                prefix = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
+                out.update(r for a in node.names
+                           if (r := f"{prefix}.{a.name}" if f"{prefix}.{a.name}" in files else resolve(prefix)))
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                fn = node.func
+                name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+                if name in ("__import__", "import_module") and (r := resolve(node.args[0].value)):
+                    out.add(r)
+        graph[mod] = out - {mod}
+    return graph
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles: every group of modules that reach each other (Tarjan), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(groups)
+
+
+def test_no_cycles_between_modules():
+    graph = module_graph()
+    assert len(graph) > 150 and "office.derive.queue" in graph["office.ingest.envelopes"]   # it sees
+    assert strongly_connected(graph) == []
+
+
 def test_no_cycles_between_top_level_packages():
     graph = package_graph(ALL)
     assert cycles_in(graph) == [], f"import cycles: {cycles_in(graph)}; graph: {dict(graph)}"
@@ -203,6 +289,36 @@ def test_the_cycle_check_catches_a_cycle(violating_tree):
     assert ["fieldapp", "forms", "sync", "fieldapp"] in cycles_in(graph)
     assert cycles_in({"core": {"forms"}, "forms": {"core"}}) == [["core", "forms", "core"],
                                                                  ["forms", "core", "forms"]]
+
+
+CYCLES = {   # the three cycles the module check was written for, as they were
+    "forms/__init__.py": "from .model import Form\n",
+    "forms/model.py": "from .example import build_example\n",
+    "forms/example.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .model import Field\n",
+    "office/dashboard/__init__.py": "",
+    "office/dashboard/web.py": "def nav():\n    from .pages.signals import badge\n",
+    "office/dashboard/pages/__init__.py": "",
+    "office/dashboard/pages/signals.py": "from ..web import page\n",
+    "office/feedback.py": "from office.ingest import FEEDBACK_FORM\n",
+    "office/ingest/__init__.py": "from .reviews import ingest_review\n",
+    "office/ingest/reviews.py": "from office.feedback import send_feedback\n",
+    "office/ingest/common.py": "from office import clock\n",        # a package edge: no cycle
+    "office/clock.py": "",
+}
+
+
+def test_the_module_cycle_check_catches_the_three_cycles(tmp_path):
+    for pkg in PACKAGES:
+        (tmp_path / pkg).mkdir(exist_ok=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    for rel, text in CYCLES.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    (tmp_path / "office" / "__init__.py").write_text("")
+    assert strongly_connected(module_graph(tmp_path)) == [
+        ["forms.example", "forms.model"],
+        ["office.dashboard.pages.signals", "office.dashboard.web"],
+        ["office.feedback", "office.ingest", "office.ingest.reviews"]]
 
 
 @pytest.mark.parametrize("entry,forbidden", [

@@ -9,6 +9,7 @@ Every party is real: the phone's store and CLI, the office under uvicorn with it
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import uuid
@@ -17,14 +18,17 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, func, select
 
 import forms
 from core.errors import CourierError, CourierWrongOffice, EnvelopeError
 from fieldapp import courier
 from fieldapp.device import Device
 from jaga_desa.testing.servers import OfficeServer
+from office.schema import attachment_chunks, attachments
 from sync import courier as wire
 from sync import envelope as env
+from sync import receipt as rc
 from sync.ports import OutboxItem
 from sync.runner import sync_round
 from tests.support import enroll, village
@@ -347,3 +351,94 @@ def test_not_a_courier_file_is_a_typed_error():
             wire.unpack(junk)
     with pytest.raises(CourierError):
         wire.unpack_receipts(b"{\"format\": 1}")
+
+
+def test_a_carrier_cannot_plant_junk_in_someone_elses_photo(office_server, tmp_path):
+    """A second enrolled phone (Budi) holds Sari's envelope (he carried it once) and posts a
+    courier file of his own making through his door: her envelope and junk pieces for her
+    photo — a prefix, and the whole size twice over (the same envelope many times, to make the
+    office write and hash the junk again and again). The office writes nothing of a photo
+    that does not match her signed manifest, so when her honest file arrives, her photo
+    completes and her phone gets a complete receipt."""
+    v = village(office_server, "Sajingan")
+    sari, sari_client = enroll(office_server, v, "volunteer", "Sari")
+    budi, budi_client = enroll(office_server, v, "volunteer", "Budi")
+    att = uuid.uuid4().hex
+    sealed = sari.report(attachments={att: os.urandom(200_000)})
+    blob = sealed.blobs[att]
+    key_id = sari.enrolled["office_key_id"]
+    junk_whole = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(len(blob))})
+    junk_prefix = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(1000)})
+    for items in ([junk_whole] * 20, [junk_prefix]):
+        answer = budi_client.post_courier(wire.pack(items, key_id))
+        assert {r["envelope_id"] for r in answer["results"]} == {sealed.envelope_id}
+    engine = create_engine(f"sqlite:///{office_server.data_dir / 'office.db'}")
+    try:
+        with engine.connect() as conn:
+            held = conn.execute(select(attachments.c.received, attachments.c.complete)
+                                .where(attachments.c.envelope_id == sealed.envelope_id)).one()
+            junk = conn.execute(select(func.count()).select_from(attachment_chunks)).scalar_one()
+    finally:
+        engine.dispose()
+    assert (held.received, held.complete, junk) == (0, False, 0)
+    # her honest file: the photo completes, the receipt is complete for her phone
+    (tmp_path / "k.jdk").write_bytes(wire.pack([OutboxItem(sealed.envelope_id, sealed.envelope, sealed.blobs)],
+                                               key_id))
+    out = json.loads(office_admin(office_server, "courier", "import", str(tmp_path / "k.jdk"),
+                                  "--receipts-out", str(tmp_path / "tt.json"), "--json").stdout)
+    assert out["photos_missing"] == 0 and stored(office_server)[sealed.envelope_id]["photo_complete"]
+    _, results = wire.unpack_receipts((tmp_path / "tt.json").read_bytes())
+    receipt = rc.verify(results[0]["receipt"], sari.office_ed(), sealed.envelope,
+                        {att: hashlib.sha256(blob).hexdigest()})
+    assert receipt.complete
+    sari_client.close()
+    budi_client.close()
+
+
+def test_a_file_of_nested_damaged_records_costs_work_linear_in_its_size(monkeypatch):
+    """A hostile file (a carrier's POST /courier, the dashboard, the CLI) made of record
+    headers every 25 bytes, each claiming the rest of the file with a wrong check: a reader
+    that hashes every claimed record and resumes at the next mark does quadratic work — 64 MiB
+    would pin a core for hours (1 MiB of it hashed 20 GB). Reading hashes at most a few times
+    the file's size and says the file is damaged; the work is counted in bytes hashed, not timed."""
+    hashed = []
+    real = hashlib.sha256
+
+    def counting(data=b""):
+        hashed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(wire.hashlib, "sha256", counting)
+    head, n = wire.MAGIC + bytes(16), 40_000                # a 1 MiB file
+    end = len(head) + n * wire._REC.size
+    out = bytearray(head)
+    for _ in range(n):           # each claims exactly the rest of the file: its length fits
+        out += wire._REC.pack(wire.MARK, wire.ENVELOPE, end - len(out) - wire._REC.size, bytes(16))
+    got = wire.unpack(bytes(out))
+    assert got.envelopes == [] and got.damaged > 0 and got.truncated
+    assert sum(hashed) <= 4 * len(out), sum(hashed)
+
+
+def test_one_envelope_repeated_in_a_file_assembles_its_photo_once(office_server, monkeypatch):
+    """A phone floods the 64 MiB door with its own envelope many times over and one photo's
+    worth of junk: the office assembles and checks that photo once per file, not once per
+    copy (each copy would otherwise cost the photo's size again in copying and hashing)."""
+    from office import courier as office_courier
+    from office.keys import load_or_create
+    v = village(office_server, "Sajingan")
+    budi, client = enroll(office_server, v, "volunteer", "Budi")
+    client.close()
+    att = uuid.uuid4().hex
+    sealed = budi.report(attachments={att: os.urandom(100_000)})
+    junk = OutboxItem(sealed.envelope_id, sealed.envelope, {att: os.urandom(len(sealed.blobs[att]))})
+    built = []
+    real = wire.Unpacked.blob
+    monkeypatch.setattr(wire.Unpacked, "blob", lambda self, *a, **kw: built.append(a) or real(self, *a, **kw))
+    engine = create_engine(f"sqlite:///{office_server.data_dir / 'office.db'}")
+    try:
+        done = office_courier.import_file(engine, load_or_create(office_server.data_dir),
+                                          wire.pack([junk] * 200, budi.enrolled["office_key_id"]))
+    finally:
+        engine.dispose()
+    assert done.counts()["accepted"] == 1 and done.counts()["duplicate"] == 199
+    assert done.photos_missing == [f"{sealed.envelope_id}/{att}"] and len(built) == 1

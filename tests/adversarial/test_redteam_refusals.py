@@ -13,6 +13,7 @@ folder, real keys, real HTTP (jaga_desa.testing.rogue.Mitm is the hostile networ
 """
 from __future__ import annotations
 
+import forms
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -20,6 +21,7 @@ from core.errors import ApiError
 from fieldapp import i18n
 from fieldapp.device import Device
 from jaga_desa.testing.rogue import ROGUE_TIME, Mitm
+from sync import envelope as env
 from sync import statement
 from sync.client import OfficeClient
 from sync.runner import sync_round
@@ -62,7 +64,7 @@ def test_a_forged_refusal_of_a_report_is_not_believed(phone, office_server, forg
     eid, data = _envelope(dev, rid)
     refusal = None if forgery == "unsigned" else statement.sign_refusal(
         Ed25519PrivateKey.generate(), code="revoked", device_id=dev.device_id, refused_at=ROGUE_TIME,
-        envelope=data, envelope_id=eid)
+        envelope=data, envelope_id=eid, purpose="push", nonce=statement.new_nonce())
 
     def rewrite(method, path, body):
         if method == "POST" and path.endswith("/envelopes"):
@@ -171,3 +173,106 @@ def test_a_real_refusal_of_another_reply_does_not_close_hers(phone, office_serve
     assert rnd.ok and rnd.reviews == 1, rnd
     [mine] = [m for m in dev.thread(dev.unlock("Sari", PIN), rid) if m["side"] == "me"]
     assert mine["state"] == "sent", mine
+
+
+# ── issue 22, item 2: a real refusal minted at the other door ────────────────
+
+def _mint_at_the_other_door(mitm: Mitm, office_url: str):
+    """The attacker of issue 22: on plain HTTP it reads the phone's token (and whatever else
+    the request carries, its nonce too) and sends the phone's own pending bytes to the *other*
+    door — a report to /reviews, a verdict to /envelopes — collecting the office's genuine,
+    signed refusal of exactly those bytes for exactly this phone, and hands that back as the
+    answer to the phone's own request."""
+    import base64
+    import gzip
+    import json
+
+    import requests
+
+    def rewrite(method, path, body):
+        _method, _path, headers, raw = mitm.requests[-1]
+        auth = {k: v for k, v in headers.items() if k.lower() in ("authorization", "x-jaga-nonce")}
+        if method == "POST" and path.endswith("/envelopes"):
+            sent = json.loads(gzip.decompress(raw))["envelopes"]
+            results = []
+            for b64 in sent:
+                got = requests.post(f"{office_url}/api/v1/reviews", json={"envelope": b64}, headers=auth, timeout=30)
+                refused = got.json()
+                eid = env.peek(base64.b64decode(b64)).envelope_id
+                results.append({"envelope_id": eid, "status": "rejected", "code": refused["code"],
+                                "reason": refused.get("message", ""), "refusal": refused.get("refusal")})
+            return {"results": results}
+        if method == "POST" and path.endswith("/reviews"):
+            b64 = json.loads(raw)["envelope"]
+            got = requests.post(f"{office_url}/api/v1/envelopes", json={"envelopes": [b64]}, headers=auth, timeout=30)
+            [res] = got.json()["results"]
+            return 403, {"code": res["code"], "message": res.get("reason", ""), "refusal": res.get("refusal")}
+        return body
+    return rewrite
+
+
+def test_a_real_refusal_minted_at_the_other_door_closes_nothing(phone, office_server):  # noqa: F811
+    """Two of Sari's reports (one rahasia) and the head's verdict wait on the shared phone. The
+    network answers her push with the office's real signed refusals of those very bytes — got
+    by posting them to /reviews with her token — and the verdict with the office's real refusal
+    of it at /envelopes. Before refusals named their door and the phone's nonce, the phone
+    closed both reports and the verdict for good and called the round a success. Now nothing
+    closes, the round fails `refusal_untrusted`, and the real office takes all three."""
+    dev, _data, _people = phone
+    sari = dev.unlock("Sari", PIN)
+    form = forms.load("laporan_kecurigaan")
+    dev.file(sari, form.id, form.example())
+    assert sync_round(dev, client_for(dev)).ok                       # the head gets a review request
+    head = dev.unlock("Kades", HEAD_PIN)
+    [item] = dev.review_items(head)
+    verdict = dev.review(head, item["item_id"], "disputed", "tidak benar")
+    waiting = {dev.file(sari, form.id, form.example()),
+               dev.file(sari, form.id, {**form.example(), "rahasia": "ya"}, rahasia=True)}
+
+    mitm = Mitm(office_server.url)
+    mitm.rewrite = _mint_at_the_other_door(mitm, office_server.url)
+    rnd = _through(dev, mitm)
+    assert not rnd.ok and rnd.error == "refusal_untrusted", rnd
+    assert rnd.failed == {**{e: "refusal_untrusted" for e in waiting}, verdict: "refusal_untrusted"}, rnd
+    assert {r["state"] for r in dev.outbox() if r["envelope_id"] in waiting} == {"waiting"}
+    assert {i.envelope_id for i in dev.pending()} == waiting
+    assert [r.envelope_id for r in dev.pending_reviews()] == [verdict]
+
+    rnd = sync_round(dev, client_for(dev))                          # the real office settles all three
+    assert rnd.ok and rnd.received == 2 and rnd.reviews == 1, rnd
+    assert dev.pending_reviews() == []
+
+
+def test_the_office_signs_no_refusal_for_a_request_without_a_nonce(office_server):
+    """A phone from before refusals v2 sends no nonce: the office still refuses, typed, but
+    signs nothing such a request could be replayed as (the old phone keeps the item waiting)."""
+    import base64
+
+    import requests
+    village(office_server)
+    budi, client = enroll(office_server, "Entikong", "volunteer", "Budi")
+    sealed = budi.report()
+    auth = {"Authorization": f"Bearer {client.token}"}
+    client.close()
+    got = requests.post(f"{office_server.url}/api/v1/reviews", json={"envelope": base64.b64encode(
+        sealed.envelope).decode()}, headers=auth, timeout=30)
+    assert got.status_code == 422 and got.json()["code"] == "bad_request" and "refusal" not in got.json()
+    nonce = statement.new_nonce()
+    got = requests.post(f"{office_server.url}/api/v1/reviews", json={"envelope": base64.b64encode(
+        sealed.envelope).decode()}, headers={**auth, statement.NONCE_HEADER: nonce}, timeout=30)
+    refusal = got.json()["refusal"]
+    assert refusal["purpose"] == "review" and refusal["nonce"] == nonce
+
+
+def test_plain_http_to_another_machine_needs_two_flags(tmp_path):
+    """`--insecure` alone (one flag copied from a how-to) no longer enrolls over plain HTTP to
+    another machine: it is refused before the PIN is read or anything is sent."""
+    from tests.adversarial.conftest import main_py
+    data = tmp_path / "phone"
+    main_py("device", "--data", data, "init")
+    main_py("device", "--data", data, "add-user", "--name", "Siti", pin=PIN)
+    got = main_py("device", "--data", data, "enroll", "--office", "http://192.0.2.10:8765", "--code",
+                  "ABCD-EFGH-JKLM", "--fingerprint", "A" * 32, "--user", "Siti", "--insecure", pin=PIN, check=False,
+        timeout=60)
+    assert got.returncode != 0 and "error [insecure_transport]" in got.stderr
+    assert "--plain-http-leaks-token" in got.stderr

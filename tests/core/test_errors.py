@@ -32,6 +32,7 @@ STABLE = {
     "EnrollmentError": "enroll_failed", "EnrollCodeInvalid": "enroll_code_invalid",
     "EnrollCodeUsed": "enroll_code_used", "EnrollCodeExpired": "enroll_code_expired",
     "OfficeKeyError": "office_key", "DatabaseDriverMissing": "db_driver_missing",
+    "BuildFailed": "build_failed",
     "PostgresUnavailable": "postgres_unavailable", "PhotoError": "photo_invalid",
     "Immutable": "report_immutable", "NotEnrolled": "not_enrolled", "SecretMissing": "secret_missing",
     "BadPin": "pin_format", "PinEmpty": "pin_empty", "PinWait": "pin_wait",
@@ -39,8 +40,11 @@ STABLE = {
     "RegionCodeMissing": "region_code_missing", "PackageInvalid": "package_invalid",
     "RollupError": "rollup_invalid",
     "ShareNotSetUp": "rollup_not_set_up",
+    "AppLockout": "rollup_app_lockout",
     "CourierError": "courier_invalid", "CourierWrongOffice": "courier_wrong_office",
     "CourierDamaged": "courier_damaged",
+    "OfficeExtraMissing": "office_extra_missing",
+    "RateLimited": "rate_limited", "QuotaExceeded": "quota_exceeded",
 }
 
 

@@ -34,10 +34,14 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
-def seal_report(person, form_id: str, answers: dict, *, attachments=None, created_ms=None) -> env.Sealed:
+def seal_report(person, form_id: str, answers: dict, *, attachments=None, created_ms=None,
+                zone: str | None = None) -> env.Sealed:
+    """`zone`: the phone's zone sealed with the answers (as fieldapp finalize does); None
+    seals a report as phones did before they named it."""
     form = forms.load(form_id, 1)
     rahasia = form.is_confidential(answers)
-    payload = {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": "id"}
+    payload = {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": "id",
+               **({"zone": zone} if zone else {})}
     rcpts = [person.office_x()] + ([] if rahasia else person.heads())
     return env.seal(payload, form_id=form_id, form_version=1, author_id=person.id,
                     device_id=person.device_id, signing_key=person.ed, recipients=rcpts,
@@ -114,6 +118,7 @@ def _seed(server: OfficeServer) -> Dash:
         with d.db() as db:
             return db.execute("SELECT opened FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],)).fetchone()
     wait_until(indexed, 30, "the restarted office to index the broken report", every=0.1)
+    server.derived()          # search words and signals, derived after the pushes by its worker
     return d
 
 

@@ -59,7 +59,9 @@ def test_banner_and_pages_at_phone_and_desktop_width(dash, browser):
         try:
             login(page, dash.url, "admin")
             banner = page.get_by_role("alert")
-            assert "DARURAT" in banner.inner_text() and eid[:8] in banner.inner_text()
+            # what is happening, in her words (issue 24), linked to the report
+            assert "DARURAT" in banner.inner_text() and "Perahu berangkat malam ini" in banner.inner_text()
+            assert banner.locator(f'a[href$="/reports/{eid}"]').count() == 1
             shot(page, f"emergency-banner-{w}")
             for path in ("/dashboard/", "/dashboard/overview", f"/dashboard/reports/{eid}", "/dashboard/admin/devices"):
                 page.goto(dash.url + path)

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 
 from core.net import free_port
 
@@ -43,3 +44,28 @@ def test_demo_seeds_and_syncs_the_whole_trip(tmp_path):
     assert sum(r[2] for r in rows) == 1
     # the recruiter named in both villages is a signal (phone number, written two ways)
     assert len(signal) == 1 and json.loads(signal[0][1])["villages"] == 2
+    # hand-over works out of the box: every demo village has its real Kemendagri code (23.12)
+    from office import regions
+    con = sqlite3.connect(data / "office" / "office.db")
+    coded = con.execute("SELECT name, kode_wilayah FROM villages").fetchall()
+    con.close()
+    assert coded and all(code and regions.desa(code).name == name for name, code in coded)
+    b = tmp_path / "b.zip"
+    today = datetime.now(timezone.utc).date().isoformat()       # tier B: the demo's reports of today
+    p = main_py("handover", "export", "--data", str(data / "office"), "--tier", "B", "--from", today,
+                "--to", today, "--recipient", "BP3MI Kaltara", "--out", str(b))
+    assert p.returncode == 0, p.stderr
+    p = main_py("handover", "verify", str(b), "--json")
+    assert p.returncode == 0 and json.loads(p.stdout)["rows"]["reports"] == 3, p.stderr
+
+
+def test_the_demos_village_codes_are_the_villages_they_name():
+    """`jaga-desa demo` and `rollup demo` label each village with its own code (ETK was
+    labelled Entikong with a Parindu village's code)."""
+    from jaga_desa import demo
+    from office import regions
+    from office.rollup.demo import OFFICES
+    pairs = [(demo.VILLAGE, demo.VILLAGE_CODE), (demo.VILLAGE_2, demo.VILLAGE_2_CODE), *OFFICES.values()]
+    for name, code in pairs:
+        assert regions.desa(code).name == name, (name, code)
+    assert regions.path(OFFICES["ETK"][1])[2].name == "Entikong"       # the kecamatan too

@@ -22,3 +22,4 @@ def start_app(tmp_path):
         s.stop()
     for s in servers:      # a handler that failed was shown as a message; still a bug
         assert "UI handler failed" not in s.log_text(), s.log_text()[-3000:]
+

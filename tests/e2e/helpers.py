@@ -433,3 +433,21 @@ def record_metric(name: str, value: dict) -> None:
     data[name] = value
     path.write_text(json.dumps(data, indent=2, sort_keys=True))
     print(f"{name}: {value}")
+
+
+def option(page, name: str, exact: bool = False):
+    """A choice on a form or in Settings: a radio when one may be picked, a checkbox when several
+    may (fieldapp/ui/fields.Option) — found by the role a screen reader announces."""
+    return page.get_by_role("radio", name=name, exact=exact).or_(page.get_by_role("checkbox", name=name, exact=exact))
+
+
+def first_user(page, name: str = "Siti", pin: str = PIN, timeout: float = 180) -> None:
+    """First run: language, then the first user; returns on the enrollment screen."""
+    wait_text(page, "Pilih bahasa / Choose language", timeout=timeout * 1000)
+    tap(button(page, "Bahasa Indonesia"))
+    textbox(page, "Nama pengguna").wait_for(timeout=60000)
+    fill(page, "Nama pengguna", name)
+    fill(page, "PIN baru (4-12 angka)", pin)
+    fill(page, "Ulangi PIN", pin)
+    tap(button(page, "Buat pengguna"))
+    textbox(page, "Kode pendaftaran").wait_for(timeout=60000)

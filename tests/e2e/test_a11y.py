@@ -22,11 +22,13 @@ def test_headings_checked_state_and_first_error_in_view(browser, start_app, tmp_
         page.get_by_role("heading", name="Kotak keluar", level=2).wait_for(state="attached")
         tap(button(page, "Laporan kecurigaan"))
         page.get_by_role("heading", name="Apa yang terjadi", level=2).wait_for()
-        option = page.get_by_role("checkbox", name="Dokumen palsu (KTP, paspor, surat)")
-        assert option.get_attribute("aria-checked") == "false"
-        tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
-        page.wait_for_function("""() => [...document.querySelectorAll('[role=checkbox]')].some(
-            e => e.getAttribute('aria-checked') === 'true' && e.textContent.includes('Dokumen palsu'))""")
+        # a pick-one question is a radio group (issue 24 item 12), its state in aria-checked
+        choice = page.get_by_role("radio", name="Dokumen palsu (KTP, paspor, surat)")
+        assert choice.get_attribute("aria-checked") == "false"
+        tap(choice)
+        page.wait_for_function("""() => [...document.querySelectorAll('[role=radio]')].some(
+            e => e.getAttribute('aria-checked') === 'true'
+                 && ((e.getAttribute('aria-label') || '') + e.textContent).includes('Dokumen palsu'))""")
         page.mouse.move(180, 320)
         page.mouse.wheel(0, -2000)                  # back to the top: the text field is below the fold
         settled(button(page, "Lanjut"))             # the scroll has come to rest before the tap

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import Dash
-from tests.e2e.helpers import ARTIFACTS, button, no_crash, reach, snap, tap, textbox, wait_stored, wait_text
+from tests.e2e.helpers import option, ARTIFACTS, button, no_crash, reach, snap, tap, textbox, wait_stored, wait_text
 from tests.e2e.test_live import STAFF_PASSWORD, office_rows, phone_with_a_darurat_sent
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,7 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
         tap(button(page, "Kembali"))
         tap(button(page, "Pengaturan"))
         wait_text(page, "Simpan ringkasan laporan terkirim")
-        tap(button(page, "7 hari"))
+        tap(option(page, "7 hari"))
         wait_stored(data, lambda dev: dev.setting("summary_days") == "7", "the retention setting saved")
         page.get_by_text("Simpan ringkasan laporan terkirim").scroll_into_view_if_needed()
         snap(page, "conversation-retention-setting-360")

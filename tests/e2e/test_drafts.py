@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.e2e.helpers import (BIG_PHONE, PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap,
+from tests.e2e.helpers import (option, BIG_PHONE, PHONE, PIN, button, fill, no_crash, open_app, seed_device, snap, tap,
                                textbox, until, value_of, wait_stored, wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def test_draft_survives_closing_the_tab(browser, start_app, tmp_path):
     ctx, page, _ = open_app(browser, srv.url, PHONE)
     _unlock(page)
     tap(button(page, "Laporan kecurigaan"))
-    tap(button(page, "Tempat penampungan orang"))
+    tap(option(page, "Tempat penampungan orang"))
     fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Rumah kosong dipakai menampung orang")
     _wait_autosaved(data, "Rumah kosong dipakai menampung orang")   # saved with no "save" pressed
     ctx.close()                           # tab closed mid-form
@@ -80,10 +80,10 @@ def test_photo_and_gps(browser, start_app, tmp_path):
     try:
         _unlock(page)
         tap(button(page, "Laporan kecurigaan"))
-        tap(button(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
-        button(page, "WhatsApp").wait_for()                  # select_multiple, shown by the condition
-        tap(button(page, "WhatsApp"))
-        tap(button(page, "Facebook"))
+        tap(option(page, "Ajakan kerja mencurigakan (termasuk lewat media sosial)"))
+        option(page, "WhatsApp").wait_for()                  # select_multiple, shown by the condition
+        tap(option(page, "WhatsApp"))
+        tap(option(page, "Facebook"))
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Lowongan kerja palsu di grup WhatsApp desa")
         tap(button(page, "Lanjut"))
 
@@ -93,7 +93,7 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         tap(button(page, "Sekarang"))
         fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Balai desa")
         tap(button(page, "Lanjut"))
-        tap(button(page, "Tidak", exact=True))
+        tap(option(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
         button(page, "Tambah data: Orang atau kendaraan yang terlibat (calo / tekong / sponsor)").wait_for()
         tap(button(page, "Lanjut"))          # v2: the "suspected people" section, left empty
@@ -113,14 +113,14 @@ def test_photo_and_gps(browser, start_app, tmp_path):
         snap(page, "54-photo-refused")
         assert not any((data / "uploads").iterdir())
 
-        tap(button(page, "Mendesak (perlu ditangani dalam 1-2 hari)"))
-        tap(button(page, "Ya", exact=True))                     # rahasia
+        tap(option(page, "Mendesak (perlu ditangani dalam 1-2 hari)"))
+        tap(option(page, "Ya", exact=True))                     # rahasia
         tap(button(page, "Lanjut"))
         wait_text(page, "RAHASIA: hanya petugas Imigrasi yang bisa membaca laporan ini.")
         wait_text(page, "1 foto")
         wait_text(page, "Facebook, WhatsApp")               # both taps of the multi-choice kept
         snap(page, "55-confirm-rahasia-photo")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         no_crash(page)
     finally:
@@ -148,7 +148,7 @@ def test_date_and_time_pickers(browser, start_app, tmp_path):
     try:
         _unlock(page)
         tap(button(page, "Keberangkatan PMI"))
-        tap(button(page, "Sudah berangkat"))   # v2: the date is asked once it has happened
+        tap(option(page, "Sudah berangkat"))   # v2: the date is asked once it has happened
         tap(button(page, "Pilih tanggal"))
         ok = page.get_by_role("button", name="OK", exact=True)   # exact: never "Ambil l-ok-asi GPS"
         ok.wait_for(timeout=15000)                    # the picker is open (no fixed sleep: CI is slow)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import (ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, app_tracebacks, button, fill, no_crash,
+from tests.e2e.helpers import (option, ARTIFACTS, BIG_PHONE, PHONE, PIN, FakeOffice, app_tracebacks, button, fill, no_crash,
                                open_app, seed_device, shows, snap, tap, textbox, until, wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -66,9 +66,9 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         tap(button(page, "Masuk"))
 
         tap(button(page, "Laporan kecurigaan"))
-        button(page, "Lainnya").wait_for()
+        option(page, "Lainnya").wait_for()
         snap(page, "07-form-section-1")
-        tap(button(page, "Lainnya"))                         # condition: "describe the kind" appears
+        tap(option(page, "Lainnya"))                         # condition: "describe the kind" appears
         textbox(page, "Sebutkan jenis kejadiannya (wajib)").wait_for()
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "pendek")
         tap(button(page, "Lanjut"))
@@ -77,7 +77,7 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         snap(page, "08-form-validation-errors")
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Kapal asing")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Kapal asing menjemput orang di dermaga malam hari")
-        tap(button(page, "Saya melihat sendiri"))               # v2: how do you know
+        tap(option(page, "Saya melihat sendiri"))               # v2: how do you know
         until(page, lambda: not shows(page, "Tulis 10 sampai 1.000 karakter"), "the message to clear once valid")
         tap(button(page, "Lanjut"))
 
@@ -87,9 +87,9 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         snap(page, "09-form-section-2")
         tap(button(page, "Lanjut"))
 
-        button(page, "Tidak tahu").wait_for()
+        option(page, "Tidak tahu").wait_for()
         fill(page, "Berapa orang yang akan dibawa / terlihat?", "6")
-        tap(button(page, "Ya", exact=True))
+        tap(option(page, "Ya", exact=True))
         textbox(page, "Berapa anak?").wait_for()              # another condition
         fill(page, "Berapa anak?", "9")
         tap(button(page, "Lanjut"))
@@ -108,13 +108,13 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         tap(button(page, "Lanjut"))
         wait_text(page, "Wajib diisi")                           # entry 1 has a number but no role
         tap(button(page, "Hapus data ke-2"))                      # the blank entry goes
-        tap(button(page, "Tekong (pengemudi kapal / pemandu penyeberangan)"))
+        tap(option(page, "Tekong (pengemudi kapal / pemandu penyeberangan)"))
         snap(page, "10b-form-repeat-group")
         tap(button(page, "Lanjut"))
 
-        button(page, "Biasa").wait_for()
-        tap(button(page, "Biasa"))
-        tap(button(page, "Tidak", exact=True))
+        option(page, "Biasa").wait_for()
+        tap(option(page, "Biasa"))
+        tap(option(page, "Tidak", exact=True))
         snap(page, "11-form-section-4")
         tap(button(page, "Lanjut"))
 
@@ -123,9 +123,9 @@ def test_first_run_to_outbox(browser, start_app, tmp_path):
         wait_text(page, "MENDESAK")                             # children → urgent flag
         wait_text(page, "Tekong (pengemudi kapal / pemandu penyeberangan) \u00b7 0812 3456 7890")
         snap(page, "12-confirm")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
 
-        wait_text(page, "Laporan dikunci dan masuk kotak keluar")
+        wait_text(page, "Laporan disegel dan masuk kotak keluar")
         wait_text(page, "Menunggu sinyal")
         snap(page, "13-home-outbox-waiting")
         assert outbox_states(data) == ["waiting"]
@@ -156,21 +156,21 @@ def test_shortest_report_and_load_time(browser, start_app, tmp_path):
         do("type", "PIN", PIN)
         do("tap", button(page, "Masuk"))
         do("tap", button(page, "Laporan kecurigaan"))
-        do("tap", button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        do("tap", option(page, "Dokumen palsu (KTP, paspor, surat)"))
         do("type", "Apa yang Anda lihat atau dengar? (wajib)", "KTP palsu dibuat di warung")
         do("tap", button(page, "Lanjut"))
         do("tap", button(page, "Sekarang"))
         do("type", "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Warung")
         do("tap", button(page, "Lanjut"))
-        do("tap", button(page, "Tidak tahu"))
+        do("tap", option(page, "Tidak tahu"))
         do("tap", button(page, "Lanjut"))
         button(page, ADD_INVOLVED).wait_for()   # the next section is up before the next tap
         do("tap", button(page, "Lanjut"))       # v2: "suspected people" section, nothing to add
-        do("tap", button(page, "Biasa"))
-        do("tap", button(page, "Tidak", exact=True))
+        do("tap", option(page, "Biasa"))
+        do("tap", option(page, "Tidak", exact=True))
         do("tap", button(page, "Lanjut"))
         snap(page, "21-confirm-412")
-        do("tap", button(page, "Kunci & kirim"))
+        do("tap", button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         report_s = time.monotonic() - t1
         snap(page, "22-home-412")

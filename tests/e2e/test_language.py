@@ -9,7 +9,7 @@ import pytest
 
 from fieldapp import i18n
 from forms.catalog import DEFINITIONS
-from tests.e2e.helpers import PHONE, PIN, button, fill, open_app, seed_device, snap, tap, wait_text
+from tests.e2e.helpers import option, PHONE, PIN, button, fill, open_app, seed_device, snap, tap, wait_text
 
 pytestmark = pytest.mark.e2e
 WORD = re.compile(r"[A-Za-z]{3,}")
@@ -102,7 +102,7 @@ def test_language_switch_changes_every_label(browser, start_app, tmp_path):
             if leak := _leaks(snap_text, "en", only):
                 found[f"id/{name}"] = leak
         tap(button(page, "Pengaturan"))
-        tap(button(page, "English"))
+        tap(option(page, "English"))
         wait_text(page, "Quick wipe")
         snap(page, "40-settings-en")
         tap(button(page, "Back"))

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from sync import identity
-from tests.e2e.helpers import (BIG_PHONE, PIN, button, fill, no_crash, open_app, shows, snap, tap, textbox, until,
+from tests.e2e.helpers import (option, BIG_PHONE, PIN, button, fill, no_crash, open_app, shows, snap, tap, textbox, until,
                                wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -72,21 +72,21 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
 
         # the volunteer files the shortest suspicion report and syncs
         tap(button(page, "Laporan kecurigaan", exact=True))
-        tap(button(page, "Dokumen palsu (KTP, paspor, surat)"))
+        tap(option(page, "Dokumen palsu (KTP, paspor, surat)"))
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Calo membuat KTP palsu untuk calon PMI")
         tap(button(page, "Lanjut"))
         tap(button(page, "Sekarang"))
         fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Rumah calo di dusun 2")
         tap(button(page, "Lanjut"))
-        tap(button(page, "Tidak tahu"))
+        tap(option(page, "Tidak tahu"))
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 4 dari 5")  # v2: the optional "who was involved" step
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 5 dari 5")
-        tap(button(page, "Biasa"))
-        tap(button(page, "Tidak", exact=True))
+        tap(option(page, "Biasa"))
+        tap(option(page, "Tidak", exact=True))
         tap(button(page, "Lanjut"))
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         _sync(page)
         wait_text(page, "Diterima kantor")
@@ -95,14 +95,14 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
 
         # the head pulls the report, reads it, verifies it with a note
         tap(button(page, "Kunci"))
-        _unlock(page, "Pak Budi · Kepala desa")
+        _unlock(page, "Pak Budi")
         _sync(page)
         review = page.get_by_role("button", name="Laporan Kecurigaan (TPPO/TPPM)")
         review.first.wait_for(timeout=15000)
         snap(page, "62-head-home-review")
         tap(review.first)
         wait_text(page, "Calo membuat KTP palsu untuk calon PMI")
-        fill(page, "Catatan untuk Imigrasi", "Benar, saya kenal calonya")
+        fill(page, "Catatan atau pertanyaan (bila minta info tambahan, dikirim apa adanya ke pelapor)", "Benar, saya kenal calonya")
         # the note stops at the office's limit and says how much is left (a visible counter,
         # which a screen reader reads as the characters left)
         until(page, lambda: shows(page, "Sisa 1.975 karakter"), "the note's length counter")
@@ -128,7 +128,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
             feedback.send_feedback(conn, eid, "Terima kasih, tim kami ke lokasi besok",
                                    keys=keys.load_or_create(office_server.data_dir))
         tap(button(page, "Kunci"))
-        _unlock(page, "Siti · Relawan desa")
+        _unlock(page, "Siti")
         _sync(page)
         wait_text(page, "Ada 1 umpan balik baru dari kantor")
         wait_text(page, "Diterima kantor · ada balasan")
@@ -140,7 +140,7 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         # the office goes away: a new report stays in the outbox, and says why
         office_server.stop()
         tap(button(page, "Laporan kecurigaan", exact=True))
-        tap(button(page, "Lainnya"))
+        tap(option(page, "Lainnya"))
         fill(page, "Sebutkan jenis kejadiannya (wajib)", "Perahu penuh orang")
         fill(page, "Apa yang Anda lihat atau dengar? (wajib)", "Perahu penuh orang berangkat malam ini")
         tap(button(page, "Lanjut"))
@@ -148,16 +148,16 @@ def test_enroll_sync_review_round_trip(browser, start_app, office_server, tmp_pa
         fill(page, "Di mana? (nama tempat, dusun, dermaga, jalan) (wajib)", "Pantai utara")
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 3 dari 5")
-        tap(button(page, "Ya", exact=True))
+        tap(option(page, "Ya", exact=True))
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 4 dari 5")      # v2: who was involved (optional)
         tap(button(page, "Lanjut"))
         wait_text(page, "Langkah 5 dari 5")
-        tap(button(page, "Darurat (ada orang dalam bahaya sekarang)"))
-        tap(button(page, "Ya", exact=True))                     # rahasia
+        tap(option(page, "Darurat (ada orang dalam bahaya sekarang)"))
+        tap(option(page, "Ya", exact=True))                     # rahasia
         tap(button(page, "Lanjut"))
         wait_text(page, "RAHASIA: hanya petugas Imigrasi")
-        tap(button(page, "Kunci & kirim"))
+        tap(button(page, "Segel & kirim"))
         wait_text(page, "Menunggu sinyal")
         _sync(page)
         wait_text(page, "Sinkron gagal: tidak ada sambungan ke kantor")

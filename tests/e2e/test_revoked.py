@@ -15,7 +15,7 @@ import pytest
 
 import forms
 from core import localtime
-from tests.e2e.helpers import (PHONE, PIN, FakeOffice, Journey, button, fill, no_crash, open_app, reach, seed_device, snap,
+from tests.e2e.helpers import (option, PHONE, PIN, FakeOffice, Journey, button, fill, no_crash, open_app, reach, seed_device, snap,
                                tap, until, wait_text)
 from tests.e2e.test_live import _enroll_device, office_rows
 
@@ -136,7 +136,7 @@ def test_revoked_home_has_no_report_buttons_and_says_what_happens(browser, start
         wait_text(page, "Tidak ada draf")
         # the language switch stays reachable; the explanation follows it
         tap(button(page, "Pengaturan"))
-        tap(button(page, "English"))
+        tap(option(page, "English"))
         wait_text(page, "Quick wipe")
         tap(button(page, "Back"))
         wait_text(page, "Your account was revoked")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import (PHONE, PIN, button, fill, no_crash, open_app, seed_device, small_targets, snap, tap,
+from tests.e2e.helpers import (option, PHONE, PIN, button, fill, no_crash, open_app, seed_device, small_targets, snap, tap,
                                wait_stored, wait_text)
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def test_settings_and_quick_wipe(browser, start_app, tmp_path):
         wait_text(page, "Kotak keluar")
         small["home"] = small_targets(page)
         tap(button(page, "Laporan kecurigaan", exact=True))
-        button(page, "Lainnya").wait_for()
+        option(page, "Lainnya").wait_for()
         small["form"] = small_targets(page)
         tap(button(page, "Simpan & keluar"))
         tap(button(page, "Pengaturan"))
@@ -33,8 +33,8 @@ def test_settings_and_quick_wipe(browser, start_app, tmp_path):
         assert small_targets(page, 100), "the size check sees no controls at all"   # the check itself works
         assert not any(small.values()), f"touch targets under 48 px: {small}"
 
-        tap(button(page, "Simpan salinan di ponsel"))
-        tap(button(page, "Sinkron otomatis saat ada sinyal"))
+        tap(option(page, "Simpan salinan di ponsel"))
+        tap(option(page, "Sinkron otomatis saat ada sinyal"))
         wait_stored(data, lambda dev: dev.setting("retention") == "keep" and dev.setting("sync") == "off",
                     "both settings saved")
 

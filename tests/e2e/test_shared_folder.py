@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.e2e.helpers import PHONE, PIN, ROOT, button, fill, no_crash, open_app, seed_device, tap, wait_text
+from tests.e2e.helpers import option, PHONE, PIN, ROOT, button, fill, no_crash, open_app, seed_device, tap, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -43,8 +43,8 @@ def test_app_and_cli_on_one_folder(browser, start_app, tmp_path):
             wait_text(page, "Sinkron gagal")
             cli(data, "status")
             tap(button(page, "Laporan kecurigaan", exact=True))  # a draft: the app's own connection writes
-            button(page, "Lainnya").wait_for()
-            tap(button(page, "Lainnya"))                   # the first answer creates the draft
+            option(page, "Lainnya").wait_for()
+            tap(option(page, "Lainnya"))                   # the first answer creates the draft
             tap(button(page, "Simpan & keluar"))
             wait_text(page, "Halo, Siti")
             body = page.locator("body").aria_snapshot()

@@ -130,3 +130,19 @@ def test_quick_wipe_also_forgets_the_pepper(tmp_path):
     assert not list((tmp_path / "s").iterdir())
     with pytest.raises(SecretMissing):
         Device(tmp_path / "earlier-copy", secrets=store).unlock("Siti", PIN)
+
+
+def test_browser_store_says_the_pepper_sits_with_the_data_and_never_replaces_it(tmp_path):
+    """The offline app's store (fieldapp/secret_store_web.py; run here on CPython, in the
+    browser by tests/e2e/test_offline_app.py): honest on screen, and a second `create` — a
+    second tab, a re-run of device init — keeps the first secret."""
+    from fieldapp.secret_store_web import BrowserSecretStore
+    from fieldapp.store import get_meta
+    dev = Device.init(tmp_path / "dev", secrets=BrowserSecretStore(tmp_path / "s"))
+    assert dev.secrets.hardware_backed is False
+    assert "penyimpanan peramban" in dev.secret_store_text("id") and "BUKAN" in dev.secret_store_text("id")
+    assert "browser's storage" in dev.secret_store_text("en") and "NOT secure hardware" in dev.secret_store_text("en")
+    store = BrowserSecretStore(tmp_path / "s")
+    name = get_meta(dev.db, "pepper_name")
+    assert store.create(name) == store.get(name) == dev.pepper()
+    dev.close()

@@ -1,7 +1,8 @@
 """A real office (uvicorn subprocess) seeded with villages picked by Kemendagri code and
 real sealed reports pushed over HTTP; hand-overs are then made by the real CLI.
 
-Seeded (all received today, UTC):
+Seeded (all received on `Seeded.today`, the Wednesday of last ISO week, UTC, so that tier A
+can release that week: it publishes weeks once they are over; see ledger.py):
   Sebatik / Tanjungkarang 65.03.01.2001: 12 x rekrutmen, 3 x penampungan, 1 rahasia
   Nunukan / (kelurahan) 65.03.02.1001:   11 x keberangkatan_pmi
   "Dusun Tanpa Kode" (no code):           1 rahasia report only
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,32 @@ CANARY_TEXT = "KENARI7731"
 CANARY_HANDLE = "@kenari_rekruter"
 CANARY_PHONE = "+62 812-5555-7731"
 NAMES = ("Siti Kenari Relawan", "Budi Kenari Relawan", "Wati Kenari Rahasia")
+
+
+def last_wednesday() -> date:
+    today = datetime.now(timezone.utc).date()
+    return today - timedelta(days=today.weekday() + 5)
+
+
+def move_to(data_dir: Path, ids: list[str], day: date, db_url: str | None = None) -> None:
+    """Reports received `day` (same time of day): the office's received_at, and the dashboard's
+    copy; in the office's store (SQLite in the data dir, or `db_url`)."""
+    from sqlalchemy import select, update
+    from office import db
+    from office.dashboard.indexer import iso_week
+    from office.dashboard.schema import dash_reports
+    from office.schema import envelopes
+    engine = db.open_store(data_dir, db_url)
+    try:
+        with engine.begin() as conn:
+            for i in ids:
+                was = conn.execute(select(envelopes.c.received_at).where(envelopes.c.id == i)).scalar_one()
+                now = day.isoformat() + was[10:]
+                conn.execute(update(envelopes).where(envelopes.c.id == i).values(received_at=now))
+                conn.execute(update(dash_reports).where(dash_reports.c.envelope_id == i)
+                             .values(received_at=now, week=iso_week(now)))
+    finally:
+        engine.dispose()
 
 
 def seal(person, form_id: str, answers: dict) -> env.Sealed:
@@ -53,7 +81,8 @@ class Seeded:
     server: OfficeServer
     ids: dict = field(default_factory=dict)
     people: dict = field(default_factory=dict)
-    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    clients: dict = field(default_factory=dict)
+    today: date = field(default_factory=lambda: last_wednesday())
 
     @property
     def data(self) -> Path:
@@ -68,8 +97,16 @@ class Seeded:
         return rc, out.getvalue(), err.getvalue()
 
     def export(self, tier: str, out: Path, *extra: str) -> Path:
-        rc, so, se = self.cli("export", "--data", str(self.data), "--tier", tier,
-                              "--from", self.today.isoformat(), "--to", self.today.isoformat(),
+        return self.export_period(tier, out, self.today, self.today, *extra)
+
+    @property
+    def store(self) -> list[str]:
+        """`--data DIR` and, on PostgreSQL, `--db URL`: where the CLI finds this office."""
+        return ["--data", str(self.data)] + (["--db", self.server.db_url] if self.server.db_url else [])
+
+    def export_period(self, tier: str, out: Path, start: date, end: date, *extra: str) -> Path:
+        rc, so, se = self.cli("export", *self.store, "--tier", tier,
+                              "--from", start.isoformat(), "--to", end.isoformat(),
                               "--out", str(out), "--producer", "Kanim Nunukan (uji)", *extra)
         assert rc == 0, se
         return out
@@ -94,6 +131,7 @@ def seeded(tmp_path_factory) -> Seeded:
         b, cb = enroll_person(server, names[DESA_B], "volunteer", NAMES[1])
         c, cc = enroll_person(server, "Dusun Tanpa Kode", "volunteer", NAMES[2])
         s.people = {"a": a, "b": b, "c": c}
+        s.clients = {"a": ca, "b": cb, "c": cc}
         batch_a = [seal(a, "laporan_kecurigaan", canary_answers("rekrutmen", i)) for i in range(12)]
         batch_a += [seal(a, "laporan_kecurigaan", canary_answers("penampungan", i)) for i in range(3)]
         rahasia_a = seal(a, "laporan_kecurigaan", canary_answers("rekrutmen", 99, rahasia=True))
@@ -108,9 +146,31 @@ def seeded(tmp_path_factory) -> Seeded:
                  "penampungan": [x.envelope_id for x in batch_a[12:]],
                  "rahasia": [rahasia_a.envelope_id], "pmi": [x.envelope_id for x in batch_b],
                  "uncoded": [uncoded.envelope_id]}
+        move_to(server.data_dir, [i for group in s.ids.values() for i in group], s.today)
         yield s
     finally:
         server.stop()
+
+
+STAFF_PASSWORD = "kata-sandi-serah-terima"
+
+
+@pytest.fixture(scope="module")
+def staff(seeded):
+    """An admin and an intel analyst of the seeded office, signed in over HTTP."""
+    from jaga_desa.testing.dashboard import sign_in
+    old = os.environ.get("JAGA_PASSWORD")
+    os.environ["JAGA_PASSWORD"] = STAFF_PASSWORD
+    try:
+        seeded.server.admin(["add-staff", "--username", "admin_ho", "--role", "admin"])
+        seeded.server.admin(["add-staff", "--username", "intel_ho", "--role", "intel"])
+    finally:
+        if old is None:
+            os.environ.pop("JAGA_PASSWORD")
+        else:
+            os.environ["JAGA_PASSWORD"] = old
+    return {role: sign_in(seeded.server.url, user, STAFF_PASSWORD)
+            for role, user in (("admin", "admin_ho"), ("intel", "intel_ho"))}
 
 
 def zip_texts(path: Path) -> list[bytes]:

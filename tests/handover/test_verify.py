@@ -91,8 +91,21 @@ def test_an_extra_member_is_refused(package_b, tmp_path):
 
 
 def test_a_package_from_another_office_key_is_refused(seeded, package_b):
-    with pytest.raises(PackageInvalid, match="not the expected office key"):
-        verify(package_b, "0" * 64)
+    with pytest.raises(PackageInvalid, match="not the expected office"):
+        verify(package_b, "AAAA-" * 7 + "AAAA")
+
+
+def test_one_fingerprint_format_the_office_start_line_is_accepted(seeded, package_b):
+    """`handover fingerprint`, the office's start line and the dashboard show one string;
+    --expect-key takes it as printed, ungrouped, lower case; the old hex form is refused."""
+    from office.keys import public_fingerprint
+    from sync.identity import grouped
+    fp = fingerprint_of(seeded)
+    assert fp == grouped(public_fingerprint(seeded.data))          # what the office prints at start
+    for typed in (fp, fp.replace("-", ""), fp.lower().replace("-", " ")):
+        assert verify(package_b, typed)["key_fingerprint"] == fp
+    rc, _, err = seeded.cli("verify", str(package_b), "--expect-key", "ab12 " * 16)
+    assert rc == 1 and err.startswith("error [package_invalid]:") and "not an office fingerprint" in err
 
 
 def test_not_a_zip_gives_a_typed_cli_error(seeded, tmp_path):

@@ -1,6 +1,6 @@
 """A head's "needs more information" reaches the reporter: the office queues a signed
-feedback item of kind needs_info for the report's author (not the head's note, which was
-written for Immigration)."""
+feedback item of kind needs_info for the report's author, carrying his question verbatim
+(issue 24 item 2: a generic line left her guessing; his phone tells him it is sent as written)."""
 from __future__ import annotations
 
 import base64
@@ -30,11 +30,17 @@ def test_needs_more_info_reaches_the_volunteer(office_server):
     assert [r["status"] for r in vclient.push([asked.envelope, fine.envelope])] == ["accepted", "accepted"]
     assert _feedback(vclient, vol) == []
     hclient.post_review(head.review(fine.envelope_id, "verified", "benar").envelope)
-    hclient.post_review(head.review(asked.envelope_id, "needs_more_info", "siapa calonya? (untuk Imigrasi)").envelope)
+    question = "Siapa nama calonya, dan kapan perahunya berangkat?"
+    hclient.post_review(head.review(asked.envelope_id, "needs_more_info", f"  {question} ").envelope)
     got = _feedback(vclient, vol)
     assert len(got) == 1 and got[0]["envelope_id"] == asked.envelope_id and got[0]["kind"] == "needs_info"
-    assert "Kepala desa meminta info tambahan" in got[0]["message"]
-    assert "siapa calonya" not in got[0]["message"]            # the head's note stays at the office
+    assert got[0]["message"] == f"Kepala desa meminta info tambahan: \u201c{question}\u201d Balas di sini."
+    # without a question the line still says what to do, and no longer sends her to a new report
+    other = vol.report()
+    vclient.push([other.envelope])
+    hclient.post_review(head.review(other.envelope_id, "needs_more_info", "").envelope)
+    generic = [g for g in _feedback(vclient, vol) if g["envelope_id"] == other.envelope_id][0]["message"]
+    assert "Balas di sini" in generic and "laporan baru" not in generic
 
 
 def _stored_reviews(server) -> int:

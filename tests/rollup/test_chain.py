@@ -130,17 +130,51 @@ def test_check_finds_a_pg_hba_that_lets_the_regional_login_in(chain):
 
 
 def test_the_office_app_login_keeps_its_connect(chain):
-    """CONNECT is revoked from PUBLIC on the office DB: the app's own login must not lose it."""
+    """CONNECT is revoked from PUBLIC on the office DB: the app's own login (it writes
+    `envelopes`) is found and keeps it, with no flag to remember."""
     nnk = chain.offices["NNK"]
     nnk.sql("CREATE ROLE jaga_app LOGIN PASSWORD 'aplikasi-kantor'")
     connect = dict(host="127.0.0.1", port=nnk.cluster.port, dbname=OFFICE_DB, user="jaga_app",
                    password="aplikasi-kantor", connect_timeout=5)
     with pytest.raises(psycopg.OperationalError, match="permission denied"):
-        psycopg.connect(**connect).close()
+        psycopg.connect(**connect).close()           # a login made after the set-up, not yet the app's
+    nnk.sql("GRANT USAGE ON SCHEMA public TO jaga_app; "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO jaga_app")
+    said: list[str] = []
     setup.office_setup(nnk.cluster.url(), OFFICE_DB, "NNK", local_conninfo=nnk.cluster.conninfo(OFFICE_DB),
                        region_role=REGION_ROLE, region_password=REGION_PASSWORD, level_key=b"k" * 32,
-                       keep_connect=("jaga_app",), say=lambda s: None)
+                       say=said.append)
+    assert "its owner and jaga_app keep it" in "\n".join(said)
     psycopg.connect(**connect).close()
+
+
+def test_office_setup_refuses_to_lock_out_a_connected_login(chain, capsys):
+    """A reporting login that connects through PUBLIC's CONNECT, in use right now: office-setup
+    stops before changing anything and names it; with --keep-connect it keeps its access."""
+    from jaga_desa.cli import main
+    nnk = chain.offices["NNK"]
+    nnk.sql(f"CREATE ROLE laporan LOGIN PASSWORD 'laporan-uji'; GRANT CONNECT ON DATABASE {OFFICE_DB} TO PUBLIC")
+    connect = dict(host="127.0.0.1", port=nnk.cluster.port, dbname=OFFICE_DB, user="laporan",
+                   password="laporan-uji", connect_timeout=5)
+    argv = ["rollup", "office-setup", "--url", nnk.cluster.url(), "--office-db", OFFICE_DB, "--code", "NNK",
+            "--local-conninfo", nnk.cluster.conninfo(OFFICE_DB)]
+    key = chain.region.file_for_server("level.key", (b"k" * 32).hex().encode())
+    try:
+        with psycopg.connect(**connect):
+            assert main(argv + ["--level-key-file", str(key)]) == 1
+            err = capsys.readouterr().err
+            assert err.startswith("error [rollup_app_lockout]: laporan is connected to jaga_office now") \
+                and "--keep-connect" in err and "nothing was changed" in err
+            with create_engine(nnk.cluster.url(OFFICE_DB)).connect() as conn:
+                assert conn.execute(text(f"SELECT has_database_privilege('public', '{OFFICE_DB}', 'CONNECT')")).scalar()
+            assert main(argv + ["--level-key-file", str(key), "--keep-connect", "laporan"]) == 0
+        capsys.readouterr()
+        psycopg.connect(**connect).close()               # still in, by name
+        with create_engine(nnk.cluster.url(OFFICE_DB)).connect() as conn:
+            assert not conn.execute(text(f"SELECT has_database_privilege('{REGION_ROLE}', '{OFFICE_DB}', "
+                                         f"'CONNECT')")).scalar()
+    finally:
+        nnk.sql(f"REVOKE CONNECT ON DATABASE {OFFICE_DB} FROM PUBLIC")
 
 
 def test_the_region_feeds_the_national_level(chain):
@@ -166,6 +200,11 @@ def test_cli_check_and_typed_errors(chain, capsys):
     assert capsys.readouterr().err.startswith("error [rollup_invalid]: office code 'nnk'")
     assert main(["rollup", "check", "--url", chain.region.url(), "--db", "no_such_db"]) == 1
     assert capsys.readouterr().err.startswith("error [rollup_database]:")
+    from core.net import free_port       # an office nobody listens on: CREATE SUBSCRIPTION cannot connect
+    assert main(["rollup", "region-setup", "--url", chain.region.url(), "--db", "region_typo",
+                 "--office", f"XYZ=host=127.0.0.1 port={free_port()} dbname=share_xyz user=jaga_region"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error [rollup_database]: could not connect") and "Traceback" not in err
 
 
 def test_a_region_killed_during_inserts_catches_up_without_loss_or_duplicates(chain):
@@ -213,9 +252,11 @@ def test_rollup_demo_runs_end_to_end(capsys):
     assert "region holds 4 reports (the rahasia one stayed home)" in out
     assert "after reclassifying one NNK report as rahasia: 3 reports at the region" in out
     link = [line for line in out.splitlines() if line.startswith("cross-office link at the region: phone:")]
-    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.09, 65.03.01" in link[0]
+    assert len(link) == 1 and "at ETK, NNK; kecamatan 61.03.21, 65.03.01" in link[0]    # Entikong (23.12)
     assert "rows at the region holding the number itself: 0" in out and "+6281277315599" not in out
     assert "PROBLEM" not in out
+    from office.rollup.demo import LEVEL_KEY, PASSWORD
+    assert LEVEL_KEY.hex() not in out and PASSWORD not in out          # issue 23 item 2: no secret printed
 
 
 def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
@@ -244,13 +285,14 @@ def test_a_report_ingested_by_a_real_office_reaches_the_region(chain, tmp_path):
                              form_id=v2.id, form_version=2, author_id=person.id, device_id=person.device_id,
                              signing_key=person.ed, recipients=[person.office_x()] + person.heads())
         assert [r["status"] for r in client.push([sealed.envelope, sealed_v2.envelope])] == ["accepted"] * 2
+        server.derived()          # its derive worker makes the link keys after the push
     finally:
         server.stop()
     rows = wait_for(lambda: (r := chain.region_rows("office_code = 'NNK'")) and len(r) == before + 2 and r,
                     "the ingested reports at the region")
     assert str(sealed.envelope_id) not in {str(r.id) for r in rows}
     assert "penampungan" in {r.category for r in rows}
-    key = links.link_key(b"k" * 32, "phone", "+6281290901234")   # made by the office process's own ingest
+    key = links.link_key(b"k" * 32, "phone", "+6281290901234")   # made by the office process's own worker
     wait_for(lambda: chain.region_rows(f"key = '{key}'", table="share_links"), "the v2 report's link at the region")
 
 

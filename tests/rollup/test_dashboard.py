@@ -56,15 +56,16 @@ def test_the_page_shows_counts_and_the_cross_office_signal(chain, page):
     assert resp.status_code == 200 and "Sinyal lintas kantor" in resp.text
     html = resp.text
     key = links.link_key(LEVEL_KEY, "phone", "+6285247110001")
-    row = re.search(rf"<tr><td><code>phone:{key[:12]}</code>.*?</tr>", html, re.S).group(0)
-    assert "nomor telepon" in row and "ETK, NNK" in row
+    row = re.search(rf"<tr><td[^>]*><code>phone:{key[:12]}</code>.*?</tr>", html, re.S).group(0)
+    assert "nomor telepon" in row and "ETK · Kabupaten Sanggau, NNK · Kabupaten Nunukan" in row   # labels
     assert pseudonym(a) in row and pseudonym(b) in row and "61.03.09" in row and "65.03.01" in row
     boat = links.link_key(LEVEL_KEY, "boat", "harapan baru")
     assert f"boat:{boat[:12]}" in html and "nama kapal" in html
     assert "WITA" in html and 'for="days"' in html                    # local time with zone; labelled control
     with create_engine(chain.region.url("region")).connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
-    counts = [int(n) for n in re.findall(r'<td class="n">(\d+)</td>', html)]
+    weekly = re.search(r'<section aria-labelledby="h-weekly">.*?</section>', html, re.S).group(0)
+    counts = [int(n) for n in re.findall(r'<td class="n"[^>]*>(\d+)</td>', weekly)]
     assert counts and sum(counts) <= total and max(counts) >= 2       # weekly cells, aggregate first
     for secret in ("+6285247110001", "0852-4711", "0852 4711", "harapan", "Harapan", a, b):
         assert secret not in html                                       # never a value, never an envelope id
@@ -79,8 +80,10 @@ def test_the_page_shows_the_weekly_spike_in_its_own_section(chain, page):
     html = resp.text
     section = re.search(r'<section aria-labelledby="h-spike">.*?</section>', html, re.S).group(0)
     assert "Lonjakan laporan mingguan (EARS C2)" in section and "Rata-rata dasar" in section
-    row = re.search(r"<tr><td>[^<]*</td><td>NNK</td><td>65\.03\.95</td>.*?</tr>", section, re.S).group(0)
-    assert '<td class="spike">6</td>' in row and "<td>1.0</td>" in row and "5.0 (&gt; 3.0)" in row
+    row = re.search(r"<tr><td[^>]*>[^<]*</td><td[^>]*>NNK · Kabupaten Nunukan</td><td[^>]*>65\.03\.95</td>.*?</tr>",
+                    section, re.S).group(0)
+    assert '<td class="spike" data-label="Laporan">6</td>' in row and '<td data-label="Rata-rata dasar">1.0</td>' in row
+    assert "5.0 (&gt; 3.0)" in row
     assert html.index("h-sig") < html.index("h-spike")              # after the cross-office table
     en = s.get(page.url + "/?lang=en", timeout=10).text
     assert "Weekly rise in reports (EARS C2)" in en and "Baseline mean" in en
@@ -95,10 +98,10 @@ def test_last_weeks_spike_is_on_the_page_with_its_week_after_this_weeks(chain, p
     arrived(chain, "NNK", "65.03.85", SPIKE)
     s, resp = login(page.url, ANALYST, PASSWORD)
     section = re.search(r'<section aria-labelledby="h-spike">.*?</section>', resp.text, re.S).group(0)
-    last = re.search(r"<tr><td>([^<]*)</td><td>NNK</td><td>65\.03\.84</td>.*?</tr>", section, re.S)
-    this = re.search(r"<tr><td>([^<]*)</td><td>NNK</td><td>65\.03\.85</td>.*?</tr>", section, re.S)
+    last = re.search(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>NNK[^<]*</td><td[^>]*>65\.03\.84</td>.*?</tr>", section, re.S)
+    this = re.search(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>NNK[^<]*</td><td[^>]*>65\.03\.85</td>.*?</tr>", section, re.S)
     assert last.group(1) == week_ago(1) and this.group(1) == week_ago(0)
-    assert '<td class="spike">6</td>' in last.group(0) and this.start() < last.start()     # newest first
+    assert '<td class="spike" data-label="Laporan">6</td>' in last.group(0) and this.start() < last.start()
     assert "4 minggu penuh sebelumnya" in section
     en = s.get(page.url + "/?lang=en", timeout=10).text
     assert "the 4 complete weeks before it, newest first" in en and week_ago(1) in en
@@ -130,6 +133,100 @@ def test_the_page_without_a_login_form_token_is_refused(page):
     assert resp.status_code == 403 and "Sinyal lintas kantor" not in resp.text
 
 
+def test_forms_categories_and_offices_have_labels_in_both_languages(chain, page):
+    wait_for(lambda: chain.region_rows("office_code = 'ETK' AND form_id = 'laporan_kecurigaan'"), "ETK reports")
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    cat = re.search(r'<section aria-labelledby="h-cat">.*?</section>', resp.text, re.S).group(0)
+    assert "Laporan Kecurigaan (TPPO/TPPM)" in cat and "Ajakan kerja mencurigakan" in cat
+    assert "NNK · Kabupaten Nunukan" in cat and "ETK · Kabupaten Sanggau" in cat
+    assert ">laporan_kecurigaan<" not in cat and ">rekrutmen<" not in cat          # no raw codes
+    en = re.search(r'<section aria-labelledby="h-cat">.*?</section>', s.get(page.url + "/?lang=en", timeout=10).text,
+                   re.S).group(0)
+    assert "Suspicion report (trafficking / smuggling)" in en and "Suspicious recruitment" in en
+
+
+def _subscription(chain, sql: str) -> None:
+    with create_engine(chain.region.url("region"), isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(sql))
+
+
+def test_each_offices_freshness_is_shown_and_a_stopped_office_is_called_out(chain, page):
+    s, resp = login(page.url, ANALYST, PASSWORD)
+    fresh = re.search(r'<table id="freshness">.*?</table>', resp.text, re.S).group(0)
+    assert fresh.count('<span class="ok">berjalan</span>') == 2 and 'id="stale"' not in resp.text
+    assert re.search(r"NNK · Kabupaten Nunukan</td>.*?WITA</time> \(\d+ menit lalu\)", fresh, re.S)
+    _subscription(chain, "ALTER SUBSCRIPTION jaga_region_nnk DISABLE")      # NNK's stream stops
+    try:
+        html = s.get(page.url + "/", timeout=10).text
+        row = re.search(r"<tr><td[^>]*>NNK · Kabupaten Nunukan</td>.*?</tr>", html, re.S).group(0)
+        assert "BERHENTI" in row
+        alert = re.search(r'<p class="alert" role="alert" id="stale">(.*?)</p>', html, re.S).group(1)
+        assert alert.startswith("Angka NNK · Kabupaten Nunukan mungkin tertinggal") and "ETK" not in alert
+        assert "STOPPED" in s.get(page.url + "/?lang=en", timeout=10).text
+    finally:
+        _subscription(chain, "ALTER SUBSCRIPTION jaga_region_nnk ENABLE")
+    wait_for(lambda: 'id="stale"' not in s.get(page.url + "/", timeout=10).text, "NNK running again on the page")
+
+
+def test_signals_are_ranked_widest_first_and_paged(chain, page):
+    """Many cross-office keys (link rows written at each office, as its indexing does): the
+    one named in most reports comes first, 20 to a page, and the pages reach all of them."""
+    import uuid
+    nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
+    keys = [uuid.uuid4().hex * 2 for _ in range(25)]
+    wide = keys[-1]                                     # in four NNK reports and two ETK reports
+    def plant(site, code: str, n_reports: int) -> int:
+        for _ in range(n_reports):
+            site.add_report()
+        rows = site.sql(f"SELECT id, envelope_id, week FROM kanim_{code}.share_reports WHERE NOT rahasia "
+                        f"ORDER BY received_date DESC, id LIMIT :n", n=n_reports).all()
+        for i, r in enumerate(rows):
+            for k in (keys if i == 0 else [wide]):
+                site.sql(f"INSERT INTO kanim_{code}.share_links (office_code, id, envelope_id, kind, key, rahasia, "
+                         f"week) VALUES (:c, :i, :e, 'phone', :k, false, :w)", c=code.upper(), i=r.id,
+                         e=r.envelope_id, k=k, w=r.week)
+        return len(keys) + len(rows) - 1
+    planted = plant(nnk, "nnk", 4) + plant(etk, "etk", 2)
+    try:
+        wait_for(lambda: len(chain.region_rows(f"key IN ({', '.join(repr(k) for k in keys)})", table="share_links"))
+                 == planted, "the planted links at the region")
+        s, resp = login(page.url, ANALYST, PASSWORD)
+        first = re.search(r'<table id="signals">.*?</table>', resp.text, re.S).group(0)
+        refs = re.findall(r"<code>([a-z]+:[0-9a-f]{12})</code>", first)
+        assert len(refs) == 20 and refs[0] == f"phone:{wide[:12]}"               # widest first
+        total = int(re.search(r"Menampilkan 1–20 dari (\d+)", resp.text).group(1))
+        assert total >= 25 and 'rel="next"' in resp.text
+        seen = set(refs)
+        for n in range(2, -(-total // 20) + 1):
+            more = s.get(f"{page.url}/?halaman={n}", timeout=10).text
+            seen |= set(re.findall(r"<code>([a-z]+:[0-9a-f]{12})</code>",
+                                   re.search(r'<table id="signals">.*?</table>', more, re.S).group(0)))
+        assert {f"phone:{k[:12]}" for k in keys} <= seen and len(seen) == total
+        assert "halaman=1" not in resp.text and s.get(f"{page.url}/?halaman=x", timeout=10).status_code == 200
+    finally:
+        for site, code in ((nnk, "nnk"), (etk, "etk")):
+            site.sql(f"DELETE FROM kanim_{code}.share_links WHERE key = ANY(:k)", k=keys)
+    wait_for(lambda: not chain.region_rows(f"key = '{wide}'", table="share_links"), "the planted links gone")
+
+
+def test_the_weekly_counts_download_as_csv_with_labels(chain, page):
+    assert requests.get(page.url + "/ekspor.csv", timeout=10).status_code == 401      # not without a login
+    s, _ = login(page.url, ANALYST, PASSWORD)
+    resp = s.get(page.url + "/ekspor.csv", timeout=10)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    assert "attachment" in resp.headers["content-disposition"]
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
+    assert rows[0] == ["Minggu ISO", "Kantor", "Kode kecamatan", "Kecamatan", "Jenis", "Kategori", "Laporan"]
+    with create_engine(chain.region.url("region")).connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM public.share_reports")).scalar()
+    assert sum(int(r[6]) for r in rows[1:]) == total
+    assert any(r[1] == "NNK · Kabupaten Nunukan" and r[4] == "Laporan Kecurigaan (TPPO/TPPM)" for r in rows[1:])
+    en = list(csv.reader(io.StringIO(s.get(page.url + "/ekspor.csv?lang=en", timeout=10).content.decode("utf-8-sig"))))
+    assert en[0][0] == "ISO week" and any("Suspicion report" in r[4] for r in en[1:])
+
+
 @pytest.mark.e2e
 def test_the_regional_page_in_chromium_at_1440_and_360(chain, page, browser):
     """What an analyst at the Kanwil sees: log in by the labelled fields, the signal table
@@ -154,5 +251,8 @@ def test_the_regional_page_in_chromium_at_1440_and_360(chain, page, browser):
         tab.get_by_role("heading", name=re.compile("Lonjakan laporan mingguan")).wait_for()
         assert tab.locator("#spikes td", has_text="65.03.96").count() == 1
         assert tab.evaluate("document.documentElement.scrollWidth") <= w      # nothing off to the side
+        for cell in (tab.locator("#freshness td.n").first, tab.locator("#spikes td.spike").first):
+            box = cell.bounding_box()                                       # the counts are on screen
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= w
         tab.screenshot(path=str(art / f"rollup-dashboard-{w}.png"), full_page=True)
         ctx.close()

@@ -10,6 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
+from office.derive import worker
+from office.derive.consumers import rollup_links
 from office.rollup import ddl, links, signals
 from office.rollup.volunteer import report_naming
 from office.warning.linkkeys import link_key as office_link_key
@@ -109,9 +111,9 @@ def test_an_office_cannot_send_links_under_another_code(chain):
                          "VALUES ('ETK', gen_random_uuid(), 'phone', 'forged', false, '2026-W48')")
 
 
-def test_reports_from_before_the_setup_get_their_links_from_the_backfill(chain):
-    """The office process runs links.backfill at start-up with its key: a report whose links
-    were never made (received before `rollup office-setup`) gets them then."""
+def test_reports_from_before_the_setup_get_their_links_when_the_worker_starts(chain):
+    """A starting derive worker (it holds the office key) queues the reports whose links were
+    never made (received before `rollup office-setup`) for the roll-up consumer."""
     nnk, etk = chain.offices["NNK"], chain.offices["ETK"]
     old = nnk.file(report_naming("0812 3300 4455"))
     etk.file(report_naming("0812 3300 4455"))
@@ -119,14 +121,13 @@ def test_reports_from_before_the_setup_get_their_links_from_the_backfill(chain):
     nnk.sql("DELETE FROM kanim_nnk.share_links WHERE envelope_id = :e", e=old)        # as if received before
     nnk.sql("DELETE FROM kanim_nnk.share_links_done WHERE envelope_id = :e", e=old)   # the roll-up existed
     wait_for(lambda: not signal_for(chain, "+6281233004455"), "the signal gone with NNK's links")
+    assert worker.catch_up(nnk.engine, limit=2) >= 1   # that report, and the unsealed fixture rows never looked at
+    assert worker.exhaust(nnk.engine, nnk.keys, batch=2) >= 1
     with nnk.engine.connect() as conn:
-        assert links.pending(conn) >= 1        # that report, and the unsealed fixture rows never looked at
-    assert links.backfill(nnk.engine, nnk.keys, batch=2) >= 1
-    with nnk.engine.connect() as conn:
-        assert links.pending(conn) == 0
-    sig = wait_for(lambda: signal_for(chain, "+6281233004455"), "the signal back after the backfill")
+        assert rollup_links.missing(conn, 10) == []
+    sig = wait_for(lambda: signal_for(chain, "+6281233004455"), "the signal back after the catch-up")
     assert pseudonym(old) in sig[0].reports
-    assert links.backfill(nnk.engine, nnk.keys) == 0          # nothing left: a second start does nothing
+    assert worker.catch_up(nnk.engine) == 0          # nothing left: a second start does nothing
 
 
 def test_office_setup_needs_the_levels_one_key(chain, capsys, monkeypatch):
@@ -136,8 +137,9 @@ def test_office_setup_needs_the_levels_one_key(chain, capsys, monkeypatch):
     argv = ["rollup", "office-setup", "--url", nnk.cluster.url(), "--office-db", "jaga_office", "--code", "NNK",
             "--local-conninfo", nnk.cluster.conninfo("jaga_office")]
     monkeypatch.delenv("JAGA_ROLLUP_LEVEL_KEY", raising=False)
+    monkeypatch.delenv("JAGA_ROLLUP_LEVEL_KEY_FILE", raising=False)
     assert main(argv) == 1
-    assert capsys.readouterr().err.startswith("error [rollup_invalid]: set JAGA_ROLLUP_LEVEL_KEY")
+    assert capsys.readouterr().err.startswith("error [rollup_invalid]: give the level key with --level-key-file")
     monkeypatch.setenv("JAGA_ROLLUP_LEVEL_KEY", "ab" * 32)          # not the key NNK holds
     assert main(argv) == 1
     assert "already holds a different level key" in capsys.readouterr().err

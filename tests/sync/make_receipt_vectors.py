@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from core.crypto import Ed25519PrivateKey
 
 from sync import receipt as rc
 from tests.sync.make_vectors import seed_bytes

@@ -13,8 +13,7 @@ import json
 import struct
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from core.crypto import Ed25519PrivateKey, X25519PrivateKey
 
 from sync import envelope as env
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -298,3 +299,28 @@ def test_real_device_against_an_office_on_postgresql(postgres_server, office_fac
         assert states(dev) == {"received": 3, "refused": 1} and dev.status()["last_sync"]
     finally:
         dev.close()
+
+
+def test_backoff_is_capped_and_a_returning_network_ends_it_at_once(office_server, phone):
+    """Issue 24 item 11: the app's back-off never exceeds 5 minutes (it reached ~45 min), and
+    while it waits the loop asks the office's /health every `probe_every` seconds: the office
+    answering again ends the wait at once, and `next_at` says when the next round is."""
+    dev, data, _ = phone
+    file_reports(dev, 1)
+    assert syncing.MAX_BACKOFF <= 300
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            office_server.start()                 # the signal comes back during the third slice
+
+    loop = SyncLoop(dev, lambda d: client_for(d, timeout=(0.5, 1.0)), interval=60, min_backoff=240,
+                    max_backoff=syncing.MAX_BACKOFF, wait=wait, jitter=lambda: 1.5, probe_every=15)
+    office_server.stop()
+    delay = loop.step(dev)
+    assert not loop.last.ok and delay == syncing.MAX_BACKOFF          # 240 x 1.5 capped at 300
+    assert abs(loop.next_at - (time.time() + delay)) < 5
+    loop._pause(dev, delay)
+    assert waits == [15, 15, 15]                  # ended after the first probe that got an answer
+    assert loop.step(dev) == 60 and loop.last.ok and states(dev) == {"received": 1}

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi.responses import RedirectResponse, Response
 
-from core.errors import BadRequest, NotFound
+from core.errors import BadRequest, Conflict, JagaError, NotFound
 from office.staff import ROLES as STAFF_ROLES, create_staff
 
 from .. import admin, audit, auth, queries
@@ -17,6 +17,7 @@ def villages_page(ctx: Ctx, notice: str | None = None, status: int = 200) -> Res
     from office import regions
     q = ctx.params.get("q", "").strip()[:100]
     found = [(r, regions.label(r.code)) for r in regions.villages(query=q, limit=50)] if q else []
+    ctx.audit("view_villages")
     return render(ctx, "villages.html", status=status, villages=admin.village_list(ctx.conn), notice=notice,
                   q=q, found=found, code_version=regions.VERSION)
 
@@ -30,6 +31,32 @@ def villages_add(ctx: Ctx) -> Response:
         return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
     vid = enrollment.add_village(ctx.conn, ctx.form.get("name", "")[:200], ctx.form.get("region", "").strip()[:200] or None)
     ctx.audit("add_village", target=str(vid), detail={"name": ctx.form.get("name", "")[:200]})
+    return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
+
+
+_CODE_REFUSED = {
+    BadRequest: ("bukan kode desa/kelurahan (format 2-2-2-4, mis. 65.03.01.2001)",
+                 "not a desa/kelurahan code (format 2-2-2-4, e.g. 65.03.01.2001)"),
+    NotFound: ("tidak ada di daftar kode Kemendagri", "not in the Kemendagri code list"),
+    Conflict: ("kode atau nama resminya sudah dipakai desa lain", "its code or official name belongs to another village"),
+}
+
+
+@page("POST", "/admin/villages/code", "admin")
+def villages_set_code(ctx: Ctx) -> Response:
+    """Give an existing village its Kemendagri code (issue 24.7): what tier A/B hand-overs
+    need, on the web as well as `office-admin set-village-code`. Audited; the village takes
+    its official name."""
+    from office import village_codes
+    code = ctx.form.get("code", "").strip()[:13]
+    try:
+        out = village_codes.assign(ctx.conn, int(ctx.form.get("village", "0") or 0), code)
+    except (BadRequest, NotFound, Conflict, ValueError) as e:
+        why = _CODE_REFUSED.get(type(e), _CODE_REFUSED[BadRequest])[0 if ctx.lang == "id" else 1]
+        lead = "Kode" if ctx.lang == "id" else "Code"
+        return villages_page(ctx, notice=f"{lead} {code!r}: {why}", status=422)
+    ctx.audit("set_village_code", target=str(out["id"]),
+              detail={"old_name": out["old_name"][:200], "name": out["name"], "code": out["kode_wilayah"]})
     return RedirectResponse(f"{BASE}/admin/villages", status_code=303)
 
 
@@ -47,6 +74,14 @@ def enroll_issue(ctx: Ctx) -> Response:
     return render(ctx, "enroll.html", villages=admin.village_list(ctx.conn), issued=out)
 
 
+@page("GET", "/admin/quarantine", "admin")
+def quarantine_page(ctx: Ctx) -> Response:
+    """Refused emergencies (office/ingest/quarantine.py): seen, with the reason, never lost."""
+    from .. import quarantine
+    ctx.audit("view_quarantine")
+    return render(ctx, "quarantine.html", items=quarantine.listing(ctx.conn, ctx.keys))
+
+
 @page("GET", "/admin/devices", "admin")
 def devices_page(ctx: Ctx) -> Response:
     ctx.audit("view_devices")         # every enrolled person and phone: a staff view like any other
@@ -59,6 +94,7 @@ def device_revoke_confirm(ctx: Ctx) -> Response:
     device = next((d for d in admin.device_list(ctx.conn) if d["id"] == ctx.path["device_id"][:36]), None)
     if device is None:
         raise NotFound("no such device")
+    ctx.audit("view_revoke_device", target=device["id"][:64])      # who is on that phone: a view
     return render(ctx, "revoke_confirm.html", device=device)
 
 
@@ -78,6 +114,7 @@ def person_revoke_confirm(ctx: Ctx) -> Response:
     if person["revoked_at"]:
         return RedirectResponse(f"{BASE}/admin/devices", status_code=303)
     others = [p for p in device["persons"] if p["id"] != person["id"] and not p["revoked_at"]]
+    ctx.audit("view_revoke_person", target=person["id"], detail={"device": device["id"][:8]})
     return render(ctx, "revoke_person_confirm.html", person=person, device=device, others=others)
 
 
@@ -109,10 +146,13 @@ def staff_add(ctx: Ctx) -> Response:
 
 
 def _staff_id(ctx: Ctx) -> int:
-    raw = ctx.path["staff_id"]
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or not any(m["id"] == int(raw) for m in admin.staff_list(ctx.conn)):
+    try:
+        sid = queries.parse_id(ctx.path["staff_id"], "staff")
+    except JagaError:
+        raise NotFound("no such staff member") from None
+    if not any(m["id"] == sid for m in admin.staff_list(ctx.conn)):
         raise NotFound("no such staff member")
-    return int(raw)
+    return sid
 
 
 @page("POST", "/admin/staff/{staff_id}/token", "admin")
@@ -150,10 +190,8 @@ def token_revoke(ctx: Ctx) -> Response:
 def audit_page(ctx: Ctx) -> Response:
     ctx.audit("view_audit")
     before = ctx.params.get("before", "")
-    if before and not (before.isascii() and before.isdigit() and len(before) <= 18):
-        raise queries.FilterError("before: expected an entry number")
     action = ctx.params.get("action") or None
-    entries = audit.page(ctx.conn, int(before) if before else None, 100, action)
+    entries = audit.page(ctx.conn, queries.parse_id(before, "before") if before else None, 100, action)
     more = f"{BASE}/admin/audit?" + urlencode({"before": entries[-1]["id"], **({"action": action} if action else {})}) \
         if len(entries) == 100 else None
     return render(ctx, "audit.html", entries=entries, more=more, actions=audit.ACTIONS, action=action)

@@ -6,11 +6,14 @@ from urllib.parse import urlencode
 import forms
 from fastapi.responses import Response
 
+from sqlalchemy import select
+
 from core import localtime
 from core.errors import BadRequest
 from office import conversation
+from office.schema import envelopes
 
-from .. import admin, audit, basemap, charts, exports, indexer, mapview, queries, urgency
+from .. import admin, audit, basemap, charts, emergency, export_columns, exports, indexer, mapview, queries, urgency
 from ..i18n import CATEGORY_PMI, TRIAGE, URGENCY, VERDICT, label, t
 from ..web import (BASE, PAGE_SIZE, ZONE, Ctx, _form_choices, category_label, page, render,
                    route_label)
@@ -52,7 +55,12 @@ def inbox(ctx: Ctx) -> Response:
         ctx.audit("view_list", detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(rows),
                                        "page": "next" if paged else "first"})
     replied = conversation.awaiting_office(ctx.conn, [r["envelope_id"] for r in rows])
+    said = emergency.sentences(ctx.conn, ctx.keys, [r["envelope_id"] for r in rows if r.get("urgency") == "darurat"])
+    ids = [r["envelope_id"] for r in rows]
+    secret = set(ctx.conn.execute(select(envelopes.c.id).where(envelopes.c.id.in_(ids),
+                                                                envelopes.c.rahasia.is_(True))).scalars()) if ids else set()
     return render(ctx, "inbox.html", status=400 if error else 200, rows=rows, error=error, replied=replied,
+                  said=said, secret=secret,
                   p=ctx.params, qs=qs, remaining=remaining, forms_title=dict(_filter_options(ctx)["forms"]),
                   next_url=f"{BASE}/?{qs}&{'ucursor' if by_urgency else 'cursor'}={nxt}" if nxt else None,
                   first_url=f"{BASE}/?{qs}" if paged else None,
@@ -130,9 +138,15 @@ def export(ctx: Ctx) -> Response:
     fmt = ctx.params.get("format", "csv")
     if fmt not in exports.FORMATS:
         raise queries.FilterError(f"format: one of {', '.join(exports.FORMATS)}")
+    group = ctx.params.get("group") or None
+    if group is not None and (fmt != "csv" or group not in export_columns.repeat_groups((f.id for f in forms.list_forms()))):
+        raise queries.FilterError("group: a repeat group (terlibat), with format=csv only")
     filters = queries.parse_filters(ctx.params)
     data = exports.rows(ctx.conn, ctx.keys, ctx.staff, filters)
-    ctx.audit("export", target=fmt, detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(data)})
+    ctx.audit("export", target=fmt, detail={"filters": audit.filters_detail(ctx.keys, filters), "rows": len(data),
+                                            **({"group": group} if group else {})})
     writer, media = exports.FORMATS[fmt]
-    return Response(writer(data, ctx.lang), media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="jaga-desa-laporan.{fmt}"'})
+    body = writer(data, ctx.lang, group) if group else writer(data, ctx.lang)
+    name = f"jaga-desa-{group}" if group else "jaga-desa-laporan"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
-from .. import basemap, mapview, queries, reports
+from .. import basemap, mapview, queries, reclassify, reports
 from ..i18n import TRIAGE, label, t
 from ..web import BASE, Ctx, Denied, page, render
 
@@ -27,7 +27,7 @@ def report_detail(ctx: Ctx) -> Response:
                              css="map small", anchor="gps", tile_url=basemap.tile_url(ctx.request.url.hostname),
                              label=lambda p: f'{p["lat"]:.5f}, {p["lon"]:.5f}').svg if d["gps"] else ""
     notice = {"triage": t("triage_saved", ctx.lang), "feedback": t("feedback_sent", ctx.lang),
-              "ack": t("ack_done", ctx.lang)}.get(
+              "ack": t("ack_done", ctx.lang), "rahasia": t("rahasia_saved", ctx.lang)}.get(
         ctx.params.get("done", ""))
     return render(ctx, "detail.html", d=d, gps_svg=gps_svg, notice=notice,
                   assignees=reports.assignees(ctx.conn, row.village_id),
@@ -59,3 +59,15 @@ def report_feedback(ctx: Ctx) -> Response:
     fid = reports.send(ctx.conn, ctx.keys, ctx.staff, row.id, ctx.form.get("message", ""), kind=kind)
     ctx.audit("feedback", target=row.id, detail={"feedback_id": fid, "kind": kind})
     return RedirectResponse(f"{BASE}/reports/{row.id}?done=feedback", status_code=303)
+
+
+@page("POST", "/reports/{report_id}/rahasia", "staff")
+def report_rahasia(ctx: Ctx) -> Response:
+    """Mark the report rahasia (any staff member who sees it) or take the mark off (admins)."""
+    row = _report(ctx)
+    rahasia = ctx.form.get("rahasia") != "0"
+    if not rahasia and ctx.staff["role"] != "admin":
+        raise Denied(row.id, "role")
+    if reclassify.set_rahasia(ctx.conn, ctx.keys, ctx.staff, row.id, rahasia, ctx.form.get("note", "")):
+        ctx.audit("reclassify", target=row.id, detail={"rahasia": rahasia})
+    return RedirectResponse(f"{BASE}/reports/{row.id}?done=rahasia", status_code=303)

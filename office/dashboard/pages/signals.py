@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.errors import BadRequest
 from office import warning
 from office.warning import review
 
 from .. import queries
-from ..schema import dash_reports
-from ..web import BASE, Ctx, Denied, page, render
+from ..web import BASE, Ctx, Denied, nav_badge, page, render
 
 TEXTS = {
     "signals": ("Sinyal peringatan dini", "Early-warning signals"),
@@ -47,14 +46,12 @@ def _t(key: str, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+@nav_badge
 def badge(ctx: Ctx) -> dict:
     """New signals and new Darurat reports this staff member may see (shown in the menu)."""
+    from .. import emergency
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
-    q = select(func.count()).select_from(dash_reports).where(
-        dash_reports.c.urgency == "darurat", dash_reports.c.triage == "new")
-    if allowed is not None:
-        q = q.where(dash_reports.c.village_id.in_(allowed))
-    return {"signals": review.new_count(ctx.conn, allowed), "darurat": ctx.conn.execute(q).scalar_one(),
+    return {"signals": review.new_count(ctx.conn, allowed), "darurat": emergency.open_count(ctx.conn, ctx.staff),
             "label": _t("signals", ctx.lang), "darurat_label": _t("darurat", ctx.lang),
             "alerts_label": "Peringatan ke desa" if ctx.lang != "en" else "Alerts to villages"}
 
@@ -85,16 +82,13 @@ def signals(ctx: Ctx) -> Response:
 
 @page("POST", "/signals/{signal_id}", "staff")
 def signal_action(ctx: Ctx) -> Response:
-    raw = ctx.path["signal_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise BadRequest("bad signal id")
-    sid = int(raw)
+    sid = queries.parse_id(ctx.path["signal_id"], "signal")
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
     if not review.wholly_in_scope(ctx.conn, sid, allowed) or not review.in_scope(ctx.conn, sid, None):
         raise Denied(f"signal:{sid}", "region")
     action = ctx.form.get("action", "")
     assignee = ctx.form.get("assignee") or None
     change = review.act(ctx.conn, sid, action, reason=ctx.form.get("reason", ""),
-                        assignee_id=int(assignee) if assignee and assignee.isdigit() and len(assignee) <= 12 else None)
+                        assignee_id=queries.parse_id(assignee, "assignee") if assignee else None)
     ctx.audit("signal", target=f"signal:{sid}", detail={"action": action, **change})
     return RedirectResponse(f"{BASE}/signals", status_code=303)

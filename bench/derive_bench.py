@@ -1,0 +1,218 @@
+"""Store, then derive: does the derive worker keep up with the push, how long from a
+receipt to its signal, and does early warning cost the same per report however much is
+stored — every figure from this one run.
+
+    python bench/derive_bench.py [--reports 2000] [--phones 100] [--seconds 20]
+                                 [--stored 1000,4000] [--share 0.3]
+
+1. Throughput (no HTTP, SQLite synchronous=FULL): `--reports` sealed reports through the
+   office's `ingest_batch` (batches of 200: store + filter row + jobs), then the derive
+   worker (`exhaust`: open once, search terms, early warning, roll-up links, webhooks) over
+   the same reports. Target: derive rate >= push ingest rate (the worker keeps up).
+2. Receipt-to-signal lag: a real office (uvicorn subprocess, its derive worker thread) and
+   `--phones` phones (bench/load_bench.Phone: enrolled over HTTP, real sealed envelopes)
+   pushing batches of 3 with ~2 s think time for `--seconds`; a watcher polls the office's
+   job table and records, per report, the time from its receipt until its early-warning job
+   is gone. Target: p95 <= 5 s.
+3. Early-warning cost per report against what is stored: batches of 200 reports through the
+   early-warning consumer over `--stored` stored reports, `--share` of whose names share one
+   token ("Muhammad ..."). Prints the slope (ms per report per 1,000 more stored; target ≈ 0)
+   — the rules' own cost is office/warning's (the name-matching work is tracked there).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import harness  # noqa: E402
+from bench.common import percentile, report  # noqa: E402
+from bench.ingest_ratio import OFFICE_KEY, prepared  # noqa: E402
+
+FIRST = ["Muhammad", "Abdul", "Siti", "Nur", "Agus", "Budi", "Dewi", "Rina", "Yusuf", "Hendra", "Wati", "Joko"]
+LAST = ["Rahman", "Hidayat", "Saputra", "Lestari", "Kurniawan", "Wijaya", "Santoso", "Pratama", "Nurhayati",
+        "Setiawan", "Sari", "Gunawan", "Halim", "Fauzi", "Syahputra", "Siregar", "Nasution", "Harahap"]
+
+
+def throughput(folder: Path, n: int) -> tuple[float, float]:
+    """(push ingest reports/s, derive reports/s) on the same `n` reports."""
+    import shutil
+    from office import db, keys as office_keys
+    from office.derive import worker
+    from office.ingest import ingest_batch
+    snapshot, envelopes, device_id, _ = prepared(folder, n)
+    work = folder / "work"
+    shutil.copytree(snapshot, work)
+    keys = office_keys.load_or_create(work, OFFICE_KEY)
+    engine = db.make_engine(db.sqlite_url(work))
+    t = time.perf_counter()
+    for k in range(0, n, 200):
+        with engine.begin() as conn:
+            ingest_batch(conn, envelopes[k:k + 200], device_id=device_id, keys=keys)
+    push = n / (time.perf_counter() - t)
+    worker.run_once(engine, keys, batch=1)           # consumers imported, forms loaded: not timed
+    t = time.perf_counter()
+    worker.exhaust(engine, keys)
+    derive = (n - 1) / (time.perf_counter() - t)
+    engine.dispose()
+    return push, derive
+
+
+def lag(folder: Path, phones: int, seconds: float) -> tuple[list[float], int]:
+    """Receipt-to-signal lags (s) of every report pushed while `phones` phones push."""
+    from sqlalchemy import select
+    from bench.load_bench import Phone
+    from office import db, enrollment
+    from office.derive.schema import derive_jobs
+    data = folder / "office"
+    data.mkdir(parents=True)
+    server = harness.office(data)
+    engine = db.make_engine(db.sqlite_url(data))
+    try:
+        with engine.begin() as conn:
+            enrollment.add_village(conn, "Entikong", "Sanggau")
+            codes = [enrollment.create_code(conn, village="Entikong", role="volunteer", name=f"R{i}")["code"]
+                     for i in range(phones)]
+        fleet = [Phone(server.url, c, i) for i, c in enumerate(codes)]
+        sealed = {p.person: [p.seal(3) for _ in range(int(seconds) + 2)] for p in fleet}
+        waiting: dict[str, float] = {}
+        lags: list[float] = []
+        lock, stop = threading.Lock(), threading.Event()
+
+        def phone(p) -> None:
+            rng = random.Random(p.person)
+            stop.wait(rng.uniform(0, 2.0))
+            while not stop.is_set() and sealed[p.person]:
+                items = sealed[p.person].pop()
+                r = p.http.post(p.url + "/api/v1/envelopes", timeout=120,
+                                json={"envelopes": [base64.b64encode(e).decode() for e in items]})
+                at = time.monotonic()
+                if r.status_code == 200:
+                    with lock:
+                        waiting.update({x["envelope_id"]: at for x in r.json()["results"]
+                                        if x["status"] == "accepted"})
+                stop.wait(rng.uniform(1.0, 3.0))
+
+        def watch() -> None:
+            while not (stop.is_set() and not waiting):
+                with lock:
+                    ids = list(waiting)
+                if ids:
+                    with db.reading(engine) as conn:
+                        pending = set(conn.execute(select(derive_jobs.c.envelope_id).where(
+                            derive_jobs.c.consumer == "early_warning",
+                            derive_jobs.c.envelope_id.in_(ids))).scalars())
+                    now = time.monotonic()
+                    with lock:
+                        for e in ids:
+                            if e not in pending:
+                                lags.append(now - waiting.pop(e))
+                time.sleep(0.05)
+
+        threads = [threading.Thread(target=phone, args=(p,), daemon=True) for p in fleet]
+        watcher = threading.Thread(target=watch, daemon=True)
+        for th in threads + [watcher]:
+            th.start()
+        time.sleep(seconds)           # the load's duration (a bench, not a test: no condition to wait on)
+        stop.set()
+        for th in threads:
+            th.join(120)
+        watcher.join(300)
+        return lags, len(lags)
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def names_answers(rng: random.Random, share: float, form) -> dict:
+    a = form.example()
+    first = "Muhammad" if rng.random() < share else rng.choice(FIRST[1:])
+    a["terlibat"] = [{"peran": "calo", "nama": f"{first} {rng.choice(LAST)} {rng.choice(LAST)}"}]
+    return a
+
+
+def warning_cost(folder: Path, levels: list[int], share: float) -> list[tuple[int, float]]:
+    """(stored, ms per report) of the early-warning consumer on batches of 200."""
+    import datetime as dt
+    import forms
+    from sqlalchemy import insert
+    from office import clock, db, keys as office_keys
+    from office.derive.consumers.early_warning import CONSUMER
+    from office.derive.registry import Stored
+    from office.schema import villages
+    keys = office_keys.load_or_create(folder / "ew", OFFICE_KEY)
+    engine = db.open_store(folder / "ew")
+    with engine.begin() as conn:
+        conn.execute(insert(villages), [{"id": v, "name": f"Desa {v}", "region": f"Kec {v % 5}"} for v in range(1, 21)])
+    form, rng = forms.load("laporan_kecurigaan"), random.Random(7)
+    start = clock.now() - dt.timedelta(days=12)
+
+    def batch(k: int, at) -> list:
+        return [Stored(str(uuid.uuid4()), rng.randint(1, 20), form.id, form.version, clock.iso(at), False,
+                       {"answers": names_answers(rng, share, form)}) for _ in range(k)]
+
+    stored, out = 0, []
+    for level in sorted(levels):
+        while stored < level:          # fill, spread over 12 days (inside the 14-day window)
+            k = min(200, level - stored)
+            at = start + dt.timedelta(seconds=stored * (12 * 86400 / max(levels)))
+            with engine.begin() as conn:
+                CONSUMER.derive(conn, keys, batch(k, at), clock.now())
+            stored += k
+        times = []
+        for _ in range(3):
+            items = batch(200, clock.now())
+            t = time.perf_counter()
+            with engine.begin() as conn:
+                CONSUMER.derive(conn, keys, items, clock.now())
+            times.append((time.perf_counter() - t) * 1000 / 200)
+            stored += 200
+        out.append((level, sorted(times)[1]))
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=2000)
+    ap.add_argument("--phones", type=int, default=100)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--stored", default="1000,4000", help="stored reports before each measure (comma list)")
+    ap.add_argument("--share", type=float, default=0.3, help="share of names with one common token")
+    args = ap.parse_args()
+    levels = [int(x) for x in args.stored.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        push, derive = throughput(tmp / "tp", args.reports)
+        lags, n = lag(tmp / "lag", args.phones, args.seconds)
+        cost = warning_cost(tmp, levels, args.share)
+    (lo, c_lo), (hi, c_hi) = cost[0], cost[-1]
+    slope = (c_hi - c_lo) / ((hi - lo) / 1000) if hi > lo else 0.0
+    p95 = percentile(lags, 95)
+    rows = [
+        {"key": "push", "metric": f"push ingest, {args.reports} reports, no HTTP (reports/s)", "value": round(push)},
+        {"key": "derive", "metric": "derive worker, same reports, all consumers (reports/s)", "value": round(derive)},
+        {"key": "keeps_up", "metric": "derive / push ingest", "value": round(derive / push, 2),
+         "target": ">= 1", "met": derive >= push},
+        {"key": "lag_p50", "metric": f"receipt to signal p50, {args.phones} phones pushing (s)",
+         "value": round(percentile(lags, 50), 2)},
+        {"key": "lag_p95", "metric": f"receipt to signal p95 ({n} reports)", "value": round(p95, 2),
+         "target": "<= 5", "met": p95 <= 5},
+    ]
+    rows += [{"key": f"ew_{lvl}", "metric": f"early warning per report, {lvl} stored, {args.share:.0%} share a token (ms)",
+              "value": round(ms, 2)} for lvl, ms in cost]
+    rows.append({"key": "ew_slope", "metric": "early-warning slope (ms per report per 1k stored)",
+                 "value": round(slope, 3), "target": "≈ 0", "met": abs(slope) <= 0.05 * max(c_lo, 0.01)})
+    report("derive", rows)
+
+
+if __name__ == "__main__":
+    main()

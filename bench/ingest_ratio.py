@@ -1,0 +1,84 @@
+"""Office ingest against the physical floor on the same envelopes, interleaved, in one
+process: what `sync_bench` reports at scale and the CI guard (tests/bench) asserts at a
+small size — a ratio, so a loaded machine slows both sides alike.
+
+    python bench/ingest_ratio.py [--reports 400] [--rounds 2]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import report  # noqa: E402
+from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E402
+
+OFFICE_KEY = "bench-office-key"      # what sync_bench's floor and office_ingest open the keys with
+
+
+def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
+    """An office store with its keys and one enrolled volunteer (`folder`/snapshot), and `n`
+    sealed reports of hers: (snapshot, envelopes, device id, her Ed25519 public key)."""
+    import forms
+    from office import db, enrollment, keys as office_keys
+    from office.rollup.volunteer import Volunteer
+    from sync import envelope as env
+    snapshot = folder / "snapshot"
+    keys = office_keys.load_or_create(snapshot, OFFICE_KEY)
+    engine = db.open_store(snapshot)
+    with engine.begin() as conn:
+        village = enrollment.add_village(conn, "Entikong", "Sanggau")
+    sari = Volunteer.enrol(engine, village, "Sari")
+    engine.dispose()
+    form = forms.load(FORM)
+    sealed = [env.seal({"answers": answers_for(i), "flags": {}, "rahasia": False, "lang": "id"},
+                       form_id=form.id, form_version=form.version, author_id=sari.person_id,
+                       device_id=sari.device_id, signing_key=sari.signing,
+                       recipients=[keys.x25519.public_key()]).envelope
+              for i in range(n)]
+    return snapshot, sealed, sari.device_id, env.raw_public(sari.signing.public_key())
+
+
+def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
+    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each."""
+    snapshot, envelopes, device_id, author_public = prepared(folder, n)
+    runs: dict[str, list[float]] = {"floor": [], "ingest": []}
+    floor(snapshot, folder / "warm-floor", envelopes[:20], author_public)      # imports, caches,
+    office_ingest(snapshot, folder / "warm-ingest", envelopes[:20], device_id, "FULL")   # not timed
+    for r in range(rounds):
+        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public))
+        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, "FULL"))
+    return runs
+
+
+def ratio(runs: dict[str, list[float]]) -> float:
+    """The median of the rounds' own ratios: each round's floor and ingest run back to back,
+    so they share the machine's load of that moment (a shared machine's load swings within
+    seconds; sides compared across rounds would measure the swing)."""
+    return statistics.median(i / f for i, f in zip(runs["ingest"], runs["floor"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = interleaved(Path(tmp), args.reports, args.rounds)
+    of_floor = ratio(runs)
+    report("ingest_ratio", [
+        {"key": "floor", "metric": f"physical floor, {args.reports} reports (reports/s, median)",
+         "value": round(statistics.median(runs["floor"]))},
+        {"key": "ingest", "metric": "office ingest_batch, synchronous=FULL (reports/s, median)",
+         "value": round(statistics.median(runs["ingest"]))},
+        {"key": "ingest_of_floor", "metric": "office ingest / floor (median of paired rounds)", "value": f"{of_floor:.0%}",
+         "target": ">= 60%", "met": of_floor >= 0.6},
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The offline app's entry: what Flet's Python worker runs (as `main`) inside Pyodide.
+
+The same App as `jaga-desa app` and the APK, with the browser's platform seams:
+- data in IndexedDB (storage.py), loaded before the first screen, each commit copied there;
+- no threads: the screens hand their blocking calls to `asyncio.to_thread`; here that runs
+  the call in the worker and then waits until IndexedDB holds what it wrote, so "saved"
+  on screen means saved in the browser's storage (a report sealed, a user created);
+- background sync as an asyncio task (background.py);
+- the phone's pepper in the same browser storage as the data (JAGA_SECRET_DIR): a browser
+  has no hardware key store, which the settings screen and THREAT_MODEL.md say.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from jaga_desa.offline import storage
+
+log = logging.getLogger("jaga.offline")
+
+
+async def _inline_then_flush(func, /, *args, **kwargs):
+    """asyncio.to_thread for a worker without threads: run it here, then make it durable."""
+    result = func(*args, **kwargs)
+    await storage.flush()
+    return result
+
+
+def run() -> None:
+    import flet as ft
+
+    from fieldapp.app import UPLOADS
+    from fieldapp.ui import syncing
+    from fieldapp.ui.shell import App
+    from jaga_desa.offline.background import AsyncioDriver
+
+    from fieldapp import store
+
+    os.environ.setdefault("JAGA_SECRET_DIR", str(storage.SECRETS))
+    asyncio.to_thread = _inline_then_flush            # the platform seam the screens go through
+    store.after_commit(storage.persist_soon)          # every commit on its way to IndexedDB
+    started: dict = {}
+
+    async def main(page: ft.Page) -> None:
+        data = await storage.open_storage()
+        if "sync" not in started:
+            from fieldapp.device import Device
+            Device.init(data).close()                 # create + calibrate once, as `jaga-desa app`
+            await storage.flush()
+            started["sync"] = syncing.start_background(
+                data, runner=lambda loop: AsyncioDriver(loop, lambda: Device(data), storage.flush).start())
+        upload_dir = data / UPLOADS
+        upload_dir.mkdir(exist_ok=True)
+        App(page, data, upload_dir).start()
+
+    ft.run(main)

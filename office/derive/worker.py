@@ -1,0 +1,253 @@
+"""The derive worker: claim due jobs in batches, open each report once, run every consumer
+in its own savepoint, delete its jobs in the same transaction as its writes, commit.
+
+    run_once(engine, keys)      one batch; returns how many jobs it settled
+    exhaust(engine, keys)       until no job is due (tests, benches, `office derive --once`)
+    Worker(engine, keys)        the loop, as a thread in the office process or standalone
+
+Claiming: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the queue and a
+job is in one transaction at a time. On SQLite every writer is serialised already (BEGIN
+IMMEDIATE); a lease row makes one process the worker, so two processes do not both open
+the same reports only for the second to find the jobs gone.
+
+Kill -9 at any point: before the commit nothing of the batch is written and its jobs are
+still queued; after it the writes and the job deletions are both durable. A failing
+consumer costs only its own savepoint; its batch is then tried report by report, so one
+report that breaks it holds up no other: that report's job gets `attempts + 1`, the error,
+and a due time pushed back exponentially (BACKOFF_BASE .. BACKOFF_MAX); the rest commit.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy.dialects import sqlite
+
+from office import clock, db, opening
+from office.keys import OfficeKeys
+from office.schema import envelopes, persons
+
+from . import queue, registry
+from .registry import Consumer, Stored
+from .schema import derive_jobs, derive_lease
+
+log = logging.getLogger("jaga.office.derive")
+BATCH = 100
+POLL = 2.0                                  # seconds between looks when nothing woke the worker
+LEASE = timedelta(seconds=30)
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_MAX = timedelta(hours=1)
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay after the `attempts`-th failure: 5 s, 10 s, 20 s ... at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def take_lease(engine: Engine, holder: str = HOLDER, now: datetime | None = None) -> bool:
+    """SQLite: become (or stay) the one worker process for LEASE; False while another live
+    process holds it. PostgreSQL needs no lease (SKIP LOCKED) and always gets True."""
+    if engine.dialect.name == "postgresql":
+        return True
+    now = now or clock.now()
+    with engine.begin() as conn:
+        row = conn.execute(select(derive_lease).where(derive_lease.c.name == "derive")).first()
+        if row is not None and row.holder != holder and row.until > clock.iso(now):
+            return False
+        values = {"name": "derive", "holder": holder, "until": clock.iso(now + LEASE)}
+        stmt = sqlite.insert(derive_lease).values(values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
+    return True
+
+
+def release_lease(engine: Engine, holder: str = HOLDER) -> None:
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            conn.execute(delete(derive_lease).where(and_(derive_lease.c.name == "derive",
+                                                         derive_lease.c.holder == holder)))
+
+
+def _claim(conn: Connection, now: str, limit: int) -> list[tuple[str, str]]:
+    q = (select(derive_jobs.c.consumer, derive_jobs.c.envelope_id).where(derive_jobs.c.due_at <= now)
+         .order_by(derive_jobs.c.due_at, derive_jobs.c.envelope_id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return [(c, e) for c, e in conn.execute(q).all()]
+
+
+def _open(conn: Connection, keys: OfficeKeys, ids: set[str]) -> dict[str, Stored]:
+    """Each claimed report opened once, for every consumer of the batch."""
+    e = envelopes.c
+    rows = conn.execute(select(e.id, e.author_id, e.data, e.village_id, e.form_id, e.form_version,
+                               e.received_at, e.rahasia, persons.c.ed25519_public)
+                        .join(persons, persons.c.id == e.author_id, isouter=True)
+                        .where(e.id.in_(ids))).all()
+    return {r.id: Stored(r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia),
+                         opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public)))
+            for r in rows}
+
+
+def _jobs_where(consumer: str, ids: list[str]):
+    return and_(derive_jobs.c.consumer == consumer, derive_jobs.c.envelope_id.in_(ids))
+
+
+def _blocked(conn: Connection, consumer: Consumer, ids: list[str]) -> set[str]:
+    """Reports whose prerequisite jobs (consumer.after) are still queued."""
+    if not consumer.after:
+        return set()
+    return set(conn.execute(select(derive_jobs.c.envelope_id).where(and_(
+        derive_jobs.c.consumer.in_(consumer.after), derive_jobs.c.envelope_id.in_(ids)))).scalars())
+
+
+def _fail(conn: Connection, name: str, ids: list[str], exc: BaseException, now: datetime) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    for (eid, attempts) in conn.execute(select(derive_jobs.c.envelope_id, derive_jobs.c.attempts)
+                                        .where(_jobs_where(name, ids))).all():
+        conn.execute(update(derive_jobs).where(_jobs_where(name, [eid])).values(
+            attempts=attempts + 1, error=error, due_at=clock.iso(now + backoff(attempts + 1))))
+
+
+def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[str], items: dict[str, Stored],
+            now: datetime) -> bool:
+    """Derive `ids` for `consumer` and delete their jobs, in one savepoint; on a failure roll
+    the savepoint back and push the jobs back (attempts + 1, the error). True when done."""
+    try:
+        with conn.begin_nested():
+            consumer.derive(conn, keys, [items[e] for e in ids if e in items], now)
+            conn.execute(delete(derive_jobs).where(_jobs_where(consumer.name, ids)))
+        return True
+    except Exception as exc:      # noqa: BLE001 — a consumer's bug costs its jobs a retry, never the rest
+        if len(ids) == 1:
+            log.warning("derive %s failed for report %s: %s", consumer.name, ids[0], type(exc).__name__)
+            _fail(conn, consumer.name, ids, exc, now)
+        return False
+
+
+def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
+    """One batch: returns how many jobs were settled (done, failed or deferred)."""
+    now = now or clock.now()
+    ran: list[Consumer] = []
+    with engine.begin() as conn:
+        jobs = _claim(conn, clock.iso(now), batch)
+        if not jobs:
+            return 0
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for name, eid in jobs:
+            wanted[name].append(eid)
+        items = _open(conn, keys, {e for _, e in jobs})
+        known = {c.name: c for c in registry.all_consumers()}
+        for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
+            conn.execute(delete(derive_jobs).where(_jobs_where(name, wanted.pop(name))))
+        for consumer in known.values():
+            ids = sorted(wanted.get(consumer.name, ()))
+            if not ids:
+                continue
+            blocked = _blocked(conn, consumer, ids)
+            if blocked:      # wait behind the prerequisite (its due time, not the queue's head)
+                conn.execute(update(derive_jobs).where(_jobs_where(consumer.name, sorted(blocked)))
+                             .values(due_at=clock.iso(now + BACKOFF_BASE)))
+            ready = [e for e in ids if e not in blocked]
+            if not ready:
+                continue
+            if _settle(conn, keys, consumer, ready, items, now) or len(ready) == 1:
+                ran.append(consumer)
+                continue
+            for eid in ready:             # one report breaks the batch: find it, derive the rest
+                _settle(conn, keys, consumer, [eid], items, now)
+            ran.append(consumer)
+    for consumer in ran:
+        if consumer.after_commit is not None:
+            try:
+                consumer.after_commit(engine, keys)
+            except Exception as exc:      # noqa: BLE001 — retried after the next batch
+                log.warning("derive %s after commit: %s", consumer.name, type(exc).__name__)
+    return len(jobs)
+
+
+def due(engine: Engine, now: datetime | None = None) -> int:
+    """Jobs due now (a job waiting out its back-off is not)."""
+    with db.reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(derive_jobs)
+                            .where(derive_jobs.c.due_at <= clock.iso(now or clock.now()))).scalar_one()
+
+
+def exhaust(engine: Engine, keys: OfficeKeys, *, timeout: float = 120.0, batch: int = BATCH) -> int:
+    """Run batches until no job is due (like ODK Central's `exhaust()`): what tests and
+    benches call after a push before they read anything derived. Jobs claimed by another
+    worker are waited for, not skipped. Returns how many jobs this call settled."""
+    deadline = time.monotonic() + timeout
+    total = 0
+    while True:
+        n = run_once(engine, keys, batch=batch)
+        total += n
+        if n == 0:
+            if due(engine) == 0:
+                return total
+            if time.monotonic() > deadline:
+                raise TimeoutError("derive jobs still due after the deadline")
+            queue.wait_for_work(0.05)      # another worker holds them: wait for its commit
+
+
+def catch_up(engine: Engine, limit: int = 1000) -> int:
+    """Queue what a consumer says it never derived (reports older than it), once at start."""
+    n = 0
+    for consumer in registry.all_consumers():
+        if consumer.missing is None:
+            continue
+        while True:
+            with engine.begin() as conn:
+                ids = consumer.missing(conn, limit)
+                if ids:
+                    queue.enqueue(conn, ids, consumers=[consumer.name])
+            n += len(ids)
+            if len(ids) < limit:
+                break
+    return n
+
+
+class Worker:
+    """The derive loop: in a daemon thread of the office process (`start`/`stop`), or in the
+    foreground for `jaga-desa office derive` (`run_forever`)."""
+
+    def __init__(self, engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, poll: float = POLL) -> None:
+        self.engine, self.keys, self.batch, self.poll = engine, keys, batch, poll
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def step(self) -> int:
+        if not take_lease(self.engine):
+            return 0
+        return run_once(self.engine, self.keys, batch=self.batch)
+
+    def run_forever(self) -> None:
+        try:
+            catch_up(self.engine)
+        except Exception as exc:          # noqa: BLE001 — the queue still runs
+            log.warning("derive catch-up stopped: %s", type(exc).__name__)
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+            except Exception as exc:      # noqa: BLE001 — the store went away for a moment
+                log.warning("derive batch failed: %s", type(exc).__name__)
+                busy = 0
+            if not busy:
+                queue.wait_for_work(self.poll)
+        release_lease(self.engine)
+
+    def start(self) -> "Worker":
+        self._thread = threading.Thread(target=self.run_forever, name="jaga-derive", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        queue.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
