@@ -1,13 +1,13 @@
 """early warning that ranks: signal strength, merged signals, sealed matched values, name statistics, each signal report's village
 
 Revision ID: warning_0001
-Revises: 0011_replies
+Revises: security_0001_device_day
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "warning_0001"
-down_revision = "0011_replies"
+down_revision = "security_0001_device_day"
 branch_labels = None
 depends_on = None
 
