@@ -1,25 +1,24 @@
-"""Early warning: rule evaluation time for a new batch of 200 reports over N stored ones
-(default 100,000), and precision / recall on planted rings, next to a naive exact-string
-baseline measured in the same run.
+"""Early warning an analyst can trust (issue 25): quality on a realistic test set and the
+cost per report as the office fills, against an exact-string baseline in the same run.
 
-    python bench/warning_bench.py [--reports 100000] [--batches 5]
+    python bench/warning_bench.py [--reports 1637] [--stored 1000,10000,30000,100000]
 
-The reports go through the real code (`office.warning.observe`: normalising, keyed
-HMACs, all five rules, signal upserts) on the office's real schema and migrations
-(SQLite). Only the answers are synthetic; ingest's envelope crypto is benchmarked in
-sync_bench and is not repeated here.
+Quality: `bench/warning_data.py` writes reports the way volunteers write them (names from
+a frequency list with titles and spelling variants, identifiers in the varied ways the
+issue lists, numbers only in free text, rings over weeks with 21-23 day gaps, near misses
+by design). They go through the real engine (`office.warning.observe`: extraction,
+normalisers, keyed HMACs, name statistics, every rule) on the office's real migrated
+schema (SQLite), in pushes of 40 in time order. Printed: ring recall (a ring is found when
+one signal holds at least two of its reports and they are most of that signal), pairwise
+precision and recall (a pair of reports is linked when one identifier/name signal holds
+both; truth = both in one ring), and signals per 1,000 reports (false = a link signal whose
+reports are mostly from no single ring). Baseline: the raw strings of every identifier and
+name field, linked when equal in >= 2 villages within 14 days (a spreadsheet filter).
 
-Planted rings: the same phone / plate / account / boat named in 3-5 reports from 2-4
-villages within 10 days, written the way different people write it ("0812 3456 7890",
-"+62 812-3456-7890", "KT 1234 AB" / "kt-1234-ab", "KM Sinar Jaya" / "SB sinar jaya").
-Noise: near misses of every ring identifier (one digit or letter off, another boat
-number) in other villages in the same weeks, identifiers repeated inside one village,
-and one-off identifiers. Quality is counted over report pairs: a pair is found when one
-same_identifier signal holds both; truth = both in the same ring.
-
-Baseline: the same reports with raw identifier strings in a plain indexed table, linked
-when the strings are equal (>= 2 villages within 14 days) — what a spreadsheet filter
-or a "same text" query does.
+Cost: for each stored size N (names: 30% share one word, "Muhammad"), N background reports
+are loaded through the engine, then batches of 200 new reports are timed; printed as ms
+per report and the slope (ms per report per 10,000 more stored). The baseline's cost is
+timed on the same batches.
 """
 from __future__ import annotations
 
@@ -31,9 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,226 +39,192 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.common import report  # noqa: E402
+from bench.warning_data import END, generate  # noqa: E402
 from office import clock, db, keys as office_keys  # noqa: E402
 from office.schema import villages  # noqa: E402
 from office.warning import Report, observe  # noqa: E402
 from office.warning.schema import warn_signal_reports, warn_signals  # noqa: E402
 
-END = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
-SPAN_DAYS = 180
-KINDS = ("telepon", "plat", "akun_medsos", "kapal")
-BOATS = ["Sinar Jaya", "Harapan Baru", "Bintang Laut", "Cahaya Timur", "Mutiara", "Putra Bahari", "Sri Rezeki"]
+LINK_RULES = ("same_identifier", "same_name")
+RAW_FIELDS = ("nama", "telepon", "akun_medsos", "plat", "kapal")
 
 
-def phone_formats(digits: str) -> list[str]:
-    d = digits  # 8xxxxxxxxxx (without the leading 0)
-    return [f"0{d[:3]} {d[3:7]} {d[7:]}", f"+62 {d[:3]}-{d[3:7]}-{d[7:]}", f"62{d}", f"(0{d[:3]}) {d[3:7]}.{d[7:]}"]
+def open_office(folder: Path, n_villages: int):
+    keys = office_keys.load_or_create(folder, "bench")
+    engine = db.open_store(folder)
+    with engine.begin() as conn:
+        conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": f"Kecamatan {i % 8}"}
+                                        for i in range(1, n_villages + 1)])
+    return engine, keys
 
 
-def formats(kind: str, base: str) -> list[str]:
-    if kind == "telepon":
-        return phone_formats(base)
-    if kind == "plat":
-        a, n, b = base.split()
-        return [f"{a} {n} {b}", f"{a.lower()}-{n}-{b.lower()}", f"{a}{n}{b}", f"{a} {n}{b}"]
-    if kind == "akun_medsos":
-        return [f"@{base}", f"facebook.com/{base}", f"https://www.facebook.com/{base.capitalize()}", base.upper()]
-    return [f"KM {base}", f"SB {base.lower()}", f"KM. {base.upper()}", f"speedboat {base}"]
-
-
-def near_miss(kind: str, base: str, k: int) -> str:
-    """The k-th near miss of `base` (k = 0, 1, 2 give three different ones): one digit,
-    letter or number off — another person's number, plate, account or boat."""
-    if kind == "telepon":
-        i = len(base) - 1 - k
-        return base[:i] + str((int(base[i]) + 1) % 10) + base[i + 1:]
-    if kind == "plat":
-        a, n, b = base.split()
-        return f"{a} {(int(n) + 1 + k - 1000) % 9000 + 1000} {b}"
-    if kind == "akun_medsos":
-        return base + ["_", "1", "x"][k]
-    return base + f" {k + 2}"
-
-
-_USED: set[tuple[str, str]] = set()
-
-
-def fresh(kind: str, rng: random.Random, n: int) -> str:
-    """A new identifier of one person or vehicle: never equal to another one (two random
-    plates that collide would be the same vehicle, i.e. a real link, not noise)."""
-    while True:
-        value = _draw(kind, rng, n)
-        if (kind, value) not in _USED:
-            _USED.add((kind, value))
-            return value
-
-
-def _draw(kind: str, rng: random.Random, n: int) -> str:
-    if kind == "telepon":
-        return "8" + str(rng.choice([12, 13, 21, 22, 52, 53, 77])) + f"{rng.randrange(10**8):08d}"
-    if kind == "plat":
-        return f"{rng.choice(['KT', 'KB', 'DA', 'BP', 'SAB', 'QAA'])} {rng.randint(1000, 9999)} {rng.choice(['A', 'AB', 'XY', 'K'])}"
-    if kind == "akun_medsos":
-        return f"kerja.{rng.choice(['malaysia', 'sabah', 'brunei', 'sawit'])}.{n}"
-    return f"{rng.choice(BOATS)} {n}"
-
-
-def generate(n: int, n_villages: int, rng: random.Random):
-    """[(Report, raw identifiers [(kind, raw)])] in time order, and the planted rings."""
-    items: list[tuple[datetime, int, list[tuple[str, str]]]] = []
-    rings: list[list[int]] = []
-    n_rings = max(5, n // 2000)
-    counter = itertools.count()
-
-    def at(day: float) -> datetime:
-        return END - timedelta(days=SPAN_DAYS) + timedelta(days=day)
-
-    for _ in range(n_rings):
-        kind = rng.choice(KINDS)
-        base = fresh(kind, rng, next(counter))
-        start = rng.uniform(0, SPAN_DAYS - 11)
-        vills = rng.sample(range(1, n_villages + 1), rng.randint(2, 4))
-        members = []
-        for j in range(rng.randint(3, 5)):
-            v = vills[j % len(vills)]
-            items.append((at(start + rng.uniform(0, 10)), v, [(kind, rng.choice(formats(kind, base)))]))
-            members.append(len(items) - 1)
-        rings.append(members)
-        for k in range(3):           # near misses, same weeks, other villages
-            items.append((at(start + rng.uniform(0, 10)), rng.randint(1, n_villages),
-                          [(kind, rng.choice(formats(kind, near_miss(kind, base, k))))]))
-    village_repeat: dict[int, tuple[str, str]] = {}
-    while len(items) < n:
-        day = rng.uniform(0, SPAN_DAYS)
-        v = rng.randint(1, n_villages)
-        ids: list[tuple[str, str]] = []
-        r = rng.random()
-        if r < 0.35:
-            kind = rng.choice(KINDS)
-            ids.append((kind, rng.choice(formats(kind, fresh(kind, rng, next(counter))))))
-        elif r < 0.45:               # the same local identifier, only ever in one village
-            if v not in village_repeat or rng.random() < 0.3:
-                kind = rng.choice(KINDS)
-                village_repeat[v] = (kind, fresh(kind, rng, next(counter)))
-            kind, base = village_repeat[v]
-            ids.append((kind, rng.choice(formats(kind, base))))
-        items.append((at(day), v, ids))
-    order = sorted(range(len(items)), key=lambda i: items[i][0])
-    pos = {old: new for new, old in enumerate(order)}
-    out = []
-    for i in order:
-        when, v, ids = items[i]
-        answers = {"status": "sudah", "tempat_berangkat": f"Dermaga {rng.randint(1, 3000)}",
-                   "jumlah_di_bawah_umur": 0}
-        if ids:
-            answers["terlibat"] = [{"peran": "calo", k: raw} for k, raw in ids]
-        out.append((Report(str(uuid.uuid4()), v, rng.choice(["keberangkatan_pmi", "laporan_kecurigaan"]),
-                           clock.iso(when), answers), ids))
-    return out, [[pos[m] for m in ring] for ring in rings]
+def as_report(r: dict) -> Report:
+    return Report(r["id"], r["village"], r["form"], clock.iso(r["at"]), r["answers"])
 
 
 class Baseline:
-    """Exact raw strings in a plain indexed table; linked when equal in >= 2 villages in 14 days."""
+    """Raw strings of every identifier and name field in a plain indexed table; linked when
+    equal in >= 2 villages within 14 days."""
 
     def __init__(self, conn) -> None:
-        self.conn = conn
         conn.exec_driver_sql("CREATE TABLE base_links (kind TEXT, value TEXT, envelope_id TEXT, village_id INT, at TEXT)")
         conn.exec_driver_sql("CREATE INDEX ix_base ON base_links(kind, value, at)")
         self.groups: dict[tuple[str, str], set[str]] = defaultdict(set)
 
-    def observe(self, batch) -> None:
-        rows = [{"k": k, "v": raw, "e": r.envelope_id, "vi": r.village_id, "at": r.received_at}
-                for r, ids in batch for k, raw in ids]
+    def observe(self, conn, batch: list[dict]) -> None:
+        rows = [{"k": k, "v": e[k], "e": r["id"], "vi": r["village"], "at": clock.iso(r["at"])}
+                for r in batch for e in r["answers"].get("terlibat", []) for k in RAW_FIELDS if e.get(k)]
         if not rows:
             return
-        self.conn.execute(text("INSERT INTO base_links VALUES (:k, :v, :e, :vi, :at)"), rows)
+        conn.execute(text("INSERT INTO base_links VALUES (:k, :v, :e, :vi, :at)"), rows)
         for row in rows:
             since = clock.iso(clock.parse(row["at"]) - timedelta(days=14))
-            hits = self.conn.execute(text("SELECT envelope_id, village_id FROM base_links WHERE kind=:k AND value=:v "
-                                          "AND at >= :s AND at <= :at"), {"k": row["k"], "v": row["v"], "s": since,
-                                                                          "at": row["at"]}).all()
+            hits = conn.execute(text("SELECT envelope_id, village_id FROM base_links WHERE kind=:k AND value=:v "
+                                     "AND at >= :s AND at <= :at"), {**row, "s": since}).all()
             if len({h.village_id for h in hits}) >= 2:
                 self.groups[(row["k"], row["v"])].update(h.envelope_id for h in hits)
 
 
 def pairs_of(groups) -> set[frozenset]:
-    out = set()
+    return {frozenset(p) for g in groups for p in itertools.combinations(sorted(g), 2)}
+
+
+def judge(groups: list[set[str]], rings: list[list[str]], n_reports: int) -> dict:
+    ring_of = {e: i for i, ring in enumerate(rings) for e in ring}
+    truth = pairs_of(set(r) for r in rings)
+    found = pairs_of(groups)
+    tp = len(found & truth)
+    rings_found, false = set(), 0
     for g in groups:
-        out.update(frozenset(p) for p in itertools.combinations(sorted(g), 2))
+        counts = defaultdict(int)
+        for e in g:
+            if e in ring_of:
+                counts[ring_of[e]] += 1
+        best = max(counts.items(), key=lambda kv: kv[1], default=(None, 0))
+        if best[1] >= 2 and best[1] * 2 >= len(g):
+            rings_found.add(best[0])
+        else:
+            false += 1
+    return {"ring_recall": len(rings_found) / len(rings), "rings": f"{len(rings_found)}/{len(rings)}",
+            "precision": tp / len(found) if found else 1.0, "recall": tp / len(truth) if truth else 1.0,
+            "signals_per_1000": 1000 * len(groups) / n_reports, "false_per_1000": 1000 * false / n_reports}
+
+
+def quality(n: int, n_villages: int, push: int, seed: int = 25) -> tuple[dict, dict, dict]:
+    data, truth = generate(n, n_villages, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, keys = open_office(Path(tmp), n_villages)
+        with engine.begin() as conn:
+            base = Baseline(conn)
+        for i in range(0, len(data), push):
+            batch = data[i:i + push]
+            with engine.begin() as conn:
+                observe(conn, keys, [as_report(r) for r in batch], now=batch[-1]["at"])
+                base.observe(conn, batch)
+        with engine.connect() as conn:
+            groups: dict[int, set[str]] = defaultdict(set)
+            for sid, env_id in conn.execute(
+                    select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
+                    .join(warn_signals, warn_signals.c.id == warn_signal_reports.c.signal_id)
+                    .where(warn_signals.c.rule.in_(LINK_RULES), warn_signals.c.status != "merged")):
+                groups[sid].add(env_id)
+            by_rule = dict(conn.execute(select(warn_signals.c.rule, text("count(*)"))
+                                        .where(warn_signals.c.status != "merged").group_by(warn_signals.c.rule)).all())
+        engine.dispose()
+    ours = judge(list(groups.values()), truth.rings, len(data))
+    theirs = judge([set(g) for g in base.groups.values()], truth.rings, len(data))
+    return ours, theirs, by_rule
+
+
+def background(n: int, n_villages: int, seed: int) -> list[dict]:
+    """N reports over 26 weeks; 30% of the names share one word ("Muhammad")."""
+    rng = random.Random(seed)
+    data, _ = generate(n, n_villages, weeks=26, seed=seed)
+    for r in data:
+        for e in r["answers"].get("terlibat", []):
+            if e.get("nama") and rng.random() < 0.3 and "muhammad" not in e["nama"].lower():
+                e["nama"] = "Muhammad " + e["nama"]
+    return data
+
+
+def cost(sizes: list[int], n_villages: int, batch: int, repeats: int) -> list[dict]:
+    out = []
+    for n in sizes:
+        data = background(n + batch * repeats, n_villages, seed=n)
+        stored, fresh = data[:n], data[n:]
+        with tempfile.TemporaryDirectory() as tmp:
+            engine, keys = open_office(Path(tmp), n_villages)
+            with engine.begin() as conn:
+                base = Baseline(conn)
+            for i in range(0, n, 1000):
+                with engine.begin() as conn:
+                    chunk = stored[i:i + 1000]
+                    observe(conn, keys, [as_report(r) for r in chunk], now=chunk[-1]["at"])
+                    base.observe(conn, chunk)
+            ours, theirs = [], []
+            for k in range(repeats):
+                b = fresh[k * batch:(k + 1) * batch]
+                with engine.begin() as conn:
+                    t0 = time.perf_counter()
+                    observe(conn, keys, [as_report(r) for r in b], now=END)
+                    t1 = time.perf_counter()
+                    base.observe(conn, b)
+                    t2 = time.perf_counter()
+                ours.append((t1 - t0) * 1000 / len(b))
+                theirs.append((t2 - t1) * 1000 / len(b))
+            engine.dispose()
+        out.append({"stored": n, "ms": statistics.median(ours), "base_ms": statistics.median(theirs)})
+        print(f"  stored {n:>7}: {out[-1]['ms']:.2f} ms/report (baseline {out[-1]['base_ms']:.2f})", flush=True)
     return out
 
 
-def quality(found: set, truth: set) -> tuple[float, float]:
-    tp = len(found & truth)
-    return (tp / len(found) if found else 1.0), (tp / len(truth) if truth else 1.0)
+def slope(points: list[dict], key: str) -> float:
+    """Least-squares ms per report per 10,000 more stored."""
+    xs = [p["stored"] / 10000 for p in points]
+    ys = [p[key] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reports", type=int, default=100000)
+    ap.add_argument("--reports", type=int, default=1637, help="size of the quality test set")
+    ap.add_argument("--villages", type=int, default=30)
+    ap.add_argument("--push", type=int, default=40, help="reports per push in the quality run")
+    ap.add_argument("--stored", default="1000,10000,30000,100000", help="stored sizes for the cost slope")
     ap.add_argument("--batch", type=int, default=200)
-    ap.add_argument("--batches", type=int, default=5, help="timed batches at the end")
-    ap.add_argument("--villages", type=int, default=60)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=25, help="the test set's generator seed")
     args = ap.parse_args()
-    rng = random.Random(13)
-    data, rings = generate(args.reports, args.villages, rng)
-    timed_from = len(data) - args.batch * args.batches
-    with tempfile.TemporaryDirectory() as tmp:
-        keys = office_keys.load_or_create(Path(tmp), "bench")
-        engine = db.open_store(Path(tmp))
-        with engine.begin() as conn:
-            conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": f"Kecamatan {i % 12}"}
-                                            for i in range(1, args.villages + 1)])
-            base = Baseline(conn)
-        t_load = time.perf_counter()
-        ours_t, base_t = [], []
-        i = 0
-        while i < len(data):
-            size = 1000 if i + 1000 <= timed_from else args.batch
-            batch = data[i:i + size]
-            i += size
-            timed = i > timed_from
-            with engine.begin() as conn:
-                t0 = time.perf_counter()
-                observe(conn, keys, [r for r, _ in batch], now=clock.parse(batch[-1][0].received_at))
-                t1 = time.perf_counter()
-            with engine.begin() as conn:
-                base.conn = conn
-                t2 = time.perf_counter()
-                base.observe(batch)
-                t3 = time.perf_counter()
-            if timed:
-                ours_t.append(t1 - t0)
-                base_t.append(t3 - t2)
-        load_s = time.perf_counter() - t_load
-        with engine.connect() as conn:
-            groups = defaultdict(set)
-            for sid, env_id in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
-                                            .join(warn_signals, warn_signals.c.id == warn_signal_reports.c.signal_id)
-                                            .where(warn_signals.c.rule == "same_identifier")):
-                groups[sid].add(env_id)
-            n_signals = dict(conn.execute(select(warn_signals.c.rule, text("count(*)"))
-                                          .group_by(warn_signals.c.rule)).all())
-    truth = pairs_of([{data[m][0].envelope_id for m in ring} for ring in rings])
-    p, r = quality(pairs_of(groups.values()), truth)
-    bp, br = quality(pairs_of(base.groups.values()), truth)
-    med, worst, bmed = statistics.median(ours_t), max(ours_t), statistics.median(base_t)
+    ours, theirs, by_rule = quality(args.reports, args.villages, args.push, args.seed)
     rows = [
-        {"metric": f"stored reports (N)", "value": len(data)},
-        {"metric": "planted rings / ring report pairs", "value": f"{len(rings)} / {len(truth)}"},
-        {"metric": f"evaluate a batch of {args.batch}, median (s)", "value": round(med, 3), "target": "<= 1.0",
-         "met": med <= 1.0},
-        {"metric": f"evaluate a batch of {args.batch}, worst of {len(ours_t)} (s)", "value": round(worst, 3),
-         "target": "<= 1.0", "met": worst <= 1.0},
-        {"metric": "baseline exact-string batch, median (s)", "value": round(bmed, 3)},
-        {"metric": "time ratio rules / baseline", "value": round(med / bmed, 2) if bmed else "-"},
-        {"metric": "precision on planted rings", "value": round(p, 3), "target": ">= 0.95", "met": p >= 0.95},
-        {"metric": "recall on planted rings", "value": round(r, 3), "target": ">= 0.95", "met": r >= 0.95},
-        {"metric": "baseline precision (exact strings)", "value": round(bp, 3)},
-        {"metric": "baseline recall (exact strings)", "value": round(br, 3)},
-        {"metric": "load of N reports through observe (s)", "value": round(load_s, 1)},
-        {"metric": "signals by rule", "value": json.dumps(n_signals, sort_keys=True)},
+        {"metric": "test set: reports / villages / weeks", "value": f"{args.reports} / {args.villages} / 10"},
+        {"metric": "ring recall (ours)", "value": f"{ours['ring_recall']:.2f} ({ours['rings']})", "target": ">= 0.9",
+         "met": ours["ring_recall"] >= 0.9},
+        {"metric": "ring recall (exact strings)", "value": f"{theirs['ring_recall']:.2f} ({theirs['rings']})"},
+        {"metric": "pairwise precision (ours)", "value": round(ours["precision"], 3), "target": ">= 0.9",
+         "met": ours["precision"] >= 0.9},
+        {"metric": "pairwise precision (exact strings)", "value": round(theirs["precision"], 3)},
+        {"metric": "pairwise recall (ours)", "value": round(ours["recall"], 3), "target": ">= 0.8",
+         "met": ours["recall"] >= 0.8},
+        {"metric": "pairwise recall (exact strings)", "value": round(theirs["recall"], 3)},
+        {"metric": "link signals per 1,000 reports (ours)", "value": round(ours["signals_per_1000"], 1)},
+        {"metric": "false link signals per 1,000 (ours)", "value": round(ours["false_per_1000"], 2), "target": "< 5",
+         "met": ours["false_per_1000"] < 5},
+        {"metric": "false link signals per 1,000 (exact strings)", "value": round(theirs["false_per_1000"], 2)},
+        {"metric": "signals by rule (ours)", "value": json.dumps(by_rule, sort_keys=True)},
     ]
+    sizes = [int(s) for s in args.stored.split(",") if s]
+    if sizes:
+        print("cost per report as the office fills:", flush=True)
+        pts = cost(sizes, args.villages, args.batch, args.repeats)
+        s, bs = slope(pts, "ms"), slope(pts, "base_ms")
+        rows += [{"metric": f"early warning ms/report at {p['stored']} stored", "value": round(p["ms"], 2)} for p in pts]
+        rows += [{"metric": "slope, ms/report per 10k stored (ours)", "value": round(s, 3),
+                  "target": "≈ 0 (< 5% of the first point)", "met": abs(s) * (sizes[-1] - sizes[0]) / 10000 < 0.25 * pts[0]["ms"] + 0.5},
+                 {"metric": "slope, ms/report per 10k stored (exact strings)", "value": round(bs, 3)},
+                 {"metric": f"cost ratio {sizes[-1]} / {sizes[0]} stored (ours)", "value": round(pts[-1]["ms"] / pts[0]["ms"], 2)}]
     report("warning", rows)
 
 

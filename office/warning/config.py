@@ -1,6 +1,6 @@
 """The rules' settings: every threshold an office may want to tune, in one place.
 
-Defaults follow issue 13. An office overrides them with DATA/warning.json holding any of
+Defaults follow issue 13, windows and name weights issue 25. An office overrides them with DATA/warning.json holding any of
 the same names, e.g. {"identifier_days": 21, "place_min_reports": 4}; the office reads it
 at start (`load_for`) and ingest uses it (`current`).
 """
@@ -17,9 +17,15 @@ from .places import KNOWN_PLACES
 
 @dataclass(frozen=True)
 class WarningConfig:
-    identifier_days: int = 14           # same identifier ...
+    identifier_days: int = 90           # same phone / account / plate / boat (they persist for months) ...
     identifier_min_villages: int = 2    # ... in reports from this many villages
-    name_similarity: float = 90.0       # rapidfuzz token_sort_ratio for "the same name"
+    name_days: int = 60                 # similar names are weaker: a shorter window
+    name_min_bits: float = 8.0          # a name more common than 1 in 2^8 names is never looked up
+    name_alpha: float = 0.002           # a name links when this many mentions (same role / place) would
+                                        # happen by chance with probability below this (Poisson)
+    name_block_cap: int = 2000          # a name word held by more names than this is not a block on its own
+    name_block_share: float = 0.02      # ... nor one held by more than this share of the office's names
+    name_similarity: float = 90.0       # kept for old warning.json files; names.match decides now
     place_days: int = 7                 # same departure point ...
     place_min_reports: int = 3          # ... in this many reports
     planned_hours: int = 48             # planned departure this close, with minors

@@ -1,5 +1,6 @@
 """After ingest has opened a batch of reports: store their link keys, run the rules over
 the new batch (indexed look-ups, never a scan of old reports) and raise or extend signals.
+Identifier and name links are rings.py's; the place, minors and weekly-spike rules are here.
 
 Runs inside ingest's transaction, so a report and its link keys are committed together.
 """
@@ -11,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from rapidfuzz import fuzz
 from sqlalchemy import Connection, and_, case, func, insert, select, update
 from sqlalchemy.orm import aliased
 
@@ -19,13 +19,15 @@ from office import clock
 from office.keys import OfficeKeys
 from office.schema import villages
 
-from . import extract, normalise
+from . import extract, rings
 from .config import WarningConfig, current
-from .linkkeys import link_key, open_name, seal_name
+from .linkkeys import link_key
+from .rank import score
 from .rules import ears_c2
 from .schema import warn_links, warn_signal_reports, warn_signals
+from .window import window
 
-IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
+IDENTIFIER_KINDS = rings.IDENTIFIER_KINDS
 
 
 @dataclass
@@ -63,114 +65,37 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
         return []
     regions = dict(conn.execute(select(villages.c.id, villages.c.region)
                                 .where(villages.c.id.in_({r.village_id for r in reports}))).all())
-    rows, per_report = [], []
+    rows, per_report, values = [], [], {}
     for r in reports:
         f = r.facts_for(config)
         per_report.append((r, f))
+        base = {"envelope_id": r.envelope_id, "village_id": r.village_id, "at": r.received_at, "sealed": None}
         for kind, value in f.identifiers:
-            if kind == "name":
-                sealed = seal_name(keys, r.envelope_id, value)
-                rows += [_link(r, "name_tok", link_key(keys, "name_tok", t), sealed)
-                         for t in normalise.name_tokens(value)]
-            else:
-                rows.append(_link(r, kind, link_key(keys, kind, value)))
+            if kind in rings.IDENTIFIER_KINDS:
+                key = link_key(keys, kind, value)
+                values[(kind, key)] = value
+                rows.append({**base, "kind": kind, "key": key})
+        rows += rings.name_rows(keys, r.envelope_id, f.people, base)
         if f.place:
-            rows.append(_link(r, "place", link_key(keys, "place", f.place)))
+            rows.append({**base, "kind": "place", "key": link_key(keys, "place", f.place)})
         region = regions.get(r.village_id) or f"desa {r.village_id}"
-        rows.append(_link(r, "tally", link_key(keys, "tally", f"{region}|{r.form_id}")))
+        rows.append({**base, "kind": "tally", "key": link_key(keys, "tally", f"{region}|{r.form_id}")})
     if rows:
         conn.execute(insert(warn_links), rows)
+    stamp = clock.iso(now or clock.now())
+    ids = rings.save(conn, keys, rings.evaluate(conn, keys, rows, values, per_report, config), config, stamp)
     raised: list[tuple[str, str, list[str], dict, str | None]] = []
-    raised += _same_identifier(conn, rows, config)
-    raised += _same_name(conn, keys, rows, config)
     raised += _same_place(conn, rows, config)
     raised += _planned_minors(per_report, config)
     raised += _weekly_spike(conn, reports, regions, keys, config)
-    stamp = clock.iso(now or clock.now())
-    return _upsert(conn, raised, stamp)
-
-
-def _link(r: Report, kind: str, key: str, sealed: bytes | None = None) -> dict:
-    return {"envelope_id": r.envelope_id, "village_id": r.village_id, "kind": kind, "key": key,
-            "sealed": sealed, "at": r.received_at}
-
-
-def _since(at: str, days: float) -> str:
-    return clock.iso(clock.parse(at) - dt.timedelta(days=days))
-
-
-def _window(conn: Connection, kind: str, keys_at: dict[str, str], days: float) -> dict[str, list]:
-    """Every stored link of `kind` with one of these keys, within `days` before its new row."""
-    if not keys_at:
-        return {}
-    since = {k: _since(at, days) for k, at in keys_at.items()}
-    oldest = min(since.values())
-    out: dict[str, list] = defaultdict(list)
-    for row in conn.execute(select(warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id,
-                                   warn_links.c.at, warn_links.c.sealed)
-                            .where(and_(warn_links.c.kind == kind, warn_links.c.key.in_(list(keys_at)),
-                                        warn_links.c.at >= oldest))):
-        if row.at >= since[row.key]:
-            out[row.key].append(row)
-    return out
-
-
-def _same_identifier(conn, rows, config):
-    out = []
-    for kind in IDENTIFIER_KINDS:
-        new = {r["key"]: r["at"] for r in rows if r["kind"] == kind}
-        for key, hits in _window(conn, kind, new, config.identifier_days).items():
-            vills = sorted({h.village_id for h in hits})
-            if len(vills) >= config.identifier_min_villages:
-                envs = sorted({h.envelope_id for h in hits})
-                out.append(("same_identifier", f"{kind}:{key[:40]}", envs,
-                            {"kind": kind, "villages": len(vills), "village_ids": vills,
-                             "reports": len(envs), "days": config.identifier_days}, None))
-    return out
-
-
-def _same_name(conn, keys, rows, config):
-    """Blocking on keyed name tokens, then rapidfuzz on the sealed names of the candidates only."""
-    new = [r for r in rows if r["kind"] == "name_tok"]
-    if not new:
-        return []
-    hits = _window(conn, "name_tok", {r["key"]: r["at"] for r in new}, config.identifier_days)
-    names: dict[str, str | None] = {}
-
-    def name_of(env_id: str, blob) -> str | None:
-        if env_id not in names:
-            names[env_id] = open_name(keys, env_id, blob)
-        return names[env_id]
-
-    out, seen = [], set()
-    for r in new:
-        mine = name_of(r["envelope_id"], r["sealed"])
-        if mine is None:
-            continue
-        group = {(r["envelope_id"], r["village_id"], mine)}
-        for h in hits.get(r["key"], []):
-            other = name_of(h.envelope_id, h.sealed)
-            if other is not None and fuzz.token_sort_ratio(mine, other) >= config.name_similarity:
-                group.add((h.envelope_id, h.village_id, other))
-        vills = sorted({v for _, v, _ in group})
-        if len(vills) < config.identifier_min_villages:
-            continue
-        anchor = link_key(keys, "name", min(n for _, _, n in group))   # stable for the whole ring
-        if anchor in seen:
-            continue
-        seen.add(anchor)
-        envs = sorted({e for e, _, _ in group})
-        out.append(("same_name", f"name:{anchor[:40]}", envs,
-                    {"kind": "name", "villages": len(vills), "village_ids": vills, "reports": len(envs),
-                     "days": config.identifier_days}, None))
-    return out
+    return ids + _upsert(conn, raised, stamp)
 
 
 def _same_place(conn, rows, config):
     out = []
     new = {r["key"]: r["at"] for r in rows if r["kind"] == "place"}
-    for key, hits in _window(conn, "place", new, config.place_days).items():
-        envs = sorted({h.envelope_id for h in hits})
+    for key, hits in window(conn, "place", new, config.place_days).items():
+        envs = {h.envelope_id: h.village_id for h in hits}
         if len(envs) >= config.place_min_reports:
             out.append(("same_place", f"place:{key[:40]}", envs,
                         {"kind": "place", "reports": len(envs), "days": config.place_days,
@@ -187,7 +112,7 @@ def _planned_minors(per_report, config):
         received = clock.parse(r.received_at)
         start = dt.datetime.combine(f.planned_date, dt.time(0, 0), received.tzinfo)
         if dt.timedelta(hours=-24) <= start - received <= dt.timedelta(hours=config.planned_hours):
-            out.append(("planned_minors", f"report:{r.envelope_id}", [r.envelope_id],
+            out.append(("planned_minors", f"report:{r.envelope_id}", {r.envelope_id: r.village_id},
                         {"hours": config.planned_hours, "minors": f.minors, "village_ids": [r.village_id]}, None))
     return out
 
@@ -232,8 +157,8 @@ def _weekly_spike(conn, reports, regions, keys, config):
         c2, mean = res
         if c2 > config.spike_threshold and counts[-1] >= config.spike_min_count:
             region, form_id = pairs[key]
-            envs_now = sorted(e for (e,) in conn.execute(select(warn_links.c.envelope_id).where(and_(
-                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))))
+            envs_now = dict(conn.execute(select(warn_links.c.envelope_id, warn_links.c.village_id).where(and_(
+                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))).all())
             out.append(("weekly_spike", f"spike:{key[:40]}:{week}", envs_now,
                         {"reports": counts[-1], "form": form_id, "week": week, "region": region,
                          "mean": round(mean, 1), "c2": round(c2, 1), "threshold": config.spike_threshold,
@@ -242,25 +167,28 @@ def _weekly_spike(conn, reports, regions, keys, config):
 
 
 def _upsert(conn: Connection, raised, stamp: str) -> list[int]:
+    """raised: (rule, key, {envelope id: village id}, detail, region) per signal."""
     ids = []
     for rule, key, envs, detail, region in raised:
         row = conn.execute(select(warn_signals.c.id).where(and_(warn_signals.c.rule == rule,
                                                                 warn_signals.c.key == key))).first()
+        rank = score(rule, detail, stamp)
         if row is None:
             sid = conn.execute(insert(warn_signals).values(
                 rule=rule, key=key, created_at=stamp, updated_at=stamp, status="new", region=region,
-                detail=json.dumps(detail, sort_keys=True), delivered=False)).inserted_primary_key[0]
+                detail=json.dumps(detail, sort_keys=True), delivered=False, score=rank)).inserted_primary_key[0]
             have: set[str] = set()
         else:
             sid = row.id
             have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id).where(and_(
-                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(envs))))}
+                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(list(envs)))))}
             if not set(envs) - have:
                 continue
             conn.execute(update(warn_signals).where(warn_signals.c.id == sid).values(
-                updated_at=stamp, detail=json.dumps(detail, sort_keys=True), delivered=False))
-        fresh = [e for e in envs if e not in have]
+                updated_at=stamp, detail=json.dumps(detail, sort_keys=True), delivered=False, score=rank))
+        fresh = [e for e in sorted(envs) if e not in have]
         if fresh:
-            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e} for e in fresh])
+            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e, "village_id": envs[e]}
+                                                       for e in fresh])
         ids.append(sid)
     return ids

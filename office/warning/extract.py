@@ -1,21 +1,46 @@
-"""What a report's answers say that can link it to other reports: its identifiers (from the
-v2 "terlibat" entries) and its facts (departure point, planned date, minors).
+"""What a report's answers say that can link it to other reports: its identifiers, the
+people it names (each with their role), and its facts (departure point, planned date,
+minors).
 
-Works on any form version: answers without a "terlibat" group simply give no identifiers
-(v1 free text is never mined — guessing identifiers out of prose would link strangers).
+Identifiers come from every "terlibat" entry, read the way people fill it in (a WhatsApp
+number in the account field is a phone; "Rahman (0812-3456-7890)" in the name field is a
+name and a phone; a field may hold several numbers), and from every free-text answer at
+any depth ("nomornya +62 812-9988-7766" in "Apa yang Anda lihat?"), with the same
+normalisers. Free text is read strictly — only valid mobile numbers, platform links and
+@handles, plates with a real region code, boats behind a boat prefix and a capitalised
+name — so prose never links strangers. Names are read from the name field only.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-from . import normalise
+from . import names, normalise
 
-# answer key inside an entry -> (identifier kind, normaliser)
-ENTRY_KEYS = {"telepon": ("phone", normalise.phone), "akun_medsos": ("handle", normalise.handle),
-              "plat": ("plate", normalise.plate), "kapal": ("boat", normalise.boat),
-              "nama": ("name", normalise.name)}
+# answer key inside an entry -> (identifier kind, normaliser); handover/identifiers.py lists these
+ENTRY_KEYS: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "telepon": ("phone", normalise.phone), "akun_medsos": ("handle", normalise.handle),
+    "plat": ("plate", normalise.plate), "kapal": ("boat", normalise.boat), "nama": ("name", normalise.name)}
+ENTRY_GROUP = "terlibat"
+ROLE_KEY = "peran"
+# Free-text finders (each hit goes through the kind's own normaliser).
+_PHONE_TEXT = re.compile(r"(?:wa\.me/|phone=)?(?<![\w+])\+?\(?\d[\d\s\-.()]{7,17}\d(?!\d)")
+_URL_HANDLE = re.compile(r"(?:https?://)?(?:www\.|m\.)?(?:facebook|fb|instagram|tiktok|twitter|x|t)\.(?:com|me)/[@\w.\-/]+", re.I)
+_AT_HANDLE = re.compile(r"(?<![\w.])@([A-Za-z0-9_.]{3,40})")
+_LABEL_HANDLE = re.compile(r"\b(?:fb|facebook|ig|instagram|tiktok|telegram)\s*:\s*([A-Za-z0-9_.]+(?:[ ][A-Z][A-Za-z0-9]*){0,3})", re.I)
+_PLATE_TEXT = re.compile(r"\b([A-Z]{1,3})[ \-]?(\d{1,4})[ \-]?([A-Z]{0,3})\b")
+_BOAT_TEXT = re.compile(r"\b(?:KM|K\.M\.|KLM|KMP|SB|S\.B\.|MV|Kapal Motor|[Kk]apal|[Ss]peed ?[Bb]oat|[Ss]peed)\.?\s+"
+                        r"((?:[A-Z][A-Za-z']+)(?:\s+(?:[A-Z][A-Za-z']+|\d{1,3}|I{1,3}|IV|V))*)")
+_ID_PLATE_CODES = frozenset(normalise._ID_PLATE)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One name a report gives to someone involved, with their role (None when not said)."""
+    name: str
+    role: str | None = None
 
 
 @dataclass
@@ -24,21 +49,23 @@ class Facts:
     place: str | None = None
     planned_date: dt.date | None = None
     minors: int = 0
+    people: list[Person] = field(default_factory=list)
+
+    def add(self, kind: str, value: str | None) -> None:
+        if value and (kind, value) not in self.identifiers:
+            self.identifiers.append((kind, value))
 
 
 def facts(form_id: str, answers: Any, places: dict[str, list[str]]) -> Facts:
     out = Facts()
     if not isinstance(answers, dict):
         return out
-    entries = answers.get("terlibat")
+    entries = answers.get(ENTRY_GROUP)
     for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        for key, (kind, norm) in ENTRY_KEYS.items():
-            raw = entry.get(key)
-            value = norm(raw) if isinstance(raw, str) else None
-            if value and (kind, value) not in out.identifiers:
-                out.identifiers.append((kind, value))
+        if isinstance(entry, dict):
+            _entry(entry, out)
+    for text in _free_text(answers):
+        free_text(text, out)
     raw_place = answers.get("tempat_berangkat")
     if isinstance(raw_place, str):
         out.place = normalise.place(raw_place, places)
@@ -52,3 +79,62 @@ def facts(form_id: str, answers: Any, places: dict[str, list[str]]) -> Facts:
         if isinstance(v, int) and not isinstance(v, bool) and v > 0:
             out.minors = max(out.minors, v)
     return out
+
+
+def _entry(entry: dict, out: Facts) -> None:
+    role = entry.get(ROLE_KEY) if isinstance(entry.get(ROLE_KEY), str) else None
+    if role == "lainnya" and isinstance(entry.get("peran_lain"), str):
+        role = "lain:" + normalise.fold(entry["peran_lain"])
+    for key, (kind, norm) in ENTRY_KEYS.items():
+        raw = entry.get(key)
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        if kind == "name":
+            for n in names.aliases(raw):
+                p = Person(n, role)
+                if p not in out.people:
+                    out.people.append(p)
+                    out.add("name", n)
+            free_text(raw, out, phones_only=True)
+        elif kind == "phone":
+            for part in re.split(r"\s*(?:/|,|;|\batau\b|\bdan\b|&)\s*", raw):
+                out.add("phone", normalise.phone(part) or normalise.whatsapp(part))
+        elif kind == "handle":
+            wa = normalise.whatsapp(raw)
+            out.add("phone", wa) if wa else out.add("handle", normalise.handle(raw))
+        else:
+            out.add(kind, norm(raw))
+
+
+def _free_text(value: Any, depth: int = 0) -> list[str]:
+    """Every free-text answer at any depth, except the entry fields read above."""
+    if depth > 4:
+        return []
+    if isinstance(value, str):
+        return [value] if len(value) >= 8 else []
+    if isinstance(value, list):
+        return [t for v in value for t in _free_text(v, depth + 1)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() if k not in ENTRY_KEYS and k != ROLE_KEY
+                for t in _free_text(v, depth + 1)]
+    return []
+
+
+def free_text(text: str, out: Facts, phones_only: bool = False) -> None:
+    """Identifiers written into prose, read strictly (see the module's docstring)."""
+    for m in _PHONE_TEXT.finditer(text):
+        out.add("phone", normalise.phone(m.group(0).replace("wa.me/", "").replace("phone=", ""), strict=True))
+    if phones_only:
+        return
+    for m in _URL_HANDLE.finditer(text):
+        out.add("handle", normalise.handle(m.group(0)))
+    for m in _AT_HANDLE.finditer(text):
+        out.add("handle", normalise.handle(m.group(1)))
+    for m in _LABEL_HANDLE.finditer(text):
+        out.add("handle", normalise.handle(m.group(1)))
+    for m in _PLATE_TEXT.finditer(text):
+        prefix, digits, suffix = m.groups()
+        if (prefix in _ID_PLATE_CODES or prefix[0] in "SQ") and len(digits) >= 3 and (suffix or len(prefix) > 1):
+            out.add("plate", normalise.plate(m.group(0)))
+    for m in _BOAT_TEXT.finditer(text):
+        out.add("boat", normalise.boat(m.group(1)))

@@ -8,8 +8,10 @@ the envelope id) so near-miss spellings can be compared with rapidfuzz in memory
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import os
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,6 +23,7 @@ def _derive(keys: OfficeKeys, purpose: bytes) -> bytes:
     return purpose_key(keys, b"warning/" + purpose)
 
 
+@lru_cache(maxsize=65536)
 def link_key(keys: OfficeKeys, kind: str, value: str) -> str:
     """The kind is inside the MAC: a plate and a boat name that happen to be equal never link."""
     return hmac.new(_derive(keys, b"links"), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -38,3 +41,19 @@ def open_name(keys: OfficeKeys, envelope_id: str, blob: bytes | None) -> str | N
         return AESGCM(_derive(keys, b"names")).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
     except (InvalidTag, ValueError):
         return None
+
+
+def seal_values(keys: OfficeKeys, signal_key: str, values: list) -> bytes:
+    """The values a signal matched on (staff may see them), sealed to the signal."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_derive(keys, b"signal-values")).encrypt(
+        nonce, json.dumps(values, sort_keys=True).encode(), signal_key.encode())
+
+
+def open_values(keys: OfficeKeys, signal_key: str, blob: bytes | None) -> list:
+    if not blob:
+        return []
+    try:
+        return json.loads(AESGCM(_derive(keys, b"signal-values")).decrypt(blob[:12], blob[12:], signal_key.encode()))
+    except (InvalidTag, ValueError):
+        return []

@@ -2,8 +2,9 @@
 
 | rule              | raises a signal when                                                        |
 |-------------------|-----------------------------------------------------------------------------|
-| same_identifier   | the same phone / account / plate / boat in reports from >= 2 villages, 14 d |
-| same_name         | names that match fuzzily (rapidfuzz) in reports from >= 2 villages, 14 d    |
+| same_identifier   | reports linked by the same phone / account / plate / boat (90 d) or the     |
+|                   | same rare, corroborated name (60 d), from >= 2 villages: one per ring       |
+| same_name         | (no longer raised: names are evidence inside same_identifier; old rows)     |
 | same_place        | the same departure point in >= 3 reports within 7 days                      |
 | planned_minors    | a planned departure within 48 h that involves minors                        |
 | weekly_spike      | a kecamatan x form's count this ISO week is an EARS C2 aberration           |
@@ -40,10 +41,10 @@ class Rule:
 RULES: dict[str, Rule] = {r.name: r for r in [
     Rule("same_identifier",
          ("Identitas sama di beberapa desa", "Same identifier in several villages"),
-         ("{kind_id} yang sama disebut dalam {reports} laporan dari {villages} desa berbeda dalam {days} hari. "
-          "Mungkin satu calo / tekong / sponsor bekerja di beberapa desa.",
-          "The same {kind_en} is named in {reports} reports from {villages} different villages within {days} days. "
-          "One broker / skipper / sponsor may be working several villages.")),
+         ("{evidence_id} disebut dalam {reports} laporan dari {villages} desa berbeda dalam {days} hari. "
+          "Mungkin satu calo / tekong / sponsor bekerja di beberapa desa.{name_note_id}",
+          "The {evidence_en} named in {reports} reports from {villages} different villages within {days} days. "
+          "One broker / skipper / sponsor may be working several villages.{name_note_en}")),
     Rule("same_name",
          ("Nama mirip di beberapa desa", "Similar name in several villages"),
          ("Nama yang sangat mirip (ejaan berbeda) disebut dalam {reports} laporan dari {villages} desa dalam {days} hari. "
@@ -70,14 +71,46 @@ LEAD_NOT_ACCUSATION = ("Sinyal adalah petunjuk, bukan tuduhan. Periksa dulu sebe
                        "A signal is a lead, never an accusation. Verify before acting.")
 
 
+NAME_WORDS = {False: ("nama yang sama", "same name"), True: ("nama mirip (ejaan berbeda)", "similar name (spelt differently)")}
+NAME_NOTE = (" Nama lemah sebagai bukti: periksa nomor HP, kendaraan atau ciri lain.",
+             " Names are weak evidence: check phone numbers, vehicles or other details.")
+
+
+def _evidence(detail: dict) -> tuple[str, str, str, str]:
+    """What a ring's reports share, in words: 'Nomor HP yang sama dan nama mirip (ejaan
+    berbeda)' / 'same phone number and similar name (spelt differently) are'. "Ejaan
+    berbeda" only when the spellings do differ (not for "Pak Udin" / "Udin")."""
+    kinds = detail.get("kinds") or {detail.get("kind", ""): 1}
+    ids, ens = [], []
+    for k in ("phone", "handle", "plate", "boat"):
+        if kinds.get(k):
+            w = KIND_WORDS[k]
+            ids.append(f"{w[0]} yang sama")
+            ens.append(f"same {w[1]}")
+    if kinds.get("name"):
+        w = NAME_WORDS[bool(detail.get("spelling"))]
+        ids.append(w[0])
+        ens.append(w[1])
+    if not ids:
+        w = KIND_WORDS.get(detail.get("kind", ""), ("identitas", "identifier"))
+        ids, ens = [f"{w[0]} yang sama"], [f"same {w[1]}"]
+    join = lambda xs, word: xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + f" {word} " + xs[-1]
+    text_id = join(ids, "dan")
+    note = kinds.get("name") and len(kinds) == 1
+    return (text_id[:1].upper() + text_id[1:], join(ens, "and") + (" is" if len(ens) == 1 else " are"),
+            NAME_NOTE[0] if note else "", NAME_NOTE[1] if note else "")
+
+
 def explain(rule: str, detail: dict, lang: str = "id") -> str:
     r = RULES.get(rule)
     if r is None:
         return rule
     i = 1 if lang == "en" else 0
     words = KIND_WORDS.get(detail.get("kind", ""), ("identitas", "identifier"))
+    ev_id, ev_en, note_id, note_en = _evidence(detail)
     try:
-        return r.text[i].format(kind_id=words[0][:1].upper() + words[0][1:], kind_en=words[1], **detail)
+        return r.text[i].format(kind_id=words[0][:1].upper() + words[0][1:], kind_en=words[1], evidence_id=ev_id,
+                                evidence_en=ev_en, name_note_id=note_id, name_note_en=note_en, **detail)
     except (KeyError, IndexError, ValueError):
         return r.title[i]
 

@@ -5,11 +5,14 @@ office.db cannot tell which phone number or plate a row stands for, nor test a g
 without the office key. Names also keep a sealed (AES-GCM) copy of their normalised form,
 opened in memory only to compare candidates fuzzily at evaluation time.
 warn_signals are the leads the rules raise; warn_signal_reports the reports behind them.
+A signal's matched values (the number or name that linked its reports) are sealed in
+`sealed` for the staff who may see them; warn_name_stats counts name words (by HMAC) so
+the engine can tell a rare name from "Nur".
 Their `detail` JSON carries counts, village ids and the identifier *kind* — never a value.
 """
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Index, Integer, LargeBinary, String, Table, Text,
+from sqlalchemy import (Boolean, Column, Float, Index, Integer, LargeBinary, String, Table, Text,
                         UniqueConstraint)
 
 from office.schema import metadata
@@ -40,15 +43,28 @@ warn_signals = Table(
     Column("region", String(200), nullable=True),
     Column("detail", Text, nullable=False),            # JSON: counts, village ids, kind — no values
     Column("delivered", Boolean, nullable=False, default=False),
+    Column("score", Float, nullable=False, default=0.0, server_default="0"),   # strength + recency: the page's order
+    Column("merged_into", Integer, nullable=True),     # status "merged": its reports now belong to that signal
+    Column("sealed", LargeBinary, nullable=True),      # the matched values (staff may see them), sealed
     UniqueConstraint("rule", "key", name="uq_warn_signals_rule_key"),
     Index("ix_warn_signals_status", "status", "updated_at"),
+    Index("ix_warn_signals_rank", "status", "score"),
+    Index("ix_warn_signals_score", "score"),
 )
 
 warn_signal_reports = Table(
     "warn_signal_reports", metadata,
     Column("signal_id", Integer, primary_key=True),
     Column("envelope_id", String(36), primary_key=True),
+    Column("village_id", Integer, nullable=True),      # the report's village: region scope without a join
     Index("ix_warn_signal_reports_env", "envelope_id"),
+    Index("ix_warn_signal_reports_scope", "signal_id", "village_id"),
+)
+
+warn_name_stats = Table(
+    "warn_name_stats", metadata,
+    Column("key", String(64), primary_key=True),        # HMAC of a squashed name word; "*" = all names
+    Column("n", Integer, nullable=False),               # how many names the office has seen with it
 )
 
 warn_deliveries = Table(

@@ -94,7 +94,7 @@ def _session(hook: Webhook) -> requests.Session:
 def deliver_pending(engine: Engine, hook: Webhook, limit: int = 100) -> dict:
     """Send every undelivered signal once (with retries); {"sent": n, "failed": m}."""
     with engine.connect() as conn:
-        todo = [dict(r) for r in conn.execute(select(warn_signals).where(warn_signals.c.delivered.is_(False))
+        todo = [dict(r) for r in conn.execute(select(warn_signals).where(warn_signals.c.delivered.is_(False), warn_signals.c.status != "merged")
                                               .order_by(warn_signals.c.id).limit(limit)).mappings()]
         bodies = {s["id"]: json.dumps(payload(conn, s), sort_keys=True).encode() for s in todo}
     sent = failed = 0

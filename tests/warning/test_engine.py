@@ -43,7 +43,7 @@ def calo(**kw):
     return {"terlibat": [{"peran": "calo", **kw}]}
 
 
-def test_same_phone_in_two_villages_within_14_days(office):
+def test_same_phone_in_two_villages_within_the_window(office):
     a = report(1, T0, **calo(telepon="0812 3456 7890"))
     b = report(2, T0 + dt.timedelta(days=10), **calo(telepon="+62 812-3456-7890"))
     run(office, [a])
@@ -53,14 +53,14 @@ def test_same_phone_in_two_villages_within_14_days(office):
     assert s["envs"] == {a.envelope_id, b.envelope_id}
     assert s["detail"]["kind"] == "phone" and s["detail"]["villages"] == 2 and s["status"] == "new"
     assert explain(s["rule"], s["detail"], "id").startswith("Nomor HP yang sama disebut dalam 2 laporan dari 2 desa")
-    assert "2 different villages within 14 days" in explain(s["rule"], s["detail"], "en")
+    assert "2 different villages within 90 days" in explain(s["rule"], s["detail"], "en")
 
 
 def test_outside_the_window_or_same_village_is_quiet(office):
     run(office, [report(1, T0, **calo(plat="KT 1234 AB"))])
-    run(office, [report(2, T0 + dt.timedelta(days=15), **calo(plat="KT1234AB"))])     # 15 days later
-    run(office, [report(2, T0 + dt.timedelta(days=16), **calo(kapal="KM Sinar Jaya"))])
-    run(office, [report(2, T0 + dt.timedelta(days=17), **calo(kapal="Sinar Jaya"))])  # same village
+    run(office, [report(2, T0 + dt.timedelta(days=91), **calo(plat="KT1234AB"))])     # 91 days later
+    run(office, [report(2, T0 + dt.timedelta(days=92), **calo(kapal="KM Sinar Jaya"))])
+    run(office, [report(2, T0 + dt.timedelta(days=93), **calo(kapal="Sinar Jaya"))])  # same village
     assert signals(office) == []
 
 
@@ -81,13 +81,18 @@ def test_a_ring_grows_one_signal(office):
 
 
 def test_similar_names_link_through_sealed_comparison(office):
-    a = report(1, T0, **calo(nama="Pak Saparudin"))
-    b = report(2, T0 + dt.timedelta(days=2), **calo(nama="Saparudin"))
-    c = report(3, T0 + dt.timedelta(days=2), **calo(nama="Sapardi"))       # shares a token, not the name
+    """A rare name, the same role and the same jetty: a lead. "Sapardi Kolondam" shares a
+    word and the first letters, not the name."""
+    jetty = {"tempat_berangkat": "Dermaga Sei Menggaris"}
+    a = report(1, T0, **jetty, **calo(nama="Pak Saparudin Kolondam"))
+    b = report(2, T0 + dt.timedelta(days=2), **jetty, **calo(nama="Saparuddin Kolondam"))
+    c = report(3, T0 + dt.timedelta(days=2), **jetty, **calo(nama="Sapardi Kolondam"))
     run(office, [a])
     run(office, [b, c])
-    [s] = signals(office, "same_name")
+    [s] = signals(office, "same_identifier")
     assert s["envs"] == {a.envelope_id, b.envelope_id}
+    assert s["detail"]["kinds"] == {"name": 1} and s["detail"]["spelling"] is True
+    assert "nama mirip (ejaan berbeda)" in explain(s["rule"], s["detail"], "id").lower()
 
 
 def test_same_place_three_reports_in_seven_days(office):
@@ -157,14 +162,15 @@ def test_configurable_thresholds(office):
     assert signals(office) == []
 
 
-def test_v1_answers_and_junk_give_no_links_and_no_error(office):
+def test_v1_free_text_gives_its_number_and_junk_no_error(office):
+    """A v1 report's prose is read for numbers (issue 25 item 3); junk answers link nothing."""
     run(office, [report(1, T0, form="laporan_kecurigaan", pelaku="Pak Udin 0812 3456 7890"),
                  Report(str(uuid.uuid4()), 1, "x", clock.iso(T0), ["not", "a", "dict"]),
                  report(1, T0, terlibat="junk"), report(1, T0, terlibat=[{"telepon": 5}, "x"])])
     engine, _ = office
     with engine.connect() as conn:
-        kinds = {k for (k,) in conn.execute(select(warn_links.c.kind))}
-    assert kinds == {"tally"}
+        kinds = sorted(k for (k,) in conn.execute(select(warn_links.c.kind)))
+    assert kinds == ["phone"] + ["tally"] * 4
 
 
 def test_no_identifier_in_the_clear(office, tmp_path):

@@ -50,10 +50,10 @@ def test_admin_sees_the_link_with_its_explanation(office):
     html = s.get(office.url + "/dashboard/signals").text
     assert "Sinyal adalah petunjuk, bukan tuduhan" in html
     assert "Identitas sama di beberapa desa" in html
-    assert "Nomor HP yang sama disebut dalam 2 laporan dari 2 desa berbeda dalam 14 hari" in html
+    assert "Nomor HP yang sama disebut dalam 2 laporan dari 2 desa berbeda dalam 90 hari" in html
     assert office.reports["a"] in html and office.reports["b"] in html
     assert "Badau, Entikong" in html
-    assert "0812" not in html and "81234567890" not in html           # the number itself is never shown
+    assert "+6281234567890" in html          # staff see what matched (it is their office)
     en = s.get(office.url + "/dashboard/signals", cookies={"jd_lang": "en"}).text
     assert "A signal is a lead, never an accusation" in en
 
@@ -104,3 +104,34 @@ def test_staff_of_a_region_without_its_reports_cannot_see_or_act(office):
     r = s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": s.csrf, "action": "confirm"},
                allow_redirects=False)
     assert r.status_code == 403
+
+
+def test_what_matched_local_time_and_form_names(office):
+    """Issue 24 item 8: staff see the number that matched, reports in local time with its
+    zone and the form's name (not its code)."""
+    html = login(office, "admin").get(office.url + "/dashboard/signals").text
+    assert "<code>+6281234567890</code>" in html and "Nomor HP:" in html
+    items = re.findall(r'<ul class="signal-reports">(.*?)</ul>', html, re.S)[0]
+    assert re.search(r"\d\d-\d\d-\d{4} \d\d:\d\d (WIB|WITA|WIT)", items)
+    assert "Pengamatan Keberangkatan PMI" in items and "keberangkatan_pmi" not in items and "UTC" not in items
+
+
+def test_after_confirm_next_steps_are_offered(office):
+    s = login(office, "admin")
+    [sid] = signal_ids(s.get(office.url + "/dashboard/signals").text)
+    s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": s.csrf, "action": "confirm"})
+    html = s.get(office.url + "/dashboard/signals").text
+    steps = re.findall(r'<nav class="next-steps".*?</nav>', html, re.S)[0]
+    alert = re.search(r'href="([^"]*/alerts\?villages=[\d,]+)"', steps).group(1)
+    assert "Lihat di peta" in steps and "/overview?village=" in steps
+    refer = re.search(r'href="([^"]*/admin/handover\?tier=C&amp;ids=[^"]+)"', steps).group(1).replace("&amp;", "&")
+    alerts_page = s.get(office.url + alert.removeprefix(office.url)).text
+    assert len(re.findall(r'name="village_\d+" value="1" checked', alerts_page)) == 2   # both villages ticked
+    handover = s.get(office.url + refer.removeprefix(office.url)).text
+    assert office.reports["a"] in handover and office.reports["b"] in handover            # tier C ids filled in
+    s.post(f"{office.url}/dashboard/signals/{sid}", data={"csrf": s.csrf, "action": "reopen"})
+
+
+def test_badge_is_readable_in_the_menu(office):
+    css = login(office, "admin").get(office.url + "/dashboard/static/dashboard.css").text
+    assert re.search(r"header\.top nav \.badge \{[^}]*background:#fff; color:#0b2a4a", css)

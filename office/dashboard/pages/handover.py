@@ -90,6 +90,8 @@ def _chosen(ctx: Ctx, ids: list[str]) -> list[dict]:
 def _form(ctx: Ctx, status: int = 200, error: str | None = None, values: dict | None = None,
           error_link: str | None = None) -> Response:
     values = dict(ctx.form if values is None else values)
+    if not values:      # a GET may carry tier and ids (the signals page's "refer as tier C" link)
+        values = {k: ctx.params.get(k, "")[:4000] for k in ("tier", "ids") if ctx.params.get(k)}
     ids = [x for x in values.get("ids", "").split() if _ID.match(x)]
     return render(ctx, "handover.html", status=status, h=_h(ctx.lang), error=error, values=values,
                   error_link=error_link, chosen=_chosen(ctx, ids), forms_title={

@@ -1,0 +1,497 @@
+"""Rings: reports linked by the same identifier, or by the same rare and corroborated name,
+grouped into one signal per connected group of reports ("the same calo in three villages").
+
+    edges   a new report and a stored one (within the kind's window) share
+              - a phone / account / plate / boat (keyed HMAC equal), or
+              - a name (names.match) whose matched words are rare enough (names.bits) and
+                corroborated: the same role, or the same departure point, or both (a lower
+                bar); a name alone never links
+    rings   the connected groups of those edges, merged with the signals their reports
+            already belong to: one lead per group, never the same reports in two signals;
+            a group is raised once its reports come from enough villages. A stored report
+            an edge reaches brings its own identifier partners too (one hop), so a ring
+            that first grew inside one village is whole when it crosses to another.
+
+Cost per report does not grow with what is stored: identifiers are indexed equality
+look-ups; a name is looked up only by its whole squashed form and by words held by few
+names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
+not a block on its own), each distinct candidate is opened once, word pairs are compared in
+one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+
+from office.keys import OfficeKeys
+
+from . import names
+from .config import WarningConfig
+from .linkkeys import link_key, open_name, open_values, seal_values
+from .schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
+from .window import window
+
+RULE = "same_identifier"
+IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
+TOTAL = "*"
+PRIOR_SEEN = 20          # pseudo-names behind the role (1 in 4) and place (1 in 10) shares
+WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
+_PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
+_PAIR_CACHE_MAX = 200_000
+
+
+@dataclass
+class Ring:
+    envs: set[str]
+    villages: set[int]
+    values: set[tuple[str, str]]
+    signals: list[dict] = field(default_factory=list)
+    spelling: bool = False
+    newest: str = ""
+    village_of: dict[str, int] = field(default_factory=dict)
+
+
+def name_rows(keys: OfficeKeys, envelope_id: str, people: list, base: dict) -> list[dict]:
+    """warn_links rows for the people a report names: the whole name (kind "name") and each
+    word (kind "name_tok"), all carrying the sealed name and role."""
+    rows = []
+    for p in people:
+        sealed = _seal_person(keys, envelope_id, p)
+        rows.append({**base, "kind": "name", "key": link_key(keys, "name", names.full_key(p.name)), "sealed": sealed})
+        rows += [{**base, "kind": "name_tok", "key": link_key(keys, "name_tok", w), "sealed": sealed}
+                 for w in _words(p.name)]
+    return rows
+
+
+def _words(normalised: str) -> list[str]:
+    given, father = names.split(normalised)
+    return sorted({names.squash(t) for t in given + father})
+
+
+def _seal_person(keys: OfficeKeys, envelope_id: str, person) -> bytes:
+    from .linkkeys import seal_name
+    return seal_name(keys, envelope_id, json.dumps({"n": person.name, "r": person.role}))
+
+
+def _open_person(keys: OfficeKeys, envelope_id: str, blob) -> tuple[str, str | None] | None:
+    text = open_name(keys, envelope_id, blob)
+    if text is None:
+        return None
+    try:
+        d = json.loads(text)
+        return d["n"], d.get("r")
+    except (ValueError, TypeError, KeyError):
+        return text, None            # a name sealed before roles were kept
+
+
+def _week(at: str) -> str:
+    return _week_of(at[:10])
+
+
+def _weeks(at: str, days: int) -> list[str]:
+    return _weeks_of(at[:10], days)
+
+
+@lru_cache(maxsize=4096)
+def _week_of(day: str) -> str:
+    y, w, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _weeks_of(day: str, days: int) -> list[str]:
+    end = dt.date.fromisoformat(day)
+    return sorted({_week_of((end - dt.timedelta(days=d)).isoformat()) for d in range(0, days + 1, 7)} | {_week_of(day)})
+
+
+def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]],
+                places: dict[str, str]) -> dict[str, int]:
+    """Add the batch's names to warn_name_stats (by keyed hash: every word, every role, every
+    departure point a name was given with, names per ISO week, all names) and return the
+    counts the batch needs, after the addition."""
+    add: dict[str, int] = defaultdict(int)
+    for r, p in people:
+        add[TOTAL] += 1
+        add["*w:" + _week(r.received_at)] += 1
+        add[_role_key(keys, p.role)] += 1
+        if places.get(r.envelope_id):
+            add["p:" + places[r.envelope_id][:60]] += 1
+        for w in _words(p.name):
+            add[link_key(keys, "name_tok", w)] += 1
+    if not add:
+        return {}
+    weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
+    have = dict(conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)
+                             .where(warn_name_stats.c.key.in_(list(set(add) | weeks)))).all())
+    fresh = [{"key": k, "n": n} for k, n in add.items() if k not in have]
+    if fresh:
+        conn.execute(insert(warn_name_stats), fresh)
+    bump = [{"k": k, "d": n} for k, n in add.items() if k in have]
+    if bump:                 # one executemany, not a statement per word
+        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
+                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+    after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
+    # a word's count without this batch's own names: two reports naming "Saparudin" do not
+    # make it common in an office that never saw it before
+    after.update({"before:" + k: have.get(k, 0) for k in add if k != TOTAL and not k.startswith("*w:")})
+    return after
+
+
+def _role_key(keys: OfficeKeys, role: str | None) -> str:
+    return "r:" + link_key(keys, "role", role or "?")[:60]
+
+
+def poisson_tail(m: int, lam: float) -> float:
+    """P(X >= m) for X ~ Poisson(lam): how likely m other mentions are by chance."""
+    if m <= 0:
+        return 1.0
+    term = math.exp(-lam)
+    cdf = 0.0
+    for i in range(m):
+        cdf += term
+        term *= lam / (i + 1)
+    return max(0.0, 1.0 - cdf) if lam > 1e-3 else lam ** m / math.factorial(m)
+
+
+def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[tuple[str, str], str],
+             per_report: list, config: WarningConfig) -> list[Ring]:
+    """The rings the new `rows` (already stored) touch. `values` maps (kind, key) to the
+    normalised value, for the staff's view of what matched."""
+    edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
+    village: dict[str, int] = {}
+    at: dict[str, str] = {}
+    for kind in IDENTIFIER_KINDS:
+        new = [r for r in rows if r["kind"] == kind]
+        hits = window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days)
+        for r in new:
+            village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
+            for h in hits.get(r["key"], []):
+                if h.envelope_id != r["envelope_id"]:
+                    edges[frozenset((r["envelope_id"], h.envelope_id))].add((kind, values[(kind, r["key"])]))
+                    village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
+    spelling = _name_evidence(conn, keys, per_report, edges)
+    spelling |= _name_edges(conn, keys, rows, per_report, config, edges, village, at)
+    _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
+             edges, village, at)
+    return _rings(conn, keys, edges, village, at, spelling)
+
+
+def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
+    """The identifier partners of stored reports an edge reached (their own window)."""
+    if not stored:
+        return
+    mine = conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind, warn_links.c.key, warn_links.c.at)
+                        .where(and_(warn_links.c.envelope_id.in_(list(stored)),
+                                    warn_links.c.kind.in_(IDENTIFIER_KINDS)))).all()
+    for kind in IDENTIFIER_KINDS:
+        rows = [m for m in mine if m.kind == kind]
+        hits = window(conn, kind, {m.key: m.at for m in rows}, config.identifier_days)
+        for m in rows:
+            for h in hits.get(m.key, [])[:200]:
+                if h.envelope_id != m.envelope_id:
+                    edges[frozenset((m.envelope_id, h.envelope_id))].add((kind, "#" + m.key[:12]))
+                    village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
+
+
+def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
+    """Names shared by reports an identifier already links (however common the name): shown
+    to the analyst as more evidence, with "ejaan berbeda" only when the spelling differs."""
+    mine = {r.envelope_id: [p.name for p in f.people] for r, f in per_report if f.people}
+    others = {e for pair in edges for e in pair if any(x in mine for x in pair)} - set(mine)
+    theirs: dict[str, list[str]] = defaultdict(list)
+    if others:
+        for e, blob in conn.execute(select(warn_links.c.envelope_id, warn_links.c.sealed).where(and_(
+                warn_links.c.kind == "name", warn_links.c.envelope_id.in_(list(others))))):
+            o = _open_person(keys, e, blob)
+            if o:
+                theirs[e].append(o[0])
+    spelling = set()
+    for pair in list(edges):
+        a, b = tuple(pair)
+        if a not in mine:
+            a, b = b, a
+        if a not in mine:
+            continue
+        for x in mine[a]:
+            for y in mine.get(b) or theirs.get(b, []):
+                if names.match(x, y):
+                    edges[pair].add(("name", " / ".join(sorted({x, y}))))
+                    if names.spelt_differently(x, y):
+                        spelling.add(pair)
+    return spelling
+
+
+def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set[frozenset]:
+    """Edges by name. A name is looked up when it is not too common (`name_min_bits`); the
+    stored reports whose names match it (names.match) count as mentions; the mentions with
+    the same role, the same departure point, or both are each tested against chance: with
+    λ = names in the window × the name's share × the role's / place's share, a link needs
+    P(Poisson(λ) >= mentions) × 3 <= `name_alpha`. So a rare name links on one corroborated
+    mention, "Siti Rahman" needs several, and "Nur" practically never."""
+    people = [(r, p) for r, f in per_report for p in f.people]
+    if not people:
+        return set()
+    new_places = {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}
+    counts = count_names(conn, keys, people, new_places)
+    total = max(counts.get(TOTAL, 1), 1)
+    word_n = {w: counts.get("before:" + link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
+    cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))
+    want: dict[tuple[str, str], str] = {}
+    asks = []
+    for r, p in people:
+        if names.bits(_words(p.name), word_n, total) < config.name_min_bits:
+            continue                     # too common to ever link by name
+        blocks = [("name", link_key(keys, "name", names.full_key(p.name)))]
+        blocks += [("name_tok", link_key(keys, "name_tok", w)) for w in names.name_tokens(p.name)
+                   if counts.get(link_key(keys, "name_tok", w), 0) <= cap]
+        for b in blocks:
+            want[b] = max(want.get(b, ""), r.received_at)
+        asks.append((r, p, blocks))
+    if not asks:
+        return set()
+    hits = {kind: window(conn, kind, {k: a for (kd, k), a in want.items() if kd == kind}, config.name_days)
+            for kind in ("name", "name_tok")}
+    cands: dict[tuple[str, bytes], Any] = {}
+    for by_key in hits.values():
+        for lst in by_key.values():
+            for h in lst:
+                cands.setdefault((h.envelope_id, bytes(h.sealed or b"")), h)
+    opened = {ck: _open_person(keys, h.envelope_id, h.sealed) for ck, h in cands.items()}
+    places = {**_places(conn, {ck[0] for ck in cands}), **new_places}
+    phones = _phones(conn, {ck[0] for ck in cands} | {r.envelope_id for r, _, _ in asks})
+    near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
+                       {w for o in opened.values() if o for w in _words(o[0])})
+    spelling: set[frozenset] = set()
+    for r, p, blocks in asks:
+        mentions: dict[str, tuple[float, bool, bool, str, int]] = {}
+        for kind, key in blocks:
+            for h in hits[kind].get(key, []):
+                ck = (h.envelope_id, bytes(h.sealed or b""))
+                if h.envelope_id == r.envelope_id or opened.get(ck) is None \
+                        or frozenset((r.envelope_id, h.envelope_id)) in edges:
+                    continue
+                mine, theirs = phones.get(r.envelope_id, set()), phones.get(h.envelope_id, set())
+                if mine and theirs and not mine & theirs:
+                    continue             # both give a number and they differ: two people with one name
+                other, role = opened[ck]
+                words = _decide(keys, p.name, other, near)
+                if words is None:
+                    continue
+                here = places.get(r.envelope_id)
+                m = (names.bits(list(words), word_n, total), bool(p.role) and p.role == role,
+                     here is not None and here == places.get(h.envelope_id), other, h.village_id)
+                old = mentions.get(h.envelope_id)
+                if old is None or (m[1] + m[2], m[0]) > (old[1] + old[2], old[0]):
+                    mentions[h.envelope_id] = m
+                    village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
+        linked = _significant(keys, r, p, mentions, counts, total, places, config)
+        for env in linked:
+            pair = frozenset((r.envelope_id, env))
+            edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))
+            village[r.envelope_id], at[r.envelope_id] = r.village_id, r.received_at
+            if names.spelt_differently(p.name, mentions[env][3]):
+                spelling.add(pair)
+    return spelling
+
+
+def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: dict, config) -> set[str]:
+    """The mentions that are more than chance (see _name_edges), as envelope ids."""
+    if not mentions:
+        return set()
+    in_window = sum(counts.get("*w:" + w, 0) for w in _weeks(r.received_at, config.name_days))
+    # smoothed like the name words: a young office has seen few roles and places
+    p_role = (counts.get(_role_key(keys, p.role), 0) + PRIOR_SEEN * 0.25) / (total + PRIOR_SEEN) if p.role else 1.0
+    here = places.get(r.envelope_id)
+    p_place = (counts.get("p:" + here[:60], 0) + PRIOR_SEEN * 0.1) / (total + PRIOR_SEEN) if here else 1.0
+    best: set[str] = set()
+    levels = sorted({m[0] for m in mentions.values()}, reverse=True)
+    for need_role, need_place, factor in ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place)):
+        for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
+            group = [e for e, m in mentions.items()
+                     if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
+            # mentions count by village: a village names its own people again and again, so
+            # repeats inside one village (or in the new report's own) are not more people
+            elsewhere = {mentions[e][4] for e in group} - {r.village_id}
+            if not elsewhere:
+                continue
+            lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
+            if 3 * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha and len(group) > len(best):
+                best = set(group)
+    return best
+
+
+def _near_words(mine: set[str], theirs: set[str]) -> set[tuple[str, str]]:
+    """Word pairs one insertion or deletion apart (long words only), in one rapidfuzz batch
+    per word of the new names."""
+    choices = [w for w in theirs if len(w) >= 5]
+    out = set()
+    for w in mine:
+        if len(w) < 5 or not choices:
+            continue
+        for other, _, _ in process.extract(w, choices, scorer=Indel.distance, score_cutoff=1, limit=None):
+            out.add((w, other))
+    return out
+
+
+def _decide(keys: OfficeKeys, a: str, b: str, near: set[tuple[str, str]]) -> tuple[str, ...] | None:
+    """names.match with the batch's near words, cached by the two names' keyed hashes."""
+    ck = (link_key(keys, "name_pair", a), link_key(keys, "name_pair", b))
+    if ck in _PAIR_CACHE:
+        _PAIR_CACHE.move_to_end(ck)
+        return _PAIR_CACHE[ck]
+    found = names.match(a, b, lambda x, y: x == y or (x, y) in near or (y, x) in near)
+    out = tuple(found) if found else None
+    _PAIR_CACHE[ck] = out
+    if len(_PAIR_CACHE) > _PAIR_CACHE_MAX:
+        _PAIR_CACHE.popitem(last=False)
+    return out
+
+
+def _phones(conn: Connection, envs: set[str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    if envs:
+        for e, k in conn.execute(select(warn_links.c.envelope_id, warn_links.c.key).where(and_(
+                warn_links.c.kind == "phone", warn_links.c.envelope_id.in_(list(envs))))):
+            out[e].add(k)
+    return out
+
+
+def _places(conn: Connection, envs: set[str]) -> dict[str, str]:
+    if not envs:
+        return {}
+    return dict(conn.execute(select(warn_links.c.envelope_id, warn_links.c.key).where(and_(
+        warn_links.c.kind == "place", warn_links.c.envelope_id.in_(list(envs))))).all())
+
+
+def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
+    if not edges:
+        return []
+    nodes = {e for pair in edges for e in pair}
+    member = conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
+                          .join(warn_signals, warn_signals.c.id == warn_signal_reports.c.signal_id)
+                          .where(and_(warn_signals.c.rule == RULE, warn_signals.c.status != "merged",
+                                      warn_signal_reports.c.envelope_id.in_(list(nodes))))).all()
+    sig_ids = sorted({s for s, _ in member})
+    signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(
+        warn_signals.c.id.in_(sig_ids))).mappings()} if sig_ids else {}
+    members: dict[int, set[str]] = defaultdict(set)
+    if sig_ids:
+        for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
+                                 .where(warn_signal_reports.c.signal_id.in_(sig_ids))):
+            members[s].add(e)
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    for pair in edges:
+        a, b = tuple(pair)
+        union(a, b)
+    for sid, envs in members.items():
+        first = next(iter(envs))
+        for e in envs:
+            union(first, e)
+    groups: dict[str, Ring] = {}
+    for e in set(parent):
+        ring = groups.setdefault(find(e), Ring(set(), set(), set()))
+        ring.envs.add(e)
+        if e in village:
+            ring.villages.add(village[e])
+            ring.village_of[e] = village[e]
+        ring.newest = max(ring.newest, at.get(e, ""))
+    for sid, envs in members.items():
+        ring = groups[find(next(iter(envs)))]
+        s = signals[sid]
+        ring.signals.append(s)
+        detail = json.loads(s["detail"])
+        ring.villages.update(detail.get("village_ids", []))
+        ring.spelling = ring.spelling or bool(detail.get("spelling"))
+        ring.values.update(tuple(v) for v in open_values(keys, s["key"], s["sealed"]))
+    for pair, vals in edges.items():
+        ring = groups[find(next(iter(pair)))]
+        ring.values.update(vals)
+        ring.spelling = ring.spelling or pair in spelling
+    for ring in groups.values():
+        ring.signals.sort(key=lambda s: s["id"])
+    return list(groups.values())
+
+
+def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningConfig, stamp: str) -> list[int]:
+    """One signal per ring: the oldest of the signals it absorbed survives (its status and
+    the analyst's notes with it), the others become "merged" into it."""
+    from .rank import score
+    ids = []
+    for ring in rings:
+        kinds: dict[str, int] = defaultdict(int)
+        for kind, value in ring.values:
+            kinds[kind] += not value.startswith("#")      # "#…": reached by one hop, value not at hand
+        kinds = {k: max(n, 1) for k, n in kinds.items()}
+        main = next((k for k in IDENTIFIER_KINDS if kinds.get(k)), "name")
+        if len(ring.villages) < config.identifier_min_villages and not ring.signals:
+            continue
+        detail = {"kind": main, "kinds": dict(sorted(kinds.items())), "villages": len(ring.villages),
+                  "village_ids": sorted(ring.villages), "reports": len(ring.envs),
+                  "days": config.identifier_days if main != "name" else config.name_days,
+                  "spelling": ring.spelling}
+        values = sorted([list(v) for v in ring.values])
+        if ring.signals:
+            keep, *gone = ring.signals
+            sid, key = keep["id"], keep["key"]
+            if gone:
+                gone_ids = [g["id"] for g in gone]
+                conn.execute(update(warn_signals).where(warn_signals.c.id.in_(gone_ids)).values(
+                    status="merged", merged_into=sid, updated_at=stamp))
+                for row in conn.execute(select(warn_signal_reports.c.envelope_id, warn_signal_reports.c.village_id)
+                                        .where(warn_signal_reports.c.signal_id.in_(gone_ids))):
+                    if row.village_id is not None:
+                        ring.village_of.setdefault(row.envelope_id, row.village_id)
+                conn.execute(delete(warn_signal_reports).where(warn_signal_reports.c.signal_id.in_(gone_ids)))
+            have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id)
+                                               .where(warn_signal_reports.c.signal_id == sid))}
+            old = json.loads(keep["detail"])
+            if not gone and ring.envs <= have and old == detail:
+                continue
+            conn.execute(update(warn_signals).where(warn_signals.c.id == sid).values(
+                updated_at=stamp, detail=json.dumps(detail, sort_keys=True), delivered=False,
+                score=score(RULE, detail, ring.newest or stamp),
+                sealed=seal_values(keys, key, values)))
+        else:
+            have = set()
+            key = _fresh_key(conn, "ring:" + link_key(keys, "ring", min(f"{k}:{v}" for k, v in ring.values))[:40])
+            sid = conn.execute(insert(warn_signals).values(
+                rule=RULE, key=key, created_at=stamp, updated_at=stamp, status="new", region=None,
+                detail=json.dumps(detail, sort_keys=True), delivered=False,
+                score=score(RULE, detail, ring.newest or stamp), sealed=seal_values(keys, key, values))
+            ).inserted_primary_key[0]
+        fresh = sorted(ring.envs - have)
+        if fresh:
+            conn.execute(insert(warn_signal_reports), [{"signal_id": sid, "envelope_id": e,
+                                                        "village_id": ring.village_of.get(e)} for e in fresh])
+        ids.append(sid)
+    return ids
+
+
+def _fresh_key(conn: Connection, key: str) -> str:
+    """A signal key not yet taken (a ring's first value may have led a ring merged away)."""
+    taken = {k for (k,) in conn.execute(select(warn_signals.c.key).where(and_(
+        warn_signals.c.rule == RULE, warn_signals.c.key.like(key + "%"))))}
+    n, out = 1, key
+    while out in taken:
+        n, out = n + 1, f"{key}.{n}"
+    return out

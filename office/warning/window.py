@@ -1,0 +1,32 @@
+"""The one look-up every rule makes: stored links of a kind with one of some keys, each
+within its window before the new row that asked (an indexed range on (kind, key, at))."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import Connection, and_, select
+
+from office import clock
+
+from .schema import warn_links
+
+
+def since(at: str, days: float) -> str:
+    return clock.iso(clock.parse(at) - dt.timedelta(days=days))
+
+
+def window(conn: Connection, kind: str, keys_at: dict[str, str], days: float) -> dict[str, list]:
+    """Every stored link of `kind` with one of these keys, within `days` before its new row."""
+    if not keys_at:
+        return {}
+    start = {k: since(at, days) for k, at in keys_at.items()}
+    oldest = min(start.values())
+    out: dict[str, list] = defaultdict(list)
+    for row in conn.execute(select(warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id,
+                                   warn_links.c.at, warn_links.c.sealed)
+                            .where(and_(warn_links.c.kind == kind, warn_links.c.key.in_(list(keys_at)),
+                                        warn_links.c.at >= oldest))):
+        if row.at >= start[row.key]:
+            out[row.key].append(row)
+    return out

@@ -1,0 +1,206 @@
+"""Issue 25, item by item, with the exact strings volunteers wrote: names weigh by rarity
+and link only with corroboration, identifiers written the way people write them, numbers in
+free text, per-kind windows, places matched on their distinctive part. Real migrated office
+store, real keys, the real engine (office.warning.observe)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from office.warning import WarningConfig, explain, normalise, names
+from office.warning.places import KNOWN_PLACES
+from tests.warning.conftest import T0
+from tests.warning.test_engine import calo, report, run, signals
+
+JETTY = {"tempat_berangkat": "Dermaga Sei Menggaris"}
+
+
+def day(n: float) -> dt.datetime:
+    return T0 + dt.timedelta(days=n)
+
+
+def rings(office) -> list[dict]:
+    return signals(office, "same_identifier")
+
+
+# -- 1. common names, titles, bin/binti, "ejaan berbeda" ----------------------------------
+
+def test_common_names_never_link_however_often(office):
+    """"Nur", "Muhammad", "Ahmad", "Agus" in many villages, same role: different people."""
+    for i, n in enumerate(["Nur", "Muhammad", "Ahmad", "Agus"] * 3):
+        run(office, [report(1 + i % 3, day(i), **JETTY, **calo(nama=n))])
+    assert rings(office) == []
+
+
+def test_siti_aminah_is_not_siti_amanah(office):
+    assert names.match(normalise.name("Siti Aminah"), normalise.name("Siti Amanah")) is None
+    run(office, [report(1, T0, **JETTY, **calo(nama="Siti Aminah"))])
+    run(office, [report(2, day(1), **JETTY, **calo(nama="Siti Amanah"))])
+    assert rings(office) == []
+
+
+def test_two_abdul_rahmans_in_two_villages_are_two_people(office):
+    run(office, [report(1, T0, **JETTY, **calo(nama="Abdul Rahman"))])
+    run(office, [report(2, day(3), **JETTY, **calo(nama="H. Abdul Rahman"))])
+    assert rings(office) == []
+
+
+def test_titles_and_bin_binti():
+    assert normalise.name("Haji Abdul Rahman bin Yusuf") == "abdul rahman bin yusuf"
+    for raw in ["Pak Udin", "Bu Udin", "H. Udin", "Ustaz Udin", "Haji Udin", "udin"]:
+        assert normalise.name(raw) == "udin", raw
+    assert names.match("abdul rahman bin yusuf", "abdul rahman") is not None      # father not said on one side
+    assert names.match("abdul rahman bin yusuf", "abdul rahman bin ismail") is None
+    assert normalise.name("Siti Aminah binti Hasan") == "siti aminah bin hasan"
+
+
+def test_a_rare_name_links_only_with_corroboration(office):
+    run(office, [report(1, T0, tempat_berangkat="Dermaga Lalosalo", **calo(nama="Saparuddin Kolondam"))])
+    other = {"terlibat": [{"peran": "sopir", "nama": "Pak Saparudin Kolondam"}]}
+    run(office, [report(2, day(2), tempat_berangkat="PLBN Aruk", **other)])     # other role, other place
+    assert rings(office) == []
+    c = report(3, day(4), tempat_berangkat="Dermaga Lalosalo", **calo(nama="Saparudin Kolondam"))  # role and jetty
+    run(office, [c])
+    [s] = rings(office)
+    assert c.envelope_id in s["envs"] and len(s["envs"]) == 2
+
+
+def test_ejaan_berbeda_only_when_the_spelling_differs(office):
+    """"Pak Udin" / "Udin" with the same number: the same name, not "ejaan berbeda"."""
+    run(office, [report(1, T0, **calo(nama="Pak Udin", telepon="0812 3456 7890"))])
+    run(office, [report(2, day(1), **calo(nama="Udin", telepon="0812-3456-7890"))])
+    [s] = rings(office)
+    assert s["detail"]["kinds"] == {"name": 1, "phone": 1} and s["detail"]["spelling"] is False
+    text = explain(s["rule"], s["detail"], "id")
+    assert text.startswith("Nomor HP yang sama dan nama yang sama disebut dalam 2 laporan") and "ejaan" not in text
+
+
+def test_a_report_naming_two_people_is_matched_on_each(office):
+    """Issue 20 item 3: a report keeps every name of its repeat group, not only one."""
+    a = report(1, T0, **JETTY, terlibat=[{"peran": "calo", "nama": "Saparudin Kolondam"},
+                                         {"peran": "sopir", "nama": "Hamzah Lumbantobing"}])
+    run(office, [a])
+    b = report(2, day(1), **JETTY, terlibat=[{"peran": "sopir", "nama": "Hamzah Lumbantobing"}])
+    c = report(3, day(2), **JETTY, terlibat=[{"peran": "calo", "nama": "Pak Saparudin Kolondam"}])
+    run(office, [b])
+    run(office, [c])
+    [s] = rings(office)
+    assert s["envs"] == {a.envelope_id, b.envelope_id, c.envelope_id}
+
+
+def test_a_word_held_by_too_many_names_is_not_a_block(office):
+    """Blocks are capped: with name_block_cap=1 the words of "Hamzah Lumbantobing Siregar"
+    (each held by two names then) are no blocks, and its whole name is new, so it does not
+    meet the stored "Hamzah Lumbantobing"; with the default cap it does."""
+    stored = report(1, T0, **JETTY, **calo(nama="Hamzah Lumbantobing"))
+    run(office, [stored])
+    run(office, [report(2, day(1), **JETTY, **calo(nama="Hamzah Lumbantobing Siregar"))],
+        WarningConfig(name_block_cap=1))
+    assert rings(office) == []
+    run(office, [report(3, day(2), **JETTY, **calo(nama="Pak Hamzah Lumbantobing Siregar"))])
+    [s] = rings(office)
+    assert stored.envelope_id in s["envs"]
+
+
+# -- 2. identifiers as people write them --------------------------------------------------
+
+def test_sabah_local_number_is_malaysian(office):
+    assert normalise.phone("012-345 6789") == normalise.phone("+60 12-345 6789") == "+60123456789"
+    run(office, [report(1, T0, **calo(telepon="012-345 6789"))])
+    run(office, [report(2, day(5), **calo(telepon="+60 12-345 6789"))])
+    [s] = rings(office)
+    assert s["detail"]["kind"] == "phone"
+
+
+@pytest.mark.parametrize("raw", ["Kapal Motor Bintang Timur", "KLM Bintang Timur", "S.B. Bintang Timur",
+                                 "KM. BINTANG TIMUR", "speedboat bintang timur"])
+def test_boat_prefixes(raw):
+    assert normalise.boat(raw) == "bintang timur"
+    assert normalise.boat("Bintang Laut") != normalise.boat(raw)
+
+
+def test_platform_labels_are_stripped():
+    assert normalise.handle("FB: Loker Sabah Resmi") == normalise.handle("facebook.com/loker.sabah.resmi") \
+        == "lokersabahresmi"
+    assert normalise.handle("TikTok: kerja.malaysia.gajibesar") == normalise.handle("@kerja.malaysia.gajibesar")
+
+
+@pytest.mark.parametrize("account", ["WA 0853 1111 2222", "wa.me/6285311112222"])
+def test_a_whatsapp_number_in_the_account_field_is_a_phone(office, account):
+    run(office, [report(1, T0, **calo(akun_medsos=account))])
+    run(office, [report(2, day(3), **calo(telepon="0853-1111-2222"))])
+    [s] = rings(office)
+    assert s["detail"]["kind"] == "phone"
+
+
+def test_a_number_inside_the_name_field(office):
+    a = report(1, T0, **calo(nama="Rahman (0812-3456-7890)"))
+    run(office, [a])
+    assert a.facts.people[0].name == "rahman"
+    run(office, [report(2, day(2), **calo(telepon="0812 3456 7890"))])
+    [s] = rings(office)
+    assert s["detail"]["kind"] == "phone"
+
+
+def test_near_misses_stay_apart(office):
+    run(office, [report(1, T0, **calo(telepon="0812 3456 7890", plat="KT 1234 AB", kapal="KM Bintang Timur",
+                                       akun_medsos="FB: Loker Sabah Resmi"))])
+    run(office, [report(2, day(1), **calo(telepon="0812 3456 7891", plat="KB 1234 AB", kapal="KM Bintang Laut",
+                                           akun_medsos="FB: Loker Sabah Resmi 2"))])
+    assert rings(office) == []
+
+
+# -- 3. free text --------------------------------------------------------------------------
+
+def test_a_number_only_in_free_text_links_three_villages(office):
+    envs = []
+    for v in (1, 2, 3):
+        r = report(v, day(v * 4), form="laporan_kecurigaan",
+                   apa_dilihat=f"Ada orang menawarkan kerja di kebun, nomornya +62 812-9988-7766 (desa {v}).")
+        envs.append(r.envelope_id)
+        run(office, [r])
+    [s] = rings(office)
+    assert s["envs"] == set(envs) and s["detail"]["villages"] == 3
+
+
+def test_prose_without_identifiers_links_nothing():
+    from office.warning import extract
+    f = extract.facts("laporan_kecurigaan", {"apa_dilihat": "Berangkat 2026-11-20 jam 21.30, 12 orang, bayar "
+                                                            "5.000.000, naik kapal ke Tawau, 3 km dari desa."}, {})
+    assert f.identifiers == []
+
+
+# -- 4. windows -------------------------------------------------------------------------------
+
+def test_a_ring_21_to_23_days_apart_is_one_signal(office):
+    envs = []
+    for v, d in ((1, 0), (2, 21.5), (3, 44)):
+        r = report(v, day(d), **calo(kapal="KM Sinar Jaya", telepon="0813 2222 3333"))
+        envs.append(r.envelope_id)
+        run(office, [r])
+    [s] = rings(office)
+    assert s["envs"] == set(envs)
+
+
+def test_windows_are_per_kind_and_configurable(tmp_path):
+    cfg = WarningConfig()
+    assert (cfg.identifier_days, cfg.name_days, cfg.place_days) == (90, 60, 7)
+    (tmp_path / "warning.json").write_text('{"identifier_days": 120, "name_days": 30}')
+    cfg = WarningConfig.load_for(tmp_path)
+    assert (cfg.identifier_days, cfg.name_days) == (120, 30)
+
+
+# -- 5. places ---------------------------------------------------------------------------------
+
+def test_places_match_their_distinctive_part():
+    assert normalise.place("Dermaga X", KNOWN_PLACES) == "dermaga x"
+    assert normalise.place("terminal Entikong", KNOWN_PLACES) == "terminal entikong"
+    assert normalise.place("pos entikong", KNOWN_PLACES) == "PLBN Entikong"
+    assert normalise.place("sei nyamuk", KNOWN_PLACES) == "Dermaga Sungai Nyamuk (Sebatik)"
+
+
+def test_different_jetties_are_not_one_place(office):
+    for i, p in enumerate(["Dermaga X", "Dermaga Y", "dermaga sebatik", "terminal Entikong"]):
+        run(office, [report(1, day(i), tempat_berangkat=p)])
+    assert signals(office, "same_place") == []
