@@ -24,7 +24,8 @@ ITEM = {"item_id": "5d1f0e7c-1f55-4e0e-9a3e-2b1c0f2b9a11", "kind": "feedback",
         "body": {"report_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "message": "Terima kasih — sudah ditindaklanjuti"}}
 ANSWER = {"device_id": "3f333df6-90a4-4fda-8dd3-9485d27cee36", "person_id": ITEM["person_id"],
           "village": "Sebatik Tengah", "office_x25519": "00" * 32}
-REFUSAL = {"code": "revoked", "device_id": ANSWER["device_id"], "refused_at": WHEN}
+REFUSAL = {"code": "revoked", "device_id": ANSWER["device_id"], "refused_at": WHEN, "purpose": "push",
+           "nonce": "bm9uY2UtZm9yLXRoaXMtcHVzaA"}
 ENVELOPE = b"JD\x01 the exact bytes refused"
 
 

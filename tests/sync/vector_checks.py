@@ -137,13 +137,17 @@ def check_statements() -> int:
     assert statement.check_answer({**v["answer"], "signature": v["answer_signature"]}, pub) == \
         {**v["answer"], "ctx": statement.ENROLLMENT}
     statement.check_refusal(v["item_refusal"], pub, code="revoked", device_id=v["refusal"]["device_id"],
+                            purpose=v["refusal"]["purpose"], nonce=v["refusal"]["nonce"],
                             envelope=envelope, envelope_id=v["envelope_id"])
     forged = copy.deepcopy(v["item_wire"])
     forged["body"]["message"] = "Laporan ditolak"
     assert _fails(TrustError, statement.check_item, forged, pub)
     assert _fails(TrustError, statement.check_refusal, v["device_refusal"], pub, code="revoked",
-                  device_id="another-device")
-    return 9
+                  device_id="another-device", purpose=v["refusal"]["purpose"], nonce=v["refusal"]["nonce"])
+    assert _fails(TrustError, statement.check_refusal, v["item_refusal"], pub, code="revoked",
+                  device_id=v["refusal"]["device_id"], purpose="review", nonce=v["refusal"]["nonce"],
+                  envelope=envelope, envelope_id=v["envelope_id"])    # the refusal of another door
+    return 10
 
 
 def run_all() -> dict[str, int]:
