@@ -113,6 +113,14 @@ def list_reports(request: Request, staff: StaffDep,
         filters = queries.parse_filters(request.query_params)
     except queries.FilterError as e:
         raise HTTPException(422, str(e)) from None
+    scope = staff.get("scope")
+    if filters.q and scope and not scope.get("free_text"):
+        # The search index holds every word of every text answer: which reports a word finds
+        # is that text, read one guess at a time (test_redteam_round3.py).
+        with office.engine.begin() as conn:
+            audit.record(conn, "forbidden", staff=staff, ip=request.client.host if request.client else None,
+                         detail={"reason": "free_text", "path": request.url.path[:200]})
+        raise HTTPException(403, "searching reads free text: this token has no free-text grant")
     with db.reading(office.engine) as conn:
         rows, nxt = queries.list_reports(conn, staff, filters, limit, keys=office.keys)
     with office.engine.begin() as conn:
