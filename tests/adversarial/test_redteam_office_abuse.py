@@ -125,6 +125,9 @@ def signalled(request, tmp_path):
 
 def test_the_webhook_follows_no_redirect_and_logs_what_happened(signalled):
     engine = signalled
+    with engine.connect() as conn:
+        n = len(conn.execute(select(warn_signals.c.id).where(warn_signals.c.delivered.is_(False))).all())
+    assert n >= 1                                        # signals over the same reports are one (warning/review)
     internal = _Hits()                                   # e.g. a metadata service inside the office
     partner = _Hits(redirect_to=internal.url + "/latest/secrets")
     try:
@@ -132,15 +135,15 @@ def test_the_webhook_follows_no_redirect_and_logs_what_happened(signalled):
     finally:
         partner.close()
         internal.close()
-    assert out == {"sent": 0, "failed": 2}, out
+    assert out == {"sent": 0, "failed": n}, out
     assert internal.got == []                            # neither the body nor the signature went inward
-    assert len(partner.got) == 2 and all(p == "/jaga" for p, _, _ in partner.got)
+    assert len(partner.got) == n and all(p == "/jaga" for p, _, _ in partner.got)
     with engine.connect() as conn:
         log = [dict(r) for r in conn.execute(select(warn_deliveries).order_by(warn_deliveries.c.id)).mappings()]
         queued = conn.execute(select(warn_signals.c.id).where(warn_signals.c.delivered.is_(False))).all()
-    assert [(d["status"], d["ok"]) for d in log] == [(307, False), (307, False)]
+    assert [(d["status"], d["ok"]) for d in log] == [(307, False)] * n
     assert all("redirect not followed" in d["error"] and "/latest/secrets" in d["error"] for d in log)
-    assert len(queued) == 2                              # still to deliver, to the right place
+    assert len(queued) == n                              # still to deliver, to the right place
     with pytest.raises(Exception, match="http"):
         webhook.Webhook("http:///no-host", SECRET)
 

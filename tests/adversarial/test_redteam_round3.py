@@ -16,6 +16,7 @@ from tests.adversarial.test_redteam_partner import _token, partner_office  # noq
 
 def test_a_partner_token_without_free_text_cannot_search_the_text_it_may_not_read(partner_office):  # noqa: F811
     server, reports = partner_office
+    server.derived()                                   # the search terms are derived after the push
     rid, (_rahasia, marks, _answers) = next((r, v) for r, v in reports.items() if not v[0])
     name = sorted(m for m in marks if m.startswith("Kq"))[0]             # a name canary, in this report only
     url = f"{server.url}/api/v1/partner/reports"

@@ -10,6 +10,8 @@ import secrets
 from sqlalchemy import create_engine, text
 
 from jaga_desa.cli import main
+from jaga_desa.testing.derive import drain
+from office.derive import worker
 from office.rollup import links
 from office.rollup.volunteer import report_naming
 
@@ -85,7 +87,8 @@ def _rotate_everywhere(chain, capsys, tmp_path, key: bytes) -> str:
                        "--level-key-file", str(path))
         assert rc == 0, out
         said.append(out)
-        links.backfill(site.engine, site.keys)      # what the office process does when it starts again
+        worker.catch_up(site.engine)                # what the office process does when it starts again
+        drain(site.engine, site.keys)
     return "\n".join(said)
 
 
