@@ -21,6 +21,7 @@ Figures are medians over the repeats, with the spread (min–max) beside them.
 from __future__ import annotations
 
 import argparse
+import os
 import gzip
 import json
 import shutil
@@ -36,6 +37,12 @@ import requests  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 import forms  # noqa: E402
+
+# One bench phone pushes what a whole district's phones would (thousands of reports per
+# round): the office's per-phone push rate (office/phone_limits.py, fairness between
+# phones) would stop it after 30 pushes a minute. Throughput is measured here; the limit
+# itself is tested in tests/adversarial/test_redteam_office_abuse.py.
+os.environ.setdefault("JAGA_PHONE_PUSHES_PER_MINUTE", "1000000")
 from bench import floor as physical, harness, odk_baseline  # noqa: E402
 from bench.common import report  # noqa: E402
 from jaga_desa.testing.proxy import FaultProxy  # noqa: E402
