@@ -16,6 +16,7 @@ import importlib
 import inspect
 import logging
 import os
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -52,6 +53,12 @@ class App:
             self.device, self.startup_error = None, exc
         self.lang = (self.device.setting("lang") if self.device else None) or i18n.DEFAULT
         self.last_activity = time.monotonic()
+        # Flet runs plain (non-async) handlers on a thread pool, so a tap can run while the
+        # keystrokes before it are still being handled: both then change the same answers and
+        # the same controls, and one page.update() can send the other's half-made tree (a
+        # repeat group's second entry was lost that way). Flutter itself handles one event at a
+        # time; so does the app. Re-entrant: a handler may call another wrapped one.
+        self._events = threading.RLock()
         self.resume: dict | None = None     # {"user_id", "report_id", "section"} after an auto-lock
         self.resume_point: dict | None = None   # set by the form screen: where to come back to
         self.form_report_id: str | None = None  # the draft the form screen is editing
@@ -178,11 +185,12 @@ class App:
 
         @functools.wraps(fn)
         def run(*a):
-            self.touch()
-            try:
-                return fn(*a[:_arity(fn)])
-            except Exception as exc:   # noqa: BLE001
-                self._crash(exc)
+            with self._events:
+                self.touch()
+                try:
+                    return fn(*a[:_arity(fn)])
+                except Exception as exc:   # noqa: BLE001
+                    self._crash(exc)
         return run
 
     def _crash(self, exc: Exception) -> None:

@@ -144,8 +144,14 @@ def textbox(page, name: str):
 def tap(locator) -> None:
     """Tap through the semantics node itself. A coordinate click can land on whatever
     Flutter painted there when its scroll position and the DOM's disagree (long forms
-    on a 360x640 screen); the node's own click runs the control's tap action."""
+    on a 360x640 screen); the node's own click runs the control's tap action. The node is
+    scrolled onto the screen first, as a finger would: Flutter drops a tap on a node far
+    below the fold while a text field holds the keyboard."""
     reach(locator)
+    box = locator.bounding_box()
+    h = (locator.page.viewport_size or PHONE)["height"]
+    if box is None or box["y"] + box["height"] <= 0 or box["y"] >= h:
+        bring(locator)
     locator.dispatch_event("click")
 
 
@@ -370,6 +376,28 @@ def _on_screen(locator) -> bool:
     return box["y"] >= 56 and box["y"] + box["height"] <= footer_top
 
 
+def bring(locator, settle: bool = False) -> bool:
+    """Scroll until the node is on the screen, with the wheel a person's thumb stands for;
+    True when it had to scroll. `settle` first waits for a just-drawn screen to stop moving,
+    so an interaction count never includes a scroll nobody needs."""
+    reach(locator)
+    if settle:
+        settled(locator)
+    if _on_screen(locator):
+        return False
+    page = locator.page
+    vp = page.viewport_size or PHONE
+    page.mouse.move(vp["width"] / 2, vp["height"] / 2)
+    for _ in range(30):
+        box = locator.bounding_box()
+        down = box is None or box["y"] > vp["height"] / 2
+        page.mouse.wheel(0, 120 if down else -120)
+        frames(page, 3)
+        if _on_screen(locator):
+            return True
+    raise AssertionError("could not scroll the target onto the screen")
+
+
 def settled(locator, timeout_ms: int = 3000) -> None:
     """Wait until the node stops moving (a screen that was just drawn is still laying out):
     deciding "off screen" from a half-laid-out frame would count a scroll nobody needs."""
@@ -392,22 +420,8 @@ class Journey:
         self.steps: list[str] = []
 
     def _bring(self, locator) -> None:
-        reach(locator)
-        settled(locator)
-        if _on_screen(locator):
-            return
-        self.steps.append("scroll")
-        page = self.page
-        vp = page.viewport_size or PHONE
-        page.mouse.move(vp["width"] / 2, vp["height"] / 2)
-        for _ in range(30):
-            box = locator.bounding_box()
-            down = box is None or box["y"] > vp["height"] / 2
-            page.mouse.wheel(0, 120 if down else -120)
-            frames(page, 3)
-            if _on_screen(locator):
-                return
-        raise AssertionError("could not scroll the target onto the screen")
+        if bring(locator, settle=True):
+            self.steps.append("scroll")
 
     def tap(self, locator) -> None:
         self._bring(locator)
