@@ -56,16 +56,24 @@ def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
 
 
 def ratio(runs: dict[str, list[float]]) -> float:
-    """The median of the rounds' own ratios: each round's floor and ingest run back to back,
-    so they share the machine's load of that moment (a shared machine's load swings within
-    seconds; sides compared across rounds would measure the swing)."""
+    """Best office ingest over best floor, across the rounds. Load on a shared machine only
+    ever slows a run down, never speeds it up, so each side's fastest round is its closest
+    look at the code's own cost (timeit's rule); both sides get as many looks, interleaved.
+    A median (of rates or of paired ratios) keeps half the slowed rounds in and swings with
+    the load of the moment; derived work back in the push slows every round, the best too."""
+    return max(runs["ingest"]) / max(runs["floor"])
+
+
+def paired(runs: dict[str, list[float]]) -> float:
+    """The median of the rounds' own ratios (each round's two sides back to back), for
+    comparison with `ratio` in the printed figures."""
     return statistics.median(i / f for i, f in zip(runs["ingest"], runs["floor"]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=400)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         runs = interleaved(Path(tmp), args.reports, args.rounds)
@@ -75,8 +83,10 @@ def main() -> None:
          "value": round(statistics.median(runs["floor"]))},
         {"key": "ingest", "metric": "office ingest_batch, synchronous=FULL (reports/s, median)",
          "value": round(statistics.median(runs["ingest"]))},
-        {"key": "ingest_of_floor", "metric": "office ingest / floor (median of paired rounds)", "value": f"{of_floor:.0%}",
+        {"key": "ingest_of_floor", "metric": "office ingest / floor (best round of each)", "value": f"{of_floor:.0%}",
          "target": ">= 60%", "met": of_floor >= 0.6},
+        {"key": "paired", "metric": "median of the paired rounds' ratios (for comparison)",
+         "value": f"{paired(runs):.0%}"},
     ])
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, String, bindparam, column, select, table, text
+from sqlalchemy import Connection, String, Text, bindparam, column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 dash_search = table("dash_search", column("envelope_id", String))
@@ -69,7 +69,7 @@ def matching(conn: Connection, tokens: Iterable[str]):
     tokens = sorted(set(tokens))
     if _pg(conn):
         return select(dash_search.c.envelope_id).where(
-            text("dash_search.terms @> :terms").bindparams(bindparam("terms", tokens, type_=ARRAY(String))))
+            text("dash_search.terms @> :terms").bindparams(bindparam("terms", tokens, type_=ARRAY(Text))))
     query = " AND ".join(f'"{t}"' for t in tokens if t.isalnum())   # tokens are hex: quoting is exact
     return text("SELECT envelope_id FROM dash_search WHERE doc IN "
                 "(SELECT rowid FROM dash_search_fts WHERE dash_search_fts MATCH :q)").bindparams(
