@@ -43,15 +43,17 @@ def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
     return snapshot, sealed, sari.device_id, env.raw_public(sari.signing.public_key())
 
 
-def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
-    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each."""
+def interleaved(folder: Path, n: int, rounds: int, synchronous: str = "FULL") -> dict[str, list[float]]:
+    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each.
+    `synchronous` for both sides: NORMAL takes the disk's fsync (on a shared CI disk one
+    commit's fsync swings tenfold) out of a small run, leaving the work each side does."""
     snapshot, envelopes, device_id, author_public = prepared(folder, n)
     runs: dict[str, list[float]] = {"floor": [], "ingest": []}
     floor(snapshot, folder / "warm-floor", envelopes[:20], author_public)      # imports, caches,
     office_ingest(snapshot, folder / "warm-ingest", envelopes[:20], device_id, "FULL")   # not timed
     for r in range(rounds):
-        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public))
-        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, "FULL"))
+        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public, synchronous))
+        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, synchronous))
     return runs
 
 

@@ -89,11 +89,11 @@ def office_ingest(snapshot: Path, work: Path, envelopes: list[bytes], device_id:
     return rate
 
 
-def floor(snapshot: Path, work: Path, envelopes: list[bytes], author_public: bytes) -> float:
+def floor(snapshot: Path, work: Path, envelopes: list[bytes], author_public: bytes, synchronous: str = "FULL") -> float:
     from office import keys as office_keys      # setup only: the office's private keys
     keys = office_keys.load_or_create(snapshot, "bench-office-key")
     work.mkdir(parents=True)
-    con = physical.connect(work / "floor.db")
+    con = physical.connect(work / "floor.db", synchronous)
     rate = physical.ingest(con, batches(envelopes), keys.x25519, keys.ed25519, author_public)
     con.close()
     return rate

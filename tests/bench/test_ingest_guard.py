@@ -2,7 +2,8 @@
 rate (bench/floor.py: bare crypto + sqlite3 on the same envelopes), both measured in this
 process, interleaved over several rounds; the ratio is of each side's best round (load only
 slows a run, so the best round is the least disturbed; bench/ingest_ratio.ratio), which a
-loaded 2-core CI machine moves far less than a median. A ratio, never a time: the figures
+loaded 2-core CI machine moves far less than a median; both with synchronous=NORMAL, as one
+commit's fsync on a shared disk swings tenfold and would be all a run of 120 measures. A ratio, never a time: the figures
 themselves come from `python bench/sync_bench.py` on an idle machine.
 
 Before store-then-derive the push ran the early-warning rules and the search projection in
@@ -20,7 +21,7 @@ GUARD = 0.40
 
 def test_office_ingest_keeps_40_percent_of_the_floor():
     with tempfile.TemporaryDirectory() as tmp:
-        runs = interleaved(Path(tmp), 120, rounds=7)       # 840 reports each side, in interleaved rounds
+        runs = interleaved(Path(tmp), 120, rounds=7, synchronous="NORMAL")       # 840 reports each side, in interleaved rounds
     assert ratio(runs) >= GUARD, f"office ingest {runs['ingest']} vs floor {runs['floor']} reports/s"
 
 
@@ -40,5 +41,5 @@ def test_the_guard_fails_when_derived_work_is_back_in_the_push(monkeypatch):
         return out
     monkeypatch.setattr(office.ingest, "ingest_batch", deriving_in_the_push)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = interleaved(Path(tmp), 120, rounds=3)
+        runs = interleaved(Path(tmp), 120, rounds=3, synchronous="NORMAL")
     assert ratio(runs) < GUARD, f"derived work in the push still kept {ratio(runs):.0%} of the floor"
