@@ -20,9 +20,9 @@ from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E4
 OFFICE_KEY = "bench-office-key"      # what sync_bench's floor and office_ingest open the keys with
 
 
-def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
+def prepared(folder: Path, n: int, answers=answers_for) -> tuple[Path, list[bytes], str, bytes]:
     """An office store with its keys and one enrolled volunteer (`folder`/snapshot), and `n`
-    sealed reports of hers: (snapshot, envelopes, device id, her Ed25519 public key)."""
+    sealed reports of hers, `answers(i)` (sync_bench's by default): (snapshot, envelopes, device id, her Ed25519 public key)."""
     import forms
     from office import db, enrollment, keys as office_keys
     from office.rollup.volunteer import Volunteer
@@ -35,7 +35,7 @@ def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
     sari = Volunteer.enrol(engine, village, "Sari")
     engine.dispose()
     form = forms.load(FORM)
-    sealed = [env.seal({"answers": answers_for(i), "flags": {}, "rahasia": False, "lang": "id"},
+    sealed = [env.seal({"answers": answers(i), "flags": {}, "rahasia": False, "lang": "id"},
                        form_id=form.id, form_version=form.version, author_id=sari.person_id,
                        device_id=sari.device_id, signing_key=sari.signing,
                        recipients=[keys.x25519.public_key()]).envelope
