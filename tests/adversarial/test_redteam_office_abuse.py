@@ -393,6 +393,9 @@ def test_one_phone_cannot_fill_the_office_or_crowd_out_the_others(limited_office
     limited = [r for r in answers if r.status_code == 429]
     assert limited and limited[0].json()["code"] == "rate_limited" and int(limited[0].headers["Retry-After"]) >= 1
     assert push(bc.token).status_code == 200                                 # Budi is not slowed
+    carried = requests.post(f"{server.url}/api/v1/courier", data=b"x" * 1024, timeout=30,
+                            headers={"Authorization": f"Bearer {sc.token}"})
+    assert carried.status_code == 429 and carried.json()["code"] == "rate_limited"  # the courier door counts too
 
     def slow_upload(att: str) -> socket.socket:
         """One of her uploads that never finishes: its request runs, waiting for the rest of the body."""
