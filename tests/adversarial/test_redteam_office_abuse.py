@@ -200,6 +200,27 @@ def test_a_forwarded_address_is_believed_only_from_a_configured_proxy(office_fac
     assert bad.returncode != 0 and "error [bad_request]" in bad.stderr
 
 
+def test_an_ipv6_attacker_rotating_through_a_64_is_one_source(tmp_path):
+    """Behind the office's own proxy, an attacker writes a fresh address from his /64 on every
+    wrong password (a home line gets 2^64 of them): the throttle counts the /64, so he is
+    slowed after the free failures all the same; the audit log keeps each checked address
+    and notes the throttled /64 once, not once per address.
+    Another /64 is not slowed by him."""
+    from office.dashboard.auth import FREE_FAILURES, source
+    assert source("2001:db8:7:7:1::9") == source("2001:db8:7:7:ffff::1") == "2001:db8:7:7::/64"
+    assert source("::ffff:203.0.113.5") == "203.0.113.5" and source("203.0.113.5") == "203.0.113.5"
+    behind = OfficeServer(tmp_path / "v6", extra_args=["--trusted-proxy", "127.0.0.1"]).start()
+    try:
+        _staffed(behind)
+        statuses = _login_attempts(behind, FREE_FAILURES + 3, "2001:db8:7:7::{i:x}")
+        assert 429 in statuses, statuses
+        # each checked password under its own address; the throttled rest: one note for the /64
+        assert _audit_ips(behind) == {f"2001:db8:7:7::{i:x}" for i in range(FREE_FAILURES)} | {"2001:db8:7:7::/64"}
+        assert _login_attempts(behind, 1, "2001:db8:9:9::1") != [429]
+    finally:
+        behind.stop()
+
+
 # ── 7: huge numbers never reach the database ───────────────────────────────────
 
 @pytest.mark.parametrize("ttl", ["1e9", "nan", "-5", "0", "inf", "721"])
