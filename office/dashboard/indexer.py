@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -35,10 +36,20 @@ MAX_WORDS = 400          # distinct search words kept per report (a full honest 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def words(text: str) -> list[str]:
-    """Normalized search words, distinct, in order: lower case, accents folded, 2+ characters."""
+def words(text: str) -> tuple[str, ...]:
+    """Normalized search words, distinct, in order: lower case, accents folded, 2+ characters.
+    Cached: every report repeats its choices' labels ("Malaysia", "rekrutmen")."""
+    return _words(text) if len(text) <= 200 else _fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return _fold(text)
+
+
+def _fold(text: str) -> tuple[str, ...]:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return list(dict.fromkeys(w for w in _WORD.findall(folded) if len(w) >= 2))
+    return tuple(dict.fromkeys(w for w in _WORD.findall(folded) if len(w) >= 2))
 
 
 def open_report(conn: Connection, keys: OfficeKeys, row) -> env.Opened | None:
