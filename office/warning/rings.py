@@ -115,37 +115,72 @@ def _weeks_of(day: str, days: int) -> list[str]:
     return sorted({_week_of((end - dt.timedelta(days=d)).isoformat()) for d in range(0, days + 1, 7)} | {_week_of(day)})
 
 
+def _stat_deltas(keys: OfficeKeys, people: list[tuple[str, str, str, str | None]],
+                 places: dict[str, str]) -> dict[str, int]:
+    """What each named person adds to warn_name_stats: (envelope id, received_at, normalised
+    name, role) -> +1 for all names, the name's ISO week, its role, its departure point, each
+    word. One function for counting in and counting out, so the two always agree."""
+    add: dict[str, int] = defaultdict(int)
+    for env, received_at, name, role in people:
+        add[TOTAL] += 1
+        add["*w:" + _week(received_at)] += 1
+        add[_role_key(keys, role)] += 1
+        if places.get(env):
+            add["p:" + places[env][:60]] += 1
+        for w in _words(name):
+            add[link_key(keys, "name_tok", w)] += 1
+    return add
+
+
+def _bump(conn: Connection, delta: dict[str, int], have: dict[str, int]) -> None:
+    fresh = [{"key": k, "n": n} for k, n in delta.items() if k not in have]
+    if fresh:
+        conn.execute(insert(warn_name_stats), fresh)
+    bump = [{"k": k, "d": n} for k, n in delta.items() if k in have]
+    if bump:                 # one executemany, not a statement per word
+        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
+                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+
+
 def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]],
                 places: dict[str, str]) -> dict[str, int]:
     """Add the batch's names to warn_name_stats (by keyed hash: every word, every role, every
     departure point a name was given with, names per ISO week, all names) and return the
     counts the batch needs, after the addition."""
-    add: dict[str, int] = defaultdict(int)
-    for r, p in people:
-        add[TOTAL] += 1
-        add["*w:" + _week(r.received_at)] += 1
-        add[_role_key(keys, p.role)] += 1
-        if places.get(r.envelope_id):
-            add["p:" + places[r.envelope_id][:60]] += 1
-        for w in _words(p.name):
-            add[link_key(keys, "name_tok", w)] += 1
+    add = _stat_deltas(keys, [(r.envelope_id, r.received_at, p.name, p.role) for r, p in people], places)
     if not add:
         return {}
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
     have = dict(conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)
                              .where(warn_name_stats.c.key.in_(list(set(add) | weeks)))).all())
-    fresh = [{"key": k, "n": n} for k, n in add.items() if k not in have]
-    if fresh:
-        conn.execute(insert(warn_name_stats), fresh)
-    bump = [{"k": k, "d": n} for k, n in add.items() if k in have]
-    if bump:                 # one executemany, not a statement per word
-        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
-                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+    _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
     # a word's count without this batch's own names: two reports naming "Saparudin" do not
     # make it common in an office that never saw it before
     after.update({"before:" + k: have.get(k, 0) for k in add if k != TOTAL and not k.startswith("*w:")})
     return after
+
+
+def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) -> None:
+    """Take back what these reports' stored names added to warn_name_stats, before they are
+    derived again (a retry or a rebuild of one report): read from the link rows they left —
+    what was counted then, not what today's extraction would find — so no name counts twice."""
+    if not envelope_ids:
+        return
+    rows = conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind, warn_links.c.key, warn_links.c.at,
+                               warn_links.c.sealed)
+                        .where(and_(warn_links.c.envelope_id.in_(envelope_ids),
+                                    warn_links.c.kind.in_(("name", "place"))))).all()
+    places = {r.envelope_id: r.key for r in rows if r.kind == "place"}
+    people = []
+    for r in rows:
+        if r.kind == "name":
+            opened = _open_person(keys, r.envelope_id, r.sealed)
+            if opened:
+                people.append((r.envelope_id, r.at, opened[0], opened[1]))
+    take = _stat_deltas(keys, people, places)
+    if take:
+        _bump(conn, {k: -n for k, n in take.items()}, {k: 1 for k in take})
 
 
 def _role_key(keys: OfficeKeys, role: str | None) -> str:

@@ -29,7 +29,7 @@ from office.derive.rebuild import rebuild
 from office.derive.schema import derive_jobs
 from office.ingest import ingest_batch
 from office.rollup.volunteer import Volunteer
-from office.warning.schema import warn_links, warn_signal_reports, warn_signals
+from office.warning.schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
 from sync import envelope as env
 from tests.conftest import TEST_OFFICE_KEY
 
@@ -123,6 +123,29 @@ def test_derive_is_idempotent_and_rebuild_restores_each_store(store):
     assert rebuild(engine, "search") == 12 and rebuild(engine, "early_warning") == 12
     drain(engine, keys)
     assert snapshot(engine) == first
+
+
+def name_stats(engine) -> dict[str, int]:
+    with db.reading(engine) as conn:
+        return {k: n for k, n in conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)) if n}
+
+
+def test_deriving_again_never_counts_a_name_twice(store):
+    """The name statistics (how rare a name is decides whether it links) stay those of one
+    clean derivation when every report is derived again (a retry) and after a rebuild; the
+    early-warning consumer counted every name once more each time (issue 25)."""
+    engine, keys, _, _ = store
+    ids = push(engine, keys, 12, batch=6)
+    drain(engine, keys)
+    first = name_stats(engine)
+    assert first["*"] == 12, "each report names one person (Pak Udin, calo)"
+    with engine.begin() as conn:            # every job again, as after a crash or a retry
+        queue.enqueue(conn, ids[:5])
+    drain(engine, keys)
+    assert name_stats(engine) == first
+    assert rebuild(engine, "early_warning") == 12
+    drain(engine, keys)
+    assert name_stats(engine) == first
 
 
 def _status(data, url) -> tuple[int, str]:
