@@ -249,6 +249,8 @@ _CHECKS = {
     "geopoint": _geopoint, "photo": _photo, "audio": _audio, "note": _note, "repeat": _repeat,
 }
 TYPES = tuple(_CHECKS)
+# Answers that name attachments (sealed beside the answers, sent in chunks) rather than hold data.
+ATTACHMENT_TYPES = ("photo", "audio")
 
 # Which constraint keys make sense for which type ("message" is allowed everywhere a
 # constraint is; a constraint made of only a message is rejected as pointless).
