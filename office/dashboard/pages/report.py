@@ -5,6 +5,8 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
+from core.errors import NotFound
+
 from .. import basemap, mapview, queries, reclassify, reports
 from ..i18n import TRIAGE, label, t
 from ..web import BASE, Ctx, Denied, page, render
@@ -39,6 +41,18 @@ def report_photo(ctx: Ctx) -> Response:
     row = _report(ctx)
     data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
     ctx.audit("view_photo", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
+    return Response(data, media_type=media)
+
+
+@page("GET", "/reports/{report_id}/voice/{att_id}", "staff")
+def report_voice(ctx: Ctx) -> Response:
+    """A voice note for the page's <audio>: the same region check and audit as a photo, its
+    own audit action, and only an Ogg Opus is ever served here (never a photo by another door)."""
+    row = _report(ctx)
+    data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
+    if media != "audio/ogg":
+        raise NotFound("no such voice note")
+    ctx.audit("play_voice", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
     return Response(data, media_type=media)
 
 
