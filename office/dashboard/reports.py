@@ -78,6 +78,19 @@ def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
     return {**d, "answers": answers, "summary": summary}
 
 
+def without_voice(d: dict, form_id: str, version: int, lang: str) -> dict:
+    """A detail without its voice notes, for every partner token whatever its grants: a note is
+    played by staff on the report page and never leaves the office, not even as an attachment
+    id (tests/adversarial/test_redteam_voice.py)."""
+    form = indexer.load_form(form_id, version)
+    names = {f.name for f in form.fields if f.type == "audio"} if form else set()
+    if not names:
+        return d
+    labels = {form.field(n).label(lang) for n in names}
+    return {**d, "answers": {k: v for k, v in d["answers"].items() if k not in names},
+            "summary": [p for p in d["summary"] if p[0] not in labels], "voices": []}
+
+
 def assignees(conn: Connection, village_id: int) -> list[dict]:
     region = conn.execute(select(villages.c.region).where(villages.c.id == village_id)).scalar()
     cond = staff_table.c.role == "admin"
