@@ -383,8 +383,8 @@ class Device:
     def add_photo(self, session: Session, report_id: str, raw: bytes) -> tuple[str, int]:
         return reports.add_photo(self.db, session, report_id, raw)
 
-    def add_voice(self, session: Session, report_id: str, pcm: bytes) -> tuple[str, int]:
-        return reports.add_voice(self.db, session, report_id, pcm)
+    def add_voice(self, session: Session, report_id: str, pcm: bytes, rate: int = 16000) -> tuple[str, int]:
+        return reports.add_voice(self.db, session, report_id, pcm, rate)
 
     def attachment_bytes(self, session: Session, att_id: str) -> bytes:
         """A draft's attachment, decrypted with her key (a voice note to play back before sending)."""

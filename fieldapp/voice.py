@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
 import struct
 from array import array
 from functools import lru_cache
@@ -33,6 +34,12 @@ VENDOR = b"jaga-desa"
 SERIAL = 0x4A414741          # one fixed stream serial: a random one would be a per-file mark
 PACKETS_PER_PAGE = 50        # one second of audio per Ogg page
 MIME = "audio/ogg"
+
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+# What a recorder may really deliver. The web recorder (record_web 1.x in Flet 1.0.5) streams
+# at the browser's AudioContext rate (44.1 or 48 kHz) whatever rate it is asked for, and the
+# stream has no header: guess_rate() reads the rate off the byte count and the wall clock.
+RECORDER_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 _APPLICATION_VOIP = 2048
 _SET_BITRATE = 4002
@@ -67,9 +74,27 @@ def _lib() -> ctypes.CDLL:
     return lib
 
 
+def guess_rate(n_bytes: int, seconds: float, channels: int = CHANNELS) -> int:
+    """The recorder rate nearest to bytes / wall-clock seconds (44.1 and 48 kHz are 9 % apart;
+    a stop's latency is a fraction of a second, so a note of a few seconds tells them apart)."""
+    if seconds <= 0:
+        return RATE
+    measured = n_bytes / (2 * channels) / seconds
+    return min(RECORDER_RATES, key=lambda r: abs(math.log(r / max(measured, 1.0))))
+
+
+def _downsample(samples: array, rate: int, to: int = RATE) -> array:
+    """Average each output sample's span of input samples (a box low-pass) and keep one: crude,
+    but speech lives below 4 kHz and a 16 kbit/s Opus drops the rest anyway."""
+    step = rate / to
+    width = max(1, int(step))
+    return array("h", (sum(samples[p:p + width]) // width
+                       for p in (int(i * step) for i in range(int(len(samples) / step)))))
+
+
 def encode(pcm: bytes, rate: int = RATE, channels: int = CHANNELS) -> bytes:
     """Raw little-endian 16-bit PCM → Ogg Opus (mono, 16 kbit/s), cut at MAX_SECONDS."""
-    if rate not in (8000, 12000, 16000, 24000, 48000) or channels not in (1, 2):
+    if rate not in RECORDER_RATES or channels not in (1, 2):
         raise VoiceError(f"unsupported recording format ({rate} Hz, {channels} channel(s))")
     if len(pcm) > (MAX_SECONDS + 10) * rate * 2 * channels:
         raise VoiceError(f"recording is longer than {MAX_SECONDS // 60} minutes")
@@ -80,6 +105,8 @@ def encode(pcm: bytes, rate: int = RATE, channels: int = CHANNELS) -> bytes:
     samples = samples[: MAX_SECONDS * rate]
     if len(samples) < rate // 2:
         raise VoiceError("recording is empty (shorter than half a second)")
+    if rate not in OPUS_RATES:             # 44.1 kHz and friends: Opus takes only its own rates
+        samples, rate = _downsample(samples, rate), RATE
     lib = _lib()
     err = ctypes.c_int(0)
     enc = lib.opus_encoder_create(rate, 1, _APPLICATION_VOIP, ctypes.byref(err))

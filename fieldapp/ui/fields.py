@@ -430,7 +430,7 @@ class VoiceNote(Widget):
         self.delete = self.app.button(self.app.t("voice_delete"), self._delete, icon=ft.Icons.DELETE_OUTLINE,
                                       kind="outlined", height=48, expand=True)
         self.pending: Path | None = None
-        self.started = 0.0
+        self.started = self.seconds = 0.0
         self._refresh()
         return ft.Column([self.status, ft.Row([self.play, self.delete], spacing=8), self.record, self.stop,
                           self.note], spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -489,7 +489,8 @@ class VoiceNote(Widget):
         """The clock she sees, the stop at MAX_SECONDS, and "still here" for the idle lock
         (talking for two minutes is not being away from the phone)."""
         while self.stop.visible:
-            await asyncio.sleep(1)
+            elapsed = asyncio.get_running_loop().time() - self.started
+            await asyncio.sleep(1.02 - elapsed % 1)     # just past the next whole second: none skipped
             if not self.stop.visible:
                 return
             self.app.touch()
@@ -503,6 +504,7 @@ class VoiceNote(Widget):
         self._refresh(busy=True)
         self.app.page.update()
         # The upload finishes after the stop: _on_upload takes the file when it reports 1.0.
+        self.seconds = asyncio.get_running_loop().time() - self.started
         await _service(self.app.page, ftr.AudioRecorder).stop_recording()
 
     async def _on_upload(self, e):
@@ -522,8 +524,8 @@ class VoiceNote(Widget):
         finally:
             _discard(path)      # plaintext never outlives this handler
         try:
-            att, size = await asyncio.to_thread(self.app.device.add_voice, self.app.session,
-                                                self.app.ensure_draft(), pcm)
+            att, size = await asyncio.to_thread(self.app.device.add_voice, self.app.session, self.app.ensure_draft(),
+                                                pcm, voice.guess_rate(len(pcm), self.seconds))
         except voice.VoiceError as exc:
             self._refresh()
             self.show_error(self.app.t("voice_refused", why=exc.message))

@@ -74,6 +74,7 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         assert button(page, "Berhenti").count() == 1 and button(page, "Rekam suara").count() == 0
         snap(page, "voice-02-recording-360")
         wait_text(page, f"Merekam… {NOTE_SECONDS // 60}:{NOTE_SECONDS % 60:02d}", timeout=(NOTE_SECONDS + 60) * 1000)
+        assert shows(page, "dari 3:00")                  # the limit is on screen while she talks
         tap(button(page, "Berhenti"))
         wait_text(page, "Rekaman suara: 2:0", timeout=60000)
         wait_text(page, "Rekaman disimpan terkunci di ponsel")

@@ -44,7 +44,18 @@ def test_stereo_is_folded_to_mono_and_the_length_is_capped():
     assert voice.seconds(voice.encode(long)) == voice.MAX_SECONDS
 
 
-@pytest.mark.parametrize("pcm,rate,why", [(b"\0" * 1000, 16000, "empty"), (PCM_20S, 44100, "unsupported"),
+@pytest.mark.parametrize("rate", [44100, 48000, 16000])
+def test_the_web_recorders_own_rate_is_read_off_the_clock_and_folded_to_opus(rate):
+    """record_web streams at the browser's AudioContext rate (44.1 kHz in this Chromium) whatever
+    it is asked: the rate is guessed from bytes and wall-clock time, and 44.1 kHz is brought to
+    16 kHz, so a 12-second note stays 12 seconds long (not 33)."""
+    pcm = speech_like_pcm(12, rate)
+    for wall in (11.8, 12.0, 12.3):                  # a stop's latency either way
+        assert voice.guess_rate(len(pcm), wall) == rate
+    assert voice.seconds(voice.encode(pcm, voice.guess_rate(len(pcm), 12.2))) == pytest.approx(12.0, abs=0.05)
+
+
+@pytest.mark.parametrize("pcm,rate,why", [(b"\0" * 1000, 16000, "empty"), (PCM_20S, 44000, "unsupported"),
                                           (b"\0" * (voice.MAX_INPUT + 2), 16000, "longer than")])
 def test_unusable_recordings_are_refused_with_a_typed_error(pcm, rate, why):
     with pytest.raises(voice.VoiceError, match=why) as exc:
