@@ -389,13 +389,9 @@ class Photos(Widget):
             self.progress.value = self.app.t("photo_uploading", pct=int((e.progress or 0) * 100))
             self.app.page.update()
             return
-        path = self.pending
-        try:
-            raw = await asyncio.to_thread(path.read_bytes)
-        except OSError:
-            return              # a duplicate "done" event after we already handled the file
-        finally:
-            _discard(path)      # plaintext never outlives this handler
+        raw = await _take_upload(self.pending)
+        if raw is None:
+            return
         self.progress.visible = False
         try:
             att, size = await asyncio.to_thread(self.app.device.add_photo, self.app.session,
@@ -426,14 +422,15 @@ class VoiceNote(Widget):
                                       kind="outlined", height=48)
         self.stop = self.app.button(self.app.t("voice_stop"), self._stop, icon=ft.Icons.STOP, color=RED, height=48)
         self.play = self.app.button(self.app.t("voice_play"), self._play, icon=ft.Icons.PLAY_ARROW,
-                                    kind="outlined", height=48, expand=True)
+                                    kind="outlined", height=48)
         self.delete = self.app.button(self.app.t("voice_delete"), self._delete, icon=ft.Icons.DELETE_OUTLINE,
-                                      kind="outlined", height=48, expand=True)
+                                      kind="outlined", height=48)
         self.pending: Path | None = None
         self.started = self.seconds = 0.0
         self._refresh()
-        return ft.Column([self.status, ft.Row([self.play, self.delete], spacing=8), self.record, self.stop,
-                          self.note], spacing=6, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+        # One full-width button a line: side by side, "Hapus rekaman" is cut off at 360 px.
+        return ft.Column([self.status, self.play, self.delete, self.record, self.stop, self.note], spacing=6,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def _ids(self) -> list[str]:
         v = self.answers.get(self.field.name)
@@ -517,12 +514,9 @@ class VoiceNote(Widget):
         if e.progress is None or e.progress < 1.0 or self.pending is None:
             return
         path, self.pending = self.pending, None
-        try:
-            pcm = await asyncio.to_thread(path.read_bytes)
-        except OSError:
-            return              # a duplicate "done" event after we already handled the file
-        finally:
-            _discard(path)      # plaintext never outlives this handler
+        pcm = await _take_upload(path)
+        if pcm is None:
+            return
         try:
             att, size = await asyncio.to_thread(self.app.device.add_voice, self.app.session, self.app.ensure_draft(),
                                                 pcm, voice.guess_rate(len(pcm), self.seconds))
@@ -581,6 +575,17 @@ def _photo_sizes(app, ids: list[str]) -> dict[str, int]:
     if missing:   # sizes are plaintext metadata in the store (no content)
         _PHOTO_SIZES.update(app.device.photo_sizes(missing))
     return {a: _PHOTO_SIZES.get(a, 0) for a in ids}
+
+
+async def _take_upload(path: Path) -> bytes | None:
+    """An upload's bytes, the file deleted at once (plaintext never outlives the handler);
+    None for a duplicate "done" event after the file was already taken."""
+    try:
+        return await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        return None
+    finally:
+        _discard(path)
 
 
 def _discard(path: Path) -> None:

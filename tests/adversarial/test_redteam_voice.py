@@ -85,7 +85,11 @@ def test_staff_play_the_note_on_the_report_page(voice_office):
     for eid, (att_id, note) in notes.items():
         r = s.get(f"{seeded.server.url}/dashboard/reports/{eid}/voice/{att_id}", timeout=60)
         assert r.status_code == 200 and r.content == note and r.headers["content-type"] == "audio/ogg"
-        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["cache-control"] == "no-store" and r.headers["accept-ranges"] == "bytes"
+        tail = s.get(f"{seeded.server.url}/dashboard/reports/{eid}/voice/{att_id}", headers={"Range": "bytes=-100"},
+                     timeout=60)                        # the browser reads the length off the last page
+        assert tail.status_code == 206 and tail.content == note[-100:]
+        assert tail.headers["content-range"] == f"bytes {len(note) - 100}-{len(note) - 1}/{len(note)}"
         assert f"/voice/{att_id}" in s.get(f"{seeded.server.url}/dashboard/reports/{eid}", timeout=60).text
         assert s.get(f"{seeded.server.url}/dashboard/reports/{eid}/photos/{att_id}", timeout=60).status_code == 404
     # the photo door does not serve a note by another name (only the voice door, audited as a play)

@@ -9,7 +9,7 @@ bytes served decode (libopus) to the length recorded, and the play is in the aud
 from __future__ import annotations
 
 import os
-import sqlite3
+import re
 
 import pytest
 
@@ -18,9 +18,9 @@ from jaga_desa.testing.dashboard import sign_in
 from jaga_desa.testing.proxy import FaultProxy
 from jaga_desa.testing.voice import write_wav
 from tests.conftest import chromium
-from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, button, fill, no_crash, open_app, option, seed_device, shows, snap, tap,
-                               until, wait_text)
-from tests.e2e.test_live import STAFF_PASSWORD, _enroll_device
+from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, button, fill, no_crash, open_app, option, seed_device, shows, snap,
+                               staff_browser, tap, until, wait_text)
+from tests.e2e.test_live import STAFF_PASSWORD, _enroll_device, office_rows
 
 pytestmark = pytest.mark.e2e
 NOTE_SECONDS = 120
@@ -32,11 +32,6 @@ def browser(tmp_path_factory):
     wav = write_wav(tmp_path_factory.mktemp("mic") / "speech.wav", seconds=8)
     yield from chromium("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                         f"--use-file-for-fake-audio-capture={wav}")
-
-
-def _office_rows(office, sql, *args):
-    with sqlite3.connect(office.data_dir / "office.db") as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 def _sync_until_received(page, deadline_s: float = 300) -> None:
@@ -76,13 +71,19 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         wait_text(page, f"Merekam… {NOTE_SECONDS // 60}:{NOTE_SECONDS % 60:02d}", timeout=(NOTE_SECONDS + 60) * 1000)
         assert shows(page, "dari 3:00")                  # the limit is on screen while she talks
         tap(button(page, "Berhenti"))
-        wait_text(page, "Rekaman suara: 2:0", timeout=60000)
+        kept = page.get_by_text(re.compile(r"Rekaman suara: \d+:\d\d"))
+        until(page, lambda: kept.count() or shows(page, "Rekaman tidak bisa disimpan"),
+              "the note processed (or refused)", timeout=120)
+        snap(page, "voice-03-recorded-360")
+        assert not shows(page, "Rekaman tidak bisa disimpan")
+        minutes, seconds = re.search(r"Rekaman suara: (\d+):(\d\d)", kept.first.inner_text()).groups()
+        shown = int(minutes) * 60 + int(seconds)
+        assert NOTE_SECONDS - 3 <= shown <= NOTE_SECONDS + 3, shown   # the length she spoke, not 2.76x it
         wait_text(page, "Rekaman disimpan terkunci di ponsel")
         for label in ("Putar", "Hapus rekaman"):
             assert button(page, label).count() == 1, label
         # the typed answer is not asked once she has answered by voice
         assert page.get_by_role("textbox", name="Apa yang Anda lihat atau dengar? (wajib)").count() == 0
-        snap(page, "voice-03-recorded-360")
         tap(button(page, "Putar"))                       # plays the stored note back (no crash, no error)
         no_crash(page)
         assert not shows(page, "Rekaman tidak bisa disimpan")
@@ -93,7 +94,7 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         draft = page.get_by_role("button", name="Lanjutkan Laporan Kecurigaan (TPPO/TPPM)")
         draft.wait_for(timeout=15000)
         tap(draft)
-        wait_text(page, "Rekaman suara: 2:0", timeout=20000)
+        wait_text(page, f"Rekaman suara: {minutes}:{seconds}", timeout=20000)
 
         tap(button(page, "Lanjut"))
         tap(button(page, "Sekarang"))
@@ -121,8 +122,8 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         proxy.close()
     assert proxy.cuts + proxy.stats["refused"] >= 1, proxy.stats     # the link really was cut
 
-    [(eid,)] = _office_rows(office_server, "SELECT id FROM envelopes")
-    [(att_id, complete)] = _office_rows(office_server, "SELECT att_id, complete FROM attachments")
+    [(eid,)] = office_rows(office_server, "SELECT id FROM envelopes")
+    [(att_id, complete)] = office_rows(office_server, "SELECT att_id, complete FROM attachments")
     assert complete
     staff = sign_in(office_server.url, "intel", STAFF_PASSWORD)
     page_html = staff.get(f"{office_server.url}/dashboard/reports/{eid}").text
@@ -135,19 +136,13 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
     assert NOTE_SECONDS - 2 <= granule / 48000 <= NOTE_SECONDS + 10, granule / 48000
     assert samples >= granule
     assert len(r.content) <= 120_000 * granule / 48000 / 60 * 1.05, len(r.content)   # ~120 kB a minute
-    assert _office_rows(office_server, "SELECT COUNT(*) FROM dash_audit WHERE action='play_voice'") == [(1,)]
+    assert office_rows(office_server, "SELECT COUNT(*) FROM dash_audit WHERE action='play_voice'") == [(1,)]
     # another browser tab, signed out: the note is not served
     assert staff.__class__().get(office_server.url + route, allow_redirects=False).status_code in (302, 303, 401)
 
     # ...and the staff member's browser plays it: Chromium decodes the served Ogg Opus
-    dctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    dctx, d = staff_browser(browser, office_server.url, "intel", STAFF_PASSWORD)
     try:
-        d = dctx.new_page()
-        d.goto(office_server.url + "/dashboard/login")
-        d.get_by_label("Nama pengguna").fill("intel")
-        d.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
-        d.get_by_role("button", name="Masuk").click()
-        d.wait_for_url("**/dashboard/**")
         d.goto(office_server.url + f"/dashboard/reports/{eid}")
         audio = d.locator("audio#voice-1")
         audio.wait_for()

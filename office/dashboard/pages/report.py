@@ -54,8 +54,30 @@ def report_voice(ctx: Ctx) -> Response:
     data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
     if media != "audio/ogg":
         raise NotFound("no such voice note")
-    ctx.audit("play_voice", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
-    return Response(data, media_type=media)
+    span = _byte_range(ctx.request.headers.get("range"), len(data))
+    if span is None or span[0] == 0:     # one play, one entry (the browser's seek to the end is not another)
+        ctx.audit("play_voice", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
+    if span is None:
+        return Response(data, media_type=media, headers={"Accept-Ranges": "bytes"})
+    start, end = span
+    return Response(data[start:end + 1], status_code=206, media_type=media,
+                    headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(data)}"})
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One `bytes=a-b` / `bytes=a-` / `bytes=-n` range, clamped; None for none or anything else
+    (the whole note). An Ogg's length is in its last page: without ranges Chromium shows it as
+    infinite and cannot seek."""
+    if not header or not header.startswith("bytes=") or "," in header or size == 0:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    if not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) or (last and not last.isdigit()):
+        return None
+    if not first:
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end else None
 
 
 @page("POST", "/reports/{report_id}/triage", "staff")
