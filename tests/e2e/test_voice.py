@@ -68,7 +68,8 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         wait_text(page, "Merekam…", timeout=20000)
         assert button(page, "Berhenti").count() == 1 and button(page, "Rekam suara").count() == 0
         snap(page, "voice-02-recording-360")
-        wait_text(page, f"Merekam… {NOTE_SECONDS // 60}:{NOTE_SECONDS % 60:02d}", timeout=(NOTE_SECONDS + 60) * 1000)
+        # the clock past 2:00 (any second of it: a loaded machine may draw 2:01 before a poll sees 2:00)
+        page.get_by_text(re.compile(r"Merekam… [2-9]:\d\d")).first.wait_for(timeout=(NOTE_SECONDS + 60) * 1000)
         assert shows(page, "dari 3:00")                  # the limit is on screen while she talks
         tap(button(page, "Berhenti"))
         kept = page.get_by_text(re.compile(r"Rekaman suara: \d+:\d\d"))
@@ -78,7 +79,7 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         assert not shows(page, "Rekaman tidak bisa disimpan")
         minutes, seconds = re.search(r"Rekaman suara: (\d+):(\d\d)", kept.first.inner_text()).groups()
         shown = int(minutes) * 60 + int(seconds)
-        assert NOTE_SECONDS - 3 <= shown <= NOTE_SECONDS + 3, shown   # the length she spoke, not 2.76x it
+        assert NOTE_SECONDS - 3 <= shown <= NOTE_SECONDS + 8, shown   # the length she spoke, not 2.76x it
         wait_text(page, "Rekaman disimpan terkunci di ponsel")
         for label in ("Putar", "Hapus rekaman"):
             assert button(page, label).count() == 1, label
@@ -155,3 +156,37 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         d.screenshot(path=str(ARTIFACTS / "voice-06-office-report-1280.png"), full_page=True)
     finally:
         dctx.close()
+
+
+def test_darurat_takes_a_voice_note_beside_its_sentence(browser, start_app, tmp_path):
+    """The Darurat screen: the sentence stays (the office's banner reads it), a short note goes
+    with it, sealed in the same envelope; no office here (the phone's outbox is read)."""
+    from fieldapp.device import Device
+    data = tmp_path / "phone"
+    seed_device(data)
+    srv = start_app(data)
+    ctx, page, _ = open_app(browser, srv.url, PHONE, permissions=["microphone"])
+    try:
+        fill(page, "PIN", PIN)
+        tap(button(page, "Masuk"))
+        tap(button(page, "Darurat — Ada orang dalam bahaya sekarang"))
+        fill(page, "Apa yang sedang terjadi?", "Kapal menjemput orang di muara")
+        tap(button(page, "Rekam suara"))
+        page.get_by_text(re.compile(r"Merekam… 0:0[5-9]")).first.wait_for(timeout=30000)
+        tap(button(page, "Berhenti"))
+        until(page, lambda: page.get_by_text(re.compile(r"Rekaman suara: 0:(0[4-9]|1\d)")).count(),
+              "the Darurat note kept", timeout=60)
+        snap(page, "voice-07-darurat-360")
+        tap(button(page, "Kirim sekarang"))
+        tap(button(page, "Ke beranda"))
+    finally:
+        ctx.close()
+    srv.stop()
+    dev = Device(data)
+    try:
+        [item] = dev.pending()
+        [blob] = item.blobs.values()
+        assert b"OggS" not in blob and len(blob) > 4000       # sealed, and a note's worth of bytes
+        assert dev.db.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 1   # no stray draft
+    finally:
+        dev.close()
