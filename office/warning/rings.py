@@ -13,7 +13,8 @@ grouped into one signal per connected group of reports ("the same calo in three 
             that first grew inside one village is whole when it crosses to another.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
-look-ups; a name is looked up only by its whole squashed form and by words held by few
+look-ups, and a hot identifier (one phone in thousands of reports) links its newest
+PAIR_CAP holders pair by pair and the rest through one edge each (`_star`); a name is looked up only by its whole squashed form and by words held by few
 names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
 not a block on its own), each distinct candidate is opened once, word pairs are compared in
 one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
@@ -44,6 +45,7 @@ RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 TOTAL = "*"
 PRIOR_SEEN = 20          # pseudo-names behind the role (1 in 4) and place (1 in 10) shares
+PAIR_CAP = 50            # reports sharing one identifier compared pair by pair (the newest); more join by one edge
 WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
 _PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
 _PAIR_CACHE_MAX = 200_000
@@ -169,20 +171,48 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
     edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
     village: dict[str, int] = {}
     at: dict[str, str] = {}
+    star: set[frozenset] = set()
     for kind in IDENTIFIER_KINDS:
         new = [r for r in rows if r["kind"] == kind]
-        hits = window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days)
+        hits = {k: _newest_first(lst) for k, lst in
+                window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days).items()}
+        hubs: dict[str, str] = {}
         for r in new:
             village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
-            for h in hits.get(r["key"], []):
+            value = (kind, values[(kind, r["key"])])
+            lst = hits.get(r["key"], [])
+            hub = hubs.setdefault(r["key"], r["envelope_id"])
+            if hub != r["envelope_id"]:
+                edges[frozenset((r["envelope_id"], hub))].add(value)
+            for h in lst[:PAIR_CAP]:
                 if h.envelope_id != r["envelope_id"]:
-                    edges[frozenset((r["envelope_id"], h.envelope_id))].add((kind, values[(kind, r["key"])]))
+                    edges[frozenset((r["envelope_id"], h.envelope_id))].add(value)
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-    spelling = _name_evidence(conn, keys, per_report, edges)
+            if hub == r["envelope_id"]:
+                _star(edges, star, hub, lst[PAIR_CAP:], value, village, at)
+    spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
     spelling |= _name_edges(conn, keys, rows, per_report, config, edges, village, at)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
     return _rings(conn, keys, edges, village, at, spelling)
+
+
+def _newest_first(hits: list) -> list:
+    return sorted(hits, key=lambda h: h.at, reverse=True)
+
+
+def _star(edges, star: set, hub: str, hits: list, value: tuple[str, str], village, at) -> None:
+    """A hot identifier (one calo's phone in thousands of reports): beyond the newest PAIR_CAP
+    reports that hold it, each joins the ring through one edge to `hub` instead of an edge to
+    every new report, so a batch costs a constant per report, not one per stored holder.
+    These edges are not compared name by name (the newest PAIR_CAP carry that evidence)."""
+    for h in hits:
+        if h.envelope_id != hub:
+            pair = frozenset((hub, h.envelope_id))
+            if pair not in edges:
+                star.add(pair)
+            edges[pair].add(value)
+            village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
 
 
 def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
@@ -193,10 +223,15 @@ def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
                         .where(and_(warn_links.c.envelope_id.in_(list(stored)),
                                     warn_links.c.kind.in_(IDENTIFIER_KINDS)))).all()
     for kind in IDENTIFIER_KINDS:
-        rows = [m for m in mine if m.kind == kind]
-        hits = window(conn, kind, {m.key: m.at for m in rows}, config.identifier_days)
-        for m in rows:
-            for h in hits.get(m.key, [])[:200]:
+        # one look-up per distinct key, from its earliest holder: that holder's window starts
+        # first, so it reaches every report a later holder's would (window() has no end)
+        first: dict[str, Any] = {}
+        for m in mine:
+            if m.kind == kind and (m.key not in first or m.at < first[m.key].at):
+                first[m.key] = m
+        hits = window(conn, kind, {k: m.at for k, m in first.items()}, config.identifier_days)
+        for key, m in first.items():
+            for h in _newest_first(hits.get(key, []))[:PAIR_CAP]:
                 if h.envelope_id != m.envelope_id:
                     edges[frozenset((m.envelope_id, h.envelope_id))].add((kind, "#" + m.key[:12]))
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
@@ -215,6 +250,7 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
             if o:
                 theirs[e].append(o[0])
     spelling = set()
+    decided: dict[tuple[str, str], tuple[bool, bool]] = {}     # a ring repeats the same names
     for pair in list(edges):
         a, b = tuple(pair)
         if a not in mine:
@@ -223,9 +259,13 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
             continue
         for x in mine[a]:
             for y in mine.get(b) or theirs.get(b, []):
-                if names.match(x, y):
+                if (x, y) not in decided:
+                    same = bool(names.match(x, y))
+                    decided[(x, y)] = (same, same and names.spelt_differently(x, y))
+                same, differs = decided[(x, y)]
+                if same:
                     edges[pair].add(("name", " / ".join(sorted({x, y}))))
-                    if names.spelt_differently(x, y):
+                    if differs:
                         spelling.add(pair)
     return spelling
 
