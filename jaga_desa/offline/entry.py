@@ -27,6 +27,15 @@ async def _inline_then_flush(func, /, *args, **kwargs):
     return result
 
 
+def preload() -> None:
+    """Import what the lock screen needs. The worker (worker.js) calls this while Flutter is
+    still loading, so `run` finds these modules already imported."""
+    import flet  # noqa: F401
+
+    from fieldapp.ui import shell, syncing  # noqa: F401
+    from jaga_desa.offline import background  # noqa: F401
+
+
 def run() -> None:
     import flet as ft
 
