@@ -280,10 +280,12 @@ def _patch_page(out: Path, base: str) -> None:
     page = page.replace('flet.pyodideUrl="pyodide/pyodide.mjs";', f'flet.pyodideUrl="{base}pyodide/pyodide.mjs";')
     if f'flet.pyodideUrl="{base}pyodide/pyodide.mjs";' not in page:
         raise BuildError("flet-web's index.html changed: cannot pin the Pyodide URL")
-    # The service worker makes it run offline; persist() asks the browser never to evict the
+    # The service worker makes it run offline; with updateViaCache "all" even its update check
+    # comes from the HTTP cache for a day (office/offline_app.py: SW_MAX_AGE), so a reload
+    # sends nothing to the network; persist() asks the browser never to evict the
     # origin's storage (IndexedDB holds the reports) when space runs low.
     register = ('<script>if ("serviceWorker" in navigator) { navigator.serviceWorker.register('
-                f'"{base}sw.js", {{scope: "{base}"}}); }}\n'
+                f'"{base}sw.js", {{scope: "{base}", updateViaCache: "all"}}); }}\n'
                 'if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }'
                 '</script>\n</head>')
     index.write_text(page.replace("</head>", register, 1))
