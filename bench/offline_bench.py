@@ -102,7 +102,8 @@ def crypto_figures(seals: int) -> tuple[dict, dict]:
 
 PHASES = (("flutter", "Flutter loaded (page)"), ("worker", "Python worker started"), ("pyodide", "Pyodide booted"),
           ("unpacked", "app archive unpacked"), ("imported", "lock-screen modules imported"),
-          ("connected", "Flet session up"))
+          ("connected", "Flet session up"), ("storage", "IndexedDB loaded"), ("device", "device store opened"),
+          ("screen", "lock screen built (Python)"))
 
 
 def _lock_screen(page, url: str, timeout: float = 240) -> tuple[float, dict]:
