@@ -288,6 +288,12 @@ def _patch_page(out: Path, base: str) -> None:
                 f'"{base}sw.js", {{scope: "{base}", updateViaCache: "all"}}); }}\n'
                 'if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }'
                 '</script>\n</head>')
+    # Chromium fetches the tab's icon itself, past the service worker: inline, it costs no
+    # request at launch.
+    icon = 'href="favicon.png"'
+    if icon not in page:
+        raise BuildError("flet-web's index.html changed: cannot inline the favicon")
+    page = page.replace(icon, 'href="data:image/png;base64,' + _b64((out / "favicon.png").read_bytes()) + '"')
     index.write_text(page.replace("</head>", register, 1))
     # The text font, shipped in flet-web: without this entry Flutter asks a CDN and draws no text.
     patch_font_manifest_json(str(out / "assets" / "FontManifest.json"))
