@@ -5,7 +5,9 @@ The bundle (`jaga_desa/offline/noble/entry.mjs`, built from npm by `jaga-desa bu
 its SHA-384 recorded in the build's `integrity.json`) sets `globalThis.jagaCrypto` in the
 worker before Python starts. Every call is synchronous, like pyca's. WebCrypto is not used:
 its every method returns a Promise, and the seam is called from synchronous code (sealing a
-report, unwrapping a key) that a Promise cannot return into without JSPI.
+report, unwrapping a key) that a Promise cannot return into without JSPI. Nor would it pay:
+bench/offline_bench.py times both in Chromium — WebCrypto's primitives are 2–4× faster, but
+they are ~1.3 ms of a seal that takes 11–71 ms in Pyodide (THREAT_MODEL.md has the figures).
 
 Where noble and pyca could differ, this module makes noble behave like pyca:
 - Ed25519 verification is strict RFC 8032 (`zip215: false`), not ZIP-215's looser rules, so

@@ -32,6 +32,8 @@ import json
 import shutil
 import subprocess
 import tarfile
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -57,9 +59,12 @@ DISTRIBUTIONS = ("flet", "flet-geolocator", "flet-audio-recorder", "flet-audio",
 # source maps, the Node/CLI parts of Pyodide, Flutter's self-unregistering service worker.
 SKIP_SUFFIXES = (".symbols", ".map", ".d.ts")
 SKIP_NAMES = {"main.dart.wasm", "main.dart.mjs", "flutter_service_worker.js", "python", "python.bat",
+              "python-worker.js", "python_stdlib.zip",
               "python.exe", "python_cli_entry.mjs", "package.json"}
 SKIP_DIRS = {"experimental_webparagraph"}
 SKIP_PREFIXES = ("skwasm", "wimp")
+# Read by no one at run time: type stubs, docs.
+RUNTIME_UNUSED = (".pyi", ".md", ".dart", "py.typed")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ def _keep(rel: Path) -> bool:
     name = rel.name
     if name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or SKIP_DIRS & set(rel.parts):
         return False
+    if rel.parts[0] == "pyodide" and name.endswith(".whl"):
+        return False                # micropip and its packaging: nothing is installed at run time
     return not (rel.parts[0] == "canvaskit" and name.startswith(SKIP_PREFIXES))
 
 
@@ -148,24 +155,114 @@ def _tar_add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def app_archive() -> bytes:
-    """The Python the worker unpacks: our packages, the entry module, __pypackages__."""
+def _tar_gz(files) -> bytes:
     buf = io.BytesIO()
     # gzip's header carries a time: pinned to 0, the same sources give the same bytes (and version).
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        _tar_add(tar, "main.py", b"from jaga_desa.offline.entry import run\n\nrun()\n")
-        for pkg in APP_PACKAGES:
-            for src in sorted((ROOT / pkg).rglob("*")):
-                rel = src.relative_to(ROOT)
-                if (src.is_file() and "__pycache__" not in rel.parts and src.suffix != ".pyc"
-                        and "assets" not in rel.parts):
-                    _tar_add(tar, str(rel), src.read_bytes())
-        for rel in APP_FILES:
-            _tar_add(tar, rel, (ROOT / rel).read_bytes())
-        for name in DISTRIBUTIONS:
-            for rel, src in _distribution_files(name):
-                _tar_add(tar, f"__pypackages__/{rel}", src.read_bytes())
+        for name, data in files:
+            _tar_add(tar, name, data)
+    return buf.getvalue()
+
+
+def _app_files():
+    """(name, bytes) of what the worker unpacks: our packages, the entry module, __pypackages__
+    (without type stubs, docs and Flutter sources, which nothing reads at run time)."""
+    yield "main.py", b"from jaga_desa.offline.entry import run\n\nrun()\n"
+    for pkg in APP_PACKAGES:
+        for src in sorted((ROOT / pkg).rglob("*")):
+            rel = src.relative_to(ROOT)
+            if (src.is_file() and "__pycache__" not in rel.parts and src.suffix not in (".pyc", ".md")
+                    and "assets" not in rel.parts):
+                yield str(rel), src.read_bytes()
+    for rel in APP_FILES:
+        yield rel, (ROOT / rel).read_bytes()
+    for name in DISTRIBUTIONS:
+        for rel, src in _distribution_files(name):
+            if not rel.endswith(RUNTIME_UNUSED) and not rel.startswith("flutter/"):
+                yield f"__pypackages__/{rel}", src.read_bytes()
+
+
+def app_archive() -> bytes:
+    """The app's Python as sources (tar.gz); the build ships it compiled (`compiled`)."""
+    return _tar_gz(_app_files())
+
+
+# Runs inside Pyodide (pyodide_run.mjs): every .py under /src/<tree> becomes a .pyc next to it
+# (unchecked hash: nothing to compare at launch) and the source goes; one that this Python
+# cannot compile (test data written in Python 2) stays as it was.
+COMPILE = r"""
+import os, py_compile
+kept = []
+for tree, prefix in TREES:
+    top = '/src/' + tree
+    for base, _, names in os.walk(top):
+        for name in names:
+            if not name.endswith('.py'):
+                continue
+            path = os.path.join(base, name)
+            rel = os.path.relpath(path, top)
+            try:
+                py_compile.compile(path, cfile=path + 'c', dfile=prefix + rel, doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            except py_compile.PyCompileError:
+                kept.append(rel)
+                continue
+            os.remove(path)
+print('RESULT', len(kept))
+"""
+
+
+def compiled() -> tuple[bytes, bytes]:
+    """(app.tar.gz, python_stdlib.zip) holding .pyc compiled by the Pyodide the app runs on.
+
+    Python compiles every module it imports from source unless it finds bytecode, and inside
+    Pyodide that compiling was most of the launch: Pyodide's own standard library ships as
+    sources. Compiled once here (under Node, by the same Pyodide, so the bytecode's magic
+    number is the one it accepts), cached by the inputs' hash: the same sources, the same bytes."""
+    source = app_archive()
+    stdlib = (pyodide_dir() / "python_stdlib.zip").read_bytes()
+    runner = (HERE / "pyodide_run.mjs").read_bytes()
+    key = hashlib.sha256(b"\0".join([source, stdlib, runner, COMPILE.encode(), pyodide_version().encode()]))
+    work = CACHE / ("pyc-" + key.hexdigest()[:16])
+    app, lib = work / "app.tar.gz", work / "python_stdlib.zip"
+    if app.exists() and lib.exists():
+        return app.read_bytes(), lib.read_bytes()
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("node is needed to compile the app for Pyodide (apt-get install nodejs)")
+    with tempfile.TemporaryDirectory(prefix="build-app-") as tmp:
+        root = Path(tmp)
+        with tarfile.open(fileobj=io.BytesIO(source)) as tar:
+            tar.extractall(root / "app", filter="data")
+        with zipfile.ZipFile(io.BytesIO(stdlib)) as z:
+            z.extractall(root / "stdlib")
+        (root / "noble.js").write_bytes(noble_bundle())
+        trees = [("app", "/home/pyodide/"), ("stdlib", f"/lib/python{_py_tag()}.zip/")]
+        _run([node, str(HERE / "pyodide_run.mjs"), str(pyodide_dir()), str(root / "noble.js"), str(root),
+              COMPILE.replace("TREES", repr(trees))], root)
+        files = lambda top: sorted((str(p.relative_to(top)), p.read_bytes())  # noqa: E731
+                                   for p in top.rglob("*") if p.is_file())
+        work.mkdir(parents=True, exist_ok=True)
+        app.write_bytes(_tar_gz(files(root / "app")))
+        lib.write_bytes(_zip(files(root / "stdlib")))
+    return app.read_bytes(), lib.read_bytes()
+
+
+def _py_tag() -> str:
+    """'314' for Pyodide 314.x (its Python 3.14): the name of the standard library's zip."""
+    with zipfile.ZipFile(pyodide_dir() / "python_stdlib.zip") as z:
+        sysconfig = next(n for n in z.namelist() if n.startswith("_sysconfigdata_"))
+        text = z.read(sysconfig).decode()
+    version = text.split("'VERSION': '", 1)[1].split("'", 1)[0]
+    return version.replace(".", "")
+
+
+def _zip(files) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
@@ -183,12 +280,20 @@ def _patch_page(out: Path, base: str) -> None:
     page = page.replace('flet.pyodideUrl="pyodide/pyodide.mjs";', f'flet.pyodideUrl="{base}pyodide/pyodide.mjs";')
     if f'flet.pyodideUrl="{base}pyodide/pyodide.mjs";' not in page:
         raise BuildError("flet-web's index.html changed: cannot pin the Pyodide URL")
-    # The service worker makes it run offline; persist() asks the browser never to evict the
+    # The service worker makes it run offline; with updateViaCache "all" even its update check
+    # comes from the HTTP cache for a day (office/offline_app.py: SW_MAX_AGE), so a reload
+    # sends nothing to the network; persist() asks the browser never to evict the
     # origin's storage (IndexedDB holds the reports) when space runs low.
     register = ('<script>if ("serviceWorker" in navigator) { navigator.serviceWorker.register('
-                f'"{base}sw.js", {{scope: "{base}"}}); }}\n'
+                f'"{base}sw.js", {{scope: "{base}", updateViaCache: "all"}}); }}\n'
                 'if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }'
                 '</script>\n</head>')
+    # Chromium fetches the tab's icon itself, past the service worker: inline, it costs no
+    # request at launch.
+    icon = 'href="favicon.png"'
+    if icon not in page:
+        raise BuildError("flet-web's index.html changed: cannot inline the favicon")
+    page = page.replace(icon, 'href="data:image/png;base64,' + _b64((out / "favicon.png").read_bytes()) + '"')
     index.write_text(page.replace("</head>", register, 1))
     # The text font, shipped in flet-web: without this entry Flutter asks a CDN and draws no text.
     patch_font_manifest_json(str(out / "assets" / "FontManifest.json"))
@@ -205,8 +310,31 @@ def _patch_page(out: Path, base: str) -> None:
     if start < 0 or end < 0:
         raise BuildError("flet-web's flutter_bootstrap.js changed: cannot drop Flutter's service worker")
     boot.write_text(text[:start] + text[end + 2:])
-    worker = out / "python-worker.js"
-    worker.write_text('import "./noble.js";  // core/crypto_web.py: globalThis.jagaCrypto\n' + worker.read_text())
+    shutil.copy2(HERE / "worker.js", out / "python-worker.js")
+    _start_python_early(out / "python.js")
+
+
+# python.js creates the Python worker only when Flutter has loaded and asks for the app; this
+# creates it as the page loads (Python boots while Flutter and CanvasKit load: worker.js) and
+# hands that worker to the first jsConnect.
+EARLY_WORKER = """
+// Jaga Desa (jaga_desa/offline/build.py): start Python as the page loads, not after Flutter.
+flet.earlyWorker = new Worker(
+    flet.entrypointBaseUrl.replace(/\\/$/, "") + "/python-worker.js", { type: "module" });
+function takeEarlyWorker() {
+    const worker = flet.earlyWorker;
+    flet.earlyWorker = null;
+    return worker;
+}
+"""
+
+
+def _start_python_early(python_js: Path) -> None:
+    text = python_js.read_text()
+    create = "    app.worker = new Worker("
+    if text.count(create) != 1:
+        raise BuildError("flet-web's python.js changed: cannot start Python early")
+    python_js.write_text(EARLY_WORKER + text.replace(create, "    app.worker = takeEarlyWorker() || new Worker("))
 
 
 def _service_worker(out: Path, base: str, files: list[str], version: str) -> None:
@@ -228,7 +356,9 @@ def build_app(out: Path, base: str = "/app/") -> Built:
     (out / MARKER).write_text("building\n")
     _copy_client(out)
     (out / "noble.js").write_bytes(noble_bundle())
-    (out / "app.tar.gz").write_bytes(app_archive())
+    app, stdlib = compiled()
+    (out / "app.tar.gz").write_bytes(app)
+    (out / "pyodide" / "python_stdlib.zip").write_bytes(stdlib)
     _patch_page(out, base)
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != MARKER)
     digests = {f: "sha384-" + _b64(hashlib.sha384((out / f).read_bytes()).digest()) for f in files}

@@ -27,6 +27,33 @@ async def _inline_then_flush(func, /, *args, **kwargs):
     return result
 
 
+def mark(phase: str) -> None:
+    """A launch phase done: "jaga-boot PHASE EPOCH_MS" on the console, as worker.js logs its
+    own (bench/offline_bench.py reads them)."""
+    import js  # type: ignore[import-not-found]
+    js.console.log(f"jaga-boot {phase} {js.Date.now()}")
+
+
+def preload() -> None:
+    """Import what the lock screen needs. The worker (worker.js) calls this while Flutter is
+    still loading, so `run` finds these modules already imported."""
+    import flet  # noqa: F401
+    import flet.app  # noqa: F401
+    import flet.messaging.pyodide_connection  # noqa: F401  (ft.run imports it in the browser)
+
+    from fieldapp.ui import lock, shell, syncing  # noqa: F401  (App.go imports screens by name)
+    from jaga_desa.offline import background  # noqa: F401
+    for name in LOCK_SCREEN_CONTROLS:               # flet imports a control's module on first use
+        getattr(flet, name)
+
+
+# The controls the shell and the lock screen draw (the theme pulls in the rest): imported
+# here they cost nothing once the page asks for the app — about a second, measured.
+LOCK_SCREEN_CONTROLS = ("Theme", "Column", "Row", "SafeArea", "Semantics", "Text", "TextField", "FilledButton",
+                        "OutlinedButton", "TextButton", "Container", "ListTile", "RadioGroup", "Radio",
+                        "SnackBar", "AutofillGroup", "Icons")
+
+
 def run() -> None:
     import flet as ft
 
@@ -44,14 +71,17 @@ def run() -> None:
 
     async def main(page: ft.Page) -> None:
         data = await storage.open_storage()
+        mark("storage")
         if "sync" not in started:
             from fieldapp.device import Device
             Device.init(data).close()                 # create + calibrate once, as `jaga-desa app`
             await storage.flush()
+            mark("device")
             started["sync"] = syncing.start_background(
                 data, runner=lambda loop: AsyncioDriver(loop, lambda: Device(data), storage.flush).start())
         upload_dir = data / UPLOADS
         upload_dir.mkdir(exist_ok=True)
         App(page, data, upload_dir).start()
+        mark("screen")
 
     ft.run(main)

@@ -1,7 +1,7 @@
 // Run Python inside Pyodide under Node, with the offline app's noble bundle loaded: the
 // same Pyodide (flet-web's, which is npm's `pyodide` package) and the same core/crypto_web
-// backend as the browser app. Used by tests/sync/test_vectors_pyodide.py and
-// bench/offline_bench.py.
+// backend as the browser app. Used by tests/sync/test_vectors_pyodide.py,
+// bench/offline_bench.py, and build.py (to compile the app's Python with this Pyodide).
 //
 //   node pyodide_run.mjs PYODIDE_DIR NOBLE_JS SOURCE_ROOT CODE
 //

@@ -3,6 +3,7 @@ profile on disk (closed and started again like a phone whose browser was swiped 
 trusting the office's self-signed certificate by its key (jaga_desa/testing/tls.py)."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -17,11 +18,14 @@ class PhoneBrowser:
         self.ctx = None
         self.console: list[str] = []
 
-    def launch(self, *, offline: bool = False):
-        """Start the browser on the profile; returns its page."""
+    def launch(self, *, offline: bool = False, netlog: Path | None = None):
+        """Start the browser on the profile; returns its page. With `netlog`, Chromium records
+        its network activity there (read it with `http_requests` once the browser is closed)."""
+        extra = [f"--log-net-log={netlog}"] if netlog else []
         self.ctx = self.pw.chromium.launch_persistent_context(
             str(self.profile), executable_path=shutil.which("chromium"), viewport=PHONE_VIEWPORT,
-            offline=offline, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", self.trust])
+            offline=offline, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", self.trust,
+                                   *extra])
         page = self.ctx.pages[0] if self.ctx.pages else self.ctx.new_page()
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         return page
@@ -36,3 +40,12 @@ class PhoneBrowser:
         if self.ctx is not None:
             self.ctx.close()
             self.ctx = None
+
+
+def http_requests(netlog: Path, host: str) -> list[str]:
+    """The HTTP requests Chromium sent to `host` ("127.0.0.1:8443"), as their request lines,
+    from a net log it wrote. A TLS handshake Chromium opens on speculation carries none."""
+    log = json.loads(Path(netlog).read_text())
+    send = log["constants"]["logEventTypes"]["HTTP_TRANSACTION_SEND_REQUEST_HEADERS"]
+    return [e["params"]["line"].strip() for e in log["events"]
+            if e["type"] == send and f"Host: {host}" in e.get("params", {}).get("headers", [])]

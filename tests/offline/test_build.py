@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import json
 import re
 import tarfile
+import zipfile
 
 import pytest
 
@@ -47,34 +49,27 @@ def test_the_page_runs_python_in_the_browser_with_nothing_from_a_cdn(offline_bui
     page = (offline_build / "index.html").read_text()
     assert 'flet.pyodide = true;' in page and 'flet.pyodideUrl="/app/pyodide/pyodide.mjs";' in page
     assert 'flet.noCdn=true;' in page and 'flet.webRenderer="canvaskit";' in page
-    assert 'navigator.serviceWorker.register("/app/sw.js"' in page and "navigator.storage.persist()" in page
+    assert 'navigator.serviceWorker.register("/app/sw.js", {scope: "/app/", updateViaCache: "all"})' in page and "navigator.storage.persist()" in page
     assert not re.search(r"https?://", re.sub(r"<!--.*?-->", "", page, flags=re.S).replace(
         "http-equiv", "")), "the page names no other origin"
     assert "serviceWorkerSettings" not in (offline_build / "flutter_bootstrap.js").read_text().split(
         "_flutter.loader.load(")[-1]
     assert not (offline_build / "flutter_service_worker.js").exists()
-    assert (offline_build / "python-worker.js").read_text().startswith('import "./noble.js";')
+    worker = (offline_build / "python-worker.js").read_text()
+    assert 'import "./noble.js";' in worker and "micropip" not in worker, "noble first, nothing installed at launch"
+    assert "takeEarlyWorker() || new Worker(" in (offline_build / "python.js").read_text(), "Python starts early"
 
 
 def test_the_app_archive_holds_the_phone_and_never_the_office(offline_build):
     with tarfile.open(fileobj=io.BytesIO((offline_build / "app.tar.gz").read_bytes())) as tar:
         names = tar.getnames()
-    assert "main.py" in names and "core/crypto_web.py" in names and "fieldapp/device.py" in names
-    assert "jaga_desa/offline/entry.py" in names and "__pypackages__/flet/__init__.py" in names
+        magics = {tar.extractfile(n).read(4) for n in names if n.endswith(".pyc")}
+    assert "main.pyc" in names and "core/crypto_web.pyc" in names and "fieldapp/device.pyc" in names
+    assert "jaga_desa/offline/entry.pyc" in names and "__pypackages__/flet/__init__.pyc" in names
     assert not any(n.startswith(("office/", "jaga_desa/testing/")) for n in names)
-    assert not any(n.endswith((".so", ".pyc")) for n in names), "nothing compiled for another platform"
-
-
-def test_a_new_build_replaces_the_old_one_and_a_foreign_folder_is_refused(tmp_path):
-    out = tmp_path / "app"
-    first = build_app(out)
-    (out / "stale.js").write_text("left over")
-    again = build_app(out)
-    assert again.version == first.version, "the same inputs build the same bytes"
-    assert not (out / "stale.js").exists()
-    foreign = tmp_path / "photos"
-    foreign.mkdir()
-    (foreign / "keep.jpg").write_bytes(b"mine")
-    with pytest.raises(BuildFailed):
-        build_app(foreign)
-    assert (foreign / "keep.jpg").read_bytes() == b"mine"
+    assert not any(n.endswith((".so", ".py", ".pyi")) for n in names), "compiled, and only for Pyodide"
+    with zipfile.ZipFile(offline_build / "pyodide" / "python_stdlib.zip") as stdlib:
+        assert "asyncio/__init__.pyc" in stdlib.namelist() and "asyncio/__init__.py" not in stdlib.namelist()
+        magics.add(stdlib.read("asyncio/__init__.pyc")[:4])
+    assert len(magics) == 1 and magics != {importlib.util.MAGIC_NUMBER}, \
+        "bytecode for the one Python inside Pyodide (3.14), never this CPython's"

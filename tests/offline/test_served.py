@@ -25,7 +25,8 @@ def test_the_app_is_served_with_the_types_a_browser_insists_on(app_office, offli
     assert page.status_code == 200 and 'flet.pyodide = true;' in page.text
     assert page.headers["cache-control"] == "no-cache"
     sw = requests.get(base + "sw.js", timeout=10)
-    assert sw.status_code == 200 and sw.headers["cache-control"] == "no-cache"
+    # kept a day: a launch checks for a new build at most daily, and costs no network otherwise
+    assert sw.status_code == 200 and sw.headers["cache-control"] == "max-age=86400"
     assert "javascript" in sw.headers["content-type"]
     assert requests.get(base + "pyodide/pyodide.mjs", timeout=10).headers["content-type"].startswith("text/javascript")
     assert requests.get(base + "pyodide/pyodide.asm.wasm", timeout=10).headers["content-type"] == "application/wasm"
