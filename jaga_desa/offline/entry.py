@@ -29,6 +29,18 @@ async def _inline_then_flush(func, /, *args, **kwargs):
     return result
 
 
+def _http_without_stack_switching() -> None:
+    """urllib3 sends through fetch() with JSPI stack switching whenever the caller could be
+    suspended (a coroutine: the sync task, a handler); the wasm stack then waits on a promise
+    while the worker's event loop runs other Python (UI events, IndexedDB copies) in between.
+    Measured here: a sync round that pushed a report with a photo never sent the chunk that
+    followed its POST, and the worker spun until the browser was closed. A synchronous
+    XMLHttpRequest (urllib3's other browser transport) blocks the worker for the request
+    instead, which is what the app's sync expects (as on CPython: one blocking call)."""
+    from urllib3.contrib.emscripten import fetch
+    fetch.has_jspi = lambda: False
+
+
 def run() -> None:
     import flet as ft
 
@@ -40,6 +52,7 @@ def run() -> None:
     from fieldapp import store
 
     os.environ.setdefault("JAGA_SECRET_DIR", str(storage.SECRETS))
+    _http_without_stack_switching()
     asyncio.to_thread = _inline_then_flush            # the platform seam the screens go through
     store.after_commit(storage.persist_soon)          # every commit on its way to IndexedDB
     store.measure_space_with(storage.space_now)       # the browser's room for the origin, not a disk's

@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from core.errors import StorageFull
+
 MOUNT = Path("/jaga")
 DATA = MOUNT / "device"
 SECRETS = MOUNT / "secrets"
@@ -38,7 +40,10 @@ def _syncfs(populate: bool) -> asyncio.Future:
     def done(err=None) -> None:
         if fut.done():
             return
-        if err:
+        if err and "quota" in str(err).lower():     # the browser's room for the app is used up:
+            fut.set_exception(StorageFull(            # the web mode's "phone full", not a crash
+                "the browser's storage for the app is full; the last change may not be kept — free some space"))
+        elif err:
             fut.set_exception(OSError(f"IndexedDB: {err}"))
         else:
             fut.set_result(None)
