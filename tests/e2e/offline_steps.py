@@ -3,7 +3,11 @@ real office at /app/ over HTTPS, the first run and enrollment, the shortest repo
 screen, and what the office stored."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
+
+from jaga_desa.testing.tls import TlsOffice, make_cert
 
 from tests.e2e.helpers import (ARTIFACTS, PIN, button, enable_semantics, fill, first_user, frames, no_crash, option, reach,
                                shows, tap, until, wait_text)
@@ -77,6 +81,17 @@ def stored_envelopes(office) -> set[str]:
             return {r[0] for r in c.execute(sa.text("SELECT id FROM envelopes"))}
     finally:
         engine.dispose()
+
+
+def office_serving_app(folder: Path, build: Path) -> tuple[TlsOffice, Path, dict]:
+    """A real office over HTTPS serving the build at /app/, a village, and Siti's one-time
+    enrollment code: (office, its certificate, the code)."""
+    cert, key, _ = make_cert(folder / "tls", "office")
+    office = TlsOffice(folder / "office", cert, key, extra_args=["--app-dir", str(build)]).start()
+    office.admin(["add-village", "--name", "Entikong"])
+    code = office.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Siti",
+                              "--office-url", office.url, "--tls-cert", str(cert)])
+    return office, cert, code
 
 
 def enroll(page, url: str, code: dict) -> None:

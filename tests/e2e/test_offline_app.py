@@ -19,22 +19,17 @@ from __future__ import annotations
 import pytest
 
 from jaga_desa.testing.browser import PhoneBrowser
-from jaga_desa.testing.tls import TlsOffice, make_cert
 from tests.e2e.helpers import button, enable_semantics, fill, option, shows, tap, until, value_of, wait_text
 from tests.e2e.offline_steps import (DRAFT_TEXT, OFFLINE_LOAD_S, WHAT, enroll, file_short_report, finish_report, load,
-                                     scroll_to, snap, stored_envelopes, unlock)
+                                     office_serving_app, scroll_to, snap, stored_envelopes, unlock)
 
 pytestmark = pytest.mark.e2e
 
 
 def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
     from playwright.sync_api import sync_playwright
-    cert, key, _ = make_cert(tmp_path / "tls", "office")
-    office = TlsOffice(tmp_path / "office", cert, key, extra_args=["--app-dir", str(offline_build)]).start()
+    office, cert, code = office_serving_app(tmp_path, offline_build)
     app_url = office.url + "/app/"
-    office.admin(["add-village", "--name", "Entikong"])
-    code = office.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Siti",
-                              "--office-url", office.url, "--tls-cert", str(cert)])
     with sync_playwright() as pw:
         phone = PhoneBrowser(pw, tmp_path / "profile", cert)
         try:

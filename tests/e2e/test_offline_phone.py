@@ -17,11 +17,11 @@ from __future__ import annotations
 import pytest
 
 from jaga_desa.testing.browser import PhoneBrowser
-from jaga_desa.testing.tls import TlsOffice, make_cert
+from jaga_desa.testing.tls import TlsOffice
 from tests.adversarial.test_plaintext_scan import assert_no_metadata, canary, exif_photo, office_photo, scan
 from tests.e2e.helpers import (PHONE, PIN, Journey, button, enable_semantics, fill, option, record_metric, shows, tap,
                                until, value_of, wait_text)
-from tests.e2e.offline_steps import (ADD_INVOLVED, OFFLINE_LOAD_S, WHAT, enroll, scroll_to, snap, stored_envelopes,
+from tests.e2e.offline_steps import (ADD_INVOLVED, OFFLINE_LOAD_S, WHAT, enroll, office_serving_app, scroll_to, snap,
                                      unlock)
 from tests.e2e.test_counts import ZONED_TIME
 
@@ -60,11 +60,7 @@ class Phone:
 def phone(offline_build, tmp_path_factory):
     from playwright.sync_api import sync_playwright
     tmp = tmp_path_factory.mktemp("offline-phone")
-    cert, key, _ = make_cert(tmp / "tls", "office")
-    office = TlsOffice(tmp / "office", cert, key, extra_args=["--app-dir", str(offline_build)]).start()
-    office.admin(["add-village", "--name", "Entikong"])
-    code = office.admin_json(["enroll-code", "--village", "Entikong", "--role", "volunteer", "--name", "Siti",
-                              "--office-url", office.url, "--tls-cert", str(cert)])
+    office, cert, code = office_serving_app(tmp, offline_build)
     with sync_playwright() as pw:
         browser = PhoneBrowser(pw, tmp / "profile", cert)
         try:
