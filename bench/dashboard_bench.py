@@ -3,7 +3,7 @@
     python bench/dashboard_bench.py [--reports 100000]
 
 Rows are synthetic but go through the office's real schema and migrations (dash_reports,
-dash_terms search index, villages, reviews) and the real query code
+dash_search index (FTS5 / GIN), villages, reviews) and the real query code
 (`office.dashboard.queries.list_reports`). Baseline in the same run: OFFSET paging
 to the same depth (page 200), what a naive list would do — keyset paging should not care.
 """
@@ -24,8 +24,8 @@ from sqlalchemy import desc, insert, select, text  # noqa: E402
 
 from bench.common import percentile, report  # noqa: E402
 from office import db, keys as office_keys  # noqa: E402
-from office.dashboard import derived, queries  # noqa: E402
-from office.dashboard.schema import dash_reports, dash_terms  # noqa: E402
+from office.dashboard import derived, queries, search_index  # noqa: E402
+from office.dashboard.schema import dash_reports  # noqa: E402
 from office.schema import villages  # noqa: E402
 
 CATS = ["rekrutmen", "dokumen_palsu", "penyelundupan", "penampungan", "lainnya", "pmi_nonprosedural"]
@@ -37,7 +37,7 @@ def populate(engine, keys, n: int) -> None:
     now = datetime(2026, 11, 25, tzinfo=timezone.utc)
     with engine.begin() as conn:
         conn.execute(insert(villages), [{"name": f"Desa {i}", "region": f"Region {i % 5}"} for i in range(50)])
-        rows, terms = [], []
+        rows, terms = [], {}
         hashes = {w: derived.term_hash(keys, w) for w in WORDS}
         for i in range(n):
             eid = str(uuid.UUID(int=rng.getrandbits(128)))
@@ -51,14 +51,14 @@ def populate(engine, keys, n: int) -> None:
                          "children": rng.random() < 0.1, "route": None, "geo": geo,
                          "week": at.strftime("%G-W%V"), "triage": rng.choice(["new", "reviewed", "closed"]),
                          "assignee_id": None, "indexed_at": at.isoformat()})
-            terms += [{"term": hashes[w], "envelope_id": eid} for w in rng.sample(WORDS, 3)]
+            terms[eid] = [hashes[w] for w in rng.sample(WORDS, 3)]
             if len(rows) == 10000:
                 conn.execute(insert(dash_reports), rows)
-                conn.execute(insert(dash_terms), terms)
-                rows, terms = [], []
+                search_index.replace(conn, terms)
+                rows, terms = [], {}
         if rows:
             conn.execute(insert(dash_reports), rows)
-            conn.execute(insert(dash_terms), terms)
+            search_index.replace(conn, terms)
         conn.execute(text("ANALYZE"))
 
 

@@ -68,10 +68,10 @@ def _tree(leaves: list[bytes]):
     return hashlib.sha256(b"\x01" + left + right).digest(), [p + [right] for p in lp] + [p + [left] for p in rp]
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=FULL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
     con.execute("CREATE TABLE IF NOT EXISTS envelopes(id TEXT PRIMARY KEY, author_id TEXT, device_id TEXT, "
                 "form_id TEXT, category TEXT, urgent INTEGER, rahasia INTEGER, created_ms INTEGER, "
                 "received_at TEXT, sha256 TEXT, size INTEGER, data BLOB, receipt TEXT)")

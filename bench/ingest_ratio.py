@@ -20,9 +20,9 @@ from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E4
 OFFICE_KEY = "bench-office-key"      # what sync_bench's floor and office_ingest open the keys with
 
 
-def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
+def prepared(folder: Path, n: int, answers=answers_for) -> tuple[Path, list[bytes], str, bytes]:
     """An office store with its keys and one enrolled volunteer (`folder`/snapshot), and `n`
-    sealed reports of hers: (snapshot, envelopes, device id, her Ed25519 public key)."""
+    sealed reports of hers, `answers(i)` (sync_bench's by default): (snapshot, envelopes, device id, her Ed25519 public key)."""
     import forms
     from office import db, enrollment, keys as office_keys
     from office.rollup.volunteer import Volunteer
@@ -35,7 +35,7 @@ def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
     sari = Volunteer.enrol(engine, village, "Sari")
     engine.dispose()
     form = forms.load(FORM)
-    sealed = [env.seal({"answers": answers_for(i), "flags": {}, "rahasia": False, "lang": "id"},
+    sealed = [env.seal({"answers": answers(i), "flags": {}, "rahasia": False, "lang": "id"},
                        form_id=form.id, form_version=form.version, author_id=sari.person_id,
                        device_id=sari.device_id, signing_key=sari.signing,
                        recipients=[keys.x25519.public_key()]).envelope
@@ -43,29 +43,39 @@ def prepared(folder: Path, n: int) -> tuple[Path, list[bytes], str, bytes]:
     return snapshot, sealed, sari.device_id, env.raw_public(sari.signing.public_key())
 
 
-def interleaved(folder: Path, n: int, rounds: int) -> dict[str, list[float]]:
-    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each."""
+def interleaved(folder: Path, n: int, rounds: int, synchronous: str = "FULL") -> dict[str, list[float]]:
+    """`rounds` × (floor, office ingest) on fresh copies, alternating: reports/s of each.
+    `synchronous` for both sides: NORMAL takes the disk's fsync (on a shared CI disk one
+    commit's fsync swings tenfold) out of a small run, leaving the work each side does."""
     snapshot, envelopes, device_id, author_public = prepared(folder, n)
     runs: dict[str, list[float]] = {"floor": [], "ingest": []}
     floor(snapshot, folder / "warm-floor", envelopes[:20], author_public)      # imports, caches,
     office_ingest(snapshot, folder / "warm-ingest", envelopes[:20], device_id, "FULL")   # not timed
     for r in range(rounds):
-        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public))
-        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, "FULL"))
+        runs["floor"].append(floor(snapshot, folder / f"floor-{r}", envelopes, author_public, synchronous))
+        runs["ingest"].append(office_ingest(snapshot, folder / f"ingest-{r}", envelopes, device_id, synchronous))
     return runs
 
 
 def ratio(runs: dict[str, list[float]]) -> float:
-    """The median of the rounds' own ratios: each round's floor and ingest run back to back,
-    so they share the machine's load of that moment (a shared machine's load swings within
-    seconds; sides compared across rounds would measure the swing)."""
+    """Best office ingest over best floor, across the rounds. Load on a shared machine only
+    ever slows a run down, never speeds it up, so each side's fastest round is its closest
+    look at the code's own cost (timeit's rule); both sides get as many looks, interleaved.
+    A median (of rates or of paired ratios) keeps half the slowed rounds in and swings with
+    the load of the moment; derived work back in the push slows every round, the best too."""
+    return max(runs["ingest"]) / max(runs["floor"])
+
+
+def paired(runs: dict[str, list[float]]) -> float:
+    """The median of the rounds' own ratios (each round's two sides back to back), for
+    comparison with `ratio` in the printed figures."""
     return statistics.median(i / f for i, f in zip(runs["ingest"], runs["floor"]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=400)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         runs = interleaved(Path(tmp), args.reports, args.rounds)
@@ -75,8 +85,10 @@ def main() -> None:
          "value": round(statistics.median(runs["floor"]))},
         {"key": "ingest", "metric": "office ingest_batch, synchronous=FULL (reports/s, median)",
          "value": round(statistics.median(runs["ingest"]))},
-        {"key": "ingest_of_floor", "metric": "office ingest / floor (median of paired rounds)", "value": f"{of_floor:.0%}",
+        {"key": "ingest_of_floor", "metric": "office ingest / floor (best round of each)", "value": f"{of_floor:.0%}",
          "target": ">= 60%", "met": of_floor >= 0.6},
+        {"key": "paired", "metric": "median of the paired rounds' ratios (for comparison)",
+         "value": f"{paired(runs):.0%}"},
     ])
 
 

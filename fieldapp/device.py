@@ -384,6 +384,13 @@ class Device:
     def add_photo(self, session: Session, report_id: str, raw: bytes) -> tuple[str, int]:
         return reports.add_photo(self.db, session, report_id, raw)
 
+    def add_voice(self, session: Session, report_id: str, pcm: bytes, rate: int = 16000) -> tuple[str, int]:
+        return reports.add_voice(self.db, session, report_id, pcm, rate)
+
+    def attachment_bytes(self, session: Session, att_id: str) -> bytes:
+        """A draft's attachment, decrypted with her key (a voice note to play back before sending)."""
+        return reports.photo_bytes(self.db, session, att_id)
+
     def finalize(self, session: Session, report_id: str, **kw) -> str:
         """Seal for the recipients in the user's verified bundle (never from plaintext rows);
         never for a revoked person or phone (RevokedHere; the draft stays)."""

@@ -16,7 +16,7 @@ import sqlite_utils
 import forms
 from core import localtime
 from core.errors import JagaError, NotFound, StoreError
-from fieldapp import photos, trust
+from fieldapp import photos, trust, voice
 from fieldapp.store import transaction
 from fieldapp.users import Session, today
 from sync import envelope
@@ -92,7 +92,18 @@ def add_photo(db: sqlite_utils.Database, session: Session, report_id: str, raw: 
     """Re-encode (EXIF gone), encrypt and attach a photo; returns (attachment id, stored size)."""
     if _row(db, session, report_id)["status"] != DRAFT:
         raise Immutable()
-    clean = photos.reencode(raw)
+    return _attach(db, session, report_id, photos.reencode(raw))
+
+
+def add_voice(db: sqlite_utils.Database, session: Session, report_id: str, pcm: bytes,
+              rate: int = voice.RATE, channels: int = voice.CHANNELS) -> tuple[str, int]:
+    """Encode raw PCM to a bare Ogg Opus (no tags), encrypt and attach it like a photo."""
+    if _row(db, session, report_id)["status"] != DRAFT:
+        raise Immutable()
+    return _attach(db, session, report_id, voice.encode(pcm, rate, channels))
+
+
+def _attach(db: sqlite_utils.Database, session: Session, report_id: str, clean: bytes) -> tuple[str, int]:
     att_id = uuid.uuid4().hex
     with transaction(db) as conn:
         conn.execute("INSERT INTO attachments(id,report_id,owner,data,size) VALUES(?,?,?,?,?)",
@@ -138,7 +149,7 @@ def finalize(db: sqlite_utils.Database, session: Session, report_id: str, *, bun
     if not session.person_id or not bundle or bundle.get("person_id") != session.person_id:
         raise NotEnrolled()
     rahasia = rahasia or form.is_confidential(answers)
-    photo_ids = [a for f in form.fields if f.type == "photo" for a in answers.get(f.name, [])]
+    photo_ids = [a for f in form.fields if f.type in forms.ATTACHMENT_TYPES for a in answers.get(f.name, [])]
     plain = {a: photo_bytes(db, session, a) for a in photo_ids}
     sealed = envelope.seal(
         {"answers": answers, "flags": form.flags(answers), "rahasia": rahasia, "lang": lang,

@@ -14,10 +14,11 @@ from core.errors import FormError, FormNotFound, ValidationFailed
 from .catalog import check_file, list_forms, load, versions
 from .model import Choice, Field, Form, Section, format_answer
 from .parser import parse
+from .validation import ATTACHMENT_TYPES
 from .i18n import LANGS
 
 __all__ = [
     "load", "list_forms", "versions", "parse", "check_file", "format_answer",
-    "Form", "Section", "Field", "Choice", "LANGS",
+    "Form", "Section", "Field", "Choice", "LANGS", "ATTACHMENT_TYPES",
     "FormError", "FormNotFound", "ValidationFailed",
 ]

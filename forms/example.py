@@ -67,6 +67,8 @@ def _default_example(f: Field) -> Any:
         return [_example_entry(f) for _ in range(n)] or None
     if f.type == "photo" and f.required:
         return [f"contoh-foto-{i + 1}" for i in range(max(c.get("min_choices", 0), 1))]
+    if f.type == "audio" and f.required:
+        return [f"contoh-suara-{i + 1}" for i in range(max(c.get("min_choices", 0), 1))]
     return None
 
 

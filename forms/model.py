@@ -281,6 +281,8 @@ def format_answer(f: Field, v: Any, lang: str = "id", zone: str | None = None) -
         return ", ".join(f.choice_label(x, lang) for x in v)
     if f.type == "photo" and isinstance(v, list):
         return msg("photos", lang, n=len(v))
+    if f.type == "audio" and isinstance(v, list):
+        return msg("recordings", lang, n=len(v))
     if f.type == "repeat" and isinstance(v, list):
         return " | ".join(" \u00b7 ".join(format_answer(s, e[s.name], lang, zone) for s in f.fields
                                            if s.name in e)

@@ -20,7 +20,7 @@ FORM_KEYS = {"id", "version", "title", "description", "confidential_field", "fla
 SECTION_KEYS = {"name", "title", "fields"}
 FIELD_KEYS = {"name", "type", "label", "hint", "required", "choices", "constraint",
               "relevant", "example", "fields"}
-NOT_IN_REPEAT = ("repeat", "photo")  # no nesting; photos are attachments of the report itself
+NOT_IN_REPEAT = ("repeat", "photo", "audio")  # no nesting; photos and voice notes are attachments of the report itself
 
 def parse(data: Any, source: str = "<dict>") -> Form:
     """Build a Form from a definition dict; FormError naming `source` and field if broken."""

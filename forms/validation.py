@@ -210,6 +210,16 @@ def _photo(field, v, c, lang, get, label_of) -> Result:
     return _count(c, len(v), lang, "photos")
 
 
+def _audio(field, v, c, lang, get, label_of) -> Result:
+    """A voice note: like a photo, a list of attachment ids (the recording itself is an
+    attachment, sealed beside the answers), so drafts, sealing and chunked sync need nothing new."""
+    if not isinstance(v, list) or any(not isinstance(x, str) or not x.strip() for x in v):
+        return ("type", msg("type_audio", lang))
+    if len(set(v)) != len(v):
+        return ("type", msg("duplicate_audio", lang))
+    return _count(c, len(v), lang, "recordings")
+
+
 def _geopoint(field, v, c, lang, get, label_of) -> Result:
     if not isinstance(v, dict) or not {"lat", "lon"} <= set(v) or not set(v) <= GEO_KEYS:
         return ("type", msg("type_geopoint", lang))
@@ -236,9 +246,11 @@ def _note(field, v, c, lang, get, label_of) -> Result:  # never reached with an 
 _CHECKS = {
     "text": _text, "integer": _number, "decimal": _number, "date": _temporal, "datetime": _temporal,
     "select_one": _select_one, "select_multiple": _select_multiple,
-    "geopoint": _geopoint, "photo": _photo, "note": _note, "repeat": _repeat,
+    "geopoint": _geopoint, "photo": _photo, "audio": _audio, "note": _note, "repeat": _repeat,
 }
 TYPES = tuple(_CHECKS)
+# Answers that name attachments (sealed beside the answers, sent in chunks) rather than hold data.
+ATTACHMENT_TYPES = ("photo", "audio")
 
 # Which constraint keys make sense for which type ("message" is allowed everywhere a
 # constraint is; a constraint made of only a message is rejected as pointless).
@@ -251,6 +263,7 @@ CONSTRAINT_KEYS = {
     "select_one": set(),
     "select_multiple": {"min_choices", "max_choices"},
     "photo": {"min_choices", "max_choices"},
+    "audio": {"min_choices", "max_choices"},
     "geopoint": set(),
     "note": set(),
     "repeat": {"min_count", "max_count"},

@@ -12,8 +12,8 @@ token, known before any database work):
   so every worker and a restart agree. A report that does not fit is *deferred* — a per-item
   `deferred` / `quota_exceeded` result, never a refusal: the phone keeps it and sends it
   again the next day. Uploads cannot exceed what was declared (ingest.attachments).
-- **pushes per minute** (`JAGA_PHONE_PUSHES_PER_MINUTE`, default 30): `POST /envelopes` over
-  the rate is 429 `rate_limited` with Retry-After, before the body is read.
+- **pushes per minute** (`JAGA_PHONE_PUSHES_PER_MINUTE`, default 30): `POST /envelopes` and
+  `POST /courier` (a carried file) together over the rate is 429 `rate_limited` with Retry-After, before the body is read.
 - **requests at once** (`JAGA_PHONE_CONCURRENT`, default 2: a round overlaps one push with
   one attachment upload): one more waits its turn on the event loop, holding no thread (at
   most 8 waiting, at most 30 s; beyond, 429 `rate_limited`), so one phone holds at most that
@@ -42,6 +42,8 @@ from office.schema import attachments, envelopes
 API = "/api/v1"
 OPEN_PATHS = {f"{API}/health", f"{API}/enroll", f"{API}/office-identity"}
 PUSH_PATH = f"{API}/envelopes"
+COURIER_PATH = f"{API}/courier"     # a carried courier file is a push too (up to 64 MiB)
+PUSHES = {PUSH_PATH, COURIER_PATH}
 MIB = 1024 * 1024
 
 
@@ -167,7 +169,7 @@ class PhoneGate:
         phone = _phone_key(dict(scope.get("headers") or []))
         if phone is None:
             return await self.app(scope, receive, send)
-        wait = self.gate.push_wait(phone) if path == PUSH_PATH and scope.get("method") == "POST" else 0
+        wait = self.gate.push_wait(phone) if path in PUSHES and scope.get("method") == "POST" else 0
         if wait or not await self.gate.take_slot(phone):
             await _error(429, "rate_limited", "this phone is sending too fast; try again later",
                          {b"retry-after": str(wait or 1).encode()})(send)

@@ -76,16 +76,24 @@ def offline_build(tmp_path_factory) -> Path:
     return build_app(tmp_path_factory.mktemp("offline-app") / "app").out
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium under Playwright (never Playwright's own download), one per module.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium(*extra_args: str):
+    """Debian's chromium under Playwright (never Playwright's own download), as a generator
+    fixture body: `extra_args` add e.g. a fake microphone (tests/e2e/test_voice.py).
     The background-networking flag keeps it from dialling out on a machine with no internet."""
     exe = shutil.which("chromium")
     if not exe:
         pytest.fail("Debian chromium is not installed (./scripts/test installs it)")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(executable_path=exe, args=[*CHROMIUM_ARGS, *extra_args])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per module."""
+    yield from chromium()

@@ -16,11 +16,12 @@ import asyncio
 import flet as ft
 import flet_geolocator as ftg
 
+import forms
 from core.errors import JagaError, ValidationFailed
 from fieldapp import history, i18n
 from fieldapp.device import RevokedHere
 from fieldapp.reports import NotEnrolled
-from fieldapp.ui import revoked, syncing
+from fieldapp.ui import fields, revoked, syncing
 from fieldapp.ui.shell import RED
 
 FORM = "laporan_darurat"
@@ -33,6 +34,8 @@ class EmergencyScreen:
         self.app = app
         self.location: dict | None = None
         self.locating: asyncio.Task | None = None
+        self.draft_id: str | None = None    # made only when a voice note needs somewhere to live
+        self.voice_answers: dict = {}
 
     def show(self) -> None:
         app = self.app
@@ -40,6 +43,10 @@ class EmergencyScreen:
                                  max_length=500, multiline=False, on_submit=app.handler(self.send))
         self.loc = ft.Text(app.t("emg_loc_wait"), size=14, color="#555555")
         self.error = ft.Text("", color=RED, size=15)
+        # An optional voice note beside the sentence (the sentence stays: it is what the
+        # office's Darurat banner reads out). The widget keeps its note in a draft of its own.
+        app.ensure_draft = self._ensure_draft
+        self.voice = fields.make(app, forms.load(FORM).field("suara"), self.voice_answers, lambda name: None)
         body = [
             ft.Container(ft.Column([
                 ft.Text(app.t("emg_call"), size=15, color=RED, weight=ft.FontWeight.BOLD),
@@ -48,7 +55,7 @@ class EmergencyScreen:
                         app.button(app.t("emg_call_112"), None, url="tel:112", kind="outlined",
                                    height=48, expand=True)], spacing=8)],
                 spacing=8), bgcolor="#FBE4E2", padding=12, border_radius=8),
-            self.what, self.error, self.loc,
+            self.what, self.error, self.voice.control, self.loc,
             ft.Text(app.t("emg_who"), size=14, color="#555555"),
         ]
         footer = [app.button(app.t("emg_send"), self.send, icon=ft.Icons.SEND, color=RED)]
@@ -90,11 +97,15 @@ class EmergencyScreen:
                 await asyncio.wait_for(asyncio.shield(self.locating), timeout=SEND_WAIT_SECONDS)
             except Exception:   # noqa: BLE001
                 pass
-        answers: dict = {"apa_terjadi": text, "urgensi": "darurat", "rahasia": "ya"}
+        answers: dict = {"apa_terjadi": text, "urgensi": "darurat", "rahasia": "ya", **self.voice_answers}
         if self.location:
             answers["lokasi"] = self.location
         try:
-            rid = app.device.new_draft(app.session, FORM, answers)
+            if self.draft_id:
+                app.device.save_draft(app.session, self.draft_id, answers)
+                rid = self.draft_id
+            else:
+                rid = app.device.new_draft(app.session, FORM, answers)
         except RevokedHere:     # revoked while this screen was open: home says why, and 110 / 112
             revoked.refuse_screen(app)
             return
@@ -111,6 +122,13 @@ class EmergencyScreen:
         history.save_summary(app.device.db, app.session, rid, history.summary(FORM, answers))
         syncing.trigger()
         app.go("emergency_sent", answers=answers, report_id=rid)
+
+
+    def _ensure_draft(self) -> str:
+        if self.draft_id is None:
+            self.draft_id = self.app.device.new_draft(self.app.session, FORM,
+                                                      {"urgensi": "darurat", "rahasia": "ya"})
+        return self.draft_id
 
 
 def _geolocator(page: ft.Page) -> ftg.Geolocator:

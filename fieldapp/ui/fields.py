@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import flet as ft
+import flet_audio as fta
+import flet_audio_recorder as ftr
 import flet_geolocator as ftg
 
-from fieldapp import i18n, photos_web
+from fieldapp import i18n, photos_web, voice
+from core.errors import JagaError
 from fieldapp.photos import MAX_INPUT, PhotoError
 from fieldapp.ui.shell import RED
 from forms.validation import normalize_temporal, parse_integer
@@ -394,13 +397,9 @@ class Photos(Widget):
             self.progress.value = self.app.t("photo_uploading", pct=int((e.progress or 0) * 100))
             self.app.page.update()
             return
-        path = self.pending
-        try:
-            raw = await asyncio.to_thread(path.read_bytes)
-        except OSError:
-            return              # a duplicate "done" event after we already handled the file
-        finally:
-            _discard(path)      # plaintext never outlives this handler
+        raw = await _take_upload(self.pending)
+        if raw is None:
+            return
         await self._attach(raw)
 
     async def _attach(self, raw: bytes, in_browser: bool = False):
@@ -422,6 +421,164 @@ class Photos(Widget):
         self.app.page.update()
 
 
+class VoiceNote(Widget):
+    """Record → the recorder streams raw PCM to upload_dir (the photos' upload URL; on the web
+    the browser's own encoded blob cannot reach Python) → at once encoded to a bare Ogg Opus
+    (fieldapp/voice.py), encrypted into the store as an attachment, the PCM deleted. One note
+    per field (max_choices 1); "Putar" plays the stored note, "Hapus rekaman" drops it."""
+
+    def build(self):
+        self.status = ft.Text("", size=15)
+        self.note = ft.Text("", size=14, color="#555555")
+        self.record = self.app.button(self.app.t("voice_record"), self._start, icon=ft.Icons.MIC,
+                                      kind="outlined", height=48)
+        self.stop = self.app.button(self.app.t("voice_stop"), self._stop, icon=ft.Icons.STOP, color=RED, height=48)
+        self.play = self.app.button(self.app.t("voice_play"), self._play, icon=ft.Icons.PLAY_ARROW,
+                                    kind="outlined", height=48)
+        self.delete = self.app.button(self.app.t("voice_delete"), self._delete, icon=ft.Icons.DELETE_OUTLINE,
+                                      kind="outlined", height=48)
+        self.pending: Path | None = None
+        self.started = self.seconds = 0.0
+        self._refresh()
+        # One full-width button a line: side by side, "Hapus rekaman" is cut off at 360 px.
+        return ft.Column([self.status, self.play, self.delete, self.record, self.stop, self.note], spacing=6,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+    def _ids(self) -> list[str]:
+        v = self.answers.get(self.field.name)
+        return list(v) if isinstance(v, list) else []
+
+    def _refresh(self, recording: bool = False, busy: bool = False) -> None:
+        have = bool(self._ids())
+        self.record.visible = not have and not recording and not busy
+        self.stop.visible = recording
+        self.play.visible = self.delete.visible = have and not recording
+        if have:
+            att = self._ids()[0]
+            secs, size = _voice_info(self.app, att)
+            self.status.value = self.app.t("voice_item", t=_mmss(secs), size=i18n.size_text(size))
+        elif busy:
+            self.status.value = self.app.t("voice_processing")
+        elif not recording:
+            self.status.value = ""
+
+    async def _start(self):
+        rec = _service(self.app.page, ftr.AudioRecorder)
+        if not await rec.has_permission():
+            self.show_error(self.app.t("voice_no_mic"))
+            self.app.page.update()
+            return
+        # Our own random name in upload_dir, as for photos; the link outlives the longest note.
+        self.pending = self.app.upload_dir / f"{uuid.uuid4().hex}.upload"
+        rec.on_upload = self.app.handler(self._on_upload)
+        ok = await rec.start_recording(
+            configuration=ftr.AudioRecorderConfiguration(encoder=ftr.AudioEncoder.PCM16BITS, sample_rate=voice.RATE,
+                                                         channels=voice.CHANNELS, auto_gain=True,
+                                                         suppress_noise=True),
+            upload=ftr.AudioRecorderUploadSettings(
+                upload_url=self.app.page.get_upload_url(self.pending.name, voice.MAX_SECONDS + 300), method="PUT"))
+        if not ok:
+            self.show_error(self.app.t("voice_no_mic"))
+            self.app.page.update()
+            return
+        self.show_error(None)
+        self.note.value = ""
+        self.started = asyncio.get_running_loop().time()
+        self._refresh(recording=True)
+        self._show_elapsed()
+        self.ticker = self.app.page.run_task(self._tick)
+
+    def _show_elapsed(self) -> float:
+        elapsed = asyncio.get_running_loop().time() - self.started
+        self.status.value = self.app.t("voice_recording", t=_mmss(elapsed), max=_mmss(voice.MAX_SECONDS))
+        self.app.page.update()
+        return elapsed
+
+    async def _tick(self):
+        """The clock she sees, the stop at MAX_SECONDS, and "still here" for the idle lock
+        (talking for two minutes is not being away from the phone)."""
+        while self.stop.visible:
+            elapsed = asyncio.get_running_loop().time() - self.started
+            await asyncio.sleep(1.02 - elapsed % 1)     # just past the next whole second: none skipped
+            if not self.stop.visible:
+                return
+            self.app.touch()
+            if self._show_elapsed() >= voice.MAX_SECONDS:
+                await self._stop()
+                return
+
+    async def _stop(self):
+        if not self.stop.visible:
+            return
+        self._refresh(busy=True)
+        self.app.page.update()
+        # The upload finishes after the stop: _on_upload takes the file when it reports 1.0.
+        self.seconds = asyncio.get_running_loop().time() - self.started
+        await _service(self.app.page, ftr.AudioRecorder).stop_recording()
+
+    async def _on_upload(self, e):
+        if e.error:
+            _discard(self.pending)
+            self._refresh()
+            self.show_error(self.app.t("voice_refused", why=e.error))
+            self.app.page.update()
+            return
+        if e.progress is None or e.progress < 1.0 or self.pending is None:
+            return
+        path, self.pending = self.pending, None
+        pcm = await _take_upload(path)
+        if pcm is None:
+            return
+        try:
+            att, size = await asyncio.to_thread(self.app.device.add_voice, self.app.session, self.app.ensure_draft(),
+                                                pcm, voice.guess_rate(len(pcm), self.seconds))
+        except voice.VoiceError as exc:
+            self._refresh()
+            self.show_error(self.app.t("voice_refused", why=exc.message))
+            self.app.page.update()
+            return
+        _VOICE_INFO[att] = (voice.seconds(await asyncio.to_thread(self.app.device.attachment_bytes,
+                                                                  self.app.session, att)), size)
+        self.set([att])
+        self.note.value = self.app.t("voice_saved")
+        self._refresh()
+        self.app.page.update()
+
+    async def _play(self):
+        ids = self._ids()
+        if not ids:
+            return
+        data = await asyncio.to_thread(self.app.device.attachment_bytes, self.app.session, ids[0])
+        player = _service(self.app.page, fta.Audio)
+        player.src = data
+        player.update()
+        await player.play()
+
+    def _delete(self):
+        self.set(None)
+        self.note.value = ""
+        self._refresh()
+        self.app.page.update()
+
+
+_VOICE_INFO: dict[str, tuple[float, int]] = {}
+
+
+def _voice_info(app, att: str) -> tuple[float, int]:
+    if att not in _VOICE_INFO:    # a draft reopened: its length is read from the stored note
+        try:
+            data = app.device.attachment_bytes(app.session, att)
+            _VOICE_INFO[att] = (voice.seconds(data), len(data))
+        except JagaError:
+            return 0.0, 0
+    return _VOICE_INFO[att]
+
+
+def _mmss(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 60}:{s % 60:02d}"
+
+
 _PHOTO_SIZES: dict[str, int] = {}
 
 
@@ -430,6 +587,17 @@ def _photo_sizes(app, ids: list[str]) -> dict[str, int]:
     if missing:   # sizes are plaintext metadata in the store (no content)
         _PHOTO_SIZES.update(app.device.photo_sizes(missing))
     return {a: _PHOTO_SIZES.get(a, 0) for a in ids}
+
+
+async def _take_upload(path: Path) -> bytes | None:
+    """An upload's bytes, the file deleted at once (plaintext never outlives the handler);
+    None for a duplicate "done" event after the file was already taken."""
+    try:
+        return await asyncio.to_thread(path.read_bytes)
+    except OSError:
+        return None
+    finally:
+        _discard(path)
 
 
 def _discard(path: Path) -> None:
@@ -518,7 +686,8 @@ class Repeat(Widget):
 
 WIDGETS = {"note": Note, "text": TextInput, "integer": TextInput, "decimal": TextInput,
            "select_one": SelectOne, "select_multiple": SelectMany, "date": DateTimeInput,
-           "datetime": DateTimeInput, "geopoint": GeoPoint, "photo": Photos, "repeat": Repeat}
+           "datetime": DateTimeInput, "geopoint": GeoPoint, "photo": Photos, "audio": VoiceNote,
+           "repeat": Repeat}
 
 
 def make(app, field, answers, changed) -> Widget:

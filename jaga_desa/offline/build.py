@@ -49,7 +49,7 @@ APP_FILES = ("jaga_desa/__init__.py", "jaga_desa/offline/__init__.py", "jaga_des
              "jaga_desa/offline/storage.py", "jaga_desa/offline/background.py")
 # What the field app imports in the browser, and what those import (flet's own list on
 # Emscripten leaves out httpx and oauthlib).
-DISTRIBUTIONS = ("flet", "flet-geolocator", "msgpack", "repath", "six", "typing-extensions",
+DISTRIBUTIONS = ("flet", "flet-geolocator", "flet-audio-recorder", "flet-audio", "msgpack", "repath", "six", "typing-extensions",
                  "sqlite-utils", "click", "click-default-group", "sqlite-fts4", "tabulate",
                  "python-dateutil", "pluggy", "requests", "urllib3", "idna", "charset-normalizer",
                  "certifi")

@@ -148,6 +148,8 @@ def get_report(request: Request, staff: StaffDep, report_id: str) -> dict:
         if allowed:
             d = reports.detail(conn, office.keys, row.id, "en")
             proj = reports.ensure_indexed(conn, office.keys, row, write=False)
+            if scope:
+                d = reports.without_voice(d, row.form_id, row.form_version, "en")
             if scope and not scope.get("free_text"):
                 d = reports.without_free_text(d, row.form_id, row.form_version, "en")
     if allowed:

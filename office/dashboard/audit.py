@@ -19,7 +19,9 @@ ACTIONS = ("login", "login_failed", "login_locked", "logout", "view_report", "vi
            "ack_emergency", "signal", "alert", "reclassify",
            # issue 22, item 9: every read of report data and every admin action, CLI included
            "view_signals", "view_revoke_device", "view_revoke_person", "view_villages", "view_handover",
-           "set_village_code", "deliver_webhooks", "list_api_tokens")
+           "set_village_code", "deliver_webhooks", "list_api_tokens",
+           # issue 24: a voice note played on the report page
+           "play_voice")
 
 
 def filters_detail(keys, filters) -> dict:

@@ -10,6 +10,7 @@ Throttling (not lockout): growing delays per source address and per account, see
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import hmac
 import secrets
@@ -194,10 +195,28 @@ def start_session(conn: Connection, staff: dict) -> str:
     return token
 
 
+def source(ip: str | None) -> str | None:
+    """The unit a login throttle counts: an IPv4 address, or an IPv6 address's /64. One
+    subscriber is routinely given a whole /64 (2^64 addresses), so counting IPv6 addresses one
+    by one would let one attacker guess from a fresh address every time. An IPv4-mapped
+    address counts as its IPv4 address; anything unparsable counts as itself."""
+    if not ip:
+        return ip
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.IPv6Network((addr, 64), strict=False))
+    return str(addr)
+
+
 def boxed(ip: str | None) -> timedelta:
     """How long this process still refuses `ip` from memory (0: not boxed). No database: the
     async login handler asks this on the event loop before queueing any work."""
-    return _BOX.wait(ip)
+    return _BOX.wait(source(ip))
 
 
 def login(engine, username: str, password: str, ip: str | None = None) -> tuple[dict, str]:
@@ -208,6 +227,8 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
     """
     from office import db
     username = username.strip()[:100]
+    where = ip                             # the address the audit log keeps
+    ip = source(ip)                        # what the throttle counts (an IPv6 /64)
     boxed = _BOX.wait(ip)
     if boxed > timedelta(0):               # known to be throttled: no database work at all
         raise Throttled(boxed)
@@ -235,12 +256,12 @@ def login(engine, username: str, password: str, ip: str | None = None) -> tuple[
     except AuthError:
         with engine.begin() as conn:           # one short write per real attempt, audit included
             record_attempt(conn, username, ip, False)
-            audit.record(conn, "login_failed", username=username, ip=ip)
+            audit.record(conn, "login_failed", username=username, ip=where)
         raise
     with engine.begin() as conn:
         record_attempt(conn, username, ip, True)
         rehash_if_needed(conn, row, password)       # type: ignore[arg-type]
-        audit.record(conn, "login", staff=staff, ip=ip)
+        audit.record(conn, "login", staff=staff, ip=where)
         return staff, start_session(conn, staff)
 
 

@@ -27,17 +27,15 @@ def _search_mac(keys: OfficeKeys) -> hmac.HMAC:
 
 
 def term_hashes(keys: OfficeKeys, words) -> set[str]:
-    """`term_hash` of many words with one key lookup (same bytes as one by one)."""
-    base = _search_mac(keys)
-    out = set()
-    for w in words:
-        m = base.copy()
-        m.update(w.encode())
-        out.add(m.hexdigest()[:32])
-    return out
+    """`term_hash` of many words (same bytes as one by one)."""
+    return {term_hash(keys, w) for w in words}
 
 
+@lru_cache(maxsize=100_000)
 def term_hash(keys: OfficeKeys, word: str) -> str:
+    """Cached per word: the derive worker hashes ~100 words a report, most of them the same
+    few thousand ("sawit", "malaysia"); the cache lives in the office process, which holds
+    the key itself anyway, and a new key (another OfficeKeys) misses it."""
     m = _search_mac(keys).copy()
     m.update(word.encode())
     return m.hexdigest()[:32]

@@ -116,8 +116,8 @@ def _answer(field, value: Any, lang: str, zone: str) -> Any:
         return "; ".join(field.choice_label(v, lang) for v in value)
     if field.type == "select_multiple" and isinstance(value, str):     # a v1 single choice
         return field.choice_label(value, lang)
-    if field.type in ("photo", "repeat") and isinstance(value, list):
-        return len(value)            # a repeat group's entries are rows of its own sheet / CSV
+    if field.type in ("photo", "audio", "repeat") and isinstance(value, list):
+        return len(value)            # a voice note is counted, never named; a repeat group's entries are rows of its own sheet / CSV
     if field.type == "geopoint" and isinstance(value, dict):
         return f"{value.get('lat')}, {value.get('lon')}"
     if field.type == "datetime" and isinstance(value, str):

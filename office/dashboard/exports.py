@@ -41,9 +41,17 @@ def rows(conn: Connection, keys: OfficeKeys, staff: dict, filters: queries.Filte
                     "route": r["route"], "triage": r["triage"], "has_photo": bool(r["has_photo"]),
                     "verdict": r["verdict"], "lat": r["lat"], "lon": r["lon"],
                     "decrypted": opened is not None,
-                    "answers_json": json.dumps(answers, ensure_ascii=False, sort_keys=True)
+                    "answers_json": json.dumps(_without_voice(answers, env_row), ensure_ascii=False, sort_keys=True)
                     if answers is not None else ""})
     return out
+
+
+def _without_voice(answers: dict, env_row) -> dict:
+    """The answers for `answers_json` without voice-note ids: a note is played on the report
+    page and never leaves the office (its column in the export is a count)."""
+    form = indexer.load_form(env_row.form_id, env_row.form_version) if isinstance(answers, dict) else None
+    voice = {f.name for f in form.fields if f.type == "audio"} if form else set()
+    return {k: v for k, v in answers.items() if k not in voice} if voice else answers
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

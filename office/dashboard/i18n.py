@@ -163,6 +163,8 @@ _T = {
     "triage_change": ("Perubahan status", "State change"),
     "indexing": ("Sedang mengindeks laporan baru", "Indexing new reports"),
     "photo_missing": ("Foto belum diterima lengkap", "Photo not fully received yet"),
+    "voice_notes": ("Rekaman suara", "Voice notes"), "voice_note": ("Rekaman", "Recording"),
+    "voice_missing": ("Rekaman belum diterima lengkap", "Recording not fully received yet"),
     "none": ("Tidak ada", "None"), "results": ("hasil di halaman ini", "results on this page"),
     "pmi": ("Keberangkatan PMI non-prosedural", "Non-procedural PMI departure"),
     "confirm_revoke": ("Cabut perangkat ini? Semua pengguna di dalamnya ikut dicabut.",

@@ -5,7 +5,7 @@ derived afterwards by the `search` consumer (office/derive/consumers/search.py) 
 words chosen here. The index is never built in a dashboard GET. `catch_up` remains for
 rows stored before migration 0006 (reports accepted by older code); the office runs it at
 start-up in a bounded background loop. Search words per report are capped (MAX_WORDS): what a hostile author writes cannot
-grow dash_terms without bound.
+grow the search index without bound.
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import logging
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 import forms
 from core.errors import FormError
@@ -26,8 +27,8 @@ from office.schema import envelopes
 from office.store import filter_row
 from office.store.filter_row import columns as derive, iso_week  # noqa: F401  (older callers' names)
 
-from . import derived
-from .schema import dash_reports, dash_terms
+from . import derived, search_index
+from .schema import dash_reports
 
 log = logging.getLogger("jaga.office.dashboard")
 BATCH = 200
@@ -35,10 +36,20 @@ MAX_WORDS = 400          # distinct search words kept per report (a full honest 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def words(text: str) -> list[str]:
-    """Normalized search words, distinct, in order: lower case, accents folded, 2+ characters."""
+def words(text: str) -> tuple[str, ...]:
+    """Normalized search words, distinct, in order: lower case, accents folded, 2+ characters.
+    Cached: every report repeats its choices' labels ("Malaysia", "rekrutmen")."""
+    return _words(text) if len(text) <= 200 else _fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    return _fold(text)
+
+
+def _fold(text: str) -> tuple[str, ...]:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return list(dict.fromkeys(w for w in _WORD.findall(folded) if len(w) >= 2))
+    return tuple(dict.fromkeys(w for w in _WORD.findall(folded) if len(w) >= 2))
 
 
 def open_report(conn: Connection, keys: OfficeKeys, row) -> env.Opened | None:
@@ -94,24 +105,17 @@ def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None,
     project_batch(conn, keys, [(row, payload, form)], now)
 
 
-def term_rows(keys: OfficeKeys, envelope_id: str, form, answers: dict) -> list[dict]:
-    """A report's dash_terms rows: its search words, keyed (derived.term_hashes)."""
-    return [{"term": t, "envelope_id": envelope_id} for t in derived.term_hashes(keys, search_words(form, answers))]
-
-
 def project_batch(conn: Connection, keys: OfficeKeys, items: list[tuple[dict, dict | None, Any]],
                   now: datetime | None = None) -> None:
     """The whole projection of a batch of (row, payload or None, form): the filter row (as the
     push writes it) and the search terms (as the derive consumer writes them), one insert per
     table. For rows stored before either existed (`catch_up`) and the indexer bench."""
     filter_row.write_batch(conn, keys, [(row, payload) for row, payload, _ in items], now)
-    terms = []
+    terms = {}
     for row, payload, form in items:
         answers = payload.get("answers") if isinstance(payload, dict) else None
-        if isinstance(answers, dict):
-            terms += term_rows(keys, row["id"], form, answers)
-    if terms:
-        conn.execute(insert(dash_terms), terms)
+        terms[row["id"]] = derived.term_hashes(keys, search_words(form, answers)) if isinstance(answers, dict) else ()
+    search_index.replace(conn, terms)
 
 
 def index_one(conn: Connection, keys: OfficeKeys, row, now: datetime | None = None) -> None:

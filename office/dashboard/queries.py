@@ -18,10 +18,10 @@ from core.errors import BadRequest, JagaError
 
 from office.schema import envelopes, reviews, villages
 
-from . import derived
+from . import derived, search_index
 from .i18n import TRIAGE, URGENCY, VERDICT
 from .indexer import words
-from .schema import dash_reports, dash_terms
+from .schema import dash_reports
 
 MAX_LIMIT = 500
 MAX_SEARCH_WORDS = 8
@@ -208,9 +208,9 @@ def conditions(conn: Connection, staff: dict, f: Filters, keys=None) -> list:
         if keys is None:
             from office import keys as office_keys
             keys = office_keys.current()
-        for w in sorted(words(f.q)):
-            cond.append(r.envelope_id.in_(select(dash_terms.c.envelope_id)
-                                          .where(dash_terms.c.term == derived.term_hash(keys, w))))
+        tokens = derived.term_hashes(keys, words(f.q))
+        if tokens:
+            cond.append(r.envelope_id.in_(search_index.matching(conn, tokens)))
     return cond
 
 

@@ -78,6 +78,19 @@ def without_free_text(d: dict, form_id: str, version: int, lang: str) -> dict:
     return {**d, "answers": answers, "summary": summary}
 
 
+def without_voice(d: dict, form_id: str, version: int, lang: str) -> dict:
+    """A detail without its voice notes, for every partner token whatever its grants: a note is
+    played by staff on the report page and never leaves the office, not even as an attachment
+    id (tests/adversarial/test_redteam_voice.py)."""
+    form = indexer.load_form(form_id, version)
+    names = {f.name for f in form.fields if f.type == "audio"} if form else set()
+    if not names:
+        return d
+    labels = {form.field(n).label(lang) for n in names}
+    return {**d, "answers": {k: v for k, v in d["answers"].items() if k not in names},
+            "summary": [p for p in d["summary"] if p[0] not in labels], "voices": []}
+
+
 def assignees(conn: Connection, village_id: int) -> list[dict]:
     region = conn.execute(select(villages.c.region).where(villages.c.id == village_id)).scalar()
     cond = staff_table.c.role == "admin"
@@ -140,7 +153,11 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
             gps = {"lat": lat, "lon": lon, "accuracy": acc}
     held = {a.att_id: a.complete for a in conn.execute(
         select(attachments.c.att_id, attachments.c.complete).where(attachments.c.envelope_id == row.id))}
-    photos = [{"att_id": a, "complete": bool(c)} for a, c in held.items()]
+    # A voice note is an attachment like a photo; the answers say which ids are recordings.
+    voice_ids = {str(a).lower() for f in (form.fields if form else []) if f.type == "audio"
+                 for a in (answers.get(f.name) if isinstance(answers.get(f.name), list) else [])}
+    photos = [{"att_id": a, "complete": bool(c)} for a, c in held.items() if a not in voice_ids]
+    voices = [{"att_id": a, "complete": bool(c)} for a, c in held.items() if a in voice_ids]
     timeline = [{"at": ms_iso(row.created_ms), "kind": "phone"},
                 {"at": row.received_at, "kind": "received"}]
     timeline += _review_entries(conn, keys, row.id) + _event_entries(conn, keys, row.id)
@@ -154,7 +171,7 @@ def detail(conn: Connection, keys: OfficeKeys, envelope_id: str, lang: str) -> d
         "author": person.name if person else "?", "device_id": row.device_id,
         "phone_at": ms_iso(row.created_ms), "received_at": row.received_at, "skew_ms": row.skew_ms,
         "clock_differs": abs(row.skew_ms) > SKEW_SHOWN_MS, "opened": opened is not None,
-        "summary": summary, "answers": answers, "photos": photos, "gps": gps,
+        "summary": summary, "answers": answers, "photos": photos, "voices": voices, "gps": gps,
         "complete": bool(row.complete), "missing": sum(1 for c in held.values() if not c),
         "rahasia": bool(row.rahasia), "urgent": proj["urgent"], "children": proj["children"],
         "urgency": proj["urgency"], "category": proj["category"], "route": proj["route"],
@@ -184,7 +201,7 @@ def photo(conn: Connection, keys: OfficeKeys, envelope_id: str, att_id: str) -> 
     except EnvelopeError:
         raise NotFound("the photo cannot be decrypted") from None
     kind = ("image/jpeg" if data[:2] == b"\xff\xd8" else "image/png" if data[:4] == b"\x89PNG"
-            else "application/octet-stream")
+            else "audio/ogg" if data[:4] == b"OggS" else "application/octet-stream")
     return data, kind
 
 

@@ -3,9 +3,9 @@
 dash_reports is the dashboard's projection of `envelopes`: the filter columns that can
 only be known after opening a report (category, urgency, children, route, GPS) are
 derived once at the office by `indexer` and kept here, so listing 100k reports never
-decrypts anything. Free text never lands in a column: search goes through dash_terms,
-which holds HMAC(office-derived key, normalized word) — a database copy alone cannot
-test guesses against it. Triage notes are AES-GCM sealed under an office-derived key.
+decrypts anything. Free text never lands in a column: search goes through dash_search
+(search_index.py, migration derive2_0001), which holds HMAC(office-derived key, normalized
+word) — a database copy alone cannot test guesses against it. Triage notes are AES-GCM sealed under an office-derived key.
 dash_audit is append-only (no code path updates or deletes; SQLite/PostgreSQL triggers
 refuse it too).
 """
@@ -17,12 +17,6 @@ from sqlalchemy import (Boolean, Column, Index, Integer, LargeBinary, String,
 from office.schema import metadata
 
 from office.store.filter_row import dash_reports  # noqa: E402,F401  (the push writes it; defined there)
-
-dash_terms = Table(
-    "dash_terms", metadata,
-    Column("term", String(32), primary_key=True),       # hex HMAC-SHA256[:16] of a word
-    Column("envelope_id", String(36), primary_key=True),
-)
 
 dash_events = Table(
     "dash_events", metadata,

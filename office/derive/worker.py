@@ -38,7 +38,7 @@ from .registry import Consumer, Stored
 from .schema import derive_jobs, derive_lease
 
 log = logging.getLogger("jaga.office.derive")
-BATCH = 100
+BATCH = 400                                 # jobs: 100 reports × the four consumers
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import forms
+from forms import ATTACHMENT_TYPES
 from core import localtime
 from core.errors import FormError
 from sync import envelope as env
@@ -76,7 +77,7 @@ def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
         more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         raise Rejected("answers_invalid", (listed + more)[:MAX_REASON])
     clean = form.clean(answers)
-    photos = {str(a).lower() for f in form.fields if f.type == "photo" for a in clean.get(f.name, [])}
+    photos = {str(a).lower() for f in form.fields if f.type in ATTACHMENT_TYPES for a in clean.get(f.name, [])}
     manifest = {a.att_id for a in header.attachments}
     if photos != manifest:
         raise Rejected("attachments_mismatch",

@@ -43,6 +43,9 @@ dash_reports = Table(
     Index("ix_dash_reports_recv", "received_at", "envelope_id"),
     Index("ix_dash_reports_village", "village_id", "received_at"),
     Index("ix_dash_reports_triage", "triage", "received_at"),
+    # the DARURAT banner and menu count on every dashboard page: newest open emergencies, found
+    # without reading the other 99% of the reports (issue 25: 125 ms of every page at 100k)
+    Index("ix_dash_reports_urgency", "urgency", "received_at"),
 )
 
 

@@ -46,8 +46,10 @@ def fold(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", t))
 
 
+@functools.lru_cache(maxsize=16384)
 def phone(raw: str, strict: bool = False) -> str | None:
-    """E.164 ('+6281234567890'). Local numbers 08… are Indonesian; 01… are Malaysian (an
+    """(Cached: the derive worker meets the same numbers in report after report, and
+    phonenumbers' parse is most of a report's fact extraction.) E.164 ('+6281234567890'). Local numbers 08… are Indonesian; 01… are Malaysian (an
     Indonesian number never starts 01: the Sabah-side "012-345 6789" is +60 12…); '62…'
     and '60…' without the plus are read as those countries. `strict` (numbers found in free
     text) takes only valid mobile numbers, so a date or a count is never a phone."""

@@ -13,7 +13,8 @@ grouped into one signal per connected group of reports ("the same calo in three 
             that first grew inside one village is whole when it crosses to another.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
-look-ups; a name is looked up only by its whole squashed form and by words held by few
+look-ups, and a hot identifier (one phone in thousands of reports) links its newest
+PAIR_CAP holders pair by pair and the rest through one edge each (`_star`); a name is looked up only by its whole squashed form and by words held by few
 names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
 not a block on its own), each distinct candidate is opened once, word pairs are compared in
 one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
@@ -44,6 +45,7 @@ RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 TOTAL = "*"
 PRIOR_SEEN = 20          # pseudo-names behind the role (1 in 4) and place (1 in 10) shares
+PAIR_CAP = 50            # reports sharing one identifier compared pair by pair (the newest); more join by one edge
 WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
 _PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
 _PAIR_CACHE_MAX = 200_000
@@ -113,37 +115,72 @@ def _weeks_of(day: str, days: int) -> list[str]:
     return sorted({_week_of((end - dt.timedelta(days=d)).isoformat()) for d in range(0, days + 1, 7)} | {_week_of(day)})
 
 
+def _stat_deltas(keys: OfficeKeys, people: list[tuple[str, str, str, str | None]],
+                 places: dict[str, str]) -> dict[str, int]:
+    """What each named person adds to warn_name_stats: (envelope id, received_at, normalised
+    name, role) -> +1 for all names, the name's ISO week, its role, its departure point, each
+    word. One function for counting in and counting out, so the two always agree."""
+    add: dict[str, int] = defaultdict(int)
+    for env, received_at, name, role in people:
+        add[TOTAL] += 1
+        add["*w:" + _week(received_at)] += 1
+        add[_role_key(keys, role)] += 1
+        if places.get(env):
+            add["p:" + places[env][:60]] += 1
+        for w in _words(name):
+            add[link_key(keys, "name_tok", w)] += 1
+    return add
+
+
+def _bump(conn: Connection, delta: dict[str, int], have: dict[str, int]) -> None:
+    fresh = [{"key": k, "n": n} for k, n in delta.items() if k not in have]
+    if fresh:
+        conn.execute(insert(warn_name_stats), fresh)
+    bump = [{"k": k, "d": n} for k, n in delta.items() if k in have]
+    if bump:                 # one executemany, not a statement per word
+        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
+                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+
+
 def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]],
                 places: dict[str, str]) -> dict[str, int]:
     """Add the batch's names to warn_name_stats (by keyed hash: every word, every role, every
     departure point a name was given with, names per ISO week, all names) and return the
     counts the batch needs, after the addition."""
-    add: dict[str, int] = defaultdict(int)
-    for r, p in people:
-        add[TOTAL] += 1
-        add["*w:" + _week(r.received_at)] += 1
-        add[_role_key(keys, p.role)] += 1
-        if places.get(r.envelope_id):
-            add["p:" + places[r.envelope_id][:60]] += 1
-        for w in _words(p.name):
-            add[link_key(keys, "name_tok", w)] += 1
+    add = _stat_deltas(keys, [(r.envelope_id, r.received_at, p.name, p.role) for r, p in people], places)
     if not add:
         return {}
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
     have = dict(conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)
                              .where(warn_name_stats.c.key.in_(list(set(add) | weeks)))).all())
-    fresh = [{"key": k, "n": n} for k, n in add.items() if k not in have]
-    if fresh:
-        conn.execute(insert(warn_name_stats), fresh)
-    bump = [{"k": k, "d": n} for k, n in add.items() if k in have]
-    if bump:                 # one executemany, not a statement per word
-        conn.execute(update(warn_name_stats).where(warn_name_stats.c.key == bindparam("k"))
-                     .values(n=warn_name_stats.c.n + bindparam("d")), bump)
+    _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
     # a word's count without this batch's own names: two reports naming "Saparudin" do not
     # make it common in an office that never saw it before
     after.update({"before:" + k: have.get(k, 0) for k in add if k != TOTAL and not k.startswith("*w:")})
     return after
+
+
+def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) -> None:
+    """Take back what these reports' stored names added to warn_name_stats, before they are
+    derived again (a retry or a rebuild of one report): read from the link rows they left —
+    what was counted then, not what today's extraction would find — so no name counts twice."""
+    if not envelope_ids:
+        return
+    rows = conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind, warn_links.c.key, warn_links.c.at,
+                               warn_links.c.sealed)
+                        .where(and_(warn_links.c.envelope_id.in_(envelope_ids),
+                                    warn_links.c.kind.in_(("name", "place"))))).all()
+    places = {r.envelope_id: r.key for r in rows if r.kind == "place"}
+    people = []
+    for r in rows:
+        if r.kind == "name":
+            opened = _open_person(keys, r.envelope_id, r.sealed)
+            if opened:
+                people.append((r.envelope_id, r.at, opened[0], opened[1]))
+    take = _stat_deltas(keys, people, places)
+    if take:
+        _bump(conn, {k: -n for k, n in take.items()}, {k: 1 for k in take})
 
 
 def _role_key(keys: OfficeKeys, role: str | None) -> str:
@@ -169,20 +206,48 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
     edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
     village: dict[str, int] = {}
     at: dict[str, str] = {}
+    star: set[frozenset] = set()
     for kind in IDENTIFIER_KINDS:
         new = [r for r in rows if r["kind"] == kind]
-        hits = window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days)
+        hits = {k: _newest_first(lst) for k, lst in
+                window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days).items()}
+        hubs: dict[str, str] = {}
         for r in new:
             village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
-            for h in hits.get(r["key"], []):
+            value = (kind, values[(kind, r["key"])])
+            lst = hits.get(r["key"], [])
+            hub = hubs.setdefault(r["key"], r["envelope_id"])
+            if hub != r["envelope_id"]:
+                edges[frozenset((r["envelope_id"], hub))].add(value)
+            for h in lst[:PAIR_CAP]:
                 if h.envelope_id != r["envelope_id"]:
-                    edges[frozenset((r["envelope_id"], h.envelope_id))].add((kind, values[(kind, r["key"])]))
+                    edges[frozenset((r["envelope_id"], h.envelope_id))].add(value)
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-    spelling = _name_evidence(conn, keys, per_report, edges)
+            if hub == r["envelope_id"]:
+                _star(edges, star, hub, lst[PAIR_CAP:], value, village, at)
+    spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
     spelling |= _name_edges(conn, keys, rows, per_report, config, edges, village, at)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
     return _rings(conn, keys, edges, village, at, spelling)
+
+
+def _newest_first(hits: list) -> list:
+    return sorted(hits, key=lambda h: h.at, reverse=True)
+
+
+def _star(edges, star: set, hub: str, hits: list, value: tuple[str, str], village, at) -> None:
+    """A hot identifier (one calo's phone in thousands of reports): beyond the newest PAIR_CAP
+    reports that hold it, each joins the ring through one edge to `hub` instead of an edge to
+    every new report, so a batch costs a constant per report, not one per stored holder.
+    These edges are not compared name by name (the newest PAIR_CAP carry that evidence)."""
+    for h in hits:
+        if h.envelope_id != hub:
+            pair = frozenset((hub, h.envelope_id))
+            if pair not in edges:
+                star.add(pair)
+            edges[pair].add(value)
+            village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
 
 
 def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
@@ -193,10 +258,15 @@ def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
                         .where(and_(warn_links.c.envelope_id.in_(list(stored)),
                                     warn_links.c.kind.in_(IDENTIFIER_KINDS)))).all()
     for kind in IDENTIFIER_KINDS:
-        rows = [m for m in mine if m.kind == kind]
-        hits = window(conn, kind, {m.key: m.at for m in rows}, config.identifier_days)
-        for m in rows:
-            for h in hits.get(m.key, [])[:200]:
+        # one look-up per distinct key, from its earliest holder: that holder's window starts
+        # first, so it reaches every report a later holder's would (window() has no end)
+        first: dict[str, Any] = {}
+        for m in mine:
+            if m.kind == kind and (m.key not in first or m.at < first[m.key].at):
+                first[m.key] = m
+        hits = window(conn, kind, {k: m.at for k, m in first.items()}, config.identifier_days)
+        for key, m in first.items():
+            for h in _newest_first(hits.get(key, []))[:PAIR_CAP]:
                 if h.envelope_id != m.envelope_id:
                     edges[frozenset((m.envelope_id, h.envelope_id))].add((kind, "#" + m.key[:12]))
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
@@ -215,6 +285,7 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
             if o:
                 theirs[e].append(o[0])
     spelling = set()
+    decided: dict[tuple[str, str], tuple[bool, bool]] = {}     # a ring repeats the same names
     for pair in list(edges):
         a, b = tuple(pair)
         if a not in mine:
@@ -223,9 +294,13 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
             continue
         for x in mine[a]:
             for y in mine.get(b) or theirs.get(b, []):
-                if names.match(x, y):
+                if (x, y) not in decided:
+                    same = bool(names.match(x, y))
+                    decided[(x, y)] = (same, same and names.spelt_differently(x, y))
+                same, differs = decided[(x, y)]
+                if same:
                     edges[pair].add(("name", " / ".join(sorted({x, y}))))
-                    if names.spelt_differently(x, y):
+                    if differs:
                         spelling.add(pair)
     return spelling
 

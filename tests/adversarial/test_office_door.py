@@ -36,7 +36,7 @@ def stored(office, envelope_id: str) -> int:
     with sqlite3.connect(office.data_dir / "office.db") as db:
         return sum(db.execute(f"SELECT count(*) FROM {t} WHERE {c}=?", (envelope_id,)).fetchone()[0]
                    for t, c in (("envelopes", "id"), ("dash_reports", "envelope_id"),
-                                ("dash_terms", "envelope_id"), ("attachments", "envelope_id")))
+                                ("dash_search", "envelope_id"), ("attachments", "envelope_id")))
 
 
 def photos(n: int) -> dict:

@@ -33,7 +33,7 @@ STABLE = {
     "EnrollCodeUsed": "enroll_code_used", "EnrollCodeExpired": "enroll_code_expired",
     "OfficeKeyError": "office_key", "DatabaseDriverMissing": "db_driver_missing",
     "BuildFailed": "build_failed",
-    "PostgresUnavailable": "postgres_unavailable", "PhotoError": "photo_invalid",
+    "PostgresUnavailable": "postgres_unavailable", "PhotoError": "photo_invalid", "VoiceError": "voice_invalid",
     "Immutable": "report_immutable", "NotEnrolled": "not_enrolled", "SecretMissing": "secret_missing",
     "BadPin": "pin_format", "PinEmpty": "pin_empty", "PinWait": "pin_wait",
     "BadTicket": "enroll_ticket_invalid", "HandoverError": "handover_invalid",

@@ -110,7 +110,7 @@ def _seed(server: OfficeServer) -> Dash:
         data = bytearray(db.execute("SELECT data FROM envelopes WHERE id=?", (d.reports["broken"],)).fetchone()[0])
         data[-80] ^= 0xFF
         db.execute("UPDATE envelopes SET data=? WHERE id=?", (bytes(data), d.reports["broken"]))
-        db.execute("DELETE FROM dash_terms WHERE envelope_id=?", (d.reports["broken"],))
+        db.execute("DELETE FROM dash_search WHERE envelope_id=?", (d.reports["broken"],))
         db.execute("DELETE FROM dash_reports WHERE envelope_id=?", (d.reports["broken"],))
     server.restart()
 

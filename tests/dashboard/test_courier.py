@@ -68,6 +68,22 @@ def test_intel_imports_a_courier_file_and_downloads_verified_receipts(dash):
     assert again.status_code == 200 and json.loads(_last_import(dash))["duplicate"] == 2
 
 
+def test_receipts_stay_inside_the_staff_members_region(dash):
+    """As an analyst of another region who learnt the envelope ids: the download holds none of
+    them (the receipts say which reports the office holds), and the audit says how many were asked."""
+    raw, sealed = _file(dash, n=2, photo=False)
+    assert _upload(dash.login("intel_sgu"), dash, raw).status_code == 200
+    other = dash.login("intel_kh")
+    got = other.post(dash.url + "/dashboard/courier/receipts", timeout=30,
+                     data={"csrf": other.csrf, "ids": " ".join(x.envelope_id for x in sealed)})
+    assert got.status_code == 200
+    assert wire.unpack_receipts(got.content)[1] == []
+    with dash.db() as db:
+        detail = db.execute("SELECT username, detail FROM dash_audit WHERE action='courier_receipts' "
+                            "ORDER BY id DESC").fetchone()
+    assert detail[0] == "intel_kh" and json.loads(detail[1]) == {"receipts": 0, "asked": 2}
+
+
 def _last_import(dash) -> str:
     with dash.db() as db:
         return db.execute("SELECT detail FROM dash_audit WHERE action='courier_import' ORDER BY id DESC").fetchone()[0]

@@ -278,6 +278,18 @@ def wait_stored(data: Path, condition, what: str, timeout: float = 10.0):
     return wait_until(check, timeout, what, every=0.2)
 
 
+def staff_browser(browser, office_url: str, username: str, password: str, viewport=None):
+    """A dashboard tab signed in through the login form, as staff do; returns (context, page)."""
+    ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    d = ctx.new_page()
+    d.goto(office_url + "/dashboard/login")
+    d.get_by_label("Nama pengguna").fill(username)
+    d.get_by_label("Kata sandi").fill(password)
+    d.get_by_role("button", name="Masuk").click()
+    d.wait_for_url("**/dashboard/**")
+    return ctx, d
+
+
 def wait_text(page, text: str, timeout: float = 15000):
     page.get_by_text(text).first.wait_for(timeout=timeout)
 

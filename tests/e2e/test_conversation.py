@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.dashboard.conftest import Dash
-from tests.e2e.helpers import option, ARTIFACTS, button, no_crash, reach, snap, tap, textbox, wait_stored, wait_text
+from tests.e2e.helpers import (option, ARTIFACTS, button, no_crash, reach, snap, staff_browser, tap, textbox, wait_stored,
+                               wait_text)
 from tests.e2e.test_live import STAFF_PASSWORD, office_rows, phone_with_a_darurat_sent
 
 pytestmark = pytest.mark.e2e
@@ -74,14 +75,8 @@ def test_office_asks_phone_shows_it_live_volunteer_replies_office_reads_it(brows
         assert office_rows(office_server, "SELECT COUNT(*) FROM replies") == [(1,)]
         assert ANSWER.encode() not in (office_server.data_dir / "office.db").read_bytes()
 
-        dctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        dctx, d = staff_browser(browser, office_server.url, "intel", STAFF_PASSWORD)
         try:
-            d = dctx.new_page()
-            d.goto(office_server.url + "/dashboard/login")
-            d.get_by_label("Nama pengguna").fill("intel")
-            d.get_by_label("Kata sandi").fill(STAFF_PASSWORD)
-            d.get_by_role("button", name="Masuk").click()
-            d.wait_for_url("**/dashboard/**")
             d.goto(office_server.url + f"/dashboard/reports/{eid}")
             conv = d.locator("#conversation")
             conv.get_by_text(ANSWER).wait_for(timeout=10000)

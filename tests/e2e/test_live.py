@@ -14,12 +14,13 @@ pytestmark = pytest.mark.e2e
 STAFF_PASSWORD = "kata-sandi-uji-1"
 
 
-def _enroll_device(data, office, vid: str) -> None:
-    """The app's own enrollment path (Device + fieldapp.ui.syncing), run from the test."""
+def _enroll_device(data, office, vid: str, office_url: str | None = None) -> None:
+    """The app's own enrollment path (Device + fieldapp.ui.syncing), run from the test;
+    `office_url` puts something in between (test_voice.py: the cutting proxy)."""
     from fieldapp.device import Device
     from fieldapp.ui import syncing
     text = office.admin_json(["enroll-code", "--village", vid, "--role", "volunteer", "--name", "Siti",
-                              "--office-url", office.url])["enroll"]
+                              "--office-url", office_url or office.url])["enroll"]
     dev = Device(data)
     try:
         s = dev.unlock("Siti", PIN)

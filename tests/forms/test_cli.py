@@ -24,16 +24,16 @@ def test_list():
     code, out, err = run(["list"])
     assert code == 0 and err == ""
     assert out.splitlines() == ["keberangkatan_pmi\tv3\tPengamatan Keberangkatan PMI",
-                                "laporan_darurat\tv1\tLaporan Darurat",
-                                "laporan_kecurigaan\tv2\tLaporan Kecurigaan (TPPO/TPPM)"]
+                                "laporan_darurat\tv2\tLaporan Darurat",
+                                "laporan_kecurigaan\tv3\tLaporan Kecurigaan (TPPO/TPPM)"]
 
 
 def test_list_json_en():
     code, out, _ = run(["list", "--json", "--lang", "en"])
     rows = json.loads(out)
     assert code == 0
-    assert rows[2] == {"id": "laporan_kecurigaan", "version": 2,
-                       "title": "Suspicion report (trafficking / smuggling)", "versions": [1, 2]}
+    assert rows[2] == {"id": "laporan_kecurigaan", "version": 3,
+                       "title": "Suspicion report (trafficking / smuggling)", "versions": [1, 2, 3]}
 
 
 @pytest.mark.parametrize("lang,expect", [("id", "Jenis kejadian"), ("en", "What kind of case")])
@@ -113,4 +113,4 @@ def test_subprocess_main_py_forms_list():
     r = subprocess.run([sys.executable, str(ROOT / "main.py"), "forms", "list"],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "laporan_kecurigaan\tv2" in r.stdout and "keberangkatan_pmi\tv3" in r.stdout
+    assert "laporan_kecurigaan\tv3" in r.stdout and "keberangkatan_pmi\tv3" in r.stdout

@@ -13,10 +13,10 @@ SHIPPED = ["keberangkatan_pmi", "laporan_darurat", "laporan_kecurigaan"]
 
 def test_list_forms_returns_latest_of_each():
     assert [(f.id, f.version) for f in forms.list_forms()] == [
-        ("keberangkatan_pmi", 3), ("laporan_darurat", 1), ("laporan_kecurigaan", 2)]
+        ("keberangkatan_pmi", 3), ("laporan_darurat", 2), ("laporan_kecurigaan", 3)]
 
 
-@pytest.mark.parametrize("form_id,newest", [("keberangkatan_pmi", 3), ("laporan_kecurigaan", 2)])
+@pytest.mark.parametrize("form_id,newest", [("keberangkatan_pmi", 3), ("laporan_darurat", 2), ("laporan_kecurigaan", 3)])
 def test_load_latest_and_explicit_version(form_id, newest):
     latest = forms.load(form_id)
     assert latest.id == form_id and latest.version == newest
@@ -25,7 +25,7 @@ def test_load_latest_and_explicit_version(form_id, newest):
     assert forms.versions(form_id) == list(range(1, newest + 1))
 
 
-@pytest.mark.parametrize("form_id,version", [("tidak_ada", None), ("laporan_kecurigaan", 3),
+@pytest.mark.parametrize("form_id,version", [("tidak_ada", None), ("laporan_kecurigaan", 4),
                                              ("laporan_kecurigaan", 0), ("laporan_kecurigaan", "1"),
                                              ("../definitions/laporan_kecurigaan", None), ("", None)])
 def test_load_unknown(form_id, version):
@@ -37,8 +37,9 @@ def test_load_unknown(form_id, version):
 def test_definition_files_all_check():
     files = sorted(catalog.DEFINITIONS.glob("*.json"))
     assert [p.name for p in files] == ["keberangkatan_pmi.v1.json", "keberangkatan_pmi.v2.json",
-                                       "keberangkatan_pmi.v3.json", "laporan_darurat.v1.json", "laporan_kecurigaan.v1.json",
-                                       "laporan_kecurigaan.v2.json"]
+                                       "keberangkatan_pmi.v3.json", "laporan_darurat.v1.json", "laporan_darurat.v2.json",
+                                       "laporan_kecurigaan.v1.json", "laporan_kecurigaan.v2.json",
+                                       "laporan_kecurigaan.v3.json"]
     for p in files:
         assert forms.check_file(p).id == p.name.split(".")[0]
 

@@ -20,10 +20,11 @@ def test_app_identity_and_entry_point():
     assert "tests" in FLET["app"]["exclude"] and "bench" in FLET["app"]["exclude"]
 
 
-def test_permissions_are_location_camera_internet_only():
+def test_permissions_are_location_camera_microphone_internet_only():
     perms = {k for k, v in FLET["android"]["permission"].items() if v}
     assert perms == {"android.permission.INTERNET", "android.permission.ACCESS_FINE_LOCATION",
-                     "android.permission.ACCESS_COARSE_LOCATION", "android.permission.CAMERA"}
+                     "android.permission.ACCESS_COARSE_LOCATION", "android.permission.CAMERA",
+                     "android.permission.RECORD_AUDIO"}           # voice notes (issue 24)
 
 
 def test_icon_comes_from_the_packaged_assets():

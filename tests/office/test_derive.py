@@ -22,13 +22,14 @@ from jaga_desa.testing.servers import JAGA
 from jaga_desa.testing.waits import wait_until
 from office import clock, db, enrollment, keys as office_keys
 from office.cli import main as office_cli
-from office.dashboard.schema import dash_reports, dash_terms
+from office.dashboard import derived, search_index
+from office.dashboard.schema import dash_reports
 from office.derive import queue, registry, worker
 from office.derive.rebuild import rebuild
 from office.derive.schema import derive_jobs
 from office.ingest import ingest_batch
 from office.rollup.volunteer import Volunteer
-from office.warning.schema import warn_links, warn_signal_reports, warn_signals
+from office.warning.schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
 from sync import envelope as env
 from tests.conftest import TEST_OFFICE_KEY
 
@@ -82,7 +83,7 @@ def count(engine, table) -> int:
 def snapshot(engine) -> dict:
     """Everything derived, as multisets (a row written twice shows as a count of 2)."""
     with db.reading(engine) as conn:
-        return {"terms": Counter(conn.execute(select(dash_terms.c.term, dash_terms.c.envelope_id)).all()),
+        return {"terms": Counter(conn.execute(select(search_index.dash_search.c.envelope_id)).scalars()),
                 "links": Counter(conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind,
                                                      warn_links.c.key)).all()),
                 "signals": Counter(conn.execute(select(warn_signals.c.rule, warn_signals.c.key)).all()),
@@ -95,12 +96,12 @@ def test_the_push_stores_and_queues_the_worker_derives(store):
     # the receipt's promise is kept at once: stored, filter row (inbox, filters, DARURAT)
     assert count(engine, dash_reports) == 20
     # nothing derived inside the push: one job per report and consumer, queued
-    assert count(engine, dash_terms) == 0 and count(engine, warn_links) == 0
+    assert count(engine, search_index.dash_search) == 0 and count(engine, warn_links) == 0
     assert count(engine, derive_jobs) == 20 * len(registry.names())
     assert drain(engine, keys) == 20 * len(registry.names())
     assert count(engine, derive_jobs) == 0
     with db.reading(engine) as conn:
-        assert set(conn.execute(select(dash_terms.c.envelope_id).distinct()).scalars()) == set(ids)
+        assert search_index.indexed(conn) == set(ids)
         phone = conn.execute(select(warn_signals.c.rule, warn_signals.c.detail)
                              .where(warn_signals.c.rule == "same_identifier")).all()
     assert phone, "the calo's phone number in two villages is a signal once derived"
@@ -117,11 +118,34 @@ def test_derive_is_idempotent_and_rebuild_restores_each_store(store):
     drain(engine, keys)
     assert snapshot(engine) == first
     with engine.begin() as conn:            # a derived store damaged or dropped
-        conn.execute(dash_terms.delete().where(dash_terms.c.envelope_id.in_(ids[:5])))
+        search_index.forget(conn, ids[:5])
         conn.execute(warn_links.delete())
     assert rebuild(engine, "search") == 12 and rebuild(engine, "early_warning") == 12
     drain(engine, keys)
     assert snapshot(engine) == first
+
+
+def name_stats(engine) -> dict[str, int]:
+    with db.reading(engine) as conn:
+        return {k: n for k, n in conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)) if n}
+
+
+def test_deriving_again_never_counts_a_name_twice(store):
+    """The name statistics (how rare a name is decides whether it links) stay those of one
+    clean derivation when every report is derived again (a retry) and after a rebuild; the
+    early-warning consumer counted every name once more each time (issue 25)."""
+    engine, keys, _, _ = store
+    ids = push(engine, keys, 12, batch=6)
+    drain(engine, keys)
+    first = name_stats(engine)
+    assert first["*"] == 12, "each report names one person (Pak Udin, calo)"
+    with engine.begin() as conn:            # every job again, as after a crash or a retry
+        queue.enqueue(conn, ids[:5])
+    drain(engine, keys)
+    assert name_stats(engine) == first
+    assert rebuild(engine, "early_warning") == 12
+    drain(engine, keys)
+    assert name_stats(engine) == first
 
 
 def _status(data, url) -> tuple[int, str]:
@@ -148,7 +172,7 @@ def test_a_failing_consumer_backs_off_shows_in_status_and_costs_no_other(store):
         assert len(failed) == 4 and {j["attempts"] for j in failed} == {1}
         assert all(j["error"].startswith("RuntimeError: consumer bug") for j in failed)
         assert min(j["due_at"] for j in failed) > clock.iso(clock.now())      # backed off
-        assert count(engine, dash_terms) > 0          # the other consumers committed
+        assert count(engine, search_index.dash_search) > 0          # the other consumers committed
         rc, text = _status(data, url)
         assert rc == 1 and "broken_test: 4 queued, 4 failing" in text and "consumer bug" in text
         later = clock.now() + worker.backoff(1) + dt.timedelta(seconds=1)
@@ -174,6 +198,38 @@ def test_the_cli_rebuilds_by_name_and_refuses_an_unknown_one(store, capsys):
     assert capsys.readouterr().out.strip() == "rebuilt search: 4 reports queued, 4 jobs derived"
 
 
+def found(engine, keys, q: str) -> set[str]:
+    """The dashboard's own search (queries.list_reports) for `q`, as an admin sees it."""
+    from office.dashboard.queries import Filters, list_reports
+    with db.reading(engine) as conn:
+        rows, _ = list_reports(conn, {"id": 1, "role": "admin"}, Filters(q=q), limit=200, keys=keys)
+    return {r["envelope_id"] for r in rows}
+
+
+def test_a_report_derived_again_keeps_no_old_search_words(store):
+    """Derived again with other words (a form whose words changed, an indexer fixed), a
+    report is found by its new words only: the search consumer replaces, never adds."""
+    from office.derive.consumers import search
+    engine, keys, _, _ = store
+    ids = push(engine, keys, 4, batch=4)
+    drain(engine, keys)
+    assert found(engine, keys, "tawaran sawit") == set(ids)
+    with db.reading(engine) as conn:
+        item = worker._open(conn, keys, {ids[0]})[ids[0]]
+    item.payload["answers"]["apa_dilihat"] = "Perahu menjemput enam orang di muara"
+    with engine.begin() as conn:
+        search.CONSUMER.derive(conn, keys, [item], clock.now())
+    assert found(engine, keys, "tawaran") == set(ids[1:])
+    assert found(engine, keys, "muara perahu") == {ids[0]}
+    assert found(engine, keys, "muara tawaran") == set()
+    with engine.begin() as conn:            # and one that can no longer be opened has no words at all
+        search.CONSUMER.derive(conn, keys, [registry.Stored(ids[1], 1, "laporan_kecurigaan", 1, "", False, None)],
+                               clock.now())
+    assert found(engine, keys, "tawaran") == set(ids[2:])
+    with db.reading(engine) as conn:
+        assert search_index.indexed(conn) == set(ids) - {ids[1]}
+
+
 def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
     engine, keys, _, _ = store
     poison = []
@@ -181,7 +237,7 @@ def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
     def picky(conn, keys, items, now):
         if any(i.envelope_id in poison for i in items):
             raise ValueError("this report breaks me")
-        conn.execute(dash_terms.insert(), [{"term": "picky", "envelope_id": i.envelope_id} for i in items])
+        search_index.replace(conn, {i.envelope_id: ["0" * 32] for i in items})
     registry.register(registry.Consumer("picky_test", picky))
     try:
         ids = push(engine, keys, 6, batch=6)
@@ -190,7 +246,7 @@ def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
     finally:
         registry._registered.pop("picky_test")
     with db.reading(engine) as conn:
-        done = set(conn.execute(select(dash_terms.c.envelope_id).where(dash_terms.c.term == "picky")).scalars())
+        done = search_index.holding(conn, "0" * 32)
         left = conn.execute(select(derive_jobs.c.envelope_id, derive_jobs.c.attempts)
                             .where(derive_jobs.c.consumer == "picky_test")).all()
     assert done == set(ids) - set(poison) and left == [(poison[0], 1)]
@@ -229,7 +285,7 @@ def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store):
     assert count(engine, derive_jobs) == 0 and total == 160 * len(registry.names())
     after_kills = snapshot(engine)
     with db.reading(engine) as conn:
-        assert set(conn.execute(select(dash_terms.c.envelope_id).distinct()).scalars()) == set(ids)
+        assert search_index.indexed(conn) == set(ids)
         assert set(conn.execute(select(warn_links.c.envelope_id).distinct()).scalars()) == set(ids)
     assert max(after_kills["terms"].values()) == 1 and max(after_kills["links"].values()) == 1
     for name in ("search", "early_warning"):

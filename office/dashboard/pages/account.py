@@ -86,11 +86,12 @@ def _audit_csrf(engine, username: str, ip: str | None, path: str) -> None:
 async def _throttled(ctx: Ctx, username: str, retry_after: timedelta) -> Response:
     """429 with Retry-After (held a moment when refusals are many, see lane.Pace). The audit note (at most once a minute per source) is the only
     database work, and only when due: on the lane if it has room, else on the shared pool."""
-    if audit.throttle_note_due(ctx.ip):
+    src = auth.source(ctx.ip)               # an IPv6 /64 is one source: one note, not one per address
+    if audit.throttle_note_due(src):
         try:
-            await lane.LOGIN.run(audit.record_throttled, ctx.conn, username, ctx.ip)
+            await lane.LOGIN.run(audit.record_throttled, ctx.conn, username, src)
         except lane.LaneFull:
-            await run_in_threadpool(audit.record_throttled, ctx.conn, username, ctx.ip)
+            await run_in_threadpool(audit.record_throttled, ctx.conn, username, src)
     wait = max(1, math.ceil(retry_after.total_seconds()))
     await lane.REFUSALS.refuse(wait)        # a flood's refusals go out no faster than it is told to retry
     resp = _login_form(ctx, 429, f"{t('locked', ctx.lang)} {wait}")

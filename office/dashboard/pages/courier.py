@@ -5,7 +5,9 @@ Thin over office.courier.import_file — the push's own ingest, audited there as
 `courier_import` (who, counts). The page checks the session and CSRF in a reading
 transaction and lets the import commit batch by batch on its own (`own_writes`). The
 receipts file is made again from what the office holds (the stored, signed receipts), so
-the download needs nothing kept between the two requests; it is audited as `courier_receipts`.
+the download needs nothing kept between the two requests; it is audited as `courier_receipts`
+and, like every page, holds only the staff member's region (a receipt tells that the office
+holds a report: another region's ids give nothing back).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy import select
 
 from core.errors import BadRequest, JagaError
 from office import courier
+from office.dashboard.queries import visible_village_ids
 from office.ingest.common import stored_receipt
 from office.schema import envelopes
 from sync import courier as wire
@@ -82,9 +85,13 @@ def courier_receipts(ctx: Ctx) -> Response:
             raise BadRequest("no reports to make receipts for")
     except JagaError as e:
         return _form(ctx, 422, error=e.message)
-    rows = ctx.conn.execute(select(envelopes.c.id, envelopes.c.receipt).where(envelopes.c.id.in_(ids))).all()
+    q = select(envelopes.c.id, envelopes.c.receipt).where(envelopes.c.id.in_(ids))
+    allowed = visible_village_ids(ctx.conn, ctx.staff)
+    if allowed is not None:         # a receipt says which reports the office holds: region-scoped
+        q = q.where(envelopes.c.village_id.in_(allowed))
+    rows = ctx.conn.execute(q).all()
     results = [{"envelope_id": r.id, "status": "duplicate", "receipt": stored_receipt(r.receipt, ctx.keys)}
                for r in rows]
-    ctx.audit("courier_receipts", detail={"receipts": len(results)})
+    ctx.audit("courier_receipts", detail={"receipts": len(results), "asked": len(ids)})
     return Response(wire.pack_receipts(results, ctx.keys.key_id), media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="jaga-desa-tanda-terima.json"'})

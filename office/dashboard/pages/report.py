@@ -5,6 +5,8 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse, Response
 
+from core.errors import NotFound
+
 from .. import basemap, mapview, queries, reclassify, reports
 from ..i18n import TRIAGE, label, t
 from ..web import BASE, Ctx, Denied, page, render
@@ -38,8 +40,44 @@ def report_detail(ctx: Ctx) -> Response:
 def report_photo(ctx: Ctx) -> Response:
     row = _report(ctx)
     data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
+    if media == "audio/ogg":       # a voice note has its own door and its own audit action
+        raise NotFound("no such photo")
     ctx.audit("view_photo", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
     return Response(data, media_type=media)
+
+
+@page("GET", "/reports/{report_id}/voice/{att_id}", "staff")
+def report_voice(ctx: Ctx) -> Response:
+    """A voice note for the page's <audio>: the same region check and audit as a photo, its
+    own audit action, and only an Ogg Opus is ever served here (never a photo by another door)."""
+    row = _report(ctx)
+    data, media = reports.photo(ctx.conn, ctx.keys, row.id, ctx.path["att_id"])
+    if media != "audio/ogg":
+        raise NotFound("no such voice note")
+    span = _byte_range(ctx.request.headers.get("range"), len(data))
+    if span is None or span[0] == 0:     # one play, one entry (the browser's seek to the end is not another)
+        ctx.audit("play_voice", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
+    if span is None:
+        return Response(data, media_type=media, headers={"Accept-Ranges": "bytes"})
+    start, end = span
+    return Response(data[start:end + 1], status_code=206, media_type=media,
+                    headers={"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(data)}"})
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One `bytes=a-b` / `bytes=a-` / `bytes=-n` range, clamped; None for none or anything else
+    (the whole note). An Ogg's length is in its last page: without ranges Chromium shows it as
+    infinite and cannot seek."""
+    if not header or not header.startswith("bytes=") or "," in header or size == 0:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    if not (first.isdigit() or last.isdigit()) or (first and not first.isdigit()) or (last and not last.isdigit()):
+        return None
+    if not first:
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end else None
 
 
 @page("POST", "/reports/{report_id}/triage", "staff")

@@ -1,9 +1,9 @@
 """Early warning: a report's link keys, then every rule over the batch (office.warning.observe).
 
-observe appends link rows; a report derived again (a rebuild, a retry after a crash that
-came before the commit cannot happen, but a rebuild can) first loses its old rows, so its
-links are never counted twice. Signals are upserted by (rule, key) and their reports by
-primary key, so an analyst's confirm/dismiss survives a rebuild.
+observe appends link rows and counts the names into warn_name_stats; a report derived
+again (a retry, a job queued twice) first gives back what its stored names counted and loses
+its old rows, and a rebuild empties both, so neither a link nor a name is counted twice.
+Signals are upserted by (rule, key) and their reports by primary key, so an analyst's confirm/dismiss survives a rebuild.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy import Connection, delete
 
 from office import warning
 from office.keys import OfficeKeys
-from office.warning.schema import warn_links
+from office.warning.rings import forget_names
+from office.warning.schema import warn_links, warn_name_stats
 
 from ..registry import Consumer, Stored, register
 from .answers import clean_answers
@@ -32,7 +33,9 @@ def report_of(item: Stored) -> warning.Report | None:
 def derive(conn: Connection, keys: OfficeKeys, items: list[Stored], now: datetime) -> None:
     if not items:
         return
-    conn.execute(delete(warn_links).where(warn_links.c.envelope_id.in_([i.envelope_id for i in items])))
+    ids = [i.envelope_id for i in items]
+    forget_names(conn, keys, ids)
+    conn.execute(delete(warn_links).where(warn_links.c.envelope_id.in_(ids)))
     reports = [r for r in map(report_of, items) if r is not None]
     if reports:
         warning.observe(conn, keys, reports, warning.current_config(), now=now)
@@ -40,6 +43,7 @@ def derive(conn: Connection, keys: OfficeKeys, items: list[Stored], now: datetim
 
 def clear(conn: Connection) -> None:
     conn.execute(delete(warn_links))
+    conn.execute(delete(warn_name_stats))
 
 
 CONSUMER = register(Consumer("early_warning", derive, clear))

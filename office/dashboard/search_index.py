@@ -1,0 +1,91 @@
+"""The dashboard's search index: which reports hold which keyed word tokens, as an inverted
+index (migration derive2_0001) instead of one B-tree row per word and report.
+
+Tokens are what `derived.term_hashes` makes: hex HMACs under an office-derived key, never a
+word in clear; the index holds nothing else of a report.
+
+    SQLite      dash_search (doc INTEGER PRIMARY KEY AUTOINCREMENT, envelope_id UNIQUE) maps a
+                report to its current document; dash_search_fts is a contentless FTS5 table
+                (detail=none: only which document holds a token) of the space-separated tokens.
+                Re-indexing a report gives it a new document: the old one's tokens no longer
+                map to any report (a search cannot find it by them); AUTOINCREMENT never hands
+                a document id out twice, and a rebuild (`clear`) drops the orphans. (Deleting
+                from a contentless table needs its old text, which it does not keep.)
+    PostgreSQL  dash_search (envelope_id PRIMARY KEY, terms text[]) with a GIN index on terms;
+                re-indexing replaces the array.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from sqlalchemy import Connection, String, Text, bindparam, column, select, table, text
+from sqlalchemy.dialects.postgresql import ARRAY
+
+dash_search = table("dash_search", column("envelope_id", String))
+
+
+def _pg(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
+    """Set each report's tokens to exactly these (none: the report leaves the index), so a
+    report derived again keeps no word it no longer has. One statement per step, not per row."""
+    if not terms:
+        return
+    ids = list(terms)
+    docs = {e: sorted(set(t)) for e, t in terms.items() if t}
+    if _pg(conn):
+        conn.execute(text("DELETE FROM dash_search WHERE envelope_id = ANY(:ids)"), {"ids": ids})
+        if docs:
+            conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (%s, %s)",
+                                 list(docs.items()))
+        return
+    conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({','.join('?' * len(ids))})", tuple(ids))
+    if not docs:
+        return
+    conn.exec_driver_sql("INSERT INTO dash_search (envelope_id) VALUES (?)", [(e,) for e in docs])
+    mapped = conn.exec_driver_sql(
+        f"SELECT envelope_id, doc FROM dash_search WHERE envelope_id IN ({','.join('?' * len(docs))})",
+        tuple(docs)).all()
+    conn.exec_driver_sql("INSERT INTO dash_search_fts (rowid, terms) VALUES (?, ?)",
+                         [(doc, " ".join(docs[e])) for e, doc in mapped])
+
+
+def clear(conn: Connection) -> None:
+    """Empty the index (a rebuild of the search consumer), orphaned documents too."""
+    conn.execute(text("DELETE FROM dash_search"))
+    if not _pg(conn):
+        conn.execute(text("INSERT INTO dash_search_fts (dash_search_fts) VALUES ('delete-all')"))
+
+
+def forget(conn: Connection, envelope_ids: Iterable[str]) -> None:
+    """Take reports out of the index (as if their words were never derived)."""
+    replace(conn, {e: () for e in envelope_ids})
+
+
+def matching(conn: Connection, tokens: Iterable[str]):
+    """A select of the envelope ids holding every one of `tokens` (for `column.in_(...)`)."""
+    tokens = sorted(set(tokens))
+    if _pg(conn):
+        return select(dash_search.c.envelope_id).where(
+            text("dash_search.terms @> :terms").bindparams(bindparam("terms", tokens, type_=ARRAY(Text))))
+    query = " AND ".join(f'"{t}"' for t in tokens if t.isalnum())   # tokens are hex: quoting is exact
+    return text("SELECT envelope_id FROM dash_search WHERE doc IN "
+                "(SELECT rowid FROM dash_search_fts WHERE dash_search_fts MATCH :q)").bindparams(
+        q=query or '""').columns(envelope_id=String)
+
+
+def indexed(conn: Connection, envelope_ids: Iterable[str] | None = None) -> set[str]:
+    """The reports that have search tokens (of `envelope_ids`, or all)."""
+    q = "SELECT envelope_id FROM dash_search"
+    if envelope_ids is None:
+        return set(conn.execute(text(q)).scalars())
+    ids = list(envelope_ids)
+    return set(conn.execute(text(q + " WHERE envelope_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+                            {"ids": ids}).scalars()) if ids else set()
+
+
+def holding(conn: Connection, token: str) -> set[str]:
+    """The reports whose tokens include `token`."""
+    return set(conn.execute(matching(conn, [token])).scalars())
