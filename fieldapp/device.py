@@ -123,9 +123,10 @@ class Device:
 
     def space(self) -> dict:
         """Free space where the store lives, and whether it is low enough to warn her now —
-        before a save fails (below LOW_SPACE_MB)."""
-        free = store.free_bytes(self.data_dir)
-        return {"free": free, "low": free < LOW_SPACE_MB * 1024 * 1024}
+        before a save fails (below LOW_SPACE_MB); in the offline app the browser's room for
+        it and whether the browser keeps it (store.space)."""
+        room = store.space(self.data_dir)
+        return {**room, "low": room["free"] < LOW_SPACE_MB * 1024 * 1024}
 
     def change_pin(self, name_or_id: str, old_pin: str, new_pin: str, *, now: float | None = None) -> None:
         """"Ganti PIN" (users.change_pin): the old PIN is a counted try like any unlock."""

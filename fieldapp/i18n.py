@@ -436,6 +436,15 @@ S: dict[str, tuple[str, str]] = {
                   "dipakai supaya laporan tetap bisa disimpan.",
                   "The phone's storage is almost full ({free} free). Delete photos, videos or unused apps "
                   "so reports can still be saved."),
+    "draft_saved": ("Draf tersimpan", "Draft saved"),
+    "space_title": ("Ruang penyimpanan", "Storage space"),
+    "space_free": ("Sisa ruang untuk laporan: {free}.", "Room left for reports: {free}."),
+    "space_kept": ("Peramban berjanji menyimpan data aplikasi ini tetap, juga saat memori sempit.",
+                   "The browser promised to keep this app's data, even when its storage runs low."),
+    "space_not_kept": ("Peramban belum berjanji menyimpan data ini tetap: jika memori sempit, peramban bisa "
+                       "menghapusnya. Kirim laporan sesering mungkin dan jangan hapus data situs.",
+                       "The browser has not promised to keep this data: when storage runs low it may delete "
+                       "it. Send reports as often as you can and do not clear site data."),
     "damaged_title": ("Data aplikasi tidak bisa dibuka", "The app's data cannot be opened"),
     "damaged_keep": ("Jangan hapus aplikasi ini atau datanya: mungkin masih ada laporan yang belum terkirim. "
                      "Bawa ponsel ini ke petugas yang mendaftarkan Anda.",

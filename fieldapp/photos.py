@@ -5,12 +5,16 @@ expose the reporter. Decoding to pixels and writing a fresh JPEG drops every met
 block; downscaling to ~1600 px keeps a photo crossable on 2G (~200–400 KB).
 
 Pillow is imported when a photo is re-encoded, not with the module: the offline app
-(Pyodide) has no Pillow from any registry reachable here, and there a photo is refused
-with PhotoError instead of the whole app failing to start.
+(Pyodide) has no Pillow from any registry reachable here. There the browser re-encodes the
+photo first (a canvas: fieldapp/photos_web.py), and `reencode` — which every
+stored photo passes through — checks what the canvas wrote with no Pillow at all: a JPEG
+no larger than MAX_SIDE, every segment that is not picture data (EXIF/GPS, XMP, comments,
+ICC) dropped. Anything else is refused with PhotoError, never stored as it came.
 """
 from __future__ import annotations
 
 import io
+import struct
 
 from core.errors import JagaError
 
@@ -29,8 +33,8 @@ def reencode(raw: bytes) -> bytes:
         raise PhotoError(f"photo is too large ({len(raw) // 1024 // 1024} MB; limit {MAX_INPUT // 1024 // 1024} MB)")
     try:
         from PIL import Image, ImageOps, UnidentifiedImageError
-    except ImportError as exc:
-        raise PhotoError("photos cannot be re-encoded in this build of the app") from exc
+    except ImportError:
+        return pixels_only(raw)         # the offline app: the browser's canvas re-encoded it
     try:
         img = Image.open(io.BytesIO(raw))
         img.load()
@@ -45,3 +49,65 @@ def reencode(raw: bytes) -> bytes:
         if out.tell() <= MAX_OUTPUT:
             return out.getvalue()
     raise PhotoError("photo could not be compressed below 1 MB")
+
+
+# JPEG markers that carry the picture; every other segment (APP0-APP15: JFIF, EXIF and its
+# GPS block, XMP, ICC, maker notes; COM: comments) is metadata and is dropped.
+_PICTURE = {0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD}
+_SOF = {0xC0, 0xC1, 0xC2}
+
+
+def pixels_only(jpeg: bytes) -> bytes:
+    """Without Pillow: a baseline/progressive JPEG rebuilt from its picture segments only.
+    Refuses anything that is not such a JPEG, or is larger than the canvas writes
+    (MAX_SIDE, MAX_OUTPUT) — a photo that did not go through `prepare`."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise PhotoError("this file is not a readable photo (JPEG)")
+    out, i, size = [b"\xff\xd8"], 2, None
+    try:
+        while True:
+            if jpeg[i] != 0xFF:
+                raise PhotoError("this file is not a readable photo (JPEG)")
+            marker = jpeg[i + 1]
+            if marker == 0xFF:                      # fill byte
+                i += 1
+                continue
+            length = struct.unpack(">H", jpeg[i + 2:i + 4])[0]
+            segment = jpeg[i:i + 2 + length]
+            if len(segment) != 2 + length or length < 2:
+                raise PhotoError("this file is not a readable photo (JPEG)")
+            if marker in _SOF:
+                size = struct.unpack(">HH", segment[5:9])
+            if marker == 0xDA:                      # a scan: its header, then entropy-coded data
+                end = _scan_end(jpeg, i + 2 + length)   # up to the next marker
+                out.append(jpeg[i:end])
+                i = end
+                if jpeg[i + 1] == 0xD9:             # EOI: whatever trails it is dropped too
+                    out.append(b"\xff\xd9")
+                    break
+                continue
+            if marker in _PICTURE:
+                out.append(segment)
+            elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+                raise PhotoError("this file is not a readable photo (JPEG)")
+            i += 2 + length
+    except (IndexError, ValueError, struct.error) as exc:
+        raise PhotoError("this file is not a readable photo (JPEG)") from exc
+    if size is None or max(size) > MAX_SIDE:
+        raise PhotoError("photo was not re-encoded by the app")
+    clean = b"".join(out)
+    if len(clean) > MAX_OUTPUT:
+        raise PhotoError("photo could not be compressed below 1 MB")
+    return clean
+
+
+def _scan_end(jpeg: bytes, j: int) -> int:
+    """Where a scan's entropy-coded data ends: the first 0xFF that is not a stuffed 0xFF00,
+    a restart marker (RST0-7) or fill."""
+    while True:
+        k = jpeg.index(b"\xff", j)
+        nxt = jpeg[k + 1]
+        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+            j = k + 1
+            continue
+        return k

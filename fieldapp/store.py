@@ -203,8 +203,29 @@ def open_db(data_dir: Path, create: bool = False) -> sqlite_utils.Database:
 FULL_BYTES = 256 * 1024          # below this SQLite's "disk I/O error" at open means "no space"
 
 
+_space_probe: list[Callable[[], dict]] = []
+
+
+def measure_space_with(probe: Callable[[], dict]) -> None:
+    """A platform seam: where the room left is not a disk's. In the offline app (a browser)
+    it is what the browser still allows the app's origin, and whether the browser promised
+    to keep the data (jaga_desa/offline/storage.py); `probe()` returns {"free": bytes,
+    "persisted": bool}."""
+    _space_probe[:] = [probe]
+
+
+def space(data_dir: Path) -> dict:
+    """{"free": bytes, "persisted": None on a disk, or whether the browser keeps the data
+    when its own space runs low}."""
+    if _space_probe:
+        return dict(_space_probe[0]())
+    return {"free": free_bytes(data_dir), "persisted": None}
+
+
 def free_bytes(data_dir: Path) -> int:
     """Free space where the store lives (a very large number when it cannot be measured)."""
+    if _space_probe:
+        return int(_space_probe[0]()["free"])
     try:
         return shutil.disk_usage(data_dir).free
     except OSError:
@@ -242,6 +263,26 @@ def after_commit(callback: Callable[[], None]) -> None:
     (a browser) the file system lives in memory until it is copied to IndexedDB, and this is
     where each commit asks for that copy (jaga_desa/offline/storage.py)."""
     _after_commit.append(callback)
+
+
+_durability: list[Callable[[Callable[[], None]], None]] = []
+
+
+def durable_with(schedule: Callable[[Callable[[], None]], None]) -> None:
+    """A platform seam: where a commit is not yet durable when it returns. The offline app
+    (a browser) registers how to call back once IndexedDB holds everything committed so far
+    (jaga_desa/offline/entry.py)."""
+    _durability[:] = [schedule]
+
+
+def when_durable(callback: Callable[[], None]) -> None:
+    """Call `callback` once everything committed so far survives the app being killed: at
+    once where the commit itself was durable (WAL + synchronous=FULL on a disk), after the
+    copy to IndexedDB in the offline app. What the screen calls saved waits for this."""
+    if _durability:
+        _durability[0](callback)
+    else:
+        callback()
 
 
 @contextlib.contextmanager

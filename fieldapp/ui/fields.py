@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +19,7 @@ import flet_audio as fta
 import flet_audio_recorder as ftr
 import flet_geolocator as ftg
 
-from fieldapp import i18n, voice
+from fieldapp import i18n, photos_web, voice
 from core.errors import JagaError
 from fieldapp.photos import MAX_INPUT, PhotoError
 from fieldapp.ui.shell import RED
@@ -327,7 +328,9 @@ class GeoPoint(Widget):
 
 
 class Photos(Widget):
-    """Pick → upload to upload_dir → at once re-encode + encrypt into the store, delete the file."""
+    """Pick → upload to upload_dir → at once re-encode + encrypt into the store, delete the file.
+    In the offline app there is no server to upload to: the picked bytes come with the pick
+    and the browser's canvas re-encodes them first (photos_web)."""
     def build(self):
         self.list = ft.Column(spacing=4)
         self.progress = ft.Text("", size=14, visible=False)
@@ -364,10 +367,15 @@ class Photos(Widget):
             self.app.page.update()
             return
         fp = _service(self.app.page, ft.FilePicker)
-        files = await fp.pick_files(file_type=ft.FilePickerFileType.IMAGE, allow_multiple=False)
+        in_browser = sys.platform == "emscripten"
+        files = await fp.pick_files(file_type=ft.FilePickerFileType.IMAGE, allow_multiple=False,
+                                    with_data=in_browser)
         if not files:
             return
         f = files[0]
+        if in_browser:
+            await self._attach(f.bytes or b"", in_browser=True)
+            return
         # Our own random name in upload_dir: never the phone's file name (collisions between
         # sessions, path tricks, and a name can itself say something about the reporter).
         self.pending = self.app.upload_dir / f"{uuid.uuid4().hex}.upload"
@@ -392,10 +400,14 @@ class Photos(Widget):
         raw = await _take_upload(self.pending)
         if raw is None:
             return
+        await self._attach(raw)
+
+    async def _attach(self, raw: bytes, in_browser: bool = False):
         self.progress.visible = False
-        try:
+        try:     # the offline app has no Pillow: the browser's canvas re-encodes it first
+            clean = await photos_web.reencode(raw) if in_browser else raw
             att, size = await asyncio.to_thread(self.app.device.add_photo, self.app.session,
-                                                self.app.ensure_draft(), raw)
+                                                self.app.ensure_draft(), clean)
         except PhotoError as exc:
             why = (self.app.t("photo_too_big", mb=MAX_INPUT // 1024 // 1024) if "too large" in exc.message
                    else self.app.t("photo_not_image"))

@@ -11,7 +11,7 @@ import flet as ft
 import forms
 from core import localtime
 from core.errors import JagaError, ValidationFailed
-from fieldapp import history, i18n
+from fieldapp import history, i18n, store
 from fieldapp.reports import NotEnrolled
 from fieldapp.ui import fields, revoked, syncing
 from fieldapp.ui.shell import GREEN, RED
@@ -77,6 +77,7 @@ class FormScreen:
             self.show_errors(errors)
         step = ft.Text(app.t("step", i=index + 1, n=len(self.sections)), size=14, color="#555555")
         progress = ft.ProgressBar(value=(index + 1) / len(self.sections), semantics_label=step.value)
+        self.step, self.step_text, self.edits = step, step.value, 0
         body = [step, progress, app.heading(sec.title(app.lang))]
         if self.form.flags(self.answers).get("urgent"):
             body.insert(0, app.banner(app.t("urgent_flag"), "error"))
@@ -111,12 +112,23 @@ class FormScreen:
             self.ensure_draft()
         else:
             self.app.device.save_draft(self.app.session, self.report_id, self.answers)
+        self.edits += 1
+        self.step.value = self.step_text                 # not "saved" again until this change is
+        store.when_durable(lambda step=self.step, n=self.edits: self._saved(step, n))
         self.apply_visibility()
         if hasattr(self, "finish"):
             self.finish.visible = self._can_finish()
         if self.shown_errors:
             errs = self._section_errors()
             self.show_errors({k: v for k, v in errs.items() if k in self.shown_errors})
+        self.app.page.update()
+
+    def _saved(self, step: ft.Text, n: int) -> None:
+        """The step line says "saved" once the latest change is durable (store.when_durable):
+        in the offline app only after IndexedDB holds it, so a tab closed after it loses nothing."""
+        if step is not self.step or n != self.edits:
+            return                          # another section, or a newer change still on its way
+        step.value = f"{self.step_text} · {self.app.t('draft_saved')}"
         self.app.page.update()
 
     def apply_visibility(self) -> None:

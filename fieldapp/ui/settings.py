@@ -104,6 +104,8 @@ def show(app) -> None:
         ft.Divider(),
         app.heading(app.t("app_label")), ft.Text(app.t("app_label_hint"), size=15), label_box,
         ft.Divider(),
+        *_space(app),
+        ft.Divider(),
         app.heading(app.t("wipe")),
         ft.Text(app.t("wipe_hint"), size=15),
         app.button(app.t("wipe"), wipe, color=RED, icon=ft.Icons.DELETE_FOREVER),
@@ -115,6 +117,20 @@ def show(app) -> None:
         ft.Text(app.device.secret_store_text(app.lang), size=14, color="#555555"),
     ]
     app.render(app.t("settings"), body, back=lambda: app.go("home"))
+
+
+def _space(app) -> list[ft.Control]:
+    """The room left, in her words, and (in the offline app) whether the browser keeps the
+    data; below LOW_SPACE_MB also the home screen's warning, before a save fails."""
+    room = app.device.space()
+    rows: list[ft.Control] = [app.heading(app.t("space_title")),
+                              ft.Text(app.t("space_free", free=i18n.size_text(room["free"])), size=15)]
+    if room["low"]:
+        rows.append(app.banner(app.t("space_low", free=i18n.size_text(room["free"])), kind="warn"))
+    if room.get("persisted") is not None:
+        rows.append(ft.Text(app.t("space_kept" if room["persisted"] else "space_not_kept"), size=14,
+                            color="#555555"))
+    return rows
 
 
 def change_pin(app) -> None:

@@ -2,9 +2,11 @@
 
 The same App as `jaga-desa app` and the APK, with the browser's platform seams:
 - data in IndexedDB (storage.py), loaded before the first screen, each commit copied there;
+  the room left is the browser's quota for the origin;
 - no threads: the screens hand their blocking calls to `asyncio.to_thread`; here that runs
   the call in the worker and then waits until IndexedDB holds what it wrote, so "saved"
-  on screen means saved in the browser's storage (a report sealed, a user created);
+  on screen means saved in the browser's storage (a report sealed, a user created); a
+  form's "Draf tersimpan" likewise waits for IndexedDB (store.when_durable);
 - background sync as an asyncio task (background.py);
 - the phone's pepper in the same browser storage as the data (JAGA_SECRET_DIR): a browser
   has no hardware key store, which the settings screen and THREAT_MODEL.md say.
@@ -54,6 +56,18 @@ LOCK_SCREEN_CONTROLS = ("Theme", "Column", "Row", "SafeArea", "Semantics", "Text
                         "SnackBar", "AutofillGroup", "Icons")
 
 
+def _http_without_stack_switching() -> None:
+    """urllib3 sends through fetch() with JSPI stack switching whenever the caller could be
+    suspended (a coroutine: the sync task, a handler); the wasm stack then waits on a promise
+    while the worker's event loop runs other Python (UI events, IndexedDB copies) in between.
+    Measured here: a sync round that pushed a report with a photo never sent the chunk that
+    followed its POST, and the worker spun until the browser was closed. A synchronous
+    XMLHttpRequest (urllib3's other browser transport) blocks the worker for the request
+    instead, which is what the app's sync expects (as on CPython: one blocking call)."""
+    from urllib3.contrib.emscripten import fetch
+    fetch.has_jspi = lambda: False
+
+
 def run() -> None:
     import flet as ft
 
@@ -65,8 +79,11 @@ def run() -> None:
     from fieldapp import store
 
     os.environ.setdefault("JAGA_SECRET_DIR", str(storage.SECRETS))
+    _http_without_stack_switching()
     asyncio.to_thread = _inline_then_flush            # the platform seam the screens go through
     store.after_commit(storage.persist_soon)          # every commit on its way to IndexedDB
+    store.measure_space_with(storage.space_now)       # the browser's room for the origin, not a disk's
+    store.durable_with(storage.then_flushed)          # "saved" on screen once IndexedDB holds it
     started: dict = {}
 
     async def main(page: ft.Page) -> None:

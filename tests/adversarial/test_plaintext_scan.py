@@ -50,12 +50,20 @@ def scan(paths: list[Path], canaries: list[str]) -> list[str]:
     return hits
 
 
-def exif_photo(path: Path, artist: str, make: str, comment: str, xmp: str) -> Path:
-    img = Image.new("RGB", (320, 240), (200, 30, 30))
+GPS_IFD = 0x8825
+WHERE = {1: "N", 2: (4.0, 8.0, 13.0), 3: "E", 4: (117.0, 39.0, 54.0)}     # Sebatik, in EXIF's GPS block
+
+
+def exif_photo(path: Path, artist: str, make: str, comment: str, xmp: str, size: tuple[int, int] = (320, 240)) -> Path:
+    """A JPEG whose EXIF (with a GPS position), comment and XMP carry the canaries."""
+    img = Image.new("RGB", size, (200, 30, 30))
+    for x in range(0, size[0], 37):            # some detail, so JPEG has work to do
+        img.paste((x % 255, 90, 160), (x, 0, x + 9, size[1]))
     exif = Image.Exif()
     exif[0x013B] = artist         # Artist
     exif[0x010F] = make           # Make
     exif[0x0110] = make + "-MODEL"  # Model
+    exif.get_ifd(GPS_IFD).update(WHERE)
     packet = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
               f'22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" '
               f'dc:creator="{xmp}"/></rdf:RDF></x:xmpmeta>')
@@ -63,7 +71,38 @@ def exif_photo(path: Path, artist: str, make: str, comment: str, xmp: str) -> Pa
     raw = path.read_bytes()
     for c in (artist, make, comment, xmp):               # the canaries really are in the file
         assert c.encode() in raw, c
+    assert Image.open(path).getexif().get_ifd(GPS_IFD) == WHERE      # and so is the GPS position
     return path
+
+
+def office_photo(office_data: Path, envelope_id: str) -> tuple[dict, bytes]:
+    """The report's payload and its (one) photo as the office opens them with its own key,
+    from the pieces the office stored (issue 12)."""
+    db = sqlite3.connect(office_data / "office.db")
+    try:
+        data, author = db.execute(
+            "SELECT e.data, p.ed25519_public FROM envelopes e JOIN persons p ON p.id=e.author_id "
+            "WHERE e.id=?", (envelope_id,)).fetchone()
+        att_id, complete = db.execute(
+            "SELECT att_id, complete FROM attachments WHERE envelope_id=?", (envelope_id,)).fetchone()
+        blob = b"".join(bytes(d) for (d,) in db.execute(
+            "SELECT data FROM attachment_chunks WHERE envelope_id=? AND att_id=? ORDER BY offset",
+            (envelope_id, att_id)))
+    finally:
+        db.close()
+    assert complete and blob
+    keys = office_keys.load_or_create(office_data, office_keys.os.environ["JAGA_OFFICE_KEY"])
+    opened = env.open(data, recipient_key=keys.x25519, author_public=env.load_public_ed25519(author))
+    return opened.payload, opened.attachment(att_id, blob)
+
+
+def assert_no_metadata(jpeg: bytes, canaries: list[str]) -> Image.Image:
+    """What the office opened: a JPEG with no EXIF (so no GPS), no comment/XMP/ICC, no canary."""
+    assert not scan_bytes(jpeg, canaries)
+    img = Image.open(io.BytesIO(jpeg))
+    assert img.format == "JPEG" and not img.getexif() and not img.getexif().get_ifd(GPS_IFD)
+    assert not {"comment", "xmp", "icc_profile", "exif"} & set(img.info), img.info
+    return img
 
 
 def test_scanner_finds_a_planted_canary(tmp_path):
@@ -116,26 +155,11 @@ def test_no_plaintext_anywhere_after_the_whole_trip(tmp_path):
 
         # the office holds the photo, sealed, and it opens without any EXIF
         db = sqlite3.connect(office.data_dir / "office.db")
-        data, author = db.execute(
-            "SELECT e.data, p.ed25519_public FROM envelopes e JOIN persons p ON p.id=e.author_id "
-            "WHERE e.id=?", (first["envelope_id"],)).fetchone()
-        att_id, complete = db.execute(
-            "SELECT att_id, complete FROM attachments WHERE envelope_id=?",
-            (first["envelope_id"],)).fetchone()
-        blob = b"".join(bytes(d) for (d,) in db.execute(     # stored as its pieces (issue 12)
-            "SELECT data FROM attachment_chunks WHERE envelope_id=? AND att_id=? ORDER BY offset",
-            (first["envelope_id"], att_id)))
-        assert complete and blob
         assert db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
         db.close()
-        keys = office_keys.load_or_create(office.data_dir, office_keys.os.environ["JAGA_OFFICE_KEY"])
-        opened = env.open(data, recipient_key=keys.x25519, author_public=env.load_public_ed25519(author))
-        assert c["APA"] in opened.payload["answers"]["apa_dilihat"]     # the office can read it
-        jpeg = opened.attachment(att_id, blob)
-        assert not scan_bytes(jpeg, canaries)
-        img = Image.open(io.BytesIO(jpeg))
-        assert img.format == "JPEG" and not img.getexif() and "exif" not in img.info
-        assert not {"comment", "xmp", "icc_profile", "exif"} & set(img.info), img.info
+        payload, jpeg = office_photo(office.data_dir, first["envelope_id"])
+        assert c["APA"] in payload["answers"]["apa_dilihat"]     # the office can read it
+        assert_no_metadata(jpeg, canaries)
 
         assert (office.data_dir / "office.db-wal").exists()   # the live WAL is scanned too
         paths = [phone.data, office.data_dir, office.log_path]
