@@ -294,7 +294,15 @@ def _patch_page(out: Path, base: str) -> None:
     if icon not in page:
         raise BuildError("flet-web's index.html changed: cannot inline the favicon")
     page = page.replace(icon, 'href="data:image/png;base64,' + _b64((out / "favicon.png").read_bytes()) + '"')
-    index.write_text(page.replace("</head>", register, 1))
+    # No other origin, ever: Flutter's web engine adds a <script> from cdn.jsdelivr.net (its rive
+    # plugin) at every launch and may ask fonts.gstatic.com for missing glyphs — on a phone
+    # with signal that tells a third party the app was opened. The page's policy allows its own
+    # origin only (the Python worker, which syncs, is a script of its own and not bound by it).
+    csp = ('<meta http-equiv="Content-Security-Policy" content="default-src \'self\' data: blob:; '
+           "script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval' blob:; "
+           "style-src 'self' 'unsafe-inline'; connect-src 'self' data: blob:; "
+           "worker-src 'self' blob:; object-src 'none'; base-uri 'self'\">\n")
+    index.write_text(page.replace("</head>", csp + register, 1))
     # The text font, shipped in flet-web: without this entry Flutter asks a CDN and draws no text.
     patch_font_manifest_json(str(out / "assets" / "FontManifest.json"))
     manifest = out / "manifest.json"

@@ -35,6 +35,9 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
         try:
             # ── 1. online, at the office: install, create the user, enroll, file ─────────
             page = phone.launch()
+            asked, stopped = [], set()            # every request the page makes; those its policy stopped
+            page.on("request", lambda r: asked.append(r.url))
+            page.on("requestfailed", lambda r: "csp" in (r.failure or "").lower() and stopped.add(r.url))
             enroll(page, app_url, code)
             snap(page, "01-enrolled")
             file_short_report(page, "KTP palsu dibuat di warung dekat dermaga")
@@ -82,6 +85,11 @@ def test_offline_app_files_keeps_and_later_sends(offline_build, tmp_path):
             until(page, lambda: page.get_by_text("Diterima kantor").count() == 2 and not shows(page, "Menunggu sinyal"),
                   "both receipts verified on the phone and nothing waiting", timeout=60)
             snap(page, "07-both-received")
+            # Flutter's engine adds a script from cdn.jsdelivr.net at launch (its rive plugin): the
+            # page's policy stops it before it leaves, so the phone asks its office and nobody else.
+            others = {u.split("/")[2] for u in asked
+                      if u.startswith("http") and not u.startswith(office.url + "/") and u not in stopped}
+            assert asked and not others, others
         finally:
             phone.close()
             office.stop()

@@ -50,6 +50,8 @@ def test_the_page_runs_python_in_the_browser_with_nothing_from_a_cdn(offline_bui
     assert 'flet.pyodide = true;' in page and 'flet.pyodideUrl="/app/pyodide/pyodide.mjs";' in page
     assert 'flet.noCdn=true;' in page and 'flet.webRenderer="canvaskit";' in page
     assert 'navigator.serviceWorker.register("/app/sw.js", {scope: "/app/", updateViaCache: "all"})' in page and "navigator.storage.persist()" in page
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'self\' data: blob:;[^"]*'
+                     r"script-src 'self'[^\"]*connect-src 'self' data: blob:;", page), "no other origin may be asked"
     assert not re.search(r"https?://", re.sub(r"<!--.*?-->", "", page, flags=re.S).replace(
         "http-equiv", "")), "the page names no other origin"
     assert "serviceWorkerSettings" not in (offline_build / "flutter_bootstrap.js").read_text().split(
