@@ -40,6 +40,7 @@ FULL = {
     "courier_bench.py": [],
     "derive_bench.py": [],
     "search_index_bench.py": ["--pg"],
+    "voice_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -60,6 +61,7 @@ SMOKE = {
     "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
     "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
     "search_index_bench.py": ["--reports", "300", "--queries", "20"],
+    "voice_bench.py": ["--seconds", "5"],
 }
 
 
