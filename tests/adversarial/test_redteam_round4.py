@@ -74,6 +74,75 @@ def test_staff_of_another_region_cannot_play_or_probe_an_attachment(dash):  # no
     assert sgu.get(f"{dash.url}/dashboard/reports/{eid}/voice/{dash.att_id}", timeout=60).status_code == 404
 
 
+def _staff(seeded):
+    from jaga_desa.testing.dashboard import sign_in
+    from tests.adversarial.test_redteam_voice import STAFF_PASSWORD
+    return sign_in(seeded.server.url, "admin", STAFF_PASSWORD)
+
+
+HOSTILE_NOTES = {"ogg_then_html": b"OggS<html><script>document.title='pwned'</script></html>",
+                 "html": b"<!doctype html><html><script>alert(1)</script></html>",
+                 "svg": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+                 "js": b"alert(document.cookie)//" + b"A" * 64}
+
+
+def test_a_rogue_phone_cannot_get_a_voice_note_served_as_something_a_browser_runs(voice_office):  # noqa: F811
+    """A phone (or anyone holding an enrolled key) seals a report whose voice answer is HTML,
+    SVG or script, pushes it with its attachment, and staff open the note: each door answers
+    with a type no browser executes, nosniff, no caching and a CSP that runs no inline script."""
+    import forms
+    from office import regions
+    from tests.handover.conftest import DESA_A
+    from tests.support import enroll
+    seeded, _ = voice_office
+    rogue, client = enroll(seeded.server, regions.get(DESA_A).name, "volunteer", "Rogue Suara")
+    form = forms.load("laporan_kecurigaan")
+    s = _staff(seeded)
+    try:
+        for name, body in HOSTILE_NOTES.items():
+            att = os.urandom(16).hex()
+            answers = {**form.example(), "suara": [att], "rahasia": "tidak"}
+            answers.pop("apa_dilihat", None)
+            sealed = rogue.report(answers=answers, form_id=form.id, form_version=form.version, attachments={att: body})
+            assert client.push([sealed.envelope])[0]["status"] == "accepted"
+            client.put_attachment(sealed.envelope_id, att, sealed.blobs[att])
+            for door in ("voice", "photos"):
+                r = s.get(f"{seeded.server.url}/dashboard/reports/{sealed.envelope_id}/{door}/{att}", timeout=60)
+                assert r.status_code in (200, 404), (name, door, r.status_code)
+                ctype = r.headers.get("content-type", "")
+                if r.status_code == 404:                # the dashboard's own error page, not the file
+                    assert body not in r.content and body[4:40] not in r.content, (name, door)
+                else:
+                    assert not any(t in ctype for t in ("html", "svg", "xml", "javascript")), (name, door, ctype)
+                assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+                assert "script-src 'unsafe-inline'" not in r.headers.get("content-security-policy", "x")
+                if r.status_code == 200:
+                    assert ctype in ("audio/ogg", "application/octet-stream"), (name, door, ctype)
+    finally:
+        client.close()
+
+
+def test_every_read_of_a_voice_note_leaves_an_audit_entry(voice_office):  # noqa: F811
+    """`play_voice` was written only for a read from byte 0 (so the browser's tail probe is not
+    a second play): `Range: bytes=1-` took the whole note but its first byte — the "O" of
+    OggS — with no audit entry."""
+    seeded, notes = voice_office
+    s = _staff(seeded)
+    eid, (att_id, note) = list(notes.items())[-1]       # a note the range attacks above did not play
+
+    def plays() -> int:
+        with sqlite3.connect(seeded.server.data_dir / "office.db", timeout=30) as db:
+            return db.execute("SELECT count(*) FROM dash_audit WHERE action='play_voice' AND target=?",
+                              (eid,)).fetchone()[0]
+    before = plays()
+    r = s.get(f"{seeded.server.url}/dashboard/reports/{eid}/voice/{att_id}", headers={"Range": "bytes=1-"}, timeout=60)
+    assert r.status_code == 206 and b"O" + r.content == note          # the whole note, for the listener
+    assert plays() == before + 1, "the note was read without an audit entry"
+    # ...while one play stays one entry: its tail read just after is the same play
+    s.get(f"{seeded.server.url}/dashboard/reports/{eid}/voice/{att_id}", headers={"Range": "bytes=-100"}, timeout=60)
+    assert plays() == before + 1
+
+
 # ---------------------------------------------------------------- 2. offline-app photos
 
 

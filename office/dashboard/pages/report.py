@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.errors import NotFound
 
-from .. import basemap, mapview, queries, reclassify, reports
+from .. import audit, basemap, mapview, queries, reclassify, reports
 from ..i18n import TRIAGE, label, t
 from ..web import BASE, Ctx, Denied, page, render
 
@@ -56,8 +56,11 @@ def report_voice(ctx: Ctx) -> Response:
     if media != "audio/ogg":
         raise NotFound("no such voice note")
     span = _byte_range(ctx.request.headers.get("range"), len(data))
-    if span is None or span[0] == 0:     # one play, one entry (the browser's seek to the end is not another)
-        ctx.audit("play_voice", target=row.id, detail={"att_id": ctx.path["att_id"][:32]})
+    att = ctx.path["att_id"]
+    # one play, one entry: a read from the start is a play; a later range read (the browser's
+    # seek to the last page) is not another, unless no play of this note was audited just before
+    if span is None or span[0] == 0 or not audit.play_noted(ctx.conn, ctx.staff, row.id, att):
+        ctx.audit("play_voice", target=row.id, detail={"att_id": att[:32]})
     if span is None:
         return Response(data, media_type=media, headers={"Accept-Ranges": "bytes"})
     start, end = span
