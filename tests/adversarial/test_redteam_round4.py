@@ -17,6 +17,7 @@ import requests
 from fieldapp.photos import PhotoError, pixels_only
 from tests.adversarial.test_redteam_voice import voice_office  # noqa: F401  (a module fixture)
 from tests.dashboard.conftest import dash  # noqa: F401  (a module fixture)
+from tests.fieldapp.conftest import device, office, volunteer  # noqa: F401  (the phone's store, an office key)
 
 SECRET = b"RAHASIA-GPS-1.2345,109.8765-NamaPemilik"
 
@@ -68,6 +69,15 @@ def test_staff_of_another_region_cannot_play_or_probe_an_attachment(dash):  # no
     for att in (dash.att_id, os.urandom(16).hex()):
         r = kh.get(f"{dash.url}/dashboard/reports/{eid}/voice/{att}", allow_redirects=False, timeout=60)
         assert r.status_code in (403, 404) and dash.photo not in r.content, r.status_code
+    # ...nor through a report of its own region with the other report's attachment id, nor
+    # by a staff member with no region at all
+    own = dash.reports["other_region"]
+    for door in ("voice", "photos"):
+        r = kh.get(f"{dash.url}/dashboard/reports/{own}/{door}/{dash.att_id}", allow_redirects=False, timeout=60)
+        assert r.status_code == 404 and dash.photo not in r.content, (door, r.status_code)
+        r = dash.login("intel_none").get(f"{dash.url}/dashboard/reports/{eid}/{door}/{dash.att_id}",
+                                         allow_redirects=False, timeout=60)
+        assert r.status_code in (403, 404) and dash.photo not in r.content, (door, r.status_code)
     # control: the region's own intel reaches the report, and the voice door refuses a photo
     sgu = dash.login("intel_sgu")
     assert sgu.get(f"{dash.url}/dashboard/reports/{eid}/photos/{dash.att_id}", timeout=60).content == dash.photo
@@ -226,6 +236,35 @@ def test_pixels_only_refuses_text_padded_inside_a_picture_segment(marker):
     assert SECRET not in clean
 
 
+@pytest.mark.parametrize("name", ["every_appn", "jpeg_in_app", "icc_with_text", "padded_sos"])
+def test_the_device_without_pillow_seals_no_smuggled_bytes(device, volunteer, office, monkeypatch, name):  # noqa: F811
+    """The offline app's store path (no Pillow, as in Pyodide): the crafted photo goes to
+    Device.add_photo; either it is refused with nothing stored, or the sealed envelope that
+    reaches the office opens to a photo without the payload."""
+    import sys
+
+    import forms
+    from sync import envelope
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    form = forms.load("laporan_kecurigaan")
+    answers = form.example()
+    photo_field = next(f.name for f in form.fields if f.type == "photo")
+    rid = device.new_draft(volunteer, form.id, answers)
+    try:
+        att, _ = device.add_photo(volunteer, rid, SMUGGLED[name])
+    except PhotoError:
+        assert name.startswith("padded_") and device.db["attachments"].count == 0
+        return
+    assert not name.startswith("padded_"), "a padded picture segment was stored"
+    device.save_draft(volunteer, rid, {**answers, photo_field: [att]})
+    device.finalize(volunteer, rid)
+    [item] = device.pending()
+    assert SECRET not in item.envelope and all(SECRET not in b for b in item.blobs.values())
+    opened = envelope.open(item.envelope, recipient_key=office.x, author_public=volunteer.ed25519.public_key())
+    photo = opened.attachment(att, item.blobs[att])
+    assert photo.startswith(b"\xff\xd8") and SECRET not in photo and SECRET[:12] not in photo
+
+
 def test_the_photo_scan_can_fail():
     assert SECRET in SMUGGLED["comment"] and SECRET in SMUGGLED["trailing_after_eoi"]
     assert SECRET not in pixels_only(_jpeg())
@@ -239,7 +278,7 @@ FTS_SYNTAX = ['"', '""', '"kelapa', 'kelapa"', 'NEAR(kelapa balai)', 'kelapa NEA
               'terms:kelapa', '{terms}: kelapa', '-kelapa', 'kelapa OR perahu', 'NOT kelapa', 'kelapa AND',
               '(', ')', '+', "'", "' OR 1=1 --", "kelapa\x00perahu", "\x00", "a" * 20000,
               " ".join(["kelapa"] * 3000), "perahu OR kelapa", '"perahu" OR "kelapa"', "\u202e\u0000\ufffd",
-              "𝕜𝕖𝕝𝕒𝕡𝕒", "ｋｅｌａｐａ"]
+              "𝕜𝕖𝕝𝕒𝕡𝕒", "ｋｅｌａｐａ", " ".join(f"kata{i}" for i in range(500))]
 
 
 def test_fts_syntax_in_the_search_box_never_5xx_nor_crosses_the_region(dash):  # noqa: F811
