@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from fieldapp.photos import PhotoError, pixels_only
+from jaga_desa.testing.servers import OfficeServer
 from tests.adversarial.test_redteam_voice import voice_office  # noqa: F401  (a module fixture)
 from tests.dashboard.conftest import dash  # noqa: F401  (a module fixture)
 from tests.fieldapp.conftest import device, office, volunteer  # noqa: F401  (the phone's store, an office key)
@@ -357,3 +358,42 @@ def test_a_unicode_digit_in_a_page_number_is_not_a_5xx(dash, path):  # noqa: F81
     admin = dash.login("admin")
     r = admin.get(dash.url + path, timeout=60)
     assert r.status_code in (200, 400, 422), (path[:60], r.status_code, r.text[:200])
+
+
+@pytest.fixture(scope="module")
+def pg_dash(tmp_path_factory, postgres_server):
+    """The same attack on PostgreSQL (the GIN array path): two regions, a report in each."""
+    import forms
+    from tests.dashboard.conftest import PASSWORD, seal_report
+    from tests.support import enroll
+    server = OfficeServer(tmp_path_factory.mktemp("pg") / "office", postgres_server("red3_search")).start()
+    try:
+        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
+        os.environ["JAGA_PASSWORD"] = PASSWORD
+        server.admin(["add-staff", "--username", "intel_sgu", "--role", "intel", "--region", "Sanggau"])
+        lap = forms.load("laporan_kecurigaan", 1).example()
+        ids = {}
+        for village, text in (("Entikong", "kebun kelapa belakang balai"), ("Badau", "perahu motor di muara")):
+            person, client = enroll(server, village, "volunteer", f"Relawan {village}")
+            sealed = seal_report(person, "laporan_kecurigaan", {**lap, "apa_dilihat": text})
+            assert client.push([sealed.envelope])[0]["status"] == "accepted"
+            client.close()
+            ids[village] = sealed.envelope_id
+        server.derived()
+        yield server, ids
+    finally:
+        server.stop()
+
+
+def test_fts_syntax_on_postgresql_never_5xx_nor_crosses_the_region(pg_dash):
+    from jaga_desa.testing.dashboard import sign_in
+    from tests.dashboard.conftest import PASSWORD
+    server, ids = pg_dash
+    sgu = sign_in(server.url, "intel_sgu", PASSWORD)
+    for q in FTS_SYNTAX:
+        r = sgu.get(f"{server.url}/dashboard/", params={"q": q}, timeout=120)
+        assert r.status_code in (200, 400, 422), (q[:40], r.status_code, r.text[-300:])
+        assert ids["Badau"] not in r.text, q[:40]
+    assert ids["Entikong"] in sgu.get(f"{server.url}/dashboard/", params={"q": "kelapa"}, timeout=60).text   # control
+    assert ids["Entikong"] not in sgu.get(f"{server.url}/dashboard/", params={"q": "perahu"}, timeout=60).text
