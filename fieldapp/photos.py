@@ -79,6 +79,8 @@ def pixels_only(jpeg: bytes) -> bytes:
             if marker in _SOF:
                 size = struct.unpack(">HH", segment[5:9])
             if marker == 0xDA:                      # a scan: its header, then entropy-coded data
+                if length < 3 or length != 6 + 2 * segment[4]:
+                    raise PhotoError("this file is not a readable photo (JPEG)")
                 end = _scan_end(jpeg, i + 2 + length)   # up to the next marker
                 out.append(jpeg[i:end])
                 i = end
@@ -87,6 +89,8 @@ def pixels_only(jpeg: bytes) -> bytes:
                     break
                 continue
             if marker in _PICTURE:
+                if _fields_length(marker, segment[4:]) != length - 2:
+                    raise PhotoError("this file is not a readable photo (JPEG)")
                 out.append(segment)
             elif not (0xE0 <= marker <= 0xEF or marker == 0xFE):
                 raise PhotoError("this file is not a readable photo (JPEG)")
@@ -99,6 +103,23 @@ def pixels_only(jpeg: bytes) -> bytes:
     if len(clean) > MAX_OUTPUT:
         raise PhotoError("photo could not be compressed below 1 MB")
     return clean
+
+
+def _fields_length(marker: int, body: bytes) -> int:
+    """How many bytes of `body` a picture segment's fields fill. A segment longer than its
+    fields hides a payload a decoder skips (text after a frame header, after the last table):
+    copied verbatim it would reach the sealed photo, so such a segment is refused."""
+    if marker in _SOF:                      # P, Y, X, Nf, then Nf × (C, H/V, Tq)
+        return 6 + 3 * body[5]
+    if marker == 0xDD:                      # restart interval
+        return 2
+    n = 0
+    while n < len(body):
+        if marker == 0xDB:                  # Pq/Tq, then 64 values of 1 or 2 bytes
+            n += 1 + 64 * (2 if body[n] >> 4 else 1)
+        else:                               # DHT: Tc/Th, 16 counts, then the counted symbols
+            n += 17 + sum(body[n + 1:n + 17])
+    return n
 
 
 def _scan_end(jpeg: bytes, j: int) -> int:

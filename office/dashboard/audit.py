@@ -44,6 +44,18 @@ def record(conn: Connection, action: str, *, staff: dict | None = None, username
 
 
 THROTTLE_NOTE_EVERY = timedelta(minutes=1)
+PLAY_NOTED_FOR = timedelta(minutes=1)
+
+
+def play_noted(conn: Connection, staff: dict, envelope_id: str, att_id: str) -> bool:
+    """Whether this staff member's play of this voice note was audited within the last minute:
+    a browser's later range reads of one play (the seek to the last page) are not new plays,
+    but a range read with no play before it is one (tests/adversarial/test_redteam_round4.py)."""
+    since = clock.iso(clock.now() - PLAY_NOTED_FOR)
+    return conn.execute(select(dash_audit.c.id).where(
+        dash_audit.c.action == "play_voice", dash_audit.c.staff_id == staff["id"],
+        dash_audit.c.target == envelope_id, dash_audit.c.detail == json.dumps({"att_id": att_id[:32]}),
+        dash_audit.c.at > since).limit(1)).first() is not None
 
 
 def throttle_noted(conn: Connection, ip: str | None) -> bool:

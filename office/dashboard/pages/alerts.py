@@ -37,7 +37,7 @@ def _villages(ctx: Ctx) -> list[dict]:
 
 def _page(ctx: Ctx, notice: str | None = None, status: int = 200) -> Response:
     # ?villages=1,2 (the signals page's "alert these villages") ticks them in advance
-    chosen = {int(v) for v in (ctx.params.get("villages") or "").split(",")[:200] if v.isdigit() and len(v) <= 12}
+    chosen = {int(v) for v in (ctx.params.get("villages") or "").split(",")[:200] if v.isascii() and v.isdigit() and len(v) <= 12}
     return render(ctx, "alerts.html", status=status, villages=_villages(ctx), notice=notice,
                   tx=lambda k: _t(k, ctx.lang), roles=alerts.ROLES, chosen=chosen)
 

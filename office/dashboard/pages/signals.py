@@ -68,7 +68,8 @@ def signals(ctx: Ctx) -> Response:
     if status not in (None, *review.STATUSES):
         raise BadRequest(f"unknown status {status!r}")
     raw_page = ctx.params.get("page") or "1"
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 100_000:
+    # ASCII and short: isdigit() admits "²" and int() refuses 4300+ digits (both were a 500)
+    if not (raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 6) or not 1 <= int(raw_page) <= 100_000:
         raise BadRequest("page must be a whole number from 1")
     page_no = int(raw_page)
     allowed = queries.visible_village_ids(ctx.conn, ctx.staff)
