@@ -9,6 +9,7 @@ bytes served decode (libopus) to the length recorded, and the play is in the aud
 from __future__ import annotations
 
 import os
+import random
 import re
 
 import pytest
@@ -115,6 +116,10 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         wait_text(page, "Menunggu sinyal")
 
         # a flaky link: connections refused, requests and responses cut mid-way
+        # (seeded so the link's first connection after this is refused: the test needs at least
+        # one fault, and an unseeded draw gave none in 1 of the CI runs)
+        proxy.rng = random.Random(1)
+        assert random.Random(1).random() < 0.15
         proxy.refuse_rate, proxy.cut_after = 0.15, 120_000
         _sync_until_received(page)
         snap(page, "voice-05-received-360")
