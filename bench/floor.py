@@ -81,14 +81,15 @@ def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
 
 
 def ingest(con: sqlite3.Connection, batches: list[list[bytes]], office_x: X25519PrivateKey,
-           office_ed: Ed25519PrivateKey, author_public: bytes) -> float:
-    """Ingest every batch; returns reports/s."""
+           office_ed: Ed25519PrivateKey, author_public: bytes, clock=time.perf_counter) -> float:
+    """Ingest every batch; returns reports/s by `clock` (wall time unless told; the CI guard
+    passes `time.process_time`, this process's CPU, which a neighbour's load barely moves)."""
     from cryptography.hazmat.primitives import serialization
     kid = hashlib.sha256(office_x.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)).digest()[:16]
     author = Ed25519PublicKey.from_public_bytes(author_public)
     n = 0
-    t = time.perf_counter()
+    t = clock()
     for batch in batches:
         rows, rcpts, bodies = [], [], []
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
@@ -121,4 +122,4 @@ def ingest(con: sqlite3.Connection, batches: list[list[bytes]], office_x: X25519
         con.executemany("INSERT INTO envelope_recipients VALUES(?,?)", rcpts)
         con.execute("COMMIT")
         n += len(batch)
-    return n / (time.perf_counter() - t)
+    return n / (clock() - t)

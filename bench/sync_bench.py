@@ -70,31 +70,33 @@ def batches(items: list[bytes]) -> list[list[bytes]]:
     return [items[k:k + BATCH] for k in range(0, len(items), BATCH)]
 
 
-def office_ingest(snapshot: Path, work: Path, envelopes: list[bytes], device_id: str, synchronous: str) -> float:
+def office_ingest(snapshot: Path, work: Path, envelopes: list[bytes], device_id: str, synchronous: str,
+                  clock=time.perf_counter) -> float:
     """The office's own batch ingest (office.ingest.ingest_batch), no HTTP, one commit
-    per batch, on a fresh copy of the enrolled office."""
+    per batch, on a fresh copy of the enrolled office; reports/s by `clock`."""
     from office import db, keys as office_keys
     from office.ingest import ingest_batch
 
     shutil.copytree(snapshot, work)
     keys = office_keys.load_or_create(work, "bench-office-key")
     engine = db.make_engine(db.sqlite_url(work), synchronous=synchronous)
-    t = time.perf_counter()
+    t = clock()
     for batch in batches(envelopes):
         with engine.begin() as conn:
             out = ingest_batch(conn, batch, device_id=device_id, keys=keys)
             assert all(o["status"] == "accepted" for o in out), out[:3]
-    rate = len(envelopes) / (time.perf_counter() - t)
+    rate = len(envelopes) / (clock() - t)
     engine.dispose()
     return rate
 
 
-def floor(snapshot: Path, work: Path, envelopes: list[bytes], author_public: bytes, synchronous: str = "FULL") -> float:
+def floor(snapshot: Path, work: Path, envelopes: list[bytes], author_public: bytes, synchronous: str = "FULL",
+          clock=time.perf_counter) -> float:
     from office import keys as office_keys      # setup only: the office's private keys
     keys = office_keys.load_or_create(snapshot, "bench-office-key")
     work.mkdir(parents=True)
     con = physical.connect(work / "floor.db", synchronous)
-    rate = physical.ingest(con, batches(envelopes), keys.x25519, keys.ed25519, author_public)
+    rate = physical.ingest(con, batches(envelopes), keys.x25519, keys.ed25519, author_public, clock)
     con.close()
     return rate
 
