@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from sqlalchemy import Connection, and_, case, func, insert, select, update
-from sqlalchemy.orm import aliased
 
 from office import clock
 from office.keys import OfficeKeys
@@ -141,9 +140,10 @@ def _weekly_spike(conn, reports, regions, keys, config):
         .group_by(warn_links.c.key)).all()
     # EARS needs a full baseline: a kecamatan x form whose first report is younger than the
     # baseline (a new office, a new village) would "spike" against weeks of zeros.
-    older = aliased(warn_links)
-    seasoned = {k for (k,) in conn.execute(select(older.c.key).distinct().where(and_(
-        older.c.kind == "tally", older.c.key.in_([r[0] for r in rows]), older.c.at < bounds[0])))} if rows else set()
+    # one probe per key (LIMIT 1), not every older row: a DISTINCT over `at < start` read a
+    # kecamatan's whole history on every batch
+    seasoned = {r[0] for r in rows if conn.execute(select(warn_links.c.key).where(and_(
+        warn_links.c.kind == "tally", warn_links.c.key == r[0], at < bounds[0])).limit(1)).first()}
     iso = this_week.isocalendar()
     week = f"{iso[0]}-W{iso[1]:02d}"
     out = []
