@@ -25,7 +25,7 @@ from .linkkeys import link_key
 from .rank import score
 from .rules import ears_c2
 from .schema import warn_links, warn_signal_reports, warn_signals
-from .window import window
+from .window import remembered, window
 
 IDENTIFIER_KINDS = rings.IDENTIFIER_KINDS
 
@@ -83,9 +83,10 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
     if rows:
         conn.execute(insert(warn_links), rows)
     stamp = clock.iso(now or clock.now())
-    ids = rings.save(conn, keys, rings.evaluate(conn, keys, rows, values, per_report, config), config, stamp)
-    raised: list[tuple[str, str, list[str], dict, str | None]] = []
-    raised += _same_place(conn, rows, config)
+    with remembered():       # the batch's links are written: its look-ups may share rows
+        ids = rings.save(conn, keys, rings.evaluate(conn, keys, rows, values, per_report, config), config, stamp)
+        raised: list[tuple[str, str, list[str], dict, str | None]] = []
+        raised += _same_place(conn, rows, config)
     raised += _planned_minors(per_report, config)
     raised += _weekly_spike(conn, reports, regions, keys, config)
     return ids + _upsert(conn, raised, stamp)
