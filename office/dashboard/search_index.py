@@ -6,7 +6,7 @@ word in clear; the index holds nothing else of a report.
 
     SQLite      dash_search (doc INTEGER PRIMARY KEY AUTOINCREMENT, envelope_id UNIQUE, terms)
                 maps a report to its current document and keeps that document's tokens
-                (space-separated; migration derive3_0001); dash_search_fts is a contentless
+                (their raw bytes; migration derive3_0001); dash_search_fts is a contentless
                 FTS5 table (detail=none: only which document holds a token) of the same
                 tokens. A contentless table deletes a document only when given the values
                 it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
@@ -17,6 +17,7 @@ word in clear; the index holds nothing else of a report.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, String, Text, bindparam, column, select, table, text
@@ -47,17 +48,35 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
                                "AND terms IS NOT NULL", tuple(ids)).all()
     if old:
         conn.exec_driver_sql("INSERT INTO dash_search_fts (dash_search_fts, rowid, terms) VALUES ('delete', ?, ?)",
-                             [tuple(r) for r in old])
+                             [(doc, _unpack(kept)) for doc, kept in old])
     conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({marks})", tuple(ids))
     if not docs:
         return
     text_of = {e: " ".join(t) for e, t in docs.items()}
-    conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (?, ?)", list(text_of.items()))
+    conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (?, ?)",
+                         [(e, _pack(docs[e], t)) for e, t in text_of.items()])
     mapped = conn.exec_driver_sql(
         f"SELECT doc, envelope_id FROM dash_search WHERE envelope_id IN ({','.join('?' * len(docs))})",
         tuple(docs)).all()
     conn.exec_driver_sql("INSERT INTO dash_search_fts (rowid, terms) VALUES (?, ?)",
                          [(doc, text_of[e]) for doc, e in mapped])
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _pack(tokens: list[str], joined: str) -> bytes | str:
+    """A report's kept tokens: the raw 16 bytes of each 32-hex token (half the size of the
+    text), or the text itself for anything else (the migration keeps what FTS5 held)."""
+    return bytes.fromhex("".join(tokens)) if all(_TOKEN.fullmatch(t) for t in tokens) else joined
+
+
+def _unpack(kept: bytes | str) -> str:
+    """The exact text FTS5 indexed for those tokens (its 'delete' needs the same values)."""
+    if isinstance(kept, str):
+        return kept
+    h = bytes(kept).hex()
+    return " ".join(h[i:i + 32] for i in range(0, len(h), 32))
 
 
 def clear(conn: Connection) -> None:
