@@ -99,14 +99,15 @@ def _still_queued(conn: Connection, consumer: str, ids: list[str], now: str) -> 
 
 
 def _open(conn: Connection, keys: OfficeKeys, ids: set[str]) -> dict[str, Stored]:
-    """Each claimed report opened once, for every consumer of the batch."""
+    """Each claimed report opened once, for every consumer of the batch (not at all when
+    the push of this process opened it moments ago: opening.remember)."""
     e = envelopes.c
     rows = conn.execute(select(e.id, e.author_id, e.data, e.village_id, e.form_id, e.form_version,
                                e.received_at, e.rahasia, persons.c.ed25519_public)
                         .join(persons, persons.c.id == e.author_id, isouter=True)
                         .where(e.id.in_(ids))).all()
     return {r.id: Stored(r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia),
-                         opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public)))
+                         opening.stored_payload(keys, r.data, r.ed25519_public))
             for r in rows}
 
 
