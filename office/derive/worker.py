@@ -45,6 +45,7 @@ log = logging.getLogger("jaga.office.derive")
 BATCH = 400                                 # jobs: 100 reports × the four consumers
 CHUNK = 100                                 # reports per consumer step (a consumer pays a fixed cost per
                                             # call: early warning derives 25 at a step at half the rate)
+LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -80,12 +81,12 @@ def release_lease(engine: Engine, holder: str = HOLDER) -> None:
                                                          derive_lease.c.holder == holder)))
 
 
-def _claim(conn: Connection, now: str, limit: int, *, lock: bool = True) -> list[tuple[str, str]]:
-    q = (select(derive_jobs.c.consumer, derive_jobs.c.envelope_id).where(derive_jobs.c.due_at <= now)
-         .order_by(derive_jobs.c.due_at, derive_jobs.c.envelope_id).limit(limit))
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    return [(c, e) for c, e in conn.execute(q).all()]
+def _due_jobs(conn: Connection, now: str, limit: int) -> list:
+    """The next due jobs, oldest first (consumer, envelope_id, created_at) — only looked at:
+    each step takes its own again in its write transaction (_still_queued)."""
+    j = derive_jobs.c
+    return conn.execute(select(j.consumer, j.envelope_id, j.created_at).where(j.due_at <= now)
+                        .order_by(j.due_at, j.envelope_id).limit(limit)).all()
 
 
 def _still_queued(conn: Connection, consumer: str, ids: list[str], now: str) -> list[str]:
@@ -154,22 +155,26 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
     the consumers then run in the worker's write transaction, CHUNK reports at a step. On
     SQLite the writer is a background one (office/writer_gate.py): when a push is waiting
     for it between two steps, what is done so far is committed (its derived rows and its
-    job deletions together) and the push goes first. Each step takes its jobs again inside
+    job deletions together) and the push goes first — unless the batch's oldest job is
+    more than LAG_BUDGET old: then the worker is an ordinary writer until it catches up. Each step takes its jobs again inside
     the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
     settled meanwhile is skipped, never derived twice."""
     now = now or clock.now()
     with db.reading(engine) as conn:
-        jobs = _claim(conn, clock.iso(now), batch, lock=False)
+        jobs = _due_jobs(conn, clock.iso(now), batch)
         if not jobs:
             return 0
-        items = _open(conn, keys, {e for _, e in jobs})
+        items = _open(conn, keys, {e for _, e, _ in jobs})
     wanted: dict[str, list[str]] = defaultdict(list)
-    for name, eid in jobs:
+    for name, eid, _ in jobs:
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
-    gate = db.writer_gate(engine)
+    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
+    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
+    behind = now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
+    gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
-    with db.background(engine).connect() as conn:
+    with (engine if behind else db.background(engine)).connect() as conn:
         tx = conn.begin()
         try:
             for name in [n for n in wanted if n not in known]:     # a consumer removed from the code

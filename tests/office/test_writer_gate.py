@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -84,16 +85,15 @@ def test_the_gate_goes_back_after_commit_rollback_and_a_returned_connection(engi
         assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
 
 
-def test_the_derive_worker_commits_its_steps_when_a_push_waits(engine, tmp_path, monkeypatch):
-    """Between two consumers' steps a waiting push is handed the writer: what the worker did
-    so far is committed (its job deletions visible to the push), the rest after the push."""
+def _derive_while_a_push_arrives(engine, tmp_path, monkeypatch) -> dict:
+    """Two test consumers; while the first runs, a push asks for the writer. Returns what the
+    push saw of the first consumer's jobs and whether it ran before the second consumer."""
     from office import keys as office_keys
     from tests.conftest import TEST_OFFICE_KEY
     keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
     seen, pushed = {}, threading.Event()
 
     def first(conn, _keys, items, _now):
-        # a push arrives while the first consumer runs; it must wait for the writer
         def a_push():
             with engine.begin() as c:
                 seen["queued for first"] = c.execute(select(func.count()).select_from(derive_jobs)
@@ -105,12 +105,30 @@ def test_the_derive_worker_commits_its_steps_when_a_push_waits(engine, tmp_path,
     def second(conn, _keys, items, _now):
         seen["push ran before second"] = pushed.is_set()
 
+    registry.all_consumers()                     # the real ones registered before the copy
     monkeypatch.setattr(registry, "_registered", dict(registry._registered))
     for name, fn in (("gate_first", first), ("gate_second", second)):
         registry.register(Consumer(name, fn))
     push(engine, keys, 4, batch=4)               # queues a job per registered consumer
     worker.exhaust(engine, keys)
+    wait_until(pushed.is_set, timeout=30)
+    return seen
+
+
+def test_the_derive_worker_commits_its_steps_when_a_push_waits(engine, tmp_path, monkeypatch):
+    """Between two consumers' steps a waiting push is handed the writer: what the worker did
+    so far is committed (its job deletions visible to the push), the rest after the push."""
+    monkeypatch.setattr(worker, "LAG_BUDGET", timedelta(hours=1))
+    seen = _derive_while_a_push_arrives(engine, tmp_path, monkeypatch)
     assert seen == {"queued for first": 0, "push ran before second": True}
+
+
+def test_a_worker_behind_its_lag_budget_does_not_give_way(engine, tmp_path, monkeypatch):
+    """Jobs older than LAG_BUDGET: the worker finishes its batch before the push gets the
+    writer, so derived data cannot fall ever further behind a stream of pushes."""
+    monkeypatch.setattr(worker, "LAG_BUDGET", timedelta(0))
+    seen = _derive_while_a_push_arrives(engine, tmp_path, monkeypatch)
+    assert seen == {"queued for first": 0, "push ran before second": False}
 
 
 def test_a_phones_token_check_takes_no_writer(engine, tmp_path):
