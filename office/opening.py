@@ -46,18 +46,18 @@ _recent: OrderedDict[tuple[str, str, bytes], dict] = OrderedDict()
 _recent_lock = threading.Lock()
 
 
-def _recent_key(keys: OfficeKeys, data: bytes, author_public: bytes) -> tuple[str, str, bytes]:
-    return keys.key_id, hashlib.sha256(data).hexdigest(), bytes(author_public)
+def _recent_key(keys: OfficeKeys, sha256: str, author_public: bytes) -> tuple[str, str, bytes]:
+    return keys.key_id, sha256, bytes(author_public)
 
 
-def remember(keys: OfficeKeys, data: bytes, author_public: bytes, payload: dict) -> None:
+def remember(keys: OfficeKeys, sha256: str, author_public: bytes, payload: dict) -> None:
     """The push has just verified and opened `data` with this office key and this author
     key: the derive worker of this process (which runs seconds later) takes the payload
     from here instead of opening the same bytes again (office/derive/worker.py). Keyed by
-    the bytes' hash and both keys, so what it gets is exactly what opening them would give;
+    the bytes' SHA-256 (hex, as the push computed it) and both keys, so what it gets is exactly what opening them would give;
     bounded (the oldest go first) and forgotten once taken."""
     with _recent_lock:
-        _recent[_recent_key(keys, data, author_public)] = payload
+        _recent[_recent_key(keys, sha256, author_public)] = payload
         while len(_recent) > RECENT_MAX:
             _recent.popitem(last=False)
 
@@ -66,7 +66,7 @@ def stored_payload(keys: OfficeKeys, data: bytes, author_public: bytes | None) -
     """`payload_of(open_stored(...))`, from what the push remembered when it can be."""
     if author_public is not None:
         with _recent_lock:
-            payload = _recent.pop(_recent_key(keys, bytes(data), author_public), None)
+            payload = _recent.pop(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public), None)
         if payload is not None:
             return payload
     return payload_of(open_stored(keys, data, author_public))

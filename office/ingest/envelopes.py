@@ -119,7 +119,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                                             received_at):
                 log.warning("refused emergency %s kept in quarantine (%s)", eid, exc.code)
             continue
-        opening.remember(keys, data, author["ed25519_public"], opened.payload)   # for this process's derive
+        opening.remember(keys, sha, author["ed25519_public"], opened.payload)   # for this process's derive
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
         rows["env"].append(row)

@@ -3,6 +3,8 @@
 opening the stored bytes would give: other bytes or another author key open as before."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -47,6 +49,6 @@ def test_other_bytes_or_another_author_key_are_opened_as_before(store):
     stranger = env.raw_public(Ed25519PrivateKey.generate().public_key())
     assert opening.stored_payload(keys, data, stranger) is None          # not verified by that key
     forged = {"answers": {"not": "what the bytes say"}}
-    opening.remember(keys, other_data, stranger, forged)
+    opening.remember(keys, hashlib.sha256(other_data).hexdigest(), stranger, forged)
     assert opening.stored_payload(keys, other_data, other_author) != forged
     assert opening.stored_payload(keys, data, author) == opening.payload_of(opening.open_stored(keys, data, author))
