@@ -44,6 +44,20 @@ def authors_public(conn: Connection, author_ids: Iterable[str]) -> dict[str, byt
 RECENT_MAX = 4096       # payloads the push opened, kept for this process's derive worker
 _recent: OrderedDict[tuple[str, str, bytes], dict] = OrderedDict()
 _recent_lock = threading.Lock()
+_keeping = threading.Event()      # set while a derive worker runs in this process
+
+
+def keep_for_derive(on: bool) -> None:
+    """A derive worker thread starts (True) or stops (False) in this process. Only then does
+    the push keep what it opened: with no worker here (`jaga-desa office derive` elsewhere,
+    a bench of ingest alone) the payloads would only sit in memory for the garbage collector
+    to walk on every full collection."""
+    if on:
+        _keeping.set()
+    else:
+        _keeping.clear()
+        with _recent_lock:
+            _recent.clear()
 
 
 def _recent_key(keys: OfficeKeys, sha256: str, author_public: bytes) -> tuple[str, str, bytes]:
@@ -56,6 +70,8 @@ def remember(keys: OfficeKeys, sha256: str, author_public: bytes, payload: dict)
     from here instead of opening the same bytes again (office/derive/worker.py). Keyed by
     the bytes' SHA-256 (hex, as the push computed it) and both keys, so what it gets is exactly what opening them would give;
     bounded (the oldest go first) and forgotten once taken."""
+    if not _keeping.is_set():
+        return
     with _recent_lock:
         _recent[_recent_key(keys, sha256, author_public)] = payload
         while len(_recent) > RECENT_MAX:

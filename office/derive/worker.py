@@ -291,6 +291,7 @@ class Worker:
         release_lease(self.engine)
 
     def start(self) -> "Worker":
+        opening.keep_for_derive(True)     # the push of this process keeps what it opened for us
         self._thread = threading.Thread(target=self.run_forever, name="jaga-derive", daemon=True)
         self._thread.start()
         return self
@@ -300,3 +301,4 @@ class Worker:
         queue.wake()
         if self._thread is not None:
             self._thread.join(timeout)
+        opening.keep_for_derive(False)

@@ -20,9 +20,11 @@ from tests.office.test_derive import push, snapshot
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(opening, "_recent", type(opening._recent)())
+    opening.keep_for_derive(True)           # as Worker.start does in the office process
     keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
     engine = db.open_store(tmp_path)
     yield engine, keys
+    opening.keep_for_derive(False)
     engine.dispose()
 
 
@@ -37,6 +39,13 @@ def test_the_worker_derives_what_the_push_opened_without_opening_it_again(store,
     assert len(opening._recent) == 0                # taken once, then forgotten
     derived = snapshot(engine)
     assert derived["terms"] and derived["links"]     # the consumers had the payloads
+
+
+def test_without_a_worker_in_this_process_the_push_keeps_nothing(store):
+    engine, keys = store
+    opening.keep_for_derive(False)
+    push(engine, keys, 2, batch=2)
+    assert len(opening._recent) == 0
 
 
 def test_other_bytes_or_another_author_key_are_opened_as_before(store):
