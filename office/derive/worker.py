@@ -5,14 +5,17 @@ in its own savepoint, delete its jobs in the same transaction as its writes, com
     exhaust(engine, keys)       until no job is due (tests, benches, `office derive --once`)
     Worker(engine, keys)        the loop, as a thread in the office process or standalone
 
-Claiming: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the queue and a
-job is in one transaction at a time. On SQLite every writer is serialised already (BEGIN
+Claiming: the due jobs are looked at in a read; each step takes its own again inside its
+write transaction — on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the
+queue and a job is in one transaction at a time. On SQLite every writer is serialised already (BEGIN
 IMMEDIATE); a lease row makes one process the worker, so two processes do not both open
 the same reports only for the second to find the jobs gone.
 
-The reports are opened in a read transaction and the consumers run in a background write
+The reports are opened in a read transaction (or taken from what this process's push has
+just opened, office/opening.remember) and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
-when a phone's push is waiting for SQLite's single writer.
+when a phone's push is waiting for SQLite's single writer — while the worker is within
+LAG_BUDGET of its oldest job.
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
