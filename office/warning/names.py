@@ -100,7 +100,7 @@ def squash(word: str) -> str:
     w = w.replace("kh", "h").replace("sy", "s").replace("dh", "d").replace("th", "t").replace("ph", "p")
     w = w.translate(str.maketrans("fvzq", "ppjk"))
     w = w[:1] + w[1:].replace("h", "") if len(w) > 2 else w
-    w = re.sub(r"(.)\1+", r"\1", w)
+    w = re.sub(r"([^aiueo])\1+", r"\1", w)      # doubled consonants once; a vowel pair stays (Nugroho: "nugroo")
     if w.endswith("y") and len(w) > 3:
         w = w[:-1] + "i"
     return w

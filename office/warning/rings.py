@@ -388,7 +388,8 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
     here = places.get(r.envelope_id)
     p_place = (counts.get("p:" + here[:60], 0) + PRIOR_SEEN * 0.1) / (total + PRIOR_SEEN) if here else 1.0
     best: set[str] = set()
-    levels = sorted({m[0] for m in mentions.values()}, reverse=True)
+    # the tests made: a level no corroborated mention reaches is never tested
+    levels = sorted({m[0] for m in mentions.values() if m[1] or m[2]}, reverse=True)
     for need_role, need_place, factor in ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place)):
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
