@@ -30,12 +30,15 @@ HONORIFICS = frozenset(
     "pak bapak bpk bp bu ibu bang abang bg kak kakak mas mbak mba om tante haji hj hjh hajjah hajah h ustad ustadz ustaz "
     "ust ustazah kyai kiai kh cik encik che datuk dato datin tuan puan bro sis sdr sdri saudara saudari mr mrs ms miss "
     "dr drs dra ir ny nyonya nona tn mak mbok wak pakcik makcik uncle aunty bos boss juragan koh engkoh apak abah umi "
-    "pa bu alm almarhum sy syeikh syekh tuk tok nek atok cikgu ketua pakde bude paklik".split())
+    "pa bu alm almarhum sy syeikh syekh tuk tok nek atok cikgu ketua pakde bude paklik de".split())
+# where a name stops and the person's village or workplace begins: "Baso, dari Lipatkain",
+# "Pak Udin asal Sebatik", "Rahman orang Tawau" (the place is not part of the name)
+ORIGIN = frozenset("dari asal orang warga penduduk tinggal di".split())
 PATRONYMIC = frozenset({"bin", "binti", "bt", "bte", "binte", "b", "anak", "ak"})
 CANONICAL = {**{v: "muhammad" for v in ("muhammad muhamad mohammad mohamad mohamed mohammed muhammed muhamed "
                                         "mohd muhd moh mhd md mochammad mochamad mukhammad m").split()},
              "abd": "abdul", "abdl": "abdul", "noor": "nur", "nor": "nur", "nurul": "nur", "sitti": "siti",
-             "st": "siti", "achmad": "ahmad", "akhmad": "ahmad", "ahmat": "ahmad"}
+             "st": "siti", "achmad": "ahmad", "akhmad": "ahmad", "ahmat": "ahmad", "muh": "muhammad"}
 # Shares of the commonest name words in Indonesia and Malaysia (rounded, from public
 # name-frequency lists): a floor under the office's own counts, never a ceiling.
 PRIOR = {"muhammad": 0.08, "siti": 0.05, "nur": 0.05, "abdul": 0.04, "ahmad": 0.03, "agus": 0.015,
@@ -59,10 +62,12 @@ def fold(text: str) -> str:
 
 def name(raw: str) -> str | None:
     """'Pak H. Udin Saparudin' -> 'udin saparudin'; 'Abdul Rahman bin Yusuf' -> 'abdul rahman
-    bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'. None when nothing of a name is left."""
+    bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'; 'Baso dari Lipatkain' -> 'baso'. None
+    when nothing of a name is left."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|\+?\d[\d\s\-.]{5,}\d", " ", raw or "")
     toks = [CANONICAL.get(t, t) for t in fold(text).split() if not t.isdigit()]
-    toks = [t for t in toks if t not in HONORIFICS]
+    origin = next((i for i, t in enumerate(toks) if t in ORIGIN), len(toks))
+    toks = [t for t in toks[:origin] if t not in HONORIFICS]
     out, father = [], []
     for i, t in enumerate(toks):
         if t in PATRONYMIC and out and i + 1 < len(toks):

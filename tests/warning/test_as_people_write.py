@@ -54,6 +54,21 @@ def test_a_vowel_changed_next_to_a_silent_h_is_another_name(office):
     assert rings(office) == []
 
 
+def test_where_a_person_is_from_is_not_their_name(office):
+    """Independent bench set (bench/warning_data_other.py): ", dari Lipatkain" after a name
+    became a second name "dari lipatkain" shared by strangers in four villages, one false
+    signal of 17 reports; "Pak De" kept "de", "Muh." was not Muhammad."""
+    assert names.aliases("Baso, dari Lipatkain") == ["baso"]
+    assert names.aliases("dari kampung sebelah") == []
+    assert normalise.name("Pak Udin asal Sebatik") == "udin"
+    assert normalise.name("Pak De Baso") == "baso"
+    assert normalise.name("Muh. Yohanis") == normalise.name("Muhammad Yohanis") == "muhammad yohanis"
+    assert normalise.name("Dr. Hasan") == "hasan"
+    for i, who in enumerate(["Agus, dari Lipatkain", "Rosdiana, dari Lipatkain", "Nur, dari Lipatkain"]):
+        run(office, [report(1 + i, day(i), **JETTY, **calo(nama=who))])
+    assert rings(office) == []
+
+
 def test_two_abdul_rahmans_in_two_villages_are_two_people(office):
     run(office, [report(1, T0, **JETTY, **calo(nama="Abdul Rahman"))])
     run(office, [report(2, day(3), **JETTY, **calo(nama="H. Abdul Rahman"))])
