@@ -390,7 +390,12 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
     best: set[str] = set()
     # the tests made: a level no corroborated mention reaches is never tested
     levels = sorted({m[0] for m in mentions.values() if m[1] or m[2]}, reverse=True)
-    for need_role, need_place, factor in ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place)):
+    # ... and a corroboration the new report cannot give is never tested either: no role said,
+    # no role test; no departure point, no place test
+    modes = [(need_role, need_place, factor) for need_role, need_place, factor in
+             ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place))
+             if (p.role or not need_role) and (here or not need_place)]
+    for need_role, need_place, factor in modes:
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
                      if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
@@ -400,7 +405,8 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
             if not elsewhere:
                 continue
             lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
-            if 3 * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha and len(group) > len(best):
+            if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
+                    and len(group) > len(best):
                 best = set(group)
     return best
 

@@ -95,6 +95,24 @@ def test_a_rare_name_links_only_with_corroboration(office):
     assert c.envelope_id in s["envs"] and len(s["envs"]) == 2
 
 
+def test_a_corroboration_the_report_cannot_give_is_not_a_test_made(office):
+    """Independent bench set 1: "PAK NUR BERE" / "NUR BERE" / "HJ NUR BERE", calo, three
+    villages, no departure point said, was missed: the chance of the matches was divided
+    among three tests (role, place, role and place) although a report without a place can
+    only be tested on its role. Numbers chosen so one test passes and three would not:
+    λ = 1000 names × 2^-12.3 × the role's share ≈ 0.001 for one other village."""
+    from office.warning import rings as engine_rings
+    from office.warning.extract import Person
+    _, keys = office
+    new = report(1, day(30), **calo(nama="NUR BERE"))
+    stored = {"e-2": (12.3, True, False, "nur bere", 2)}          # bits, same role, same place, name, village
+    nur_bere = Person("nur bere", "calo")
+    assert engine_rings._significant(keys, new, nur_bere, stored, {}, 1000, {}, WarningConfig()) == {"e-2"}
+    # with a departure point the report can be tested on it too: three tests, not significant
+    assert engine_rings._significant(keys, new, nur_bere, stored, {}, 1000, {new.envelope_id: "k"},
+                                     WarningConfig()) == set()
+
+
 def test_ejaan_berbeda_only_when_the_spelling_differs(office):
     """"Pak Udin" / "Udin" with the same number: the same name, not "ejaan berbeda"."""
     run(office, [report(1, T0, **calo(nama="Pak Udin", telepon="0812 3456 7890"))])
