@@ -7,6 +7,7 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -34,3 +35,34 @@ def report(name: str, rows: list[dict]) -> None:
         extra = f"  (spread {r['spread']})" if r.get("spread") else ""
         print(f"  {r['metric']:<48} {r['value']:>12}  target {r.get('target', '-')}{ok}{extra}")
     print("JSON " + json.dumps({"bench": name, "rows": rows}), file=sys.stderr)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its live children have used, from /proc: how a
+    bench accounts for a server's or a load generator's share of the machine."""
+    import os
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:          # gone meanwhile
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def children(p: int) -> list[int]:
+        out: list[int] = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        return out
+
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += own(p)
+        todo += children(p)
+    return total
+

@@ -1,6 +1,6 @@
 """The office under load and under a login flood at once (issue 12).
 
-    python -m bench.load_bench [--phones 200] [--staff 20] [--flood 40] [--seconds 20] [--db URL]
+    python bench/load_bench.py [--phones 200] [--staff 20] [--flood 40] [--seconds 20] [--db URL]
 
 A real office (uvicorn subprocess) on SQLite in a temp dir, or on the PostgreSQL URL given.
 Simulated phones (threads with their own enrolled person keys, real sealed envelopes with
@@ -9,7 +9,10 @@ inbox, the overview map and report details; then the same again while `--flood` 
 post wrong passwords for real and made-up accounts from many loopback source addresses.
 
 Prints push latency p50/p99 and dashboard p95 for both phases, the flood's effect on push
-p99 as a ratio (target < 2x), and a reconciliation: every envelope the office accepted is
+p99 as a ratio (target < 2x), the CPU each side used in each phase (the office server, the
+phones and staff in this process, the flood in its own process group) as a share of the
+machine's cores — so a reader sees whether the flood slowed the office or only the machine
+— and a reconciliation: every envelope the office accepted is
 stored exactly once, none acknowledged is missing (0 lost, 0 duplicated).
 """
 from __future__ import annotations
@@ -21,22 +24,25 @@ import multiprocessing
 import os
 import random
 import re
+import sys
 import threading
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from requests.adapters import HTTPAdapter
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import forms
-from bench import harness
-from bench.common import machine, percentile, report
-from bench.harness import ENV
-from jaga_desa.testing.dashboard import sign_in
-from sync import envelope as env
+import requests  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+from requests.adapters import HTTPAdapter  # noqa: E402
+
+import forms  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.common import cpu_seconds, machine, percentile, report  # noqa: E402
+from bench.harness import ENV  # noqa: E402
+from jaga_desa.testing.dashboard import sign_in  # noqa: E402
+from sync import envelope as env  # noqa: E402
 
 PASSWORD = "bench-password-123"
 
@@ -84,6 +90,8 @@ class Phase:
         self.accepted: list[str] = []
         self.errors: dict[str, int] = {}
         self.logins = 0
+        self.cpu: dict[str, float] = {}          # CPU seconds in the phase: office, phones+staff, flood
+        self.seconds = 0.0
         self.lock = threading.Lock()
 
     def error(self, what: str) -> None:
@@ -163,8 +171,11 @@ def flood_loop(url: str, i: int, phase: Phase, stop: threading.Event, accounts: 
 
 
 def flood_process(url: str, flood: int, seconds: float, accounts: list[str], out) -> None:
-    """The attacker, in its own process: its threads must not share the measuring process's
-    GIL, or the flood would slow the phones' clocks instead of the office."""
+    """The attacker, in its own process and process group: its threads must not share the
+    measuring process's GIL, or the flood would slow the phones' clocks instead of the office;
+    it reports its own CPU time so its share of the machine is printed beside the ratio."""
+    os.setpgid(0, 0)
+    cpu0 = time.process_time()
     phase, stop = Phase(), threading.Event()
     threads = [threading.Thread(target=flood_loop, args=(url, i, phase, stop, accounts), daemon=True)
                for i in range(flood)]
@@ -174,10 +185,10 @@ def flood_process(url: str, flood: int, seconds: float, accounts: list[str], out
     stop.set()
     for t in threads:
         t.join(150)
-    out.put((phase.logins, phase.errors))
+    out.put((phase.logins, phase.errors, time.process_time() - cpu0))
 
 
-def run_phase(url: str, phones: list[Phone], sessions: list, flood: int, seconds: float,
+def run_phase(url: str, office_pid: int, phones: list[Phone], sessions: list, flood: int, seconds: float,
               batch: int, think: float, accounts: list[str]) -> Phase:
     phase, stop = Phase(), threading.Event()
     rounds = int(seconds / (think * 0.5)) + 2
@@ -190,14 +201,17 @@ def run_phase(url: str, phones: list[Phone], sessions: list, flood: int, seconds
     attacker = ctx.Process(target=flood_process, args=(url, flood, seconds, accounts, out)) if flood else None
     if attacker:
         attacker.start()
+    office0, own0, t0 = cpu_seconds(office_pid), time.process_time(), time.monotonic()
     for t in threads:
         t.start()
     stop.wait(seconds)
     stop.set()
     for t in threads:
         t.join(150)
+    phase.seconds = time.monotonic() - t0
+    phase.cpu = {"office": cpu_seconds(office_pid) - office0, "phones": time.process_time() - own0, "flood": 0.0}
     if attacker:
-        phase.logins, errors = out.get(timeout=300)
+        phase.logins, errors, phase.cpu["flood"] = out.get(timeout=300)
         attacker.join(60)
         for k, v in errors.items():
             phase.errors[k] = phase.errors.get(k, 0) + v
@@ -245,8 +259,8 @@ def main(argv: list[str] | None = None) -> None:
             engine.dispose()
             phones = [Phone(server.url, c, i) for i, c in enumerate(codes)]
             sessions = [login(server.url, name) for name in accounts]
-            quiet = run_phase(server.url, phones, sessions, 0, args.seconds, args.batch, args.think, accounts)
-            flood = run_phase(server.url, phones, sessions, args.flood, args.seconds, args.batch, args.think,
+            quiet = run_phase(server.url, server.pid, phones, sessions, 0, args.seconds, args.batch, args.think, accounts)
+            flood = run_phase(server.url, server.pid, phones, sessions, args.flood, args.seconds, args.batch, args.think,
                               accounts)
         finally:
             server.stop()
@@ -255,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     lost = len(set(acked) - set(stored))
     duplicated = (len(stored) - len(set(stored))) + (len(acked) - len(set(acked)))
     ms = lambda v: f"{v * 1000:.0f} ms"      # noqa: E731
+    share = lambda ph, who: ph.cpu.get(who, 0.0) / (ph.seconds * (os.cpu_count() or 1))   # noqa: E731
     ratio = percentile(flood.push, 99) / percentile(quiet.push, 99)
     rows = [
         {"metric": "push p50 / p99 (no flood)", "value": f"{ms(percentile(quiet.push, 50))} / {ms(percentile(quiet.push, 99))}"},
@@ -265,13 +280,16 @@ def main(argv: list[str] | None = None) -> None:
         {"metric": "pushes, page views (no flood / flood)",
          "value": f"{len(quiet.push)}/{len(quiet.dash)} · {len(flood.push)}/{len(flood.dash)}"},
         {"metric": "login attempts during the flood", "value": str(flood.logins)},
+        *[{"metric": f"CPU share of the machine's {os.cpu_count()} cores, {who} (no flood / flood)",
+           "value": f"{share(quiet, who):.0%} / {share(flood, who):.0%}"} for who in ("office", "phones", "flood")],
         {"metric": "accepted / lost / duplicated", "value": f"{len(acked)} / {lost} / {duplicated}",
          "target": "0 lost, 0 dup", "met": lost == 0 and duplicated == 0},
         {"metric": "errors (no flood | flood)", "value": f"{json.dumps(quiet.errors)} | {json.dumps(flood.errors)}"},
     ]
     store = "PostgreSQL" if args.db else "SQLite"
-    report(f"office load: {args.phones} phones, {args.staff} staff, {args.flood} flood threads, {store}, "
-           f"{args.workers} worker(s)", rows)
+    setup = {"metric": "setup: phones, staff, flood threads, store, office workers, seconds per phase",
+             "value": f"{args.phones}, {args.staff}, {args.flood}, {store}, {args.workers}, {args.seconds:.0f}"}
+    report("load", [setup, *rows])
     print(f"  ({machine()}; {args.seconds:.0f} s per phase)")
 
 

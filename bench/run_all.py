@@ -41,6 +41,7 @@ FULL = {
     "derive_bench.py": [],
     "search_index_bench.py": ["--pg"],
     "voice_bench.py": [],
+    "load_bench.py": [],
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
@@ -62,6 +63,7 @@ SMOKE = {
     "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
     "search_index_bench.py": ["--reports", "300", "--queries", "20"],
     "voice_bench.py": ["--seconds", "5"],
+    "load_bench.py": ["--phones", "6", "--staff", "2", "--flood", "4", "--seconds", "2"],
 }
 
 
@@ -212,6 +214,11 @@ NOTES = """## What each figure measures
 - **scale** (`bench/scale_bench.py`): a PostgreSQL cluster started by the script, the office
   with several uvicorn workers on it, many simulated phones (real keys, real envelopes, text
   and photo reports) pushing concurrently while staff load the dashboard list.
+- **load** (`bench/load_bench.py`): the office (uvicorn, SQLite) with simulated phones pushing
+  small sealed batches and staff browsing the dashboard, first calm, then while a login flood
+  (wrong passwords from many loopback addresses) runs in its own process and process group.
+  Push p99 under the flood over calm is the figure; the CPU each side used in each phase, as a
+  share of the machine's cores, says how much of the machine the flood itself took.
 - **network** (`bench/network_bench.py`): through `jaga_desa/testing/proxy.py` (bandwidth cap, one-way
   delay per burst, connection cuts at exponentially distributed byte counts).
 - **device** (`bench/device_bench.py`): save-draft = one encrypted autosave transaction;

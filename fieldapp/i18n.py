@@ -566,5 +566,13 @@ def code_text(code: str, lang: str) -> str:
     return t("office_refused", lang, code=code)
 
 
-def size_text(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+def size_text(n: int, lang: str = DEFAULT) -> str:
+    """A size as a person reads it in her language: "10,0 GB" and "1.536,5 MB" in Indonesian
+    (comma for decimals, dot for thousands), "10.0 GB" in English; never "10240.0 MB"."""
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
+    value, unit = (n / 1024 ** 3, "GB") if n >= 1024 ** 3 else (n / 1024 ** 2, "MB")
+    text = f"{value:,.1f}"
+    if lang != "en":
+        text = text.translate(str.maketrans({",": ".", ".": ","}))
+    return f"{text} {unit}"

@@ -350,7 +350,7 @@ class Photos(Widget):
         sizes = _photo_sizes(self.app, self._ids())
         for i, att in enumerate(self._ids(), 1):
             self.list.controls.append(ft.Row([
-                ft.Icon(ft.Icons.IMAGE), ft.Text(self.app.t("photo_item", i=i, size=i18n.size_text(sizes.get(att, 0))),
+                ft.Icon(ft.Icons.IMAGE), ft.Text(self.app.t("photo_item", i=i, size=i18n.size_text(sizes.get(att, 0), self.app.lang)),
                                                  size=15, expand=True),
                 self.app.icon_button(ft.Icons.DELETE_OUTLINE, self.app.t("photo_remove", i=i),
                                      lambda a=att: self._remove(a), color="#555555")]))
@@ -416,7 +416,7 @@ class Photos(Widget):
             return
         _PHOTO_SIZES[att] = size
         self.set(self._ids() + [att])
-        self.note.value = self.app.t("photo_shrunk", before=i18n.size_text(len(raw)), after=i18n.size_text(size))
+        self.note.value = self.app.t("photo_shrunk", before=i18n.size_text(len(raw), self.app.lang), after=i18n.size_text(size, self.app.lang))
         self._refresh()
         self.app.page.update()
 
@@ -456,7 +456,7 @@ class VoiceNote(Widget):
         if have:
             att = self._ids()[0]
             secs, size = _voice_info(self.app, att)
-            self.status.value = self.app.t("voice_item", t=_mmss(secs), size=i18n.size_text(size))
+            self.status.value = self.app.t("voice_item", t=_mmss(secs), size=i18n.size_text(size, self.app.lang))
         elif busy:
             self.status.value = self.app.t("voice_processing")
         elif not recording:

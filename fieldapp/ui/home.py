@@ -35,7 +35,7 @@ def show(app) -> None:
         body.append(app.banner(app.t("heads_expired"), kind="warn"))
     space = dev.space()
     if space["low"]:                 # warn before a save fails, not after
-        body.append(app.banner(app.t("space_low", free=i18n.size_text(space["free"])), kind="warn"))
+        body.append(app.banner(app.t("space_low", free=i18n.size_text(space["free"], app.lang)), kind="warn"))
     feedback = _safe(lambda: dev.feedback(s), [])
     new_fb = [f for f in feedback if f.get("state") == "new"]
     if new_fb:

@@ -124,9 +124,9 @@ def _space(app) -> list[ft.Control]:
     data; below LOW_SPACE_MB also the home screen's warning, before a save fails."""
     room = app.device.space()
     rows: list[ft.Control] = [app.heading(app.t("space_title")),
-                              ft.Text(app.t("space_free", free=i18n.size_text(room["free"])), size=15)]
+                              ft.Text(app.t("space_free", free=i18n.size_text(room["free"], app.lang)), size=15)]
     if room["low"]:
-        rows.append(app.banner(app.t("space_low", free=i18n.size_text(room["free"])), kind="warn"))
+        rows.append(app.banner(app.t("space_low", free=i18n.size_text(room["free"], app.lang)), kind="warn"))
     if room.get("persisted") is not None:
         rows.append(ft.Text(app.t("space_kept" if room["persisted"] else "space_not_kept"), size=14,
                             color="#555555"))

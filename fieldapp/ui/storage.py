@@ -29,7 +29,7 @@ def show(app) -> None:
             app.device = Device.init(app.data_dir)
         except (StorageFull, CorruptStore) as again:
             app.startup_error = again
-            status.value = app.t("full_still", free=i18n.size_text(store.free_bytes(app.data_dir))) \
+            status.value = app.t("full_still", free=i18n.size_text(store.free_bytes(app.data_dir), app.lang)) \
                 if isinstance(again, StorageFull) else i18n.error_text(again, app.lang)
             app.page.update()
             return

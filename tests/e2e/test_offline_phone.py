@@ -188,10 +188,11 @@ def test_room_left_shown_from_the_browser(phone):
     page = phone.page
     est = page.evaluate("navigator.storage.estimate().then(e => [e.usage, e.quota])")
     tap(button(page, "Pengaturan"))
-    free = page.get_by_text(re.compile(r"^Sisa ruang untuk laporan: [0-9.]+ [KM]B\.$"))
+    free = page.get_by_text(re.compile(r"^Sisa ruang untuk laporan: [0-9.]+(,[0-9])? [KMG]B\.$"))
     scroll_to(page, free.first)
-    shown = float(re.search(r"([0-9.]+) MB", free.first.inner_text()).group(1))
-    assert shown == pytest.approx((est[1] - est[0]) / 1024 / 1024, abs=64), (shown, est)
+    number, unit = re.search(r"([0-9.]+(?:,[0-9])?) ([KMG]B)", free.first.inner_text()).groups()
+    shown = float(number.replace(".", "").replace(",", ".")) * {"KB": 1 / 1024, "MB": 1, "GB": 1024}[unit]
+    assert shown == pytest.approx((est[1] - est[0]) / 1024 / 1024, abs=64), (shown, est)     # Indonesian: "10,0 GB"
     assert shows(page, "Peramban berjanji menyimpan") or shows(page, "Peramban belum berjanji")
     snap(page, "15-settings-space")
     tap(button(page, "Kembali"))
