@@ -34,6 +34,9 @@ HONORIFICS = frozenset(
 # where a name stops and the person's village or workplace begins: "Baso, dari Lipatkain",
 # "Pak Udin asal Sebatik", "Rahman orang Tawau" (the place is not part of the name)
 ORIGIN = frozenset("dari asal orang warga penduduk tinggal di".split())
+# titles that are also names: a title before a name ("Daeng Andi Hamzah" is Andi Hamzah), a
+# name when nothing follows ("Muhammad Daeng")
+LEADING_TITLES = frozenset({"daeng", "karaeng"})
 PATRONYMIC = frozenset({"bin", "binti", "bt", "bte", "binte", "b", "anak", "ak"})
 CANONICAL = {**{v: "muhammad" for v in ("muhammad muhamad mohammad mohamad mohamed mohammed muhammed muhamed "
                                         "mohd muhd moh mhd md mochammad mochamad mukhammad m").split()},
@@ -68,6 +71,8 @@ def name(raw: str) -> str | None:
     toks = [CANONICAL.get(t, t) for t in fold(text).split() if not t.isdigit()]
     origin = next((i for i, t in enumerate(toks) if t in ORIGIN), len(toks))
     toks = [t for t in toks[:origin] if t not in HONORIFICS]
+    while len(toks) > 1 and toks[0] in LEADING_TITLES:
+        toks = toks[1:]
     out, father = [], []
     for i, t in enumerate(toks):
         if t in PATRONYMIC and out and i + 1 < len(toks):

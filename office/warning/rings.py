@@ -388,8 +388,9 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
     here = places.get(r.envelope_id)
     p_place = (counts.get("p:" + here[:60], 0) + PRIOR_SEEN * 0.1) / (total + PRIOR_SEEN) if here else 1.0
     best: set[str] = set()
-    # the tests made: a level no corroborated mention reaches is never tested
-    levels = sorted({m[0] for m in mentions.values() if m[1] or m[2]}, reverse=True)
+    # the tests made: a level no corroborated mention reaches is never tested, nor one whose
+    # shared words are too common to be looked up at all ("Ahmad" of "Ahmad Hamzah")
+    levels = sorted({m[0] for m in mentions.values() if (m[1] or m[2]) and m[0] >= config.name_min_bits}, reverse=True)
     # ... and a corroboration the new report cannot give is never tested either: no role said,
     # no role test; no departure point, no place test
     modes = [(need_role, need_place, factor) for need_role, need_place, factor in

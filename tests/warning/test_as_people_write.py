@@ -113,6 +113,30 @@ def test_a_corroboration_the_report_cannot_give_is_not_a_test_made(office):
                                      WarningConfig()) == set()
 
 
+def test_a_match_on_words_too_common_to_look_up_is_not_a_test_made(office):
+    """A stored "Nur" (about 5 bits) matching "Nur Bere" was a second level of tests and
+    halved the chance allowed to the full-name match; a match on words below name_min_bits
+    is never a link, so it is not a test either."""
+    from office.warning import rings as engine_rings
+    from office.warning.extract import Person
+    _, keys = office
+    new = report(1, day(30), **calo(nama="NUR BERE"))
+    stored = {"e-2": (12.0, True, False, "nur bere", 2), "e-4": (5.0, True, False, "nur", 4)}
+    assert engine_rings._significant(keys, new, Person("nur bere", "calo"), stored, {}, 1000, {},
+                                     WarningConfig()) == {"e-2"}
+
+
+def test_daeng_before_a_name_is_a_title():
+    """Independent bench set 1: "Daeng John alias Kribo" and "Sdr. Jhon Rahman", calo, were
+    one ring the title "Daeng" kept apart (every word of the shorter name must be in the
+    longer). Daeng alone, or after a name, stays a name."""
+    daeng_john = names.aliases("Daeng John alias Kribo")[0]
+    assert daeng_john == "john"
+    assert names.match(daeng_john, normalise.name("Sdr. Jhon Rahman")) is not None
+    assert names.aliases("Daeng Andi Hamzah, dari Tanjung") == ["andi hamzah"]
+    assert normalise.name("Muhammad Daeng") == "muhammad daeng" and normalise.name("Daeng") == "daeng"
+
+
 def test_ejaan_berbeda_only_when_the_spelling_differs(office):
     """"Pak Udin" / "Udin" with the same number: the same name, not "ejaan berbeda"."""
     run(office, [report(1, T0, **calo(nama="Pak Udin", telepon="0812 3456 7890"))])
