@@ -2,7 +2,7 @@
 cost per report as the office fills, against an exact-string baseline in the same run.
 
     python bench/warning_bench.py [--reports 1637] [--stored 10000,30000,60000,100000] [--per-day 100]
-                                  [--held-out 1,2,3,...]
+                                  [--held-out 1,2,3,...] [--other 1,2,...,8]
 
 Quality: `bench/warning_data.py` writes reports the way volunteers write them (names from
 a frequency list with titles and spelling variants, identifiers in the varied ways the
@@ -15,6 +15,11 @@ precision and recall (a pair of reports is linked when one identifier/name signa
 both; truth = both in one ring), and signals per 1,000 reports (false = a link signal whose
 reports are mostly from no single ring). Baseline: the raw strings of every identifier and
 name field, linked when equal in >= 2 villages within 14 days (a spreadsheet filter).
+
+Generalising: `--held-out` runs more sets from the same generator with other seeds;
+`--other` runs sets from an independent generator (`bench/warning_data_other.py`: other
+name lists, spellings, titles and writing habits, written apart and never used to tune a
+rule), each printed as min / mean against the same goals.
 
 Cost: for each stored size N (names: 30% share one word, "Muhammad"), N background reports
 at a fixed rate (`--per-day`, 100 a day: an office grows by months of history, not by
