@@ -225,13 +225,11 @@ def _near_miss(rng, fresh, a: Person, when, n_villages: int, ring_villages: list
         b = _person(rng, fresh)
         b.role = a.role
         kind = rng.choice(["number", "boat", "nick", "common"])
+        # each near miss is its own: two near misses sharing a number would be a real link
         if kind == "number" and a.phone:
-            d = list(a.phone)
-            i = rng.randrange(3, len(d) - 1)
-            d[i], d[i + 1] = d[i + 1], d[i]
-            b.phone = "".join(d) if d != list(a.phone) else None
+            b.phone = fresh.take(lambda: _swapped(rng, a.phone))
         elif kind == "boat" and a.boat:
-            b.boat = a.boat.rsplit(" ", 1)[0] + f" {int(a.boat.rsplit(' ', 1)[1]) + 31}"
+            b.boat = fresh.take(lambda: a.boat.rsplit(" ", 1)[0] + f" {rng.randint(31, 400)}")
         elif kind == "nick":
             b.nick = a.nick or "Gondrong"
         else:
@@ -239,3 +237,11 @@ def _near_miss(rng, fresh, a: Person, when, n_villages: int, ring_villages: list
         prose: list[str] = []
         out.append(_report(rng, when - timedelta(days=rng.uniform(0, 20)), v, [_mention(rng, b, 1.0, prose)], prose))
     return out
+
+
+def _swapped(rng, digits: str) -> str:
+    """The number with two neighbouring digits swapped (a different number)."""
+    while True:
+        i = rng.randrange(3, len(digits) - 1)
+        if digits[i] != digits[i + 1]:
+            return digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]
