@@ -214,6 +214,20 @@ def test_a_number_inside_the_name_field(office):
     assert s["detail"]["kind"] == "phone"
 
 
+def test_a_plate_written_with_its_vehicle(office):
+    """Found writing the independent set's styles: "KT 1234 XY (avanza hitam)" in the plate
+    field squashed to one 19-letter string and was no plate at all; the plate inside is read
+    as plates in free text are (a real region code), so "Avanza hitam" alone stays nothing."""
+    sopir = lambda plat: {"terlibat": [{"peran": "sopir", "plat": plat}]}  # noqa: E731
+    a = report(1, T0, **sopir("KT 1234 XY (avanza hitam)"))
+    run(office, [a])
+    assert a.facts.identifiers == [("plate", "KT1234XY")]
+    assert report(3, T0, **sopir("Avanza hitam")).facts_for(WarningConfig()).identifiers == []
+    run(office, [report(2, day(3), **sopir("avanza hitam KT 1234 XY"))])
+    [s] = rings(office)
+    assert s["detail"]["kind"] == "plate"
+
+
 def test_near_misses_stay_apart(office):
     run(office, [report(1, T0, **calo(telepon="0812 3456 7890", plat="KT 1234 AB", kapal="KM Bintang Timur",
                                        akun_medsos="FB: Loker Sabah Resmi"))])
