@@ -34,6 +34,16 @@ HONORIFICS = frozenset(
 # where a name stops and the person's village or workplace begins: "Baso, dari Lipatkain",
 # "Pak Udin asal Sebatik", "Rahman orang Tawau" (the place is not part of the name)
 ORIGIN = frozenset("dari asal orang warga penduduk tinggal di".split())
+# what volunteers write where they do not know a name: "tidak tahu", "tdk tau namanya",
+# "belum kenal", "anonim", "seorang laki-laki", "Bapak yang pakai topi" — no name at all
+# (else every "tidak tahu" in every village would be one rare, corroborated name)
+NOT_KNOWN = re.compile(r"\b(?:tidak|tdk|tak|gak|ga|nggak|ngga|enggak|engga|belum|blm|lupa|kurang)\s+"
+                       r"(?:tahu|tau|tw|kenal|jelas|ingat|diketahui|disebut)\b")
+NO_NAME = frozenset("anonim anonymous anon nn unknown rahasia na xx xxx noname".split())
+DESCRIPTION = frozenset("seorang laki perempuan pria wanita cowok cewek yang".split())
+# what someone does, written into the name field ("Udin, sopir"; "agen PT Maju Jaya")
+ROLE_WORDS = frozenset("calo sopir supir tekong sponsor agen agent penampung perekrut kurir travel ojek tukang "
+                       "pt cv namanya nama kapal".split())
 # titles that are also names: a title before a name ("Daeng Andi Hamzah" is Andi Hamzah), a
 # name when nothing follows ("Muhammad Daeng")
 LEADING_TITLES = frozenset({"daeng", "karaeng"})
@@ -66,9 +76,12 @@ def fold(text: str) -> str:
 def name(raw: str) -> str | None:
     """'Pak H. Udin Saparudin' -> 'udin saparudin'; 'Abdul Rahman bin Yusuf' -> 'abdul rahman
     bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'; 'Baso dari Lipatkain' -> 'baso'. None
-    when nothing of a name is left."""
+    when nothing of a name is left, or the answer says the name is not known ('tidak tahu')."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|\+?\d[\d\s\-.]{5,}\d", " ", raw or "")
-    toks = [CANONICAL.get(t, t) for t in fold(text).split() if not t.isdigit()]
+    folded = fold(text)
+    if NOT_KNOWN.search(folded) or folded in NO_NAME or DESCRIPTION & set(folded.split()):
+        return None
+    toks = [CANONICAL.get(t, t) for t in folded.split() if not t.isdigit() and t not in ROLE_WORDS]
     origin = next((i for i, t in enumerate(toks) if t in ORIGIN), len(toks))
     toks = [t for t in toks[:origin] if t not in HONORIFICS]
     while len(toks) > 1 and toks[0] in LEADING_TITLES:

@@ -69,6 +69,21 @@ def test_where_a_person_is_from_is_not_their_name(office):
     assert rings(office) == []
 
 
+def test_not_knowing_a_name_is_no_name(office):
+    """Volunteers write what they do not know into the name field. "tidak tahu" in three
+    villages was a name of two words the office had never counted as names (rare, so one
+    corroborated mention was enough): strangers linked. A role written there is not a
+    name either ("Udin, sopir" is Udin)."""
+    for raw in ["tidak tahu", "tdk tau namanya", "Belum kenal", "anonim", "NN", "seorang laki-laki",
+                "Bapak yang pakai topi", "calo", "sopir travel"]:
+        assert names.aliases(raw) == [], raw
+    assert names.aliases("Udin, sopir") == ["udin"]
+    assert names.aliases("Pak Udin, calo dari Sebatik") == ["udin"]
+    for i, raw in enumerate(["tidak tahu", "Tidak tahu", "tdk tau namanya"]):
+        run(office, [report(1 + i, day(i), **JETTY, **calo(nama=raw))])
+    assert rings(office) == []
+
+
 def test_two_abdul_rahmans_in_two_villages_are_two_people(office):
     run(office, [report(1, T0, **JETTY, **calo(nama="Abdul Rahman"))])
     run(office, [report(2, day(3), **JETTY, **calo(nama="H. Abdul Rahman"))])
