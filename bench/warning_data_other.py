@@ -8,7 +8,8 @@ Written apart from the first generator and never used to tune a rule: other name
 Muslim ones), other spellings ("Yohanis"/"Yohanes", "Jhon"/"John", "Baso"/"Basso",
 "Syahrul"/"Sahrul", "Zulkifli"/"Zulkifly"), other titles and writing habits ("Bpk.",
 "Sdr.", "Pak De", "Kak", "Daeng" as a title, "alias" nicknames, names in capitals or with a
-comma and a village: "Baso, dari Lipatkain"), numbers written "0812.3456.7890",
+comma and a village: "Baso, dari Lipatkain", a role after the name: "Baso, calo", "tidak tahu"
+where the name is not known, a plate with its car: "avanza hitam DA 1234 XY"), numbers written "0812.3456.7890",
 "+62-812 3456 7890", "62 812-3456-7890", "0812 345 67 890", Malaysian "6019-876 5432" and
 "019 876 5432", WhatsApp as "no wa 0812…" or "wa: +6281…", accounts as "ig @x",
 "akun fb: Nama Page", "tiktok @x", plates "DA1234XY" / "da 1234 xy", boats "MV", "KM.",
@@ -46,6 +47,8 @@ SPELL = [("Yohanes", "Yohanis"), ("Jhon", "John"), ("Baso", "Basso"), ("Syahrul"
          ("Abdul", "Abd"), ("Fransiskus", "Frans"), ("Agustinus", "Agus"), ("Yosef", "Yoseph"), ("Usup", "Yusup"),
          ("Kasim", "Kassim"), ("Nurdin", "Nurdhin"), ("Hairul", "Khairul"), ("Mappasessu", "Mapasesu")]
 TITLE = ["Bpk.", "Sdr.", "Pak De", "Kak", "Daeng", "Ibu", "Hj", "Pak", "Om", "Encik"]
+UNKNOWN = ["tidak tahu", "tdk tau namanya", "belum kenal", "anonim", "seorang laki-laki", "Tidak Tahu"]
+CARS = ["avanza hitam", "pick up putih", "Xenia silver", "mobil travel"]
 ROLE = [("calo", 40), ("sponsor", 20), ("tekong", 15), ("sopir", 10), ("penampung", 10), ("lainnya", 5)]
 BOATS = ["Nusa Indah", "Bahtera Kasih", "Rezeki Bersama", "Kurnia Ilahi", "Tunas Harapan", "Bunga Teratai",
          "Pelita Hati", "Setia Kawan", "Anak Dara", "Lumba Lumba"]
@@ -132,8 +135,10 @@ def _say_name(rng, p: Person) -> str:
 
 def _mention(rng, p: Person, keep: float, prose: list[str]) -> dict:
     e: dict = {"peran": p.role if rng.random() < 0.85 else _w(rng, ROLE)}
-    if rng.random() < 0.9:
-        e["nama"] = _say_name(rng, p)
+    if rng.random() < 0.06:
+        e["nama"] = rng.choice(UNKNOWN)
+    elif rng.random() < 0.9:
+        e["nama"] = _say_name(rng, p) + (f", {e['peran']}" if rng.random() < 0.08 else "")
     if p.phone and rng.random() < keep:
         if rng.random() < 0.7:
             e["telepon"] = _say_number(rng, p.phone)
@@ -147,7 +152,8 @@ def _mention(rng, p: Person, keep: float, prose: list[str]) -> dict:
         e["akun_medsos"] = rng.choice([f"ig @{p.page}", "akun fb: " + " ".join(w.capitalize() for w in words),
                                        f"tiktok @{p.page}", f"instagram.com/{p.page}"])
     if p.plate and rng.random() < keep:
-        e["plat"] = rng.choice([p.plate.replace(" ", ""), p.plate.lower(), p.plate])
+        e["plat"] = rng.choice([p.plate.replace(" ", ""), p.plate.lower(), p.plate, f"{rng.choice(CARS)} {p.plate}",
+                                f"{p.plate} ({rng.choice(CARS)})"])
     if p.boat and rng.random() < keep:
         e["kapal"] = rng.choice(["MV {}", "KM. {}", "kapal {}", "pompong {}"]).format(p.boat)
     return e

@@ -43,7 +43,7 @@ NO_NAME = frozenset("anonim anonymous anon nn unknown rahasia na xx xxx noname".
 DESCRIPTION = frozenset("seorang laki perempuan pria wanita cowok cewek yang".split())
 # what someone does, written into the name field ("Udin, sopir"; "agen PT Maju Jaya")
 ROLE_WORDS = frozenset("calo sopir supir tekong sponsor agen agent penampung perekrut kurir travel ojek tukang "
-                       "pt cv namanya nama kapal".split())
+                       "pt cv namanya nama kapal lainnya".split())
 # titles that are also names: a title before a name ("Daeng Andi Hamzah" is Andi Hamzah), a
 # name when nothing follows ("Muhammad Daeng")
 LEADING_TITLES = frozenset({"daeng", "karaeng"})

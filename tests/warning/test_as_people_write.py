@@ -78,6 +78,7 @@ def test_not_knowing_a_name_is_no_name(office):
                 "Bapak yang pakai topi", "calo", "sopir travel"]:
         assert names.aliases(raw) == [], raw
     assert names.aliases("Udin, sopir") == ["udin"]
+    assert names.aliases("Nur, lainnya") == ["nur"]
     assert names.aliases("Pak Udin, calo dari Sebatik") == ["udin"]
     for i, raw in enumerate(["tidak tahu", "Tidak tahu", "tdk tau namanya"]):
         run(office, [report(1 + i, day(i), **JETTY, **calo(nama=raw))])
