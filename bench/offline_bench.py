@@ -7,7 +7,10 @@ Chromium trusts by its key, the bytes counted by the loopback proxy in front of 
 - bytes of the first install (open /app/, create the user, until the service worker holds
   the whole build) and of a reload and of a browser restart online (goal: 0 — everything
   from the service worker's cache), with the HTTP requests Chromium sent the office then
-  (from its net log: a TLS handshake Chromium opens on speculation carries no request);
+  (from its net log: a TLS handshake Chromium opens on speculation carries no request — it
+  is the browser's "Preload pages" setting, not the app), and the navigation requests it
+  began past the service worker, sent or not (ServiceWorkerAutoPreload, which sw.js opts
+  out of: whether such a request reaches the office is a race with the worker's start);
 - launch to a usable lock screen (median of --launches): the offline app from a cold
   browser start with the network off, against web mode (`jaga-desa app`, the Python on a
   local server) from a cold browser start — the baseline, in the same run; and where the
@@ -141,7 +144,7 @@ def browser_figures(work: Path, launches: int, seals: int) -> list[dict]:
 
     from core.net import free_port
     from jaga_desa.offline.build import build_app
-    from jaga_desa.testing.browser import PhoneBrowser, http_requests
+    from jaga_desa.testing.browser import PhoneBrowser, http_requests, started_requests
     from jaga_desa.testing.proxy import FaultProxy
     from jaga_desa.testing.servers import JAGA, ServerProcess
     from jaga_desa.testing.tls import TlsOffice, make_cert
@@ -176,6 +179,7 @@ def browser_figures(work: Path, launches: int, seals: int) -> list[dict]:
             reload_bytes = proxy.down
             phone.close()
             online_requests = http_requests(work / "online.netlog.json", host)
+            navigations = [u for kind, u in started_requests(work / "online.netlog.json", host) if kind == "main frame"]
 
             offline, phases = [], []
             for _ in range(launches):
@@ -224,6 +228,8 @@ def browser_figures(work: Path, launches: int, seals: int) -> list[dict]:
          "met": first <= 25e6},
         {"metric": "restart + reload online, HTTP requests to the office", "value": len(online_requests),
          "target": "0", "met": not online_requests, "spread": "; ".join(online_requests)},
+        {"metric": "  navigation requests begun past the service worker (sent or not)", "value": len(navigations),
+         "target": "0", "met": not navigations},
         {"metric": "  restart online, bytes (KB; TLS handshake, no request)", "value": round(restart_bytes / 1e3, 1)},
         {"metric": "  reload online, bytes (KB; TLS handshake, no request)", "value": round(reload_bytes / 1e3, 1)},
         {"metric": "build on disk (MB, files)", "value": f"{built.bytes / 1e6:.1f}, {built.files}"},

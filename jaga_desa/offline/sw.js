@@ -7,8 +7,27 @@ const BASE = "__BASE__";
 const CACHE = "jaga-desa-app-" + VERSION;
 const FILES = __FILES__.map((f) => BASE + f);
 
+// Chromium (ServiceWorkerAutoPreload, on by default since 140) begins a navigation's network
+// request in parallel with the fetch handler — seen here at the first launch after the browser
+// restarts, while the worker starts — and throws the answer away once the handler answers from
+// the cache: whenever the worker lost that race, the office saw `GET /app/` (304) at the launch.
+// A static route sending navigations to the fetch handler is the opt-out the spec defines
+// (w3c/ServiceWorker#1756). A browser without the static routing API (or refusing the rule)
+// installs the app all the same: it only goes without the opt-out.
+function routeNavigationsToTheHandler(event) {
+  try {
+    return Promise.resolve(event.addRoutes?.({ condition: { requestMode: "navigate" }, source: "fetch-event" }))
+      .catch(() => undefined);
+  } catch {
+    return Promise.resolve();
+  }
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
+  event.waitUntil(Promise.all([
+    routeNavigationsToTheHandler(event),
+    caches.open(CACHE).then((cache) => cache.addAll(FILES)),
+  ]).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 from core.net import free_port
@@ -65,19 +66,43 @@ class PhoneBrowser:
                              version)
 
     def close(self) -> None:
+        """A clean close, as a person closes the browser. The Chromium we started is asked over
+        DevTools (Browser.close) and waited for: Playwright's close only disconnects from it, and
+        a signal to its process group would end its network process before the net log is out."""
         if self.process is not None:
-            self.ctx.browser.close()
-            self.process.stop()
+            from playwright.sync_api import Error
+            try:
+                self.ctx.browser.new_browser_cdp_session().send("Browser.close")
+            except Error:                               # the connection may drop before the answer
+                pass
+            try:
+                self.process.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+            self.process.stop()                         # a Chromium that would not close: SIGTERM, then SIGKILL
             self.process = None
         elif self.ctx is not None:
             self.ctx.close()
         self.ctx = None
 
 
+def _events(netlog: Path, event: str) -> list[dict]:
+    """The params of every `event` ("URL_REQUEST_START_JOB") in a net log Chromium wrote."""
+    log = json.loads(Path(netlog).read_text())
+    kind = log["constants"]["logEventTypes"][event]
+    return [e.get("params", {}) for e in log["events"] if e["type"] == kind]
+
+
 def http_requests(netlog: Path, host: str) -> list[str]:
     """The HTTP requests Chromium sent to `host` ("127.0.0.1:8443"), as their request lines,
     from a net log it wrote. A TLS handshake Chromium opens on speculation carries none."""
-    log = json.loads(Path(netlog).read_text())
-    send = log["constants"]["logEventTypes"]["HTTP_TRANSACTION_SEND_REQUEST_HEADERS"]
-    return [e["params"]["line"].strip() for e in log["events"]
-            if e["type"] == send and f"Host: {host}" in e.get("params", {}).get("headers", [])]
+    return [p["line"].strip() for p in _events(netlog, "HTTP_TRANSACTION_SEND_REQUEST_HEADERS")
+            if f"Host: {host}" in p.get("headers", [])]
+
+
+def started_requests(netlog: Path, host: str) -> list[tuple[str, str]]:
+    """(request type, URL) of every request Chromium's network stack began for `host`, sent or
+    not: one the browser cancels before it leaves (e.g. when a service worker answered first)
+    sends nothing, so whether it reaches the wire is a race — that it was begun is not."""
+    return [(p["request_type"], p["url"]) for p in _events(netlog, "URL_REQUEST_START_JOB")
+            if p.get("url", "").split("/")[2:3] == [host]]
