@@ -34,6 +34,11 @@ HONORIFICS = frozenset(
 # where a name stops and the person's village or workplace begins: "Baso, dari Lipatkain",
 # "Pak Udin asal Sebatik", "Rahman orang Tawau" (the place is not part of the name)
 ORIGIN = frozenset("dari asal orang warga penduduk tinggal di".split())
+# academic degrees after a name ("Drs. H. Abd. Rahman, M.Si", "Budi Santoso S.Pd", "Andi
+# Hamzah SH"): "M.Si" was read as "Muhammad Si", a rare name shared by strangers
+DEGREE = re.compile(r"(?<![A-Za-z])(?:[SMD]\.\s?(?:Pd|H|E|T|Si|Kom|Sos|Ag|IP|Hut|Kep|Kes|Ked|Psi|Ak|Farm|Hum|Th|Kn|M|Sn)"
+                    r"|A\.\s?Md|Ph\.\s?D|M\.\s?Sc)\.?(?![A-Za-z])", re.I)
+DEGREE_END = re.compile(r"[\s,]+(?:SH|SE|ST|MM|MH|MSi|SPd|SKom|SSos|Amd|AMd|PhD|MBA|Lc)\.?\s*$")
 # what volunteers write where they do not know a name: "tidak tahu", "tdk tau namanya",
 # "belum kenal", "anonim", "seorang laki-laki", "Bapak yang pakai topi" — no name at all
 # (else every "tidak tahu" in every village would be one rare, corroborated name)
@@ -78,6 +83,9 @@ def name(raw: str) -> str | None:
     bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'; 'Baso dari Lipatkain' -> 'baso'. None
     when nothing of a name is left, or the answer says the name is not known ('tidak tahu')."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|\+?\d[\d\s\-.]{5,}\d", " ", raw or "")
+    text = DEGREE.sub(" ", text)
+    while DEGREE_END.search(text):
+        text = DEGREE_END.sub("", text)
     folded = fold(text)
     if NOT_KNOWN.search(folded) or folded in NO_NAME or DESCRIPTION & set(folded.split()):
         return None

@@ -85,6 +85,21 @@ def test_not_knowing_a_name_is_no_name(office):
     assert rings(office) == []
 
 
+def test_academic_degrees_are_not_names(office):
+    """Sponsors with degrees: "Drs. H. Abd. Rahman, M.Si" gave a second name "muhammad si"
+    (M. is Muhammad), rare and shared by any two sponsors with an M.Si; "S.Pd", "SH" were
+    kept as name words. "M. Sidik" is still Muhammad Sidik."""
+    assert names.aliases("Drs. H. Abd. Rahman, M.Si") == ["abdul rahman"]
+    assert names.aliases("Budi Santoso S.Pd") == ["budi santoso"]
+    assert names.aliases("Andi Hamzah SH") == ["andi hamzah"]
+    assert names.aliases("Ir. Budi Santoso, S.T.") == ["budi santoso"]
+    assert names.aliases("M. Sidik") == ["muhammad sidik"]
+    sponsor = lambda nama: {"terlibat": [{"peran": "sponsor", "nama": nama}]}  # noqa: E731
+    for i, who in enumerate(["Drs. Yohanes Bere, M.Si", "Hj. Rosdiana, M.Si", "Ir. Kornelis Tefa, M.Si"]):
+        run(office, [report(1 + i, day(i), **JETTY, **sponsor(who))])
+    assert rings(office) == []          # three strangers were one ring of "muhammad si"
+
+
 def test_two_abdul_rahmans_in_two_villages_are_two_people(office):
     run(office, [report(1, T0, **JETTY, **calo(nama="Abdul Rahman"))])
     run(office, [report(2, day(3), **JETTY, **calo(nama="H. Abdul Rahman"))])
