@@ -4,8 +4,11 @@ Names are weak evidence: "Nur", "Muhammad", "Siti" are held by thousands. So a n
     - normalised: titles and kinship words dropped (Pak, Bu, Haji, H., Ustaz …), a number
       written into the name taken out (it is read as a phone by extract.py), "bin/binti"
       splitting the given name from the father's, common spellings of the same name made
-      one (Muhammad/Mohd/Muhamad, Abd/Abdul, Noor/Nur);
-    - keyed per word by a phonetic squash (oe→u, dj→j, ch/kh→h, doubled letters once,
+      one (Muhammad/Mohd/Muhamad/Muh., Abd/Abdul, Noor/Nur); what is not a name dropped: where
+      the person is from ("Baso, dari Lipatkain"), a role ("Udin, sopir"), an academic
+      degree ("M.Si"), a title that is also a name before a name ("Daeng Andi"), and an
+      answer that says the name is not known ("tidak tahu", "anonim") is no name at all;
+    - keyed per word by a phonetic squash (oe→u, dj→j, ch/kh→h, doubled consonants once,
       f/v→p, a silent h dropped), so "Saparuddin"/"Saparudin" and "Achmad"/"Ahmad" are
       the same word while "Aminah"/"Amanah" (another vowel) are not;
     - weighed by how rare it is (`bits`): −log2 of each word's share among the office's own

@@ -310,8 +310,11 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
     stored reports whose names match it (names.match) count as mentions; the mentions with
     the same role, the same departure point, or both are each tested against chance: with
     λ = names in the window × the name's share × the role's / place's share, a link needs
-    P(Poisson(λ) >= mentions) × 3 <= `name_alpha`. So a rare name links on one corroborated
-    mention, "Siti Rahman" needs several, and "Nur" practically never."""
+    P(Poisson(λ) >= mentions) × tests <= `name_alpha`, where tests counts the tests made
+    (each corroboration the new report can give — role, place, both — times each level of
+    matched words at or above `name_min_bits` that a corroborated mention reaches). So a
+    rare name links on one corroborated mention, "Siti Rahman" needs several, and "Nur"
+    practically never."""
     people = [(r, p) for r, f in per_report for p in f.people]
     if not people:
         return set()
