@@ -86,7 +86,11 @@ def name(raw: str) -> str | None:
     bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'; 'Baso dari Lipatkain' -> 'baso'. None
     when nothing of a name is left, or the answer says the name is not known ('tidak tahu')."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|\+?\d[\d\s\-.]{5,}\d", " ", raw or "")
-    text = DEGREE.sub(" ", text)
+    first = re.match(r"\s*\S+", text)                # a degree follows a name: "M. H. Rahman" is Muhammad
+    if DEGREE.fullmatch(text.strip()):                 # "…, M.Si": the part after the comma
+        return None
+    if first:
+        text = text[:first.end()] + DEGREE.sub(" ", text[first.end():])
     while DEGREE_END.search(text):
         text = DEGREE_END.sub("", text)
     folded = fold(text)

@@ -94,6 +94,7 @@ def test_academic_degrees_are_not_names(office):
     assert names.aliases("Andi Hamzah SH") == ["andi hamzah"]
     assert names.aliases("Ir. Budi Santoso, S.T.") == ["budi santoso"]
     assert names.aliases("M. Sidik") == ["muhammad sidik"]
+    assert names.aliases("m. h. rahman") == ["muhammad rahman"]
     sponsor = lambda nama: {"terlibat": [{"peran": "sponsor", "nama": nama}]}  # noqa: E731
     for i, who in enumerate(["Drs. Yohanes Bere, M.Si", "Hj. Rosdiana, M.Si", "Ir. Kornelis Tefa, M.Si"]):
         run(office, [report(1 + i, day(i), **JETTY, **sponsor(who))])
