@@ -102,6 +102,11 @@ def _entry(entry: dict, out: Facts) -> None:
         elif kind == "handle":
             wa = normalise.whatsapp(raw)
             out.add("phone", wa) if wa else out.add("handle", normalise.handle(raw))
+        elif kind == "plate":
+            # the vehicle written with its plate ("avanza hitam KT 1234 XY"): the plate in it
+            plate = norm(raw)
+            for p in [plate] if plate else _plates_in(raw.upper()):
+                out.add("plate", p)
         else:
             out.add(kind, norm(raw))
 
@@ -120,6 +125,19 @@ def _free_text(value: Any, depth: int = 0) -> list[str]:
     return []
 
 
+def _plates_in(text: str) -> list[str]:
+    """Plates inside prose, strictly: a real region code, three or more digits, and a
+    suffix or a two-letter region (so "RT 005" or "A 12" is not a plate)."""
+    out = []
+    for m in _PLATE_TEXT.finditer(text):
+        prefix, digits, suffix = m.groups()
+        if (prefix in _ID_PLATE_CODES or prefix[0] in "SQ") and len(digits) >= 3 and (suffix or len(prefix) > 1):
+            plate = normalise.plate(m.group(0))
+            if plate:
+                out.append(plate)
+    return out
+
+
 def free_text(text: str, out: Facts, phones_only: bool = False) -> None:
     """Identifiers written into prose, read strictly (see the module's docstring)."""
     for m in _PHONE_TEXT.finditer(text):
@@ -132,9 +150,7 @@ def free_text(text: str, out: Facts, phones_only: bool = False) -> None:
         out.add("handle", normalise.handle(m.group(1)))
     for m in _LABEL_HANDLE.finditer(text):
         out.add("handle", normalise.handle(m.group(1)))
-    for m in _PLATE_TEXT.finditer(text):
-        prefix, digits, suffix = m.groups()
-        if (prefix in _ID_PLATE_CODES or prefix[0] in "SQ") and len(digits) >= 3 and (suffix or len(prefix) > 1):
-            out.add("plate", normalise.plate(m.group(0)))
+    for plate in _plates_in(text):
+        out.add("plate", plate)
     for m in _BOAT_TEXT.finditer(text):
         out.add("boat", normalise.boat(m.group(1)))

@@ -4,8 +4,11 @@ Names are weak evidence: "Nur", "Muhammad", "Siti" are held by thousands. So a n
     - normalised: titles and kinship words dropped (Pak, Bu, Haji, H., Ustaz …), a number
       written into the name taken out (it is read as a phone by extract.py), "bin/binti"
       splitting the given name from the father's, common spellings of the same name made
-      one (Muhammad/Mohd/Muhamad, Abd/Abdul, Noor/Nur);
-    - keyed per word by a phonetic squash (oe→u, dj→j, ch/kh→h, doubled letters once,
+      one (Muhammad/Mohd/Muhamad/Muh., Abd/Abdul, Noor/Nur); what is not a name dropped: where
+      the person is from ("Baso, dari Lipatkain"), a role ("Udin, sopir"), an academic
+      degree ("M.Si"), a title that is also a name before a name ("Daeng Andi"), and an
+      answer that says the name is not known ("tidak tahu", "anonim") is no name at all;
+    - keyed per word by a phonetic squash (oe→u, dj→j, ch/kh→h, doubled consonants once,
       f/v→p, a silent h dropped), so "Saparuddin"/"Saparudin" and "Achmad"/"Ahmad" are
       the same word while "Aminah"/"Amanah" (another vowel) are not;
     - weighed by how rare it is (`bits`): −log2 of each word's share among the office's own
@@ -30,12 +33,33 @@ HONORIFICS = frozenset(
     "pak bapak bpk bp bu ibu bang abang bg kak kakak mas mbak mba om tante haji hj hjh hajjah hajah h ustad ustadz ustaz "
     "ust ustazah kyai kiai kh cik encik che datuk dato datin tuan puan bro sis sdr sdri saudara saudari mr mrs ms miss "
     "dr drs dra ir ny nyonya nona tn mak mbok wak pakcik makcik uncle aunty bos boss juragan koh engkoh apak abah umi "
-    "pa bu alm almarhum sy syeikh syekh tuk tok nek atok cikgu ketua pakde bude paklik".split())
+    "pa bu alm almarhum sy syeikh syekh tuk tok nek atok cikgu ketua pakde bude paklik de".split())
+# where a name stops and the person's village or workplace begins: "Baso, dari Lipatkain",
+# "Pak Udin asal Sebatik", "Rahman orang Tawau" (the place is not part of the name)
+ORIGIN = frozenset("dari asal orang warga penduduk tinggal di".split())
+# academic degrees after a name ("Drs. H. Abd. Rahman, M.Si", "Budi Santoso S.Pd", "Andi
+# Hamzah SH"): "M.Si" was read as "Muhammad Si", a rare name shared by strangers
+DEGREE = re.compile(r"(?<![A-Za-z])(?:[SMD]\.\s?(?:Pd|H|E|T|Si|Kom|Sos|Ag|IP|Hut|Kep|Kes|Ked|Psi|Ak|Farm|Hum|Th|Kn|M|Sn)"
+                    r"|A\.\s?Md|Ph\.\s?D|M\.\s?Sc)\.?(?![A-Za-z])", re.I)
+DEGREE_END = re.compile(r"[\s,]+(?:SH|SE|ST|MM|MH|MSi|SPd|SKom|SSos|Amd|AMd|PhD|MBA|Lc)\.?\s*$")
+# what volunteers write where they do not know a name: "tidak tahu", "tdk tau namanya",
+# "belum kenal", "anonim", "seorang laki-laki", "Bapak yang pakai topi" — no name at all
+# (else every "tidak tahu" in every village would be one rare, corroborated name)
+NOT_KNOWN = re.compile(r"\b(?:tidak|tdk|tak|gak|ga|nggak|ngga|enggak|engga|belum|blm|lupa|kurang)\s+"
+                       r"(?:tahu|tau|tw|kenal|jelas|ingat|diketahui|disebut)\b")
+NO_NAME = frozenset("anonim anonymous anon nn unknown rahasia na xx xxx noname".split())
+DESCRIPTION = frozenset("seorang laki perempuan pria wanita cowok cewek yang".split())
+# what someone does, written into the name field ("Udin, sopir"; "agen PT Maju Jaya")
+ROLE_WORDS = frozenset("calo sopir supir tekong sponsor agen agent penampung perekrut kurir travel ojek tukang "
+                       "pt cv namanya nama kapal lainnya".split())
+# titles that are also names: a title before a name ("Daeng Andi Hamzah" is Andi Hamzah), a
+# name when nothing follows ("Muhammad Daeng")
+LEADING_TITLES = frozenset({"daeng", "karaeng"})
 PATRONYMIC = frozenset({"bin", "binti", "bt", "bte", "binte", "b", "anak", "ak"})
 CANONICAL = {**{v: "muhammad" for v in ("muhammad muhamad mohammad mohamad mohamed mohammed muhammed muhamed "
                                         "mohd muhd moh mhd md mochammad mochamad mukhammad m").split()},
              "abd": "abdul", "abdl": "abdul", "noor": "nur", "nor": "nur", "nurul": "nur", "sitti": "siti",
-             "st": "siti", "achmad": "ahmad", "akhmad": "ahmad", "ahmat": "ahmad"}
+             "st": "siti", "achmad": "ahmad", "akhmad": "ahmad", "ahmat": "ahmad", "muh": "muhammad"}
 # Shares of the commonest name words in Indonesia and Malaysia (rounded, from public
 # name-frequency lists): a floor under the office's own counts, never a ceiling.
 PRIOR = {"muhammad": 0.08, "siti": 0.05, "nur": 0.05, "abdul": 0.04, "ahmad": 0.03, "agus": 0.015,
@@ -59,10 +83,24 @@ def fold(text: str) -> str:
 
 def name(raw: str) -> str | None:
     """'Pak H. Udin Saparudin' -> 'udin saparudin'; 'Abdul Rahman bin Yusuf' -> 'abdul rahman
-    bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'. None when nothing of a name is left."""
+    bin yusuf'; 'Rahman (0812-3456-7890)' -> 'rahman'; 'Baso dari Lipatkain' -> 'baso'. None
+    when nothing of a name is left, or the answer says the name is not known ('tidak tahu')."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|\+?\d[\d\s\-.]{5,}\d", " ", raw or "")
-    toks = [CANONICAL.get(t, t) for t in fold(text).split() if not t.isdigit()]
-    toks = [t for t in toks if t not in HONORIFICS]
+    first = re.match(r"\s*\S+", text)                # a degree follows a name: "M. H. Rahman" is Muhammad
+    if DEGREE.fullmatch(text.strip()):                 # "…, M.Si": the part after the comma
+        return None
+    if first:
+        text = text[:first.end()] + DEGREE.sub(" ", text[first.end():])
+    while DEGREE_END.search(text):
+        text = DEGREE_END.sub("", text)
+    folded = fold(text)
+    if NOT_KNOWN.search(folded) or folded in NO_NAME or DESCRIPTION & set(folded.split()):
+        return None
+    toks = [CANONICAL.get(t, t) for t in folded.split() if not t.isdigit() and t not in ROLE_WORDS]
+    origin = next((i for i, t in enumerate(toks) if t in ORIGIN), len(toks))
+    toks = [t for t in toks[:origin] if t not in HONORIFICS]
+    while len(toks) > 1 and toks[0] in LEADING_TITLES:
+        toks = toks[1:]
     out, father = [], []
     for i, t in enumerate(toks):
         if t in PATRONYMIC and out and i + 1 < len(toks):
@@ -100,7 +138,7 @@ def squash(word: str) -> str:
     w = w.replace("kh", "h").replace("sy", "s").replace("dh", "d").replace("th", "t").replace("ph", "p")
     w = w.translate(str.maketrans("fvzq", "ppjk"))
     w = w[:1] + w[1:].replace("h", "") if len(w) > 2 else w
-    w = re.sub(r"(.)\1+", r"\1", w)
+    w = re.sub(r"([^aiueo])\1+", r"\1", w)      # doubled consonants once; a vowel pair stays (Nugroho: "nugroo")
     if w.endswith("y") and len(w) > 3:
         w = w[:-1] + "i"
     return w

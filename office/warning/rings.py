@@ -310,8 +310,11 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
     stored reports whose names match it (names.match) count as mentions; the mentions with
     the same role, the same departure point, or both are each tested against chance: with
     λ = names in the window × the name's share × the role's / place's share, a link needs
-    P(Poisson(λ) >= mentions) × 3 <= `name_alpha`. So a rare name links on one corroborated
-    mention, "Siti Rahman" needs several, and "Nur" practically never."""
+    P(Poisson(λ) >= mentions) × tests <= `name_alpha`, where tests counts the tests made
+    (each corroboration the new report can give — role, place, both — times each level of
+    matched words at or above `name_min_bits` that a corroborated mention reaches). So a
+    rare name links on one corroborated mention, "Siti Rahman" needs several, and "Nur"
+    practically never."""
     people = [(r, p) for r, f in per_report for p in f.people]
     if not people:
         return set()
@@ -388,8 +391,15 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
     here = places.get(r.envelope_id)
     p_place = (counts.get("p:" + here[:60], 0) + PRIOR_SEEN * 0.1) / (total + PRIOR_SEEN) if here else 1.0
     best: set[str] = set()
-    levels = sorted({m[0] for m in mentions.values()}, reverse=True)
-    for need_role, need_place, factor in ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place)):
+    # the tests made: a level no corroborated mention reaches is never tested, nor one whose
+    # shared words are too common to be looked up at all ("Ahmad" of "Ahmad Hamzah")
+    levels = sorted({m[0] for m in mentions.values() if (m[1] or m[2]) and m[0] >= config.name_min_bits}, reverse=True)
+    # ... and a corroboration the new report cannot give is never tested either: no role said,
+    # no role test; no departure point, no place test
+    modes = [(need_role, need_place, factor) for need_role, need_place, factor in
+             ((True, False, p_role), (False, True, p_place), (True, True, p_role * p_place))
+             if (p.role or not need_role) and (here or not need_place)]
+    for need_role, need_place, factor in modes:
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
                      if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
@@ -399,7 +409,8 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
             if not elsewhere:
                 continue
             lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
-            if 3 * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha and len(group) > len(best):
+            if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
+                    and len(group) > len(best):
                 best = set(group)
     return best
 

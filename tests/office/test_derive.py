@@ -323,3 +323,27 @@ def test_the_health_page_shows_the_queue_to_admins(office_server):
     assert "RuntimeError: consumer bug" in page.text and "Failing, retried" in page.text
     intel = sign_in(office_server.url, "intel1", "kata-sandi-uji-1")
     assert intel.get(office_server.url + "/dashboard/admin/derive").status_code == 403
+
+
+def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store):
+    """rederive_0001: link keys and name counts of the old name reading are dropped and every
+    stored report is queued for early warning and the roll-up links; the worker restores
+    what a derive from scratch gives, the signals an analyst saw kept."""
+    from alembic import command
+    engine, keys, _, _ = store
+    ids = push(engine, keys, 12, batch=6)
+    drain(engine, keys)
+    first = snapshot(engine)
+    assert first["links"] and first["signals"]
+    cfg = db.alembic_config()
+    for step in (command.downgrade, command.upgrade):
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, "recall_0001" if step is command.downgrade else "rederive_0001")
+    with db.reading(engine) as conn:
+        queued = Counter(conn.execute(select(derive_jobs.c.consumer, derive_jobs.c.envelope_id)).all())
+    assert count(engine, warn_links) == 0 and count(engine, warn_name_stats) == 0
+    assert set(queued) == {(c, e) for c in ("early_warning", "rollup_links") for e in ids}
+    assert snapshot(engine)["signals"] == first["signals"]
+    drain(engine, keys)
+    assert snapshot(engine) == first and count(engine, derive_jobs) == 0
