@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from office import db
@@ -94,7 +95,8 @@ def test_the_migration_drops_what_reindexing_left_behind(engine):
     matched no report, but stayed in the index). The migration reads them back out of the
     index, deletes those documents' tokens and keeps each live report's, so the next
     re-index deletes exactly its old ones; on PostgreSQL there was nothing to leave."""
-    upgrade(engine, "recall_0001")
+    before = ScriptDirectory.from_config(db.alembic_config()).get_revision("derive3_0001").down_revision
+    upgrade(engine, before)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("INSERT INTO dash_search (envelope_id, terms) VALUES ('r1', :t), ('r2', :u)"),
@@ -114,6 +116,6 @@ def test_the_migration_drops_what_reindexing_left_behind(engine):
         search_index.replace(conn, {"r2": [C]})
     with engine.begin() as conn:
         assert search_index.held(conn) == {"r1": {C}, "r2": {C}}
-    downgrade(engine, "recall_0001")
+    downgrade(engine, before)
     with engine.begin() as conn:
         assert search_index.holding(conn, C) == {"r1", "r2"}
