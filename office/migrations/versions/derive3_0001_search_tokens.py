@@ -3,7 +3,7 @@ a report indexed again deletes exactly its old tokens (a contentless FTS5 table 
 'delete' only with the values it was given; SQLite 3.40 has no contentless_delete)
 
 Revision ID: derive3_0001
-Revises: recall_0001
+Revises: rederive_0001
 
 Upgrade (SQLite): the tokens are read back out of the FTS5 index itself (fts5vocab, one row
 per token and document with detail=none): each report's current document gets its tokens,
@@ -15,7 +15,7 @@ PostgreSQL keeps its tokens in dash_search.terms already: nothing to do there.
 from alembic import op
 
 revision = "derive3_0001"
-down_revision = "recall_0001"
+down_revision = "rederive_0001"
 branch_labels = None
 depends_on = None
 
