@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -123,3 +124,107 @@ def test_a_refused_or_conflicting_envelope_is_not_kept_nor_derived(store):
     with db.reading(engine) as conn:
         assert conn.execute(select(envelopes.c.device_id).where(envelopes.c.id == lost.envelope_id)
                             ).scalar_one() == alice.device_id
+
+
+# ---------------------------------------------------------------- 2. the token check takes no writer
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path, monkeypatch):
+    """A fresh office store on each database, with a derive worker in this process."""
+    url = request.getfixturevalue("postgres_server")(f"red5_{request.node.name[-12:].lower()}"
+                                                      .replace("[", "_").replace("]", "").replace("-", "_")) \
+        if request.param == "postgresql" else None
+    opening.keep_for_derive(False)
+    opening.keep_for_derive(True)
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path, url)
+    yield engine, keys
+    opening.keep_for_derive(False)
+    engine.dispose()
+
+
+def test_a_phone_revoked_after_its_token_check_still_cannot_push(any_store):
+    """The token check is now a read (office/deps.py): a phone whose token passed it a moment
+    before the office revoked it goes on into the push. The push's own write transaction must
+    still refuse it — nothing stored, nothing queued, nothing kept for the worker."""
+    engine, keys = any_store
+    from office import enrollment
+    from office.derive.schema import derive_jobs
+    from office.schema import devices
+    who = _volunteers(engine)[0]
+    token = "red5-" + who.device_id
+    with engine.begin() as conn:
+        conn.execute(devices.update().where(devices.c.id == who.device_id)
+                     .values(token_hash=hashlib.sha256(token.encode()).hexdigest()))
+    with db.reading(engine) as conn:                    # the check the phone passed (deps.device)
+        assert enrollment.device_for_token(conn, token)["id"] == who.device_id
+    with engine.begin() as conn:                        # the office revokes the phone meanwhile
+        enrollment.revoke_device(conn, who.device_id)
+    sealed = _seal(keys, who, forms.load("laporan_kecurigaan").example())
+    out = _push(engine, keys, who, [sealed])
+    assert out[0]["status"] == "rejected" and out[0]["code"] == "revoked"
+    assert not opening._recent
+    with db.reading(engine) as conn:
+        assert conn.execute(select(envelopes.c.id)).first() is None
+        assert conn.execute(select(derive_jobs.c.envelope_id)).first() is None
+
+
+# ---------------------------------------------------------------- 3. the search index's kept tokens
+
+
+def _unkeyed(word: str) -> set[bytes]:
+    """What a thief holding the database but not the office key could compute for a word."""
+    raw = word.encode()
+    out = set()
+    for name in ("md5", "sha1", "sha256", "sha512", "blake2b", "blake2s", "sha3_256"):
+        d = hashlib.new(name, raw).digest()
+        out |= {d[:16], d[-16:]}
+    return out
+
+
+def test_no_plaintext_word_nor_an_unkeyed_hash_of_one_in_the_search_tables(store, tmp_path):
+    """A stolen office.db: every search table (the kept tokens, FTS5's own shadow tables),
+    after deriving and after re-deriving, holds no word of a report — its free text, its
+    village, its choice labels — in clear, in hex, nor as an unkeyed hash a thief could
+    compute over that small vocabulary; the free text is nowhere in the file or its WAL. The positive control: the keyed tokens
+    of those words ARE in the kept bytes (the scan reads what the index holds)."""
+    engine, keys = store
+    from office.dashboard import derived, indexer
+    from office.derive.rebuild import rebuild
+    form = forms.load("laporan_kecurigaan")
+    alice = _volunteers(engine)[0]
+    canary = "kanarimerahputih"
+    answers = form.example()
+    answers["apa_dilihat"] = f"{canary} menawarkan kerja di kebun sawit Entikong"
+    assert _push(engine, keys, alice, [_seal(keys, alice, answers)])[0]["status"] == "accepted"
+    worker.exhaust(engine, keys)
+    indexed = set(indexer.search_words(form, answers))
+    vocab = indexed | {"entikong", "badau", "sanggau"}         # the villages and their region too
+    assert canary in vocab and len([w for w in vocab if len(w) >= 6]) > 5
+    for round_ in ("derived", "re-derived"):
+        thief = sqlite3.connect(tmp_path / "office.db")     # the stolen file, read as it is
+        try:
+            tables = [t for (t,) in thief.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'dash_search%'")]
+            blobs = b""
+            for t in tables:
+                for row in thief.execute(f'SELECT * FROM "{t}"'):
+                    blobs += b"|".join(v if isinstance(v, bytes) else str(v).encode() for v in row) + b"\n"
+            kept = b"".join(k for (k,) in thief.execute("SELECT terms FROM dash_search") if isinstance(k, bytes))
+        finally:
+            thief.close()
+        assert {"dash_search", "dash_search_fts_data"} <= set(tables), tables
+        whole = blobs + b"".join(f.read_bytes() for f in tmp_path.glob("office.db*"))
+        assert canary.encode() not in whole.lower() and canary.encode().hex().encode() not in whole.lower()
+        for w in vocab:
+            if len(w) >= 6 and set(w) - set("0123456789abcdef"):    # shorter: found in any bytes
+                assert w.encode() not in blobs.lower(), (round_, w)
+                assert w.encode().hex().encode() not in blobs.lower(), (round_, w)
+            for h in _unkeyed(w):
+                assert h not in kept and h.hex().encode() not in blobs, (round_, w)
+        ours = {bytes.fromhex(t) for t in derived.term_hashes(keys, indexed)}
+        assert ours and all(t in kept for t in ours), round_       # the positive control
+        assert found(engine, keys, canary)
+        rebuild(engine, "search")
+        worker.exhaust(engine, keys)
