@@ -119,6 +119,9 @@ def test_a_refused_or_conflicting_envelope_is_not_kept_nor_derived(store):
     # the same bytes, pushed again by the phone (its retry) and then replayed by bob
     assert _push(engine, keys, alice, [lost])[0]["status"] == "accepted"
     assert _push(engine, keys, bob, [lost])[0]["code"] == "id_conflict"
+    kept = dict(opening._recent)
+    assert _push(engine, keys, alice, [lost])[0]["status"] == "duplicate"      # her retry again
+    assert opening._recent == kept                     # a duplicate is not opened nor kept again
     worker.exhaust(engine, keys)
     assert found(engine, keys, "tersimpan") == {lost.envelope_id}
     with db.reading(engine) as conn:
@@ -228,3 +231,60 @@ def test_no_plaintext_word_nor_an_unkeyed_hash_of_one_in_the_search_tables(store
         assert found(engine, keys, canary)
         rebuild(engine, "search")
         worker.exhaust(engine, keys)
+
+
+# ---------------------------------------------------------------- 4. kill -9 between the worker's commits
+
+_CRASHING_WORKER = """
+import os, sys
+from datetime import timedelta
+from pathlib import Path
+from office import db, keys as office_keys
+from office.derive import worker
+from office.writer_gate import WriterGate
+data, crash_at = Path(sys.argv[1]), int(sys.argv[2])
+WriterGate.contended = lambda self: True          # a push always waits: commit between every step
+worker.LAG_BUDGET, worker.CHUNK = timedelta(days=1), 3
+real, calls = worker._step, [0]
+def step(*a, **k):
+    calls[0] += 1
+    if calls[0] == crash_at:
+        os._exit(9)                               # as kill -9: no rollback, no clean-up
+    return real(*a, **k)
+worker._step = step
+engine = db.open_store(data)
+worker.run_once(engine, office_keys.load_or_create(data, os.environ["JAGA_OFFICE_KEY"]))
+"""
+
+
+@pytest.mark.parametrize("crash_at", [2, 5, 9, 13])
+def test_a_crash_between_the_workers_commits_loses_nothing_and_derives_nothing_twice(store, tmp_path, crash_at):
+    """The worker now commits between consumer steps when a push waits: killed after some
+    steps' commits (consumer A's chunk committed, B's not), its next run derives exactly what
+    is left — every report derived, no row twice, the same as one clean derivation."""
+    import os
+    import subprocess
+    import sys
+
+    from office.derive.rebuild import rebuild
+    from office.derive.schema import derive_jobs
+    from tests.office.test_derive import count, snapshot
+    engine, keys = store
+    ids = push(engine, keys, 12, batch=12)
+    total = count(engine, derive_jobs)
+    done = subprocess.run([sys.executable, "-c", _CRASHING_WORKER, str(tmp_path), str(crash_at)],
+                          env={**os.environ, "JAGA_OFFICE_KEY": TEST_OFFICE_KEY}, capture_output=True, timeout=300)
+    assert done.returncode == 9, done.stderr[-2000:]
+    left = count(engine, derive_jobs)
+    assert 0 < left < total, "the crash must land between two commits"
+    with engine.begin() as conn:        # the killed holder's lease would block the next for 30 s
+        conn.execute(worker.derive_lease.delete())
+    worker.exhaust(engine, keys)
+    after = snapshot(engine)
+    with db.reading(engine) as conn:
+        assert search_index.indexed(conn) == set(ids)
+    assert max(after["terms"].values()) == 1 and max(after["links"].values()) == 1
+    for name in ("search", "early_warning"):
+        rebuild(engine, name)
+    worker.exhaust(engine, keys)
+    assert snapshot(engine) == after
