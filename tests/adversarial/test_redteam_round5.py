@@ -288,3 +288,55 @@ def test_a_crash_between_the_workers_commits_loses_nothing_and_derives_nothing_t
         rebuild(engine, name)
     worker.exhaust(engine, keys)
     assert snapshot(engine) == after
+
+
+# ---------------------------------------------------------------- 5. early warning's batch cache
+
+
+def _signals(engine) -> list:
+    from office.warning.schema import warn_signal_reports, warn_signals
+    with db.reading(engine) as conn:
+        sig = {r.id: (r.rule, r.key, r.region, r.detail) for r in conn.execute(select(warn_signals))}
+        members: dict[int, set] = {}
+        for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)):
+            members.setdefault(s, set()).add(e)
+    return sorted((*v, tuple(sorted(members.get(k, ())))) for k, v in sig.items())
+
+
+def test_the_batch_cache_gives_the_signals_a_fresh_look_up_gives(store, monkeypatch):
+    """Phones of two regions push, in one batch, reports sharing a recruiter's phone number,
+    some of them rahasia: the look-ups early warning shares within a batch (window.remembered)
+    must raise exactly the signals — rule, key, region, detail, member reports — that one
+    look-up per question raises; no row of one region's or report's look-up reaches another."""
+    import contextlib
+
+    from office import enrollment
+    from office.derive.rebuild import rebuild
+    from office.rollup.volunteer import Volunteer
+    from office.warning import engine as warning_engine
+    engine, keys = store
+    with engine.begin() as conn:
+        villages = [enrollment.add_village(conn, "Entikong", "Sanggau"),
+                    enrollment.add_village(conn, "Badau", "Kapuas Hulu")]
+    people = [Volunteer.enrol(engine, v, f"Relawan {v}") for v in villages]
+    form = forms.load("laporan_kecurigaan")
+    sealed = []
+    for i in range(16):
+        who = people[i % 2]
+        answers = form.example()
+        answers["apa_dilihat"] = f"Laporan {i}: tawaran kerja sawit"
+        sealed.append((who, _seal(keys, who, answers, rahasia=i % 3 == 0)))
+    for who in people:
+        assert {o["status"] for o in _push(engine, keys, who, [s for w, s in sealed if w is who])} == {"accepted"}
+    worker.exhaust(engine, keys)
+    cached = _signals(engine)
+    both = [{s.envelope_id for w, s in sealed if w is who} for who in people]
+    assert any(s[0] == "same_identifier" and all(set(s[4]) & b for b in both) for s in cached), cached
+    from office.warning.schema import warn_signal_reports, warn_signals
+    with engine.begin() as conn:        # signals survive a rebuild: start the second run from none
+        conn.execute(warn_signal_reports.delete())
+        conn.execute(warn_signals.delete())
+    monkeypatch.setattr(warning_engine, "remembered", contextlib.nullcontext)
+    rebuild(engine, "early_warning")
+    worker.exhaust(engine, keys)
+    assert _signals(engine) == cached
