@@ -340,3 +340,30 @@ def test_the_batch_cache_gives_the_signals_a_fresh_look_up_gives(store, monkeypa
     rebuild(engine, "early_warning")
     worker.exhaust(engine, keys)
     assert _signals(engine) == cached
+
+
+def test_a_report_reclassified_rahasia_is_not_found_by_its_words_outside_a_rahasia_scope(store):
+    """The kept tokens stay in the index when staff reclassify a report rahasia (no re-derive):
+    a partner's scope without rahasia searching the report's own words must not find it
+    any more, while the office's admin still does."""
+    from office.dashboard.queries import Filters, list_reports
+    from office.dashboard.reclassify import set_rahasia
+    engine, keys = store
+    who = _volunteers(engine)[0]
+    answers = forms.load("laporan_kecurigaan").example()
+    answers["apa_dilihat"] = "kanarirahasiabaru menawarkan kerja"
+    sealed = _seal(keys, who, answers)
+    assert _push(engine, keys, who, [sealed])[0]["status"] == "accepted"
+    worker.exhaust(engine, keys)
+    partner = {"id": 1, "role": "admin", "scope": {"rahasia": False}}
+
+    def search(staff) -> set[str]:
+        with db.reading(engine) as conn:
+            rows, _ = list_reports(conn, staff, Filters(q="kanarirahasiabaru"), limit=50, keys=keys)
+        return {r["envelope_id"] for r in rows}
+    assert search(partner) == {sealed.envelope_id}                # the control: found before
+    with engine.begin() as conn:
+        assert set_rahasia(conn, keys, None, sealed.envelope_id, True, "nama korban")
+    worker.exhaust(engine, keys)
+    assert search(partner) == set()
+    assert found(engine, keys, "kanarirahasiabaru") == {sealed.envelope_id}
