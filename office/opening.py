@@ -8,6 +8,7 @@ and shows "cannot be opened" rather than an error page.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from typing import Iterable
@@ -42,7 +43,12 @@ def authors_public(conn: Connection, author_ids: Iterable[str]) -> dict[str, byt
 
 
 RECENT_MAX = 4096       # payloads the push opened, kept for this process's derive worker
+RECENT_BYTES = 4 * 1024 * 1024    # ... and their payloads' JSON bytes at most: the door caps only the
+RECENT_ONE = 64 * 1024            # answers, and a ~2 KB envelope inflates to a 1 MB payload
+                                  # (sync/envelope.MAX_PAYLOAD): 4096 of those were 4 GB (red team round 5)
 _recent: OrderedDict[tuple[str, str, bytes], dict] = OrderedDict()
+_sizes: dict[tuple[str, str, bytes], int] = {}
+_held = [0]                       # sum of _sizes, kept as it changes (no sum over 4096 per push)
 _recent_lock = threading.Lock()
 _keeping = threading.Event()      # set while a derive worker runs in this process
 
@@ -58,6 +64,8 @@ def keep_for_derive(on: bool) -> None:
         _keeping.clear()
         with _recent_lock:
             _recent.clear()
+            _sizes.clear()
+            _held[0] = 0
 
 
 def _recent_key(keys: OfficeKeys, sha256: str, author_public: bytes) -> tuple[str, str, bytes]:
@@ -69,20 +77,34 @@ def remember(keys: OfficeKeys, sha256: str, author_public: bytes, payload: dict)
     key: the derive worker of this process (which runs seconds later) takes the payload
     from here instead of opening the same bytes again (office/derive/worker.py). Keyed by
     the bytes' SHA-256 (hex, as the push computed it) and both keys, so what it gets is exactly what opening them would give;
-    bounded (the oldest go first) and forgotten once taken."""
+    bounded in count and in the payloads' JSON bytes (the oldest go first; a payload over
+    RECENT_ONE is not kept: the worker opens it) and forgotten once taken. Measured as JSON,
+    not as the envelope's bytes: those are compressed, so they say nothing of the payload's."""
     if not _keeping.is_set():
         return
+    size = len(json.dumps(payload))
+    if size > RECENT_ONE:
+        return
+    key = _recent_key(keys, sha256, author_public)
     with _recent_lock:
-        _recent[_recent_key(keys, sha256, author_public)] = payload
-        while len(_recent) > RECENT_MAX:
-            _recent.popitem(last=False)
+        _forget(key)
+        _recent[key], _sizes[key] = payload, size
+        _held[0] += size
+        while len(_recent) > RECENT_MAX or _held[0] > RECENT_BYTES:
+            _forget(next(iter(_recent)))
+
+
+def _forget(key: tuple[str, str, bytes]) -> dict | None:
+    """Drop `key` (under _recent_lock); its payload, or None when it was not kept."""
+    _held[0] -= _sizes.pop(key, 0)
+    return _recent.pop(key, None)
 
 
 def stored_payload(keys: OfficeKeys, data: bytes, author_public: bytes | None) -> dict | None:
     """`payload_of(open_stored(...))`, from what the push remembered when it can be."""
     if author_public is not None:
         with _recent_lock:
-            payload = _recent.pop(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public), None)
+            payload = _forget(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public))
         if payload is not None:
             return payload
     return payload_of(open_stored(keys, data, author_public))
