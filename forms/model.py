@@ -173,7 +173,7 @@ class Form:
                         now: datetime.datetime | None = None) -> None:
         known = vis.scope
         for f in fields:
-            if not vis.visible(f.name):
+            if f.relevant is not None and not vis.visible(f.name):   # no condition: always shown
                 continue
             key = prefix + f.name
             v = answers.get(f.name)
@@ -223,7 +223,7 @@ class Form:
         out = {}
         for f in fields:
             v = answers.get(f.name)
-            if f.type == "note" or not is_answered(v) or not vis.visible(f.name):
+            if f.type == "note" or not is_answered(v) or (f.relevant is not None and not vis.visible(f.name)):
                 continue
             if f.type == "repeat":
                 if isinstance(v, list):
