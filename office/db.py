@@ -2,7 +2,9 @@
 
 SQLite (default, DATA/office.db) runs in WAL mode with BEGIN IMMEDIATE transactions:
 every writing request's transaction takes the write lock up front, so two writers never
-deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout.
+deadlock upgrading a read lock (SQLITE_BUSY_SNAPSHOT) — they queue on busy_timeout, and
+inside one process on a writer gate that hands the writer over at once, phones' pushes
+before the derive worker (office/writer_gate.py).
 Pages that only read use `reading()`, a deferred transaction that takes no lock.
 `synchronous=FULL`: every commit fsyncs the WAL before a receipt can leave, so a receipt
 survives a power cut, not only a process crash (WAL + NORMAL does not fsync at commit).
@@ -18,8 +20,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+from office.writer_gate import BACKGROUND, WriterGate
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "jaga_read_only"
+WRITER = "jaga_writer"
+GATE = "jaga_writer_gate"
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -45,12 +51,52 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
+    gate = WriterGate()
+    setattr(engine.dialect, GATE, gate)      # the dialect is shared by execution_options() copies
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         # a read-only transaction (reading()) takes no lock: WAL readers never wait for writers
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.dbapi_connection
+        gate.acquire(raw, background=options.get(WRITER) == BACKGROUND)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.release(raw)
+            raise
 
+    # The gate goes back once COMMIT/ROLLBACK has returned (so the next writer's BEGIN
+    # IMMEDIATE never meets SQLite's lock), or when a connection returns to the pool.
+    dialect = engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        setattr(dialect, name, _releasing(getattr(dialect, name), gate))
+    event.listen(engine, "checkin", lambda raw, _record: gate.release(raw))
+    event.listen(engine, "invalidate", lambda raw, _record, _exc: gate.release(raw))
     return engine
+
+
+def _releasing(end, gate: WriterGate):
+    def ended(conn):
+        try:
+            end(conn)
+        finally:      # SQLAlchemy hands the dialect the pool's proxy: the gate holds the raw one
+            gate.release(getattr(conn, "dbapi_connection", conn))
+    return ended
+
+
+def writer_gate(engine: Engine) -> WriterGate | None:
+    """The in-process writer gate of a SQLite engine (office/writer_gate.py); None otherwise."""
+    return getattr(engine.dialect, GATE, None)
+
+
+def background(engine: Engine) -> Engine:
+    """The engine as a background writer (the derive worker): on SQLite its transactions
+    give way to waiting foreground writers (phones' pushes) — office/writer_gate.py."""
+    return engine.execution_options(**{WRITER: BACKGROUND})
 
 
 def open_store(data_dir: Path, url: str | None = None) -> Engine:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from core.errors import Revoked
 from sync import statement
+from office import db
 from office.enrollment import device_for_token
 from office.ingest.common import signed_refusal
 from office.keys import OfficeKeys
@@ -37,7 +38,10 @@ def device(request: Request,
     for its device id: the phone marks itself revoked only on that (sync/statement.py)."""
     office_ = request.app.state.office
     try:
-        with office_.engine.begin() as conn:
+        # A read (deferred BEGIN on SQLite): every phone request passes here, and taking the
+        # store's single writer only to look a token up queued each push and inbox page
+        # behind the derive worker's write transaction (most of a push's wall time).
+        with db.reading(office_.engine) as conn:
             return device_for_token(conn, creds.credentials if creds else None)
     except Revoked as exc:
         exc.refusal = signed_refusal(office_.keys, exc.code, getattr(exc, "device_id", ""),

@@ -7,6 +7,9 @@ and shows "cannot be opened" rather than an error page.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -36,6 +39,53 @@ def authors_public(conn: Connection, author_ids: Iterable[str]) -> dict[str, byt
         return {}
     return {r.id: bytes(r.ed25519_public) for r in conn.execute(
         select(persons.c.id, persons.c.ed25519_public).where(persons.c.id.in_(ids)))}
+
+
+RECENT_MAX = 4096       # payloads the push opened, kept for this process's derive worker
+_recent: OrderedDict[tuple[str, str, bytes], dict] = OrderedDict()
+_recent_lock = threading.Lock()
+_keeping = threading.Event()      # set while a derive worker runs in this process
+
+
+def keep_for_derive(on: bool) -> None:
+    """A derive worker thread starts (True) or stops (False) in this process. Only then does
+    the push keep what it opened: with no worker here (`jaga-desa office derive` elsewhere,
+    a bench of ingest alone) the payloads would only sit in memory for the garbage collector
+    to walk on every full collection."""
+    if on:
+        _keeping.set()
+    else:
+        _keeping.clear()
+        with _recent_lock:
+            _recent.clear()
+
+
+def _recent_key(keys: OfficeKeys, sha256: str, author_public: bytes) -> tuple[str, str, bytes]:
+    return keys.key_id, sha256, bytes(author_public)
+
+
+def remember(keys: OfficeKeys, sha256: str, author_public: bytes, payload: dict) -> None:
+    """The push has just verified and opened `data` with this office key and this author
+    key: the derive worker of this process (which runs seconds later) takes the payload
+    from here instead of opening the same bytes again (office/derive/worker.py). Keyed by
+    the bytes' SHA-256 (hex, as the push computed it) and both keys, so what it gets is exactly what opening them would give;
+    bounded (the oldest go first) and forgotten once taken."""
+    if not _keeping.is_set():
+        return
+    with _recent_lock:
+        _recent[_recent_key(keys, sha256, author_public)] = payload
+        while len(_recent) > RECENT_MAX:
+            _recent.popitem(last=False)
+
+
+def stored_payload(keys: OfficeKeys, data: bytes, author_public: bytes | None) -> dict | None:
+    """`payload_of(open_stored(...))`, from what the push remembered when it can be."""
+    if author_public is not None:
+        with _recent_lock:
+            payload = _recent.pop(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public), None)
+        if payload is not None:
+            return payload
+    return payload_of(open_stored(keys, data, author_public))
 
 
 def payload_of(opened: env.Opened | None) -> dict | None:

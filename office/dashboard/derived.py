@@ -28,14 +28,30 @@ def _search_mac(keys: OfficeKeys) -> hmac.HMAC:
 
 def term_hashes(keys: OfficeKeys, words) -> set[str]:
     """`term_hash` of many words (same bytes as one by one)."""
-    return {term_hash(keys, w) for w in words}
+    cache = _terms(keys)
+    out = set()
+    for w in words:
+        h = cache.get(w)
+        out.add(h if h is not None else term_hash(keys, w))
+    return out
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=8)
+def _terms(keys: OfficeKeys) -> dict[str, str]:
+    """Word -> token under `keys`: the derive worker hashes ~100 words a report, most of them
+    the same few thousand ("sawit", "malaysia"). A plain dict per key, looked up by the word
+    alone (an lru_cache over (keys, word) hashed the keys for every word); it lives in the
+    office process, which holds the key itself anyway, and another OfficeKeys gets its own."""
+    return {}
+
+
 def term_hash(keys: OfficeKeys, word: str) -> str:
-    """Cached per word: the derive worker hashes ~100 words a report, most of them the same
-    few thousand ("sawit", "malaysia"); the cache lives in the office process, which holds
-    the key itself anyway, and a new key (another OfficeKeys) misses it."""
-    m = _search_mac(keys).copy()
-    m.update(word.encode())
-    return m.hexdigest()[:32]
+    cache = _terms(keys)
+    h = cache.get(word)
+    if h is None:
+        if len(cache) >= 100_000:
+            cache.clear()
+        m = _search_mac(keys).copy()
+        m.update(word.encode())
+        h = cache[word] = m.hexdigest()[:32]
+    return h

@@ -93,9 +93,38 @@ def search_words(form, answers: dict, cap: int = MAX_WORDS) -> set[str]:
                 continue
             if f.choices:   # choice labels too, so "sawit" or "Malaysia" find coded answers
                 for v in (value if isinstance(value, list) else [value]):
-                    for lang in ("id", "en"):
-                        add(f.choice_label(v, lang))
+                    for w in _label_words(form, f, v):
+                        if len(out) >= cap:
+                            break
+                        out[w] = None
     return set(out)
+
+
+_LABELS: dict[tuple, tuple[str, ...]] = {}
+
+
+def _label_words(form, field, value: Any) -> tuple[str, ...]:
+    """The words of a choice's labels (Indonesian, then English), in the order `search_words`
+    adds them: every report repeats the same few choices, so they are folded once per form
+    version, field and value (an unhashable value, only ever hostile, is folded each time)."""
+    labels = [field.choice_label(value, lang) for lang in ("id", "en")] if not _hashable(value) else None
+    if labels is not None:
+        return tuple(w for label in labels for w in words(label))
+    key = (form.id, form.version, field.name, type(value), value)
+    got = _LABELS.get(key)
+    if got is None:
+        if len(_LABELS) >= 50_000:
+            _LABELS.clear()
+        got = _LABELS[key] = tuple(w for lang in ("id", "en") for w in words(field.choice_label(value, lang)))
+    return got
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def project(conn: Connection, keys: OfficeKeys, row: dict, payload: dict | None, form,

@@ -4,18 +4,20 @@ index (migration derive2_0001) instead of one B-tree row per word and report.
 Tokens are what `derived.term_hashes` makes: hex HMACs under an office-derived key, never a
 word in clear; the index holds nothing else of a report.
 
-    SQLite      dash_search (doc INTEGER PRIMARY KEY AUTOINCREMENT, envelope_id UNIQUE) maps a
-                report to its current document; dash_search_fts is a contentless FTS5 table
-                (detail=none: only which document holds a token) of the space-separated tokens.
-                Re-indexing a report gives it a new document: the old one's tokens no longer
-                map to any report (a search cannot find it by them); AUTOINCREMENT never hands
-                a document id out twice, and a rebuild (`clear`) drops the orphans. (Deleting
-                from a contentless table needs its old text, which it does not keep.)
+    SQLite      dash_search (doc INTEGER PRIMARY KEY AUTOINCREMENT, envelope_id UNIQUE, terms)
+                maps a report to its current document and keeps that document's tokens
+                (their raw bytes; migration derive3_0001); dash_search_fts is a contentless
+                FTS5 table (detail=none: only which document holds a token) of the same
+                tokens. A contentless table deletes a document only when given the values
+                it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
+                a report first hands the index its kept tokens with FTS5's 'delete'
+                command: the index never holds a token of a report's old words.
     PostgreSQL  dash_search (envelope_id PRIMARY KEY, terms text[]) with a GIN index on terms;
                 re-indexing replaces the array.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, String, Text, bindparam, column, select, table, text
@@ -41,15 +43,40 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
             conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (%s, %s)",
                                  list(docs.items()))
         return
-    conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({','.join('?' * len(ids))})", tuple(ids))
+    marks = ",".join("?" * len(ids))
+    old = conn.exec_driver_sql(f"SELECT doc, terms FROM dash_search WHERE envelope_id IN ({marks}) "
+                               "AND terms IS NOT NULL", tuple(ids)).all()
+    if old:
+        conn.exec_driver_sql("INSERT INTO dash_search_fts (dash_search_fts, rowid, terms) VALUES ('delete', ?, ?)",
+                             [(doc, _unpack(kept)) for doc, kept in old])
+    conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({marks})", tuple(ids))
     if not docs:
         return
-    conn.exec_driver_sql("INSERT INTO dash_search (envelope_id) VALUES (?)", [(e,) for e in docs])
+    text_of = {e: " ".join(t) for e, t in docs.items()}
+    conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (?, ?)",
+                         [(e, _pack(docs[e], t)) for e, t in text_of.items()])
     mapped = conn.exec_driver_sql(
-        f"SELECT envelope_id, doc FROM dash_search WHERE envelope_id IN ({','.join('?' * len(docs))})",
+        f"SELECT doc, envelope_id FROM dash_search WHERE envelope_id IN ({','.join('?' * len(docs))})",
         tuple(docs)).all()
     conn.exec_driver_sql("INSERT INTO dash_search_fts (rowid, terms) VALUES (?, ?)",
-                         [(doc, " ".join(docs[e])) for e, doc in mapped])
+                         [(doc, text_of[e]) for doc, e in mapped])
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _pack(tokens: list[str], joined: str) -> bytes | str:
+    """A report's kept tokens: the raw 16 bytes of each 32-hex token (half the size of the
+    text), or the text itself for anything else (the migration keeps what FTS5 held)."""
+    return bytes.fromhex("".join(tokens)) if all(_TOKEN.fullmatch(t) for t in tokens) else joined
+
+
+def _unpack(kept: bytes | str) -> str:
+    """The exact text FTS5 indexed for those tokens (its 'delete' needs the same values)."""
+    if isinstance(kept, str):
+        return kept
+    h = bytes(kept).hex()
+    return " ".join(h[i:i + 32] for i in range(0, len(h), 32))
 
 
 def clear(conn: Connection) -> None:
@@ -89,3 +116,18 @@ def indexed(conn: Connection, envelope_ids: Iterable[str] | None = None) -> set[
 def holding(conn: Connection, token: str) -> set[str]:
     """The reports whose tokens include `token`."""
     return set(conn.execute(matching(conn, [token])).scalars())
+
+
+def held(conn: Connection) -> dict[str | None, set[str]]:
+    """Every token the index itself holds, by report (None: a document no report maps to).
+    Read from the index's own structures (FTS5's fts5vocab on SQLite, not the kept copy), so
+    an audit or a test sees what a search could still match. A full scan: never on a page."""
+    if _pg(conn):
+        return {e: set(t) for e, t in conn.execute(text("SELECT envelope_id, terms FROM dash_search")).all()}
+    conn.exec_driver_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.dash_search_vocab "
+                         "USING fts5vocab(main, 'dash_search_fts', 'instance')")
+    out: dict[str | None, set[str]] = {}
+    for term, envelope_id in conn.exec_driver_sql(
+            "SELECT v.term, s.envelope_id FROM temp.dash_search_vocab v LEFT JOIN dash_search s ON s.doc = v.doc"):
+        out.setdefault(envelope_id, set()).add(term)
+    return out

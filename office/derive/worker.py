@@ -5,12 +5,19 @@ in its own savepoint, delete its jobs in the same transaction as its writes, com
     exhaust(engine, keys)       until no job is due (tests, benches, `office derive --once`)
     Worker(engine, keys)        the loop, as a thread in the office process or standalone
 
-Claiming: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the queue and a
-job is in one transaction at a time. On SQLite every writer is serialised already (BEGIN
+Claiming: the due jobs are looked at in a read; each step takes its own again inside its
+write transaction — on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several workers share the
+queue and a job is in one transaction at a time. On SQLite every writer is serialised already (BEGIN
 IMMEDIATE); a lease row makes one process the worker, so two processes do not both open
 the same reports only for the second to find the jobs gone.
 
-Kill -9 at any point: before the commit nothing of the batch is written and its jobs are
+The reports are opened in a read transaction (or taken from what this process's push has
+just opened, office/opening.remember) and the consumers run in a background write
+transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
+when a phone's push is waiting for SQLite's single writer — while the worker is within
+LAG_BUDGET of its oldest job.
+
+Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
 consumer costs only its own savepoint; its batch is then tried report by report, so one
 report that breaks it holds up no other: that report's job gets `attempts + 1`, the error,
@@ -39,6 +46,9 @@ from .schema import derive_jobs, derive_lease
 
 log = logging.getLogger("jaga.office.derive")
 BATCH = 400                                 # jobs: 100 reports × the four consumers
+CHUNK = 100                                 # reports per consumer step (a consumer pays a fixed cost per
+                                            # call: early warning derives 25 at a step at half the rate)
+LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -57,7 +67,7 @@ def take_lease(engine: Engine, holder: str = HOLDER, now: datetime | None = None
     if engine.dialect.name == "postgresql":
         return True
     now = now or clock.now()
-    with engine.begin() as conn:
+    with db.background(engine).begin() as conn:
         row = conn.execute(select(derive_lease).where(derive_lease.c.name == "derive")).first()
         if row is not None and row.holder != holder and row.until > clock.iso(now):
             return False
@@ -69,28 +79,39 @@ def take_lease(engine: Engine, holder: str = HOLDER, now: datetime | None = None
 
 def release_lease(engine: Engine, holder: str = HOLDER) -> None:
     if engine.dialect.name != "postgresql":
-        with engine.begin() as conn:
+        with db.background(engine).begin() as conn:
             conn.execute(delete(derive_lease).where(and_(derive_lease.c.name == "derive",
                                                          derive_lease.c.holder == holder)))
 
 
-def _claim(conn: Connection, now: str, limit: int) -> list[tuple[str, str]]:
-    q = (select(derive_jobs.c.consumer, derive_jobs.c.envelope_id).where(derive_jobs.c.due_at <= now)
-         .order_by(derive_jobs.c.due_at, derive_jobs.c.envelope_id).limit(limit))
+def _due_jobs(conn: Connection, now: str, limit: int) -> list:
+    """The next due jobs, oldest first (consumer, envelope_id, created_at) — only looked at:
+    each step takes its own again in its write transaction (_still_queued)."""
+    j = derive_jobs.c
+    return conn.execute(select(j.consumer, j.envelope_id, j.created_at).where(j.due_at <= now)
+                        .order_by(j.due_at, j.envelope_id).limit(limit)).all()
+
+
+def _still_queued(conn: Connection, consumer: str, ids: list[str], now: str) -> list[str]:
+    """Of `ids`, the reports whose `consumer` job is still queued and due, taken for this
+    transaction (on PostgreSQL locked, skipping those another worker holds)."""
+    q = (select(derive_jobs.c.envelope_id).where(and_(_jobs_where(consumer, ids), derive_jobs.c.due_at <= now))
+         .order_by(derive_jobs.c.envelope_id))
     if conn.dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
-    return [(c, e) for c, e in conn.execute(q).all()]
+    return list(conn.execute(q).scalars())
 
 
 def _open(conn: Connection, keys: OfficeKeys, ids: set[str]) -> dict[str, Stored]:
-    """Each claimed report opened once, for every consumer of the batch."""
+    """Each claimed report opened once, for every consumer of the batch (not at all when
+    the push of this process opened it moments ago: opening.remember)."""
     e = envelopes.c
     rows = conn.execute(select(e.id, e.author_id, e.data, e.village_id, e.form_id, e.form_version,
                                e.received_at, e.rahasia, persons.c.ed25519_public)
                         .join(persons, persons.c.id == e.author_id, isouter=True)
                         .where(e.id.in_(ids))).all()
     return {r.id: Stored(r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia),
-                         opening.payload_of(opening.open_stored(keys, r.data, r.ed25519_public)))
+                         opening.stored_payload(keys, r.data, r.ed25519_public))
             for r in rows}
 
 
@@ -131,37 +152,48 @@ def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[st
 
 
 def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
-    """One batch: returns how many jobs were settled (done, failed or deferred)."""
+    """One batch: returns how many jobs were settled (done, failed or deferred).
+
+    The reports are picked and opened (decrypted) in a read transaction, holding no writer;
+    the consumers then run in the worker's write transaction, CHUNK reports at a step. On
+    SQLite the writer is a background one (office/writer_gate.py): when a push is waiting
+    for it between two steps, what is done so far is committed (its derived rows and its
+    job deletions together) and the push goes first — unless the batch's oldest job is
+    more than LAG_BUDGET old: then the worker is an ordinary writer until it catches up. Each step takes its jobs again inside
+    the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
+    settled meanwhile is skipped, never derived twice."""
     now = now or clock.now()
-    ran: list[Consumer] = []
-    with engine.begin() as conn:
-        jobs = _claim(conn, clock.iso(now), batch)
+    with db.reading(engine) as conn:
+        jobs = _due_jobs(conn, clock.iso(now), batch)
         if not jobs:
             return 0
-        wanted: dict[str, list[str]] = defaultdict(list)
-        for name, eid in jobs:
-            wanted[name].append(eid)
-        items = _open(conn, keys, {e for _, e in jobs})
-        known = {c.name: c for c in registry.all_consumers()}
-        for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
-            conn.execute(delete(derive_jobs).where(_jobs_where(name, wanted.pop(name))))
-        for consumer in known.values():
-            ids = sorted(wanted.get(consumer.name, ()))
-            if not ids:
-                continue
-            blocked = _blocked(conn, consumer, ids)
-            if blocked:      # wait behind the prerequisite (its due time, not the queue's head)
-                conn.execute(update(derive_jobs).where(_jobs_where(consumer.name, sorted(blocked)))
-                             .values(due_at=clock.iso(now + BACKOFF_BASE)))
-            ready = [e for e in ids if e not in blocked]
-            if not ready:
-                continue
-            if _settle(conn, keys, consumer, ready, items, now) or len(ready) == 1:
-                ran.append(consumer)
-                continue
-            for eid in ready:             # one report breaks the batch: find it, derive the rest
-                _settle(conn, keys, consumer, [eid], items, now)
-            ran.append(consumer)
+        items = _open(conn, keys, {e for _, e, _ in jobs})
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for name, eid, _ in jobs:
+        wanted[name].append(eid)
+    known = {c.name: c for c in registry.all_consumers()}
+    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
+    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
+    behind = now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
+    gate = None if behind else db.writer_gate(engine)
+    ran: list[Consumer] = []
+    with (engine if behind else db.background(engine)).connect() as conn:
+        tx = conn.begin()
+        try:
+            for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
+                conn.execute(delete(derive_jobs).where(_jobs_where(name, wanted.pop(name))))
+            for consumer in known.values():
+                ids = sorted(wanted.get(consumer.name, ()))
+                for k in range(0, len(ids), CHUNK):
+                    if gate is not None and gate.contended():     # a push waits: hand it the writer
+                        tx.commit()
+                        tx = conn.begin()
+                    if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
+                        ran.append(consumer)
+            tx.commit()
+        except BaseException:
+            tx.rollback()
+            raise
     for consumer in ran:
         if consumer.after_commit is not None:
             try:
@@ -169,6 +201,26 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             except Exception as exc:      # noqa: BLE001 — retried after the next batch
                 log.warning("derive %s after commit: %s", consumer.name, type(exc).__name__)
     return len(jobs)
+
+
+def _step(conn: Connection, keys: OfficeKeys, consumer: Consumer, chunk: list[str], items: dict[str, Stored],
+          now: datetime) -> bool:
+    """`consumer` over the reports of `chunk` whose jobs are still queued and due; True when
+    it ran for any of them."""
+    ids = _still_queued(conn, consumer.name, chunk, clock.iso(now))
+    if not ids:
+        return False
+    blocked = _blocked(conn, consumer, ids)
+    if blocked:      # wait behind the prerequisite (its due time, not the queue's head)
+        conn.execute(update(derive_jobs).where(_jobs_where(consumer.name, sorted(blocked)))
+                     .values(due_at=clock.iso(now + BACKOFF_BASE)))
+    ready = [e for e in ids if e not in blocked]
+    if not ready:
+        return False
+    if not _settle(conn, keys, consumer, ready, items, now) and len(ready) > 1:
+        for eid in ready:             # one report breaks the batch: find it, derive the rest
+            _settle(conn, keys, consumer, [eid], items, now)
+    return True
 
 
 def due(engine: Engine, now: datetime | None = None) -> int:
@@ -202,7 +254,7 @@ def catch_up(engine: Engine, limit: int = 1000) -> int:
         if consumer.missing is None:
             continue
         while True:
-            with engine.begin() as conn:
+            with db.background(engine).begin() as conn:
                 ids = consumer.missing(conn, limit)
                 if ids:
                     queue.enqueue(conn, ids, consumers=[consumer.name])
@@ -242,6 +294,7 @@ class Worker:
         release_lease(self.engine)
 
     def start(self) -> "Worker":
+        opening.keep_for_derive(True)     # the push of this process keeps what it opened for us
         self._thread = threading.Thread(target=self.run_forever, name="jaga-derive", daemon=True)
         self._thread.start()
         return self
@@ -251,3 +304,4 @@ class Worker:
         queue.wake()
         if self._thread is not None:
             self._thread.join(timeout)
+        opening.keep_for_derive(False)

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, and_, select
 from core.errors import EnvelopeError, NotFound
 from sync import envelope as env
 from sync import receipt as rc
-from office import clock, inbox, phone_limits
+from office import clock, inbox, opening, phone_limits
 from office.derive import queue as derive_queue
 from office.keys import OfficeKeys
 from office.schema import attachments, envelope_recipients, envelopes, persons
@@ -119,6 +119,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                                             received_at):
                 log.warning("refused emergency %s kept in quarantine (%s)", eid, exc.code)
             continue
+        opening.remember(keys, sha, author["ed25519_public"], opened.payload)   # for this process's derive
         row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
         row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
         rows["env"].append(row)

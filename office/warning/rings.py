@@ -462,13 +462,14 @@ def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
     if not edges:
         return []
     nodes = {e for pair in edges for e in pair}
-    member = conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
-                          .join(warn_signals, warn_signals.c.id == warn_signal_reports.c.signal_id)
-                          .where(and_(warn_signals.c.rule == RULE, warn_signals.c.status != "merged",
-                                      warn_signal_reports.c.envelope_id.in_(list(nodes))))).all()
-    sig_ids = sorted({s for s, _ in member})
-    signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(
-        warn_signals.c.id.in_(sig_ids))).mappings()} if sig_ids else {}
+    # the nodes' signals by report first (ix_warn_signal_reports_env), then which of them are
+    # live rings: joined in one query, SQLite's planner walked every ring signal instead
+    touched = set(conn.execute(select(warn_signal_reports.c.signal_id)
+                               .where(warn_signal_reports.c.envelope_id.in_(list(nodes)))).scalars())
+    signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(and_(
+        warn_signals.c.id.in_(sorted(touched)), warn_signals.c.rule == RULE,
+        warn_signals.c.status != "merged"))).mappings()} if touched else {}
+    sig_ids = sorted(signals)
     members: dict[int, set[str]] = defaultdict(set)
     if sig_ids:
         for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)

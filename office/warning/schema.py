@@ -27,7 +27,10 @@ warn_links = Table(
     Column("sealed", LargeBinary, nullable=True),      # names only: the normalised name, sealed
     Column("at", String(32), nullable=False),          # the report's received_at (UTC)
     Index("ix_warn_links_key", "kind", "key", "at"),
-    Index("ix_warn_links_env", "envelope_id"),
+    # a report's rows of one kind (its phones, its place, its names): with (envelope_id)
+    # alone SQLite's planner took (kind) from ix_warn_links_key and read every stored row
+    # of that kind, a cost that grew with the store (migration derive3_0002)
+    Index("ix_warn_links_env_kind", "envelope_id", "kind"),
 )
 
 warn_signals = Table(

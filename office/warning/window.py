@@ -1,9 +1,24 @@
 """The one look-up every rule makes: stored links of a kind with one of some keys, each
-within its window before the new row that asked (an indexed range on (kind, key, at))."""
+within its window before the new row that asked (an indexed range on (kind, key, at)).
+
+Every link of a batch asks, so the look-up itself is kept lean: a window's start is worked
+out once per (time, days) (a report's phone, account, boat and names share its time), the
+rows come in one fetch, and the start is compared by position, not by column name.
+
+Inside `remembered()` (one engine.observe, after its batch's links are written: nothing
+writes warn_links until it ends) a key already fetched is not fetched again: a later look-up
+that starts no earlier filters the rows at hand, one that starts earlier fetches only the
+older rows it lacks (the rings' one-hop asks for the keys the new rows just asked for, from
+an older holder's time). Rows keep the index's order, so callers see what a fetch returns.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Iterator
 
 from sqlalchemy import Connection, and_, select
 
@@ -11,24 +26,76 @@ from office import clock
 
 from .schema import warn_links
 
+_COLUMNS = (warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id, warn_links.c.at,
+            warn_links.c.sealed)
+_KEY, _AT = 0, 3
+# (kind, key) -> (the start fetched from, that key's rows from it, oldest first)
+_memo: ContextVar[dict[tuple[str, str], tuple[str, list]] | None] = ContextVar("warn_window_memo", default=None)
 
+
+@lru_cache(maxsize=16384)
 def since(at: str, days: float) -> str:
     """`at` less `days`, in the office's format (fromisoformat: strptime was a tenth of a
     derive batch)."""
     return clock.iso(dt.datetime.fromisoformat(at.replace("Z", "+00:00")) - dt.timedelta(days=days))
 
 
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Look-ups inside share what they fetched (see the module's note)."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _fetch(conn: Connection, kind: str, keys: list[str], start: str, before: str | None = None) -> list:
+    where = [warn_links.c.kind == kind, warn_links.c.key.in_(keys), warn_links.c.at >= start]
+    if before is not None:
+        where.append(warn_links.c.at < before)
+    return conn.execute(select(*_COLUMNS).where(and_(*where))).all()
+
+
 def window(conn: Connection, kind: str, keys_at: dict[str, str], days: float) -> dict[str, list]:
-    """Every stored link of `kind` with one of these keys, within `days` before its new row."""
+    """Every stored link of `kind` with one of these keys, within `days` before its new row
+    (rows with .key .envelope_id .village_id .at .sealed)."""
     if not keys_at:
         return {}
     start = {k: since(at, days) for k, at in keys_at.items()}
-    oldest = min(start.values())
+    memo = _memo.get()
+    if memo is None:
+        rows: dict[str, list] = defaultdict(list)
+        for row in _fetch(conn, kind, list(keys_at), min(start.values())):
+            rows[row[_KEY]].append(row)
+    else:
+        rows = _remembered(conn, memo, kind, start)
     out: dict[str, list] = defaultdict(list)
-    for row in conn.execute(select(warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id,
-                                   warn_links.c.at, warn_links.c.sealed)
-                            .where(and_(warn_links.c.kind == kind, warn_links.c.key.in_(list(keys_at)),
-                                        warn_links.c.at >= oldest))):
-        if row.at >= start[row.key]:
-            out[row.key].append(row)
+    for key, lst in rows.items():
+        s = start[key]
+        kept = [row for row in lst if row[_AT] >= s]
+        if kept:
+            out[key] = kept
     return out
+
+
+def _remembered(conn: Connection, memo: dict, kind: str, start: dict[str, str]) -> dict[str, list]:
+    """Each key's rows from its start on, fetching only what the memo lacks: keys never
+    fetched in one query, keys fetched from a later start in one query of the older rows."""
+    fresh = [k for k in start if (kind, k) not in memo]
+    older = [k for k in start if (kind, k) in memo and start[k] < memo[(kind, k)][0]]
+    got: dict[str, list] = defaultdict(list)
+    if fresh:
+        for row in _fetch(conn, kind, fresh, min(start[k] for k in fresh)):
+            got[row[_KEY]].append(row)
+        for k in fresh:
+            memo[(kind, k)] = (min(start[k] for k in fresh), got.get(k, []))
+    if older:
+        gap: dict[str, list] = defaultdict(list)
+        for row in _fetch(conn, kind, older, min(start[k] for k in older),
+                          max(memo[(kind, k)][0] for k in older)):
+            if row[_AT] < memo[(kind, row[_KEY])][0]:
+                gap[row[_KEY]].append(row)
+        for k in older:
+            memo[(kind, k)] = (min(start[k] for k in older), gap.get(k, []) + memo[(kind, k)][1])
+    return {k: memo[(kind, k)][1] for k in start}

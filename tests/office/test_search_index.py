@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from office import db
@@ -71,3 +72,50 @@ def test_replace_keeps_only_the_new_tokens_and_clear_empties(engine):
         search_index.replace(conn, {"r9": [B]})       # a document id is never handed out twice
     with engine.begin() as conn:
         assert search_index.holding(conn, B) == {"r9"}
+
+
+def test_a_reindexed_report_leaves_no_old_token_in_the_index(engine):
+    """Read from the index's own structures (FTS5's vocabulary on SQLite): after re-indexing
+    and taking a report out, no token of the old words is left anywhere, under any document."""
+    upgrade(engine, "head")
+    with engine.begin() as conn:
+        search_index.replace(conn, {"r1": [A, B], "r2": [B], "r3": [C]})
+        search_index.replace(conn, {"r1": [C]})
+        search_index.forget(conn, ["r3"])
+    with engine.begin() as conn:
+        assert search_index.held(conn) == {"r1": {C}, "r2": {B}}
+        search_index.replace(conn, {"r1": [A], "r2": [A, C]})
+    with engine.begin() as conn:
+        assert search_index.held(conn) == {"r1": {A}, "r2": {A, C}}
+        assert search_index.holding(conn, B) == set() and search_index.holding(conn, C) == {"r2"}
+
+
+def test_the_migration_drops_what_reindexing_left_behind(engine):
+    """Before derive3_0001 a re-indexed report's old SQLite document kept its tokens (they
+    matched no report, but stayed in the index). The migration reads them back out of the
+    index, deletes those documents' tokens and keeps each live report's, so the next
+    re-index deletes exactly its old ones; on PostgreSQL there was nothing to leave."""
+    before = ScriptDirectory.from_config(db.alembic_config()).get_revision("derive3_0001").down_revision
+    upgrade(engine, before)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("INSERT INTO dash_search (envelope_id, terms) VALUES ('r1', :t), ('r2', :u)"),
+                         {"t": [C], "u": [A, B]})
+        else:               # what replace() did before: r1 indexed with A B, then again with C
+            conn.execute(text("INSERT INTO dash_search (envelope_id) VALUES ('r1'), ('r2')"))
+            conn.execute(text("INSERT INTO dash_search_fts (rowid, terms) VALUES (1, :t), (2, :u)"),
+                         [{"t": f"{A} {B}", "u": f"{A} {B}"}])
+            conn.execute(text("DELETE FROM dash_search WHERE envelope_id = 'r1'"))
+            conn.execute(text("INSERT INTO dash_search (envelope_id) VALUES ('r1')"))
+            conn.execute(text("INSERT INTO dash_search_fts (rowid, terms) VALUES (3, :t)"), {"t": C})
+            assert search_index.held(conn)[None] == {A, B}        # the orphan the test is about
+    upgrade(engine, "head")
+    with engine.begin() as conn:
+        assert search_index.held(conn) == {"r1": {C}, "r2": {A, B}}
+        assert search_index.holding(conn, A) == {"r2"} and search_index.holding(conn, C) == {"r1"}
+        search_index.replace(conn, {"r2": [C]})
+    with engine.begin() as conn:
+        assert search_index.held(conn) == {"r1": {C}, "r2": {C}}
+    downgrade(engine, before)
+    with engine.begin() as conn:
+        assert search_index.holding(conn, C) == {"r1", "r2"}

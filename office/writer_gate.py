@@ -1,0 +1,79 @@
+"""The SQLite store's single writer, handed over inside the office process.
+
+SQLite lets one write transaction run at a time. Without this gate a second writer of the
+same process (a phone's push while the derive worker commits) learns the writer is taken
+only from SQLITE_BUSY and sleeps in SQLite's busy handler (1 ms, 2 ms ... 100 ms steps),
+so it gets the writer up to 100 ms after it was let go. With the gate every write
+transaction of the process first takes this lock (`make_engine`'s BEGIN hook) and gives it
+back when its COMMIT or ROLLBACK has returned: a waiting writer is woken at once.
+
+Two kinds of writer:
+- foreground (default): phones' pushes and everything a request writes; taken first come.
+- background (`engine.execution_options(jaga_writer="background")`): the derive worker.
+  It waits while a foreground writer is waiting, up to `DEFER_MAX`; after that it goes
+  next, before the foreground writers waiting then (a steady stream of pushes cannot starve
+  it: the derive lag stays bounded). Between its steps it asks `contended()` to hand the
+  writer over early (office/derive/worker.py).
+
+Other processes sharing the file (uvicorn workers, `jaga-desa office derive`) still meet
+through SQLite's own lock and busy_timeout; this gate only shortens the wait inside one.
+A writer that cannot get the gate in `WAIT_MAX` goes on to BEGIN IMMEDIATE without it —
+exactly what happened before the gate — so the gate never turns a slow writer into a hang.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+BACKGROUND = "background"
+DEFER_MAX = 0.5              # s a background writer gives way to waiting foreground ones
+WAIT_MAX = 30.0              # s, as the connection's busy_timeout
+
+
+class WriterGate:
+    """One per SQLite engine. The holder is the DBAPI connection whose transaction has it."""
+
+    def __init__(self, defer_max: float = DEFER_MAX, wait_max: float = WAIT_MAX) -> None:
+        self.defer_max, self.wait_max = defer_max, wait_max
+        self._cond = threading.Condition()
+        self._holder: object | None = None
+        self._waiting = 0                     # foreground writers waiting for the gate
+        self._due = 0                         # background writers waiting past defer_max
+
+    def acquire(self, holder: object, *, background: bool = False) -> bool:
+        """Block until `holder` has the writer; False when WAIT_MAX passed without it."""
+        start = time.monotonic()
+        deadline, give_way = start + self.wait_max, start + (self.defer_max if background else 0.0)
+        due = False              # a background writer that has given way long enough goes next
+        with self._cond:
+            if not background:
+                self._waiting += 1
+            try:
+                while True:
+                    now = time.monotonic()
+                    if background and not due and now >= give_way:
+                        due, self._due = True, self._due + 1
+                    free = self._holder is None
+                    if free and ((due or not self._waiting) if background else not self._due):
+                        self._holder = holder
+                        return True
+                    if now >= deadline:
+                        return False
+                    self._cond.wait(min(deadline, give_way if background and not due else deadline) - now)
+            finally:
+                if due:
+                    self._due -= 1
+                if not background:
+                    self._waiting -= 1
+
+    def release(self, holder: object) -> None:
+        """After COMMIT/ROLLBACK (or when the connection goes back to the pool): no-op for a
+        connection that does not hold the gate (a read, or a writer that went on without)."""
+        with self._cond:
+            if self._holder is holder:
+                self._holder = None
+                self._cond.notify_all()
+
+    def contended(self) -> bool:
+        """A foreground writer is waiting: a background writer should commit what it has."""
+        return self._waiting > 0
