@@ -66,6 +66,8 @@ class Field:
         self.example = example
         self.fields = fields or []  # a repeat group's fields, asked once per entry
         self.parent = parent        # the repeat group a field belongs to, or None
+        # an entry's scope, built once per form version rather than once per entry checked
+        self.by_name = {s.name: s for s in self.fields}
 
     def label(self, lang: str = "id") -> str:
         return self._label(lang)
@@ -169,9 +171,9 @@ class Form:
     def _validate_scope(self, fields: list[Field], answers: Mapping[str, Any], vis: "_Visibility",
                         lang: str, prefix: str, errors: dict[str, str],
                         now: datetime.datetime | None = None) -> None:
-        known = {f.name for f in fields}
+        known = vis.scope
         for f in fields:
-            if not vis.visible(f.name):
+            if f.relevant is not None and not vis.visible(f.name):   # no condition: always shown
                 continue
             key = prefix + f.name
             v = answers.get(f.name)
@@ -199,7 +201,7 @@ class Form:
             if f.required:
                 errors[key] = msg("required", lang)
             return
-        if not isinstance(v, list) or not all(isinstance(e, Mapping) for e in v):
+        if not isinstance(v, list) or not all(_is_mapping(e) for e in v):
             errors[key] = msg("type_repeat", lang)
             return
         filled = [i for i, e in enumerate(v) if not is_blank_entry(e)]
@@ -221,16 +223,16 @@ class Form:
         out = {}
         for f in fields:
             v = answers.get(f.name)
-            if f.type == "note" or not is_answered(v) or not vis.visible(f.name):
+            if f.type == "note" or not is_answered(v) or (f.relevant is not None and not vis.visible(f.name)):
                 continue
             if f.type == "repeat":
                 if isinstance(v, list):
                     entries = [self._clean_scope(f.fields, e, vis.inner(f, e))
-                               for e in v if isinstance(e, Mapping) and not is_blank_entry(e)]
+                               for e in v if _is_mapping(e) and not is_blank_entry(e)]
                     if entries:
                         out[f.name] = entries
                 continue
-            out[f.name] = v.strip() if isinstance(v, str) else copy.deepcopy(v)
+            out[f.name] = v.strip() if isinstance(v, str) else _copy(v)
         return out
 
     def check(self, answers: Mapping[str, Any], lang: str = "id", now: datetime.datetime | None = None) -> dict:
@@ -301,7 +303,29 @@ def format_answer(f: Field, v: Any, lang: str = "id", zone: str | None = None) -
 
 def is_blank_entry(entry: Any) -> bool:
     """A repeat entry with nothing answered in it does not count (an "add" tapped by mistake)."""
-    return isinstance(entry, Mapping) and not any(is_answered(x) for x in entry.values())
+    return _is_mapping(entry) and not any(is_answered(x) for x in entry.values())
+
+
+def _is_mapping(x: Any) -> bool:
+    """isinstance(x, Mapping), with the common case (a plain dict from JSON) first: the ABC
+    check costs a microsecond and runs for every repeat entry of every report admitted."""
+    return type(x) is dict or isinstance(x, Mapping)
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy(v: Any) -> Any:
+    """copy.deepcopy(v), fast for what answers hold (a list of choice/attachment ids, a
+    geopoint of numbers): a shallow copy is a deep one when every item is immutable."""
+    t = type(v)
+    if t is list and all(type(x) in _ATOMS for x in v):
+        return list(v)
+    if t is dict and all(type(x) in _ATOMS for x in v.values()):
+        return dict(v)
+    if t in _ATOMS:
+        return v
+    return copy.deepcopy(v)
 
 
 def _message(f: Field, res: tuple[str, str], lang: str) -> str:
@@ -323,15 +347,22 @@ class _Visibility:
         self._memo: dict[str, bool] = {}
         self._outer = outer  # the form's scope, seen from inside a repeat entry
 
+    @property
+    def scope(self) -> Mapping[str, Field]:
+        """This scope's own fields by name (the form's, or one repeat group's)."""
+        return self._fields
+
     def inner(self, group: Field, entry: Mapping[str, Any]) -> "_Visibility":
         """The scope of one entry of a repeat group: its own fields, then the form's."""
-        return _Visibility({s.name: s for s in group.fields}, entry, self)
+        return _Visibility(group.by_name, entry, self)
 
     def visible(self, name: str) -> bool:
-        if name not in self._memo:
+        try:
+            return self._memo[name]
+        except KeyError:
             rel = self._fields[name].relevant
-            self._memo[name] = True if rel is None else conditions.evaluate(rel, self.effective)
-        return self._memo[name]
+            shown = self._memo[name] = True if rel is None else conditions.evaluate(rel, self.effective)
+            return shown
 
     def effective(self, name: str) -> Any:
         if name not in self._fields:
