@@ -3,10 +3,13 @@ rate (bench/floor.py: bare crypto + sqlite3 on the same envelopes), both measure
 process, interleaved over several rounds; the ratio is of each side's best round (load only
 slows a run, so the best round is the least disturbed; bench/ingest_ratio.ratio), which a
 loaded 2-core CI machine moves far less than a median; both with synchronous=NORMAL, as one
-commit's fsync on a shared disk swings tenfold and would be all a run of 120 measures; and
+commit's fsync on a shared disk swings tenfold and would be all a small run measures; and
 by this process's CPU time, not the wall clock, since the other test worker on a 2-core CI
 machine steals wall time unequally from rounds of different lengths (a CI run once read 0.37
-where the idle machine reads 0.51). A ratio, never a time: the figures
+where the idle machine reads 0.51). Rounds of 400 reports, as the issue asks: at 120 a round's
+fixed costs (the first connection, the first statements) weigh more on the ingest side, and
+the ratio read 0.39-0.42 under load where 400 read 0.46-0.51 in the same minutes; with derived
+work back in the push it reads 0.08. A ratio, never a time: the figures
 themselves come from `python bench/sync_bench.py` on an idle machine.
 
 Before store-then-derive the push ran the early-warning rules and the search projection in
@@ -25,7 +28,7 @@ GUARD = 0.40
 
 def test_office_ingest_keeps_40_percent_of_the_floor():
     with tempfile.TemporaryDirectory() as tmp:
-        runs = interleaved(Path(tmp), 120, rounds=7, synchronous="NORMAL", clock=time.process_time)       # 840 reports each side, in interleaved rounds
+        runs = interleaved(Path(tmp), 400, rounds=5, synchronous="NORMAL", clock=time.process_time)   # 2,000 reports each side, interleaved
     assert ratio(runs) >= GUARD, f"office ingest {runs['ingest']} vs floor {runs['floor']} reports/s"
 
 
@@ -45,5 +48,5 @@ def test_the_guard_fails_when_derived_work_is_back_in_the_push(monkeypatch):
         return out
     monkeypatch.setattr(office.ingest, "ingest_batch", deriving_in_the_push)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = interleaved(Path(tmp), 120, rounds=3, synchronous="NORMAL", clock=time.process_time)
+        runs = interleaved(Path(tmp), 400, rounds=3, synchronous="NORMAL", clock=time.process_time)
     assert ratio(runs) < GUARD / 2, f"derived work in the push still kept {ratio(runs):.0%} of the floor"
