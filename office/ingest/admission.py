@@ -10,7 +10,6 @@ refusals; each one is a typed per-item rejection, never a 5xx, and nothing is st
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import forms
@@ -34,63 +33,14 @@ def load_form(form_id: str, version: int) -> forms.Form:
                                        f"version {version}") from None
 
 
-def _scan(answers: dict) -> tuple[float, list[str]]:
-    """One walk over the answers for both caps: an upper bound on their JSON size in bytes
-    and the (top-level) names whose value holds a text over MAX_TEXT_CHARS at any depth.
-    The bound counts 6 bytes a character (the longest a character becomes in JSON, a
-    `\\u00XX` escape) and 32 for any other scalar and each separator, so the exact size
-    (`json.dumps`, as before) is only worked out for a report that could be near the cap.
-    What json.dumps refuses (a set, a key it cannot write, a cycle) and more elements than
-    the cap has bytes (each takes at least one) end the walk with an infinite bound: the
-    exact size is then worked out or refused, and such answers never pass whatever their texts."""
-    bound = 2
-    long = []
-    budget = MAX_ANSWERS_BYTES
-    for key, value in answers.items():
-        size = _key_size(key)
-        if size is None:
-            return math.inf, []
-        bound += size
-        over = False
-        stack = [value]
-        while stack:
-            v = stack.pop()
-            budget -= 1
-            if budget < 0:
-                return math.inf, []
-            if isinstance(v, str):
-                bound += 6 * len(v) + 8
-                over = over or len(v) > MAX_TEXT_CHARS
-            elif isinstance(v, dict):
-                bound += 8
-                for k, item in v.items():
-                    size = _key_size(k)
-                    if size is None:
-                        return math.inf, []
-                    bound += size
-                    stack.append(item)
-            elif isinstance(v, (list, tuple)):
-                bound += 8
-                stack.extend(v)
-            elif v is None or isinstance(v, (bool, float)) or (isinstance(v, int) and -10**20 < v < 10**20):
-                bound += 32                  # a float is at most 24 characters
-            elif isinstance(v, int):
-                bound += len(str(v)) + 8     # json.loads makes integers of up to 4300 digits
-            else:
-                return math.inf, []          # no JSON at all: json.dumps raises TypeError
-        if over:
-            long.append(str(key)[:40])
-    return bound, sorted(long)
-
-
-def _key_size(key: Any) -> int | None:
-    """A key's bound in bytes, as json.dumps writes it (non-text scalars as text); None for
-    a key it refuses."""
-    if isinstance(key, str):
-        return 6 * len(key) + 8
-    if key is None or isinstance(key, (int, float)):
-        return 6 * len(str(key)) + 8
-    return None
+def _too_long(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) > MAX_TEXT_CHARS
+    if isinstance(value, list):
+        return any(_too_long(v) for v in value)
+    if isinstance(value, dict):
+        return any(_too_long(v) for v in value.values())
+    return False
 
 
 def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
@@ -107,12 +57,16 @@ def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
     if not isinstance(answers, dict):
         raise Rejected("answers_invalid", "the report carries no answers object")
     try:
-        bound, long = _scan(answers)
-        size = len(json.dumps(answers, ensure_ascii=False).encode()) if bound > MAX_ANSWERS_BYTES else 0
+        text = json.dumps(answers, ensure_ascii=False)
     except (TypeError, ValueError):                # NaN is allowed by json; keys are strings
         raise Rejected("answers_invalid", "the answers are not plain JSON") from None
+    size = len(text.encode())
     if size > MAX_ANSWERS_BYTES:
         raise Rejected("too_large", f"answers are {size} bytes; at most {MAX_ANSWERS_BYTES}")
+    # every text is written whole (quoted) into `text`: answers of at most MAX_TEXT_CHARS + 2
+    # characters in all hold no text over the cap, which spares a real report (~1-2 KB) the walk
+    long = (sorted(str(k)[:40] for k, v in answers.items() if _too_long(v))
+            if len(text) > MAX_TEXT_CHARS + 2 else [])
     if long:
         raise Rejected("too_large", f"answer over {MAX_TEXT_CHARS} characters: {', '.join(long[:5])}")
     typed_in = payload.get("zone")
