@@ -62,13 +62,17 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
                          [(doc, text_of[e]) for doc, e in mapped])
 
 
-_TOKEN = re.compile(r"[0-9a-f]{32}")
+_TOKENS = re.compile(r"[0-9a-f]{32}(?: [0-9a-f]{32})*")
 
 
 def _pack(tokens: list[str], joined: str) -> bytes | str:
     """A report's kept tokens: the raw 16 bytes of each 32-hex token (half the size of the
-    text), or the text itself for anything else (the migration keeps what FTS5 held)."""
-    return bytes.fromhex("".join(tokens)) if all(_TOKEN.fullmatch(t) for t in tokens) else joined
+    text), or the text itself for anything else (the migration keeps what FTS5 held).
+    Every token is 32 hex exactly when `joined` (the tokens and one space between each) is
+    that many 32-hex runs apart by single spaces: one match over the text, not one per token
+    (a sixth of a search derive)."""
+    return bytes.fromhex("".join(tokens)) if len(joined) == 33 * len(tokens) - 1 and _TOKENS.fullmatch(joined) \
+        else joined
 
 
 def _unpack(kept: bytes | str) -> str:

@@ -29,16 +29,23 @@ def link_key(keys: OfficeKeys, kind: str, value: str) -> str:
     return hmac.new(_derive(keys, b"links"), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=32)
+def _names_aead(keys: OfficeKeys) -> AESGCM:
+    """One cipher object per office key: a batch opens thousands of stored names, and making
+    the AESGCM object each time cost as much as the decryption (it keeps no per-message state)."""
+    return AESGCM(_derive(keys, b"names"))
+
+
 def seal_name(keys: OfficeKeys, envelope_id: str, normalised: str) -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(_derive(keys, b"names")).encrypt(nonce, normalised.encode(), envelope_id.encode())
+    return nonce + _names_aead(keys).encrypt(nonce, normalised.encode(), envelope_id.encode())
 
 
 def open_name(keys: OfficeKeys, envelope_id: str, blob: bytes | None) -> str | None:
     if not blob:
         return None
     try:
-        return AESGCM(_derive(keys, b"names")).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
+        return _names_aead(keys).decrypt(blob[:12], blob[12:], envelope_id.encode()).decode()
     except (InvalidTag, ValueError):
         return None
 

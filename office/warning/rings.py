@@ -351,22 +351,25 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
     spelling: set[frozenset] = set()
     for r, p, blocks in asks:
         mentions: dict[str, tuple[float, bool, bool, str, int]] = {}
+        me = r.envelope_id
+        mine, here = phones.get(me, set()), places.get(me)       # the same for every hit below
         for kind, key in blocks:
             for h in hits[kind].get(key, []):
-                ck = (h.envelope_id, bytes(h.sealed or b""))
-                if h.envelope_id == r.envelope_id or opened.get(ck) is None \
-                        or frozenset((r.envelope_id, h.envelope_id)) in edges:
+                env = h.envelope_id
+                if env == me:
                     continue
-                mine, theirs = phones.get(r.envelope_id, set()), phones.get(h.envelope_id, set())
+                ck = (env, bytes(h.sealed or b""))
+                if opened.get(ck) is None or frozenset((me, env)) in edges:
+                    continue
+                theirs = phones.get(env, set())
                 if mine and theirs and not mine & theirs:
                     continue             # both give a number and they differ: two people with one name
                 other, role = opened[ck]
                 words = _decide(keys, p.name, other, near)
                 if words is None:
                     continue
-                here = places.get(r.envelope_id)
                 m = (names.bits(list(words), word_n, total), bool(p.role) and p.role == role,
-                     here is not None and here == places.get(h.envelope_id), other, h.village_id)
+                     here is not None and here == places.get(env), other, h.village_id)
                 old = mentions.get(h.envelope_id)
                 if old is None or (m[1] + m[2], m[0]) > (old[1] + old[2], old[0]):
                     mentions[h.envelope_id] = m

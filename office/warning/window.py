@@ -86,16 +86,17 @@ def _remembered(conn: Connection, memo: dict, kind: str, start: dict[str, str]) 
     older = [k for k in start if (kind, k) in memo and start[k] < memo[(kind, k)][0]]
     got: dict[str, list] = defaultdict(list)
     if fresh:
-        for row in _fetch(conn, kind, fresh, min(start[k] for k in fresh)):
+        first = min(start[k] for k in fresh)      # once, not once per key (it was n² in a batch)
+        for row in _fetch(conn, kind, fresh, first):
             got[row[_KEY]].append(row)
         for k in fresh:
-            memo[(kind, k)] = (min(start[k] for k in fresh), got.get(k, []))
+            memo[(kind, k)] = (first, got.get(k, []))
     if older:
         gap: dict[str, list] = defaultdict(list)
-        for row in _fetch(conn, kind, older, min(start[k] for k in older),
-                          max(memo[(kind, k)][0] for k in older)):
+        first = min(start[k] for k in older)
+        for row in _fetch(conn, kind, older, first, max(memo[(kind, k)][0] for k in older)):
             if row[_AT] < memo[(kind, row[_KEY])][0]:
                 gap[row[_KEY]].append(row)
         for k in older:
-            memo[(kind, k)] = (min(start[k] for k in older), gap.get(k, []) + memo[(kind, k)][1])
+            memo[(kind, k)] = (first, gap.get(k, []) + memo[(kind, k)][1])
     return {k: memo[(kind, k)][1] for k in start}
