@@ -28,7 +28,7 @@ from office import clock, inbox, opening, phone_limits
 from office.derive import queue as derive_queue
 from office.keys import OfficeKeys
 from office.schema import attachments, envelope_recipients, envelopes, persons
-from office.store import filter_row
+from office.store import bulk, filter_row
 
 from . import admission, quarantine
 from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
@@ -87,6 +87,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
         persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
+    meta: dict[str, dict] = {}           # envelope id -> its filter columns, worked out once
     spent: int | None = None             # this phone's bytes today, read once when a quota applies
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
@@ -120,7 +121,8 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                 log.warning("refused emergency %s kept in quarantine (%s)", eid, exc.code)
             continue
         opening.remember(keys, sha, author["ed25519_public"], opened.payload)   # for this process's derive
-        row, receipt = _envelope_row(header, data, sha, author, opened.payload, device_id, keys, now, received_at)
+        meta[eid] = filter_row.columns(header.form_id, opened.payload)
+        row, receipt = _envelope_row(header, data, sha, author, opened.payload, meta[eid], device_id, now, received_at)
         row["rahasia"] = row["rahasia"] or form.is_confidential(answers)
         rows["env"].append(row)
         rows["filter"].append((row, opened.payload))
@@ -146,9 +148,8 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     # PostgreSQL then wait on each other instead of deadlocking.
     rows["env"].sort(key=lambda r: r["id"])
     for table, key in ((envelopes, "env"), (envelope_recipients, "rcpt"), (attachments, "att")):
-        if rows[key]:
-            conn.execute(table.insert(), rows[key])
-    filter_row.write_batch(conn, keys, sorted(rows["filter"], key=lambda t: t[0]["id"]), now)
+        bulk.insert_rows(conn, table, rows[key])
+    filter_row.write_batch(conn, keys, sorted(rows["filter"], key=lambda t: t[0]["id"]), now, meta)
     _queue_review_batch(conn, rows["review"], received_at)
     derive_queue.enqueue(conn, [r["id"] for r in rows["env"]], now)
     log.info("batch from device %s: %d accepted of %d", device_id, len(rows["env"]), len(items))
@@ -172,9 +173,8 @@ def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, k
             res["receipt"] = by_id[res["envelope_id"]]
 
 
-def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict,
-                  device_id: str, keys: OfficeKeys, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
-    meta = filter_row.columns(header.form_id, payload)
+def _envelope_row(header: env.Header, data: bytes, sha: str, author: dict, payload: dict, meta: dict,
+                  device_id: str, now: datetime, received_at: str) -> tuple[dict, rc.Receipt]:
     complete = not header.attachments
     receipt = rc.Receipt(header.envelope_id, sha, received_at, {}, complete)
     return dict(

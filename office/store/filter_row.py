@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, Connection, Index, Integer, LargeBinary, String, Table, insert
+from sqlalchemy import BigInteger, Boolean, Column, Connection, Index, Integer, LargeBinary, String, Table
 
 from office import clock
 from office.keys import OfficeKeys
 from office.schema import metadata
 
+from . import bulk
 from .sealed import seal_geo
 
 CATEGORY_PMI = "pmi_nonprosedural"
@@ -85,9 +86,11 @@ def iso_week(received_at: str) -> str:
 
 
 def write_batch(conn: Connection, keys: OfficeKeys, items: list[tuple[dict, dict | None]],
-                now: datetime | None = None) -> None:
+                now: datetime | None = None, known: dict[str, dict] | None = None) -> None:
     """The filter rows of a batch of (envelope row, opened payload or None), one insert.
-    None: the report could not be opened (shown as such, never retried in a loop)."""
+    None: the report could not be opened (shown as such, never retried in a loop).
+    `known`: envelope id -> `columns` already worked out for it (the push's envelope row
+    needs them first)."""
     indexed_at = clock.iso(now or clock.now())
     weeks: dict[str, str] = {}      # a push batch shares one received_at
     rows = []
@@ -103,8 +106,7 @@ def write_batch(conn: Connection, keys: OfficeKeys, items: list[tuple[dict, dict
             rows.append({**base, "opened": False, "category": row.get("category"), "urgency": None,
                          "urgent": bool(row.get("urgent")), "children": False, "route": None, "geo": None})
             continue
-        d = columns(row["form_id"], payload)
+        d = dict(known[row["id"]]) if known and row["id"] in known else columns(row["form_id"], payload)
         d["geo"] = seal_geo(keys, row["id"], d.pop("lat"), d.pop("lon"))
         rows.append({**base, "opened": True, **d})
-    if rows:
-        conn.execute(insert(dash_reports), rows)
+    bulk.insert_rows(conn, dash_reports, rows)
