@@ -95,3 +95,19 @@ def test_every_admin_cli_command_is_audited(office_server):
     assert all(u.startswith("cli:") for _, u, _ in rows)
     assert ("revoke_person", vol.id) in {(a, t) for a, _, t in rows}
     assert token not in json.dumps(rows)                  # the token itself is never logged
+
+
+def test_every_byte_stored_but_never_finished_completes_on_the_next_try(pushed):
+    """A request killed between storing its last piece and verifying (or a retry arriving
+    while the first request is still finishing) leaves every byte held and the attachment
+    incomplete. The phone's next try sends nothing more at offset == size: the office then
+    verifies and completes it, where it used to refuse "empty chunk" forever."""
+    server, client, sealed, att = pushed
+    blob = sealed.blobs[att]
+    assert client.put_attachment(sealed.envelope_id, att, blob)["complete"]
+    with db(server) as con:        # back to the state between the last append and finish
+        con.execute("UPDATE attachments SET complete = 0 WHERE envelope_id = ?", (sealed.envelope_id,))
+    status = client.attachment_status(sealed.envelope_id, att)
+    assert status == {"received": len(blob), "size": len(blob), "complete": False}
+    assert client.put_attachment(sealed.envelope_id, att, blob)["complete"]
+    assert client.attachment_status(sealed.envelope_id, att)["complete"]
