@@ -73,14 +73,14 @@ def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
     # "not in the future" on the clock she typed on (a WIT phone is two hours ahead of a WIB office)
     now = localtime.wall_clock(typed_in) if isinstance(typed_in, str) and typed_in in localtime.ZONES else None
     try:
-        errors = form.validate(answers, "en", now)
+        # one walk: the answers checked and cleaned together (what validate then clean give)
+        errors, clean = form.validate_clean(answers, "en", now)
     except (TypeError, ValueError, KeyError, RecursionError):
         raise Rejected("answers_invalid", "the answers cannot be checked against the form") from None
-    if errors:
+    if errors or clean is None:
         listed = "; ".join(f"{str(k)[:40]}: {v}" for k, v in sorted(errors.items())[:5])
         more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         raise Rejected("answers_invalid", (listed + more)[:MAX_REASON])
-    clean = form.clean(answers)
     photos = {str(a).lower() for f in form.fields if f.type in ATTACHMENT_TYPES for a in clean.get(f.name, [])}
     manifest = {a.att_id for a in header.attachments}
     if photos != manifest:

@@ -190,3 +190,48 @@ def test_generated_answers_reach_inside_repeat_groups():
     inner = [k for a in answers for k in form.validate(a, "en", NOW) if "[" in k]
     assert any(k.startswith("terlibat[") for k in inner)
     assert any(form.clean(a).get("terlibat") for a in answers)
+
+
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f"{f.id}.v{f.version}")
+def test_validate_clean_is_validate_then_clean(form):
+    """The office admits a report with one walk (Form.validate_clean): its errors are the
+    plain reading's, and its clean answers — used for the rahasia decision and stored
+    nowhere else — are the plain clean's whenever the answers are valid, None otherwise."""
+    valid = 0
+    for i, answers in enumerate(generated(form, 400, seed=zlib.crc32(f"both.{form.id}.{form.version}".encode()))
+                                + [form.example()]):
+        lang = "en" if i % 2 else "id"
+        errors, cleaned = form.validate_clean(answers, lang, NOW)
+        assert errors == ref_validate(form, answers, lang), answers
+        if errors:
+            assert cleaned is None
+            continue
+        valid += 1
+        assert cleaned == ref_clean(form.fields, [(form.fields, answers)]), answers
+        assert not (_containers(cleaned, set()) & _containers(dict(answers), set())), answers
+        assert form.is_confidential(cleaned) == form.is_confidential(ref_clean(form.fields, [(form.fields, answers)]))
+    assert valid > 0, "no generated answers were valid: the clean side was never compared"
+
+
+def test_validate_clean_keeps_repeat_entries_and_rahasia():
+    """Valid reports with entries inside `terlibat` (blank ones dropped, text stripped) and a
+    rahasia answer: the one walk cleans them as clean does, so the office's rahasia decision
+    (made on the clean answers) is unchanged."""
+    form = forms.load("laporan_kecurigaan")
+    base = form.example()
+    cases = []
+    for rahasia in ("ya", "tidak"):
+        a = copy.deepcopy(base)
+        a["rahasia"] = rahasia
+        a["terlibat"] = [{"peran": "calo", "nama": "  Pak Udin  "}, {}, {"peran": "tekong", "kapal": "KM Jaya "}]
+        cases.append(a)
+    for a in cases:
+        errors, cleaned = form.validate_clean(a, "en", NOW)
+        assert errors == {} and cleaned == form.clean(a) == ref_clean(form.fields, [(form.fields, a)])
+        assert cleaned["terlibat"] == [{"peran": "calo", "nama": "Pak Udin"}, {"peran": "tekong", "kapal": "KM Jaya"}]
+    assert [form.is_confidential(form.validate_clean(a, "en", NOW)[1]) for a in cases] == [True, False]
+    # a bad answer inside an entry fails the whole report, named by its place
+    bad = copy.deepcopy(cases[0])
+    bad["terlibat"][2]["peran"] = "bukan pilihan"
+    errors, cleaned = form.validate_clean(bad, "en", NOW)
+    assert cleaned is None and list(errors) == ["terlibat[2].peran"] == list(ref_validate(form, bad, "en"))
