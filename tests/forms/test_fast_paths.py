@@ -235,3 +235,15 @@ def test_validate_clean_keeps_repeat_entries_and_rahasia():
     bad["terlibat"][2]["peran"] = "bukan pilihan"
     errors, cleaned = form.validate_clean(bad, "en", NOW)
     assert cleaned is None and list(errors) == ["terlibat[2].peran"] == list(ref_validate(form, bad, "en"))
+
+
+def test_is_answered_tests_text_as_strip_does():
+    """is_answered decides "blank" without copying the text (isspace, not strip): the same
+    answer for every code point alone, repeated, around a letter and inside spaces."""
+    import sys
+    chars = [chr(i) for i in range(sys.maxunicode + 1)]
+    assert [is_answered(c) for c in chars] == [c.strip() != "" for c in chars]
+    for c in [c for c in chars if not c.strip()] + chars[::997]:      # the blanks, and a sample
+        for s in (c * 3, " " + c, c + "x", "x" + c + " "):
+            assert is_answered(s) == (s.strip() != ""), repr(s)
+    assert not is_answered("") and not is_answered(" \t\u00a0\u3000\n") and is_answered(" a ")
