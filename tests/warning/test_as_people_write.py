@@ -353,3 +353,32 @@ def test_e_and_i_in_a_closing_syllable_are_one_spelling(office):
     run(office, [b])
     [s] = rings(office)
     assert b.envelope_id in s["envs"] and s["detail"]["spelling"] is True
+
+
+def test_a_number_the_writer_marks_as_a_phone_is_read_in_prose(office):
+    """Both bench generators: Sabah numbers in "Apa yang dilihat" ("nomor yang dikasih: 011 777
+    6722", "HP-nya +60 11-008 2653", "katanya WA-nya 6014-012 2830") were dropped because the
+    phone library does not list their range (a valid-mobile check keeps dates and counts out
+    of prose). A number written with its country code or right after a word that says it is a
+    phone is read as one; a bare number, or one after "nomor rekening", still is not."""
+    from office.warning import extract
+
+    def phones(text):
+        f = extract.Facts()
+        extract.free_text(text, f)
+        return [v for k, v in f.identifiers if k == "phone"]
+    assert phones("Berangkat malam, tidak lewat pos resmi. nomor yang dikasih: 011 777 6722") == ["+60117776722"]
+    assert phones("Kumpul di rumah warga. HP-nya +60 11-008 2653") == ["+60110082653"]
+    assert phones("Beberapa anak muda sudah dikumpulkan. katanya WA-nya 6014-012 2830") == ["+60140122830"]
+    assert phones("bisa dihubungi di 0170023234") == ["+60170023234"]
+    assert phones("no hp calo 0159850981") == ["+60159850981"]
+    assert phones("transfer ke nomor rekening 0113435306") == []
+    assert phones("berangkat tanggal 14, 0113435306 orang") == []
+    a = report(1, T0, **calo(nama="Mustafa Fransiskus", telepon="0117776722"))
+    b = report(2, day(13), form="laporan_kecurigaan", terlibat=[{"peran": "calo", "nama": "Sdr. Mustafa Fransiskus"}],
+               apa_dilihat="Ada info lowongan kebun sawit, berangkat lewat jalur tidak resmi. "
+                           "nomor yang dikasih: 011 777 6722")
+    run(office, [a])
+    run(office, [b])
+    [s] = rings(office)
+    assert s["envs"] == {a.envelope_id, b.envelope_id}

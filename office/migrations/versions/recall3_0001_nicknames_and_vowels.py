@@ -4,7 +4,9 @@ The early-warning reading of names changed: a nickname after "alias" / "als." /
 "panggilan" / "dipanggil" is no longer a name of its own ("Udin alias Gondrong" names
 Udin, not also a person called Gondrong), and e/i in a long name's closing syllable is one
 spelling (Yohanes/Yohanis, Ismael/Ismail), so name words hash to other link keys and the
-name counts change. Link keys and name counts derived by the old reading would never meet
+name counts change; and a number in prose that the writer marks as a phone ("HP-nya +60 11-008
+2653", "nomor yang dikasih: 011 777 6722") is now a phone link although the phone library does
+not list its range. Link keys and name counts derived by the old reading would never meet
 the new ones, so, as rederive_0001 did, both consumers' stores are emptied and every stored
 report is queued for them; the worker derives them again after the upgrade. Signals stay
 (upserted by rule and key, so an analyst's confirm/dismiss survives).
