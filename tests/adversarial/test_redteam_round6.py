@@ -1,0 +1,414 @@
+"""Red team, round 6: the door's faster header reading and one-walk admission (ingest3:
+sync/envelope.peek by offsets, Form.validate_clean, a batch opened ahead of admission) and
+the derive worker's pool of preparing processes (derive4: office/derive/prepare.py).
+
+Each attack is written as an enrolled phone (or a thief on the office machine) would run it:
+envelopes sealed with the phone's own signing key, bytes cut and flipped by hand, pushed
+through the office's real ingest into a real SQLite store, derived by the real worker.
+Tests of code not on main yet say which branch they need in their docstring; each passes on
+main as well (what they pin holds there already)."""
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import os
+import struct
+import tempfile
+
+import pytest
+from sqlalchemy import func, select
+
+import forms
+from core.errors import EnvelopeError
+from office import db, keys as office_keys, opening
+from office.derive import worker
+from office.derive.schema import derive_jobs
+from office.ingest import admission, ingest_batch
+from office.schema import envelopes
+from sync import envelope as env
+from sync import statement
+from tests.adversarial.test_redteam_round5 import _push, _seal
+from tests.conftest import TEST_OFFICE_KEY
+from tests.office.test_derive import _volunteers, found
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An office store with a derive worker in this process (the push keeps what it opened)."""
+    opening.keep_for_derive(False)
+    opening.keep_for_derive(True)
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path)
+    yield engine, keys
+    opening.keep_for_derive(False)
+    engine.dispose()
+
+
+def _form() -> forms.Form:
+    return forms.load("laporan_kecurigaan")
+
+
+# ---------------------------------------------------------------- 1. the header read by offsets
+
+
+_HEAD_END = 3 + 16 + 8 + 16 + 16 + 1        # magic+version, id, created, author, device, len(form id)
+
+
+def _offsets(data: bytes) -> dict[str, int]:
+    """Where each length field of an honest envelope sits (the attacker knows the format)."""
+    n = data[_HEAD_END - 1]
+    natt_at = _HEAD_END + n + 2
+    nwraps_at = natt_at + 1 + data[natt_at] * (16 + 4 + 32)
+    ct_len_at = nwraps_at + 1 + data[nwraps_at] * (16 + 32 + 48) + 12
+    return {"form_len": _HEAD_END - 1, "natt": natt_at, "nwraps": nwraps_at, "ct_len": ct_len_at}
+
+
+def test_every_cut_and_every_lying_length_is_an_envelope_error_never_a_crash(store):
+    """Truncated at every byte, each length field (form id, attachments, wraps, ciphertext)
+    set to every lie from 0 to its maximum, a byte flipped anywhere: peek raises EnvelopeError
+    or gives a header — and then only for bytes whose signed part still verifies, or whose
+    verification is refused with EnvelopeError. Never IndexError, struct.error, ValueError."""
+    engine, keys = store
+    who = _volunteers(engine)[0]
+    data = _seal(keys, who, _form().example()).envelope
+    pub = who.signing.public_key()
+    cases = [data[:k] for k in range(len(data))] + [data + b"\x00", bytearray(data), b"", b"JD", b"\xff" * 64]
+    for name, at in _offsets(data).items():
+        width = 4 if name == "ct_len" else 1
+        for lie in ([0, 1, 2, 255, 256, 4096, 2 ** 31, 2 ** 32 - 1] if width == 4 else range(256)):
+            if lie >= 256 ** width:
+                continue
+            cases.append(data[:at] + lie.to_bytes(width, "big") + data[at + width:])
+    cases += [data[:k] + bytes([data[k] ^ 0xFF]) + data[k + 1:] for k in range(0, len(data), 7)]
+    accepted = 0
+    for bad in cases:
+        try:
+            header = env.peek(bad)
+        except EnvelopeError:
+            continue
+        assert isinstance(header, env.Header)
+        if bytes(bad) != data:
+            with pytest.raises(EnvelopeError):        # it peeks, but it is not what she signed
+                env.verify(bytes(bad), pub)
+        accepted += 1
+    assert accepted >= 2                              # the honest bytes (and their bytearray) peek
+
+
+def test_a_header_that_peeks_is_exactly_what_the_signature_covers(store):
+    """peek vs open must not disagree on which office, author, device or form an envelope is
+    for: every header field is read from bytes inside the signed part, and the header the
+    office peeks equals the one a field-by-field reader of the signed bytes gives."""
+    engine, keys = store
+    who, other = _volunteers(engine)[:2]
+    sealed = _seal(keys, who, _form().example())
+    data = sealed.envelope
+    h = env.peek(data)
+    assert h.signed + h.signature == data and len(h.signature) == 64
+    eid, created, author, device, n = struct.unpack_from(">16sQ16s16sB", data, 3)
+    import uuid
+    assert (h.envelope_id, h.created_ms, h.author_id, h.device_id) == (
+        str(uuid.UUID(bytes=eid)), created, str(uuid.UUID(bytes=author)), str(uuid.UUID(bytes=device)))
+    assert h.form_id == data[_HEAD_END:_HEAD_END + n].decode() == _form().id
+    assert (h.author_id, h.device_id, h.envelope_id) == (who.person_id, who.device_id, sealed.envelope_id)
+    assert keys.key_id in h.recipients
+    opened = env.open(data, recipient_key=keys.x25519, author_public=who.signing.public_key())
+    assert opened.header == h                       # open without a header reads the same one
+    # the author's id swapped for another enrolled person's: it peeks as hers, never verifies
+    forged = data[:3 + 16 + 8] + uuid.UUID(other.person_id).bytes + data[3 + 16 + 8 + 16:]
+    assert env.peek(forged).author_id == other.person_id
+    with pytest.raises(EnvelopeError):
+        env.open(forged, recipient_key=keys.x25519, author_public=other.signing.public_key())
+
+
+def test_garbage_and_forged_headers_in_one_batch_are_typed_refusals_and_the_honest_one_lands(store):
+    """A batch mixing cut, padded, forged-author and wrong-office envelopes with one honest
+    report: each hostile item a typed per-item rejection (stable codes), the honest report
+    accepted and stored, nothing else stored."""
+    engine, keys = store
+    alice, bob = _volunteers(engine)[:2]
+    honest = _seal(keys, alice, _form().example())
+    data = honest.envelope
+    import uuid
+    forged = data[:3 + 16 + 8] + uuid.UUID(bob.person_id).bytes + data[3 + 16 + 8 + 16:]
+    items = [data[:40], data + b"\x00", b"\x00" * 300, forged, data[:-1] + bytes([data[-1] ^ 1]), data]
+    with engine.begin() as conn:
+        out = ingest_batch(conn, items, device_id=alice.device_id, keys=keys)
+    codes = [o.get("code") or o["status"] for o in out]
+    assert codes[:3] == ["envelope_invalid"] * 3
+    assert codes[3] in ("id_not_bound", "wrong_device", "envelope_invalid")
+    assert codes[4] == "envelope_invalid"
+    assert codes[5] == "accepted"
+    with db.reading(engine) as conn:
+        assert list(conn.execute(select(envelopes.c.id)).scalars()) == [honest.envelope_id]
+
+
+# ---------------------------------------------------------------- 2. opened ahead of admission
+
+
+def test_a_replay_batch_of_a_stored_report_is_neither_opened_again_nor_kept(store, monkeypatch):
+    """(ingest3: the batch is opened before admission.) The phone replays a stored report in
+    a batch, twice, next to a copy with the same id but other bytes and a fresh report: the
+    replay is a duplicate with the original receipt, the other bytes an id_conflict, the
+    stored report is opened by nobody again, and only the fresh one is opened and kept."""
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    first = _seal(keys, alice, _form().example())
+    assert _push(engine, keys, alice, [first])[0]["status"] == "accepted"
+    with db.reading(engine) as conn:
+        stored_receipt = conn.execute(select(envelopes.c.receipt)).scalar_one()
+    opening.keep_for_derive(False)
+    opening.keep_for_derive(True)
+    opened_ids: list[str] = []
+    real_open = env.open
+
+    def counting_open(data, **kw):                 # the real open, counted
+        opened_ids.append(env.peek(data).envelope_id)
+        return real_open(data, **kw)
+    monkeypatch.setattr(env, "open", counting_open)
+    answers = _form().example()
+    answers["apa_dilihat"] = "laporan kedua"
+    fresh = _seal(keys, alice, answers)
+    raw = bytearray(first.envelope)
+    raw[-70] ^= 1                                   # same id, other bytes (a broken signature)
+    out = _push(engine, keys, alice, [first, fresh, first])
+    assert [o["status"] for o in out] == ["duplicate", "accepted", "duplicate"]
+    assert json.loads(stored_receipt)["received_at"] == out[0]["receipt"]["received_at"]
+    with engine.begin() as conn:
+        conflict = ingest_batch(conn, [bytes(raw)], device_id=alice.device_id, keys=keys)[0]
+    assert conflict["code"] == "id_conflict"
+    assert opened_ids == [fresh.envelope_id]
+    assert len(opening._recent) == 1
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(envelopes)).scalar_one() == 2
+
+
+def test_a_phone_past_its_daily_quota_costs_the_office_no_decryption(store, monkeypatch):
+    """BREAK on ingest3 (office/ingest/envelopes.py _open_ahead): the byte quota bounds what
+    one phone costs the office in a day. A phone past it pushes full batches again and again:
+    each item is deferred (the phone keeps it) — and must be deferred before any crypto, as
+    main does (the quota check comes before _verify_and_open). Opened ahead, every deferred
+    report is verified, decrypted and inflated (up to 1 MB each, 500 a batch) for nothing:
+    a phone over quota turns each push into the office's full crypto cost of its batch."""
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    batch = [_seal(keys, alice, _form().example()) for _ in range(6)]
+    opened: list[str] = []
+    real_open = env.open
+
+    def counting_open(data, **kw):                 # the real open, counted
+        opened.append(env.peek(data).envelope_id)
+        return real_open(data, **kw)
+    monkeypatch.setattr(env, "open", counting_open)
+    with engine.begin() as conn:
+        out = ingest_batch(conn, [s.envelope for s in batch], device_id=alice.device_id, keys=keys,
+                           quota=1000)
+    assert {o["status"] for o in out} == {"deferred"}
+    assert {o["code"] for o in out} == {"quota_exceeded"}
+    assert opened == []
+    assert not opening._recent
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(envelopes)).scalar_one() == 0
+
+
+def test_a_refusal_found_while_opening_ahead_is_signed_and_final_as_when_pushed_alone(store):
+    """An item whose signature breaks (flipped ciphertext) or that is sealed for another
+    office, in a batch with honest ones: refused with the same code and the same signed,
+    final refusal (for those bytes, this device, this request) as when pushed alone."""
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    pub = keys.ed25519.public_key()
+    broken = bytearray(_seal(keys, alice, _form().example()).envelope)
+    broken[-80] ^= 1
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    form = _form()
+    elsewhere = env.seal({"answers": form.example()}, form_id=form.id, form_version=form.version,
+                         author_id=alice.person_id, device_id=alice.device_id, signing_key=alice.signing,
+                         recipients=[X25519PrivateKey.generate().public_key()]).envelope
+    hostile = [bytes(broken), elsewhere]
+    nonce = statement.new_nonce()
+    with engine.begin() as conn:
+        together = ingest_batch(conn, hostile + [_seal(keys, alice, form.example()).envelope],
+                                device_id=alice.device_id, keys=keys, nonce=nonce)
+    assert together[2]["status"] == "accepted"
+    for data, res in zip(hostile, together):
+        with engine.begin() as conn:
+            alone = ingest_batch(conn, [data], device_id=alice.device_id, keys=keys, nonce=nonce)[0]
+        assert res["status"] == alone["status"] == "rejected"
+        assert res["code"] == alone["code"] and res["code"] in ("envelope_invalid", "wrong_recipient")
+        fields = statement.check_refusal(res["refusal"], pub, code=res["code"], device_id=alice.device_id,
+                                         purpose="push", nonce=nonce, envelope=data,
+                                         envelope_id=res["envelope_id"])
+        assert fields["code"] == res["code"]
+
+
+# ---------------------------------------------------------------- 3. one-walk admission
+
+
+def _reference(form: forms.Form, answers) -> tuple[dict, dict | None]:
+    """What admission decided before ingest3: validate, then clean only what passed."""
+    errors = form.validate(answers, "en")
+    return errors, (None if errors else form.clean(answers))
+
+
+def _hostile_answers() -> list[dict]:
+    """Answers an attacker sends: hidden fields answered (with wrong types too), rahasia
+    hidden behind nothing / with odd values, the repeat group `terlibat` with hidden, unknown,
+    wrongly typed and note-like fields, blank entries, huge lists, non-object entries."""
+    base = _form().example()
+    out = []
+
+    def variant(**changes):
+        a = copy.deepcopy(base)
+        for k, v in changes.items():
+            if v is _DROP:
+                a.pop(k, None)
+            else:
+                a[k] = v
+        out.append(a)
+    variant(kategori_lainnya="tersembunyi")                        # hidden (kategori=rekrutmen)
+    variant(kategori_lainnya={"nested": ["x"] * 3})                 # hidden, wrong type
+    variant(kewarganegaraan=["my", "cn"])                          # hidden select_one as a list
+    variant(jumlah_anak="banyak", ada_anak="tidak")                 # hidden once ada_anak=tidak
+    variant(jumlah_anak="banyak")                                   # visible: wrong type
+    variant(keselamatan="a note answered")                          # a note answered
+    variant(rahasia="mungkin")                                      # not a choice
+    variant(rahasia=["ya"])                                         # wrong type
+    variant(rahasia=_DROP)                                          # required, missing
+    variant(rahasia="  ya  ")                                       # padded choice
+    variant(tambahan="x")                                           # unknown top-level key
+    variant(media_sosial=["facebook"] * 5000)                       # a huge list of one choice
+    variant(media_sosial=["facebook", "bukan_pilihan"])
+    t = base["terlibat"]
+    variant(terlibat=[{**t[0], "peran_lain": "tersembunyi"}])       # hidden inside the group
+    variant(terlibat=[{**t[0], "peran_lain": ["x", 1]}])            # hidden, wrong type
+    variant(terlibat=[{**t[0], "rahasia": "ya"}])                   # a top-level name inside
+    variant(terlibat=[{**t[0], "asing": "x"}])                      # unknown key inside
+    variant(terlibat=[{**t[0], "nama": 12}])                        # wrong type inside
+    variant(terlibat=[{**t[0], "nama": "  Pak Udin  "}, {}, {"nama": ""}])   # blank entries
+    variant(terlibat=[{"nama": "tanpa peran"}])                     # required inside, missing
+    variant(terlibat=[t[0], "bukan entri"])                         # an entry not an object
+    variant(terlibat={"peran": "calo"})                             # the group as an object
+    variant(terlibat=[dict(t[0]) for _ in range(500)])              # huge group
+    variant(terlibat=[{**t[0], "peran": "lainnya", "peran_lain": "  penadah  "}])
+    variant(apa_dilihat="   ")                                      # whitespace only, required
+    variant(apa_dilihat="\u2028\u3000")                             # unicode whitespace only
+    variant(jumlah_orang=True)                                      # a bool as an integer
+    variant(jumlah_orang=1e308)
+    variant(lokasi={"lat": 4.1, "lon": 117.6, "accuracy": 15.0, "extra": "x"})
+    return out
+
+
+_DROP = object()
+
+
+def test_one_walk_admission_decides_each_hostile_answer_as_validate_then_clean_did(store):
+    """(ingest3: Form.validate_clean.) For each hostile set of answers: refused exactly when
+    validate refuses it (same error keys), and when admitted the answers kept (what the
+    filter row, rahasia and every derived feature read) are exactly what clean keeps — no
+    hidden field, no unknown key, inside `terlibat` as well as at the top."""
+    form = _form()
+    header = env.peek(_seal(office_keys.load_or_create(
+        __import__("pathlib").Path(tempfile.mkdtemp()), TEST_OFFICE_KEY),
+        _volunteers(store[0])[0], form.example()).envelope)
+    walk = getattr(form, "validate_clean", None)
+    for answers in _hostile_answers():
+        errors, clean = _reference(form, answers)
+        if walk is not None:
+            got_errors, got_clean = walk(answers, "en")
+            assert set(got_errors) == set(errors), answers
+            assert got_clean == clean
+        try:
+            _, admitted = admission.admit(header, {"answers": answers})
+        except admission.Rejected as exc:
+            assert errors or exc.code == "too_large", (answers, exc.code)
+            continue
+        assert not errors, (errors, answers)
+        assert admitted == clean
+        assert "kategori_lainnya" not in admitted and "tambahan" not in admitted
+        for entry in admitted.get("terlibat", []):
+            assert set(entry) <= {f.name for f in form.field("terlibat").fields}
+            if entry.get("peran") != "lainnya":
+                assert "peran_lain" not in entry
+        assert form.is_confidential(admitted) == form.is_confidential(answers)
+
+
+def test_the_clean_answers_admission_returns_share_nothing_with_the_phones_payload(store):
+    """What admission keeps is a copy: changing the payload afterwards (a later consumer, a
+    caller reusing it) changes nothing kept, at any depth of `terlibat` or a list answer."""
+    form = _form()
+    header = env.peek(_seal(office_keys.load_or_create(
+        __import__("pathlib").Path(tempfile.mkdtemp()), TEST_OFFICE_KEY),
+        _volunteers(store[0])[0], form.example()).envelope)
+    answers = form.example()
+    _, clean = admission.admit(header, {"answers": answers})
+    before = copy.deepcopy(clean)
+    answers["terlibat"][0]["nama"] = "diubah"
+    answers["media_sosial"].append("tiktok")
+    answers["lokasi"]["lat"] = 0.0
+    assert clean == before
+
+
+# ---------------------------------------------------------------- 4. the derive pool
+
+
+def _pool_workers() -> dict:
+    """workers=2 where the derive worker has a pool (derive4), else nothing (main)."""
+    return {"workers": 2} if "workers" in inspect.signature(worker.exhaust).parameters else {}
+
+
+def _files_under(root: str) -> dict[str, float]:
+    out = {}
+    for base, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(base, n)
+            try:
+                out[p] = os.stat(p).st_mtime
+            except OSError:
+                pass
+    return out
+
+
+def test_the_derive_pool_leaves_no_key_nor_answer_on_disk_or_in_the_logs(store, tmp_path, caplog):
+    """(derive4: --workers 2; on main the one-process worker.) A thief who later reads the
+    office machine's temp directory, the store's directory and the logs finds neither the
+    office's private keys nor any word of a report the pool prepared — including a report
+    whose preparation fails (its answers unreadable to the warning engine) — and every
+    report is derived exactly once."""
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    form = _form()
+    canary = "kanaribirulaut"
+    answers = form.example()
+    answers["apa_dilihat"] = f"saksi {canary} melihat perahu"
+    answers["terlibat"][0]["nama"] = "Pak " + canary.capitalize()
+    reports = [_seal(keys, alice, answers)] + [_seal(keys, alice, form.example()) for _ in range(5)]
+    opening.keep_for_derive(False)            # the pool opens the stored bytes itself
+    assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+    tmp = tempfile.gettempdir()
+    before = _files_under(tmp)
+    caplog.set_level("DEBUG")
+    settled = worker.exhaust(engine, keys, **_pool_workers())
+    assert settled > 0
+    from cryptography.hazmat.primitives import serialization
+    secrets = [k.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                               serialization.NoEncryption()) for k in (keys.x25519, keys.ed25519)]
+    needles = [canary.encode(), canary.capitalize().encode()] + secrets + [s.hex().encode() for s in secrets]
+    for root, seen in ((tmp, before), (str(tmp_path), {})):
+        for path, mtime in _files_under(root).items():
+            if path in seen and seen[path] == mtime:
+                continue
+            if os.path.basename(path).startswith("office_key") or path.endswith((".db", ".db-wal", ".db-shm")):
+                continue                      # the key file itself (sealed) and the store are checked elsewhere
+            try:
+                with open(path, "rb") as fh:
+                    blob = fh.read(8 * 1024 * 1024)
+            except OSError:
+                continue
+            assert not any(n in blob for n in needles), path
+    assert canary not in caplog.text and "Udin" not in caplog.text
+    assert found(engine, keys, canary) == {reports[0].envelope_id}
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(derive_jobs)).scalar_one() == 0
+    # derived once: deriving again finds nothing to do
+    assert worker.exhaust(engine, keys, **_pool_workers()) == 0
