@@ -412,3 +412,61 @@ def test_the_derive_pool_leaves_no_key_nor_answer_on_disk_or_in_the_logs(store, 
         assert conn.execute(select(func.count()).select_from(derive_jobs)).scalar_one() == 0
     # derived once: deriving again finds nothing to do
     assert worker.exhaust(engine, keys, **_pool_workers()) == 0
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of a process, in clock ticks (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_a_pool_process_killed_mid_batch_does_not_hang_derive_forever(store):
+    """BREAK on derive4 (office/derive/prepare.py Preparer: multiprocessing.Pool): the OOM
+    killer, an operator or a crash kills -9 a pool process while it prepares its part of a
+    batch. multiprocessing.Pool starts a new process but never answers the lost task, so
+    Pending.get() (AsyncResult.get() with no timeout, called by Pipeline.run_once) waits
+    forever: the derive worker is stuck, nothing is derived again until someone restarts the
+    office. Expected: the batch either comes back prepared or fails with an error the worker
+    can retry, within a bounded time. On main (no pool) the one-process derive is pinned."""
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    form = _form()
+    reports = [_seal(keys, alice, form.example()) for _ in range(30)]
+    opening.keep_for_derive(False)
+    assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+    if not hasattr(worker, "Pipeline"):                    # main: no pool to kill
+        assert worker.exhaust(engine, keys) > 0
+        return
+    import signal
+    import threading
+    import time
+    from office.derive.prepare import Preparer
+    with db.reading(engine) as conn:
+        raws = worker._raws(conn, {r.envelope_id for r in reports})
+    raws = raws * 40                                       # 1,200 reports: seconds of work a process
+    preparer = Preparer(keys, workers=2)
+    try:
+        preparer.warm()
+        children = [p.pid for p in preparer._pool._pool]
+        start = {pid: _cpu_ticks(pid) for pid in children}
+        pending = preparer.submit(raws)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(_cpu_ticks(p) > start[p] + 5 for p in children):
+            time.sleep(0.01)                               # poll: both processes are into their part
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        outcome: list = []
+
+        def wait() -> None:
+            try:
+                outcome.append(len(pending.get()))
+            except Exception as exc:                       # noqa: BLE001 — any error the worker can retry
+                outcome.append(exc)
+        t = threading.Thread(target=wait, daemon=True)
+        t.start()
+        t.join(timeout=90)
+        assert outcome, "the derive worker waits forever for a pool process killed mid-batch"
+        assert outcome[0] == len(raws) or isinstance(outcome[0], Exception)
+    finally:
+        preparer.close()
