@@ -470,3 +470,57 @@ def test_a_pool_process_killed_mid_batch_does_not_hang_derive_forever(store):
         assert outcome[0] == len(raws) or isinstance(outcome[0], Exception)
     finally:
         preparer.close()
+
+
+def test_the_pool_processes_carry_the_office_key_in_no_argument_nor_environment(store):
+    """(derive4: Preparer with workers=2.) Any local user can read a process's command line
+    (/proc/PID/cmdline, `ps`): the office's private keys must reach the pool's processes
+    only through their start-up pipe — not as an argument, not in the environment — and the
+    pool must start and prepare reports with them (the positive control). On main (no pool)
+    this process's own command line and environment are checked."""
+    engine, keys = store
+    import base64
+    from cryptography.hazmat.primitives import serialization
+    secrets = [k.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                               serialization.NoEncryption()) for k in (keys.x25519, keys.ed25519)]
+    needles = [n for s in secrets for n in (s, s.hex().encode(), base64.b64encode(s),
+                                            base64.urlsafe_b64encode(s).rstrip(b"="))]
+
+    def exposed(pid: int) -> bytes:
+        out = b""
+        for what in ("cmdline", "environ"):
+            with open(f"/proc/{pid}/{what}", "rb") as fh:
+                out += fh.read()
+        return out
+    pids = [os.getpid()]
+    if hasattr(worker, "Pipeline"):
+        from office.derive.prepare import Preparer
+        alice = _volunteers(engine)[0]
+        reports = [_seal(keys, alice, _form().example()) for _ in range(4)]
+        opening.keep_for_derive(False)
+        assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+        with db.reading(engine) as conn:
+            raws = worker._raws(conn, {r.envelope_id for r in reports})
+        with Preparer(keys, workers=2) as preparer:
+            preparer.warm()
+            pids = [p.pid for p in preparer._pool._pool]
+            assert len(pids) == 2
+            for pid in pids:
+                assert not any(n in exposed(pid) for n in needles), pid
+            prepared = preparer.submit(raws).get()
+        assert sorted(s.envelope_id for s in prepared) == sorted(r.envelope_id for r in reports)
+        assert all(s.answers is not None for s in prepared)       # the keys did reach them
+    else:
+        assert not any(n in exposed(pids[0]) for n in needles)
+
+
+def test_blank_text_is_blank_for_every_character_the_door_may_meet():
+    """(ingest3: is_answered without copying the text.) A required answer of whitespace only
+    is refused — for every Unicode code point, alone and padded, the new test agrees with the
+    old `v.strip() != ""` (a character one counts as space and the other not would let a
+    blank required answer through, or refuse a real one)."""
+    from forms.conditions import is_answered
+    for cp in range(0x110000):
+        c = chr(cp)
+        for v in (c, " " + c + "\t"):
+            assert is_answered(v) == (v.strip() != ""), hex(cp)
