@@ -524,3 +524,45 @@ def test_blank_text_is_blank_for_every_character_the_door_may_meet():
         c = chr(cp)
         for v in (c, " " + c + "\t"):
             assert is_answered(v) == (v.strip() != ""), hex(cp)
+
+
+def test_one_report_that_breaks_a_consumers_preparation_holds_up_no_other(store):
+    """BREAK on derive4 (office/derive/prepare.py prepare(): the consumers' `prepare` steps run
+    outside worker._settle's savepoint and try). One report a consumer cannot read (a bug, a
+    shape no one foresaw — as test_derive's picky consumer does in `derive`): on main a
+    consumer's bug costs that report's job a retry, never the rest. Its per-report work now
+    runs in `prepare` (the search tokens, the warning facts): raised there, it escapes
+    Pending.get() and Pipeline.run_once, so the whole batch — every report, every consumer —
+    is never written, is claimed again, and fails again: derive is stuck behind one report.
+    Expected: the other reports derived, the poisoned one's job pushed back with its error."""
+    from office.derive import registry
+    engine, keys = store
+    alice = _volunteers(engine)[0]
+    reports = [_seal(keys, alice, _form().example()) for _ in range(6)]
+    poison = reports[2].envelope_id
+    derived_ids: list[str] = []
+
+    def read(keys_, item) -> None:                    # the consumer's per-report reading
+        if item.envelope_id == poison:
+            raise ValueError("this report breaks me")
+        item.memo["picky"] = True
+
+    def derive(conn, keys_, items, now) -> None:
+        for item in items:
+            if "picky" not in item.memo:
+                read(keys_, item)                     # derive gives the same without prepare
+            derived_ids.append(item.envelope_id)
+    has_prepare = "prepare" in inspect.signature(registry.Consumer).parameters
+    consumer = registry.Consumer("picky_prepare", derive, **({"prepare": read} if has_prepare else {}))
+    registry.register(consumer)
+    try:
+        assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+        worker.exhaust(engine, keys, timeout=30)
+    finally:
+        registry._registered.pop("picky_prepare")
+    assert sorted(derived_ids) == sorted(r.envelope_id for r in reports if r.envelope_id != poison)
+    assert found(engine, keys, "Udin") >= {r.envelope_id for r in reports if r.envelope_id != poison}
+    with db.reading(engine) as conn:
+        left = conn.execute(select(derive_jobs.c.envelope_id, derive_jobs.c.attempts)
+                            .where(derive_jobs.c.consumer == "picky_prepare")).all()
+    assert left == [(poison, 1)]
