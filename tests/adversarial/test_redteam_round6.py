@@ -566,3 +566,81 @@ def test_one_report_that_breaks_a_consumers_preparation_holds_up_no_other(store)
         left = conn.execute(select(derive_jobs.c.envelope_id, derive_jobs.c.attempts)
                             .where(derive_jobs.c.consumer == "picky_prepare")).all()
     assert left == [(poison, 1)]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process whose parent chain leads to `pid` (read from /proc)."""
+    parents: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    parents[int(name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                pass
+    out, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - out
+        out |= frontier
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_derive_worker_killed_9_leaves_no_pool_process_holding_the_key_and_derives_nothing_twice(tmp_path):
+    """(derive4: `office derive --workers 2`; on main the one-process worker.) The standalone
+    derive worker is killed with SIGKILL (the OOM killer picks the parent) while its pool
+    prepares: its pool processes — each holding the office's private keys in memory — must
+    not outlive it, and a restarted worker finishes with every report derived exactly once."""
+    import signal
+    import subprocess
+    from jaga_desa.testing.servers import JAGA
+    from jaga_desa.testing.waits import wait_until
+    from tests.office.test_derive import count, push, snapshot
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path)
+    try:
+        ids = push(engine, keys, 240, batch=60)
+        total = count(engine, derive_jobs)
+        pool = ["--workers", "2"] if "workers" in inspect.signature(worker.exhaust).parameters else []
+        argv = [*JAGA, "office", "derive", "--data", str(tmp_path), "--batch", "10", *pool]
+        proc = subprocess.Popen(argv, env={**os.environ, "JAGA_OFFICE_KEY": TEST_OFFICE_KEY},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        children: set[int] = set()
+        try:
+            wait_until(lambda: count(engine, derive_jobs) < total or proc.poll() is not None, 120,
+                       "the worker to settle its first batch")
+            children = _descendants(proc.pid)
+            if pool:
+                assert len(children) >= 2, "the pool's processes"
+            os.kill(proc.pid, signal.SIGKILL)                      # the parent only, as the OOM killer
+            proc.wait()
+            wait_until(lambda: not any(_alive(c) for c in children), 60,
+                       "the killed worker's pool processes to exit")
+        finally:
+            for c in _descendants(proc.pid) | children:
+                if _alive(c):
+                    os.kill(c, signal.SIGKILL)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+        assert count(engine, derive_jobs) > 0, "the kill must land while work remains"
+        with engine.begin() as conn:          # a killed SQLite holder's lease would block the next for 30 s
+            conn.execute(worker.derive_lease.delete())
+        done = subprocess.run(argv + ["--once"], env={**os.environ, "JAGA_OFFICE_KEY": TEST_OFFICE_KEY},
+                              capture_output=True, timeout=600)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        assert count(engine, derive_jobs) == 0
+        after = snapshot(engine)
+        from office.dashboard import search_index
+        with db.reading(engine) as conn:
+            assert search_index.indexed(conn) == set(ids)
+        assert max(after["terms"].values()) == 1 and max(after["links"].values()) == 1
+    finally:
+        engine.dispose()
