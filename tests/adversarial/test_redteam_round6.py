@@ -644,3 +644,45 @@ def test_a_derive_worker_killed_9_leaves_no_pool_process_holding_the_key_and_der
         assert max(after["terms"].values()) == 1 and max(after["links"].values()) == 1
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------- 5. the same, over HTTP
+
+
+def test_the_real_office_answers_every_hostile_header_and_answer_per_item_never_5xx(office):
+    """A real office (uvicorn over loopback): an enrolled phone pushes, in one batch, cut and
+    lying-length envelopes next to correctly signed reports with every hostile answer above.
+    The office answers 200 with one typed result per item — the hostile headers
+    `envelope_invalid`, each hostile answer accepted exactly when validate-then-clean takes
+    it, else `answers_invalid` or `too_large` — and never a 5xx."""
+    import base64
+    import requests
+    from tests.support import enroll
+    from .conftest import VILLAGE
+    person, client = enroll(office, VILLAGE, "volunteer", "Penyusup Enam")
+    form = _form()
+
+    def sealed(answers) -> bytes:
+        return env.seal({"answers": answers}, form_id=form.id, form_version=form.version, author_id=person.id,
+                        device_id=person.device_id, signing_key=person.ed, recipients=[person.office_x()]).envelope
+    honest = sealed(form.example())
+    at = _offsets(honest)
+    headers = [honest[:k] for k in (0, 3, 40, _HEAD_END, at["natt"], at["ct_len"] + 2, len(honest) - 1)]
+    headers += [honest[:at[n]] + b"\xff" + honest[at[n] + 1:] for n in ("form_len", "natt", "nwraps")]
+    headers.append(honest[:at["ct_len"]] + b"\xff\xff\xff\xff" + honest[at["ct_len"] + 4:])
+    answers = _hostile_answers()
+    items = headers + [sealed(a) for a in answers] + [honest]
+    r = requests.post(office.url + "/api/v1/envelopes", timeout=120,
+                      headers={"Authorization": f"Bearer {client.token}"},
+                      json={"envelopes": [base64.b64encode(e).decode() for e in items]})
+    assert r.status_code == 200, r.text[:500]
+    results = r.json()["results"]
+    assert len(results) == len(items)
+    assert [x.get("code") for x in results[:len(headers)]] == ["envelope_invalid"] * len(headers)
+    for a, res in zip(answers, results[len(headers):]):
+        errors, _ = _reference(form, a)
+        if errors:
+            assert res["status"] == "rejected" and res["code"] in ("answers_invalid", "too_large"), (a, res)
+        else:
+            assert res["status"] == "accepted" or res.get("code") == "too_large", (a, res)
+    assert results[-1]["status"] == "accepted"
