@@ -686,3 +686,54 @@ def test_the_real_office_answers_every_hostile_header_and_answer_per_item_never_
         else:
             assert res["status"] == "accepted" or res.get("code") == "too_large", (a, res)
     assert results[-1]["status"] == "accepted"
+
+
+# ---------------------------------------------------------------- 6. pushes and derive sharing the writer
+
+
+def test_a_flood_of_pushes_neither_starves_derive_nor_is_starved_by_it(store):
+    """(steady: run_once(give_way=True), WriterGate.quiet/wait_quiet; elsewhere the worker as
+    it is.) A hostile phone pushes report after report without pause while the office's derive
+    worker has a batch to do: the worker still settles its batch (it is not made to wait for a
+    pause that never comes), and every push of the flood is accepted while it derives (a push
+    is never starved by derive). Bounded waits on conditions, no timing figures."""
+    import threading
+    from jaga_desa.testing.waits import wait_until
+    engine, keys = store
+    alice, bob = _volunteers(engine)[:2]
+    form = _form()
+    assert {o["status"] for o in _push(engine, keys, alice, [_seal(keys, alice, form.example())
+                                                              for _ in range(30)])} == {"accepted"}
+    flood = [_seal(keys, bob, form.example()) for _ in range(150)]
+    outcomes: list[str] = []
+    failures: list[BaseException] = []
+
+    def flooder() -> None:
+        try:
+            for s in flood:
+                outcomes.extend(o["status"] for o in _push(engine, keys, bob, [s]))
+        except BaseException as exc:             # noqa: BLE001 — reported by the test
+            failures.append(exc)
+    pusher = threading.Thread(target=flooder, daemon=True)
+    pusher.start()
+    wait_until(lambda: len(outcomes) >= 5 or failures, 60, "the flood to start")
+    kwargs = {"give_way": True} if "give_way" in inspect.signature(worker.run_once).parameters else {}
+    settled: list = []
+
+    def derive() -> None:
+        try:
+            settled.append(worker.run_once(engine, keys, **kwargs))
+        except BaseException as exc:             # noqa: BLE001 — reported by the test
+            settled.append(exc)
+    deriver = threading.Thread(target=derive, daemon=True)
+    deriver.start()
+    deriver.join(timeout=120)
+    assert settled, "derive starved: its batch never finished under a stream of pushes"
+    assert isinstance(settled[0], int) and settled[0] > 0, settled
+    pusher.join(timeout=300)
+    assert not pusher.is_alive() and not failures, failures
+    assert outcomes == ["accepted"] * len(flood)
+    worker.exhaust(engine, keys)
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(envelopes)).scalar_one() == 180
+        assert conn.execute(select(func.count()).select_from(derive_jobs)).scalar_one() == 0
