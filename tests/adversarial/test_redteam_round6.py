@@ -28,21 +28,22 @@ from office.ingest import admission, ingest_batch
 from office.schema import envelopes
 from sync import envelope as env
 from sync import statement
-from tests.adversarial.test_redteam_round5 import _push, _seal
+from tests.adversarial.test_redteam_round5 import _push, _seal, store  # noqa: F401 — the fixture
 from tests.conftest import TEST_OFFICE_KEY
 from tests.office.test_derive import _volunteers, found
 
 
 @pytest.fixture
-def store(tmp_path):
-    """An office store with a derive worker in this process (the push keeps what it opened)."""
-    opening.keep_for_derive(False)
-    opening.keep_for_derive(True)
-    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
-    engine = db.open_store(tmp_path)
-    yield engine, keys
-    opening.keep_for_derive(False)
-    engine.dispose()
+def opens(monkeypatch) -> list[str]:
+    """The envelope ids the office opens (the real env.open, counted), in order."""
+    seen: list[str] = []
+    real_open = env.open
+
+    def counting_open(data, **kw):
+        seen.append(env.peek(data).envelope_id)
+        return real_open(data, **kw)
+    monkeypatch.setattr(env, "open", counting_open)
+    return seen
 
 
 def _form() -> forms.Form:
@@ -146,7 +147,7 @@ def test_garbage_and_forged_headers_in_one_batch_are_typed_refusals_and_the_hone
 # ---------------------------------------------------------------- 2. opened ahead of admission
 
 
-def test_a_replay_batch_of_a_stored_report_is_neither_opened_again_nor_kept(store, monkeypatch):
+def test_a_replay_batch_of_a_stored_report_is_neither_opened_again_nor_kept(store, opens):
     """(ingest3: the batch is opened before admission.) The phone replays a stored report in
     a batch, twice, next to a copy with the same id but other bytes and a fresh report: the
     replay is a duplicate with the original receipt, the other bytes an id_conflict, the
@@ -159,13 +160,7 @@ def test_a_replay_batch_of_a_stored_report_is_neither_opened_again_nor_kept(stor
         stored_receipt = conn.execute(select(envelopes.c.receipt)).scalar_one()
     opening.keep_for_derive(False)
     opening.keep_for_derive(True)
-    opened_ids: list[str] = []
-    real_open = env.open
-
-    def counting_open(data, **kw):                 # the real open, counted
-        opened_ids.append(env.peek(data).envelope_id)
-        return real_open(data, **kw)
-    monkeypatch.setattr(env, "open", counting_open)
+    opens.clear()
     answers = _form().example()
     answers["apa_dilihat"] = "laporan kedua"
     fresh = _seal(keys, alice, answers)
@@ -177,13 +172,13 @@ def test_a_replay_batch_of_a_stored_report_is_neither_opened_again_nor_kept(stor
     with engine.begin() as conn:
         conflict = ingest_batch(conn, [bytes(raw)], device_id=alice.device_id, keys=keys)[0]
     assert conflict["code"] == "id_conflict"
-    assert opened_ids == [fresh.envelope_id]
+    assert opens == [fresh.envelope_id]
     assert len(opening._recent) == 1
     with db.reading(engine) as conn:
         assert conn.execute(select(func.count()).select_from(envelopes)).scalar_one() == 2
 
 
-def test_a_phone_past_its_daily_quota_costs_the_office_no_decryption(store, monkeypatch):
+def test_a_phone_past_its_daily_quota_costs_the_office_no_decryption(store, opens):
     """BREAK on ingest3 (office/ingest/envelopes.py _open_ahead): the byte quota bounds what
     one phone costs the office in a day. A phone past it pushes full batches again and again:
     each item is deferred (the phone keeps it) — and must be deferred before any crypto, as
@@ -193,19 +188,13 @@ def test_a_phone_past_its_daily_quota_costs_the_office_no_decryption(store, monk
     engine, keys = store
     alice = _volunteers(engine)[0]
     batch = [_seal(keys, alice, _form().example()) for _ in range(6)]
-    opened: list[str] = []
-    real_open = env.open
-
-    def counting_open(data, **kw):                 # the real open, counted
-        opened.append(env.peek(data).envelope_id)
-        return real_open(data, **kw)
-    monkeypatch.setattr(env, "open", counting_open)
+    opens.clear()
     with engine.begin() as conn:
         out = ingest_batch(conn, [s.envelope for s in batch], device_id=alice.device_id, keys=keys,
                            quota=1000)
     assert {o["status"] for o in out} == {"deferred"}
     assert {o["code"] for o in out} == {"quota_exceeded"}
-    assert opened == []
+    assert opens == []
     assert not opening._recent
     with db.reading(engine) as conn:
         assert conn.execute(select(func.count()).select_from(envelopes)).scalar_one() == 0
