@@ -112,5 +112,11 @@ def test_the_migration_brings_toasted_tokens_back_in_line(postgres_server, tmp_p
             assert sorted(conn.execute(text("SELECT envelope_id, terms FROM dash_search")).all()) == before
         nodes = plan_of_search(engine, keys, "kata0 kata1200")
         assert "Bitmap Index Scan ix_dash_search_terms" in on_search(nodes)
+        cfg = db.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "derive3_0002")
+            assert conn.execute(text("SELECT reloptions FROM pg_class WHERE relname IN "
+                                     "('dash_search', 'ix_dash_search_terms')")).scalars().all() == [None, None]
     finally:
         engine.dispose()
