@@ -100,7 +100,7 @@ def test_the_tokens_are_kept_in_their_rows_and_the_index_has_no_pending_list(sto
 def test_the_migration_brings_toasted_tokens_back_in_line(postgres_server, tmp_path):
     """Rows written before the revision had their arrays in TOAST; after it (and a vacuum of
     what it replaced) none does, and every report keeps exactly its tokens."""
-    engine, keys = loaded(postgres_server, tmp_path, "search_plans_mig", "derive3_0002")
+    engine, keys = loaded(postgres_server, tmp_path, "search_plans_mig", "recall3_0001")
     try:
         with engine.connect() as conn:
             before = sorted(conn.execute(text("SELECT envelope_id, terms FROM dash_search")).all())
@@ -115,7 +115,7 @@ def test_the_migration_brings_toasted_tokens_back_in_line(postgres_server, tmp_p
         cfg = db.alembic_config()
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "derive3_0002")
+            command.downgrade(cfg, "recall3_0001")
             assert conn.execute(text("SELECT reloptions FROM pg_class WHERE relname IN "
                                      "('dash_search', 'ix_dash_search_terms')")).scalars().all() == [None, None]
     finally:

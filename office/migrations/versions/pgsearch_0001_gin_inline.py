@@ -2,7 +2,7 @@
 the GIN index without a pending list, so the planner's costs are the real ones
 
 Revision ID: pgsearch_0001
-Revises: derive3_0002
+Revises: recall3_0001
 
 A report's ~100 tokens (3.3 kB) were moved out of line (TOAST: rows over 2 kB), so
 dash_search looked 148 pages big for 20,000 reports while it was 75 MB: the planner priced
@@ -20,7 +20,7 @@ SQLite: nothing (FTS5 has neither).
 from alembic import op
 
 revision = "pgsearch_0001"
-down_revision = "derive3_0002"
+down_revision = "recall3_0001"
 branch_labels = None
 depends_on = None
 
