@@ -151,7 +151,8 @@ def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[st
         return False
 
 
-def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
+def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None,
+             give_way: bool = False) -> int:
     """One batch: returns how many jobs were settled (done, failed or deferred).
 
     The reports are picked and opened (decrypted) in a read transaction, holding no writer;
@@ -161,21 +162,37 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
     job deletions together) and the push goes first — unless the batch's oldest job is
     more than LAG_BUDGET old: then the worker is an ordinary writer until it catches up. Each step takes its jobs again inside
     the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
-    settled meanwhile is skipped, never derived twice."""
+    settled meanwhile is skipped, never derived twice.
+
+    `give_way` (the office's own worker thread): within the lag budget it also waits, before
+    it opens the batch and between steps, until this process's pushes have paused
+    (WriterGate.wait_quiet) — its consumers would otherwise take half the interpreter from
+    every push while they run. `exhaust` (tests, benches, `office derive --once`) never waits."""
+    given = now
     now = now or clock.now()
     with db.reading(engine) as conn:
         jobs = _due_jobs(conn, clock.iso(now), batch)
-        if not jobs:
-            return 0
+    if not jobs:
+        return 0
+    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
+    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
+    # The office's own worker (give_way) instead shares the time with the pushes (_pause).
+    lag = now - clock.parse(min(created for _, _, created in jobs))
+    behind = lag > LAG_BUDGET and not give_way
+    gate = None if behind else db.writer_gate(engine)
+    budget_ends = time.monotonic() + (LAG_BUDGET - lag).total_seconds()
+    if give_way and gate is not None and budget_ends > time.monotonic():
+        gate.wait_quiet(budget_ends - time.monotonic())
+    if give_way and given is None:
+        now = clock.now()                     # what is derived is stamped when it is derived
+    started = time.monotonic()
+    with db.reading(engine) as conn:
         items = _open(conn, keys, {e for _, e, _ in jobs})
+    step_took = time.monotonic() - started     # opening the batch is a turn of its own
     wanted: dict[str, list[str]] = defaultdict(list)
     for name, eid, _ in jobs:
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
-    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
-    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
-    behind = now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
-    gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
     with (engine if behind else db.background(engine)).connect() as conn:
         tx = conn.begin()
@@ -185,11 +202,15 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             for consumer in known.values():
                 ids = sorted(wanted.get(consumer.name, ()))
                 for k in range(0, len(ids), CHUNK):
-                    if gate is not None and gate.contended():     # a push waits: hand it the writer
-                        tx.commit()
+                    if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
+                        tx.commit()                               # a push waits: hand it the writer
+                        if give_way:                              # ... and the interpreter
+                            gate.wait_quiet(_pause(budget_ends, step_took))
                         tx = conn.begin()
+                    started = time.monotonic()
                     if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
                         ran.append(consumer)
+                    step_took = time.monotonic() - started
             tx.commit()
         except BaseException:
             tx.rollback()
@@ -201,6 +222,15 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             except Exception as exc:      # noqa: BLE001 — retried after the next batch
                 log.warning("derive %s after commit: %s", consumer.name, type(exc).__name__)
     return len(jobs)
+
+
+def _pause(budget_ends: float, step_took: float) -> float:
+    """How long the office's own worker waits for this process's pushes to pause before its
+    next step: while within its lag budget, until the budget ends; past it, as long as its
+    last step ran — pushes and derive then take turns of equal time, so a push stream runs at
+    a steady half speed however much a report costs to derive (and the lag grows by no more
+    than that), instead of waiting out a whole batch of derive work per push."""
+    return max(budget_ends - time.monotonic(), step_took)
 
 
 def _step(conn: Connection, keys: OfficeKeys, consumer: Consumer, chunk: list[str], items: dict[str, Stored],
@@ -276,7 +306,7 @@ class Worker:
     def step(self) -> int:
         if not take_lease(self.engine):
             return 0
-        return run_once(self.engine, self.keys, batch=self.batch)
+        return run_once(self.engine, self.keys, batch=self.batch, give_way=True)
 
     def run_forever(self) -> None:
         try:
