@@ -20,9 +20,9 @@ in the same process, so while it derives, a push's verify/open/admit gets about 
 interpreter (the GIL). Measured in bench/sync_bench.py, derived work that grew with what was
 stored made each repeat's pushes slower than the one before (678, 397, 306 reports/s; 1.2 s of
 office CPU per 2,000 pushed without the worker, 2.4 -> 4.6 s with it). So the gate also
-remembers when a foreground writer last held or waited for the writer: `wait_quiet()` lets
-the worker start its next step only once pushes have paused for a moment (or its lag budget
-is spent), and it then derives in the gaps between pushes and after them.
+remembers when a foreground writer last held or waited for the writer: after each step
+the worker waits (`wait_quiet()`) until pushes have paused for a moment or as long as that
+step ran, so pushes and derive take turns of equal time (office/derive/worker.py).
 
 Other processes sharing the file (uvicorn workers, `jaga-desa office derive`) still meet
 through SQLite's own lock and busy_timeout; this gate only shortens the wait inside one.

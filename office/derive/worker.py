@@ -15,7 +15,9 @@ The reports are opened in a read transaction (or taken from what this process's 
 just opened, office/opening.remember) and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
 when a phone's push is waiting for SQLite's single writer — while the worker is within
-LAG_BUDGET of its oldest job.
+LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns of
+equal time with the pushes of its process, for the writer and the interpreter (run_once's
+`give_way`).
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
@@ -164,11 +166,14 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
     the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
     settled meanwhile is skipped, never derived twice.
 
-    `give_way` (the office's own worker thread): within the lag budget it also waits, before
-    it opens the batch and between steps, until this process's pushes have paused
-    (WriterGate.wait_quiet) — its consumers would otherwise take half the interpreter from
-    every push while they run. `exhaust` (tests, benches, `office derive --once`) never waits."""
-    given = now
+    `give_way` (the office's own worker thread, whatever its lag): while this process's pushes
+    keep coming (WriterGate.quiet), it hands them the writer *and* the interpreter after each
+    step — it waits as long as that step ran, or until the pushes pause — so pushes and derive
+    take turns of equal time. Pushes then keep a steady share however much a report costs to
+    derive, and derive still moves under a stream of pushes. (Handing over only the writer,
+    and all of it for a whole batch once LAG_BUDGET behind, made each push wait out derive
+    work that grew with what was stored: bench/sync_bench.py's repeats declined.)
+    `exhaust` (tests, benches, `office derive --once`) never waits."""
     now = now or clock.now()
     with db.reading(engine) as conn:
         jobs = _due_jobs(conn, clock.iso(now), batch)
@@ -176,15 +181,9 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
         return 0
     # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
     # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
-    # The office's own worker (give_way) instead shares the time with the pushes (_pause).
-    lag = now - clock.parse(min(created for _, _, created in jobs))
-    behind = lag > LAG_BUDGET and not give_way
+    # The office's own worker (give_way) takes turns of equal time with the pushes instead.
+    behind = not give_way and now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
     gate = None if behind else db.writer_gate(engine)
-    budget_ends = time.monotonic() + (LAG_BUDGET - lag).total_seconds()
-    if give_way and gate is not None and budget_ends > time.monotonic():
-        gate.wait_quiet(budget_ends - time.monotonic())
-    if give_way and given is None:
-        now = clock.now()                     # what is derived is stamped when it is derived
     started = time.monotonic()
     with db.reading(engine) as conn:
         items = _open(conn, keys, {e for _, e, _ in jobs})
@@ -194,6 +193,8 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
     ran: list[Consumer] = []
+    if give_way and gate is not None and not gate.quiet():
+        gate.wait_quiet(step_took)
     with (engine if behind else db.background(engine)).connect() as conn:
         tx = conn.begin()
         try:
@@ -204,8 +205,8 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
                 for k in range(0, len(ids), CHUNK):
                     if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
                         tx.commit()                               # a push waits: hand it the writer
-                        if give_way:                              # ... and the interpreter
-                            gate.wait_quiet(_pause(budget_ends, step_took))
+                        if give_way:                              # ... and the interpreter, for
+                            gate.wait_quiet(step_took)            # as long as the last turn took
                         tx = conn.begin()
                     started = time.monotonic()
                     if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
@@ -222,15 +223,6 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             except Exception as exc:      # noqa: BLE001 — retried after the next batch
                 log.warning("derive %s after commit: %s", consumer.name, type(exc).__name__)
     return len(jobs)
-
-
-def _pause(budget_ends: float, step_took: float) -> float:
-    """How long the office's own worker waits for this process's pushes to pause before its
-    next step: while within its lag budget, until the budget ends; past it, as long as its
-    last step ran — pushes and derive then take turns of equal time, so a push stream runs at
-    a steady half speed however much a report costs to derive (and the lag grows by no more
-    than that), instead of waiting out a whole batch of derive work per push."""
-    return max(budget_ends - time.monotonic(), step_took)
 
 
 def _step(conn: Connection, keys: OfficeKeys, consumer: Consumer, chunk: list[str], items: dict[str, Stored],
