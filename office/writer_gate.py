@@ -21,8 +21,8 @@ interpreter (the GIL). Measured in bench/sync_bench.py, derived work that grew w
 stored made each repeat's pushes slower than the one before (678, 397, 306 reports/s; 1.2 s of
 office CPU per 2,000 pushed without the worker, 2.4 -> 4.6 s with it). So the gate also
 remembers when a foreground writer last held or waited for the writer: after each step
-the worker waits (`wait_quiet()`) until pushes have paused for a moment or as long as that
-step ran, so pushes and derive take turns of equal time (office/derive/worker.py).
+the worker waits (`wait_quiet()`) until pushes have paused for a moment or for a turn as
+long as half that step, then goes next, so pushes and derive take turns (office/derive/worker.py).
 
 Other processes sharing the file (uvicorn workers, `jaga-desa office derive`) still meet
 through SQLite's own lock and busy_timeout; this gate only shortens the wait inside one.
@@ -52,10 +52,13 @@ class WriterGate:
         self._front = False                   # the holder is a foreground writer
         self._front_left = float("-inf")      # monotonic time the last foreground holder let go
 
-    def acquire(self, holder: object, *, background: bool = False) -> bool:
-        """Block until `holder` has the writer; False when WAIT_MAX passed without it."""
+    def acquire(self, holder: object, *, background: bool = False, defer: float | None = None) -> bool:
+        """Block until `holder` has the writer; False when WAIT_MAX passed without it. `defer`:
+        how long this background writer gives way (default defer_max; 0 for a worker that has
+        just waited its turn out, so it goes next)."""
         start = time.monotonic()
-        deadline, give_way = start + self.wait_max, start + (self.defer_max if background else 0.0)
+        defer = self.defer_max if defer is None else defer
+        deadline, give_way = start + self.wait_max, start + (defer if background else 0.0)
         due = False              # a background writer that has given way long enough goes next
         with self._cond:
             if not background:

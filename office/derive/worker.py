@@ -15,8 +15,8 @@ The reports are opened in a read transaction (or taken from what this process's 
 just opened, office/opening.remember) and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
 when a phone's push is waiting for SQLite's single writer — while the worker is within
-LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns of
-equal time with the pushes of its process, for the writer and the interpreter (run_once's
+LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns
+with the pushes of its process, for the writer and the interpreter (run_once's
 `give_way`).
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
@@ -51,6 +51,9 @@ BATCH = 400                                 # jobs: 100 reports × the four cons
 CHUNK = 100                                 # reports per consumer step (a consumer pays a fixed cost per
                                             # call: early warning derives 25 at a step at half the rate)
 LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
+PUSH_TURN = 0.5                             # the office's own worker, between its steps while pushes come:
+                                            # they get this times its last step's time to themselves (during
+                                            # its step they still get part of the interpreter: ~equal CPU)
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -168,8 +171,8 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
 
     `give_way` (the office's own worker thread, whatever its lag): while this process's pushes
     keep coming (WriterGate.quiet), it hands them the writer *and* the interpreter after each
-    step — it waits as long as that step ran, or until the pushes pause — so pushes and derive
-    take turns of equal time. Pushes then keep a steady share however much a report costs to
+    step — it waits PUSH_TURN times as long as that step ran, or until the pushes pause, then
+    goes next — so pushes and derive take turns of about equal CPU. Pushes then keep a steady share however much a report costs to
     derive, and derive still moves under a stream of pushes. (Handing over only the writer,
     and all of it for a whole batch once LAG_BUDGET behind, made each push wait out derive
     work that grew with what was stored: bench/sync_bench.py's repeats declined.)
@@ -194,8 +197,9 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
     known = {c.name: c for c in registry.all_consumers()}
     ran: list[Consumer] = []
     if give_way and gate is not None and not gate.quiet():
-        gate.wait_quiet(step_took)
-    with (engine if behind else db.background(engine)).connect() as conn:
+        gate.wait_quiet(PUSH_TURN * step_took)
+    # The office's own worker has waited its turn out before each transaction: it goes next.
+    with (engine if behind else db.background(engine, 0.0 if give_way else None)).connect() as conn:
         tx = conn.begin()
         try:
             for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
@@ -206,7 +210,7 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
                     if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
                         tx.commit()                               # a push waits: hand it the writer
                         if give_way:                              # ... and the interpreter, for
-                            gate.wait_quiet(step_took)            # as long as the last turn took
+                            gate.wait_quiet(PUSH_TURN * step_took)   # a turn of their own
                         tx = conn.begin()
                     started = time.monotonic()
                     if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
