@@ -184,7 +184,7 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
         return 0
     # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
     # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
-    # The office's own worker (give_way) takes turns of equal time with the pushes instead.
+    # The office's own worker (give_way) takes turns with the pushes instead.
     behind = not give_way and now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
     gate = None if behind else db.writer_gate(engine)
     started = time.monotonic()
