@@ -15,7 +15,9 @@ The reports are opened in a read transaction (or taken from what this process's 
 just opened, office/opening.remember) and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
 when a phone's push is waiting for SQLite's single writer — while the worker is within
-LAG_BUDGET of its oldest job.
+LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns
+with the pushes of its process, for the writer and the interpreter (run_once's
+`give_way`).
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
@@ -49,6 +51,9 @@ BATCH = 400                                 # jobs: 100 reports × the four cons
 CHUNK = 100                                 # reports per consumer step (a consumer pays a fixed cost per
                                             # call: early warning derives 25 at a step at half the rate)
 LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
+PUSH_TURN = 0.5                             # the office's own worker, between its steps while pushes come:
+                                            # they get this times its last step's time to themselves (during
+                                            # its step they still get part of the interpreter: ~equal CPU)
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -151,7 +156,8 @@ def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[st
         return False
 
 
-def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
+def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None,
+             give_way: bool = False) -> int:
     """One batch: returns how many jobs were settled (done, failed or deferred).
 
     The reports are picked and opened (decrypted) in a read transaction, holding no writer;
@@ -161,23 +167,39 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
     job deletions together) and the push goes first — unless the batch's oldest job is
     more than LAG_BUDGET old: then the worker is an ordinary writer until it catches up. Each step takes its jobs again inside
     the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
-    settled meanwhile is skipped, never derived twice."""
+    settled meanwhile is skipped, never derived twice.
+
+    `give_way` (the office's own worker thread, whatever its lag): while this process's pushes
+    keep coming (WriterGate.quiet), it hands them the writer *and* the interpreter after each
+    step — it waits PUSH_TURN times as long as that step ran, or until the pushes pause, then
+    goes next — so pushes and derive take turns of about equal CPU. Pushes then keep a steady share however much a report costs to
+    derive, and derive still moves under a stream of pushes. (Handing over only the writer,
+    and all of it for a whole batch once LAG_BUDGET behind, made each push wait out derive
+    work that grew with what was stored: bench/sync_bench.py's repeats declined.)
+    `exhaust` (tests, benches, `office derive --once`) never waits."""
     now = now or clock.now()
     with db.reading(engine) as conn:
         jobs = _due_jobs(conn, clock.iso(now), batch)
-        if not jobs:
-            return 0
+    if not jobs:
+        return 0
+    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
+    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
+    # The office's own worker (give_way) takes turns with the pushes instead.
+    behind = not give_way and now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
+    gate = None if behind else db.writer_gate(engine)
+    started = time.monotonic()
+    with db.reading(engine) as conn:
         items = _open(conn, keys, {e for _, e, _ in jobs})
+    step_took = time.monotonic() - started     # opening the batch is a turn of its own
     wanted: dict[str, list[str]] = defaultdict(list)
     for name, eid, _ in jobs:
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
-    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
-    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
-    behind = now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
-    gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
-    with (engine if behind else db.background(engine)).connect() as conn:
+    if give_way and gate is not None and not gate.quiet():
+        gate.wait_quiet(PUSH_TURN * step_took)
+    # The office's own worker has waited its turn out before each transaction: it goes next.
+    with (engine if behind else db.background(engine, 0.0 if give_way else None)).connect() as conn:
         tx = conn.begin()
         try:
             for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
@@ -185,11 +207,15 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
             for consumer in known.values():
                 ids = sorted(wanted.get(consumer.name, ()))
                 for k in range(0, len(ids), CHUNK):
-                    if gate is not None and gate.contended():     # a push waits: hand it the writer
-                        tx.commit()
+                    if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
+                        tx.commit()                               # a push waits: hand it the writer
+                        if give_way:                              # ... and the interpreter, for
+                            gate.wait_quiet(PUSH_TURN * step_took)   # a turn of their own
                         tx = conn.begin()
+                    started = time.monotonic()
                     if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
                         ran.append(consumer)
+                    step_took = time.monotonic() - started
             tx.commit()
         except BaseException:
             tx.rollback()
@@ -276,7 +302,7 @@ class Worker:
     def step(self) -> int:
         if not take_lease(self.engine):
             return 0
-        return run_once(self.engine, self.keys, batch=self.batch)
+        return run_once(self.engine, self.keys, batch=self.batch, give_way=True)
 
     def run_forever(self) -> None:
         try:
