@@ -261,7 +261,7 @@ def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store):
     engine, keys, data, url = store
     ids = push(engine, keys, 160, batch=40)
     total = count(engine, derive_jobs)
-    argv = [*JAGA, "office", "derive", "--data", str(data), "--batch", "7"] + (["--db", url] if url else [])
+    argv = [*JAGA, "office", "derive", "--data", str(data), "--batch", "2"] + (["--db", url] if url else [])
     rng = random.Random(20)
     kills = 0
     for _ in range(6):
