@@ -4,12 +4,19 @@ stored — every figure from this one run.
 
     python bench/derive_bench.py [--reports 2000] [--phones 100] [--seconds 20]
                                  [--stored 1000,10000,100000] [--share 0.3] [--per-day 10]
+                                 [--workers 2] [--skip hot,lag,cost]
 
 1. Throughput (no HTTP, SQLite synchronous=FULL): `--reports` sealed reports (`varied`:
    each calo in a handful of them; and, as a stress case, one calo in all of them) through the
    office's `ingest_batch` (batches of 200: store + filter row + jobs), then the derive
-   worker (`exhaust`: open once, search terms, early warning, roll-up links, webhooks) over
-   the same reports. Target: derive rate >= push ingest rate (the worker keeps up).
+   worker (worker.Pipeline: open once, search terms, early warning, roll-up links, webhooks)
+   over the same reports, on two copies of the store as the push left it: one process, and
+   `--workers` processes preparing (office/derive/prepare.py) while one writes. Printed: each
+   rate, CPU seconds per report of each side (the pool's processes included), and the one
+   writer's own CPU per report — on a machine with a core free per process, the writer's
+   CPU per report against the push's bounds the N-process ratio (a loaded machine gives the
+   pool no core: the wall-clock ratio then says nothing of the code). Target: derive rate >=
+   push ingest rate (the worker keeps up).
 2. Receipt-to-signal lag: a real office (uvicorn subprocess, its derive worker thread) and
    `--phones` phones (bench/load_bench.Phone: enrolled over HTTP, real sealed envelopes)
    pushing batches of 3 with ~2 s think time for `--seconds`; a watcher polls the office's
@@ -97,11 +104,12 @@ def throughput(folder: Path, n: int, hot: bool = False, workers: int = 2) -> dic
         worker.run_once(engine, keys, batch=1)           # consumers imported, forms loaded: not timed
         with worker.Pipeline(engine, keys, workers=w) as pipeline:
             pipeline.preparer.warm()                     # a long-lived worker's pool start: not timed
-            t, cpu = time.perf_counter(), cpu_seconds(os.getpid())
+            t, cpu, own = time.perf_counter(), cpu_seconds(os.getpid()), time.process_time()
             while pipeline.run_once():
                 pass
             out[f"derive_{w}"] = (n - 1) / (time.perf_counter() - t)
             out[f"derive_{w}_cpu"] = (cpu_seconds(os.getpid()) - cpu) / (n - 1)
+            out[f"derive_{w}_writer_cpu"] = (time.process_time() - own) / (n - 1)
         engine.dispose()
     return out
 
@@ -260,7 +268,11 @@ def main() -> None:
         rows += [
             {"key": f"derive_{w}", "metric": f"derive worker, {w} processes preparing (reports/s)", "value": round(tp[f"derive_{w}"])},
             {"key": f"derive_{w}_cpu", "metric": f"derive CPU per report, {w} processes, all of them (ms)",
-             "value": round(tp[f"derive_{w}_cpu"] * 1000, 3)}]
+             "value": round(tp[f"derive_{w}_cpu"] * 1000, 3)},
+            {"key": f"derive_{w}_writer_cpu", "metric": f"derive CPU per report, {w} processes, the one writer (ms)",
+             "value": round(tp[f"derive_{w}_writer_cpu"] * 1000, 3)},
+            {"key": "writer_ceiling", "metric": "push CPU / writer CPU per report (the rate ratio a free core per process allows)",
+             "value": round(tp["push_cpu"] / tp[f"derive_{w}_writer_cpu"], 2)}]
     rows += [{"key": "keeps_up", "metric": f"derive / push ingest, {w} process{'es' if w > 1 else ''}",
               "value": round(tp[f"derive_{w}"] / push, 2), "target": ">= 1", "met": tp[f"derive_{w}"] >= push}]
     if hot is not None:
