@@ -33,17 +33,17 @@ from .registry import Stored
 
 @dataclass(frozen=True)
 class Raw:
-    """One claimed report as stored: its plain columns, its sealed bytes and its author's key
-    (None: unknown), or the payload the push of this process has just opened (`payload`)."""
-    envelope_id: str
-    village_id: int
-    form_id: str
-    form_version: int
-    received_at: str
-    rahasia: bool
+    """One claimed report as stored: its plain columns (Stored's first six fields, in order),
+    its sealed bytes and its author's key (None: unknown), or the payload the push of this
+    process has just opened (`payload`, `data` None)."""
+    columns: tuple
     data: bytes | None
     author_public: bytes | None
     payload: dict | None = None
+
+    @property
+    def envelope_id(self) -> str:
+        return self.columns[0]
 
 
 def taken_from_push(keys: OfficeKeys, raw: Raw) -> Raw:
@@ -52,16 +52,13 @@ def taken_from_push(keys: OfficeKeys, raw: Raw) -> Raw:
     if raw.data is None or raw.author_public is None:
         return raw
     payload = opening.take_remembered(keys, raw.data, raw.author_public)
-    if payload is None:
-        return raw
-    return Raw(raw.envelope_id, raw.village_id, raw.form_id, raw.form_version, raw.received_at, raw.rahasia,
-               None, raw.author_public, payload)
+    return raw if payload is None else Raw(raw.columns, None, raw.author_public, payload)
 
 
 def opened(keys: OfficeKeys, r: Raw) -> Stored:
     """The report as consumers see it, its payload opened (None: it cannot be)."""
     payload = r.payload if r.data is None else opening.payload_of(opening.open_stored(keys, r.data, r.author_public))
-    return Stored(r.envelope_id, r.village_id, r.form_id, r.form_version, r.received_at, r.rahasia, payload)
+    return Stored(*r.columns, payload)
 
 
 def prepare(keys: OfficeKeys, raws: list[Raw]) -> list[Stored]:

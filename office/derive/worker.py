@@ -114,7 +114,7 @@ def _raws(conn: Connection, ids: set[str]) -> list[Raw]:
                                e.received_at, e.rahasia, persons.c.ed25519_public)
                         .join(persons, persons.c.id == e.author_id, isouter=True)
                         .where(e.id.in_(ids))).all()
-    return [Raw(r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia), bytes(r.data),
+    return [Raw((r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia)), bytes(r.data),
                 None if r.ed25519_public is None else bytes(r.ed25519_public)) for r in rows]
 
 
