@@ -155,6 +155,23 @@ def tap(locator) -> None:
     locator.dispatch_event("click")
 
 
+def tap_until(locator, shown, tries: int = 3, timeout: float = 8000) -> None:
+    """Tap, and tap again if the next screen did not come — as a person does when a tap
+    landed while the screen was being redrawn (e.g. the home rebuilding as a sync ends,
+    which drops a tap on the node it replaces). Waits on `shown`, never a fixed sleep."""
+    for attempt in range(tries):
+        tap(locator)
+        try:
+            shown.wait_for(timeout=timeout)
+            return
+        except Exception:   # noqa: BLE001 — playwright TimeoutError: the tap was lost
+            if locator.count() == 0:        # it was not lost: the next screen is still coming
+                shown.wait_for(timeout=3 * timeout)
+                return
+            if attempt == tries - 1:
+                raise
+
+
 def reach(locator, timeout: float = 15000) -> None:
     """Wait for a node, scrolling like a finger would: Flutter leaves nodes far outside the
     visible part of a scrolling list out of the semantics tree."""
