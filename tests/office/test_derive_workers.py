@@ -89,3 +89,16 @@ def test_two_workers_matching_at_once_on_postgresql_miss_no_pair(request, tmp_pa
         assert {m[2] for m in together["members"] if m[0] == "same_identifier"} == {x, y}
     finally:
         engine.dispose()
+
+
+def test_the_cli_derives_with_a_pool_and_refuses_a_pool_of_none(store, capsys):  # noqa: F811
+    from office.cli import main as office_cli
+    engine, keys, data, url = store
+    push(engine, keys, 6, batch=6)
+    where = ["--data", str(data)] + (["--db", url] if url else [])
+    assert office_cli(["office", "derive", *where, "--once", "--workers", "0"]) == 1
+    assert capsys.readouterr().err.startswith("error [bad_request]: --workers must be between 1 and 64")
+    assert count(engine, derive_jobs) == 6 * len(registry.names())
+    assert office_cli(["office", "derive", *where, "--once", "--workers", "2", "--batch", "2"]) == 0
+    assert capsys.readouterr().out.strip() == f"derived {6 * len(registry.names())} jobs"
+    assert count(engine, derive_jobs) == 0
