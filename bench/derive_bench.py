@@ -11,7 +11,8 @@ stored — every figure from this one run.
    office's `ingest_batch` (batches of 200: store + filter row + jobs), then the derive
    worker (worker.Pipeline: open once, search terms, early warning, roll-up links, webhooks)
    over the same reports, on two copies of the store as the push left it: one process, and
-   `--workers` processes preparing (office/derive/prepare.py) while one writes. Printed: each
+   `--workers` processes (office/derive/prepare.py: one writes, the others read the next
+   batch). Printed: each
    rate, CPU seconds per report of each side (the pool's processes included), and the one
    writer's own CPU per report — on a machine with a core free per process, the writer's
    CPU per report against the push's bounds the N-process ratio (a loaded machine gives the
@@ -243,7 +244,7 @@ def main() -> None:
     ap.add_argument("--stored", default="1000,10000,100000", help="stored reports before each measure (comma list)")
     ap.add_argument("--share", type=float, default=0.3, help="share of names with one common token")
     ap.add_argument("--per-day", type=float, default=10.0, help="stored reports a day (the history's rate)")
-    ap.add_argument("--workers", type=int, default=2, help="derive processes preparing reports (the N-worker figure)")
+    ap.add_argument("--workers", type=int, default=2, help="derive processes in all, the writer included (the N-worker figure)")
     ap.add_argument("--skip", default="", help="parts to leave out (comma list): hot, lag, cost")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -266,7 +267,7 @@ def main() -> None:
     ]
     if w > 1:
         rows += [
-            {"key": f"derive_{w}", "metric": f"derive worker, {w} processes preparing (reports/s)", "value": round(tp[f"derive_{w}"])},
+            {"key": f"derive_{w}", "metric": f"derive worker, {w} processes: 1 writes, {w - 1} read (reports/s)", "value": round(tp[f"derive_{w}"])},
             {"key": f"derive_{w}_cpu", "metric": f"derive CPU per report, {w} processes, all of them (ms)",
              "value": round(tp[f"derive_{w}_cpu"] * 1000, 3)},
             {"key": f"derive_{w}_writer_cpu", "metric": f"derive CPU per report, {w} processes, the one writer (ms)",

@@ -141,7 +141,7 @@ def _derive_parser(cmd: str) -> argparse.ArgumentParser:
         p.add_argument("--once", action="store_true", help="derive what is due, then exit")
         p.add_argument("--batch", type=int, default=100, help="reports per batch")
         p.add_argument("--workers", type=int, default=1,
-                       help="processes opening and reading the reports while one writes (default 1)")
+                       help="processes in all: one writes, N-1 open and read the next batch (default 1)")
     elif cmd == "status":
         p.add_argument("--json", action="store_true")
     else:

@@ -6,8 +6,8 @@ so it runs outside the write transaction, in this process or in a pool of proces
 Why a pool: SQLite has one writer, and on a 2-core office one derive process cannot keep up
 with the push on its own (bench/derive_bench.py). About half of a report's derive cost is
 this reading (opening, cleaning the answers, HMACs of its words, extracting identifiers);
-`Preparer(keys, workers=N)` spreads it over N processes while the worker's one writer does
-only the SQL — the write transaction stays as short as before, and nothing is written
+`Preparer(keys, workers=N)` spreads it over N - 1 processes while the worker's own process,
+the one writer, does only the SQL and the rules — the write transaction stays as short as before, and nothing is written
 outside it, so kill -9 and the queue's guarantees are those of office/derive/worker.py.
 
 The pool's processes are spawned (never forked from a threaded office) and get the office's
@@ -84,9 +84,10 @@ class Pending:
 
 
 class Preparer:
-    """`submit(raws)` prepares in this process (workers=1: at once) or spreads them over a
-    pool of `workers` processes and returns at once. Use as a context manager (the pool is
-    closed on leaving)."""
+    """`submit(raws)` prepares in this process (workers=1: at once), or with `workers` > 1
+    spreads them over a pool of `workers` - 1 processes and returns at once — the derive
+    worker's own process is the writer, the Nth (on a 2-core office: one writes while one
+    reads). Use as a context manager (the pool is closed on leaving)."""
 
     def __init__(self, keys: OfficeKeys, workers: int = 1) -> None:
         self.keys, self.workers = keys, max(1, workers)
@@ -94,7 +95,7 @@ class Preparer:
         if self.workers > 1:
             from office import warning
             ctx = multiprocessing.get_context("spawn")
-            self._pool = ctx.Pool(self.workers, initializer=_start,
+            self._pool = ctx.Pool(self.workers - 1, initializer=_start,
                                   initargs=(_private(keys.x25519), _private(keys.ed25519),
                                             warning.current_config()))
 
@@ -102,7 +103,7 @@ class Preparer:
         if self._pool is None or len(raws) < 2:
             done = prepare(self.keys, raws)
             return Pending([lambda: done])
-        size = -(-len(raws) // self.workers)
+        size = -(-len(raws) // (self.workers - 1))
         parts = [self._pool.apply_async(_prepare_here, (raws[k:k + size],)) for k in range(0, len(raws), size)]
         return Pending([lambda p=p: p.get() for p in parts])
 

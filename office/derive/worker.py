@@ -174,7 +174,7 @@ class Pipeline:
     """Batch after batch: claim (look at due jobs, read their reports), prepare (open, and
     each consumer's per-report work: prepare.py), write (run_once's transaction).
 
-    With `workers` > 1 the reports are prepared in a pool of that many processes, and the
+    With `workers` > 1 the reports are prepared in a pool of `workers` - 1 processes, and the
     next batch is claimed and sent to the pool before this one is written: the pool reads
     while the one writer writes. The next batch leaves out the reports of this one; each
     step still takes its jobs again in its write transaction, so a job settled meanwhile (by
@@ -302,8 +302,8 @@ def exhaust(engine: Engine, keys: OfficeKeys, *, timeout: float = 120.0, batch: 
             workers: int = 1) -> int:
     """Run batches until no job is due (like ODK Central's `exhaust()`): what tests and
     benches call after a push before they read anything derived. Jobs claimed by another
-    worker are waited for, not skipped. `workers` > 1: reports prepared by a pool of that
-    many processes (Pipeline). Returns how many jobs this call settled."""
+    worker are waited for, not skipped. `workers` > 1: reports prepared by a pool of `workers` - 1
+    processes (Pipeline). Returns how many jobs this call settled."""
     deadline = time.monotonic() + timeout
     total = 0
     with Pipeline(engine, keys, batch=batch, workers=workers) as pipeline:
