@@ -2,7 +2,7 @@
 cost per report as the office fills, against an exact-string baseline in the same run.
 
     python bench/warning_bench.py [--reports 1637] [--stored 10000,30000,60000,100000] [--per-day 100]
-                                  [--held-out 1,2,3,...] [--other 1,2,...,8]
+                                  [--held-out 1,2,3,...] [--other 1,2,...,8] [--why]
 
 Quality: `bench/warning_data.py` writes reports the way volunteers write them (names from
 a frequency list with titles and spelling variants, identifiers in the varied ways the
@@ -20,6 +20,9 @@ Generalising: `--held-out` runs more sets from the same generator with other see
 `--other` runs sets from an independent generator (`bench/warning_data_other.py`: other
 name lists, spellings, titles and writing habits, written apart and never used to tune a
 rule), each printed as min / mean against the same goals.
+
+`--why` prints, per family of sets, why each missed ring report was missed
+(bench/warning_why.py: no name and no identifier, a name left to the chance test, ...).
 
 Cost: for each stored size N (names: 30% share one word, "Muhammad"), N background reports
 at a fixed rate (`--per-day`, 100 a day: an office grows by months of history, not by
@@ -39,7 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.common import report  # noqa: E402
-from bench import warning_data_other  # noqa: E402
+from bench import warning_data_other, warning_why  # noqa: E402
 from bench.warning_data import END, generate  # noqa: E402
 from office import clock, db, keys as office_keys  # noqa: E402
 from office.schema import villages  # noqa: E402
@@ -120,7 +123,10 @@ def judge(groups: list[set[str]], rings: list[list[str]], n_reports: int) -> dic
             "signals_per_1000": 1000 * len(groups) / n_reports, "false_per_1000": 1000 * false / n_reports}
 
 
-def quality(n: int, n_villages: int, push: int, seed: int = 25, make=generate) -> tuple[dict, dict, dict]:
+def quality(n: int, n_villages: int, push: int, seed: int = 25, make=generate,
+            why: Counter | None = None) -> tuple[dict, dict, dict]:
+    """(ours, exact-string baseline, signals by rule) on one test set; `why`, when given,
+    gains the causes of the set's missed ring reports (bench/warning_why.py)."""
     data, truth = make(n, n_villages, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
         engine, keys = open_office(Path(tmp), n_villages)
@@ -141,6 +147,8 @@ def quality(n: int, n_villages: int, push: int, seed: int = 25, make=generate) -
             by_rule = dict(conn.execute(select(warn_signals.c.rule, text("count(*)"))
                                         .where(warn_signals.c.status != "merged").group_by(warn_signals.c.rule)).all())
         engine.dispose()
+    if why is not None:
+        why.update(warning_why.causes(data, truth.rings, {e: sid for sid, g in groups.items() for e in g}))
     ours = judge(list(groups.values()), truth.rings, len(data))
     theirs = judge([set(g) for g in base.groups.values()], truth.rings, len(data))
     return ours, theirs, by_rule
@@ -230,8 +238,11 @@ def main() -> None:
     ap.add_argument("--other", default="1,2,3,4,5,6,7,8",
                     help="seeds of the independent generator (bench/warning_data_other.py: other names, spellings "
                          "and writing habits; never used to tune a rule)")
+    ap.add_argument("--why", action="store_true",
+                    help="print the causes of the missed ring reports, per family of sets (bench/warning_why.py)")
     args = ap.parse_args()
-    ours, theirs, by_rule = quality(args.reports, args.villages, args.push, args.seed)
+    why = {name: Counter() for name in ("test set", "held-out", "independent")} if args.why else {}
+    ours, theirs, by_rule = quality(args.reports, args.villages, args.push, args.seed, why=why.get("test set"))
     rows = [
         {"metric": "test set: reports / villages / weeks", "value": f"{args.reports} / {args.villages} / 10"},
         {"metric": "ring recall (ours)", "value": f"{ours['ring_recall']:.2f} ({ours['rings']})", "target": ">= 0.9",
@@ -252,12 +263,18 @@ def main() -> None:
     held = [int(x) for x in args.held_out.split(",") if x]
     if held:
         rows += spread_rows(f"held-out sets ({len(held)} seeds)",
-                            [quality(args.reports, args.villages, args.push, seed)[0] for seed in held])
+                            [quality(args.reports, args.villages, args.push, seed, why=why.get("held-out"))[0]
+                             for seed in held])
     other = [int(x) for x in args.other.split(",") if x]
     if other:
         rows += spread_rows(f"independent generator (bench/warning_data_other.py, {len(other)} seeds)",
-                            [quality(args.reports, args.villages, args.push, seed, warning_data_other.generate)[0]
+                            [quality(args.reports, args.villages, args.push, seed, warning_data_other.generate,
+                                     why.get("independent"))[0]
                              for seed in other])
+    for name, counted in why.items():
+        print(f"missed ring reports by cause ({name}):")
+        for cause, n in counted.most_common():
+            print(f"  {n:5d}  {cause}")
     sizes = [int(s) for s in args.stored.split(",") if s]
     if sizes:
         print("cost per report as the office fills:", flush=True)

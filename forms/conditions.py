@@ -28,7 +28,8 @@ def is_answered(v: object) -> bool:
     if v is None:
         return False
     if isinstance(v, str):
-        return v.strip() != ""
+        # v.strip() != "" without copying the text: strip() removes exactly what isspace() tests
+        return v != "" and not v.isspace()
     if isinstance(v, (list, dict)):
         return len(v) > 0
     return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from core.errors import ValidationFailed
 
@@ -162,41 +162,68 @@ class Form:
         repeat group is named `group[i].field` (i counts every entry, blank ones too).
         `now` is the wall clock in the zone the answers were typed in (core.localtime.wall_clock):
         "not in the future" means on that clock, not on this process's."""
+        return self._walk(answers, lang, now, None)
+
+    def validate_clean(self, answers: Mapping[str, Any], lang: str = "id",
+                       now: datetime.datetime | None = None) -> tuple[dict[str, str], dict | None]:
+        """(validate(answers), clean(answers)) in one walk, the clean answers None when any
+        field fails. The office admits every report with both (office/ingest/admission.py):
+        one pass asks each field's visibility once and copies its answer as it checks it,
+        where validate-then-clean walked the answers and worked out visibility twice."""
+        out: dict = {}
+        errors = self._walk(answers, lang, now, out)
+        return errors, (None if errors else out)
+
+    def _walk(self, answers: Mapping[str, Any], lang: str, now: datetime.datetime | None,
+              out: dict | None) -> dict[str, str]:
         if not isinstance(answers, Mapping):
             return {"_answers": msg("not_object", lang)}
         errors: dict[str, str] = {}
-        self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors, now)
+        self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors, now, out,
+                             self._label_of)
         return errors
+
+    def _label_of(self, name: str, lang: str) -> str:
+        return self.field(name).label(lang)
 
     def _validate_scope(self, fields: list[Field], answers: Mapping[str, Any], vis: "_Visibility",
                         lang: str, prefix: str, errors: dict[str, str],
-                        now: datetime.datetime | None = None) -> None:
+                        now: datetime.datetime | None, out: dict | None,
+                        label_of: Callable[[str, str], str]) -> None:
+        """Check `fields` of one scope; with `out` (a dict) also put each answer that passes
+        into it as `clean` keeps it (stripped text, copied lists and dicts). What lands in
+        `out` is `clean`'s only while no field fails: the caller drops it otherwise."""
         known = vis.scope
+        effective = vis.effective
+        get = answers.get
         for f in fields:
             if f.relevant is not None and not vis.visible(f.name):   # no condition: always shown
                 continue
-            key = prefix + f.name
-            v = answers.get(f.name)
-            if f.type == "note":
+            v = get(f.name)
+            t = f.type
+            if t == "note":
                 if is_answered(v):
-                    errors[key] = msg("note_answer", lang)
+                    errors[prefix + f.name] = msg("note_answer", lang)
                 continue
-            if f.type == "repeat":
-                self._validate_repeat(f, v, vis, lang, key, errors, now)
+            if t == "repeat":
+                self._validate_repeat(f, v, vis, lang, prefix + f.name, errors, now, out, label_of)
                 continue
             if not is_answered(v):
                 if f.required:
-                    errors[key] = msg("required", lang)
+                    errors[prefix + f.name] = msg("required", lang)
                 continue
-            res = check_value(f, v, lang, vis.effective, lambda n, lg: self.field(n).label(lg), now)
+            res = check_value(f, v, lang, effective, label_of, now)
             if res:
-                errors[key] = _message(f, res, lang)
+                errors[prefix + f.name] = _message(f, res, lang)
+            elif out is not None:
+                out[f.name] = v.strip() if isinstance(v, str) else _copy(v)
         for k in answers:
             if k not in known:
                 errors[prefix + str(k)] = msg("unknown_field", lang)
 
     def _validate_repeat(self, f: Field, v: Any, vis: "_Visibility", lang: str, key: str,
-                         errors: dict[str, str], now: datetime.datetime | None = None) -> None:
+                         errors: dict[str, str], now: datetime.datetime | None, out: dict | None,
+                         label_of: Callable[[str, str], str]) -> None:
         if v is None or v == []:
             if f.required:
                 errors[key] = msg("required", lang)
@@ -211,8 +238,14 @@ class Form:
         res = check_count(f, len(filled), lang)
         if res:
             errors[key] = _message(f, res, lang)
+        entries = []
         for i in filled:
-            self._validate_scope(f.fields, v[i], vis.inner(f, v[i]), lang, f"{key}[{i}].", errors, now)
+            entry = {} if out is not None else None
+            self._validate_scope(f.fields, v[i], vis.inner(f, v[i]), lang, f"{key}[{i}].", errors, now,
+                                 entry, label_of)
+            entries.append(entry)
+        if out is not None and entries:
+            out[f.name] = entries
 
     def clean(self, answers: Mapping[str, Any]) -> dict:
         """Only answers that count: visible, known, not notes, not empty; text stripped.
@@ -237,10 +270,10 @@ class Form:
 
     def check(self, answers: Mapping[str, Any], lang: str = "id", now: datetime.datetime | None = None) -> dict:
         """The clean answers, or ValidationFailed(errors). `now`: as in validate."""
-        errors = self.validate(answers, lang, now)
+        errors, clean = self.validate_clean(answers, lang, now)
         if errors:
             raise ValidationFailed(errors)
-        return self.clean(answers)
+        return clean  # type: ignore[return-value]
 
     def flags(self, answers: Mapping[str, Any]) -> dict[str, bool]:
         vis = self._visibility(answers)

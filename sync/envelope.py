@@ -207,48 +207,72 @@ def _wrap(ckey: bytes, eid: bytes, rcpt: X25519PublicKey, _rng) -> bytes:
     return kid + eph_pub + AESGCM(kek).encrypt(_ZERO_NONCE, ckey, eid)
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
+_HEAD = struct.Struct(">16sQ16s16sB")     # after magic+version: id, created_ms, author, device, len(form id)
+_HEAD_END = 3 + _HEAD.size
+_FORM_TAIL = struct.Struct(">HB")          # form version, number of attachments
+_ATT, _WRAP = 16 + 4 + 32, 16 + 32 + 48    # one manifest entry, one key wrap
 
-    def take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > len(self.data):
-            raise EnvelopeError("envelope is truncated")
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
 
-    def u(self, fmt: str) -> int:
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+def _uuid_str(raw: bytes) -> str:
+    """str(uuid.UUID(bytes=raw)), without building the UUID (the office parses three per report)."""
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _truncated() -> EnvelopeError:
+    return EnvelopeError("envelope is truncated")
 
 
 def peek(data: bytes) -> Header:
-    """Parse the public header without any key. Not a verification: call `verify` next."""
+    """Parse the public header without any key. Not a verification: call `verify` next.
+
+    Read front to back, each length checked against what is left before it is used: a
+    shortfall anywhere is "truncated", a bad form id is reported where it is met, as a
+    field-by-field reader would (tests/sync/test_envelope.py pins that against one)."""
     if not isinstance(data, (bytes, bytearray)) or len(data) > MAX_ENVELOPE:
         raise EnvelopeError("envelope is missing or too large")
-    r = _Reader(bytes(data))
-    if r.take(3) != MAGIC + bytes([VERSION]):
+    data = bytes(data)
+    end = len(data)
+    if end < 3:
+        raise _truncated()
+    if data[:3] != MAGIC + bytes([VERSION]):
         raise EnvelopeError("not a version 1 envelope")
-    eid, created = uuid.UUID(bytes=r.take(16)), r.u(">Q")
-    author, device = uuid.UUID(bytes=r.take(16)), uuid.UUID(bytes=r.take(16))
+    if end < _HEAD_END:
+        raise _truncated()
+    eid, created, author, device, n = _HEAD.unpack_from(data, 3)
+    pos = _HEAD_END + n
+    if pos > end:
+        raise _truncated()
     try:
-        form_id = r.take(r.u(">B")).decode()
+        form_id = data[_HEAD_END:pos].decode()
     except UnicodeDecodeError as exc:
         raise EnvelopeError("form id is not text") from exc
-    form_version = r.u(">H")
-    atts = tuple(Attachment(uuid.UUID(bytes=r.take(16)).hex, r.u(">I"), r.take(32).hex())
-                 for _ in range(r.u(">B")))
-    wraps = tuple((r.take(16), r.take(32), r.take(48)) for _ in range(r.u(">B")))
-    nonce = r.take(12)
-    ct = r.take(r.u(">I"))
-    signed = r.data[:r.pos]
-    signature = r.take(64)
-    if r.pos != len(r.data):
+    if pos + _FORM_TAIL.size > end:
+        raise _truncated()
+    form_version, natt = _FORM_TAIL.unpack_from(data, pos)
+    pos += _FORM_TAIL.size
+    stop = pos + natt * _ATT
+    if stop + 1 > end:                           # the manifest and the number of wraps
+        raise _truncated()
+    atts = tuple(Attachment(data[p:p + 16].hex(), int.from_bytes(data[p + 16:p + 20], "big"),
+                            data[p + 20:p + 52].hex()) for p in range(pos, stop, _ATT))
+    nwraps = data[stop]
+    pos = stop + 1
+    stop = pos + nwraps * _WRAP
+    if stop + 16 > end:                          # the wraps, the nonce and the ciphertext's length
+        raise _truncated()
+    wraps = tuple((data[p:p + 16], data[p + 16:p + 48], data[p + 48:p + 96]) for p in range(pos, stop, _WRAP))
+    nonce = data[stop:stop + 12]
+    pos = stop + 16 + int.from_bytes(data[stop + 12:stop + 16], "big")
+    if pos + 64 > end:                           # the ciphertext and the signature
+        raise _truncated()
+    ct = data[stop + 16:pos]
+    if pos + 64 != end:
         raise EnvelopeError("trailing bytes after the signature")
     if not form_id or not wraps:
         raise EnvelopeError("envelope has no form or no recipients")
-    return Header(str(eid), created, str(author), str(device), form_id, form_version, atts,
-                  tuple(w[0].hex() for w in wraps), signed, signature, wraps, nonce, ct)
+    return Header(_uuid_str(eid), created, _uuid_str(author), _uuid_str(device), form_id, form_version, atts,
+                  tuple(w[0].hex() for w in wraps), data[:pos], data[pos:], wraps, nonce, ct)
 
 
 def verify(data: bytes, author_public: Ed25519PublicKey) -> Header:

@@ -10,6 +10,7 @@ refusals; each one is a typed per-item rejection, never a 5xx, and nothing is st
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import forms
@@ -31,6 +32,13 @@ def load_form(form_id: str, version: int) -> forms.Form:
     except (FormError, KeyError, ValueError, TypeError):
         raise Rejected("form_unknown", f"this office does not know form {form_id[:64]!r} "
                                        f"version {version}") from None
+
+
+@lru_cache(maxsize=64)
+def _attachment_fields(form: forms.Form) -> tuple[str, ...]:
+    """The photo/voice fields of a form version (top-level, where attachments are asked),
+    listed once per version rather than looked for among every field of every report."""
+    return tuple(f.name for f in form.fields if f.type in ATTACHMENT_TYPES)
 
 
 def _too_long(value: Any) -> bool:
@@ -73,15 +81,15 @@ def admit(header: env.Header, payload: Any) -> tuple[forms.Form, dict]:
     # "not in the future" on the clock she typed on (a WIT phone is two hours ahead of a WIB office)
     now = localtime.wall_clock(typed_in) if isinstance(typed_in, str) and typed_in in localtime.ZONES else None
     try:
-        errors = form.validate(answers, "en", now)
+        # one walk: the answers checked and cleaned together (what validate then clean give)
+        errors, clean = form.validate_clean(answers, "en", now)
     except (TypeError, ValueError, KeyError, RecursionError):
         raise Rejected("answers_invalid", "the answers cannot be checked against the form") from None
-    if errors:
+    if errors or clean is None:
         listed = "; ".join(f"{str(k)[:40]}: {v}" for k, v in sorted(errors.items())[:5])
         more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
         raise Rejected("answers_invalid", (listed + more)[:MAX_REASON])
-    clean = form.clean(answers)
-    photos = {str(a).lower() for f in form.fields if f.type in ATTACHMENT_TYPES for a in clean.get(f.name, [])}
+    photos = {str(a).lower() for name in _attachment_fields(form) for a in clean.get(name, [])}
     manifest = {a.att_id for a in header.attachments}
     if photos != manifest:
         raise Rejected("attachments_mismatch",

@@ -9,6 +9,7 @@ names gets its NULL, as Core leaves it when no default is declared.
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import Connection, Table
 
@@ -19,7 +20,9 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     names = tuple(rows[0])
-    conn.exec_driver_sql(_sql(conn.dialect.name, table, names), [tuple(r[n] for n in names) for r in rows])
+    # itemgetter picks a row's values in C (a generator per row cost a microsecond a column)
+    pick = itemgetter(*names) if len(names) > 1 else (lambda r, n=names[0]: (r[n],))
+    conn.exec_driver_sql(_sql(conn.dialect.name, table, names), [pick(r) for r in rows])
 
 
 @lru_cache(maxsize=64)

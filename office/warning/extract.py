@@ -6,7 +6,8 @@ Identifiers come from every "terlibat" entry, read the way people fill it in (a 
 number in the account field is a phone; "Rahman (0812-3456-7890)" in the name field is a
 name and a phone; a field may hold several numbers), and from every free-text answer at
 any depth ("nomornya +62 812-9988-7766" in "Apa yang Anda lihat?"), with the same
-normalisers. Free text is read strictly — only valid mobile numbers, platform links and
+normalisers. Free text is read strictly — only valid mobile numbers (or a number the writer
+marks as a phone: "+60 …", "HP-nya …", "hubungi …"), platform links and
 @handles, plates with a real region code, boats behind a boat prefix and a capitalised
 name — so prose never links strangers. Names are read from the name field only.
 """
@@ -35,6 +36,10 @@ _BOAT_TEXT = re.compile(r"\b(?:KM|K\.M\.|KLM|KMP|SB|S\.B\.|MV|Kapal Motor|[Kk]ap
                         r"((?:[A-Z][A-Za-z']+)(?:\s+(?:[A-Z][A-Za-z']+|\d{1,3}|I{1,3}|IV|V))*)")
 _ID_PLATE_CODES = frozenset(normalise._ID_PLATE)
 _DIGIT = re.compile(r"\d")          # what every phone and plate match holds (free_text)
+# words that mark the number after them as a phone (_said_as_phone); only filler between
+_PHONE_CUE = re.compile(r"(?:\b(?:hp|wa|whatsapp|telp|tlp|telepon|kontak|nomor|nomer|no\.?\s*(?:hp|wa|telp|tlp))"
+                        r"(?:-?nya)?(?:\s+(?:yang\s+)?(?:dikasih|diberi|diberikan|calo|dia|agen|tekong|sponsor))?"
+                        r"|\b(?:hubungi|dihubungi(?:\s+di)?|sms|call))\s*[:=\-]?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,19 @@ def _plates_in(text: str) -> list[str]:
     return out
 
 
+def _said_as_phone(text: str, m: re.Match) -> bool:
+    """A number the writer marked as a phone: with its country code ("+60 11-008 2653",
+    "wa.me/…"), or right after a word that says so ("HP-nya", "nomornya", "no hp calo",
+    "hubungi", "bisa dihubungi di", "nomor yang dikasih:", "katanya WA-nya"). Such a number
+    is read even when the numbering plan does not list its range (a Malaysian 011 number
+    written one digit short, a range newer than the phone library): a date or a count is
+    never written so, and a bank account or an ID number has its own word ("nomor rekening")."""
+    written = m.group(0).lstrip("(")
+    if written.startswith(("+", "wa.me/", "phone=")):
+        return True
+    return _PHONE_CUE.search(text, max(0, m.start() - 40), m.start()) is not None
+
+
 def free_text(text: str, out: Facts, phones_only: bool = False) -> None:
     """Identifiers written into prose, read strictly (see the module's docstring).
 
@@ -148,7 +166,8 @@ def free_text(text: str, out: Facts, phones_only: bool = False) -> None:
     digits = _DIGIT.search(text) is not None
     if digits:
         for m in _PHONE_TEXT.finditer(text):
-            out.add("phone", normalise.phone(m.group(0).replace("wa.me/", "").replace("phone=", ""), strict=True))
+            out.add("phone", normalise.phone(m.group(0).replace("wa.me/", "").replace("phone=", ""),
+                                             strict=not (phones_only or _said_as_phone(text, m))))
     if phones_only:
         return
     if "/" in text:

@@ -113,10 +113,23 @@ def name(raw: str) -> str | None:
     return " ".join(out) + (" bin " + " ".join(father) if father else "")
 
 
+# "Udin alias Black", "Udin als. Botak", "Yohanes panggilan Cina", "Baso (dipanggil Kribo)":
+# what follows is a nickname, and a nickname is not a name: "Gondrong", "Hitam", "Botak" are
+# given to long-haired, dark, bald men in every village ("the same nickname for another person")
+NICKNAME = re.compile(r"[\s(]*\b(?:alias|als|a\.?k\.?a|panggilan(?:nya)?|dipanggil|sapaan(?:nya)?)\b\.?", re.I)
+
+
 def aliases(raw: str) -> list[str]:
-    """One answer may name one person by several names ('Udin / Saparudin', 'Udin alias
-    Black'): each, normalised."""
-    parts = re.split(r"\s*(?:/|\||;|\balias\b|\bals\b|\batau\b|\bdkk\b|\bdan\b|&|,)\s*", raw or "", flags=re.I)
+    """One answer may name one person by several names ('Udin / Saparudin'): each,
+    normalised. A nickname after "alias" / "als." / "panggilan" / "dipanggil" is not one of
+    them when a name comes before it (it is read only when it is all the answer gives)."""
+    named = NICKNAME.split(raw or "", maxsplit=1)
+    out = _names(named[0])
+    return out if out or len(named) == 1 else _names(named[1])
+
+
+def _names(raw: str) -> list[str]:
+    parts = re.split(r"\s*(?:/|\||;|\batau\b|\bdkk\b|\bdan\b|&|,)\s*", raw, flags=re.I)
     out = []
     for p in parts:
         n = name(p)
@@ -141,7 +154,12 @@ def squash(word: str) -> str:
     w = re.sub(r"([^aiueo])\1+", r"\1", w)      # doubled consonants once; a vowel pair stays (Nugroho: "nugroo")
     if w.endswith("y") and len(w) > 3:
         w = w[:-1] + "i"
+    if len(w) >= 6:              # e/i in a long name's closing syllable: Yohanes/Yohanis, Ismael/Ismail
+        w = _CLOSING_E.sub(r"i\1", w)
     return w
+
+
+_CLOSING_E = re.compile(r"e([^aiueo]+)$")
 
 
 def name_tokens(normalised: str) -> list[str]:

@@ -190,3 +190,60 @@ def test_generated_answers_reach_inside_repeat_groups():
     inner = [k for a in answers for k in form.validate(a, "en", NOW) if "[" in k]
     assert any(k.startswith("terlibat[") for k in inner)
     assert any(form.clean(a).get("terlibat") for a in answers)
+
+
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f"{f.id}.v{f.version}")
+def test_validate_clean_is_validate_then_clean(form):
+    """The office admits a report with one walk (Form.validate_clean): its errors are the
+    plain reading's, and its clean answers — used for the rahasia decision and stored
+    nowhere else — are the plain clean's whenever the answers are valid, None otherwise."""
+    valid = 0
+    for i, answers in enumerate(generated(form, 400, seed=zlib.crc32(f"both.{form.id}.{form.version}".encode()))
+                                + [form.example()]):
+        lang = "en" if i % 2 else "id"
+        errors, cleaned = form.validate_clean(answers, lang, NOW)
+        assert errors == ref_validate(form, answers, lang), answers
+        if errors:
+            assert cleaned is None
+            continue
+        valid += 1
+        assert cleaned == ref_clean(form.fields, [(form.fields, answers)]), answers
+        assert not (_containers(cleaned, set()) & _containers(dict(answers), set())), answers
+        assert form.is_confidential(cleaned) == form.is_confidential(ref_clean(form.fields, [(form.fields, answers)]))
+    assert valid > 0, "no generated answers were valid: the clean side was never compared"
+
+
+def test_validate_clean_keeps_repeat_entries_and_rahasia():
+    """Valid reports with entries inside `terlibat` (blank ones dropped, text stripped) and a
+    rahasia answer: the one walk cleans them as clean does, so the office's rahasia decision
+    (made on the clean answers) is unchanged."""
+    form = forms.load("laporan_kecurigaan")
+    base = form.example()
+    cases = []
+    for rahasia in ("ya", "tidak"):
+        a = copy.deepcopy(base)
+        a["rahasia"] = rahasia
+        a["terlibat"] = [{"peran": "calo", "nama": "  Pak Udin  "}, {}, {"peran": "tekong", "kapal": "KM Jaya "}]
+        cases.append(a)
+    for a in cases:
+        errors, cleaned = form.validate_clean(a, "en", NOW)
+        assert errors == {} and cleaned == form.clean(a) == ref_clean(form.fields, [(form.fields, a)])
+        assert cleaned["terlibat"] == [{"peran": "calo", "nama": "Pak Udin"}, {"peran": "tekong", "kapal": "KM Jaya"}]
+    assert [form.is_confidential(form.validate_clean(a, "en", NOW)[1]) for a in cases] == [True, False]
+    # a bad answer inside an entry fails the whole report, named by its place
+    bad = copy.deepcopy(cases[0])
+    bad["terlibat"][2]["peran"] = "bukan pilihan"
+    errors, cleaned = form.validate_clean(bad, "en", NOW)
+    assert cleaned is None and list(errors) == ["terlibat[2].peran"] == list(ref_validate(form, bad, "en"))
+
+
+def test_is_answered_tests_text_as_strip_does():
+    """is_answered decides "blank" without copying the text (isspace, not strip): the same
+    answer for every code point alone, repeated, around a letter and inside spaces."""
+    import sys
+    chars = [chr(i) for i in range(sys.maxunicode + 1)]
+    assert [is_answered(c) for c in chars] == [c.strip() != "" for c in chars]
+    for c in [c for c in chars if not c.strip()] + chars[::997]:      # the blanks, and a sample
+        for s in (c * 3, " " + c, c + "x", "x" + c + " "):
+            assert is_answered(s) == (s.strip() != ""), repr(s)
+    assert not is_answered("") and not is_answered(" \t\u00a0\u3000\n") and is_answered(" a ")

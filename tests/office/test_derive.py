@@ -328,10 +328,12 @@ def test_the_health_page_shows_the_queue_to_admins(office_server):
     assert intel.get(office_server.url + "/dashboard/admin/derive").status_code == 403
 
 
-def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store):
-    """rederive_0001: link keys and name counts of the old name reading are dropped and every
-    stored report is queued for early warning and the roll-up links; the worker restores
-    what a derive from scratch gives, the signals an analyst saw kept."""
+@pytest.mark.parametrize("before, after", [("recall_0001", "rederive_0001"), ("derive3_0002", "recall3_0001")])
+def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store, before, after):
+    """rederive_0001 (names v2) and recall3_0001 (nicknames, e/i spellings, phones marked in
+    prose): link keys and name counts of the old reading are dropped and every stored report
+    is queued for early warning and the roll-up links; the worker restores what a derive
+    from scratch gives, the signals an analyst saw kept."""
     from alembic import command
     engine, keys, _, _ = store
     ids = push(engine, keys, 12, batch=6)
@@ -342,7 +344,7 @@ def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(sto
     for step in (command.downgrade, command.upgrade):
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            step(cfg, "recall_0001" if step is command.downgrade else "rederive_0001")
+            step(cfg, before if step is command.downgrade else after)
     with db.reading(engine) as conn:
         queued = Counter(conn.execute(select(derive_jobs.c.consumer, derive_jobs.c.envelope_id)).all())
     assert count(engine, warn_links) == 0 and count(engine, warn_name_stats) == 0

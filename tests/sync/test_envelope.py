@@ -126,3 +126,81 @@ def test_fresh_ids_are_bound_to_their_author():
     assert uuid.UUID(sealed.envelope_id).version == 4
     assert env.id_bound_to(sealed.envelope_id, author)
     assert not env.id_bound_to(sealed.envelope_id, other)
+
+
+# --- peek reads by offsets: it must answer what a field-by-field reader answers --------------
+def _plain_peek(data: bytes) -> env.Header:
+    """The straightforward reading of the header layout (sync/ENVELOPE.md): each field taken
+    in order, any shortfall "truncated" where it is met. `env.peek` computes the same from
+    offsets, in one pass without a reader object or UUID objects."""
+    import struct
+    if not isinstance(data, (bytes, bytearray)) or len(data) > env.MAX_ENVELOPE:
+        raise EnvelopeError("envelope is missing or too large")
+    data, pos = bytes(data), [0]
+
+    def take(n):
+        if n < 0 or pos[0] + n > len(data):
+            raise EnvelopeError("envelope is truncated")
+        pos[0] += n
+        return data[pos[0] - n:pos[0]]
+
+    def u(fmt):
+        return struct.unpack(fmt, take(struct.calcsize(fmt)))[0]
+
+    if take(3) != env.MAGIC + bytes([env.VERSION]):
+        raise EnvelopeError("not a version 1 envelope")
+    eid, created = uuid.UUID(bytes=take(16)), u(">Q")
+    author, device = uuid.UUID(bytes=take(16)), uuid.UUID(bytes=take(16))
+    try:
+        form_id = take(u(">B")).decode()
+    except UnicodeDecodeError:
+        raise EnvelopeError("form id is not text") from None
+    form_version = u(">H")
+    atts = tuple(env.Attachment(uuid.UUID(bytes=take(16)).hex, u(">I"), take(32).hex()) for _ in range(u(">B")))
+    wraps = tuple((take(16), take(32), take(48)) for _ in range(u(">B")))
+    nonce = take(12)
+    ct = take(u(">I"))
+    signed = data[:pos[0]]
+    signature = take(64)
+    if pos[0] != len(data):
+        raise EnvelopeError("trailing bytes after the signature")
+    if not form_id or not wraps:
+        raise EnvelopeError("envelope has no form or no recipients")
+    return env.Header(str(eid), created, str(author), str(device), form_id, form_version, atts,
+                      tuple(w[0].hex() for w in wraps), signed, signature, wraps, nonce, ct)
+
+
+def _outcome(fn, data):
+    try:
+        return fn(data)
+    except EnvelopeError as exc:
+        return ("error", exc.message)
+
+
+def test_peek_answers_what_a_field_by_field_reader_answers():
+    """Every truncation, every byte flipped, bytes added, lengths overstated and a form id
+    that is not UTF-8 (alone and cut short): the same header, or the same error message."""
+    import random
+    rng = random.Random(20)
+    cases = []
+    for atts in ({}, {uuid.uuid4().hex: b"jpeg" * 10, uuid.uuid4().hex: b"m4a"}):
+        data = _fresh(1, atts)[2].envelope
+        cases += [data, data + b"\x00", bytearray(data), b"", b"JD", b"JD\x01"]
+        cases += [data[:n] for n in range(len(data))]
+        for i in range(len(data)):
+            bad = bytearray(data)
+            bad[i] ^= 1 << rng.randrange(8)
+            cases.append(bytes(bad))
+            bad[i] = 0xFF
+            cases.append(bytes(bad))
+        bad = bytearray(data)
+        bad[60] = 0xFF                            # the form id's first byte: not UTF-8
+        cases += [bytes(bad), bytes(bad[:61]), bytes(bad[:200])]
+        cases.append(data[:59] + b"\x00" + data[60:])   # an empty form id
+    cases += [os.urandom(rng.randrange(300)) for _ in range(200)] + ["not bytes", None]
+    good = 0
+    for data in cases:
+        ours, plain = _outcome(env.peek, data), _outcome(_plain_peek, data)
+        assert ours == plain, (data, ours, plain)
+        good += isinstance(ours, env.Header)
+    assert good >= 4, "valid envelopes were not among the cases"

@@ -321,3 +321,64 @@ def test_different_jetties_are_not_one_place(office):
     for i, p in enumerate(["Dermaga X", "Dermaga Y", "dermaga sebatik", "terminal Entikong"]):
         run(office, [report(1, day(i), tempat_berangkat=p)])
     assert signals(office, "same_place") == []
+
+
+# -- nicknames and e/i spellings (issue 25, round recall3) ----------------------------------
+
+def test_a_nickname_is_not_a_name():
+    """Independent bench sets: "Kak Yohanes alias Cina", "Pak Zulkifly als. Cina", "AHMAD USMAN
+    ALIAS GONDRONG" each counted "cina" / "gondrong" as a second person. A nickname is what a
+    village calls a long-haired or dark man, not a name; it is read only when it is all the
+    answer gives."""
+    assert names.aliases("Kak Yohanes alias Cina") == ["yohanes"]
+    assert names.aliases("Pak Zulkifly als. Cina") == ["zulkifly"]
+    assert names.aliases("AHMAD USMAN ALIAS GONDRONG") == ["ahmad usman"]
+    assert names.aliases("Baso (dipanggil Kribo)") == ["baso"]
+    assert names.aliases("Yohanes panggilan Cina") == ["yohanes"]
+    assert names.aliases("Sdr. Kornelis alias Cina, dari Sungai Limau") == ["kornelis"]
+    assert names.aliases("alias Gondrong") == ["gondrong"]
+    assert names.aliases("Udin / Saparudin") == ["udin", "saparudin"]       # two names, one person: both kept
+
+
+def test_e_and_i_in_a_closing_syllable_are_one_spelling(office):
+    """Independent bench set 1: "Yohanis Muhammad" / "Pak De Yohanes", calo, and held-out
+    sets' "Ismael" / "Ismail": e/i in a long name's closing syllable is one spelling; a vowel
+    changed elsewhere is still another name (Siti Aminah / Siti Amanah)."""
+    assert names.match(normalise.name("Bpk. Yohanis Mappasessu"), normalise.name("Yohanes Mappasessu")) is not None
+    assert names.match(normalise.name("Ismael Lakaseng"), normalise.name("Ismail Lakaseng")) is not None
+    assert names.match(normalise.name("Siti Aminah"), normalise.name("Siti Amanah")) is None
+    assert names.squash("herman") != names.squash("hirman")           # not the closing syllable
+    run(office, [report(1, T0, **JETTY, **calo(nama="Kak Yohanes Mappasessu"))])
+    b = report(2, day(3), **JETTY, **calo(nama="Bpk. Yohanis Mappasessu"))
+    run(office, [b])
+    [s] = rings(office)
+    assert b.envelope_id in s["envs"] and s["detail"]["spelling"] is True
+
+
+def test_a_number_the_writer_marks_as_a_phone_is_read_in_prose(office):
+    """Both bench generators: Sabah numbers in "Apa yang dilihat" ("nomor yang dikasih: 011 777
+    6722", "HP-nya +60 11-008 2653", "katanya WA-nya 6014-012 2830") were dropped because the
+    phone library does not list their range (a valid-mobile check keeps dates and counts out
+    of prose). A number written with its country code or right after a word that says it is a
+    phone is read as one; a bare number, or one after "nomor rekening", still is not."""
+    from office.warning import extract
+
+    def phones(text):
+        f = extract.Facts()
+        extract.free_text(text, f)
+        return [v for k, v in f.identifiers if k == "phone"]
+    assert phones("Berangkat malam, tidak lewat pos resmi. nomor yang dikasih: 011 777 6722") == ["+60117776722"]
+    assert phones("Kumpul di rumah warga. HP-nya +60 11-008 2653") == ["+60110082653"]
+    assert phones("Beberapa anak muda sudah dikumpulkan. katanya WA-nya 6014-012 2830") == ["+60140122830"]
+    assert phones("bisa dihubungi di 0170023234") == ["+60170023234"]
+    assert phones("no hp calo 0159850981") == ["+60159850981"]
+    assert phones("transfer ke nomor rekening 0113435306") == []
+    assert phones("berangkat tanggal 14, 0113435306 orang") == []
+    a = report(1, T0, **calo(nama="Mustafa Fransiskus", telepon="0117776722"))
+    b = report(2, day(13), form="laporan_kecurigaan", terlibat=[{"peran": "calo", "nama": "Sdr. Mustafa Fransiskus"}],
+               apa_dilihat="Ada info lowongan kebun sawit, berangkat lewat jalur tidak resmi. "
+                           "nomor yang dikasih: 011 777 6722")
+    run(office, [a])
+    run(office, [b])
+    [s] = rings(office)
+    assert s["envs"] == {a.envelope_id, b.envelope_id}
