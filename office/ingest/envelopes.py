@@ -87,10 +87,13 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     wanted = {k for _, _, h, _ in parsed for k in h.recipients}
     real_keys = {keys.key_id} | (set(conn.execute(select(persons.c.key_id).where(
         persons.c.key_id.in_(wanted))).scalars()) if wanted else set())
-    ahead = _open_ahead(parsed, known, authors, device_id, keys)
+    # this phone's bytes today, read once when a quota applies — before opening ahead, so a
+    # phone past its quota costs the office no decryption (red team round 6)
+    spent = phone_limits.used_today(conn, device_id, received_at) if quota is not None else None
+    ahead = _open_ahead(parsed, known, authors, device_id, keys,
+                        None if quota is None else quota - spent)
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
     meta: dict[str, dict] = {}           # envelope id -> its filter columns, worked out once
-    spent: int | None = None             # this phone's bytes today, read once when a quota applies
     signing: list[tuple[int, dict, rc.Receipt]] = []
     for i, data, header, sha in parsed:
         eid = header.envelope_id
@@ -102,9 +105,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                            "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
             continue
         cost = len(data) + sum(a.size for a in header.attachments)
-        if quota is not None:
-            if spent is None:
-                spent = phone_limits.used_today(conn, device_id, received_at)
+        if quota is not None and spent is not None:
             if spent + cost > quota:
                 # Not a refusal (no signature): the phone keeps it and sends it again tomorrow.
                 results[i] = {"envelope_id": eid, "status": "deferred", "code": "quota_exceeded",
@@ -162,19 +163,25 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
 
 
 def _open_ahead(parsed: list[tuple], known: dict, authors: dict, device_id: str,
-                keys: OfficeKeys) -> dict[int, env.Opened | Rejected]:
+                keys: OfficeKeys, budget: int | None = None) -> dict[int, env.Opened | Rejected]:
     """Item index -> its envelope verified and opened (or why not), for the first copy of each
     id not stored yet whose author may send from this device: the crypto of the whole batch
     before the Python of admission, which cost half as much again interleaved with it (each
     evicting the other's working set from the CPU caches). The item loop takes these in its
-    own order and makes every decision as before; a report it defers (over quota) was opened
-    for nothing, as a refused one is, and only its first copy."""
+    own order and makes every decision as before. With a quota, `budget` is the bytes this
+    phone may still send today: only reports that fit it, counted as if each were accepted,
+    are opened ahead, so a phone past its quota costs no decryption (a report the loop then
+    admits beyond that is opened there, one at a time, as before)."""
     out: dict[int, env.Opened | Rejected] = {}
     seen = set(known)
     for i, data, header, _ in parsed:
         if header.envelope_id in seen:
             continue
         seen.add(header.envelope_id)
+        if budget is not None:
+            budget -= len(data) + sum(a.size for a in header.attachments)
+            if budget < 0:
+                break
         try:
             author = _checked_author(authors.get(header.author_id), header, device_id)
             out[i] = _verify_and_open(data, header, author, keys)
