@@ -12,11 +12,21 @@ outside it, so kill -9 and the queue's guarantees are those of office/derive/wor
 
 The pool's processes are spawned (never forked from a threaded office) and get the office's
 private keys through their start-up pipe, as a process of the same user on the same machine
-that holds them already; they hold no database connection.
+that holds them already; they hold no database connection. A pool process that dies (kill -9,
+the OOM killer) breaks the pool: its batch is prepared here instead and a new pool started —
+nothing lost, and nothing written twice, as preparing writes nothing. A pool process exits
+when the worker does (killed -9 included): it watches a pipe only the worker holds open.
+A consumer's `prepare` that raises on a report is logged and left undone; its `derive`, in
+worker._settle's savepoint, does the same work and fails (or not) for that report alone.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,6 +39,8 @@ from office.keys import OfficeKeys
 
 from . import registry
 from .registry import Stored
+
+log = logging.getLogger("jaga.office.derive")
 
 
 @dataclass(frozen=True)
@@ -62,13 +74,22 @@ def opened(keys: OfficeKeys, r: Raw) -> Stored:
 
 
 def prepare(keys: OfficeKeys, raws: list[Raw]) -> list[Stored]:
-    """Each report opened once and prepared for every consumer that reads it."""
-    steps = [c.prepare for c in registry.all_consumers() if c.prepare is not None]
+    """Each report opened once and prepared for every consumer that reads it. A step that
+    raises is undone (its memo entries dropped) and logged by consumer and error type only
+    (never the answers): the consumer's `derive` redoes it inside worker._settle, where its
+    failure costs that report's job a retry, not the batch."""
+    steps = [(c.name, c.prepare) for c in registry.all_consumers() if c.prepare is not None]
     out = []
     for r in raws:
         item = opened(keys, r)
-        for step in steps:
-            step(keys, item)
+        for name, step in steps:
+            had = set(item.memo)
+            try:
+                step(keys, item)
+            except Exception as exc:  # noqa: BLE001 — a consumer's bug on one report holds up no other
+                log.warning("derive %s: prepare failed: %s", name, type(exc).__name__)
+                for k in set(item.memo) - had:
+                    del item.memo[k]
         out.append(item)
     return out
 
@@ -91,33 +112,70 @@ class Preparer:
 
     def __init__(self, keys: OfficeKeys, workers: int = 1) -> None:
         self.keys, self.workers = keys, max(1, workers)
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._lifeline = multiprocessing.Pipe(duplex=False) if self.workers > 1 else None
         if self.workers > 1:
-            from office import warning
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ctx.Pool(self.workers - 1, initializer=_start,
-                                  initargs=(_private(keys.x25519), _private(keys.ed25519),
-                                            warning.current_config()))
+            self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        from office import warning
+        return ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start,
+                                   initargs=(_private(self.keys.x25519), _private(self.keys.ed25519),
+                                             warning.current_config(), self._lifeline[0]))
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        """A pool process died: a new pool (once per broken pool, whoever notices first)."""
+        if self._pool is broken:
+            log.warning("derive: a prepare process died; starting a new pool")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
 
     def submit(self, raws: list[Raw]) -> Pending:
         if self._pool is None or len(raws) < 2:
             done = prepare(self.keys, raws)
             return Pending([lambda: done])
         size = -(-len(raws) // (self.workers - 1))
-        parts = [self._pool.apply_async(_prepare_here, (raws[k:k + size],)) for k in range(0, len(raws), size)]
-        return Pending([lambda p=p: p.get() for p in parts])
+        chunks = [raws[k:k + size] for k in range(0, len(raws), size)]
+        return Pending([self._part(chunk) for chunk in chunks])
+
+    def _part(self, chunk: list[Raw]) -> Callable[[], list[Stored]]:
+        pool = self._pool
+        try:
+            future: Future | None = pool.submit(_prepare_here, chunk)
+        except BrokenProcessPool:
+            future = None
+
+        def get() -> list[Stored]:
+            try:
+                if future is not None:
+                    return future.result()
+            except BrokenProcessPool:
+                pass
+            self._restart(pool)
+            return prepare(self.keys, chunk)        # here: the batch is not lost, nor written twice
+        return get
+
+    def pids(self) -> list[int]:
+        """The pool's live processes (none without a pool)."""
+        return [] if self._pool is None else list((self._pool._processes or {}).keys())
 
     def warm(self) -> None:
         """Wait until the pool's processes have started (imports, keys): a bench times the
         work, not a long-lived worker's one start-up."""
         if self._pool is not None:
-            self._pool.map(_ready, range(self.workers * 4), chunksize=1)
+            list(self._pool.map(_ready, range(self.workers * 4)))
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            for p in list((self._pool._processes or {}).values()):
+                p.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._lifeline is not None:
+            for end in self._lifeline:
+                end.close()
+            self._lifeline = None
 
     def __enter__(self) -> "Preparer":
         return self
@@ -134,12 +192,24 @@ def _private(key) -> bytes:
 _keys: list[OfficeKeys] = []          # a pool process's office keys (set once at its start)
 
 
-def _start(x25519: bytes, ed25519: bytes, config) -> None:
-    """A pool process starts: the office keys and the warning settings of its parent."""
+def _start(x25519: bytes, ed25519: bytes, config, lifeline) -> None:
+    """A pool process starts: the office keys and the warning settings of its parent, and a
+    watch on `lifeline` (a pipe's reading end; only the parent holds its writing end): when
+    the parent is gone, killed -9 included, the read ends and this process exits — no process
+    holding the office's keys outlives its worker."""
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     from office.warning.config import set_current
     set_current(config)
     _keys.append(OfficeKeys(X25519PrivateKey.from_private_bytes(x25519), Ed25519PrivateKey.from_private_bytes(ed25519)))
     registry.all_consumers()
+
+
+def _exit_with_parent(lifeline) -> None:
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
 
 
 def _ready(_: int) -> bool:
