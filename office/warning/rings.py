@@ -13,8 +13,12 @@ grouped into one signal per connected group of reports ("the same calo in three 
             that first grew inside one village is whole when it crosses to another.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
-look-ups, and a hot identifier (one phone in thousands of reports) links its newest
-PAIR_CAP holders pair by pair and the rest through one edge each (`_star`); a name is looked up only by its whole squashed form and by words held by few
+look-ups, and a hot identifier (one phone in thousands of reports) reads only its newest
+PAIR_CAP holders (an index-backed LIMIT) and links them pair by pair; its older holders are
+already in the ring signal that records them (read through the newest), and a ring's size
+and villages come from that signal's stored detail, never from re-reading its reports
+(`_holders`, `_rings`). Until a ring is raised the whole window is read, through one edge
+each (`_star`); a name is looked up only by its whole squashed form and by words held by few
 names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
 not a block on its own), each distinct candidate is opened once, word pairs are compared in
 one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
