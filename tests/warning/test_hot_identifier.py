@@ -11,7 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
+
+from office import db, keys as office_keys
+from office.schema import villages
 
 from office.warning import rings
 from office.warning.rings import PAIR_CAP
@@ -78,9 +82,26 @@ def test_a_batch_costs_the_same_with_1000_or_5000_stored_holders_of_one_phone(of
     assert members == done and detail["reports"] == done and detail["villages"] == 3
 
 
-def test_a_hot_phone_in_one_village_joins_whole_when_it_crosses_to_another(office):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_office(request, tmp_path):
+    """The `office` store on SQLite, or the same on a throwaway PostgreSQL (the newest-holders
+    probe is a UNION ALL of per-key ORDER BY ... LIMIT subqueries, on both)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("office")
+        return
+    engine = db.open_store(tmp_path, request.getfixturevalue("postgres_server")("hot_identifier"))
+    keys = office_keys.load_or_create(tmp_path, "kata-sandi-kantor")
+    with engine.begin() as conn:
+        conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": "Sanggau"} for i in (1, 2, 3)])
+    yield engine, keys
+    engine.dispose()
+
+
+def test_a_hot_phone_in_one_village_joins_whole_when_it_crosses_to_another(either_office):
     """No ring records the holders yet (one village raises none): the first report from a
-    second village reads the whole window once, and the ring holds every holder."""
+    second village reads the whole window once, and the ring holds every holder; later
+    holders (read only as the newest, with LIMIT) join the same ring."""
+    office = either_office
     first = batch(0, PAIR_CAP * 3, villages=(1,))
     for i in range(0, len(first), 40):
         run(office, first[i:i + 40])
