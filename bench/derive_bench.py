@@ -4,12 +4,20 @@ stored — every figure from this one run.
 
     python bench/derive_bench.py [--reports 2000] [--phones 100] [--seconds 20]
                                  [--stored 1000,10000,100000] [--share 0.3] [--per-day 10]
+                                 [--workers 2] [--skip hot,lag,cost]
 
 1. Throughput (no HTTP, SQLite synchronous=FULL): `--reports` sealed reports (`varied`:
    each calo in a handful of them; and, as a stress case, one calo in all of them) through the
    office's `ingest_batch` (batches of 200: store + filter row + jobs), then the derive
-   worker (`exhaust`: open once, search terms, early warning, roll-up links, webhooks) over
-   the same reports. Target: derive rate >= push ingest rate (the worker keeps up).
+   worker (worker.Pipeline: open once, search terms, early warning, roll-up links, webhooks)
+   over the same reports, on two copies of the store as the push left it: one process, and
+   `--workers` processes (office/derive/prepare.py: one writes, the others read the next
+   batch). Printed: each
+   rate, CPU seconds per report of each side (the pool's processes included), and the one
+   writer's own CPU per report — on a machine with a core free per process, the writer's
+   CPU per report against the push's bounds the N-process ratio (a loaded machine gives the
+   pool no core: the wall-clock ratio then says nothing of the code). Target: derive rate >=
+   push ingest rate (the worker keeps up).
 2. Receipt-to-signal lag: a real office (uvicorn subprocess, its derive worker thread) and
    `--phones` phones (bench/load_bench.Phone: enrolled over HTTP, real sealed envelopes)
    pushing batches of 3 with ~2 s think time for `--seconds`; a watcher polls the office's
@@ -40,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness, warning_bench  # noqa: E402
-from bench.common import percentile, report  # noqa: E402
+from bench.common import cpu_seconds, percentile, report  # noqa: E402
 from bench.ingest_ratio import OFFICE_KEY, prepared  # noqa: E402
 
 FIRST = ["Muhammad", "Abdul", "Siti", "Nur", "Agus", "Budi", "Dewi", "Rina", "Yusuf", "Hendra", "Wati", "Joko"]
@@ -68,10 +76,13 @@ def varied(n: int):
     return answers
 
 
-def throughput(folder: Path, n: int, hot: bool = False) -> tuple[float, float]:
-    """(push ingest reports/s, derive reports/s) on the same `n` reports: `varied` answers, or
-    (`hot`) sync_bench's, where one calo's phone, account, boat and name are in every report
-    — a stress case for a ring that keeps growing."""
+def throughput(folder: Path, n: int, hot: bool = False, workers: int = 2) -> dict[str, float]:
+    """On the same `n` reports: push ingest reports/s and CPU s per report, then the derive
+    worker's reports/s and CPU s per report (its pool's processes included) with one process
+    and with `workers` preparing (each on its own copy of the store as the push left it).
+    `varied` answers, or (`hot`) sync_bench's, where one calo's phone, account, boat and name
+    are in every report — a stress case for a ring that keeps growing."""
+    import os
     import shutil
     from office import db, keys as office_keys
     from office.derive import worker
@@ -81,17 +92,27 @@ def throughput(folder: Path, n: int, hot: bool = False) -> tuple[float, float]:
     shutil.copytree(snapshot, work)
     keys = office_keys.load_or_create(work, OFFICE_KEY)
     engine = db.make_engine(db.sqlite_url(work))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for k in range(0, n, 200):
         with engine.begin() as conn:
             ingest_batch(conn, envelopes[k:k + 200], device_id=device_id, keys=keys)
-    push = n / (time.perf_counter() - t)
-    worker.run_once(engine, keys, batch=1)           # consumers imported, forms loaded: not timed
-    t = time.perf_counter()
-    worker.exhaust(engine, keys)
-    derive = (n - 1) / (time.perf_counter() - t)
+    out = {"push": n / (time.perf_counter() - t), "push_cpu": (time.process_time() - cpu) / n}
     engine.dispose()
-    return push, derive
+    for w in sorted({1, workers}):
+        copy = folder / f"derive-{w}"
+        shutil.copytree(work, copy)
+        engine = db.make_engine(db.sqlite_url(copy))
+        worker.run_once(engine, keys, batch=1)           # consumers imported, forms loaded: not timed
+        with worker.Pipeline(engine, keys, workers=w) as pipeline:
+            pipeline.preparer.warm()                     # a long-lived worker's pool start: not timed
+            t, cpu, own = time.perf_counter(), cpu_seconds(os.getpid()), time.process_time()
+            while pipeline.run_once():
+                pass
+            out[f"derive_{w}"] = (n - 1) / (time.perf_counter() - t)
+            out[f"derive_{w}_cpu"] = (cpu_seconds(os.getpid()) - cpu) / (n - 1)
+            out[f"derive_{w}_writer_cpu"] = (time.process_time() - own) / (n - 1)
+        engine.dispose()
+    return out
 
 
 def lag(folder: Path, phones: int, seconds: float) -> tuple[list[float], int]:
@@ -225,36 +246,58 @@ def main() -> None:
     ap.add_argument("--stored", default="1000,10000,100000", help="stored reports before each measure (comma list)")
     ap.add_argument("--share", type=float, default=0.3, help="share of names with one common token")
     ap.add_argument("--per-day", type=float, default=10.0, help="stored reports a day (the history's rate)")
+    ap.add_argument("--workers", type=int, default=2, help="derive processes in all, the writer included (the N-worker figure)")
+    ap.add_argument("--skip", default="", help="parts to leave out (comma list): hot, lag, cost")
     args = ap.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
     levels = [int(x) for x in args.stored.split(",")]
+    w = args.workers
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        push, derive = throughput(tmp / "tp", args.reports)
-        hot_push, hot_derive = throughput(tmp / "hot", args.reports, hot=True)
-        lags, n = lag(tmp / "lag", args.phones, args.seconds)
-        cost = warning_cost(tmp, levels, args.share, args.per_day)
-    c_lo, c_hi = cost[0][1], cost[-1][1]
-    slope = warning_bench.slope([{"stored": lvl, "ms": ms} for lvl, ms in cost], "ms")
-    p95 = percentile(lags, 95)
+        tp = throughput(tmp / "tp", args.reports, workers=w)
+        hot = None if "hot" in skip else throughput(tmp / "hot", args.reports, hot=True, workers=w)
+        lags, n = ([], 0) if "lag" in skip else lag(tmp / "lag", args.phones, args.seconds)
+        cost = [] if "cost" in skip else warning_cost(tmp, levels, args.share, args.per_day)
+    push = tp["push"]
     rows = [
         {"key": "push", "metric": f"push ingest, {args.reports} reports, no HTTP (reports/s)", "value": round(push)},
-        {"key": "derive", "metric": "derive worker, same reports, all consumers (reports/s)", "value": round(derive)},
-        {"key": "keeps_up", "metric": "derive / push ingest", "value": round(derive / push, 2),
-         "target": ">= 1", "met": derive >= push},
-        {"key": "hot_derive", "metric": "derive, one calo in every report (stress; reports/s)",
-         "value": round(hot_derive)},
-        {"key": "hot_keeps_up", "metric": "derive / push ingest, one calo in every report", "value": round(hot_derive / hot_push, 2)},
-        {"key": "lag_p50", "metric": f"receipt to signal p50, {args.phones} phones pushing (s)",
-         "value": round(percentile(lags, 50), 2)},
-        {"key": "lag_p95", "metric": f"receipt to signal p95 ({n} reports)", "value": round(p95, 2),
-         "target": "<= 5", "met": p95 <= 5},
+        {"key": "push_cpu", "metric": "push ingest CPU per report (ms)", "value": round(tp["push_cpu"] * 1000, 3)},
+        {"key": "derive", "metric": "derive worker, one process, same reports, all consumers (reports/s)",
+         "value": round(tp["derive_1"])},
+        {"key": "derive_cpu", "metric": "derive CPU per report, one process (ms)", "value": round(tp["derive_1_cpu"] * 1000, 3)},
+        {"key": "keeps_up_1", "metric": "derive / push ingest, one process", "value": round(tp["derive_1"] / push, 2)},
     ]
-    rows += [{"key": f"ew_{lvl}", "metric": f"early warning per report, {lvl} stored ({lvl / args.per_day:.0f} days), {args.share:.0%} share a token (CPU ms)",
-              "value": round(ms, 2)} for lvl, ms in cost]
-    rows += [{"key": "ew_slope", "metric": "early-warning slope (CPU ms per report per 10k stored, least squares)",
-              "value": round(slope, 3), "target": "≈ 0 (< 5% of the first level)", "met": abs(slope) <= 0.05 * c_lo},
-             {"key": "ew_ratio", "metric": f"early warning per report, {cost[-1][0]} / {cost[0][0]} stored",
-              "value": round(c_hi / c_lo, 2)}]
+    if w > 1:
+        rows += [
+            {"key": f"derive_{w}", "metric": f"derive worker, {w} processes: 1 writes, {w - 1} read (reports/s)", "value": round(tp[f"derive_{w}"])},
+            {"key": f"derive_{w}_cpu", "metric": f"derive CPU per report, {w} processes, all of them (ms)",
+             "value": round(tp[f"derive_{w}_cpu"] * 1000, 3)},
+            {"key": f"derive_{w}_writer_cpu", "metric": f"derive CPU per report, {w} processes, the one writer (ms)",
+             "value": round(tp[f"derive_{w}_writer_cpu"] * 1000, 3)},
+            {"key": "writer_ceiling", "metric": "push CPU / writer CPU per report (the rate ratio a free core per process allows)",
+             "value": round(tp["push_cpu"] / tp[f"derive_{w}_writer_cpu"], 2)}]
+    rows += [{"key": "keeps_up", "metric": f"derive / push ingest, {w} process{'es' if w > 1 else ''}",
+              "value": round(tp[f"derive_{w}"] / push, 2), "target": ">= 1", "met": tp[f"derive_{w}"] >= push}]
+    if hot is not None:
+        rows += [{"key": "hot_derive", "metric": f"derive, one calo in every report (stress; {w} processes; reports/s)",
+                  "value": round(hot[f"derive_{w}"])},
+                 {"key": "hot_keeps_up", "metric": "derive / push ingest, one calo in every report",
+                  "value": round(hot[f"derive_{w}"] / hot["push"], 2)}]
+    if lags:
+        p95 = percentile(lags, 95)
+        rows += [{"key": "lag_p50", "metric": f"receipt to signal p50, {args.phones} phones pushing (s)",
+                  "value": round(percentile(lags, 50), 2)},
+                 {"key": "lag_p95", "metric": f"receipt to signal p95 ({n} reports)", "value": round(p95, 2),
+                  "target": "<= 5", "met": p95 <= 5}]
+    if cost:
+        c_lo, c_hi = cost[0][1], cost[-1][1]
+        slope = warning_bench.slope([{"stored": lvl, "ms": ms} for lvl, ms in cost], "ms")
+        rows += [{"key": f"ew_{lvl}", "metric": f"early warning per report, {lvl} stored ({lvl / args.per_day:.0f} days), {args.share:.0%} share a token (CPU ms)",
+                  "value": round(ms, 2)} for lvl, ms in cost]
+        rows += [{"key": "ew_slope", "metric": "early-warning slope (CPU ms per report per 10k stored, least squares)",
+                  "value": round(slope, 3), "target": "≈ 0 (< 5% of the first level)", "met": abs(slope) <= 0.05 * c_lo},
+                 {"key": "ew_ratio", "metric": f"early warning per report, {cost[-1][0]} / {cost[0][0]} stored",
+                  "value": round(c_hi / c_lo, 2)}]
     report("derive", rows)
 
 

@@ -14,7 +14,7 @@
     office-admin --data DIR [--db URL] expire-uploads [--older-than-hours N]
     office-admin --data DIR [--db URL] courier import FILE [--receipts-out FILE] [--json]
 
-    office derive          --data DIR [--db URL] [--once] [--batch N]
+    office derive          --data DIR [--db URL] [--once] [--batch N] [--workers N]
     office status          --data DIR [--db URL] [--json]
     office rebuild-derived --data DIR [--db URL] --consumer NAME
 
@@ -139,7 +139,9 @@ def _derive_parser(cmd: str) -> argparse.ArgumentParser:
     p.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
     if cmd == "derive":
         p.add_argument("--once", action="store_true", help="derive what is due, then exit")
-        p.add_argument("--batch", type=int, default=100, help="reports per transaction")
+        p.add_argument("--batch", type=int, default=100, help="reports per batch")
+        p.add_argument("--workers", type=int, default=1,
+                       help="processes in all: one writes, N-1 open and read the next batch (default 1)")
     elif cmd == "status":
         p.add_argument("--json", action="store_true")
     else:
@@ -184,15 +186,19 @@ def _derive_command(cmd: str, argv: list[str]) -> int:
         done = worker.exhaust(engine, keys, timeout=24 * 3600)
         print(f"rebuilt {args.consumer}: {n} reports queued, {done} jobs derived")
         return 0
-    keys = _office_keys(args.data)
     if args.batch < 1:
         raise BadRequest("--batch must be at least 1")
+    if not 1 <= args.workers <= 64:
+        raise BadRequest("--workers must be between 1 and 64")
+    keys = _office_keys(args.data)
+    from office.derive import registry
+    jobs = args.batch * len(registry.names())     # a batch is counted in jobs: one per report and consumer
     if args.once:
-        print(f"derived {worker.exhaust(engine, keys, batch=args.batch, timeout=24 * 3600)} jobs")
+        print(f"derived {worker.exhaust(engine, keys, batch=jobs, workers=args.workers, timeout=24 * 3600)} jobs")
         return 0
     print("derive worker running (Ctrl-C stops it)", file=sys.stderr, flush=True)
     try:
-        worker.Worker(engine, keys, batch=args.batch).run_forever()
+        worker.Worker(engine, keys, batch=jobs, workers=args.workers).run_forever()
     except KeyboardInterrupt:
         worker.release_lease(engine)
     return 0

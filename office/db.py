@@ -26,6 +26,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "jaga_read_only"
 WRITER = "jaga_writer"
 GATE = "jaga_writer_gate"
+DEFER = "jaga_writer_defer"
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -62,7 +63,7 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
             conn.exec_driver_sql("BEGIN")
             return
         raw = conn.connection.dbapi_connection
-        gate.acquire(raw, background=options.get(WRITER) == BACKGROUND)
+        gate.acquire(raw, background=options.get(WRITER) == BACKGROUND, defer=options.get(DEFER))
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -93,10 +94,11 @@ def writer_gate(engine: Engine) -> WriterGate | None:
     return getattr(engine.dialect, GATE, None)
 
 
-def background(engine: Engine) -> Engine:
+def background(engine: Engine, defer: float | None = None) -> Engine:
     """The engine as a background writer (the derive worker): on SQLite its transactions
-    give way to waiting foreground writers (phones' pushes) — office/writer_gate.py."""
-    return engine.execution_options(**{WRITER: BACKGROUND})
+    give way to waiting foreground writers (phones' pushes) for `defer` s (default the
+    gate's DEFER_MAX) — office/writer_gate.py."""
+    return engine.execution_options(**{WRITER: BACKGROUND, DEFER: defer})
 
 
 def open_store(data_dir: Path, url: str | None = None) -> Engine:

@@ -100,11 +100,16 @@ def _forget(key: tuple[str, str, bytes]) -> dict | None:
     return _recent.pop(key, None)
 
 
+def take_remembered(keys: OfficeKeys, data: bytes, author_public: bytes) -> dict | None:
+    """What the push remembered of exactly these bytes and keys (forgotten once taken), or None."""
+    with _recent_lock:
+        return _forget(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public))
+
+
 def stored_payload(keys: OfficeKeys, data: bytes, author_public: bytes | None) -> dict | None:
     """`payload_of(open_stored(...))`, from what the push remembered when it can be."""
     if author_public is not None:
-        with _recent_lock:
-            payload = _forget(_recent_key(keys, hashlib.sha256(data).hexdigest(), author_public))
+        payload = take_remembered(keys, data, author_public)
         if payload is not None:
             return payload
     return payload_of(open_stored(keys, data, author_public))

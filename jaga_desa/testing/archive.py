@@ -9,6 +9,7 @@ import hashlib
 from sqlalchemy import Connection, insert, select
 
 from office.schema import devices, persons
+from office.store.filter_row import iso_week
 
 DEVICE = "00000000-0000-4000-8000-00000000a000"
 PERSON = "00000000-0000-4000-8000-00000000a001"
@@ -38,5 +39,5 @@ def dash_row(envelope_id: str, village_id: int, form_id: str, received_at: str) 
     return {"envelope_id": envelope_id, "village_id": village_id, "form_id": form_id, "received_at": received_at,
             "created_ms": 0, "has_photo": False, "opened": False, "category": None, "urgency": None,
             "urgent": False, "children": False, "route": None, "geo": None,
-            "week": received_at[:10], "triage": "new", "assignee_id": None, "indexed_at": received_at}
+            "week": iso_week(received_at), "triage": "new", "assignee_id": None, "indexed_at": received_at}
 

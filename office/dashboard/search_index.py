@@ -13,7 +13,11 @@ word in clear; the index holds nothing else of a report.
                 a report first hands the index its kept tokens with FTS5's 'delete'
                 command: the index never holds a token of a report's old words.
     PostgreSQL  dash_search (envelope_id PRIMARY KEY, terms text[]) with a GIN index on terms;
-                re-indexing replaces the array.
+                re-indexing replaces the array. The arrays stay in their rows (toast_tuple_target
+                8160) and the index has no pending list (fastupdate off), migration
+                pgsearch_0001: the planner then prices a scan or a walk of dash_search at what
+                it costs, and answers a search with a rare word from the index
+                (tests/office/test_search_plans.py reads its plan).
 """
 from __future__ import annotations
 

@@ -53,13 +53,17 @@ class Consumer:
     `clear` empties its store before a rebuild. `after`: consumers whose job for the same
     report must be done first. `after_commit`: work that must not hold the store's write
     lock (network), run after each committed batch. `missing(conn, limit)`: stored reports
-    it never derived (e.g. older than the consumer), queued when a worker starts."""
+    it never derived (e.g. older than the consumer), queued when a worker starts.
+    `prepare(keys, item)`: the consumer's per-report CPU work, no database (keep it in
+    `item.memo`): run before the write transaction, maybe in another process
+    (office/derive/prepare.py); `derive` must give the same rows without it."""
     name: str
     derive: Derive
     clear: Callable[[Connection], None] | None = None
     after: tuple[str, ...] = ()
     after_commit: Callable[[Engine, OfficeKeys], None] | None = None
     missing: Callable[[Connection, int], list[str]] | None = None
+    prepare: Callable[[OfficeKeys, Stored], None] | None = None
 
 
 _registered: dict[str, Consumer] = {}

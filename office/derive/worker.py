@@ -11,11 +11,14 @@ queue and a job is in one transaction at a time. On SQLite every writer is seria
 IMMEDIATE); a lease row makes one process the worker, so two processes do not both open
 the same reports only for the second to find the jobs gone.
 
-The reports are opened in a read transaction (or taken from what this process's push has
-just opened, office/opening.remember) and the consumers run in a background write
+The reports are read in a read transaction and prepared before any write — opened once
+(or taken from what this process's push has just opened, office/opening.remember) and each
+consumer's per-report CPU work done (office/derive/prepare.py: in this process, or with
+`workers` > 1 in a pool of processes while the previous batch is written) — and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
 when a phone's push is waiting for SQLite's single writer — while the worker is within
-LAG_BUDGET of its oldest job.
+LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns
+with the pushes of its process, for the writer and the interpreter (`give_way`).
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
@@ -31,6 +34,7 @@ import socket
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select, update
@@ -40,7 +44,8 @@ from office import clock, db, opening
 from office.keys import OfficeKeys
 from office.schema import envelopes, persons
 
-from . import queue, registry
+from . import prepare, queue, registry
+from .prepare import Pending, Preparer, Raw
 from .registry import Consumer, Stored
 from .schema import derive_jobs, derive_lease
 
@@ -49,6 +54,10 @@ BATCH = 400                                 # jobs: 100 reports × the four cons
 CHUNK = 100                                 # reports per consumer step (a consumer pays a fixed cost per
                                             # call: early warning derives 25 at a step at half the rate)
 LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
+BEHIND_SCALE = 4                            # ... and takes batches and steps this much larger
+PUSH_TURN = 0.5                             # the office's own worker, between its steps while pushes come:
+                                            # they get this times its last step's time to themselves (during
+                                            # its step they still get part of the interpreter: ~equal CPU)
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -102,17 +111,20 @@ def _still_queued(conn: Connection, consumer: str, ids: list[str], now: str) -> 
     return list(conn.execute(q).scalars())
 
 
-def _open(conn: Connection, keys: OfficeKeys, ids: set[str]) -> dict[str, Stored]:
-    """Each claimed report opened once, for every consumer of the batch (not at all when
-    the push of this process opened it moments ago: opening.remember)."""
+def _raws(conn: Connection, ids: set[str]) -> list[Raw]:
+    """The claimed reports as stored (sealed bytes and author key), for prepare.py to open."""
     e = envelopes.c
-    rows = conn.execute(select(e.id, e.author_id, e.data, e.village_id, e.form_id, e.form_version,
+    rows = conn.execute(select(e.id, e.data, e.village_id, e.form_id, e.form_version,
                                e.received_at, e.rahasia, persons.c.ed25519_public)
                         .join(persons, persons.c.id == e.author_id, isouter=True)
                         .where(e.id.in_(ids))).all()
-    return {r.id: Stored(r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia),
-                         opening.stored_payload(keys, r.data, r.ed25519_public))
-            for r in rows}
+    return [Raw((r.id, r.village_id, r.form_id, r.form_version, r.received_at, bool(r.rahasia)), bytes(r.data),
+                None if r.ed25519_public is None else bytes(r.ed25519_public)) for r in rows]
+
+
+def _open(conn: Connection, keys: OfficeKeys, ids: set[str]) -> dict[str, Stored]:
+    """These reports opened (from what this process's push kept when it can), not prepared."""
+    return {r.envelope_id: prepare.opened(keys, prepare.taken_from_push(keys, r)) for r in _raws(conn, ids)}
 
 
 def _jobs_where(consumer: str, ids: list[str]):
@@ -151,45 +163,130 @@ def _settle(conn: Connection, keys: OfficeKeys, consumer: Consumer, ids: list[st
         return False
 
 
-def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None) -> int:
-    """One batch: returns how many jobs were settled (done, failed or deferred).
+@dataclass
+class _Claim:
+    """A batch looked at (its jobs) and its reports being prepared (prepare.Pending)."""
+    jobs: list
+    pending: Pending
 
-    The reports are picked and opened (decrypted) in a read transaction, holding no writer;
-    the consumers then run in the worker's write transaction, CHUNK reports at a step. On
-    SQLite the writer is a background one (office/writer_gate.py): when a push is waiting
-    for it between two steps, what is done so far is committed (its derived rows and its
-    job deletions together) and the push goes first — unless the batch's oldest job is
-    more than LAG_BUDGET old: then the worker is an ordinary writer until it catches up. Each step takes its jobs again inside
-    the write transaction (FOR UPDATE SKIP LOCKED on PostgreSQL): a job another worker
-    settled meanwhile is skipped, never derived twice."""
-    now = now or clock.now()
-    with db.reading(engine) as conn:
-        jobs = _due_jobs(conn, clock.iso(now), batch)
-        if not jobs:
+    @property
+    def ids(self) -> set[str]:
+        return {e for _, e, _ in self.jobs}
+
+
+class Pipeline:
+    """Batch after batch: claim (look at due jobs, read their reports), prepare (open, and
+    each consumer's per-report work: prepare.py), write (run_once's transaction).
+
+    With `workers` > 1 the reports are prepared in a pool of `workers` - 1 processes, and the
+    next batch is claimed and sent to the pool before this one is written: the pool reads
+    while the one writer writes. The next batch leaves out the reports of this one; each
+    step still takes its jobs again in its write transaction, so a job settled meanwhile (by
+    this batch, another worker, a rebuild) is skipped, never derived twice.
+
+    Behind by more than LAG_BUDGET the batches grow by BEHIND_SCALE: early warning pays a
+    fixed cost per call (its look-ups of the window), which a backlog need not pay per 100
+    reports; fresh work keeps small batches, so a push never waits long for the writer.
+
+    `give_way` (the office's own worker thread, whatever its lag): while this process's pushes
+    keep coming (WriterGate.quiet), it hands them the writer *and* the interpreter after each
+    step — it waits PUSH_TURN times as long as that step ran, or until the pushes pause, then
+    goes next — so pushes and derive take turns of about equal CPU: pushes keep a steady share
+    however much a report costs to derive, and derive still moves under a stream of pushes.
+    (Handing over only the writer, and all of it for a whole batch once LAG_BUDGET behind, made
+    each push wait out derive work that grew with what was stored: bench/sync_bench.py's
+    repeats declined.) `exhaust` (tests, benches, `office derive --once`) never waits."""
+
+    def __init__(self, engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, workers: int = 1,
+                 give_way: bool = False) -> None:
+        self.engine, self.keys, self.batch, self.give_way = engine, keys, batch, give_way
+        self.preparer = Preparer(keys, workers)
+        self._next: _Claim | None = None
+        self._behind = False
+
+    def _claim(self, now: datetime, busy: set[str]) -> _Claim | None:
+        size = self.batch * (BEHIND_SCALE if self._behind else 1)
+        with db.reading(self.engine) as conn:
+            jobs = [j for j in _due_jobs(conn, clock.iso(now), size + len(busy) * len(registry.names()))
+                    if j[1] not in busy][:size]
+            if not jobs:
+                return None
+            raws = _raws(conn, {e for _, e, _ in jobs})
+        return _Claim(jobs, self.preparer.submit([prepare.taken_from_push(self.keys, r) for r in raws]))
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """One batch; returns how many jobs were settled (done, failed or deferred)."""
+        now = now or clock.now()
+        started = time.monotonic()
+        claim, self._next = self._next or self._claim(now, set()), None
+        if claim is None:
             return 0
-        items = _open(conn, keys, {e for _, e, _ in jobs})
+        self._behind = now - clock.parse(min(created for _, _, created in claim.jobs)) > LAG_BUDGET
+        if self.preparer.workers > 1:
+            self._next = self._claim(now, claim.ids)
+        items = {s.envelope_id: s for s in claim.pending.get()}
+        # the office's own worker (give_way) takes turns with the pushes instead of becoming an
+        # ordinary writer when behind; reading and preparing the batch is a turn of its own
+        _write(self.engine, self.keys, claim.jobs, items, now,
+               chunk=CHUNK * (BEHIND_SCALE if self._behind else 1),
+               behind=self._behind and not self.give_way,
+               give_way=self.give_way, step_took=time.monotonic() - started)
+        return len(claim.jobs)
+
+    def close(self) -> None:
+        self._next = None
+        self.preparer.close()
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datetime | None = None,
+             give_way: bool = False) -> int:
+    """One batch in this process: returns how many jobs were settled (done, failed or deferred)."""
+    with Pipeline(engine, keys, batch=batch, give_way=give_way) as pipeline:
+        return pipeline.run_once(now)
+
+
+def _write(engine: Engine, keys: OfficeKeys, jobs: list, items: dict[str, Stored], now: datetime, *,
+           chunk: int = CHUNK, behind: bool = False, give_way: bool = False, step_took: float = 0.0) -> None:
+    """The consumers over a claimed batch in the worker's write transaction, `chunk` reports
+    at a step. On SQLite the writer is a background one (office/writer_gate.py): when a push
+    is waiting for it between two steps, what is done so far is committed (its derived rows
+    and its job deletions together) and the push goes first — unless the batch is `behind`
+    (its oldest job more than LAG_BUDGET old): then the worker is an ordinary writer until it
+    catches up. Each step takes its jobs again inside the write transaction (FOR UPDATE SKIP
+    LOCKED on PostgreSQL): a job another worker settled meanwhile is skipped, never derived twice.
+    With `give_way` it waits its turn (Pipeline) before its transaction and between steps."""
     wanted: dict[str, list[str]] = defaultdict(list)
     for name, eid, _ in jobs:
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
-    # Pushes go first while what is derived is fresh; a worker LAG_BUDGET behind takes its
-    # turns like any writer until it has caught up (the receipt-to-signal lag stays bounded).
-    behind = now - clock.parse(min(created for _, _, created in jobs)) > LAG_BUDGET
     gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
-    with (engine if behind else db.background(engine)).connect() as conn:
+    if give_way and gate is not None and not gate.quiet():
+        gate.wait_quiet(PUSH_TURN * step_took)
+    # The office's own worker has waited its turn out before each transaction: it goes next.
+    with (engine if behind else db.background(engine, 0.0 if give_way else None)).connect() as conn:
         tx = conn.begin()
         try:
             for name in [n for n in wanted if n not in known]:     # a consumer removed from the code
                 conn.execute(delete(derive_jobs).where(_jobs_where(name, wanted.pop(name))))
             for consumer in known.values():
                 ids = sorted(wanted.get(consumer.name, ()))
-                for k in range(0, len(ids), CHUNK):
-                    if gate is not None and gate.contended():     # a push waits: hand it the writer
-                        tx.commit()
+                for k in range(0, len(ids), chunk):
+                    if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
+                        tx.commit()                               # a push waits: hand it the writer
+                        if give_way:                              # ... and the interpreter, for
+                            gate.wait_quiet(PUSH_TURN * step_took)   # a turn of their own
                         tx = conn.begin()
-                    if _step(conn, keys, consumer, ids[k:k + CHUNK], items, now) and consumer not in ran:
+                    started = time.monotonic()
+                    if _step(conn, keys, consumer, ids[k:k + chunk], items, now) and consumer not in ran:
                         ran.append(consumer)
+                    step_took = time.monotonic() - started
             tx.commit()
         except BaseException:
             tx.rollback()
@@ -200,7 +297,6 @@ def run_once(engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, now: datet
                 consumer.after_commit(engine, keys)
             except Exception as exc:      # noqa: BLE001 — retried after the next batch
                 log.warning("derive %s after commit: %s", consumer.name, type(exc).__name__)
-    return len(jobs)
 
 
 def _step(conn: Connection, keys: OfficeKeys, consumer: Consumer, chunk: list[str], items: dict[str, Stored],
@@ -230,21 +326,24 @@ def due(engine: Engine, now: datetime | None = None) -> int:
                             .where(derive_jobs.c.due_at <= clock.iso(now or clock.now()))).scalar_one()
 
 
-def exhaust(engine: Engine, keys: OfficeKeys, *, timeout: float = 120.0, batch: int = BATCH) -> int:
+def exhaust(engine: Engine, keys: OfficeKeys, *, timeout: float = 120.0, batch: int = BATCH,
+            workers: int = 1) -> int:
     """Run batches until no job is due (like ODK Central's `exhaust()`): what tests and
     benches call after a push before they read anything derived. Jobs claimed by another
-    worker are waited for, not skipped. Returns how many jobs this call settled."""
+    worker are waited for, not skipped. `workers` > 1: reports prepared by a pool of `workers` - 1
+    processes (Pipeline). Returns how many jobs this call settled."""
     deadline = time.monotonic() + timeout
     total = 0
-    while True:
-        n = run_once(engine, keys, batch=batch)
-        total += n
-        if n == 0:
-            if due(engine) == 0:
-                return total
-            if time.monotonic() > deadline:
-                raise TimeoutError("derive jobs still due after the deadline")
-            queue.wait_for_work(0.05)      # another worker holds them: wait for its commit
+    with Pipeline(engine, keys, batch=batch, workers=workers) as pipeline:
+        while True:
+            n = pipeline.run_once()
+            total += n
+            if n == 0:
+                if due(engine) == 0:
+                    return total
+                if time.monotonic() > deadline:
+                    raise TimeoutError("derive jobs still due after the deadline")
+                queue.wait_for_work(0.05)      # another worker holds them: wait for its commit
 
 
 def catch_up(engine: Engine, limit: int = 1000) -> int:
@@ -266,32 +365,46 @@ def catch_up(engine: Engine, limit: int = 1000) -> int:
 
 class Worker:
     """The derive loop: in a daemon thread of the office process (`start`/`stop`), or in the
-    foreground for `jaga-desa office derive` (`run_forever`)."""
+    foreground for `jaga-desa office derive` (`run_forever`); `workers` > 1 prepares the
+    reports in a pool of processes (Pipeline)."""
 
-    def __init__(self, engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, poll: float = POLL) -> None:
-        self.engine, self.keys, self.batch, self.poll = engine, keys, batch, poll
+    def __init__(self, engine: Engine, keys: OfficeKeys, *, batch: int = BATCH, poll: float = POLL,
+                 workers: int = 1) -> None:
+        self.engine, self.keys, self.batch, self.poll, self.workers = engine, keys, batch, poll, workers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pipeline: Pipeline | None = None
 
     def step(self) -> int:
+        if self._pipeline is None:
+            self._pipeline = Pipeline(self.engine, self.keys, batch=self.batch, workers=self.workers,
+                                      give_way=True)
         if not take_lease(self.engine):
+            self._pipeline._next = None           # what it looked at ahead may be another's now
             return 0
-        return run_once(self.engine, self.keys, batch=self.batch)
+        return self._pipeline.run_once()
 
     def run_forever(self) -> None:
         try:
             catch_up(self.engine)
         except Exception as exc:          # noqa: BLE001 — the queue still runs
             log.warning("derive catch-up stopped: %s", type(exc).__name__)
-        while not self._stop.is_set():
-            try:
-                busy = self.step()
-            except Exception as exc:      # noqa: BLE001 — the store went away for a moment
-                log.warning("derive batch failed: %s", type(exc).__name__)
-                busy = 0
-            if not busy:
-                queue.wait_for_work(self.poll)
-        release_lease(self.engine)
+        try:
+            while not self._stop.is_set():
+                try:
+                    busy = self.step()
+                except Exception as exc:      # noqa: BLE001 — the store went away for a moment
+                    log.warning("derive batch failed: %s", type(exc).__name__)
+                    if self._pipeline is not None:
+                        self._pipeline._next = None
+                    busy = 0
+                if not busy:
+                    queue.wait_for_work(self.poll)
+        finally:
+            if self._pipeline is not None:
+                self._pipeline.close()
+                self._pipeline = None
+            release_lease(self.engine)
 
     def start(self) -> "Worker":
         opening.keep_for_derive(True)     # the push of this process keeps what it opened for us

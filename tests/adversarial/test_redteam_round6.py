@@ -342,8 +342,8 @@ def test_the_clean_answers_admission_returns_share_nothing_with_the_phones_paylo
 
 
 def _pool_workers() -> dict:
-    """workers=2 where the derive worker has a pool (derive4), else nothing (main)."""
-    return {"workers": 2} if "workers" in inspect.signature(worker.exhaust).parameters else {}
+    """workers=2: the derive worker with its pool of prepare processes."""
+    return {"workers": 2}
 
 
 def _files_under(root: str) -> dict[str, float]:
@@ -359,7 +359,7 @@ def _files_under(root: str) -> dict[str, float]:
 
 
 def test_the_derive_pool_leaves_no_key_nor_answer_on_disk_or_in_the_logs(store, tmp_path, caplog):
-    """(derive4: --workers 2; on main the one-process worker.) A thief who later reads the
+    """(--workers 2.) A thief who later reads the
     office machine's temp directory, the store's directory and the logs finds neither the
     office's private keys nor any word of a report the pool prepared — including a report
     whose preparation fails (its answers unreadable to the warning engine) — and every
@@ -411,22 +411,17 @@ def _cpu_ticks(pid: int) -> int:
 
 
 def test_a_pool_process_killed_mid_batch_does_not_hang_derive_forever(store):
-    """BREAK on derive4 (office/derive/prepare.py Preparer: multiprocessing.Pool): the OOM
-    killer, an operator or a crash kills -9 a pool process while it prepares its part of a
-    batch. multiprocessing.Pool starts a new process but never answers the lost task, so
-    Pending.get() (AsyncResult.get() with no timeout, called by Pipeline.run_once) waits
-    forever: the derive worker is stuck, nothing is derived again until someone restarts the
-    office. Expected: the batch either comes back prepared or fails with an error the worker
-    can retry, within a bounded time. On main (no pool) the one-process derive is pinned."""
+    """(Was a BREAK on derive4 with multiprocessing.Pool, which starts a new process but never
+    answers the lost task, so Pending.get() waited forever.) The OOM killer, an operator or a
+    crash kills -9 the pool's processes while they prepare their parts of a batch: the batch
+    still comes back, every report prepared, within a bounded time, and the pool prepares
+    the next batch with new processes."""
     engine, keys = store
     alice = _volunteers(engine)[0]
     form = _form()
     reports = [_seal(keys, alice, form.example()) for _ in range(30)]
     opening.keep_for_derive(False)
     assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
-    if not hasattr(worker, "Pipeline"):                    # main: no pool to kill
-        assert worker.exhaust(engine, keys) > 0
-        return
     import signal
     import threading
     import time
@@ -437,7 +432,8 @@ def test_a_pool_process_killed_mid_batch_does_not_hang_derive_forever(store):
     preparer = Preparer(keys, workers=2)
     try:
         preparer.warm()
-        children = [p.pid for p in preparer._pool._pool]
+        children = preparer.pids()
+        assert children
         start = {pid: _cpu_ticks(pid) for pid in children}
         pending = preparer.submit(raws)
         deadline = time.monotonic() + 60
@@ -456,17 +452,20 @@ def test_a_pool_process_killed_mid_batch_does_not_hang_derive_forever(store):
         t.start()
         t.join(timeout=90)
         assert outcome, "the derive worker waits forever for a pool process killed mid-batch"
-        assert outcome[0] == len(raws) or isinstance(outcome[0], Exception)
+        assert outcome[0] == len(raws)
+        again = preparer.submit(raws[:30]).get()               # a new pool, new processes
+        assert [s.envelope_id for s in again] == [r.envelope_id for r in raws[:30]]
+        assert all(s.answers is not None for s in again)
+        assert preparer.pids() and not set(preparer.pids()) & set(children)
     finally:
         preparer.close()
 
 
 def test_the_pool_processes_carry_the_office_key_in_no_argument_nor_environment(store):
-    """(derive4: Preparer with workers=2.) Any local user can read a process's command line
+    """(Preparer with workers=2.) Any local user can read a process's command line
     (/proc/PID/cmdline, `ps`): the office's private keys must reach the pool's processes
     only through their start-up pipe — not as an argument, not in the environment — and the
-    pool must start and prepare reports with them (the positive control). On main (no pool)
-    this process's own command line and environment are checked."""
+    pool must start and prepare reports with them (the positive control)."""
     engine, keys = store
     import base64
     from cryptography.hazmat.primitives import serialization
@@ -481,26 +480,22 @@ def test_the_pool_processes_carry_the_office_key_in_no_argument_nor_environment(
             with open(f"/proc/{pid}/{what}", "rb") as fh:
                 out += fh.read()
         return out
-    pids = [os.getpid()]
-    if hasattr(worker, "Pipeline"):
-        from office.derive.prepare import Preparer
-        alice = _volunteers(engine)[0]
-        reports = [_seal(keys, alice, _form().example()) for _ in range(4)]
-        opening.keep_for_derive(False)
-        assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
-        with db.reading(engine) as conn:
-            raws = worker._raws(conn, {r.envelope_id for r in reports})
-        with Preparer(keys, workers=2) as preparer:
-            preparer.warm()
-            pids = [p.pid for p in preparer._pool._pool]
-            assert pids                                        # workers - 1 of them, or workers
-            for pid in pids:
-                assert not any(n in exposed(pid) for n in needles), pid
-            prepared = preparer.submit(raws).get()
-        assert sorted(s.envelope_id for s in prepared) == sorted(r.envelope_id for r in reports)
-        assert all(s.answers is not None for s in prepared)       # the keys did reach them
-    else:
-        assert not any(n in exposed(pids[0]) for n in needles)
+    from office.derive.prepare import Preparer
+    alice = _volunteers(engine)[0]
+    reports = [_seal(keys, alice, _form().example()) for _ in range(4)]
+    opening.keep_for_derive(False)
+    assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+    with db.reading(engine) as conn:
+        raws = worker._raws(conn, {r.envelope_id for r in reports})
+    with Preparer(keys, workers=2) as preparer:
+        preparer.warm()
+        pids = preparer.pids()
+        assert pids                                            # workers - 1 of them
+        for pid in [os.getpid(), *pids]:
+            assert not any(n in exposed(pid) for n in needles), pid
+        prepared = preparer.submit(raws).get()
+    assert sorted(s.envelope_id for s in prepared) == sorted(r.envelope_id for r in reports)
+    assert all(s.answers is not None for s in prepared)       # the keys did reach them
 
 
 def test_blank_text_is_blank_for_every_character_the_door_may_meet():
@@ -515,15 +510,13 @@ def test_blank_text_is_blank_for_every_character_the_door_may_meet():
             assert is_answered(v) == (v.strip() != ""), hex(cp)
 
 
-def test_one_report_that_breaks_a_consumers_preparation_holds_up_no_other(store):
-    """BREAK on derive4 (office/derive/prepare.py prepare(): the consumers' `prepare` steps run
-    outside worker._settle's savepoint and try). One report a consumer cannot read (a bug, a
-    shape no one foresaw — as test_derive's picky consumer does in `derive`): on main a
-    consumer's bug costs that report's job a retry, never the rest. Its per-report work now
-    runs in `prepare` (the search tokens, the warning facts): raised there, it escapes
-    Pending.get() and Pipeline.run_once, so the whole batch — every report, every consumer —
-    is never written, is claimed again, and fails again: derive is stuck behind one report.
-    Expected: the other reports derived, the poisoned one's job pushed back with its error."""
+def test_one_report_that_breaks_a_consumers_preparation_holds_up_no_other(store, caplog):
+    """(Was a BREAK on derive4: the consumers' `prepare` steps ran outside worker._settle's
+    savepoint and try, so one report a consumer cannot read — a bug, a shape no one foresaw —
+    failed the whole batch, which was claimed again and failed again forever.) A consumer's
+    bug costs that report's job a retry, never the rest: the other reports are derived, the
+    poisoned one's job is pushed back with its error, and the log names neither answer nor
+    error message."""
     from office.derive import registry
     engine, keys = store
     alice = _volunteers(engine)[0]
@@ -541,14 +534,15 @@ def test_one_report_that_breaks_a_consumers_preparation_holds_up_no_other(store)
             if "picky" not in item.memo:
                 read(keys_, item)                     # derive gives the same without prepare
         derived_ids.extend(item.envelope_id for item in items)     # a batch that raised wrote nothing
-    has_prepare = "prepare" in inspect.signature(registry.Consumer).parameters
-    consumer = registry.Consumer("picky_prepare", derive, **({"prepare": read} if has_prepare else {}))
-    registry.register(consumer)
+    registry.register(registry.Consumer("picky_prepare", derive, prepare=read))
     try:
         assert {o["status"] for o in _push(engine, keys, alice, reports)} == {"accepted"}
+        caplog.set_level("DEBUG")
         worker.exhaust(engine, keys, timeout=30)
     finally:
         registry._registered.pop("picky_prepare")
+    assert "picky_prepare: prepare failed: ValueError" in caplog.text
+    assert "this report breaks me" not in caplog.text and "Udin" not in caplog.text
     assert sorted(derived_ids) == sorted(r.envelope_id for r in reports if r.envelope_id != poison)
     assert found(engine, keys, "Udin") >= {r.envelope_id for r in reports if r.envelope_id != poison}
     with db.reading(engine) as conn:
@@ -583,7 +577,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_derive_worker_killed_9_leaves_no_pool_process_holding_the_key_and_derives_nothing_twice(tmp_path):
-    """(derive4: `office derive --workers 2`; on main the one-process worker.) The standalone
+    """(`office derive --workers 2`.) The standalone
     derive worker is killed with SIGKILL (the OOM killer picks the parent) while its pool
     prepares: its pool processes — each holding the office's private keys in memory — must
     not outlive it, and a restarted worker finishes with every report derived exactly once."""
@@ -597,7 +591,7 @@ def test_a_derive_worker_killed_9_leaves_no_pool_process_holding_the_key_and_der
     try:
         ids = push(engine, keys, 240, batch=60)
         total = count(engine, derive_jobs)
-        pool = ["--workers", "2"] if "workers" in inspect.signature(worker.exhaust).parameters else []
+        pool = ["--workers", "2"]
         argv = [*JAGA, "office", "derive", "--data", str(tmp_path), "--batch", "10", *pool]
         proc = subprocess.Popen(argv, env={**os.environ, "JAGA_OFFICE_KEY": TEST_OFFICE_KEY},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -606,8 +600,7 @@ def test_a_derive_worker_killed_9_leaves_no_pool_process_holding_the_key_and_der
             wait_until(lambda: count(engine, derive_jobs) < total or proc.poll() is not None, 120,
                        "the worker to settle its first batch")
             children = _descendants(proc.pid)
-            if pool:
-                assert children, "the pool's processes"
+            assert children, "the pool's processes"
             os.kill(proc.pid, signal.SIGKILL)                      # the parent only, as the OOM killer
             proc.wait()
             wait_until(lambda: not any(_alive(c) for c in children), 60,

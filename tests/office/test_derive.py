@@ -254,14 +254,17 @@ def test_one_report_that_breaks_a_consumer_holds_up_no_other(store):
     assert done == set(ids) - set(poison) and left == [(poison[0], 1)]
 
 
-def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store):
-    """The standalone worker (`jaga-desa office derive`) is killed with SIGKILL at random
-    moments while it works, again and again; then it finishes. Every report is derived,
-    and what is stored equals one clean derivation (a rebuild) — no row twice."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_at_any_point_loses_nothing_and_derives_nothing_twice(store, workers):
+    """The standalone worker (`jaga-desa office derive`, with a pool of processes preparing
+    reports too) is killed with SIGKILL at random moments while it works, again and again;
+    then it finishes. Every report is derived, and what is stored equals one clean
+    derivation (a rebuild) — no row twice."""
     engine, keys, data, url = store
     ids = push(engine, keys, 160, batch=40)
     total = count(engine, derive_jobs)
-    argv = [*JAGA, "office", "derive", "--data", str(data), "--batch", "7"] + (["--db", url] if url else [])
+    argv = [*JAGA, "office", "derive", "--data", str(data), "--batch", "2",
+            "--workers", str(workers)] + (["--db", url] if url else [])
     rng = random.Random(20)
     kills = 0
     for _ in range(6):

@@ -157,3 +157,84 @@ def test_a_phones_token_check_takes_no_writer(engine, tmp_path):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+# --- pushes first for the interpreter too: the derive worker waits for pushes to pause ------
+
+def test_wait_quiet_waits_while_a_foreground_writer_holds_and_counts_only_foreground_ones():
+    gate = WriterGate()
+    assert gate.quiet() and gate.wait_quiet(timeout=0)        # nothing ever wrote: quiet at once
+    gate.acquire("derive", background=True)
+    assert gate.quiet(), "a background writer is not a push"
+    gate.release("derive")
+    gate.acquire("push")
+    assert not gate.quiet()
+    assert gate.wait_quiet(timeout=0.05) is False             # its deadline, not a duration asserted
+    gate.release("push")
+    assert not gate.quiet(quiet=3600), "a push that just let go has not paused for long"
+    assert gate.wait_quiet(timeout=30, quiet=0.01) is True
+
+
+def test_wait_quiet_wakes_when_the_push_lets_go():
+    gate, woke = WriterGate(), []
+    gate.acquire("push")
+    waiter = _in_thread(lambda: woke.append(gate.wait_quiet(timeout=60, quiet=0.0)))
+    wait_until(lambda: gate._cond._waiters, timeout=10)       # it is waiting on the push
+    assert woke == []
+    gate.release("push")
+    waiter.join(10)
+    assert woke == [True]
+
+
+def test_the_office_worker_gives_a_push_in_flight_its_turn_before_deriving(engine, tmp_path, monkeypatch):
+    """While a phone's push holds the writer, the office's own worker (give_way) hands it the
+    writer and the interpreter: it waits (for no longer than its last turn took, never for
+    the whole push stream) and its consumer runs only after the push."""
+    from office import keys as office_keys
+    from tests.conftest import TEST_OFFICE_KEY
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    monkeypatch.setattr(worker, "LAG_BUDGET", timedelta(hours=1))
+    gate = db.writer_gate(engine)
+    pushing, waited, seen, timeouts = threading.Event(), threading.Event(), [], []
+    real_wait = gate.wait_quiet
+
+    def wait_quiet(timeout, quiet=0.25):
+        timeouts.append(timeout)
+        waited.set()
+        return real_wait(timeout, quiet)
+    monkeypatch.setattr(gate, "wait_quiet", wait_quiet)
+
+    def consumer(conn, _keys, items, _now):
+        seen.append(pushing.is_set())
+
+    registry.all_consumers()
+    monkeypatch.setattr(registry, "_registered", dict(registry._registered))
+    registry.register(Consumer("quiet_probe", consumer))
+    push(engine, keys, 3, batch=3)
+    with db.reading(engine) as conn:
+        queued = conn.execute(select(func.count()).select_from(derive_jobs)).scalar_one()
+
+    def a_push():
+        with engine.begin():
+            pushing.set()
+            wait_until(waited.is_set, timeout=30)         # the worker is waiting on us
+            pushing.clear()
+    t = _in_thread(a_push)
+    wait_until(pushing.is_set, timeout=10)
+    assert worker.run_once(engine, keys, give_way=True) == queued
+    t.join(10)
+    assert seen == [False]
+    assert timeouts and all(0 <= t < worker.LAG_BUDGET.total_seconds() for t in timeouts)
+    with db.reading(engine) as conn:
+        assert conn.execute(select(func.count()).select_from(derive_jobs)).scalar_one() == 0
+
+
+def test_exhaust_does_not_wait_for_pushes(engine, tmp_path, monkeypatch):
+    """Tests, benches and `office derive --once` drain the queue without giving way."""
+    from office import keys as office_keys
+    from tests.conftest import TEST_OFFICE_KEY
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    gate = db.writer_gate(engine)
+    monkeypatch.setattr(gate, "wait_quiet", lambda *a, **k: pytest.fail("exhaust waited for pushes"))
+    push(engine, keys, 2, batch=2)
+    assert worker.exhaust(engine, keys) > 0

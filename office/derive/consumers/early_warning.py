@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, text
 
 from office import warning
 from office.keys import OfficeKeys
@@ -18,6 +18,8 @@ from office.warning.schema import warn_links, warn_name_stats
 
 from ..registry import Consumer, Stored, register
 from .answers import clean_answers
+
+PG_LOCK = 0x4A440002          # advisory lock id: "JD" early warning (office/inbox.py holds ...0001)
 
 
 def report_of(item: Stored) -> warning.Report | None:
@@ -30,15 +32,37 @@ def report_of(item: Stored) -> warning.Report | None:
     return item.memo["warning_report"]
 
 
+def prepare(keys: OfficeKeys, item: Stored) -> None:
+    """Before the write transaction (maybe in a pool process): the report's facts under the
+    current settings — extracting identifiers and places is most of what observe reads."""
+    report = report_of(item)
+    if report is not None:
+        report.facts_for(warning.current_config())
+
+
+def _current_facts(report: warning.Report, config) -> warning.Report:
+    """Facts prepared in another process were made under a copy of these settings' places:
+    when the copy is equal they are these settings' facts (else facts_for extracts again)."""
+    if report.facts is not None and report.places is not config.places and report.places == config.places:
+        report.places = config.places
+    return report
+
+
 def derive(conn: Connection, keys: OfficeKeys, items: list[Stored], now: datetime) -> None:
     if not items:
         return
+    if conn.dialect.name == "postgresql":
+        # Workers of several processes share the queue (SKIP LOCKED), but two batches must not
+        # be matched at once: neither would see the other's uncommitted links, and a pair of
+        # reports split between them would never be linked. Held until the batch commits.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK})
     ids = [i.envelope_id for i in items]
     forget_names(conn, keys, ids)
     conn.execute(delete(warn_links).where(warn_links.c.envelope_id.in_(ids)))
-    reports = [r for r in map(report_of, items) if r is not None]
+    config = warning.current_config()
+    reports = [_current_facts(r, config) for r in map(report_of, items) if r is not None]
     if reports:
-        warning.observe(conn, keys, reports, warning.current_config(), now=now)
+        warning.observe(conn, keys, reports, config, now=now)
 
 
 def clear(conn: Connection) -> None:
@@ -46,4 +70,4 @@ def clear(conn: Connection) -> None:
     conn.execute(delete(warn_name_stats))
 
 
-CONSUMER = register(Consumer("early_warning", derive, clear))
+CONSUMER = register(Consumer("early_warning", derive, clear, prepare=prepare))

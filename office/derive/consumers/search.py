@@ -19,11 +19,15 @@ def derive(conn: Connection, keys: OfficeKeys, items: list[Stored], now: datetim
 
 
 def tokens(keys: OfficeKeys, item: Stored) -> set[str]:
-    """The report's search tokens (none when it could not be opened)."""
-    if item.answers is None:
-        return set()
-    form = indexer.load_form(item.form_id, item.form_version)
-    return derived.term_hashes(keys, indexer.search_words(form, item.answers))
+    """The report's search tokens (none when it could not be opened), computed once
+    (`prepare` may have done it already, in a pool process)."""
+    if "search_tokens" not in item.memo:
+        if item.answers is None:
+            item.memo["search_tokens"] = set()
+        else:
+            form = indexer.load_form(item.form_id, item.form_version)
+            item.memo["search_tokens"] = derived.term_hashes(keys, indexer.search_words(form, item.answers))
+    return item.memo["search_tokens"]
 
 
-CONSUMER = register(Consumer("search", derive, search_index.clear))
+CONSUMER = register(Consumer("search", derive, search_index.clear, prepare=tokens))
