@@ -39,7 +39,8 @@ FULL = {
     "offline_bench.py": [],
     "courier_bench.py": [],
     "derive_bench.py": [],
-    "search_index_bench.py": ["--pg"],
+    "ring_bench.py": [],
+    "search_index_bench.py": ["--pg", "--http"],
     "voice_bench.py": [],
     "load_bench.py": [],
 }
@@ -61,6 +62,7 @@ SMOKE = {
     "offline_bench.py": ["--skip-browser", "--seals", "2"],
     "courier_bench.py": ["--sizes", "3", "30", "--photos", "2", "--import-reports", "60", "--repeats", "1"],
     "derive_bench.py": ["--reports", "40", "--phones", "3", "--seconds", "2", "--stored", "100,200"],
+    "ring_bench.py": ["--stored", "100,300"],
     "search_index_bench.py": ["--reports", "300", "--queries", "20"],
     "voice_bench.py": ["--seconds", "5"],
     "load_bench.py": ["--phones", "6", "--staff", "2", "--flood", "4", "--seconds", "2"],
