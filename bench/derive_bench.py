@@ -189,13 +189,14 @@ def names_answers(rng: random.Random, share: float, form) -> dict:
 
 
 def warning_cost(folder: Path, levels: list[int], share: float, per_day: float = 10.0,
-                 answers=None) -> list[tuple[int, float]]:
+                 answers=None, village_count: int = 20) -> list[tuple[int, float]]:
     """(stored, CPU ms per report) of the early-warning consumer on batches of 200, the stored
     reports `per_day` a day on one time line that ends now (each measured batch arrives
     where the history it meets ends). This process's CPU time, not wall time: on a shared
     machine another process takes wall time from one level and not the next, which reads
     as a slope (the CI ingest guard counts CPU time for the same reason). `answers(rng, form)`
-    makes each report's answers (default: the form's example, `share` of names "Muhammad ...")."""
+    makes each report's answers (default: the form's example, `share` of names "Muhammad ...");
+    the reports come from `village_count` villages (1: one village's phone, as sync_bench pushes)."""
     import datetime as dt
     import forms
     from sqlalchemy import insert
@@ -215,7 +216,7 @@ def warning_cost(folder: Path, levels: list[int], share: float, per_day: float =
         return start + dt.timedelta(days=i / per_day)
 
     def batch(times: list) -> list:
-        return [Stored(str(uuid.uuid4()), rng.randint(1, 20), form.id, form.version, clock.iso(when), False,
+        return [Stored(str(uuid.uuid4()), rng.randint(1, village_count), form.id, form.version, clock.iso(when), False,
                        {"answers": (answers(rng, form) if answers else names_answers(rng, share, form))}) for when in times]
 
     stored, out = 0, []
