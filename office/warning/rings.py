@@ -43,7 +43,7 @@ from . import names
 from .config import WarningConfig
 from .linkkeys import link_key, open_name, open_values, seal_values
 from .schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
-from .window import newest, window
+from .window import elsewhere, newest, window
 
 RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
@@ -212,14 +212,37 @@ def poisson_tail(m: int, lam: float) -> float:
 def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[tuple[str, str], str],
              per_report: list, config: WarningConfig) -> list[Ring]:
     """The rings the new `rows` (already stored) touch. `values` maps (kind, key) to the
-    normalised value, for the staff's view of what matched."""
+    normalised value, for the staff's view of what matched.
+
+    A hot identifier whose window is all in one village (one village's own phone) is read only
+    to its newest holders (`_holders`); its ring is worked out again from the whole window
+    only when it is raised (or joins a live ring), so the result is the whole window's."""
+    people = [(r, p) for r, f in per_report for p in f.people]
+    counts = count_names(conn, keys, people, {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}) \
+        if people else {}
+    found, deferred = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=False)
+    if deferred and any(ring.envs & deferred and _raised(ring, config) for ring in found):
+        found, _ = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=True)
+    return found
+
+
+def _raised(ring: Ring, config: WarningConfig) -> bool:
+    """What save() keeps: a ring from enough villages, or one that extends a signal."""
+    return len(ring.villages) >= config.identifier_min_villages or bool(ring.signals)
+
+
+def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool) -> tuple[list[Ring], set[str]]:
+    """evaluate's rings and the new reports whose hot identifier was read only to its newest
+    holders (none when `whole`)."""
     edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
     village: dict[str, int] = {}
     at: dict[str, str] = {}
     star: set[frozenset] = set()
+    deferred: set[str] = set()
     for kind in IDENTIFIER_KINDS:
         new = [r for r in rows if r["kind"] == kind]
-        hits = _holders(conn, kind, new, config)
+        hits, one_village = _holders(conn, kind, new, config, whole)
+        deferred |= {r["envelope_id"] for r in new if r["key"] in one_village}
         hubs: dict[str, str] = {}
         for r in new:
             village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
@@ -235,17 +258,17 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
             if hub == r["envelope_id"]:
                 _star(edges, star, hub, lst[PAIR_CAP:], value, village, at)
     spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
-    spelling |= _name_edges(conn, keys, rows, per_report, config, edges, village, at)
+    spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
-    return _rings(conn, keys, edges, village, at, spelling)
+    return _rings(conn, keys, edges, village, at, spelling), deferred
 
 
 def _newest_first(hits: list) -> list:
     return sorted(hits, key=lambda h: h.at, reverse=True)
 
 
-def _holders(conn, kind: str, new: list[dict], config) -> dict[str, list]:
+def _holders(conn, kind: str, new: list[dict], config, whole: bool = True) -> tuple[dict[str, list], set[str]]:
     """Each new key's stored holders in its window, newest first — as many as evaluate links
     pair by pair (the batch's own holders and PAIR_CAP more) and one beyond, read with an
     index-backed LIMIT. A key held by more (a hot identifier) needs its older holders only
@@ -253,10 +276,13 @@ def _holders(conn, kind: str, new: list[dict], config) -> dict[str, list]:
     identifiers then in the window (they were all edges of it), and every later holder joins
     it through an edge to a newer one; so while one of the newest holders is in a live ring,
     the rest are too, and are left unread. Otherwise (the ring not raised yet) the whole
-    window is read, once per ring."""
+    window is read, once per ring — unless (`whole` False) the newest holders, the batch's
+    own and every other holder in the window are of one village (one bounded index question,
+    window.elsewhere): then those older holders bring no village, and the keys are returned
+    as the second value for evaluate to read whole only if their ring is raised after all."""
     keys_at = {r["key"]: r["at"] for r in new}
     if not keys_at:
-        return {}
+        return {}, set()
     mine = {r["envelope_id"] for r in new}
     per_key: dict[str, int] = defaultdict(int)
     for r in new:
@@ -264,13 +290,20 @@ def _holders(conn, kind: str, new: list[dict], config) -> dict[str, list]:
     limits = {k: PAIR_CAP + per_key[k] + 1 for k in keys_at}
     hits = newest(conn, kind, keys_at, config.identifier_days, limits)
     hot = {k for k, lst in hits.items() if len(lst) >= limits[k]}
+    one_village: set[str] = set()
     if hot:
         ringed = {e for _, e in _live_rings(conn, {h.envelope_id for k in hot for h in hits[k]} - mine)[0]}
         cold = {k: keys_at[k] for k in hot if not any(h.envelope_id in ringed for h in hits[k])}
+        if not whole:
+            for k in list(cold):
+                seen = {h.village_id for h in hits[k]} | {r["village_id"] for r in new if r["key"] == k}
+                if len(seen) == 1 and not elsewhere(conn, kind, k, cold[k], config.identifier_days, seen.pop()):
+                    one_village.add(k)
+                    del cold[k]
         if cold:
             hits.update({k: _newest_first(lst) for k, lst in
                          window(conn, kind, cold, config.identifier_days).items()})
-    return hits
+    return hits, one_village
 
 
 def _live_rings(conn, envs: set[str]) -> tuple[list[tuple[int, str]], dict[int, dict]]:
@@ -359,7 +392,7 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
     return spelling
 
 
-def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set[frozenset]:
+def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at) -> set[frozenset]:
     """Edges by name. A name is looked up when it is not too common (`name_min_bits`); the
     stored reports whose names match it (names.match) count as mentions; the mentions with
     the same role, the same departure point, or both are each tested against chance: with
@@ -368,12 +401,11 @@ def _name_edges(conn, keys, rows, per_report, config, edges, village, at) -> set
     (each corroboration the new report can give — role, place, both — times each level of
     matched words at or above `name_min_bits` that a corroborated mention reaches). So a
     rare name links on one corroborated mention, "Siti Rahman" needs several, and "Nur"
-    practically never."""
+    practically never. `counts`: count_names' answer for the batch (evaluate makes it once)."""
     people = [(r, p) for r, f in per_report for p in f.people]
     if not people:
         return set()
     new_places = {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}
-    counts = count_names(conn, keys, people, new_places)
     total = max(counts.get(TOTAL, 1), 1)
     word_n = {w: counts.get("before:" + link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
     cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))

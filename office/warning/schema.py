@@ -31,6 +31,9 @@ warn_links = Table(
     # alone SQLite's planner took (kind) from ix_warn_links_key and read every stored row
     # of that kind, a cost that grew with the store (migration derive3_0002)
     Index("ix_warn_links_env_kind", "envelope_id", "kind"),
+    # whether a hot identifier's window holds another village, in a seek per village that
+    # ever held it (window.elsewhere; migration ringcost_0001)
+    Index("ix_warn_links_village", "kind", "key", "village_id", "at"),
 )
 
 warn_signals = Table(

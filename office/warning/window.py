@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import Connection, and_, select, union_all
+from sqlalchemy import Connection, and_, func, select, union_all
 
 from office import clock
 
@@ -123,3 +123,21 @@ def newest(conn: Connection, kind: str, keys_at: dict[str, str], days: float,
         rows.sort(key=lambda r: r.id)
         rows.sort(key=lambda r: r[_AT], reverse=True)
     return out
+
+
+def elsewhere(conn: Connection, kind: str, key: str, at: str, days: float, village_id: int) -> bool:
+    """Whether any stored link of `kind` with `key`, within `days` before `at`, is from a
+    village other than `village_id`. A skip over the key's villages on ix_warn_links_village
+    (kind, key, village_id, at): the next village after the last one asked, then whether it
+    has a link in the window — two index seeks per village that ever held the key, never a
+    read of one village's thousands of holders (`village_id <> ?` would read them all)."""
+    start, last = since(at, days), None
+    base = [warn_links.c.kind == kind, warn_links.c.key == key]
+    while True:
+        after = base + ([warn_links.c.village_id > last] if last is not None else [])
+        last = conn.execute(select(func.min(warn_links.c.village_id)).where(and_(*after))).scalar()
+        if last is None:
+            return False
+        if last != village_id and conn.execute(select(warn_links.c.id).where(and_(
+                *base, warn_links.c.village_id == last, warn_links.c.at >= start)).limit(1)).first():
+            return True

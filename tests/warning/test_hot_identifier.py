@@ -111,3 +111,45 @@ def test_a_hot_phone_in_one_village_joins_whole_when_it_crosses_to_another(eithe
     run(office, batch(len(first) + 1, 5))       # later holders join the same ring
     detail, members = the_ring(office)
     assert members == len(first) + 6 and detail["reports"] == members
+
+
+def no_ring(office) -> bool:
+    engine, _ = office
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(warn_signals)
+                            .where(warn_signals.c.rule == "same_identifier")).scalar_one() == 0
+
+
+def test_a_one_village_phone_costs_the_same_with_1000_or_5000_stored_holders(office, monkeypatch):
+    """One village's own phone (sync_bench's shape: one phone, one village) never raises a
+    ring, so nothing records its older holders: the batch asks the index whether any holder
+    in the window is from another village (a seek per village) and reads only the newest.
+    On the old code every batch read, starred and one-hopped the whole window (4.6x)."""
+    done = 0
+    while done < 1000:
+        run(office, batch(done, 250, villages=(1,)))
+        done += 250
+    at_1k = steps(office, monkeypatch, batch(done, 50, villages=(1,)))
+    done += 50
+    while done < 5050:
+        run(office, batch(done, 250, villages=(1,)))
+        done += 250
+    at_5k = steps(office, monkeypatch, batch(done, 50, villages=(1,)))
+    assert at_5k <= 1.3 * at_1k, (at_1k, at_5k)
+    assert no_ring(office)
+
+
+def test_a_one_village_phone_raised_through_another_identifier_holds_every_holder(office):
+    """The bounded read is only a first look: when the batch's ring is raised after all (here
+    a report of the hot phone's village also gives a boat named in another village), the
+    ring is worked out again from the whole window and holds every holder of the phone —
+    what reading the whole window every batch gave."""
+    first = batch(0, PAIR_CAP * 3, villages=(1,))
+    for i in range(0, len(first), 40):
+        run(office, first[i:i + 40])
+    run(office, [report(2, T0 + dt.timedelta(minutes=len(first)), **calo(kapal="KM Sinar Jaya"))])
+    assert no_ring(office)
+    run(office, [report(1, T0 + dt.timedelta(minutes=len(first) + 1),
+                        **calo(telepon=PHONE, kapal="KM Sinar Jaya"))])
+    detail, members = the_ring(office)
+    assert members == len(first) + 2 and detail["reports"] == members and detail["villages"] == 2
