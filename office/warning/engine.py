@@ -1,6 +1,6 @@
 """After ingest has opened a batch of reports: store their link keys, run the rules over
 the new batch (indexed look-ups, never a scan of old reports) and raise or extend signals.
-Identifier and name links are rings.py's; the place, minors and weekly-spike rules are here.
+Identifier and name links are rings.py's, the weekly spike spike.py's; the place and minors rules are here.
 
 Runs inside ingest's transaction, so a report and its link keys are committed together.
 """
@@ -10,10 +10,9 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, text, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from office import clock
 from office.keys import OfficeKeys
@@ -23,8 +22,8 @@ from . import extract, rings
 from .config import WarningConfig, current
 from .linkkeys import link_key
 from .rank import score
-from .rules import ears_c2
 from .schema import warn_links, warn_signal_reports, warn_signals
+from .spike import weekly_spike as _weekly_spike
 from .window import remembered, window
 
 IDENTIFIER_KINDS = rings.IDENTIFIER_KINDS
@@ -115,66 +114,6 @@ def _planned_minors(per_report, config):
         if dt.timedelta(hours=-24) <= start - received <= dt.timedelta(hours=config.planned_hours):
             out.append(("planned_minors", f"report:{r.envelope_id}", {r.envelope_id: r.village_id},
                         {"hours": config.planned_hours, "minors": f.minors, "village_ids": [r.village_id]}, None))
-    return out
-
-
-def _week_start(at: str) -> dt.date:
-    d = clock.parse(at).date()
-    return d - dt.timedelta(days=d.weekday())
-
-
-@lru_cache(maxsize=8)
-def _per_week(weeks: int):
-    """Tally links per key in each of `weeks` ranges :b0..:b{weeks}, as (key, week, count)."""
-    return text(" UNION ALL ".join(
-        f"SELECT key, {i}, count(*) FROM warn_links WHERE kind = 'tally' AND key IN :keys "
-        f"AND at >= :b{i} AND at < :b{i + 1} GROUP BY key" for i in range(weeks))).bindparams(
-        bindparam("keys", expanding=True))
-
-
-def _weekly_spike(conn, reports, regions, keys, config):
-    """Counts per ISO week for every kecamatan x form of the batch in one query of a count
-    per week's index range (office times are ISO UTC text: week boundaries compare as strings).
-    The weeks end with the week of the batch's newest report."""
-    weeks = config.spike_baseline_weeks + config.spike_guard_weeks + 1
-    pairs = {}
-    for r in reports:
-        region = regions.get(r.village_id) or f"desa {r.village_id}"
-        pairs[link_key(keys, "tally", f"{region}|{r.form_id}")] = (region, r.form_id)
-    this_week = _week_start(max(r.received_at for r in reports))
-    bounds = [clock.iso(dt.datetime.combine(this_week - dt.timedelta(weeks=weeks - 1 - i), dt.time(0),
-                                            dt.timezone.utc)) for i in range(weeks + 1)]
-    at = warn_links.c.at
-    # a count per key and week, each week its own index range: one CASE per week on every
-    # row of the ten weeks cost five times as much as counting the ranges
-    per_week = conn.execute(_per_week(weeks), {"keys": list(pairs), **{f"b{i}": b for i, b in enumerate(bounds)}})
-    tallies: dict[str, list[int]] = {}
-    for key, i, n in per_week.all():
-        tallies.setdefault(key, [0] * weeks)[int(i)] = int(n)
-    rows = [(key, *tallies[key]) for key in sorted(tallies)]
-    # one probe per key (LIMIT 1), not every older row: a DISTINCT over `at < start` read a
-    # kecamatan's whole history on every batch
-    seasoned = {r[0] for r in rows if conn.execute(select(warn_links.c.key).where(and_(
-        warn_links.c.kind == "tally", warn_links.c.key == r[0], at < bounds[0])).limit(1)).first()}
-    iso = this_week.isocalendar()
-    week = f"{iso[0]}-W{iso[1]:02d}"
-    out = []
-    for key, *raw in rows:
-        if key not in seasoned:
-            continue
-        counts = [int(x or 0) for x in raw]
-        res = ears_c2(counts, config)
-        if res is None:
-            continue
-        c2, mean = res
-        if c2 > config.spike_threshold and counts[-1] >= config.spike_min_count:
-            region, form_id = pairs[key]
-            envs_now = dict(conn.execute(select(warn_links.c.envelope_id, warn_links.c.village_id).where(and_(
-                warn_links.c.kind == "tally", warn_links.c.key == key, at >= bounds[-2], at < bounds[-1]))).all())
-            out.append(("weekly_spike", f"spike:{key[:40]}:{week}", envs_now,
-                        {"reports": counts[-1], "form": form_id, "week": week, "region": region,
-                         "mean": round(mean, 1), "c2": round(c2, 1), "threshold": config.spike_threshold,
-                         "counts": counts}, region))
     return out
 
 

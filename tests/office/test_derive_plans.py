@@ -5,7 +5,7 @@ whole kind of link, of every signal of a rule, or of a key's whole history.
 Checked on the plans SQLite itself chooses (EXPLAIN QUERY PLAN of each statement the worker
 ran, with its parameters): without statistics the planner's choice does not depend on how
 many rows there are, so what it picks here it picks at 100,000 stored. Each pattern below
-is a plan this code once had (see office/warning/schema.py, rings._rings, engine._weekly_spike).
+is a plan this code once had (see office/warning/schema.py, rings._rings, spike.weekly_spike).
 """
 from __future__ import annotations
 

@@ -31,9 +31,10 @@ def batch(start: int, n: int, villages=(1, 2, 3)) -> list:
             for i in range(start, start + n)]
 
 
-def steps(office, monkeypatch, reports) -> int:
+def steps(office, monkeypatch, reports, counted_fns=((rings, "evaluate"), (rings, "save"))) -> int:
     """SQLite VM steps (in hundreds) of one batch's ring rules (rings.evaluate and rings.save;
-    the weekly spike's tally counts the week's reports, a cost of the data, not of a ring)."""
+    the weekly spike is counted by its own test, test_weekly_tally), or of `counted_fns`
+    ((module, name) of functions taking the connection first)."""
     count = [0]
 
     def tick() -> int:
@@ -50,8 +51,8 @@ def steps(office, monkeypatch, reports) -> int:
                 raw.set_progress_handler(None, 100)
         return wrapper
     with monkeypatch.context() as m:
-        m.setattr(rings, "evaluate", counted(rings.evaluate))
-        m.setattr(rings, "save", counted(rings.save))
+        for module, name in counted_fns:
+            m.setattr(module, name, counted(getattr(module, name)))
         run(office, reports)
     return count[0]
 
