@@ -18,7 +18,8 @@ PAIR_CAP holders (an index-backed LIMIT) and links them pair by pair; its older 
 already in the ring signal that records them (read through the newest), and a ring's size
 and villages come from that signal's stored detail, never from re-reading its reports
 (`_holders`, `_rings`). Until a ring is raised the whole window is read, through one edge
-each (`_star`); a name is looked up only by its whole squashed form and by words held by few
+each (`_star`) — unless the window is all one village (one village's own phone, which
+never raises a ring: window.elsewhere asks the index), then only once the ring is raised; a name is looked up only by its whole squashed form and by words held by few
 names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
 not a block on its own), each distinct candidate is opened once, word pairs are compared in
 one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
