@@ -188,12 +188,14 @@ def names_answers(rng: random.Random, share: float, form) -> dict:
     return a
 
 
-def warning_cost(folder: Path, levels: list[int], share: float, per_day: float = 10.0) -> list[tuple[int, float]]:
+def warning_cost(folder: Path, levels: list[int], share: float, per_day: float = 10.0,
+                 answers=None) -> list[tuple[int, float]]:
     """(stored, CPU ms per report) of the early-warning consumer on batches of 200, the stored
     reports `per_day` a day on one time line that ends now (each measured batch arrives
     where the history it meets ends). This process's CPU time, not wall time: on a shared
     machine another process takes wall time from one level and not the next, which reads
-    as a slope (the CI ingest guard counts CPU time for the same reason)."""
+    as a slope (the CI ingest guard counts CPU time for the same reason). `answers(rng, form)`
+    makes each report's answers (default: the form's example, `share` of names "Muhammad ...")."""
     import datetime as dt
     import forms
     from sqlalchemy import insert
@@ -214,7 +216,7 @@ def warning_cost(folder: Path, levels: list[int], share: float, per_day: float =
 
     def batch(times: list) -> list:
         return [Stored(str(uuid.uuid4()), rng.randint(1, 20), form.id, form.version, clock.iso(when), False,
-                       {"answers": names_answers(rng, share, form)}) for when in times]
+                       {"answers": (answers(rng, form) if answers else names_answers(rng, share, form))}) for when in times]
 
     stored, out = 0, []
     for level in sorted(levels):

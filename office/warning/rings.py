@@ -13,8 +13,12 @@ grouped into one signal per connected group of reports ("the same calo in three 
             that first grew inside one village is whole when it crosses to another.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
-look-ups, and a hot identifier (one phone in thousands of reports) links its newest
-PAIR_CAP holders pair by pair and the rest through one edge each (`_star`); a name is looked up only by its whole squashed form and by words held by few
+look-ups, and a hot identifier (one phone in thousands of reports) reads only its newest
+PAIR_CAP holders (an index-backed LIMIT) and links them pair by pair; its older holders are
+already in the ring signal that records them (read through the newest), and a ring's size
+and villages come from that signal's stored detail, never from re-reading its reports
+(`_holders`, `_rings`). Until a ring is raised the whole window is read, through one edge
+each (`_star`); a name is looked up only by its whole squashed form and by words held by few
 names (a word held by more than `name_block_cap` names, or `name_block_share` of them, is
 not a block on its own), each distinct candidate is opened once, word pairs are compared in
 one rapidfuzz batch per word, and name-pair decisions are cached by their keyed hashes.
@@ -31,7 +35,7 @@ from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from office.keys import OfficeKeys
 
@@ -39,7 +43,7 @@ from . import names
 from .config import WarningConfig
 from .linkkeys import link_key, open_name, open_values, seal_values
 from .schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
-from .window import window
+from .window import newest, window
 
 RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
@@ -60,6 +64,12 @@ class Ring:
     spelling: bool = False
     newest: str = ""
     village_of: dict[str, int] = field(default_factory=dict)
+    counted: int = 0          # reports its stored signals hold (their detail), most never read
+    members: set[str] = field(default_factory=set)     # which of `envs` those signals hold
+
+    @property
+    def reports(self) -> int:
+        return self.counted + len(self.envs - self.members)
 
 
 def name_rows(keys: OfficeKeys, envelope_id: str, people: list, base: dict) -> list[dict]:
@@ -209,8 +219,7 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
     star: set[frozenset] = set()
     for kind in IDENTIFIER_KINDS:
         new = [r for r in rows if r["kind"] == kind]
-        hits = {k: _newest_first(lst) for k, lst in
-                window(conn, kind, {r["key"]: r["at"] for r in new}, config.identifier_days).items()}
+        hits = _holders(conn, kind, new, config)
         hubs: dict[str, str] = {}
         for r in new:
             village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
@@ -234,6 +243,50 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
 
 def _newest_first(hits: list) -> list:
     return sorted(hits, key=lambda h: h.at, reverse=True)
+
+
+def _holders(conn, kind: str, new: list[dict], config) -> dict[str, list]:
+    """Each new key's stored holders in its window, newest first — as many as evaluate links
+    pair by pair (the batch's own holders and PAIR_CAP more) and one beyond, read with an
+    index-backed LIMIT. A key held by more (a hot identifier) needs its older holders only
+    when no ring records them yet: a ring signal, once raised, holds every holder of its
+    identifiers then in the window (they were all edges of it), and every later holder joins
+    it through an edge to a newer one; so while one of the newest holders is in a live ring,
+    the rest are too, and are left unread. Otherwise (the ring not raised yet) the whole
+    window is read, once per ring."""
+    keys_at = {r["key"]: r["at"] for r in new}
+    if not keys_at:
+        return {}
+    mine = {r["envelope_id"] for r in new}
+    per_key: dict[str, int] = defaultdict(int)
+    for r in new:
+        per_key[r["key"]] += 1
+    limits = {k: PAIR_CAP + per_key[k] + 1 for k in keys_at}
+    hits = newest(conn, kind, keys_at, config.identifier_days, limits)
+    hot = {k for k, lst in hits.items() if len(lst) >= limits[k]}
+    if hot:
+        ringed = {e for _, e in _live_rings(conn, {h.envelope_id for k in hot for h in hits[k]} - mine)[0]}
+        cold = {k: keys_at[k] for k in hot if not any(h.envelope_id in ringed for h in hits[k])}
+        if cold:
+            hits.update({k: _newest_first(lst) for k, lst in
+                         window(conn, kind, cold, config.identifier_days).items()})
+    return hits
+
+
+def _live_rings(conn, envs: set[str]) -> tuple[list[tuple[int, str]], dict[int, dict]]:
+    """(signal id, envelope id) for these reports in live (not merged) ring signals, and
+    those signals: by report first (ix_warn_signal_reports_env), then which are live rings —
+    joined in one query, SQLite's planner walked every ring signal instead."""
+    if not envs:
+        return [], {}
+    held = [(s, e) for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
+                                            .where(warn_signal_reports.c.envelope_id.in_(sorted(envs))))]
+    if not held:
+        return [], {}
+    signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(and_(
+        warn_signals.c.id.in_(sorted({s for s, _ in held})), warn_signals.c.rule == RULE,
+        warn_signals.c.status != "merged"))).mappings()}
+    return [(s, e) for s, e in held if s in signals], signals
 
 
 def _star(edges, star: set, hub: str, hits: list, value: tuple[str, str], village, at) -> None:
@@ -264,9 +317,10 @@ def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
         for m in mine:
             if m.kind == kind and (m.key not in first or m.at < first[m.key].at):
                 first[m.key] = m
-        hits = window(conn, kind, {k: m.at for k, m in first.items()}, config.identifier_days)
+        hits = newest(conn, kind, {k: m.at for k, m in first.items()}, config.identifier_days,
+                      {k: PAIR_CAP for k in first})
         for key, m in first.items():
-            for h in _newest_first(hits.get(key, []))[:PAIR_CAP]:
+            for h in hits.get(key, []):
                 if h.envelope_id != m.envelope_id:
                     edges[frozenset((m.envelope_id, h.envelope_id))].add((kind, "#" + m.key[:12]))
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
@@ -465,19 +519,12 @@ def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
     if not edges:
         return []
     nodes = {e for pair in edges for e in pair}
-    # the nodes' signals by report first (ix_warn_signal_reports_env), then which of them are
-    # live rings: joined in one query, SQLite's planner walked every ring signal instead
-    touched = set(conn.execute(select(warn_signal_reports.c.signal_id)
-                               .where(warn_signal_reports.c.envelope_id.in_(list(nodes)))).scalars())
-    signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(and_(
-        warn_signals.c.id.in_(sorted(touched)), warn_signals.c.rule == RULE,
-        warn_signals.c.status != "merged"))).mappings()} if touched else {}
-    sig_ids = sorted(signals)
+    # the signals' reports among the nodes only: a ring's other reports are counted by its
+    # stored detail, never read (a hot identifier's ring holds thousands)
+    held, signals = _live_rings(conn, nodes)
     members: dict[int, set[str]] = defaultdict(set)
-    if sig_ids:
-        for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
-                                 .where(warn_signal_reports.c.signal_id.in_(sig_ids))):
-            members[s].add(e)
+    for s, e in held:
+        members[s].add(e)
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -510,6 +557,8 @@ def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
         s = signals[sid]
         ring.signals.append(s)
         detail = json.loads(s["detail"])
+        ring.members |= envs
+        ring.counted += detail["reports"] if "reports" in detail else _count(conn, sid)
         ring.villages.update(detail.get("village_ids", []))
         ring.spelling = ring.spelling or bool(detail.get("spelling"))
         ring.values.update(tuple(v) for v in open_values(keys, s["key"], s["sealed"]))
@@ -520,6 +569,12 @@ def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:
     for ring in groups.values():
         ring.signals.sort(key=lambda s: s["id"])
     return list(groups.values())
+
+
+def _count(conn: Connection, sid: int) -> int:
+    """A signal's reports, counted (a detail written before it kept the count)."""
+    return conn.execute(select(func.count()).select_from(warn_signal_reports)
+                        .where(warn_signal_reports.c.signal_id == sid)).scalar_one()
 
 
 def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningConfig, stamp: str) -> list[int]:
@@ -536,7 +591,7 @@ def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningC
         if len(ring.villages) < config.identifier_min_villages and not ring.signals:
             continue
         detail = {"kind": main, "kinds": dict(sorted(kinds.items())), "villages": len(ring.villages),
-                  "village_ids": sorted(ring.villages), "reports": len(ring.envs),
+                  "village_ids": sorted(ring.villages), "reports": ring.reports,
                   "days": config.identifier_days if main != "name" else config.name_days,
                   "spelling": ring.spelling}
         values = sorted([list(v) for v in ring.values])
@@ -549,11 +604,13 @@ def save(conn: Connection, keys: OfficeKeys, rings: list[Ring], config: WarningC
                     status="merged", merged_into=sid, updated_at=stamp))
                 for row in conn.execute(select(warn_signal_reports.c.envelope_id, warn_signal_reports.c.village_id)
                                         .where(warn_signal_reports.c.signal_id.in_(gone_ids))):
+                    ring.envs.add(row.envelope_id)          # moved to the one kept (once per merge)
+                    ring.members.add(row.envelope_id)
                     if row.village_id is not None:
                         ring.village_of.setdefault(row.envelope_id, row.village_id)
                 conn.execute(delete(warn_signal_reports).where(warn_signal_reports.c.signal_id.in_(gone_ids)))
-            have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id)
-                                               .where(warn_signal_reports.c.signal_id == sid))}
+            have = {e for (e,) in conn.execute(select(warn_signal_reports.c.envelope_id).where(and_(
+                warn_signal_reports.c.signal_id == sid, warn_signal_reports.c.envelope_id.in_(sorted(ring.envs)))))}
             old = json.loads(keep["detail"])
             if not gone and ring.envs <= have and old == detail:
                 continue

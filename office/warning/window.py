@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, select, union_all
 
 from office import clock
 
@@ -100,3 +100,26 @@ def _remembered(conn: Connection, memo: dict, kind: str, start: dict[str, str]) 
         for k in older:
             memo[(kind, k)] = (first, gap.get(k, []) + memo[(kind, k)][1])
     return {k: memo[(kind, k)][1] for k in start}
+
+
+def newest(conn: Connection, kind: str, keys_at: dict[str, str], days: float,
+           limits: dict[str, int]) -> dict[str, list]:
+    """The newest `limits[key]` stored links of `kind` with each key, within `days` before
+    its new row, newest first (ties oldest row first, as window() then a stable sort by time
+    gives them): one index-backed `ORDER BY at DESC LIMIT n` per key, so a key held by
+    thousands of reports costs what one held by `n` does. Keys in one statement (a UNION ALL
+    of the per-key probes), a few hundred at a time (SQLite's compound-select limit)."""
+    out: dict[str, list] = defaultdict(list)
+    items = sorted(keys_at.items())
+    for i in range(0, len(items), 200):
+        probes = [select(*_COLUMNS, warn_links.c.id).where(and_(
+            warn_links.c.kind == kind, warn_links.c.key == key, warn_links.c.at >= since(at, days)))
+            .order_by(warn_links.c.at.desc(), warn_links.c.id).limit(limits[key]).subquery()
+            for key, at in items[i:i + 200]]
+        stmt = union_all(*(select(*p.c) for p in probes)) if len(probes) > 1 else select(*probes[0].c)
+        for row in conn.execute(stmt):
+            out[row[_KEY]].append(row)
+    for key, rows in out.items():
+        rows.sort(key=lambda r: r.id)
+        rows.sort(key=lambda r: r[_AT], reverse=True)
+    return out
