@@ -22,7 +22,7 @@ word in clear; the index holds nothing else of a report.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from sqlalchemy import Connection, String, Text, bindparam, column, select, table, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -34,18 +34,36 @@ def _pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
+class Document(NamedTuple):
+    """A report's tokens as the index stores them: sorted and distinct (PostgreSQL's array),
+    the text FTS5 indexes, and what dash_search keeps on SQLite (`_pack`)."""
+    tokens: list[str]
+    text: str
+    packed: bytes | str
+
+
+def document(tokens: Iterable[str]) -> Document:
+    """Pure CPU per report: the search consumer's `prepare` makes it before the write
+    (maybe in a pool process), so the one writing process only writes it."""
+    kept = sorted(set(tokens))
+    joined = " ".join(kept)
+    return Document(kept, joined, _pack(kept, joined))
+
+
+def replace(conn: Connection, terms: Mapping[str, Iterable[str] | Document]) -> None:
     """Set each report's tokens to exactly these (none: the report leaves the index), so a
-    report derived again keeps no word it no longer has. One statement per step, not per row."""
+    report derived again keeps no word it no longer has. One statement per step, not per row.
+    A report's tokens may come as a `Document` made already."""
     if not terms:
         return
     ids = list(terms)
-    docs = {e: sorted(set(t)) for e, t in terms.items() if t}
+    docs = {e: t if isinstance(t, Document) else document(t) for e, t in terms.items()}
+    docs = {e: d for e, d in docs.items() if d.tokens}
     if _pg(conn):
         conn.execute(text("DELETE FROM dash_search WHERE envelope_id = ANY(:ids)"), {"ids": ids})
         if docs:
             conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (%s, %s)",
-                                 list(docs.items()))
+                                 [(e, d.tokens) for e, d in docs.items()])
         return
     marks = ",".join("?" * len(ids))
     old = conn.exec_driver_sql(f"SELECT doc, terms FROM dash_search WHERE envelope_id IN ({marks}) "
@@ -56,14 +74,13 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str]]) -> None:
     conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({marks})", tuple(ids))
     if not docs:
         return
-    text_of = {e: " ".join(t) for e, t in docs.items()}
     conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (?, ?)",
-                         [(e, _pack(docs[e], t)) for e, t in text_of.items()])
+                         [(e, d.packed) for e, d in docs.items()])
     mapped = conn.exec_driver_sql(
         f"SELECT doc, envelope_id FROM dash_search WHERE envelope_id IN ({','.join('?' * len(docs))})",
         tuple(docs)).all()
     conn.exec_driver_sql("INSERT INTO dash_search_fts (rowid, terms) VALUES (?, ?)",
-                         [(doc, text_of[e]) for doc, e in mapped])
+                         [(doc, docs[e].text) for doc, e in mapped])
 
 
 _TOKENS = re.compile(r"[0-9a-f]{32}(?: [0-9a-f]{32})*")

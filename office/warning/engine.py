@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 from office import clock
 from office.keys import OfficeKeys
 from office.schema import villages
+from office.store.bulk import insert_rows
 
 from . import extract, rings
 from .config import WarningConfig, current
@@ -45,6 +46,7 @@ class Report:
     answers: Any
     facts: extract.Facts | None = field(default=None, repr=False, compare=False)
     places: dict | None = field(default=None, repr=False, compare=False)
+    links: tuple | None = field(default=None, repr=False, compare=False)     # (facts, rows, values)
 
     def facts_for(self, config: WarningConfig) -> extract.Facts:
         """The report's facts under `config`'s gazetteer: extracted on the first call, kept for
@@ -52,6 +54,33 @@ class Report:
         if self.facts is None or self.places is not config.places:
             self.facts, self.places = extract.facts(self.form_id, self.answers, config.places), config.places
         return self.facts
+
+    def links_for(self, keys: OfficeKeys, config: WarningConfig) -> tuple[list[dict], dict[tuple[str, str], str]]:
+        """The report's warn_links rows but its tally (that one needs its village's region,
+        a read), and the normalised value of each identifier key: pure CPU (an HMAC per
+        identifier and name word, the sealed name), so the derive worker's prepare step makes
+        them before the write, maybe in a pool process (office/derive/consumers/early_warning).
+        Kept with the facts they were made from: facts extracted again make them again. Made
+        under `keys`: a Report lives in one batch of one office, under its one key."""
+        facts = self.facts_for(config)
+        if self.links is None or self.links[0] is not facts:
+            self.links = (facts, *link_rows(keys, self, facts))
+        return self.links[1], self.links[2]
+
+
+def link_rows(keys: OfficeKeys, r: Report, f: extract.Facts) -> tuple[list[dict], dict[tuple[str, str], str]]:
+    """`r`'s identifier, name and place rows (in that order), and {(kind, key): value}."""
+    rows, values = [], {}
+    base = {"envelope_id": r.envelope_id, "village_id": r.village_id, "at": r.received_at, "sealed": None}
+    for kind, value in f.identifiers:
+        if kind in rings.IDENTIFIER_KINDS:
+            key = link_key(keys, kind, value)
+            values[(kind, key)] = value
+            rows.append({**base, "kind": kind, "key": key})
+    rows += rings.name_rows(keys, r.envelope_id, f.people, base)
+    if f.place:
+        rows.append({**base, "kind": "place", "key": link_key(keys, "place", f.place)})
+    return rows, values
 
 
 def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
@@ -68,19 +97,15 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
     for r in reports:
         f = r.facts_for(config)
         per_report.append((r, f))
-        base = {"envelope_id": r.envelope_id, "village_id": r.village_id, "at": r.received_at, "sealed": None}
-        for kind, value in f.identifiers:
-            if kind in rings.IDENTIFIER_KINDS:
-                key = link_key(keys, kind, value)
-                values[(kind, key)] = value
-                rows.append({**base, "kind": kind, "key": key})
-        rows += rings.name_rows(keys, r.envelope_id, f.people, base)
-        if f.place:
-            rows.append({**base, "kind": "place", "key": link_key(keys, "place", f.place)})
+        own, known = r.links_for(keys, config)
+        rows += own
+        values.update(known)
         region = regions.get(r.village_id) or f"desa {r.village_id}"
-        rows.append({**base, "kind": "tally", "key": link_key(keys, "tally", f"{region}|{r.form_id}")})
-    if rows:
-        conn.execute(insert(warn_links), rows)
+        rows.append({"envelope_id": r.envelope_id, "village_id": r.village_id, "at": r.received_at,
+                     "sealed": None, "kind": "tally", "key": link_key(keys, "tally", f"{region}|{r.form_id}")})
+    # one driver executemany (office/store/bulk.py): Core's per-row parameter building was
+    # a tenth of the derive writer's early-warning time
+    insert_rows(conn, warn_links, rows)
     stamp = clock.iso(now or clock.now())
     with remembered():       # the batch's links are written: its look-ups may share rows
         ids = rings.save(conn, keys, rings.evaluate(conn, keys, rows, values, per_report, config), config, stamp)

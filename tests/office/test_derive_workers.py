@@ -6,15 +6,18 @@ time still link a pair of reports split between them."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from sqlalchemy import select
+
+import forms
 
 from office import db
 from office.dashboard import search_index
 from office.derive import registry, worker
 from office.derive.rebuild import rebuild
 from office.derive.schema import derive_jobs
-from office.warning.schema import warn_signal_reports, warn_signals
+from office.warning.schema import warn_links, warn_signal_reports, warn_signals
 from tests.office.test_derive import count, push, snapshot, store  # noqa: F401 — the fixture
 
 
@@ -102,3 +105,57 @@ def test_the_cli_derives_with_a_pool_and_refuses_a_pool_of_none(store, capsys): 
     assert office_cli(["office", "derive", *where, "--once", "--workers", "2", "--batch", "2"]) == 0
     assert capsys.readouterr().out.strip() == f"derived {6 * len(registry.names())} jobs"
     assert count(engine, derive_jobs) == 0
+
+
+def test_early_warning_prepared_in_a_pool_writes_what_its_derive_alone_writes(store):  # noqa: F811
+    """The early-warning consumer's `prepare` makes a report's link rows (identifier and name
+    HMACs, sealed names) before the write, in a pool process: the batch it writes (its
+    reports pickled back, as from the pool) is the batch its `derive` alone writes — every
+    link with its village, time and sealed name and role, every signal and its reports."""
+    import datetime as dt
+    import pickle
+
+    from office import clock
+    from office.derive.consumers import early_warning as ew
+    from office.derive.registry import Stored
+    from office.warning.rings import _open_person
+    engine, keys, _, _ = store
+    form = forms.load("laporan_kecurigaan")
+    start = clock.now() - dt.timedelta(days=10)
+
+    def batch() -> list[Stored]:
+        out = []
+        for i in range(12):
+            a = form.example()
+            a["terlibat"] = [{**a["terlibat"][0], "nama": f"Muhammad Rahman {'Halim' if i % 2 else 'Fauzi'}",
+                              "telepon": f"0813 1111 {i % 3:04d}"},
+                             {"peran": "calo", "nama": f"Siti Nurhayati {i % 4}", "kapal": f"KM Sinar {i % 5}"}]
+            out.append(Stored(f"00000000-0000-4000-8000-{i:012d}", 1 + i % 2, form.id, form.version,
+                              clock.iso(start + dt.timedelta(days=i % 5, hours=i % 9)), False, {"answers": a}))
+        return out
+
+    def written() -> dict:
+        with db.reading(engine) as conn:
+            links = conn.execute(select(warn_links.c.envelope_id, warn_links.c.village_id, warn_links.c.kind,
+                                        warn_links.c.key, warn_links.c.at, warn_links.c.sealed)).all()
+            members = conn.execute(select(warn_signals.c.rule, warn_signals.c.key, warn_signal_reports.c.envelope_id)
+                                   .join(warn_signal_reports, warn_signal_reports.c.signal_id == warn_signals.c.id)).all()
+        return {"links": Counter((*r[:5], _open_person(keys, r[0], r[5])) for r in links),
+                "members": Counter(members)}
+
+    prepared = batch()
+    for item in prepared:
+        ew.prepare(keys, item)
+    assert all(item.memo["warning_report"].links is not None for item in prepared)
+    prepared = pickle.loads(pickle.dumps(prepared))          # as a pool process returns them
+    with engine.begin() as conn:
+        ew.derive(conn, keys, prepared, clock.now())
+    pooled = written()
+    assert any(k[2] == "name" for k in pooled["links"]) and pooled["members"]
+    with engine.begin() as conn:
+        ew.clear(conn)
+        conn.execute(warn_signal_reports.delete())
+        conn.execute(warn_signals.delete())
+    with engine.begin() as conn:
+        ew.derive(conn, keys, batch(), clock.now())
+    assert written() == pooled

@@ -34,10 +34,12 @@ def report_of(item: Stored) -> warning.Report | None:
 
 def prepare(keys: OfficeKeys, item: Stored) -> None:
     """Before the write transaction (maybe in a pool process): the report's facts under the
-    current settings — extracting identifiers and places is most of what observe reads."""
+    current settings — extracting identifiers and places is most of what observe reads — and
+    its link rows (the HMACs of its identifiers and name words, its sealed names), which
+    observe would otherwise make in the one writing process."""
     report = report_of(item)
     if report is not None:
-        report.facts_for(warning.current_config())
+        report.links_for(keys, warning.current_config())
 
 
 def _current_facts(report: warning.Report, config) -> warning.Report:

@@ -15,7 +15,15 @@ from ..registry import Consumer, Stored, register
 
 
 def derive(conn: Connection, keys: OfficeKeys, items: list[Stored], now: datetime) -> None:
-    search_index.replace(conn, {item.envelope_id: tokens(keys, item) for item in items})
+    search_index.replace(conn, {item.envelope_id: document(keys, item) for item in items})
+
+
+def document(keys: OfficeKeys, item: Stored) -> search_index.Document:
+    """The report's tokens as the index stores them (sorted, joined, packed), made once:
+    `prepare` makes it before the write, so the one writer does not."""
+    if "search_document" not in item.memo:
+        item.memo["search_document"] = search_index.document(tokens(keys, item))
+    return item.memo["search_document"]
 
 
 def tokens(keys: OfficeKeys, item: Stored) -> set[str]:
@@ -30,4 +38,4 @@ def tokens(keys: OfficeKeys, item: Stored) -> set[str]:
     return item.memo["search_tokens"]
 
 
-CONSUMER = register(Consumer("search", derive, search_index.clear, prepare=tokens))
+CONSUMER = register(Consumer("search", derive, search_index.clear, prepare=document))
