@@ -46,7 +46,7 @@ FULL = {
 }
 SMOKE = {
     "device_bench.py": ["--reports", "200", "--saves", "20", "--unlocks", "1"],
-    "sync_bench.py": ["--reports", "40", "--repeats", "1", "--wire-sample", "20"],
+    "sync_bench.py": ["--reports", "40", "--repeats", "1", "--wire-sample", "20", "--warmup", "10"],
     "scale_bench.py": ["--phones", "4", "--reports-per-phone", "5", "--stored", "200", "--dashboard-loads", "3"],
     "network_bench.py": ["--trials", "1", "--photo-mb", "0.1", "--kbit", "400", "--rtt", "0.05",
                          "--photo-kbit", "4000"],

@@ -1,7 +1,7 @@
 """Sync throughput, office ingest vs the physical floor, and bytes on the wire — ours vs
 two ODK-style baselines, every figure measured in this one run.
 
-    python bench/sync_bench.py [--reports 2000] [--repeats 3] [--workers 1] [--wire-sample 300]
+    python bench/sync_bench.py [--reports 2000] [--repeats 3] [--workers 1] [--wire-sample 300] [--warmup 200]
 
 Each repeat, interleaved so machine noise hits every side alike:
 - ours, end to end: N reports filed and sealed on a real Device, then one `sync_once`
@@ -21,7 +21,10 @@ Steadiness: each repeat pushes into an office holding the repeats before it, so 
 grows with what is stored shows as a decline. The per-repeat push rates are printed with
 their spread (max/min − 1, target <= 15%), and beside them the office's CPU per pushed
 report in each repeat (from /proc, so other load on the machine does not move it): the
-office's own share of a push, which must not grow as it fills either.
+office's own share of a push, which must not grow as it fills either. Before the first
+repeat every server (ours and both baselines) takes `--warmup` reports that are not
+counted: each has just started, and a fresh process's first requests pay for its imports,
+caches and connection set-up — a start-up cost, not a cost of what is stored.
 """
 from __future__ import annotations
 
@@ -183,6 +186,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1, help="office worker processes")
     ap.add_argument("--wire-sample", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=200, help="reports each server takes, uncounted, before repeat 1")
     args = ap.parse_args()
     n, rounds = args.reports, args.repeats
     runs: dict[str, list[float]] = {k: [] for k in ("ours", "central", "decrypt", "floor", "full", "normal", "seal",
@@ -201,13 +205,20 @@ def main() -> None:
             for m, server in servers.items():
                 pub = serialization.load_pem_public_key((tmp / f"odk-{m}" / "odk_public.pem").read_bytes())
                 subs[m] = [odk_baseline.encrypt_submission(pub, FORM, answers_for(i))
-                           for i in range(n * rounds + args.wire_sample)]
+                           for i in range(n * rounds + args.wire_sample + args.warmup)]
             from office import db as office_db
             from sqlalchemy import text
             eng = office_db.make_engine(office_db.sqlite_url(snapshot))
             with eng.connect() as conn:
                 author_public = bytes(conn.execute(text("SELECT ed25519_public FROM persons")).scalar_one())
             eng.dispose()
+            if args.warmup:                  # every side's fresh process warms up alike, uncounted
+                file_reports(dev, session, args.warmup, start=rounds * n + args.wire_sample + 1)
+                res = sync_once(dev, OfficeClient(office.url, token=dev.sync_token), batch_size=BATCH)
+                assert res.ok and res.received == args.warmup, res
+                derive_drained(tmp / "office")
+                for m, server in servers.items():
+                    baseline_rate(server.url, subs[m][n * rounds + args.wire_sample:])
             for r in range(rounds):
                 runs["seal"].append(file_reports(dev, session, n, start=r * n))
                 envs = [i.envelope for i in dev.pending(n)]
@@ -228,7 +239,7 @@ def main() -> None:
                 for m, server in servers.items():
                     runs[m].append(baseline_rate(server.url, subs[m][r * n:(r + 1) * n]))
             wire, single = wire_ours(office, dev, session, args.wire_sample, rounds * n)
-            wire_b = wire_baseline(servers["central"], subs["central"][rounds * n:])
+            wire_b = wire_baseline(servers["central"], subs["central"][rounds * n:rounds * n + args.wire_sample])
             dev.close()
         finally:
             office.stop()
