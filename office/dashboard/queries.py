@@ -225,7 +225,9 @@ def list_reports(conn: Connection, staff: dict, filters: Filters, limit: int = 5
     cond = conditions(conn, staff, filters, keys, first=limit + 1)
     if filters.cursor:
         at, eid = filters.cursor
-        cond.append(or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid)))
+        # the first term is implied by the second; it is there so SQLite seeks the cursor in
+        # ix_dash_reports_recv instead of walking every newer report to reach it
+        cond += [r.received_at <= at, or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid))]
     q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
          .join(villages, villages.c.id == r.village_id, isouter=True)
          .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))

@@ -142,3 +142,16 @@ def test_two_common_words_walk_the_newest_reports(store):
         sql = old.compile(conn, compile_kwargs={"literal_binds": True})
         old_plan = [tuple(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(sql))]
     assert "USE TEMP B-TREE FOR ORDER BY" in sorts_every_match(old_plan), old_plan
+
+
+def test_a_later_page_seeks_its_cursor(store):
+    """A page after a cursor starts at the cursor in ix_dash_reports_recv, not at the newest
+    report (the cursor's OR alone made SQLite walk every newer report to reach it)."""
+    engine, keys = store
+    with engine.connect() as conn:
+        _, nxt = queries.list_reports(conn, ADMIN, queries.Filters(q=COMMON), 50, keys=keys)
+        f = queries.Filters(q=COMMON, cursor=queries.decode_cursor(nxt))
+        seen = statements(engine, lambda: queries.list_reports(conn, ADMIN, f, 50, keys=keys))
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + seen[0][0], seen[0][1])]
+    assert any(line.startswith("SEARCH dash_reports USING INDEX ix_dash_reports_recv (received_at<?)")
+               for line in plan), plan
