@@ -174,7 +174,10 @@ def _latest_verdict():
             .order_by(desc(reviews.c.received_at)).limit(1).scalar_subquery())
 
 
-def conditions(conn: Connection, staff: dict, f: Filters, keys=None) -> list:
+def conditions(conn: Connection, staff: dict, f: Filters, keys=None, *, first: int | None = None) -> list:
+    """The filters as WHERE terms. `first`: the caller reads only its first rows newest first
+    (a page), so a search may walk the reports instead of fetching every match
+    (search_index.holding_all)."""
     r = dash_reports.c
     cond = []
     allowed = visible_village_ids(conn, staff)
@@ -210,7 +213,7 @@ def conditions(conn: Connection, staff: dict, f: Filters, keys=None) -> list:
             keys = office_keys.current()
         tokens = derived.term_hashes(keys, words(f.q))
         if tokens:
-            cond.append(r.envelope_id.in_(search_index.matching(conn, tokens)))
+            cond.append(search_index.holding_all(conn, tokens, r.envelope_id, first=first))
     return cond
 
 
@@ -219,10 +222,12 @@ def list_reports(conn: Connection, staff: dict, filters: Filters, limit: int = 5
     """One page of matching reports, newest first, and the cursor of the next page (or None)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     r = dash_reports.c
-    cond = conditions(conn, staff, filters, keys)
+    cond = conditions(conn, staff, filters, keys, first=limit + 1)
     if filters.cursor:
         at, eid = filters.cursor
-        cond.append(or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid)))
+        # the first term is implied by the second; it is there so SQLite seeks the cursor in
+        # ix_dash_reports_recv instead of walking every newer report to reach it
+        cond += [r.received_at <= at, or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid))]
     q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
          .join(villages, villages.c.id == r.village_id, isouter=True)
          .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))
