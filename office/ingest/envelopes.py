@@ -104,7 +104,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                           {"envelope_id": eid, "status": "duplicate",
                            "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
             continue
-        cost = len(data) + sum(a.size for a in header.attachments)
+        cost = _cost(data, header)
         if quota is not None and spent is not None:
             if spent + cost > quota:
                 # Not a refusal (no signature): the phone keeps it and sends it again tomorrow.
@@ -179,7 +179,7 @@ def _open_ahead(parsed: list[tuple], known: dict, authors: dict, device_id: str,
             continue
         seen.add(header.envelope_id)
         if budget is not None:
-            budget -= len(data) + sum(a.size for a in header.attachments)
+            budget -= _cost(data, header)
             if budget < 0:
                 break
         try:
@@ -192,6 +192,12 @@ def _open_ahead(parsed: list[tuple], known: dict, authors: dict, device_id: str,
 
 
 _AUTHOR_CODES = ("unknown_person", "revoked", "wrong_device")    # _checked_author's: the loop re-raises them
+
+
+def _cost(data: bytes, header: env.Header) -> int:
+    """The bytes a report counts against its phone's daily quota: the envelope and the
+    photos it announces — one definition for the quota check and for opening ahead."""
+    return len(data) + sum(a.size for a in header.attachments)
 
 
 def _rejected(envelope_id: str | None, code: str, reason: str) -> dict:
