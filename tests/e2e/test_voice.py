@@ -80,7 +80,9 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         assert not shows(page, "Rekaman tidak bisa disimpan")
         minutes, seconds = re.search(r"Rekaman suara: (\d+):(\d\d)", kept.first.inner_text()).groups()
         shown = int(minutes) * 60 + int(seconds)
-        assert NOTE_SECONDS - 3 <= shown <= NOTE_SECONDS + 8, shown   # the length she spoke, not 2.76x it
+        # the length she spoke, not 2.76x it (a loaded machine's fake microphone may deliver a few
+        # seconds less audio than the clock ran; the office must then decode what the form showed)
+        assert NOTE_SECONDS - 5 <= shown <= NOTE_SECONDS + 8, shown
         wait_text(page, "Rekaman disimpan terkunci di ponsel")
         for label in ("Putar", "Hapus rekaman"):
             assert button(page, label).count() == 1, label
@@ -139,7 +141,7 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
     assert r.status_code == 200 and r.headers["content-type"] == "audio/ogg"
     assert r.headers["cache-control"] == "no-store"
     samples, granule = voice.decode(r.content)       # every page's CRC, every packet decoded
-    assert NOTE_SECONDS - 2 <= granule / 48000 <= NOTE_SECONDS + 10, granule / 48000
+    assert abs(granule / 48000 - shown) <= 1.5, (granule / 48000, shown)   # what she was shown, decoded
     assert samples >= granule
     assert len(r.content) <= 120_000 * granule / 48000 / 60 * 1.05, len(r.content)   # ~120 kB a minute
     assert office_rows(office_server, "SELECT COUNT(*) FROM dash_audit WHERE action='play_voice'") == [(1,)]
