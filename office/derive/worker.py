@@ -17,8 +17,9 @@ consumer's per-report CPU work done (office/derive/prepare.py: in this process, 
 `workers` > 1 in a pool of processes while the previous batch is written) — and the consumers run in a background write
 transaction (office/writer_gate.py) that commits early, between steps of CHUNK reports,
 when a phone's push is waiting for SQLite's single writer — while the worker is within
-LAG_BUDGET of its oldest job. The office's own worker thread instead always takes turns
-with the pushes of its process, for the writer and the interpreter (`give_way`).
+LAG_BUDGET of its oldest job. The office's own worker thread instead lets the pushes of its
+process go first, for the writer and the interpreter: all of it while its oldest job is within
+LAG_BUDGET, turns past it (`push_first`), so a stream of pushes never starves derive.
 
 Kill -9 at any point: before a commit nothing of its steps is written and their jobs are
 still queued; after it the writes and the job deletions are both durable. A failing
@@ -43,6 +44,7 @@ from sqlalchemy.dialects import sqlite
 from office import clock, db, opening
 from office.keys import OfficeKeys
 from office.schema import envelopes, persons
+from office.writer_gate import WriterGate
 
 from . import prepare, queue, registry
 from .prepare import Pending, Preparer, Raw
@@ -55,9 +57,10 @@ CHUNK = 100                                 # reports per consumer step (a consu
                                             # call: early warning derives 25 at a step at half the rate)
 LAG_BUDGET = timedelta(seconds=2)           # behind by more: no longer gives way to pushes
 BEHIND_SCALE = 4                            # ... and takes batches and steps this much larger
-PUSH_TURN = 0.5                             # the office's own worker, between its steps while pushes come:
-                                            # they get this times its last step's time to themselves (during
-                                            # its step they still get part of the interpreter: ~equal CPU)
+PUSH_TURN = 0.5                             # the office's own worker past LAG_BUDGET, between its steps while
+                                            # pushes come: they get this times its last step's time to
+                                            # themselves (during its step they still get part of the
+                                            # interpreter: ~equal CPU); within the budget they get it all
 POLL = 2.0                                  # seconds between looks when nothing woke the worker
 LEASE = timedelta(seconds=30)
 BACKOFF_BASE = timedelta(seconds=5)
@@ -131,6 +134,31 @@ def _jobs_where(consumer: str, ids: list[str]):
     return and_(derive_jobs.c.consumer == consumer, derive_jobs.c.envelope_id.in_(ids))
 
 
+def budget_left(oldest: datetime | None, now: datetime | None = None) -> float:
+    """Seconds until the job created at `oldest` has waited LAG_BUDGET (<= 0: past it)."""
+    if oldest is None:
+        return 0.0
+    return (LAG_BUDGET - ((now or clock.now()) - oldest)).total_seconds()
+
+
+def push_first(gate: WriterGate | None, oldest: datetime | None, step_took: float) -> float:
+    """The office's own worker (give_way) before each of its steps: the push first, derive
+    within a bounded lag. While this process's pushes keep coming (not `gate.quiet()`):
+    - its oldest job has waited less than LAG_BUDGET: derive does not compete at all, not even
+      for half turns — it waits until the pushes pause, or until that job reaches the budget;
+    - past the budget: it takes turns — the pushes get PUSH_TURN times its last step to
+      themselves, then it goes next.
+    So a stream of pushes (a hostile phone flooding them) can hold a report's derive back by
+    at most LAG_BUDGET before derive gets turns again: it is never starved. Returns the
+    timeout it waited with (0 when pushes were quiet: it did not wait)."""
+    if gate is None or gate.quiet():
+        return 0.0
+    left = budget_left(oldest)
+    timeout = left if left > 0 else PUSH_TURN * step_took
+    gate.wait_quiet(timeout)
+    return timeout
+
+
 def _blocked(conn: Connection, consumer: Consumer, ids: list[str]) -> set[str]:
     """Reports whose prerequisite jobs (consumer.after) are still queued."""
     if not consumer.after:
@@ -188,11 +216,12 @@ class Pipeline:
     fixed cost per call (its look-ups of the window), which a backlog need not pay per 100
     reports; fresh work keeps small batches, so a push never waits long for the writer.
 
-    `give_way` (the office's own worker thread, whatever its lag): while this process's pushes
-    keep coming (WriterGate.quiet), it hands them the writer *and* the interpreter after each
-    step — it waits PUSH_TURN times as long as that step ran, or until the pushes pause, then
-    goes next — so pushes and derive take turns of about equal CPU: pushes keep a steady share
-    however much a report costs to derive, and derive still moves under a stream of pushes.
+    `give_way` (the office's own worker thread): while this process's pushes keep coming
+    (WriterGate.quiet) it hands them the writer *and* the interpreter (`push_first`): before
+    claiming a batch and between its steps, within LAG_BUDGET it waits for the pushes to
+    pause — the push gets the whole office — and past it they take turns of about equal CPU
+    (it waits PUSH_TURN times as long as its last step ran, or until the pushes pause, then goes
+    next), so derive still moves under a stream of pushes and its lag stays bounded.
     (Handing over only the writer, and all of it for a whole batch once LAG_BUDGET behind, made
     each push wait out derive work that grew with what was stored: bench/sync_bench.py's
     repeats declined.) `exhaust` (tests, benches, `office derive --once`) never waits."""
@@ -203,6 +232,7 @@ class Pipeline:
         self.preparer = Preparer(keys, workers)
         self._next: _Claim | None = None
         self._behind = False
+        self._step_took = 0.0                # s, its last batch (the turn it gives pushes past the budget)
 
     def _claim(self, now: datetime, busy: set[str]) -> _Claim | None:
         size = self.batch * (BEHIND_SCALE if self._behind else 1)
@@ -216,6 +246,8 @@ class Pipeline:
 
     def run_once(self, now: datetime | None = None) -> int:
         """One batch; returns how many jobs were settled (done, failed or deferred)."""
+        if self.give_way and self._next is None:
+            self._push_first(now)            # reading and preparing a batch competes with pushes too
         now = now or clock.now()
         started = time.monotonic()
         claim, self._next = self._next or self._claim(now, set()), None
@@ -231,7 +263,19 @@ class Pipeline:
                chunk=CHUNK * (BEHIND_SCALE if self._behind else 1),
                behind=self._behind and not self.give_way,
                give_way=self.give_way, step_took=time.monotonic() - started)
+        self._step_took = time.monotonic() - started
         return len(claim.jobs)
+
+    def _push_first(self, now: datetime | None) -> None:
+        """Before claiming: `push_first` with the oldest due job's age (one indexed read, only
+        while pushes are coming)."""
+        gate = db.writer_gate(self.engine)
+        if gate is None or gate.quiet():
+            return
+        with db.reading(self.engine) as conn:
+            oldest = _due_jobs(conn, clock.iso(now or clock.now()), 1)
+        if oldest:
+            push_first(gate, clock.parse(oldest[0][2]), self._step_took)
 
     def close(self) -> None:
         self._next = None
@@ -260,15 +304,16 @@ def _write(engine: Engine, keys: OfficeKeys, jobs: list, items: dict[str, Stored
     (its oldest job more than LAG_BUDGET old): then the worker is an ordinary writer until it
     catches up. Each step takes its jobs again inside the write transaction (FOR UPDATE SKIP
     LOCKED on PostgreSQL): a job another worker settled meanwhile is skipped, never derived twice.
-    With `give_way` it waits its turn (Pipeline) before its transaction and between steps."""
+    With `give_way` it lets pushes go first (`push_first`) before its transaction and between steps."""
     wanted: dict[str, list[str]] = defaultdict(list)
     for name, eid, _ in jobs:
         wanted[name].append(eid)
     known = {c.name: c for c in registry.all_consumers()}
     gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
-    if give_way and gate is not None and not gate.quiet():
-        gate.wait_quiet(PUSH_TURN * step_took)
+    oldest = clock.parse(min(created for _, _, created in jobs)) if jobs else None   # ISO sorts as time
+    if give_way:
+        push_first(gate, oldest, step_took)
     # The office's own worker has waited its turn out before each transaction: it goes next.
     with (engine if behind else db.background(engine, 0.0 if give_way else None)).connect() as conn:
         tx = conn.begin()
@@ -280,8 +325,8 @@ def _write(engine: Engine, keys: OfficeKeys, jobs: list, items: dict[str, Stored
                 for k in range(0, len(ids), chunk):
                     if gate is not None and (gate.contended() or (give_way and not gate.quiet())):
                         tx.commit()                               # a push waits: hand it the writer
-                        if give_way:                              # ... and the interpreter, for
-                            gate.wait_quiet(PUSH_TURN * step_took)   # a turn of their own
+                        if give_way:                              # ... and the interpreter
+                            push_first(gate, oldest, step_took)
                         tx = conn.begin()
                     started = time.monotonic()
                     if _step(conn, keys, consumer, ids[k:k + chunk], items, now) and consumer not in ran:
