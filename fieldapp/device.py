@@ -7,11 +7,14 @@ to users.py and reports.py. It never speaks HTTP: the UI passes it to `sync.clie
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import shutil
+import sqlite3
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from core import localtime
@@ -52,6 +55,7 @@ class Device:
         self.data_dir = Path(data_dir)
         self.secrets = secrets if secrets is not None else secret_place.default_store()
         self.db = store.open_db(self.data_dir, create=create)
+        self._sealer: keys.OwnerSealer | None = None      # a push batch's, while batch() is open
 
     # ── set-up ────────────────────────────────────────────────────────────
     @classmethod
@@ -503,9 +507,16 @@ class Device:
             items.append(OutboxItem(eid, env, blobs))
         return items
 
-    def batch(self):
-        """One transaction around a push batch's receipts (see store.transaction)."""
-        return transaction(self.db)
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """One transaction around a push batch's receipts (see store.transaction), sealed to
+        their owners with one key agreement per owner for the batch (keys.OwnerSealer)."""
+        with transaction(self.db) as conn:
+            outer, self._sealer = self._sealer, self._sealer or keys.OwnerSealer()
+            try:
+                yield conn
+            finally:
+                self._sealer = outer
 
     def pending_count(self) -> int:
         return self.db.conn.execute("SELECT COUNT(*) FROM reports WHERE status=?", (reports.SEALED,)).fetchone()[0]
@@ -530,7 +541,8 @@ class Device:
                 conn.execute("UPDATE reports SET attempts=attempts+1, last_error=? WHERE id=?",
                              (f"receipt_untrusted: {why}"[:200], rid))
                 return False
-            stored = (keys.seal_to_owner(bytes(owner_pub), json.dumps(wire).encode(), _receipt_aad(rid))
+            stored = ((self._sealer or keys.OwnerSealer()).seal(bytes(owner_pub), json.dumps(wire).encode(),
+                                                                 _receipt_aad(rid))
                       if owner_pub else None)
             conn.execute("DELETE FROM attachments WHERE report_id=?", (rid,))
             conn.execute(

@@ -122,16 +122,31 @@ class ColumnCipher:
         return json.loads(self.decrypt(table, row_id, column, blob))
 
 
-def seal_to_owner(public_raw: bytes, plain: bytes, aad: bytes) -> bytes:
+class OwnerSealer:
     """For what arrives while nobody is unlocked (a receipt during sync) yet must be readable
     only by its owner: X25519 with a fresh ephemeral key, HKDF-SHA256, AES-256-GCM — the
-    envelope's own construction, without a signature. eph_pub(32) | nonce(12) | ciphertext."""
-    eph = X25519PrivateKey.generate()
-    eph_pub = eph.public_key().public_bytes_raw()
-    shared = eph.exchange(X25519PublicKey.from_public_bytes(public_raw))
-    key = hkdf_sha256(shared, salt=eph_pub + public_raw, info=b"jaga-desa/v1/sealed-to-owner")
-    nonce = os.urandom(12)
-    return eph_pub + nonce + AESGCM(key).encrypt(nonce, plain, aad)
+    envelope's own construction, without a signature. eph_pub(32) | nonce(12) | ciphertext,
+    opened by `open_from_owner`.
+
+    One sealer per batch of values (a push batch's receipts, fieldapp Device.batch): one
+    ephemeral key and derived key per owner for the batch, a fresh random nonce and the
+    value's own `aad` per value. Per receipt the key agreement cost as much as the rest of the
+    phone's purge; AES-GCM under one key with random nonces is sound far beyond a batch (2^32
+    values). Drop it after the batch: its ephemeral secrets go with it."""
+
+    def __init__(self) -> None:
+        self._to: dict[bytes, tuple[bytes, AESGCM]] = {}
+
+    def seal(self, public_raw: bytes, plain: bytes, aad: bytes) -> bytes:
+        if public_raw not in self._to:
+            eph = X25519PrivateKey.generate()
+            eph_pub = eph.public_key().public_bytes_raw()
+            shared = eph.exchange(X25519PublicKey.from_public_bytes(public_raw))
+            key = hkdf_sha256(shared, salt=eph_pub + public_raw, info=b"jaga-desa/v1/sealed-to-owner")
+            self._to[public_raw] = (eph_pub, AESGCM(key))
+        eph_pub, aead = self._to[public_raw]
+        nonce = os.urandom(12)
+        return eph_pub + nonce + aead.encrypt(nonce, plain, aad)
 
 
 def open_from_owner(private: X25519PrivateKey, blob: bytes, aad: bytes) -> bytes:

@@ -263,11 +263,16 @@ def sync_once(outbox: Outbox, client: OfficeClient, progress: Progress | None = 
             batch = _next_batch(outbox, tried, batch_size, len(result.failed))
             future = pool.submit(client.push, [i.envelope for i in batch]) if batch else None
             while future is not None:
-                results = future.result()
-                # The next batch travels while this one is checked and purged, so the phone's
-                # work and the office's overlap instead of taking turns.
+                # The phone's work and the office's overlap instead of taking turns: while this
+                # batch travels and the office stores it, the next one is read and its body
+                # built here; it leaves the moment this one's answer is in, and this one is
+                # checked and purged while the office stores the next. Still one push in flight
+                # at a time, in outbox order, and a report is purged only on its own verified
+                # receipt (_settle, _purge): a batch whose answer never comes purges nothing.
                 nxt = _next_batch(outbox, tried, batch_size, len(result.failed) + len(batch))
-                future = pool.submit(client.push, [i.envelope for i in nxt]) if nxt else None
+                body = client.push_body([i.envelope for i in nxt]) if nxt else None
+                results = future.result()
+                future = pool.submit(client.push, [i.envelope for i in nxt], body) if nxt else None
                 settled = []
                 try:
                     for item, res in zip(batch, results):
