@@ -81,7 +81,8 @@ envelopes = Table(
     Column("receipt", Text, nullable=False),                         # signed receipt JSON
     Column("triage", String(32), nullable=False, default="new"),     # for the dashboard
     Index("ix_envelopes_village", "village_id", "received_at"),
-    Index("ix_envelopes_device", "device_id", "received_at"),       # the per-phone daily quota
+    # the per-phone daily quota, read from the index alone (phone_limits.used_today, every push)
+    Index("ix_envelopes_device_day", "device_id", "received_at", "size", "has_photo", "id"),
 )
 
 envelope_recipients = Table(
