@@ -21,7 +21,9 @@ Steadiness: each repeat pushes into an office holding the repeats before it, so 
 grows with what is stored shows as a decline. The per-repeat push rates are printed with
 their spread (max/min − 1, target <= 15%), and beside them the office's CPU per pushed
 report in each repeat (from /proc, so other load on the machine does not move it): the
-office's own share of a push, which must not grow as it fills either. Before the first
+office's own share of a push, which must not grow as it fills either — and the phone's CPU
+per pushed report (this process: building the requests, verifying receipts, purging), the
+other side of the pipelined push (sync.runner overlaps the two). Before the first
 repeat every server (ours and both baselines) takes `--warmup` reports that are not
 counted: each has just started, and a fresh process's first requests pay for its imports,
 caches and connection set-up — a start-up cost, not a cost of what is stored.
@@ -190,7 +192,7 @@ def main() -> None:
     args = ap.parse_args()
     n, rounds = args.reports, args.repeats
     runs: dict[str, list[float]] = {k: [] for k in ("ours", "central", "decrypt", "floor", "full", "normal", "seal",
-                                                    "derive", "tail", "office_ms")}
+                                                    "derive", "tail", "office_ms", "phone_ms")}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         office = harness.office(tmp / "office", workers=args.workers)
@@ -226,11 +228,12 @@ def main() -> None:
                 runs["full"].append(office_ingest(snapshot, tmp / f"full-{r}", envs, dev.device_id, "FULL"))
                 runs["normal"].append(office_ingest(snapshot, tmp / f"normal-{r}", envs, dev.device_id, "NORMAL"))
                 client = OfficeClient(office.url, token=dev.sync_token)
-                cpu = cpu_seconds(office.pid)
+                cpu, phone_cpu = cpu_seconds(office.pid), time.process_time()
                 t = time.perf_counter()
                 res = sync_once(dev, client, batch_size=BATCH)
                 pushed = time.perf_counter()
                 runs["office_ms"].append(1000 * (cpu_seconds(office.pid) - cpu) / n)
+                runs["phone_ms"].append(1000 * (time.process_time() - phone_cpu) / n)
                 runs["ours"].append(n / (pushed - t))
                 derived = derive_drained(tmp / "office")      # the office's own worker, in its process
                 runs["derive"].append(n / (derived - t))
@@ -261,6 +264,8 @@ def main() -> None:
          "target": "<= 15%", "met": steady <= 0.15},
         {"key": "office_cpu", "metric": "office CPU per pushed report, per repeat (ms, while pushing)",
          "value": per_repeat(runs["office_ms"], 2), "spread": f"{swing(runs['office_ms']):.0%} apart"},
+        {"key": "phone_cpu", "metric": "phone CPU per pushed report, per repeat (ms: build, verify, purge)",
+         "value": per_repeat(runs["phone_ms"], 2), "spread": f"{swing(runs['phone_ms']):.0%} apart"},
         {"key": "central", "metric": "Central-like baseline: HEAD+POST, stored encrypted (reports/s)",
          "value": round(med["central"]), **ranged(runs["central"])},
         {"key": "ratio_central", "metric": "ratio ours / Central-like", "value": round(ratio_c, 2),
