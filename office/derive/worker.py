@@ -153,7 +153,7 @@ def push_first(gate: WriterGate | None, oldest: datetime | None, step_took: floa
     timeout it waited with (0 when pushes were quiet: it did not wait)."""
     if gate is None or gate.quiet():
         return 0.0
-    left = budget_left(oldest)
+    left = min(budget_left(oldest), LAG_BUDGET.total_seconds())     # a job stamped ahead of this clock too
     timeout = left if left > 0 else PUSH_TURN * step_took
     gate.wait_quiet(timeout)
     return timeout

@@ -169,5 +169,7 @@ def test_a_stream_of_pushes_holds_derive_back_by_at_most_the_budget(monkeypatch)
         old = clock.now() - timedelta(hours=1)
         assert worker.push_first(gate, old, step_took=0.01) == pytest.approx(worker.PUSH_TURN * 0.01)
         assert worker.push_first(gate, None, step_took=0.0) == 0.0
+        ahead = clock.now() + timedelta(hours=1)           # a job stamped by a clock ahead of ours
+        assert worker.push_first(gate, ahead, step_took=5.0) <= 0.4
     finally:
         gate.release("a push")
