@@ -5,7 +5,8 @@ grouped into one signal per connected group of reports ("the same calo in three 
               - a phone / account / plate / boat (keyed HMAC equal), or
               - a name (names.match) whose matched words are rare enough (names.bits) and
                 corroborated: the same role, or the same departure point, or both (a lower
-                bar); a name alone never links
+                bar); a name alone never links; mentions count by village, the new
+                report's own village only through a ring's report with an identifier
     rings   the connected groups of those edges, merged with the signals their reports
             already belong to: one lead per group, never the same reports in two signals;
             a group is raised once its reports come from enough villages. A stored report
