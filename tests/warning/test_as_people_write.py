@@ -386,6 +386,18 @@ def test_a_number_the_writer_marks_as_a_phone_is_read_in_prose(office):
 
 # -- a ring village naming the ring's agent again (issue 25, round recall5) -------------------
 
+def _named_again(office, pages: tuple[str, ...]) -> tuple:
+    """Desa 1, Desa 2 three weeks later, Desa 1 again three weeks after: one calo by name
+    (the first two with their Facebook page written two ways, when `pages` gives them)."""
+    acc = [{"akun_medsos": p} for p in pages] or [{}, {}]
+    out = (report(1, T0, **calo(nama="Ibu Dewi Kurniawan", **acc[0])),
+           report(2, day(22), **calo(nama="Dewi Kurniawan", **acc[1])),
+           report(1, day(43), **calo(nama="Bu Dewi Kurniawan")))
+    for r in out:
+        run(office, [r])
+    return out
+
+
 def test_a_ring_village_naming_the_agent_again_joins_the_ring(office):
     """Bench set 25, ring 0: "Ibu Maria Kurniawan" (calo, Desa 18) and "Maria Kurniawan" (calo,
     Desa 12) were one ring by their Facebook page; three weeks later Desa 18 named "Bu Maria
@@ -396,11 +408,7 @@ def test_a_ring_village_naming_the_agent_again_joins_the_ring(office):
     agent before, not a neighbour of the same name, so it counts with the other village.
     (Here "Dewi Kurniawan": its words' prior shares keep this young office's chance near the
     bench's, λ ≈ 0.02 — one village is chance, two are not.)"""
-    a = report(1, T0, **calo(nama="Ibu Dewi Kurniawan", akun_medsos="fb Info Kilang Besar"))
-    b = report(2, day(22), **calo(nama="Dewi Kurniawan", akun_medsos="IG: info_kilang_besar"))
-    c = report(1, day(43), **calo(nama="Bu Dewi Kurniawan"))
-    for r in (a, b, c):
-        run(office, [r])
+    a, b, c = _named_again(office, pages=("fb Info Kilang Besar", "IG: info_kilang_besar"))
     [s] = rings(office)
     assert s["envs"] == {a.envelope_id, b.envelope_id, c.envelope_id}
 
@@ -409,11 +417,7 @@ def test_a_village_naming_its_own_again_is_no_ring_without_one(office):
     """The same three reports without the page: the first two are a name and a role in two
     villages (a chance too likely to link), so no ring holds Desa 1's first report, and its
     second is only the village naming its own again: still no ring."""
-    a = report(1, T0, **calo(nama="Ibu Dewi Kurniawan"))
-    b = report(2, day(22), **calo(nama="Dewi Kurniawan"))
-    c = report(1, day(43), **calo(nama="Bu Dewi Kurniawan"))
-    for r in (a, b, c):
-        run(office, [r])
+    _named_again(office, pages=())
     assert rings(office) == []
 
 
