@@ -434,8 +434,12 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     opened = {ck: _open_person(keys, h.envelope_id, h.sealed) for ck, h in cands.items()}
     places = {**_places(conn, {ck[0] for ck in cands}), **new_places}
     phones = _phones(conn, {ck[0] for ck in cands} | {r.envelope_id for r, _, _ in asks})
-    ringed = _in_rings(conn, {h.envelope_id for h in cands.values()
-                              if any(h.village_id == r.village_id for r, _, _ in asks)})
+    # a candidate of an asking report's own village, with that report's role (only those
+    # can count for the village: _significant's groups need the role or the place)
+    own = {(r.village_id, p.role) for r, p, _ in asks} | {(r.village_id, None) for r, _, _ in asks
+                                                          if r.envelope_id in new_places}
+    ringed = _in_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)
+                              and ((h.village_id, opened[ck][1]) in own or (h.village_id, None) in own)})
     near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
                        {w for o in opened.values() if o for w in _words(o[0])})
     spelling: set[frozenset] = set()
