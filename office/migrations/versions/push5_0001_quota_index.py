@@ -2,12 +2,12 @@
 every push, from the index alone (it looked up every report the phone sent today)
 
 Revision ID: push5_0001
-Revises: ringcost_0001
+Revises: recall5_0001
 """
 from alembic import op
 
 revision = "push5_0001"
-down_revision = "ringcost_0001"
+down_revision = "recall5_0001"
 branch_labels = None
 depends_on = None
 
