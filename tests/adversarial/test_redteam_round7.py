@@ -1,0 +1,218 @@
+"""Red team, round 7: the phone's pipelined sync (sync/runner.py sends batch k+1 while it
+verifies and purges batch k's receipts), the derive worker sharing the office with a stream
+of pushes (office/derive/worker.py give-way), and what the office lets a village head or a
+partner token count.
+
+Each attack is run as the attacker would: a man in the middle on loopback
+(jaga_desa.testing.rogue.Mitm) between the real `Device` and a real office (uvicorn), a
+phone killed with SIGKILL in the middle of a round, enrolled phones pushing without pause
+over HTTP. Tests of code not on main yet say which branch they need in their docstring."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from fieldapp.device import Device
+from jaga_desa.testing.rogue import Mitm
+from jaga_desa.testing.waits import wait_until
+from office import db
+from office.schema import envelopes
+from sync import envelope as env
+from sync import receipt as rc
+from sync.client import OfficeClient
+from sync.runner import sync_once
+from tests.conftest import ROOT
+from tests.sync.test_sync_device import PIN, file_reports, make_phone
+
+PUSH = "/api/v1/envelopes"
+BATCH = 4          # reports per push: 13 reports are four overlapping batches
+
+
+# ---------------------------------------------------------------- 1. the pipelined sync
+
+
+def _sealed(dev: Device) -> dict[str, bytes]:
+    """envelope id -> the exact bytes the phone sealed (kept to check receipts after purge)."""
+    return {i.envelope_id: bytes(i.envelope) for i in dev.pending(1000)}
+
+
+def _office_holds(server, ids) -> set[str]:
+    engine = db.make_engine(db.sqlite_url(server.data_dir))
+    try:
+        with db.reading(engine) as conn:
+            return set(conn.execute(select(envelopes.c.id).where(envelopes.c.id.in_(list(ids)))).scalars())
+    finally:
+        engine.dispose()
+
+
+def _assert_only_signed_reports_purged(dev: Device, server, sealed: dict[str, bytes]) -> None:
+    """Every report the phone let go is one the office holds, and the receipt the phone kept
+    for it verifies under the office key for exactly the bytes it sealed; every other one is
+    still waiting with its envelope."""
+    office_pub = env.load_public_ed25519(bytes(dev.office_sign_public))
+    session = dev.unlock("Sari", PIN)
+    rows = {r["envelope_id"]: r for r in dev.outbox() if r["envelope_id"] in sealed}
+    assert set(rows) == set(sealed)                       # nothing lost on the phone either
+    received = {e for e, r in rows.items() if r["status"] == "received"}
+    assert received <= _office_holds(server, received), "the phone purged a report the office never got"
+    for eid in received:
+        wire = dev.receipt(session, rows[eid]["id"])
+        assert wire is not None
+        assert rc.verify(wire, office_pub, sealed[eid]).envelope_id == eid
+    waiting = {i.envelope_id for i in dev.pending(1000)}
+    assert waiting == {e for e, r in rows.items() if r["status"] == "sealed"}
+    assert received | waiting == set(sealed)
+
+
+def _honest_round_delivers_all(dev: Device, server, sealed: dict[str, bytes]) -> None:
+    client = OfficeClient(server.url, token=dev.sync_token)
+    try:
+        result = sync_once(dev, client, batch_size=BATCH)
+    finally:
+        client.close()
+    assert result.ok, result
+    assert dev.pending_count() == 0
+    assert _office_holds(server, sealed) == set(sealed)
+    _assert_only_signed_reports_purged(dev, server, sealed)
+
+
+class _Meddler:
+    """The man in the middle's state: every push answer the office gave, in order; `how`
+    decides what the phone gets for the `at`-th push instead (1-based)."""
+
+    def __init__(self, how: str, at: int = 2) -> None:
+        self.how, self.at, self.answers = how, at, []
+        self.purged_first = threading.Event()
+        self.dev_path = None
+
+    def rewrite(self, method: str, path: str, body: dict):
+        if method != "POST" or path != PUSH:
+            return body
+        self.answers.append(body)
+        n = len(self.answers)
+        if n != self.at:
+            return body
+        first = self.answers[0]
+        if self.how == "replay_previous":           # batch k's receipts as the answer for batch k+1
+            return first
+        if self.how == "reversed":                   # the right receipts, in another order
+            return {**body, "results": body["results"][::-1]}
+        if self.how == "duplicated":                 # one result given for every item
+            return {**body, "results": [body["results"][0]] * len(body["results"])}
+        if self.how == "foreign_receipts":           # batch k's signed receipts under k+1's ids
+            results = [{**r, "receipt": old.get("receipt")} for r, old in zip(body["results"], first["results"])]
+            return {**body, "results": results, "batch": first.get("batch")}
+        if self.how == "dropped":                    # the office committed; the phone hears garbage
+            return 599, {}
+        if self.how == "short":                      # fewer results than reports sent
+            return {**body, "results": body["results"][:-1]}
+        if self.how == "delayed":                    # held until the phone purged batch k meanwhile
+            self.purged_first.wait(60)              # the test asserts it was set
+            return body
+        raise AssertionError(self.how)
+
+
+def _purged(data, ids: list[str]) -> bool:
+    import sqlite3
+    with sqlite3.connect(data / "jaga.db") as conn:
+        marks = ",".join("?" * len(ids))
+        return conn.execute(f"SELECT COUNT(*) FROM reports WHERE status='received' AND envelope_id IN ({marks})",
+                            ids).fetchone()[0] == len(ids)
+
+
+@pytest.mark.parametrize("how", ["replay_previous", "reversed", "duplicated", "foreign_receipts", "dropped",
+                                 "short", "delayed"])
+def test_a_meddling_proxy_between_overlapping_batches_gets_no_unsigned_report_purged(office_server, tmp_path,
+                                                                                     monkeypatch, how):
+    """A man in the middle between the phone and the real office forwards every push, then
+    answers the second one — sent while the phone still checks the first batch's receipts —
+    with the first batch's receipts replayed, the right ones reversed or duplicated, the first
+    batch's genuinely office-signed receipts paired with the second batch's ids, a 599 after
+    the office committed, one result short, or held back until the phone has purged batch 1.
+    The phone purges only reports whose receipt the office signed for exactly the bytes it
+    sent; the rest wait, and one honest round later every report is at the office, once."""
+    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
+    dev, data, _ = make_phone(office_server, tmp_path / "phone")
+    meddler = _Meddler(how)
+    mitm = Mitm(office_server.url, rewrite=meddler.rewrite)
+    try:
+        file_reports(dev, 3 * BATCH + 1, photo=True)        # the first report carries a photo
+        sealed = _sealed(dev)
+        first = [i.envelope_id for i in dev.pending(BATCH)]
+        if how == "delayed":
+            def watch() -> None:
+                wait_until(lambda: _purged(data, first), 60, "batch 1 purged")
+                meddler.purged_first.set()
+            threading.Thread(target=watch, daemon=True).start()
+        client = OfficeClient(mitm.url, token=dev.sync_token)
+        try:
+            result = sync_once(dev, client, batch_size=BATCH)
+        finally:
+            client.close()
+        assert len(meddler.answers) >= 2, "the proxy never saw a second batch"
+        _assert_only_signed_reports_purged(dev, office_server, sealed)
+        if how == "delayed":
+            assert meddler.purged_first.is_set()         # batch 1 was purged while batch 2 travelled
+            assert result.ok and result.received == len(sealed)
+        else:
+            assert not result.ok or result.failed, result
+            assert result.received < len(sealed)
+        _honest_round_delivers_all(dev, office_server, sealed)
+    finally:
+        mitm.close()
+        dev.close()
+
+
+_CHILD = """
+import sys
+from fieldapp.device import Device
+from sync.client import OfficeClient
+from sync.runner import sync_once
+dev = Device(sys.argv[1])
+sync_once(dev, OfficeClient(sys.argv[2], token=dev.sync_token), batch_size=int(sys.argv[3]))
+print("round finished")
+"""
+
+
+@pytest.mark.parametrize("kill_at", [2, 3])
+def test_a_phone_killed_mid_pipeline_loses_nothing_and_files_nothing_twice(office_server, tmp_path, monkeypatch,
+                                                                           kill_at):
+    """The phone's sync (its own process) is killed with SIGKILL the moment the office has
+    committed batch `kill_at` — while the phone, in parallel, verifies and purges batch
+    `kill_at` - 1. After the crash: every purged report's receipt is the office's for its
+    exact bytes, the rest wait; the next round delivers them all, each once."""
+    monkeypatch.setenv("JAGA_KDF_SECONDS", "0.02")
+    dev, data, _ = make_phone(office_server, tmp_path / "phone")
+    file_reports(dev, 3 * BATCH + 1)
+    sealed = _sealed(dev)
+    dev.close()
+    child: dict = {}
+    pushes: list[int] = []
+
+    def rewrite(method, path, body):
+        if method == "POST" and path == PUSH:
+            pushes.append(1)
+            if len(pushes) == kill_at:
+                os.kill(child["proc"].pid, signal.SIGKILL)
+        return body
+    mitm = Mitm(office_server.url, rewrite=rewrite)
+    dev = None
+    try:
+        child["proc"] = subprocess.Popen([sys.executable, "-c", _CHILD, str(data), mitm.url, str(BATCH)],
+                                         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = child["proc"].communicate(timeout=120)
+        assert child["proc"].returncode == -signal.SIGKILL, (out, err)
+        dev = Device(data)
+        _assert_only_signed_reports_purged(dev, office_server, sealed)
+        _honest_round_delivers_all(dev, office_server, sealed)
+    finally:
+        mitm.close()
+        if dev is not None:
+            dev.close()
