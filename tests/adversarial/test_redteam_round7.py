@@ -216,3 +216,184 @@ def test_a_phone_killed_mid_pipeline_loses_nothing_and_files_nothing_twice(offic
         mitm.close()
         if dev is not None:
             dev.close()
+
+
+# ---------------------------------------------------------------- 2. derive under a stream of pushes
+
+
+FLOODERS = 3            # enrolled phones pushing without pause
+FLOOD_BATCH = 20
+
+
+def _sealer(person, form):
+    """The phone's own sealing of one report (a fresh envelope each call)."""
+    def seal(answers: dict) -> bytes:
+        return env.seal({"answers": answers}, form_id=form.id, form_version=form.version, author_id=person.id,
+                        device_id=person.device_id, signing_key=person.ed,
+                        recipients=[person.office_x()]).envelope
+    return seal
+
+
+def _flooder(person, client, form, size: int, stop: threading.Event, pushed: dict, deferred: list,
+             failures: list):
+    """A thread body: `person`'s phone pushing `size`-report batches until `stop`, waiting out
+    each 429 as a phone does; `pushed[device]` counts what the office accepted, `deferred` the
+    codes of what it deferred."""
+    seal = _sealer(person, form)
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    results = client.push([seal(form.example()) for _ in range(size)])
+                except Exception as exc:          # noqa: BLE001 — 429 rate_limited: wait, as a phone would
+                    if getattr(exc, "code", None) != "rate_limited":
+                        raise
+                    stop.wait(0.5)
+                    continue
+                assert {r["status"] for r in results} <= {"accepted", "deferred"}, results[:1]
+                deferred.extend(r["code"] for r in results if r["status"] == "deferred")
+                pushed[person.device_id] = pushed.get(person.device_id, 0) + sum(
+                    r["status"] == "accepted" for r in results)
+        except BaseException as exc:              # noqa: BLE001 — reported by the test
+            failures.append(exc)
+    return threading.Thread(target=run, daemon=True)
+
+
+def _oldest_job_age(engine) -> float:
+    """Seconds since the oldest queued derive job was made (0 when the queue is empty): the
+    derive lag a DARURAT alert or webhook waits behind."""
+    from office import clock
+    from office.derive.schema import derive_jobs
+    from sqlalchemy import func
+    with db.reading(engine) as conn:
+        oldest = conn.execute(select(func.min(derive_jobs.c.created_at))).scalar_one()
+    return 0.0 if oldest is None else (clock.now() - clock.parse(oldest)).total_seconds()
+
+
+def _jobs_for(engine, eid: str) -> int:
+    from office.derive.schema import derive_jobs
+    from sqlalchemy import func
+    with db.reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(derive_jobs)
+                            .where(derive_jobs.c.envelope_id == eid)).scalar_one()
+
+
+def test_phones_pushing_without_pause_never_keep_derive_from_a_report(office_server):
+    """Three enrolled phones push batch after batch over HTTP with no pause at all, for as
+    long as the test lets them. In the middle of that flood a fourth phone files one report:
+    the office's own derive worker (in the office process, give-way) must derive it — every
+    consumer, early warning and webhooks included — while the flood is still running, not
+    only once the pushes stop. The lag seen along the way is printed (the figure a DARURAT
+    webhook waits behind)."""
+    import forms
+    from tests.support import enroll
+    office_server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+    form = forms.load("laporan_kecurigaan")
+    phones = [enroll(office_server, "Entikong", "volunteer", f"Penyusup {i}") for i in range(FLOODERS + 1)]
+    stop = threading.Event()
+    pushed: dict[str, int] = {}
+    deferred: list[str] = []
+    failures: list[BaseException] = []
+    threads = [_flooder(p, c, form, FLOOD_BATCH, stop, pushed, deferred, failures) for p, c in phones[:FLOODERS]]
+    engine = db.make_engine(db.sqlite_url(office_server.data_dir))
+    lags: list[float] = []
+    try:
+        for t in threads:
+            t.start()
+        wait_until(lambda: sum(pushed.values()) >= 5 * FLOOD_BATCH * FLOODERS or failures, 120,
+                   "the flood to get going")
+        target_person, target_client = phones[-1]
+        [res] = target_client.push([_sealer(target_person, form)(form.example())])
+        assert res["status"] == "accepted"
+        before = sum(pushed.values())
+
+        def derived() -> bool:
+            lags.append(_oldest_job_age(engine))
+            assert not failures, failures
+            return _jobs_for(engine, res["envelope_id"]) == 0
+        wait_until(derived, 240, "derive to reach the report filed mid-flood", every=0.5)
+        flooding = all(t.is_alive() for t in threads) and not stop.is_set()
+        during = sum(pushed.values()) - before
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        engine.dispose()
+    assert not failures, failures
+    print(f"\nflood: {sum(pushed.values())} reports pushed; {during} of them while the target waited; "
+          f"derive lag max {max(lags):.1f} s, last {lags[-1]:.1f} s over {len(lags)} looks")
+    assert flooding and during > 0, "the flood stopped before derive reached the report"
+
+
+BACKLOG = 300           # JAGA_PHONE_DERIVE_BACKLOG for the bounded-lag test: reports of one phone
+                        # the office lets wait for derive before it defers that phone's pushes
+
+
+def _waiting_by_phone(engine) -> dict[str, int]:
+    """device id -> its reports still queued for derive (any consumer)."""
+    from office.derive.schema import derive_jobs
+    from sqlalchemy import func
+    with db.reading(engine) as conn:
+        rows = conn.execute(select(envelopes.c.device_id, func.count(func.distinct(derive_jobs.c.envelope_id)))
+                            .join(envelopes, envelopes.c.id == derive_jobs.c.envelope_id)
+                            .group_by(envelopes.c.device_id)).all()
+    return {d: n for d, n in rows}
+
+
+def test_a_flood_from_enrolled_phones_cannot_grow_the_derive_backlog_without_bound(tmp_path):
+    """Four enrolled phones push 100-report batches as fast as the office's per-phone rate
+    lets them (30 pushes a minute each: 12,000 reports a minute — about twice what derive
+    settles). On main before this round the backlog, and with it the lag every DARURAT
+    webhook and early-warning signal waits behind, grew for as long as the flood lasted
+    (measured: 42 s behind after a 36 s flood, still growing). The office must bound it:
+    a phone with JAGA_PHONE_DERIVE_BACKLOG reports waiting for derive is deferred (the
+    phone keeps them: `deferred` / `rate_limited`, nothing refused, nothing lost) — so no
+    phone ever has more than that plus one push waiting — while a quiet phone's report in the
+    middle of the flood is accepted at once and derived before the flood ends."""
+    import forms
+    from jaga_desa.testing.servers import OfficeServer
+    from tests.support import enroll
+    server = OfficeServer(tmp_path / "office", env={"JAGA_PHONE_DERIVE_BACKLOG": str(BACKLOG)}).start()
+    engine = db.make_engine(db.sqlite_url(server.data_dir))
+    stop = threading.Event()
+    pushed: dict[str, int] = {}
+    deferred: list[str] = []
+    failures: list[BaseException] = []
+    worst: dict[str, int] = {}
+    threads: list[threading.Thread] = []
+    try:
+        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+        form = forms.load("laporan_kecurigaan")
+        phones = [enroll(server, "Entikong", "volunteer", f"Penyusup {i}") for i in range(5)]
+        threads = [_flooder(p, c, form, 100, stop, pushed, deferred, failures) for p, c in phones[:4]]
+        for t in threads:
+            t.start()
+
+        def look() -> dict[str, int]:
+            assert not failures, failures
+            now = _waiting_by_phone(engine)
+            for d, n in now.items():
+                worst[d] = max(worst.get(d, 0), n)
+            return now
+        wait_until(lambda: sum(pushed.values()) >= 3000 and look() is not None, 180, "the flood to get going",
+                   every=0.2)
+        quiet_person, quiet_client = phones[-1]
+        [res] = quiet_client.push([_sealer(quiet_person, form)(form.example())])
+        assert res["status"] == "accepted", res                 # a quiet phone is never deferred
+        wait_until(lambda: look() is not None and _jobs_for(engine, res["envelope_id"]) == 0, 240,
+                   "derive to reach the quiet phone's report", every=0.2)
+        flooding = all(t.is_alive() for t in threads)
+        wait_until(lambda: look() is not None and sum(pushed.values()) >= 9000, 240, "a long flood", every=0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        engine.dispose()
+        server.stop()
+    assert not failures, failures
+    print(f"\nflood: {sum(pushed.values())} reports accepted, {len(deferred)} deferred; "
+          f"most waiting for derive per phone: {sorted(worst.values())}")
+    assert flooding, "the flood stopped before derive reached the quiet phone's report"
+    assert set(deferred) <= {"rate_limited"}, set(deferred)
+    assert max(worst.values()) <= BACKLOG + 100, worst       # the bound, plus the one push let in under it
