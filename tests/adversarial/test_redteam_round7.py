@@ -397,3 +397,82 @@ def test_a_flood_from_enrolled_phones_cannot_grow_the_derive_backlog_without_bou
     assert flooding, "the flood stopped before derive reached the quiet phone's report"
     assert set(deferred) <= {"rate_limited"}, set(deferred)
     assert max(worst.values()) <= BACKLOG + 100, worst       # the bound, plus the one push let in under it
+
+
+# ---------------------------------------------------------------- 3. what leaves the office about a rahasia report
+
+
+def test_the_partner_webhook_never_counts_a_rahasia_report(tmp_path):
+    """Two volunteers in two villages (two regions) file RAHASIA reports naming the same
+    calo's phone: early warning links them (staff see that signal). The office's webhook
+    partner — a system outside Immigration, like a partner API token without the rahasia
+    grant — must learn nothing of them: no signal made only of rahasia reports is sent, and
+    when an ordinary report later joins the lead, what is sent counts that report and its
+    village only (not the rahasia ones nor theirs)."""
+    import json
+    from jaga_desa.testing.servers import OfficeServer
+    from office.warning.schema import warn_signal_reports, warn_signals
+    import forms
+    from tests.support import enroll
+    from tests.warning.test_webhook import SECRET, Receiver
+    form = forms.load("laporan_kecurigaan")
+    rx = Receiver()
+    server = OfficeServer(tmp_path / "office", env={"JAGA_WEBHOOK_URL": rx.url,
+                                                    "JAGA_WEBHOOK_SECRET": SECRET.decode()}).start()
+    engine = db.make_engine(db.sqlite_url(server.data_dir))
+    try:
+        server.admin(["add-village", "--name", "Entikong", "--region", "Sanggau"])
+        server.admin(["add-village", "--name", "Badau", "--region", "Kapuas Hulu"])
+        server.admin(["add-village", "--name", "Aruk", "--region", "Sambas"])
+        people = {v: enroll(server, v, "volunteer", f"Relawan {v}") for v in ("Entikong", "Badau", "Aruk")}
+
+        def file(village: str, phone: str, rahasia: bool) -> str:
+            person, client = people[village]
+            answers = form.example()
+            answers["terlibat"] = [{"peran": "calo", "nama": "Bang Jago", "telepon": phone}]
+            answers["tempat"] = f"Rumah {village}"
+            sealed = person.report(answers=answers, rahasia=rahasia, form_version=form.version)
+            [res] = client.push([sealed.envelope])
+            assert res["status"] == "accepted", res
+            return sealed.envelope_id
+
+        secret = [file("Entikong", "0813 7777 0101", True), file("Badau", "0813 7777 0101", True)]
+        server.derived()
+        with db.reading(engine) as conn:     # staff do see the lead the two rahasia reports make
+            linked = set(conn.execute(select(warn_signal_reports.c.envelope_id)).scalars())
+        assert set(secret) <= linked
+        # a lead of ordinary reports: its delivery shows the webhook pass has run after the rahasia one
+        file("Entikong", "0813 5555 0202", False)
+        file("Badau", "0813 5555 0202", False)
+        server.derived()
+        wait_until(lambda: rx.got, 60, "the ordinary lead's webhook")
+        ordinary = file("Aruk", "0813 7777 0101", False)              # joins the rahasia pair's lead
+        server.derived()
+
+        def delivered_all() -> bool:
+            with db.reading(engine) as conn:
+                return not conn.execute(select(warn_signals.c.id).where(warn_signals.c.delivered.is_(False),
+                                                                        warn_signals.c.status != "merged")).first()
+        wait_until(delivered_all, 60, "every signal delivered")
+        with db.reading(engine) as conn:
+            aruk = conn.execute(select(envelopes.c.village_id).where(envelopes.c.id == ordinary)).scalar_one()
+            secret_villages = set(conn.execute(select(envelopes.c.village_id)
+                                               .where(envelopes.c.id.in_(secret))).scalars())
+            joined = conn.execute(select(warn_signal_reports.c.signal_id)
+                                  .where(warn_signal_reports.c.envelope_id == ordinary)).scalars().all()
+            holding_secret = set(conn.execute(select(warn_signal_reports.c.signal_id)
+                                              .where(warn_signal_reports.c.envelope_id.in_(secret))).scalars())
+    finally:
+        engine.dispose()
+        server.stop()
+        rx.close()
+    bodies = [json.loads(b) for b, _ in rx.got]
+    print("\nwebhook bodies:", [(b["signal_id"], b["rule"], b["reports"], b["village_ids"]) for b in bodies])
+    assert joined, "the ordinary report did not join the rahasia pair's lead"
+    assert set(joined) <= holding_secret and secret_villages.isdisjoint({aruk})
+    for b in bodies:
+        if b["signal_id"] in holding_secret:      # only ever sent for the ordinary report, and as it alone
+            assert b["reports"] == 1 and b["village_ids"] == [aruk], b
+            assert "2 " not in b["explanation"]["en"] and "3 " not in b["explanation"]["en"], b["explanation"]
+    sent = {b["signal_id"] for b in bodies}
+    assert set(joined) & sent, "the lead an ordinary report joined never reached the partner"
