@@ -476,3 +476,88 @@ def test_the_partner_webhook_never_counts_a_rahasia_report(tmp_path):
             assert "2 " not in b["explanation"]["en"] and "3 " not in b["explanation"]["en"], b["explanation"]
     sent = {b["signal_id"] for b in bodies}
     assert set(joined) & sent, "the lead an ordinary report joined never reached the partner"
+
+
+# ---------------------------------------------------------------- 4. the ring writer, batch against one at a time
+
+
+def _ring_reports(keys, people, form) -> list:
+    """(volunteer, sealed) crafted against a set-based ring writer: one report naming one
+    phone twice (two spellings) and a report elsewhere with it; "empty" phones everywhere
+    ("-", "0", blanks) that must link nobody; a hot phone held by exactly PAIR_CAP reports
+    and then one more; a rare name with the same role in three villages; a rahasia report in
+    the hot ring."""
+    from office.warning.rings import PAIR_CAP
+    out = []
+
+    def add(i: int, people_named: list[dict], *, rahasia: bool = False) -> None:
+        answers = form.example()
+        answers["terlibat"] = people_named
+        answers["tempat"] = f"Tempat {i}"
+        answers["apa_dilihat"] = f"Laporan uji {i}"
+        out.append((people[i % len(people)], _seal_for(keys, people[i % len(people)], form, answers, rahasia)))
+    twice = "0812 1111 2222"
+    add(0, [{"peran": "calo", "telepon": twice}, {"peran": "sopir", "telepon": "+62 812-1111-2222"}])
+    add(1, [{"peran": "calo", "telepon": twice}])
+    for i, blank in enumerate(["   ", "+0000000", "00000000", "0000000000000", "00000000", "+0000000"]):
+        add(i, [{"peran": "calo", "telepon": blank, "nama": "tidak tahu"}])     # the form takes each
+    for i in range(PAIR_CAP + 1):
+        add(i, [{"peran": "tekong", "telepon": "0813 4444 5555"}], rahasia=i == 7)
+    for i in range(3):
+        add(i, [{"peran": "penampung", "nama": "Hj. Kolondam Saparuddin"}])
+    return out
+
+
+def _seal_for(keys, who, form, answers: dict, rahasia: bool):
+    return env.seal({"answers": answers, "rahasia": rahasia}, form_id=form.id, form_version=form.version,
+                    author_id=who.person_id, device_id=who.device_id, signing_key=who.signing,
+                    recipients=[keys.x25519.public_key()])
+
+
+def test_the_ring_writer_links_a_batch_exactly_as_one_report_at_a_time(tmp_path):
+    """Crafted reports (a phone named twice in one report, blank phones, a phone held by
+    exactly PAIR_CAP reports and one more, a rare name with one role in three villages, a
+    rahasia report in the hot ring) pushed in one batch and derived in one batch raise exactly
+    the signals — rule, key, region, detail, member reports — that deriving them again one
+    report at a time raises: a set-based rule neither misses a link nor makes one twice."""
+    import forms
+    from office import enrollment, keys as office_keys, opening
+    from office.derive import worker
+    from office.derive.rebuild import rebuild
+    from office.ingest import ingest_batch
+    from office.rollup.volunteer import Volunteer
+    from office.warning.schema import warn_signal_reports, warn_signals
+    from tests.adversarial.test_redteam_round5 import _signals
+    from tests.conftest import TEST_OFFICE_KEY
+    opening.keep_for_derive(False)
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path)
+    try:
+        with engine.begin() as conn:
+            villages = [enrollment.add_village(conn, f"Desa {i}", ["Sanggau", "Kapuas Hulu", "Sambas"][i % 3])
+                        for i in range(6)]
+        people = [Volunteer.enrol(engine, v, f"Relawan {v}") for v in villages]
+        form = forms.load("laporan_kecurigaan")
+        sealed = _ring_reports(keys, people, form)
+        for who in people:
+            mine = [s.envelope for w, s in sealed if w is who]
+            with engine.begin() as conn:
+                got = ingest_batch(conn, mine, device_id=who.device_id, keys=keys)
+            assert {o["status"] for o in got} == {"accepted"}, got
+        worker.exhaust(engine, keys)                          # one batch: every report at once
+        batched = _signals(engine)
+        with engine.begin() as conn:
+            conn.execute(warn_signal_reports.delete())
+            conn.execute(warn_signals.delete())
+        rebuild(engine, "early_warning")
+        worker.exhaust(engine, keys, batch=1)                 # one report a batch
+        single = _signals(engine)
+    finally:
+        engine.dispose()
+    rules = sorted(s[0] for s in batched)
+    print("\nsignals:", [(s[0], len(s[4])) for s in batched])
+    assert "same_identifier" in rules, batched
+    assert max(len(s[4]) for s in batched) >= 51, batched      # the hot ring, every holder in it
+    # a ring's key names the ring as it was first raised (its first link): the same ring
+    # raised in another order may carry another; everything else must be equal
+    assert sorted((r, reg, d, m) for r, _, reg, d, m in single) == sorted((r, reg, d, m) for r, _, reg, d, m in batched)
