@@ -561,3 +561,51 @@ def test_the_ring_writer_links_a_batch_exactly_as_one_report_at_a_time(tmp_path)
     # a ring's key names the ring as it was first raised (its first link): the same ring
     # raised in another order may carry another; everything else must be equal
     assert sorted((r, reg, d, m) for r, _, reg, d, m in single) == sorted((r, reg, d, m) for r, _, reg, d, m in batched)
+
+
+# ---------------------------------------------------------------- 5. name matching: precision
+
+
+_FIRST = "budi agus eko joko dedi rudi andi iwan hendra bambang wahyu asep ujang anto rahmat hasan ali yusuf".split()
+_LAST = "santoso wijaya saputra setiawan kurniawan hidayat pratama nugroho siregar lubis nasution harahap".split()
+
+
+def test_a_neighbour_sharing_a_ring_agents_common_name_is_not_pulled_into_the_ring(tmp_path):
+    """An office of 1,000 calo names in which "Budi Santoso" is one name in 200 (each first
+    name × surname about five times). A real ring: two villages' reports give the same phone
+    for a calo named Budi Santoso. Then a volunteer of the ring's first village reports
+    another calo, a neighbour also called Budi Santoso — no phone, only the role in common.
+    A village names its own people again and again: the ring's own report from that village
+    is no independent evidence that this is the same man, so with one other village behind
+    the name the neighbour must not join the ring (recall5: "a ring village naming the ring's
+    agent again counts" linked 5-6 of 8 such neighbours; main links none)."""
+    import datetime as dt
+    from sqlalchemy import insert
+    from office import keys as office_keys
+    from office.schema import villages
+    from tests.warning.conftest import T0
+    from tests.warning.test_engine import calo, report, run, signals
+    engine = db.open_store(tmp_path)
+    keys = office_keys.load_or_create(tmp_path, "kata-sandi-kantor")
+    office = (engine, keys)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": "Sanggau"} for i in range(1, 41)])
+        start = T0 - dt.timedelta(days=20)
+        background = [report(4 + i % 37, start + dt.timedelta(minutes=i),
+                             **calo(nama=f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]}"))
+                      for i in range(1000)]
+        for k in range(0, len(background), 100):
+            run(office, background[k:k + 100])
+        a = report(1, T0, **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
+        b = report(2, T0 + dt.timedelta(hours=5), **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
+        run(office, [a])
+        run(office, [b])
+        [ring] = [s for s in signals(office, "same_identifier") if a.envelope_id in s["envs"]]
+        assert ring["envs"] == {a.envelope_id, b.envelope_id}
+        neighbour = report(1, T0 + dt.timedelta(days=1), **calo(nama="Budi Santoso"))
+        run(office, [neighbour])
+        [ring] = [s for s in signals(office, "same_identifier") if a.envelope_id in s["envs"]]
+    finally:
+        engine.dispose()
+    assert neighbour.envelope_id not in ring["envs"], ring["detail"]
