@@ -10,6 +10,7 @@ over HTTP. Tests of code not on main yet say which branch they need in their doc
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -609,3 +610,48 @@ def test_a_neighbour_sharing_a_ring_agents_common_name_is_not_pulled_into_the_ri
     finally:
         engine.dispose()
     assert neighbour.envelope_id not in ring["envs"], ring["detail"]
+
+
+# ---------------------------------------------------------------- 6. the overview's counts and a region's grant
+
+
+def test_the_overview_counts_no_report_of_another_region_by_any_search_form(tmp_path):
+    """(search3: the overview's charts in one statement, and a search answered by set, walk
+    or probe chosen by cost.) Reports in Entikong (Sanggau) and Badau (Kapuas Hulu) share
+    words; a Sanggau analyst's overview — with no search, a word both regions hold, a word only
+    Badau's reports hold, and a narrowed filter (one village, where the probe form answers) —
+    never names Badau nor counts its reports: the by-village chart names Entikong only, and
+    a word only Badau holds draws no bar at all."""
+    import forms
+    from tests.support import enroll
+    from tests.warning.conftest import login, staffed_office
+    server = staffed_office(tmp_path / "office")
+    try:
+        form = forms.load("laporan_kecurigaan")
+        ids = {}
+        for village, n, word in (("Entikong", 6, "kelapa"), ("Badau", 9, "rambutan")):
+            person, client = enroll(server, village, "volunteer", f"Relawan {village}")
+            for i in range(n):
+                answers = form.example()
+                answers["apa_dilihat"] = f"Tawaran kerja sawit {word} nomor {i}"
+                sealed = person.report(answers=answers, form_version=form.version, rahasia=i == 0)
+                assert client.push([sealed.envelope])[0]["status"] == "accepted"
+            client.close()
+            ids[village] = n
+        server.derived()
+        whole = login(server, "admin").get(server.url + "/dashboard/overview", params={"q": "sawit"}, timeout=60)
+        assert "Badau" in whole.text                        # the page does show Badau to whom it may
+        assert max(int(n) for n in re.findall(r'class="num">(\d+)<', whole.text)) == sum(ids.values())
+        s = login(server, "intel_sgu")
+        for params in ({}, {"q": "sawit"}, {"q": "sawit kerja"}, {"q": "rambutan"}, {"q": "sawit", "village": "1"},
+                       {"q": "rambutan", "village": "2"}, {"q": "sawit", "village": "2"}):
+            page = s.get(server.url + "/dashboard/overview", params=params, timeout=60)
+            assert page.status_code in (200, 400), (params, page.status_code)
+            assert "Badau" not in page.text, params
+            counts = [int(n) for n in re.findall(r'class="num">(\d+)<', page.text)]
+            if params.get("q") == "rambutan" or params.get("village") == "2":
+                assert counts == [], (params, counts)             # only Badau holds it: no bar at all
+            else:
+                assert counts and max(counts) == ids["Entikong"], (params, counts)    # Entikong's six, never 15
+    finally:
+        server.stop()
