@@ -46,8 +46,7 @@ def _sealed(dev: Device) -> dict[str, bytes]:
 def _office_holds(server, ids) -> set[str]:
     engine = db.make_engine(db.sqlite_url(server.data_dir))
     try:
-        with db.reading(engine) as conn:
-            return set(conn.execute(select(envelopes.c.id).where(envelopes.c.id.in_(list(ids)))).scalars())
+        return _office_holds_in(engine, list(ids))
     finally:
         engine.dispose()
 
@@ -655,3 +654,53 @@ def test_the_overview_counts_no_report_of_another_region_by_any_search_form(tmp_
                 assert counts and max(counts) == ids["Entikong"], (params, counts)    # Entikong's six, never 15
     finally:
         server.stop()
+
+
+def test_a_phone_at_its_derive_backlog_is_deferred_unopened_and_taken_once_derive_catches_up(tmp_path, monkeypatch):
+    """The door's bound, without HTTP: a phone whose reports waiting for derive reach the
+    backlog gets every new report `deferred` / `rate_limited` — none opened (no decryption
+    spent on it), none stored, a replay of a stored one still answered with its receipt — while
+    another phone is taken; once derive has caught up, the deferred reports go in."""
+    import forms
+    from office import keys as office_keys, opening
+    from office.derive import worker
+    from office.ingest import ingest_batch
+    from tests.conftest import TEST_OFFICE_KEY
+    from tests.office.test_derive import _volunteers
+    opening.keep_for_derive(False)
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path)
+    opened: list[str] = []
+    real_open = env.open
+
+    def counting_open(data, **kw):
+        opened.append(env.peek(data).envelope_id)
+        return real_open(data, **kw)
+    monkeypatch.setattr(env, "open", counting_open)
+    try:
+        alice, bob = _volunteers(engine)[:2]
+        form = forms.load("laporan_kecurigaan")
+
+        def push(who, sealed) -> list[dict]:
+            with engine.begin() as conn:
+                return ingest_batch(conn, [s.envelope for s in sealed], device_id=who.device_id, keys=keys,
+                                    backlog=3)
+        first = [_seal_for(keys, alice, form, form.example(), False) for _ in range(3)]
+        assert {r["status"] for r in push(alice, first)} == {"accepted"}
+        opened.clear()
+        more = [_seal_for(keys, alice, form, form.example(), False) for _ in range(2)]
+        got = push(alice, more + first[:1])
+        assert [(r["status"], r.get("code")) for r in got[:2]] == [("deferred", "rate_limited")] * 2
+        assert got[2]["status"] == "duplicate" and got[2]["receipt"]
+        assert opened == []                                  # nothing decrypted for a deferred phone
+        assert _office_holds_in(engine, [s.envelope_id for s in more]) == set()
+        assert [r["status"] for r in push(bob, [_seal_for(keys, bob, form, form.example(), False)])] == ["accepted"]
+        worker.exhaust(engine, keys)
+        assert {r["status"] for r in push(alice, more)} == {"accepted"}
+    finally:
+        engine.dispose()
+
+
+def _office_holds_in(engine, ids: list[str]) -> set[str]:
+    with db.reading(engine) as conn:
+        return set(conn.execute(select(envelopes.c.id).where(envelopes.c.id.in_(ids))).scalars())
