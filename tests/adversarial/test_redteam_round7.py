@@ -28,6 +28,7 @@ from sync import envelope as env
 from sync import receipt as rc
 from sync.client import OfficeClient
 from sync.runner import sync_once
+from tests.adversarial.test_redteam_round6 import opens  # noqa: F401 — the fixture: envelopes the office opens
 from tests.conftest import ROOT
 from tests.sync.test_sync_device import PIN, file_reports, make_phone
 
@@ -656,7 +657,7 @@ def test_the_overview_counts_no_report_of_another_region_by_any_search_form(tmp_
         server.stop()
 
 
-def test_a_phone_at_its_derive_backlog_is_deferred_unopened_and_taken_once_derive_catches_up(tmp_path, monkeypatch):
+def test_a_phone_at_its_derive_backlog_is_deferred_unopened_and_taken_once_derive_catches_up(tmp_path, opens):  # noqa: F811
     """The door's bound, without HTTP: a phone whose reports waiting for derive reach the
     backlog gets every new report `deferred` / `rate_limited` — none opened (no decryption
     spent on it), none stored, a replay of a stored one still answered with its receipt — while
@@ -670,13 +671,6 @@ def test_a_phone_at_its_derive_backlog_is_deferred_unopened_and_taken_once_deriv
     opening.keep_for_derive(False)
     keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
     engine = db.open_store(tmp_path)
-    opened: list[str] = []
-    real_open = env.open
-
-    def counting_open(data, **kw):
-        opened.append(env.peek(data).envelope_id)
-        return real_open(data, **kw)
-    monkeypatch.setattr(env, "open", counting_open)
     try:
         alice, bob = _volunteers(engine)[:2]
         form = forms.load("laporan_kecurigaan")
@@ -687,12 +681,12 @@ def test_a_phone_at_its_derive_backlog_is_deferred_unopened_and_taken_once_deriv
                                     backlog=3)
         first = [_seal_for(keys, alice, form, form.example(), False) for _ in range(3)]
         assert {r["status"] for r in push(alice, first)} == {"accepted"}
-        opened.clear()
+        opens.clear()
         more = [_seal_for(keys, alice, form, form.example(), False) for _ in range(2)]
         got = push(alice, more + first[:1])
         assert [(r["status"], r.get("code")) for r in got[:2]] == [("deferred", "rate_limited")] * 2
         assert got[2]["status"] == "duplicate" and got[2]["receipt"]
-        assert opened == []                                  # nothing decrypted for a deferred phone
+        assert opens == []                                   # nothing decrypted for a deferred phone
         assert _office_holds_in(engine, [s.envelope_id for s in more]) == set()
         assert [r["status"] for r in push(bob, [_seal_for(keys, bob, form, form.example(), False)])] == ["accepted"]
         worker.exhaust(engine, keys)
