@@ -440,6 +440,12 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                                                           if r.envelope_id in new_places}
     ringed = _in_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)
                               and ((h.village_id, opened[ck][1]) in own or (h.village_id, None) in own)})
+    # ... and which ring each candidate is in: a ring village's own mention counts for that
+    # ring's reports only, never for strangers of the same name (_significant)
+    rings_of: dict[str, set[int]] = defaultdict(set)
+    if ringed:
+        for sid, e in _live_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)})[0]:
+            rings_of[e].add(sid)
     near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
                        {w for o in opened.values() if o for w in _words(o[0])})
     spelling: set[frozenset] = set()
@@ -468,7 +474,7 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                 if old is None or (m[1] + m[2], m[0]) > (old[1] + old[2], old[0]):
                     mentions[h.envelope_id] = m
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-        linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed)
+        linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed, rings_of)
         for env in linked:
             pair = frozenset((r.envelope_id, env))
             edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))
@@ -479,9 +485,13 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
 
 
 def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: dict, config,
-                 ringed: set[str] = frozenset()) -> set[str]:
+                 ringed: set[str] = frozenset(), rings_of: dict[str, set[int]] | None = None) -> set[str]:
     """The mentions that are more than chance (see _name_edges), as envelope ids. Mentions
-    from the new report's own village count only when they are `ringed` (see _in_rings)."""
+    from the new report's own village count only when they are `ringed` (see _in_rings), and
+    then for their own ring's reports only (`rings_of`: candidate -> its ring signals): the
+    village counted once more must not carry strangers who share the name over the bar too
+    (red team round 7: "Budi Santoso", one name in 200, named again in a ring village pulled
+    the neighbour and five strangers of five other villages into the ring)."""
     if not mentions:
         return set()
     in_window = sum(counts.get("*w:" + w, 0) for w in _weeks(r.received_at, config.name_days))
@@ -502,16 +512,31 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
                      if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
-            # mentions count by village: a village names its own people again and again, so
-            # repeats inside one village (or in the new report's own) are not more people
-            elsewhere = {mentions[e][4] for e in group if mentions[e][4] != r.village_id or e in ringed}
-            if not elsewhere - {r.village_id}:
-                continue
             lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
-            if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
-                    and len(group) > len(best):
-                best = set(group)
+            # mentions count by village: a village names its own people again and again, so
+            # repeats inside one village (or in the new report's own) are not more people ...
+            for members in [group] + _ring_groups(group, mentions, r.village_id, ringed, rings_of or {}):
+                # ... except its ring report with an identifier, for that ring's reports only
+                elsewhere = {mentions[e][4] for e in members if mentions[e][4] != r.village_id or e in ringed}
+                if members is group:
+                    elsewhere.discard(r.village_id)
+                if not elsewhere - {r.village_id}:
+                    continue
+                if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
+                        and len(members) > len(best):
+                    best = set(members)
     return best
+
+
+def _ring_groups(group: list[str], mentions: dict, village_id: int, ringed: set[str],
+                 rings_of: dict[str, set[int]]) -> list[list[str]]:
+    """For each ring report with an identifier of the new report's own village in `group`:
+    the mentions of `group` in the same ring (it among them)."""
+    out = []
+    for e0 in group:
+        if e0 in ringed and mentions[e0][4] == village_id and rings_of.get(e0):
+            out.append([e for e in group if rings_of.get(e, set()) & rings_of[e0]])
+    return out
 
 
 def _in_rings(conn: Connection, envs: set[str]) -> set[str]:
