@@ -38,6 +38,7 @@ from office import opening
 from office.keys import OfficeKeys
 
 from . import registry
+from .heap import freeze_heap
 from .registry import Stored
 
 log = logging.getLogger("jaga.office.derive")
@@ -202,6 +203,7 @@ def _start(x25519: bytes, ed25519: bytes, config, lifeline) -> None:
     set_current(config)
     _keys.append(OfficeKeys(X25519PrivateKey.from_private_bytes(x25519), Ed25519PrivateKey.from_private_bytes(ed25519)))
     registry.all_consumers()
+    freeze_heap()
 
 
 def _exit_with_parent(lifeline) -> None:
