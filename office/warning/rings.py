@@ -55,6 +55,7 @@ WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young
 _PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
 _PAIR_CACHE_MAX = 200_000
 _KINDS_SQL = ", ".join(f"'{k}'" for k in IDENTIFIER_KINDS)
+_NO_PHONES: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -416,16 +417,34 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
         return set()
     new_places = {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}
     total = max(counts.get(TOTAL, 1), 1)
-    word_n = {w: counts.get("before:" + link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
+    # a batch names the same people again and again: each name's words, each word's keyed
+    # hash and each name's blocks are worked out once in this call (and kept no longer)
+    said: dict[str, list[str]] = {}
+    hashed: dict[str, str] = {}
+
+    def words(name: str) -> list[str]:
+        if name not in said:
+            said[name] = _words(name)
+        return said[name]
+
+    def tok(w: str) -> str:
+        if w not in hashed:
+            hashed[w] = link_key(keys, "name_tok", w)
+        return hashed[w]
+
+    word_n = {w: counts.get("before:" + tok(w), 0) for _, p in people for w in words(p.name)}
     cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))
     want: dict[tuple[str, str], str] = {}
     asks = []
+    blocks_of: dict[str, list | None] = {}
     for r, p in people:
-        if names.bits(_words(p.name), word_n, total) < config.name_min_bits:
+        if p.name not in blocks_of:
+            blocks_of[p.name] = None if names.bits(words(p.name), word_n, total) < config.name_min_bits else (
+                [("name", link_key(keys, "name", names.full_key(p.name)))]
+                + [("name_tok", tok(w)) for w in names.name_tokens(p.name) if counts.get(tok(w), 0) <= cap])
+        blocks = blocks_of[p.name]
+        if blocks is None:
             continue                     # too common to ever link by name
-        blocks = [("name", link_key(keys, "name", names.full_key(p.name)))]
-        blocks += [("name_tok", link_key(keys, "name_tok", w)) for w in names.name_tokens(p.name)
-                   if counts.get(link_key(keys, "name_tok", w), 0) <= cap]
         for b in blocks:
             want[b] = max(want.get(b, ""), r.received_at)
         asks.append((r, p, blocks))
@@ -441,8 +460,16 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     opened = {ck: _open_person(keys, h.envelope_id, h.sealed) for ck, h in cands.items()}
     places = {**_places(conn, {ck[0] for ck in cands}), **new_places}
     phones = _phones(conn, {ck[0] for ck in cands} | {r.envelope_id for r, _, _ in asks})
-    near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
-                       {w for o in opened.values() if o for w in _words(o[0])})
+    near = _near_words({w for _, p, _ in asks for w in words(p.name)},
+                       {w for o in opened.values() if o for w in words(o[0])})
+    listed: dict[tuple[str, str], list] = {}     # a block's openable holders, read once per block
+
+    def holders(block: tuple[str, str]) -> list:
+        if block not in listed:
+            listed[block] = [(h.envelope_id, opened[ck], phones.get(h.envelope_id, _NO_PHONES), h)
+                             for h in hits[block[0]].get(block[1], ())
+                             if opened.get(ck := (h.envelope_id, bytes(h.sealed or b""))) is not None]
+        return listed[block]
     spelling: set[frozenset] = set()
     # (new name, stored name) -> the matched words' bits, or None: a common name meets the same
     # stored names in report after report, and each decision costs two keyed hashes
@@ -451,18 +478,14 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
         mentions: dict[str, tuple[float, bool, bool, str, int]] = {}
         me = r.envelope_id
         mine, here = phones.get(me, set()), places.get(me)       # the same for every hit below
-        for kind, key in blocks:
-            for h in hits[kind].get(key, []):
-                env = h.envelope_id
+        for block in blocks:
+            for env, (other, role), theirs, h in holders(block):
                 if env == me:
                     continue
-                ck = (env, bytes(h.sealed or b""))
-                if opened.get(ck) is None or frozenset((me, env)) in edges:
-                    continue
-                theirs = phones.get(env, set())
-                if mine and theirs and not mine & theirs:
+                if mine and theirs and mine.isdisjoint(theirs):
                     continue             # both give a number and they differ: two people with one name
-                other, role = opened[ck]
+                if frozenset((me, env)) in edges:
+                    continue
                 pair = (p.name, other)
                 if pair not in decided:      # a pure function of the two names in this call
                     words = _decide(keys, p.name, other, near)
