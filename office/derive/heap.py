@@ -7,7 +7,9 @@ settings, the caches — again. On bench/derive_bench.py that was a fifth of the
 CPU per report (about 0.8 against 0.6 ms). `freeze_heap()`, once per process before its first
 batch, collects what is garbage by then and moves the rest out of the collector's view
 (gc.freeze, as forking servers do after start-up). Nothing is computed differently; objects
-made later are collected as before.
+made later are collected as before. The price: an object alive at that moment that later
+becomes part of a reference cycle is never collected — once per process, at most what the
+process held then (refcounting still frees everything not in a cycle).
 """
 from __future__ import annotations
 
