@@ -45,6 +45,7 @@ from office.keys import OfficeKeys
 from office.schema import envelopes, persons
 
 from . import prepare, queue, registry
+from .heap import freeze_heap
 from .prepare import Pending, Preparer, Raw
 from .registry import Consumer, Stored
 from .schema import derive_jobs, derive_lease
@@ -201,6 +202,7 @@ class Pipeline:
                  give_way: bool = False) -> None:
         self.engine, self.keys, self.batch, self.give_way = engine, keys, batch, give_way
         self.preparer = Preparer(keys, workers)
+        freeze_heap()
         self._next: _Claim | None = None
         self._behind = False
 
