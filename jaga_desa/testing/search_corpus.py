@@ -86,9 +86,9 @@ def analyze(engine: Engine) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def load(engine: Engine, keys: OfficeKeys, docs: list[list[str]]) -> None:
+def load(engine: Engine, keys: OfficeKeys, docs: list[list[str]], villages: int = 1) -> None:
     """Fill a migrated office store with these reports' words, indexed and analyzed."""
-    ids = fill_reports(engine, len(docs))
+    ids = fill_reports(engine, len(docs), villages, keys)
     write_index(engine, ids, tokens(keys, docs))
     analyze(engine)
 
