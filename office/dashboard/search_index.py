@@ -12,8 +12,10 @@ word in clear; the index holds nothing else of a report.
                 it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
                 a report first hands the index its kept tokens with FTS5's 'delete'
                 command: the index never holds a token of a report's old words.
-                A page of a search walks the newest reports and probes the match when
-                the match is large, and fetches the match when it is small (`holding_all`).
+                A search takes the cheapest of three forms (`holding_all`): fetch the
+                match when it is small; walk the caller's reports against the match read
+                once into a set when it is large; test each report's kept tokens when the
+                reports to test are few next to the match (a narrow filter, common words).
     PostgreSQL  dash_search (envelope_id PRIMARY KEY, terms text[]) with a GIN index on terms;
                 re-indexing replaces the array. The arrays stay in their rows (toast_tuple_target
                 8160) and the index has no pending list (fastupdate off), migration
