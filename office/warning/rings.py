@@ -5,7 +5,8 @@ grouped into one signal per connected group of reports ("the same calo in three 
               - a phone / account / plate / boat (keyed HMAC equal), or
               - a name (names.match) whose matched words are rare enough (names.bits) and
                 corroborated: the same role, or the same departure point, or both (a lower
-                bar); a name alone never links
+                bar); a name alone never links; mentions count by village, the new
+                report's own village only through a ring's report with an identifier
     rings   the connected groups of those edges, merged with the signals their reports
             already belong to: one lead per group, never the same reports in two signals;
             a group is raised once its reports come from enough villages. A stored report
@@ -433,6 +434,18 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     opened = {ck: _open_person(keys, h.envelope_id, h.sealed) for ck, h in cands.items()}
     places = {**_places(conn, {ck[0] for ck in cands}), **new_places}
     phones = _phones(conn, {ck[0] for ck in cands} | {r.envelope_id for r, _, _ in asks})
+    # a candidate of an asking report's own village, with that report's role (only those
+    # can count for the village: _significant's groups need the role or the place)
+    own = {(r.village_id, p.role) for r, p, _ in asks} | {(r.village_id, None) for r, _, _ in asks
+                                                          if r.envelope_id in new_places}
+    ringed = _in_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)
+                              and ((h.village_id, opened[ck][1]) in own or (h.village_id, None) in own)})
+    # ... and which ring each candidate is in: a ring village's own mention counts for that
+    # ring's reports only, never for strangers of the same name (_significant)
+    rings_of: dict[str, set[int]] = defaultdict(set)
+    if ringed:
+        for sid, e in _live_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)})[0]:
+            rings_of[e].add(sid)
     near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
                        {w for o in opened.values() if o for w in _words(o[0])})
     spelling: set[frozenset] = set()
@@ -461,7 +474,7 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                 if old is None or (m[1] + m[2], m[0]) > (old[1] + old[2], old[0]):
                     mentions[h.envelope_id] = m
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-        linked = _significant(keys, r, p, mentions, counts, total, places, config)
+        linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed, rings_of)
         for env in linked:
             pair = frozenset((r.envelope_id, env))
             edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))
@@ -471,8 +484,14 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     return spelling
 
 
-def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: dict, config) -> set[str]:
-    """The mentions that are more than chance (see _name_edges), as envelope ids."""
+def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: dict, config,
+                 ringed: set[str] = frozenset(), rings_of: dict[str, set[int]] | None = None) -> set[str]:
+    """The mentions that are more than chance (see _name_edges), as envelope ids. Mentions
+    from the new report's own village count only when they are `ringed` (see _in_rings), and
+    then for their own ring's reports only (`rings_of`: candidate -> its ring signals): the
+    village counted once more must not carry strangers who share the name over the bar too
+    (red team round 7: "Budi Santoso", one name in 200, named again in a ring village pulled
+    the neighbour and five strangers of five other villages into the ring)."""
     if not mentions:
         return set()
     in_window = sum(counts.get("*w:" + w, 0) for w in _weeks(r.received_at, config.name_days))
@@ -493,16 +512,48 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
                      if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
-            # mentions count by village: a village names its own people again and again, so
-            # repeats inside one village (or in the new report's own) are not more people
-            elsewhere = {mentions[e][4] for e in group} - {r.village_id}
-            if not elsewhere:
-                continue
             lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
-            if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
-                    and len(group) > len(best):
-                best = set(group)
+            # mentions count by village: a village names its own people again and again, so
+            # repeats inside one village (or in the new report's own) are not more people ...
+            for members in [group] + _ring_groups(group, mentions, r.village_id, ringed, rings_of or {}):
+                # ... except its ring report with an identifier, for that ring's reports only
+                elsewhere = {mentions[e][4] for e in members if mentions[e][4] != r.village_id or e in ringed}
+                if members is group:
+                    elsewhere.discard(r.village_id)
+                if not elsewhere - {r.village_id}:
+                    continue
+                if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
+                        and len(members) > len(best):
+                    best = set(members)
     return best
+
+
+def _ring_groups(group: list[str], mentions: dict, village_id: int, ringed: set[str],
+                 rings_of: dict[str, set[int]]) -> list[list[str]]:
+    """For each ring report with an identifier of the new report's own village in `group`:
+    the mentions of `group` in the same ring (it among them)."""
+    out = []
+    for e0 in group:
+        if e0 in ringed and mentions[e0][4] == village_id and rings_of.get(e0):
+            out.append([e for e in group if rings_of.get(e, set()) & rings_of[e0]])
+    return out
+
+
+def _in_rings(conn: Connection, envs: set[str]) -> set[str]:
+    """Which of these reports a live ring signal holds and that give an identifier of their
+    own (a phone, account, plate or boat: the ring's evidence, not a name alone). A village
+    names its own people again and again, so a mention from the new report's own village is
+    no more people — unless that mention is such a ring report: then the ring's agent, not a
+    neighbour who shares the name, is who the village named before, and the village naming
+    them again with the same role is one more report of the ring (counted as a village in
+    the chance test, never alone: another village's mention must be in the group too). A
+    ring report linked by its name alone does not count: one stranger let in by name would
+    let in every neighbour of the same name after it."""
+    held = {e for _, e in _live_rings(conn, envs)[0]}
+    if not held:
+        return set()
+    return {e for (e,) in conn.execute(select(warn_links.c.envelope_id).distinct().where(and_(
+        warn_links.c.envelope_id.in_(sorted(held)), warn_links.c.kind.in_(IDENTIFIER_KINDS))))}
 
 
 def _near_words(mine: set[str], theirs: set[str]) -> set[tuple[str, str]]:

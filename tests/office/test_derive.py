@@ -328,12 +328,16 @@ def test_the_health_page_shows_the_queue_to_admins(office_server):
     assert intel.get(office_server.url + "/dashboard/admin/derive").status_code == 403
 
 
-@pytest.mark.parametrize("before, after", [("recall_0001", "rederive_0001"), ("derive3_0002", "recall3_0001")])
-def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store, before, after):
+@pytest.mark.parametrize("before, after, consumers", [
+    ("recall_0001", "rederive_0001", ("early_warning", "rollup_links")),
+    ("derive3_0002", "recall3_0001", ("early_warning", "rollup_links")),
+    ("ringcost_0001", "recall5_0001", ("early_warning",))])
+def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store, before, after, consumers):
     """rederive_0001 (names v2) and recall3_0001 (nicknames, e/i spellings, phones marked in
     prose): link keys and name counts of the old reading are dropped and every stored report
-    is queued for early warning and the roll-up links; the worker restores what a derive
-    from scratch gives, the signals an analyst saw kept."""
+    is queued for early warning and the roll-up links; recall5_0001 (a ring village naming
+    the ring's agent again) the same for early warning alone. The worker restores what a
+    derive from scratch gives, the signals an analyst saw kept."""
     from alembic import command
     engine, keys, _, _ = store
     ids = push(engine, keys, 12, batch=6)
@@ -348,7 +352,7 @@ def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(sto
     with db.reading(engine) as conn:
         queued = Counter(conn.execute(select(derive_jobs.c.consumer, derive_jobs.c.envelope_id)).all())
     assert count(engine, warn_links) == 0 and count(engine, warn_name_stats) == 0
-    assert set(queued) == {(c, e) for c in ("early_warning", "rollup_links") for e in ids}
+    assert set(queued) == {(c, e) for c in consumers for e in ids}
     assert snapshot(engine)["signals"] == first["signals"]
     drain(engine, keys)
     assert snapshot(engine) == first and count(engine, derive_jobs) == 0

@@ -382,3 +382,58 @@ def test_a_number_the_writer_marks_as_a_phone_is_read_in_prose(office):
     run(office, [b])
     [s] = rings(office)
     assert s["envs"] == {a.envelope_id, b.envelope_id}
+
+
+# -- a ring village naming the ring's agent again (issue 25, round recall5) -------------------
+
+def _named_again(office, pages: tuple[str, ...]) -> tuple:
+    """Desa 1, Desa 2 three weeks later, Desa 1 again three weeks after: one calo by name
+    (the first two with their Facebook page written two ways, when `pages` gives them)."""
+    acc = [{"akun_medsos": p} for p in pages] or [{}, {}]
+    out = (report(1, T0, **calo(nama="Ibu Dewi Kurniawan", **acc[0])),
+           report(2, day(22), **calo(nama="Dewi Kurniawan", **acc[1])),
+           report(1, day(43), **calo(nama="Bu Dewi Kurniawan")))
+    for r in out:
+        run(office, [r])
+    return out
+
+
+def test_a_ring_village_naming_the_agent_again_joins_the_ring(office):
+    """Bench set 25, ring 0: "Ibu Maria Kurniawan" (calo, Desa 18) and "Maria Kurniawan" (calo,
+    Desa 12) were one ring by their Facebook page; three weeks later Desa 18 named "Bu Maria
+    Kurniawan", calo, again with nothing else, and it stayed out: a village's own earlier
+    mention was never counted (a village names its own people again and again), leaving one
+    other village, a chance the test could not tell from a stranger's. The earlier mention
+    is the ring's own report, holding the ring's identifier: the village named the ring's
+    agent before, not a neighbour of the same name, so it counts with the other village.
+    (Here "Dewi Kurniawan": its words' prior shares keep this young office's chance near the
+    bench's, λ ≈ 0.02 — one village is chance, two are not.)"""
+    a, b, c = _named_again(office, pages=("fb Info Kilang Besar", "IG: info_kilang_besar"))
+    [s] = rings(office)
+    assert s["envs"] == {a.envelope_id, b.envelope_id, c.envelope_id}
+
+
+def test_a_village_naming_its_own_again_is_no_ring_without_one(office):
+    """The same three reports without the page: the first two are a name and a role in two
+    villages (a chance too likely to link), so no ring holds Desa 1's first report, and its
+    second is only the village naming its own again: still no ring."""
+    _named_again(office, pages=())
+    assert rings(office) == []
+
+
+def test_a_ring_report_let_in_by_its_name_alone_does_not_count_for_its_village(office):
+    """Held-out bench set 8: a Desa 2 "Muhammad Kurniawan bin Abdul", tekong, joined the
+    "Muhammad Kurniawan" ring by name; counting it as the ring's report would let every later
+    Desa 2 repeat in after it. Only a ring report with an identifier of its own counts for
+    its village: here Desa 3's report is in the ring by its name, and is not counted."""
+    from office.warning import rings as engine_rings
+    a = report(1, T0, **calo(nama="Dewi Kurniawan", telepon="0812 3456 7890"))
+    b = report(2, day(2), **calo(nama="Dewi Kurniawan", telepon="0812-3456-7890"))
+    c = report(3, day(4), **calo(nama="Dewi Kurniawan"))
+    for r in (a, b, c):
+        run(office, [r])
+    [s] = rings(office)
+    assert s["envs"] == {a.envelope_id, b.envelope_id, c.envelope_id}
+    engine, _ = office
+    with engine.connect() as conn:
+        assert engine_rings._in_rings(conn, {a.envelope_id, c.envelope_id}) == {a.envelope_id}
