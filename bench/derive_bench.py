@@ -4,7 +4,7 @@ stored — every figure from this one run.
 
     python bench/derive_bench.py [--reports 2000] [--phones 100] [--seconds 20]
                                  [--stored 1000,10000,100000] [--share 0.3] [--per-day 10]
-                                 [--workers 2] [--skip hot,lag,cost]
+                                 [--workers 2] [--skip hot,lag,cost] [--postgres]
 
 1. Throughput (no HTTP, SQLite synchronous=FULL): `--reports` sealed reports (`varied`:
    each calo in a handful of them; and, as a stress case, one calo in all of them) through the
@@ -17,7 +17,8 @@ stored — every figure from this one run.
    writer's own CPU per report — on a machine with a core free per process, the writer's
    CPU per report against the push's bounds the N-process ratio (a loaded machine gives the
    pool no core: the wall-clock ratio then says nothing of the code). Target: derive rate >=
-   push ingest rate (the worker keeps up).
+   push ingest rate (the worker keeps up). `--postgres`: the same on a throwaway PostgreSQL
+   (jaga_desa/testing/postgres.py, fsync on), varied reports.
 2. Receipt-to-signal lag: a real office (uvicorn subprocess, its derive worker thread) and
    `--phones` phones (bench/load_bench.Phone: enrolled over HTTP, real sealed envelopes)
    pushing batches of 3 with ~2 s think time for `--seconds`; a watcher polls the office's
@@ -76,22 +77,27 @@ def varied(n: int):
     return answers
 
 
-def throughput(folder: Path, n: int, hot: bool = False, workers: int = 2) -> dict[str, float]:
+def throughput(folder: Path, n: int, hot: bool = False, workers: int = 2, cluster=None) -> dict[str, float]:
     """On the same `n` reports: push ingest reports/s and CPU s per report, then the derive
     worker's reports/s and CPU s per report (its pool's processes included) with one process
     and with `workers` preparing (each on its own copy of the store as the push left it).
     `varied` answers, or (`hot`) sync_bench's, where one calo's phone, account, boat and name
-    are in every report — a stress case for a ring that keeps growing."""
+    are in every report — a stress case for a ring that keeps growing. `cluster` (a running
+    jaga_desa.testing.postgres.PostgresCluster): the stores are PostgreSQL databases instead,
+    each copy made from the pushed one as a template."""
     import os
     import shutil
     from office import db, keys as office_keys
     from office.derive import worker
     from office.ingest import ingest_batch
-    snapshot, envelopes, device_id, _ = prepared(folder, n) if hot else prepared(folder, n, varied(n))
+    name = "derive_hot" if hot else "derive_varied"
+    url = cluster.make_db(name) if cluster is not None else None
+    snapshot, envelopes, device_id, _ = (prepared(folder, n, url=url) if hot else
+                                         prepared(folder, n, varied(n), url=url))
     work = folder / "work"
     shutil.copytree(snapshot, work)
     keys = office_keys.load_or_create(work, OFFICE_KEY)
-    engine = db.make_engine(db.sqlite_url(work))
+    engine = db.make_engine(url or db.sqlite_url(work))
     t, cpu = time.perf_counter(), time.process_time()
     for k in range(0, n, 200):
         with engine.begin() as conn:
@@ -101,7 +107,7 @@ def throughput(folder: Path, n: int, hot: bool = False, workers: int = 2) -> dic
     for w in sorted({1, workers}):
         copy = folder / f"derive-{w}"
         shutil.copytree(work, copy)
-        engine = db.make_engine(db.sqlite_url(copy))
+        engine = db.make_engine(cluster.copy_db(name, f"{name}_{w}") if cluster is not None else db.sqlite_url(copy))
         worker.run_once(engine, keys, batch=1)           # consumers imported, forms loaded: not timed
         with worker.Pipeline(engine, keys, workers=w) as pipeline:
             pipeline.preparer.warm()                     # a long-lived worker's pool start: not timed
@@ -249,6 +255,8 @@ def main() -> None:
     ap.add_argument("--per-day", type=float, default=10.0, help="stored reports a day (the history's rate)")
     ap.add_argument("--workers", type=int, default=2, help="derive processes in all, the writer included (the N-worker figure)")
     ap.add_argument("--skip", default="", help="parts to leave out (comma list): hot, lag, cost")
+    ap.add_argument("--postgres", action="store_true",
+                    help="also the throughput part (varied reports) on a throwaway PostgreSQL (fsync on)")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     levels = [int(x) for x in args.stored.split(",")]
@@ -259,6 +267,11 @@ def main() -> None:
         hot = None if "hot" in skip else throughput(tmp / "hot", args.reports, hot=True, workers=w)
         lags, n = ([], 0) if "lag" in skip else lag(tmp / "lag", args.phones, args.seconds)
         cost = [] if "cost" in skip else warning_cost(tmp, levels, args.share, args.per_day)
+        pg = None
+        if args.postgres:
+            from jaga_desa.testing.postgres import PostgresCluster
+            with PostgresCluster(fsync=True) as cluster:
+                pg = throughput(tmp / "pg", args.reports, workers=w, cluster=cluster)
     push = tp["push"]
     rows = [
         {"key": "push", "metric": f"push ingest, {args.reports} reports, no HTTP (reports/s)", "value": round(push)},
@@ -284,6 +297,15 @@ def main() -> None:
                   "value": round(hot[f"derive_{w}"])},
                  {"key": "hot_keeps_up", "metric": "derive / push ingest, one calo in every report",
                   "value": round(hot[f"derive_{w}"] / hot["push"], 2)}]
+    if pg is not None:
+        rows += [{"key": "pg_push", "metric": f"PostgreSQL: push ingest, {args.reports} reports, no HTTP (reports/s)",
+                  "value": round(pg["push"])},
+                 {"key": f"pg_derive_{w}", "metric": f"PostgreSQL: derive worker, {w} process{'es' if w > 1 else ''} (reports/s)",
+                  "value": round(pg[f"derive_{w}"])},
+                 {"key": f"pg_derive_{w}_writer_cpu", "metric": "PostgreSQL: derive CPU per report, the one writer (ms)",
+                  "value": round(pg[f"derive_{w}_writer_cpu"] * 1000, 3)},
+                 {"key": "pg_keeps_up", "metric": f"PostgreSQL: derive / push ingest, {w} process{'es' if w > 1 else ''}",
+                  "value": round(pg[f"derive_{w}"] / pg["push"], 2)}]
     if lags:
         p95 = percentile(lags, 95)
         rows += [{"key": "lag_p50", "metric": f"receipt to signal p50, {args.phones} phones pushing (s)",

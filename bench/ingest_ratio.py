@@ -24,8 +24,9 @@ from bench.sync_bench import FORM, answers_for, floor, office_ingest  # noqa: E4
 OFFICE_KEY = "bench-office-key"      # what sync_bench's floor and office_ingest open the keys with
 
 
-def prepared(folder: Path, n: int, answers=answers_for) -> tuple[Path, list[bytes], str, bytes]:
-    """An office store with its keys and one enrolled volunteer (`folder`/snapshot), and `n`
+def prepared(folder: Path, n: int, answers=answers_for, url: str | None = None) -> tuple[Path, list[bytes], str, bytes]:
+    """An office store with its keys and one enrolled volunteer (`folder`/snapshot; `url`: the
+    store in that database instead, e.g. PostgreSQL, the keys still in the folder), and `n`
     sealed reports of hers, `answers(i)` (sync_bench's by default): (snapshot, envelopes, device id, her Ed25519 public key)."""
     import forms
     from office import db, enrollment, keys as office_keys
@@ -33,7 +34,7 @@ def prepared(folder: Path, n: int, answers=answers_for) -> tuple[Path, list[byte
     from sync import envelope as env
     snapshot = folder / "snapshot"
     keys = office_keys.load_or_create(snapshot, OFFICE_KEY)
-    engine = db.open_store(snapshot)
+    engine = db.open_store(snapshot, url)
     with engine.begin() as conn:
         village = enrollment.add_village(conn, "Entikong", "Sanggau")
     sari = Volunteer.enrol(engine, village, "Sari")

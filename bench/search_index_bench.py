@@ -18,6 +18,19 @@ on disk, and the p95 of a two-word search (one common word, one rarer, as people
 and, separately, of the worst case: two common words (each in >= 30% of reports), where a
 search that fetched every match before sorting read most of the store for a page of 50.
 `--pg-revision derive3_0002` measures PostgreSQL as it was before pgsearch_0001.
+
+The reports are spread over VILLAGES villages, urgency levels and categories, half with a
+sealed GPS point (search_corpus.fill_reports), and three more pages are measured with two
+common words, each against what it cost before in this same run (alternating, same store):
+  overview   the charts (by week, village, category, route) and the map's points: now one
+             statement for the four charts over the match found once, and the points'
+             newest-first walk; before, each chart and the points fetched every match
+  urgency    the urgency-sorted inbox's first page: now level by level, each the report
+             list's newest-first page; before, one ORDER BY on RANK over every match
+  narrow     one village (1/VILLAGES of the reports), the report list's first page and the
+             overview: now the cheapest form by the filter's rows (a probe of each of the
+             village's reports); before, the walk, which first read every match into a set
+With --http the overview and the urgency inbox are also measured over HTTP (PostgreSQL).
 """
 from __future__ import annotations
 
@@ -38,8 +51,12 @@ from bench import harness  # noqa: E402
 from bench.common import percentile, report  # noqa: E402
 from jaga_desa.testing import search_corpus  # noqa: E402
 from office import db, keys as office_keys  # noqa: E402
+from office.dashboard import queries, search_index, urgency  # noqa: E402
+from office.dashboard.schema import dash_reports  # noqa: E402
 
 BATCH = search_corpus.BATCH
+VILLAGES = 50
+CHARTS = ("week", "village_id", "category", "route")
 
 
 def rows_write(con, docs: list[list[str]], mark: str) -> float:
@@ -69,28 +86,108 @@ ROWS_DDL = "CREATE TABLE dash_terms (term VARCHAR(32) NOT NULL, envelope_id VARC
            "PRIMARY KEY (term, envelope_id))"
 
 
-def p95_of(engine, keys, queries: list[str]) -> float:
+def p95_of(engine, keys, queries_: list[str]) -> float:
     """p95 of the dashboard's first page for each typed search."""
     times = []
-    for q in queries:
+    for q in queries_:
         t = time.perf_counter()
         search_corpus.search(engine, keys, q)
         times.append(time.perf_counter() - t)
     return percentile(times, 95)
 
 
-def office_index(engine, keys, docs, tokens, queries, size, common) -> tuple[float, int, float, float]:
-    """(write rate, bytes the index added, search p95, common-pair search p95) of the office's
-    own index."""
-    ids = search_corpus.fill_reports(engine, len(docs))
+def office_index(engine, keys, docs, tokens, queries_, size, common) -> tuple:
+    """(write rate, bytes the index added, search p95, common-pair search p95, {page: (now p95,
+    before p95)}) of the office's own index."""
+    ids = search_corpus.fill_reports(engine, len(docs), VILLAGES, keys)
     before = size()
     rate = search_corpus.write_index(engine, ids, tokens)
     added = size() - before
     search_corpus.analyze(engine)
-    return rate, added, p95_of(engine, keys, queries), p95_of(engine, keys, common)
+    return rate, added, p95_of(engine, keys, queries_), p95_of(engine, keys, common), pages(engine, keys, common)
 
 
-def sqlite_figures(tmp: Path, keys, docs, tokens, queries, pairs, common) -> dict:
+class forced:
+    """Every search on SQLite in one form, as before this change chose it (PostgreSQL: its
+    planner's, unchanged)."""
+    def __init__(self, form: str | None):
+        self.form = form
+
+    def __enter__(self):
+        self.saved = search_index._cheapest
+        if self.form:
+            search_index._cheapest = lambda found, rows: self.form
+
+    def __exit__(self, *exc):
+        search_index._cheapest = self.saved
+
+
+def overview_now(conn, keys, f) -> None:
+    queries.charts(conn, search_corpus.ADMIN, f, CHARTS, keys=keys)
+    queries.points(conn, search_corpus.ADMIN, f, keys=keys)
+
+
+def overview_before(conn, keys, f) -> None:
+    """Each chart its own statement and the points fetched by the set form: as before."""
+    with forced("set"):
+        for c in CHARTS:
+            queries.charts(conn, search_corpus.ADMIN, f, (c,), keys=keys)
+        queries.points(conn, search_corpus.ADMIN, f, keys=keys)
+
+
+def urgency_now(conn, keys, f) -> None:
+    urgency.list_reports(conn, search_corpus.ADMIN, f, 50, keys=keys)
+
+
+def urgency_before(conn, keys, f) -> None:
+    """The statement the urgency inbox ran before: one ORDER BY on RANK over every match."""
+    from sqlalchemy import and_, desc, select, true
+    r = dash_reports.c
+    with forced("set"):
+        cond = queries.conditions(conn, search_corpus.ADMIN, f, keys)
+    conn.execute(select(dash_reports, urgency.RANK.label("rank")).where(and_(true(), *cond))
+                 .order_by(desc(urgency.RANK), desc(r.received_at), desc(r.envelope_id)).limit(51)).all()
+
+
+def narrow_list_now(conn, keys, f) -> None:
+    queries.list_reports(conn, search_corpus.ADMIN, f, 50, keys=keys)
+
+
+def narrow_list_before(conn, keys, f) -> None:
+    with forced("walk"):      # what the match count chose before for common words, whatever the filter
+        queries.list_reports(conn, search_corpus.ADMIN, f, 50, keys=keys)
+
+
+def narrow_overview_before(conn, keys, f) -> None:
+    with forced("walk"):
+        overview_now(conn, keys, f)
+
+
+PAGES = {   # name: (now, before, filters besides the words)
+    "overview": (overview_now, overview_before, {}),
+    "urgency": (urgency_now, urgency_before, {}),
+    "narrow_list": (narrow_list_now, narrow_list_before, {"village": "7"}),
+    "narrow_overview": (overview_now, narrow_overview_before, {"village": "7"}),
+}
+
+
+def pages(engine, keys, common: list[str], n: int = 40) -> dict[str, tuple[float, float]]:
+    """p95 of each page with two common words, now and before, alternating on one store."""
+    out = {}
+    with engine.connect() as conn:
+        for name, (now, before, extra) in PAGES.items():
+            times: dict[str, list[float]] = {"now": [], "before": []}
+            for q in common[:n]:
+                f = queries.parse_filters({"q": q, **extra})
+                for label, fn in (("now", now), ("before", before)):
+                    t = time.perf_counter()
+                    fn(conn, keys, f)
+                    times[label].append(time.perf_counter() - t)
+            out[name] = (percentile(times["now"], 95), percentile(times["before"], 95))
+    return out
+
+
+def sqlite_figures(tmp: Path, keys, docs, tokens, searches, pairs, common) -> dict:
     path = tmp / "rows.db"
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
@@ -111,15 +208,17 @@ def sqlite_figures(tmp: Path, keys, docs, tokens, queries, pairs, common) -> dic
         raw.close()
         return file.stat().st_size
     try:
-        out["fts5"] = office_index(engine, keys, docs, tokens, queries, size, common)
+        out["fts5"] = office_index(engine, keys, docs, tokens, searches, size, common)
     finally:
         engine.dispose()
     return out
 
 
-def over_http(data: Path, url: str, queries: list[str]) -> float:
-    """p95 of the dashboard's report list with a search typed in, over HTTP: the real office
-    (uvicorn subprocess, bench/harness.py) on the loaded store, signed in as an analyst."""
+def over_http(data: Path, url: str, searches: list[str], common: list[str]) -> dict[str, float]:
+    """p95 of the dashboard's pages with a search typed in, over HTTP: the real office
+    (uvicorn subprocess, bench/harness.py) on the loaded store, signed in as an analyst —
+    the report list (two-word searches), the overview and the urgency-sorted inbox (two
+    common words)."""
     from jaga_desa.testing.dashboard import sign_in
     from office import staff
     engine = db.make_engine(url)
@@ -127,22 +226,27 @@ def over_http(data: Path, url: str, queries: list[str]) -> float:
         staff.create_staff(conn, "analis", "bench-password-1", "admin")
     engine.dispose()
     server = harness.office(data, db_url=url)
+    pages_ = {"list": ("/dashboard/", {}, searches), "overview": ("/dashboard/overview", {}, common[:60]),
+              "urgency": ("/dashboard/", {"sort": "urgency"}, common[:60])}
+    out = {}
     try:
         session = sign_in(server.url, "analis", "bench-password-1")
         session.get(server.url + "/dashboard/", timeout=120)      # first page: templates, pool
-        times = []
-        for q in queries:
-            t = time.perf_counter()
-            r = session.get(server.url + "/dashboard/", params={"q": q}, timeout=120)
-            times.append(time.perf_counter() - t)
-            if r.status_code != 200:
-                raise SystemExit(f"error [bench]: dashboard search answered {r.status_code}")
+        for name, (path, extra, typed) in pages_.items():
+            times = []
+            for q in typed:
+                t = time.perf_counter()
+                r = session.get(server.url + path, params={"q": q, **extra}, timeout=120)
+                times.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    raise SystemExit(f"error [bench]: {path} with a search answered {r.status_code}")
+            out[name] = percentile(times, 95)
     finally:
         server.stop()
-    return percentile(times, 95)
+    return out
 
 
-def postgres_figures(keys, docs, tokens, queries, pairs, common, revision: str, http: Path | None) -> dict:
+def postgres_figures(keys, docs, tokens, searches, pairs, common, revision: str, http: Path | None) -> dict:
     """The row table and the office's GIN index (migrated to `revision`), on a throwaway
     cluster; with `http` (the office's data dir), the dashboard page over HTTP too."""
     import psycopg
@@ -168,11 +272,11 @@ def postgres_figures(keys, docs, tokens, queries, pairs, common, revision: str, 
             def size() -> int:
                 with engine.connect() as conn:
                     return conn.execute(text("SELECT pg_total_relation_size('dash_search')")).scalar()
-            out["gin"] = office_index(engine, keys, docs, tokens, queries, size, common)
+            out["gin"] = office_index(engine, keys, docs, tokens, searches, size, common)
         finally:
             engine.dispose()
         if http:
-            out["http"] = over_http(http, office_url, queries)
+            out["http"] = over_http(http, office_url, searches, common)
     return out
 
 
@@ -206,7 +310,7 @@ def main() -> None:
     docs = search_corpus.corpus(args.reports, args.words, vocab, rng)
     # two-word searches: one common word with one rarer one, as people type them
     words = [(vocab[rng.randint(0, 50)], vocab[rng.randint(50, 5000)]) for _ in range(args.queries)]
-    queries = [f"{a} {b}" for a, b in words]
+    searches = [f"{a} {b}" for a, b in words]
     common = [f"{a} {b}" for a, b in common_pairs(docs, vocab, args.queries, rng)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,13 +319,13 @@ def main() -> None:
         keys = office_keys.load_or_create(data, harness.ENV["JAGA_OFFICE_KEY"])
         tokens = search_corpus.tokens(keys, docs)
         pairs = [tuple(pair) for pair in search_corpus.tokens(keys, [list(w) for w in words])]
-        res = sqlite_figures(Path(tmp), keys, docs, tokens, queries, pairs, common)
+        res = sqlite_figures(Path(tmp), keys, docs, tokens, searches, pairs, common)
         http = data if args.http and args.pg_revision == "head" else None    # the office migrates to head
-        pg = postgres_figures(keys, docs, tokens, queries, pairs, common, args.pg_revision, http) if args.pg else None
+        pg = postgres_figures(keys, docs, tokens, searches, pairs, common, args.pg_revision, http) if args.pg else None
     ms = lambda s: round(s * 1000, 1)     # noqa: E731
     n = f"{args.reports // 1000}k" if args.reports >= 1000 else str(args.reports)
     for label, (kind_a, kind_b), r in (("SQLite", ("rows", "fts5"), res),):
-        (ra, sa, pa), (rb, sb, pb, pc) = r[kind_a], r[kind_b]
+        (ra, sa, pa), (rb, sb, pb, pc, _) = r[kind_a], r[kind_b]
         rows += [
             {"key": "sqlite_rows_rate", "metric": f"SQLite row table: write, {n} reports (reports/s)", "value": round(ra)},
             {"key": "sqlite_fts_rate", "metric": "SQLite FTS5 contentless: write (reports/s)", "value": round(rb)},
@@ -236,7 +340,7 @@ def main() -> None:
              f"(each in >= {COMMON:.0%} of reports), p95 (ms)", "value": ms(pc), "target": "<= 200", "met": pc <= 0.2},
         ]
     if pg:
-        (ra, sa, pa), (rb, sb, pb, pc) = pg["rows"], pg["gin"]
+        (ra, sa, pa), (rb, sb, pb, pc, _) = pg["rows"], pg["gin"]
         rows += [
             {"key": "pg_rows_rate", "metric": "PostgreSQL row table: write (reports/s)", "value": round(ra)},
             {"key": "pg_gin_rate", "metric": f"PostgreSQL GIN text[] (at {args.pg_revision}): write (reports/s)", "value": round(rb)},
@@ -249,9 +353,36 @@ def main() -> None:
              "value": ms(pc), "target": "<= 200", "met": pc <= 0.2},
         ]
         if "http" in pg:
+            http = pg["http"]
             rows.append({"key": "pg_http_p95", "metric": "PostgreSQL: dashboard page with a two-word search, "
-                         "over HTTP, p95 (ms)", "value": ms(pg["http"]), "target": "<= 200", "met": pg["http"] <= 0.2})
+                         "over HTTP, p95 (ms)", "value": ms(http["list"]), "target": "<= 200", "met": http["list"] <= 0.2})
+            rows += [{"key": f"pg_http_{name}_p95", "metric": f"PostgreSQL: {what}, two common words, over HTTP, "
+                      "p95 (ms)", "value": ms(http[name]), "target": "<= 200", "met": http[name] <= 0.2}
+                     for name, what in (("overview", "overview page (charts and map)"),
+                                        ("urgency", "urgency-sorted inbox"))]
+    for store, figures in (("sqlite", res["fts5"][4]), ("pg", pg["gin"][4] if pg else None)):
+        rows += page_rows(store, figures or {})
     report("search index", rows)
+
+
+PAGE_NAMES = {"overview": "overview (four charts and the map's points)",
+              "urgency": "urgency-sorted inbox, first page",
+              "narrow_list": f"narrow filter + common words: one village (1/{VILLAGES}), report list first page",
+              "narrow_overview": f"narrow filter + common words: one village (1/{VILLAGES}), overview"}
+
+
+def page_rows(store: str, figures: dict[str, tuple[float, float]]) -> list[dict]:
+    """Each page with two common words: now, before (same run, alternating), before/now."""
+    name = {"sqlite": "SQLite", "pg": "PostgreSQL"}[store]
+    out = []
+    for page, (now, before) in figures.items():
+        out += [{"key": f"{store}_{page}_p95", "metric": f"{name}: {PAGE_NAMES[page]}, two common words, p95 (ms)",
+                 "value": round(now * 1000, 1), "target": "<= 200", "met": now <= 0.2},
+                {"key": f"{store}_{page}_before_p95", "metric": f"{name}: the same as before this change, p95 (ms)",
+                 "value": round(before * 1000, 1)},
+                {"key": f"{store}_{page}_ratio", "metric": f"{name}: {page}, before / now",
+                 "value": round(before / now, 1) if now else None}]
+    return out
 
 
 if __name__ == "__main__":

@@ -50,9 +50,11 @@ import forms  # noqa: E402
 
 # One bench phone pushes what a whole district's phones would (thousands of reports per
 # round): the office's per-phone push rate (office/phone_limits.py, fairness between
-# phones) would stop it after 30 pushes a minute. Throughput is measured here; the limit
-# itself is tested in tests/adversarial/test_redteam_office_abuse.py.
+# phones) would stop it after 30 pushes a minute, and its bound on one phone's reports waiting
+# for derive after 500. Throughput is measured here; the limits themselves are tested in
+# tests/adversarial/test_redteam_office_abuse.py and test_redteam_round7.py.
 os.environ.setdefault("JAGA_PHONE_PUSHES_PER_MINUTE", "1000000")
+os.environ.setdefault("JAGA_PHONE_DERIVE_BACKLOG", "1000000000")
 from bench import floor as physical, harness, odk_baseline  # noqa: E402
 from bench.common import cpu_seconds, report  # noqa: E402
 from jaga_desa.testing.proxy import FaultProxy  # noqa: E402

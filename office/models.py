@@ -112,7 +112,8 @@ class ItemResult(BaseModel):
     envelope_id: str | None
     status: Literal["accepted", "duplicate", "rejected", "deferred"] = Field(
         description="deferred: not stored now and not refused (this phone's bytes for today are used: "
-                    "code quota_exceeded); send it again after retry_after seconds")
+                    "code quota_exceeded, or this phone's reports still waiting for derive are at "
+                    "the office's bound: code rate_limited); send it again after retry_after seconds")
     code: str | None = None
     reason: str | None = None
     retry_after: int | None = None

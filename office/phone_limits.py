@@ -18,6 +18,14 @@ token, known before any database work):
   one attachment upload): one more waits its turn on the event loop, holding no thread (at
   most 8 waiting, at most 30 s; beyond, 429 `rate_limited`), so one phone holds at most that
   many of the worker's threads and every other phone gets the rest — fairness.
+- **reports waiting for derive** (`JAGA_PHONE_DERIVE_BACKLOG`, default 500): a phone with that
+  many of its reports still queued for derive has its new reports *deferred* (per item,
+  `deferred` / `rate_limited`, nothing opened, nothing refused: the phone sends them again
+  after its back-off). Pushes are far cheaper than derive, so enrolled phones pushing at
+  their full rate otherwise grew the backlog — and the lag every early-warning signal and
+  DARURAT webhook waits behind — for as long as they kept at it (red team round 7: 42 s
+  behind after a 36 s flood of four phones). Now no phone holds more than this plus one
+  push in the queue, and a quiet phone's report waits behind at most that per flooding phone.
 The rate and in-flight gates live in each worker process's memory (a worker restart forgets
 a minute; N workers allow N times the rate); the byte quota is in the store.
 """
@@ -37,6 +45,7 @@ from sqlalchemy import Connection, case, func, select
 
 from core.errors import BadRequest
 from office.compression import _error, bearer_token
+from office.derive.schema import derive_jobs
 from office.schema import attachments, envelopes
 
 API = "/api/v1"
@@ -61,13 +70,15 @@ class PhoneLimits:
     bytes_per_day: int = 64 * MIB
     pushes_per_minute: int = 30
     concurrent: int = 2
+    derive_backlog: int = 500
 
     @classmethod
     def from_env(cls) -> "PhoneLimits":
         """The office's numbers (a bad value stops start-up with a typed error)."""
         return cls(_env_int("JAGA_PHONE_BYTES_PER_DAY", cls.bytes_per_day),
                    _env_int("JAGA_PHONE_PUSHES_PER_MINUTE", cls.pushes_per_minute),
-                   _env_int("JAGA_PHONE_CONCURRENT", cls.concurrent))
+                   _env_int("JAGA_PHONE_CONCURRENT", cls.concurrent),
+                   _env_int("JAGA_PHONE_DERIVE_BACKLOG", cls.derive_backlog))
 
 
 def day_start(received_at: str) -> str:
@@ -89,6 +100,13 @@ def used_today(conn: Connection, device_id: str, received_at: str) -> int:
                          .select_from(attachments.join(envelopes, envelopes.c.id == attachments.c.envelope_id))
                          .where(mine & envelopes.c.has_photo)).scalar_one() if photos else 0
     return int(sealed) + int(files)
+
+
+def waiting_for_derive(conn: Connection, device_id: str) -> int:
+    """This phone's reports still queued for derive (any consumer, due or backing off)."""
+    return conn.execute(select(func.count(func.distinct(derive_jobs.c.envelope_id)))
+                        .select_from(derive_jobs.join(envelopes, envelopes.c.id == derive_jobs.c.envelope_id))
+                        .where(envelopes.c.device_id == device_id)).scalar_one()
 
 
 def seconds_to_tomorrow(now: datetime) -> int:

@@ -56,12 +56,21 @@ class PostgresCluster:
 
     def make_db(self, name: str) -> str:
         """A fresh (dropped and re-created) database; returns its SQLAlchemy URL."""
+        return self._create(name, "")
+
+    def copy_db(self, source: str, name: str) -> str:
+        """A fresh database `name` made from `source` (CREATE DATABASE ... TEMPLATE: no one may
+        be connected to `source`); returns its SQLAlchemy URL. A bench's stores "as the push
+        left them", as it copies a SQLite file."""
+        return self._create(name, f' TEMPLATE "{source}"')
+
+    def _create(self, name: str, template: str) -> str:
         from sqlalchemy import create_engine, text
         if self._admin is None:
             self._admin = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         with self._admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
         return self.url(name)
 
     def stop(self) -> None:

@@ -19,10 +19,12 @@ from office import clock
 from office.dashboard import derived, queries, search_index
 from office.dashboard.schema import dash_reports
 from office.keys import OfficeKeys
-from office.schema import villages
+from office.schema import villages as villages_table
+from office.store.sealed import seal_geo
 
 BATCH = 100
 ADMIN = {"role": "admin", "region": None}
+CATEGORIES = ("perdagangan_orang", "penyelundupan", "pmi_nonprosedural", "lainnya")
 
 
 def vocabulary(n: int) -> list[str]:
@@ -39,16 +41,27 @@ def envelope_ids(n: int) -> list[str]:
     return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(n)]
 
 
-def fill_reports(engine: Engine, n: int) -> list[str]:
-    """n reports' dashboard rows in a migrated office store, one second apart; their ids."""
+def fill_reports(engine: Engine, n: int, villages: int = 1, keys: OfficeKeys | None = None) -> list[str]:
+    """n reports' dashboard rows in a migrated office store, one second apart; their ids.
+    Spread over `villages` villages (all in one region) and, like real reports, over urgency
+    levels (one in 50 DARURAT, one in 10 MENDESAK), categories, weeks and — with the office
+    `keys` to seal it — a GPS point on every other report, so the overview's charts and map
+    and the urgency-sorted inbox have something to count."""
     ids = envelope_ids(n)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def row(i: int) -> dict:
+        out = archive.dash_row(ids[i], i % villages + 1, "laporan_kecurigaan", clock.iso(start + timedelta(seconds=i)))
+        urgency = "darurat" if i % 50 == 7 else "mendesak" if i % 10 == 3 else "biasa"
+        out.update(urgency=urgency, urgent=urgency != "biasa", category=CATEGORIES[i % len(CATEGORIES)])
+        if keys is not None and i % 2:
+            out["geo"] = seal_geo(keys, ids[i], 4.1 + (i % 97) / 1000, 117.6 + (i % 89) / 1000)
+        return out
     with engine.begin() as conn:
-        conn.execute(insert(villages), [{"id": 1, "name": "Desa 1", "region": "Nunukan"}])
+        conn.execute(insert(villages_table), [{"id": v, "name": f"Desa {v}", "region": "Nunukan"}
+                                              for v in range(1, villages + 1)])
         for k in range(0, n, 5000):
-            conn.execute(insert(dash_reports), [archive.dash_row(ids[i], 1, "laporan_kecurigaan",
-                                                                 clock.iso(start + timedelta(seconds=i)))
-                                                for i in range(k, min(k + 5000, n))])
+            conn.execute(insert(dash_reports), [row(i) for i in range(k, min(k + 5000, n))])
     return ids
 
 
@@ -73,9 +86,9 @@ def analyze(engine: Engine) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def load(engine: Engine, keys: OfficeKeys, docs: list[list[str]]) -> None:
+def load(engine: Engine, keys: OfficeKeys, docs: list[list[str]], villages: int = 1) -> None:
     """Fill a migrated office store with these reports' words, indexed and analyzed."""
-    ids = fill_reports(engine, len(docs))
+    ids = fill_reports(engine, len(docs), villages, keys)
     write_index(engine, ids, tokens(keys, docs))
     analyze(engine)
 

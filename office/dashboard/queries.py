@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from sqlalchemy import Connection, and_, desc, func, or_, select, true
+from sqlalchemy import Connection, Integer, String, and_, cast, desc, func, literal, or_, select, true, union_all
 
 from core.errors import BadRequest, JagaError
 
@@ -174,12 +174,16 @@ def _latest_verdict():
             .order_by(desc(reviews.c.received_at)).limit(1).scalar_subquery())
 
 
-def conditions(conn: Connection, staff: dict, f: Filters, keys=None, *, first: int | None = None) -> list:
-    """The filters as WHERE terms. `first`: the caller reads only its first rows newest first
-    (a page), so a search may walk the reports instead of fetching every match
-    (search_index.holding_all)."""
+def conditions(conn: Connection, staff: dict, f: Filters, keys=None, *, first: int | None = None,
+               also: Sequence = ()) -> list:
+    """THE definition of "the reports matching these words under this staff member's grants
+    and filters", as WHERE terms on dash_reports: every list, count and map of the dashboard
+    is built on it. `first`: the caller reads only its first rows newest first (a page), so a
+    search may walk the reports instead of fetching every match; `also`: the caller's own
+    further terms (a level of the urgency inbox), weighed with the rest when the search
+    chooses how to answer (search_index.holding_all)."""
     r = dash_reports.c
-    cond = []
+    cond = list(also)
     allowed = visible_village_ids(conn, staff)
     if allowed is not None:
         cond.append(r.village_id.in_(allowed) if allowed else r.village_id == -1)
@@ -213,25 +217,33 @@ def conditions(conn: Connection, staff: dict, f: Filters, keys=None, *, first: i
             keys = office_keys.current()
         tokens = derived.term_hashes(keys, words(f.q))
         if tokens:
-            cond.append(search_index.holding_all(conn, tokens, r.envelope_id, first=first))
+            cond.append(search_index.holding_all(conn, tokens, r.envelope_id, first=first, among=cond))
     return cond
+
+
+def newest(conn: Connection, staff: dict, filters: Filters, n: int, *, keys=None,
+           after: tuple[str, str] | None = None, also: Sequence = ()) -> list[dict]:
+    """The first `n` matching reports newest first (after the (received_at, envelope_id)
+    cursor `after`, if any), with their village's name and latest verdict: the report list
+    and each level of the urgency inbox."""
+    r = dash_reports.c
+    cond = conditions(conn, staff, filters, keys, first=n, also=also)
+    if after:
+        at, eid = after
+        # the first term is implied by the second; it is there so SQLite seeks the cursor in
+        # ix_dash_reports_recv instead of walking every newer report to reach it
+        cond += [r.received_at <= at, or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid))]
+    q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
+         .join(villages, villages.c.id == r.village_id, isouter=True)
+         .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(n))
+    return _open_geo(conn.execute(q).mappings(), keys)
 
 
 def list_reports(conn: Connection, staff: dict, filters: Filters, limit: int = 50, *,
                  keys=None) -> tuple[list[dict], str | None]:
     """One page of matching reports, newest first, and the cursor of the next page (or None)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
-    r = dash_reports.c
-    cond = conditions(conn, staff, filters, keys, first=limit + 1)
-    if filters.cursor:
-        at, eid = filters.cursor
-        # the first term is implied by the second; it is there so SQLite seeks the cursor in
-        # ix_dash_reports_recv instead of walking every newer report to reach it
-        cond += [r.received_at <= at, or_(r.received_at < at, and_(r.received_at == at, r.envelope_id < eid))]
-    q = (select(dash_reports, villages.c.name.label("village_name"), _latest_verdict().label("verdict"))
-         .join(villages, villages.c.id == r.village_id, isouter=True)
-         .where(and_(true(), *cond)).order_by(desc(r.received_at), desc(r.envelope_id)).limit(limit + 1))
-    rows = _open_geo(conn.execute(q).mappings(), keys)
+    rows = newest(conn, staff, filters, limit + 1, keys=keys, after=filters.cursor)
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -255,21 +267,39 @@ def iter_reports(conn: Connection, staff: dict, filters: Filters, cap: int, *, k
 
 def counts(conn: Connection, staff: dict, filters: Filters, column: str, *, keys=None,
            top: int = 30) -> list[tuple[str | None, int]]:
-    col = getattr(dash_reports.c, column)
-    cond = conditions(conn, staff, filters, keys)
-    q = (select(col, func.count()).where(and_(true(), *cond)).group_by(col)
-         .order_by(desc(func.count())).limit(top))
-    if column == "week":
-        q = (select(col, func.count()).where(and_(true(), *cond)).group_by(col).order_by(desc(col)).limit(top))
-    return [(k, n) for k, n in conn.execute(q).all()]
+    """One chart's counts (`charts` for several at once)."""
+    return charts(conn, staff, filters, (column,), keys=keys, top=top)[column]
+
+
+def charts(conn: Connection, staff: dict, filters: Filters, columns: Sequence[str], *, keys=None,
+           top: int = 30) -> dict[str, list[tuple]]:
+    """The overview's charts: matching reports counted by each of `columns` (the `top` most
+    frequent values; weeks: the latest `top`), in ONE statement: the matching rows are found
+    once (a materialized CTE) and every chart is a GROUP BY over them, in the database. Each
+    chart counting the match itself found every match once per chart (4 x ~0.6 s for two
+    common words at 100k on SQLite)."""
+    matched = (select(*[getattr(dash_reports.c, c) for c in columns])
+               .where(and_(true(), *conditions(conn, staff, filters, keys))).cte("matched").prefix_with("MATERIALIZED"))
+    parts = []
+    for c in columns:
+        col = matched.c[c]
+        order = desc(col) if c == "week" else desc(func.count())
+        parts.append(select(select(literal(c).label("chart"), cast(col, String).label("value"),
+                                   func.count().label("n"))
+                            .group_by(col).order_by(order).limit(top).subquery()))
+    out: dict[str, list[tuple]] = {c: [] for c in columns}
+    for chart, value, n in conn.execute(union_all(*parts)).all():
+        out[chart].append((int(value) if value is not None and isinstance(dash_reports.c[chart].type, Integer)
+                           else value, n))
+    return out
 
 
 def points(conn: Connection, staff: dict, filters: Filters, *, keys=None, cap: int = 2000) -> list[dict]:
     r = dash_reports.c
-    cond = conditions(conn, staff, filters, keys) + [r.geo.is_not(None)]
+    cond = conditions(conn, staff, filters, keys, first=cap, also=[r.geo.is_not(None)])
     q = (select(r.envelope_id, r.geo, r.urgent, r.children, r.received_at, r.category, r.form_id)
          .where(and_(true(), *cond))
-         .order_by(desc(r.received_at)).limit(cap))
+         .order_by(desc(r.received_at), desc(r.envelope_id)).limit(cap))
     return [p for p in _open_geo(conn.execute(q).mappings(), keys) if p["lat"] is not None]
 
 

@@ -12,8 +12,10 @@ word in clear; the index holds nothing else of a report.
                 it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
                 a report first hands the index its kept tokens with FTS5's 'delete'
                 command: the index never holds a token of a report's old words.
-                A page of a search walks the newest reports and probes the match when
-                the match is large, and fetches the match when it is small (`holding_all`).
+                A search takes the cheapest of three forms (`holding_all`): fetch the
+                match when it is small; walk the caller's reports against the match read
+                once into a set when it is large; test each report's kept tokens when the
+                reports to test are few next to the match (a narrow filter, common words).
     PostgreSQL  dash_search (envelope_id PRIMARY KEY, terms text[]) with a GIN index on terms;
                 re-indexing replaces the array. The arrays stay in their rows (toast_tuple_target
                 8160) and the index has no pending list (fastupdate off), migration
@@ -24,12 +26,14 @@ word in clear; the index holds nothing else of a report.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
-from sqlalchemy import ColumnElement, Connection, Integer, String, Text, bindparam, column, select, table, text
+from sqlalchemy import (ColumnElement, Connection, Integer, LargeBinary, String, Text, and_, bindparam, case, column,
+                        exists, func, literal, select, table, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 
-dash_search = table("dash_search", column("envelope_id", String), column("doc", Integer))   # doc: SQLite only
+dash_search = table("dash_search", column("envelope_id", String), column("doc", Integer),   # doc: SQLite only
+                    column("terms", LargeBinary))                                   # SQLite: kept tokens (_pack)
 
 
 def _pg(conn: Connection) -> bool:
@@ -134,32 +138,82 @@ def _match(tokens: list[str]) -> str:
     return " AND ".join(f'"{t}"' for t in tokens if t.isalnum()) or '""'   # tokens are hex: quoting is exact
 
 
+SET, WALK, PROBE = 28, 14, 30
+"""What each form of a search costs on SQLite, in units of one rowid of the match materialized
+once (~0.5 us): a match fetched by the set form (its envelope id, then its report: ~14 us at
+100k), a report walked (its document by envelope id, then the materialized set: ~7 us), a
+report probed (its kept tokens read and searched: ~15 us). Measured on a 100k store, two
+common words (bench/search_index_bench.py prints the forms' figures)."""
+
+
 def holding_all(conn: Connection, tokens: Iterable[str], envelope_id: ColumnElement, *,
-                first: int | None = None) -> ColumnElement[bool]:
+                first: int | None = None, among: Sequence[ColumnElement[bool]] = ()) -> ColumnElement[bool]:
     """A condition on the caller's `envelope_id` column: the report holds every one of `tokens`.
 
-    `first`: the caller reads only its first rows along an index (the dashboard's page,
-    newest first). On SQLite the set form (`envelope_id IN (matching)`) fetches EVERY match
-    and the caller sorts them all: two common words, ~99k of 100k reports, took 400-700 ms
-    for a page of 50. When the match is large, the caller is better off walking its index and
-    testing each row: `(doc of this report) IN (FTS5 match)` is probed against the match
-    materialized once as a set of rowids (no per-match look-ups), and the walk stops at the
-    page (~first * reports / matches rows). A rare word makes that walk long, so the form is
-    chosen by the match count (cheap: detail=none counts doclists, 6 ms for 99k matches):
-    walk when matches^2 > first * reports, i.e. when it reads fewer rows than the set form.
-    Both forms select the same reports (tests/office/test_search_walk.py); PostgreSQL's plan
-    is its planner's (tests/office/test_search_plans.py)."""
+    `first`: the caller reads only its first rows along an index (a page, newest first);
+    None: it reads every matching row (the overview's counts). `among`: the caller's other
+    conditions on the same table (the staff member's grants and filters), so the cost of
+    each way of answering can be weighed against how many reports they leave.
+
+    On SQLite there are three forms (PostgreSQL's plan is its planner's, test_search_plans.py):
+      set    `envelope_id IN (matching)` fetches EVERY match: right for a rare word.
+      walk   the caller walks its index and tests each row against the match materialized
+             once as a set of rowids, stopping at the page (~first * reports / matches
+             rows): right when the match is large and so are the caller's rows.
+      probe  the caller walks its index and tests each row's own kept tokens (its
+             dash_search row, `instr` over their bytes), building no set: right when the
+             rows it tests are few next to the match — a narrow filter (one village) with
+             common words, where the walk built a set of ~99k rowids to test ~2k reports;
+             or a page of very common words. Testing FTS5 itself per row (rowid = ? AND
+             MATCH) re-reads both doclists each time (~0.6 ms a row), so the probe reads
+             the kept tokens, which are the tokens the index holds (`replace`; `held`).
+    The cheapest by SET * matches, matches + WALK * rows, PROBE * rows, where rows = what the
+    caller tests: a page's ~first * reports / matches, never more than its filter leaves;
+    every row its filter leaves, for counts. The match count is cheap (detail=none counts
+    doclists: 6 ms for 99k); the filter's rows are counted only when they decide, and only up
+    to where they stop mattering. All forms select the same reports
+    (tests/office/test_search_walk.py, test_search_overview.py)."""
     tokens = sorted(set(tokens))
-    if _pg(conn) or first is None:
+    if _pg(conn):
         return envelope_id.in_(matching(conn, tokens))
     q = _match(tokens)
     found = conn.exec_driver_sql("SELECT count(*) FROM dash_search_fts WHERE dash_search_fts MATCH ?", (q,)).scalar()
     reports = conn.exec_driver_sql("SELECT max(doc) FROM dash_search").scalar() or 0   # >= reports indexed
-    if found * found <= first * reports:
+    rows = reports if first is None else min(reports, first * reports // max(found, 1))
+    form = _cheapest(found, rows)
+    if form != "probe" and among:         # fewer rows favour a probe, then a walk: the filter decides
+        form = _cheapest(found, _rows(conn, envelope_id, among, cap=rows))
+    if form == "probe":
+        return _probe(tokens, envelope_id)
+    if form == "set":
         return envelope_id.in_(matching(conn, tokens))
     doc = select(dash_search.c.doc).where(dash_search.c.envelope_id == envelope_id).scalar_subquery()
     return doc.in_(text("SELECT rowid FROM dash_search_fts WHERE dash_search_fts MATCH :q")
                    .bindparams(q=q).columns(rowid=Integer))
+
+
+def _cheapest(found: int, rows: int) -> str:
+    return min((PROBE * rows, "probe"), (found + WALK * rows, "walk"), (SET * found, "set"))[1]
+
+
+def _rows(conn: Connection, envelope_id: ColumnElement, among: Sequence[ColumnElement[bool]], *, cap: int) -> int:
+    """How many rows of `envelope_id`'s table the conditions leave, counting no further than `cap`."""
+    inner = select(envelope_id).where(*among).limit(cap).subquery()
+    return conn.execute(select(func.count()).select_from(inner)).scalar()
+
+
+def _probe(tokens: list[str], envelope_id: ColumnElement) -> ColumnElement[bool]:
+    """The report's own kept tokens hold every one of `tokens`: the 16 bytes of each in its
+    packed bytes, or the token between spaces in a kept text (a document with a token that is
+    not 32 hex, `_pack`). Every searched token is 32 hex (derived.term_hashes). A token found
+    at an offset that is not a multiple of 16 would need 16 bytes straddling two keyed hashes
+    to equal a third keyed hash: 2^-128 a place, never in practice."""
+    s = dash_search.c
+    spaced = literal(" ").op("||")(s.terms).op("||")(literal(" "))
+    as_bytes = and_(*[func.instr(s.terms, literal(bytes.fromhex(t), LargeBinary)) > 0 for t in tokens])
+    as_text = and_(*[func.instr(spaced, literal(f" {t} ")) > 0 for t in tokens])
+    return exists().where(s.envelope_id == envelope_id,
+                          case((func.typeof(s.terms) == "blob", as_bytes), else_=as_text))
 
 
 def indexed(conn: Connection, envelope_ids: Iterable[str] | None = None) -> set[str]:

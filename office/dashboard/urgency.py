@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from sqlalchemy import Connection, and_, case, desc, or_, select, true
-
-from office.schema import villages
+from sqlalchemy import Connection, case, or_
 
 from . import queries
 from .schema import dash_reports
@@ -30,22 +28,26 @@ def decode(text: str) -> tuple[int, str, str]:
         raise queries.FilterError("ucursor: not a cursor from this dashboard; start from the first page") from None
 
 
+LEVELS = {3: dash_reports.c.urgency == "darurat",    # RANK's first branch, as SQLite can seek it
+          2: RANK == 2, 1: RANK == 1}
+
+
 def list_reports(conn: Connection, staff: dict, filters: queries.Filters, limit: int = 50, *,
                  cursor: str | None = None, keys=None) -> tuple[list[dict], str | None]:
-    """Like queries.list_reports, ordered by urgency level, then newest first."""
+    """Like queries.list_reports, ordered by urgency level, then newest first: level by level,
+    each the report list's own newest-first page (`queries.newest`) restricted to that level,
+    so a search among them walks or probes like the report list (search_index.holding_all)
+    instead of fetching and sorting every match (one ORDER BY on RANK sorted them all)."""
     limit = max(1, min(int(limit), queries.MAX_LIMIT))
-    r = dash_reports.c
-    cond = queries.conditions(conn, staff, filters, keys)
-    if cursor:
-        rank, at, eid = decode(cursor)
-        cond.append(or_(RANK < rank, and_(RANK == rank, or_(r.received_at < at,
-                                                             and_(r.received_at == at, r.envelope_id < eid)))))
-    q = (select(dash_reports, villages.c.name.label("village_name"),
-                queries._latest_verdict().label("verdict"), RANK.label("rank"))
-         .join(villages, villages.c.id == r.village_id, isouter=True)
-         .where(and_(true(), *cond)).order_by(desc(RANK), desc(r.received_at), desc(r.envelope_id))
-         .limit(limit + 1))
-    rows = queries._open_geo(conn.execute(q).mappings(), keys)
+    start, at, eid = decode(cursor) if cursor else (3, None, None)
+    rows: list[dict] = []
+    for rank in range(start, 0, -1):
+        after = (at, eid) if rank == start and at is not None else None
+        got = queries.newest(conn, staff, filters, limit + 1 - len(rows), keys=keys, after=after,
+                             also=[LEVELS[rank]])
+        rows += [{**row, "rank": rank} for row in got]
+        if len(rows) > limit:
+            break
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]

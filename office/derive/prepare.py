@@ -7,7 +7,8 @@ Why a pool: SQLite has one writer, and on a 2-core office one derive process can
 with the push on its own (bench/derive_bench.py). About half of a report's derive cost is
 this reading (opening, cleaning the answers, HMACs of its words, extracting identifiers);
 `Preparer(keys, workers=N)` spreads it over N - 1 processes while the worker's own process,
-the one writer, does only the SQL and the rules — the write transaction stays as short as before, and nothing is written
+the one writer, does the SQL and the rules (and, when the pool is the slower, a share of the
+preparing: Balance) — the write transaction stays as short as before, and nothing is written
 outside it, so kill -9 and the queue's guarantees are those of office/derive/worker.py.
 
 The pool's processes are spawned (never forked from a threaded office) and get the office's
@@ -25,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ from office import opening
 from office.keys import OfficeKeys
 
 from . import registry
+from .heap import freeze_heap
 from .registry import Stored
 
 log = logging.getLogger("jaga.office.derive")
@@ -95,13 +98,69 @@ def prepare(keys: OfficeKeys, raws: list[Raw]) -> list[Stored]:
 
 
 class Pending:
-    """Prepared reports on their way: `get()` waits for them."""
+    """Prepared reports on their way: `get()` waits for them (and tells `balance` what the
+    writer did since the last batch, so the next one is split to match)."""
 
-    def __init__(self, parts: list[Callable[[], list[Stored]]]) -> None:
-        self._parts = parts
+    def __init__(self, parts: list[Callable[[], list[Stored]]], balance: "Balance | None" = None) -> None:
+        self._parts, self._balance = parts, balance
 
     def get(self) -> list[Stored]:
-        return [item for part in self._parts for item in part()]
+        if self._balance is not None:
+            self._balance.writing_done()
+        out = [item for part in self._parts for item in part()]
+        if self._balance is not None:
+            self._balance.batch_done(len(out))
+        return out
+
+
+class Balance:
+    """How much of each batch the writer prepares itself, so that it and the pool finish
+    together. A batch costs the writer its write W per report (and whatever it prepares, l
+    per report) and the pool p per report it prepares; the pool prepares the next batch while
+    the writer writes this one, so they keep pace when p·(1 - h) = W + l·h, that is when the
+    writer's share is h = (p - W) / (p + l) (none when the pool is the faster). Each figure is
+    CPU time — the writer thread's own (time.thread_time: pushes of the office process are
+    not counted) and the pool's as it reports it — so a loaded machine does not move the
+    split; each batch's estimate is averaged with the last. With a pool slower than the
+    writer (preparing costs more than writing), all of it in the pool left the writer idle
+    for a third of each batch (bench/derive_bench.py). Where a report is prepared changes
+    nothing of what is derived from it."""
+
+    MAX = 0.9
+
+    def __init__(self) -> None:
+        self.share = 0.0
+        self._lock = threading.Lock()
+        self._mark: float | None = None         # the writer thread's CPU clock when its last batch was prepared
+        self._writing: float | None = None      # ... its CPU since then (the write, the next claim)
+        self._here = [0, 0.0]                   # reports prepared here this batch, CPU seconds
+        self._pool = [0, 0.0]                   # ... in the pool
+
+    def writing_done(self) -> None:
+        if self._mark is not None:
+            self._writing = time.thread_time() - self._mark
+
+    def here(self, n: int, cpu: float) -> None:
+        with self._lock:
+            self._here[0] += n
+            self._here[1] += cpu
+
+    def pooled(self, n: int, cpu: float) -> None:
+        with self._lock:
+            self._pool[0] += n
+            self._pool[1] += cpu
+
+    def batch_done(self, n: int) -> None:
+        with self._lock:
+            (here_n, here_cpu), (pool_n, pool_cpu) = self._here, self._pool
+            self._here, self._pool = [0, 0.0], [0, 0.0]
+        if pool_n and n and self._writing is not None:
+            p = pool_cpu / pool_n
+            l = here_cpu / here_n if here_n else p
+            w = self._writing / n
+            h = max(0.0, (p - w) / (p + l)) if p + l > 0 else 0.0
+            self.share = min(self.MAX, (self.share + h) / 2)
+        self._mark = time.thread_time()
 
 
 class Preparer:
@@ -116,6 +175,7 @@ class Preparer:
         self._lifeline = multiprocessing.Pipe(duplex=False) if self.workers > 1 else None
         if self.workers > 1:
             self._pool = self._new_pool()
+        self.balance = Balance()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         from office import warning
@@ -135,9 +195,22 @@ class Preparer:
         if self._pool is None or len(raws) < 2:
             done = prepare(self.keys, raws)
             return Pending([lambda: done])
-        size = -(-len(raws) // (self.workers - 1))
-        chunks = [raws[k:k + size] for k in range(0, len(raws), size)]
-        return Pending([self._part(chunk) for chunk in chunks])
+        here = int(len(raws) * self.balance.share)         # the writer's own share (Balance)
+        theirs = raws[here:]
+        size = -(-len(theirs) // (self.workers - 1))
+        chunks = [theirs[k:k + size] for k in range(0, len(theirs), size)]
+        parts = [self._part(chunk) for chunk in chunks]
+        return Pending(([self._here(raws[:here])] if here else []) + parts, self.balance)
+
+    def _here(self, raws: list[Raw]) -> Callable[[], list[Stored]]:
+        """The writer's share, prepared when the batch is wanted (the pool starts on the rest
+        at once)."""
+        def get() -> list[Stored]:
+            cpu = time.thread_time()
+            done = prepare(self.keys, raws)
+            self.balance.here(len(raws), time.thread_time() - cpu)
+            return done
+        return get
 
     def _part(self, chunk: list[Raw]) -> Callable[[], list[Stored]]:
         pool = self._pool
@@ -149,7 +222,9 @@ class Preparer:
         def get() -> list[Stored]:
             try:
                 if future is not None:
-                    return future.result()
+                    done, cpu = future.result()
+                    self.balance.pooled(len(done), cpu)
+                    return done
             except BrokenProcessPool:
                 pass
             self._restart(pool)
@@ -202,6 +277,7 @@ def _start(x25519: bytes, ed25519: bytes, config, lifeline) -> None:
     set_current(config)
     _keys.append(OfficeKeys(X25519PrivateKey.from_private_bytes(x25519), Ed25519PrivateKey.from_private_bytes(ed25519)))
     registry.all_consumers()
+    freeze_heap()
 
 
 def _exit_with_parent(lifeline) -> None:
@@ -216,5 +292,8 @@ def _ready(_: int) -> bool:
     return bool(_keys)
 
 
-def _prepare_here(raws: list[Raw]) -> list[Stored]:
-    return prepare(_keys[0], raws)
+def _prepare_here(raws: list[Raw]) -> tuple[list[Stored], float]:
+    """In a pool process: the prepared reports and the CPU seconds they took (Balance)."""
+    cpu = time.process_time()
+    done = prepare(_keys[0], raws)
+    return done, time.process_time() - cpu

@@ -47,6 +47,7 @@ from office.schema import envelopes, persons
 from office.writer_gate import WriterGate
 
 from . import prepare, queue, registry
+from .heap import freeze_heap
 from .prepare import Pending, Preparer, Raw
 from .registry import Consumer, Stored
 from .schema import derive_jobs, derive_lease
@@ -230,6 +231,7 @@ class Pipeline:
                  give_way: bool = False) -> None:
         self.engine, self.keys, self.batch, self.give_way = engine, keys, batch, give_way
         self.preparer = Preparer(keys, workers)
+        freeze_heap()
         self._next: _Claim | None = None
         self._behind = False
         self._step_took = 0.0                # s, its last batch (the turn it gives pushes past the budget)

@@ -16,12 +16,14 @@ from .envelopes import ingest_batch, ingest_envelope
 
 
 def store_batch(engine: Engine, keys: OfficeKeys, items: list[bytes], device_id: str, *,
-                purpose: str = "push", nonce: str | None = None, quota: int | None = None) -> list[dict]:
+                purpose: str = "push", nonce: str | None = None, quota: int | None = None,
+                backlog: int | None = None) -> list[dict]:
     """`ingest_batch` committed once (before any receipt leaves); one result per item.
     `purpose` and `nonce` are what a refusal answers (sync/statement.py); `quota` the
-    phone's bytes per day (office/phone_limits.py). After the commit the derive worker of
-    this process is woken for the jobs the batch queued."""
-    kw = {"purpose": purpose, "nonce": nonce, "quota": quota}
+    phone's bytes per day and `backlog` its reports that may wait for derive
+    (office/phone_limits.py). After the commit the derive worker of this process is woken
+    for the jobs the batch queued."""
+    kw = {"purpose": purpose, "nonce": nonce, "quota": quota, "backlog": backlog}
     try:
         with engine.begin() as conn:
             results = ingest_batch(conn, items, device_id=device_id, keys=keys, **kw)

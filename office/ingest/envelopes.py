@@ -34,19 +34,20 @@ from . import admission, quarantine
 from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, signed_refusal, stored_receipt
 
 log = logging.getLogger("jaga.office.ingest")
+BACKLOG_RETRY = 10          # seconds a phone deferred for its derive backlog is told to wait
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
                     now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
-                    quota: int | None = None) -> dict:
+                    quota: int | None = None, backlog: int | None = None) -> dict:
     """One item -> {envelope_id, status, receipt | code+reason}. Raises nothing for bad input."""
     return ingest_batch(conn, [data], device_id=device_id, keys=keys, now=now, purpose=purpose, nonce=nonce,
-                        quota=quota)[0]
+                        quota=quota, backlog=backlog)[0]
 
 
 def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: OfficeKeys,
                  now: datetime | None = None, purpose: str = "push", nonce: str | None = None,
-                 quota: int | None = None) -> list[dict]:
+                 quota: int | None = None, backlog: int | None = None) -> list[dict]:
     """A whole batch in one pass: one lookup of known ids and authors, crypto per item, then
     one multi-row insert per table (`ingest_envelope` is the batch of one).
 
@@ -90,8 +91,11 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     # this phone's bytes today, read once when a quota applies — before opening ahead, so a
     # phone past its quota costs the office no decryption (red team round 6)
     spent = phone_limits.used_today(conn, device_id, received_at) if quota is not None else None
+    # `backlog`: a phone with that many reports still waiting for derive is deferred, unopened
+    # (office/phone_limits.py), so pushing faster than derive cannot grow the lag without bound
+    busy = backlog is not None and phone_limits.waiting_for_derive(conn, device_id) >= backlog
     ahead = _open_ahead(parsed, known, authors, device_id, keys,
-                        None if quota is None else quota - spent)
+                        0 if busy else None if quota is None else quota - spent)
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
     meta: dict[str, dict] = {}           # envelope id -> its filter columns, worked out once
     signing: list[tuple[int, dict, rc.Receipt]] = []
@@ -103,6 +107,11 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
                           if old_sha != sha or old_device != device_id else
                           {"envelope_id": eid, "status": "duplicate",
                            "receipt": stored_receipt(old_receipt, keys) if old_receipt else None})
+            continue
+        if busy:
+            results[i] = {"envelope_id": eid, "status": "deferred", "code": "rate_limited",
+                          "reason": f"this phone has {backlog} reports or more the office has not yet "
+                                    "worked through; send again later", "retry_after": BACKLOG_RETRY}
             continue
         cost = _cost(data, header)
         if quota is not None and spent is not None:

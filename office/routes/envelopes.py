@@ -39,7 +39,8 @@ def push(batch: EnvelopeBatch, device: DeviceDep, office: OfficeDep, request: Re
     good = [d for d in datas if d is not None]
     nonce = request_nonce(request)      # refusals answer this push only (sync/statement.py)
     it = iter(ingest.store_batch(office.engine, office.keys, good, device["id"], nonce=nonce,
-                                 quota=office.limits.bytes_per_day))
+                                 quota=office.limits.bytes_per_day,
+                                 backlog=office.limits.derive_backlog))
     results = [next(it) if d is not None else {"envelope_id": None, "status": "rejected",
                                                 "code": "bad_base64", "reason": "item is not base64"}
                for d in datas]

@@ -41,7 +41,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from office.keys import OfficeKeys
 
-from . import names
+from . import driver_sql, names
 from .config import WarningConfig
 from .linkkeys import link_key, open_name, open_values, seal_values
 from .schema import warn_links, warn_name_stats, warn_signal_reports, warn_signals
@@ -55,6 +55,8 @@ PAIR_CAP = 50            # reports sharing one identifier compared pair by pair 
 WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
 _PAIR_CACHE: OrderedDict[tuple[str, str], tuple[str, ...] | None] = OrderedDict()
 _PAIR_CACHE_MAX = 200_000
+_KINDS_SQL = ", ".join(f"'{k}'" for k in IDENTIFIER_KINDS)
+_NO_PHONES: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -163,8 +165,9 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     if not add:
         return {}
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
-    have = dict(conn.execute(select(warn_name_stats.c.key, warn_name_stats.c.n)
-                             .where(warn_name_stats.c.key.in_(list(set(add) | weeks)))).all())
+    asked = list(set(add) | weeks)
+    have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
+                                tuple(asked)))
     _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
     # a word's count without this batch's own names: two reports naming "Saparudin" do not
@@ -179,10 +182,9 @@ def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) ->
     what was counted then, not what today's extraction would find — so no name counts twice."""
     if not envelope_ids:
         return
-    rows = conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind, warn_links.c.key, warn_links.c.at,
-                               warn_links.c.sealed)
-                        .where(and_(warn_links.c.envelope_id.in_(envelope_ids),
-                                    warn_links.c.kind.in_(("name", "place"))))).all()
+    rows = driver_sql.rows(conn, "SELECT envelope_id, kind, key, at, sealed FROM warn_links WHERE envelope_id IN "
+                                 f"({driver_sql.marks(len(envelope_ids))}) AND kind IN ('name', 'place')",
+                           tuple(envelope_ids))
     places = {r.envelope_id: r.key for r in rows if r.kind == "place"}
     people = []
     for r in rows:
@@ -246,19 +248,24 @@ def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool)
         hits, one_village = _holders(conn, kind, new, config, whole)
         deferred |= {r["envelope_id"] for r in new if r["key"] in one_village}
         hubs: dict[str, str] = {}
+        tops: dict[str, list[str]] = {}       # a key's newest PAIR_CAP holders, read once per key
         for r in new:
-            village[r["envelope_id"]], at[r["envelope_id"]] = r["village_id"], r["at"]
-            value = (kind, values[(kind, r["key"])])
-            lst = hits.get(r["key"], [])
-            hub = hubs.setdefault(r["key"], r["envelope_id"])
-            if hub != r["envelope_id"]:
-                edges[frozenset((r["envelope_id"], hub))].add(value)
-            for h in lst[:PAIR_CAP]:
-                if h.envelope_id != r["envelope_id"]:
-                    edges[frozenset((r["envelope_id"], h.envelope_id))].add(value)
-                    village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-            if hub == r["envelope_id"]:
-                _star(edges, star, hub, lst[PAIR_CAP:], value, village, at)
+            me, key = r["envelope_id"], r["key"]
+            village[me], at[me] = r["village_id"], r["at"]
+            value = (kind, values[(kind, key)])
+            top = tops.get(key)
+            if top is None:
+                top = tops[key] = [h.envelope_id for h in hits.get(key, [])[:PAIR_CAP]]
+                for h in hits.get(key, [])[:PAIR_CAP]:    # a holder's village and time are its own,
+                    village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at   # whichever row asked
+            hub = hubs.setdefault(key, me)
+            if hub != me:
+                edges[frozenset((me, hub))].add(value)
+            for e in top:
+                if e != me:
+                    edges[frozenset((me, e))].add(value)
+            if hub == me:
+                _star(edges, star, hub, hits.get(key, [])[PAIR_CAP:], value, village, at)
     spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
     spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
@@ -314,8 +321,9 @@ def _live_rings(conn, envs: set[str]) -> tuple[list[tuple[int, str]], dict[int, 
     joined in one query, SQLite's planner walked every ring signal instead."""
     if not envs:
         return [], {}
-    held = [(s, e) for s, e in conn.execute(select(warn_signal_reports.c.signal_id, warn_signal_reports.c.envelope_id)
-                                            .where(warn_signal_reports.c.envelope_id.in_(sorted(envs))))]
+    held = [(s, e) for s, e in driver_sql.rows(conn, "SELECT signal_id, envelope_id FROM warn_signal_reports "
+                                                     f"WHERE envelope_id IN ({driver_sql.marks(len(envs))})",
+                                               tuple(sorted(envs)))]
     if not held:
         return [], {}
     signals = {s["id"]: dict(s) for s in conn.execute(select(warn_signals).where(and_(
@@ -342,22 +350,24 @@ def _one_hop(conn, stored: set[str], config, edges, village, at) -> None:
     """The identifier partners of stored reports an edge reached (their own window)."""
     if not stored:
         return
-    mine = conn.execute(select(warn_links.c.envelope_id, warn_links.c.kind, warn_links.c.key, warn_links.c.at)
-                        .where(and_(warn_links.c.envelope_id.in_(list(stored)),
-                                    warn_links.c.kind.in_(IDENTIFIER_KINDS)))).all()
+    mine = driver_sql.rows(conn, "SELECT envelope_id, kind, key, at FROM warn_links WHERE envelope_id IN "
+                                 f"({driver_sql.marks(len(stored))}) AND kind IN ({_KINDS_SQL})", tuple(stored))
+    # one look-up per distinct key, from its earliest holder: that holder's window starts
+    # first, so it reaches every report a later holder's would (window() has no end)
+    firsts: dict[str, dict[str, Any]] = {kind: {} for kind in IDENTIFIER_KINDS}
+    for m in mine:
+        first = firsts[m.kind]
+        if m.key not in first or m.at < first[m.key].at:
+            first[m.key] = m
     for kind in IDENTIFIER_KINDS:
-        # one look-up per distinct key, from its earliest holder: that holder's window starts
-        # first, so it reaches every report a later holder's would (window() has no end)
-        first: dict[str, Any] = {}
-        for m in mine:
-            if m.kind == kind and (m.key not in first or m.at < first[m.key].at):
-                first[m.key] = m
+        first = firsts[kind]
         hits = newest(conn, kind, {k: m.at for k, m in first.items()}, config.identifier_days,
                       {k: PAIR_CAP for k in first})
         for key, m in first.items():
-            for h in hits.get(key, []):
-                if h.envelope_id != m.envelope_id:
-                    edges[frozenset((m.envelope_id, h.envelope_id))].add((kind, "#" + m.key[:12]))
+            me, value = m.envelope_id, (kind, "#" + key[:12])
+            for h in hits.get(key, ()):
+                if h.envelope_id != me:
+                    edges[frozenset((me, h.envelope_id))].add(value)
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
 
 
@@ -368,8 +378,7 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
     others = {e for pair in edges for e in pair if any(x in mine for x in pair)} - set(mine)
     theirs: dict[str, list[str]] = defaultdict(list)
     if others:
-        for e, blob in conn.execute(select(warn_links.c.envelope_id, warn_links.c.sealed).where(and_(
-                warn_links.c.kind == "name", warn_links.c.envelope_id.in_(list(others))))):
+        for e, blob in _of_kind(conn, "name", others, "sealed"):
             o = _open_person(keys, e, blob)
             if o:
                 theirs[e].append(o[0])
@@ -409,16 +418,34 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
         return set()
     new_places = {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}
     total = max(counts.get(TOTAL, 1), 1)
-    word_n = {w: counts.get("before:" + link_key(keys, "name_tok", w), 0) for _, p in people for w in _words(p.name)}
+    # a batch names the same people again and again: each name's words, each word's keyed
+    # hash and each name's blocks are worked out once in this call (and kept no longer)
+    said: dict[str, list[str]] = {}
+    hashed: dict[str, str] = {}
+
+    def words(name: str) -> list[str]:
+        if name not in said:
+            said[name] = _words(name)
+        return said[name]
+
+    def tok(w: str) -> str:
+        if w not in hashed:
+            hashed[w] = link_key(keys, "name_tok", w)
+        return hashed[w]
+
+    word_n = {w: counts.get("before:" + tok(w), 0) for _, p in people for w in words(p.name)}
     cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))
     want: dict[tuple[str, str], str] = {}
     asks = []
+    blocks_of: dict[str, list | None] = {}
     for r, p in people:
-        if names.bits(_words(p.name), word_n, total) < config.name_min_bits:
+        if p.name not in blocks_of:
+            blocks_of[p.name] = None if names.bits(words(p.name), word_n, total) < config.name_min_bits else (
+                [("name", link_key(keys, "name", names.full_key(p.name)))]
+                + [("name_tok", tok(w)) for w in names.name_tokens(p.name) if counts.get(tok(w), 0) <= cap])
+        blocks = blocks_of[p.name]
+        if blocks is None:
             continue                     # too common to ever link by name
-        blocks = [("name", link_key(keys, "name", names.full_key(p.name)))]
-        blocks += [("name_tok", link_key(keys, "name_tok", w)) for w in names.name_tokens(p.name)
-                   if counts.get(link_key(keys, "name_tok", w), 0) <= cap]
         for b in blocks:
             want[b] = max(want.get(b, ""), r.received_at)
         asks.append((r, p, blocks))
@@ -440,35 +467,53 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                                                           if r.envelope_id in new_places}
     ringed = _in_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)
                               and ((h.village_id, opened[ck][1]) in own or (h.village_id, None) in own)})
-    near = _near_words({w for _, p, _ in asks for w in _words(p.name)},
-                       {w for o in opened.values() if o for w in _words(o[0])})
+    # ... and which ring each candidate is in: a ring village's own mention counts for that
+    # ring's reports only, never for strangers of the same name (_significant)
+    rings_of: dict[str, set[int]] = defaultdict(set)
+    if ringed:
+        for sid, e in _live_rings(conn, {h.envelope_id for ck, h in cands.items() if opened.get(ck)})[0]:
+            rings_of[e].add(sid)
+    near = _near_words({w for _, p, _ in asks for w in words(p.name)},
+                       {w for o in opened.values() if o for w in words(o[0])})
+    listed: dict[tuple[str, str], list] = {}     # a block's openable holders, read once per block
+
+    def holders(block: tuple[str, str]) -> list:
+        if block not in listed:
+            listed[block] = [(h.envelope_id, opened[ck], phones.get(h.envelope_id, _NO_PHONES), h)
+                             for h in hits[block[0]].get(block[1], ())
+                             if opened.get(ck := (h.envelope_id, bytes(h.sealed or b""))) is not None]
+        return listed[block]
+
     spelling: set[frozenset] = set()
+    # (new name, stored name) -> the matched words' bits, or None: a common name meets the same
+    # stored names in report after report, and each decision costs two keyed hashes
+    decided: dict[tuple[str, str], float | None] = {}
     for r, p, blocks in asks:
         mentions: dict[str, tuple[float, bool, bool, str, int]] = {}
         me = r.envelope_id
         mine, here = phones.get(me, set()), places.get(me)       # the same for every hit below
-        for kind, key in blocks:
-            for h in hits[kind].get(key, []):
-                env = h.envelope_id
+        for block in blocks:
+            for env, (other, role), theirs, h in holders(block):
                 if env == me:
                     continue
-                ck = (env, bytes(h.sealed or b""))
-                if opened.get(ck) is None or frozenset((me, env)) in edges:
-                    continue
-                theirs = phones.get(env, set())
-                if mine and theirs and not mine & theirs:
+                if mine and theirs and mine.isdisjoint(theirs):
                     continue             # both give a number and they differ: two people with one name
-                other, role = opened[ck]
-                words = _decide(keys, p.name, other, near)
-                if words is None:
+                if frozenset((me, env)) in edges:
                     continue
-                m = (names.bits(list(words), word_n, total), bool(p.role) and p.role == role,
+                pair = (p.name, other)
+                if pair not in decided:      # a pure function of the two names in this call
+                    words = _decide(keys, p.name, other, near)
+                    decided[pair] = None if words is None else names.bits(list(words), word_n, total)
+                bits = decided[pair]
+                if bits is None:
+                    continue
+                m = (bits, bool(p.role) and p.role == role,
                      here is not None and here == places.get(env), other, h.village_id)
                 old = mentions.get(h.envelope_id)
                 if old is None or (m[1] + m[2], m[0]) > (old[1] + old[2], old[0]):
                     mentions[h.envelope_id] = m
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
-        linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed)
+        linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed, rings_of)
         for env in linked:
             pair = frozenset((r.envelope_id, env))
             edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))
@@ -479,9 +524,13 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
 
 
 def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: dict, config,
-                 ringed: set[str] = frozenset()) -> set[str]:
+                 ringed: set[str] = frozenset(), rings_of: dict[str, set[int]] | None = None) -> set[str]:
     """The mentions that are more than chance (see _name_edges), as envelope ids. Mentions
-    from the new report's own village count only when they are `ringed` (see _in_rings)."""
+    from the new report's own village count only when they are `ringed` (see _in_rings), and
+    then for their own ring's reports only (`rings_of`: candidate -> its ring signals): the
+    village counted once more must not carry strangers who share the name over the bar too
+    (red team round 7: "Budi Santoso", one name in 200, named again in a ring village pulled
+    the neighbour and five strangers of five other villages into the ring)."""
     if not mentions:
         return set()
     in_window = sum(counts.get("*w:" + w, 0) for w in _weeks(r.received_at, config.name_days))
@@ -502,16 +551,31 @@ def _significant(keys, r, p, mentions: dict, counts: dict, total: int, places: d
         for weakest in levels:       # the full-name matches first, then down to shorter ones ("Amir")
             group = [e for e, m in mentions.items()
                      if m[0] >= weakest and (m[1] or not need_role) and (m[2] or not need_place)]
-            # mentions count by village: a village names its own people again and again, so
-            # repeats inside one village (or in the new report's own) are not more people
-            elsewhere = {mentions[e][4] for e in group if mentions[e][4] != r.village_id or e in ringed}
-            if not elsewhere - {r.village_id}:
-                continue
             lam = max(in_window, WINDOW_FLOOR) * 2.0 ** -weakest * max(factor, 1e-6)
-            if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
-                    and len(group) > len(best):
-                best = set(group)
+            # mentions count by village: a village names its own people again and again, so
+            # repeats inside one village (or in the new report's own) are not more people ...
+            for members in [group] + _ring_groups(group, mentions, r.village_id, ringed, rings_of or {}):
+                # ... except its ring report with an identifier, for that ring's reports only
+                elsewhere = {mentions[e][4] for e in members if mentions[e][4] != r.village_id or e in ringed}
+                if members is group:
+                    elsewhere.discard(r.village_id)
+                if not elsewhere - {r.village_id}:
+                    continue
+                if len(modes) * len(levels) * poisson_tail(len(elsewhere), lam) <= config.name_alpha \
+                        and len(members) > len(best):
+                    best = set(members)
     return best
+
+
+def _ring_groups(group: list[str], mentions: dict, village_id: int, ringed: set[str],
+                 rings_of: dict[str, set[int]]) -> list[list[str]]:
+    """For each ring report with an identifier of the new report's own village in `group`:
+    the mentions of `group` in the same ring (it among them)."""
+    out = []
+    for e0 in group:
+        if e0 in ringed and mentions[e0][4] == village_id and rings_of.get(e0):
+            out.append([e for e in group if rings_of.get(e, set()) & rings_of[e0]])
+    return out
 
 
 def _in_rings(conn: Connection, envs: set[str]) -> set[str]:
@@ -561,8 +625,7 @@ def _decide(keys: OfficeKeys, a: str, b: str, near: set[tuple[str, str]]) -> tup
 def _phones(conn: Connection, envs: set[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     if envs:
-        for e, k in conn.execute(select(warn_links.c.envelope_id, warn_links.c.key).where(and_(
-                warn_links.c.kind == "phone", warn_links.c.envelope_id.in_(list(envs))))):
+        for e, k in _of_kind(conn, "phone", envs):
             out[e].add(k)
     return out
 
@@ -570,8 +633,14 @@ def _phones(conn: Connection, envs: set[str]) -> dict[str, set[str]]:
 def _places(conn: Connection, envs: set[str]) -> dict[str, str]:
     if not envs:
         return {}
-    return dict(conn.execute(select(warn_links.c.envelope_id, warn_links.c.key).where(and_(
-        warn_links.c.kind == "place", warn_links.c.envelope_id.in_(list(envs))))).all())
+    return dict(_of_kind(conn, "place", envs))
+
+
+def _of_kind(conn: Connection, kind: str, envs: set[str], column: str = "key") -> list:
+    """(envelope id, `column`) of these reports' links of `kind` (office/warning/driver_sql.py)."""
+    envs = list(envs)
+    return driver_sql.rows(conn, f"SELECT envelope_id, {column} FROM warn_links WHERE kind = ? "
+                                 f"AND envelope_id IN ({driver_sql.marks(len(envs))})", (kind, *envs))
 
 
 def _rings(conn, keys, edges, village, at, spelling) -> list[Ring]:

@@ -37,6 +37,8 @@ from core.errors import BadRequest
 from office import clock
 
 from .rules import explain, title
+from office.schema import envelopes
+
 from .schema import warn_deliveries, warn_signal_reports, warn_signals
 
 SIGNATURE_HEADER = "X-Jaga-Signature"
@@ -67,14 +69,28 @@ def verify(secret: bytes, body: bytes, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), header)
 
 
-def payload(conn: Connection, signal: dict) -> dict:
+def payload(conn: Connection, signal: dict) -> dict | None:
+    """What the partner is told of `signal`, or None when there is nothing it may be told.
+    A rahasia report is Immigration's only (like a partner API token without the rahasia
+    grant, the partner system has none): the body counts the signal's ordinary reports and
+    names their villages only, and a signal made of rahasia reports alone is not sent (red
+    team round 7: two rahasia reports naming one phone went out as "2 reports, villages 1
+    and 2")."""
     detail = json.loads(signal["detail"])
-    n = len(conn.execute(select(warn_signal_reports.c.envelope_id)
-                         .where(warn_signal_reports.c.signal_id == signal["id"])).all())
+    e = envelopes.c
+    shown = conn.execute(select(warn_signal_reports.c.village_id).select_from(warn_signal_reports.join(
+        envelopes, e.id == warn_signal_reports.c.envelope_id, isouter=True)).where(
+        warn_signal_reports.c.signal_id == signal["id"], e.rahasia.is_not(True))).scalars().all()
+    if not shown:
+        return None
+    villages = sorted(set(shown))
+    for field, value in (("reports", len(shown)), ("villages", len(villages)), ("village_ids", villages)):
+        if field in detail:
+            detail[field] = value
     return {"signal_id": signal["id"], "rule": signal["rule"], "status": signal["status"],
             "title": {"id": title(signal["rule"], "id"), "en": title(signal["rule"], "en")},
             "explanation": {"id": explain(signal["rule"], detail, "id"), "en": explain(signal["rule"], detail, "en")},
-            "region": signal["region"], "village_ids": detail.get("village_ids", []), "reports": n,
+            "region": signal["region"], "village_ids": detail.get("village_ids", []), "reports": len(shown),
             "created_at": signal["created_at"], "updated_at": signal["updated_at"],
             "sent_at": clock.iso(clock.now()),
             "notice": "A signal is a lead, never an accusation."}
@@ -96,11 +112,15 @@ def deliver_pending(engine: Engine, hook: Webhook, limit: int = 100) -> dict:
     with engine.connect() as conn:
         todo = [dict(r) for r in conn.execute(select(warn_signals).where(warn_signals.c.delivered.is_(False), warn_signals.c.status != "merged")
                                               .order_by(warn_signals.c.id).limit(limit)).mappings()]
-        bodies = {s["id"]: json.dumps(payload(conn, s), sort_keys=True).encode() for s in todo}
+        bodies = {s["id"]: payload(conn, s) for s in todo}
     sent = failed = 0
     session = _session(hook)
     for s in todo:
-        body = bodies[s["id"]]
+        if bodies[s["id"]] is None:             # rahasia reports only: nothing the partner may be told
+            with engine.begin() as conn:
+                conn.execute(update(warn_signals).where(warn_signals.c.id == s["id"]).values(delivered=True))
+            continue
+        body = json.dumps(bodies[s["id"]], sort_keys=True).encode()
         attempts, ok = _post(session, hook, body)
         with engine.begin() as conn:
             conn.execute(insert(warn_deliveries), [{"signal_id": s["id"], "url": hook.url[:500], **a} for a in attempts])

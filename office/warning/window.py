@@ -20,14 +20,13 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Iterator
 
-from sqlalchemy import Connection, and_, func, select, text
+from sqlalchemy import Connection, and_, func, select
 
 from office import clock
 
+from . import driver_sql
 from .schema import warn_links
 
-_COLUMNS = (warn_links.c.key, warn_links.c.envelope_id, warn_links.c.village_id, warn_links.c.at,
-            warn_links.c.sealed)
 _KEY, _AT = 0, 3
 # (kind, key) -> (the start fetched from, that key's rows from it, oldest first)
 _memo: ContextVar[dict[tuple[str, str], tuple[str, list]] | None] = ContextVar("warn_window_memo", default=None)
@@ -51,10 +50,11 @@ def remembered() -> Iterator[None]:
 
 
 def _fetch(conn: Connection, kind: str, keys: list[str], start: str, before: str | None = None) -> list:
-    where = [warn_links.c.kind == kind, warn_links.c.key.in_(keys), warn_links.c.at >= start]
-    if before is not None:
-        where.append(warn_links.c.at < before)
-    return conn.execute(select(*_COLUMNS).where(and_(*where))).all()
+    sql = (f"SELECT key, envelope_id, village_id, at, sealed FROM warn_links WHERE kind = ? "
+           f"AND key IN ({driver_sql.marks(len(keys))}) AND at >= ?")
+    if before is None:
+        return driver_sql.rows(conn, sql, (kind, *keys, start))
+    return driver_sql.rows(conn, sql + " AND at < ?", (kind, *keys, start, before))
 
 
 def window(conn: Connection, kind: str, keys_at: dict[str, str], days: float) -> dict[str, list]:
@@ -108,15 +108,67 @@ def newest(conn: Connection, kind: str, keys_at: dict[str, str], days: float,
     its new row, newest first (ties oldest row first, as window() then a stable sort by time
     gives them): one index-backed `ORDER BY at DESC LIMIT n` per key, so a key held by
     thousands of reports costs what one held by `n` does. Keys in one statement (a UNION ALL
-    of the per-key probes), a few hundred at a time (SQLite's compound-select limit)."""
+    of the per-key probes), a few hundred at a time (SQLite's compound-select limit).
+
+    Inside `remembered()` a key asked again (the rings' one-hop asks, from an older holder's
+    time, for the keys the new rows just asked for) is answered from the rows at hand when
+    they decide it, or with only the older rows they lack (`_known`)."""
+    memo = _memo.get()
     out: dict[str, list] = defaultdict(list)
-    items = sorted(keys_at.items())
+    fresh: dict[str, tuple[str, int]] = {}
+    gaps: dict[str, tuple[str, int, list, str]] = {}
+    for key, at in keys_at.items():
+        start, limit = since(at, days), limits[key]
+        known = None if memo is None else memo.get(("newest", kind, key))
+        rows = None if known is None else _known(known, start, limit)
+        if rows is not None:
+            if rows:
+                out[key] = rows
+        elif known is not None and len(known[2]) < known[1] and start < known[0]:
+            gaps[key] = (start, limit, known[2], known[0])       # complete from its start: only older rows lack
+        else:
+            fresh[key] = (start, limit)
+    got = _probe(conn, kind, fresh)
+    for key, (start, limit) in fresh.items():
+        if memo is not None:
+            memo[("newest", kind, key)] = (start, limit, got.get(key, []))
+        if key in got:
+            out[key] = got[key]
+    if gaps:
+        older = _probe(conn, kind, {k: (g[0], g[1]) for k, g in gaps.items()}, {k: g[3] for k, g in gaps.items()})
+        for key, (start, limit, have, _) in gaps.items():
+            rows = (have + older.get(key, []))[:limit]
+            if rows:
+                out[key] = rows
+    return out
+
+
+def _known(known: tuple[str, int, list], start: str, limit: int) -> list | None:
+    """A key's newest `limit` rows from `start` on, out of what one earlier probe returned
+    (`known`: its start, its limit and its rows, newest first), or None when those rows do
+    not decide it. The rows from a later start are a prefix of the earlier start's; and when
+    `limit` rows are at hand, older ones would come after them."""
+    was, cap, rows = known
+    if start >= was:
+        kept = [r for r in rows if r[_AT] >= start] if start > was else rows
+        if len(kept) >= limit or len(kept) < len(rows) or len(rows) < cap:
+            return kept[:limit]
+        return None
+    return rows[:limit] if len(rows) >= limit else None
+
+
+def _probe(conn: Connection, kind: str, asks: dict[str, tuple[str, int]],
+           before: dict[str, str] | None = None) -> dict[str, list]:
+    """newest()'s statement for `asks` ({key: (start, limit)}), each key's rows before
+    `before[key]` only when given: {key: rows newest first, ties oldest first}."""
+    out: dict[str, list] = defaultdict(list)
+    items = sorted(asks.items())
     for i in range(0, len(items), 200):
         part = items[i:i + 200]
-        params: dict = {"kind": kind}
-        for j, (key, at) in enumerate(part):
-            params.update({f"k{j}": key, f"s{j}": since(at, days), f"n{j}": limits[key]})
-        for row in conn.execute(_newest_sql(len(part)), params):
+        params: list = []
+        for key, (start, limit) in part:
+            params += (kind, key, start, before[key], limit) if before is not None else (kind, key, start, limit)
+        for row in driver_sql.rows(conn, _newest_sql(len(part), before is not None), tuple(params)):
             out[row[_KEY]].append(row)
     for key, rows in out.items():
         rows.sort(key=lambda r: r.id)
@@ -142,11 +194,14 @@ def elsewhere(conn: Connection, kind: str, key: str, at: str, days: float, villa
             return True
 
 
-@lru_cache(maxsize=256)
-def _newest_sql(n: int):
+@lru_cache(maxsize=512)
+def _newest_sql(n: int, bounded: bool = False) -> str:
     """newest()'s statement for `n` keys, made once per n: building and compiling a UNION ALL
     of n Core sub-selects on every call was three quarters of the derive writer's time on
-    varied reports (derive_bench; cProfile). The same SQL, bound parameters :k<i> :s<i> :n<i>."""
+    varied reports (derive_bench; cProfile); binding its 3n named parameters through Core on
+    every call was still a tenth (office/warning/driver_sql.py). Parameters per probe: kind,
+    key, start, (`bounded`: the end, exclusive), limit."""
+    end = " AND at < ?" if bounded else ""
     probe = ("SELECT * FROM (SELECT key, envelope_id, village_id, at, sealed, id FROM warn_links "
-             "WHERE kind = :kind AND key = :k{i} AND at >= :s{i} ORDER BY at DESC, id LIMIT :n{i}) AS p{i}")
-    return text(" UNION ALL ".join(probe.format(i=i) for i in range(n)))
+             "WHERE kind = ? AND key = ? AND at >= ?" + end + " ORDER BY at DESC, id LIMIT ?) AS p{i}")
+    return " UNION ALL ".join(probe.format(i=i) for i in range(n))

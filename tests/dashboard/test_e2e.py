@@ -95,3 +95,30 @@ def test_admin_pages_in_chromium(dash, browser):
     shot(other, "forbidden")
     other.context.close()
     ctx.close()
+
+
+@pytest.mark.parametrize("width,height", [(1440, 900), (360, 640)])
+def test_a_search_on_the_overview_and_the_urgency_inbox_in_chromium(dash, browser, width, height):
+    """Two words typed into the filters, as staff do: the overview counts and maps only the
+    reports holding both (in the region's staff member's view), and the urgency-sorted inbox
+    lists them most urgent first — through the report list's own search (queries.conditions).
+    "dermaga desa" is in the urgent report and the calm one, not in the PMI report."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    login(page, dash.url, "intel_sgu")
+    page.get_by_label("Cari kata dalam jawaban").fill("dermaga desa")
+    page.get_by_label("Urutkan").select_option("urgency")
+    page.get_by_role("button", name="Terapkan").click()
+    rows = page.locator("table.reports tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).get_by_role("link", name=f"Buka {dash.reports['urgent'][:8]}")).to_be_visible()
+    expect(rows.nth(1).get_by_role("link", name=f"Buka {dash.reports['calm'][:8]}")).to_be_visible()
+    shot(page, f"inbox-search-urgency-{width}")
+    page.goto(dash.url + "/dashboard/overview?q=dermaga+desa")
+    village = page.locator('svg[aria-label="Laporan per desa"]')
+    expect(village.locator("text.lbl")).to_have_count(1)
+    expect(village.locator("text.lbl")).to_contain_text("Entikong")
+    expect(village.locator("text.num")).to_have_text(["2"])
+    expect(page.get_by_role("heading", name="Peta titik laporan (1)")).to_be_visible()   # the calm one has no GPS
+    shot(page, f"overview-search-{width}")
+    ctx.close()

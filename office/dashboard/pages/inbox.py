@@ -75,13 +75,13 @@ def overview(ctx: Ctx) -> Response:
                       **_filter_options(ctx))
     lang = ctx.lang
     names = {v["id"]: v["name"] for v in admin.village_list(ctx.conn)}
-    c = lambda col: queries.counts(ctx.conn, ctx.staff, filters, col, keys=ctx.keys)
-    weeks = list(reversed(c("week")[:12]))
+    c = queries.charts(ctx.conn, ctx.staff, filters, ("week", "village_id", "category", "route"), keys=ctx.keys)
+    weeks = list(reversed(c["week"][:12]))
     charts_svg = {
         "by_week": charts.bars(weeks, t("by_week", lang)),
-        "by_village": charts.bars([(names.get(k, str(k)), n) for k, n in c("village_id")], t("by_village", lang)),
-        "by_category": charts.bars([(category_label(k, lang), n) for k, n in c("category")], t("by_category", lang)),
-        "by_route": charts.bars([(route_label(k, lang), n) for k, n in c("route") if k], t("by_route", lang)),
+        "by_village": charts.bars([(names.get(k, str(k)), n) for k, n in c["village_id"]], t("by_village", lang)),
+        "by_category": charts.bars([(category_label(k, lang), n) for k, n in c["category"]], t("by_category", lang)),
+        "by_route": charts.bars([(route_label(k, lang), n) for k, n in c["route"] if k], t("by_route", lang)),
     }
     try:
         box = mapview.parse_box(ctx.params["bbox"]) if ctx.params.get("bbox") else None
