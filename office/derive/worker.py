@@ -313,7 +313,8 @@ def _write(engine: Engine, keys: OfficeKeys, jobs: list, items: dict[str, Stored
     known = {c.name: c for c in registry.all_consumers()}
     gate = None if behind else db.writer_gate(engine)
     ran: list[Consumer] = []
-    oldest = clock.parse(min(created for _, _, created in jobs)) if jobs else None   # ISO sorts as time
+    # the oldest job's stamp (ISO sorts as time), for push_first only
+    oldest = clock.parse(min(created for _, _, created in jobs)) if give_way and jobs else None
     if give_way:
         push_first(gate, oldest, step_took)
     # The office's own worker has waited its turn out before each transaction: it goes next.
