@@ -253,6 +253,7 @@ def signal_office(tmp_path_factory):
             sealed = person.report(answers=v2, form_version=2)
             assert client.push([sealed.envelope])[0]["status"] == "accepted"
             client.close()
+        server.derived()             # the signal is derived after the pushes, not in them
         s = sign_in(server.url, "admin", PASSWORD)
         from jaga_desa.testing.dashboard import csrf_of
         page = s.get(server.url + "/dashboard/signals", timeout=30).text
