@@ -20,7 +20,7 @@ import random
 from collections import Counter
 
 import pytest
-from sqlalchemy import and_, desc, event, func, insert, select, true, update
+from sqlalchemy import and_, desc, func, insert, select, true, update
 
 from jaga_desa.testing import archive, search_corpus
 from office import db, keys as office_keys
@@ -28,6 +28,7 @@ from office.dashboard import derived, queries, search_index, urgency
 from office.dashboard.schema import dash_reports
 from office.schema import envelopes, villages
 from tests.conftest import TEST_OFFICE_KEY
+from tests.office.test_search_walk import statements
 
 REPORTS, WORDS, VOCAB, VILLAGES = 2400, 60, 3000, 40     # a village: 60 reports
 COMMON, MIXED, RARE = "kata0 kata1", "kata2 kata25", "kata3 kata900"
@@ -205,16 +206,7 @@ def test_the_store_holds_what_the_checks_need(sqlite_store):
 
 def plan_of(engine, run, parents: bool = False) -> list:
     """The plan SQLite chooses for the one statement `run` sends over dash_reports."""
-    seen = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):
-        if "FROM dash_reports" in statement and "count(*) AS count_1 \nFROM (SELECT" not in statement:
-            seen.append((statement, tuple(parameters or ())))
-    event.listen(engine, "before_cursor_execute", grab)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", grab)
+    seen = [s for s in statements(engine, run) if "count(*) AS count_1 \nFROM (SELECT" not in s[0]]
     assert len(seen) == 1, seen
     with engine.connect() as conn:
         plan = [(row[1], row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + seen[0][0], seen[0][1])]
