@@ -4,9 +4,10 @@ from __future__ import annotations
 from html import escape
 
 
-def bars(items: list[tuple[str, int]], title: str, width: int = 460) -> str:
+def bars(items: list[tuple[str, int]], title: str, width: int = 460, empty: str = "") -> str:
+    """An SVG bar per item; with no items the `empty` sentence, so a card never looks broken."""
     if not items:
-        return f'<svg role="img" aria-label="{escape(title)}" width="{width}" height="24"></svg>'
+        return f'<p class="muted">{escape(empty)}</p>'
     row, label_w = 22, 190
     top = max(n for _, n in items) or 1
     h = row * len(items) + 4

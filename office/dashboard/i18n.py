@@ -89,6 +89,7 @@ _T = {
     "by_village": ("Laporan per desa", "Reports per village"),
     "by_category": ("Laporan per kategori", "Reports per category"),
     "by_route": ("Laporan per jalur", "Reports per route"),
+    "chart_empty": ("Belum ada laporan yang masuk hitungan ini.", "No report counts here yet."),
     "map": ("Peta titik laporan", "Map of report points"),
     "map_clusters": ("Laporan yang bertumpuk di peta", "Reports stacked on the map"),
     "map_cluster": ("Kelompok", "Group"), "map_reports": ("laporan", "reports"),

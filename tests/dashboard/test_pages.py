@@ -230,6 +230,15 @@ def test_overview_draws_charts_and_map(dash):
     assert html.count('class="chart"') == 4 and 'class="map"' in html
     assert "Entikong" in html and "Badau" in html and "Jalur tidak resmi" in html
     assert html.count("<circle") >= 2
+    assert "Belum ada laporan yang masuk hitungan ini." not in html
+
+
+def test_an_overview_chart_with_nothing_to_count_says_so(dash):
+    """A search nothing matches leaves every chart empty: each card says so in words instead of
+    showing a blank box that looks broken (seen at 360 px when no report had a route)."""
+    html = dash.login("admin").get(dash.url + "/dashboard/overview", params={"q": "zzkatayangtidakada"}).text
+    assert html.count('class="chart"') == 0
+    assert html.count("Belum ada laporan yang masuk hitungan ini.") == 4
 
 
 def test_partner_api_with_token(dash):

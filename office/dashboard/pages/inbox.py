@@ -77,11 +77,14 @@ def overview(ctx: Ctx) -> Response:
     names = {v["id"]: v["name"] for v in admin.village_list(ctx.conn)}
     c = queries.charts(ctx.conn, ctx.staff, filters, ("week", "village_id", "category", "route"), keys=ctx.keys)
     weeks = list(reversed(c["week"][:12]))
+
+    def bars(key: str, items: list[tuple[str, int]]) -> str:
+        return charts.bars(items, t(key, lang), empty=t("chart_empty", lang))
     charts_svg = {
-        "by_week": charts.bars(weeks, t("by_week", lang)),
-        "by_village": charts.bars([(names.get(k, str(k)), n) for k, n in c["village_id"]], t("by_village", lang)),
-        "by_category": charts.bars([(category_label(k, lang), n) for k, n in c["category"]], t("by_category", lang)),
-        "by_route": charts.bars([(route_label(k, lang), n) for k, n in c["route"] if k], t("by_route", lang)),
+        "by_week": bars("by_week", weeks),
+        "by_village": bars("by_village", [(names.get(k, str(k)), n) for k, n in c["village_id"]]),
+        "by_category": bars("by_category", [(category_label(k, lang), n) for k, n in c["category"]]),
+        "by_route": bars("by_route", [(route_label(k, lang), n) for k, n in c["route"] if k]),
     }
     try:
         box = mapview.parse_box(ctx.params["bbox"]) if ctx.params.get("bbox") else None
