@@ -93,7 +93,7 @@ def ingest_batch(conn: Connection, items: list[bytes], *, device_id: str, keys: 
     spent = phone_limits.used_today(conn, device_id, received_at) if quota is not None else None
     # `backlog`: a phone with that many reports still waiting for derive is deferred, unopened
     # (office/phone_limits.py), so pushing faster than derive cannot grow the lag without bound
-    busy = backlog is not None and phone_limits.waiting_for_derive(conn, device_id) >= backlog
+    busy = backlog is not None and phone_limits.waiting_for_derive(conn, device_id, backlog) >= backlog
     ahead = _open_ahead(parsed, known, authors, device_id, keys,
                         0 if busy else None if quota is None else quota - spent)
     rows: dict[str, list] = {"env": [], "rcpt": [], "att": [], "review": [], "filter": []}
