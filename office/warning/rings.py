@@ -12,6 +12,9 @@ grouped into one signal per connected group of reports ("the same calo in three 
             a group is raised once its reports come from enough villages. A stored report
             an edge reaches brings its own identifier partners too (one hop), so a ring
             that first grew inside one village is whole when it crosses to another.
+    order   the edges above run forward, from the reports of a batch; the stored reports
+            those names met without linking are asked again once the batch's rings are
+            saved (lookback.py), so a report filed before its ring formed joins it too.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
 look-ups, and a hot identifier (one phone in thousands of reports) reads only its newest
