@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from office import db, keys as office_keys
 from office.schema import villages
 from tests.warning.conftest import T0
-from tests.warning.test_engine import calo, report, run, signals
+from tests.warning.test_engine import calo, calo_names, report, run, signals
 
 
 def day(n: float) -> dt.datetime:
@@ -103,10 +103,6 @@ def test_the_same_reports_in_any_arrival_order_give_the_same_rings(fresh_office)
     assert all(s == seen[0] for s in seen), seen
 
 
-_FIRST = "budi agus eko joko dedi rudi andi iwan hendra bambang wahyu asep ujang anto rahmat hasan ali yusuf".split()
-_LAST = "santoso wijaya saputra setiawan kurniawan hidayat pratama nugroho siregar lubis nasution harahap".split()
-
-
 def test_a_neighbour_named_before_the_ring_formed_is_not_pulled_in_when_it_forms(fresh_office):
     """The reverse-order twin of tests/adversarial/test_redteam_round7.py::
     test_a_neighbour_sharing_a_ring_agents_common_name_is_not_pulled_into_the_ring: the
@@ -116,12 +112,7 @@ def test_a_neighbour_named_before_the_ring_formed_is_not_pulled_in_when_it_forms
     arrived now: the ring's report of its own village is no independent evidence, one other
     village behind a name this common is chance, so the neighbour stays out."""
     office = fresh_office("red7_reverse", 40)
-    start = T0 - dt.timedelta(days=20)
-    background = [report(4 + i % 37, start + dt.timedelta(minutes=i),
-                         **calo(nama=f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]}"))
-                  for i in range(1000)]
-    for k in range(0, len(background), 100):
-        run(office, background[k:k + 100])
+    calo_names(office, T0 - dt.timedelta(days=20))
     a = report(1, T0, **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
     b = report(2, T0 + dt.timedelta(hours=5), **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
     neighbour = report(1, T0 + dt.timedelta(days=1), **calo(nama="Budi Santoso"))
