@@ -111,7 +111,8 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
         found = rings.evaluate(conn, keys, rows, values, per_report, config)
         ids = rings.save(conn, keys, found, config, stamp)
         # reports that named a ring's agent before the ring existed join it now (lookback.py)
-        ids += lookback.look_back(conn, keys, found, {r.envelope_id for r in reports}, config, stamp)
+        ids += [i for i in lookback.look_back(conn, keys, found, {r.envelope_id for r in reports}, config, stamp)
+                if i not in ids]
         raised: list[tuple[str, str, list[str], dict, str | None]] = []
         raised += _same_place(conn, rows, config)
     raised += _planned_minors(per_report, config)
