@@ -62,12 +62,23 @@ class Field:
         self.choice_values = tuple(c.value for c in choices)
         self.constraint = constraint
         self.relevant = relevant
+        self._shown: Callable[[Callable[[str], Any]], bool] | None = None
         self.section = section  # the section's name
         self.example = example
         self.fields = fields or []  # a repeat group's fields, asked once per entry
         self.parent = parent        # the repeat group a field belongs to, or None
         # an entry's scope, built once per form version rather than once per entry checked
         self.by_name = {s.name: s for s in self.fields}
+
+    def shown(self, get: Callable[[str], Any]) -> bool:
+        """Is this field shown, `get(name)` giving the other fields' effective answers: its
+        condition compiled on first use, once per form version (the parser checks it first),
+        rather than re-read as a dict for every report checked."""
+        if self.relevant is None:
+            return True
+        if self._shown is None:
+            self._shown = conditions.compile_condition(self.relevant)
+        return self._shown(get)
 
     def label(self, lang: str = "id") -> str:
         return self._label(lang)
@@ -393,8 +404,7 @@ class _Visibility:
         try:
             return self._memo[name]
         except KeyError:
-            rel = self._fields[name].relevant
-            shown = self._memo[name] = True if rel is None else conditions.evaluate(rel, self.effective)
+            shown = self._memo[name] = self._fields[name].shown(self.effective)
             return shown
 
     def effective(self, name: str) -> Any:
