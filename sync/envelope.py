@@ -43,6 +43,7 @@ import time
 import uuid
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from core.crypto import (AESGCM, Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature, InvalidTag,
                          X25519PrivateKey, X25519PublicKey, hkdf_sha256)
@@ -60,7 +61,10 @@ ID_BOUND = 6                       # trailing bytes of the id bound to the autho
 PAD_TO = 4                         # office + up to three village heads look alike
 
 
+@lru_cache(maxsize=4096)
 def _author_tag(author_id: str) -> bytes:
+    """Kept per author: the office checks every pushed id against its author's tag (an id
+    that is not a uuid raises every time, uncached)."""
     return hashlib.sha256(_ID_CTX + uuid.UUID(author_id).bytes).digest()[:ID_BOUND]
 
 

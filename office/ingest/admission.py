@@ -26,7 +26,10 @@ MAX_ANSWERS_BYTES = 64 * 1024  # the answers of one report as JSON (a full repor
 MAX_REASON = 300               # the reason sent back names fields; keep it short
 
 
+@lru_cache(maxsize=64)
 def load_form(form_id: str, version: int) -> forms.Form:
+    """A shipped form version, looked up once per (id, version) (forms.load checks the name
+    and finds the file for every call); an unknown one raises every time, never cached."""
     try:
         return forms.load(form_id, version)
     except (FormError, KeyError, ValueError, TypeError):
