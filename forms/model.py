@@ -407,7 +407,13 @@ class _Visibility:
         try:
             return self._memo[name]
         except KeyError:
-            shown = self._memo[name] = self._fields[name].shown(self.effective)
+            f = self._fields[name]
+            rule = f._shown
+            if rule is None:
+                shown = f.shown(self.effective)      # no condition, or compiled on this first use
+            else:
+                shown = rule(self.effective)
+            self._memo[name] = shown
             return shown
 
     def effective(self, name: str) -> Any:
