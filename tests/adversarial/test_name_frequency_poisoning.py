@@ -16,19 +16,20 @@ from sqlalchemy import select
 from office import db
 
 BACKGROUND = 1000          # names in the office before the attack (calo, each of 20 first names x 12 surnames)
-FLOOD = 40                 # reports the attacker's phone files naming the calo (the old counting broke at ~30)
-CALO = "Hj. Kolondam Saparuddin"
+FLOOD = 40                 # reports the attacker's phone files naming the calo (the old counting: 20 left the
+                           # ring linked, 30 did not)
+CALO = "Hj. Kolondam Saparuddin Tandiayu"
 _FIRST = "budi agus eko joko dedi rudi andi iwan hendra bambang wahyu asep ujang anto rahmat hasan ali yusuf".split()
 _LAST = "santoso wijaya saputra setiawan kurniawan hidayat pratama nugroho siregar lubis nasution harahap".split()
 
 
 def test_an_enrolled_phone_flooding_its_village_with_the_calos_name_does_not_unlink_the_ring(tmp_path):
     """An office of 1,000 calo names from 20 villages. The attacker — an enrolled phone of a
-    third village — files 40 reports naming the ring's calo, "Hj. Kolondam Saparuddin", as a
+    third village — files 40 reports naming the ring's calo, "Hj. Kolondam Saparuddin Tandiayu", as a
     driver (another role, so its reports never link to the ring themselves). Then the real
     ring: a volunteer of village A and one of village B each report the calo by that name, as
-    calo, no phone. The name must still be rare — a village naming one person forty times is
-    one name — and the ring of A and B must be one signal."""
+    calo, no phone. The name must still be rare — a village naming one person forty times
+    counts them at most three times — and the ring of A and B must be one signal."""
     import forms
     from office import enrollment, keys as office_keys, opening
     from office.derive import worker
@@ -73,7 +74,7 @@ def test_an_enrolled_phone_flooding_its_village_with_the_calos_name_does_not_unl
         worker.exhaust(engine, keys)
         a = file(ring_a, "calo", CALO)
         worker.exhaust(engine, keys)
-        b = file(ring_b, "calo", "Kolondam Saparudin")           # the other village spells it its own way
+        b = file(ring_b, "calo", "Kolondam Saparudin Tandiayu")           # the other village spells it its own way
         worker.exhaust(engine, keys)
         with db.reading(engine) as conn:
             holding = {}

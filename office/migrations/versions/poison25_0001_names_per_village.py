@@ -1,7 +1,8 @@
-"""re-derive early warning: a name's frequency counts each name once per village
+"""re-derive early warning: a name's frequency counts each name at most three times per village
 
-warn_name_stats gains keys counting each name once per village ("v:" one name in one
-village, "d:" each word among those names, "*d" all of them); the name test weighs a name's
+warn_name_stats gains keys counting each name at most three times per village (rings.
+NAME_PER_VILLAGE: "v:" one name's reports in one village, "d:" each word among the names so
+counted, "*d" all of them); the name test weighs a name's
 words by these, so one enrolled phone naming a ring's calo again and again in its own
 village no longer makes the name common (issue 25). Stores derived before have none of these
 keys (every word would look unseen), so early warning's store is emptied and every stored
