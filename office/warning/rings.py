@@ -50,7 +50,7 @@ from .window import elsewhere, newest, window
 RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 TOTAL = "*"
-DISTINCT = "*d"          # names counted at most NAME_PER_VILLAGE times per village (names.bits weighs words among these)
+DISTINCT = "*d"          # names, each at most NAME_PER_VILLAGE times per village (names.bits weighs words by these)
 # A village may name two or three people of one name ("Eko Wijaya" the calo, another Eko
 # Wijaya); a fourth report of the name there is one of them again. Capped at 1 the ring's
 # own repeats no longer counted and a common name looked rarer than it is (warning_bench
@@ -198,7 +198,8 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
                 places: dict[str, str]) -> dict[str, int]:
     """Add the batch's names to warn_name_stats (by keyed hash: every word, every role, every
     departure point a name was given with, names per ISO week, all names; and each name up to
-    NAME_PER_VILLAGE times per village, `_distinct`) and return the counts the batch needs, after the addition."""
+    NAME_PER_VILLAGE times per village, `_distinct`) and return the counts the batch needs,
+    after the addition."""
     named = [(r.envelope_id, r.village_id, r.received_at, p.name, p.role) for r, p in people]
     add = _stat_deltas(keys, named, places)
     if not add:
@@ -206,8 +207,7 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
     distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in named for w in _words(n)}
     asked = list(set(add) | weeks | distinct_keys)
-    have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
-                                tuple(asked)))
+    have = _stored(conn, asked)
     add.update(_distinct(keys, named, add, have))
     _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
@@ -218,13 +218,22 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     return after
 
 
+def _stored(conn: Connection, asked: list[str]) -> dict[str, int]:
+    """warn_name_stats' counts of these keys (a key never counted is absent)."""
+    if not asked:
+        return {}
+    return dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
+                                tuple(asked)))
+
+
 def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) -> None:
     """Take back what these reports' stored names added to warn_name_stats, before they are
     derived again (a retry or a rebuild of one report): read from the link rows they left —
     what was counted then, not what today's extraction would find — so no name counts twice."""
     if not envelope_ids:
         return
-    rows = driver_sql.rows(conn, "SELECT envelope_id, village_id, kind, key, at, sealed FROM warn_links WHERE envelope_id IN "
+    rows = driver_sql.rows(conn, "SELECT envelope_id, village_id, kind, key, at, sealed FROM warn_links "
+                                 "WHERE envelope_id IN "
                                  f"({driver_sql.marks(len(envelope_ids))}) AND kind IN ('name', 'place')",
                            tuple(envelope_ids))
     places = {r.envelope_id: r.key for r in rows if r.kind == "place"}
@@ -236,10 +245,7 @@ def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) ->
                 people.append((r.envelope_id, r.village_id, r.at, opened[0], opened[1]))
     take = {k: -n for k, n in _stat_deltas(keys, people, places).items()}
     if take:
-        vks = sorted(k for k in take if k.startswith("v:"))
-        have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(vks))})",
-                                    tuple(vks))) if vks else {}
-        take.update(_distinct(keys, people, take, have))
+        take.update(_distinct(keys, people, take, _stored(conn, [k for k in take if k.startswith("v:")])))
         _bump(conn, take, {k: 1 for k in take})
 
 
