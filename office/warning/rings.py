@@ -12,6 +12,9 @@ grouped into one signal per connected group of reports ("the same calo in three 
             a group is raised once its reports come from enough villages. A stored report
             an edge reaches brings its own identifier partners too (one hop), so a ring
             that first grew inside one village is whole when it crosses to another.
+    order   the edges above run forward, from the reports of a batch; the stored reports
+            those names met without linking are asked again once the batch's rings are
+            saved (lookback.py), so a report filed before its ring formed joins it too.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
 look-ups, and a hot identifier (one phone in thousands of reports) reads only its newest
@@ -76,6 +79,7 @@ class Ring:
     village_of: dict[str, int] = field(default_factory=dict)
     counted: int = 0          # reports its stored signals hold (their detail), most never read
     members: set[str] = field(default_factory=set)     # which of `envs` those signals hold
+    earlier: set[str] = field(default_factory=set)     # stored reports its new reports' names met, unlinked
 
     @property
     def reports(self) -> int:
@@ -207,7 +211,7 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
     distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in named for w in _words(n)}
     asked = list(set(add) | weeks | distinct_keys)
-    have = _stored(conn, asked)
+    have = _stat_counts(conn, asked)
     add.update(_distinct(keys, named, add, have))
     _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
@@ -218,12 +222,31 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     return after
 
 
-def _stored(conn: Connection, asked: list[str]) -> dict[str, int]:
+def _stat_counts(conn: Connection, asked: list[str]) -> dict[str, int]:
     """warn_name_stats' counts of these keys (a key never counted is absent)."""
     if not asked:
         return {}
     return dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
                                 tuple(asked)))
+
+
+def stored_counts(conn: Connection, keys: OfficeKeys, people: list[tuple[str, int, str, str, str | None]],
+                  places: dict[str, str]) -> dict[str, int]:
+    """count_names' answer for stored reports asked again (lookback.py), adding nothing: the
+    counts as they stand, and each word's count without these reports' own names ("before:",
+    the once-per-village counts too), as the reports would see them had they arrived now."""
+    own = _stat_deltas(keys, people, places)
+    if not own:
+        return {}
+    distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in people for w in _words(n)}
+    asked = list(set(own) | distinct_keys | {"*w:" + w for _, _, at, _, _ in people for w in _weeks(at, 70)})
+    have = _stat_counts(conn, asked)
+    out = {k: have.get(k, 0) for k in asked}
+    out.update({"before:" + k: max(have.get(k, 0) - n, 0) for k, n in own.items()
+                if k != TOTAL and not k.startswith("*w:")})
+    gone = _distinct(keys, people, {k: -n for k, n in own.items()}, have)
+    out.update({"before:" + k: max(have.get(k, 0) + gone.get(k, 0), 0) for k in distinct_keys if k != DISTINCT})
+    return out
 
 
 def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) -> None:
@@ -245,7 +268,7 @@ def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) ->
                 people.append((r.envelope_id, r.village_id, r.at, opened[0], opened[1]))
     take = {k: -n for k, n in _stat_deltas(keys, people, places).items()}
     if take:
-        take.update(_distinct(keys, people, take, _stored(conn, [k for k in take if k.startswith("v:")])))
+        take.update(_distinct(keys, people, take, _stat_counts(conn, [k for k in take if k.startswith("v:")])))
         _bump(conn, take, {k: 1 for k in take})
 
 
@@ -276,9 +299,13 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
     people = [(r, p) for r, f in per_report for p in f.people]
     counts = count_names(conn, keys, people, {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}) \
         if people else {}
-    found, deferred = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=False)
+    missed: dict[str, set[str]] = defaultdict(set)
+    found, deferred = _evaluate(conn, keys, rows, values, per_report, config, counts, False, missed)
     if deferred and any(ring.envs & deferred and _raised(ring, config) for ring in found):
-        found, _ = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=True)
+        missed.clear()
+        found, _ = _evaluate(conn, keys, rows, values, per_report, config, counts, True, missed)
+    for ring in found:       # what lookback.py asks again once the ring is saved
+        ring.earlier = {e for me in ring.envs - ring.members for e in missed.get(me, ())} - ring.envs
     return found
 
 
@@ -287,7 +314,8 @@ def _raised(ring: Ring, config: WarningConfig) -> bool:
     return len(ring.villages) >= config.identifier_min_villages or bool(ring.signals)
 
 
-def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool) -> tuple[list[Ring], set[str]]:
+def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool,
+              missed: dict[str, set[str]] | None = None) -> tuple[list[Ring], set[str]]:
     """evaluate's rings and the new reports whose hot identifier was read only to its newest
     holders (none when `whole`)."""
     edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
@@ -319,7 +347,7 @@ def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool)
             if hub == me:
                 _star(edges, star, hub, hits.get(key, [])[PAIR_CAP:], value, village, at)
     spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
-    spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at)
+    spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at, missed)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
     return _rings(conn, keys, edges, village, at, spelling), deferred
@@ -455,7 +483,8 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
     return spelling
 
 
-def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at) -> set[frozenset]:
+def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at,
+                missed: dict[str, set[str]] | None = None) -> set[frozenset]:
     """Edges by name. A name is looked up when it is not too common (`name_min_bits`); the
     stored reports whose names match it (names.match) count as mentions; the mentions with
     the same role, the same departure point, or both are each tested against chance: with
@@ -464,7 +493,9 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     (each corroboration the new report can give — role, place, both — times each level of
     matched words at or above `name_min_bits` that a corroborated mention reaches). So a
     rare name links on one corroborated mention, "Siti Rahman" needs several, and "Nur"
-    practically never. `counts`: count_names' answer for the batch (evaluate makes it once)."""
+    practically never. `counts`: count_names' answer for the batch (evaluate makes it once).
+    `missed`, when given, gains each asking report's mentions that did not link (lookback.py
+    asks them again once a ring they name forms or grows)."""
     people = [(r, p) for r, f in per_report for p in f.people]
     if not people:
         return set()
@@ -570,6 +601,9 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                     mentions[h.envelope_id] = m
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
         linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed, rings_of)
+        if missed is not None:           # a mention that could link at all: corroborated, rare enough
+            missed[r.envelope_id].update(e for e, m in mentions.items() if e not in linked and (m[1] or m[2])
+                                         and m[0] >= config.name_min_bits - 1)
         for env in linked:
             pair = frozenset((r.envelope_id, env))
             edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))

@@ -10,7 +10,7 @@ report is queued for it, as recall5_0001 did; the worker counts them again after
 upgrade. Signals stay (upserted by rule and key, so an analyst's confirm/dismiss survives).
 
 Revision ID: poison25_0001
-Revises: push5_0001
+Revises: order25_0001
 """
 from datetime import datetime, timezone
 
@@ -18,7 +18,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "poison25_0001"
-down_revision = "push5_0001"
+down_revision = "order25_0001"
 branch_labels = None
 depends_on = None
 
