@@ -8,6 +8,8 @@ village no longer makes the name common (issue 25). Stores derived before have n
 keys (every word would look unseen), so early warning's store is emptied and every stored
 report is queued for it, as recall5_0001 did; the worker counts them again after the
 upgrade. Signals stay (upserted by rule and key, so an analyst's confirm/dismiss survives).
+Written out, not shared with recall5_0001: a migration keeps doing what it did on the day it
+shipped.
 
 Revision ID: poison25_0001
 Revises: order25_0001
