@@ -53,6 +53,12 @@ from .window import elsewhere, newest, window
 RULE = "same_identifier"
 IDENTIFIER_KINDS = ("phone", "handle", "plate", "boat")
 TOTAL = "*"
+DISTINCT = "*d"          # names counted at most NAME_PER_VILLAGE times per village (names.bits weighs words among these)
+# A village may name two or three people of one name ("Eko Wijaya" the calo, another Eko
+# Wijaya); a fourth report of the name there is one of them again. Capped at 1 the ring's
+# own repeats no longer counted and a common name looked rarer than it is (warning_bench
+# seed 25: precision 1.0 -> 0.94, held-out 0.958 -> 0.941); at 3 every figure is main's.
+NAME_PER_VILLAGE = 3
 PRIOR_SEEN = 20          # pseudo-names behind the role (1 in 4) and place (1 in 10) shares
 PAIR_CAP = 50            # reports sharing one identifier compared pair by pair (the newest); more join by one edge
 WINDOW_FLOOR = 1000      # names in a window are never counted as fewer (a young office is not a small one)
@@ -133,13 +139,14 @@ def _weeks_of(day: str, days: int) -> list[str]:
     return sorted({_week_of((end - dt.timedelta(days=d)).isoformat()) for d in range(0, days + 1, 7)} | {_week_of(day)})
 
 
-def _stat_deltas(keys: OfficeKeys, people: list[tuple[str, str, str, str | None]],
+def _stat_deltas(keys: OfficeKeys, people: list[tuple[str, int, str, str, str | None]],
                  places: dict[str, str]) -> dict[str, int]:
-    """What each named person adds to warn_name_stats: (envelope id, received_at, normalised
-    name, role) -> +1 for all names, the name's ISO week, its role, its departure point, each
-    word. One function for counting in and counting out, so the two always agree."""
+    """What each named person adds to warn_name_stats: (envelope id, village id, received_at,
+    normalised name, role) -> +1 for all names, the name's ISO week, its role, its departure
+    point, each word, and the name in its village (`_village_name`: what `_distinct` counts
+    up to NAME_PER_VILLAGE times). One function for counting in and counting out, so the two always agree."""
     add: dict[str, int] = defaultdict(int)
-    for env, received_at, name, role in people:
+    for env, village_id, received_at, name, role in people:
         add[TOTAL] += 1
         add["*w:" + _week(received_at)] += 1
         add[_role_key(keys, role)] += 1
@@ -147,7 +154,38 @@ def _stat_deltas(keys: OfficeKeys, people: list[tuple[str, str, str, str | None]
             add["p:" + places[env][:60]] += 1
         for w in _words(name):
             add[link_key(keys, "name_tok", w)] += 1
+        add[_village_name(keys, village_id, name)] += 1
     return add
+
+
+def _village_name(keys: OfficeKeys, village_id: int, name: str) -> str:
+    """The key counting one name in one village (its squashed, order-free form)."""
+    return "v:" + link_key(keys, "name_village", f"{village_id}|{names.full_key(name)}")[:60]
+
+
+def _distinct(keys: OfficeKeys, people: list[tuple[str, int, str, str, str | None]], delta: dict[str, int],
+              have: dict[str, int]) -> dict[str, int]:
+    """The name-frequency counts (DISTINCT, and "d:" + each word) a change of `delta` makes:
+    a name counts at most NAME_PER_VILLAGE times per village — its village's first reports
+    naming it count, later ones not, and taking reports back uncounts only below the cap. A
+    village names its own people again and again (the ring's agent, the village head), and
+    one enrolled phone could name a ring's agent thirty times to make the name look common
+    and stop the ring linking by name (issue 25); a word's share among the names each
+    village gave, so capped, is what `names.bits` weighs."""
+    out: dict[str, int] = defaultdict(int)
+    seen: set[str] = set()
+    for _, village_id, _, name, _ in people:
+        vk = _village_name(keys, village_id, name)
+        if vk in seen:
+            continue
+        seen.add(vk)
+        before, after = have.get(vk, 0), have.get(vk, 0) + delta.get(vk, 0)
+        step = min(max(after, 0), NAME_PER_VILLAGE) - min(max(before, 0), NAME_PER_VILLAGE)
+        if step:
+            out[DISTINCT] += step
+            for w in _words(name):
+                out["d:" + link_key(keys, "name_tok", w)[:60]] += step
+    return out
 
 
 def _bump(conn: Connection, delta: dict[str, int], have: dict[str, int]) -> None:
@@ -163,20 +201,24 @@ def _bump(conn: Connection, delta: dict[str, int], have: dict[str, int]) -> None
 def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]],
                 places: dict[str, str]) -> dict[str, int]:
     """Add the batch's names to warn_name_stats (by keyed hash: every word, every role, every
-    departure point a name was given with, names per ISO week, all names) and return the
-    counts the batch needs, after the addition."""
-    add = _stat_deltas(keys, [(r.envelope_id, r.received_at, p.name, p.role) for r, p in people], places)
+    departure point a name was given with, names per ISO week, all names; and each name up to
+    NAME_PER_VILLAGE times per village, `_distinct`) and return the counts the batch needs, after the addition."""
+    named = [(r.envelope_id, r.village_id, r.received_at, p.name, p.role) for r, p in people]
+    add = _stat_deltas(keys, named, places)
     if not add:
         return {}
     weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
-    asked = list(set(add) | weeks)
+    distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in named for w in _words(n)}
+    asked = list(set(add) | weeks | distinct_keys)
     have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
                                 tuple(asked)))
+    add.update(_distinct(keys, named, add, have))
     _bump(conn, add, have)
     after = {k: have.get(k, 0) + add.get(k, 0) for k in set(add) | set(have)}
     # a word's count without this batch's own names: two reports naming "Saparudin" do not
     # make it common in an office that never saw it before
-    after.update({"before:" + k: have.get(k, 0) for k in add if k != TOTAL and not k.startswith("*w:")})
+    after.update({"before:" + k: have.get(k, 0) for k in set(add) | distinct_keys
+                  if k not in (TOTAL, DISTINCT) and not k.startswith("*w:")})
     return after
 
 
@@ -203,7 +245,7 @@ def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) ->
     what was counted then, not what today's extraction would find — so no name counts twice."""
     if not envelope_ids:
         return
-    rows = driver_sql.rows(conn, "SELECT envelope_id, kind, key, at, sealed FROM warn_links WHERE envelope_id IN "
+    rows = driver_sql.rows(conn, "SELECT envelope_id, village_id, kind, key, at, sealed FROM warn_links WHERE envelope_id IN "
                                  f"({driver_sql.marks(len(envelope_ids))}) AND kind IN ('name', 'place')",
                            tuple(envelope_ids))
     places = {r.envelope_id: r.key for r in rows if r.kind == "place"}
@@ -212,10 +254,14 @@ def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) ->
         if r.kind == "name":
             opened = _open_person(keys, r.envelope_id, r.sealed)
             if opened:
-                people.append((r.envelope_id, r.at, opened[0], opened[1]))
-    take = _stat_deltas(keys, people, places)
+                people.append((r.envelope_id, r.village_id, r.at, opened[0], opened[1]))
+    take = {k: -n for k, n in _stat_deltas(keys, people, places).items()}
     if take:
-        _bump(conn, {k: -n for k, n in take.items()}, {k: 1 for k in take})
+        vks = sorted(k for k in take if k.startswith("v:"))
+        have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(vks))})",
+                                    tuple(vks))) if vks else {}
+        take.update(_distinct(keys, people, take, have))
+        _bump(conn, take, {k: 1 for k in take})
 
 
 def _role_key(keys: OfficeKeys, role: str | None) -> str:
@@ -462,14 +508,18 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
             hashed[w] = link_key(keys, "name_tok", w)
         return hashed[w]
 
-    word_n = {w: counts.get("before:" + tok(w), 0) for _, p in people for w in words(p.name)}
+    # words weigh by their share of the names each village named, a name counted at most
+    # NAME_PER_VILLAGE times there (count_names): a village naming one person thirty times
+    # does not make the name common
+    distinct = max(counts.get(DISTINCT, 1), 1)
+    word_n = {w: counts.get("before:d:" + tok(w)[:60], 0) for _, p in people for w in words(p.name)}
     cap = min(config.name_block_cap, max(config.name_block_share * total, 50.0))
     want: dict[tuple[str, str], str] = {}
     asks = []
     blocks_of: dict[str, list | None] = {}
     for r, p in people:
         if p.name not in blocks_of:
-            blocks_of[p.name] = None if names.bits(words(p.name), word_n, total) < config.name_min_bits else (
+            blocks_of[p.name] = None if names.bits(words(p.name), word_n, distinct) < config.name_min_bits else (
                 [("name", link_key(keys, "name", names.full_key(p.name)))]
                 + [("name_tok", tok(w)) for w in names.name_tokens(p.name) if counts.get(tok(w), 0) <= cap])
         blocks = blocks_of[p.name]
@@ -532,7 +582,7 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                 pair = (p.name, other)
                 if pair not in decided:      # a pure function of the two names in this call
                     words = _decide(keys, p.name, other, near)
-                    decided[pair] = None if words is None else names.bits(list(words), word_n, total)
+                    decided[pair] = None if words is None else names.bits(list(words), word_n, distinct)
                 bits = decided[pair]
                 if bits is None:
                     continue

@@ -19,10 +19,13 @@ import datetime as dt
 import math
 from functools import lru_cache
 
+from bisect import bisect_right
+
 from sqlalchemy import Connection, and_, bindparam, func, select, text
 
 from office import clock
 from office.keys import OfficeKeys
+from office.schema import envelopes
 
 from .config import WarningConfig
 from .linkkeys import link_key
@@ -33,6 +36,12 @@ from .schema import warn_links
 def _week_start(at: str) -> dt.date:
     d = clock.parse(at).date()
     return d - dt.timedelta(days=d.weekday())
+
+
+def _bounds(this_week: dt.date, weeks: int) -> list[str]:
+    """The starts of `weeks` ISO weeks ending with `this_week`, and the end of that week (UTC)."""
+    return [clock.iso(dt.datetime.combine(this_week - dt.timedelta(weeks=weeks - 1 - i), dt.time(0), dt.timezone.utc))
+            for i in range(weeks + 1)]
 
 
 @lru_cache(maxsize=8)
@@ -81,8 +90,7 @@ def weekly_spike(conn: Connection, reports, regions: dict, keys: OfficeKeys, con
         region = regions.get(r.village_id) or f"desa {r.village_id}"
         pairs[link_key(keys, "tally", f"{region}|{r.form_id}")] = (region, r.form_id)
     this_week = _week_start(max(r.received_at for r in reports))
-    bounds = [clock.iso(dt.datetime.combine(this_week - dt.timedelta(weeks=weeks - 1 - i), dt.time(0),
-                                            dt.timezone.utc)) for i in range(weeks + 1)]
+    bounds = _bounds(this_week, weeks)
     at = warn_links.c.at
     # one probe per key (LIMIT 1), not every older row: a DISTINCT over `at < start` read a
     # kecamatan's whole history on every batch; asked first, so a young key is never counted
@@ -114,3 +122,27 @@ def weekly_spike(conn: Connection, reports, regions: dict, keys: OfficeKeys, con
                      "mean": round(mean, 1), "c2": round(c2, 1), "threshold": config.spike_threshold,
                      "counts": counts}, region))
     return out
+
+
+def ordinary(conn: Connection, signal: dict, detail: dict, config: WarningConfig) -> dict | None:
+    """A weekly-spike signal's `detail` as its ordinary reports alone make it — for whoever may
+    not know of a rahasia report (the partner webhook): each week's count, the baseline mean
+    and C2 counted without rahasia reports; None when those alone raise no spike (the rise
+    is rahasia reports', and telling it would tell of them). The tally key is the signal
+    key's prefix (`spike:<40 hex>:<week>`), read as an index range."""
+    prefix, week = signal["key"].split(":")[1], detail["week"]
+    year, number = week.split("-W")
+    weeks = len(detail["counts"])
+    bounds = _bounds(dt.date.fromisocalendar(int(year), int(number), 1), weeks)
+    e, at = envelopes.c, warn_links.c.at
+    times = conn.execute(select(at).select_from(warn_links.join(envelopes, e.id == warn_links.c.envelope_id,
+                                                                isouter=True)).where(and_(
+        warn_links.c.kind == "tally", warn_links.c.key >= prefix, warn_links.c.key < prefix + "~",
+        at >= bounds[0], at < bounds[-1], e.rahasia.is_not(True)))).scalars().all()
+    counts = [0] * weeks
+    for t in times:
+        counts[bisect_right(bounds, t) - 1] += 1
+    res = ears_c2(counts, config)
+    if res is None or res[0] <= config.spike_threshold or counts[-1] < config.spike_min_count:
+        return None
+    return {**detail, "counts": counts, "reports": counts[-1], "mean": round(res[1], 1), "c2": round(res[0], 1)}

@@ -36,7 +36,9 @@ from urllib3.util.retry import Retry
 from core.errors import BadRequest
 from office import clock
 
+from .config import current as current_config
 from .rules import explain, title
+from .spike import ordinary
 from office.schema import envelopes
 
 from .schema import warn_deliveries, warn_signal_reports, warn_signals
@@ -75,8 +77,14 @@ def payload(conn: Connection, signal: dict) -> dict | None:
     grant, the partner system has none): the body counts the signal's ordinary reports and
     names their villages only, and a signal made of rahasia reports alone is not sent (red
     team round 7: two rahasia reports naming one phone went out as "2 reports, villages 1
-    and 2")."""
+    and 2"). A weekly spike is told as its ordinary reports alone make it — each week's count,
+    mean and C2 without rahasia reports — and not at all when they alone make no spike
+    (spike.ordinary)."""
     detail = json.loads(signal["detail"])
+    if signal["rule"] == "weekly_spike" and "counts" in detail:
+        detail = ordinary(conn, signal, detail, current_config())
+        if detail is None:
+            return None
     e = envelopes.c
     shown = conn.execute(select(warn_signal_reports.c.village_id).select_from(warn_signal_reports.join(
         envelopes, e.id == warn_signal_reports.c.envelope_id, isouter=True)).where(

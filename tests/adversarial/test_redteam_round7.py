@@ -479,6 +479,73 @@ def test_the_partner_webhook_never_counts_a_rahasia_report(tmp_path):
     assert set(joined) & sent, "the lead an ordinary report joined never reached the partner"
 
 
+def test_the_partner_webhook_never_counts_a_rahasia_report_in_a_weekly_spike(tmp_path):
+    """Two kecamatan, each quiet for ten weeks (one ordinary report a week). In Sanggau five
+    volunteers' RAHASIA reports this week raise a weekly spike (staff see it); in Sambas
+    five ordinary reports do, with three rahasia ones besides this week and two in a baseline
+    week. The partner webhook must learn nothing of the rahasia reports: no spike made by them
+    is sent, and the Sambas spike goes out counted on its ordinary reports alone — five this
+    week, a baseline mean of 1.0, C2 4.0 (with the rahasia ones: eight, 1.3, 6.7)."""
+    import datetime as dt
+    import json
+    import forms
+    from office import enrollment, keys as office_keys, opening
+    from office.derive import worker
+    from office.ingest import ingest_batch
+    from office.rollup.volunteer import Volunteer
+    from office.warning import webhook
+    from office.warning.schema import warn_signals
+    from tests.conftest import TEST_OFFICE_KEY
+    from tests.warning.test_webhook import SECRET, Receiver
+    opening.keep_for_derive(False)
+    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
+    engine = db.open_store(tmp_path)
+    form = forms.load("laporan_kecurigaan")
+    today = dt.datetime.now(dt.timezone.utc)
+    monday = (today - dt.timedelta(days=today.weekday() + 7)).replace(hour=0, minute=0, second=0, microsecond=0)
+    rx = Receiver()
+
+    def file(who, when: dt.datetime, rahasia: bool) -> None:
+        answers = form.example()
+        answers["apa_dilihat"] = f"Laporan uji {when.isoformat()}"
+        with engine.begin() as conn:
+            got = ingest_batch(conn, [_seal_for(keys, who, form, answers, rahasia).envelope],
+                               device_id=who.device_id, keys=keys, now=when)
+        assert {o["status"] for o in got} == {"accepted"}, got
+
+    try:
+        with engine.begin() as conn:
+            sanggau, sambas = (enrollment.add_village(conn, f"Desa {r}", r) for r in ("Sanggau", "Sambas"))
+        a, b = Volunteer.enrol(engine, sanggau, "Relawan Sanggau"), Volunteer.enrol(engine, sambas, "Relawan Sambas")
+        for w in range(10, 0, -1):
+            for who in (a, b):
+                file(who, monday - dt.timedelta(weeks=w) + dt.timedelta(days=1), False)
+        for i in range(2):                        # rahasia reports in a baseline week of Sambas
+            file(b, monday - dt.timedelta(weeks=6) + dt.timedelta(days=2, hours=i), True)
+        worker.exhaust(engine, keys)
+        for i in range(5):
+            file(a, monday + dt.timedelta(days=1, hours=i), True)
+            file(b, monday + dt.timedelta(days=1, hours=i), False)
+        for i in range(3):
+            file(b, monday + dt.timedelta(days=2, hours=i), True)
+        worker.exhaust(engine, keys)
+        with db.reading(engine) as conn:
+            spikes = {json.loads(r.detail)["region"]: (r.id, json.loads(r.detail)) for r in conn.execute(
+                select(warn_signals).where(warn_signals.c.rule == "weekly_spike"))}
+        assert set(spikes) == {"Sanggau", "Sambas"}, spikes          # staff see both
+        assert spikes["Sambas"][1]["reports"] == 8
+        out = webhook.deliver_pending(engine, webhook.Webhook(rx.url, SECRET))
+    finally:
+        engine.dispose()
+        rx.close()
+    bodies = {b["signal_id"]: b for b in (json.loads(body) for body, _ in rx.got)}
+    print("\nwebhook:", out, [(b["rule"], b["reports"], b["explanation"]["en"]) for b in bodies.values()])
+    assert spikes["Sanggau"][0] not in bodies, bodies[spikes["Sanggau"][0]]
+    sent = bodies[spikes["Sambas"][0]]
+    assert sent["reports"] == 5 and sent["explanation"]["en"].startswith("5 "), sent
+    assert "mean 1.0 a week" in sent["explanation"]["en"] and "= 4.0 >" in sent["explanation"]["en"], sent
+
+
 # ---------------------------------------------------------------- 4. the ring writer, batch against one at a time
 
 
