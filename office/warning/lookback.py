@@ -103,7 +103,7 @@ def _ask(conn, keys, stored: list[_Stored], config, edges, village, at, missed) 
     if not stored:
         return set()
     places = dict(rings._of_kind(conn, "place", {s.envelope_id for s in stored}))
-    counts = rings.stored_counts(conn, keys, [(s.envelope_id, s.received_at, p.name, p.role)
+    counts = rings.stored_counts(conn, keys, [(s.envelope_id, s.village_id, s.received_at, p.name, p.role)
                                               for s in stored for p in s.people], places)
     rows = [{"envelope_id": e, "kind": "place", "key": k} for e, k in places.items()]
     return rings._name_edges(conn, keys, rows, [(s, s) for s in stored], config, counts, edges, village, at, missed)

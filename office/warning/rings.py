@@ -222,20 +222,24 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     return after
 
 
-def stored_counts(conn: Connection, keys: OfficeKeys, people: list[tuple[str, str, str, str | None]],
+def stored_counts(conn: Connection, keys: OfficeKeys, people: list[tuple[str, int, str, str, str | None]],
                   places: dict[str, str]) -> dict[str, int]:
     """count_names' answer for stored reports asked again (lookback.py), adding nothing: the
-    counts as they stand, and each word's count without these reports' own names ("before:"),
-    as the reports would see them had they arrived now."""
+    counts as they stand, and each word's count without these reports' own names ("before:",
+    the per-village "d:" counts too, `_distinct` taking them back), as the reports would see
+    them had they arrived now. `people`: (envelope id, village id, received_at, name, role)."""
     own = _stat_deltas(keys, people, places)
     if not own:
         return {}
-    asked = list(set(own) | {"*w:" + w for _, at, _, _ in people for w in _weeks(at, 70)})
+    distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in people for w in _words(n)}
+    asked = list(set(own) | distinct_keys | {"*w:" + w for _, _, at, _, _ in people for w in _weeks(at, 70)})
     have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
                                 tuple(asked)))
     out = {k: have.get(k, 0) for k in asked}
     out.update({"before:" + k: max(have.get(k, 0) - n, 0) for k, n in own.items()
                 if k != TOTAL and not k.startswith("*w:")})
+    back = _distinct(keys, people, {k: -n for k, n in own.items()}, have)
+    out.update({"before:" + k: max(have.get(k, 0) + back.get(k, 0), 0) for k in distinct_keys if k != DISTINCT})
     return out
 
 
