@@ -121,3 +121,92 @@ def test_a_phone_varying_the_rest_of_the_name_still_makes_the_calos_words_common
     print("\nsignals holding the ring's reports:", holding.get(a), holding.get(b))
     assert holding.get(a) and holding.get(a) == holding.get(b), \
         "the ring of two villages no longer links by name after the flood of varied names"
+
+
+# ---------------------------------------------------------------- 2. order25: the look-back's cap
+
+
+def _the_ring(office, member: str) -> set[str]:
+    [ring] = [s for s in signals(office, "same_identifier") if s["status"] != "merged" and member in s["envs"]]
+    return ring["envs"]
+
+
+def test_more_earlier_reports_than_the_look_back_asks_still_join_in_either_order(fresh_office):  # noqa: F811
+    """The look-back asks at most LOOK_BACK_CAP stored reports per round, LOOK_BACK_ROUNDS
+    rounds. Desa 1 names the calo "Nur Wulandari" (a name the office's 1,000 calo names do
+    not hold) in 110 reports, name only: a village naming its own people again is no ring.
+    The ring forms through a plate: Desa 1's report naming the calo with it, and Desa 3's.
+    Arriving after the ring, each of the 110 joins it (its village's ring report with an
+    identifier and Desa 3). Arriving before, they must join too — not the newest 100 only."""
+    from office.warning import lookback
+    early_n = lookback.LOOK_BACK_CAP * lookback.LOOK_BACK_ROUNDS + 10
+    early = [report(1, _day(0) + dt.timedelta(minutes=i), **calo(nama="Nur Wulandari")) for i in range(early_n)]
+    ring = [report(1, _day(10), **calo(nama="Nur Wulandari", plat="KT 6625 XY")),
+            report(3, _day(12), **calo(nama="Nur Wulandari", plat="KT-6625-XY"))]
+    seen = []
+    for name, batches in (("ring_first", [ring[:1], ring[1:]] + [[r] for r in early]),
+                          ("ring_last", [early[k:k + 10] for k in range(0, early_n, 10)] + [ring[:1], ring[1:]])):
+        office = fresh_office(name, 40)
+        calo_names(office, T0 - dt.timedelta(days=20))
+        for batch in batches:     # a Report keeps the link keys it was made under: a fresh one per office
+            run(office, [dataclasses.replace(r, facts=None, places=None, links=None) for r in batch])
+        seen.append(_the_ring(office, ring[0].envelope_id))
+    print("\nring sizes, ring first / ring last:", [len(s) for s in seen])
+    assert seen[0] == {r.envelope_id for r in early + ring}, len(seen[0])
+    assert seen[1] == seen[0], f"arrival order decided {len(seen[0]) - len(seen[1])} reports' ring"
+
+
+# ---------------------------------------------------------------- 3. poison25: the weekly spike told to the partner
+
+
+def test_a_rahasia_report_in_a_spike_week_sends_the_partner_nothing_new(tmp_path):
+    """Sambas is quiet for ten weeks (one ordinary report a week); this week five ordinary
+    reports raise a weekly spike and the partner webhook is told: 5 reports. Then one
+    volunteer files a RAHASIA report in the same week. What the partner may know has not
+    changed — the ordinary reports alone make the same spike — so it must get no second
+    delivery: a second POST (same counts, a new updated_at) tells it that a report it may not
+    know of reached the office, and when (updated_at is that report's derive time)."""
+    import json
+    from office.warning import webhook
+    from office.warning.schema import warn_signals
+    from tests.warning.test_webhook import SECRET, Receiver
+    office = _Office(tmp_path, 1)
+    today = dt.datetime.now(dt.timezone.utc)
+    monday = (today - dt.timedelta(days=today.weekday() + 7)).replace(hour=0, minute=0, second=0, microsecond=0)
+    rx = Receiver()
+    [who] = office.people
+
+    def file(when: dt.datetime, rahasia: bool) -> None:
+        from office.ingest import ingest_batch
+        from tests.adversarial.test_redteam_round7 import _seal_for
+        answers = office.form.example()
+        answers["apa_dilihat"] = f"Laporan uji {when.isoformat()}"
+        with office.engine.begin() as conn:
+            got = ingest_batch(conn, [_seal_for(office.keys, who, office.form, answers, rahasia).envelope],
+                               device_id=who.device_id, keys=office.keys, now=when)
+        assert {o["status"] for o in got} == {"accepted"}, got
+
+    hook = webhook.Webhook(rx.url, SECRET)
+    try:
+        for w in range(10, 0, -1):
+            file(monday - dt.timedelta(weeks=w) + dt.timedelta(days=1), False)
+        for i in range(5):
+            file(monday + dt.timedelta(days=1, hours=i), False)
+        office.derive()
+        first = webhook.deliver_pending(office.engine, hook)
+        with db.reading(office.engine) as conn:
+            [spike] = conn.execute(select(warn_signals.c.id).where(warn_signals.c.rule == "weekly_spike")).scalars()
+        file(monday + dt.timedelta(days=2), True)
+        office.derive()
+        with db.reading(office.engine) as conn:
+            staff = json.loads(conn.execute(select(warn_signals.c.detail).where(warn_signals.c.id == spike)).scalar_one())
+        second = webhook.deliver_pending(office.engine, hook)
+    finally:
+        office.close()
+        rx.close()
+    bodies = [json.loads(body) for body, _ in rx.got]
+    told = [(b["reports"], b["updated_at"]) for b in bodies if b["signal_id"] == spike]
+    print("\nstaff see", staff["reports"], "reports; deliveries:", first, second, "told:", told)
+    assert staff["reports"] == 6                    # staff do see the rahasia report in the spike
+    assert told and told[0][0] == 5, told
+    assert len(told) == 1, f"the partner was told again after a rahasia report alone: {told}"
