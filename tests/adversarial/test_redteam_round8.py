@@ -210,3 +210,34 @@ def test_a_rahasia_report_in_a_spike_week_sends_the_partner_nothing_new(tmp_path
     assert staff["reports"] == 6                    # staff do see the rahasia report in the spike
     assert told and told[0][0] == 5, told
     assert len(told) == 1, f"the partner was told again after a rahasia report alone: {told}"
+
+
+# ---------------------------------------------------------------- 4. order25: pulling strangers in by looking back
+
+
+def test_a_hostile_report_with_the_rings_phone_pulls_no_stored_namesake_into_the_ring(fresh_office):  # noqa: F811
+    """An office of 1,000 calo names ("Budi Santoso" one in 200, in villages 4..40) and 20
+    reports of a calo called "Nur" (a common name) in villages 5..24. A real ring: Desa 1 and
+    Desa 2 give one phone for a calo named Budi Santoso. Desa 3 had reported a neighbour also
+    called Budi Santoso (no phone). The attacker — an enrolled phone of Desa 3 — files one
+    report naming the calo "Budi Santoso" WITH the ring's phone, and a calo "Nur": it joins
+    the ring by the phone, the ring grows, and the look-back asks again the stored reports its
+    names met. Neither the neighbour of its own village, nor the background's Budi Santosos,
+    nor the reports of "Nur" may join: whatever the order the attacker's report arrives in."""
+    ring = [report(1, T0, **calo(nama="Budi Santoso", telepon="0812 9999 1111")),
+            report(2, T0 + dt.timedelta(hours=5), **calo(nama="Budi Santoso", telepon="0812 9999 1111"))]
+    neighbour = report(3, T0 - dt.timedelta(days=2), **calo(nama="Budi Santoso"))
+    nur = [report(5 + i, T0 - dt.timedelta(days=3, hours=i), **calo(nama="Nur")) for i in range(20)]
+    hostile = report(3, T0 + dt.timedelta(days=1), terlibat=[
+        {"peran": "calo", "nama": "Budi Santoso", "telepon": "0812 9999 1111"}, {"peran": "calo", "nama": "Nur"}])
+    seen = []
+    for name, order in (("hostile_last", [neighbour, *nur, *ring, hostile]),
+                        ("hostile_first", [*ring, hostile, neighbour, *nur])):
+        office = fresh_office(name, 40)
+        calo_names(office, T0 - dt.timedelta(days=20))
+        for r in order:
+            run(office, [dataclasses.replace(r, facts=None, places=None, links=None)])
+        seen.append(_the_ring(office, ring[0].envelope_id))
+    kinds = [(len(s), neighbour.envelope_id in s, len(s & {r.envelope_id for r in nur})) for s in seen]
+    print("\n(ring size, neighbour in, Nur reports in), hostile last / first:", kinds)
+    assert seen[0] == seen[1] == {ring[0].envelope_id, ring[1].envelope_id, hostile.envelope_id}, seen
