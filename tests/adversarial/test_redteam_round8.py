@@ -241,3 +241,43 @@ def test_a_hostile_report_with_the_rings_phone_pulls_no_stored_namesake_into_the
     kinds = [(len(s), neighbour.envelope_id in s, len(s & {r.envelope_id for r in nur})) for s in seen]
     print("\n(ring size, neighbour in, Nur reports in), hostile last / first:", kinds)
     assert seen[0] == seen[1] == {ring[0].envelope_id, ring[1].envelope_id, hostile.envelope_id}, seen
+
+
+# ---------------------------------------------------------------- 5. order25: the look-back's cost
+
+
+_RARE = "kolondam saparuddin tandiayu wulandari sumampouw lumentut pangemanan rarung sondakh mamahit".split()
+
+
+def test_twenty_rings_forming_in_one_batch_make_the_look_back_ask_a_bounded_number_of_reports(fresh_office, monkeypatch):  # noqa: F811
+    """The attacker's way to make looking back expensive: twenty rings form in one batch, each
+    named by reports naming ten people (the form's most), and each ring's village had filed 30
+    earlier reports naming the same ten (a village naming its own people: no ring) — 600
+    stored reports, 6,000 names, that the batch's names met without linking. The look-back
+    asks at most LOOK_BACK_CAP stored reports a round, LOOK_BACK_ROUNDS rounds, whatever the
+    batch: the cost a batch adds is bounded, not a walk over what its names met."""
+    from office.warning import lookback
+    asked: list[int] = []
+    real = lookback._stored
+
+    def counting(conn, keys, envs):
+        out = real(conn, keys, envs)
+        asked.append(sum(len(s.people) for s in out))
+        return out
+    monkeypatch.setattr(lookback, "_stored", counting)
+
+    def ten(i: int, **extra) -> dict:
+        return {"terlibat": [{"peran": "calo", "nama": f"{_RARE[k]} {_RARE[(k + i + 1) % 10]}{'i' * (i // 9 + 1)}", **extra}
+                             for k in range(10)]}
+    office = fresh_office("cost", 40)
+    for i in range(20):
+        run(office, [report(1 + i, _day(0) + dt.timedelta(minutes=i * 30 + m), **ten(i)) for m in range(30)])
+    batch = [report(v, _day(5) + dt.timedelta(minutes=i), **ten(i, plat=f"KT {1000 + i} XY"))
+             for i in range(20) for v in (1 + i, 21 + i)]
+    asked.clear()
+    run(office, batch)
+    rings = [s for s in signals(office, "same_identifier") if s["status"] != "merged"]
+    print("\nrings:", len(rings), "names asked again per round:", asked)
+    assert len(rings) >= 20
+    assert len(asked) <= lookback.LOOK_BACK_ROUNDS
+    assert all(n <= lookback.LOOK_BACK_CAP * 10 for n in asked), asked
