@@ -1,6 +1,7 @@
 """Red team round 8 (order25): what the look-back costs one push. A push of one report that grows a ring whose village filed 60 earlier ten-name reports,
-Run: PYTHONPATH=. .venv/bin/python bench/lookback_cost.py (prints both medians and the ratio, measured alternating in one run).
-against the same push with the look-back off: derive time of that one report (observe)."""
+against the same push with the look-back off: derive time of that one report (observe).
+
+Run: PYTHONPATH=. .venv/bin/python bench/lookback_cost.py (both medians and the ratio, alternating in one run)."""
 import datetime as dt, sys, time, tempfile, pathlib, statistics
 from sqlalchemy import insert
 from office import db, keys as office_keys
