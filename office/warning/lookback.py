@@ -59,7 +59,7 @@ def look_back(conn: Connection, keys: OfficeKeys, found: list[rings.Ring], batch
         if not ask:
             break
         stored = _stored(conn, keys, ask)
-        asked |= ask
+        asked |= {s.envelope_id for s in stored}      # the rest, past the cap, may be asked next round
         missed: dict[str, set[str]] = defaultdict(set)
         edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
         village: dict[str, int] = {}
