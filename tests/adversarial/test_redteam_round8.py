@@ -286,3 +286,30 @@ def test_twenty_rings_forming_in_one_batch_make_the_look_back_ask_a_bounded_numb
     assert len(rings) >= 20
     assert len(asked) <= lookback.LOOK_BACK_ROUNDS
     assert all(n <= lookback.LOOK_BACK_CAP * 10 for n in asked), asked
+
+
+def test_a_phone_repeating_one_junk_name_does_not_make_every_name_look_common(tmp_path):
+    """poison25 weighs a word by its share of the names each village named, a name counted at
+    most three times there — but the chance test's window still counts every name. So the
+    attacker (one enrolled phone, its own village) files 300 reports each naming the same
+    junk driver ten times: 3,000 names in the window, one name in the shares. The window's
+    expected mentions of EVERY name rise fourfold. Then the real ring: Desa A and Desa B each
+    report the calo "Hj. Kolondam Saparuddin Tandiayu" by name, as calo, no phone. It must
+    still link."""
+    office = _Office(tmp_path, 23)
+    try:
+        background, ring_a, ring_b, attacker = office.people[:20], office.people[20], office.people[21], office.people[22]
+        _background(office, background)
+        for _ in range(6):
+            office.file(attacker, [[{"peran": "sopir", "nama": "Bejo Sutarjo"}] * 10 for _ in range(50)])
+        office.derive()
+        [a] = office.file(ring_a, [[{"peran": "calo", "nama": CALO}]])
+        office.derive()
+        [b] = office.file(ring_b, [[{"peran": "calo", "nama": "Kolondam Saparudin Tandiayu"}]])
+        office.derive()
+        holding = office.rings_of()
+    finally:
+        office.close()
+    print("\nsignals holding the ring's reports:", holding.get(a), holding.get(b))
+    assert holding.get(a) and holding.get(a) == holding.get(b), \
+        "the ring of two villages no longer links by name after one junk name filled the window"
