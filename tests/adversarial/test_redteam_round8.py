@@ -164,26 +164,25 @@ def test_more_earlier_reports_than_the_look_back_asks_still_join_in_either_order
 # ---------------------------------------------------------------- 3. poison25: the weekly spike told to the partner
 
 
-def test_a_rahasia_report_in_a_spike_week_sends_the_partner_nothing_new(tmp_path):
-    """Sambas is quiet for ten weeks (one ordinary report a week); this week five ordinary
-    reports raise a weekly spike and the partner webhook is told: 5 reports. Then one
-    volunteer files a RAHASIA report in the same week. What the partner may know has not
-    changed — the ordinary reports alone make the same spike — so it must get no second
-    delivery: a second POST (same counts, a new updated_at) tells it that a report it may not
-    know of reached the office, and when (updated_at is that report's derive time)."""
-    import json
-    from office.warning import webhook
-    from office.warning.schema import warn_signals
-    from tests.warning.test_webhook import SECRET, Receiver
-    office = _Office(tmp_path, 1)
-    today = dt.datetime.now(dt.timezone.utc)
-    monday = (today - dt.timedelta(days=today.weekday() + 7)).replace(hour=0, minute=0, second=0, microsecond=0)
-    rx = Receiver()
-    [who] = office.people
+class _Quiet:
+    """One village quiet for ten weeks (one ordinary report a week) and a partner webhook
+    receiver: `file` backdates a report into the week of `monday` (last week's Monday)."""
 
-    def file(when: dt.datetime, rahasia: bool) -> None:
+    def __init__(self, tmp_path) -> None:
+        from office.warning import webhook
+        from tests.warning.test_webhook import SECRET, Receiver
+        self.office = _Office(tmp_path, 1)
+        today = dt.datetime.now(dt.timezone.utc)
+        self.monday = (today - dt.timedelta(days=today.weekday() + 7)).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.rx = Receiver()
+        self.hook = webhook.Webhook(self.rx.url, SECRET)
+        for w in range(10, 0, -1):
+            self.file(self.monday - dt.timedelta(weeks=w) + dt.timedelta(days=1), False)
+
+    def file(self, when: dt.datetime, rahasia: bool) -> None:
         from office.ingest import ingest_batch
         from tests.adversarial.test_redteam_round7 import _seal_for
+        office, [who] = self.office, self.office.people
         answers = office.form.example()
         answers["apa_dilihat"] = f"Laporan uji {when.isoformat()}"
         with office.engine.begin() as conn:
@@ -191,30 +190,77 @@ def test_a_rahasia_report_in_a_spike_week_sends_the_partner_nothing_new(tmp_path
                                device_id=who.device_id, keys=office.keys, now=when)
         assert {o["status"] for o in got} == {"accepted"}, got
 
-    hook = webhook.Webhook(rx.url, SECRET)
+    def deliver(self) -> dict:
+        from office.warning import webhook
+        self.office.derive()
+        return webhook.deliver_pending(self.office.engine, self.hook)
+
+    def spike(self) -> tuple[int, dict]:
+        import json
+        from office.warning.schema import warn_signals
+        with db.reading(self.office.engine) as conn:
+            [(sid, detail)] = conn.execute(select(warn_signals.c.id, warn_signals.c.detail)
+                                           .where(warn_signals.c.rule == "weekly_spike")).all()
+        return sid, json.loads(detail)
+
+    def told(self, sid: int) -> list[dict]:
+        import json
+        return [b for b in (json.loads(body) for body, _ in self.rx.got) if b["signal_id"] == sid]
+
+    def close(self) -> None:
+        self.office.close()
+        self.rx.close()
+
+
+def test_a_rahasia_report_in_a_spike_week_sends_the_partner_nothing_new(tmp_path):
+    """Sambas is quiet for ten weeks (one ordinary report a week); this week five ordinary
+    reports raise a weekly spike and the partner webhook is told: 5 reports. Then one
+    volunteer files a RAHASIA report in the same week. What the partner may know has not
+    changed — the ordinary reports alone make the same spike — so it must get no second
+    delivery: a second POST (same counts, a new updated_at) tells it that a report it may not
+    know of reached the office, and when (updated_at is that report's derive time)."""
+    quiet = _Quiet(tmp_path)
     try:
-        for w in range(10, 0, -1):
-            file(monday - dt.timedelta(weeks=w) + dt.timedelta(days=1), False)
         for i in range(5):
-            file(monday + dt.timedelta(days=1, hours=i), False)
-        office.derive()
-        first = webhook.deliver_pending(office.engine, hook)
-        with db.reading(office.engine) as conn:
-            [spike] = conn.execute(select(warn_signals.c.id).where(warn_signals.c.rule == "weekly_spike")).scalars()
-        file(monday + dt.timedelta(days=2), True)
-        office.derive()
-        with db.reading(office.engine) as conn:
-            staff = json.loads(conn.execute(select(warn_signals.c.detail).where(warn_signals.c.id == spike)).scalar_one())
-        second = webhook.deliver_pending(office.engine, hook)
+            quiet.file(quiet.monday + dt.timedelta(days=1, hours=i), False)
+        first = quiet.deliver()
+        quiet.file(quiet.monday + dt.timedelta(days=2), True)
+        second = quiet.deliver()
+        sid, staff = quiet.spike()
+        told = [(b["reports"], b["updated_at"]) for b in quiet.told(sid)]
     finally:
-        office.close()
-        rx.close()
-    bodies = [json.loads(body) for body, _ in rx.got]
-    told = [(b["reports"], b["updated_at"]) for b in bodies if b["signal_id"] == spike]
+        quiet.close()
     print("\nstaff see", staff["reports"], "reports; deliveries:", first, second, "told:", told)
     assert staff["reports"] == 6                    # staff do see the rahasia report in the spike
     assert told and told[0][0] == 5, told
     assert len(told) == 1, f"the partner was told again after a rahasia report alone: {told}"
+
+
+def test_a_spike_first_raised_by_rahasia_reports_is_told_as_raised_by_the_ordinary_ones(tmp_path):
+    """This week five RAHASIA reports raise a weekly spike (staff see it; the partner is told
+    nothing: they alone make it). A day later five ordinary reports make the spike on their
+    own, and the partner is told of it: 5 reports. The body must not say the signal existed
+    before those ordinary reports came: its created_at is the moment the rahasia reports
+    raised it, earlier than any report the partner may know of."""
+    from office import clock
+    quiet = _Quiet(tmp_path)
+    try:
+        for i in range(5):
+            quiet.file(quiet.monday + dt.timedelta(days=1, hours=i), True)
+        first = quiet.deliver()
+        ordinary_from = clock.iso(clock.now())
+        for i in range(5):
+            quiet.file(quiet.monday + dt.timedelta(days=2, hours=i), False)
+        second = quiet.deliver()
+        sid, staff = quiet.spike()
+        told = [(b["reports"], b["created_at"]) for b in quiet.told(sid)]
+    finally:
+        quiet.close()
+    print("\nstaff see", staff["reports"], "reports; deliveries:", first, second, "told:", told,
+          "ordinary reports derived from", ordinary_from)
+    assert first["sent"] == 0 and staff["reports"] == 10
+    assert [n for n, _ in told] == [5], told
+    assert told[0][1] >= ordinary_from, f"created_at {told[0][1]} is before any ordinary report ({ordinary_from})"
 
 
 # ---------------------------------------------------------------- 4. order25: pulling strangers in by looking back
