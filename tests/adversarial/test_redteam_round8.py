@@ -97,6 +97,28 @@ def _background(office: _Office, who: list, n: int = 1000) -> None:
                         for j in range(i * per, (i + 1) * per)])
 
 
+def _ring_after(tmp_path, flood) -> tuple[set[int] | None, set[int] | None]:
+    """An office of 1,000 calo names from 20 villages; `flood(office, attacker)` files the
+    attacker's reports (one enrolled phone of a 23rd village); then the real ring: Desa A and
+    Desa B each report the calo by name, as calo, no phone. The ring signals holding A's
+    report and B's."""
+    office = _Office(tmp_path, 23)
+    try:
+        background, ring_a, ring_b, attacker = office.people[:20], office.people[20], office.people[21], office.people[22]
+        _background(office, background)
+        flood(office, attacker)
+        office.derive()
+        [a] = office.file(ring_a, [[{"peran": "calo", "nama": CALO}]])
+        office.derive()
+        [b] = office.file(ring_b, [[{"peran": "calo", "nama": "Kolondam Saparudin Tandiayu"}]])   # its own spelling
+        office.derive()
+        holding = office.rings_of()
+    finally:
+        office.close()
+    print("\nsignals holding the ring's reports:", holding.get(a), holding.get(b))
+    return holding.get(a), holding.get(b)
+
+
 def test_a_phone_varying_the_rest_of_the_name_still_makes_the_calos_words_common(tmp_path):
     """poison25 counts one NAME at most three times per village; a word's frequency is the sum
     over the names that hold it. So the attacker of test_name_frequency_poisoning (one
@@ -105,22 +127,9 @@ def test_a_phone_varying_the_rest_of_the_name_still_makes_the_calos_words_common
     the calo's three words — as a driver (another role: they never link to the ring). Every
     word of the calo's name counts 40 times again, as on main. Then the real ring: Desa A
     and Desa B each report the calo by name, as calo, no phone. It must still link."""
-    office = _Office(tmp_path, 23)
-    try:
-        background, ring_a, ring_b, attacker = office.people[:20], office.people[20], office.people[21], office.people[22]
-        _background(office, background)
-        office.file(attacker, [[{"peran": "sopir", "nama": f"Kolondam Saparuddin Tandiayu {_FIRST[i % 18]} {_LAST[i // 18]}"}]
-                               for i in range(40)])
-        office.derive()
-        [a] = office.file(ring_a, [[{"peran": "calo", "nama": CALO}]])
-        office.derive()
-        [b] = office.file(ring_b, [[{"peran": "calo", "nama": "Kolondam Saparudin Tandiayu"}]])
-        office.derive()
-        holding = office.rings_of()
-    finally:
-        office.close()
-    print("\nsignals holding the ring's reports:", holding.get(a), holding.get(b))
-    assert holding.get(a) and holding.get(a) == holding.get(b), \
+    a, b = _ring_after(tmp_path, lambda office, attacker: office.file(attacker, [
+        [{"peran": "sopir", "nama": f"Kolondam Saparuddin Tandiayu {_FIRST[i % 18]} {_LAST[i // 18]}"}] for i in range(40)]))
+    assert a and a == b, \
         "the ring of two villages no longer links by name after the flood of varied names"
 
 
@@ -342,20 +351,9 @@ def test_a_phone_repeating_one_junk_name_does_not_make_every_name_look_common(tm
     expected mentions of EVERY name rise fourfold. Then the real ring: Desa A and Desa B each
     report the calo "Hj. Kolondam Saparuddin Tandiayu" by name, as calo, no phone. It must
     still link."""
-    office = _Office(tmp_path, 23)
-    try:
-        background, ring_a, ring_b, attacker = office.people[:20], office.people[20], office.people[21], office.people[22]
-        _background(office, background)
+    def flood(office: _Office, attacker) -> None:
         for _ in range(6):
             office.file(attacker, [[{"peran": "sopir", "nama": "Bejo Sutarjo"}] * 10 for _ in range(50)])
-        office.derive()
-        [a] = office.file(ring_a, [[{"peran": "calo", "nama": CALO}]])
-        office.derive()
-        [b] = office.file(ring_b, [[{"peran": "calo", "nama": "Kolondam Saparudin Tandiayu"}]])
-        office.derive()
-        holding = office.rings_of()
-    finally:
-        office.close()
-    print("\nsignals holding the ring's reports:", holding.get(a), holding.get(b))
-    assert holding.get(a) and holding.get(a) == holding.get(b), \
+    a, b = _ring_after(tmp_path, flood)
+    assert a and a == b, \
         "the ring of two villages no longer links by name after one junk name filled the window"
