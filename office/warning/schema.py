@@ -69,7 +69,9 @@ warn_signal_reports = Table(
 
 warn_name_stats = Table(
     "warn_name_stats", metadata,
-    Column("key", String(64), primary_key=True),        # HMAC of a squashed name word; "*" = all names
+    # HMAC of a squashed name word; "*" = all names; "d:"/"*d" the same with a name counted at
+    # most 3 times per village, "v:" one name's reports in one village (rings._distinct)
+    Column("key", String(64), primary_key=True),
     Column("n", Integer, nullable=False),               # how many names the office has seen with it
 )
 

@@ -128,8 +128,9 @@ def ordinary(conn: Connection, signal: dict, detail: dict, config: WarningConfig
     """A weekly-spike signal's `detail` as its ordinary reports alone make it — for whoever may
     not know of a rahasia report (the partner webhook): each week's count, the baseline mean
     and C2 counted without rahasia reports; None when those alone raise no spike (the rise
-    is rahasia reports', and telling it would tell of them). The tally key is the signal
-    key's prefix (`spike:<40 hex>:<week>`), read as an index range."""
+    is rahasia reports', and telling it would tell of them). The tally key starts with the
+    signal key's 40 hex digits (`spike:<40 hex>:<week>`); LIKE, not a range, as a range's
+    end would compare by the database's collation."""
     prefix, week = signal["key"].split(":")[1], detail["week"]
     year, number = week.split("-W")
     weeks = len(detail["counts"])
@@ -137,7 +138,7 @@ def ordinary(conn: Connection, signal: dict, detail: dict, config: WarningConfig
     e, at = envelopes.c, warn_links.c.at
     times = conn.execute(select(at).select_from(warn_links.join(envelopes, e.id == warn_links.c.envelope_id,
                                                                 isouter=True)).where(and_(
-        warn_links.c.kind == "tally", warn_links.c.key >= prefix, warn_links.c.key < prefix + "~",
+        warn_links.c.kind == "tally", warn_links.c.key.like(prefix + "%"),
         at >= bounds[0], at < bounds[-1], e.rahasia.is_not(True)))).scalars().all()
     counts = [0] * weeks
     for t in times:

@@ -139,6 +139,7 @@ def test_deriving_again_never_counts_a_name_twice(store):
     drain(engine, keys)
     first = name_stats(engine)
     assert first["*"] == 12, "each report names one person (Pak Udin, calo)"
+    assert first["*d"] == 6, "... counted at most three times in each of the two villages (rings._distinct)"
     with engine.begin() as conn:            # every job again, as after a crash or a retry
         queue.enqueue(conn, ids[:5])
     drain(engine, keys)
