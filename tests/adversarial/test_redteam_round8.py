@@ -357,3 +357,20 @@ def test_a_phone_repeating_one_junk_name_does_not_make_every_name_look_common(tm
     a, b = _ring_after(tmp_path, flood)
     assert a and a == b, \
         "the ring of two villages no longer links by name after one junk name filled the window"
+
+
+def test_the_same_reports_in_one_push_or_one_at_a_time_give_the_same_ring(fresh_office):  # noqa: F811
+    """Seed 25's ring 10 (tests/warning/test_arrival_order.py: a name-only report in Desa 1,
+    the plate ring forming later in Desa 2, 1 and 3), reaching the office as a courier file
+    or a phone long offline delivers it — all four in one push — and one report a push in
+    reverse order: the same ring, the name-only report in it, either way."""
+    from tests.warning.test_arrival_order import ring_ten
+    reports = ring_ten()
+    seen = []
+    for name, batches in (("one_push", [reports]), ("reversed", [[r] for r in reports[::-1]])):
+        office = fresh_office(name)
+        for batch in batches:
+            run(office, [dataclasses.replace(r, facts=None, places=None, links=None) for r in batch])
+        seen.append(_the_ring(office, reports[-1].envelope_id))
+    print("\nring sizes, one push / reversed:", [len(s) for s in seen])
+    assert seen[0] == seen[1] == {r.envelope_id for r in reports}, [len(s) for s in seen]
