@@ -48,18 +48,21 @@ def look_back(conn: Connection, keys: OfficeKeys, found: list[rings.Ring], batch
               config: WarningConfig, stamp: str) -> list[int]:
     """Ask again the stored reports that `found`'s raised rings' new reports met by name
     (and the stored reports that joined a ring in this batch, whose names were not asked
-    in it); save what they link to. Returns the signals raised or extended."""
+    in it); save what they link to. The batch's own reports a ring's reports met are asked
+    too: in the batch they were tested before the ring was saved, as a report arriving
+    before it (red team round 8: seed 25's ring 10 in one push left its name-only report
+    out). Returns the signals raised or extended."""
     raised = [ring for ring in found if rings._raised(ring, config)]
     ask = set().union(*(ring.earlier for ring in raised)) if raised else set()
     ask |= {e for ring in raised for e in ring.envs - ring.members - batch}
-    asked: set[str] = set(batch)
+    asked: set[str] = set(batch) - ask
     ids: list[int] = []
     for _ in range(LOOK_BACK_ROUNDS):
         ask -= asked
         if not ask:
             break
         stored = _stored(conn, keys, ask)
-        asked |= ask
+        asked |= {s.envelope_id for s in stored}      # the rest, past the cap, may be asked next round
         missed: dict[str, set[str]] = defaultdict(set)
         edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
         village: dict[str, int] = {}
