@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import and_, desc, func, insert, select, true, update
@@ -64,24 +65,33 @@ def fill(engine, keys) -> set[str]:
     return set(ids[::5])
 
 
+@contextmanager
+def filled(tmp_path_factory, fill_with, pg_url: str | None = None):
+    """A migrated office store (SQLite in a temporary directory, or the PostgreSQL database at
+    `pg_url`) filled by `fill_with(engine, keys)`: (engine, keys, what it returned)."""
+    tmp = tmp_path_factory.mktemp("store")
+    keys = office_keys.load_or_create(tmp, TEST_OFFICE_KEY)
+    if pg_url:
+        engine = db.make_engine(pg_url)
+        db.migrate(engine)
+    else:
+        engine = db.open_store(tmp)
+    try:
+        yield engine, keys, fill_with(engine, keys)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def sqlite_store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("overview")
-    keys = office_keys.load_or_create(tmp, TEST_OFFICE_KEY)
-    engine = db.open_store(tmp)
-    secret = fill(engine, keys)
-    yield engine, keys, secret
-    engine.dispose()
+    with filled(tmp_path_factory, fill) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")
 def pg_store(postgres_server, tmp_path_factory):
-    engine = db.make_engine(postgres_server("search_overview"))
-    db.migrate(engine)
-    keys = office_keys.load_or_create(tmp_path_factory.mktemp("pgkeys"), TEST_OFFICE_KEY)
-    secret = fill(engine, keys)
-    yield engine, keys, secret
-    engine.dispose()
+    with filled(tmp_path_factory, fill, postgres_server("search_overview")) as store:
+        yield store
 
 
 # --- before: every match fetched, written out here -----------------------------------------

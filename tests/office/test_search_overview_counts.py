@@ -22,14 +22,14 @@ from sqlalchemy import delete, insert, select, text
 
 from forms import load as load_form
 from jaga_desa.testing import archive
-from office import clock, db, keys as office_keys
+from office import clock
 from office.dashboard import queries, search_index
 from office.dashboard.schema import dash_reports
 from office.derive.consumers import search
 from office.derive.registry import Stored
 from office.schema import envelopes, villages
 from office.store import filter_row
-from tests.conftest import TEST_OFFICE_KEY
+from tests.office.test_search_overview import filled
 
 REPORTS, VILLAGES = 150, 6
 CHARTS = ("week", "village_id", "category", "route")
@@ -90,22 +90,14 @@ def fill(engine, keys) -> None:
 
 @pytest.fixture(scope="module")
 def sqlite_store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("counts")
-    keys = office_keys.load_or_create(tmp, TEST_OFFICE_KEY)
-    engine = db.open_store(tmp)
-    fill(engine, keys)
-    yield engine, keys
-    engine.dispose()
+    with filled(tmp_path_factory, fill) as (engine, keys, _):
+        yield engine, keys
 
 
 @pytest.fixture(scope="module")
 def pg_store(postgres_server, tmp_path_factory):
-    engine = db.make_engine(postgres_server("search_overview_counts"))
-    db.migrate(engine)
-    keys = office_keys.load_or_create(tmp_path_factory.mktemp("pgkeys"), TEST_OFFICE_KEY)
-    fill(engine, keys)
-    yield engine, keys
-    engine.dispose()
+    with filled(tmp_path_factory, fill, postgres_server("search_overview_counts")) as (engine, keys, _):
+        yield engine, keys
 
 
 def may_see(staff: dict, i: int) -> bool:
@@ -187,16 +179,14 @@ def test_sqlite_each_report_keeps_its_document_or_looks_it_up(sqlite_store):
     assert "Zulkarnaen" not in str({k: v for k, v in top.items() if k != "terlibat"})
 
 
-def test_sqlite_clear_forgets_every_kept_document(sqlite_store, tmp_path):
+def test_sqlite_clear_forgets_every_kept_document(tmp_path_factory):
     """A rebuild of the search consumer empties the index and every report's copy of its
     document (a stale copy would count a report under words of a document it no longer has)."""
-    engine = db.open_store(tmp_path)
-    keys = office_keys.load_or_create(tmp_path, TEST_OFFICE_KEY)
-    fill(engine, keys)
-    with engine.begin() as conn:
-        search_index.clear(conn)
-    with engine.connect() as conn:
-        assert conn.execute(select(dash_reports.c.search_doc).where(dash_reports.c.search_doc.is_not(None))).all() == []
-        assert queries.charts(conn, STAFF["admin"], queries.parse_filters({"q": "udin"}), CHARTS, keys=keys) == \
-            {c: [] for c in CHARTS}
-    engine.dispose()
+    with filled(tmp_path_factory, fill) as (engine, keys, _):
+        with engine.begin() as conn:
+            search_index.clear(conn)
+        with engine.connect() as conn:
+            assert conn.execute(select(dash_reports.c.search_doc)
+                                .where(dash_reports.c.search_doc.is_not(None))).all() == []
+            assert queries.charts(conn, STAFF["admin"], queries.parse_filters({"q": "udin"}), CHARTS, keys=keys) == \
+                {c: [] for c in CHARTS}
