@@ -12,6 +12,10 @@ word in clear; the index holds nothing else of a report.
                 it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
                 a report first hands the index its kept tokens with FTS5's 'delete'
                 command: the index never holds a token of a report's old words.
+                Each report's current document is also kept on its dashboard row
+                (dash_reports.search_doc, migration search4_0001; NULL: none or not known,
+                then looked up), so a walk over the reports tests that column against the
+                match without a look-up per report: the overview's counts at 100k.
                 A search takes the cheapest of three forms (`holding_all`): fetch the
                 match when it is small; walk the caller's reports against the match read
                 once into a set when it is large; test each report's kept tokens when the
