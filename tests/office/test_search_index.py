@@ -129,7 +129,8 @@ def test_search4_migration_gives_each_report_its_document_and_back(engine, monke
 
     from jaga_desa.testing import archive
     from office.dashboard.schema import dash_reports
-    upgrade(engine, "push5_0001")
+    before = ScriptDirectory.from_config(db.alembic_config()).get_revision("search4_0001").down_revision
+    upgrade(engine, before)
     with engine.begin() as conn:
         conn.execute(insert(dash_reports), [archive.dash_row(e, 1, "laporan_kecurigaan", f"2026-01-0{k}T00:00:00.000Z")
                                             for k, e in enumerate(("r1", "r2", "r3"), 1)])
@@ -152,7 +153,7 @@ def test_search4_migration_gives_each_report_its_document_and_back(engine, monke
         assert set(conn.execute(select(dash_reports.c.envelope_id).where(walk)).scalars()) == {"r1", "r2"}
         walk = search_index.holding_all(conn, [A, B], dash_reports.c.envelope_id)
         assert set(conn.execute(select(dash_reports.c.envelope_id).where(walk)).scalars()) == {"r1"}
-    downgrade(engine, "push5_0001")
+    downgrade(engine, before)
     with engine.begin() as conn:
         assert "search_doc" not in [c["name"] for c in inspect(conn).get_columns("dash_reports")]
         assert set(conn.execute(search_index.matching(conn, [B])).scalars()) == {"r1", "r2"}
