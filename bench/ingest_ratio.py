@@ -102,6 +102,10 @@ def main() -> None:
          "target": ">= 60%", "met": of_floor >= 0.6},
         {"key": "paired", "metric": "median of the paired rounds' ratios (for comparison)",
          "value": f"{paired(runs):.0%}"},
+        {"key": "ingest_ms", "metric": f"office ingest, ms of {unit} per report (best round)",
+         "value": round(1000 / max(runs["ingest"]), 4)},
+        {"key": "floor_ms", "metric": f"physical floor, ms of {unit} per report (best round)",
+         "value": round(1000 / max(runs["floor"]), 4)},
     ])
 
 

@@ -139,6 +139,43 @@ def evaluate(cond: Mapping[str, Any], get: Callable[[str], Any]) -> bool:
     return False  # pragma: no cover - check() rejects anything else
 
 
+def compile_condition(cond: Mapping[str, Any]) -> Callable[[Callable[[str], Any]], bool]:
+    """`evaluate` with the condition's shape worked out once: a function of `get` that answers
+    exactly as evaluate(cond, get) does (the same keys tried in the same order). A form
+    version compiles each field's condition when it is parsed, so checking a report's
+    answers no longer re-reads every condition's dict for each report (office admission
+    runs it for every report pushed)."""
+    if "all" in cond:
+        parts = tuple(compile_condition(c) for c in cond["all"])
+        return lambda get: all(p(get) for p in parts)
+    if "any" in cond:
+        parts = tuple(compile_condition(c) for c in cond["any"])
+        return lambda get: any(p(get) for p in parts)
+    if "not" in cond:
+        inner = compile_condition(cond["not"])
+        return lambda get: not inner(get)
+    name = cond["field"]
+    if "answered" in cond:
+        want = cond["answered"]
+        return lambda get: is_answered(get(name)) == want
+    if "equals" in cond:
+        val = cond["equals"]
+        if type(val) is str:    # _same on text is type-and-value equality
+            return lambda get: type(v := get(name)) is str and v == val and is_answered(v)
+        return lambda get: is_answered(v := get(name)) and _same(v, val)
+    if "in" in cond:
+        vals = tuple(cond["in"])
+        return lambda get: is_answered(v := get(name)) and any(_same(v, x) for x in vals)
+    if "contains" in cond:
+        val = cond["contains"]
+        return lambda get: is_answered(v := get(name)) and isinstance(v, list) and val in v
+    for op, fn in COMPARE.items():
+        if op in cond:
+            bound = cond[op]
+            return lambda get: is_answered(v := get(name)) and is_number(v) and fn(v, bound)
+    return lambda get: False  # pragma: no cover - check() rejects anything else
+
+
 _WORDS = {
     "id": {"equals": "=", "in": "salah satu dari", "contains": "berisi", "answered": "diisi",
            "not_answered": "kosong", "all": "semua", "any": "salah satu", "not": "bukan"},

@@ -14,7 +14,7 @@ from . import conditions
 from .conditions import is_answered, is_number
 from .example import build_example
 from .i18n import fmt_date, fmt_datetime, fmt_value, msg, norm_lang
-from .validation import check_count, check_value, parse_date, parse_datetime
+from .validation import check_count, check_value, checker, parse_date, parse_datetime
 
 CONFIDENTIAL_VALUE = "ya"
 
@@ -62,12 +62,24 @@ class Field:
         self.choice_values = tuple(c.value for c in choices)
         self.constraint = constraint
         self.relevant = relevant
+        self.check = checker(type)     # check_value's dispatch, once per field (None: ask check_value)
+        self._shown: Callable[[Callable[[str], Any]], bool] | None = None
         self.section = section  # the section's name
         self.example = example
         self.fields = fields or []  # a repeat group's fields, asked once per entry
         self.parent = parent        # the repeat group a field belongs to, or None
         # an entry's scope, built once per form version rather than once per entry checked
         self.by_name = {s.name: s for s in self.fields}
+
+    def shown(self, get: Callable[[str], Any]) -> bool:
+        """Is this field shown, `get(name)` giving the other fields' effective answers: its
+        condition compiled on first use, once per form version (the parser checks it first),
+        rather than re-read as a dict for every report checked."""
+        if self.relevant is None:
+            return True
+        if self._shown is None:
+            self._shown = conditions.compile_condition(self.relevant)
+        return self._shown(get)
 
     def label(self, lang: str = "id") -> str:
         return self._label(lang)
@@ -136,7 +148,7 @@ class Form:
 
     # --- skip logic -----------------------------------------------------------------
     def _visibility(self, answers: Mapping[str, Any]) -> "_Visibility":
-        if not isinstance(answers, Mapping):
+        if not _is_mapping(answers):
             raise TypeError("answers must be a dict")
         return _Visibility(self._by_name, answers)
 
@@ -176,7 +188,7 @@ class Form:
 
     def _walk(self, answers: Mapping[str, Any], lang: str, now: datetime.datetime | None,
               out: dict | None) -> dict[str, str]:
-        if not isinstance(answers, Mapping):
+        if not _is_mapping(answers):
             return {"_answers": msg("not_object", lang)}
         errors: dict[str, str] = {}
         self._validate_scope(self.fields, answers, self._visibility(answers), lang, "", errors, now, out,
@@ -212,7 +224,9 @@ class Form:
                 if f.required:
                     errors[prefix + f.name] = msg("required", lang)
                 continue
-            res = check_value(f, v, lang, effective, label_of, now)
+            check = f.check
+            res = (check(f, v, f.constraint, lang, effective, label_of) if check is not None
+                   else check_value(f, v, lang, effective, label_of, now))
             if res:
                 errors[prefix + f.name] = _message(f, res, lang)
             elif out is not None:
@@ -393,8 +407,13 @@ class _Visibility:
         try:
             return self._memo[name]
         except KeyError:
-            rel = self._fields[name].relevant
-            shown = self._memo[name] = True if rel is None else conditions.evaluate(rel, self.effective)
+            f = self._fields[name]
+            rule = f._shown
+            if rule is None:
+                shown = f.shown(self.effective)      # no condition, or compiled on this first use
+            else:
+                shown = rule(self.effective)
+            self._memo[name] = shown
             return shown
 
     def effective(self, name: str) -> Any:

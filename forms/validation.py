@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from functools import lru_cache
 from typing import Any, Callable
 
 from .conditions import is_answered, is_number
@@ -18,6 +19,8 @@ DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?")
 GEO_KEYS = {"lat", "lon", "accuracy"}
 FUTURE_GRACE_MINUTES = 10
+_GRACE = _dt.timedelta(minutes=FUTURE_GRACE_MINUTES)
+_LAST_SECOND = _dt.timedelta(seconds=59)
 
 
 def parse_date(v: object) -> _dt.date | None:
@@ -40,6 +43,13 @@ def parse_datetime(v: object) -> _dt.datetime | None:
 
 def parse_temporal(ftype: str, v: object):
     return parse_date(v) if ftype == "date" else parse_datetime(v)
+
+
+@lru_cache(maxsize=256)
+def _bound(ftype: str, v: str):
+    """A date field's constraint bound ("min": "2000-01-01T00:00"), parsed once per form
+    version rather than for every answer checked against it."""
+    return parse_temporal(ftype, v)
 
 
 _DMY_RE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T](\d{1,2})[:.](\d{2}))?")
@@ -95,6 +105,15 @@ def check_value(field: Any, value: Any, lang: str, get: Callable[[str], Any],
     return fn(field, value, c, lang, get, label_of)
 
 
+def checker(ftype: str) -> Callable[..., Result] | None:
+    """check_value's dispatch for one field type, worked out once: the type's own check,
+    called as fn(field, value, field.constraint, lang, get, label_of), which answers what
+    check_value does (Form's walk calls it for every answer of every report the office
+    admits). None for date types (they need the wall clock) and for an unknown type (the
+    parser refuses them): the caller goes through check_value for those."""
+    return None if ftype in ("date", "datetime") else _CHECKS.get(ftype)
+
+
 def _range(v, c, lang, fmt=lambda x: x) -> str | None:
     lo, hi = c.get("min"), c.get("max")
     lo_v = None if lo is None else fmt(lo)
@@ -148,8 +167,8 @@ def _temporal(field, v, c, lang, now: _dt.datetime | None = None) -> Result:
     if parsed is None:
         return ("type", msg("type_" + field.type, lang))
     lo, hi = c.get("min"), c.get("max")
-    lo_v = None if lo is None else parse_temporal(field.type, lo)
-    hi_v = None if hi is None else parse_temporal(field.type, hi)
+    lo_v = None if lo is None else _bound(field.type, lo)
+    hi_v = None if hi is None else _bound(field.type, hi)
     if (lo_v is not None and parsed < lo_v) or (hi_v is not None and parsed > hi_v):
         # dates in messages the way people write them: "1 Januari 2000", not "2000-01-01T00:00"
         show = (lambda d: fmt_date(d, lang)) if field.type == "date" else (lambda d: fmt_datetime(d, lang))
@@ -158,11 +177,14 @@ def _temporal(field, v, c, lang, now: _dt.datetime | None = None) -> Result:
         return ("constraint", msg("date_min", lang, min=show(lo_v)) if lo is not None
                 else msg("date_max", lang, max=show(hi_v)))
     if c.get("not_future"):
-        # the phone's wall clock; a few minutes of grace for a clock that runs slow
-        today = (now or _dt.datetime.now()).replace(second=0, microsecond=0)
-        late = today + _dt.timedelta(minutes=FUTURE_GRACE_MINUTES)
-        limit = late.date() if field.type == "date" else late.replace(second=59)
+        # the phone's wall clock; a few minutes of grace for a clock that runs slow: the clock
+        # to the minute, plus the grace (to that minute's last second for a date-time) —
+        # by timedelta arithmetic, as datetime.replace costs microseconds a call
+        wall = now or _dt.datetime.now()
+        late = wall + (_GRACE - _dt.timedelta(0, wall.second, wall.microsecond))
+        limit = late.date() if field.type == "date" else late + _LAST_SECOND
         if parsed > limit:
+            today = wall.replace(second=0, microsecond=0)
             return ("constraint", msg("future", lang, now=fmt_date(today.date(), lang) if field.type == "date"
                                       else fmt_datetime(today, lang)))
     return None

@@ -51,7 +51,11 @@ class OfficeKeys:
 
     @cached_property
     def key_id(self) -> str:        # asked once per ingested envelope: derive it once
-        return key_id(self.x25519.public_key()).hex()
+        return self.key_id_raw.hex()
+
+    @cached_property
+    def key_id_raw(self) -> bytes:  # what envelope.open matches the wraps against
+        return key_id(self.x25519.public_key())
 
     @property
     def fingerprint(self) -> str:

@@ -43,6 +43,7 @@ import time
 import uuid
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from core.crypto import (AESGCM, Ed25519PrivateKey, Ed25519PublicKey, InvalidSignature, InvalidTag,
                          X25519PrivateKey, X25519PublicKey, hkdf_sha256)
@@ -60,7 +61,10 @@ ID_BOUND = 6                       # trailing bytes of the id bound to the autho
 PAD_TO = 4                         # office + up to three village heads look alike
 
 
+@lru_cache(maxsize=4096)
 def _author_tag(author_id: str) -> bytes:
+    """Kept per author: the office checks every pushed id against its author's tag (an id
+    that is not a uuid raises every time, uncached)."""
     return hashlib.sha256(_ID_CTX + uuid.UUID(author_id).bytes).digest()[:ID_BOUND]
 
 
@@ -286,12 +290,16 @@ def verify(data: bytes, author_public: Ed25519PublicKey) -> Header:
 
 
 def open(data: bytes, *, recipient_key: X25519PrivateKey,   # noqa: A001 - mirrors Fernet
-         author_public: Ed25519PublicKey, header: Header | None = None) -> Opened:
+         author_public: Ed25519PublicKey, header: Header | None = None,
+         recipient_id: bytes | None = None) -> Opened:
     """Verify, unwrap the content key for this recipient, decrypt. One error for every failure.
 
     `header`: what `peek(data)` already returned (the office peeks first to find the
     author), so the bytes are parsed once; everything below reads only the header, and
-    its signature is checked here either way."""
+    its signature is checked here either way. `recipient_id`: key_id of `recipient_key`'s
+    public half when the caller holds it (the office opens every pushed report with one
+    key: deriving its id again cost a public-key export and a SHA-256 per report). A wrong
+    one opens nothing: the id is bound into the key wrap's KDF."""
     if header is None:
         header = verify(data, author_public)
     else:
@@ -299,7 +307,7 @@ def open(data: bytes, *, recipient_key: X25519PrivateKey,   # noqa: A001 - mirro
             author_public.verify(header.signature, header.signed)
         except InvalidSignature as exc:
             raise EnvelopeError("signature does not verify") from exc
-    kid = key_id(recipient_key.public_key())
+    kid = recipient_id if recipient_id is not None else key_id(recipient_key.public_key())
     eid = uuid.UUID(header.envelope_id).bytes
     for wkid, eph_pub, wrapped in header._wraps:
         if wkid != kid:

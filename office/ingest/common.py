@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Connection, Table, select
 
+from core.crypto import Ed25519PublicKey
 from core.errors import BadRequest, Conflict, EnvelopeError, Forbidden, Revoked, TooLarge
 from sync import envelope as env
 from sync import receipt as rc
@@ -58,10 +60,18 @@ def _verify_and_open(data: bytes, header: env.Header, author: dict, keys: Office
     if keys.key_id not in header.recipients:
         raise Rejected("wrong_recipient", "the envelope is not addressed to this office's key")
     try:
-        return env.open(data, recipient_key=keys.x25519, header=header,
-                        author_public=env.load_public_ed25519(author["ed25519_public"]))
+        return env.open(data, recipient_key=keys.x25519, header=header, recipient_id=keys.key_id_raw,
+                        author_public=_author_key(bytes(author["ed25519_public"])))
     except EnvelopeError as exc:
         raise Rejected("envelope_invalid", str(exc.message)) from None
+
+
+@lru_cache(maxsize=1024)
+def _author_key(raw: bytes) -> Ed25519PublicKey:
+    """An enrolled author's Ed25519 key, loaded once for all her reports (a push carries up
+    to hundreds from one author). Keyed by the exact key bytes, so a revoked or re-enrolled
+    person's new key is a new entry; a malformed one raises every time (not cached)."""
+    return env.load_public_ed25519(raw)
 
 
 def make_receipt(keys: OfficeKeys, envelope_id: str, sha: str, received_at: str,

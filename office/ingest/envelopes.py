@@ -35,6 +35,7 @@ from .common import Rejected, _checked_author, _phone_ms, _verify_and_open, sign
 
 log = logging.getLogger("jaga.office.ingest")
 BACKLOG_RETRY = 10          # seconds a phone deferred for its derive backlog is told to wait
+_STORED = json.JSONEncoder(sort_keys=True).encode    # json.dumps(wire, sort_keys=True), built once
 
 
 def ingest_envelope(conn: Connection, data: bytes, *, device_id: str, keys: OfficeKeys,
@@ -219,7 +220,7 @@ def _sign_receipts(signing: list[tuple[int, dict, rc.Receipt]], results: list, k
     wires = rc.sign_batch([r for _, _, r in signing], keys.ed25519)
     by_id = {}
     for (i, row, _), wire in zip(signing, wires):
-        row["receipt"] = json.dumps(wire, sort_keys=True)
+        row["receipt"] = _STORED(wire)
         results[i]["receipt"] = by_id[row["id"]] = wire
     for res in results:      # a second copy of an envelope accepted in this same batch
         if res is not None and res["status"] == "duplicate" and res["receipt"] is None:

@@ -19,7 +19,7 @@ from office.keys import OfficeKeys
 from office.schema import villages
 from office.store.bulk import insert_rows
 
-from . import extract, rings
+from . import extract, lookback, rings
 from .config import WarningConfig, current
 from .linkkeys import link_key
 from .rank import score
@@ -108,7 +108,11 @@ def observe(conn: Connection, keys: OfficeKeys, reports: Iterable[Report],
     insert_rows(conn, warn_links, rows)
     stamp = clock.iso(now or clock.now())
     with remembered():       # the batch's links are written: its look-ups may share rows
-        ids = rings.save(conn, keys, rings.evaluate(conn, keys, rows, values, per_report, config), config, stamp)
+        found = rings.evaluate(conn, keys, rows, values, per_report, config)
+        ids = rings.save(conn, keys, found, config, stamp)
+        # reports that named a ring's agent before the ring existed join it now (lookback.py)
+        ids += [i for i in lookback.look_back(conn, keys, found, {r.envelope_id for r in reports}, config, stamp)
+                if i not in ids]
         raised: list[tuple[str, str, list[str], dict, str | None]] = []
         raised += _same_place(conn, rows, config)
     raised += _planned_minors(per_report, config)

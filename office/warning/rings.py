@@ -12,6 +12,9 @@ grouped into one signal per connected group of reports ("the same calo in three 
             a group is raised once its reports come from enough villages. A stored report
             an edge reaches brings its own identifier partners too (one hop), so a ring
             that first grew inside one village is whole when it crosses to another.
+    order   the edges above run forward, from the reports of a batch; the stored reports
+            those names met without linking are asked again once the batch's rings are
+            saved (lookback.py), so a report filed before its ring formed joins it too.
 
 Cost per report does not grow with what is stored: identifiers are indexed equality
 look-ups, and a hot identifier (one phone in thousands of reports) reads only its newest
@@ -70,6 +73,7 @@ class Ring:
     village_of: dict[str, int] = field(default_factory=dict)
     counted: int = 0          # reports its stored signals hold (their detail), most never read
     members: set[str] = field(default_factory=set)     # which of `envs` those signals hold
+    earlier: set[str] = field(default_factory=set)     # stored reports its new reports' names met, unlinked
 
     @property
     def reports(self) -> int:
@@ -176,6 +180,23 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     return after
 
 
+def stored_counts(conn: Connection, keys: OfficeKeys, people: list[tuple[str, str, str, str | None]],
+                  places: dict[str, str]) -> dict[str, int]:
+    """count_names' answer for stored reports asked again (lookback.py), adding nothing: the
+    counts as they stand, and each word's count without these reports' own names ("before:"),
+    as the reports would see them had they arrived now."""
+    own = _stat_deltas(keys, people, places)
+    if not own:
+        return {}
+    asked = list(set(own) | {"*w:" + w for _, at, _, _ in people for w in _weeks(at, 70)})
+    have = dict(driver_sql.rows(conn, f"SELECT key, n FROM warn_name_stats WHERE key IN ({driver_sql.marks(len(asked))})",
+                                tuple(asked)))
+    out = {k: have.get(k, 0) for k in asked}
+    out.update({"before:" + k: max(have.get(k, 0) - n, 0) for k, n in own.items()
+                if k != TOTAL and not k.startswith("*w:")})
+    return out
+
+
 def forget_names(conn: Connection, keys: OfficeKeys, envelope_ids: list[str]) -> None:
     """Take back what these reports' stored names added to warn_name_stats, before they are
     derived again (a retry or a rebuild of one report): read from the link rows they left —
@@ -224,9 +245,13 @@ def evaluate(conn: Connection, keys: OfficeKeys, rows: list[dict], values: dict[
     people = [(r, p) for r, f in per_report for p in f.people]
     counts = count_names(conn, keys, people, {r["envelope_id"]: r["key"] for r in rows if r["kind"] == "place"}) \
         if people else {}
-    found, deferred = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=False)
+    missed: dict[str, set[str]] = defaultdict(set)
+    found, deferred = _evaluate(conn, keys, rows, values, per_report, config, counts, False, missed)
     if deferred and any(ring.envs & deferred and _raised(ring, config) for ring in found):
-        found, _ = _evaluate(conn, keys, rows, values, per_report, config, counts, whole=True)
+        missed.clear()
+        found, _ = _evaluate(conn, keys, rows, values, per_report, config, counts, True, missed)
+    for ring in found:       # what lookback.py asks again once the ring is saved
+        ring.earlier = {e for me in ring.envs - ring.members for e in missed.get(me, ())} - ring.envs
     return found
 
 
@@ -235,7 +260,8 @@ def _raised(ring: Ring, config: WarningConfig) -> bool:
     return len(ring.villages) >= config.identifier_min_villages or bool(ring.signals)
 
 
-def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool) -> tuple[list[Ring], set[str]]:
+def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool,
+              missed: dict[str, set[str]] | None = None) -> tuple[list[Ring], set[str]]:
     """evaluate's rings and the new reports whose hot identifier was read only to its newest
     holders (none when `whole`)."""
     edges: dict[frozenset, set[tuple[str, str]]] = defaultdict(set)
@@ -267,7 +293,7 @@ def _evaluate(conn, keys, rows, values, per_report, config, counts, whole: bool)
             if hub == me:
                 _star(edges, star, hub, hits.get(key, [])[PAIR_CAP:], value, village, at)
     spelling = _name_evidence(conn, keys, per_report, {p: v for p, v in edges.items() if p not in star})
-    spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at)
+    spelling |= _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at, missed)
     _one_hop(conn, {e for pair in edges for e in pair} - {r["envelope_id"] for r in rows}, config,
              edges, village, at)
     return _rings(conn, keys, edges, village, at, spelling), deferred
@@ -403,7 +429,8 @@ def _name_evidence(conn, keys, per_report, edges) -> set[frozenset]:
     return spelling
 
 
-def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at) -> set[frozenset]:
+def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at,
+                missed: dict[str, set[str]] | None = None) -> set[frozenset]:
     """Edges by name. A name is looked up when it is not too common (`name_min_bits`); the
     stored reports whose names match it (names.match) count as mentions; the mentions with
     the same role, the same departure point, or both are each tested against chance: with
@@ -412,7 +439,9 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
     (each corroboration the new report can give — role, place, both — times each level of
     matched words at or above `name_min_bits` that a corroborated mention reaches). So a
     rare name links on one corroborated mention, "Siti Rahman" needs several, and "Nur"
-    practically never. `counts`: count_names' answer for the batch (evaluate makes it once)."""
+    practically never. `counts`: count_names' answer for the batch (evaluate makes it once).
+    `missed`, when given, gains each asking report's mentions that did not link (lookback.py
+    asks them again once a ring they name forms or grows)."""
     people = [(r, p) for r, f in per_report for p in f.people]
     if not people:
         return set()
@@ -514,6 +543,9 @@ def _name_edges(conn, keys, rows, per_report, config, counts, edges, village, at
                     mentions[h.envelope_id] = m
                     village[h.envelope_id], at[h.envelope_id] = h.village_id, h.at
         linked = _significant(keys, r, p, mentions, counts, total, places, config, ringed, rings_of)
+        if missed is not None:           # a mention that could link at all: corroborated, rare enough
+            missed[r.envelope_id].update(e for e, m in mentions.items() if e not in linked and (m[1] or m[2])
+                                         and m[0] >= config.name_min_bits - 1)
         for env in linked:
             pair = frozenset((r.envelope_id, env))
             edges[pair].add(("name", " / ".join(sorted({p.name, mentions[env][3]}))))

@@ -4,6 +4,7 @@ fields, any sizes); now each is a typed per-item rejection and nothing of it is 
 """
 from __future__ import annotations
 
+import datetime
 import sqlite3
 import uuid
 
@@ -45,6 +46,10 @@ def photos(n: int) -> dict:
 
 def _cases():
     good = valid_answers()
+    v3 = valid_answers(version=3)        # the version with a repeat group (`terlibat`)
+    bad_entry = [dict(e) for e in v3["terlibat"]]
+    bad_entry[1]["peran"] = "=HYPERLINK()"
+    soon = datetime.datetime.now() + datetime.timedelta(days=2)
     six = photos(6)
     two = photos(2)
     return {
@@ -66,6 +71,15 @@ def _cases():
         "too many photos": ({**good, "foto": sorted(six)}, dict(attachments=six), "answers_invalid"),
         "photo not in the answers": (good, dict(attachments=two), "attachments_mismatch"),
         "answers name a photo not sent": ({**good, "foto": [uuid.uuid4().hex]}, {}, "attachments_mismatch"),
+        # the rules hold inside repeat groups and on dates (the walk's own shortcuts: a field's
+        # check and condition worked out once, the not-in-the-future limit by arithmetic)
+        "unknown choice inside a repeat group": ({**v3, "terlibat": bad_entry}, dict(version=3), "answers_invalid"),
+        "unknown field inside a repeat group": ({**v3, "terlibat": [{**v3["terlibat"][0], "siluman": "x"}]},
+                                                dict(version=3), "answers_invalid"),
+        "incident in the future": ({**v3, "waktu_kejadian": soon.strftime("%Y-%m-%dT%H:%M")}, dict(version=3),
+                                   "answers_invalid"),
+        "incident before the form's earliest date": ({**v3, "waktu_kejadian": "1999-12-31T23:59"}, dict(version=3),
+                                                     "answers_invalid"),
     }
 
 

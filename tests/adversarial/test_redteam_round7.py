@@ -567,10 +567,6 @@ def test_the_ring_writer_links_a_batch_exactly_as_one_report_at_a_time(tmp_path)
 # ---------------------------------------------------------------- 5. name matching: precision
 
 
-_FIRST = "budi agus eko joko dedi rudi andi iwan hendra bambang wahyu asep ujang anto rahmat hasan ali yusuf".split()
-_LAST = "santoso wijaya saputra setiawan kurniawan hidayat pratama nugroho siregar lubis nasution harahap".split()
-
-
 def test_a_neighbour_sharing_a_ring_agents_common_name_is_not_pulled_into_the_ring(tmp_path):
     """An office of 1,000 calo names in which "Budi Santoso" is one name in 200 (each first
     name × surname about five times). A real ring: two villages' reports give the same phone
@@ -585,19 +581,14 @@ def test_a_neighbour_sharing_a_ring_agents_common_name_is_not_pulled_into_the_ri
     from office import keys as office_keys
     from office.schema import villages
     from tests.warning.conftest import T0
-    from tests.warning.test_engine import calo, report, run, signals
+    from tests.warning.test_engine import calo, calo_names, report, run, signals
     engine = db.open_store(tmp_path)
     keys = office_keys.load_or_create(tmp_path, "kata-sandi-kantor")
     office = (engine, keys)
     try:
         with engine.begin() as conn:
             conn.execute(insert(villages), [{"id": i, "name": f"Desa {i}", "region": "Sanggau"} for i in range(1, 41)])
-        start = T0 - dt.timedelta(days=20)
-        background = [report(4 + i % 37, start + dt.timedelta(minutes=i),
-                             **calo(nama=f"{_FIRST[i % len(_FIRST)]} {_LAST[(i // len(_FIRST)) % len(_LAST)]}"))
-                      for i in range(1000)]
-        for k in range(0, len(background), 100):
-            run(office, background[k:k + 100])
+        calo_names(office, T0 - dt.timedelta(days=20))
         a = report(1, T0, **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
         b = report(2, T0 + dt.timedelta(hours=5), **calo(nama="Budi Santoso", telepon="0812 9999 1111"))
         run(office, [a])

@@ -19,7 +19,7 @@ from jaga_desa.testing.dashboard import sign_in
 from jaga_desa.testing.proxy import FaultProxy
 from jaga_desa.testing.voice import write_wav
 from tests.conftest import chromium
-from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, button, fill, no_crash, open_app, option, seed_device, shows, snap,
+from tests.e2e.helpers import (ARTIFACTS, PHONE, PIN, bring, button, fill, no_crash, open_app, option, seed_device, shows, snap,
                                staff_browser, tap, until, wait_text)
 from tests.e2e.test_live import STAFF_PASSWORD, _enroll_device, office_rows
 
@@ -27,9 +27,13 @@ pytestmark = pytest.mark.e2e
 NOTE_SECONDS = 120
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(tmp_path_factory):
-    """Chromium whose microphone is a WAV this test wrote, permission granted without a prompt."""
+    """Chromium whose microphone is a WAV this test wrote, permission granted without a prompt.
+    One per test, not per module: a CI run once hung the Darurat test's first scroll (Playwright
+    waiting on a renderer at 100% CPU) right after the two-minute test had used the same
+    browser's fake capture device; both passed alone and together in every rerun, so the
+    cause stays open, and the second test no longer inherits the first one's browser."""
     wav = write_wav(tmp_path_factory.mktemp("mic") / "speech.wav", seconds=8)
     yield from chromium("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                         f"--use-file-for-fake-audio-capture={wav}")
@@ -76,6 +80,7 @@ def test_two_minute_note_recorded_sealed_synced_over_cuts_and_played_at_the_offi
         kept = page.get_by_text(re.compile(r"Rekaman suara: \d+:\d\d"))
         until(page, lambda: kept.count() or shows(page, "Rekaman tidak bisa disimpan"),
               "the note processed (or refused)", timeout=120)
+        bring(kept.first)                                # the kept note, not the top of step 1
         snap(page, "voice-03-recorded-360")
         assert not shows(page, "Rekaman tidak bisa disimpan")
         minutes, seconds = re.search(r"Rekaman suara: (\d+):(\d\d)", kept.first.inner_text()).groups()

@@ -247,3 +247,93 @@ def test_is_answered_tests_text_as_strip_does():
         for s in (c * 3, " " + c, c + "x", "x" + c + " "):
             assert is_answered(s) == (s.strip() != ""), repr(s)
     assert not is_answered("") and not is_answered(" \t\u00a0\u3000\n") and is_answered(" a ")
+
+
+def _conditions(form: forms.Form) -> list[dict]:
+    found = []
+    for f in form.fields:
+        for g in [f] + list(f.fields):
+            if g.relevant is not None:
+                found.append(g.relevant)
+    return found + list(form._flags.values())
+
+
+WITH_CONDITIONS = [f for f in FORMS if _conditions(f)]
+
+
+def test_shipped_forms_have_conditions_to_compare():
+    assert {f.id for f in WITH_CONDITIONS} >= {"laporan_kecurigaan", "keberangkatan_pmi"}
+
+
+@pytest.mark.parametrize("form", WITH_CONDITIONS, ids=lambda f: f"{f.id}.v{f.version}")
+def test_compiled_conditions_answer_as_evaluate_does(form):
+    """Each field's condition is compiled once per form version (Field.shown); on every
+    condition of every form (flags too) and odd answers for whatever it looks at — text
+    against numbers, True against 1, blanks, lists — it answers as `evaluate` reads it."""
+    rng = random.Random(zlib.crc32(f"cond.{form.id}.{form.version}".encode()))
+    conds = _conditions(form)
+    every = {f.name: f for f in form.fields} | {s.name: s for f in form.fields for s in f.fields}
+    for cond in conds:
+        rule = conditions.compile_condition(cond)
+        names = list(conditions.refs(cond))
+        for _ in range(300):
+            values = {n: _odd_value(rng, every[n]) for n in names}
+            get = values.get
+            assert rule(get) is conditions.evaluate(cond, get), (cond, values)
+
+
+@pytest.mark.parametrize("wall", [
+    datetime.datetime(2026, 11, 26, 19, 30, 0, 0), datetime.datetime(2026, 11, 26, 19, 30, 59, 999999),
+    datetime.datetime(2026, 12, 31, 23, 49, 59, 999999), datetime.datetime(2026, 12, 31, 23, 50, 0, 1),
+    datetime.datetime(2024, 2, 28, 23, 55, 30, 500000)])
+def test_not_future_limit_is_the_plain_reading(wall):
+    """The not-in-the-future check works its limit out by timedelta arithmetic: at and
+    around the limit — the wall clock to the minute, plus the grace, to that minute's last
+    second for a date-time (and the next day for a date near midnight) — it takes and
+    refuses exactly what the plain reading with datetime.replace does."""
+    from forms.validation import FUTURE_GRACE_MINUTES, _temporal
+
+    today = wall.replace(second=0, microsecond=0)
+    late = today + datetime.timedelta(minutes=FUTURE_GRACE_MINUTES)
+    plain = {"datetime": late.replace(second=59), "date": late.date()}
+    for ftype, limit in plain.items():
+        f = types.SimpleNamespace(type=ftype)
+        shape = "%Y-%m-%dT%H:%M:%S" if ftype == "datetime" else "%Y-%m-%d"
+        steps = ([datetime.timedelta(minutes=-1), datetime.timedelta(seconds=-1), datetime.timedelta(0),
+                  datetime.timedelta(seconds=1)] if ftype == "datetime" else
+                 [datetime.timedelta(days=-1), datetime.timedelta(0), datetime.timedelta(days=1)])
+        verdicts = []
+        for step in steps:
+            text = (limit + step).strftime(shape)
+            refused = _temporal(f, text, {"not_future": True}, "en", wall) is not None
+            parsed = datetime.datetime.fromisoformat(text) if ftype == "datetime" else datetime.date.fromisoformat(text)
+            assert refused == (parsed > limit), (ftype, wall, text)
+            verdicts.append(refused)
+        assert verdicts[-1] and not verdicts[-2], verdicts    # the limit taken, one step past refused
+
+
+def test_a_fields_own_check_answers_as_check_value():
+    """Form's walk calls each field's type check directly (Field.check, worked out once per
+    field) instead of through check_value's dispatch: on every field of every form, top-level
+    and inside groups, and odd values of every kind, both give the same answer (date types
+    and unknown ones go through check_value itself)."""
+    from forms.validation import checker
+    rng = random.Random(11)
+    compared = 0
+    for form in FORMS:
+        every = [f for f in form.fields] + [s for f in form.fields for s in f.fields]
+        for f in every:
+            if f.type in ("note", "repeat"):
+                continue
+            assert (f.check is None) == (f.type in ("date", "datetime"))
+            for _ in range(40):
+                v = _odd_value(rng, f)
+                if not is_answered(v):
+                    continue
+                get, label_of = (lambda n: None), (lambda n, lg: n)
+                direct = (f.check(f, v, f.constraint, "en", get, label_of) if f.check is not None
+                          else check_value(f, v, "en", get, label_of, NOW))
+                assert direct == check_value(f, v, "en", get, label_of, NOW), (form.id, f.name, v)
+                compared += 1
+    assert compared > 1000
+    assert checker("no_such_type") is None

@@ -331,12 +331,14 @@ def test_the_health_page_shows_the_queue_to_admins(office_server):
 @pytest.mark.parametrize("before, after, consumers", [
     ("recall_0001", "rederive_0001", ("early_warning", "rollup_links")),
     ("derive3_0002", "recall3_0001", ("early_warning", "rollup_links")),
-    ("ringcost_0001", "recall5_0001", ("early_warning",))])
+    ("ringcost_0001", "recall5_0001", ("early_warning",)),
+    ("push5_0001", "order25_0001", ("early_warning",))])
 def test_the_names_v2_migration_derives_early_warning_and_rollup_links_again(store, before, after, consumers):
     """rederive_0001 (names v2) and recall3_0001 (nicknames, e/i spellings, phones marked in
     prose): link keys and name counts of the old reading are dropped and every stored report
     is queued for early warning and the roll-up links; recall5_0001 (a ring village naming
-    the ring's agent again) the same for early warning alone. The worker restores what a
+    the ring's agent again) and order25_0001 (a ring takes in the reports that named it
+    earlier) the same for early warning alone. The worker restores what a
     derive from scratch gives, the signals an analyst saw kept."""
     from alembic import command
     engine, keys, _, _ = store

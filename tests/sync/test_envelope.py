@@ -87,6 +87,20 @@ def test_round_trip_for_every_recipient_with_attachments():
                  author_public=author.public_key())
 
 
+def test_a_given_recipient_id_opens_only_with_its_own_key():
+    """The office passes its key's id (derived once) instead of having open derive it per
+    report: the right id opens as before; another recipient's id, or a made-up one, opens
+    nothing, for its wrap is not this key's (the id is bound into the wrap's KDF)."""
+    author, rcpts, sealed = _fresh(1, {})
+    own, other = rcpts
+    opened = env.open(sealed.envelope, recipient_key=own, author_public=author.public_key(),
+                      recipient_id=env.key_id(own.public_key()))
+    assert opened.payload == env.open(sealed.envelope, recipient_key=own, author_public=author.public_key()).payload
+    for wrong in (env.key_id(other.public_key()), os.urandom(16)):
+        with pytest.raises(EnvelopeError):
+            env.open(sealed.envelope, recipient_key=own, author_public=author.public_key(), recipient_id=wrong)
+
+
 def test_every_byte_flipped_and_every_truncation_fails():
     author, rcpts, sealed = _fresh(1, {uuid.uuid4().hex: b"jpeg" * 10})
     data = sealed.envelope

@@ -43,6 +43,21 @@ def calo(**kw):
     return {"terlibat": [{"peran": "calo", **kw}]}
 
 
+CALO_FIRST = "budi agus eko joko dedi rudi andi iwan hendra bambang wahyu asep ujang anto rahmat hasan ali yusuf".split()
+CALO_LAST = "santoso wijaya saputra setiawan kurniawan hidayat pratama nugroho siregar lubis nasution harahap".split()
+
+
+def calo_names(office, start: dt.datetime, n: int = 1000) -> None:
+    """An office of `n` calo names from villages 4..40, a minute apart from `start`, each
+    first name x surname about n / 216 times ("Budi Santoso" is one name in 200 of 1,000):
+    the common names a ring agent may share with a neighbour (red team round 7)."""
+    reports = [report(4 + i % 37, start + dt.timedelta(minutes=i),
+                      **calo(nama=f"{CALO_FIRST[i % len(CALO_FIRST)]} {CALO_LAST[(i // len(CALO_FIRST)) % len(CALO_LAST)]}"))
+               for i in range(n)]
+    for k in range(0, n, 100):
+        run(office, reports[k:k + 100])
+
+
 def test_same_phone_in_two_villages_within_the_window(office):
     a = report(1, T0, **calo(telepon="0812 3456 7890"))
     b = report(2, T0 + dt.timedelta(days=10), **calo(telepon="+62 812-3456-7890"))

@@ -3,7 +3,7 @@ counting a search over every report tests that column against the match, instead
 up each report's document by its envelope id (two common words at 100k: ~590 -> ~100 ms)
 
 Revision ID: search4_0001
-Revises: push5_0001
+Revises: order25_0001
 
 Upgrade (SQLite): the column, filled from dash_search in one statement (the keyed index's
 own document numbers; no report is opened, no word re-derived). A row the backfill misses
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "search4_0001"
-down_revision = "push5_0001"
+down_revision = "order25_0001"
 branch_labels = None
 depends_on = None
 
