@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import String, and_, cast, desc, func, literal, select, text, true, union_all  # noqa: E402
 
 from bench import harness  # noqa: E402
 from bench.common import percentile, report  # noqa: E402
@@ -104,7 +104,28 @@ def office_index(engine, keys, docs, tokens, queries_, size, common) -> tuple:
     rate = search_corpus.write_index(engine, ids, tokens)
     added = size() - before
     search_corpus.analyze(engine)
-    return rate, added, p95_of(engine, keys, queries_), p95_of(engine, keys, common), pages(engine, keys, common)
+    keeping = keep_cost(engine, ids, tokens) if engine.dialect.name == "sqlite" else None
+    return rate, added, p95_of(engine, keys, queries_), p95_of(engine, keys, common), pages(engine, keys, common), \
+        keeping
+
+
+def keep_cost(engine, ids: list[str], tokens: list[list[str]], n: int = 6000) -> tuple[float, float]:
+    """Re-indexing rate (reports/s) with and without keeping each report's document on its
+    row (search4_0001's one UPDATE per batch), alternating batch by batch on one store."""
+    n = min(n, len(ids) // (2 * BATCH) * 2 * BATCH)
+    spent = {True: 0.0, False: 0.0}
+    saved = search_index._keep_docs
+    try:
+        for k, start in enumerate(range(0, n, BATCH)):
+            keep = k % 2 == 0
+            search_index._keep_docs = saved if keep else (lambda conn, ids_: None)
+            t = time.perf_counter()
+            with engine.begin() as conn:
+                search_index.replace(conn, {ids[i]: tokens[i] for i in range(start, start + BATCH)})
+            spent[keep] += time.perf_counter() - t
+    finally:
+        search_index._keep_docs = saved
+    return (n / 2) / spent[True], (n / 2) / spent[False]
 
 
 class forced:
@@ -135,13 +156,39 @@ def overview_before(conn, keys, f) -> None:
         queries.points(conn, search_corpus.ADMIN, f, keys=keys)
 
 
+class looked_up:
+    """Each walked report's search document looked up by its envelope id, as before
+    search4_0001 put it on the report's own row (dash_reports.search_doc)."""
+    def __enter__(self):
+        self.saved = search_index._doc_of
+        search_index._doc_of = lambda envelope_id: (select(search_index.dash_search.c.doc)
+                                                    .where(search_index.dash_search.c.envelope_id == envelope_id)
+                                                    .scalar_subquery())
+
+    def __exit__(self, *exc):
+        search_index._doc_of = self.saved
+
+
+def overview_search3(conn, keys, f) -> None:
+    """The overview as search3 left it: the four charts as GROUP BYs over the match
+    materialized once (a CTE), each walked report's document looked up by its id."""
+    with looked_up():
+        cond = queries.conditions(conn, search_corpus.ADMIN, f, keys)
+        matched = (select(*[dash_reports.c[c] for c in CHARTS]).where(and_(true(), *cond))
+                   .cte("matched").prefix_with("MATERIALIZED"))
+        conn.execute(union_all(*[select(select(literal(c).label("chart"), cast(matched.c[c], String).label("value"),
+                                                func.count().label("n")).group_by(matched.c[c])
+                                         .order_by(desc(func.count())).limit(30).subquery())
+                                  for c in CHARTS])).all()
+        queries.points(conn, search_corpus.ADMIN, f, keys=keys)
+
+
 def urgency_now(conn, keys, f) -> None:
     urgency.list_reports(conn, search_corpus.ADMIN, f, 50, keys=keys)
 
 
 def urgency_before(conn, keys, f) -> None:
     """The statement the urgency inbox ran before: one ORDER BY on RANK over every match."""
-    from sqlalchemy import and_, desc, select, true
     r = dash_reports.c
     with forced("set"):
         cond = queries.conditions(conn, search_corpus.ADMIN, f, keys)
@@ -165,6 +212,7 @@ def narrow_overview_before(conn, keys, f) -> None:
 
 PAGES = {   # name: (now, before, filters besides the words)
     "overview": (overview_now, overview_before, {}),
+    "overview_search3": (overview_now, overview_search3, {}),
     "urgency": (urgency_now, urgency_before, {}),
     "narrow_list": (narrow_list_now, narrow_list_before, {"village": "7"}),
     "narrow_overview": (overview_now, narrow_overview_before, {"village": "7"}),
@@ -325,7 +373,7 @@ def main() -> None:
     ms = lambda s: round(s * 1000, 1)     # noqa: E731
     n = f"{args.reports // 1000}k" if args.reports >= 1000 else str(args.reports)
     for label, (kind_a, kind_b), r in (("SQLite", ("rows", "fts5"), res),):
-        (ra, sa, pa), (rb, sb, pb, pc, _) = r[kind_a], r[kind_b]
+        (ra, sa, pa), (rb, sb, pb, pc, _, keeping) = r[kind_a], r[kind_b]
         rows += [
             {"key": "sqlite_rows_rate", "metric": f"SQLite row table: write, {n} reports (reports/s)", "value": round(ra)},
             {"key": "sqlite_fts_rate", "metric": "SQLite FTS5 contentless: write (reports/s)", "value": round(rb)},
@@ -338,9 +386,15 @@ def main() -> None:
              "target": "<= 200", "met": pb <= 0.2},
             {"key": "sqlite_fts_common_p95", "metric": "SQLite FTS5: dashboard search, two common words "
              f"(each in >= {COMMON:.0%} of reports), p95 (ms)", "value": ms(pc), "target": "<= 200", "met": pc <= 0.2},
+            {"key": "sqlite_reindex_keep_rate", "metric": "SQLite FTS5: re-index (reports/s), keeping each report's "
+             "document on its row (search4_0001)", "value": round(keeping[0])},
+            {"key": "sqlite_reindex_nokeep_rate", "metric": "SQLite FTS5: re-index (reports/s), without (before), "
+             "same run alternating", "value": round(keeping[1])},
+            {"key": "sqlite_reindex_keep_ratio", "metric": "SQLite FTS5: re-index rate, keeping / without",
+             "value": round(keeping[0] / keeping[1], 2), "target": ">= 0.9", "met": keeping[0] >= 0.9 * keeping[1]},
         ]
     if pg:
-        (ra, sa, pa), (rb, sb, pb, pc, _) = pg["rows"], pg["gin"]
+        (ra, sa, pa), (rb, sb, pb, pc, _, _) = pg["rows"], pg["gin"]
         rows += [
             {"key": "pg_rows_rate", "metric": "PostgreSQL row table: write (reports/s)", "value": round(ra)},
             {"key": "pg_gin_rate", "metric": f"PostgreSQL GIN text[] (at {args.pg_revision}): write (reports/s)", "value": round(rb)},
@@ -366,6 +420,8 @@ def main() -> None:
 
 
 PAGE_NAMES = {"overview": "overview (four charts and the map's points)",
+              "overview_search3": "overview (four charts and the map's points) against search3's "
+                                  "(each report's document looked up by id, one GROUP BY per chart)",
               "urgency": "urgency-sorted inbox, first page",
               "narrow_list": f"narrow filter + common words: one village (1/{VILLAGES}), report list first page",
               "narrow_overview": f"narrow filter + common words: one village (1/{VILLAGES}), overview"}

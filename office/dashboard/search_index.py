@@ -12,6 +12,10 @@ word in clear; the index holds nothing else of a report.
                 it was indexed with (SQLite 3.40 has no contentless_delete), so re-indexing
                 a report first hands the index its kept tokens with FTS5's 'delete'
                 command: the index never holds a token of a report's old words.
+                Each report's current document is also kept on its dashboard row
+                (dash_reports.search_doc, migration search4_0001; NULL: none or not known,
+                then looked up), so a walk over the reports tests that column against the
+                match without a look-up per report: the overview's counts at 100k.
                 A search takes the cheapest of three forms (`holding_all`): fetch the
                 match when it is small; walk the caller's reports against the match read
                 once into a set when it is large; test each report's kept tokens when the
@@ -79,6 +83,7 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str] | Document]) -> 
                              [(doc, _unpack(kept)) for doc, kept in old])
     conn.exec_driver_sql(f"DELETE FROM dash_search WHERE envelope_id IN ({marks})", tuple(ids))
     if not docs:
+        _keep_docs(conn, ids)
         return
     conn.exec_driver_sql("INSERT INTO dash_search (envelope_id, terms) VALUES (?, ?)",
                          [(e, d.packed) for e, d in docs.items()])
@@ -87,6 +92,16 @@ def replace(conn: Connection, terms: Mapping[str, Iterable[str] | Document]) -> 
         tuple(docs)).all()
     conn.exec_driver_sql("INSERT INTO dash_search_fts (rowid, terms) VALUES (?, ?)",
                          [(doc, docs[e].text) for doc, e in mapped])
+    _keep_docs(conn, ids)
+
+
+def _keep_docs(conn: Connection, ids: list[str]) -> None:
+    """dash_reports.search_doc of these reports: their documents now (NULL: none), one statement.
+    A report whose filter row is written later (or again) has NULL there, which a search
+    reads as "look it up" (`_doc_of`)."""
+    conn.exec_driver_sql(f"UPDATE dash_reports SET search_doc = (SELECT doc FROM dash_search s WHERE "
+                         f"s.envelope_id = dash_reports.envelope_id) WHERE envelope_id IN ({','.join('?' * len(ids))})",
+                         tuple(ids))
 
 
 _TOKENS = re.compile(r"[0-9a-f]{32}(?: [0-9a-f]{32})*")
@@ -115,6 +130,7 @@ def clear(conn: Connection) -> None:
     conn.execute(text("DELETE FROM dash_search"))
     if not _pg(conn):
         conn.execute(text("INSERT INTO dash_search_fts (dash_search_fts) VALUES ('delete-all')"))
+        conn.execute(text("UPDATE dash_reports SET search_doc = NULL WHERE search_doc IS NOT NULL"))
 
 
 def forget(conn: Connection, envelope_ids: Iterable[str]) -> None:
@@ -138,11 +154,12 @@ def _match(tokens: list[str]) -> str:
     return " AND ".join(f'"{t}"' for t in tokens if t.isalnum()) or '""'   # tokens are hex: quoting is exact
 
 
-SET, WALK, PROBE = 28, 14, 30
+SET, WALK, PROBE = 28, 2, 30
 """What each form of a search costs on SQLite, in units of one rowid of the match materialized
 once (~0.5 us): a match fetched by the set form (its envelope id, then its report: ~14 us at
-100k), a report walked (its document by envelope id, then the materialized set: ~7 us), a
-report probed (its kept tokens read and searched: ~15 us). Measured on a 100k store, two
+100k), a report walked (its document on its own row, dash_reports.search_doc, tested against
+the materialized set: ~1 us; ~7 us when it was looked up by envelope id, before search4_0001),
+a report probed (its kept tokens read and searched: ~15 us). Measured on a 100k store, two
 common words (bench/search_index_bench.py prints the forms' figures)."""
 
 
@@ -157,9 +174,10 @@ def holding_all(conn: Connection, tokens: Iterable[str], envelope_id: ColumnElem
 
     On SQLite there are three forms (PostgreSQL's plan is its planner's, test_search_plans.py):
       set    `envelope_id IN (matching)` fetches EVERY match: right for a rare word.
-      walk   the caller walks its index and tests each row against the match materialized
-             once as a set of rowids, stopping at the page (~first * reports / matches
-             rows): right when the match is large and so are the caller's rows.
+      walk   the caller walks its index and tests each row's document (its search_doc)
+             against the match materialized once as a set of rowids, stopping at the page
+             (~first * reports / matches rows): right when the match is large and so are
+             the caller's rows — and for counting every report (the overview).
       probe  the caller walks its index and tests each row's own kept tokens (its
              dash_search row, `instr` over their bytes), building no set: right when the
              rows it tests are few next to the match — a narrow filter (one village) with
@@ -187,9 +205,16 @@ def holding_all(conn: Connection, tokens: Iterable[str], envelope_id: ColumnElem
         return _probe(tokens, envelope_id)
     if form == "set":
         return envelope_id.in_(matching(conn, tokens))
-    doc = select(dash_search.c.doc).where(dash_search.c.envelope_id == envelope_id).scalar_subquery()
-    return doc.in_(text("SELECT rowid FROM dash_search_fts WHERE dash_search_fts MATCH :q")
+    return _doc_of(envelope_id).in_(text("SELECT rowid FROM dash_search_fts WHERE dash_search_fts MATCH :q")
                    .bindparams(q=q).columns(rowid=Integer))
+
+
+def _doc_of(envelope_id: ColumnElement) -> ColumnElement:
+    """The report's search document: the copy on its own row (dash_reports.search_doc, read
+    with the row the caller walks anyway), else looked up by its id (a row written after its
+    words were indexed; a report with no words, whose look-up finds nothing)."""
+    look_up = select(dash_search.c.doc).where(dash_search.c.envelope_id == envelope_id).scalar_subquery()
+    return func.coalesce(envelope_id.table.c.search_doc, look_up)
 
 
 def _cheapest(found: int, rows: int) -> str:

@@ -119,3 +119,41 @@ def test_the_migration_drops_what_reindexing_left_behind(engine):
     downgrade(engine, before)
     with engine.begin() as conn:
         assert search_index.holding(conn, C) == {"r1", "r2"}
+
+
+def test_search4_migration_gives_each_report_its_document_and_back(engine, monkeypatch):
+    """search4_0001 copies each report's current search document onto its dashboard row
+    (SQLite: dash_search.doc; a report without words keeps NULL), so the walk that reads it
+    finds the same reports after it as before; PostgreSQL gets the column only. And back."""
+    from sqlalchemy import insert, inspect, select
+
+    from jaga_desa.testing import archive
+    from office.dashboard.schema import dash_reports
+    before = ScriptDirectory.from_config(db.alembic_config()).get_revision("search4_0001").down_revision
+    upgrade(engine, before)
+    with engine.begin() as conn:
+        conn.execute(insert(dash_reports), [archive.dash_row(e, 1, "laporan_kecurigaan", f"2026-01-0{k}T00:00:00.000Z")
+                                            for k, e in enumerate(("r1", "r2", "r3"), 1)])
+        if engine.dialect.name == "postgresql":
+            search_index.replace(conn, {"r1": [A, B], "r2": [B]})
+        else:                   # as replace() wrote them before search4_0001 (no copy on the row)
+            conn.execute(text("INSERT INTO dash_search (envelope_id, terms) VALUES ('r2', :u), ('r1', :t)"),
+                         {"t": f"{A} {B}", "u": B})
+            conn.execute(text("INSERT INTO dash_search_fts (rowid, terms) SELECT doc, terms FROM dash_search"))
+    upgrade(engine, "search4_0001")
+    monkeypatch.setattr(search_index, "_cheapest", lambda found, rows: "walk")
+    with engine.begin() as conn:
+        kept = dict(conn.execute(select(dash_reports.c.envelope_id, dash_reports.c.search_doc)).all())
+        if engine.dialect.name == "postgresql":
+            assert kept == {"r1": None, "r2": None, "r3": None}
+        else:
+            docs = dict(conn.execute(text("SELECT envelope_id, doc FROM dash_search")).all())
+            assert kept == {"r1": docs["r1"], "r2": docs["r2"], "r3": None} and docs["r1"] != docs["r2"]
+        walk = search_index.holding_all(conn, [B], dash_reports.c.envelope_id)
+        assert set(conn.execute(select(dash_reports.c.envelope_id).where(walk)).scalars()) == {"r1", "r2"}
+        walk = search_index.holding_all(conn, [A, B], dash_reports.c.envelope_id)
+        assert set(conn.execute(select(dash_reports.c.envelope_id).where(walk)).scalars()) == {"r1"}
+    downgrade(engine, before)
+    with engine.begin() as conn:
+        assert "search_doc" not in [c["name"] for c in inspect(conn).get_columns("dash_reports")]
+        assert set(conn.execute(search_index.matching(conn, [B])).scalars()) == {"r1", "r2"}
