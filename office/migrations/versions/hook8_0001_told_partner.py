@@ -6,13 +6,13 @@ signal's own times, which rahasia reports move (red team round 8). A signal deli
 before has no record: its next change is told, dated from then.
 
 Revision ID: hook8_0001
-Revises: poison25_0001
+Revises: search4_0001
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "hook8_0001"
-down_revision = "poison25_0001"
+down_revision = "search4_0001"
 branch_labels = None
 depends_on = None
 
