@@ -52,6 +52,9 @@ warn_signals = Table(
     Column("score", Float, nullable=False, default=0.0, server_default="0"),   # strength + recency: the page's order
     Column("merged_into", Integer, nullable=True),     # status "merged": its reports now belong to that signal
     Column("sealed", LargeBinary, nullable=True),      # the matched values (staff may see them), sealed
+    # what the partner webhook was last told of it: JSON {"sha256" of the body without its
+    # times, "created_at", "updated_at"} (webhook.py; migration hook8_0001)
+    Column("told", Text, nullable=True),
     UniqueConstraint("rule", "key", name="uq_warn_signals_rule_key"),
     Index("ix_warn_signals_status", "status", "updated_at"),
     Index("ix_warn_signals_rank", "status", "score"),

@@ -18,6 +18,13 @@ place — that says 301/302/307/308 would otherwise get the body and a valid sig
 to an address it chose (an internal service). The body goes only to the configured URL's
 host; a redirect is a failed attempt, logged with its status and where it pointed, and the
 signal stays queued. Only a 2xx from the configured host counts as delivered.
+
+What the partner is told is a function of the signal's ordinary reports alone (red team
+round 8): a signal changed by a rahasia report only is not sent again (its body without
+times hashes as what was last told, kept in warn_signals.told), and the body's
+`created_at`/`updated_at` are when the partner was first told of it and when this change
+was told — not the signal's own times, which rahasia reports set (a spike they raised first,
+a ring one of them grew).
 """
 from __future__ import annotations
 
@@ -79,7 +86,7 @@ def payload(conn: Connection, signal: dict) -> dict | None:
     team round 7: two rahasia reports naming one phone went out as "2 reports, villages 1
     and 2"). A weekly spike is told as its ordinary reports alone make it — each week's count,
     mean and C2 without rahasia reports — and not at all when they alone make no spike
-    (spike.ordinary)."""
+    (spike.ordinary). Without times: deliver_pending dates it by what the partner was told."""
     detail = json.loads(signal["detail"])
     if signal["rule"] == "weekly_spike" and "counts" in detail:
         detail = ordinary(conn, signal, detail, current_config())
@@ -99,9 +106,18 @@ def payload(conn: Connection, signal: dict) -> dict | None:
             "title": {"id": title(signal["rule"], "id"), "en": title(signal["rule"], "en")},
             "explanation": {"id": explain(signal["rule"], detail, "id"), "en": explain(signal["rule"], detail, "en")},
             "region": signal["region"], "village_ids": detail.get("village_ids", []), "reports": len(shown),
-            "created_at": signal["created_at"], "updated_at": signal["updated_at"],
-            "sent_at": clock.iso(clock.now()),
             "notice": "A signal is a lead, never an accusation."}
+
+
+def _told(signal: dict, body: dict) -> tuple[str, dict | None]:
+    """The hash of `body` (without times) and the times to send it with — None when the
+    partner was last told exactly this: nothing new it may know of."""
+    sha = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    last = json.loads(signal["told"]) if signal.get("told") else None
+    if last is not None and last["sha256"] == sha:
+        return sha, None
+    now = clock.iso(clock.now())
+    return sha, {"created_at": last["created_at"] if last else now, "updated_at": now, "sent_at": now}
 
 
 def _session(hook: Webhook) -> requests.Session:
@@ -124,16 +140,19 @@ def deliver_pending(engine: Engine, hook: Webhook, limit: int = 100) -> dict:
     sent = failed = 0
     session = _session(hook)
     for s in todo:
-        if bodies[s["id"]] is None:             # rahasia reports only: nothing the partner may be told
+        sha, times = _told(s, bodies[s["id"]]) if bodies[s["id"]] is not None else ("", None)
+        if times is None:           # rahasia reports only, or nothing new the partner may know of
             with engine.begin() as conn:
                 conn.execute(update(warn_signals).where(warn_signals.c.id == s["id"]).values(delivered=True))
             continue
-        body = json.dumps(bodies[s["id"]], sort_keys=True).encode()
+        body = json.dumps({**bodies[s["id"]], **times}, sort_keys=True).encode()
         attempts, ok = _post(session, hook, body)
         with engine.begin() as conn:
             conn.execute(insert(warn_deliveries), [{"signal_id": s["id"], "url": hook.url[:500], **a} for a in attempts])
             if ok:
-                conn.execute(update(warn_signals).where(warn_signals.c.id == s["id"]).values(delivered=True))
+                told = {"sha256": sha, "created_at": times["created_at"], "updated_at": times["updated_at"]}
+                conn.execute(update(warn_signals).where(warn_signals.c.id == s["id"]).values(
+                    delivered=True, told=json.dumps(told, sort_keys=True)))
         sent += ok
         failed += not ok
     return {"sent": sent, "failed": failed}

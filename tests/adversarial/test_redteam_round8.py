@@ -258,6 +258,54 @@ def test_a_spike_first_raised_by_rahasia_reports_is_told_as_raised_by_the_ordina
     assert told[0][1] >= ordinary_from, f"created_at {told[0][1]} is before any ordinary report ({ordinary_from})"
 
 
+@pytest.mark.parametrize("rahasia_first", [False, True], ids=["rahasia_joins", "rahasia_raises"])
+def test_a_ring_is_told_to_the_partner_as_its_ordinary_reports_make_it(tmp_path, rahasia_first):
+    """The ring twin of the two spike tests above. `rahasia_joins`: Desa 0 and Desa 1 report a
+    calo's phone, the partner is told (2 reports); then Desa 2 files a RAHASIA report with
+    the phone — the ring grows for staff, but the partner must get no second delivery.
+    `rahasia_raises`: RAHASIA reports from Desa 0 and Desa 1 raise the ring first (the
+    partner is told nothing), then ordinary ones from Desa 1 and Desa 2 make it: the body's
+    created_at must not be earlier than those ordinary reports."""
+    import json
+    from office import clock
+    from office.warning import webhook
+    from tests.warning.test_webhook import SECRET, Receiver
+    office, rx = _Office(tmp_path, 3), Receiver()
+    hook = webhook.Webhook(rx.url, SECRET)
+    phone = [[{"peran": "calo", "nama": "Darmaji", "telepon": "0812 7777 3333"}]]
+
+    def deliver() -> dict:
+        office.derive()
+        return webhook.deliver_pending(office.engine, hook)
+    try:
+        if rahasia_first:
+            office.file(office.people[0], phone, rahasia=True)
+            office.file(office.people[1], phone, rahasia=True)
+            first = deliver()
+            ordinary_from = clock.iso(clock.now())
+            office.file(office.people[1], phone)
+            office.file(office.people[2], phone)
+        else:
+            office.file(office.people[0], phone)
+            office.file(office.people[1], phone)
+            first = deliver()
+            ordinary_from = None
+            office.file(office.people[2], phone, rahasia=True)
+        second = deliver()
+        rings = {s for held in office.rings_of().values() for s in held}
+        told = [json.loads(body) for body, _ in rx.got]
+    finally:
+        office.close()
+        rx.close()
+    print("\nrings:", rings, "deliveries:", first, second,
+          "told:", [(b["reports"], b["created_at"], b["updated_at"]) for b in told])
+    assert len(rings) == 1 and {b["signal_id"] for b in told} == rings, (rings, told)
+    assert [b["reports"] for b in told] == [2], f"the partner was told of a rahasia report: {told}"
+    if rahasia_first:
+        assert first["sent"] == 0
+        assert told[0]["created_at"] >= ordinary_from, f"created_at {told[0]['created_at']} is before any ordinary report"
+
+
 # ---------------------------------------------------------------- 4. order25: pulling strangers in by looking back
 
 
