@@ -48,7 +48,9 @@ def test_office_ingest_keeps_40_percent_of_the_floor():
 
 def test_the_guard_fails_when_derived_work_is_back_in_the_push(monkeypatch):
     """The guard's teeth: the same measure with every derive consumer run inside the push's
-    transaction (as before store-then-derive) falls below the guard."""
+    transaction (as before store-then-derive) falls below the guard. Below the guard, not
+    half of it: derive's consumers got cheaper (one fifth of the floor with them in the push,
+    CI under load), so half the guard would test their speed, not the guard."""
     import office.ingest
     from office import clock
     from office.derive import registry, worker
@@ -63,4 +65,4 @@ def test_the_guard_fails_when_derived_work_is_back_in_the_push(monkeypatch):
     monkeypatch.setattr(office.ingest, "ingest_batch", deriving_in_the_push)
     with tempfile.TemporaryDirectory() as tmp:
         runs = interleaved(Path(tmp), 400, rounds=3, synchronous="NORMAL", clock=time.process_time)
-    assert ratio(runs) < GUARD / 2, f"derived work in the push still kept {ratio(runs):.0%} of the floor"
+    assert ratio(runs) < GUARD, f"derived work in the push still kept {ratio(runs):.0%} of the floor"
