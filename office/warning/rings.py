@@ -208,9 +208,8 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     add = _stat_deltas(keys, named, places)
     if not add:
         return {}
-    weeks = {"*w:" + w for r, _ in people for w in _weeks(r.received_at, 70)}
-    distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in named for w in _words(n)}
-    asked = list(set(add) | weeks | distinct_keys)
+    distinct_keys = _distinct_keys(keys, named)
+    asked = list(set(add) | distinct_keys | _week_keys(named))
     have = _stat_counts(conn, asked)
     add.update(_distinct(keys, named, add, have))
     _bump(conn, add, have)
@@ -220,6 +219,16 @@ def count_names(conn: Connection, keys: OfficeKeys, people: list[tuple[Any, Any]
     after.update({"before:" + k: have.get(k, 0) for k in set(add) | distinct_keys
                   if k not in (TOTAL, DISTINCT) and not k.startswith("*w:")})
     return after
+
+
+def _distinct_keys(keys: OfficeKeys, people: list[tuple[str, int, str, str, str | None]]) -> set[str]:
+    """The capped name-frequency keys these names read: DISTINCT and "d:" + each word."""
+    return {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in people for w in _words(n)}
+
+
+def _week_keys(people: list[tuple[str, int, str, str, str | None]]) -> set[str]:
+    """The names-per-week keys of the 70 days before each name's report (the chance window)."""
+    return {"*w:" + w for _, _, at, _, _ in people for w in _weeks(at, 70)}
 
 
 def _stat_counts(conn: Connection, asked: list[str]) -> dict[str, int]:
@@ -238,8 +247,8 @@ def stored_counts(conn: Connection, keys: OfficeKeys, people: list[tuple[str, in
     own = _stat_deltas(keys, people, places)
     if not own:
         return {}
-    distinct_keys = {DISTINCT} | {"d:" + link_key(keys, "name_tok", w)[:60] for *_, n, _ in people for w in _words(n)}
-    asked = list(set(own) | distinct_keys | {"*w:" + w for _, _, at, _, _ in people for w in _weeks(at, 70)})
+    distinct_keys = _distinct_keys(keys, people)
+    asked = list(set(own) | distinct_keys | _week_keys(people))
     have = _stat_counts(conn, asked)
     out = {k: have.get(k, 0) for k in asked}
     out.update({"before:" + k: max(have.get(k, 0) - n, 0) for k, n in own.items()
